@@ -1,0 +1,31 @@
+/*
+ * cli.h — what the pmapstorm command's subcommands share: exit codes,
+ * error printing, --set handling, and the provenance every result records.
+ */
+#ifndef PMAPSTORM_CLI_H
+#define PMAPSTORM_CLI_H
+
+#include <jansson.h>
+#include <pmapstorm/machine.h>
+
+/* Exit codes (README, "Exit codes") */
+enum {
+	EXIT_OK = 0,          /* done, nothing wrong */
+	EXIT_VIOLATION = 1,   /* a violation or regression was found */
+	EXIT_USAGE = 2,       /* bad flag, bad config, bad input */
+	EXIT_ENV = 3,         /* environment or resource error */
+	EXIT_INTERRUPTED = 130,
+};
+
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "key=value" -> machine_config_set(); prints "--set: key: reason" and returns EXIT_USAGE */
+int cli_apply_set(struct machine_config *, const char *kv);
+/* version, git commit, compiler, host, the full config: into a JSON object */
+json_t *cli_provenance(const struct machine_config *);
+/* write a JSON document atomically (temporary name, then rename) */
+int cli_write_json(const char *path, json_t *doc);
+
+int cmd_microbench(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+
+#endif

@@ -1,0 +1,126 @@
+/*
+ * pmapstorm/machine.h — the simulated multiprocessor.
+ *
+ * A machine is simulated physical memory (frames plus one struct vm_page per
+ * frame), shared page-table memory read by a hardware walker, and CPUs: each
+ * CPU is a host thread that attached itself with cpu_attach() and owns a
+ * private TLB and an IPI mailbox.  One machine exists per process at a time.
+ *
+ * Errors follow the convention of pmapstorm/types.h: 0 or an errno value,
+ * or NULL with errno set; machine_errmsg() explains, naming the config key.
+ */
+#ifndef PMAPSTORM_MACHINE_H
+#define PMAPSTORM_MACHINE_H
+
+#include <pmapstorm/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct machine;
+struct lwp;
+struct pmap;
+struct vm_page;
+
+enum mmu_refmod {
+	MMU_REFMOD_HARDWARE = 0, /* walker sets A/D atomically, like x86 */
+	MMU_REFMOD_SOFTWARE = 1, /* no hardware A/D: first access/write faults */
+};
+
+#define MACHINE_STRATEGY_NAMELEN 32
+
+/*
+ * Every field has a config key of the same meaning ("section.key"); set
+ * fields through machine_config_set() so values are validated.
+ */
+struct machine_config {
+	unsigned mc_ncpu;             /* machine.cpus (default 4) */
+	uint64_t mc_memory;           /* machine.memory, bytes (default 64M) */
+	unsigned mc_tlb_entries;      /* tlb.entries (default 64) */
+	unsigned mc_tlb_ways;         /* tlb.ways (default 4) */
+	bool mc_pcid;                 /* mmu.pcid = on|off (default on) */
+	enum mmu_refmod mc_refmod;    /* mmu.refmod = hardware|software */
+	char mc_strategy[MACHINE_STRATEGY_NAMELEN]; /* shootdown.strategy */
+	uint64_t mc_ipi_send_ns;      /* ipi.send_ns: modelled cost to send one IPI */
+	uint64_t mc_ipi_handler_ns;   /* ipi.handler_ns: modelled cost of entering the handler */
+	unsigned mc_spin_before_yield; /* machine.spin (default 64): pause iterations before a wait yields */
+};
+
+/* Upper and lower bounds the validator enforces. */
+#define MACHINE_MIN_MEMORY (1ULL << 20)   /* 1 MiB */
+#define MACHINE_MAX_MEMORY (64ULL << 30)  /* 64 GiB */
+#define MACHINE_MAX_TLB_ENTRIES 65536
+
+void machine_config_init(struct machine_config *);
+/* "section.key" = value, as in config files: 0, ENOENT (unknown key) or EINVAL. */
+int machine_config_set(struct machine_config *, const char *key, const char *value);
+/* Writes the value of key as a config string into buf; 0 or ENOENT. */
+int machine_config_get(const struct machine_config *, const char *key, char *buf, size_t len);
+/* The keys machine_config_set() accepts, NULL-terminated. */
+const char *const *machine_config_keys(void);
+/* The last error message of this thread (empty when none). */
+const char *machine_errmsg(void);
+
+/* NULL + errno (EINVAL: bad config, EBUSY: a machine exists, ENOMEM) on failure. */
+struct machine *machine_boot(const struct machine_config *);
+void machine_halt(struct machine *);
+const struct machine_config *machine_config_of(const struct machine *);
+unsigned machine_ncpu(const struct machine *);
+/* Frames in simulated physical memory, and bytes of page-table + TLB metadata. */
+uint64_t machine_phys_pages(const struct machine *);
+uint64_t machine_metadata_bytes(const struct machine *);
+
+/* => the calling thread becomes CPU cpuid: 0, EINVAL (bad id), EBUSY (attached). */
+int cpu_attach(struct machine *, unsigned cpuid);
+void cpu_detach(void);
+unsigned cpu_number(void);
+bool cpu_attached(void);
+
+/*
+ * Interrupt points.  IPIs are taken only in cpu_intr_poll(), and not while
+ * the CPU has interrupts blocked with splvm().  cpu_intr_poll() is also a
+ * quiescent state for RCU.
+ */
+void cpu_intr_poll(void);
+int splvm(void);
+void splx(int s);
+
+/*
+ * Waiting.  A wait loop calls cpu_spin_wait(&iter) once per turn: it takes
+ * pending IPIs (unless blocked), pauses, and after machine.spin turns yields
+ * the host CPU, so the model stays correct with more simulated CPUs than
+ * host cores.
+ */
+void cpu_spin_wait(unsigned *iter);
+uint64_t cpu_now_ns(void);
+void cpu_delay_ns(uint64_t ns);
+
+/* 8-byte accesses by the current CPU: 0, EFAULT (no valid mapping) or EACCES. */
+int mmu_load(vaddr_t va, uint64_t *val);
+int mmu_store(vaddr_t va, uint64_t val);
+int mmu_fetch(vaddr_t va);
+void *machine_phys(paddr_t pa);
+
+/* Execution contexts: an lwp runs in one pmap; lwp_switch() is a context switch. */
+struct lwp *lwp_create(struct pmap *);
+void lwp_destroy(struct lwp *);
+void lwp_switch(struct lwp *);
+struct lwp *curlwp(void);
+struct pmap *lwp_pmap(const struct lwp *);
+
+/*
+ * The shared helper for running code on simulated CPUs: starts ncpu threads,
+ * pins each (hwloc), attaches thread i as CPU i, releases them together from
+ * one start barrier, runs fn(i, arg), detaches and joins.  0 or an errno.
+ */
+typedef void (*machine_cpu_fn)(unsigned cpuid, void *arg);
+int machine_run(struct machine *, unsigned ncpu, machine_cpu_fn fn, void *arg);
+
+/* Panics of the model (an invariant broken, a pmap_enter that may not fail). */
+_Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PMAPSTORM_MACHINE_H */

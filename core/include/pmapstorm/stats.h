@@ -1,0 +1,127 @@
+/*
+ * pmapstorm/stats.h — counters and log-linear latency histograms, per CPU.
+ *
+ * A counter or histogram is declared where it is bumped, with
+ * STATS_COUNTER() / STATS_HIST() at file scope; a constructor registers it,
+ * so every one of them reaches reports without further wiring (NetBSD's
+ * EVCNT_ATTACH_STATIC, done at load time).
+ *
+ * Each CPU thread bumps its own block (installed by the machine at
+ * cpu_attach()) with relaxed single-writer stores; readers merge all blocks
+ * with relaxed loads, so a snapshot taken while CPUs run is approximate but
+ * race-free.  Threads that are not CPUs bump a shared block atomically.
+ *
+ * Histograms are log-linear (HdrHistogram's layout, 16 linear sub-buckets
+ * per power of two: at most 6.25 % relative error), of nanoseconds or of any
+ * other unsigned quantity.
+ */
+#ifndef PMAPSTORM_STATS_H
+#define PMAPSTORM_STATS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define STATS_MAX_COUNTERS 256
+#define STATS_MAX_HISTS 32
+#define STATS_HIST_SUBBITS 4
+#define STATS_HIST_MAXEXP 44
+#define STATS_HIST_BUCKETS (((STATS_HIST_MAXEXP - STATS_HIST_SUBBITS + 2) << STATS_HIST_SUBBITS))
+
+struct stats_counter {
+	const char *sc_name; /* "module.what", e.g. "tlb.hits" */
+	const char *sc_desc;
+	unsigned sc_index;
+};
+
+struct stats_hist {
+	const char *sh_name;
+	const char *sh_desc;
+	const char *sh_unit; /* "ns", "pages", ... */
+	unsigned sh_index;
+};
+
+struct stats_hist_cell {
+	_Atomic uint64_t hc_count;
+	_Atomic uint64_t hc_sum;
+	_Atomic uint64_t hc_min;
+	_Atomic uint64_t hc_max;
+	_Atomic uint64_t hc_buckets[STATS_HIST_BUCKETS];
+};
+
+struct stats_block {
+	_Atomic uint64_t sb_counters[STATS_MAX_COUNTERS];
+	struct stats_hist_cell sb_hists[STATS_MAX_HISTS];
+	int sb_cpu;                 /* -1 for the shared block */
+	struct stats_block *sb_next;
+};
+
+void stats_counter_register(struct stats_counter *);
+void stats_hist_register(struct stats_hist *);
+
+#define STATS_COUNTER(var, name, desc)                                         \
+	struct stats_counter var = {name, desc, 0};                            \
+	__attribute__((constructor)) static void var##_stats_register(void)    \
+	{                                                                      \
+		stats_counter_register(&var);                                  \
+	}
+#define STATS_HIST(var, name, unit, desc)                                      \
+	struct stats_hist var = {name, desc, unit, 0};                         \
+	__attribute__((constructor)) static void var##_stats_register(void)    \
+	{                                                                      \
+		stats_hist_register(&var);                                     \
+	}
+
+extern _Thread_local struct stats_block *stats_tls __attribute__((tls_model("initial-exec")));
+extern struct stats_block stats_shared;
+
+static inline void stats_add(struct stats_counter *c, uint64_t n)
+{
+	struct stats_block *b = stats_tls;
+	if (__builtin_expect(b != 0, 1)) {
+		/* single writer: a relaxed load and store, no locked instruction */
+		_Atomic uint64_t *p = &b->sb_counters[c->sc_index];
+		atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + n,
+		    memory_order_relaxed);
+	} else {
+		atomic_fetch_add_explicit(&stats_shared.sb_counters[c->sc_index], n,
+		    memory_order_relaxed);
+	}
+}
+#define stats_inc(c) stats_add((c), 1)
+
+unsigned stats_hist_bucket(uint64_t value);
+uint64_t stats_hist_bucket_low(unsigned bucket);  /* smallest value of a bucket */
+void stats_hist_record(struct stats_hist *, uint64_t value);
+
+/* Per-CPU blocks: the machine creates one per CPU and installs it on attach. */
+struct stats_block *stats_block_create(int cpu);
+void stats_block_destroy(struct stats_block *);
+void stats_attach(struct stats_block *); /* NULL: back to the shared block */
+void stats_reset(void);                  /* zero every block */
+
+/* Reading (merging every block) */
+uint64_t stats_counter_total(const struct stats_counter *);
+uint64_t stats_counter_cpu(const struct stats_counter *, int cpu);
+struct stats_hist_summary {
+	uint64_t hs_count, hs_sum, hs_min, hs_max;
+	uint64_t hs_p50, hs_p90, hs_p99, hs_p999;
+	double hs_mean;
+};
+void stats_hist_summarize(const struct stats_hist *, int cpu /* -1: all */, struct stats_hist_summary *);
+/* The merged bucket counts, for plots: fills counts[STATS_HIST_BUCKETS]. */
+void stats_hist_merged(const struct stats_hist *, uint64_t *counts);
+unsigned stats_ncounters(void);
+unsigned stats_nhists(void);
+const struct stats_counter *stats_counter_at(unsigned i);
+const struct stats_hist *stats_hist_at(unsigned i);
+const struct stats_counter *stats_counter_find(const char *name);
+const struct stats_hist *stats_hist_find(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PMAPSTORM_STATS_H */

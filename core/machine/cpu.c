@@ -1,0 +1,294 @@
+/*
+ * cpu.c — simulated CPUs: attach/detach, interrupt points, IPIs, waiting,
+ * the clock, and machine_run(), the one helper that starts CPU threads.
+ *
+ * A CPU is a host thread that called cpu_attach().  IPIs are bits in the
+ * target's mailbox (ci_ipis), like x86 NetBSD's ci_ipis; the target takes
+ * them only at cpu_intr_poll() and only when its interrupt-block depth
+ * (splvm) is zero.  Waiting anywhere in the model goes through
+ * cpu_spin_wait(): it keeps taking the CPU's own IPIs — two CPUs that shoot
+ * at each other while each waits for the other's acknowledgement would
+ * otherwise deadlock, as in a real kernel — and yields the host CPU after
+ * machine.spin turns, so more simulated CPUs than host cores still progress.
+ *
+ * cpu_intr_poll() is also the RCU quiescent state (liburcu's QSBR flavour,
+ * urcu/urcu-qsbr.h): no CPU holds a page-table pointer across it, so
+ * page-table pages retired with call_rcu() are free once every CPU has
+ * polled.  Attached CPUs are registered QSBR readers.
+ *
+ * Detach protocol: a detaching CPU leaves the attached set, takes its last
+ * IPIs, flushes its whole TLB, then marks itself detached.  A CPU in the
+ * detached state has an empty TLB, so an initiator waiting for its
+ * acknowledgement may stop waiting (cpu_is_attached()).
+ */
+
+#include "machine_impl.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+
+
+#include <pmapstorm/topo.h>
+
+_Thread_local struct cpu_info *curcpu_tls __attribute__((tls_model("initial-exec")));
+
+STATS_COUNTER(ipi_sent, "ipi.sent", "IPIs sent")
+STATS_COUNTER(ipi_received, "ipi.received", "interrupts taken for IPIs")
+STATS_COUNTER(cpu_yields, "cpu.yields", "waits that yielded the host CPU")
+
+static void (*cpu_detach_hook)(struct cpu_info *);
+
+void machine_set_detach_hook(void (*fn)(struct cpu_info *))
+{
+	cpu_detach_hook = fn;
+}
+
+/*
+ * The clock: the TSC where it is invariant (constant_tsc and nonstop_tsc in
+ * /proc/cpuinfo), scaled to nanoseconds by a factor calibrated once against
+ * CLOCK_MONOTONIC; CLOCK_MONOTONIC itself elsewhere.  On this project's
+ * hosts rdtsc costs about 10 ns, clock_gettime() about 23 ns.
+ */
+static pthread_once_t clock_once = PTHREAD_ONCE_INIT;
+static bool clock_tsc;
+static uint64_t clock_tsc0, clock_ns0;
+static uint64_t clock_mult; /* ns per tick, 32.32 fixed point */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void clock_calibrate(void)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[4096];
+	bool constant = false, nonstop = false;
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "flags", 5) != 0)
+			continue;
+		constant = strstr(line, " constant_tsc") != NULL;
+		nonstop = strstr(line, " nonstop_tsc") != NULL;
+		break;
+	}
+	if (f != NULL)
+		fclose(f);
+	if (!constant || !nonstop)
+		return;
+	uint64_t t0 = __builtin_ia32_rdtsc(), n0 = mono_ns(), n1;
+	while ((n1 = mono_ns()) - n0 < 20000000)
+		;
+	uint64_t t1 = __builtin_ia32_rdtsc();
+	if (t1 <= t0)
+		return;
+	clock_mult = (uint64_t)(((unsigned __int128)(n1 - n0) << 32) / (t1 - t0));
+	clock_tsc0 = t1;
+	clock_ns0 = n1;
+	clock_tsc = true;
+}
+
+uint64_t cpu_now_ns(void)
+{
+	pthread_once(&clock_once, clock_calibrate);
+	if (!clock_tsc)
+		return mono_ns();
+	uint64_t d = __builtin_ia32_rdtsc() - clock_tsc0;
+	return clock_ns0 + (uint64_t)(((unsigned __int128)d * clock_mult) >> 32);
+}
+
+/* Busy time the model charges (modelled IPI costs): no interrupt points. */
+void cpu_delay_ns(uint64_t ns)
+{
+	if (ns == 0)
+		return;
+	uint64_t end = cpu_now_ns() + ns;
+	while (cpu_now_ns() < end)
+		__builtin_ia32_pause();
+}
+
+static void cpu_intr_dispatch(struct cpu_info *ci)
+{
+	uint32_t bits = atomic_exchange_explicit(&ci->ci_ipis, 0, memory_order_acquire);
+	if (bits == 0)
+		return;
+	ci->ci_ipl++; /* handlers run with interrupts blocked */
+	stats_inc(&ipi_received);
+	cpu_delay_ns(machine_cur->m_cfg.mc_ipi_handler_ns);
+	if (bits & IPI_SHOOTDOWN)
+		machine_cur->m_hooks.mh_ipi_shootdown(ci);
+	ci->ci_ipl--;
+}
+
+void cpu_intr_poll(void)
+{
+	struct cpu_info *ci = curcpu();
+	if (ci == NULL)
+		return;
+	atomic_store_explicit(&ci->ci_progress,
+	    atomic_load_explicit(&ci->ci_progress, memory_order_relaxed) + 1, memory_order_relaxed);
+	if (ci->ci_ipl == 0 && atomic_load_explicit(&ci->ci_ipis, memory_order_relaxed) != 0)
+		cpu_intr_dispatch(ci);
+	if (ci->ci_ipl == 0)
+		sync_rcu_quiescent();
+}
+
+void cpu_send_ipi(struct cpu_info *target, uint32_t ipi)
+{
+	cpu_delay_ns(machine_cur->m_cfg.mc_ipi_send_ns);
+	atomic_fetch_or_explicit(&target->ci_ipis, ipi, memory_order_release);
+	stats_inc(&ipi_sent);
+}
+
+int splvm(void)
+{
+	struct cpu_info *ci = curcpu();
+	return ci == NULL ? 0 : ci->ci_ipl++;
+}
+
+void splx(int s)
+{
+	struct cpu_info *ci = curcpu();
+	if (ci != NULL)
+		ci->ci_ipl = s;
+}
+
+void cpu_spin_wait(unsigned *iter)
+{
+	struct machine *m = machine_cur;
+	unsigned spin = m != NULL ? m->m_cfg.mc_spin_before_yield : 64;
+	cpu_intr_poll();
+	if ((*iter)++ < spin) {
+		__builtin_ia32_pause();
+	} else {
+		stats_inc(&cpu_yields);
+		sched_yield();
+	}
+}
+
+int cpu_attach(struct machine *m, unsigned cpuid)
+{
+	if (m == NULL || m != machine_cur || cpuid >= m->m_ncpu)
+		return machine_seterr(EINVAL, "cpu_attach: cpu %u does not exist (machine.cpus = %u)", cpuid,
+		    m ? m->m_ncpu : 0);
+	if (curcpu() != NULL)
+		return machine_seterr(EBUSY, "cpu_attach: this thread is already cpu%u", curcpu()->ci_cpuid);
+	struct cpu_info *ci = &m->m_cpus[cpuid];
+	int expect = CPU_DETACHED;
+	if (!atomic_compare_exchange_strong(&ci->ci_state, &expect, CPU_ATTACHED))
+		return machine_seterr(EBUSY, "cpu_attach: cpu%u is already attached", cpuid);
+	curcpu_tls = ci;
+	stats_attach(ci->ci_stats);
+	ci->ci_ipl = 0;
+	ci->ci_ctx = NULL;
+	ci->ci_curlwp = NULL;
+	tlb_invalidate_all(ci);
+	sync_rcu_register();
+	/* seq_cst, before any walk: pairs with initiators reading the set */
+	kcpuset_atomic_set(&m->m_attached, cpuid);
+	return 0;
+}
+
+void cpu_detach(void)
+{
+	struct cpu_info *ci = curcpu();
+	if (ci == NULL)
+		return;
+	struct machine *m = machine_cur;
+	if (cpu_detach_hook != NULL)
+		cpu_detach_hook(ci); /* the pmap: switch away from the current lwp */
+	kcpuset_atomic_clear(&m->m_attached, ci->ci_cpuid);
+	ci->ci_ipl = 0;
+	cpu_intr_dispatch(ci);
+	tlb_invalidate_all(ci);
+	sync_rcu_unregister();
+	stats_attach(NULL);
+	curcpu_tls = NULL;
+	atomic_store_explicit(&ci->ci_state, CPU_DETACHED, memory_order_release);
+}
+
+unsigned cpu_number(void)
+{
+	struct cpu_info *ci = curcpu();
+	KASSERTMSG(ci != NULL, "cpu_number() on a thread that is not a CPU");
+	return ci ? ci->ci_cpuid : 0;
+}
+
+bool cpu_attached(void)
+{
+	return curcpu() != NULL;
+}
+
+/* ---- machine_run: the shared start-barrier helper ---- */
+
+struct run_state {
+	struct machine *rs_m;
+	unsigned rs_ncpu;
+	machine_cpu_fn rs_fn;
+	void *rs_arg;
+	_Atomic unsigned rs_arrived;
+	_Atomic int rs_err;
+};
+
+struct run_thread {
+	struct run_state *rt_s;
+	unsigned rt_cpu;
+};
+
+static void *run_main(void *p)
+{
+	struct run_thread *rt = p;
+	struct run_state *s = rt->rt_s;
+	topo_bind_thread(rt->rt_cpu);
+	int err = cpu_attach(s->rs_m, rt->rt_cpu);
+	if (err != 0) {
+		int z = 0;
+		atomic_compare_exchange_strong(&s->rs_err, &z, err);
+	}
+	atomic_fetch_add(&s->rs_arrived, 1);
+	unsigned iter = 0;
+	while (atomic_load(&s->rs_arrived) < s->rs_ncpu)
+		cpu_spin_wait(&iter);
+	if (err == 0 && atomic_load(&s->rs_err) == 0)
+		s->rs_fn(rt->rt_cpu, s->rs_arg);
+	if (err == 0)
+		cpu_detach();
+	return NULL;
+}
+
+int machine_run(struct machine *m, unsigned ncpu, machine_cpu_fn fn, void *arg)
+{
+	if (m == NULL || ncpu == 0 || ncpu > m->m_ncpu)
+		return machine_seterr(EINVAL, "machine_run: %u CPUs asked, machine.cpus = %u", ncpu, m ? m->m_ncpu : 0);
+	struct run_state s = {.rs_m = m, .rs_ncpu = ncpu, .rs_fn = fn, .rs_arg = arg};
+	pthread_t *tids = calloc(ncpu, sizeof(*tids));
+	struct run_thread *rts = calloc(ncpu, sizeof(*rts));
+	if (tids == NULL || rts == NULL) {
+		free(tids);
+		free(rts);
+		return machine_seterr(ENOMEM, "machine_run: out of host memory");
+	}
+	unsigned started = 0;
+	int err = 0;
+	for (; started < ncpu; started++) {
+		rts[started] = (struct run_thread){&s, started};
+		if ((err = pthread_create(&tids[started], NULL, run_main, &rts[started])) != 0) {
+			machine_seterr(err, "machine_run: cannot start thread for cpu%u: %s", started, strerror(err));
+			atomic_store(&s.rs_err, err);
+			/* release the ones already started */
+			atomic_fetch_add(&s.rs_arrived, ncpu - started);
+			break;
+		}
+	}
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	free(tids);
+	free(rts);
+	return err != 0 ? err : atomic_load(&s.rs_err);
+}

@@ -1,0 +1,385 @@
+/*
+ * machine.c — machine configuration, boot and halt.
+ *
+ * The configuration is a flat table of "section.key" entries shared by INI
+ * files, --set and machine_config_set(); each entry parses, validates and
+ * prints its own field, so a new key is one table line.  Boot allocates
+ * physical memory (phys.c) and the CPUs, then hands over to the pmap layer
+ * through machine_hooks.mh_boot (pmap_bootstrap), which builds the kernel's
+ * page tables and selects the shootdown strategy.  The pmap layer registers
+ * its hooks from a constructor: the machine never calls upward by name.
+ */
+#include "machine_impl.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+
+struct machine *machine_cur;
+static _Thread_local char errbuf[512];
+static struct machine_hooks hooks;
+static bool (*strategy_check)(const char *name, char *why, size_t len);
+
+void machine_set_hooks(const struct machine_hooks *h)
+{
+	hooks = *h;
+}
+
+void machine_set_strategy_check(bool (*check)(const char *, char *, size_t))
+{
+	strategy_check = check;
+}
+
+const char *machine_errmsg(void)
+{
+	return errbuf;
+}
+
+int machine_seterr(int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(errbuf, sizeof(errbuf), fmt, ap);
+	va_end(ap);
+	errno = err;
+	return err;
+}
+
+/* ---- value parsers ---- */
+
+static int parse_u64(const char *key, const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	char *end;
+	if (v == NULL || *v == '\0' || !isdigit((unsigned char)*v))
+		return machine_seterr(EINVAL, "%s: '%s' is not a whole number", key, v ? v : "");
+	errno = 0;
+	unsigned long long x = strtoull(v, &end, 10);
+	while (isspace((unsigned char)*end))
+		end++;
+	if (errno != 0 || *end != '\0')
+		return machine_seterr(EINVAL, "%s: '%s' is not a whole number", key, v);
+	if (x < lo || x > hi)
+		return machine_seterr(EINVAL, "%s: %llu is out of range [%" PRIu64 ", %" PRIu64 "]", key, x, lo, hi);
+	*out = x;
+	return 0;
+}
+
+/* bytes with an optional K/M/G suffix (powers of 1024) */
+int machine_parse_size(const char *key, const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	char *end;
+	if (v == NULL || !isdigit((unsigned char)*v))
+		return machine_seterr(EINVAL, "%s: '%s' is not a size (bytes with an optional K, M or G)", key, v ? v : "");
+	errno = 0;
+	unsigned long long x = strtoull(v, &end, 10);
+	uint64_t mul = 1;
+	switch (toupper((unsigned char)*end)) {
+	case 'K': mul = 1ULL << 10; end++; break;
+	case 'M': mul = 1ULL << 20; end++; break;
+	case 'G': mul = 1ULL << 30; end++; break;
+	default: break;
+	}
+	if (toupper((unsigned char)*end) == 'B' || toupper((unsigned char)*end) == 'I')
+		end += (toupper((unsigned char)end[0]) == 'I' && toupper((unsigned char)end[1]) == 'B') ? 2 : 1;
+	while (isspace((unsigned char)*end))
+		end++;
+	if (errno != 0 || *end != '\0' || (mul > 1 && x > UINT64_MAX / mul))
+		return machine_seterr(EINVAL, "%s: '%s' is not a size (bytes with an optional K, M or G)", key, v);
+	x *= mul;
+	if (x < lo || x > hi)
+		return machine_seterr(EINVAL, "%s: %s is out of range [%" PRIu64 "K, %" PRIu64 "G]", key, v,
+		    lo >> 10, hi >> 30);
+	*out = x;
+	return 0;
+}
+
+static int parse_onoff(const char *key, const char *v, bool *out)
+{
+	if (v && (!strcasecmp(v, "on") || !strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1"))) {
+		*out = true;
+		return 0;
+	}
+	if (v && (!strcasecmp(v, "off") || !strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0"))) {
+		*out = false;
+		return 0;
+	}
+	return machine_seterr(EINVAL, "%s: '%s' is not on or off", key, v ? v : "");
+}
+
+/* ---- the key table ---- */
+
+struct cfg_key {
+	const char *ck_name;
+	int (*ck_set)(struct machine_config *, const char *key, const char *v);
+	void (*ck_get)(const struct machine_config *, char *buf, size_t len);
+};
+
+#define U64_KEY(fn, field, lo, hi)                                                           \
+	static int fn##_set(struct machine_config *c, const char *k, const char *v)           \
+	{                                                                                     \
+		uint64_t x;                                                                   \
+		int e = parse_u64(k, v, (lo), (hi), &x);                                      \
+		if (e == 0)                                                                   \
+			c->field = x;                                                         \
+		return e;                                                                     \
+	}                                                                                     \
+	static void fn##_get(const struct machine_config *c, char *b, size_t n)               \
+	{                                                                                     \
+		snprintf(b, n, "%" PRIu64, (uint64_t)c->field);                               \
+	}
+
+U64_KEY(cpus, mc_ncpu, 1, MAXCPUS)
+U64_KEY(tlb_entries, mc_tlb_entries, 1, MACHINE_MAX_TLB_ENTRIES)
+U64_KEY(tlb_ways, mc_tlb_ways, 1, 64)
+U64_KEY(ipi_send, mc_ipi_send_ns, 0, 1000000000)
+U64_KEY(ipi_handler, mc_ipi_handler_ns, 0, 1000000000)
+U64_KEY(spin, mc_spin_before_yield, 0, 1000000)
+
+static int memory_set(struct machine_config *c, const char *k, const char *v)
+{
+	uint64_t x;
+	int e = machine_parse_size(k, v, MACHINE_MIN_MEMORY, MACHINE_MAX_MEMORY, &x);
+	if (e == 0 && (x & PAGE_MASK) != 0)
+		return machine_seterr(EINVAL, "%s: %s is not a multiple of the page size (%lu)", k, v, PAGE_SIZE);
+	if (e == 0)
+		c->mc_memory = x;
+	return e;
+}
+static void memory_get(const struct machine_config *c, char *b, size_t n)
+{
+	if (c->mc_memory % (1ULL << 30) == 0)
+		snprintf(b, n, "%" PRIu64 "G", c->mc_memory >> 30);
+	else if (c->mc_memory % (1ULL << 20) == 0)
+		snprintf(b, n, "%" PRIu64 "M", c->mc_memory >> 20);
+	else
+		snprintf(b, n, "%" PRIu64 "K", c->mc_memory >> 10);
+}
+static int pcid_set(struct machine_config *c, const char *k, const char *v)
+{
+	return parse_onoff(k, v, &c->mc_pcid);
+}
+static void pcid_get(const struct machine_config *c, char *b, size_t n)
+{
+	snprintf(b, n, "%s", c->mc_pcid ? "on" : "off");
+}
+static int refmod_set(struct machine_config *c, const char *k, const char *v)
+{
+	if (v && !strcasecmp(v, "hardware"))
+		c->mc_refmod = MMU_REFMOD_HARDWARE;
+	else if (v && !strcasecmp(v, "software"))
+		c->mc_refmod = MMU_REFMOD_SOFTWARE;
+	else
+		return machine_seterr(EINVAL, "%s: '%s' is not one of: hardware, software", k, v ? v : "");
+	return 0;
+}
+static void refmod_get(const struct machine_config *c, char *b, size_t n)
+{
+	snprintf(b, n, "%s", c->mc_refmod == MMU_REFMOD_SOFTWARE ? "software" : "hardware");
+}
+static int strategy_set(struct machine_config *c, const char *k, const char *v)
+{
+	char why[256];
+	if (v == NULL || *v == '\0' || strlen(v) >= sizeof(c->mc_strategy))
+		return machine_seterr(EINVAL, "%s: '%s' is not a strategy name", k, v ? v : "");
+	if (strategy_check != NULL && !strategy_check(v, why, sizeof(why)))
+		return machine_seterr(EINVAL, "%s: %s", k, why);
+	snprintf(c->mc_strategy, sizeof(c->mc_strategy), "%s", v);
+	return 0;
+}
+static void strategy_get(const struct machine_config *c, char *b, size_t n)
+{
+	snprintf(b, n, "%s", c->mc_strategy);
+}
+
+static const struct cfg_key cfg_keys[] = {
+	{"machine.cpus", cpus_set, cpus_get},
+	{"machine.memory", memory_set, memory_get},
+	{"machine.spin", spin_set, spin_get},
+	{"tlb.entries", tlb_entries_set, tlb_entries_get},
+	{"tlb.ways", tlb_ways_set, tlb_ways_get},
+	{"mmu.pcid", pcid_set, pcid_get},
+	{"mmu.refmod", refmod_set, refmod_get},
+	{"shootdown.strategy", strategy_set, strategy_get},
+	{"ipi.send_ns", ipi_send_set, ipi_send_get},
+	{"ipi.handler_ns", ipi_handler_set, ipi_handler_get},
+};
+#define NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
+
+void machine_config_init(struct machine_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->mc_ncpu = 4;
+	c->mc_memory = 64ULL << 20;
+	c->mc_tlb_entries = 64;
+	c->mc_tlb_ways = 4;
+	c->mc_pcid = true;
+	c->mc_refmod = MMU_REFMOD_HARDWARE;
+	snprintf(c->mc_strategy, sizeof(c->mc_strategy), "netbsd-x86");
+	c->mc_spin_before_yield = 64;
+}
+
+int machine_config_set(struct machine_config *c, const char *key, const char *value)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(cfg_keys[i].ck_name, key) == 0)
+			return cfg_keys[i].ck_set(c, key, value);
+	return machine_seterr(ENOENT, "%s: unknown key", key);
+}
+
+int machine_config_get(const struct machine_config *c, const char *key, char *buf, size_t len)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(cfg_keys[i].ck_name, key) == 0) {
+			cfg_keys[i].ck_get(c, buf, len);
+			return 0;
+		}
+	return machine_seterr(ENOENT, "%s: unknown key", key);
+}
+
+const char *const *machine_config_keys(void)
+{
+	static const char *names[NKEYS + 1];
+	for (size_t i = 0; i < NKEYS; i++)
+		names[i] = cfg_keys[i].ck_name;
+	return names;
+}
+
+/* Checks a whole config (fields may have been set directly). */
+static int config_validate(const struct machine_config *c)
+{
+	if (c->mc_ncpu == 0 || c->mc_ncpu > MAXCPUS)
+		return machine_seterr(EINVAL, "machine.cpus: %u is out of range [1, %d]", c->mc_ncpu, MAXCPUS);
+	if (c->mc_memory < MACHINE_MIN_MEMORY || c->mc_memory > MACHINE_MAX_MEMORY || (c->mc_memory & PAGE_MASK))
+		return machine_seterr(EINVAL, "machine.memory: %" PRIu64 " bytes is not a page multiple in [1M, 64G]",
+		    c->mc_memory);
+	if (c->mc_tlb_ways == 0 || c->mc_tlb_ways > 64)
+		return machine_seterr(EINVAL, "tlb.ways: %u is out of range [1, 64]", c->mc_tlb_ways);
+	if (c->mc_tlb_entries == 0 || c->mc_tlb_entries % c->mc_tlb_ways != 0)
+		return machine_seterr(EINVAL, "tlb.entries: %u is not a multiple of tlb.ways (%u)",
+		    c->mc_tlb_entries, c->mc_tlb_ways);
+	unsigned sets = c->mc_tlb_entries / c->mc_tlb_ways;
+	if ((sets & (sets - 1)) != 0)
+		return machine_seterr(EINVAL, "tlb.entries: %u / tlb.ways %u = %u sets, not a power of two",
+		    c->mc_tlb_entries, c->mc_tlb_ways, sets);
+	char why[256];
+	if (strategy_check != NULL && !strategy_check(c->mc_strategy, why, sizeof(why)))
+		return machine_seterr(EINVAL, "shootdown.strategy: %s", why);
+	return 0;
+}
+
+struct machine *machine_boot(const struct machine_config *cfg)
+{
+	int err;
+	errbuf[0] = '\0';
+	if (machine_cur != NULL) {
+		machine_seterr(EBUSY, "machine_boot: a machine is already running (one per process)");
+		return NULL;
+	}
+	if ((err = config_validate(cfg)) != 0)
+		return NULL;
+	if (hooks.mh_boot == NULL) {
+		machine_seterr(ENOSYS, "machine_boot: the pmap layer is not linked in (link with -Wl,-u,pmap_init)");
+		return NULL;
+	}
+	struct machine *m = calloc(1, sizeof(*m));
+	if (m == NULL) {
+		machine_seterr(ENOMEM, "machine_boot: out of host memory");
+		return NULL;
+	}
+	m->m_cfg = *cfg;
+	m->m_ncpu = cfg->mc_ncpu;
+	m->m_hooks = hooks;
+	machine_cur = m;
+	sync_set_wait(cpu_spin_wait);
+	if ((err = phys_init(m)) != 0)
+		goto fail;
+	if (posix_memalign((void **)&m->m_cpus, CACHE_LINE, sizeof(struct cpu_info) * m->m_ncpu) != 0) {
+		err = machine_seterr(ENOMEM, "machine.cpus: no host memory for %u CPUs", m->m_ncpu);
+		goto fail;
+	}
+	memset(m->m_cpus, 0, sizeof(struct cpu_info) * m->m_ncpu);
+	kcpuset_zero(&m->m_attached);
+	for (unsigned i = 0; i < m->m_ncpu; i++) {
+		struct cpu_info *ci = &m->m_cpus[i];
+		ci->ci_cpuid = i;
+		if (tlb_init(&ci->ci_tlb, cfg->mc_tlb_entries, cfg->mc_tlb_ways) != 0 ||
+		    (ci->ci_stats = stats_block_create((int)i)) == NULL) {
+			err = machine_seterr(ENOMEM, "tlb.entries: no host memory for the TLBs");
+			goto fail;
+		}
+		m->m_tlb_bytes += (uint64_t)cfg->mc_tlb_entries * sizeof(struct tlb_entry);
+	}
+	if ((err = m->m_hooks.mh_boot(m)) != 0)
+		goto fail;
+	return m;
+fail:
+	machine_halt(m);
+	errno = err;
+	return NULL;
+}
+
+void machine_halt(struct machine *m)
+{
+	if (m == NULL)
+		return;
+	for (unsigned i = 0; m->m_cpus != NULL && i < m->m_ncpu; i++)
+		KASSERTMSG(!cpu_is_attached(&m->m_cpus[i]), "machine_halt with CPU %u attached", i);
+	/* let every deferred free (call_rcu) finish before memory goes away */
+	sync_rcu_barrier();
+	if (m->m_hooks.mh_halt != NULL && m->m_cpus != NULL)
+		m->m_hooks.mh_halt(m);
+	for (unsigned i = 0; m->m_cpus != NULL && i < m->m_ncpu; i++) {
+		tlb_fini(&m->m_cpus[i].ci_tlb);
+		stats_block_destroy(m->m_cpus[i].ci_stats);
+	}
+	free(m->m_cpus);
+	phys_fini(m);
+	sync_set_wait(NULL);
+	machine_cur = NULL;
+	free(m);
+}
+
+const struct machine_config *machine_config_of(const struct machine *m)
+{
+	return &m->m_cfg;
+}
+
+unsigned machine_ncpu(const struct machine *m)
+{
+	return m->m_ncpu;
+}
+
+uint64_t machine_phys_pages(const struct machine *m)
+{
+	return m->m_npages;
+}
+
+uint64_t machine_metadata_bytes(const struct machine *m)
+{
+	return ptoa(atomic_load(&((struct machine *)m)->m_ptp_pages)) + m->m_tlb_bytes;
+}
+
+void *machine_phys(paddr_t pa)
+{
+	struct machine *m = machine_cur;
+	if (m == NULL || pa >= ptoa(m->m_npages))
+		return NULL;
+	return m->m_phys + pa;
+}
+
+_Noreturn void panic(const char *fmt, ...)
+{
+	va_list ap;
+	fflush(stdout);
+	fprintf(stderr, "pmapstorm: panic: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	abort();
+}

@@ -1,0 +1,263 @@
+/*
+ * machine_impl.h — the simulated hardware, as the rest of core/ sees it.
+ *
+ * Shared by core/machine (which owns it), core/pmap and core/shootdown (which
+ * DESIGN.md allows to use the machine).  Not installed: the embedding API is
+ * in core/include/pmapstorm/.
+ *
+ * Hardware rules kept here (DESIGN.md, "The model in one picture"):
+ *  - a TLB is touched only by its owning CPU's thread (struct tlb has no
+ *    atomics for that reason); remote CPUs ask through the IPI mailbox;
+ *  - page-table memory is read by the walker with atomic loads and the
+ *    walker sets A/D with compare-and-swap, concurrently with pmap updates;
+ *  - a CPU that is not attached has an empty TLB (flushed on detach and on
+ *    attach), so nobody needs to wait for its acknowledgement.
+ */
+#ifndef PMAPSTORM_MACHINE_IMPL_H
+#define PMAPSTORM_MACHINE_IMPL_H
+
+#include <pmapstorm/lock.h>
+#include <pmapstorm/machine.h>
+#include <pmapstorm/stats.h>
+#include <pmapstorm/uvm_page.h>
+
+#include <stdatomic.h>
+#include <stdio.h>
+
+#define CACHE_LINE 64
+#define __cacheline_aligned __attribute__((aligned(CACHE_LINE)))
+#define __predict_true(x) __builtin_expect(!!(x), 1)
+#define __predict_false(x) __builtin_expect(!!(x), 0)
+
+#ifdef NDEBUG
+#define KASSERT(e) ((void)0)
+#define KASSERTMSG(e, ...) ((void)0)
+#else
+#define KASSERT(e) ((e) ? (void)0 : panic("kassert \"%s\" failed: %s:%d", #e, __FILE__, __LINE__))
+#define KASSERTMSG(e, fmt, ...)                                                                  \
+	((e) ? (void)0 : panic("kassert \"%s\" failed: %s:%d: " fmt, #e, __FILE__, __LINE__, ##__VA_ARGS__))
+#endif
+
+/* ---- page-table entries (x86-64 layout, plus software bits) ---- */
+typedef uint64_t pt_entry_t;
+#define PTE_V 0x001ULL    /* hardware valid (present) */
+#define PTE_W 0x002ULL    /* hardware writable */
+#define PTE_U 0x004ULL    /* user */
+#define PTE_PWT 0x008ULL  /* write-through */
+#define PTE_PCD 0x010ULL  /* cache disable */
+#define PTE_A 0x020ULL    /* accessed (referenced) */
+#define PTE_D 0x040ULL    /* dirty (modified) */
+#define PTE_PAT 0x080ULL  /* page attribute table index bit */
+#define PTE_G 0x100ULL    /* global: survives PCID / non-global flushes */
+#define PTE_WIRED 0x200ULL   /* software: wired mapping */
+#define PTE_MANAGED 0x400ULL /* software: pv-tracked (pmap_enter) mapping */
+#define PTE_SWV 0x800ULL     /* software: the mapping exists (== V with hardware A/D) */
+#define PTE_SWW (1ULL << 52) /* software: the mapping's protection allows writing */
+#define PTE_NX (1ULL << 63)  /* no execute */
+#define PTE_FRAME 0x000ffffffffff000ULL
+#define PTE_CACHEBITS (PTE_PWT | PTE_PCD | PTE_PAT)
+#define pte_pa(p) ((paddr_t)((p) & PTE_FRAME))
+
+#define NPTEPG 512
+#define PTP_LEVELS 4
+#define pl_index(va, lvl) ((unsigned)(((va) >> (PAGE_SHIFT + 9 * ((lvl) - 1))) & (NPTEPG - 1)))
+
+static inline _Atomic pt_entry_t *pte_slot(void *ptp, unsigned idx)
+{
+	return (_Atomic pt_entry_t *)ptp + idx;
+}
+
+/* ---- CPU sets (NetBSD kcpuset(9) names, fixed size) ---- */
+typedef struct {
+	_Atomic uint64_t bits[MAXCPUS / 64];
+} kcpuset_t;
+
+static inline void kcpuset_zero(kcpuset_t *s)
+{
+	for (unsigned i = 0; i < MAXCPUS / 64; i++)
+		atomic_store_explicit(&s->bits[i], 0, memory_order_relaxed);
+}
+/* seq_cst: a CPU that sets its bit and then walks the page tables pairs
+ * with an initiator that updates a PTE and then reads the set (Dekker) */
+static inline void kcpuset_atomic_set(kcpuset_t *s, unsigned c)
+{
+	atomic_fetch_or(&s->bits[c / 64], 1ULL << (c % 64));
+}
+static inline void kcpuset_atomic_clear(kcpuset_t *s, unsigned c)
+{
+	atomic_fetch_and(&s->bits[c / 64], ~(1ULL << (c % 64)));
+}
+static inline bool kcpuset_isset(const kcpuset_t *s, unsigned c)
+{
+	return (atomic_load((_Atomic uint64_t *)&s->bits[c / 64]) >> (c % 64)) & 1;
+}
+/* A snapshot, seq_cst per word (also a release of what came before). */
+static inline void kcpuset_copy(kcpuset_t *d, const kcpuset_t *s)
+{
+	for (unsigned i = 0; i < MAXCPUS / 64; i++)
+		atomic_store(&d->bits[i], atomic_load((_Atomic uint64_t *)&s->bits[i]));
+}
+/* d = a & b, plain (d is private) */
+static inline void kcpuset_intersect_into(kcpuset_t *d, const kcpuset_t *a, const kcpuset_t *b)
+{
+	for (unsigned i = 0; i < MAXCPUS / 64; i++)
+		atomic_store_explicit(&d->bits[i],
+		    atomic_load((_Atomic uint64_t *)&a->bits[i]) & atomic_load((_Atomic uint64_t *)&b->bits[i]),
+		    memory_order_relaxed);
+}
+static inline bool kcpuset_iszero(const kcpuset_t *s)
+{
+	for (unsigned i = 0; i < MAXCPUS / 64; i++)
+		if (atomic_load((_Atomic uint64_t *)&s->bits[i]) != 0)
+			return false;
+	return true;
+}
+/* Visits the members of a snapshot of each word (one atomic load a word). */
+#define KCPUSET_FOREACH(set, c)                                                                    \
+	for (unsigned _kw = 0; _kw < MAXCPUS / 64; _kw++)                                          \
+		for (uint64_t _kb = atomic_load((_Atomic uint64_t *)&(set)->bits[_kw]); _kb != 0; \
+		     _kb &= _kb - 1)                                                               \
+			for (unsigned c = _kw * 64 + (unsigned)__builtin_ctzll(_kb), _k1 = 1; _k1; _k1 = 0)
+
+/* ---- MMU contexts: what a shootdown strategy may see of a pmap ---- */
+struct mmu_ctx {
+	paddr_t mc_root;     /* L4 page (user half; kernel walks use the kernel root) */
+	uint16_t mc_pcid;    /* tag of this context's TLB entries; 0 = kernel */
+	bool mc_kernel;
+	kcpuset_t mc_cpus;   /* CPUs whose TLB may hold entries of this context */
+	kcpuset_t mc_active; /* CPUs where it is the current context */
+};
+
+/* ---- TLB (private to its CPU; see tlb.c) ---- */
+#define TE_W 0x01
+#define TE_X 0x02
+#define TE_D 0x04
+#define TE_G 0x08
+#define TLB_INVALID_VPN UINT64_MAX
+
+struct tlb_entry {
+	uint64_t te_vpn;
+	uint64_t te_pfn;
+	uint32_t te_lru;
+	uint32_t te_gen; /* frame generation when filled */
+	uint16_t te_pcid;
+	uint8_t te_flags;
+};
+
+struct tlb {
+	struct tlb_entry *tlb_entries; /* nsets * ways */
+	uint64_t tlb_setmask;
+	unsigned tlb_ways;
+	uint32_t tlb_clock;
+};
+
+/* ---- CPUs ---- */
+#define IPI_SHOOTDOWN 0x01 /* the strategy's TLB shootdown handler */
+#define IPI_KICK 0x02      /* nothing to do: just an interrupt point */
+#define IPI_NTYPES 8
+
+enum cpu_state { CPU_DETACHED = 0, CPU_ATTACHED = 1 };
+
+struct cpu_info {
+	/* written by others */
+	_Atomic uint32_t ci_ipis __cacheline_aligned; /* pending IPI bits */
+	_Atomic(void *) ci_sd_mbox;                   /* the strategy's request, beside the IPI bits */
+	_Atomic int ci_state;                         /* enum cpu_state */
+	_Atomic uint64_t ci_progress;                 /* interrupt points passed */
+	/* owner only */
+	unsigned ci_cpuid __cacheline_aligned;
+	int ci_ipl;                 /* interrupt-block depth (splvm) */
+	struct mmu_ctx *ci_ctx;     /* current user context (NULL: kernel only) */
+	struct lwp *ci_curlwp;
+	struct tlb ci_tlb;
+	struct stats_block *ci_stats;
+	void *ci_sd;                /* the shootdown strategy's per-CPU state */
+	void *ci_pmap_md;           /* the pmap's per-CPU state (pending frees) */
+};
+
+struct machine_hooks {
+	/* the pmap layer: after physical memory and CPUs exist */
+	int (*mh_boot)(struct machine *);
+	void (*mh_halt)(struct machine *);
+	/* software mod/ref emulation: the walker found V or W missing on a
+	 * mapping whose software bits allow the access; 0 to retry the walk */
+	int (*mh_refmod_fault)(_Atomic pt_entry_t *ptep, pt_entry_t pte, int access);
+	/* tlb_check(): is (va, pcid) covered by a pending shootdown? */
+	bool (*mh_pending)(struct cpu_info *ci, vaddr_t va, uint16_t pcid);
+	/* IPI_SHOOTDOWN handler */
+	void (*mh_ipi_shootdown)(struct cpu_info *ci);
+	/* context switch hook (old, new contexts), on the switching CPU */
+	void (*mh_switch)(struct cpu_info *ci, struct mmu_ctx *old, struct mmu_ctx *new_);
+};
+void machine_set_hooks(const struct machine_hooks *);
+
+struct machine {
+	struct machine_config m_cfg;
+	unsigned m_ncpu;
+	/* physical memory */
+	uint8_t *m_phys;          /* frames, host memory */
+	uint64_t m_npages;
+	struct vm_page *m_pages;  /* one per frame */
+	bool m_numa;              /* placed by libnuma (interleaved) */
+	/* the free list */
+	kmutex_t m_free_lock;
+	struct vm_page *m_free_head;
+	_Atomic uint64_t m_free_count;
+	uint64_t m_reserve;       /* frames only UVM_PGA_USERESERVE may take */
+	/* CPUs */
+	struct cpu_info *m_cpus;  /* m_ncpu of them */
+	kcpuset_t m_attached;
+	paddr_t m_kernel_root;    /* kernel L4 (walks of kernel addresses) */
+	uint64_t m_tlb_bytes;
+	_Atomic uint64_t m_ptp_pages; /* frames in use as page-table pages */
+	struct machine_hooks m_hooks;
+};
+
+/* One machine per process: the hot paths read these without indirection. */
+extern struct machine *machine_cur;
+extern _Thread_local struct cpu_info *curcpu_tls __attribute__((tls_model("initial-exec")));
+static inline struct cpu_info *curcpu(void)
+{
+	return curcpu_tls;
+}
+static inline struct cpu_info *cpu_lookup(unsigned id)
+{
+	return &machine_cur->m_cpus[id];
+}
+static inline bool cpu_is_attached(const struct cpu_info *ci)
+{
+	return atomic_load_explicit((_Atomic int *)&ci->ci_state, memory_order_acquire) == CPU_ATTACHED;
+}
+static inline void *phys_to_host(paddr_t pa)
+{
+	return machine_cur->m_phys + pa;
+}
+
+void machine_set_detach_hook(void (*fn)(struct cpu_info *));
+void machine_set_strategy_check(bool (*check)(const char *name, char *why, size_t len));
+int machine_parse_size(const char *key, const char *v, uint64_t lo, uint64_t hi, uint64_t *out);
+
+/* errors with a message (machine_errmsg) */
+int machine_seterr(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* physical memory (phys.c) */
+int phys_init(struct machine *);
+void phys_fini(struct machine *);
+struct vm_page *phys_alloc(bool usereserve);
+void phys_free(struct vm_page *);
+void phys_wait(void);
+
+/* TLB (tlb.c): owner only */
+int tlb_init(struct tlb *, unsigned entries, unsigned ways);
+void tlb_fini(struct tlb *);
+void tlb_invalidate_page(struct cpu_info *, vaddr_t va, uint16_t pcid);
+void tlb_invalidate_pcid(struct cpu_info *, uint16_t pcid);   /* non-global entries of one PCID */
+void tlb_invalidate_nonglobal(struct cpu_info *);
+void tlb_invalidate_all(struct cpu_info *);
+/* Load a context on this CPU (what writing CR3 does). */
+void mmu_set_ctx(struct cpu_info *, struct mmu_ctx *);
+
+/* IPIs (cpu.c) */
+void cpu_send_ipi(struct cpu_info *target, uint32_t ipi);
+
+#endif /* PMAPSTORM_MACHINE_IMPL_H */

@@ -1,0 +1,142 @@
+/*
+ * phys.c — simulated physical memory: frames, struct vm_page, the free list.
+ *
+ * Frames are real host memory, placed by libnuma (interleaved over the
+ * nodes, the default NUMA policy of a big kernel's page allocator) when
+ * libnuma reports NUMA, else mapped with mmap.  Each frame has a struct
+ * vm_page; freeing a frame bumps its generation (mdpage.mp_gen), which the
+ * coherence oracles compare against the generation a TLB entry recorded at
+ * fill time.
+ *
+ * The free list is the machine's: the pmap takes page-table pages from it
+ * (the pmap may not use uvm, DESIGN.md), and uvm_pagealloc() is a front end
+ * over it.  A reserve (NetBSD's uvmexp.reserve_kernel) is kept for callers
+ * that pass UVM_PGA_USERESERVE, which includes page-table allocation.
+ */
+#include "machine_impl.h"
+
+#include <errno.h>
+#include <numa.h>
+#include <string.h>
+#include <sys/mman.h>
+
+STATS_COUNTER(phys_allocs, "phys.allocs", "frames allocated")
+STATS_COUNTER(phys_frees, "phys.frees", "frames freed")
+STATS_COUNTER(phys_fails, "phys.failures", "allocations that found no frame")
+STATS_COUNTER(phys_reserve_used, "phys.reserve_used", "allocations served from the reserve")
+STATS_COUNTER(phys_waits, "phys.waits", "waits for free frames (uvm_wait)")
+
+int phys_init(struct machine *m)
+{
+	m->m_npages = m->m_cfg.mc_memory >> PAGE_SHIFT;
+	size_t bytes = (size_t)m->m_cfg.mc_memory;
+	m->m_numa = numa_available() >= 0 && numa_max_node() > 0;
+	if (m->m_numa)
+		m->m_phys = numa_alloc_interleaved(bytes);
+	else {
+		void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		m->m_phys = p == MAP_FAILED ? NULL : p;
+	}
+	if (m->m_phys == NULL)
+		return machine_seterr(ENOMEM, "machine.memory: cannot allocate %zu bytes of host memory", bytes);
+	m->m_pages = calloc(m->m_npages, sizeof(struct vm_page));
+	if (m->m_pages == NULL)
+		return machine_seterr(ENOMEM, "machine.memory: no host memory for %lu vm_page structures",
+		    (unsigned long)m->m_npages);
+	mutex_init(&m->m_free_lock, LC_PAGEFREE);
+	/* free list in address order: frame 0 first */
+	for (uint64_t i = m->m_npages; i-- > 0;) {
+		struct vm_page *pg = &m->m_pages[i];
+		pg->phys_addr = ptoa(i);
+		mutex_init(&pg->mdpage.mp_pvlock, LC_PV);
+		atomic_store_explicit(&pg->flags, PG_FREE | PG_ZERO, memory_order_relaxed);
+		pg->pageq_next = m->m_free_head;
+		m->m_free_head = pg;
+	}
+	atomic_store(&m->m_free_count, m->m_npages);
+	/* NetBSD keeps a few pages (uvmexp.reserve_kernel, 5 by default) for
+	 * the kernel's own allocations; scale it with memory, at least 8 */
+	m->m_reserve = m->m_npages / 256 > 8 ? m->m_npages / 256 : 8;
+	return 0;
+}
+
+void phys_fini(struct machine *m)
+{
+	if (m->m_pages != NULL) {
+		for (uint64_t i = 0; i < m->m_npages; i++)
+			mutex_destroy(&m->m_pages[i].mdpage.mp_pvlock);
+		free(m->m_pages);
+	}
+	if (m->m_phys != NULL) {
+		if (m->m_numa)
+			numa_free(m->m_phys, (size_t)m->m_cfg.mc_memory);
+		else
+			munmap(m->m_phys, (size_t)m->m_cfg.mc_memory);
+	}
+}
+
+struct vm_page *phys_alloc(bool usereserve)
+{
+	struct machine *m = machine_cur;
+	mutex_enter(&m->m_free_lock);
+	uint64_t nfree = atomic_load_explicit(&m->m_free_count, memory_order_relaxed);
+	if (nfree == 0 || (!usereserve && nfree <= m->m_reserve)) {
+		mutex_exit(&m->m_free_lock);
+		stats_inc(&phys_fails);
+		return NULL;
+	}
+	if (nfree <= m->m_reserve)
+		stats_inc(&phys_reserve_used);
+	struct vm_page *pg = m->m_free_head;
+	m->m_free_head = pg->pageq_next;
+	pg->pageq_next = NULL;
+	atomic_store_explicit(&m->m_free_count, nfree - 1, memory_order_relaxed);
+	mutex_exit(&m->m_free_lock);
+	uint32_t f = atomic_load_explicit(&pg->flags, memory_order_relaxed);
+	KASSERTMSG(f & PG_FREE, "frame %#lx on the free list without PG_FREE", (unsigned long)pg->phys_addr);
+	atomic_store_explicit(&pg->flags, (f & PG_ZERO) | PG_BUSY, memory_order_release);
+	pg->uobject = NULL;
+	pg->uanon = NULL;
+	pg->offset = 0;
+	pg->wire_count = 0;
+	stats_inc(&phys_allocs);
+	return pg;
+}
+
+void phys_free(struct vm_page *pg)
+{
+	struct machine *m = machine_cur;
+	uint32_t f = atomic_load_explicit(&pg->flags, memory_order_relaxed);
+	if (f & PG_FREE)
+		panic("phys_free: frame %#lx freed twice", (unsigned long)pg->phys_addr);
+	KASSERTMSG(pg->mdpage.mp_pvlist == NULL, "frame %#lx freed while mapped", (unsigned long)pg->phys_addr);
+	/* the generation changes before the frame can be handed out again */
+	atomic_fetch_add_explicit(&pg->mdpage.mp_gen, 1, memory_order_release);
+	atomic_store_explicit(&pg->mdpage.mp_attrs, 0, memory_order_relaxed);
+	atomic_store_explicit(&pg->flags, PG_FREE, memory_order_relaxed);
+	mutex_enter(&m->m_free_lock);
+	pg->pageq_next = m->m_free_head;
+	m->m_free_head = pg;
+	atomic_store_explicit(&m->m_free_count,
+	    atomic_load_explicit(&m->m_free_count, memory_order_relaxed) + 1, memory_order_release);
+	mutex_exit(&m->m_free_lock);
+	stats_inc(&phys_frees);
+}
+
+/* => may be called from a CPU (keeps taking IPIs) or any other thread */
+void phys_wait(void)
+{
+	struct machine *m = machine_cur;
+	unsigned iter = 0;
+	stats_inc(&phys_waits);
+	while (atomic_load_explicit(&m->m_free_count, memory_order_acquire) <= m->m_reserve)
+		cpu_spin_wait(&iter);
+}
+
+struct vm_page *PHYS_TO_VM_PAGE(paddr_t pa)
+{
+	struct machine *m = machine_cur;
+	if (m == NULL || atop(pa) >= m->m_npages)
+		return NULL;
+	return &m->m_pages[atop(pa)];
+}

@@ -1,0 +1,1164 @@
+/*
+ * pmap.c — pmap(9) over the simulated machine.
+ *
+ * What it models.  The machine-independent contract of NetBSD's pmap(9)
+ * manual (shared/reference/pmap.9.txt) on x86-64-like hardware, with the
+ * structure of NetBSD's sys/arch/x86/x86/pmap.c (NetBSD 6-7): four-level
+ * page tables whose pages come from physical memory, pv lists per managed
+ * page, per-page modified/referenced attributes harvested from the PTEs'
+ * A/D bits, statistics kept incrementally, and invalidations handed to the
+ * shootdown strategy (core/shootdown/) to be completed at pmap_update().
+ *
+ * Locking (see the synchronization table in pmapstorm/pmap.h).
+ *  - pm_lock serializes every change to one pmap's page tables, its
+ *    statistics and the page-table-page live counts.
+ *  - A page's mp_pvlock protects its pv list.  Order: pm_lock, then pv lock.
+ *    pmap_page_protect(VM_PROT_NONE) holds a pv lock and needs pm_lock: it
+ *    try-locks, and on failure references the pmap, drops the pv lock, waits
+ *    for pm_lock, and starts again (NetBSD x86's pmap_pp_remove retries the
+ *    same way).
+ *  - PTE bits are changed only with atomic exchange or compare-and-swap,
+ *    because the hardware walker sets A/D concurrently (x86's pmap_pte_cas):
+ *    a change never overwrites a bit the walker just set, and the value
+ *    returned is the one whose A/D bits are harvested into the page.
+ *  - Clearing modified/referenced needs only the pv lock: the PTE is changed
+ *    by CAS, as NetBSD x86's pmap_sync_pv() does.
+ *  - The kernel's page tables below the pmap_growkernel() limit never change
+ *    shape, so pmap_kenter_pa()/pmap_kremove() take no lock.
+ *
+ * Page-table pages of user pmaps are freed when their last entry goes, but
+ * only after the invalidations that emptied them are complete (at the next
+ * pmap_update() on the CPU that emptied them) and after an RCU grace period,
+ * so no hardware walker on any CPU can still be reading them.  Kernel
+ * page-table pages are never freed (pmap(9), pmap_growkernel()).
+ *
+ * Modified/referenced.  With mmu.refmod = hardware the walker sets A/D;
+ * the pmap harvests them into mp_attrs whenever a PTE goes away and clears
+ * them (with a shootdown, because a TLB entry caches D) on a clear.  With
+ * mmu.refmod = software a managed PTE lacks V until the page is referenced
+ * and W until it is modified, so the first access or write faults into
+ * pmap_refmod_fault() (NetBSD mips pmap_emulate_modify(), alpha's
+ * fault-on-read/write bits).
+ */
+#include "pmap_impl.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+STATS_COUNTER(pmap_enters, "pmap.enter", "pmap_enter() calls")
+STATS_COUNTER(pmap_removes, "pmap.remove_pages", "mappings removed by pmap_remove()/pmap_kremove()")
+STATS_COUNTER(pmap_protects, "pmap.protect_pages", "mappings downgraded by pmap_protect()")
+STATS_COUNTER(pmap_updates, "pmap.update", "pmap_update() calls")
+STATS_COUNTER(pmap_ptp_allocs, "pmap.ptp_alloc", "page-table pages allocated")
+STATS_COUNTER(pmap_ptp_frees, "pmap.ptp_free", "page-table pages freed (after a grace period)")
+STATS_COUNTER(pmap_pv_retries, "pmap.pv_retries", "pv-list walks restarted to respect the lock order")
+STATS_COUNTER(pmap_enomem, "pmap.enter_enomem", "pmap_enter(PMAP_CANFAIL) that returned ENOMEM")
+STATS_COUNTER(pmap_forks, "pmap.fork", "pmap_fork() calls")
+STATS_COUNTER(pmap_procwrs, "pmap.procwr", "pmap_procwr() calls")
+
+static struct pmap kernel_pmap_store;
+struct pmap *const kernel_pmap_ptr = &kernel_pmap_store;
+
+static struct pmap_cpu *pmap_cpus;
+static vaddr_t kernel_virtual_start; /* first VA uvm manages */
+static vaddr_t kernel_virtual_end;   /* end of what the kernel page tables map */
+static kmutex_t pmaps_lock;          /* growkernel, PCID allocation */
+static bool pmap_initialized;
+
+/* PCIDs: 0 is the kernel's; user pmaps take 1..PCID_MAX from a stack. */
+#define PCID_MAX 65535
+static uint16_t *pcid_free;
+static unsigned pcid_nfree;
+
+static inline const struct shootdown_strategy *sd(void)
+{
+	return shootdown_current;
+}
+
+static inline bool pmap_is_kernel(const struct pmap *pm)
+{
+	return pm == &kernel_pmap_store;
+}
+
+static inline void *ptp_va(const struct vm_page *pg)
+{
+	return phys_to_host(pg->phys_addr);
+}
+
+static inline struct vm_page *pte_page(pt_entry_t pte)
+{
+	return PHYS_TO_VM_PAGE(pte_pa(pte));
+}
+
+/* ---- page-table pages ---- */
+
+static struct vm_page *ptp_alloc(void)
+{
+	struct vm_page *pg = phys_alloc(true);
+	if (pg == NULL)
+		return NULL;
+	/* not yet reachable by any walker: plain zeroing is enough; the
+	 * release store that links it publishes the zeroes */
+	memset(ptp_va(pg), 0, PAGE_SIZE);
+	atomic_fetch_or(&pg->flags, PG_PTP);
+	pg->mdpage.mp_ptpcount = 0;
+	atomic_fetch_add(&machine_cur->m_ptp_pages, 1);
+	stats_inc(&pmap_ptp_allocs);
+	return pg;
+}
+
+/* Frees a list of page-table pages linked by pageq_next (after a grace period). */
+static void ptp_free_now(void *arg)
+{
+	struct vm_page *pg = arg, *next;
+	for (; pg != NULL; pg = next) {
+		next = pg->pageq_next;
+		pg->pageq_next = NULL;
+		atomic_fetch_and(&pg->flags, ~(uint32_t)PG_PTP);
+		atomic_fetch_sub(&machine_cur->m_ptp_pages, 1);
+		stats_inc(&pmap_ptp_frees);
+		phys_free(pg);
+	}
+}
+
+/* The page is unlinked; free it once walkers and TLBs are done with it. */
+static void ptp_retire(struct vm_page *pg)
+{
+	struct cpu_info *ci = curcpu();
+	KASSERT(ci != NULL);
+	struct pmap_cpu *pc = ci->ci_pmap_md;
+	pg->pageq_next = pc->pc_gc;
+	pc->pc_gc = pg;
+}
+
+/*
+ * Find the L1 slot for va, allocating the missing levels when alloc.
+ * => pm_lock held for a user pmap (or the kernel pmap when alloc)
+ * => returns NULL if a level is missing (and !alloc) or no page is free.
+ * ptps[lvl] receives the page of each level (1..4) on the way.
+ */
+static _Atomic pt_entry_t *pmap_pte_lookup(struct pmap *pm, vaddr_t va, bool alloc, struct vm_page **ptps)
+{
+	paddr_t table = pmap_is_kernel(pm) ? machine_cur->m_kernel_root : pm->pm_root->phys_addr;
+	for (int lvl = PTP_LEVELS; lvl > 1; lvl--) {
+		if (ptps)
+			ptps[lvl] = PHYS_TO_VM_PAGE(table);
+		_Atomic pt_entry_t *slot = pte_slot(phys_to_host(table), pl_index(va, lvl));
+		pt_entry_t pde = atomic_load_explicit(slot, memory_order_acquire);
+		if (!(pde & PTE_V)) {
+			if (!alloc)
+				return NULL;
+			struct vm_page *pg = ptp_alloc();
+			if (pg == NULL)
+				return NULL;
+			pde = pg->phys_addr | PTE_V | PTE_W | PTE_A | (pmap_is_kernel(pm) ? 0 : PTE_U);
+			/* release: the walker that sees the link sees a zeroed page */
+			atomic_store_explicit(slot, pde, memory_order_release);
+			PHYS_TO_VM_PAGE(table)->mdpage.mp_ptpcount++;
+		}
+		table = pte_pa(pde);
+	}
+	if (ptps)
+		ptps[1] = PHYS_TO_VM_PAGE(table);
+	return pte_slot(phys_to_host(table), pl_index(va, 1));
+}
+
+/*
+ * One entry of ptps[1] went away: free every level that became empty.
+ * => pm_lock held; user pmaps only (the root stays)
+ */
+static void pmap_ptp_unref(struct pmap *pm, vaddr_t va, struct vm_page **ptps)
+{
+	KASSERT(!pmap_is_kernel(pm));
+	for (int lvl = 1; lvl < PTP_LEVELS; lvl++) {
+		struct vm_page *pg = ptps[lvl];
+		KASSERTMSG(pg->mdpage.mp_ptpcount > 0, "ptp %#lx count underflow", (unsigned long)pg->phys_addr);
+		if (--pg->mdpage.mp_ptpcount > 0)
+			return;
+		_Atomic pt_entry_t *slot = pte_slot(ptp_va(ptps[lvl + 1]), pl_index(va, lvl + 1));
+		atomic_store_explicit(slot, 0, memory_order_release);
+		ptp_retire(pg);
+		if (ptps[lvl + 1] == pm->pm_root) {
+			pm->pm_root->mdpage.mp_ptpcount--;
+			return;
+		}
+	}
+}
+
+/* ---- pv lists ---- */
+
+static void pv_insert(struct vm_page *pg, struct pv_entry *pv)
+{
+	KASSERT(mutex_owned(&pg->mdpage.mp_pvlock));
+	pv->pv_next = pg->mdpage.mp_pvlist;
+	pg->mdpage.mp_pvlist = pv;
+}
+
+static struct pv_entry *pv_remove(struct vm_page *pg, struct pmap *pm, vaddr_t va)
+{
+	KASSERT(mutex_owned(&pg->mdpage.mp_pvlock));
+	for (struct pv_entry **pp = &pg->mdpage.mp_pvlist; *pp != NULL; pp = &(*pp)->pv_next) {
+		struct pv_entry *pv = *pp;
+		if (pv->pv_pmap == pm && pv->pv_va == va) {
+			*pp = pv->pv_next;
+			return pv;
+		}
+	}
+	panic("pv_remove: no pv entry for pmap %p va %#lx on page %#lx", (void *)pm, (unsigned long)va,
+	    (unsigned long)pg->phys_addr);
+}
+
+/* The page remembers what the walker recorded in a PTE. */
+static void pmap_harvest(struct vm_page *pg, pt_entry_t opte)
+{
+	uint32_t a = ((opte & PTE_A) ? PP_ATTRS_R : 0) | ((opte & PTE_D) ? PP_ATTRS_M : 0);
+	if (a)
+		atomic_fetch_or(&pg->mdpage.mp_attrs, a);
+}
+
+/*
+ * Remove the mapping in *ptep and queue its invalidation.
+ * => pm_lock held (or a kernel unmanaged mapping: no lock)
+ * => pv_locked: the caller holds the page's pv lock
+ * Returns the old PTE (0 if there was no mapping).
+ */
+static pt_entry_t pmap_remove_pte(struct pmap *pm, _Atomic pt_entry_t *ptep, vaddr_t va, bool pv_locked)
+{
+	pt_entry_t opte = atomic_exchange(ptep, 0);
+	if (!(opte & PTE_SWV))
+		return 0;
+	if (opte & PTE_MANAGED) {
+		struct vm_page *pg = pte_page(opte);
+		pmap_harvest(pg, opte);
+		if (!pv_locked)
+			mutex_enter(&pg->mdpage.mp_pvlock);
+		struct pv_entry *pv = pv_remove(pg, pm, va);
+		if (!pv_locked)
+			mutex_exit(&pg->mdpage.mp_pvlock);
+		free(pv);
+	}
+	atomic_fetch_sub_explicit(&pm->pm_resident, 1, memory_order_relaxed);
+	if (opte & PTE_WIRED)
+		atomic_fetch_sub_explicit(&pm->pm_wired, 1, memory_order_relaxed);
+	sd()->sd_invalidate(&pm->pm_ctx, va, opte);
+	stats_inc(&pmap_removes);
+	return opte;
+}
+
+/* Complete this CPU's invalidations, then retire page-table pages. */
+static void pmap_sync(void)
+{
+	struct cpu_info *ci = curcpu();
+	KASSERTMSG(ci != NULL, "pmap operations must run on a CPU (cpu_attach)");
+	sd()->sd_update();
+	struct pmap_cpu *pc = ci->ci_pmap_md;
+	if (pc->pc_gc != NULL) {
+		/* one grace period for the whole batch */
+		sync_rcu_defer(ptp_free_now, pc->pc_gc);
+		pc->pc_gc = NULL;
+	}
+}
+
+/* ---- boot ---- */
+
+static int pmap_grow_to(vaddr_t maxkvaddr, bool canfail)
+{
+	struct pmap *pm = &kernel_pmap_store;
+	if (maxkvaddr > VM_MAX_KERNEL_ADDRESS)
+		maxkvaddr = VM_MAX_KERNEL_ADDRESS;
+	const vaddr_t l1span = (vaddr_t)NPTEPG << PAGE_SHIFT; /* 2 MiB per L1 page */
+	while (kernel_virtual_end < maxkvaddr) {
+		if (pmap_pte_lookup(pm, kernel_virtual_end, true, NULL) == NULL) {
+			if (canfail)
+				return ENOMEM;
+			panic("pmap_growkernel: out of physical memory at %#lx", (unsigned long)kernel_virtual_end);
+		}
+		kernel_virtual_end += l1span;
+	}
+	return 0;
+}
+
+static int pmap_boot(struct machine *m)
+{
+	const struct shootdown_strategy *s = shootdown_find(m->m_cfg.mc_strategy);
+	if (s == NULL) {
+		char why[256];
+		shootdown_check_name(m->m_cfg.mc_strategy, why, sizeof(why));
+		return machine_seterr(EINVAL, "shootdown.strategy: %s", why);
+	}
+	shootdown_current = s;
+	mutex_init(&pmaps_lock, LC_PMAPS);
+	pmap_cpus = calloc(m->m_ncpu, sizeof(*pmap_cpus));
+	pcid_free = malloc(sizeof(uint16_t) * PCID_MAX);
+	if (pmap_cpus == NULL || pcid_free == NULL)
+		return machine_seterr(ENOMEM, "machine.cpus: no host memory for the pmap's per-CPU state");
+	for (unsigned i = 0; i < m->m_ncpu; i++)
+		m->m_cpus[i].ci_pmap_md = &pmap_cpus[i];
+	pcid_nfree = 0;
+	for (unsigned p = PCID_MAX; p >= 1; p--)
+		pcid_free[pcid_nfree++] = (uint16_t)p;
+
+	struct pmap *kpm = &kernel_pmap_store;
+	memset(kpm, 0, sizeof(*kpm));
+	mutex_init(&kpm->pm_lock, LC_PMAP);
+	atomic_store(&kpm->pm_refcnt, 1);
+	kpm->pm_ctx.mc_kernel = true;
+	kpm->pm_ctx.mc_pcid = 0;
+	kpm->pm_root = ptp_alloc();
+	if (kpm->pm_root == NULL)
+		return machine_seterr(EINVAL, "machine.memory: too small for the kernel's page tables");
+	kpm->pm_ctx.mc_root = kpm->pm_root->phys_addr;
+	m->m_kernel_root = kpm->pm_root->phys_addr;
+
+	/* initial kernel VA: as much as physical memory, at least 16 MiB (as
+	 * NetBSD sizes nkptp from physmem); more comes with pmap_growkernel() */
+	vaddr_t initial = m->m_cfg.mc_memory > (16ULL << 20) ? m->m_cfg.mc_memory : (16ULL << 20);
+	kernel_virtual_start = VM_MIN_KERNEL_ADDRESS;
+	kernel_virtual_end = VM_MIN_KERNEL_ADDRESS;
+	uint64_t before = atomic_load(&m->m_free_count);
+	if (pmap_grow_to(VM_MIN_KERNEL_ADDRESS + initial, true) != 0 ||
+	    atomic_load(&m->m_free_count) < 2 * m->m_reserve + 16) {
+		uint64_t used = before - atomic_load(&m->m_free_count) + 1;
+		return machine_seterr(EINVAL,
+		    "machine.memory: %lu pages are too few: the kernel's page tables take %lu and %lu more are "
+		    "needed to run", (unsigned long)m->m_npages, (unsigned long)used,
+		    (unsigned long)(2 * m->m_reserve + 16));
+	}
+	int err = s->sd_boot(m);
+	if (err != 0)
+		return err;
+	pmap_initialized = false;
+	return 0;
+}
+
+static void pmap_halt(struct machine *m)
+{
+	(void)m;
+	if (shootdown_current != NULL && shootdown_current->sd_halt != NULL)
+		shootdown_current->sd_halt(m);
+	shootdown_current = NULL;
+	free(pmap_cpus);
+	pmap_cpus = NULL;
+	free(pcid_free);
+	pcid_free = NULL;
+	pmap_initialized = false;
+}
+
+static int pmap_refmod_fault(_Atomic pt_entry_t *ptep, pt_entry_t pte, int access);
+static bool pmap_pending(struct cpu_info *ci, vaddr_t va, uint16_t pcid)
+{
+	return shootdown_current->sd_pending != NULL && shootdown_current->sd_pending(ci, va, pcid);
+}
+static void pmap_ipi(struct cpu_info *ci)
+{
+	shootdown_current->sd_ipi(ci);
+}
+
+__attribute__((constructor)) static void pmap_register(void)
+{
+	static const struct machine_hooks h = {
+		.mh_boot = pmap_boot,
+		.mh_halt = pmap_halt,
+		.mh_refmod_fault = pmap_refmod_fault,
+		.mh_pending = pmap_pending,
+		.mh_ipi_shootdown = pmap_ipi,
+	};
+	machine_set_hooks(&h);
+	machine_set_strategy_check(shootdown_check_name);
+	machine_set_detach_hook(pmap_cpu_detach);
+}
+
+/* ---- required functions ---- */
+
+void pmap_init(void)
+{
+	KASSERTMSG(machine_cur != NULL, "pmap_init before machine_boot");
+	pmap_initialized = true;
+}
+
+void pmap_virtual_space(vaddr_t *vstartp, vaddr_t *vendp)
+{
+	*vstartp = kernel_virtual_start;
+	/* pmap_growkernel() is provided: the end is the maximum kernel VA */
+	*vendp = VM_MAX_KERNEL_ADDRESS;
+}
+
+pmap_t pmap_create(void)
+{
+	struct pmap *pm;
+	if (posix_memalign((void **)&pm, CACHE_LINE, sizeof(*pm)) != 0)
+		panic("pmap_create: out of host memory");
+	memset(pm, 0, sizeof(*pm));
+	mutex_init(&pm->pm_lock, LC_PMAP);
+	atomic_store(&pm->pm_refcnt, 1);
+	/* NetBSD waits (PR_WAITOK) rather than fail */
+	while ((pm->pm_root = ptp_alloc()) == NULL)
+		phys_wait();
+	pm->pm_ctx.mc_root = pm->pm_root->phys_addr;
+	mutex_enter(&pmaps_lock);
+	if (pcid_nfree == 0)
+		panic("pmap_create: more than %d live pmaps", PCID_MAX);
+	pm->pm_ctx.mc_pcid = pcid_free[--pcid_nfree];
+	mutex_exit(&pmaps_lock);
+	return pm;
+}
+
+void pmap_reference(pmap_t pm)
+{
+	atomic_fetch_add(&pm->pm_refcnt, 1);
+}
+
+void pmap_destroy(pmap_t pm)
+{
+	if (atomic_fetch_sub(&pm->pm_refcnt, 1) != 1)
+		return;
+	KASSERT(!pmap_is_kernel(pm));
+	KASSERTMSG(atomic_load(&pm->pm_resident) == 0, "pmap_destroy: %ld pages still mapped",
+	    atomic_load(&pm->pm_resident));
+	KASSERTMSG(kcpuset_iszero(&pm->pm_ctx.mc_active), "pmap_destroy: pmap still active");
+	/* everything queued must be complete before the PCID is reused */
+	pmap_sync();
+	/* CPUs that kept entries tagged with this PCID drop them lazily: the
+	 * PCID is recycled only after the strategy completed every request,
+	 * and an empty pmap has no valid entries left to cache */
+	struct vm_page *root = pm->pm_root;
+	KASSERTMSG(root->mdpage.mp_ptpcount == 0, "pmap_destroy: root still has %u tables",
+	    root->mdpage.mp_ptpcount);
+	root->pageq_next = NULL;
+	sync_rcu_defer(ptp_free_now, root);
+	mutex_enter(&pmaps_lock);
+	pcid_free[pcid_nfree++] = pm->pm_ctx.mc_pcid;
+	mutex_exit(&pmaps_lock);
+	mutex_destroy(&pm->pm_lock);
+	free(pm);
+}
+
+long pmap_resident_count(pmap_t pm)
+{
+	return atomic_load_explicit(&pm->pm_resident, memory_order_relaxed);
+}
+
+long pmap_wired_count(pmap_t pm)
+{
+	return atomic_load_explicit(&pm->pm_wired, memory_order_relaxed);
+}
+
+static void pmap_check_va(struct pmap *pm, vaddr_t va, const char *fn)
+{
+	if (pmap_is_kernel(pm)) {
+		if (va < VM_MIN_KERNEL_ADDRESS || va >= kernel_virtual_end)
+			panic("%s: kernel va %#lx outside [%#lx, %#lx) (pmap_growkernel?)", fn, (unsigned long)va,
+			    (unsigned long)VM_MIN_KERNEL_ADDRESS, (unsigned long)kernel_virtual_end);
+	} else if (va >= VM_MAXUSER_ADDRESS) {
+		panic("%s: user va %#lx beyond VM_MAXUSER_ADDRESS", fn, (unsigned long)va);
+	}
+}
+
+static pt_entry_t pmap_cache_bits(unsigned flags)
+{
+	switch (flags & PMAP_CACHE_MASK) {
+	case PMAP_NOCACHE:
+		return PTE_PCD | PTE_PWT;
+	case PMAP_NOCACHE_OVR:
+		return PTE_PCD;
+	case PMAP_WRITE_COMBINE:
+		return PTE_PAT | PTE_PWT;
+	default:
+		return 0; /* write-back */
+	}
+}
+
+/*
+ * The new PTE's hardware bits.  Hardware A/D: valid and writable as the
+ * protection says, A/D seeded with the access type (NetBSD x86 sets PG_U /
+ * PG_M from flags).  Software A/D: a managed PTE gets V only once the page
+ * is referenced and W only once it is modified (seeded by the access type,
+ * or by the page's attributes when they are already set).
+ */
+static pt_entry_t pmap_hw_bits(pt_entry_t npte, unsigned flags, struct vm_page *pg)
+{
+	bool refd = flags & VM_PROT_ALL, modd = flags & VM_PROT_WRITE;
+	if (machine_cur->m_cfg.mc_refmod == MMU_REFMOD_SOFTWARE && (npte & PTE_MANAGED)) {
+		uint32_t a = atomic_load(&pg->mdpage.mp_attrs);
+		refd = refd || (a & PP_ATTRS_R);
+		modd = modd || (a & PP_ATTRS_M);
+		if (refd || modd)
+			npte |= PTE_V | PTE_A;
+		if (modd && (npte & PTE_SWW))
+			npte |= PTE_W | PTE_D | PTE_V | PTE_A;
+		return npte;
+	}
+	if (machine_cur->m_cfg.mc_refmod == MMU_REFMOD_SOFTWARE) {
+		/* unmanaged: no emulation, no tracking; a TLB may always hold it */
+		npte |= PTE_V | PTE_A | ((npte & PTE_SWW) ? PTE_W | PTE_D : 0);
+		return npte;
+	}
+	npte |= PTE_V | ((npte & PTE_SWW) ? PTE_W : 0);
+	if (refd)
+		npte |= PTE_A;
+	if (modd && (npte & PTE_SWW))
+		npte |= PTE_D;
+	return npte;
+}
+
+int pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags)
+{
+	KASSERTMSG((flags & VM_PROT_ALL & ~(unsigned)prot) == 0, "pmap_enter: access type %#x exceeds prot %#x",
+	    flags & VM_PROT_ALL, prot);
+	va = trunc_page(va);
+	pmap_check_va(pm, va, "pmap_enter");
+	struct vm_page *pg = PHYS_TO_VM_PAGE(pa);
+	if (pg == NULL)
+		panic("pmap_enter: pa %#lx is outside simulated physical memory", (unsigned long)pa);
+	pa = trunc_page(pa);
+	bool kernel = pmap_is_kernel(pm);
+	bool wired = flags & PMAP_WIRED;
+	pt_entry_t npte = pa | PTE_SWV | PTE_MANAGED | ((prot & VM_PROT_WRITE) ? PTE_SWW : 0) |
+	    ((prot & VM_PROT_EXECUTE) ? 0 : PTE_NX) | (kernel ? PTE_G : PTE_U) | pmap_cache_bits(flags) |
+	    (wired ? PTE_WIRED : 0);
+	npte = pmap_hw_bits(npte, flags, pg);
+	stats_inc(&pmap_enters);
+
+	mutex_enter(&pm->pm_lock);
+	struct vm_page *ptps[PTP_LEVELS + 1];
+	_Atomic pt_entry_t *ptep = pmap_pte_lookup(pm, va, true, ptps);
+	if (ptep == NULL) {
+		mutex_exit(&pm->pm_lock);
+		if (flags & PMAP_CANFAIL) {
+			stats_inc(&pmap_enomem);
+			return ENOMEM;
+		}
+		panic("pmap_enter: no page-table page for va %#lx and no PMAP_CANFAIL", (unsigned long)va);
+	}
+	pt_entry_t opte = atomic_load(ptep);
+	if ((opte & PTE_SWV) && pte_pa(opte) != pa) {
+		/* a new frame: the old mapping goes first (its invalidation queued) */
+		KASSERTMSG(opte & PTE_MANAGED, "pmap_enter over a pmap_kenter_pa mapping at %#lx", (unsigned long)va);
+		pmap_remove_pte(pm, ptep, va, false);
+		if (!kernel)
+			ptps[1]->mdpage.mp_ptpcount--; /* re-added below; the tables stay */
+		opte = 0;
+	}
+	if (opte & PTE_SWV) {
+		/* same frame: new protection, wiring or cache mode */
+		KASSERTMSG(opte & PTE_MANAGED, "pmap_enter over a pmap_kenter_pa mapping at %#lx", (unsigned long)va);
+		pt_entry_t n;
+		do {
+			n = npte | (opte & (PTE_A | PTE_D | PTE_V));
+			if ((opte & PTE_W) && (n & PTE_SWW))
+				n |= PTE_W; /* keep the software-emulated "modified" state */
+			if (!(n & PTE_SWW))
+				n &= ~(pt_entry_t)PTE_W;
+		} while (!atomic_compare_exchange_weak(ptep, &opte, n));
+		bool lost_rights = ((opte & PTE_W) && !(n & PTE_W)) || (!(opte & PTE_NX) && (n & PTE_NX)) ||
+		    ((opte ^ n) & PTE_CACHEBITS);
+		if (lost_rights)
+			sd()->sd_invalidate(&pm->pm_ctx, va, opte);
+		if ((opte & PTE_WIRED) && !wired)
+			atomic_fetch_sub(&pm->pm_wired, 1);
+		else if (!(opte & PTE_WIRED) && wired)
+			atomic_fetch_add(&pm->pm_wired, 1);
+	} else {
+		struct pv_entry *pv = malloc(sizeof(*pv));
+		if (pv == NULL) {
+			mutex_exit(&pm->pm_lock);
+			if (flags & PMAP_CANFAIL)
+				return ENOMEM;
+			panic("pmap_enter: no memory for a pv entry");
+		}
+		pv->pv_pmap = pm;
+		pv->pv_va = va;
+		/* the pv entry exists before the mapping does: pmap_page_protect
+		 * never misses a live mapping of the page */
+		mutex_enter(&pg->mdpage.mp_pvlock);
+		pv_insert(pg, pv);
+		atomic_store(ptep, npte);
+		mutex_exit(&pg->mdpage.mp_pvlock);
+		if (!kernel)
+			ptps[1]->mdpage.mp_ptpcount++;
+		atomic_fetch_add_explicit(&pm->pm_resident, 1, memory_order_relaxed);
+		if (wired)
+			atomic_fetch_add_explicit(&pm->pm_wired, 1, memory_order_relaxed);
+	}
+	if (npte & (PTE_A | PTE_D))
+		pmap_harvest(pg, npte);
+	mutex_exit(&pm->pm_lock);
+	return 0;
+}
+
+/* Visit each L1 slot of [sva, eva) that exists; skips absent tables. */
+#define L1_SPAN ((vaddr_t)NPTEPG << PAGE_SHIFT)
+
+void pmap_remove(pmap_t pm, vaddr_t sva, vaddr_t eva)
+{
+	sva = trunc_page(sva);
+	eva = round_page(eva);
+	bool kernel = pmap_is_kernel(pm);
+	mutex_enter(&pm->pm_lock);
+	for (vaddr_t va = sva; va < eva && va >= sva;) {
+		struct vm_page *ptps[PTP_LEVELS + 1];
+		_Atomic pt_entry_t *ptep = pmap_pte_lookup(pm, va, false, ptps);
+		if (ptep == NULL) {
+			va = (va & ~(L1_SPAN - 1)) + L1_SPAN; /* whole L1 table absent */
+			continue;
+		}
+		vaddr_t end = (va & ~(L1_SPAN - 1)) + L1_SPAN;
+		if (end > eva || end < va)
+			end = eva;
+		for (; va < end; va += PAGE_SIZE, ptep++) {
+			pt_entry_t pte = atomic_load_explicit(ptep, memory_order_relaxed);
+			if (!(pte & PTE_SWV))
+				continue;
+			KASSERTMSG(pte & PTE_MANAGED, "pmap_remove of a pmap_kenter_pa mapping at %#lx (use pmap_kremove)",
+			    (unsigned long)va);
+			pmap_remove_pte(pm, ptep, va, false);
+			if (!kernel) {
+				bool last = ptps[1]->mdpage.mp_ptpcount == 1;
+				pmap_ptp_unref(pm, va, ptps);
+				if (last) {
+					va += PAGE_SIZE;
+					break; /* the table is gone; look the next one up */
+				}
+			}
+		}
+	}
+	mutex_exit(&pm->pm_lock);
+}
+
+void pmap_remove_all(pmap_t pm)
+{
+	/* "free to remove all the mappings immediately": do that */
+	pmap_remove(pm, VM_MIN_ADDRESS, pmap_is_kernel(pm) ? VM_MIN_ADDRESS : VM_MAXUSER_ADDRESS);
+}
+
+void pmap_protect(pmap_t pm, vaddr_t sva, vaddr_t eva, vm_prot_t prot)
+{
+	if (!(prot & VM_PROT_READ)) {
+		pmap_remove(pm, sva, eva);
+		return;
+	}
+	/* only lowers (NetBSD x86 pmap_write_protect()); raising rights is
+	 * pmap_enter()'s job */
+	pt_entry_t clear = 0, set = 0;
+	if (!(prot & VM_PROT_WRITE))
+		clear |= PTE_W | PTE_SWW;
+	if (!(prot & VM_PROT_EXECUTE))
+		set |= PTE_NX;
+	if (clear == 0 && set == 0)
+		return;
+	sva = trunc_page(sva);
+	eva = round_page(eva);
+	mutex_enter(&pm->pm_lock);
+	for (vaddr_t va = sva; va < eva && va >= sva;) {
+		_Atomic pt_entry_t *ptep = pmap_pte_lookup(pm, va, false, NULL);
+		vaddr_t end = (va & ~(L1_SPAN - 1)) + L1_SPAN;
+		if (end > eva || end < va)
+			end = eva;
+		if (ptep == NULL) {
+			va = end;
+			continue;
+		}
+		for (; va < end; va += PAGE_SIZE, ptep++) {
+			pt_entry_t opte = atomic_load(ptep), n;
+			do {
+				if (!(opte & PTE_SWV))
+					break;
+				n = (opte & ~clear) | set;
+			} while (n != opte && !atomic_compare_exchange_weak(ptep, &opte, n));
+			if (!(opte & PTE_SWV) || n == opte)
+				continue;
+			stats_inc(&pmap_protects);
+			if (((opte & PTE_W) && !(n & PTE_W)) || (!(opte & PTE_NX) && (n & PTE_NX)))
+				sd()->sd_invalidate(&pm->pm_ctx, va, opte);
+		}
+	}
+	mutex_exit(&pm->pm_lock);
+}
+
+void pmap_unwire(pmap_t pm, vaddr_t va)
+{
+	mutex_enter(&pm->pm_lock);
+	_Atomic pt_entry_t *ptep = pmap_pte_lookup(pm, trunc_page(va), false, NULL);
+	pt_entry_t opte = ptep ? atomic_load(ptep) : 0;
+	if (!(opte & PTE_SWV))
+		panic("pmap_unwire: no mapping at va %#lx", (unsigned long)va);
+	if (opte & PTE_WIRED) {
+		atomic_fetch_and(ptep, ~(pt_entry_t)PTE_WIRED);
+		atomic_fetch_sub(&pm->pm_wired, 1);
+	}
+	mutex_exit(&pm->pm_lock);
+}
+
+bool pmap_extract(pmap_t pm, vaddr_t va, paddr_t *pap)
+{
+	if (pmap_is_kernel(pm) && va >= PMAP_DIRECT_BASE && va < PMAP_DIRECT_END) {
+		paddr_t pa = va - PMAP_DIRECT_BASE;
+		if (atop(pa) >= machine_cur->m_npages)
+			return false;
+		if (pap)
+			*pap = pa;
+		return true;
+	}
+	if (pmap_is_kernel(pm) ? (va < VM_MIN_KERNEL_ADDRESS || va >= VM_MAX_KERNEL_ADDRESS)
+	                       : va >= VM_MAXUSER_ADDRESS)
+		return false;
+	/* lock-free for the kernel; a user pmap's tables could be retired */
+	bool locked = !pmap_is_kernel(pm);
+	if (locked)
+		mutex_enter(&pm->pm_lock);
+	_Atomic pt_entry_t *ptep = pmap_pte_lookup(pm, va, false, NULL);
+	pt_entry_t pte = ptep ? atomic_load(ptep) : 0;
+	if (locked)
+		mutex_exit(&pm->pm_lock);
+	if (!(pte & PTE_SWV))
+		return false;
+	if (pap)
+		*pap = pte_pa(pte) | (va & PAGE_MASK);
+	return true;
+}
+
+void pmap_kenter_pa(vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags)
+{
+	struct pmap *pm = &kernel_pmap_store;
+	va = trunc_page(va);
+	pmap_check_va(pm, va, "pmap_kenter_pa");
+	if (PHYS_TO_VM_PAGE(pa) == NULL)
+		panic("pmap_kenter_pa: pa %#lx is outside simulated physical memory", (unsigned long)pa);
+	KASSERTMSG(!(prot & VM_PROT_EXECUTE), "pmap_kenter_pa: execute permission at %#lx", (unsigned long)va);
+	pt_entry_t npte = trunc_page(pa) | PTE_SWV | PTE_WIRED | PTE_G | PTE_NX |
+	    ((prot & VM_PROT_WRITE) ? PTE_SWW : 0) | pmap_cache_bits(flags);
+	npte = pmap_hw_bits(npte, 0, NULL);
+	_Atomic pt_entry_t *ptep = pmap_pte_lookup(pm, va, false, NULL);
+	KASSERT(ptep != NULL);
+	pt_entry_t opte = atomic_exchange(ptep, npte);
+	if (opte & PTE_SWV)
+		panic("pmap_kenter_pa: va %#lx is already mapped (pte %#lx)", (unsigned long)va, (unsigned long)opte);
+	atomic_fetch_add_explicit(&pm->pm_resident, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&pm->pm_wired, 1, memory_order_relaxed);
+}
+
+void pmap_kremove(vaddr_t va, vsize_t size)
+{
+	struct pmap *pm = &kernel_pmap_store;
+	vaddr_t eva = round_page(va + size);
+	for (va = trunc_page(va); va < eva; va += PAGE_SIZE) {
+		pmap_check_va(pm, va, "pmap_kremove");
+		_Atomic pt_entry_t *ptep = pmap_pte_lookup(pm, va, false, NULL);
+		pt_entry_t pte = atomic_load(ptep);
+		if (!(pte & PTE_SWV))
+			continue;
+		KASSERTMSG(!(pte & PTE_MANAGED), "pmap_kremove of a managed mapping at %#lx", (unsigned long)va);
+		pmap_remove_pte(pm, ptep, va, false);
+	}
+}
+
+void pmap_copy(pmap_t dst_map, pmap_t src_map, vaddr_t dst_addr, vsize_t len, vaddr_t src_addr)
+{
+	/* advisory (pmap(9)): the child faults its mappings in instead */
+	(void)dst_map, (void)src_map, (void)dst_addr, (void)len, (void)src_addr;
+}
+
+void pmap_update(pmap_t pm)
+{
+	(void)pm; /* the packet is per CPU: it may hold several pmaps' work */
+	stats_inc(&pmap_updates);
+	pmap_sync();
+}
+
+void pmap_activate(struct lwp *l)
+{
+	struct cpu_info *ci = curcpu();
+	KASSERT(ci != NULL);
+	if (l != ci->ci_curlwp)
+		return; /* activated when it is switched to */
+	struct pmap *pm = l->l_pmap;
+	l->l_cpu = ci;
+	struct mmu_ctx *old = ci->ci_ctx, *new_ = pmap_is_kernel(pm) ? NULL : &pm->pm_ctx;
+	if (new_ != NULL) {
+		kcpuset_atomic_set(&new_->mc_cpus, ci->ci_cpuid);
+		kcpuset_atomic_set(&new_->mc_active, ci->ci_cpuid);
+		/* the bit is visible before this CPU walks the tables: pairs with
+		 * an initiator's PTE change followed by its read of mc_cpus */
+		atomic_thread_fence(memory_order_seq_cst);
+	}
+	if (sd()->sd_switch != NULL)
+		sd()->sd_switch(ci, old, new_);
+	mmu_set_ctx(ci, new_);
+}
+
+void pmap_deactivate(struct lwp *l)
+{
+	struct cpu_info *ci = curcpu();
+	KASSERT(ci != NULL);
+	if (l != ci->ci_curlwp || ci->ci_ctx == NULL)
+		return;
+	struct mmu_ctx *ctx = ci->ci_ctx;
+	kcpuset_atomic_clear(&ctx->mc_active, ci->ci_cpuid);
+	mmu_set_ctx(ci, NULL);
+	/* without PCIDs the switch flushed this CPU's entries of ctx: it no
+	 * longer needs its shootdowns.  With PCIDs they stay tagged in the
+	 * TLB, and so does the CPU in mc_cpus. */
+	if (!machine_cur->m_cfg.mc_pcid)
+		kcpuset_atomic_clear(&ctx->mc_cpus, ci->ci_cpuid);
+}
+
+void pmap_zero_page(paddr_t pa)
+{
+	KASSERT(PHYS_TO_VM_PAGE(pa) != NULL);
+	memset(phys_to_host(trunc_page(pa)), 0, PAGE_SIZE);
+}
+
+void pmap_copy_page(paddr_t src, paddr_t dst)
+{
+	KASSERT(PHYS_TO_VM_PAGE(src) != NULL && PHYS_TO_VM_PAGE(dst) != NULL);
+	memcpy(phys_to_host(trunc_page(dst)), phys_to_host(trunc_page(src)), PAGE_SIZE);
+}
+
+/* ---- page operations ---- */
+
+/* The PTE of a managed mapping.  => the page's pv lock held (keeps it alive) */
+static _Atomic pt_entry_t *pv_pte(const struct pv_entry *pv)
+{
+	_Atomic pt_entry_t *ptep = pmap_pte_lookup(pv->pv_pmap, pv->pv_va, false, NULL);
+	KASSERTMSG(ptep != NULL, "pv entry without page table: pmap %p va %#lx", (void *)pv->pv_pmap,
+	    (unsigned long)pv->pv_va);
+	return ptep;
+}
+
+/*
+ * Change the hardware bits of every managed mapping of pg with CAS:
+ * clear `clear`; returns whether any PTE had one of `test` set.  Queues a
+ * shootdown where a TLB may cache a right or bit that was removed.
+ * => pv lock held
+ */
+static bool pv_clear_bits(struct vm_page *pg, pt_entry_t clear, pt_entry_t test, pt_entry_t shoot_if)
+{
+	bool seen = false;
+	for (struct pv_entry *pv = pg->mdpage.mp_pvlist; pv != NULL; pv = pv->pv_next) {
+		_Atomic pt_entry_t *ptep = pv_pte(pv);
+		pt_entry_t opte = atomic_load(ptep);
+		while ((opte & clear) && !atomic_compare_exchange_weak(ptep, &opte, opte & ~clear))
+			;
+		if (opte & test)
+			seen = true;
+		if (opte & shoot_if)
+			sd()->sd_invalidate(&pv->pv_pmap->pm_ctx, pv->pv_va, opte);
+	}
+	return seen;
+}
+
+void pmap_page_protect(struct vm_page *pg, vm_prot_t prot)
+{
+	KASSERT(pg != NULL);
+	if (prot & VM_PROT_WRITE)
+		return; /* nothing to lower ("never added"); execute is not tracked per page */
+	kmutex_t *pvl = &pg->mdpage.mp_pvlock;
+	if (prot & VM_PROT_READ) {
+		/* write-protect every mapping (copy-on-write) */
+		mutex_enter(pvl);
+		pv_clear_bits(pg, PTE_W | PTE_SWW, 0, PTE_W);
+		mutex_exit(pvl);
+		pmap_sync();
+		return;
+	}
+	/* revoke every mapping: needs each pmap's lock (order: pmap, pv) */
+retry:
+	mutex_enter(pvl);
+	struct pv_entry *pv;
+	while ((pv = pg->mdpage.mp_pvlist) != NULL) {
+		struct pmap *pm = pv->pv_pmap;
+		if (!mutex_tryenter(&pm->pm_lock)) {
+			pmap_reference(pm);
+			mutex_exit(pvl);
+			mutex_enter(&pm->pm_lock);
+			mutex_exit(&pm->pm_lock);
+			pmap_destroy(pm);
+			stats_inc(&pmap_pv_retries);
+			goto retry;
+		}
+		vaddr_t va = pv->pv_va;
+		struct vm_page *ptps[PTP_LEVELS + 1];
+		_Atomic pt_entry_t *ptep = pmap_pte_lookup(pm, va, false, ptps);
+		KASSERT(ptep != NULL);
+		/* wired mappings go too, as in NetBSD's pmap_page_remove() */
+		pmap_remove_pte(pm, ptep, va, true);
+		if (!pmap_is_kernel(pm))
+			pmap_ptp_unref(pm, va, ptps);
+		mutex_exit(&pm->pm_lock);
+	}
+	mutex_exit(pvl);
+	pmap_sync();
+}
+
+static bool pmap_clear_attr(struct vm_page *pg, uint32_t attr)
+{
+	bool soft = machine_cur->m_cfg.mc_refmod == MMU_REFMOD_SOFTWARE;
+	bool was = atomic_fetch_and(&pg->mdpage.mp_attrs, ~attr) & attr;
+	pt_entry_t clear, test, shoot;
+	if (attr == PP_ATTRS_M) {
+		/* a TLB entry caching D (or, in software, W) must go, or a write
+		 * through it would not be seen */
+		clear = PTE_D | (soft ? PTE_W : 0);
+		test = PTE_D;
+		shoot = soft ? PTE_W : PTE_D;
+	} else {
+		/* referenced: the next access must walk again and mark it */
+		clear = PTE_A | (soft ? PTE_V : 0);
+		test = PTE_A;
+		shoot = soft ? PTE_V : PTE_A;
+	}
+	mutex_enter(&pg->mdpage.mp_pvlock);
+	bool seen = pv_clear_bits(pg, clear, test, shoot);
+	mutex_exit(&pg->mdpage.mp_pvlock);
+	pmap_sync();
+	return was || seen;
+}
+
+bool pmap_clear_modify(struct vm_page *pg)
+{
+	return pmap_clear_attr(pg, PP_ATTRS_M);
+}
+
+bool pmap_clear_reference(struct vm_page *pg)
+{
+	return pmap_clear_attr(pg, PP_ATTRS_R);
+}
+
+static bool pmap_test_attr(struct vm_page *pg, uint32_t attr, pt_entry_t bit)
+{
+	if (atomic_load(&pg->mdpage.mp_attrs) & attr)
+		return true;
+	bool seen = false;
+	mutex_enter(&pg->mdpage.mp_pvlock);
+	for (struct pv_entry *pv = pg->mdpage.mp_pvlist; pv != NULL && !seen; pv = pv->pv_next)
+		seen = (atomic_load(pv_pte(pv)) & bit) != 0;
+	mutex_exit(&pg->mdpage.mp_pvlock);
+	if (seen)
+		atomic_fetch_or(&pg->mdpage.mp_attrs, attr);
+	return seen;
+}
+
+bool pmap_is_modified(struct vm_page *pg)
+{
+	return pmap_test_attr(pg, PP_ATTRS_M, PTE_D);
+}
+
+bool pmap_is_referenced(struct vm_page *pg)
+{
+	return pmap_test_attr(pg, PP_ATTRS_R, PTE_A);
+}
+
+paddr_t pmap_phys_address(paddr_t cookie)
+{
+	/* a device mmap() cookie is a page number, as on x86 */
+	return ptoa(cookie);
+}
+
+/*
+ * Software mod/ref emulation (mmu.refmod = software): the walker found a
+ * managed mapping without V (not referenced since the last clear) or,
+ * on a write, without W (not modified since the last clear).
+ * => on the faulting CPU, no locks; the CAS fails if the pmap changed the
+ *    PTE meanwhile and the walker then looks again.
+ */
+static int pmap_refmod_fault(_Atomic pt_entry_t *ptep, pt_entry_t pte, int access)
+{
+	pt_entry_t n = pte | PTE_V | PTE_A;
+	uint32_t attrs = PP_ATTRS_R;
+	if (access & VM_PROT_WRITE) {
+		KASSERT(pte & PTE_SWW);
+		n |= PTE_W | PTE_D;
+		attrs |= PP_ATTRS_M;
+	}
+	if (atomic_compare_exchange_strong(ptep, &pte, n))
+		atomic_fetch_or(&pte_page(n)->mdpage.mp_attrs, attrs);
+	return 0;
+}
+
+/* ---- optional functions ---- */
+
+vaddr_t pmap_steal_memory(vsize_t size, vaddr_t *vstartp, vaddr_t *vendp)
+{
+	size = round_page(size);
+	vaddr_t va = kernel_virtual_start;
+	if (va + size > kernel_virtual_end)
+		pmap_grow_to(va + size, false);
+	for (vsize_t off = 0; off < size; off += PAGE_SIZE) {
+		struct vm_page *pg = phys_alloc(true);
+		if (pg == NULL)
+			panic("pmap_steal_memory: out of physical memory after %lu of %lu bytes", (unsigned long)off,
+			    (unsigned long)size);
+		pmap_zero_page(pg->phys_addr);
+		pmap_kenter_pa(va + off, pg->phys_addr, VM_PROT_READ | VM_PROT_WRITE, 0);
+	}
+	kernel_virtual_start = va + size;
+	if (vstartp != NULL && *vstartp < kernel_virtual_start)
+		*vstartp = kernel_virtual_start;
+	if (vendp != NULL && *vendp > VM_MAX_KERNEL_ADDRESS)
+		*vendp = VM_MAX_KERNEL_ADDRESS;
+	return va;
+}
+
+vaddr_t pmap_growkernel(vaddr_t maxkvaddr)
+{
+	mutex_enter(&pmaps_lock);
+	mutex_enter(&kernel_pmap_store.pm_lock);
+	pmap_grow_to(maxkvaddr, false);
+	vaddr_t end = kernel_virtual_end;
+	mutex_exit(&kernel_pmap_store.pm_lock);
+	mutex_exit(&pmaps_lock);
+	return end;
+}
+
+void pmap_fork(pmap_t src_map, pmap_t dst_map)
+{
+	/* x86 copies the LDT here; the model's pmaps carry no state beyond
+	 * their mappings, which the child faults in (pmap_copy is advisory) */
+	KASSERT(src_map != NULL && dst_map != NULL);
+	stats_inc(&pmap_forks);
+}
+
+void pmap_procwr(struct proc *p, vaddr_t va, vsize_t size)
+{
+	/* the model has no instruction cache to synchronize (x86 keeps its
+	 * I-cache coherent in hardware, and NetBSD/x86 defines no procwr) */
+	(void)p, (void)va, (void)size;
+	stats_inc(&pmap_procwrs);
+}
+
+/* Modelled cache colour, as on a VIPT-cached MIPS: 8 colours of 4 KiB. */
+#define PMAP_PREFER_ALIGN (8 * PAGE_SIZE)
+
+void pmap_prefer(vaddr_t hint, vaddr_t *vap, vsize_t sz, int td)
+{
+	(void)sz;
+	vaddr_t va = *vap;
+	vaddr_t d = (hint - va) & (PMAP_PREFER_ALIGN - 1);
+	if (d == 0)
+		return;
+	if (td)
+		*vap = va - ((PMAP_PREFER_ALIGN - d) & (PMAP_PREFER_ALIGN - 1));
+	else
+		*vap = va + d;
+}
+
+uint64_t pmap_ptp_pages(void)
+{
+	return machine_cur ? atomic_load(&machine_cur->m_ptp_pages) : 0;
+}
+
+/* ---- the checker ---- */
+
+static int check_table(struct pmap *pm, paddr_t table, int lvl, vaddr_t base, long *res, long *wired, long *managed)
+{
+	int bad = 0;
+	unsigned live = 0;
+	struct vm_page *tpg = PHYS_TO_VM_PAGE(table);
+	unsigned first = 0, last = NPTEPG;
+	if (lvl == PTP_LEVELS) {
+		/* the root: only its own half */
+		first = pmap_is_kernel(pm) ? NPTEPG / 2 : 0;
+		last = pmap_is_kernel(pm) ? NPTEPG : NPTEPG / 2;
+	}
+	for (unsigned i = first; i < last; i++) {
+		pt_entry_t e = atomic_load(pte_slot(phys_to_host(table), i));
+		vaddr_t va = base | ((vaddr_t)i << (PAGE_SHIFT + 9 * (lvl - 1)));
+		if (lvl == PTP_LEVELS && (va & (1ULL << 47)))
+			va |= 0xffff000000000000ULL;
+		if (lvl > 1) {
+			if (!(e & PTE_V))
+				continue;
+			live++;
+			bad += check_table(pm, pte_pa(e), lvl - 1, va, res, wired, managed);
+			continue;
+		}
+		if (!(e & PTE_SWV))
+			continue;
+		live++;
+		(*res)++;
+		if (e & PTE_WIRED)
+			(*wired)++;
+		bool soft = machine_cur->m_cfg.mc_refmod == MMU_REFMOD_SOFTWARE;
+		if (!soft && ((e & PTE_V) == 0 || ((e & PTE_SWW) != 0) != ((e & PTE_W) != 0))) {
+			fprintf(stderr, "pmap_check: %p va %#lx: hardware and software bits disagree (%#lx)\n", (void *)pm,
+			    (unsigned long)va, (unsigned long)e);
+			bad++;
+		}
+		if ((e & PTE_W) && !(e & PTE_SWW)) {
+			fprintf(stderr, "pmap_check: %p va %#lx: writable beyond its protection\n", (void *)pm,
+			    (unsigned long)va);
+			bad++;
+		}
+		if (e & PTE_MANAGED) {
+			(*managed)++;
+			struct vm_page *pg = pte_page(e);
+			bool found = false;
+			mutex_enter(&pg->mdpage.mp_pvlock);
+			for (struct pv_entry *pv = pg->mdpage.mp_pvlist; pv != NULL; pv = pv->pv_next)
+				if (pv->pv_pmap == pm && pv->pv_va == va)
+					found = true;
+			mutex_exit(&pg->mdpage.mp_pvlock);
+			if (!found) {
+				fprintf(stderr, "pmap_check: %p va %#lx: managed mapping without pv entry\n", (void *)pm,
+				    (unsigned long)va);
+				bad++;
+			}
+		} else if (!pmap_is_kernel(pm)) {
+			fprintf(stderr, "pmap_check: %p va %#lx: unmanaged mapping in a user pmap\n", (void *)pm,
+			    (unsigned long)va);
+			bad++;
+		}
+	}
+	if (!pmap_is_kernel(pm) && tpg->mdpage.mp_ptpcount != live) {
+		fprintf(stderr, "pmap_check: %p table %#lx (level %d): count %u, live entries %u\n", (void *)pm,
+		    (unsigned long)table, lvl, tpg->mdpage.mp_ptpcount, live);
+		bad++;
+	}
+	if (lvl < PTP_LEVELS && !pmap_is_kernel(pm) && live == 0) {
+		fprintf(stderr, "pmap_check: %p table %#lx (level %d) is empty but still linked\n", (void *)pm,
+		    (unsigned long)table, lvl);
+		bad++;
+	}
+	return bad;
+}
+
+int pmap_check(pmap_t pm)
+{
+	struct machine *m = machine_cur;
+	long res = 0, wired = 0, managed = 0, pvs = 0;
+	mutex_enter(&pm->pm_lock);
+	paddr_t root = pmap_is_kernel(pm) ? m->m_kernel_root : pm->pm_root->phys_addr;
+	int bad = check_table(pm, root, PTP_LEVELS, 0, &res, &wired, &managed);
+	/* the other direction: every pv entry of this pmap has its mapping */
+	for (uint64_t i = 0; i < m->m_npages; i++) {
+		struct vm_page *pg = &m->m_pages[i];
+		if (pg->mdpage.mp_pvlist == NULL)
+			continue;
+		mutex_enter(&pg->mdpage.mp_pvlock);
+		for (struct pv_entry *pv = pg->mdpage.mp_pvlist; pv != NULL; pv = pv->pv_next) {
+			if (pv->pv_pmap != pm)
+				continue;
+			pvs++;
+			_Atomic pt_entry_t *ptep = pmap_pte_lookup(pm, pv->pv_va, false, NULL);
+			pt_entry_t e = ptep ? atomic_load(ptep) : 0;
+			if (!(e & PTE_SWV) || !(e & PTE_MANAGED) || pte_pa(e) != pg->phys_addr) {
+				fprintf(stderr, "pmap_check: %p va %#lx: pv entry on page %#lx without that mapping\n",
+				    (void *)pm, (unsigned long)pv->pv_va, (unsigned long)pg->phys_addr);
+				bad++;
+			}
+		}
+		mutex_exit(&pg->mdpage.mp_pvlock);
+	}
+	if (pvs != managed) {
+		fprintf(stderr, "pmap_check: %p: %ld pv entries, %ld managed mappings\n", (void *)pm, pvs, managed);
+		bad++;
+	}
+	if (res != pmap_resident_count(pm) || wired != pmap_wired_count(pm)) {
+		fprintf(stderr, "pmap_check: %p: statistics say %ld resident / %ld wired, a recount finds %ld / %ld\n",
+		    (void *)pm, pmap_resident_count(pm), pmap_wired_count(pm), res, wired);
+		bad++;
+	}
+	mutex_exit(&pm->pm_lock);
+	return bad;
+}
