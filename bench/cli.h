@@ -20,6 +20,8 @@ enum {
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "key=value" -> machine_config_set(); prints "--set: key: reason" and returns EXIT_USAGE */
 int cli_apply_set(struct machine_config *, const char *kv);
+/* an INI experiment file into cfg: EXIT_OK, or a "file:line: key: reason" message */
+int cli_load_config(struct machine_config *cfg, const char *path);
 /* version, git commit, compiler, host, the full config: into a JSON object */
 json_t *cli_provenance(const struct machine_config *);
 /* write a JSON document atomically (temporary name, then rename) */

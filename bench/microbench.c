@@ -206,15 +206,18 @@ static void mb_main(unsigned cpu, void *arg)
 }
 
 static const char *const mb_usage =
-    "usage: pmapstorm microbench [--json FILE] [--rounds N] [--set key=value]... [--quiet]\n"
+    "usage: pmapstorm microbench [--config FILE] [--json FILE] [--rounds N] [--set key=value]... [--quiet]\n"
     "\n"
     "Measures on CPUs 0 and 1 of a simulated machine: TLB-hit and TLB-miss access\n"
     "time, the single-target shootdown round trip (pmap_remove + pmap_update\n"
     "against a CPU that keeps the page cached), the cache-line ping-pong round\n"
     "trip between the same two threads, and their ratio.  Prints a table;\n"
     "--json FILE also writes the figures with the run's provenance.\n"
+    "  --config F   an INI experiment file ([section] key = value); options\n"
+    "               after it override it\n"
     "  --rounds N   shootdown and ping-pong samples (default 20000)\n"
-    "  --set k=v    any config key (pmapstorm list keys); machine.cpus >= 2\n";
+    "  --set k=v    any config key (pmapstorm list keys); machine.cpus >= 2\n"
+    "  --quiet      print nothing (with --json: only write the file)\n";
 
 int cmd_microbench(int argc, char **argv)
 {
@@ -226,15 +229,20 @@ int cmd_microbench(int argc, char **argv)
 	unsigned long rounds = 20000;
 	static const struct option opts[] = {
 		{"json", required_argument, NULL, 'j'}, {"set", required_argument, NULL, 's'},
+		{"config", required_argument, NULL, 'c'},
 		{"rounds", required_argument, NULL, 'r'}, {"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	int c, rc;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "j:s:r:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "j:s:c:r:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json_path = optarg; break;
+		case 'c':
+			if ((rc = cli_load_config(&cfg, optarg)) != 0)
+				return rc;
+			break;
 		case 's':
 			if ((rc = cli_apply_set(&cfg, optarg)) != 0)
 				return rc;

@@ -187,6 +187,8 @@ int cpu_attach(struct machine *m, unsigned cpuid)
 	stats_attach(ci->ci_stats);
 	ci->ci_ipl = 0;
 	ci->ci_ctx = NULL;
+	ci->ci_pcid = 0;
+	ci->ci_phys = m->m_phys;
 	ci->ci_curlwp = NULL;
 	tlb_invalidate_all(ci);
 	sync_rcu_register();

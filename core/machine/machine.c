@@ -122,7 +122,7 @@ struct cfg_key {
 #define U64_KEY(fn, field, lo, hi)                                                           \
 	static int fn##_set(struct machine_config *c, const char *k, const char *v)           \
 	{                                                                                     \
-		uint64_t x;                                                                   \
+		uint64_t x = 0;                                                                 \
 		int e = parse_u64(k, v, (lo), (hi), &x);                                      \
 		if (e == 0)                                                                   \
 			c->field = x;                                                         \
@@ -142,7 +142,7 @@ U64_KEY(spin, mc_spin_before_yield, 0, 1000000)
 
 static int memory_set(struct machine_config *c, const char *k, const char *v)
 {
-	uint64_t x;
+	uint64_t x = 0;
 	int e = machine_parse_size(k, v, MACHINE_MIN_MEMORY, MACHINE_MAX_MEMORY, &x);
 	if (e == 0 && (x & PAGE_MASK) != 0)
 		return machine_seterr(EINVAL, "%s: %s is not a multiple of the page size (%lu)", k, v, PAGE_SIZE);

@@ -30,8 +30,8 @@
 #define __predict_false(x) __builtin_expect(!!(x), 0)
 
 #ifdef NDEBUG
-#define KASSERT(e) ((void)0)
-#define KASSERTMSG(e, ...) ((void)0)
+#define KASSERT(e) ((void)sizeof(e))
+#define KASSERTMSG(e, ...) ((void)sizeof(e))
 #else
 #define KASSERT(e) ((e) ? (void)0 : panic("kassert \"%s\" failed: %s:%d", #e, __FILE__, __LINE__))
 #define KASSERTMSG(e, fmt, ...)                                                                  \
@@ -168,6 +168,8 @@ struct cpu_info {
 	unsigned ci_cpuid __cacheline_aligned;
 	int ci_ipl;                 /* interrupt-block depth (splvm) */
 	struct mmu_ctx *ci_ctx;     /* current user context (NULL: kernel only) */
+	uint16_t ci_pcid;           /* ci_ctx's PCID, cached for the TLB-hit path */
+	uint8_t *ci_phys;           /* machine_cur->m_phys, cached likewise */
 	struct lwp *ci_curlwp;
 	struct tlb ci_tlb;
 	struct stats_block *ci_stats;

@@ -72,7 +72,7 @@ static inline struct tlb_entry *tlb_set(struct tlb *t, uint64_t vpn)
 
 static inline uint16_t cur_pcid(const struct cpu_info *ci)
 {
-	return ci->ci_ctx != NULL ? ci->ci_ctx->mc_pcid : 0;
+	return ci->ci_pcid;
 }
 
 /* x86 INVLPG / INVPCID type 0: the page in one PCID, and its global entry */
@@ -128,6 +128,7 @@ void mmu_set_ctx(struct cpu_info *ci, struct mmu_ctx *ctx)
 {
 	KASSERT(ci == curcpu());
 	ci->ci_ctx = ctx;
+	ci->ci_pcid = ctx != NULL ? ctx->mc_pcid : 0;
 	/* without PCIDs, loading a new table base drops every non-global entry */
 	if (!machine_cur->m_cfg.mc_pcid)
 		tlb_invalidate_nonglobal(ci);
@@ -238,8 +239,8 @@ static inline int mmu_translate(vaddr_t va, int access, _Atomic uint64_t **pp)
 			if (__predict_false((e->te_flags & need) != need))
 				break; /* re-walk: sets D, or finds the fault */
 			e->te_lru = ++t->tlb_clock;
-			stats_inc(&tlb_hits);
-			*pp = (_Atomic uint64_t *)(machine_cur->m_phys + (e->te_pfn << PAGE_SHIFT) + (va & PAGE_MASK));
+			stats_block_inc(ci->ci_stats, &tlb_hits);
+			*pp = (_Atomic uint64_t *)(ci->ci_phys + (e->te_pfn << PAGE_SHIFT) + (va & PAGE_MASK));
 			return 0;
 		}
 	}

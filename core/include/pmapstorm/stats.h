@@ -93,6 +93,13 @@ static inline void stats_add(struct stats_counter *c, uint64_t n)
 }
 #define stats_inc(c) stats_add((c), 1)
 
+/* Bump a block the caller knows is its own (a CPU's hot path). */
+static inline void stats_block_inc(struct stats_block *b, struct stats_counter *c)
+{
+	_Atomic uint64_t *p = &b->sb_counters[c->sc_index];
+	atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + 1, memory_order_relaxed);
+}
+
 unsigned stats_hist_bucket(uint64_t value);
 uint64_t stats_hist_bucket_low(unsigned bucket);  /* smallest value of a bucket */
 void stats_hist_record(struct stats_hist *, uint64_t value);

@@ -1,0 +1,44 @@
+/* harness.c — see harness.h */
+#include "harness.h"
+
+struct th_state th;
+_Atomic unsigned th_failure_count;
+
+int th_setup_cpu0(void **state)
+{
+	(void)state;
+	th.m = th_boot(th.sets);
+	if (cpu_attach(th.m, 0) != 0)
+		return -1;
+	th.pm = pmap_create();
+	th.l = lwp_create(th.pm);
+	lwp_switch(th.l);
+	return 0;
+}
+
+int th_teardown_cpu0(void **state)
+{
+	(void)state;
+	if (th.m == NULL)
+		return 0;
+	if (!cpu_attached())
+		cpu_attach(th.m, 0);
+	lwp_switch(NULL);
+	pmap_remove_all(th.pm);
+	pmap_update(th.pm);
+	lwp_destroy(th.l);
+	pmap_destroy(th.pm);
+	cpu_detach();
+	machine_halt(th.m);
+	th.m = NULL;
+	return 0;
+}
+
+struct vm_page *th_map(vaddr_t va, vm_prot_t prot, unsigned flags)
+{
+	struct vm_page *pg = th_page();
+	assert_non_null(pg);
+	assert_int_equal(pmap_enter(th.pm, va, VM_PAGE_TO_PHYS(pg), prot, flags), 0);
+	pmap_update(th.pm);
+	return pg;
+}

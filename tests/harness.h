@@ -1,0 +1,112 @@
+/*
+ * harness.h — what the cmocka tests share.
+ *
+ * cmocka's assertions longjmp and are for the test's own thread only.  On
+ * other CPU threads, use TH_CHECK(): it counts and prints a failure, and the
+ * test asserts th_failures() == 0 after machine_run() returns.
+ *
+ * Single-CPU tests: th_setup_cpu0 / th_teardown_cpu0 boot a machine (with
+ * the overrides in th_sets), attach the test thread as CPU 0, and give it a
+ * user pmap and lwp (th.pm, th.l), so that cmocka asserts work directly.
+ */
+#ifndef PMAPSTORM_TESTS_HARNESS_H
+#define PMAPSTORM_TESTS_HARNESS_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <pmapstorm/machine.h>
+#include <pmapstorm/pmap.h>
+#include <pmapstorm/stats.h>
+#include <pmapstorm/uvm_page.h>
+
+#include <stdatomic.h>
+
+struct th_state {
+	struct machine *m;
+	pmap_t pm;
+	struct lwp *l;
+	const char *const *sets; /* "key=value", NULL-terminated; may be NULL */
+};
+extern struct th_state th;
+extern _Atomic unsigned th_failure_count;
+
+#define TH_CHECK(cond)                                                                             \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			atomic_fetch_add(&th_failure_count, 1);                                    \
+			fprintf(stderr, "TH_CHECK failed: %s (%s:%d, cpu%u)\n", #cond, __FILE__, __LINE__, \
+			    cpu_attached() ? cpu_number() : 9999);                                     \
+		}                                                                                  \
+	} while (0)
+
+static inline unsigned th_failures(void)
+{
+	return atomic_exchange(&th_failure_count, 0);
+}
+
+/* Boots with defaults plus overrides (NULL-terminated "key=value" list). */
+static inline struct machine *th_boot(const char *const *sets)
+{
+	struct machine_config cfg;
+	machine_config_init(&cfg);
+	for (const char *const *kv = sets; kv != NULL && *kv != NULL; kv++) {
+		char key[128];
+		const char *eq = strchr(*kv, '=');
+		assert_non_null(eq);
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - *kv), *kv);
+		if (machine_config_set(&cfg, key, eq + 1) != 0)
+			fail_msg("config %s: %s", *kv, machine_errmsg());
+	}
+	struct machine *m = machine_boot(&cfg);
+	if (m == NULL)
+		fail_msg("machine_boot: %s", machine_errmsg());
+	return m;
+}
+
+static inline struct vm_page *th_page(void)
+{
+	struct vm_page *pg = uvm_pagealloc(NULL, 0, NULL, UVM_PGA_ZERO);
+	if (pg == NULL)
+		fprintf(stderr, "th_page: out of pages\n");
+	return pg;
+}
+
+/* A spin barrier that keeps taking IPIs (cpu_spin_wait). */
+struct th_barrier {
+	_Atomic unsigned b_count;
+	_Atomic unsigned b_gen;
+	unsigned b_n;
+};
+static inline void th_barrier_init(struct th_barrier *b, unsigned n)
+{
+	atomic_store(&b->b_count, 0);
+	atomic_store(&b->b_gen, 0);
+	b->b_n = n;
+}
+static inline void th_barrier_wait(struct th_barrier *b)
+{
+	unsigned gen = atomic_load(&b->b_gen), iter = 0;
+	if (atomic_fetch_add(&b->b_count, 1) + 1 == b->b_n) {
+		atomic_store(&b->b_count, 0);
+		atomic_fetch_add(&b->b_gen, 1);
+		return;
+	}
+	while (atomic_load(&b->b_gen) == gen)
+		cpu_spin_wait(&iter);
+}
+
+int th_setup_cpu0(void **state);
+int th_teardown_cpu0(void **state);
+
+/* The test thread is CPU 0 with a user pmap: map one fresh page at va. */
+struct vm_page *th_map(vaddr_t va, vm_prot_t prot, unsigned flags);
+
+#endif
