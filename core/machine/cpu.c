@@ -2,10 +2,11 @@
  * cpu.c — simulated CPUs: attach/detach, interrupt points, IPIs, waiting,
  * the clock, and machine_run(), the one helper that starts CPU threads.
  *
- * A CPU is a host thread that called cpu_attach().  IPIs are bits in the
- * target's mailbox (ci_ipis), like x86 NetBSD's ci_ipis; the target takes
- * them only at cpu_intr_poll() and only when its interrupt-block depth
- * (splvm) is zero.  Waiting anywhere in the model goes through
+ * A CPU is a host thread that called cpu_attach().  An IPI of a type is a
+ * sequence number bumped in the target's mailbox line (x86 NetBSD keeps a
+ * bit mask, ci_ipis; counters let the target consume IPIs with loads only);
+ * the target takes them only at cpu_intr_poll() and only when its
+ * interrupt-block depth (splvm) is zero.  Waiting anywhere in the model goes through
  * cpu_spin_wait(): it keeps taking the CPU's own IPIs — two CPUs that shoot
  * at each other while each waits for the other's acknowledgement would
  * otherwise deadlock, as in a real kernel — and yields the host CPU after
@@ -113,15 +114,36 @@ void cpu_delay_ns(uint64_t ns)
 		__builtin_ia32_pause();
 }
 
+/* New IPIs?  => owner only; relaxed loads of the (usually cached) mailbox line */
+static inline bool cpu_ipi_pending(const struct cpu_info *ci)
+{
+	for (unsigned t = 0; t < IPI_NTYPES; t++)
+		if (atomic_load_explicit(&((struct cpu_info *)ci)->ci_ipi_seq[t], memory_order_relaxed) !=
+		    ci->ci_ipi_seen[t])
+			return true;
+	return false;
+}
+
 static void cpu_intr_dispatch(struct cpu_info *ci)
 {
-	uint32_t bits = atomic_exchange_explicit(&ci->ci_ipis, 0, memory_order_acquire);
-	if (bits == 0)
+	uint32_t fired = 0;
+	for (unsigned t = 0; t < IPI_NTYPES; t++) {
+		/* acquire: pairs with the sender's release; what it wrote
+		 * before sending (the request) is visible to the handler */
+		uint32_t seq = atomic_load_explicit(&ci->ci_ipi_seq[t], memory_order_acquire);
+		if (seq != ci->ci_ipi_seen[t]) {
+			ci->ci_ipi_seen[t] = seq;
+			fired |= 1u << t;
+		}
+	}
+	if (fired == 0)
 		return;
 	ci->ci_ipl++; /* handlers run with interrupts blocked */
-	stats_inc(&ipi_received);
+	stats_block_inc(ci->ci_stats, &ipi_received);
 	cpu_delay_ns(machine_cur->m_cfg.mc_ipi_handler_ns);
-	if (bits & IPI_SHOOTDOWN)
+	/* several IPIs of one type coalesce into one handler call, as
+	 * pending-bit IPIs do on real hardware */
+	if (fired & (1u << IPI_SHOOTDOWN))
 		machine_cur->m_hooks.mh_ipi_shootdown(ci);
 	ci->ci_ipl--;
 }
@@ -133,16 +155,19 @@ void cpu_intr_poll(void)
 		return;
 	atomic_store_explicit(&ci->ci_progress,
 	    atomic_load_explicit(&ci->ci_progress, memory_order_relaxed) + 1, memory_order_relaxed);
-	if (ci->ci_ipl == 0 && atomic_load_explicit(&ci->ci_ipis, memory_order_relaxed) != 0)
+	if (ci->ci_ipl != 0)
+		return;
+	if (__predict_false(cpu_ipi_pending(ci)))
 		cpu_intr_dispatch(ci);
-	if (ci->ci_ipl == 0)
-		sync_rcu_quiescent();
+	sync_rcu_quiescent();
 }
 
-void cpu_send_ipi(struct cpu_info *target, uint32_t ipi)
+void cpu_send_ipi(struct cpu_info *target, unsigned type)
 {
-	cpu_delay_ns(machine_cur->m_cfg.mc_ipi_send_ns);
-	atomic_fetch_or_explicit(&target->ci_ipis, ipi, memory_order_release);
+	uint64_t ns = machine_cur->m_cfg.mc_ipi_send_ns;
+	if (ns != 0)
+		cpu_delay_ns(ns);
+	atomic_fetch_add_explicit(&target->ci_ipi_seq[type], 1, memory_order_release);
 	stats_inc(&ipi_sent);
 }
 
@@ -164,7 +189,11 @@ void cpu_spin_wait(unsigned *iter)
 	struct machine *m = machine_cur;
 	unsigned spin = m != NULL ? m->m_cfg.mc_spin_before_yield : 64;
 	cpu_intr_poll();
-	if ((*iter)++ < spin) {
+	/* the first turns poll flat out: an acknowledgement usually arrives
+	 * within a cache-line transfer or two, and a pause would add its own
+	 * latency (tens of ns) to every round trip */
+	if ((*iter)++ < 16) {
+	} else if (*iter < spin) {
 		__builtin_ia32_pause();
 	} else {
 		stats_inc(&cpu_yields);

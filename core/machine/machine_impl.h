@@ -152,20 +152,24 @@ struct tlb {
 };
 
 /* ---- CPUs ---- */
-#define IPI_SHOOTDOWN 0x01 /* the strategy's TLB shootdown handler */
-#define IPI_KICK 0x02      /* nothing to do: just an interrupt point */
-#define IPI_NTYPES 8
+#define IPI_SHOOTDOWN 0 /* the strategy's TLB shootdown handler */
+#define IPI_KICK 1      /* nothing to do: just an interrupt point */
+#define IPI_NTYPES 4
 
 enum cpu_state { CPU_DETACHED = 0, CPU_ATTACHED = 1 };
 
 struct cpu_info {
-	/* written by others */
-	_Atomic uint32_t ci_ipis __cacheline_aligned; /* pending IPI bits */
-	_Atomic(void *) ci_sd_mbox;                   /* the strategy's request, beside the IPI bits */
+	/* the mailbox line, written by senders.  An IPI of type t is a
+	 * fetch_add on ci_ipi_seq[t]; the target only reads the line and
+	 * compares with its private ci_ipi_seen[], so taking an IPI costs the
+	 * target no read-for-ownership of its own mailbox. */
+	_Atomic uint32_t ci_ipi_seq[IPI_NTYPES] __cacheline_aligned;
+	_Atomic(void *) ci_sd_mbox;                   /* the strategy's request, beside the IPI counters */
 	_Atomic int ci_state;                         /* enum cpu_state */
-	_Atomic uint64_t ci_progress;                 /* interrupt points passed */
-	/* owner only */
+	/* owner only (others may read ci_progress) */
 	unsigned ci_cpuid __cacheline_aligned;
+	uint32_t ci_ipi_seen[IPI_NTYPES];
+	_Atomic uint64_t ci_progress;               /* interrupt points passed (the watchdog's view) */
 	int ci_ipl;                 /* interrupt-block depth (splvm) */
 	struct mmu_ctx *ci_ctx;     /* current user context (NULL: kernel only) */
 	uint16_t ci_pcid;           /* ci_ctx's PCID, cached for the TLB-hit path */
@@ -260,6 +264,6 @@ void tlb_invalidate_all(struct cpu_info *);
 void mmu_set_ctx(struct cpu_info *, struct mmu_ctx *);
 
 /* IPIs (cpu.c) */
-void cpu_send_ipi(struct cpu_info *target, uint32_t ipi);
+void cpu_send_ipi(struct cpu_info *target, unsigned type);
 
 #endif /* PMAPSTORM_MACHINE_IMPL_H */

@@ -44,16 +44,22 @@ int phys_init(struct machine *m)
 		return machine_seterr(ENOMEM, "machine.memory: no host memory for %lu vm_page structures",
 		    (unsigned long)m->m_npages);
 	mutex_init(&m->m_free_lock, LC_PAGEFREE);
-	/* free list in address order: frame 0 first */
+	/* free list in address order.  Frame 0 is never handed out (as PC
+	 * firmware keeps page 0): physical address 0 then means "no table"
+	 * to the walker and "no frame" everywhere else. */
 	for (uint64_t i = m->m_npages; i-- > 0;) {
 		struct vm_page *pg = &m->m_pages[i];
 		pg->phys_addr = ptoa(i);
 		mutex_init(&pg->mdpage.mp_pvlock, LC_PV);
+		if (i == 0) {
+			atomic_store_explicit(&pg->flags, PG_BUSY, memory_order_relaxed);
+			continue;
+		}
 		atomic_store_explicit(&pg->flags, PG_FREE | PG_ZERO, memory_order_relaxed);
 		pg->pageq_next = m->m_free_head;
 		m->m_free_head = pg;
 	}
-	atomic_store(&m->m_free_count, m->m_npages);
+	atomic_store(&m->m_free_count, m->m_npages - 1);
 	/* NetBSD keeps a few pages (uvmexp.reserve_kernel, 5 by default) for
 	 * the kernel's own allocations; scale it with memory, at least 8 */
 	m->m_reserve = m->m_npages / 256 > 8 ? m->m_npages / 256 : 8;

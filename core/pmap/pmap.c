@@ -62,7 +62,8 @@ struct pmap *const kernel_pmap_ptr = &kernel_pmap_store;
 
 static struct pmap_cpu *pmap_cpus;
 static vaddr_t kernel_virtual_start; /* first VA uvm manages */
-static vaddr_t kernel_virtual_end;   /* end of what the kernel page tables map */
+static _Atomic vaddr_t kernel_virtual_end; /* end of what the kernel page tables map:
+					    * published (release) after the tables exist */
 static kmutex_t pmaps_lock;          /* growkernel, PCID allocation */
 static bool pmap_initialized;
 
@@ -138,26 +139,69 @@ static void ptp_retire(struct vm_page *pg)
  * => returns NULL if a level is missing (and !alloc) or no page is free.
  * ptps[lvl] receives the page of each level (1..4) on the way.
  */
+static _Atomic pt_entry_t *pmap_pte_lookup_skip(struct pmap *pm, vaddr_t va, bool alloc, struct vm_page **ptps,
+    vaddr_t *skip);
 static _Atomic pt_entry_t *pmap_pte_lookup(struct pmap *pm, vaddr_t va, bool alloc, struct vm_page **ptps)
 {
+	return pmap_pte_lookup_skip(pm, va, alloc, ptps, NULL);
+}
+
+/*
+ * As pmap_pte_lookup(); when a level is missing and !alloc, *skip is the
+ * first VA past the hole (the end of the span the missing entry maps).
+ * With alloc, every missing level is allocated first and linked bottom-up,
+ * the top link last: a failed allocation (PMAP_CANFAIL) leaves the tables
+ * untouched, and a walker that sees the new top link sees complete levels.
+ */
+static _Atomic pt_entry_t *pmap_pte_lookup_skip(struct pmap *pm, vaddr_t va, bool alloc, struct vm_page **ptps,
+    vaddr_t *skip)
+{
+	const pt_entry_t pdebits = PTE_V | PTE_W | PTE_A | (pmap_is_kernel(pm) ? 0 : PTE_U);
 	paddr_t table = pmap_is_kernel(pm) ? machine_cur->m_kernel_root : pm->pm_root->phys_addr;
-	for (int lvl = PTP_LEVELS; lvl > 1; lvl--) {
+	int lvl;
+	_Atomic pt_entry_t *slot = NULL;
+	for (lvl = PTP_LEVELS; lvl > 1; lvl--) {
 		if (ptps)
 			ptps[lvl] = PHYS_TO_VM_PAGE(table);
-		_Atomic pt_entry_t *slot = pte_slot(phys_to_host(table), pl_index(va, lvl));
+		slot = pte_slot(phys_to_host(table), pl_index(va, lvl));
 		pt_entry_t pde = atomic_load_explicit(slot, memory_order_acquire);
-		if (!(pde & PTE_V)) {
-			if (!alloc)
-				return NULL;
-			struct vm_page *pg = ptp_alloc();
-			if (pg == NULL)
-				return NULL;
-			pde = pg->phys_addr | PTE_V | PTE_W | PTE_A | (pmap_is_kernel(pm) ? 0 : PTE_U);
-			/* release: the walker that sees the link sees a zeroed page */
-			atomic_store_explicit(slot, pde, memory_order_release);
-			PHYS_TO_VM_PAGE(table)->mdpage.mp_ptpcount++;
-		}
+		if (!(pde & PTE_V))
+			break;
 		table = pte_pa(pde);
+	}
+	if (lvl > 1) {
+		/* the entry at level lvl is missing: levels lvl-1 .. 1 are needed */
+		if (!alloc) {
+			if (skip != NULL) {
+				vaddr_t span = 1ULL << (PAGE_SHIFT + 9 * (lvl - 1));
+				*skip = (va & ~(span - 1)) + span;
+			}
+			return NULL;
+		}
+		struct vm_page *fresh[PTP_LEVELS];
+		int n = lvl - 1;
+		for (int i = 0; i < n; i++) {
+			if ((fresh[i] = ptp_alloc()) == NULL) {
+				while (i-- > 0) /* never linked: free at once */
+					ptp_free_now(fresh[i]);
+				return NULL;
+			}
+			fresh[i]->pageq_next = NULL;
+		}
+		/* fresh[i] is the table of level lvl-1-i; chain them, deepest first */
+		for (int i = n - 1; i > 0; i--) {
+			int l = lvl - 1 - (i - 1); /* level of fresh[i-1] */
+			atomic_store_explicit(pte_slot(ptp_va(fresh[i - 1]), pl_index(va, l)),
+			    fresh[i]->phys_addr | pdebits, memory_order_relaxed);
+			fresh[i - 1]->mdpage.mp_ptpcount = 1;
+		}
+		/* release: publishes the zeroed, chained levels */
+		atomic_store_explicit(slot, fresh[0]->phys_addr | pdebits, memory_order_release);
+		PHYS_TO_VM_PAGE(table)->mdpage.mp_ptpcount++;
+		for (int i = 0; i < n; i++)
+			if (ptps)
+				ptps[lvl - 1 - i] = fresh[i];
+		table = fresh[n - 1]->phys_addr;
 	}
 	if (ptps)
 		ptps[1] = PHYS_TO_VM_PAGE(table);
@@ -268,13 +312,15 @@ static int pmap_grow_to(vaddr_t maxkvaddr, bool canfail)
 	if (maxkvaddr > VM_MAX_KERNEL_ADDRESS)
 		maxkvaddr = VM_MAX_KERNEL_ADDRESS;
 	const vaddr_t l1span = (vaddr_t)NPTEPG << PAGE_SHIFT; /* 2 MiB per L1 page */
-	while (kernel_virtual_end < maxkvaddr) {
-		if (pmap_pte_lookup(pm, kernel_virtual_end, true, NULL) == NULL) {
+	vaddr_t end = atomic_load(&kernel_virtual_end);
+	while (end < maxkvaddr) {
+		if (pmap_pte_lookup(pm, end, true, NULL) == NULL) {
 			if (canfail)
 				return ENOMEM;
-			panic("pmap_growkernel: out of physical memory at %#lx", (unsigned long)kernel_virtual_end);
+			panic("pmap_growkernel: out of physical memory at %#lx", (unsigned long)end);
 		}
-		kernel_virtual_end += l1span;
+		end += l1span;
+		atomic_store_explicit(&kernel_virtual_end, end, memory_order_release);
 	}
 	return 0;
 }
@@ -315,7 +361,7 @@ static int pmap_boot(struct machine *m)
 	 * NetBSD sizes nkptp from physmem); more comes with pmap_growkernel() */
 	vaddr_t initial = m->m_cfg.mc_memory > (16ULL << 20) ? m->m_cfg.mc_memory : (16ULL << 20);
 	kernel_virtual_start = VM_MIN_KERNEL_ADDRESS;
-	kernel_virtual_end = VM_MIN_KERNEL_ADDRESS;
+	atomic_store(&kernel_virtual_end, VM_MIN_KERNEL_ADDRESS);
 	uint64_t before = atomic_load(&m->m_free_count);
 	if (pmap_grow_to(VM_MIN_KERNEL_ADDRESS + initial, true) != 0 ||
 	    atomic_load(&m->m_free_count) < 2 * m->m_reserve + 16) {
@@ -447,9 +493,10 @@ long pmap_wired_count(pmap_t pm)
 static void pmap_check_va(struct pmap *pm, vaddr_t va, const char *fn)
 {
 	if (pmap_is_kernel(pm)) {
-		if (va < VM_MIN_KERNEL_ADDRESS || va >= kernel_virtual_end)
+		vaddr_t end = atomic_load_explicit(&kernel_virtual_end, memory_order_acquire);
+		if (va < VM_MIN_KERNEL_ADDRESS || va >= end)
 			panic("%s: kernel va %#lx outside [%#lx, %#lx) (pmap_growkernel?)", fn, (unsigned long)va,
-			    (unsigned long)VM_MIN_KERNEL_ADDRESS, (unsigned long)kernel_virtual_end);
+			    (unsigned long)VM_MIN_KERNEL_ADDRESS, (unsigned long)end);
 	} else if (va >= VM_MAXUSER_ADDRESS) {
 		panic("%s: user va %#lx beyond VM_MAXUSER_ADDRESS", fn, (unsigned long)va);
 	}
@@ -598,9 +645,10 @@ void pmap_remove(pmap_t pm, vaddr_t sva, vaddr_t eva)
 	mutex_enter(&pm->pm_lock);
 	for (vaddr_t va = sva; va < eva && va >= sva;) {
 		struct vm_page *ptps[PTP_LEVELS + 1];
-		_Atomic pt_entry_t *ptep = pmap_pte_lookup(pm, va, false, ptps);
+		vaddr_t skip = 0;
+		_Atomic pt_entry_t *ptep = pmap_pte_lookup_skip(pm, va, false, ptps, &skip);
 		if (ptep == NULL) {
-			va = (va & ~(L1_SPAN - 1)) + L1_SPAN; /* whole L1 table absent */
+			va = skip; /* a whole table is absent (0 on wrap: the loop ends) */
 			continue;
 		}
 		vaddr_t end = (va & ~(L1_SPAN - 1)) + L1_SPAN;
@@ -651,14 +699,15 @@ void pmap_protect(pmap_t pm, vaddr_t sva, vaddr_t eva, vm_prot_t prot)
 	eva = round_page(eva);
 	mutex_enter(&pm->pm_lock);
 	for (vaddr_t va = sva; va < eva && va >= sva;) {
-		_Atomic pt_entry_t *ptep = pmap_pte_lookup(pm, va, false, NULL);
+		vaddr_t skip = 0;
+		_Atomic pt_entry_t *ptep = pmap_pte_lookup_skip(pm, va, false, NULL, &skip);
+		if (ptep == NULL) {
+			va = skip;
+			continue;
+		}
 		vaddr_t end = (va & ~(L1_SPAN - 1)) + L1_SPAN;
 		if (end > eva || end < va)
 			end = eva;
-		if (ptep == NULL) {
-			va = end;
-			continue;
-		}
 		for (; va < end; va += PAGE_SIZE, ptep++) {
 			pt_entry_t opte = atomic_load(ptep), n;
 			do {
@@ -982,7 +1031,7 @@ vaddr_t pmap_steal_memory(vsize_t size, vaddr_t *vstartp, vaddr_t *vendp)
 {
 	size = round_page(size);
 	vaddr_t va = kernel_virtual_start;
-	if (va + size > kernel_virtual_end)
+	if (va + size > atomic_load(&kernel_virtual_end))
 		pmap_grow_to(va + size, false);
 	for (vsize_t off = 0; off < size; off += PAGE_SIZE) {
 		struct vm_page *pg = phys_alloc(true);
@@ -1005,7 +1054,7 @@ vaddr_t pmap_growkernel(vaddr_t maxkvaddr)
 	mutex_enter(&pmaps_lock);
 	mutex_enter(&kernel_pmap_store.pm_lock);
 	pmap_grow_to(maxkvaddr, false);
-	vaddr_t end = kernel_virtual_end;
+	vaddr_t end = atomic_load(&kernel_virtual_end);
 	mutex_exit(&kernel_pmap_store.pm_lock);
 	mutex_exit(&pmaps_lock);
 	return end;

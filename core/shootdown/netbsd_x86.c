@@ -160,7 +160,13 @@ static void x86_update(void)
 			expect = NULL;
 			cpu_spin_wait(&iter);
 		}
-		kcpuset_copy(&tp->tp_pending, &targets); /* publishes the packet */
+		/* publish the packet: release stores of the (all-zero) pending set;
+		 * a target's acquire load of its bit sees the packet's contents */
+		for (unsigned w = 0; w < MAXCPUS / 64; w++) {
+			uint64_t b = atomic_load_explicit(&targets.bits[w], memory_order_relaxed);
+			if (b != 0)
+				atomic_store_explicit(&tp->tp_pending.bits[w], b, memory_order_release);
+		}
 		/* the packet's address travels in the target's mailbox line, with
 		 * the IPI bit: the target finds the request without another miss */
 		KCPUSET_FOREACH(&targets, c) {
@@ -192,7 +198,8 @@ static void x86_ipi(struct cpu_info *ci)
 {
 	/* the IPI bit was read with acquire after the sender's release */
 	struct tlb_packet *tp = atomic_load_explicit(&ci->ci_sd_mbox, memory_order_relaxed);
-	if (tp == NULL || !kcpuset_isset(&tp->tp_pending, ci->ci_cpuid))
+	if (tp == NULL || !(atomic_load_explicit(&tp->tp_pending.bits[ci->ci_cpuid / 64], memory_order_acquire) &
+	                      (1ULL << (ci->ci_cpuid % 64))))
 		return; /* spurious, or a request we already served */
 	struct tlb_packet copy;
 	uint32_t count = tp->tp_count;
