@@ -53,6 +53,9 @@ typedef uint64_t pt_entry_t;
 #define PTE_MANAGED 0x400ULL /* software: pv-tracked (pmap_enter) mapping */
 #define PTE_SWV 0x800ULL     /* software: the mapping exists (== V with hardware A/D) */
 #define PTE_SWW (1ULL << 52) /* software: the mapping's protection allows writing */
+#define PTE_SWA (1ULL << 53) /* software: A (or, with software mod/ref, V) was cleared while a
+                              * TLB may have held the entry; its shootdown may still be in
+                              * flight, so the PTE counts as possibly cached from then on */
 #define PTE_NX (1ULL << 63)  /* no execute */
 #define PTE_FRAME 0x000ffffffffff000ULL
 #define PTE_CACHEBITS (PTE_PWT | PTE_PCD | PTE_PAT)

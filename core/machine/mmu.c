@@ -140,8 +140,11 @@ static void tlb_fill(struct cpu_info *ci, uint64_t vpn, pt_entry_t pte, bool ker
 	struct tlb *t = &ci->ci_tlb;
 	struct tlb_entry *s = tlb_set(t, vpn), *victim = NULL;
 	uint16_t pcid = kernel ? 0 : cur_pcid(ci);
+	/* D is cached only with W: it matters only to writes, and a read-only
+	 * entry then never claims a dirty bit the pmap may clear without a
+	 * shootdown (software mod/ref clears D of write-protected PTEs) */
 	uint8_t fl = (uint8_t)(((pte & PTE_W) ? TE_W : 0) | ((pte & PTE_NX) ? 0 : TE_X) |
-	    ((pte & PTE_D) ? TE_D : 0) | ((pte & PTE_G) ? TE_G : 0));
+	    ((pte & (PTE_W | PTE_D)) == (PTE_W | PTE_D) ? TE_D : 0) | ((pte & PTE_G) ? TE_G : 0));
 	for (unsigned w = 0; w < t->tlb_ways; w++) {
 		struct tlb_entry *e = &s[w];
 		if (e->te_vpn == vpn && (e->te_pcid == pcid || (e->te_flags & TE_G) || (fl & TE_G))) {

@@ -887,7 +887,10 @@ static bool pv_clear_bits(struct vm_page *pg, pt_entry_t clear, pt_entry_t test,
 	for (struct pv_entry *pv = pg->mdpage.mp_pvlist; pv != NULL; pv = pv->pv_next) {
 		_Atomic pt_entry_t *ptep = pv_pte(pv);
 		pt_entry_t opte = atomic_load(ptep);
-		while ((opte & clear) && !atomic_compare_exchange_weak(ptep, &opte, opte & ~clear))
+		/* clearing A hides from later removers that a TLB may hold the
+		 * entry until this clear's shootdown completes: PTE_SWA keeps it */
+		pt_entry_t mark = (clear & PTE_A) ? PTE_SWA : 0;
+		while ((opte & clear) && !atomic_compare_exchange_weak(ptep, &opte, (opte & ~clear) | mark))
 			;
 		if (opte & test)
 			seen = true;

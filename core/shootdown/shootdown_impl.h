@@ -16,10 +16,12 @@ void sd_count_unaccessed(void);
 
 /* Could a TLB hold the translation in opte?  Only if the walker marked it
  * accessed: it sets A before it fills (x86: NetBSD's pmap_tlb_shootdown
- * skips PTEs without PG_U for the same reason). */
+ * skips PTEs without PG_U for the same reason) — or if A was cleared
+ * (pmap_clear_reference) by an operation whose own shootdown may not have
+ * completed yet: PTE_SWA stays set for that reason. */
 static inline bool sd_pte_cached(uint64_t opte)
 {
-	return (opte & (PTE_V | PTE_A)) == (PTE_V | PTE_A);
+	return (opte & PTE_SWV) && (opte & (PTE_A | PTE_SWA));
 }
 
 #endif
