@@ -370,7 +370,7 @@ struct machine *machine_boot(const struct machine_config *cfg)
 	m->m_ncpu = cfg->mc_ncpu;
 	m->m_hooks = hooks;
 	machine_cur = m;
-	sync_set_wait(cpu_spin_wait);
+	sync_set_wait(cpu_spin_wait, cpu_spin_pause);
 	sync_set_clock(cpu_now_ns);
 	/* before the first lock is made: every lock takes its class's algorithm */
 	lock_configure((const char(*)[LOCK_ALGO_NAMELEN])cfg->mc_locks, cfg->mc_lock_wait, cfg->mc_lockstat,
@@ -418,7 +418,7 @@ void machine_halt(struct machine *m)
 	}
 	free(m->m_cpus);
 	phys_fini(m);
-	sync_set_wait(NULL);
+	sync_set_wait(NULL, NULL);
 	sync_set_clock(NULL);
 	machine_cur = NULL;
 	free(m);

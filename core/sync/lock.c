@@ -5,9 +5,7 @@
  * fixed when the lock is initialized (lock_configure() runs at boot, before
  * any lock exists).  The wrappers here do what every algorithm shares:
  *  - owner tracking (mutex_owned(), recursion and foreign-release checks);
- *  - a per-thread table of held locks, whose slots do not move while held,
- *    so MCS/CLH nodes can live in them (and, later, the watchdog can list
- *    what a stuck CPU holds);
+ *  - per-thread pools of MCS and CLH queue nodes;
  *  - lockstat, in the style of Linux lock_stat (Documentation/locking/
  *    lockstat.rst) and NetBSD lockstat(8): per class and per CPU,
  *    acquisitions, contentions, bounces (acquired on another CPU than the
@@ -40,7 +38,6 @@
 #endif
 
 #define LOCKSTAT_HOLD_SAMPLE 16
-#define LOCK_HELD_MAX 16
 
 extern const struct lock_algo lock_algo_tas, lock_algo_ticket, lock_algo_mcs, lock_algo_clh,
     lock_algo_pthread, lock_algo_pthread_adaptive, lock_algo_ckrw, lock_algo_pthread_rw, lock_algo_broken;
@@ -120,11 +117,19 @@ static void default_wait(unsigned *iter)
 		sched_yield();
 }
 
-static void (*_Atomic wait_fn)(unsigned *) = default_wait;
+static void default_spin(unsigned *iter)
+{
+	(void)iter;
+	__builtin_ia32_pause();
+}
 
-void sync_set_wait(void (*wait)(unsigned *iter))
+static void (*_Atomic wait_fn)(unsigned *) = default_wait;
+static void (*_Atomic spin_fn)(unsigned *) = default_spin;
+
+void sync_set_wait(void (*wait)(unsigned *iter), void (*spin)(unsigned *iter))
 {
 	atomic_store(&wait_fn, wait != NULL ? wait : default_wait);
+	atomic_store(&spin_fn, spin != NULL ? spin : default_spin);
 }
 
 void sync_wait(unsigned *iter)
@@ -132,10 +137,19 @@ void sync_wait(unsigned *iter)
 	atomic_load_explicit(&wait_fn, memory_order_relaxed)(iter);
 }
 
-void lock_wait_pause(unsigned *iter)
+void lock_wait_spin(unsigned *iter)
 {
-	(void)iter;
-	__builtin_ia32_pause();
+	atomic_load_explicit(&spin_fn, memory_order_relaxed)(iter);
+}
+
+void lock_sleep_deadline(struct timespec *ts)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_nsec += LOCK_SLEEP_SLICE_NS;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
 }
 
 static uint64_t default_clock(void)
@@ -233,7 +247,7 @@ int lock_configure(const char (*algo)[LOCK_ALGO_NAMELEN], enum lock_wait wait, b
 	}
 	for (int c = 0; c < LC_NCLASS; c++)
 		class_algo[c] = algo_find((algo != NULL && algo[c][0] != '\0') ? algo[c] : lock_classes[c].lci_default);
-	class_wait = wait == LOCK_WAIT_SPIN ? lock_wait_pause : NULL;
+	class_wait = wait == LOCK_WAIT_SPIN ? lock_wait_spin : NULL;
 	atomic_store(&lockstat_on, stat);
 	return 0;
 }
@@ -248,13 +262,15 @@ bool lockstat_enabled(void)
 	return atomic_load_explicit(&lockstat_on, memory_order_relaxed);
 }
 
-/* ---- per-thread state: lock id, held slots, CLH node pool ---- */
+/* ---- per-thread state: lock id, queue-node pools ---- */
+
+#define LOCK_MCS_NODES 32
 
 static _Thread_local uint32_t lock_self;
 static _Atomic uint32_t lock_next_id;
-static _Thread_local struct lock_held held[LOCK_HELD_MAX];
-static _Thread_local unsigned held_top; /* slots [0, held_top) may be in use */
 static _Thread_local unsigned hold_sample;
+static _Thread_local ck_spinlock_mcs_context_t mcs_nodes[LOCK_MCS_NODES];
+static _Thread_local uint32_t mcs_used;
 static _Thread_local ck_spinlock_clh_t *clh_pool;
 static pthread_key_t clh_key;
 static pthread_once_t clh_once = PTHREAD_ONCE_INIT;
@@ -272,32 +288,20 @@ _Noreturn static void lock_panic(const kmutex_t *m, const char *what)
 	abort();
 }
 
-static inline struct lock_held *held_get(const kmutex_t *m)
+ck_spinlock_mcs_context_t *lock_mcs_node_get(void)
 {
-	for (unsigned i = 0; i < held_top; i++)
-		if (held[i].lh_lock == NULL) {
-			held[i].lh_lock = m;
-			return &held[i];
-		}
-	if (held_top == LOCK_HELD_MAX)
-		lock_panic(m, "too many locks held at once");
-	held[held_top].lh_lock = m;
-	return &held[held_top++];
+	if (mcs_used == UINT32_MAX) {
+		fprintf(stderr, "pmapstorm: panic: more than %d MCS locks held by one thread\n", LOCK_MCS_NODES);
+		abort();
+	}
+	unsigned i = (unsigned)__builtin_ctz(~mcs_used);
+	mcs_used |= 1u << i;
+	return &mcs_nodes[i];
 }
 
-static inline struct lock_held *held_find(const kmutex_t *m)
+void lock_mcs_node_put(ck_spinlock_mcs_context_t *n)
 {
-	for (unsigned i = held_top; i-- > 0;)
-		if (held[i].lh_lock == m)
-			return &held[i];
-	return NULL;
-}
-
-static inline void held_put(struct lock_held *h)
-{
-	h->lh_lock = NULL;
-	while (held_top > 0 && held[held_top - 1].lh_lock == NULL)
-		held_top--;
+	mcs_used &= ~(1u << (unsigned)(n - mcs_nodes));
 }
 
 static void clh_pool_free(void *p)
@@ -346,37 +350,35 @@ static inline int ls_cpu(void)
 	return b != NULL ? b->sb_cpu : -1;
 }
 
-/* after an acquisition: bounces, and maybe start timing the hold */
-static inline void ls_acquired(kmutex_t *m, struct lock_held *h, bool contended, uint64_t t1)
+/* after an acquisition: bounces; maybe start timing the hold (exclusive only) */
+static inline uint64_t ls_acquired(kmutex_t *m, bool contended, uint64_t t1)
 {
 	const unsigned c = m->mtx_class;
 	stats_inc(ls[c].acq);
-	int cpu = ls_cpu();
 	uint16_t last = atomic_load_explicit(&m->mtx_lastcpu, memory_order_relaxed);
-	if (last != 0 && last != (uint16_t)(cpu + 1))
+	if (last != 0 && last != (uint16_t)(ls_cpu() + 1))
 		stats_inc(ls[c].bnc);
 	if (contended)
-		h->lh_t0 = t1;
-	else
-		h->lh_t0 = (++hold_sample % LOCKSTAT_HOLD_SAMPLE) == 0 ? ls_now() : 0;
+		return t1;
+	return (++hold_sample % LOCKSTAT_HOLD_SAMPLE) == 0 ? ls_now() : 0;
 }
 
-static inline void ls_released(kmutex_t *m, struct lock_held *h)
+static inline void ls_released(kmutex_t *m, uint64_t t0)
 {
-	if (h->lh_t0 != 0) {
-		stats_hist_record(ls[m->mtx_class].hold, ls_now() - h->lh_t0);
-		h->lh_t0 = 0;
-	}
+	if (t0 != 0)
+		stats_hist_record(ls[m->mtx_class].hold, ls_now() - t0);
 	atomic_store_explicit(&m->mtx_lastcpu, (uint16_t)(ls_cpu() + 1), memory_order_relaxed);
 }
 
-/* The slow path: wait, counted and timed. */
-static void lock_slow(kmutex_t *m, struct lock_held *h, bool shared)
+/* The slow path: wait, counted and timed.  Returns the hold start. */
+static uint64_t lock_slow(kmutex_t *m, bool shared)
 {
 	const struct lock_algo *a = m->mtx_algo;
 	lock_wait_fn w = class_wait != NULL ? class_wait : sync_wait;
 	bool stat = atomic_load_explicit(&lockstat_on, memory_order_relaxed);
 	uint64_t t0 = 0;
+	if (!shared && atomic_load_explicit(&m->mtx_owner, memory_order_relaxed) == lock_self && lock_self != 0)
+		lock_panic(m, "recursive acquisition");
 	if (stat) {
 		unsigned q = atomic_fetch_add_explicit(&m->mtx_waiters, 1, memory_order_relaxed);
 		stats_inc(ls[m->mtx_class].con);
@@ -386,24 +388,30 @@ static void lock_slow(kmutex_t *m, struct lock_held *h, bool shared)
 	if (shared)
 		a->la_wait_read(m, w);
 	else
-		a->la_wait(m, h, w);
-	if (stat) {
-		uint64_t t1 = ls_now();
-		atomic_fetch_sub_explicit(&m->mtx_waiters, 1, memory_order_relaxed);
-		stats_hist_record(ls[m->mtx_class].wait, t1 - t0);
-		ls_acquired(m, h, true, t1);
-	}
+		a->la_wait(m, w);
+	if (!stat)
+		return 0;
+	uint64_t t1 = ls_now();
+	atomic_fetch_sub_explicit(&m->mtx_waiters, 1, memory_order_relaxed);
+	stats_hist_record(ls[m->mtx_class].wait, t1 - t0);
+	return ls_acquired(m, true, t1);
 }
 
 /* ---- mutex(9) ---- */
+
+static const struct lock_algo *algo_of(lock_class_t c)
+{
+	const struct lock_algo *a = class_algo[c] != NULL ? class_algo[c] : algo_find(lock_classes[c].lci_default);
+	if (a->la_info.li_rw && !lock_classes[c].lci_rw)
+		a = algo_find(lock_classes[c].lci_default);
+	return a;
+}
 
 void mutex_init(kmutex_t *m, lock_class_t c)
 {
 	memset(m, 0, sizeof(*m));
 	m->mtx_class = (uint8_t)c;
-	m->mtx_algo = class_algo[c] != NULL ? class_algo[c] : algo_find(lock_classes[c].lci_default);
-	if (m->mtx_algo->la_info.li_rw && !lock_classes[c].lci_rw)
-		m->mtx_algo = algo_find(lock_classes[c].lci_default);
+	m->mtx_algo = algo_of(c);
 	m->mtx_algo->la_init(m);
 }
 
@@ -415,45 +423,47 @@ void mutex_destroy(kmutex_t *m)
 		m->mtx_algo->la_destroy(m);
 }
 
-static inline void lock_enter(kmutex_t *m)
+/* The default algorithm's try and release, called directly: an indirect
+ * call costs about as much as the whole uncontended TAS acquisition. */
+static inline bool algo_try(kmutex_t *m)
 {
-	uint32_t self = self_id();
-	if (__builtin_expect(atomic_load_explicit(&m->mtx_owner, memory_order_relaxed) == self, 0))
-		lock_panic(m, "recursive acquisition");
-	struct lock_held *h = held_get(m);
-	h->lh_shared = false;
-	if (__builtin_expect(m->mtx_algo->la_try(m, h), 1)) {
-		if (atomic_load_explicit(&lockstat_on, memory_order_relaxed))
-			ls_acquired(m, h, false, 0);
-		else
-			h->lh_t0 = 0;
-	} else {
-		lock_slow(m, h, false);
-	}
-	TSAN_ACQUIRE(m);
-	atomic_store_explicit(&m->mtx_owner, self, memory_order_relaxed);
+	if (m->mtx_algo == &lock_algo_tas)
+		return ck_spinlock_fas_trylock(&m->mtx_u.ls_fas);
+	return m->mtx_algo->la_try(m);
+}
+
+static inline void algo_exit(kmutex_t *m)
+{
+	if (m->mtx_algo == &lock_algo_tas)
+		ck_spinlock_fas_unlock(&m->mtx_u.ls_fas);
+	else
+		m->mtx_algo->la_exit(m);
+}
+
+/* => the exclusive acquisition itself; the owner is recorded by the caller */
+static inline uint64_t lock_enter(kmutex_t *m)
+{
+	if (__builtin_expect(algo_try(m), 1))
+		return atomic_load_explicit(&lockstat_on, memory_order_relaxed) ? ls_acquired(m, false, 0) : 0;
+	return lock_slow(m, false);
 }
 
 void mutex_enter(kmutex_t *m)
 {
-	lock_enter(m);
+	uint64_t t0 = lock_enter(m);
+	TSAN_ACQUIRE(m);
+	m->mtx_t0 = t0;
+	atomic_store_explicit(&m->mtx_owner, self_id(), memory_order_relaxed);
 }
 
 bool mutex_tryenter(kmutex_t *m)
 {
-	uint32_t self = self_id();
-	struct lock_held *h = held_get(m);
-	h->lh_shared = false;
-	if (!m->mtx_algo->la_try(m, h)) {
-		held_put(h);
+	if (!algo_try(m))
 		return false;
-	}
-	if (atomic_load_explicit(&lockstat_on, memory_order_relaxed))
-		ls_acquired(m, h, false, 0);
-	else
-		h->lh_t0 = 0;
+	uint64_t t0 = atomic_load_explicit(&lockstat_on, memory_order_relaxed) ? ls_acquired(m, false, 0) : 0;
 	TSAN_ACQUIRE(m);
-	atomic_store_explicit(&m->mtx_owner, self, memory_order_relaxed);
+	m->mtx_t0 = t0;
+	atomic_store_explicit(&m->mtx_owner, self_id(), memory_order_relaxed);
 	return true;
 }
 
@@ -461,13 +471,11 @@ void mutex_exit(kmutex_t *m)
 {
 	if (__builtin_expect(atomic_load_explicit(&m->mtx_owner, memory_order_relaxed) != lock_self || lock_self == 0, 0))
 		lock_panic(m, "released by a thread that does not hold it");
-	struct lock_held *h = held_find(m);
 	atomic_store_explicit(&m->mtx_owner, 0, memory_order_relaxed);
-	if (atomic_load_explicit(&lockstat_on, memory_order_relaxed) || h->lh_t0 != 0)
-		ls_released(m, h);
+	if (atomic_load_explicit(&lockstat_on, memory_order_relaxed) || m->mtx_t0 != 0)
+		ls_released(m, m->mtx_t0);
 	TSAN_RELEASE(m);
-	m->mtx_algo->la_exit(m, h);
-	held_put(h);
+	algo_exit(m);
 }
 
 bool mutex_owned(const kmutex_t *m)
@@ -492,6 +500,11 @@ void rw_destroy(krwlock_t *rw)
 	mutex_destroy(&rw->rw_lock);
 }
 
+/*
+ * Shared holds are counted (acquisitions, contentions, wait) but their hold
+ * time is not timed: several readers hold at once and the lock has one
+ * holder slot.
+ */
 static bool rw_enter_common(krwlock_t *rw, krw_t op, bool try_only)
 {
 	kmutex_t *m = &rw->rw_lock;
@@ -500,21 +513,16 @@ static bool rw_enter_common(krwlock_t *rw, krw_t op, bool try_only)
 		/* exclusive (a mutex algorithm serves readers exclusively too) */
 		if (try_only)
 			return mutex_tryenter(m);
-		lock_enter(m);
+		mutex_enter(m);
 		return true;
 	}
-	struct lock_held *h = held_get(m);
-	h->lh_shared = true;
 	if (a->la_try_read(m)) {
 		if (atomic_load_explicit(&lockstat_on, memory_order_relaxed))
-			ls_acquired(m, h, false, 0);
-		else
-			h->lh_t0 = 0;
+			(void)ls_acquired(m, true, 0);
 	} else if (try_only) {
-		held_put(h);
 		return false;
 	} else {
-		lock_slow(m, h, true);
+		(void)lock_slow(m, true);
 	}
 	TSAN_ACQUIRE(m);
 	return true;
@@ -533,18 +541,14 @@ bool rw_tryenter(krwlock_t *rw, krw_t op)
 void rw_exit(krwlock_t *rw)
 {
 	kmutex_t *m = &rw->rw_lock;
-	struct lock_held *h = held_find(m);
-	if (h == NULL)
-		lock_panic(m, "rw_exit by a thread that does not hold it");
-	if (!h->lh_shared) {
+	if (mutex_owned(m) || !m->mtx_algo->la_info.li_rw) {
 		mutex_exit(m);
 		return;
 	}
-	if (atomic_load_explicit(&lockstat_on, memory_order_relaxed) || h->lh_t0 != 0)
-		ls_released(m, h);
+	if (atomic_load_explicit(&lockstat_on, memory_order_relaxed))
+		ls_released(m, 0);
 	TSAN_RELEASE(m);
 	m->mtx_algo->la_exit_read(m);
-	held_put(h);
 }
 
 bool rw_write_held(const krwlock_t *rw)

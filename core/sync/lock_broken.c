@@ -14,26 +14,23 @@ static void broken_init(kmutex_t *m)
 	atomic_store(&m->mtx_u.ls_word, 0);
 }
 
-static bool broken_try(kmutex_t *m, struct lock_held *h)
+static bool broken_try(kmutex_t *m)
 {
-	(void)h;
 	if (atomic_load_explicit(&m->mtx_u.ls_word, memory_order_relaxed) != 0)
 		return false;
 	atomic_store_explicit(&m->mtx_u.ls_word, 1, memory_order_relaxed); /* not atomic with the test */
 	return true;
 }
 
-static void broken_wait(kmutex_t *m, struct lock_held *h, lock_wait_fn wait)
+static void broken_wait(kmutex_t *m, lock_wait_fn wait)
 {
-	(void)h;
 	unsigned iter = 0;
 	wait(&iter); /* a gesture at waiting; then barges in */
 	atomic_store_explicit(&m->mtx_u.ls_word, 1, memory_order_relaxed);
 }
 
-static void broken_exit(kmutex_t *m, struct lock_held *h)
+static void broken_exit(kmutex_t *m)
 {
-	(void)h;
 	atomic_store_explicit(&m->mtx_u.ls_word, 0, memory_order_relaxed);
 }
 

@@ -31,7 +31,7 @@ static void clh_destroy(kmutex_t *m)
 	m->mtx_u.ls_clh = NULL;
 }
 
-static bool clh_try(kmutex_t *m, struct lock_held *h)
+static bool clh_try(kmutex_t *m)
 {
 	ck_spinlock_clh_t *tail = ck_pr_load_ptr(&m->mtx_u.ls_clh);
 	if (ck_pr_load_uint(&tail->wait) == true)
@@ -45,11 +45,11 @@ static bool clh_try(kmutex_t *m, struct lock_held *h)
 		return false;
 	}
 	ck_pr_fence_lock();
-	h->lh_node.clh = node;
+	m->mtx_node = node;
 	return true;
 }
 
-static void clh_wait(kmutex_t *m, struct lock_held *h, lock_wait_fn wait)
+static void clh_wait(kmutex_t *m, lock_wait_fn wait)
 {
 	ck_spinlock_clh_t *node = lock_clh_node_get(), *previous;
 	unsigned iter = 0;
@@ -60,14 +60,14 @@ static void clh_wait(kmutex_t *m, struct lock_held *h, lock_wait_fn wait)
 	while (ck_pr_load_uint(&previous->wait) == true)
 		wait(&iter);
 	ck_pr_fence_lock();
-	h->lh_node.clh = node;
+	m->mtx_node = node;
 }
 
-static void clh_exit(kmutex_t *m, struct lock_held *h)
+static void clh_exit(kmutex_t *m)
 {
-	(void)m;
-	ck_spinlock_clh_unlock(&h->lh_node.clh); /* now points at the predecessor's node */
-	lock_clh_node_put(h->lh_node.clh);
+	ck_spinlock_clh_t *node = m->mtx_node;
+	ck_spinlock_clh_unlock(&node); /* now points at the predecessor's node */
+	lock_clh_node_put(node);
 }
 
 const struct lock_algo lock_algo_clh = {

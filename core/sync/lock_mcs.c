@@ -2,8 +2,8 @@
  * lock_mcs.c — MCS queue lock: each waiter spins on its own node.
  *
  * Concurrency Kit's ck_spinlock_mcs (Mellor-Crummey & Scott, ACM TOCS 9(1),
- * 1991, algorithm 5).  The node lives in the holder's per-thread held-lock
- * slot (lock_impl.h), which does not move while the lock is held.  The wait
+ * 1991, algorithm 5).  The node comes from the acquiring thread's pool and
+ * stays in the lock's mtx_node while it is held.  The wait
  * follows ck_spinlock_mcs_lock() — swap ourselves in as the tail, link
  * behind the predecessor, spin on our own flag — with the model's wait in
  * place of ck_pr_stall().
@@ -15,14 +15,20 @@ static void mcs_init(kmutex_t *m)
 	ck_spinlock_mcs_init(&m->mtx_u.ls_mcs);
 }
 
-static bool mcs_try(kmutex_t *m, struct lock_held *h)
+static bool mcs_try(kmutex_t *m)
 {
-	return ck_spinlock_mcs_trylock(&m->mtx_u.ls_mcs, &h->lh_node.mcs);
+	ck_spinlock_mcs_context_t *node = lock_mcs_node_get();
+	if (ck_spinlock_mcs_trylock(&m->mtx_u.ls_mcs, node)) {
+		m->mtx_node = node;
+		return true;
+	}
+	lock_mcs_node_put(node);
+	return false;
 }
 
-static void mcs_wait(kmutex_t *m, struct lock_held *h, lock_wait_fn wait)
+static void mcs_wait(kmutex_t *m, lock_wait_fn wait)
 {
-	struct ck_spinlock_mcs *node = &h->lh_node.mcs, *previous;
+	struct ck_spinlock_mcs *node = lock_mcs_node_get(), *previous;
 	unsigned iter = 0;
 	node->locked = true;
 	node->next = NULL;
@@ -34,11 +40,14 @@ static void mcs_wait(kmutex_t *m, struct lock_held *h, lock_wait_fn wait)
 			wait(&iter);
 	}
 	ck_pr_fence_lock();
+	m->mtx_node = node;
 }
 
-static void mcs_exit(kmutex_t *m, struct lock_held *h)
+static void mcs_exit(kmutex_t *m)
 {
-	ck_spinlock_mcs_unlock(&m->mtx_u.ls_mcs, &h->lh_node.mcs);
+	ck_spinlock_mcs_context_t *node = m->mtx_node;
+	ck_spinlock_mcs_unlock(&m->mtx_u.ls_mcs, node);
+	lock_mcs_node_put(node);
 }
 
 const struct lock_algo lock_algo_mcs = {

@@ -2,13 +2,18 @@
  * lock_pthread.c — POSIX mutexes: "pthread" (PTHREAD_MUTEX_NORMAL) and
  * "pthread-adaptive" (glibc's PTHREAD_MUTEX_ADAPTIVE_NP: spins a while in
  * user space, then sleeps on a futex — the shape of NetBSD's adaptive
- * mutex(9)).  Both sleep in the host kernel when contended: a simulated
- * CPU waiting on one takes no IPIs until it has the lock.
+ * mutex(9)).  Both sleep in the host kernel when contended.
+ *
+ * The sleep is cut into slices (pthread_mutex_timedlock; see
+ * LOCK_SLEEP_SLICE_NS in lock_impl.h): between slices the CPU takes IPIs.
  */
 #include "lock_impl.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
+
 
 static void pm_init_type(kmutex_t *m, int type)
 {
@@ -37,21 +42,25 @@ static void pm_destroy(kmutex_t *m)
 	pthread_mutex_destroy(&m->mtx_u.ls_pmutex);
 }
 
-static bool pm_try(kmutex_t *m, struct lock_held *h)
+static bool pm_try(kmutex_t *m)
 {
-	(void)h;
 	return pthread_mutex_trylock(&m->mtx_u.ls_pmutex) == 0;
 }
 
-static void pm_wait(kmutex_t *m, struct lock_held *h, lock_wait_fn wait)
+static void pm_wait(kmutex_t *m, lock_wait_fn wait)
 {
-	(void)h, (void)wait; /* the host kernel does the waiting */
-	pthread_mutex_lock(&m->mtx_u.ls_pmutex);
+	unsigned iter = 0;
+	for (;;) {
+		struct timespec ts;
+		lock_sleep_deadline(&ts);
+		if (pthread_mutex_timedlock(&m->mtx_u.ls_pmutex, &ts) == 0)
+			return;
+		wait(&iter); /* between slices: take IPIs */
+	}
 }
 
-static void pm_exit(kmutex_t *m, struct lock_held *h)
+static void pm_exit(kmutex_t *m)
 {
-	(void)h;
 	pthread_mutex_unlock(&m->mtx_u.ls_pmutex);
 }
 

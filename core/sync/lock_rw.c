@@ -6,12 +6,14 @@
  * writer is present).  Waits use the model's wait function, retrying ck's
  * trylock operations, so waiters keep taking IPIs.
  * "pthread-rw": POSIX pthread_rwlock_t (glibc's default, reader-preferring),
- * which sleeps in the host kernel when contended.
+ * which sleeps in the host kernel when contended, in slices (lock_impl.h).
  */
 #include "lock_impl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
+
 
 /* ---- ck-rw ---- */
 
@@ -20,23 +22,20 @@ static void ckrw_init(kmutex_t *m)
 	ck_rwlock_init(&m->mtx_u.ls_ckrw);
 }
 
-static bool ckrw_try(kmutex_t *m, struct lock_held *h)
+static bool ckrw_try(kmutex_t *m)
 {
-	(void)h;
 	return ck_rwlock_write_trylock(&m->mtx_u.ls_ckrw);
 }
 
-static void ckrw_wait(kmutex_t *m, struct lock_held *h, lock_wait_fn wait)
+static void ckrw_wait(kmutex_t *m, lock_wait_fn wait)
 {
-	(void)h;
 	unsigned iter = 0;
 	while (!ck_rwlock_write_trylock(&m->mtx_u.ls_ckrw))
 		wait(&iter);
 }
 
-static void ckrw_exit(kmutex_t *m, struct lock_held *h)
+static void ckrw_exit(kmutex_t *m)
 {
-	(void)h;
 	ck_rwlock_write_unlock(&m->mtx_u.ls_ckrw);
 }
 
@@ -84,21 +83,25 @@ static void prw_destroy(kmutex_t *m)
 	pthread_rwlock_destroy(&m->mtx_u.ls_prw);
 }
 
-static bool prw_try(kmutex_t *m, struct lock_held *h)
+static bool prw_try(kmutex_t *m)
 {
-	(void)h;
 	return pthread_rwlock_trywrlock(&m->mtx_u.ls_prw) == 0;
 }
 
-static void prw_wait(kmutex_t *m, struct lock_held *h, lock_wait_fn wait)
+static void prw_wait(kmutex_t *m, lock_wait_fn wait)
 {
-	(void)h, (void)wait;
-	pthread_rwlock_wrlock(&m->mtx_u.ls_prw);
+	unsigned iter = 0;
+	for (;;) {
+		struct timespec ts;
+		lock_sleep_deadline(&ts);
+		if (pthread_rwlock_timedwrlock(&m->mtx_u.ls_prw, &ts) == 0)
+			return;
+		wait(&iter);
+	}
 }
 
-static void prw_exit(kmutex_t *m, struct lock_held *h)
+static void prw_exit(kmutex_t *m)
 {
-	(void)h;
 	pthread_rwlock_unlock(&m->mtx_u.ls_prw);
 }
 
@@ -109,8 +112,14 @@ static bool prw_try_read(kmutex_t *m)
 
 static void prw_wait_read(kmutex_t *m, lock_wait_fn wait)
 {
-	(void)wait;
-	pthread_rwlock_rdlock(&m->mtx_u.ls_prw);
+	unsigned iter = 0;
+	for (;;) {
+		struct timespec ts;
+		lock_sleep_deadline(&ts);
+		if (pthread_rwlock_timedrdlock(&m->mtx_u.ls_prw, &ts) == 0)
+			return;
+		wait(&iter);
+	}
 }
 
 static void prw_exit_read(kmutex_t *m)

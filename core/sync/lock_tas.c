@@ -17,32 +17,28 @@ static void tas_init(kmutex_t *m)
 	ck_spinlock_fas_init(&m->mtx_u.ls_fas);
 }
 
-static bool tas_try(kmutex_t *m, struct lock_held *h)
+static bool tas_try(kmutex_t *m)
 {
-	(void)h;
 	return ck_spinlock_fas_trylock(&m->mtx_u.ls_fas);
 }
 
-static void tas_wait(kmutex_t *m, struct lock_held *h, lock_wait_fn wait)
+static void tas_wait(kmutex_t *m, lock_wait_fn wait)
 {
-	(void)h;
 	ck_backoff_t backoff = CK_BACKOFF_INITIALIZER;
 	unsigned iter = 0;
 	for (;;) {
 		while (ck_spinlock_fas_locked(&m->mtx_u.ls_fas)) {
-			if (wait == lock_wait_pause)
-				ck_backoff_eb(&backoff);
-			else
-				wait(&iter);
+			if (wait == lock_wait_spin)
+				ck_backoff_eb(&backoff); /* exponential backoff, as ck_spinlock_fas_lock_eb */
+			wait(&iter);
 		}
 		if (ck_spinlock_fas_trylock(&m->mtx_u.ls_fas))
 			return;
 	}
 }
 
-static void tas_exit(kmutex_t *m, struct lock_held *h)
+static void tas_exit(kmutex_t *m)
 {
-	(void)h;
 	ck_spinlock_fas_unlock(&m->mtx_u.ls_fas);
 }
 

@@ -25,15 +25,13 @@ static void ticket_init(kmutex_t *m)
 	ck_spinlock_ticket_init(&m->mtx_u.ls_ticket);
 }
 
-static bool ticket_try(kmutex_t *m, struct lock_held *h)
+static bool ticket_try(kmutex_t *m)
 {
-	(void)h;
 	return ck_spinlock_ticket_trylock(&m->mtx_u.ls_ticket);
 }
 
-static void ticket_wait(kmutex_t *m, struct lock_held *h, lock_wait_fn wait)
+static void ticket_wait(kmutex_t *m, lock_wait_fn wait)
 {
-	(void)h;
 	ck_spinlock_ticket_t *t = &m->mtx_u.ls_ticket;
 	uint32_t request, position;
 	unsigned iter = 0;
@@ -47,9 +45,8 @@ static void ticket_wait(kmutex_t *m, struct lock_held *h, lock_wait_fn wait)
 	ck_pr_fence_lock();
 }
 
-static void ticket_exit(kmutex_t *m, struct lock_held *h)
+static void ticket_exit(kmutex_t *m)
 {
-	(void)h;
 	ck_spinlock_ticket_unlock(&m->mtx_u.ls_ticket);
 }
 

@@ -67,6 +67,8 @@ struct stats_hist;
 typedef struct kmutex {
 	union lock_state mtx_u;
 	const struct lock_algo *mtx_algo;
+	void *mtx_node;               /* the holder's queue node (MCS, CLH); holder only */
+	uint64_t mtx_t0;              /* the holder's hold-time start, 0 if unsampled; holder only */
 	_Atomic uint32_t mtx_owner;   /* the holder's lock id (0: free or readers) */
 	_Atomic uint16_t mtx_waiters; /* waiting now (slow path only) */
 	_Atomic uint16_t mtx_lastcpu; /* CPU of the last release, +1 (bounces) */
@@ -124,9 +126,10 @@ int lock_configure(const char (*algo)[LOCK_ALGO_NAMELEN], enum lock_wait wait, b
 void lockstat_enable(bool on); /* the runtime switch */
 bool lockstat_enabled(void);
 
-/* The machine installs its wait function (spin with IPIs, then yield) and
- * its clock here: the lock layer never waits or reads a clock by itself. */
-void sync_set_wait(void (*wait)(unsigned *iter));
+/* The machine installs its wait functions — wait: take IPIs, pause, then
+ * yield; spin: take IPIs and pause, never yield — and its clock here: the
+ * lock layer never waits or reads a clock by itself. */
+void sync_set_wait(void (*wait)(unsigned *iter), void (*spin)(unsigned *iter));
 void sync_wait(unsigned *iter);
 void sync_set_clock(uint64_t (*now)(void));
 
