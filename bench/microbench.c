@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <pmapstorm/pmap.h>
 #include <pmapstorm/stats.h>
@@ -362,13 +363,15 @@ static void mb_main(unsigned cpu, void *arg)
 }
 
 static const char *const mb_usage =
-    "usage: pmapstorm microbench [--config FILE] [--json FILE] [--rounds N] [--set key=value]... [--quiet]\n"
+    "usage: pmapstorm microbench [--config FILE] [--out DIR] [--json FILE] [--rounds N] [--set key=value]...\n"
+    "                            [--quiet]\n"
     "\n"
     "Measures on CPUs 0 and 1 of a simulated machine: TLB-hit and TLB-miss access\n"
     "time, the single-target shootdown round trip (pmap_remove + pmap_update\n"
     "against a CPU that keeps the page cached), the cache-line ping-pong round\n"
     "trip between the same two threads, and their ratio.  Prints a table;\n"
     "--json FILE also writes the figures with the run's provenance.\n"
+    "  --out DIR    write DIR/microbench.json and DIR/lockstat.csv\n"
     "  --config F   an INI experiment file ([section] key = value); options\n"
     "               after it override it\n"
     "  --rounds N   shootdown and ping-pong samples (default 20000)\n"
@@ -380,21 +383,23 @@ int cmd_microbench(int argc, char **argv)
 	struct machine_config cfg;
 	machine_config_init(&cfg);
 	machine_config_set(&cfg, "machine.cpus", "2");
-	const char *json_path = NULL;
+	const char *json_path = NULL, *out_dir = NULL;
+	char out_json[4096];
 	bool quiet = false;
 	unsigned long rounds = 20000;
 	static const struct option opts[] = {
 		{"json", required_argument, NULL, 'j'}, {"set", required_argument, NULL, 's'},
-		{"config", required_argument, NULL, 'c'},
+		{"config", required_argument, NULL, 'c'}, {"out", required_argument, NULL, 'o'},
 		{"rounds", required_argument, NULL, 'r'}, {"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	int c, rc;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "j:s:c:r:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "j:s:c:o:r:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json_path = optarg; break;
+		case 'o': out_dir = optarg; break;
 		case 'c':
 			if ((rc = cli_load_config(&cfg, optarg)) != 0)
 				return rc;
@@ -422,6 +427,16 @@ int cmd_microbench(int argc, char **argv)
 	if (optind < argc) {
 		cli_error("microbench: unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
+	}
+	if (out_dir != NULL) {
+		if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
+			cli_error("microbench: --out: cannot create %s (%s)", out_dir, strerror(errno));
+			return EXIT_ENV;
+		}
+		if (json_path == NULL) {
+			snprintf(out_json, sizeof(out_json), "%s/microbench.json", out_dir);
+			json_path = out_json;
+		}
 	}
 	if (cfg.mc_ncpu < 2) {
 		cli_error("microbench: --set machine.cpus: needs at least 2 CPUs");
@@ -514,6 +529,11 @@ int cmd_microbench(int argc, char **argv)
 		json_object_set_new(doc, "lockstat", lockstat_json(rows, LC_NCLASS));
 		rc = cli_write_json(json_path, doc);
 		json_decref(doc);
+	}
+	if (out_dir != NULL && rc == EXIT_OK) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/lockstat.csv", out_dir);
+		rc = lockstat_write_csv(path, rows, LC_NCLASS);
 	}
 	machine_halt(m);
 	free(s->sd_samples);
