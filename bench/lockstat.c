@@ -29,6 +29,7 @@ void lockstat_print_text(FILE *f, const struct lockstat_row *r, unsigned n)
 	}
 }
 
+/* rows: ncpu + 1 blocks of LC_NCLASS rows, all CPUs first, then CPU 0, 1, ... */
 int lockstat_write_csv(const char *path, const struct lockstat_row *r, unsigned n)
 {
 	char tmp[4096];
@@ -38,15 +39,20 @@ int lockstat_write_csv(const char *path, const struct lockstat_row *r, unsigned 
 		cli_error("%s: cannot write (%s)", path, strerror(errno));
 		return EXIT_ENV;
 	}
-	fprintf(f, "class,algorithm,acquisitions,contentions,bounces,wait_total_ns,wait_avg_ns,wait_min_ns,"
+	fprintf(f, "cpu,class,algorithm,acquisitions,contentions,bounces,wait_total_ns,wait_avg_ns,wait_min_ns,"
 	           "wait_max_ns,wait_p99_ns,hold_samples,hold_avg_ns,hold_max_ns,hold_p99_ns,max_queue\n");
-	for (unsigned i = 0; i < n; i++, r++)
+	for (unsigned i = 0; i < n; i++, r++) {
+		if (i / LC_NCLASS == 0)
+			fprintf(f, "all,");
+		else
+			fprintf(f, "%u,", i / LC_NCLASS - 1);
 		fprintf(f, "%s,%s,%lu,%lu,%lu,%lu,%.1f,%lu,%lu,%lu,%lu,%.1f,%lu,%lu,%lu\n", r->lr_class, r->lr_algo,
 		    (unsigned long)r->lr_acquisitions, (unsigned long)r->lr_contentions, (unsigned long)r->lr_bounces,
 		    (unsigned long)r->lr_wait_total_ns, r->lr_wait_avg_ns, (unsigned long)r->lr_wait_min_ns,
 		    (unsigned long)r->lr_wait_max_ns, (unsigned long)r->lr_wait_p99_ns, (unsigned long)r->lr_hold_samples,
 		    r->lr_hold_avg_ns, (unsigned long)r->lr_hold_max_ns, (unsigned long)r->lr_hold_p99_ns,
 		    (unsigned long)r->lr_max_queue);
+	}
 	if (fclose(f) != 0 || rename(tmp, path) != 0) {
 		cli_error("%s: cannot write (%s)", path, strerror(errno));
 		unlink(tmp);

@@ -480,8 +480,11 @@ int cmd_microbench(int argc, char **argv)
 	uint64_t pp_med = pct(s->pp_samples, s->pp_n, 0.5), pp_min = s->pp_n ? s->pp_samples[0] : 0;
 	double ratio = pp_med ? (double)sd_med / (double)pp_med : 0;
 	double meta = (double)machine_metadata_bytes(m) / (double)cfg.mc_memory;
-	struct lockstat_row rows[LC_NCLASS];
+	/* lockstat: all CPUs, then each CPU of the run */
+	struct lockstat_row rows[3 * LC_NCLASS];
 	lockstat_read(rows, -1);
+	lockstat_read(rows + LC_NCLASS, 0);
+	lockstat_read(rows + 2 * LC_NCLASS, 1);
 
 	if (!quiet) {
 		printf("pmapstorm microbench  (%s, %u-entry %u-way TLB, pcid %s, strategy %s)\n", PMAPSTORM_GIT,
@@ -526,14 +529,18 @@ int cmd_microbench(int argc, char **argv)
 		}
 		json_object_set_new(r, "lock_pair_ns", lk);
 		json_object_set_new(doc, "microbench", r);
-		json_object_set_new(doc, "lockstat", lockstat_json(rows, LC_NCLASS));
+		json_t *ls = json_object();
+		json_object_set_new(ls, "all", lockstat_json(rows, LC_NCLASS));
+		json_object_set_new(ls, "cpu0", lockstat_json(rows + LC_NCLASS, LC_NCLASS));
+		json_object_set_new(ls, "cpu1", lockstat_json(rows + 2 * LC_NCLASS, LC_NCLASS));
+		json_object_set_new(doc, "lockstat", ls);
 		rc = cli_write_json(json_path, doc);
 		json_decref(doc);
 	}
 	if (out_dir != NULL && rc == EXIT_OK) {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/lockstat.csv", out_dir);
-		rc = lockstat_write_csv(path, rows, LC_NCLASS);
+		rc = lockstat_write_csv(path, rows, 3 * LC_NCLASS);
 	}
 	machine_halt(m);
 	free(s->sd_samples);
