@@ -16,14 +16,18 @@
 #include <pmapstorm/shootdown.h>
 #include <pmapstorm/topo.h>
 
+#include "workload.h"
+
 static const char *const usage_text =
     "usage: pmapstorm [--version] [--help] <command> [<args>]\n"
     "\n"
     "commands:\n"
+    "  run          run an experiment file: sweeps, trials, results, plots, report\n"
+    "  plot         redraw the plots of a results folder\n"
     "  microbench   measure TLB hit/miss cost, the shootdown round trip and the\n"
     "               cache-line ping-pong floor on one CPU pair\n"
     "  list         list strategies, lock algorithms or config keys\n"
-    "               (pmapstorm list strategies|locks|keys)\n"
+    "               (pmapstorm list strategies|locks|workloads|keys)\n"
     "\n"
     "'pmapstorm <command> --help' describes a command.\n"
     "exit codes: 0 ok, 1 violation or regression found, 2 usage or input error,\n"
@@ -107,7 +111,7 @@ int cli_write_json(const char *path, json_t *doc)
 int cmd_list(int argc, char **argv)
 {
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		printf("usage: pmapstorm list strategies|locks|keys\n");
+		printf("usage: pmapstorm list strategies|locks|workloads|keys\n");
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
 	if (!strcmp(argv[1], "strategies")) {
@@ -136,6 +140,16 @@ int cmd_list(int argc, char **argv)
 			    lock_class_is_rw((lock_class_t)c) ? " (read-mostly: rw_enter)" : "");
 		return EXIT_OK;
 	}
+	if (!strcmp(argv[1], "workloads")) {
+		for (unsigned i = 0; workloads[i] != NULL; i++) {
+			const struct workload *w = workloads[i];
+			printf("%-11s %s\n%-11s   reports: %s\n", w->wl_name, w->wl_desc, "", w->wl_reports);
+			for (const struct wl_option *o = w->wl_options; o && o->wo_name; o++)
+				printf("%-11s   %-8s = %-7s %s%s%s\n", "", o->wo_name, o->wo_default, o->wo_desc,
+				    o->wo_type == WO_ENUM ? ": " : "", o->wo_type == WO_ENUM ? o->wo_choices : "");
+		}
+		return EXIT_OK;
+	}
 	if (!strcmp(argv[1], "keys")) {
 		struct machine_config cfg;
 		char buf[128];
@@ -146,7 +160,7 @@ int cmd_list(int argc, char **argv)
 		}
 		return EXIT_OK;
 	}
-	cli_error("list: unknown list '%s' (strategies, locks, keys)", argv[1]);
+	cli_error("list: unknown list '%s' (strategies, locks, workloads, keys)", argv[1]);
 	return EXIT_USAGE;
 }
 
@@ -165,6 +179,10 @@ int main(int argc, char **argv)
 		printf("pmapstorm %s (commit %s, %s)\n", PMAPSTORM_VERSION, PMAPSTORM_GIT, PMAPSTORM_COMPILER);
 		return EXIT_OK;
 	}
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "plot"))
+		return cmd_plot(argc - 1, argv + 1);
 	if (!strcmp(cmd, "microbench"))
 		return cmd_microbench(argc - 1, argv + 1);
 	if (!strcmp(cmd, "list"))
