@@ -14,6 +14,9 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
+
+#include <pmapstorm/shootdown.h>
+#include <pmapstorm/topo.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +158,64 @@ static struct exp_key *key_find(struct experiment *ex, const char *key)
 	return NULL;
 }
 
+static int key_push(struct exp_key *k, const char *v, char *why, size_t len)
+{
+	if (k->ek_nvalues == EXP_MAX_VALUES) {
+		snprintf(why, len, "more than %d values in one list", EXP_MAX_VALUES);
+		return -1;
+	}
+	k->ek_values[k->ek_nvalues++] = strdup(v);
+	return 0;
+}
+
+/*
+ * List items that stand for several values:
+ *   "host"        the host's processing units (hwloc)
+ *   "A..B"        A, 2A, 4A, ... up to B, and B ("1..host": 1, 2, 4, ..., PUs)
+ *   "all"         for shootdown.strategy: every correct strategy in the registry
+ */
+static int key_push_expanded(struct exp_key *k, const char *v, char *why, size_t len)
+{
+	char buf[32];
+	if (!strcmp(v, "host")) {
+		snprintf(buf, sizeof(buf), "%u", topo_npus());
+		return key_push(k, buf, why, len);
+	}
+	if (!strcmp(v, "all") && !strcmp(k->ek_key, "shootdown.strategy")) {
+		for (unsigned i = 0; shootdown_strategies[i] != NULL; i++)
+			if (!shootdown_strategies[i]->sd_unsafe && key_push(k, shootdown_strategies[i]->sd_name, why, len))
+				return -1;
+		return 0;
+	}
+	const char *dots = strstr(v, "..");
+	if (dots != NULL && isdigit((unsigned char)*v)) {
+		char *end;
+		unsigned long a = strtoul(v, &end, 10), b;
+		if (end != dots)
+			goto plain;
+		if (!strcmp(dots + 2, "host"))
+			b = topo_npus();
+		else {
+			b = strtoul(dots + 2, &end, 10);
+			if (end == dots + 2 || *end != '\0')
+				goto plain;
+		}
+		if (a == 0 || b < a) {
+			snprintf(why, len, "'%s' is not a range A..B with 0 < A <= B", v);
+			return -1;
+		}
+		for (unsigned long x = a; x < b; x *= 2) {
+			snprintf(buf, sizeof(buf), "%lu", x);
+			if (key_push(k, buf, why, len))
+				return -1;
+		}
+		snprintf(buf, sizeof(buf), "%lu", b);
+		return key_push(k, buf, why, len);
+	}
+plain:
+	return key_push(k, v, why, len);
+}
+
 /* Split value on commas into k's list.  0, or -1 with why. */
 static int key_set_values(struct exp_key *k, const char *value, char *why, size_t len)
 {
@@ -178,12 +239,10 @@ static int key_set_values(struct exp_key *k, const char *value, char *why, size_
 			free(copy);
 			return -1;
 		}
-		if (k->ek_nvalues == EXP_MAX_VALUES) {
-			snprintf(why, len, "more than %d values in one list", EXP_MAX_VALUES);
+		if (key_push_expanded(k, v, why, len) != 0) {
 			free(copy);
 			return -1;
 		}
-		k->ek_values[k->ek_nvalues++] = strdup(v);
 		if (comma == NULL)
 			break;
 		s = comma + 1;
