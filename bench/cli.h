@@ -27,6 +27,12 @@ json_t *cli_provenance(const struct machine_config *);
 /* write a JSON document atomically (temporary name, then rename) */
 int cli_write_json(const char *path, json_t *doc);
 
+/* the lock_stat-style table (lockstat.c) */
+#include <stdio.h>
+void lockstat_print_text(FILE *f, const struct lockstat_row *rows, unsigned n);
+int lockstat_write_csv(const char *path, const struct lockstat_row *rows, unsigned n);
+json_t *lockstat_json(const struct lockstat_row *rows, unsigned n);
+
 int cmd_microbench(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 

@@ -22,7 +22,8 @@ static const char *const usage_text =
     "commands:\n"
     "  microbench   measure TLB hit/miss cost, the shootdown round trip and the\n"
     "               cache-line ping-pong floor on one CPU pair\n"
-    "  list         list strategies or config keys (pmapstorm list strategies|keys)\n"
+    "  list         list strategies, lock algorithms or config keys\n"
+    "               (pmapstorm list strategies|locks|keys)\n"
     "\n"
     "'pmapstorm <command> --help' describes a command.\n"
     "exit codes: 0 ok, 1 violation or regression found, 2 usage or input error,\n"
@@ -106,7 +107,7 @@ int cli_write_json(const char *path, json_t *doc)
 int cmd_list(int argc, char **argv)
 {
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		printf("usage: pmapstorm list strategies|keys\n");
+		printf("usage: pmapstorm list strategies|locks|keys\n");
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
 	if (!strcmp(argv[1], "strategies")) {
@@ -116,6 +117,23 @@ int cmd_list(int argc, char **argv)
 				continue;
 			printf("%-12s %s\n%-12s   from %s\n", s->sd_name, s->sd_mechanism, "", s->sd_origin);
 		}
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "locks")) {
+		const struct lock_algo_info *i;
+		printf("lock algorithms (config: locks.<class> = NAME):\n");
+		for (unsigned k = 0; (i = lock_algo_at(k)) != NULL; k++)
+			if (!i->li_unsafe)
+				printf("  %-17s %s%s\n%-19s from %s\n", i->li_name, i->li_desc,
+				    i->li_rw ? " [reader-writer: kernel_map]" : "", "", i->li_origin);
+		printf("deliberately broken (locks.allow_unsafe = yes; for validators only):\n");
+		for (unsigned k = 0; (i = lock_algo_at(k)) != NULL; k++)
+			if (i->li_unsafe)
+				printf("  %-17s %s\n", i->li_name, i->li_desc);
+		printf("lock classes and their defaults:\n");
+		for (int c = 0; c < LC_NCLASS; c++)
+			printf("  %-17s %s%s\n", lock_class_name((lock_class_t)c), lock_class_default((lock_class_t)c),
+			    lock_class_is_rw((lock_class_t)c) ? " (read-mostly: rw_enter)" : "");
 		return EXIT_OK;
 	}
 	if (!strcmp(argv[1], "keys")) {
@@ -128,7 +146,7 @@ int cmd_list(int argc, char **argv)
 		}
 		return EXIT_OK;
 	}
-	cli_error("list: unknown list '%s' (strategies, keys)", argv[1]);
+	cli_error("list: unknown list '%s' (strategies, locks, keys)", argv[1]);
 	return EXIT_USAGE;
 }
 

@@ -24,14 +24,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <pmapstorm/pmap.h>
+#include <pmapstorm/stats.h>
 #include <pmapstorm/uvm_page.h>
+
+#include <ck_rwlock.h>
+#include <ck_spinlock.h>
+#include <pthread.h>
 
 #define MB_VA 0x10000000ULL
 
+#define MB_MAXALGO 16
+
+struct mb_lockcost {
+	const char *name;
+	double bare_ns, off_ns, on_ns;
+};
+
 struct mb_state {
 	struct machine *m;
+	const struct machine_config *cfg;
+	struct mb_lockcost locks[MB_MAXALGO];
+	unsigned nlocks;
 	pmap_t pm;
 	unsigned rounds;      /* shootdown and ping-pong samples */
 	unsigned miss_pages;
@@ -77,8 +93,149 @@ static void wait_phase(struct mb_state *s, unsigned ph)
 		cpu_spin_wait(&iter);
 }
 
+/* ---- lock costs: one CPU, uncontended acquire+release pairs ---- */
+
+#define LOCK_ITERS 500000
+
+/* the algorithm's own library calls, without the lock layer */
+static double bare_pair_ns(const char *name)
+{
+	double best = 1e30;
+	for (int rep = 0; rep < 5; rep++) {
+		uint64_t t0 = 0, t1 = 0;
+		if (!strcmp(name, "tas")) {
+			ck_spinlock_fas_t l = CK_SPINLOCK_FAS_INITIALIZER;
+			t0 = cpu_now_ns();
+			for (unsigned i = 0; i < LOCK_ITERS; i++) {
+				ck_spinlock_fas_lock_eb(&l);
+				ck_spinlock_fas_unlock(&l);
+			}
+			t1 = cpu_now_ns();
+		} else if (!strcmp(name, "ticket")) {
+			ck_spinlock_ticket_t l = CK_SPINLOCK_TICKET_INITIALIZER;
+			t0 = cpu_now_ns();
+			for (unsigned i = 0; i < LOCK_ITERS; i++) {
+				ck_spinlock_ticket_lock(&l);
+				ck_spinlock_ticket_unlock(&l);
+			}
+			t1 = cpu_now_ns();
+		} else if (!strcmp(name, "mcs")) {
+			ck_spinlock_mcs_t l = CK_SPINLOCK_MCS_INITIALIZER;
+			ck_spinlock_mcs_context_t node;
+			t0 = cpu_now_ns();
+			for (unsigned i = 0; i < LOCK_ITERS; i++) {
+				ck_spinlock_mcs_lock(&l, &node);
+				ck_spinlock_mcs_unlock(&l, &node);
+			}
+			t1 = cpu_now_ns();
+		} else if (!strcmp(name, "clh")) {
+			ck_spinlock_clh_t *l, unowned, mine, *me = &mine;
+			ck_spinlock_clh_init(&l, &unowned);
+			t0 = cpu_now_ns();
+			for (unsigned i = 0; i < LOCK_ITERS; i++) {
+				ck_spinlock_clh_lock(&l, me);
+				ck_spinlock_clh_unlock(&me);
+			}
+			t1 = cpu_now_ns();
+		} else if (!strcmp(name, "pthread") || !strcmp(name, "pthread-adaptive")) {
+			pthread_mutex_t l;
+			pthread_mutexattr_t a;
+			pthread_mutexattr_init(&a);
+			pthread_mutexattr_settype(&a, !strcmp(name, "pthread") ? PTHREAD_MUTEX_NORMAL : PTHREAD_MUTEX_ADAPTIVE_NP);
+			pthread_mutex_init(&l, &a);
+			t0 = cpu_now_ns();
+			for (unsigned i = 0; i < LOCK_ITERS; i++) {
+				pthread_mutex_lock(&l);
+				pthread_mutex_unlock(&l);
+			}
+			t1 = cpu_now_ns();
+			pthread_mutex_destroy(&l);
+		} else if (!strcmp(name, "ck-rw")) {
+			ck_rwlock_t l = CK_RWLOCK_INITIALIZER;
+			t0 = cpu_now_ns();
+			for (unsigned i = 0; i < LOCK_ITERS; i++) {
+				ck_rwlock_write_lock(&l);
+				ck_rwlock_write_unlock(&l);
+			}
+			t1 = cpu_now_ns();
+		} else if (!strcmp(name, "pthread-rw")) {
+			pthread_rwlock_t l;
+			pthread_rwlock_init(&l, NULL);
+			t0 = cpu_now_ns();
+			for (unsigned i = 0; i < LOCK_ITERS; i++) {
+				pthread_rwlock_wrlock(&l);
+				pthread_rwlock_unlock(&l);
+			}
+			t1 = cpu_now_ns();
+			pthread_rwlock_destroy(&l);
+		} else {
+			return 0;
+		}
+		double ns = (double)(t1 - t0) / LOCK_ITERS;
+		if (ns < best)
+			best = ns;
+	}
+	return best;
+}
+
+/* through the lock layer: a lock of class pool (or kernel_map for rw) */
+static double layer_pair_ns(const struct machine_config *cfg, const struct lock_algo_info *li, bool stat)
+{
+	char algo[LC_NCLASS][LOCK_ALGO_NAMELEN];
+	memcpy(algo, cfg->mc_locks, sizeof(algo));
+	lock_class_t cls = li->li_rw ? LC_KERNEL_MAP : LC_POOL;
+	snprintf(algo[cls], LOCK_ALGO_NAMELEN, "%s", li->li_name);
+	lock_configure((const char(*)[LOCK_ALGO_NAMELEN])algo, cfg->mc_lock_wait, stat, false);
+	double best = 1e30;
+	krwlock_t rw;
+	kmutex_t m;
+	if (li->li_rw)
+		rw_init(&rw, cls);
+	else
+		mutex_init(&m, cls);
+	for (int rep = 0; rep < 5; rep++) {
+		uint64_t t0 = cpu_now_ns();
+		if (li->li_rw)
+			for (unsigned i = 0; i < LOCK_ITERS; i++) {
+				rw_enter(&rw, RW_WRITER);
+				rw_exit(&rw);
+			}
+		else
+			for (unsigned i = 0; i < LOCK_ITERS; i++) {
+				mutex_enter(&m);
+				mutex_exit(&m);
+			}
+		double ns = (double)(cpu_now_ns() - t0) / LOCK_ITERS;
+		if (ns < best)
+			best = ns;
+	}
+	if (li->li_rw)
+		rw_destroy(&rw);
+	else
+		mutex_destroy(&m);
+	/* back to the run's own configuration */
+	lock_configure((const char(*)[LOCK_ALGO_NAMELEN])cfg->mc_locks, cfg->mc_lock_wait, cfg->mc_lockstat, false);
+	return best;
+}
+
+static void mb_locks(struct mb_state *s)
+{
+	const struct lock_algo_info *li;
+	for (unsigned k = 0; (li = lock_algo_at(k)) != NULL && s->nlocks < MB_MAXALGO; k++) {
+		if (li->li_unsafe)
+			continue;
+		struct mb_lockcost *c = &s->locks[s->nlocks++];
+		c->name = li->li_name;
+		c->bare_ns = bare_pair_ns(li->li_name);
+		c->off_ns = layer_pair_ns(s->cfg, li, false);
+		c->on_ns = layer_pair_ns(s->cfg, li, true);
+	}
+}
+
 static void cpu0(struct mb_state *s)
 {
+	mb_locks(s);
+	stats_reset(); /* the lockstat table below is the rest of the run's */
 	/* ---- TLB hit ---- */
 	struct vm_page *pg = mb_page();
 	pmap_enter(s->pm, MB_VA, VM_PAGE_TO_PHYS(pg), VM_PROT_READ | VM_PROT_WRITE, VM_PROT_READ | VM_PROT_WRITE);
@@ -206,13 +363,15 @@ static void mb_main(unsigned cpu, void *arg)
 }
 
 static const char *const mb_usage =
-    "usage: pmapstorm microbench [--config FILE] [--json FILE] [--rounds N] [--set key=value]... [--quiet]\n"
+    "usage: pmapstorm microbench [--config FILE] [--out DIR] [--json FILE] [--rounds N] [--set key=value]...\n"
+    "                            [--quiet]\n"
     "\n"
     "Measures on CPUs 0 and 1 of a simulated machine: TLB-hit and TLB-miss access\n"
     "time, the single-target shootdown round trip (pmap_remove + pmap_update\n"
     "against a CPU that keeps the page cached), the cache-line ping-pong round\n"
     "trip between the same two threads, and their ratio.  Prints a table;\n"
     "--json FILE also writes the figures with the run's provenance.\n"
+    "  --out DIR    write DIR/microbench.json and DIR/lockstat.csv\n"
     "  --config F   an INI experiment file ([section] key = value); options\n"
     "               after it override it\n"
     "  --rounds N   shootdown and ping-pong samples (default 20000)\n"
@@ -224,21 +383,23 @@ int cmd_microbench(int argc, char **argv)
 	struct machine_config cfg;
 	machine_config_init(&cfg);
 	machine_config_set(&cfg, "machine.cpus", "2");
-	const char *json_path = NULL;
+	const char *json_path = NULL, *out_dir = NULL;
+	char out_json[4096];
 	bool quiet = false;
 	unsigned long rounds = 20000;
 	static const struct option opts[] = {
 		{"json", required_argument, NULL, 'j'}, {"set", required_argument, NULL, 's'},
-		{"config", required_argument, NULL, 'c'},
+		{"config", required_argument, NULL, 'c'}, {"out", required_argument, NULL, 'o'},
 		{"rounds", required_argument, NULL, 'r'}, {"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	int c, rc;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "j:s:c:r:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "j:s:c:o:r:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json_path = optarg; break;
+		case 'o': out_dir = optarg; break;
 		case 'c':
 			if ((rc = cli_load_config(&cfg, optarg)) != 0)
 				return rc;
@@ -267,6 +428,16 @@ int cmd_microbench(int argc, char **argv)
 		cli_error("microbench: unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
+	if (out_dir != NULL) {
+		if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
+			cli_error("microbench: --out: cannot create %s (%s)", out_dir, strerror(errno));
+			return EXIT_ENV;
+		}
+		if (json_path == NULL) {
+			snprintf(out_json, sizeof(out_json), "%s/microbench.json", out_dir);
+			json_path = out_json;
+		}
+	}
 	if (cfg.mc_ncpu < 2) {
 		cli_error("microbench: --set machine.cpus: needs at least 2 CPUs");
 		return EXIT_USAGE;
@@ -278,6 +449,7 @@ int cmd_microbench(int argc, char **argv)
 	}
 	struct mb_state *s = calloc(1, sizeof(*s));
 	s->m = m;
+	s->cfg = &cfg;
 	s->rounds = (unsigned)rounds;
 	s->miss_pages = cfg.mc_tlb_entries * 4 > 1024 ? cfg.mc_tlb_entries * 4 : 1024;
 	s->sd_samples = calloc(rounds, sizeof(uint64_t));
@@ -308,6 +480,11 @@ int cmd_microbench(int argc, char **argv)
 	uint64_t pp_med = pct(s->pp_samples, s->pp_n, 0.5), pp_min = s->pp_n ? s->pp_samples[0] : 0;
 	double ratio = pp_med ? (double)sd_med / (double)pp_med : 0;
 	double meta = (double)machine_metadata_bytes(m) / (double)cfg.mc_memory;
+	/* lockstat: all CPUs, then each CPU of the run */
+	struct lockstat_row rows[3 * LC_NCLASS];
+	lockstat_read(rows, -1);
+	lockstat_read(rows + LC_NCLASS, 0);
+	lockstat_read(rows + 2 * LC_NCLASS, 1);
 
 	if (!quiet) {
 		printf("pmapstorm microbench  (%s, %u-entry %u-way TLB, pcid %s, strategy %s)\n", PMAPSTORM_GIT,
@@ -320,6 +497,16 @@ int cmd_microbench(int argc, char **argv)
 		    (unsigned long)pp_min);
 		printf("  %-34s %10.2f x    (target <= 2)\n", "shootdown / ping-pong", ratio);
 		printf("  %-34s %10.3f %%    (target <= 2)\n", "page-table + TLB metadata", meta * 100);
+		printf("\n  uncontended lock acquire+release, ns (targets: layer/bare <= 1.05 lockstat off, <= 1.3 on)\n");
+		printf("  %-18s %8s %10s %7s %10s %7s\n", "algorithm", "bare", "lockstat-", "ratio", "lockstat+", "ratio");
+		for (unsigned i = 0; i < s->nlocks; i++) {
+			const struct mb_lockcost *lc = &s->locks[i];
+			printf("  %-18s %8.2f %10.2f %7.2f %10.2f %7.2f\n", lc->name, lc->bare_ns, lc->off_ns,
+			    lc->bare_ns > 0 ? lc->off_ns / lc->bare_ns : 0, lc->on_ns,
+			    lc->bare_ns > 0 ? lc->on_ns / lc->bare_ns : 0);
+		}
+		printf("\nlockstat of this run (all CPUs):\n");
+		lockstat_print_text(stdout, rows, LC_NCLASS);
 	}
 	rc = EXIT_OK;
 	if (json_path != NULL) {
@@ -334,9 +521,26 @@ int cmd_microbench(int argc, char **argv)
 		    "min", (json_int_t)pp_min, "samples", (json_int_t)s->pp_n));
 		json_object_set_new(r, "shootdown_over_pingpong", json_real(ratio));
 		json_object_set_new(r, "metadata_fraction", json_real(meta));
+		json_t *lk = json_array();
+		for (unsigned i = 0; i < s->nlocks; i++) {
+			const struct mb_lockcost *lc = &s->locks[i];
+			json_array_append_new(lk, json_pack("{s:s,s:f,s:f,s:f}", "algorithm", lc->name, "bare_ns",
+			    lc->bare_ns, "lockstat_off_ns", lc->off_ns, "lockstat_on_ns", lc->on_ns));
+		}
+		json_object_set_new(r, "lock_pair_ns", lk);
 		json_object_set_new(doc, "microbench", r);
+		json_t *ls = json_object();
+		json_object_set_new(ls, "all", lockstat_json(rows, LC_NCLASS));
+		json_object_set_new(ls, "cpu0", lockstat_json(rows + LC_NCLASS, LC_NCLASS));
+		json_object_set_new(ls, "cpu1", lockstat_json(rows + 2 * LC_NCLASS, LC_NCLASS));
+		json_object_set_new(doc, "lockstat", ls);
 		rc = cli_write_json(json_path, doc);
 		json_decref(doc);
+	}
+	if (out_dir != NULL && rc == EXIT_OK) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/lockstat.csv", out_dir);
+		rc = lockstat_write_csv(path, rows, 3 * LC_NCLASS);
 	}
 	machine_halt(m);
 	free(s->sd_samples);

@@ -52,19 +52,36 @@ static inline unsigned th_failures(void)
 	return atomic_exchange(&th_failure_count, 0);
 }
 
-/* Boots with defaults plus overrides (NULL-terminated "key=value" list). */
+static inline void th_set1(struct machine_config *cfg, const char *kv, size_t len)
+{
+	char key[128], val[128];
+	const char *eq = memchr(kv, '=', len);
+	assert_non_null(eq);
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - kv), kv);
+	snprintf(val, sizeof(val), "%.*s", (int)(len - (size_t)(eq - kv) - 1), eq + 1);
+	if (machine_config_set(cfg, key, val) != 0)
+		fail_msg("config %s=%s: %s", key, val, machine_errmsg());
+}
+
+/*
+ * Boots with defaults, then the comma-separated "key=value" list in the
+ * environment variable PMAPSTORM_TEST_SET (to run the whole suite under,
+ * say, every lock algorithm), then the test's own overrides (a
+ * NULL-terminated list).
+ */
 static inline struct machine *th_boot(const char *const *sets)
 {
 	struct machine_config cfg;
 	machine_config_init(&cfg);
-	for (const char *const *kv = sets; kv != NULL && *kv != NULL; kv++) {
-		char key[128];
-		const char *eq = strchr(*kv, '=');
-		assert_non_null(eq);
-		snprintf(key, sizeof(key), "%.*s", (int)(eq - *kv), *kv);
-		if (machine_config_set(&cfg, key, eq + 1) != 0)
-			fail_msg("config %s: %s", *kv, machine_errmsg());
+	const char *env = getenv("PMAPSTORM_TEST_SET");
+	while (env != NULL && *env != '\0') {
+		size_t n = strcspn(env, ",");
+		if (n > 0)
+			th_set1(&cfg, env, n);
+		env += n + (env[n] == ',');
 	}
+	for (const char *const *kv = sets; kv != NULL && *kv != NULL; kv++)
+		th_set1(&cfg, *kv, strlen(*kv));
 	struct machine *m = machine_boot(&cfg);
 	if (m == NULL)
 		fail_msg("machine_boot: %s", machine_errmsg());

@@ -201,6 +201,14 @@ void cpu_spin_wait(unsigned *iter)
 	}
 }
 
+/* A turn of a pure spin: takes IPIs, pauses, never yields (locks.wait = spin). */
+void cpu_spin_pause(unsigned *iter)
+{
+	(*iter)++;
+	cpu_intr_poll();
+	__builtin_ia32_pause();
+}
+
 int cpu_attach(struct machine *m, unsigned cpuid)
 {
 	if (m == NULL || m != machine_cur || cpuid >= m->m_ncpu)

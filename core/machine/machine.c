@@ -119,6 +119,49 @@ struct cfg_key {
 	void (*ck_get)(const struct machine_config *, char *buf, size_t len);
 };
 
+/* locks.<class>: the class is found from the key's name */
+static int lock_class_of_key(const char *key)
+{
+	return lock_class_find(key + strlen("locks."));
+}
+static int lockalgo_set(struct machine_config *c, const char *k, const char *v)
+{
+	char why[384];
+	int cls = lock_class_of_key(k);
+	if (v == NULL || strlen(v) >= LOCK_ALGO_NAMELEN ||
+	    !lock_algo_check((lock_class_t)cls, v, c->mc_locks_unsafe, why, sizeof(why)))
+		return machine_seterr(EINVAL, "%s: %s", k, v == NULL || strlen(v) >= LOCK_ALGO_NAMELEN ? "bad name" : why);
+	snprintf(c->mc_locks[cls], LOCK_ALGO_NAMELEN, "%s", v);
+	return 0;
+}
+#define LOCKALGO_GET(cls)                                                                     \
+	static void lockalgo_get_##cls(const struct machine_config *c, char *b, size_t n)       \
+	{                                                                                     \
+		snprintf(b, n, "%s", c->mc_locks[cls][0] ? c->mc_locks[cls] : lock_class_default(cls)); \
+	}
+LOCKALGO_GET(LC_PMAP)
+LOCKALGO_GET(LC_PV)
+LOCKALGO_GET(LC_PMAPS)
+LOCKALGO_GET(LC_PAGEFREE)
+LOCKALGO_GET(LC_TLB_PACKET)
+LOCKALGO_GET(LC_KERNEL_MAP)
+LOCKALGO_GET(LC_POOL)
+
+static int lockwait_set(struct machine_config *c, const char *k, const char *v)
+{
+	if (v && !strcasecmp(v, "spin-yield"))
+		c->mc_lock_wait = LOCK_WAIT_SPIN_YIELD;
+	else if (v && !strcasecmp(v, "spin"))
+		c->mc_lock_wait = LOCK_WAIT_SPIN;
+	else
+		return machine_seterr(EINVAL, "%s: '%s' is not one of: spin-yield, spin", k, v ? v : "");
+	return 0;
+}
+static void lockwait_get(const struct machine_config *c, char *b, size_t n)
+{
+	snprintf(b, n, "%s", c->mc_lock_wait == LOCK_WAIT_SPIN ? "spin" : "spin-yield");
+}
+
 #define U64_KEY(fn, field, lo, hi)                                                           \
 	static int fn##_set(struct machine_config *c, const char *k, const char *v)           \
 	{                                                                                     \
@@ -196,6 +239,23 @@ static void strategy_get(const struct machine_config *c, char *b, size_t n)
 	snprintf(b, n, "%s", c->mc_strategy);
 }
 
+static int lockstat_set(struct machine_config *c, const char *k, const char *v)
+{
+	return parse_onoff(k, v, &c->mc_lockstat);
+}
+static void lockstat_get(const struct machine_config *c, char *b, size_t n)
+{
+	snprintf(b, n, "%s", c->mc_lockstat ? "on" : "off");
+}
+static int lockunsafe_set(struct machine_config *c, const char *k, const char *v)
+{
+	return parse_onoff(k, v, &c->mc_locks_unsafe);
+}
+static void lockunsafe_get(const struct machine_config *c, char *b, size_t n)
+{
+	snprintf(b, n, "%s", c->mc_locks_unsafe ? "yes" : "no");
+}
+
 static const struct cfg_key cfg_keys[] = {
 	{"machine.cpus", cpus_set, cpus_get},
 	{"machine.memory", memory_set, memory_get},
@@ -207,6 +267,16 @@ static const struct cfg_key cfg_keys[] = {
 	{"shootdown.strategy", strategy_set, strategy_get},
 	{"ipi.send_ns", ipi_send_set, ipi_send_get},
 	{"ipi.handler_ns", ipi_handler_set, ipi_handler_get},
+	{"locks.pmap", lockalgo_set, lockalgo_get_LC_PMAP},
+	{"locks.pv", lockalgo_set, lockalgo_get_LC_PV},
+	{"locks.pmaps", lockalgo_set, lockalgo_get_LC_PMAPS},
+	{"locks.pagefree", lockalgo_set, lockalgo_get_LC_PAGEFREE},
+	{"locks.tlb_packet", lockalgo_set, lockalgo_get_LC_TLB_PACKET},
+	{"locks.kernel_map", lockalgo_set, lockalgo_get_LC_KERNEL_MAP},
+	{"locks.pool", lockalgo_set, lockalgo_get_LC_POOL},
+	{"locks.wait", lockwait_set, lockwait_get},
+	{"locks.lockstat", lockstat_set, lockstat_get},
+	{"locks.allow_unsafe", lockunsafe_set, lockunsafe_get},
 };
 #define NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
 
@@ -221,6 +291,7 @@ void machine_config_init(struct machine_config *c)
 	c->mc_refmod = MMU_REFMOD_HARDWARE;
 	snprintf(c->mc_strategy, sizeof(c->mc_strategy), "netbsd-x86");
 	c->mc_spin_before_yield = 64;
+	c->mc_lockstat = true;
 }
 
 int machine_config_set(struct machine_config *c, const char *key, const char *value)
@@ -266,9 +337,13 @@ static int config_validate(const struct machine_config *c)
 	if ((sets & (sets - 1)) != 0)
 		return machine_seterr(EINVAL, "tlb.entries: %u / tlb.ways %u = %u sets, not a power of two",
 		    c->mc_tlb_entries, c->mc_tlb_ways, sets);
-	char why[256];
+	char why[384];
 	if (strategy_check != NULL && !strategy_check(c->mc_strategy, why, sizeof(why)))
 		return machine_seterr(EINVAL, "shootdown.strategy: %s", why);
+	for (int cls = 0; cls < LC_NCLASS; cls++)
+		if (c->mc_locks[cls][0] != '\0' &&
+		    !lock_algo_check((lock_class_t)cls, c->mc_locks[cls], c->mc_locks_unsafe, why, sizeof(why)))
+			return machine_seterr(EINVAL, "locks.%s: %s", lock_class_name((lock_class_t)cls), why);
 	return 0;
 }
 
@@ -295,7 +370,11 @@ struct machine *machine_boot(const struct machine_config *cfg)
 	m->m_ncpu = cfg->mc_ncpu;
 	m->m_hooks = hooks;
 	machine_cur = m;
-	sync_set_wait(cpu_spin_wait);
+	sync_set_wait(cpu_spin_wait, cpu_spin_pause);
+	sync_set_clock(cpu_now_ns);
+	/* before the first lock is made: every lock takes its class's algorithm */
+	lock_configure((const char(*)[LOCK_ALGO_NAMELEN])cfg->mc_locks, cfg->mc_lock_wait, cfg->mc_lockstat,
+	    cfg->mc_locks_unsafe);
 	if ((err = phys_init(m)) != 0)
 		goto fail;
 	if (posix_memalign((void **)&m->m_cpus, CACHE_LINE, sizeof(struct cpu_info) * m->m_ncpu) != 0) {
@@ -339,7 +418,8 @@ void machine_halt(struct machine *m)
 	}
 	free(m->m_cpus);
 	phys_fini(m);
-	sync_set_wait(NULL);
+	sync_set_wait(NULL, NULL);
+	sync_set_clock(NULL);
 	machine_cur = NULL;
 	free(m);
 }

@@ -267,6 +267,7 @@ void tlb_invalidate_all(struct cpu_info *);
 void mmu_set_ctx(struct cpu_info *, struct mmu_ctx *);
 
 /* IPIs (cpu.c) */
+void cpu_spin_pause(unsigned *iter);
 void cpu_send_ipi(struct cpu_info *target, unsigned type);
 
 #endif /* PMAPSTORM_MACHINE_IMPL_H */

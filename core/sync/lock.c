@@ -1,32 +1,107 @@
 /*
- * lock.c — kmutex_t: the model's mutual-exclusion lock.
+ * lock.c — lock classes, the algorithm registry, and lockstat.
  *
- * A test-and-test-and-set lock (Rudolph & Segall 1984; the "TTAS" of
- * Herlihy & Shavit, ch. 7) whose word holds the owner's lock id, so
- * mutex_owned() is exact and recursion is caught.  A contended acquire
- * waits through sync_wait(), i.e. the machine's cpu_spin_wait(): it keeps
- * taking IPIs and yields after a few spins.  Acquire/release ordering on
- * the word is the whole memory-ordering story: acquire on the CAS that
- * takes the lock, release on the store that drops it.
+ * Every kmutex_t / krwlock_t belongs to a class; the class's algorithm is
+ * fixed when the lock is initialized (lock_configure() runs at boot, before
+ * any lock exists).  The wrappers here do what every algorithm shares:
+ *  - owner tracking (mutex_owned(), recursion and foreign-release checks);
+ *  - per-thread pools of MCS and CLH queue nodes;
+ *  - lockstat, in the style of Linux lock_stat (Documentation/locking/
+ *    lockstat.rst) and NetBSD lockstat(8): per class and per CPU,
+ *    acquisitions, contentions, bounces (acquired on another CPU than the
+ *    last release), wait time, hold time and queue length.  Only contended
+ *    acquisitions take timestamps for the wait; hold time is timed for every
+ *    contended acquisition and for one uncontended acquisition in
+ *    LOCKSTAT_HOLD_SAMPLE, so the uncontended path stays cheap; averages and
+ *    percentiles of hold time are over those samples;
+ *  - ThreadSanitizer annotations: ck's atomics are inline assembly that
+ *    TSan cannot see, so acquire/release edges are declared here.
  */
-#include <pmapstorm/lock.h>
+#include "lock_impl.h"
 
+#include <errno.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
-static const char *const class_names[LC_NCLASS] = {
-	[LC_PMAP] = "pmap",
-	[LC_PV] = "pv",
-	[LC_PMAPS] = "pmaps",
-	[LC_PAGEFREE] = "pagefree",
-	[LC_TLB_PACKET] = "tlb_packet",
-	[LC_KERNEL_MAP] = "kernel_map",
-	[LC_POOL] = "pool",
+#include <pmapstorm/stats.h>
+
+#define TSAN_ACQUIRE(p) LOCK_TSAN_ACQUIRE(p)
+#define TSAN_RELEASE(p) LOCK_TSAN_RELEASE(p)
+
+#define LOCKSTAT_HOLD_SAMPLE 16
+
+extern const struct lock_algo lock_algo_tas, lock_algo_ticket, lock_algo_mcs, lock_algo_clh,
+    lock_algo_pthread, lock_algo_pthread_adaptive, lock_algo_ckrw, lock_algo_pthread_rw, lock_algo_broken;
+
+/* The zoo: one line per algorithm. */
+static const struct lock_algo *const lock_algos[] = {
+	&lock_algo_tas,
+	&lock_algo_ticket,
+	&lock_algo_mcs,
+	&lock_algo_clh,
+	&lock_algo_pthread,
+	&lock_algo_pthread_adaptive,
+	&lock_algo_ckrw,
+	&lock_algo_pthread_rw,
+	&lock_algo_broken,
+	NULL,
 };
 
-static _Thread_local uint32_t lock_self;
-static _Atomic uint32_t lock_next_id;
+struct lock_class_info {
+	const char *lci_name;
+	bool lci_rw;              /* taken with rw_enter() (shared readers) */
+	const char *lci_default;
+};
+
+static const struct lock_class_info lock_classes[LC_NCLASS] = {
+	[LC_PMAP] = {"pmap", false, "tas"},
+	[LC_PV] = {"pv", false, "tas"},
+	[LC_PMAPS] = {"pmaps", false, "tas"},
+	[LC_PAGEFREE] = {"pagefree", false, "tas"},
+	[LC_TLB_PACKET] = {"tlb_packet", false, "tas"},
+	[LC_KERNEL_MAP] = {"kernel_map", true, "ck-rw"},
+	[LC_POOL] = {"pool", false, "tas"},
+};
+
+static const struct lock_algo *class_algo[LC_NCLASS];
+static lock_wait_fn class_wait = NULL;
+static _Atomic bool lockstat_on = true;
+
+/* ---- lockstat counters and histograms, declared where they are bumped ---- */
+
+#define LS_DECL(id, name)                                                                                  \
+	STATS_COUNTER(ls_acq_##id, "lock." name ".acquisitions", "acquisitions of " name " locks")        \
+	STATS_COUNTER(ls_con_##id, "lock." name ".contentions", "contended acquisitions of " name " locks") \
+	STATS_COUNTER(ls_bnc_##id, "lock." name ".bounces", name " locks acquired on another CPU than the last release") \
+	STATS_HIST(ls_wait_##id, "lock." name ".wait", "ns", "wait time of contended " name " acquisitions")   \
+	STATS_HIST(ls_hold_##id, "lock." name ".hold", "ns", "hold time of " name " locks (sampled)")          \
+	STATS_HIST(ls_queue_##id, "lock." name ".queue", "waiters", "waiters found by contended " name " acquisitions")
+LS_DECL(pmap, "pmap")
+LS_DECL(pv, "pv")
+LS_DECL(pmaps, "pmaps")
+LS_DECL(pagefree, "pagefree")
+LS_DECL(tlb_packet, "tlb_packet")
+LS_DECL(kernel_map, "kernel_map")
+LS_DECL(pool, "pool")
+
+#define LS_ROW(id) {&ls_acq_##id, &ls_con_##id, &ls_bnc_##id, &ls_wait_##id, &ls_hold_##id, &ls_queue_##id}
+static const struct {
+	struct stats_counter *acq, *con, *bnc;
+	struct stats_hist *wait, *hold, *queue;
+} ls[LC_NCLASS] = {
+	[LC_PMAP] = LS_ROW(pmap),
+	[LC_PV] = LS_ROW(pv),
+	[LC_PMAPS] = LS_ROW(pmaps),
+	[LC_PAGEFREE] = LS_ROW(pagefree),
+	[LC_TLB_PACKET] = LS_ROW(tlb_packet),
+	[LC_KERNEL_MAP] = LS_ROW(kernel_map),
+	[LC_POOL] = LS_ROW(pool),
+};
+
+/* ---- waiting and the clock, through the machine ---- */
 
 static void default_wait(unsigned *iter)
 {
@@ -36,17 +111,163 @@ static void default_wait(unsigned *iter)
 		sched_yield();
 }
 
-static void (*_Atomic wait_fn)(unsigned *) = default_wait;
+static void default_spin(unsigned *iter)
+{
+	(void)iter;
+	__builtin_ia32_pause();
+}
 
-void sync_set_wait(void (*wait)(unsigned *iter))
+static void (*_Atomic wait_fn)(unsigned *) = default_wait;
+static void (*_Atomic spin_fn)(unsigned *) = default_spin;
+
+void sync_set_wait(void (*wait)(unsigned *iter), void (*spin)(unsigned *iter))
 {
 	atomic_store(&wait_fn, wait != NULL ? wait : default_wait);
+	atomic_store(&spin_fn, spin != NULL ? spin : default_spin);
 }
 
 void sync_wait(unsigned *iter)
 {
 	atomic_load_explicit(&wait_fn, memory_order_relaxed)(iter);
 }
+
+void lock_wait_spin(unsigned *iter)
+{
+	atomic_load_explicit(&spin_fn, memory_order_relaxed)(iter);
+}
+
+void lock_sleep_deadline(struct timespec *ts)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_nsec += LOCK_SLEEP_SLICE_NS;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static uint64_t default_clock(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t (*_Atomic clock_fn)(void) = default_clock;
+
+void sync_set_clock(uint64_t (*now)(void))
+{
+	atomic_store(&clock_fn, now != NULL ? now : default_clock);
+}
+
+static inline uint64_t ls_now(void)
+{
+	return atomic_load_explicit(&clock_fn, memory_order_relaxed)();
+}
+
+/* ---- classes and the registry ---- */
+
+const char *lock_class_name(lock_class_t c)
+{
+	return (unsigned)c < LC_NCLASS ? lock_classes[c].lci_name : "?";
+}
+
+int lock_class_find(const char *name)
+{
+	for (int c = 0; c < LC_NCLASS; c++)
+		if (strcmp(lock_classes[c].lci_name, name) == 0)
+			return c;
+	return -1;
+}
+
+bool lock_class_is_rw(lock_class_t c)
+{
+	return lock_classes[c].lci_rw;
+}
+
+const char *lock_class_default(lock_class_t c)
+{
+	return lock_classes[c].lci_default;
+}
+
+const struct lock_algo_info *lock_algo_at(unsigned i)
+{
+	for (unsigned k = 0; lock_algos[k] != NULL; k++)
+		if (k == i)
+			return &lock_algos[k]->la_info;
+	return NULL;
+}
+
+static const struct lock_algo *algo_find(const char *name)
+{
+	for (unsigned k = 0; lock_algos[k] != NULL; k++)
+		if (strcmp(lock_algos[k]->la_info.li_name, name) == 0)
+			return lock_algos[k];
+	return NULL;
+}
+
+bool lock_algo_check(lock_class_t c, const char *name, bool allow_unsafe, char *why, size_t len)
+{
+	const struct lock_algo *a = algo_find(name);
+	if (a == NULL || (a->la_info.li_unsafe && !allow_unsafe)) {
+		size_t n = (size_t)snprintf(why, len, a ? "'%s' is a deliberately broken lock (needs "
+		                                          "locks.allow_unsafe = yes); valid: "
+		                                        : "unknown lock algorithm '%s'; valid: ", name);
+		for (unsigned k = 0, first = 1; lock_algos[k] != NULL && n < len; k++) {
+			const struct lock_algo_info *i = &lock_algos[k]->la_info;
+			if (i->li_unsafe || (i->li_rw && !lock_class_is_rw(c)))
+				continue;
+			n += (size_t)snprintf(why + n, len - n, "%s%s", first ? "" : ", ", i->li_name);
+			first = 0;
+		}
+		return false;
+	}
+	if (a->la_info.li_rw && !lock_class_is_rw(c)) {
+		snprintf(why, len,
+		    "'%s' is a reader-writer lock, but %s locks are taken exclusively (mutex_enter): "
+		    "reader-writer algorithms suit read-mostly classes (kernel_map)", name, lock_class_name(c));
+		return false;
+	}
+	return true;
+}
+
+int lock_configure(const char (*algo)[LOCK_ALGO_NAMELEN], enum lock_wait wait, bool stat, bool allow_unsafe)
+{
+	char why[256];
+	for (int c = 0; c < LC_NCLASS; c++) {
+		const char *name = (algo != NULL && algo[c][0] != '\0') ? algo[c] : lock_classes[c].lci_default;
+		if (!lock_algo_check((lock_class_t)c, name, allow_unsafe, why, sizeof(why)))
+			return EINVAL;
+	}
+	for (int c = 0; c < LC_NCLASS; c++)
+		class_algo[c] = algo_find((algo != NULL && algo[c][0] != '\0') ? algo[c] : lock_classes[c].lci_default);
+	class_wait = wait == LOCK_WAIT_SPIN ? lock_wait_spin : NULL;
+	atomic_store(&lockstat_on, stat);
+	return 0;
+}
+
+void lockstat_enable(bool on)
+{
+	atomic_store(&lockstat_on, on);
+}
+
+bool lockstat_enabled(void)
+{
+	return atomic_load_explicit(&lockstat_on, memory_order_relaxed);
+}
+
+/* ---- per-thread state: lock id, queue-node pools ---- */
+
+#define LOCK_MCS_NODES 32
+
+static _Thread_local uint32_t lock_self;
+static _Atomic uint32_t lock_next_id;
+static _Thread_local unsigned hold_sample;
+static _Thread_local ck_spinlock_mcs_context_t mcs_nodes[LOCK_MCS_NODES];
+static _Thread_local uint32_t mcs_used;
+static _Thread_local ck_spinlock_clh_t *clh_pool;
+static pthread_key_t clh_key;
+static pthread_once_t clh_once = PTHREAD_ONCE_INIT;
 
 static inline uint32_t self_id(void)
 {
@@ -55,64 +276,316 @@ static inline uint32_t self_id(void)
 	return lock_self;
 }
 
-const char *lock_class_name(lock_class_t c)
+_Noreturn static void lock_panic(const kmutex_t *m, const char *what)
 {
-	return (unsigned)c < LC_NCLASS ? class_names[c] : "?";
+	fprintf(stderr, "pmapstorm: panic: %s lock %p: %s\n", lock_class_name(m->mtx_class), (const void *)m, what);
+	abort();
+}
+
+ck_spinlock_mcs_context_t *lock_mcs_node_get(void)
+{
+	if (mcs_used == UINT32_MAX) {
+		fprintf(stderr, "pmapstorm: panic: more than %d MCS locks held by one thread\n", LOCK_MCS_NODES);
+		abort();
+	}
+	unsigned i = (unsigned)__builtin_ctz(~mcs_used);
+	mcs_used |= 1u << i;
+	return &mcs_nodes[i];
+}
+
+void lock_mcs_node_put(ck_spinlock_mcs_context_t *n)
+{
+	mcs_used &= ~(1u << (unsigned)(n - mcs_nodes));
+}
+
+static void clh_pool_free(void *p)
+{
+	for (ck_spinlock_clh_t *n = p, *next; n != NULL; n = next) {
+		next = n->previous;
+		free(n);
+	}
+}
+
+static void clh_key_make(void)
+{
+	pthread_key_create(&clh_key, clh_pool_free);
+}
+
+ck_spinlock_clh_t *lock_clh_node_get(void)
+{
+	ck_spinlock_clh_t *n = clh_pool;
+	if (n != NULL) {
+		clh_pool = n->previous;
+		pthread_setspecific(clh_key, clh_pool);
+		return n;
+	}
+	pthread_once(&clh_once, clh_key_make);
+	n = malloc(sizeof(*n));
+	if (n == NULL) {
+		fprintf(stderr, "pmapstorm: out of memory for a CLH node\n");
+		abort();
+	}
+	return n;
+}
+
+void lock_clh_node_put(ck_spinlock_clh_t *n)
+{
+	pthread_once(&clh_once, clh_key_make);
+	n->previous = clh_pool;
+	clh_pool = n;
+	pthread_setspecific(clh_key, clh_pool); /* freed at thread exit */
+}
+
+/* ---- lockstat ---- */
+
+static inline int ls_cpu(void)
+{
+	struct stats_block *b = stats_tls;
+	return b != NULL ? b->sb_cpu : -1;
+}
+
+/* after an acquisition: bounces; maybe start timing the hold (exclusive only) */
+static inline uint64_t ls_acquired(kmutex_t *m, bool contended, uint64_t t1)
+{
+	const unsigned c = m->mtx_class;
+	stats_inc(ls[c].acq);
+	uint16_t last = atomic_load_explicit(&m->mtx_lastcpu, memory_order_relaxed);
+	if (last != 0 && last != (uint16_t)(ls_cpu() + 1))
+		stats_inc(ls[c].bnc);
+	if (contended)
+		return t1;
+	return (++hold_sample % LOCKSTAT_HOLD_SAMPLE) == 0 ? ls_now() : 0;
+}
+
+static inline void ls_released(kmutex_t *m, uint64_t t0)
+{
+	if (t0 != 0)
+		stats_hist_record(ls[m->mtx_class].hold, ls_now() - t0);
+	atomic_store_explicit(&m->mtx_lastcpu, (uint16_t)(ls_cpu() + 1), memory_order_relaxed);
+}
+
+/* The slow path: wait, counted and timed.  Returns the hold start. */
+static uint64_t lock_slow(kmutex_t *m, bool shared)
+{
+	const struct lock_algo *a = m->mtx_algo;
+	lock_wait_fn w = class_wait != NULL ? class_wait : sync_wait;
+	bool stat = atomic_load_explicit(&lockstat_on, memory_order_relaxed);
+	uint64_t t0 = 0;
+	if (!shared && atomic_load_explicit(&m->mtx_owner, memory_order_relaxed) == lock_self && lock_self != 0)
+		lock_panic(m, "recursive acquisition");
+	if (stat) {
+		unsigned q = atomic_fetch_add_explicit(&m->mtx_waiters, 1, memory_order_relaxed);
+		stats_inc(ls[m->mtx_class].con);
+		stats_hist_record(ls[m->mtx_class].queue, q + 1);
+		t0 = ls_now();
+	}
+	if (shared)
+		a->la_wait_read(m, w);
+	else
+		a->la_wait(m, w);
+	if (!stat)
+		return 0;
+	uint64_t t1 = ls_now();
+	atomic_fetch_sub_explicit(&m->mtx_waiters, 1, memory_order_relaxed);
+	stats_hist_record(ls[m->mtx_class].wait, t1 - t0);
+	return ls_acquired(m, true, t1);
+}
+
+/* ---- mutex(9) ---- */
+
+static const struct lock_algo *algo_of(lock_class_t c)
+{
+	const struct lock_algo *a = class_algo[c] != NULL ? class_algo[c] : algo_find(lock_classes[c].lci_default);
+	if (a->la_info.li_rw && !lock_classes[c].lci_rw)
+		a = algo_find(lock_classes[c].lci_default);
+	return a;
 }
 
 void mutex_init(kmutex_t *m, lock_class_t c)
 {
-	atomic_store_explicit(&m->mtx_owner, 0, memory_order_relaxed);
+	memset(m, 0, sizeof(*m));
 	m->mtx_class = (uint8_t)c;
+	m->mtx_algo = algo_of(c);
+	m->mtx_algo->la_init(m);
 }
 
 void mutex_destroy(kmutex_t *m)
 {
-	if (atomic_load_explicit(&m->mtx_owner, memory_order_relaxed) != 0) {
-		fprintf(stderr, "pmapstorm: panic: %s lock destroyed while held\n", lock_class_name(m->mtx_class));
-		abort();
-	}
+	if (atomic_load_explicit(&m->mtx_owner, memory_order_relaxed) != 0)
+		lock_panic(m, "destroyed while held");
+	if (m->mtx_algo != NULL && m->mtx_algo->la_destroy != NULL)
+		m->mtx_algo->la_destroy(m);
 }
 
-bool mutex_tryenter(kmutex_t *m)
+/* The default algorithm's try and release, called directly: an indirect
+ * call costs about as much as the whole uncontended TAS acquisition. */
+static inline bool algo_try(kmutex_t *m)
 {
-	uint32_t z = 0;
-	return atomic_compare_exchange_strong_explicit(&m->mtx_owner, &z, self_id(), memory_order_acquire,
-	    memory_order_relaxed);
+	if (m->mtx_algo == &lock_algo_tas)
+		return ck_spinlock_fas_trylock(&m->mtx_u.ls_fas);
+	return m->mtx_algo->la_try(m);
+}
+
+static inline void algo_exit(kmutex_t *m)
+{
+	if (m->mtx_algo == &lock_algo_tas)
+		ck_spinlock_fas_unlock(&m->mtx_u.ls_fas);
+	else
+		m->mtx_algo->la_exit(m);
+}
+
+/* => the exclusive acquisition itself; the owner is recorded by the caller */
+static inline uint64_t lock_enter(kmutex_t *m)
+{
+	if (__builtin_expect(algo_try(m), 1))
+		return atomic_load_explicit(&lockstat_on, memory_order_relaxed) ? ls_acquired(m, false, 0) : 0;
+	return lock_slow(m, false);
 }
 
 void mutex_enter(kmutex_t *m)
 {
-	uint32_t self = self_id(), z = 0;
-	if (__builtin_expect(atomic_compare_exchange_strong_explicit(&m->mtx_owner, &z, self,
-	        memory_order_acquire, memory_order_relaxed), 1))
-		return;
-	if (z == self) {
-		fprintf(stderr, "pmapstorm: panic: %s lock: recursive mutex_enter\n", lock_class_name(m->mtx_class));
-		abort();
-	}
-	unsigned iter = 0;
-	for (;;) {
-		while (atomic_load_explicit(&m->mtx_owner, memory_order_relaxed) != 0)
-			sync_wait(&iter);
-		z = 0;
-		if (atomic_compare_exchange_weak_explicit(&m->mtx_owner, &z, self, memory_order_acquire,
-		        memory_order_relaxed))
-			return;
-	}
+	uint64_t t0 = lock_enter(m);
+	TSAN_ACQUIRE(m);
+	atomic_store_explicit(&m->mtx_t0, t0, memory_order_relaxed);
+	atomic_store_explicit(&m->mtx_owner, self_id(), memory_order_relaxed);
+}
+
+bool mutex_tryenter(kmutex_t *m)
+{
+	if (!algo_try(m))
+		return false;
+	uint64_t t0 = atomic_load_explicit(&lockstat_on, memory_order_relaxed) ? ls_acquired(m, false, 0) : 0;
+	TSAN_ACQUIRE(m);
+	atomic_store_explicit(&m->mtx_t0, t0, memory_order_relaxed);
+	atomic_store_explicit(&m->mtx_owner, self_id(), memory_order_relaxed);
+	return true;
 }
 
 void mutex_exit(kmutex_t *m)
 {
-	if (__builtin_expect(atomic_load_explicit(&m->mtx_owner, memory_order_relaxed) != lock_self, 0)) {
-		fprintf(stderr, "pmapstorm: panic: %s lock released by a thread that does not hold it\n",
-		    lock_class_name(m->mtx_class));
-		abort();
-	}
-	atomic_store_explicit(&m->mtx_owner, 0, memory_order_release);
+	if (__builtin_expect(atomic_load_explicit(&m->mtx_owner, memory_order_relaxed) != lock_self || lock_self == 0, 0) &&
+	    !m->mtx_algo->la_info.li_unsafe) /* a broken lock has two holders at once: that is its point */
+		lock_panic(m, "released by a thread that does not hold it");
+	atomic_store_explicit(&m->mtx_rdexcl, false, memory_order_relaxed);
+	atomic_store_explicit(&m->mtx_owner, 0, memory_order_relaxed);
+	uint64_t t0 = atomic_load_explicit(&m->mtx_t0, memory_order_relaxed);
+	if (atomic_load_explicit(&lockstat_on, memory_order_relaxed) || t0 != 0)
+		ls_released(m, t0);
+	TSAN_RELEASE(m);
+	algo_exit(m);
 }
 
 bool mutex_owned(const kmutex_t *m)
 {
-	return lock_self != 0 && atomic_load_explicit((_Atomic uint32_t *)&m->mtx_owner, memory_order_relaxed) == lock_self;
+	return lock_self != 0 &&
+	    atomic_load_explicit((_Atomic uint32_t *)&m->mtx_owner, memory_order_relaxed) == lock_self;
+}
+
+/* ---- rwlock(9) ---- */
+
+void rw_init(krwlock_t *rw, lock_class_t c)
+{
+	kmutex_t *m = &rw->rw_lock;
+	memset(m, 0, sizeof(*m));
+	m->mtx_class = (uint8_t)c;
+	m->mtx_algo = class_algo[c] != NULL ? class_algo[c] : algo_find(lock_classes[c].lci_default);
+	m->mtx_algo->la_init(m);
+}
+
+void rw_destroy(krwlock_t *rw)
+{
+	mutex_destroy(&rw->rw_lock);
+}
+
+/*
+ * Shared holds are counted (acquisitions, contentions, wait) but their hold
+ * time is not timed: several readers hold at once and the lock has one
+ * holder slot.
+ */
+static bool rw_enter_common(krwlock_t *rw, krw_t op, bool try_only)
+{
+	kmutex_t *m = &rw->rw_lock;
+	const struct lock_algo *a = m->mtx_algo;
+	if (op == RW_WRITER || !a->la_info.li_rw) {
+		/* exclusive (a mutex algorithm serves readers exclusively too) */
+		if (try_only && !mutex_tryenter(m))
+			return false;
+		if (!try_only)
+			mutex_enter(m);
+		atomic_store_explicit(&m->mtx_rdexcl, op == RW_READER, memory_order_relaxed); /* not "write held" */
+		return true;
+	}
+	if (a->la_try_read(m)) {
+		if (atomic_load_explicit(&lockstat_on, memory_order_relaxed))
+			(void)ls_acquired(m, true, 0);
+	} else if (try_only) {
+		return false;
+	} else {
+		(void)lock_slow(m, true);
+	}
+	TSAN_ACQUIRE(m);
+	return true;
+}
+
+void rw_enter(krwlock_t *rw, krw_t op)
+{
+	rw_enter_common(rw, op, false);
+}
+
+bool rw_tryenter(krwlock_t *rw, krw_t op)
+{
+	return rw_enter_common(rw, op, true);
+}
+
+void rw_exit(krwlock_t *rw)
+{
+	kmutex_t *m = &rw->rw_lock;
+	if (mutex_owned(m) || !m->mtx_algo->la_info.li_rw) {
+		mutex_exit(m);
+		return;
+	}
+	if (atomic_load_explicit(&lockstat_on, memory_order_relaxed))
+		ls_released(m, 0);
+	TSAN_RELEASE(m);
+	m->mtx_algo->la_exit_read(m);
+}
+
+bool rw_write_held(const krwlock_t *rw)
+{
+	return mutex_owned(&rw->rw_lock) && !atomic_load_explicit(&rw->rw_lock.mtx_rdexcl, memory_order_relaxed);
+}
+
+/* ---- reading lockstat ---- */
+
+void lockstat_read(struct lockstat_row *rows, int cpu)
+{
+	for (int c = 0; c < LC_NCLASS; c++) {
+		struct lockstat_row *r = &rows[c];
+		struct stats_hist_summary w, h, q;
+		memset(r, 0, sizeof(*r));
+		r->lr_class = lock_classes[c].lci_name;
+		const struct lock_algo *a = class_algo[c] != NULL ? class_algo[c] : algo_find(lock_classes[c].lci_default);
+		r->lr_algo = a->la_info.li_name;
+		r->lr_acquisitions = cpu < 0 ? stats_counter_total(ls[c].acq) : stats_counter_cpu(ls[c].acq, cpu);
+		r->lr_contentions = cpu < 0 ? stats_counter_total(ls[c].con) : stats_counter_cpu(ls[c].con, cpu);
+		r->lr_bounces = cpu < 0 ? stats_counter_total(ls[c].bnc) : stats_counter_cpu(ls[c].bnc, cpu);
+		stats_hist_summarize(ls[c].wait, cpu, &w);
+		stats_hist_summarize(ls[c].hold, cpu, &h);
+		stats_hist_summarize(ls[c].queue, cpu, &q);
+		r->lr_wait_total_ns = w.hs_sum;
+		r->lr_wait_max_ns = w.hs_max;
+		r->lr_wait_min_ns = w.hs_min;
+		r->lr_wait_avg_ns = w.hs_mean;
+		r->lr_wait_p99_ns = w.hs_p99;
+		r->lr_hold_samples = h.hs_count;
+		r->lr_hold_avg_ns = h.hs_mean;
+		r->lr_hold_max_ns = h.hs_max;
+		r->lr_hold_p99_ns = h.hs_p99;
+		r->lr_max_queue = q.hs_max;
+	}
+}
+
+const struct stats_hist *lockstat_hist(lock_class_t c, bool hold)
+{
+	return hold ? ls[c].hold : ls[c].wait;
 }

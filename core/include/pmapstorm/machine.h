@@ -12,6 +12,7 @@
 #ifndef PMAPSTORM_MACHINE_H
 #define PMAPSTORM_MACHINE_H
 
+#include <pmapstorm/lock.h>
 #include <pmapstorm/types.h>
 
 #ifdef __cplusplus
@@ -45,6 +46,10 @@ struct machine_config {
 	uint64_t mc_ipi_send_ns;      /* ipi.send_ns: modelled cost to send one IPI */
 	uint64_t mc_ipi_handler_ns;   /* ipi.handler_ns: modelled cost of entering the handler */
 	unsigned mc_spin_before_yield; /* machine.spin (default 64): pause iterations before a wait yields */
+	char mc_locks[LC_NCLASS][LOCK_ALGO_NAMELEN]; /* locks.<class>: algorithm ("" = class default) */
+	enum lock_wait mc_lock_wait;  /* locks.wait = spin-yield|spin */
+	bool mc_lockstat;             /* locks.lockstat = on|off (default on) */
+	bool mc_locks_unsafe;         /* locks.allow_unsafe = yes: broken locks for validators */
 };
 
 /* Upper and lower bounds the validator enforces. */

@@ -1,0 +1,66 @@
+/*
+ * lock_impl.h — the interface between the lock layer (lock.c) and the
+ * algorithms of the zoo (lock_*.c, one file each, one line in lock.c's
+ * table).
+ *
+ * An algorithm provides a try (no waiting), a wait (after a failed try,
+ * waiting through the given wait function), and a release; reader-writer
+ * algorithms also the shared-mode three.  lock.c does everything else:
+ * owner tracking, lockstat and the ThreadSanitizer annotations.  Queue
+ * locks take their node from a per-thread pool and keep it in the lock's
+ * mtx_node while they hold it (only the holder reads or writes it).
+ */
+#ifndef PMAPSTORM_LOCK_IMPL_H
+#define PMAPSTORM_LOCK_IMPL_H
+
+#include <pmapstorm/lock.h>
+
+typedef void (*lock_wait_fn)(unsigned *iter);
+
+/*
+ * ThreadSanitizer cannot see ck's atomics (inline assembly), so each
+ * algorithm declares its acquire and release edges on the lock's address:
+ * right after it owns the lock (before it writes holder-only fields such as
+ * mtx_node) and right before the store that lets the next holder in (after
+ * its last read of them).  No-ops without TSan.
+ */
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#define LOCK_TSAN_ACQUIRE(p) __tsan_acquire((void *)(p))
+#define LOCK_TSAN_RELEASE(p) __tsan_release((void *)(p))
+#else
+#define LOCK_TSAN_ACQUIRE(p) ((void)0)
+#define LOCK_TSAN_RELEASE(p) ((void)0)
+#endif
+
+struct lock_algo {
+	struct lock_algo_info la_info;
+	void (*la_init)(kmutex_t *);
+	void (*la_destroy)(kmutex_t *);
+	bool (*la_try)(kmutex_t *);
+	void (*la_wait)(kmutex_t *, lock_wait_fn);
+	void (*la_exit)(kmutex_t *);
+	/* reader-writer algorithms: shared mode */
+	bool (*la_try_read)(kmutex_t *);
+	void (*la_wait_read)(kmutex_t *, lock_wait_fn);
+	void (*la_exit_read)(kmutex_t *);
+};
+
+/* Queue nodes come from per-thread pools (lock.c). */
+ck_spinlock_clh_t *lock_clh_node_get(void);
+void lock_clh_node_put(ck_spinlock_clh_t *);
+ck_spinlock_mcs_context_t *lock_mcs_node_get(void);
+void lock_mcs_node_put(ck_spinlock_mcs_context_t *);
+
+/* The spin policy's wait (locks.wait = spin): takes IPIs, pauses, never yields. */
+void lock_wait_spin(unsigned *iter);
+
+/* Sleeping algorithms sleep in slices of LOCK_SLEEP_SLICE_NS and take IPIs
+ * between them: a real CPU whose thread sleeps goes on taking interrupts,
+ * a simulated CPU's are taken only by its own thread.  The slice is the
+ * modelled latency with which a sleeping CPU answers a shootdown. */
+#define LOCK_SLEEP_SLICE_NS 20000
+struct timespec;
+void lock_sleep_deadline(struct timespec *ts); /* CLOCK_REALTIME, one slice from now */
+
+#endif
