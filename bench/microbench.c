@@ -12,6 +12,14 @@
  *                   (median of batches): the hardware floor of any
  *                   cross-CPU request/acknowledge protocol
  *  ratio            shootdown_rtt / pingpong_rtt
+ *  poolpage_*_ns    uvm_km_alloc_poolpage_cache + uvm_km_free_poolpage_cache
+ *                   pairs (issue 4), each mode on a machine of its own:
+ *                   direct and vacache with CPU 0 alone (mean of best
+ *                   batch); then with CPU 1 attached and polling (the
+ *                   kernel pmap is active on every CPU), the page written
+ *                   between alloc and free so its free needs a shootdown:
+ *                   the vacache pair with that shootdown, the direct pair
+ *                   (no shootdown: no TLB entry), and their ratio (medians)
  *
  * These are benchmark figures, printed and written with --json; nothing
  * here passes or fails on timing.
@@ -28,6 +36,7 @@
 
 #include <pmapstorm/pmap.h>
 #include <pmapstorm/stats.h>
+#include <pmapstorm/uvm_km.h>
 #include <pmapstorm/uvm_page.h>
 
 #include <ck_rwlock.h>
@@ -362,6 +371,77 @@ static void mb_main(unsigned cpu, void *arg)
 	lwp_destroy(l);
 }
 
+/* ---- pool pages (issue 4) ---- */
+
+#define PP_ITERS 200000
+#define PP_SAMPLES 20000
+
+struct mb_pp {
+	double solo_ns;              /* one CPU, pair without touching the page */
+	uint64_t dual_med, dual_p90; /* CPU 1 attached, page written: pair incl. shootdown */
+	_Atomic int dual_phase;
+	uint64_t *samples;
+};
+
+static void pp_solo(unsigned cpu, void *arg)
+{
+	struct mb_pp *p = arg;
+	(void)cpu;
+	for (unsigned i = 0; i < 1000; i++) /* warm: the first kva-cache chunk, page caches */
+		uvm_km_free_poolpage_cache(kernel_map, uvm_km_alloc_poolpage_cache(kernel_map, true));
+	double best = 1e30;
+	for (int rep = 0; rep < 5; rep++) {
+		uint64_t t0 = cpu_now_ns();
+		for (unsigned i = 0; i < PP_ITERS; i++)
+			uvm_km_free_poolpage_cache(kernel_map, uvm_km_alloc_poolpage_cache(kernel_map, true));
+		double ns = (double)(cpu_now_ns() - t0) / PP_ITERS;
+		if (ns < best)
+			best = ns;
+	}
+	p->solo_ns = best;
+}
+
+static void pp_dual(unsigned cpu, void *arg)
+{
+	struct mb_pp *p = arg;
+	if (cpu == 1) {
+		/* CPU 1 runs in the kernel pmap and takes its IPIs */
+		while (atomic_load_explicit(&p->dual_phase, memory_order_relaxed) == 0)
+			cpu_intr_poll();
+		return;
+	}
+	for (unsigned i = 0; i < PP_SAMPLES + 1000; i++) {
+		uint64_t t0 = cpu_now_ns();
+		vaddr_t va = uvm_km_alloc_poolpage_cache(kernel_map, true);
+		mmu_store(va, i); /* referenced: its translation may be cached, so its free shoots down */
+		uvm_km_free_poolpage_cache(kernel_map, va);
+		if (i >= 1000)
+			p->samples[i - 1000] = cpu_now_ns() - t0;
+	}
+	p->dual_med = pct(p->samples, PP_SAMPLES, 0.5);
+	p->dual_p90 = pct(p->samples, PP_SAMPLES, 0.9);
+	atomic_store(&p->dual_phase, 1);
+}
+
+/* One mode on a machine of its own.  0 or an errno (machine_errmsg). */
+static int mb_poolpage(const struct machine_config *cfg, const char *mode, struct mb_pp *p)
+{
+	struct machine_config c = *cfg;
+	int err = machine_config_set(&c, "kmem.poolpage", mode);
+	if (err != 0)
+		return err;
+	struct machine *m = machine_boot(&c);
+	if (m == NULL)
+		return errno;
+	p->samples = calloc(PP_SAMPLES, sizeof(uint64_t));
+	if ((err = machine_run(m, 1, pp_solo, p)) == 0)
+		err = machine_run(m, 2, pp_dual, p);
+	free(p->samples);
+	p->samples = NULL;
+	machine_halt(m);
+	return err;
+}
+
 static const char *const mb_usage =
     "usage: pmapstorm microbench [--config FILE] [--out DIR] [--json FILE] [--rounds N] [--set key=value]...\n"
     "                            [--quiet]\n"
@@ -485,6 +565,14 @@ int cmd_microbench(int argc, char **argv)
 	lockstat_read(rows, -1);
 	lockstat_read(rows + LC_NCLASS, 0);
 	lockstat_read(rows + 2 * LC_NCLASS, 1);
+	machine_halt(m); /* one machine at a time: the pool-page runs boot their own */
+	m = NULL;
+	struct mb_pp pp_direct = {0}, pp_vacache = {0};
+	if ((rc = mb_poolpage(&cfg, "direct", &pp_direct)) != 0 || (rc = mb_poolpage(&cfg, "vacache", &pp_vacache)) != 0) {
+		cli_error("microbench: pool pages: %s", machine_errmsg());
+		return EXIT_ENV;
+	}
+	double pp_ratio = pp_direct.dual_med ? (double)pp_vacache.dual_med / (double)pp_direct.dual_med : 0;
 
 	if (!quiet) {
 		printf("pmapstorm microbench  (%s, %u-entry %u-way TLB, pcid %s, strategy %s)\n", PMAPSTORM_GIT,
@@ -497,6 +585,14 @@ int cmd_microbench(int argc, char **argv)
 		    (unsigned long)pp_min);
 		printf("  %-34s %10.2f x    (target <= 2)\n", "shootdown / ping-pong", ratio);
 		printf("  %-34s %10.3f %%    (target <= 2)\n", "page-table + TLB metadata", meta * 100);
+		printf("\n  pool page alloc+free pair (uvm_km_alloc_poolpage_cache + uvm_km_free_poolpage_cache)\n");
+		printf("  %-34s %10.1f ns   (target <= 100)\n", "direct, one CPU", pp_direct.solo_ns);
+		printf("  %-34s %10.1f ns   (target <= 400)\n", "vacache, one CPU", pp_vacache.solo_ns);
+		printf("  %-34s %10lu ns   (p90 %lu; page written, CPU 1 attached)\n", "vacache + shootdown, two CPUs",
+		    (unsigned long)pp_vacache.dual_med, (unsigned long)pp_vacache.dual_p90);
+		printf("  %-34s %10lu ns   (p90 %lu; no TLB entry, no shootdown)\n", "direct, two CPUs",
+		    (unsigned long)pp_direct.dual_med, (unsigned long)pp_direct.dual_p90);
+		printf("  %-34s %10.2f x\n", "vacache / direct, two CPUs", pp_ratio);
 		printf("\n  uncontended lock acquire+release, ns (targets: layer/bare <= 1.05 lockstat off, <= 1.3 on)\n");
 		printf("  %-18s %8s %10s %7s %10s %7s\n", "algorithm", "bare", "lockstat-", "ratio", "lockstat+", "ratio");
 		for (unsigned i = 0; i < s->nlocks; i++) {
@@ -528,6 +624,12 @@ int cmd_microbench(int argc, char **argv)
 			    lc->bare_ns, "lockstat_off_ns", lc->off_ns, "lockstat_on_ns", lc->on_ns));
 		}
 		json_object_set_new(r, "lock_pair_ns", lk);
+		json_object_set_new(r, "poolpage_pair_ns",
+		    json_pack("{s:f,s:f,s:{s:I,s:I},s:{s:I,s:I},s:f}", "direct_one_cpu", pp_direct.solo_ns,
+		        "vacache_one_cpu", pp_vacache.solo_ns, "vacache_two_cpus_shootdown", "median",
+		        (json_int_t)pp_vacache.dual_med, "p90", (json_int_t)pp_vacache.dual_p90, "direct_two_cpus",
+		        "median", (json_int_t)pp_direct.dual_med, "p90", (json_int_t)pp_direct.dual_p90,
+		        "vacache_over_direct", pp_ratio));
 		json_object_set_new(doc, "microbench", r);
 		json_t *ls = json_object();
 		json_object_set_new(ls, "all", lockstat_json(rows, LC_NCLASS));
@@ -542,7 +644,6 @@ int cmd_microbench(int argc, char **argv)
 		snprintf(path, sizeof(path), "%s/lockstat.csv", out_dir);
 		rc = lockstat_write_csv(path, rows, 3 * LC_NCLASS);
 	}
-	machine_halt(m);
 	free(s->sd_samples);
 	free(s->pp_samples);
 	free(s);

@@ -6,8 +6,10 @@
  * prints its own field, so a new key is one table line.  Boot allocates
  * physical memory (phys.c) and the CPUs, then hands over to the pmap layer
  * through machine_hooks.mh_boot (pmap_bootstrap), which builds the kernel's
- * page tables and selects the shootdown strategy.  The pmap layer registers
- * its hooks from a constructor: the machine never calls upward by name.
+ * page tables and selects the shootdown strategy, and then to the uvm layer
+ * through machine_uvm_hooks.mu_boot (kernel_map, page caches), which halts
+ * first.  Both layers register their hooks from constructors: the machine
+ * never calls upward by name.
  */
 #include "machine_impl.h"
 
@@ -23,11 +25,17 @@
 struct machine *machine_cur;
 static _Thread_local char errbuf[512];
 static struct machine_hooks hooks;
+static struct machine_uvm_hooks uvm_hooks;
 static bool (*strategy_check)(const char *name, char *why, size_t len);
 
 void machine_set_hooks(const struct machine_hooks *h)
 {
 	hooks = *h;
+}
+
+void machine_set_uvm_hooks(const struct machine_uvm_hooks *h)
+{
+	uvm_hooks = *h;
 }
 
 void machine_set_strategy_check(bool (*check)(const char *, char *, size_t))
@@ -256,6 +264,94 @@ static void lockunsafe_get(const struct machine_config *c, char *b, size_t n)
 	snprintf(b, n, "%s", c->mc_locks_unsafe ? "yes" : "no");
 }
 
+static int pagecache_set(struct machine_config *c, const char *k, const char *v)
+{
+	if (v && !strcasecmp(v, "off"))
+		c->mc_uvm_pagecache = UVM_PAGECACHE_OFF;
+	else if (v && !strcasecmp(v, "percpu"))
+		c->mc_uvm_pagecache = UVM_PAGECACHE_PERCPU;
+	else
+		return machine_seterr(EINVAL, "%s: '%s' is not one of: off, percpu", k, v ? v : "");
+	return 0;
+}
+static void pagecache_get(const struct machine_config *c, char *b, size_t n)
+{
+	snprintf(b, n, "%s", c->mc_uvm_pagecache == UVM_PAGECACHE_OFF ? "off" : "percpu");
+}
+U64_KEY(pagecache_pages, mc_uvm_pagecache_pages, 2, 4096)
+
+static int poolpage_set(struct machine_config *c, const char *k, const char *v)
+{
+	if (v && !strcasecmp(v, "direct"))
+		c->mc_kmem_poolpage = KMEM_POOLPAGE_DIRECT;
+	else if (v && !strcasecmp(v, "vacache"))
+		c->mc_kmem_poolpage = KMEM_POOLPAGE_VACACHE;
+	else if (v && !strcasecmp(v, "plain"))
+		c->mc_kmem_poolpage = KMEM_POOLPAGE_PLAIN;
+	else
+		return machine_seterr(EINVAL, "%s: '%s' is not one of: direct, vacache, plain", k, v ? v : "");
+	return 0;
+}
+static void poolpage_get(const struct machine_config *c, char *b, size_t n)
+{
+	static const char *const names[] = {"direct", "vacache", "plain"};
+	snprintf(b, n, "%s", names[c->mc_kmem_poolpage]);
+}
+
+static int kva_check(const char *k, uint64_t x)
+{
+	if (x > MACHINE_MAX_KVA)
+		return machine_seterr(EINVAL,
+		    "%s: %" PRIu64 "G is more kernel VA than the address space holds (%" PRIu64
+		    "G from VM_MIN_KERNEL_ADDRESS to VM_MAX_KERNEL_ADDRESS)", k, x >> 30, MACHINE_MAX_KVA >> 30);
+	if (x < (1ULL << 20) || (x & PAGE_MASK))
+		return machine_seterr(EINVAL, "%s: %" PRIu64 " bytes is not a page multiple of at least 1M", k, x);
+	return 0;
+}
+static int kva_set(struct machine_config *c, const char *k, const char *v)
+{
+	uint64_t x = 0;
+	int e = machine_parse_size(k, v, 0, UINT64_MAX, &x);
+	if (e == 0 && (e = kva_check(k, x)) == 0)
+		c->mc_kmem_kva = x;
+	return e;
+}
+static void kva_get(const struct machine_config *c, char *b, size_t n)
+{
+	if (c->mc_kmem_kva % (1ULL << 30) == 0)
+		snprintf(b, n, "%" PRIu64 "G", c->mc_kmem_kva >> 30);
+	else if (c->mc_kmem_kva % (1ULL << 20) == 0)
+		snprintf(b, n, "%" PRIu64 "M", c->mc_kmem_kva >> 20);
+	else
+		snprintf(b, n, "%" PRIu64 "K", c->mc_kmem_kva >> 10);
+}
+static int vacache_set(struct machine_config *c, const char *k, const char *v)
+{
+	uint64_t x = 0;
+	int e = parse_u64(k, v, 1, 1024, &x);
+	if (e == 0 && (x & (x - 1)) != 0)
+		return machine_seterr(EINVAL, "%s: %" PRIu64 " is not a power of two", k, x);
+	if (e == 0)
+		c->mc_kmem_vacache_pages = (unsigned)x;
+	return e;
+}
+static void vacache_get(const struct machine_config *c, char *b, size_t n)
+{
+	snprintf(b, n, "%u", c->mc_kmem_vacache_pages);
+}
+static int steal_set(struct machine_config *c, const char *k, const char *v)
+{
+	uint64_t x = 0;
+	int e = machine_parse_size(k, v, 0, MACHINE_MAX_MEMORY, &x);
+	if (e == 0)
+		c->mc_kmem_steal = x;
+	return e;
+}
+static void steal_get(const struct machine_config *c, char *b, size_t n)
+{
+	snprintf(b, n, "%" PRIu64 "K", c->mc_kmem_steal >> 10);
+}
+
 static const struct cfg_key cfg_keys[] = {
 	{"machine.cpus", cpus_set, cpus_get},
 	{"machine.memory", memory_set, memory_get},
@@ -277,6 +373,12 @@ static const struct cfg_key cfg_keys[] = {
 	{"locks.wait", lockwait_set, lockwait_get},
 	{"locks.lockstat", lockstat_set, lockstat_get},
 	{"locks.allow_unsafe", lockunsafe_set, lockunsafe_get},
+	{"uvm.pagecache", pagecache_set, pagecache_get},
+	{"uvm.pagecache_pages", pagecache_pages_set, pagecache_pages_get},
+	{"kmem.poolpage", poolpage_set, poolpage_get},
+	{"kmem.kva", kva_set, kva_get},
+	{"kmem.vacache_pages", vacache_set, vacache_get},
+	{"kmem.steal", steal_set, steal_get},
 };
 #define NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
 
@@ -292,6 +394,12 @@ void machine_config_init(struct machine_config *c)
 	snprintf(c->mc_strategy, sizeof(c->mc_strategy), "netbsd-x86");
 	c->mc_spin_before_yield = 64;
 	c->mc_lockstat = true;
+	c->mc_uvm_pagecache = UVM_PAGECACHE_PERCPU;
+	c->mc_uvm_pagecache_pages = 64;
+	c->mc_kmem_poolpage = KMEM_POOLPAGE_DIRECT;
+	c->mc_kmem_kva = 64ULL << 30;
+	c->mc_kmem_vacache_pages = 32;
+	c->mc_kmem_steal = 0;
 }
 
 int machine_config_set(struct machine_config *c, const char *key, const char *value)
@@ -344,6 +452,25 @@ static int config_validate(const struct machine_config *c)
 		if (c->mc_locks[cls][0] != '\0' &&
 		    !lock_algo_check((lock_class_t)cls, c->mc_locks[cls], c->mc_locks_unsafe, why, sizeof(why)))
 			return machine_seterr(EINVAL, "locks.%s: %s", lock_class_name((lock_class_t)cls), why);
+	if (c->mc_uvm_pagecache != UVM_PAGECACHE_OFF && c->mc_uvm_pagecache != UVM_PAGECACHE_PERCPU)
+		return machine_seterr(EINVAL, "uvm.pagecache: %d is not off or percpu", (int)c->mc_uvm_pagecache);
+	if (c->mc_uvm_pagecache_pages < 2 || c->mc_uvm_pagecache_pages > 4096)
+		return machine_seterr(EINVAL, "uvm.pagecache_pages: %u is out of range [2, 4096]",
+		    c->mc_uvm_pagecache_pages);
+	if ((unsigned)c->mc_kmem_poolpage > KMEM_POOLPAGE_PLAIN)
+		return machine_seterr(EINVAL, "kmem.poolpage: %d is not direct, vacache or plain", (int)c->mc_kmem_poolpage);
+	int e = kva_check("kmem.kva", c->mc_kmem_kva);
+	if (e != 0)
+		return e;
+	unsigned vp = c->mc_kmem_vacache_pages;
+	if (vp == 0 || vp > 1024 || (vp & (vp - 1)) != 0)
+		return machine_seterr(EINVAL, "kmem.vacache_pages: %u is not a power of two in [1, 1024]", vp);
+	if (ptoa((uint64_t)vp) * 4 > c->mc_kmem_kva)
+		return machine_seterr(EINVAL, "kmem.vacache_pages: %u pages of VA chunk do not fit four times in kmem.kva",
+		    vp);
+	if (round_page(c->mc_kmem_steal) >= c->mc_memory / 2 || round_page(c->mc_kmem_steal) >= c->mc_kmem_kva / 2)
+		return machine_seterr(EINVAL, "kmem.steal: %" PRIu64 " bytes is not less than half of machine.memory "
+		    "and of kmem.kva", c->mc_kmem_steal);
 	return 0;
 }
 
@@ -369,6 +496,7 @@ struct machine *machine_boot(const struct machine_config *cfg)
 	m->m_cfg = *cfg;
 	m->m_ncpu = cfg->mc_ncpu;
 	m->m_hooks = hooks;
+	m->m_uvm_hooks = uvm_hooks;
 	machine_cur = m;
 	sync_set_wait(cpu_spin_wait, cpu_spin_pause);
 	sync_set_clock(cpu_now_ns);
@@ -395,6 +523,9 @@ struct machine *machine_boot(const struct machine_config *cfg)
 	}
 	if ((err = m->m_hooks.mh_boot(m)) != 0)
 		goto fail;
+	m->m_pmap_booted = true;
+	if (m->m_uvm_hooks.mu_boot != NULL && (err = m->m_uvm_hooks.mu_boot(m)) != 0)
+		goto fail;
 	return m;
 fail:
 	machine_halt(m);
@@ -410,6 +541,9 @@ void machine_halt(struct machine *m)
 		KASSERTMSG(!cpu_is_attached(&m->m_cpus[i]), "machine_halt with CPU %u attached", i);
 	/* let every deferred free (call_rcu) finish before memory goes away */
 	sync_rcu_barrier();
+	/* the uvm layer first (its halt is safe after a failed boot) */
+	if (m->m_uvm_hooks.mu_halt != NULL && m->m_pmap_booted)
+		m->m_uvm_hooks.mu_halt(m);
 	if (m->m_hooks.mh_halt != NULL && m->m_cpus != NULL)
 		m->m_hooks.mh_halt(m);
 	for (unsigned i = 0; m->m_cpus != NULL && i < m->m_ncpu; i++) {

@@ -200,6 +200,22 @@ struct machine_hooks {
 };
 void machine_set_hooks(const struct machine_hooks *);
 
+/*
+ * The uvm layer's hooks (core/uvm registers them from a constructor, as the
+ * pmap does its own: the machine never calls upward by name).  mu_boot runs
+ * after the pmap's mh_boot (kernel_map needs the kernel's page tables),
+ * mu_halt before the pmap's mh_halt.  mu_reclaim is called by phys_alloc()
+ * when the free list cannot serve a request: it moves frames held in the
+ * page allocator's per-CPU caches back to the free list and says whether
+ * it moved any.  It may take LC_PAGEFREE locks (never m_free_lock).
+ */
+struct machine_uvm_hooks {
+	int (*mu_boot)(struct machine *);
+	void (*mu_halt)(struct machine *);
+	bool (*mu_reclaim)(void);
+};
+void machine_set_uvm_hooks(const struct machine_uvm_hooks *);
+
 struct machine {
 	struct machine_config m_cfg;
 	unsigned m_ncpu;
@@ -220,6 +236,8 @@ struct machine {
 	uint64_t m_tlb_bytes;
 	_Atomic uint64_t m_ptp_pages; /* frames in use as page-table pages */
 	struct machine_hooks m_hooks;
+	struct machine_uvm_hooks m_uvm_hooks;
+	bool m_pmap_booted;       /* mh_boot succeeded: mu_boot ran or was tried */
 };
 
 /* One machine per process: the hot paths read these without indirection. */
@@ -255,6 +273,17 @@ void phys_fini(struct machine *);
 struct vm_page *phys_alloc(bool usereserve);
 void phys_free(struct vm_page *);
 void phys_wait(void);
+/* For page caches above the free list (core/uvm/uvm_page.c):
+ * phys_take() unlinks up to n free frames into a chain (pageq_next), which
+ * stay marked free (PG_FREE), honouring the reserve unless usereserve;
+ * phys_give() links back a chain of n frames that are marked free;
+ * phys_mark_free() does what phys_free() does to the frame itself (checks,
+ * generation bump, PG_FREE) without linking it; phys_mark_busy() what
+ * phys_alloc() does to a frame it unlinked. */
+unsigned phys_take(unsigned n, bool usereserve, struct vm_page **chain);
+void phys_give(struct vm_page *chain, unsigned n);
+void phys_mark_free(struct vm_page *pg);
+void phys_mark_busy(struct vm_page *pg);
 
 /* TLB (tlb.c): owner only */
 int tlb_init(struct tlb *, unsigned entries, unsigned ways);

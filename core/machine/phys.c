@@ -12,6 +12,11 @@
  * (the pmap may not use uvm, DESIGN.md), and uvm_pagealloc() is a front end
  * over it.  A reserve (NetBSD's uvmexp.reserve_kernel) is kept for callers
  * that pass UVM_PGA_USERESERVE, which includes page-table allocation.
+ *
+ * The page allocator may keep free frames in per-CPU caches above this list
+ * (uvm.pagecache): phys_take()/phys_give() move chains of frames that stay
+ * marked free, and when the list cannot serve phys_alloc(), the uvm layer's
+ * reclaim hook drains those caches back before the allocation fails.
  */
 #include "machine_impl.h"
 
@@ -81,37 +86,54 @@ void phys_fini(struct machine *m)
 	}
 }
 
-struct vm_page *phys_alloc(bool usereserve)
+void phys_mark_busy(struct vm_page *pg)
 {
-	struct machine *m = machine_cur;
+	uint32_t f = atomic_load_explicit(&pg->flags, memory_order_relaxed);
+	KASSERTMSG(f & PG_FREE, "frame %#lx on the free list without PG_FREE", (unsigned long)pg->phys_addr);
+	pg->pageq_next = NULL;
+	atomic_store_explicit(&pg->flags, (f & PG_ZERO) | PG_BUSY, memory_order_release);
+	pg->uobject = NULL;
+	pg->uanon = NULL;
+	pg->offset = 0;
+	pg->wire_count = 0;
+}
+
+static struct vm_page *phys_alloc_once(struct machine *m, bool usereserve)
+{
 	mutex_enter(&m->m_free_lock);
 	uint64_t nfree = atomic_load_explicit(&m->m_free_count, memory_order_relaxed);
 	if (nfree == 0 || (!usereserve && nfree <= m->m_reserve)) {
 		mutex_exit(&m->m_free_lock);
-		stats_inc(&phys_fails);
 		return NULL;
 	}
 	if (nfree <= m->m_reserve)
 		stats_inc(&phys_reserve_used);
 	struct vm_page *pg = m->m_free_head;
 	m->m_free_head = pg->pageq_next;
-	pg->pageq_next = NULL;
 	atomic_store_explicit(&m->m_free_count, nfree - 1, memory_order_relaxed);
 	mutex_exit(&m->m_free_lock);
-	uint32_t f = atomic_load_explicit(&pg->flags, memory_order_relaxed);
-	KASSERTMSG(f & PG_FREE, "frame %#lx on the free list without PG_FREE", (unsigned long)pg->phys_addr);
-	atomic_store_explicit(&pg->flags, (f & PG_ZERO) | PG_BUSY, memory_order_release);
-	pg->uobject = NULL;
-	pg->uanon = NULL;
-	pg->offset = 0;
-	pg->wire_count = 0;
+	return pg;
+}
+
+struct vm_page *phys_alloc(bool usereserve)
+{
+	struct machine *m = machine_cur;
+	struct vm_page *pg = phys_alloc_once(m, usereserve);
+	/* frames may sit in the page allocator's per-CPU caches: pull them
+	 * back and look again (mu_reclaim says whether it found any) */
+	while (pg == NULL && m->m_uvm_hooks.mu_reclaim != NULL && m->m_uvm_hooks.mu_reclaim())
+		pg = phys_alloc_once(m, usereserve);
+	if (pg == NULL) {
+		stats_inc(&phys_fails);
+		return NULL;
+	}
+	phys_mark_busy(pg);
 	stats_inc(&phys_allocs);
 	return pg;
 }
 
-void phys_free(struct vm_page *pg)
+void phys_mark_free(struct vm_page *pg)
 {
-	struct machine *m = machine_cur;
 	uint32_t f = atomic_load_explicit(&pg->flags, memory_order_relaxed);
 	if (f & PG_FREE)
 		panic("phys_free: frame %#lx freed twice", (unsigned long)pg->phys_addr);
@@ -120,12 +142,50 @@ void phys_free(struct vm_page *pg)
 	atomic_fetch_add_explicit(&pg->mdpage.mp_gen, 1, memory_order_release);
 	atomic_store_explicit(&pg->mdpage.mp_attrs, 0, memory_order_relaxed);
 	atomic_store_explicit(&pg->flags, PG_FREE, memory_order_relaxed);
+}
+
+void phys_give(struct vm_page *chain, unsigned n)
+{
+	struct machine *m = machine_cur;
+	if (chain == NULL)
+		return;
+	struct vm_page *tail = chain;
+	while (tail->pageq_next != NULL)
+		tail = tail->pageq_next;
 	mutex_enter(&m->m_free_lock);
-	pg->pageq_next = m->m_free_head;
-	m->m_free_head = pg;
+	tail->pageq_next = m->m_free_head;
+	m->m_free_head = chain;
 	atomic_store_explicit(&m->m_free_count,
-	    atomic_load_explicit(&m->m_free_count, memory_order_relaxed) + 1, memory_order_release);
+	    atomic_load_explicit(&m->m_free_count, memory_order_relaxed) + n, memory_order_release);
 	mutex_exit(&m->m_free_lock);
+}
+
+unsigned phys_take(unsigned n, bool usereserve, struct vm_page **chain)
+{
+	struct machine *m = machine_cur;
+	mutex_enter(&m->m_free_lock);
+	uint64_t nfree = atomic_load_explicit(&m->m_free_count, memory_order_relaxed);
+	uint64_t avail = usereserve ? nfree : (nfree > m->m_reserve ? nfree - m->m_reserve : 0);
+	unsigned got = avail < n ? (unsigned)avail : n;
+	struct vm_page *head = m->m_free_head, *last = NULL;
+	for (unsigned i = 0; i < got; i++) {
+		last = last == NULL ? head : last->pageq_next;
+	}
+	*chain = got ? head : NULL;
+	if (got) {
+		m->m_free_head = last->pageq_next;
+		last->pageq_next = NULL;
+		atomic_store_explicit(&m->m_free_count, nfree - got, memory_order_relaxed);
+	}
+	mutex_exit(&m->m_free_lock);
+	return got;
+}
+
+void phys_free(struct vm_page *pg)
+{
+	phys_mark_free(pg);
+	pg->pageq_next = NULL;
+	phys_give(pg, 1);
 	stats_inc(&phys_frees);
 }
 

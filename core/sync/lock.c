@@ -28,14 +28,8 @@
 
 #include <pmapstorm/stats.h>
 
-#if defined(__SANITIZE_THREAD__)
-#include <sanitizer/tsan_interface.h>
-#define TSAN_ACQUIRE(p) __tsan_acquire((void *)(p))
-#define TSAN_RELEASE(p) __tsan_release((void *)(p))
-#else
-#define TSAN_ACQUIRE(p) ((void)0)
-#define TSAN_RELEASE(p) ((void)0)
-#endif
+#define TSAN_ACQUIRE(p) LOCK_TSAN_ACQUIRE(p)
+#define TSAN_RELEASE(p) LOCK_TSAN_RELEASE(p)
 
 #define LOCKSTAT_HOLD_SAMPLE 16
 
@@ -452,7 +446,7 @@ void mutex_enter(kmutex_t *m)
 {
 	uint64_t t0 = lock_enter(m);
 	TSAN_ACQUIRE(m);
-	m->mtx_t0 = t0;
+	atomic_store_explicit(&m->mtx_t0, t0, memory_order_relaxed);
 	atomic_store_explicit(&m->mtx_owner, self_id(), memory_order_relaxed);
 }
 
@@ -462,18 +456,21 @@ bool mutex_tryenter(kmutex_t *m)
 		return false;
 	uint64_t t0 = atomic_load_explicit(&lockstat_on, memory_order_relaxed) ? ls_acquired(m, false, 0) : 0;
 	TSAN_ACQUIRE(m);
-	m->mtx_t0 = t0;
+	atomic_store_explicit(&m->mtx_t0, t0, memory_order_relaxed);
 	atomic_store_explicit(&m->mtx_owner, self_id(), memory_order_relaxed);
 	return true;
 }
 
 void mutex_exit(kmutex_t *m)
 {
-	if (__builtin_expect(atomic_load_explicit(&m->mtx_owner, memory_order_relaxed) != lock_self || lock_self == 0, 0))
+	if (__builtin_expect(atomic_load_explicit(&m->mtx_owner, memory_order_relaxed) != lock_self || lock_self == 0, 0) &&
+	    !m->mtx_algo->la_info.li_unsafe) /* a broken lock has two holders at once: that is its point */
 		lock_panic(m, "released by a thread that does not hold it");
+	atomic_store_explicit(&m->mtx_rdexcl, false, memory_order_relaxed);
 	atomic_store_explicit(&m->mtx_owner, 0, memory_order_relaxed);
-	if (atomic_load_explicit(&lockstat_on, memory_order_relaxed) || m->mtx_t0 != 0)
-		ls_released(m, m->mtx_t0);
+	uint64_t t0 = atomic_load_explicit(&m->mtx_t0, memory_order_relaxed);
+	if (atomic_load_explicit(&lockstat_on, memory_order_relaxed) || t0 != 0)
+		ls_released(m, t0);
 	TSAN_RELEASE(m);
 	algo_exit(m);
 }
@@ -511,9 +508,11 @@ static bool rw_enter_common(krwlock_t *rw, krw_t op, bool try_only)
 	const struct lock_algo *a = m->mtx_algo;
 	if (op == RW_WRITER || !a->la_info.li_rw) {
 		/* exclusive (a mutex algorithm serves readers exclusively too) */
-		if (try_only)
-			return mutex_tryenter(m);
-		mutex_enter(m);
+		if (try_only && !mutex_tryenter(m))
+			return false;
+		if (!try_only)
+			mutex_enter(m);
+		atomic_store_explicit(&m->mtx_rdexcl, op == RW_READER, memory_order_relaxed); /* not "write held" */
 		return true;
 	}
 	if (a->la_try_read(m)) {
@@ -553,7 +552,7 @@ void rw_exit(krwlock_t *rw)
 
 bool rw_write_held(const krwlock_t *rw)
 {
-	return mutex_owned(&rw->rw_lock);
+	return mutex_owned(&rw->rw_lock) && !atomic_load_explicit(&rw->rw_lock.mtx_rdexcl, memory_order_relaxed);
 }
 
 /* ---- reading lockstat ---- */

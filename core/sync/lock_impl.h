@@ -17,6 +17,22 @@
 
 typedef void (*lock_wait_fn)(unsigned *iter);
 
+/*
+ * ThreadSanitizer cannot see ck's atomics (inline assembly), so each
+ * algorithm declares its acquire and release edges on the lock's address:
+ * right after it owns the lock (before it writes holder-only fields such as
+ * mtx_node) and right before the store that lets the next holder in (after
+ * its last read of them).  No-ops without TSan.
+ */
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#define LOCK_TSAN_ACQUIRE(p) __tsan_acquire((void *)(p))
+#define LOCK_TSAN_RELEASE(p) __tsan_release((void *)(p))
+#else
+#define LOCK_TSAN_ACQUIRE(p) ((void)0)
+#define LOCK_TSAN_RELEASE(p) ((void)0)
+#endif
+
 struct lock_algo {
 	struct lock_algo_info la_info;
 	void (*la_init)(kmutex_t *);

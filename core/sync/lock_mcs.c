@@ -19,6 +19,7 @@ static bool mcs_try(kmutex_t *m)
 {
 	ck_spinlock_mcs_context_t *node = lock_mcs_node_get();
 	if (ck_spinlock_mcs_trylock(&m->mtx_u.ls_mcs, node)) {
+		LOCK_TSAN_ACQUIRE(m);
 		m->mtx_node = node;
 		return true;
 	}
@@ -40,12 +41,14 @@ static void mcs_wait(kmutex_t *m, lock_wait_fn wait)
 			wait(&iter);
 	}
 	ck_pr_fence_lock();
+	LOCK_TSAN_ACQUIRE(m);
 	m->mtx_node = node;
 }
 
 static void mcs_exit(kmutex_t *m)
 {
 	ck_spinlock_mcs_context_t *node = m->mtx_node;
+	LOCK_TSAN_RELEASE(m);
 	ck_spinlock_mcs_unlock(&m->mtx_u.ls_mcs, node);
 	lock_mcs_node_put(node);
 }

@@ -3,8 +3,9 @@
  *
  * "ck-rw": Concurrency Kit's ck_rwlock (writer-biased: a writer announces
  * itself, then waits for the readers to drain; readers back off while a
- * writer is present).  Waits use the model's wait function, retrying ck's
- * trylock operations, so waiters keep taking IPIs.
+ * writer is present).  The writer's wait follows ck_rwlock_write_lock()
+ * and a reader's retries ck_rwlock_read_trylock(), both with the model's
+ * wait function, so waiters keep taking IPIs.
  * "pthread-rw": POSIX pthread_rwlock_t (glibc's default, reader-preferring),
  * which sleeps in the host kernel when contended, in slices (lock_impl.h).
  */
@@ -27,11 +28,18 @@ static bool ckrw_try(kmutex_t *m)
 	return ck_rwlock_write_trylock(&m->mtx_u.ls_ckrw);
 }
 
+/* ck_rwlock_write_lock(): announce the writer (new readers back off), then
+ * wait for the readers inside to drain — with the model's wait */
 static void ckrw_wait(kmutex_t *m, lock_wait_fn wait)
 {
+	ck_rwlock_t *rw = &m->mtx_u.ls_ckrw;
 	unsigned iter = 0;
-	while (!ck_rwlock_write_trylock(&m->mtx_u.ls_ckrw))
+	while (ck_pr_fas_uint(&rw->writer, 1) == 1)
 		wait(&iter);
+	ck_pr_fence_atomic_load();
+	while (ck_pr_load_uint(&rw->n_readers) != 0)
+		wait(&iter);
+	ck_pr_fence_lock();
 }
 
 static void ckrw_exit(kmutex_t *m)

@@ -54,7 +54,10 @@ union lock_state {
 	ck_spinlock_fas_t ls_fas;
 	ck_spinlock_ticket_t ls_ticket;
 	ck_spinlock_mcs_t ls_mcs;     /* the queue's tail */
-	ck_spinlock_clh_t *ls_clh;    /* the queue's tail node */
+	struct {
+		ck_spinlock_clh_t *tail;      /* the queue's tail node */
+		unsigned int busy;            /* holders + waiters (for a safe try) */
+	} ls_clh;
 	ck_rwlock_t ls_ckrw;
 	pthread_mutex_t ls_pmutex;
 	pthread_rwlock_t ls_prw;
@@ -68,7 +71,11 @@ typedef struct kmutex {
 	union lock_state mtx_u;
 	const struct lock_algo *mtx_algo;
 	void *mtx_node;               /* the holder's queue node (MCS, CLH); holder only */
-	uint64_t mtx_t0;              /* the holder's hold-time start, 0 if unsampled; holder only */
+	/* holder-only fields, accessed with relaxed atomics: plain loads and
+	 * stores on x86, and race-free even when a deliberately broken lock
+	 * lets two threads "hold" it at once */
+	_Atomic bool mtx_rdexcl;      /* a reader holds it exclusively (rw class, mutex algorithm) */
+	_Atomic uint64_t mtx_t0;      /* the holder's hold-time start, 0 if unsampled */
 	_Atomic uint32_t mtx_owner;   /* the holder's lock id (0: free or readers) */
 	_Atomic uint16_t mtx_waiters; /* waiting now (slow path only) */
 	_Atomic uint16_t mtx_lastcpu; /* CPU of the last release, +1 (bounces) */

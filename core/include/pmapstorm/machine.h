@@ -31,6 +31,19 @@ enum mmu_refmod {
 
 #define MACHINE_STRATEGY_NAMELEN 32
 
+/* uvm.pagecache: the page allocator's front end (core/uvm/uvm_page.c) */
+enum uvm_pagecache_mode {
+	UVM_PAGECACHE_OFF = 0,    /* every allocation takes the global free-list lock */
+	UVM_PAGECACHE_PERCPU = 1, /* a per-CPU cache of free pages in front of it */
+};
+
+/* kmem.poolpage: how pool pages are mapped (core/uvm/uvm_km.c) */
+enum kmem_poolpage_mode {
+	KMEM_POOLPAGE_DIRECT = 0,  /* PMAP_MAP_POOLPAGE: the direct map, no kenter, no shootdown */
+	KMEM_POOLPAGE_VACACHE = 1, /* kernel_map's kva cache of VA chunks + pmap_kenter_pa */
+	KMEM_POOLPAGE_PLAIN = 2,   /* uvm_km_alloc() / uvm_km_free() of one page each time */
+};
+
 /*
  * Every field has a config key of the same meaning ("section.key"); set
  * fields through machine_config_set() so values are validated.
@@ -50,12 +63,19 @@ struct machine_config {
 	enum lock_wait mc_lock_wait;  /* locks.wait = spin-yield|spin */
 	bool mc_lockstat;             /* locks.lockstat = on|off (default on) */
 	bool mc_locks_unsafe;         /* locks.allow_unsafe = yes: broken locks for validators */
+	enum uvm_pagecache_mode mc_uvm_pagecache; /* uvm.pagecache = off|percpu (default percpu) */
+	unsigned mc_uvm_pagecache_pages; /* uvm.pagecache_pages: per-CPU cache size (default 64) */
+	enum kmem_poolpage_mode mc_kmem_poolpage; /* kmem.poolpage = direct|vacache|plain (default direct) */
+	uint64_t mc_kmem_kva;         /* kmem.kva: bytes of kernel_map (default 64G) */
+	unsigned mc_kmem_vacache_pages; /* kmem.vacache_pages: pages per kva-cache chunk (default 32) */
+	uint64_t mc_kmem_steal;       /* kmem.steal: bytes pmap_steal_memory() takes before uvm_km_init (default 0) */
 };
 
 /* Upper and lower bounds the validator enforces. */
 #define MACHINE_MIN_MEMORY (1ULL << 20)   /* 1 MiB */
 #define MACHINE_MAX_MEMORY (64ULL << 30)  /* 64 GiB */
 #define MACHINE_MAX_TLB_ENTRIES 65536
+#define MACHINE_MAX_KVA (VM_MAX_KERNEL_ADDRESS - VM_MIN_KERNEL_ADDRESS) /* 64 TiB */
 
 void machine_config_init(struct machine_config *);
 /* "section.key" = value, as in config files: 0, ENOENT (unknown key) or EINVAL. */
