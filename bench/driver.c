@@ -196,7 +196,10 @@ static void *drv_monitor(void *arg)
 	struct drv *d = arg;
 	struct trial_result *r = d->d_res;
 	const struct stats_counter *sd = stats_counter_find("shootdown.remote_requests");
-	const struct stats_counter *pa = stats_counter_find("phys.allocs");
+	/* pages allocated: uvm's count (the per-CPU page caches hide frames from phys.allocs) */
+	const struct stats_counter *pa = stats_counter_find("uvm.page.allocs");
+	if (pa == NULL)
+		pa = stats_counter_find("phys.allocs");
 	double interval = d->d_pt->ep_interval_s;
 	uint64_t last_ops = 0, last_sd = 0, last_pa = 0;
 	uint64_t next = 0;

@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const struct workload wl_touch, wl_munmap, wl_mprotect, wl_cow, wl_pagedaemon, wl_ctxswitch;
+extern const struct workload wl_touch, wl_munmap, wl_mprotect, wl_cow, wl_pagedaemon, wl_ctxswitch, wl_poolchurn,
+    wl_kmem;
 
 const struct workload *const workloads[] = {
 	&wl_touch,
@@ -20,6 +21,8 @@ const struct workload *const workloads[] = {
 	&wl_cow,
 	&wl_pagedaemon,
 	&wl_ctxswitch,
+	&wl_poolchurn,
+	&wl_kmem,
 	NULL,
 };
 
