@@ -38,6 +38,7 @@ struct drv {
 	unsigned d_ncpu;
 	uint64_t d_seed;
 	struct wl_role d_roles[EXP_MAX_ROLES];
+	pmap_t d_named[EXP_MAX_ROLES];   /* pmaps named by role.X.pmap = NAME, by role index of first use */
 	int d_role_first[EXP_MAX_ROLES]; /* the role's first CPU, -1 if it has none */
 	struct drv_cpu *d_cpus;
 	_Atomic unsigned d_bar_count, d_bar_gen;
@@ -110,8 +111,23 @@ static void drv_cpu_main(unsigned cpu, void *arg)
 	struct wl_role *role = dc->dc_role >= 0 ? &d->d_roles[dc->dc_role] : NULL;
 	bool first = role != NULL && d->d_role_first[dc->dc_role] == (int)cpu;
 
+	if (cpu == 0) {
+		/* named pmaps, shared by every role that names them */
+		for (unsigned i = 0; i < pt->ep_nroles; i++) {
+			const char *n = pt->ep_roles[i].er_pmap;
+			if (!strcmp(n, "shared") || !strcmp(n, "private"))
+				continue;
+			unsigned j = 0;
+			while (j < i && strcmp(pt->ep_roles[j].er_pmap, n) != 0)
+				j++;
+			if (j == i)
+				d->d_named[i] = pmap_create();
+			d->d_roles[i].wr_pmap = d->d_named[j];
+		}
+	}
+	drv_barrier(d);
 	if (first) {
-		if (!pt->ep_roles[dc->dc_role].er_private_pmap)
+		if (!strcmp(pt->ep_roles[dc->dc_role].er_pmap, "shared"))
 			role->wr_pmap = pmap_create();
 		if (role->wr_wl->wl_role_init != NULL && role->wr_wl->wl_role_init(role) != 0)
 			wl_error(role, "role init failed");
@@ -182,11 +198,15 @@ static void drv_cpu_main(unsigned cpu, void *arg)
 	if (first) {
 		if (role->wr_wl->wl_role_fini != NULL)
 			role->wr_wl->wl_role_fini(role);
-		if (role->wr_pmap != NULL) {
+		if (role->wr_pmap != NULL && !strcmp(pt->ep_roles[dc->dc_role].er_pmap, "shared"))
 			pmap_destroy(role->wr_pmap);
-			role->wr_pmap = NULL;
-		}
+		role->wr_pmap = NULL;
 	}
+	drv_barrier(d);
+	if (cpu == 0)
+		for (unsigned i = 0; i < pt->ep_nroles; i++)
+			if (d->d_named[i] != NULL)
+				pmap_destroy(d->d_named[i]);
 	drv_barrier(d);
 }
 

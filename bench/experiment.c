@@ -362,10 +362,16 @@ static int exp_validate(struct experiment *ex, struct exp_parse *p)
 					return exp_err(p, k->ek_line, "%s: %s", k->ek_key, why);
 				}
 		} else if (!strcmp(opt, "pmap")) {
-			for (unsigned v = 0; v < k->ek_nvalues; v++)
-				if (strcmp(k->ek_values[v], "shared") && strcmp(k->ek_values[v], "private"))
-					return exp_err(p, k->ek_line, "%s: '%s' is not one of: shared, private", k->ek_key,
-					    k->ek_values[v]);
+			/* shared, private, or a name: roles naming the same pmap share it */
+			for (unsigned v = 0; v < k->ek_nvalues; v++) {
+				const char *x = k->ek_values[v];
+				bool ok = *x != '\0' && strlen(x) < EXP_NAMELEN;
+				for (const char *c = x; *c; c++)
+					ok = ok && (isalnum((unsigned char)*c) || *c == '_' || *c == '-');
+				if (!ok)
+					return exp_err(p, k->ek_line,
+					    "%s: '%s' is not shared, private, or a name (letters, digits, - and _)", k->ek_key, x);
+			}
 		} else if (!strcmp(opt, "cpus")) {
 			uint64_t bits[MAXCPUS / 64];
 			for (unsigned v = 0; v < k->ek_nvalues; v++)
@@ -492,6 +498,7 @@ static struct exp_role *role_get(struct exp_point *pt, const char *name)
 	memset(r, 0, sizeof(*r));
 	snprintf(r->er_name, sizeof(r->er_name), "%s", name);
 	snprintf(r->er_cpus, sizeof(r->er_cpus), "all");
+	snprintf(r->er_pmap, sizeof(r->er_pmap), "shared");
 	return r;
 }
 
@@ -541,8 +548,10 @@ int exp_point(const struct experiment *ex, unsigned index, struct exp_point *pt)
 				r->er_line = k->ek_line;
 			} else if (!strcmp(opt, "cpus"))
 				snprintf(r->er_cpus, sizeof(r->er_cpus), "%s", v);
-			else if (!strcmp(opt, "pmap"))
+			else if (!strcmp(opt, "pmap")) {
 				r->er_private_pmap = !strcmp(v, "private");
+				snprintf(r->er_pmap, sizeof(r->er_pmap), "%s", v);
+			}
 			else if (r->er_nopts < 32) {
 				r->er_optkeys[r->er_nopts] = opt;
 				r->er_optvals[r->er_nopts++] = v;

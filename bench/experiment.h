@@ -49,6 +49,7 @@ struct exp_role {
 	const struct workload *er_workload;
 	char er_cpus[64];
 	bool er_private_pmap;
+	char er_pmap[EXP_NAMELEN];    /* "shared", "private", or a name several roles share */
 	/* the workload's options, "key" = "value" */
 	const char *er_optkeys[32];
 	const char *er_optvals[32];

@@ -474,7 +474,7 @@ static void what_ran(struct doc *d, const struct report *r)
 	for (unsigned i = 0; i < p0->ep_nroles; i++) {
 		const struct exp_role *er = &p0->ep_roles[i];
 		append(list, sizeof(list), "%s%s: %s on CPUs '%s' (%s pmap)", i ? "; " : "", er->er_name,
-		    er->er_workload->wl_name, er->er_cpus, er->er_private_pmap ? "private" : "shared");
+		    er->er_workload->wl_name, er->er_cpus, er->er_pmap);
 	}
 	doc_item(d, "Roles", "%s", p0->ep_nroles ? list : "none");
 	list[0] = '\0';

@@ -119,7 +119,7 @@ static json_t *point_json(const struct run_results *rr, unsigned p)
 			json_object_set_new(opts, wo->wo_name, json_string(v));
 		}
 		json_array_append_new(roles, json_pack("{s:s,s:s,s:s,s:s,s:o}", "name", er->er_name, "workload",
-		    er->er_workload->wl_name, "cpus", er->er_cpus, "pmap", er->er_private_pmap ? "private" : "shared",
+		    er->er_workload->wl_name, "cpus", er->er_cpus, "pmap", er->er_pmap,
 		    "options", opts));
 	}
 	json_object_set_new(o, "roles", roles);

@@ -108,7 +108,10 @@ static int publish(const char *base, char *final, size_t len, const char *tmp)
 	char want[4096];
 	snprintf(want, sizeof(want), "%s", final);
 	for (int k = 2; access(final, F_OK) == 0 && k < 1000; k++)
-		snprintf(final, len, "%s-%d", want, k);
+		if ((size_t)snprintf(final, len, "%s-%d", want, k) >= len) {
+			cli_error("run: results path too long: %s", want);
+			return EXIT_ENV;
+		}
 	if (rename(tmp, final) != 0) {
 		cli_error("run: cannot move results into %s (%s)", final, strerror(errno));
 		return EXIT_ENV;
