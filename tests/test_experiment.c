@@ -165,7 +165,7 @@ static void test_bad_configs(void **state)
 		{"[role.r]\nworkload = munmap\nlen = 0\n", ":3: role.r.len"},
 		{"[role.r]\nworkload = munmap\nfrob = 1\n", ":3: role.r.frob"},
 		{"[role.r]\ncpus = all\n", ":2: [role.r]: no 'workload"},
-		{"[role.r]\nworkload = touch\npmap = maybe\n", ":3: role.r.pmap"},
+		{"[role.r]\nworkload = touch\npmap = my pmap!\n", ":3: role.r.pmap"},
 		{"[machine]\ncpus = 2\n[role.r]\nworkload = touch\ncpus = 0-3\n", ":5: role.r.cpus"},
 		{"[role.a]\nworkload = touch\ncpus = 0\n[role.b]\nworkload = touch\ncpus = 0-1\n", "role.b.cpus: CPU 0 is in two roles"},
 		{"cpus = 2\n", ":1: cpus: a key outside any [section]"},
@@ -241,6 +241,35 @@ static void test_munmap_shared_pmap_shoots(void **state)
 	exp_free(&ex);
 }
 
+/* A pmap named by two roles is one address space: the second role's CPU is
+ * a target of the first role's shootdowns; with separate pmaps it is not. */
+static void test_named_pmap_shared_between_roles(void **state)
+{
+	(void)state;
+	double ipis[2];
+	for (int named = 0; named < 2; named++) {
+		char text[512];
+		snprintf(text, sizeof(text),
+		    "[experiment]\ntrials = 1\nwarmup = 0.02s\nduration = 0.1s\n[machine]\ncpus = 2\n"
+		    "[role.a]\nworkload = munmap\ncpus = 0\npmap = %s\n[role.b]\nworkload = touch\ncpus = 1\npmap = %s\n",
+		    named ? "app" : "shared", named ? "app" : "shared");
+		struct experiment ex;
+		assert_int_equal(load_capture(&ex, write_ini("n.ini", text)), EXIT_OK);
+		struct exp_point pt;
+		assert_int_equal(exp_point(&ex, 0, &pt), EXIT_OK);
+		struct trial_result *r = calloc(1, sizeof(*r));
+		_Atomic int stop = 0;
+		assert_int_equal(trial_run(&pt, 0, 1, r, &stop), EXIT_OK);
+		assert_int_equal(r->tr_errors, 0);
+		ipis[named] = trial_metric(r, "ipis_per_update")->m_value;
+		free(r->tr_intervals);
+		free(r);
+		exp_free(&ex);
+	}
+	assert_true(ipis[0] == 0);
+	assert_true(ipis[1] > 0.5);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -264,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_bad_configs),
 		cmocka_unit_test(test_every_workload_runs_clean),
 		cmocka_unit_test(test_munmap_shared_pmap_shoots),
+		cmocka_unit_test(test_named_pmap_shared_between_roles),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
