@@ -64,6 +64,22 @@ json_t *cli_provenance(const struct machine_config *cfg)
 	gethostname(host, sizeof(host) - 1);
 	json_object_set_new(o, "host", json_string(host));
 	json_object_set_new(o, "host_pus", json_integer(topo_npus()));
+	unsigned pk, co, pu, nn;
+	topo_counts(&pk, &co, &pu, &nn);
+	json_object_set_new(o, "host_topology", json_pack("{s:i,s:i,s:i,s:i}", "packages", pk, "cores", co, "pus", pu,
+	    "numa_nodes", nn));
+	FILE *ci = fopen("/proc/cpuinfo", "r");
+	char line[512];
+	while (ci != NULL && fgets(line, sizeof(line), ci) != NULL)
+		if (!strncmp(line, "model name", 10) && strchr(line, ':') != NULL) {
+			char *v = strchr(line, ':') + 2;
+			v[strcspn(v, "\n")] = '\0';
+			json_object_set_new(o, "cpu_model", json_string(v));
+			break;
+		}
+	if (ci != NULL)
+		fclose(ci);
+	json_object_set_new(o, "build", json_string(PMAPSTORM_BUILD));
 	time_t now = time(NULL);
 	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	json_object_set_new(o, "date", json_string(buf));

@@ -96,6 +96,15 @@ static void drv_snapshot(struct drv *d)
 		stats_hist_summarize(ah, -1, &s);
 		r->tr_addrs_mean = s.hs_mean;
 	}
+	static const char *const alloc_hists[2] = {"uvm.km_alloc.latency", "uvm.poolpage.latency"};
+	for (int i = 0; i < 2; i++) {
+		const struct stats_hist *h = stats_hist_find(alloc_hists[i]);
+		struct stats_hist_summary s = {0};
+		if (h != NULL)
+			stats_hist_summarize(h, -1, &s);
+		r->tr_alloc_ns[i][0] = (double)s.hs_p50;
+		r->tr_alloc_ns[i][1] = (double)s.hs_p99;
+	}
 }
 
 static void drv_cpu_main(unsigned cpu, void *arg)
@@ -325,6 +334,10 @@ static void trial_metrics(struct drv *d)
 	metric_add(r, "shootdown_latency_max", "ns", -1, bucket_pct(r->tr_lat_buckets, 1.0));
 	metric_add(r, "ipis_per_update", "IPIs", -1, ratio(ctr(r, "ipi.sent"), req));
 	metric_add(r, "addrs_per_request", "pages", 0, r->tr_addrs_mean);
+	metric_add(r, "km_alloc_latency_p50", "ns", -1, r->tr_alloc_ns[0][0]);
+	metric_add(r, "km_alloc_latency_p99", "ns", -1, r->tr_alloc_ns[0][1]);
+	metric_add(r, "poolpage_alloc_latency_p50", "ns", -1, r->tr_alloc_ns[1][0]);
+	metric_add(r, "poolpage_alloc_latency_p99", "ns", -1, r->tr_alloc_ns[1][1]);
 	metric_add(r, "whole_flush_ratio", "ratio", 0, ratio(ctr(r, "shootdown.whole_flushes"), req));
 	uint64_t hits = ctr(r, "tlb.hits"), misses = ctr(r, "tlb.misses");
 	metric_add(r, "tlb_hit_rate", "ratio", +1, ratio(hits, hits + misses));

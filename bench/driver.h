@@ -40,6 +40,7 @@ struct trial_result {
 	struct interval_sample *tr_intervals;
 	unsigned tr_nintervals;
 	double tr_addrs_mean;     /* shootdown.addrs, mean */
+	double tr_alloc_ns[2][2]; /* uvm_km_alloc and pool page allocation latency: p50, p99 */
 	unsigned tr_errors;       /* workload-detected violations + checker findings */
 	bool tr_done;
 };
