@@ -35,5 +35,7 @@ json_t *lockstat_json(const struct lockstat_row *rows, unsigned n);
 
 int cmd_microbench(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 #endif

@@ -25,6 +25,8 @@
  * here passes or fails on timing.
  */
 #include "cli.h"
+#include "driver.h"
+#include "workload.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -239,6 +241,40 @@ static void mb_locks(struct mb_state *s)
 		c->off_ns = layer_pair_ns(s->cfg, li, false);
 		c->on_ns = layer_pair_ns(s->cfg, li, true);
 	}
+}
+
+/* The driver's own cost: touch on one CPU through the driver, statistics on and off. */
+static double driver_touch_ns(const struct machine_config *base, bool stats)
+{
+	struct exp_point pt;
+	memset(&pt, 0, sizeof(pt));
+	pt.ep_cfg = *base;
+	pt.ep_cfg.mc_ncpu = 1;
+	pt.ep_cfg.mc_stats = stats;
+	pt.ep_cfg.mc_lockstat = stats;
+	pt.ep_trials = 1;
+	pt.ep_warmup_s = 0.05;
+	pt.ep_duration_s = 0.3;
+	pt.ep_interval_s = 1;
+	pt.ep_seed = 1;
+	pt.ep_nroles = 1;
+	snprintf(pt.ep_roles[0].er_name, sizeof(pt.ep_roles[0].er_name), "touch");
+	snprintf(pt.ep_roles[0].er_cpus, sizeof(pt.ep_roles[0].er_cpus), "all");
+	pt.ep_roles[0].er_workload = workload_find("touch");
+	double best = 0;
+	for (int rep = 0; rep < 3; rep++) {
+		struct trial_result *r = calloc(1, sizeof(*r));
+		_Atomic int stop = 0;
+		if (trial_run(&pt, 0, 1, r, &stop) == EXIT_OK) {
+			const struct metric *m = trial_metric(r, "ops_per_s");
+			double ns = m && m->m_value > 0 ? 1e9 / m->m_value : 0;
+			if (ns > 0 && (best == 0 || ns < best))
+				best = ns;
+		}
+		free(r->tr_intervals);
+		free(r);
+	}
+	return best;
 }
 
 static void cpu0(struct mb_state *s)
@@ -573,6 +609,7 @@ int cmd_microbench(int argc, char **argv)
 		return EXIT_ENV;
 	}
 	double pp_ratio = pp_direct.dual_med ? (double)pp_vacache.dual_med / (double)pp_direct.dual_med : 0;
+	double drv_on = driver_touch_ns(&cfg, true), drv_off = driver_touch_ns(&cfg, false);
 
 	if (!quiet) {
 		printf("pmapstorm microbench  (%s, %u-entry %u-way TLB, pcid %s, strategy %s)\n", PMAPSTORM_GIT,
@@ -593,6 +630,10 @@ int cmd_microbench(int argc, char **argv)
 		printf("  %-34s %10lu ns   (p90 %lu; no TLB entry, no shootdown)\n", "direct, two CPUs",
 		    (unsigned long)pp_direct.dual_med, (unsigned long)pp_direct.dual_p90);
 		printf("  %-34s %10.2f x\n", "vacache / direct, two CPUs", pp_ratio);
+		printf("\n  the driver, touch on one CPU (target: statistics on <= 1.05 x off)\n");
+		printf("  %-34s %10.2f ns/op\n", "statistics on", drv_on);
+		printf("  %-34s %10.2f ns/op\n", "statistics off", drv_off);
+		printf("  %-34s %10.2f x\n", "on / off", drv_off > 0 ? drv_on / drv_off : 0);
 		printf("\n  uncontended lock acquire+release, ns (targets: layer/bare <= 1.05 lockstat off, <= 1.3 on)\n");
 		printf("  %-18s %8s %10s %7s %10s %7s\n", "algorithm", "bare", "lockstat-", "ratio", "lockstat+", "ratio");
 		for (unsigned i = 0; i < s->nlocks; i++) {
@@ -624,6 +665,8 @@ int cmd_microbench(int argc, char **argv)
 			    lc->bare_ns, "lockstat_off_ns", lc->off_ns, "lockstat_on_ns", lc->on_ns));
 		}
 		json_object_set_new(r, "lock_pair_ns", lk);
+		json_object_set_new(r, "driver_touch_ns", json_pack("{s:f,s:f,s:f}", "stats_on", drv_on, "stats_off", drv_off,
+		    "ratio", drv_off > 0 ? drv_on / drv_off : 0));
 		json_object_set_new(r, "poolpage_pair_ns",
 		    json_pack("{s:f,s:f,s:{s:I,s:I},s:{s:I,s:I},s:f}", "direct_one_cpu", pp_direct.solo_ns,
 		        "vacache_one_cpu", pp_vacache.solo_ns, "vacache_two_cpus_shootdown", "median",

@@ -352,6 +352,15 @@ static void steal_get(const struct machine_config *c, char *b, size_t n)
 	snprintf(b, n, "%" PRIu64 "K", c->mc_kmem_steal >> 10);
 }
 
+static int stats_set(struct machine_config *c, const char *k, const char *v)
+{
+	return parse_onoff(k, v, &c->mc_stats);
+}
+static void stats_get(const struct machine_config *c, char *b, size_t n)
+{
+	snprintf(b, n, "%s", c->mc_stats ? "on" : "off");
+}
+
 static const struct cfg_key cfg_keys[] = {
 	{"machine.cpus", cpus_set, cpus_get},
 	{"machine.memory", memory_set, memory_get},
@@ -373,6 +382,7 @@ static const struct cfg_key cfg_keys[] = {
 	{"locks.wait", lockwait_set, lockwait_get},
 	{"locks.lockstat", lockstat_set, lockstat_get},
 	{"locks.allow_unsafe", lockunsafe_set, lockunsafe_get},
+	{"stats.enabled", stats_set, stats_get},
 	{"uvm.pagecache", pagecache_set, pagecache_get},
 	{"uvm.pagecache_pages", pagecache_pages_set, pagecache_pages_get},
 	{"kmem.poolpage", poolpage_set, poolpage_get},
@@ -394,6 +404,7 @@ void machine_config_init(struct machine_config *c)
 	snprintf(c->mc_strategy, sizeof(c->mc_strategy), "netbsd-x86");
 	c->mc_spin_before_yield = 64;
 	c->mc_lockstat = true;
+	c->mc_stats = true;
 	c->mc_uvm_pagecache = UVM_PAGECACHE_PERCPU;
 	c->mc_uvm_pagecache_pages = 64;
 	c->mc_kmem_poolpage = KMEM_POOLPAGE_DIRECT;
@@ -500,6 +511,7 @@ struct machine *machine_boot(const struct machine_config *cfg)
 	machine_cur = m;
 	sync_set_wait(cpu_spin_wait, cpu_spin_pause);
 	sync_set_clock(cpu_now_ns);
+	stats_enable(cfg->mc_stats);
 	/* before the first lock is made: every lock takes its class's algorithm */
 	lock_configure((const char(*)[LOCK_ALGO_NAMELEN])cfg->mc_locks, cfg->mc_lock_wait, cfg->mc_lockstat,
 	    cfg->mc_locks_unsafe);
@@ -554,6 +566,7 @@ void machine_halt(struct machine *m)
 	phys_fini(m);
 	sync_set_wait(NULL, NULL);
 	sync_set_clock(NULL);
+	stats_enable(true);
 	machine_cur = NULL;
 	free(m);
 }

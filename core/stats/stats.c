@@ -18,6 +18,13 @@
 
 _Thread_local struct stats_block *stats_tls __attribute__((tls_model("initial-exec")));
 struct stats_block stats_shared = {.sb_cpu = -1};
+bool stats_on = true;
+
+/* => no CPU running (set at boot, from the config) */
+void stats_enable(bool on)
+{
+	stats_on = on;
+}
 
 static struct stats_counter *counters[STATS_MAX_COUNTERS];
 static unsigned ncounters;
@@ -85,6 +92,8 @@ uint64_t stats_hist_bucket_low(unsigned b)
 
 void stats_hist_record(struct stats_hist *h, uint64_t v)
 {
+	if (!stats_on)
+		return;
 	struct stats_block *b = stats_tls;
 	unsigned k = stats_hist_bucket(v);
 	if (b != NULL) {

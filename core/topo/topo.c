@@ -56,3 +56,15 @@ int topo_bind_thread(unsigned i)
 		return ENOENT;
 	return hwloc_set_cpubind(topo, pu->cpuset, HWLOC_CPUBIND_THREAD) == 0 ? 0 : errno;
 }
+
+void topo_counts(unsigned *packages, unsigned *cores, unsigned *pus, unsigned *numa_nodes)
+{
+	pthread_once(&topo_once, topo_load);
+	int pk = topo_ok ? hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PACKAGE) : 1;
+	int co = topo_ok ? hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE) : 1;
+	int nn = topo_ok ? hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE) : 1;
+	*packages = pk > 0 ? (unsigned)pk : 1;
+	*cores = co > 0 ? (unsigned)co : 1;
+	*pus = npus;
+	*numa_nodes = nn > 0 ? (unsigned)nn : 1;
+}

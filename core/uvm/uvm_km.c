@@ -243,7 +243,7 @@ static int km_type_eflags(int type)
 	}
 }
 
-vaddr_t uvm_km_alloc(struct vm_map *map, vsize_t size, vsize_t align, int flags)
+static vaddr_t km_alloc_1(struct vm_map *map, vsize_t size, vsize_t align, int flags)
 {
 	int eflags = km_type_eflags(flags & UVM_KMF_TYPEMASK);
 	if (eflags < 0) {
@@ -447,7 +447,7 @@ void uvm_km_vacache_init(struct vm_map *map, const char *name, size_t size)
 	map->vm_flags |= VM_MAP_VACACHE;
 }
 
-vaddr_t uvm_km_alloc_poolpage(struct vm_map *map, bool waitok)
+static vaddr_t km_alloc_poolpage_1(struct vm_map *map, bool waitok)
 {
 	if (km_mode != KMEM_POOLPAGE_DIRECT) {
 		vaddr_t va = uvm_km_alloc(map, PAGE_SIZE, 0,
@@ -467,7 +467,7 @@ vaddr_t uvm_km_alloc_poolpage(struct vm_map *map, bool waitok)
 	return PMAP_MAP_POOLPAGE(VM_PAGE_TO_PHYS(pg));
 }
 
-vaddr_t uvm_km_alloc_poolpage_cache(struct vm_map *map, bool waitok)
+static vaddr_t km_alloc_poolpage_cache_1(struct vm_map *map, bool waitok)
 {
 	if (km_mode != KMEM_POOLPAGE_VACACHE || !(map->vm_flags & VM_MAP_VACACHE))
 		return uvm_km_alloc_poolpage(map, waitok);
@@ -528,4 +528,48 @@ void uvm_km_free_poolpage_cache(struct vm_map *map, vaddr_t addr)
 	KASSERT(!pmap_extract(pmap_kernel(), addr, NULL));
 	pool_put(pp, (void *)addr);
 	stats_inc(&km_pp_frees);
+}
+
+/*
+ * Allocation latency, sampled: one call in KM_LAT_SAMPLE is timed (two
+ * clock reads would otherwise be a large part of a pool-page allocation).
+ */
+#define KM_LAT_SAMPLE 16
+STATS_HIST(km_alloc_lat, "uvm.km_alloc.latency", "ns", "uvm_km_alloc() latency (sampled 1 in 16)")
+STATS_HIST(km_poolpage_lat, "uvm.poolpage.latency", "ns", "pool page allocation latency (sampled 1 in 16)")
+static _Thread_local unsigned km_lat_tick;
+
+static inline bool km_lat_sampled(void)
+{
+	return ++km_lat_tick % KM_LAT_SAMPLE == 0;
+}
+
+vaddr_t uvm_km_alloc(struct vm_map *map, vsize_t size, vsize_t align, int flags)
+{
+	if (!km_lat_sampled())
+		return km_alloc_1(map, size, align, flags);
+	uint64_t t0 = cpu_now_ns();
+	vaddr_t va = km_alloc_1(map, size, align, flags);
+	stats_hist_record(&km_alloc_lat, cpu_now_ns() - t0);
+	return va;
+}
+
+vaddr_t uvm_km_alloc_poolpage(struct vm_map *map, bool waitok)
+{
+	if (!km_lat_sampled())
+		return km_alloc_poolpage_1(map, waitok);
+	uint64_t t0 = cpu_now_ns();
+	vaddr_t va = km_alloc_poolpage_1(map, waitok);
+	stats_hist_record(&km_poolpage_lat, cpu_now_ns() - t0);
+	return va;
+}
+
+vaddr_t uvm_km_alloc_poolpage_cache(struct vm_map *map, bool waitok)
+{
+	if (!km_lat_sampled())
+		return km_alloc_poolpage_cache_1(map, waitok);
+	uint64_t t0 = cpu_now_ns();
+	vaddr_t va = km_alloc_poolpage_cache_1(map, waitok);
+	stats_hist_record(&km_poolpage_lat, cpu_now_ns() - t0);
+	return va;
 }

@@ -63,6 +63,7 @@ struct machine_config {
 	enum lock_wait mc_lock_wait;  /* locks.wait = spin-yield|spin */
 	bool mc_lockstat;             /* locks.lockstat = on|off (default on) */
 	bool mc_locks_unsafe;         /* locks.allow_unsafe = yes: broken locks for validators */
+	bool mc_stats;                /* stats.enabled = on|off (default on): counters and histograms */
 	enum uvm_pagecache_mode mc_uvm_pagecache; /* uvm.pagecache = off|percpu (default percpu) */
 	unsigned mc_uvm_pagecache_pages; /* uvm.pagecache_pages: per-CPU cache size (default 64) */
 	enum kmem_poolpage_mode mc_kmem_poolpage; /* kmem.poolpage = direct|vacache|plain (default direct) */

@@ -19,6 +19,7 @@
 #define PMAPSTORM_STATS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -77,9 +78,15 @@ void stats_hist_register(struct stats_hist *);
 
 extern _Thread_local struct stats_block *stats_tls __attribute__((tls_model("initial-exec")));
 extern struct stats_block stats_shared;
+/* The switch (config stats.enabled): off, nothing counts — the driver's
+ * own cost can then be measured against its cost with statistics on. */
+extern bool stats_on;
+void stats_enable(bool on);
 
 static inline void stats_add(struct stats_counter *c, uint64_t n)
 {
+	if (__builtin_expect(!stats_on, 0))
+		return;
 	struct stats_block *b = stats_tls;
 	if (__builtin_expect(b != 0, 1)) {
 		/* single writer: a relaxed load and store, no locked instruction */
@@ -96,6 +103,8 @@ static inline void stats_add(struct stats_counter *c, uint64_t n)
 /* Bump a block the caller knows is its own (a CPU's hot path). */
 static inline void stats_block_inc(struct stats_block *b, struct stats_counter *c)
 {
+	if (__builtin_expect(!stats_on, 0))
+		return;
 	_Atomic uint64_t *p = &b->sb_counters[c->sc_index];
 	atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + 1, memory_order_relaxed);
 }

@@ -18,6 +18,8 @@ extern "C" {
 unsigned topo_npus(void);
 /* Binds the calling thread to the PU for simulated CPU i; 0 or an errno. */
 int topo_bind_thread(unsigned i);
+/* Counts of the host's packages, cores, processing units and NUMA nodes. */
+void topo_counts(unsigned *packages, unsigned *cores, unsigned *pus, unsigned *numa_nodes);
 /* The host PU (OS index) simulated CPU i is placed on. */
 int topo_pu_of(unsigned i);
 

@@ -1,0 +1,587 @@
+/*
+ * experiment.c — experiment files: parsing, validation, sweeps.
+ *
+ * inih parses the file (ini_parse_stream, with a reader that counts lines
+ * so every message can say file:line).  Each value is split on commas into
+ * a list; the experiment's sweep points are the cartesian product of all
+ * lists, numbered in mixed radix over the keys in file order.  Every value
+ * of every list is validated before anything runs — a typo in the last
+ * point of a sweep must not surface an hour in.
+ */
+#include "experiment.h"
+#include "workload.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+
+#include <pmapstorm/shootdown.h>
+#include <pmapstorm/topo.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const exp_keys[] = {"name", "trials", "warmup", "duration", "seed", "interval", NULL};
+
+double exp_parse_seconds(const char *v)
+{
+	char *end;
+	double x = strtod(v, &end);
+	if (end == v || x < 0)
+		return -1;
+	while (isspace((unsigned char)*end))
+		end++;
+	if (*end == '\0' || !strcmp(end, "s"))
+		return x;
+	if (!strcmp(end, "ms"))
+		return x / 1e3;
+	if (!strcmp(end, "us"))
+		return x / 1e6;
+	if (!strcmp(end, "m") || !strcmp(end, "min"))
+		return x * 60;
+	return -1;
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static bool in_list(const char *const *l, const char *k)
+{
+	for (; *l != NULL; l++)
+		if (!strcmp(*l, k))
+			return true;
+	return false;
+}
+
+/* ---- CPU sets ---- */
+
+static int cpuset_add(uint64_t *bits, unsigned nwords, unsigned lo, unsigned hi, unsigned ncpu, char *why,
+    size_t len, const char *spec)
+{
+	if (lo > hi || hi >= ncpu) {
+		snprintf(why, len, "CPU set '%s' names CPUs outside the machine (machine.cpus = %u)", spec, ncpu);
+		return -1;
+	}
+	for (unsigned c = lo; c <= hi && c / 64 < nwords; c++)
+		bits[c / 64] |= 1ULL << (c % 64);
+	return 0;
+}
+
+int exp_cpuset(const char *spec, unsigned ncpu, uint64_t *bits, unsigned nwords, char *why, size_t len)
+{
+	memset(bits, 0, sizeof(uint64_t) * nwords);
+	char buf[128];
+	snprintf(buf, sizeof(buf), "%s", spec);
+	char *save = NULL;
+	for (char *tok = strtok_r(buf, "+", &save); tok != NULL; tok = strtok_r(NULL, "+", &save)) {
+		tok = trim(tok);
+		unsigned half = (ncpu + 1) / 2;
+		if (!strcmp(tok, "all")) {
+			if (cpuset_add(bits, nwords, 0, ncpu - 1, ncpu, why, len, spec))
+				return -1;
+		} else if (!strcmp(tok, "even") || !strcmp(tok, "odd")) {
+			for (unsigned c = tok[0] == 'e' ? 0 : 1; c < ncpu; c += 2)
+				bits[c / 64] |= 1ULL << (c % 64);
+		} else if (!strcmp(tok, "lo")) {
+			if (cpuset_add(bits, nwords, 0, half - 1, ncpu, why, len, spec))
+				return -1;
+		} else if (!strcmp(tok, "hi")) {
+			if (half < ncpu && cpuset_add(bits, nwords, half, ncpu - 1, ncpu, why, len, spec))
+				return -1;
+		} else {
+			char *end;
+			unsigned long lo = strtoul(tok, &end, 10), hi = lo;
+			if (end == tok)
+				goto bad;
+			if (*end == '-') {
+				char *e2;
+				hi = strtoul(end + 1, &e2, 10);
+				if (e2 == end + 1 || *e2 != '\0')
+					goto bad;
+			} else if (*end != '\0') {
+				goto bad;
+			}
+			if (cpuset_add(bits, nwords, (unsigned)lo, (unsigned)hi, ncpu, why, len, spec))
+				return -1;
+		}
+	}
+	return 0;
+bad:
+	snprintf(why, len, "'%s' is not a CPU set (all, even, odd, lo, hi, N, A-B, joined with '+')", spec);
+	return -1;
+}
+
+/* ---- parsing ---- */
+
+struct exp_parse {
+	struct experiment *p_ex;
+	FILE *p_file;
+	int p_line;
+	int p_err_line;
+	char p_err[512];
+};
+
+static char *exp_reader(char *str, int num, void *stream)
+{
+	struct exp_parse *p = stream;
+	char *r = fgets(str, num, p->p_file);
+	if (r != NULL)
+		p->p_line++;
+	return r;
+}
+
+static int exp_err(struct exp_parse *p, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int exp_err(struct exp_parse *p, int line, const char *fmt, ...)
+{
+	if (p->p_err_line == 0 && p->p_err[0] == '\0') {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(p->p_err, sizeof(p->p_err), fmt, ap);
+		va_end(ap);
+		p->p_err_line = line;
+	}
+	return 0;
+}
+
+static struct exp_key *key_find(struct experiment *ex, const char *key)
+{
+	for (unsigned i = 0; i < ex->ex_nkeys; i++)
+		if (!strcmp(ex->ex_keys[i].ek_key, key))
+			return &ex->ex_keys[i];
+	return NULL;
+}
+
+static int key_push(struct exp_key *k, const char *v, char *why, size_t len)
+{
+	if (k->ek_nvalues == EXP_MAX_VALUES) {
+		snprintf(why, len, "more than %d values in one list", EXP_MAX_VALUES);
+		return -1;
+	}
+	k->ek_values[k->ek_nvalues++] = strdup(v);
+	return 0;
+}
+
+/*
+ * List items that stand for several values:
+ *   "host"        the host's processing units (hwloc)
+ *   "A..B"        A, 2A, 4A, ... up to B, and B ("1..host": 1, 2, 4, ..., PUs)
+ *   "all"         for shootdown.strategy: every correct strategy in the registry
+ */
+static int key_push_expanded(struct exp_key *k, const char *v, char *why, size_t len)
+{
+	char buf[32];
+	if (!strcmp(v, "host")) {
+		snprintf(buf, sizeof(buf), "%u", topo_npus());
+		return key_push(k, buf, why, len);
+	}
+	if (!strcmp(v, "all") && !strcmp(k->ek_key, "shootdown.strategy")) {
+		for (unsigned i = 0; shootdown_strategies[i] != NULL; i++)
+			if (!shootdown_strategies[i]->sd_unsafe && key_push(k, shootdown_strategies[i]->sd_name, why, len))
+				return -1;
+		return 0;
+	}
+	const char *dots = strstr(v, "..");
+	if (dots != NULL && isdigit((unsigned char)*v)) {
+		char *end;
+		unsigned long a = strtoul(v, &end, 10), b;
+		if (end != dots)
+			goto plain;
+		if (!strcmp(dots + 2, "host"))
+			b = topo_npus();
+		else {
+			b = strtoul(dots + 2, &end, 10);
+			if (end == dots + 2 || *end != '\0')
+				goto plain;
+		}
+		if (a == 0 || b < a) {
+			snprintf(why, len, "'%s' is not a range A..B with 0 < A <= B", v);
+			return -1;
+		}
+		for (unsigned long x = a; x < b; x *= 2) {
+			snprintf(buf, sizeof(buf), "%lu", x);
+			if (key_push(k, buf, why, len))
+				return -1;
+		}
+		snprintf(buf, sizeof(buf), "%lu", b);
+		return key_push(k, buf, why, len);
+	}
+plain:
+	return key_push(k, v, why, len);
+}
+
+/* Split value on commas into k's list.  0, or -1 with why. */
+static int key_set_values(struct exp_key *k, const char *value, char *why, size_t len)
+{
+	for (unsigned i = 0; i < k->ek_nvalues; i++)
+		free(k->ek_values[i]);
+	k->ek_nvalues = 0;
+	char *copy = strdup(value), *save = NULL;
+	if (copy == NULL) {
+		snprintf(why, len, "out of memory");
+		return -1;
+	}
+	/* strtok_r would skip empty items; walk by hand to catch "a,,b" */
+	char *s = copy;
+	for (;;) {
+		char *comma = strchr(s, ',');
+		if (comma != NULL)
+			*comma = '\0';
+		char *v = trim(s);
+		if (*v == '\0') {
+			snprintf(why, len, "empty value in the list '%s'", value);
+			free(copy);
+			return -1;
+		}
+		if (key_push_expanded(k, v, why, len) != 0) {
+			free(copy);
+			return -1;
+		}
+		if (comma == NULL)
+			break;
+		s = comma + 1;
+	}
+	(void)save;
+	free(copy);
+	return 0;
+}
+
+/* Validate one value of one key (the role keys need the workload: later). */
+static int value_check(const char *key, const char *v, char *why, size_t len)
+{
+	if (!strncmp(key, "experiment.", 11)) {
+		const char *k = key + 11;
+		if (!strcmp(k, "name")) {
+			for (const char *c = v; *c; c++)
+				if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_' && *c != '.') {
+					snprintf(why, len, "'%s' may hold only letters, digits, '-', '_' and '.'", v);
+					return -1;
+				}
+			if (strlen(v) >= EXP_NAMELEN) {
+				snprintf(why, len, "name longer than %d characters", EXP_NAMELEN - 1);
+				return -1;
+			}
+			return 0;
+		}
+		if (!strcmp(k, "trials") || !strcmp(k, "seed")) {
+			char *end;
+			unsigned long long x = strtoull(v, &end, 10);
+			if (end == v || *end != '\0' || !isdigit((unsigned char)*v) ||
+			    (!strcmp(k, "trials") && (x < 1 || x > 1000))) {
+				snprintf(why, len, "'%s' is not %s", v, !strcmp(k, "trials") ? "a whole number in [1, 1000]" : "a whole number");
+				return -1;
+			}
+			return 0;
+		}
+		double s = exp_parse_seconds(v);
+		if (s < 0 || (!strcmp(k, "duration") && s <= 0) || (!strcmp(k, "interval") && s < 0.05) || s > 86400) {
+			snprintf(why, len, "'%s' is not a %s (seconds, or with a unit: 500ms, 2s, 1m)",
+			    v, !strcmp(k, "warmup") ? "time" : "positive time");
+			return -1;
+		}
+		return 0;
+	}
+	if (!strncmp(key, "role.", 5))
+		return 0;
+	struct machine_config scratch;
+	machine_config_init(&scratch);
+	if (machine_config_set(&scratch, key, v) != 0) {
+		snprintf(why, len, "%s", machine_errmsg());
+		return -1;
+	}
+	return 0;
+}
+
+static int exp_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct exp_parse *p = user;
+	struct experiment *ex = p->p_ex;
+	char key[EXP_NAMELEN * 2], why[512];
+	if (section[0] == '\0')
+		return exp_err(p, p->p_line, "%s: a key outside any [section]", name);
+	if (!strncmp(section, "role.", 5)) {
+		if (section[5] == '\0' || strlen(section) >= EXP_NAMELEN)
+			return exp_err(p, p->p_line, "[%s]: a role needs a short name ([role.NAME])", section);
+	} else if (!strcmp(section, "experiment")) {
+		if (!in_list(exp_keys, name))
+			return exp_err(p, p->p_line, "experiment.%s: unknown key (name, trials, warmup, duration, seed, interval)", name);
+	}
+	snprintf(key, sizeof(key), "%s.%s", section, name);
+	struct exp_key *k = key_find(ex, key);
+	if (k != NULL)
+		return exp_err(p, p->p_line, "%s: given twice (first at line %d)", key, k->ek_line);
+	if (ex->ex_nkeys == EXP_MAX_KEYS)
+		return exp_err(p, p->p_line, "%s: more than %d keys", key, EXP_MAX_KEYS);
+	k = &ex->ex_keys[ex->ex_nkeys++];
+	memset(k, 0, sizeof(*k));
+	snprintf(k->ek_key, sizeof(k->ek_key), "%s", key);
+	k->ek_line = p->p_line;
+	if (key_set_values(k, value, why, sizeof(why)) != 0)
+		return exp_err(p, p->p_line, "%s: %s", key, why);
+	for (unsigned i = 0; i < k->ek_nvalues; i++)
+		if (value_check(key, k->ek_values[i], why, sizeof(why)) != 0) {
+			/* machine_errmsg() already starts with the key */
+			if (!strncmp(why, key, strlen(key)))
+				return exp_err(p, p->p_line, "%s", why);
+			return exp_err(p, p->p_line, "%s: %s", key, why);
+		}
+	return 1;
+}
+
+/* Whole-file checks: roles complete, options known, CPU sets sane. */
+static int exp_validate(struct experiment *ex, struct exp_parse *p)
+{
+	char why[512];
+	unsigned nroles = 0;
+	for (unsigned i = 0; i < ex->ex_nkeys; i++) {
+		struct exp_key *k = &ex->ex_keys[i];
+		if (strncmp(k->ek_key, "role.", 5) != 0)
+			continue;
+		const char *dot = strchr(k->ek_key + 5, '.');
+		char role[EXP_NAMELEN];
+		snprintf(role, sizeof(role), "%.*s", (int)(dot - k->ek_key), k->ek_key);
+		const char *opt = dot + 1;
+		char wkey[EXP_NAMELEN * 2];
+		snprintf(wkey, sizeof(wkey), "%s.workload", role);
+		struct exp_key *wk = key_find(ex, wkey);
+		if (wk == NULL)
+			return exp_err(p, k->ek_line, "[%s]: no 'workload = NAME' in this role", role);
+		if (!strcmp(opt, "workload")) {
+			nroles++;
+			for (unsigned v = 0; v < k->ek_nvalues; v++)
+				if (workload_find(k->ek_values[v]) == NULL) {
+					size_t n = (size_t)snprintf(why, sizeof(why), "unknown workload '%s'; valid:", k->ek_values[v]);
+					for (unsigned w = 0; workloads[w] != NULL && n < sizeof(why); w++)
+						n += (size_t)snprintf(why + n, sizeof(why) - n, " %s", workloads[w]->wl_name);
+					return exp_err(p, k->ek_line, "%s: %s", k->ek_key, why);
+				}
+		} else if (!strcmp(opt, "pmap")) {
+			/* shared, private, or a name: roles naming the same pmap share it */
+			for (unsigned v = 0; v < k->ek_nvalues; v++) {
+				const char *x = k->ek_values[v];
+				bool ok = *x != '\0' && strlen(x) < EXP_NAMELEN;
+				for (const char *c = x; *c; c++)
+					ok = ok && (isalnum((unsigned char)*c) || *c == '_' || *c == '-');
+				if (!ok)
+					return exp_err(p, k->ek_line,
+					    "%s: '%s' is not shared, private, or a name (letters, digits, - and _)", k->ek_key, x);
+			}
+		} else if (!strcmp(opt, "cpus")) {
+			uint64_t bits[MAXCPUS / 64];
+			for (unsigned v = 0; v < k->ek_nvalues; v++)
+				if (exp_cpuset(k->ek_values[v], MAXCPUS, bits, MAXCPUS / 64, why, sizeof(why)) != 0)
+					return exp_err(p, k->ek_line, "%s: %s", k->ek_key, why);
+		} else {
+			for (unsigned w = 0; w < wk->ek_nvalues; w++) {
+				const struct workload *wl = workload_find(wk->ek_values[w]);
+				for (unsigned v = 0; wl != NULL && v < k->ek_nvalues; v++)
+					if (wl_opt_check(wl, opt, k->ek_values[v], why, sizeof(why)) != 0)
+						return exp_err(p, k->ek_line, "%s: %s", k->ek_key, why);
+			}
+		}
+	}
+	if (nroles == 0)
+		return exp_err(p, 0, "no [role.NAME] section with a workload: nothing to run");
+	return 1;
+}
+
+static void exp_count_points(struct experiment *ex)
+{
+	ex->ex_npoints = 1;
+	for (unsigned i = 0; i < ex->ex_nkeys; i++)
+		ex->ex_npoints *= ex->ex_keys[i].ek_nvalues;
+}
+
+int exp_load(struct experiment *ex, const char *path)
+{
+	memset(ex, 0, sizeof(*ex));
+	snprintf(ex->ex_path, sizeof(ex->ex_path), "%s", path);
+	struct exp_parse p = {.p_ex = ex};
+	p.p_file = fopen(path, "r");
+	if (p.p_file == NULL) {
+		cli_error("%s: cannot open (%s)", path, strerror(errno));
+		return EXIT_USAGE;
+	}
+	int line = ini_parse_stream(exp_reader, &p, exp_handler, &p);
+	fclose(p.p_file);
+	if (line > 0 && p.p_err[0] == '\0')
+		exp_err(&p, line, "not a 'key = value' line, a [section] header or a ; comment");
+	if (p.p_err[0] == '\0')
+		exp_validate(ex, &p);
+	if (p.p_err[0] != '\0') {
+		if (p.p_err_line > 0)
+			cli_error("%s:%d: %s", path, p.p_err_line, p.p_err);
+		else
+			cli_error("%s: %s", path, p.p_err);
+		exp_free(ex);
+		return EXIT_USAGE;
+	}
+	struct exp_key *nk = key_find(ex, "experiment.name");
+	if (nk != NULL)
+		snprintf(ex->ex_name, sizeof(ex->ex_name), "%s", nk->ek_values[0]);
+	else {
+		const char *base = strrchr(path, '/');
+		base = base ? base + 1 : path;
+		snprintf(ex->ex_name, sizeof(ex->ex_name), "%.*s", (int)strcspn(base, "."), base);
+	}
+	exp_count_points(ex);
+	return EXIT_OK;
+}
+
+int exp_override(struct experiment *ex, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	char key[EXP_NAMELEN * 2], why[512];
+	if (eq == NULL || eq == kv || (size_t)(eq - kv) >= sizeof(key)) {
+		cli_error("--set: '%s' is not section.key=value", kv);
+		return EXIT_USAGE;
+	}
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - kv), kv);
+	struct exp_key *k = key_find(ex, key);
+	if (k == NULL) {
+		if (ex->ex_nkeys == EXP_MAX_KEYS) {
+			cli_error("--set %s: too many keys", key);
+			return EXIT_USAGE;
+		}
+		k = &ex->ex_keys[ex->ex_nkeys++];
+		memset(k, 0, sizeof(*k));
+		snprintf(k->ek_key, sizeof(k->ek_key), "%s", key);
+	}
+	k->ek_line = 0;
+	if (key_set_values(k, eq + 1, why, sizeof(why)) != 0) {
+		cli_error("--set %s: %s", key, why);
+		return EXIT_USAGE;
+	}
+	if (!strncmp(key, "experiment.", 11) && !in_list(exp_keys, key + 11)) {
+		cli_error("--set %s: unknown key", key);
+		return EXIT_USAGE;
+	}
+	for (unsigned i = 0; i < k->ek_nvalues; i++)
+		if (value_check(key, k->ek_values[i], why, sizeof(why)) != 0) {
+			cli_error("--set %s", why);
+			return EXIT_USAGE;
+		}
+	struct exp_parse p = {.p_ex = ex};
+	exp_validate(ex, &p);
+	if (p.p_err[0] != '\0') {
+		cli_error("--set %s: %s", key, p.p_err);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(key, "experiment.name"))
+		snprintf(ex->ex_name, sizeof(ex->ex_name), "%s", k->ek_values[0]);
+	exp_count_points(ex);
+	return EXIT_OK;
+}
+
+void exp_free(struct experiment *ex)
+{
+	for (unsigned i = 0; i < ex->ex_nkeys; i++)
+		for (unsigned v = 0; v < ex->ex_keys[i].ek_nvalues; v++)
+			free(ex->ex_keys[i].ek_values[v]);
+	ex->ex_nkeys = 0;
+}
+
+static struct exp_role *role_get(struct exp_point *pt, const char *name)
+{
+	for (unsigned i = 0; i < pt->ep_nroles; i++)
+		if (!strcmp(pt->ep_roles[i].er_name, name))
+			return &pt->ep_roles[i];
+	if (pt->ep_nroles == EXP_MAX_ROLES)
+		return NULL;
+	struct exp_role *r = &pt->ep_roles[pt->ep_nroles++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->er_name, sizeof(r->er_name), "%s", name);
+	snprintf(r->er_cpus, sizeof(r->er_cpus), "all");
+	snprintf(r->er_pmap, sizeof(r->er_pmap), "shared");
+	return r;
+}
+
+int exp_point(const struct experiment *ex, unsigned index, struct exp_point *pt)
+{
+	memset(pt, 0, sizeof(*pt));
+	pt->ep_index = index;
+	machine_config_init(&pt->ep_cfg);
+	pt->ep_trials = 5;
+	pt->ep_warmup_s = 0.2;
+	pt->ep_duration_s = 1.0;
+	pt->ep_interval_s = 1.0;
+	pt->ep_seed = 1;
+	unsigned stride = 1;
+	for (unsigned i = 0; i < ex->ex_nkeys; i++) {
+		const struct exp_key *k = &ex->ex_keys[i];
+		const char *v = k->ek_values[(index / stride) % k->ek_nvalues];
+		if (k->ek_nvalues > 1) {
+			pt->ep_sweep_keys[pt->ep_nsweep] = k->ek_key;
+			pt->ep_sweep_vals[pt->ep_nsweep++] = v;
+		}
+		stride *= k->ek_nvalues;
+		if (!strncmp(k->ek_key, "experiment.", 11)) {
+			const char *n = k->ek_key + 11;
+			if (!strcmp(n, "trials"))
+				pt->ep_trials = (unsigned)strtoul(v, NULL, 10);
+			else if (!strcmp(n, "warmup"))
+				pt->ep_warmup_s = exp_parse_seconds(v);
+			else if (!strcmp(n, "duration"))
+				pt->ep_duration_s = exp_parse_seconds(v);
+			else if (!strcmp(n, "interval"))
+				pt->ep_interval_s = exp_parse_seconds(v);
+			else if (!strcmp(n, "seed"))
+				pt->ep_seed = strtoull(v, NULL, 10);
+		} else if (!strncmp(k->ek_key, "role.", 5)) {
+			const char *dot = strchr(k->ek_key + 5, '.');
+			char role[EXP_NAMELEN];
+			snprintf(role, sizeof(role), "%.*s", (int)(dot - (k->ek_key + 5)), k->ek_key + 5);
+			struct exp_role *r = role_get(pt, role);
+			if (r == NULL) {
+				cli_error("%s:%d: [role.%s]: more than %d roles", ex->ex_path, k->ek_line, role, EXP_MAX_ROLES);
+				return EXIT_USAGE;
+			}
+			const char *opt = dot + 1;
+			if (!strcmp(opt, "workload")) {
+				r->er_workload = workload_find(v);
+				r->er_line = k->ek_line;
+			} else if (!strcmp(opt, "cpus"))
+				snprintf(r->er_cpus, sizeof(r->er_cpus), "%s", v);
+			else if (!strcmp(opt, "pmap")) {
+				r->er_private_pmap = !strcmp(v, "private");
+				snprintf(r->er_pmap, sizeof(r->er_pmap), "%s", v);
+			}
+			else if (r->er_nopts < 32) {
+				r->er_optkeys[r->er_nopts] = opt;
+				r->er_optvals[r->er_nopts++] = v;
+			}
+		} else if (machine_config_set(&pt->ep_cfg, k->ek_key, v) != 0) {
+			cli_error("%s:%d: %s", ex->ex_path, k->ek_line, machine_errmsg());
+			return EXIT_USAGE;
+		}
+	}
+	/* CPU sets against this point's machine: inside it, and disjoint */
+	uint64_t used[MAXCPUS / 64] = {0}, bits[MAXCPUS / 64];
+	char why[512];
+	for (unsigned i = 0; i < pt->ep_nroles; i++) {
+		struct exp_role *r = &pt->ep_roles[i];
+		char key[EXP_NAMELEN * 2];
+		snprintf(key, sizeof(key), "role.%s.cpus", r->er_name);
+		const struct exp_key *ck = key_find((struct experiment *)ex, key);
+		int line = ck ? ck->ek_line : r->er_line;
+		if (exp_cpuset(r->er_cpus, pt->ep_cfg.mc_ncpu, bits, MAXCPUS / 64, why, sizeof(why)) != 0) {
+			cli_error("%s:%d: %s: %s", ex->ex_path, line, key, why);
+			return EXIT_USAGE;
+		}
+		for (unsigned w = 0; w < MAXCPUS / 64; w++) {
+			if (used[w] & bits[w]) {
+				cli_error("%s:%d: %s: CPU %u is in two roles (a CPU runs one role)", ex->ex_path, line, key,
+				    w * 64 + (unsigned)__builtin_ctzll(used[w] & bits[w]));
+				return EXIT_USAGE;
+			}
+			used[w] |= bits[w];
+		}
+	}
+	return EXIT_OK;
+}

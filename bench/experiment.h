@@ -1,0 +1,88 @@
+/*
+ * experiment.h — experiment files, sweeps, roles, and the driver.
+ *
+ * An experiment file is INI (parsed by inih).  Sections:
+ *   [experiment]  name, trials, warmup, duration, seed, interval
+ *   [machine] [tlb] [mmu] [shootdown] [ipi] [locks] ...
+ *                 machine keys, as machine_config_set() knows them
+ *   [role.NAME]   workload = NAME, cpus = SET, pmap = shared|private,
+ *                 and the workload's own options
+ * Any value may be a comma-separated list: the experiment then sweeps the
+ * cartesian product of all lists.  --set section.key=value overrides a file
+ * value (and may itself be a list).
+ */
+#ifndef PMAPSTORM_EXPERIMENT_H
+#define PMAPSTORM_EXPERIMENT_H
+
+#include "cli.h"
+
+#define EXP_MAX_KEYS 128
+#define EXP_MAX_VALUES 32
+#define EXP_MAX_ROLES 8
+#define EXP_NAMELEN 64
+
+/* One key of the file with its value list (a sweep dimension when > 1). */
+struct exp_key {
+	char ek_key[EXP_NAMELEN * 2]; /* "section.key" or "role.NAME.key" */
+	char *ek_values[EXP_MAX_VALUES];
+	unsigned ek_nvalues;
+	int ek_line;                  /* 0 for --set */
+};
+
+struct experiment {
+	char ex_path[1024];
+	char ex_name[EXP_NAMELEN];
+	struct exp_key ex_keys[EXP_MAX_KEYS];
+	unsigned ex_nkeys;
+	unsigned ex_npoints;          /* product of the value counts */
+};
+
+/* A CPU set: a bitmap over simulated CPUs, from "all", "even", "odd", "lo",
+ * "hi", "N", "A-B", or a comma list of those joined with '+' ("0-1+4"). */
+struct cpuset_spec {
+	char cs_text[64];
+};
+
+/* Everything one sweep point needs to run a trial. */
+struct exp_role {
+	char er_name[EXP_NAMELEN];
+	const struct workload *er_workload;
+	char er_cpus[64];
+	bool er_private_pmap;
+	char er_pmap[EXP_NAMELEN];    /* "shared", "private", or a name several roles share */
+	/* the workload's options, "key" = "value" */
+	const char *er_optkeys[32];
+	const char *er_optvals[32];
+	unsigned er_nopts;
+	int er_line;
+};
+
+struct exp_point {
+	unsigned ep_index;
+	struct machine_config ep_cfg;
+	unsigned ep_trials;
+	double ep_warmup_s, ep_duration_s, ep_interval_s;
+	uint64_t ep_seed;
+	struct exp_role ep_roles[EXP_MAX_ROLES];
+	unsigned ep_nroles;
+	/* the swept keys' values at this point */
+	const char *ep_sweep_keys[EXP_MAX_KEYS];
+	const char *ep_sweep_vals[EXP_MAX_KEYS];
+	unsigned ep_nsweep;
+};
+
+/* Parse: EXIT_OK or EXIT_USAGE after printing "file:line: key: reason". */
+int exp_load(struct experiment *, const char *path);
+/* Apply a --set (may be a list). */
+int exp_override(struct experiment *, const char *kv);
+/* Resolve sweep point i (0 <= i < ex_npoints), validating every value. */
+int exp_point(const struct experiment *, unsigned i, struct exp_point *);
+void exp_free(struct experiment *);
+/* Parse a CPU set against ncpu CPUs into a bitmap; -1 with why on error. */
+int exp_cpuset(const char *spec, unsigned ncpu, uint64_t *bits, unsigned nwords, char *why, size_t len);
+/* A duration "2s", "500ms", "1.5", in seconds; -1 on error. */
+double exp_parse_seconds(const char *v);
+
+int cmd_run(int argc, char **argv);
+
+#endif

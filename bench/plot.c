@@ -1,0 +1,96 @@
+/*
+ * plot.c — `pmapstorm plot DIR`: draw a results folder's plots.
+ *
+ * Every plots/NAME.gp script runs under gnuplot with the folder as its working
+ * directory and reads only the CSV files there; scripts choose their own
+ * output names (pngcairo and svg).  The scripts live in the source tree's
+ * plots/ (or $PMAPSTORM_PLOTS, or the installed share/pmapstorm/plots).
+ * Missing gnuplot: the data stays, the message says what to install, and
+ * the exit code is 3.
+ */
+#include "driver.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *plots_source(void)
+{
+	const char *env = getenv("PMAPSTORM_PLOTS");
+	if (env != NULL && *env != '\0')
+		return env;
+	if (access(PMAPSTORM_PLOTS_DIR, R_OK) == 0)
+		return PMAPSTORM_PLOTS_DIR;
+	return PMAPSTORM_PLOTS_INSTALLED;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int plot_dir(const char *dir, bool quiet)
+{
+	if (system("command -v gnuplot >/dev/null 2>&1") != 0) {
+		cli_error("plot: gnuplot is not installed; the data in %s is kept (apt-get install gnuplot-nox)", dir);
+		return EXIT_ENV;
+	}
+	const char *src = plots_source();
+	DIR *d = opendir(src);
+	if (d == NULL) {
+		cli_error("plot: no plot scripts in %s (%s)", src, strerror(errno));
+		return EXIT_ENV;
+	}
+	char *names[128];
+	unsigned n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL && n < 128) {
+		size_t l = strlen(e->d_name);
+		if (l > 3 && !strcmp(e->d_name + l - 3, ".gp"))
+			names[n++] = strdup(e->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(char *), cmp_str);
+	int rc = EXIT_OK;
+	for (unsigned i = 0; i < n; i++) {
+		char script[4096];
+		snprintf(script, sizeof(script), "%s/%s", src, names[i]);
+		pid_t pid = fork();
+		if (pid == 0) {
+			if (chdir(dir) != 0)
+				_exit(126);
+			if (quiet || !getenv("PMAPSTORM_PLOT_VERBOSE")) {
+				FILE *nul = freopen("/dev/null", "w", stdout);
+				(void)nul;
+			}
+			execlp("gnuplot", "gnuplot", script, (char *)NULL);
+			_exit(127);
+		}
+		int st = 0;
+		if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			cli_error("plot: %s failed in %s", names[i], dir);
+			rc = EXIT_ENV;
+		}
+		free(names[i]);
+	}
+	return rc;
+}
+
+int cmd_plot(int argc, char **argv)
+{
+	if (argc != 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		printf("usage: pmapstorm plot DIR\n  redraws the plots of a results folder from its CSV files\n");
+		return argc == 2 ? EXIT_OK : EXIT_USAGE;
+	}
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/summary.csv", argv[1]);
+	if (access(path, R_OK) != 0) {
+		cli_error("plot: %s is not a results folder (no summary.csv)", argv[1]);
+		return EXIT_USAGE;
+	}
+	return plot_dir(argv[1], false);
+}

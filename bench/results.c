@@ -1,0 +1,316 @@
+/*
+ * results.c — a run's results: run.json and the CSV files the plots read.
+ *
+ * run.json (schema in docs/run.schema.json) holds everything: provenance,
+ * the experiment as run, every point's configuration, every trial's metrics
+ * with unit and better-direction, lockstat rows, and per-point summaries.
+ * The CSV files are views for gnuplot (plots/ reads only them):
+ *   summary.csv      point, strategy, cpus, metric, unit, better, n, median, min, max
+ *   trials.csv       point, strategy, cpus, trial, metric, value
+ *   latency_cdf.csv  point, strategy, cpus, latency_ns, cdf  (initiator pmap_update, merged trials)
+ *   lockwait.csv     point, strategy, cpus, class, algorithm, wait_share, contentions, acquisitions
+ *   lockstat.csv     point, strategy, cpus, class, algorithm, lock_stat columns summed over trials
+ *   timeline.csv     point, strategy, cpus, trial, t_s, ops_per_s, shootdowns_per_s, pages_per_s
+ * Every file is written under a temporary name and renamed.
+ */
+#include "driver.h"
+#include "workload.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static FILE *csv_open(const char *dir, const char *name, char *tmp, size_t len)
+{
+	snprintf(tmp, len, "%s/%s.tmp", dir, name);
+	FILE *f = fopen(tmp, "w");
+	if (f == NULL)
+		cli_error("%s/%s: cannot write (%s)", dir, name, strerror(errno));
+	return f;
+}
+
+static int csv_close(FILE *f, const char *dir, const char *name, const char *tmp)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		cli_error("%s: cannot write (%s)", path, strerror(errno));
+		unlink(tmp);
+		return EXIT_ENV;
+	}
+	return EXIT_OK;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+struct summary {
+	unsigned n;
+	double median, min, max, mean;
+};
+
+static struct summary summarize(const struct run_results *rr, unsigned p, const char *metric)
+{
+	double v[1000];
+	struct summary s = {0};
+	for (unsigned t = 0; t < rr->rr_trials_per_point && s.n < 1000; t++) {
+		const struct trial_result *tr = &rr->rr_trials[p * rr->rr_trials_per_point + t];
+		if (!tr->tr_done)
+			continue;
+		const struct metric *m = trial_metric(tr, metric);
+		if (m != NULL)
+			v[s.n++] = m->m_value;
+	}
+	if (s.n == 0)
+		return s;
+	qsort(v, s.n, sizeof(double), cmp_double);
+	s.min = v[0];
+	s.max = v[s.n - 1];
+	s.median = s.n % 2 ? v[s.n / 2] : (v[s.n / 2 - 1] + v[s.n / 2]) / 2;
+	for (unsigned i = 0; i < s.n; i++)
+		s.mean += v[i] / s.n;
+	return s;
+}
+
+/* the first completed trial of point p (for metric names and units) */
+static const struct trial_result *first_done(const struct run_results *rr, unsigned p)
+{
+	for (unsigned t = 0; t < rr->rr_trials_per_point; t++)
+		if (rr->rr_trials[p * rr->rr_trials_per_point + t].tr_done)
+			return &rr->rr_trials[p * rr->rr_trials_per_point + t];
+	return NULL;
+}
+
+static const char *better_word(int b)
+{
+	return b > 0 ? "higher" : b < 0 ? "lower" : "none";
+}
+
+static json_t *point_json(const struct run_results *rr, unsigned p)
+{
+	const struct exp_point *pt = &rr->rr_points[p];
+	json_t *o = json_object();
+	char buf[256];
+	json_object_set_new(o, "index", json_integer(p));
+	json_t *params = json_object();
+	for (unsigned i = 0; i < pt->ep_nsweep; i++)
+		json_object_set_new(params, pt->ep_sweep_keys[i], json_string(pt->ep_sweep_vals[i]));
+	json_object_set_new(o, "params", params);
+	json_t *cfg = json_object();
+	for (const char *const *k = machine_config_keys(); *k != NULL; k++)
+		if (machine_config_get(&pt->ep_cfg, *k, buf, sizeof(buf)) == 0)
+			json_object_set_new(cfg, *k, json_string(buf));
+	json_object_set_new(o, "config", cfg);
+	json_t *roles = json_array();
+	for (unsigned i = 0; i < pt->ep_nroles; i++) {
+		const struct exp_role *er = &pt->ep_roles[i];
+		json_t *opts = json_object();
+		for (const struct wl_option *wo = er->er_workload->wl_options; wo && wo->wo_name; wo++) {
+			const char *v = wo->wo_default;
+			for (unsigned k = 0; k < er->er_nopts; k++)
+				if (!strcmp(er->er_optkeys[k], wo->wo_name))
+					v = er->er_optvals[k];
+			json_object_set_new(opts, wo->wo_name, json_string(v));
+		}
+		json_array_append_new(roles, json_pack("{s:s,s:s,s:s,s:s,s:o}", "name", er->er_name, "workload",
+		    er->er_workload->wl_name, "cpus", er->er_cpus, "pmap", er->er_pmap,
+		    "options", opts));
+	}
+	json_object_set_new(o, "roles", roles);
+	json_object_set_new(o, "warmup_s", json_real(pt->ep_warmup_s));
+	json_object_set_new(o, "duration_s", json_real(pt->ep_duration_s));
+	json_t *trials = json_array();
+	for (unsigned t = 0; t < rr->rr_trials_per_point; t++) {
+		const struct trial_result *tr = &rr->rr_trials[p * rr->rr_trials_per_point + t];
+		if (!tr->tr_done)
+			continue;
+		json_t *m = json_object();
+		for (unsigned i = 0; i < tr->tr_nmetrics; i++) {
+			const struct metric *me = &tr->tr_metrics[i];
+			json_object_set_new(m, me->m_name, json_pack("{s:f,s:s,s:s}", "value", me->m_value, "unit", me->m_unit,
+			    "better", better_word(me->m_better)));
+		}
+		json_t *ctrs = json_object();
+		for (unsigned i = 0; i < stats_ncounters(); i++)
+			if (tr->tr_counters[i] != 0)
+				json_object_set_new(ctrs, stats_counter_at(i)->sc_name, json_integer((json_int_t)tr->tr_counters[i]));
+		json_array_append_new(trials, json_pack("{s:i,s:i,s:I,s:f,s:i,s:o,s:o,s:o}", "trial", tr->tr_trial, "order",
+		    tr->tr_order, "seed", (json_int_t)tr->tr_seed, "seconds", tr->tr_seconds, "errors", tr->tr_errors,
+		    "metrics", m, "counters", ctrs, "lockstat", lockstat_json(tr->tr_lockstat, LC_NCLASS)));
+	}
+	json_object_set_new(o, "trials", trials);
+	json_t *sum = json_object();
+	const struct trial_result *ft = first_done(rr, p);
+	for (unsigned i = 0; ft != NULL && i < ft->tr_nmetrics; i++) {
+		const struct metric *me = &ft->tr_metrics[i];
+		struct summary s = summarize(rr, p, me->m_name);
+		json_object_set_new(sum, me->m_name, json_pack("{s:s,s:s,s:i,s:f,s:f,s:f,s:f}", "unit", me->m_unit, "better",
+		    better_word(me->m_better), "n", s.n, "median", s.median, "min", s.min, "max", s.max, "mean", s.mean));
+	}
+	json_object_set_new(o, "summary", sum);
+	return o;
+}
+
+static int write_run_json(const struct run_results *rr, const char *dir)
+{
+	const struct experiment *ex = rr->rr_ex;
+	json_t *doc = json_object();
+	json_object_set_new(doc, "schema", json_string("pmapstorm-run"));
+	json_object_set_new(doc, "schema_version", json_integer(1));
+	json_object_set_new(doc, "name", json_string(ex->ex_name));
+	json_object_set_new(doc, "interrupted", json_boolean(rr->rr_interrupted));
+	json_object_set_new(doc, "wall_seconds", json_real(rr->rr_wall_s));
+	json_object_set_new(doc, "provenance", cli_provenance(&rr->rr_points[0].ep_cfg));
+	json_object_set_new(doc, "config_file", json_string(rr->rr_config_path));
+	json_t *sets = json_array();
+	for (unsigned i = 0; i < rr->rr_nsets; i++)
+		json_array_append_new(sets, json_string(rr->rr_sets[i]));
+	json_object_set_new(doc, "overrides", sets);
+	json_t *sweep = json_array();
+	for (unsigned i = 0; i < ex->ex_nkeys; i++)
+		if (ex->ex_keys[i].ek_nvalues > 1)
+			json_array_append_new(sweep, json_string(ex->ex_keys[i].ek_key));
+	json_object_set_new(doc, "sweep_keys", sweep);
+	json_object_set_new(doc, "trials_per_point", json_integer(rr->rr_trials_per_point));
+	json_object_set_new(doc, "seed", json_integer((json_int_t)rr->rr_points[0].ep_seed));
+	json_t *points = json_array();
+	for (unsigned p = 0; p < ex->ex_npoints; p++)
+		json_array_append_new(points, point_json(rr, p));
+	json_object_set_new(doc, "points", points);
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/run.json", dir);
+	int rc = cli_write_json(path, doc);
+	json_decref(doc);
+	return rc;
+}
+
+#define ROWKEY(pt) (pt)->ep_index, (pt)->ep_cfg.mc_strategy, (pt)->ep_cfg.mc_ncpu
+
+int results_write(const struct run_results *rr, const char *dir)
+{
+	const struct experiment *ex = rr->rr_ex;
+	unsigned T = rr->rr_trials_per_point;
+	char tmp[4096];
+	int rc = write_run_json(rr, dir);
+	if (rc != EXIT_OK)
+		return rc;
+	FILE *f;
+
+	if ((f = csv_open(dir, "summary.csv", tmp, sizeof(tmp))) == NULL)
+		return EXIT_ENV;
+	fprintf(f, "point,strategy,cpus,metric,unit,better,n,median,min,max\n");
+	for (unsigned p = 0; p < ex->ex_npoints; p++) {
+		const struct trial_result *ft = first_done(rr, p);
+		for (unsigned i = 0; ft != NULL && i < ft->tr_nmetrics; i++) {
+			const struct metric *me = &ft->tr_metrics[i];
+			struct summary s = summarize(rr, p, me->m_name);
+			fprintf(f, "%u,%s,%u,%s,%s,%s,%u,%.6g,%.6g,%.6g\n", ROWKEY(&rr->rr_points[p]), me->m_name, me->m_unit,
+			    better_word(me->m_better), s.n, s.median, s.min, s.max);
+		}
+	}
+	if ((rc = csv_close(f, dir, "summary.csv", tmp)) != EXIT_OK)
+		return rc;
+
+	if ((f = csv_open(dir, "trials.csv", tmp, sizeof(tmp))) == NULL)
+		return EXIT_ENV;
+	fprintf(f, "point,strategy,cpus,trial,metric,value\n");
+	for (unsigned p = 0; p < ex->ex_npoints; p++)
+		for (unsigned t = 0; t < T; t++) {
+			const struct trial_result *tr = &rr->rr_trials[p * T + t];
+			for (unsigned i = 0; tr->tr_done && i < tr->tr_nmetrics; i++)
+				fprintf(f, "%u,%s,%u,%u,%s,%.6g\n", ROWKEY(&rr->rr_points[p]), t, tr->tr_metrics[i].m_name,
+				    tr->tr_metrics[i].m_value);
+		}
+	if ((rc = csv_close(f, dir, "trials.csv", tmp)) != EXIT_OK)
+		return rc;
+
+	if ((f = csv_open(dir, "latency_cdf.csv", tmp, sizeof(tmp))) == NULL)
+		return EXIT_ENV;
+	fprintf(f, "point,strategy,cpus,latency_ns,cdf\n");
+	for (unsigned p = 0; p < ex->ex_npoints; p++) {
+		uint64_t merged[STATS_HIST_BUCKETS] = {0}, total = 0, seen = 0;
+		for (unsigned t = 0; t < T; t++)
+			for (unsigned k = 0; rr->rr_trials[p * T + t].tr_done && k < STATS_HIST_BUCKETS; k++)
+				merged[k] += rr->rr_trials[p * T + t].tr_lat_buckets[k];
+		for (unsigned k = 0; k < STATS_HIST_BUCKETS; k++)
+			total += merged[k];
+		for (unsigned k = 0; total && k < STATS_HIST_BUCKETS; k++) {
+			if (merged[k] == 0)
+				continue;
+			seen += merged[k];
+			fprintf(f, "%u,%s,%u,%lu,%.6f\n", ROWKEY(&rr->rr_points[p]), (unsigned long)stats_hist_bucket_low(k),
+			    (double)seen / (double)total);
+		}
+	}
+	if ((rc = csv_close(f, dir, "latency_cdf.csv", tmp)) != EXIT_OK)
+		return rc;
+
+	if ((f = csv_open(dir, "lockwait.csv", tmp, sizeof(tmp))) == NULL)
+		return EXIT_ENV;
+	FILE *g = csv_open(dir, "lockstat.csv", tmp + 2048, sizeof(tmp) - 2048);
+	if (g == NULL) {
+		fclose(f);
+		return EXIT_ENV;
+	}
+	fprintf(f, "point,strategy,cpus,class,algorithm,wait_share,contentions,acquisitions\n");
+	fprintf(g, "point,strategy,cpus,class,algorithm,acquisitions,contentions,bounces,wait_total_ns,wait_max_ns,"
+	           "hold_avg_ns,hold_max_ns,max_queue\n");
+	for (unsigned p = 0; p < ex->ex_npoints; p++) {
+		const struct exp_point *pt = &rr->rr_points[p];
+		for (int c = 0; c < LC_NCLASS; c++) {
+			uint64_t acq = 0, con = 0, bnc = 0, wt = 0, wmax = 0, hmax = 0, q = 0, n = 0;
+			double hsum = 0, secs = 0;
+			const char *cls = NULL, *algo = NULL;
+			for (unsigned t = 0; t < T; t++) {
+				const struct trial_result *tr = &rr->rr_trials[p * T + t];
+				if (!tr->tr_done)
+					continue;
+				const struct lockstat_row *lr = &tr->tr_lockstat[c];
+				cls = lr->lr_class;
+				algo = lr->lr_algo;
+				acq += lr->lr_acquisitions;
+				con += lr->lr_contentions;
+				bnc += lr->lr_bounces;
+				wt += lr->lr_wait_total_ns;
+				wmax = lr->lr_wait_max_ns > wmax ? lr->lr_wait_max_ns : wmax;
+				hmax = lr->lr_hold_max_ns > hmax ? lr->lr_hold_max_ns : hmax;
+				q = lr->lr_max_queue > q ? lr->lr_max_queue : q;
+				hsum += lr->lr_hold_avg_ns;
+				secs += tr->tr_seconds;
+				n++;
+			}
+			if (cls == NULL || acq == 0)
+				continue;
+			double share = secs > 0 ? (double)wt / 1e9 / (secs * pt->ep_cfg.mc_ncpu) : 0;
+			fprintf(f, "%u,%s,%u,%s,%s,%.6g,%lu,%lu\n", ROWKEY(pt), cls, algo, share, (unsigned long)con,
+			    (unsigned long)acq);
+			fprintf(g, "%u,%s,%u,%s,%s,%lu,%lu,%lu,%lu,%lu,%.1f,%lu,%lu\n", ROWKEY(pt), cls, algo,
+			    (unsigned long)acq, (unsigned long)con, (unsigned long)bnc, (unsigned long)wt, (unsigned long)wmax,
+			    n ? hsum / n : 0, (unsigned long)hmax, (unsigned long)q);
+		}
+	}
+	if ((rc = csv_close(f, dir, "lockwait.csv", tmp)) != EXIT_OK)
+		return rc;
+	if ((rc = csv_close(g, dir, "lockstat.csv", tmp + 2048)) != EXIT_OK)
+		return rc;
+
+	if ((f = csv_open(dir, "timeline.csv", tmp, sizeof(tmp))) == NULL)
+		return EXIT_ENV;
+	fprintf(f, "point,strategy,cpus,trial,t_s,ops_per_s,shootdowns_per_s,pages_per_s\n");
+	for (unsigned p = 0; p < ex->ex_npoints; p++)
+		for (unsigned t = 0; t < T; t++) {
+			const struct trial_result *tr = &rr->rr_trials[p * T + t];
+			for (unsigned i = 0; tr->tr_done && i < tr->tr_nintervals; i++) {
+				const struct interval_sample *is = &tr->tr_intervals[i];
+				fprintf(f, "%u,%s,%u,%u,%.3f,%.6g,%.6g,%.6g\n", ROWKEY(&rr->rr_points[p]), t, is->is_t,
+				    is->is_ops_per_s, is->is_shootdowns_per_s, is->is_pages_per_s);
+			}
+		}
+	return csv_close(f, dir, "timeline.csv", tmp);
+}

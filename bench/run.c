@@ -1,0 +1,275 @@
+/*
+ * run.c — `pmapstorm run CONFIG`: the experiment driver.
+ *
+ * Loads and validates the whole experiment first (every value of every
+ * sweep list), then runs every trial of every sweep point in one random
+ * order drawn from the seed, so slow drift of the host (thermal, other
+ * load) spreads over all points instead of favouring the first.  Results
+ * go to a temporary folder, renamed to results/<date>-<time>-<name>/ when
+ * complete, and results/latest points at it.  SIGINT/SIGTERM stop the run
+ * at the next trial boundary (the trial in flight stops at its next batch
+ * of operations); the finished trials are written, marked interrupted, and
+ * the exit code is 130.
+ */
+#include "driver.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static _Atomic int run_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (atomic_exchange(&run_stop, 1) != 0)
+		_exit(EXIT_INTERRUPTED); /* a second signal: at once */
+}
+
+static const char *const run_usage =
+    "usage: pmapstorm run CONFIG [--set section.key=value]... [--results DIR] [--quiet] [--no-plots]\n"
+    "\n"
+    "Runs the experiment in CONFIG (INI): every sweep point (the cartesian product\n"
+    "of all comma-separated lists) for experiment.trials trials, in a seeded random\n"
+    "order, and writes results/<date>-<time>-<name>/ with run.json, CSV files,\n"
+    "plots (gnuplot) and report.md / index.html; results/latest points at it.\n"
+    "  --set k=v     override a key of the file (may be a list: a sweep)\n"
+    "  --results DIR where results folders go (default results)\n"
+    "  --quiet       no progress output\n"
+    "  --no-plots    skip gnuplot\n"
+    "Exit: 0 ok, 1 a workload or checker found a violation, 2 bad config,\n"
+    "3 environment error, 130 interrupted (partial results kept).\n";
+
+struct order_item {
+	unsigned oi_point, oi_trial;
+};
+
+static void shuffle(struct order_item *v, unsigned n, uint64_t seed)
+{
+	uint64_t s = seed * 0x9E3779B97F4A7C15ULL + 1;
+	for (unsigned i = n; i > 1; i--) {
+		s ^= s >> 12;
+		s ^= s << 25;
+		s ^= s >> 27;
+		unsigned j = (unsigned)((s * 0x2545F4914F6CDD1DULL) % i);
+		struct order_item t = v[i - 1];
+		v[i - 1] = v[j];
+		v[j] = t;
+	}
+}
+
+static void progress(bool tty, unsigned done, unsigned total, double elapsed, double estimate)
+{
+	double left = estimate - elapsed;
+	if (done > 0)
+		left = elapsed / done * (total - done);
+	if (left < 0)
+		left = 0;
+	if (tty) {
+		int width = 30, fill = total ? (int)((double)done / total * width) : width;
+		fprintf(stderr, "\r[%.*s%*s] %u/%u trials  %3.0f%%  ETA %2d:%02d ", fill,
+		    "##############################", width - fill, "", done, total, total ? 100.0 * done / total : 100,
+		    (int)left / 60, (int)left % 60);
+		if (done == total)
+			fputc('\n', stderr);
+	} else {
+		fprintf(stderr, "pmapstorm run: %u/%u trials, %.0f s elapsed, about %.0f s left\n", done, total, elapsed, left);
+	}
+	fflush(stderr);
+}
+
+static int make_results_dir(const char *base, const char *name, char *final, size_t len, char *tmp, size_t tlen)
+{
+	if (mkdir(base, 0777) != 0 && errno != EEXIST) {
+		cli_error("run: cannot create %s (%s)", base, strerror(errno));
+		return EXIT_ENV;
+	}
+	time_t now = time(NULL);
+	char stamp[64];
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&now));
+	snprintf(final, len, "%s/%s-%s", base, stamp, name);
+	snprintf(tmp, tlen, "%s/.tmp-%s-%d", base, name, (int)getpid());
+	if (mkdir(tmp, 0777) != 0) {
+		cli_error("run: cannot create %s (%s)", tmp, strerror(errno));
+		return EXIT_ENV;
+	}
+	return EXIT_OK;
+}
+
+/* Rename into place, never over an existing folder; then results/latest. */
+static int publish(const char *base, char *final, size_t len, const char *tmp)
+{
+	char want[4096];
+	snprintf(want, sizeof(want), "%s", final);
+	for (int k = 2; access(final, F_OK) == 0 && k < 1000; k++)
+		if ((size_t)snprintf(final, len, "%s-%d", want, k) >= len) {
+			cli_error("run: results path too long: %s", want);
+			return EXIT_ENV;
+		}
+	if (rename(tmp, final) != 0) {
+		cli_error("run: cannot move results into %s (%s)", final, strerror(errno));
+		return EXIT_ENV;
+	}
+	char link[4096], ltmp[4096];
+	snprintf(link, sizeof(link), "%s/latest", base);
+	snprintf(ltmp, sizeof(ltmp), "%s/.latest-%d", base, (int)getpid());
+	const char *target = strrchr(final, '/') ? strrchr(final, '/') + 1 : final;
+	unlink(ltmp);
+	if (symlink(target, ltmp) == 0 && rename(ltmp, link) != 0)
+		unlink(ltmp);
+	return EXIT_OK;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	const char *results_base = "results";
+	bool quiet = false, plots = true;
+	const char *sets[64];
+	unsigned nsets = 0;
+	static const struct option opts[] = {
+		{"set", required_argument, NULL, 's'}, {"results", required_argument, NULL, 'r'},
+		{"quiet", no_argument, NULL, 'q'}, {"no-plots", no_argument, NULL, 'n'},
+		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	};
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "s:r:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (nsets == 64) {
+				cli_error("run: too many --set");
+				return EXIT_USAGE;
+			}
+			sets[nsets++] = optarg;
+			break;
+		case 'r': results_base = optarg; break;
+		case 'q': quiet = true; break;
+		case 'n': plots = false; break;
+		case 'h': fputs(run_usage, stdout); return EXIT_OK;
+		default:
+			cli_error("run: unknown or incomplete option '%s'\n%s", argv[optind - 1], run_usage);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		cli_error(optind >= argc ? "run: which experiment file? (pmapstorm run CONFIG)"
+		                         : "run: one experiment file, not several ('%s')", argv[optind + 1]);
+		return EXIT_USAGE;
+	}
+	const char *path = argv[optind];
+	struct experiment *ex = calloc(1, sizeof(*ex));
+	int rc = exp_load(ex, path);
+	for (unsigned i = 0; rc == EXIT_OK && i < nsets; i++)
+		rc = exp_override(ex, sets[i]);
+	if (rc != EXIT_OK) {
+		free(ex);
+		return rc;
+	}
+	/* every point resolves (CPU sets against each point's machine) before anything runs */
+	struct exp_point *points = calloc(ex->ex_npoints, sizeof(*points));
+	for (unsigned p = 0; p < ex->ex_npoints; p++)
+		if ((rc = exp_point(ex, p, &points[p])) != EXIT_OK) {
+			exp_free(ex);
+			free(points);
+			free(ex);
+			return rc;
+		}
+	unsigned T = points[0].ep_trials;
+	for (unsigned p = 1; p < ex->ex_npoints; p++)
+		if (points[p].ep_trials != T) {
+			cli_error("%s: experiment.trials may not be swept", path);
+			return EXIT_USAGE;
+		}
+	unsigned total = ex->ex_npoints * T;
+	double estimate = 0;
+	for (unsigned p = 0; p < ex->ex_npoints; p++)
+		estimate += T * (points[p].ep_warmup_s + points[p].ep_duration_s + 0.05);
+	if (!quiet)
+		fprintf(stderr, "pmapstorm run: %s: %u points x %u trials, about %.0f s\n", ex->ex_name, ex->ex_npoints, T,
+		    estimate);
+
+	char final[4096], tmp[4096];
+	if ((rc = make_results_dir(results_base, ex->ex_name, final, sizeof(final), tmp, sizeof(tmp))) != EXIT_OK)
+		return rc;
+	struct trial_result *trials = calloc(total, sizeof(*trials));
+	struct order_item *order = calloc(total, sizeof(*order));
+	for (unsigned p = 0, k = 0; p < ex->ex_npoints; p++)
+		for (unsigned t = 0; t < T; t++, k++)
+			order[k] = (struct order_item){p, t};
+	shuffle(order, total, points[0].ep_seed);
+
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	bool tty = isatty(STDERR_FILENO);
+	uint64_t t0 = cpu_now_ns(), last_report = t0;
+	unsigned done = 0, errors = 0;
+	for (unsigned k = 0; k < total && !atomic_load(&run_stop); k++) {
+		const struct exp_point *pt = &points[order[k].oi_point];
+		struct trial_result *tr = &trials[order[k].oi_point * T + order[k].oi_trial];
+		uint64_t seed = pt->ep_seed * 1000003ULL + order[k].oi_point * 1009ULL + order[k].oi_trial;
+		rc = trial_run(pt, order[k].oi_trial, seed, tr, &run_stop);
+		if (rc != EXIT_OK)
+			break;
+		tr->tr_order = k;
+		if (tr->tr_done) {
+			done++;
+			errors += tr->tr_errors;
+		}
+		uint64_t now = cpu_now_ns();
+		if (!quiet && (tty || now - last_report > 10ULL * 1000000000ULL || k + 1 == total)) {
+			progress(tty, k + 1, total, (double)(now - t0) / 1e9, estimate);
+			last_report = now;
+		}
+	}
+	struct run_results rr = {
+		.rr_ex = ex,
+		.rr_points = points,
+		.rr_trials = trials,
+		.rr_trials_per_point = T,
+		.rr_interrupted = atomic_load(&run_stop) != 0 || done < total,
+		.rr_config_path = path,
+		.rr_sets = sets,
+		.rr_nsets = nsets,
+		.rr_wall_s = (double)(cpu_now_ns() - t0) / 1e9,
+	};
+	if (rc != EXIT_OK && done == 0) {
+		rmdir(tmp);
+		return rc;
+	}
+	int wrc = results_write(&rr, tmp);
+	if (wrc == EXIT_OK && plots)
+		plot_dir(tmp, quiet); /* a plotting problem keeps the data */
+	if (wrc == EXIT_OK)
+		wrc = report_write(&rr, tmp);
+	if (wrc == EXIT_OK)
+		wrc = publish(results_base, final, sizeof(final), tmp);
+	if (wrc != EXIT_OK)
+		return wrc;
+	if (!quiet)
+		fprintf(stderr, "pmapstorm run: results in %s%s\n", final, rr.rr_interrupted ? " (interrupted: partial)" : "");
+	for (unsigned i = 0; i < total; i++)
+		free(trials[i].tr_intervals);
+	free(trials);
+	free(order);
+	free(points);
+	exp_free(ex);
+	free(ex);
+	if (rr.rr_interrupted && atomic_load(&run_stop))
+		return EXIT_INTERRUPTED;
+	if (rc != EXIT_OK)
+		return rc;
+	if (errors > 0) {
+		cli_error("run: %u violation(s) found by the workloads' checks or pmap_check/tlb_check", errors);
+		return EXIT_VIOLATION;
+	}
+	return EXIT_OK;
+}

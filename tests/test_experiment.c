@@ -1,0 +1,299 @@
+/*
+ * test_experiment.c — experiment files, sweeps, CPU sets, and every workload
+ * run by the driver on 2 CPUs with the checkers clean afterwards.
+ */
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pmapstorm/shootdown.h>
+#include <pmapstorm/topo.h>
+#include <unistd.h>
+
+#include "driver.h"
+#include "experiment.h"
+#include "workload.h"
+
+static char tmpdir[] = "/tmp/pmapstorm-test-XXXXXX";
+static char errbuf[8192];
+
+static const char *write_ini(const char *name, const char *text)
+{
+	static char path[512];
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+/* exp_load with stderr captured into errbuf */
+static int load_capture(struct experiment *ex, const char *path)
+{
+	char cap[600];
+	snprintf(cap, sizeof(cap), "%s/stderr", tmpdir);
+	fflush(stderr);
+	int saved = dup(2), fd = open(cap, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+	dup2(fd, 2);
+	close(fd);
+	int rc = exp_load(ex, path);
+	struct exp_point pt;
+	for (unsigned p = 0; rc == EXIT_OK && p < ex->ex_npoints; p++)
+		rc = exp_point(ex, p, &pt);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	FILE *f = fopen(cap, "r");
+	size_t n = fread(errbuf, 1, sizeof(errbuf) - 1, f);
+	errbuf[n] = '\0';
+	fclose(f);
+	return rc;
+}
+
+static const char *const good =
+    "; a comment\n"
+    "[experiment]\n"
+    "name = t1\n"
+    "trials = 2\n"
+    "duration = 250ms\n"
+    "[machine]\n"
+    "cpus = 2, 4\n"
+    "[mmu]\n"
+    "pcid = on, off\n"
+    "[role.a]\n"
+    "workload = munmap\n"
+    "cpus = lo\n"
+    "len = 4, 8, 16\n"
+    "[role.b]\n"
+    "workload = touch\n"
+    "cpus = hi\n";
+
+static void test_sweep_product(void **state)
+{
+	(void)state;
+	struct experiment ex;
+	assert_int_equal(load_capture(&ex, write_ini("good.ini", good)), EXIT_OK);
+	assert_string_equal(ex.ex_name, "t1");
+	assert_int_equal(ex.ex_npoints, 2 * 2 * 3);
+	/* mixed radix in file order: cpus fastest, then pcid, then len */
+	struct exp_point pt;
+	assert_int_equal(exp_point(&ex, 0, &pt), EXIT_OK);
+	assert_int_equal(pt.ep_cfg.mc_ncpu, 2);
+	assert_true(pt.ep_cfg.mc_pcid);
+	assert_int_equal(pt.ep_trials, 2);
+	assert_true(pt.ep_duration_s > 0.24 && pt.ep_duration_s < 0.26);
+	assert_int_equal(pt.ep_nroles, 2);
+	assert_string_equal(pt.ep_roles[0].er_workload->wl_name, "munmap");
+	assert_int_equal(pt.ep_nsweep, 3);
+	assert_int_equal(exp_point(&ex, 1, &pt), EXIT_OK);
+	assert_int_equal(pt.ep_cfg.mc_ncpu, 4);
+	assert_int_equal(exp_point(&ex, 2, &pt), EXIT_OK);
+	assert_false(pt.ep_cfg.mc_pcid);
+	assert_int_equal(exp_point(&ex, 11, &pt), EXIT_OK);
+	assert_string_equal(pt.ep_roles[0].er_optvals[0], "16");
+	/* --set overrides a file value, and may itself sweep */
+	assert_int_equal(exp_override(&ex, "machine.cpus=3"), EXIT_OK);
+	assert_int_equal(ex.ex_npoints, 2 * 3);
+	assert_int_equal(exp_override(&ex, "experiment.seed=7,8"), EXIT_OK);
+	assert_int_equal(ex.ex_npoints, 2 * 3 * 2);
+	exp_free(&ex);
+}
+
+static void test_list_expansions(void **state)
+{
+	(void)state;
+	struct experiment ex;
+	const char *p = write_ini("exp.ini", "[machine]\ncpus = 1..8\n[shootdown]\nstrategy = all\n"
+	                                     "[role.r]\nworkload = touch\n");
+	assert_int_equal(load_capture(&ex, p), EXIT_OK);
+	unsigned nstrat = 0;
+	for (unsigned i = 0; shootdown_strategies[i] != NULL; i++)
+		nstrat += !shootdown_strategies[i]->sd_unsafe;
+	assert_int_equal(ex.ex_npoints, 4 * nstrat); /* 1, 2, 4, 8 */
+	struct exp_point pt;
+	assert_int_equal(exp_point(&ex, 2, &pt), EXIT_OK);
+	assert_int_equal(pt.ep_cfg.mc_ncpu, 4);
+	exp_free(&ex);
+	p = write_ini("exp2.ini", "[machine]\ncpus = 1..host\n[role.r]\nworkload = touch\n");
+	assert_int_equal(load_capture(&ex, p), EXIT_OK);
+	assert_int_equal(exp_point(&ex, ex.ex_npoints - 1, &pt), EXIT_OK);
+	assert_int_equal(pt.ep_cfg.mc_ncpu, topo_npus());
+	exp_free(&ex);
+}
+
+static void test_cpuset(void **state)
+{
+	(void)state;
+	uint64_t b[MAXCPUS / 64];
+	char why[256];
+	assert_int_equal(exp_cpuset("all", 4, b, MAXCPUS / 64, why, sizeof(why)), 0);
+	assert_int_equal(b[0], 0xf);
+	assert_int_equal(exp_cpuset("even", 5, b, MAXCPUS / 64, why, sizeof(why)), 0);
+	assert_int_equal(b[0], 0x15);
+	assert_int_equal(exp_cpuset("lo", 5, b, MAXCPUS / 64, why, sizeof(why)), 0);
+	assert_int_equal(b[0], 0x7);
+	assert_int_equal(exp_cpuset("hi", 5, b, MAXCPUS / 64, why, sizeof(why)), 0);
+	assert_int_equal(b[0], 0x18);
+	assert_int_equal(exp_cpuset("hi", 1, b, MAXCPUS / 64, why, sizeof(why)), 0);
+	assert_int_equal(b[0], 0); /* a role may be empty at one point of a sweep */
+	assert_int_equal(exp_cpuset("0-1+3", 4, b, MAXCPUS / 64, why, sizeof(why)), 0);
+	assert_int_equal(b[0], 0xb);
+	assert_int_equal(exp_cpuset("2-5", 4, b, MAXCPUS / 64, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "outside the machine"));
+	assert_int_equal(exp_cpuset("x", 4, b, MAXCPUS / 64, why, sizeof(why)), -1);
+}
+
+/* Bad input: one message with file, line and key; exit code 2. */
+static void test_bad_configs(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text, *expect;
+	} cases[] = {
+		{"[machine]\ncpus = four\n[role.r]\nworkload = touch\n", ":2: machine.cpus"},
+		{"[machine]\ncpus = 2,,4\n[role.r]\nworkload = touch\n", ":2: machine.cpus: empty value"},
+		{"[machine]\ncolour = blue\n[role.r]\nworkload = touch\n", ":2: machine.colour: unknown key"},
+		{"[nosuch]\nkey = 1\n[role.r]\nworkload = touch\n", ":2: nosuch.key: unknown key"},
+		{"[experiment]\nfrobs = 1\n[role.r]\nworkload = touch\n", ":2: experiment.frobs: unknown key"},
+		{"[experiment]\ntrials = 0\n[role.r]\nworkload = touch\n", ":2: experiment.trials"},
+		{"[experiment]\nduration = soon\n[role.r]\nworkload = touch\n", ":2: experiment.duration"},
+		{"[shootdown]\nstrategy = nope\n[role.r]\nworkload = touch\n", ":2: shootdown.strategy"},
+		{"[machine]\ncpus = 2\ncpus = 4\n[role.r]\nworkload = touch\n", ":3: machine.cpus: given twice"},
+		{"[role.r]\nworkload = frob\n", ":2: role.r.workload: unknown workload"},
+		{"[role.r]\nworkload = touch\npattern = spiral\n", ":3: role.r.pattern"},
+		{"[role.r]\nworkload = munmap\nlen = 0\n", ":3: role.r.len"},
+		{"[role.r]\nworkload = munmap\nfrob = 1\n", ":3: role.r.frob"},
+		{"[role.r]\ncpus = all\n", ":2: [role.r]: no 'workload"},
+		{"[role.r]\nworkload = touch\npmap = my pmap!\n", ":3: role.r.pmap"},
+		{"[machine]\ncpus = 2\n[role.r]\nworkload = touch\ncpus = 0-3\n", ":5: role.r.cpus"},
+		{"[role.a]\nworkload = touch\ncpus = 0\n[role.b]\nworkload = touch\ncpus = 0-1\n", "role.b.cpus: CPU 0 is in two roles"},
+		{"cpus = 2\n", ":1: cpus: a key outside any [section]"},
+		{"[machine]\nthis line is garbage\n", ":2:"},
+		{"", "no [role.NAME] section"},
+		{"\x01\x02\xff\xfe binary\n", ":1:"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct experiment ex;
+		const char *p = write_ini("bad.ini", cases[i].text);
+		int rc = load_capture(&ex, p);
+		if (rc != EXIT_USAGE)
+			fail_msg("case %zu: exit %d, not 2 (%s)", i, rc, cases[i].text);
+		if (strstr(errbuf, cases[i].expect) == NULL || strstr(errbuf, "bad.ini") == NULL)
+			fail_msg("case %zu: message '%s' lacks '%s'", i, errbuf, cases[i].expect);
+		if (rc == EXIT_OK)
+			exp_free(&ex);
+	}
+	struct experiment ex;
+	assert_int_equal(load_capture(&ex, "/nonexistent/x.ini"), EXIT_USAGE);
+	assert_non_null(strstr(errbuf, "cannot open"));
+}
+
+/* Every workload, driven on 2 CPUs: it makes progress, sees no violation,
+ * and pmap_check()/tlb_check() are clean at the quiescent point. */
+static void test_every_workload_runs_clean(void **state)
+{
+	(void)state;
+	for (unsigned w = 0; workloads[w] != NULL; w++) {
+		char text[1024];
+		snprintf(text, sizeof(text),
+		    "[experiment]\ntrials = 1\nwarmup = 0.02s\nduration = 0.1s\n[machine]\ncpus = 2\nmemory = 32M\n"
+		    "[role.r]\nworkload = %s\ncpus = all\n",
+		    workloads[w]->wl_name);
+		struct experiment ex;
+		assert_int_equal(load_capture(&ex, write_ini("w.ini", text)), EXIT_OK);
+		struct exp_point pt;
+		assert_int_equal(exp_point(&ex, 0, &pt), EXIT_OK);
+		struct trial_result *r = calloc(1, sizeof(*r));
+		_Atomic int stop = 0;
+		assert_int_equal(trial_run(&pt, 0, 42, r, &stop), EXIT_OK);
+		if (r->tr_errors != 0)
+			fail_msg("workload %s: %u errors", workloads[w]->wl_name, r->tr_errors);
+		const struct metric *m = trial_metric(r, "ops_per_s");
+		assert_non_null(m);
+		if (!(m->m_value > 0))
+			fail_msg("workload %s made no progress", workloads[w]->wl_name);
+		assert_true(r->tr_done);
+		free(r->tr_intervals);
+		free(r);
+		exp_free(&ex);
+	}
+}
+
+/* Shared pmap: the munmap role's shootdowns reach the other CPU. */
+static void test_munmap_shared_pmap_shoots(void **state)
+{
+	(void)state;
+	struct experiment ex;
+	assert_int_equal(load_capture(&ex, write_ini("m.ini",
+	    "[experiment]\ntrials = 1\nwarmup = 0.02s\nduration = 0.1s\n[machine]\ncpus = 2\n"
+	    "[role.r]\nworkload = munmap\ncpus = all\npmap = shared\n")), EXIT_OK);
+	struct exp_point pt;
+	assert_int_equal(exp_point(&ex, 0, &pt), EXIT_OK);
+	struct trial_result *r = calloc(1, sizeof(*r));
+	_Atomic int stop = 0;
+	assert_int_equal(trial_run(&pt, 0, 1, r, &stop), EXIT_OK);
+	assert_int_equal(r->tr_errors, 0);
+	assert_true(trial_metric(r, "ipis_per_update")->m_value > 0.5);
+	assert_true(trial_metric(r, "shootdowns_per_s")->m_value > 0);
+	free(r->tr_intervals);
+	free(r);
+	exp_free(&ex);
+}
+
+/* A pmap named by two roles is one address space: the second role's CPU is
+ * a target of the first role's shootdowns; with separate pmaps it is not. */
+static void test_named_pmap_shared_between_roles(void **state)
+{
+	(void)state;
+	double ipis[2];
+	for (int named = 0; named < 2; named++) {
+		char text[512];
+		snprintf(text, sizeof(text),
+		    "[experiment]\ntrials = 1\nwarmup = 0.02s\nduration = 0.1s\n[machine]\ncpus = 2\n"
+		    "[role.a]\nworkload = munmap\ncpus = 0\npmap = %s\n[role.b]\nworkload = touch\ncpus = 1\npmap = %s\n",
+		    named ? "app" : "shared", named ? "app" : "shared");
+		struct experiment ex;
+		assert_int_equal(load_capture(&ex, write_ini("n.ini", text)), EXIT_OK);
+		struct exp_point pt;
+		assert_int_equal(exp_point(&ex, 0, &pt), EXIT_OK);
+		struct trial_result *r = calloc(1, sizeof(*r));
+		_Atomic int stop = 0;
+		assert_int_equal(trial_run(&pt, 0, 1, r, &stop), EXIT_OK);
+		assert_int_equal(r->tr_errors, 0);
+		ipis[named] = trial_metric(r, "ipis_per_update")->m_value;
+		free(r->tr_intervals);
+		free(r);
+		exp_free(&ex);
+	}
+	assert_true(ipis[0] == 0);
+	assert_true(ipis[1] > 0.5);
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	return mkdtemp(tmpdir) == NULL ? -1 : 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	return system(cmd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sweep_product),
+		cmocka_unit_test(test_list_expansions),
+		cmocka_unit_test(test_cpuset),
+		cmocka_unit_test(test_bad_configs),
+		cmocka_unit_test(test_every_workload_runs_clean),
+		cmocka_unit_test(test_munmap_shared_pmap_shoots),
+		cmocka_unit_test(test_named_pmap_shared_between_roles),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
