@@ -169,6 +169,7 @@ int cmd_run(int argc, char **argv)
 	for (unsigned i = 0; rc == EXIT_OK && i < nsets; i++)
 		rc = exp_override(ex, sets[i]);
 	if (rc != EXIT_OK) {
+		exp_free(ex); /* exp_load frees on its own failure; the overrides' values are still held */
 		free(ex);
 		return rc;
 	}
@@ -185,6 +186,9 @@ int cmd_run(int argc, char **argv)
 	for (unsigned p = 1; p < ex->ex_npoints; p++)
 		if (points[p].ep_trials != T) {
 			cli_error("%s: experiment.trials may not be swept", path);
+			exp_free(ex);
+			free(points);
+			free(ex);
 			return EXIT_USAGE;
 		}
 	unsigned total = ex->ex_npoints * T;

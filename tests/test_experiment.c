@@ -40,7 +40,8 @@ static int load_capture(struct experiment *ex, const char *path)
 	int rc = exp_load(ex, path);
 	struct exp_point pt;
 	for (unsigned p = 0; rc == EXIT_OK && p < ex->ex_npoints; p++)
-		rc = exp_point(ex, p, &pt);
+		if ((rc = exp_point(ex, p, &pt)) != EXIT_OK)
+			exp_free(ex);
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
