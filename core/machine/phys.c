@@ -109,13 +109,29 @@ struct vm_page *phys_alloc(bool usereserve)
 	return pg;
 }
 
+/*
+ * A frame must not be reused while any TLB may still hold a translation to
+ * it (DESIGN.md).  A strategy whose pmap_update() returns before every TLB
+ * dropped its entries (netbsd-mi, latr) keeps the frame until they did and
+ * then calls phys_free_now().
+ */
 void phys_free(struct vm_page *pg)
 {
-	struct machine *m = machine_cur;
 	uint32_t f = atomic_load_explicit(&pg->flags, memory_order_relaxed);
 	if (f & PG_FREE)
 		panic("phys_free: frame %#lx freed twice", (unsigned long)pg->phys_addr);
 	KASSERTMSG(pg->mdpage.mp_pvlist == NULL, "frame %#lx freed while mapped", (unsigned long)pg->phys_addr);
+	struct machine *m = machine_cur;
+	if (m->m_hooks.mh_page_free != NULL && m->m_hooks.mh_page_free(pg))
+		return;
+	phys_free_now(pg);
+}
+
+void phys_free_now(struct vm_page *pg)
+{
+	struct machine *m = machine_cur;
+	KASSERTMSG(!(atomic_load_explicit(&pg->flags, memory_order_relaxed) & PG_FREE), "frame %#lx freed twice",
+	    (unsigned long)pg->phys_addr);
 	/* the generation changes before the frame can be handed out again */
 	atomic_fetch_add_explicit(&pg->mdpage.mp_gen, 1, memory_order_release);
 	atomic_store_explicit(&pg->mdpage.mp_attrs, 0, memory_order_relaxed);

@@ -50,12 +50,22 @@ struct machine_config {
 	enum lock_wait mc_lock_wait;  /* locks.wait = spin-yield|spin */
 	bool mc_lockstat;             /* locks.lockstat = on|off (default on) */
 	bool mc_locks_unsafe;         /* locks.allow_unsafe = yes: broken locks for validators */
+	uint64_t mc_tick_us;          /* machine.tick_us (default 1000): clock tick period */
+	/* shootdown.<knob>: each strategy's parameter, with its source's default */
+	bool mc_sd_unsafe;            /* shootdown.allow_unsafe = yes: the mutants, for validators */
+	unsigned mc_sd_batch;         /* shootdown.batch (16): netbsd-x86 packet addresses */
+	unsigned mc_sd_linux_ceiling; /* shootdown.linux_ceiling (33): pages before a whole flush */
+	unsigned mc_sd_freebsd_threshold; /* shootdown.freebsd_threshold (4096): pages before invalidate-all */
+	unsigned mc_sd_latr_ring;     /* shootdown.latr_ring (256): entries per CPU ring */
+	unsigned mc_sd_broadcast_max; /* shootdown.broadcast_max (512): operations before an ASID flush */
+	unsigned mc_sd_hier_group;    /* shootdown.hier_group (0): CPUs per group; 0 = hwloc's caches */
 };
 
 /* Upper and lower bounds the validator enforces. */
 #define MACHINE_MIN_MEMORY (1ULL << 20)   /* 1 MiB */
 #define MACHINE_MAX_MEMORY (64ULL << 30)  /* 64 GiB */
 #define MACHINE_MAX_TLB_ENTRIES 65536
+#define SD_MAX_BATCH 4096 /* the largest shootdown.batch / linux_ceiling / broadcast_max */
 
 void machine_config_init(struct machine_config *);
 /* "section.key" = value, as in config files: 0, ENOENT (unknown key) or EINVAL. */
