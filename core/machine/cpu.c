@@ -172,6 +172,10 @@ void cpu_intr_poll(void)
 		return;
 	atomic_store_explicit(&ci->ci_progress,
 	    atomic_load_explicit(&ci->ci_progress, memory_order_relaxed) + 1, memory_order_relaxed);
+	/* broadcast invalidations: the MMU applies them whatever the CPU's
+	 * interrupt level (no software involved) */
+	if (__predict_false(atomic_load_explicit(&ci->ci_tlb_inbox, memory_order_relaxed) != 0))
+		machine_cur->m_hooks.mh_tlb_inbox(ci);
 	if (ci->ci_ipl != 0)
 		return;
 	if (__predict_false(cpu_ipi_pending(ci)))

@@ -14,10 +14,14 @@
  *    every TLB in the domain;
  *  - the target's MMU drains its inbox before its next translation
  *    (mmu_translate() tests ci_tlb_inbox: one relaxed load of a line the
- *    CPU reads anyway, then mh_tlb_inbox), so a posted operation is
- *    complete for every later access of that CPU: DSB/TLBSYNC completion
- *    is the moment the posts are visible, and the initiator's wait is
- *    the release ordering of its posts before pmap_update() returns;
+ *    CPU reads anyway, then mh_tlb_inbox) and at every interrupt point,
+ *    interrupts blocked or not (the hardware needs no software);
+ *  - DSB/TLBSYNC: the initiator waits until every target's MMU has drained
+ *    what it posted.  That is what completion means on hardware too: the
+ *    DSB also waits for accesses still in flight through the old
+ *    translation, so the frame may be reused once it returns.  (Posting
+ *    alone is not enough: a target's translation that began before it saw
+ *    the inbox flag could still read the frame after a reuse.)
  *  - more than shootdown.broadcast_max (512) operations in an inbox
  *    collapse into a flush of the ASID (of everything non-global when
  *    several are involved, of everything when a global entry is).
@@ -39,6 +43,8 @@
 
 struct bc_inbox {
 	atomic_flag ib_lock;
+	uint64_t ib_posted;        /* batches posted (under ib_lock) */
+	_Atomic uint64_t ib_done;  /* batches the MMU has applied */
 	struct sd_req ib_ops;  /* posted operations (ib_ops.r_count == SD_ALLVA: flush) */
 	struct sd_req ib_copy; /* the owner's copy while it applies */
 } __cacheline_aligned;
@@ -71,6 +77,8 @@ static int bc_boot(struct machine *m)
 	memset(bc_inboxes, 0, sizeof(*bc_inboxes) * bc_ncpu);
 	for (unsigned i = 0; i < bc_ncpu; i++) {
 		atomic_flag_clear(&bc_inboxes[i].ib_lock);
+		bc_inboxes[i].ib_posted = 0;
+		atomic_store(&bc_inboxes[i].ib_done, 0);
 		if (sd_req_init(&bc_inboxes[i].ib_ops, max) != 0 || sd_req_init(&bc_inboxes[i].ib_copy, max) != 0 ||
 		    sd_req_init(&bc_reqs[i], max) != 0)
 			return machine_seterr(ENOMEM, "shootdown.broadcast_max: no memory for %u-operation inboxes", max);
@@ -135,19 +143,28 @@ static void bc_update(void)
 		return;
 	uint64_t t0 = cpu_now_ns();
 	unsigned n = 0;
+	uint64_t bc_wait_for[MAXCPUS];
 	KCPUSET_FOREACH(&machine_cur->m_attached, c) {
 		if (c == ci->ci_cpuid)
 			continue;
 		struct bc_inbox *ib = &bc_inboxes[c];
 		ib_lock(ib);
 		ib_post(ib, r);
+		bc_wait_for[c] = ++ib->ib_posted;
 		atomic_store_explicit(&cpu_lookup(c)->ci_tlb_inbox, 1, memory_order_release);
 		ib_unlock(ib);
 		n++;
 	}
 	sd_req_apply(ci, r, true);
-	/* DSB ISH / TLBSYNC: every post above is visible before we return */
-	atomic_thread_fence(memory_order_seq_cst);
+	/* DSB ISH / TLBSYNC: every MMU has applied what we posted */
+	unsigned iter = 0;
+	KCPUSET_FOREACH(&machine_cur->m_attached, c) {
+		if (c == ci->ci_cpuid)
+			continue;
+		while (atomic_load_explicit(&bc_inboxes[c].ib_done, memory_order_acquire) < bc_wait_for[c] &&
+		    cpu_is_attached(cpu_lookup(c)))
+			cpu_spin_wait(&iter);
+	}
 	sd_count_request(r->r_naddrs, r->r_count == SD_ALLVA, n, 0, n ? cpu_now_ns() - t0 : 0);
 	sd_req_reset(r);
 }
@@ -167,10 +184,13 @@ static void bc_inbox(struct cpu_info *ci)
 		memcpy(cp->r_pcid_of, q->r_pcid_of, sizeof(uint16_t) * q->r_count);
 	}
 	sd_req_reset(q);
+	uint64_t posted = ib->ib_posted;
 	atomic_store_explicit(&ci->ci_tlb_inbox, 0, memory_order_relaxed);
 	ib_unlock(ib);
 	if (cp->r_naddrs != 0)
 		sd_req_apply(ci, cp, true);
+	/* release: this CPU's accesses through the old entries come before */
+	atomic_store_explicit(&ib->ib_done, posted, memory_order_release);
 }
 
 static void bc_ipi(struct cpu_info *ci)
