@@ -34,6 +34,7 @@
 #include <string.h>
 
 #define TP_ALLVA UINT32_MAX /* whole flush */
+#define TP_INLINE 16 /* the default batch lives in the packet's own lines */
 #define TP_PCID_MIXED UINT32_MAX
 
 /* What a target reads comes first: one or two cache lines for small requests. */
@@ -42,8 +43,10 @@ struct tlb_packet {
 	uint32_t tp_count;     /* addresses, or TP_ALLVA */
 	uint32_t tp_pcid;      /* the one PCID involved, or TP_PCID_MIXED */
 	bool tp_global;        /* a global entry is involved */
-	vaddr_t *tp_va;        /* TP_MAXVA (shootdown.batch) of each */
-	uint16_t *tp_pcid_of;
+	vaddr_t *tp_va;        /* TP_MAXVA (shootdown.batch) of each: the */
+	uint16_t *tp_pcid_of;  /* inline arrays below, unless the batch is larger */
+	vaddr_t tp_va_inline[TP_INLINE];
+	uint16_t tp_pcid_inline[TP_INLINE];
 	unsigned tp_naddrs;    /* invalidations queued, for statistics */
 	kcpuset_t tp_cpumask;  /* CPUs that may hold the entries */
 	struct tlb_packet *tp_copy; /* where this CPU copies a request it takes */
@@ -57,10 +60,11 @@ static unsigned TP_MAXVA, npackets;
 static void x86_halt(struct machine *m)
 {
 	(void)m;
-	for (unsigned i = 0; packets != NULL && i < npackets; i++) {
-		free(packets[i].tp_va);
-		free(packets[i].tp_pcid_of);
-	}
+	for (unsigned i = 0; packets != NULL && i < npackets; i++)
+		if (packets[i].tp_va != packets[i].tp_va_inline) {
+			free(packets[i].tp_va);
+			free(packets[i].tp_pcid_of);
+		}
 	free(packets);
 	packets = NULL;
 }
@@ -74,6 +78,11 @@ static int x86_boot(struct machine *m)
 	memset(packets, 0, sizeof(*packets) * npackets);
 	for (unsigned i = 0; i < npackets; i++) {
 		packets[i].tp_pcid = TP_PCID_MIXED;
+		if (TP_MAXVA <= TP_INLINE) {
+			packets[i].tp_va = packets[i].tp_va_inline;
+			packets[i].tp_pcid_of = packets[i].tp_pcid_inline;
+			continue;
+		}
 		packets[i].tp_va = calloc(TP_MAXVA, sizeof(vaddr_t));
 		packets[i].tp_pcid_of = calloc(TP_MAXVA, sizeof(uint16_t));
 		if (packets[i].tp_va == NULL || packets[i].tp_pcid_of == NULL) {
@@ -218,8 +227,16 @@ static void x86_ipi(struct cpu_info *ci)
 	if (tp == NULL || !(atomic_load_explicit(&tp->tp_pending.bits[ci->ci_cpuid / 64], memory_order_acquire) &
 	                      (1ULL << (ci->ci_cpuid % 64))))
 		return; /* spurious, or a request we already served */
-	struct tlb_packet *copy = ((struct tlb_packet *)ci->ci_sd)->tp_copy;
+	/* small requests are copied to the stack, as before shootdown.batch
+	 * existed; larger ones to this CPU's copy packet */
+	struct tlb_packet stack, *copy = &stack;
 	uint32_t count = tp->tp_count;
+	if (count != TP_ALLVA && count > TP_INLINE)
+		copy = ((struct tlb_packet *)ci->ci_sd)->tp_copy;
+	else {
+		stack.tp_va = stack.tp_va_inline;
+		stack.tp_pcid_of = stack.tp_pcid_inline;
+	}
 	copy->tp_global = tp->tp_global;
 	copy->tp_pcid = tp->tp_pcid;
 	if (count != TP_ALLVA) {
