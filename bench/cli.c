@@ -119,8 +119,13 @@ int cmd_list(int argc, char **argv)
 			const struct shootdown_strategy *s = shootdown_strategies[i];
 			if (s->sd_unsafe)
 				continue;
-			printf("%-12s %s\n%-12s   from %s\n", s->sd_name, s->sd_mechanism, "", s->sd_origin);
+			printf("%-12s %s%s\n%-12s   from %s\n", s->sd_name, s->sd_mechanism,
+			    s->sd_lazy ? " [lazy: frames held back]" : "", "", s->sd_origin);
 		}
+		printf("deliberately broken (shootdown.allow_unsafe = yes; for validators only):\n");
+		for (unsigned i = 0; shootdown_strategies[i] != NULL; i++)
+			if (shootdown_strategies[i]->sd_unsafe)
+				printf("  %-17s %s\n", shootdown_strategies[i]->sd_name, shootdown_strategies[i]->sd_mechanism);
 		return EXIT_OK;
 	}
 	if (!strcmp(argv[1], "locks")) {

@@ -148,6 +148,23 @@ static void cpu_intr_dispatch(struct cpu_info *ci)
 	ci->ci_ipl--;
 }
 
+/*
+ * The clock interrupt, for strategies that work at ticks (latr's sweeps):
+ * taken at an interrupt point once machine.tick_us has passed, with
+ * interrupts blocked like any handler.  Only strategies with a tick hook
+ * pay for the clock read.
+ */
+static void cpu_tick(struct cpu_info *ci)
+{
+	uint64_t now = cpu_now_ns();
+	if (now < ci->ci_next_tick)
+		return;
+	ci->ci_next_tick = now + ci->ci_tick_ns;
+	ci->ci_ipl++;
+	machine_cur->m_hooks.mh_tick(ci);
+	ci->ci_ipl--;
+}
+
 void cpu_intr_poll(void)
 {
 	struct cpu_info *ci = curcpu();
@@ -155,10 +172,16 @@ void cpu_intr_poll(void)
 		return;
 	atomic_store_explicit(&ci->ci_progress,
 	    atomic_load_explicit(&ci->ci_progress, memory_order_relaxed) + 1, memory_order_relaxed);
+	/* broadcast invalidations: the MMU applies them whatever the CPU's
+	 * interrupt level (no software involved) */
+	if (__predict_false(atomic_load_explicit(&ci->ci_tlb_inbox, memory_order_relaxed) != 0))
+		machine_cur->m_hooks.mh_tlb_inbox(ci);
 	if (ci->ci_ipl != 0)
 		return;
 	if (__predict_false(cpu_ipi_pending(ci)))
 		cpu_intr_dispatch(ci);
+	if (ci->ci_tick_ns != 0)
+		cpu_tick(ci);
 	sync_rcu_quiescent();
 }
 
@@ -227,6 +250,8 @@ int cpu_attach(struct machine *m, unsigned cpuid)
 	ci->ci_pcid = 0;
 	ci->ci_phys = m->m_phys;
 	ci->ci_curlwp = NULL;
+	ci->ci_tick_ns = m->m_hooks.mh_tick != NULL ? m->m_cfg.mc_tick_us * 1000 : 0;
+	ci->ci_next_tick = ci->ci_tick_ns ? cpu_now_ns() + ci->ci_tick_ns : 0;
 	tlb_invalidate_all(ci);
 	sync_rcu_register();
 	/* seq_cst, before any walk: pairs with initiators reading the set */

@@ -26,7 +26,7 @@ struct machine *machine_cur;
 static _Thread_local char errbuf[512];
 static struct machine_hooks hooks;
 static struct machine_uvm_hooks uvm_hooks;
-static bool (*strategy_check)(const char *name, char *why, size_t len);
+static bool (*strategy_check)(const char *name, bool allow_unsafe, char *why, size_t len);
 
 void machine_set_hooks(const struct machine_hooks *h)
 {
@@ -38,7 +38,7 @@ void machine_set_uvm_hooks(const struct machine_uvm_hooks *h)
 	uvm_hooks = *h;
 }
 
-void machine_set_strategy_check(bool (*check)(const char *, char *, size_t))
+void machine_set_strategy_check(bool (*check)(const char *, bool, char *, size_t))
 {
 	strategy_check = check;
 }
@@ -190,6 +190,14 @@ U64_KEY(tlb_ways, mc_tlb_ways, 1, 64)
 U64_KEY(ipi_send, mc_ipi_send_ns, 0, 1000000000)
 U64_KEY(ipi_handler, mc_ipi_handler_ns, 0, 1000000000)
 U64_KEY(spin, mc_spin_before_yield, 0, 1000000)
+U64_KEY(tick_us, mc_tick_us, 1, 10000000)
+/* shootdown knobs: 0 is never a valid batch, ceiling, ring or threshold */
+U64_KEY(sd_batch, mc_sd_batch, 1, SD_MAX_BATCH)
+U64_KEY(sd_linux_ceiling, mc_sd_linux_ceiling, 1, SD_MAX_BATCH)
+U64_KEY(sd_freebsd_threshold, mc_sd_freebsd_threshold, 1, 1U << 27)
+U64_KEY(sd_latr_ring, mc_sd_latr_ring, 2, 65536)
+U64_KEY(sd_broadcast_max, mc_sd_broadcast_max, 1, SD_MAX_BATCH)
+U64_KEY(sd_hier_group, mc_sd_hier_group, 0, MAXCPUS)
 
 static int memory_set(struct machine_config *c, const char *k, const char *v)
 {
@@ -234,10 +242,10 @@ static void refmod_get(const struct machine_config *c, char *b, size_t n)
 }
 static int strategy_set(struct machine_config *c, const char *k, const char *v)
 {
-	char why[256];
+	char why[384];
 	if (v == NULL || *v == '\0' || strlen(v) >= sizeof(c->mc_strategy))
 		return machine_seterr(EINVAL, "%s: '%s' is not a strategy name", k, v ? v : "");
-	if (strategy_check != NULL && !strategy_check(v, why, sizeof(why)))
+	if (strategy_check != NULL && !strategy_check(v, c->mc_sd_unsafe, why, sizeof(why)))
 		return machine_seterr(EINVAL, "%s: %s", k, why);
 	snprintf(c->mc_strategy, sizeof(c->mc_strategy), "%s", v);
 	return 0;
@@ -245,6 +253,15 @@ static int strategy_set(struct machine_config *c, const char *k, const char *v)
 static void strategy_get(const struct machine_config *c, char *b, size_t n)
 {
 	snprintf(b, n, "%s", c->mc_strategy);
+}
+
+static int sdunsafe_set(struct machine_config *c, const char *k, const char *v)
+{
+	return parse_onoff(k, v, &c->mc_sd_unsafe);
+}
+static void sdunsafe_get(const struct machine_config *c, char *b, size_t n)
+{
+	snprintf(b, n, "%s", c->mc_sd_unsafe ? "yes" : "no");
 }
 
 static int lockstat_set(struct machine_config *c, const char *k, const char *v)
@@ -369,7 +386,15 @@ static const struct cfg_key cfg_keys[] = {
 	{"tlb.ways", tlb_ways_set, tlb_ways_get},
 	{"mmu.pcid", pcid_set, pcid_get},
 	{"mmu.refmod", refmod_set, refmod_get},
+	{"machine.tick_us", tick_us_set, tick_us_get},
 	{"shootdown.strategy", strategy_set, strategy_get},
+	{"shootdown.allow_unsafe", sdunsafe_set, sdunsafe_get},
+	{"shootdown.batch", sd_batch_set, sd_batch_get},
+	{"shootdown.linux_ceiling", sd_linux_ceiling_set, sd_linux_ceiling_get},
+	{"shootdown.freebsd_threshold", sd_freebsd_threshold_set, sd_freebsd_threshold_get},
+	{"shootdown.latr_ring", sd_latr_ring_set, sd_latr_ring_get},
+	{"shootdown.broadcast_max", sd_broadcast_max_set, sd_broadcast_max_get},
+	{"shootdown.hier_group", sd_hier_group_set, sd_hier_group_get},
 	{"ipi.send_ns", ipi_send_set, ipi_send_get},
 	{"ipi.handler_ns", ipi_handler_set, ipi_handler_get},
 	{"locks.pmap", lockalgo_set, lockalgo_get_LC_PMAP},
@@ -411,6 +436,13 @@ void machine_config_init(struct machine_config *c)
 	c->mc_kmem_kva = 64ULL << 30;
 	c->mc_kmem_vacache_pages = 32;
 	c->mc_kmem_steal = 0;
+	c->mc_tick_us = 1000; /* HZ = 1000 */
+	c->mc_sd_batch = 16;            /* NetBSD x86_tlb.c TP_MAXVA */
+	c->mc_sd_linux_ceiling = 33;    /* Linux tlb_single_page_flush_ceiling */
+	c->mc_sd_freebsd_threshold = 4096; /* FreeBSD PMAP_INVLPG_THRESHOLD, in pages */
+	c->mc_sd_latr_ring = 256;       /* LATR: lazy entries per CPU */
+	c->mc_sd_broadcast_max = 512;   /* Linux arm64 MAX_DVM_OPS (PTRS_PER_PTE) */
+	c->mc_sd_hier_group = 0;
 }
 
 int machine_config_set(struct machine_config *c, const char *key, const char *value)
@@ -457,8 +489,22 @@ static int config_validate(const struct machine_config *c)
 		return machine_seterr(EINVAL, "tlb.entries: %u / tlb.ways %u = %u sets, not a power of two",
 		    c->mc_tlb_entries, c->mc_tlb_ways, sets);
 	char why[384];
-	if (strategy_check != NULL && !strategy_check(c->mc_strategy, why, sizeof(why)))
+	if (strategy_check != NULL && !strategy_check(c->mc_strategy, c->mc_sd_unsafe, why, sizeof(why)))
 		return machine_seterr(EINVAL, "shootdown.strategy: %s", why);
+	if (c->mc_tick_us == 0)
+		return machine_seterr(EINVAL, "machine.tick_us: 0 is out of range [1, 10000000]");
+	if (c->mc_sd_batch == 0 || c->mc_sd_batch > SD_MAX_BATCH)
+		return machine_seterr(EINVAL, "shootdown.batch: %u is out of range [1, %d]", c->mc_sd_batch, SD_MAX_BATCH);
+	if (c->mc_sd_linux_ceiling == 0 || c->mc_sd_linux_ceiling > SD_MAX_BATCH)
+		return machine_seterr(EINVAL, "shootdown.linux_ceiling: %u is out of range [1, %d]",
+		    c->mc_sd_linux_ceiling, SD_MAX_BATCH);
+	if (c->mc_sd_freebsd_threshold == 0)
+		return machine_seterr(EINVAL, "shootdown.freebsd_threshold: 0 is out of range [1, %u]", 1U << 27);
+	if (c->mc_sd_latr_ring < 2 || c->mc_sd_latr_ring > 65536)
+		return machine_seterr(EINVAL, "shootdown.latr_ring: %u is out of range [2, 65536]", c->mc_sd_latr_ring);
+	if (c->mc_sd_broadcast_max == 0 || c->mc_sd_broadcast_max > SD_MAX_BATCH)
+		return machine_seterr(EINVAL, "shootdown.broadcast_max: %u is out of range [1, %d]",
+		    c->mc_sd_broadcast_max, SD_MAX_BATCH);
 	for (int cls = 0; cls < LC_NCLASS; cls++)
 		if (c->mc_locks[cls][0] != '\0' &&
 		    !lock_algo_check((lock_class_t)cls, c->mc_locks[cls], c->mc_locks_unsafe, why, sizeof(why)))

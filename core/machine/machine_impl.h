@@ -169,6 +169,10 @@ struct cpu_info {
 	_Atomic uint32_t ci_ipi_seq[IPI_NTYPES] __cacheline_aligned;
 	_Atomic(void *) ci_sd_mbox;                   /* the strategy's request, beside the IPI counters */
 	_Atomic int ci_state;                         /* enum cpu_state */
+	/* broadcast invalidation (TLBI IS / INVLPGB): non-zero while the TLB's
+	 * hardware inbox holds operations; the MMU drains it before its next
+	 * lookup (mmu_translate) */
+	_Atomic uint32_t ci_tlb_inbox;
 	/* owner only (others may read ci_progress) */
 	unsigned ci_cpuid __cacheline_aligned;
 	uint32_t ci_ipi_seen[IPI_NTYPES];
@@ -178,6 +182,8 @@ struct cpu_info {
 	uint16_t ci_pcid;           /* ci_ctx's PCID, cached for the TLB-hit path */
 	uint8_t *ci_phys;           /* machine_cur->m_phys, cached likewise */
 	struct lwp *ci_curlwp;
+	uint64_t ci_tick_ns;        /* tick period; 0: the strategy takes no ticks */
+	uint64_t ci_next_tick;      /* cpu_now_ns() of the next tick */
 	struct tlb ci_tlb;
 	struct stats_block *ci_stats;
 	void *ci_sd;                /* the shootdown strategy's per-CPU state */
@@ -197,6 +203,17 @@ struct machine_hooks {
 	void (*mh_ipi_shootdown)(struct cpu_info *ci);
 	/* context switch hook (old, new contexts), on the switching CPU */
 	void (*mh_switch)(struct cpu_info *ci, struct mmu_ctx *old, struct mmu_ctx *new_);
+	/* The strategy's hardware- and clock-level hooks, installed at boot
+	 * (NULL when the strategy has none, so they cost one test):
+	 * a clock tick, at an interrupt point with interrupts blocked */
+	void (*mh_tick)(struct cpu_info *ci);
+	/* a frame is freed: true if the strategy keeps it (phys_free_now later) */
+	bool (*mh_page_free)(struct vm_page *pg);
+	/* the walker is about to fill pte (read from ptep) into ci's TLB:
+	 * false if the PTE changed meanwhile (the walk is redone) */
+	bool (*mh_fill)(struct cpu_info *ci, _Atomic pt_entry_t *ptep, pt_entry_t pte);
+	/* drain ci's TLB inbox (ci_tlb_inbox != 0), before a lookup */
+	void (*mh_tlb_inbox)(struct cpu_info *ci);
 };
 void machine_set_hooks(const struct machine_hooks *);
 
@@ -261,7 +278,7 @@ static inline void *phys_to_host(paddr_t pa)
 }
 
 void machine_set_detach_hook(void (*fn)(struct cpu_info *));
-void machine_set_strategy_check(bool (*check)(const char *name, char *why, size_t len));
+void machine_set_strategy_check(bool (*check)(const char *name, bool allow_unsafe, char *why, size_t len));
 int machine_parse_size(const char *key, const char *v, uint64_t lo, uint64_t hi, uint64_t *out);
 
 /* errors with a message (machine_errmsg) */
@@ -271,7 +288,9 @@ int machine_seterr(int err, const char *fmt, ...) __attribute__((format(printf, 
 int phys_init(struct machine *);
 void phys_fini(struct machine *);
 struct vm_page *phys_alloc(bool usereserve);
-void phys_free(struct vm_page *);
+void phys_free(struct vm_page *);      /* the strategy may defer it (mh_page_free) */
+void phys_free_now(struct vm_page *);   /* back on the free list at once */
+bool phys_free_defer(struct vm_page *); /* true: the strategy keeps it for now */
 void phys_wait(void);
 /* For page caches above the free list (core/uvm/uvm_page.c):
  * phys_take() unlinks up to n free frames into a chain (pageq_next), which

@@ -217,6 +217,10 @@ static int mmu_walk(struct cpu_info *ci, vaddr_t va, int access, pt_entry_t *pte
 			break;
 		}
 	}
+	/* a strategy that tracks fills (tracked) records this CPU before the
+	 * entry exists; a PTE that changed meanwhile is walked again */
+	if (m->m_hooks.mh_fill != NULL && !m->m_hooks.mh_fill(ci, ptep, pte))
+		return mmu_walk(ci, va, access, pte_out);
 	tlb_fill(ci, va >> PAGE_SHIFT, pte, kernel && (pte & PTE_G));
 	*pte_out = pte;
 	return 0;
@@ -231,6 +235,10 @@ static inline int mmu_translate(vaddr_t va, int access, _Atomic uint64_t **pp)
 	struct cpu_info *ci = curcpu();
 	if (__predict_false(ci == NULL || (va & 7) != 0))
 		return EFAULT;
+	/* broadcast invalidations posted to this TLB apply before the lookup
+	 * (the MMU's own work: one relaxed load of a line this CPU owns) */
+	if (__predict_false(atomic_load_explicit(&ci->ci_tlb_inbox, memory_order_relaxed) != 0))
+		machine_cur->m_hooks.mh_tlb_inbox(ci);
 	uint64_t vpn = va >> PAGE_SHIFT;
 	uint8_t need = (uint8_t)((access & VM_PROT_WRITE) ? (TE_W | TE_D) : (access & VM_PROT_EXECUTE) ? TE_X : 0);
 	uint16_t pcid = cur_pcid(ci);

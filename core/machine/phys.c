@@ -144,6 +144,38 @@ void phys_mark_free(struct vm_page *pg)
 	atomic_store_explicit(&pg->flags, PG_FREE, memory_order_relaxed);
 }
 
+/*
+ * A frame must not be reused while any TLB may still hold a translation to
+ * it (DESIGN.md).  A strategy whose pmap_update() returns before every TLB
+ * dropped its entries (netbsd-mi, latr) keeps the frame until they did and
+ * then calls phys_free_now().  Every free path — this one and the page
+ * allocator's per-CPU caches — asks first.
+ */
+bool phys_free_defer(struct vm_page *pg)
+{
+	struct machine *m = machine_cur;
+	return m->m_hooks.mh_page_free != NULL && m->m_hooks.mh_page_free(pg);
+}
+
+void phys_free(struct vm_page *pg)
+{
+	uint32_t f = atomic_load_explicit(&pg->flags, memory_order_relaxed);
+	if (f & PG_FREE)
+		panic("phys_free: frame %#lx freed twice", (unsigned long)pg->phys_addr);
+	KASSERTMSG(pg->mdpage.mp_pvlist == NULL, "frame %#lx freed while mapped", (unsigned long)pg->phys_addr);
+	if (phys_free_defer(pg))
+		return;
+	phys_free_now(pg);
+}
+
+void phys_free_now(struct vm_page *pg)
+{
+	phys_mark_free(pg);
+	pg->pageq_next = NULL;
+	phys_give(pg, 1);
+	stats_inc(&phys_frees);
+}
+
 void phys_give(struct vm_page *chain, unsigned n)
 {
 	struct machine *m = machine_cur;
@@ -179,14 +211,6 @@ unsigned phys_take(unsigned n, bool usereserve, struct vm_page **chain)
 	}
 	mutex_exit(&m->m_free_lock);
 	return got;
-}
-
-void phys_free(struct vm_page *pg)
-{
-	phys_mark_free(pg);
-	pg->pageq_next = NULL;
-	phys_give(pg, 1);
-	stats_inc(&phys_frees);
 }
 
 /* => may be called from a CPU (keeps taking IPIs) or any other thread */

@@ -223,6 +223,8 @@ static void pmap_ptp_unref(struct pmap *pm, vaddr_t va, struct vm_page **ptps)
 		_Atomic pt_entry_t *slot = pte_slot(ptp_va(ptps[lvl + 1]), pl_index(va, lvl + 1));
 		atomic_store_explicit(slot, 0, memory_order_release);
 		ptp_retire(pg);
+		if (sd()->sd_ptp_freed != NULL)
+			sd()->sd_ptp_freed(&pm->pm_ctx);
 		if (ptps[lvl + 1] == pm->pm_root) {
 			pm->pm_root->mdpage.mp_ptpcount--;
 			return;
@@ -285,17 +287,25 @@ static pt_entry_t pmap_remove_pte(struct pmap *pm, _Atomic pt_entry_t *ptep, vad
 	atomic_fetch_sub_explicit(&pm->pm_resident, 1, memory_order_relaxed);
 	if (opte & PTE_WIRED)
 		atomic_fetch_sub_explicit(&pm->pm_wired, 1, memory_order_relaxed);
-	sd()->sd_invalidate(&pm->pm_ctx, va, opte);
+	sd()->sd_invalidate(&pm->pm_ctx, va, opte, SD_INV_REMOVE);
 	stats_inc(&pmap_removes);
 	return opte;
 }
 
-/* Complete this CPU's invalidations, then retire page-table pages. */
-static void pmap_sync(void)
+/*
+ * Complete this CPU's invalidations, then retire page-table pages.
+ * `now`: the operation must be complete on every CPU when it returns
+ * (pmap_page_protect, pmap_clear_*, pmap_destroy), even with a lazy
+ * strategy (sd_sync); otherwise it is pmap_update() (sd_update).
+ */
+static void pmap_sync(bool now)
 {
 	struct cpu_info *ci = curcpu();
 	KASSERTMSG(ci != NULL, "pmap operations must run on a CPU (cpu_attach)");
-	sd()->sd_update();
+	if (now && sd()->sd_sync != NULL)
+		sd()->sd_sync();
+	else
+		sd()->sd_update();
 	struct pmap_cpu *pc = ci->ci_pmap_md;
 	if (pc->pc_gc != NULL) {
 		/* one grace period for the whole batch */
@@ -328,12 +338,17 @@ static int pmap_grow_to(vaddr_t maxkvaddr, bool canfail)
 static int pmap_boot(struct machine *m)
 {
 	const struct shootdown_strategy *s = shootdown_find(m->m_cfg.mc_strategy);
-	if (s == NULL) {
-		char why[256];
-		shootdown_check_name(m->m_cfg.mc_strategy, why, sizeof(why));
+	if (s == NULL || (s->sd_unsafe && !m->m_cfg.mc_sd_unsafe)) {
+		char why[384];
+		shootdown_check_name(m->m_cfg.mc_strategy, m->m_cfg.mc_sd_unsafe, why, sizeof(why));
 		return machine_seterr(EINVAL, "shootdown.strategy: %s", why);
 	}
 	shootdown_current = s;
+	/* the strategy's machine-level hooks: NULL ones cost the machine a test */
+	m->m_hooks.mh_tick = s->sd_tick;
+	m->m_hooks.mh_page_free = s->sd_free;
+	m->m_hooks.mh_fill = s->sd_fill;
+	m->m_hooks.mh_tlb_inbox = s->sd_inbox;
 	mutex_init(&pmaps_lock, LC_PMAPS);
 	pmap_cpus = calloc(m->m_ncpu, sizeof(*pmap_cpus));
 	pcid_free = malloc(sizeof(uint16_t) * PCID_MAX);
@@ -463,8 +478,10 @@ void pmap_destroy(pmap_t pm)
 	KASSERTMSG(atomic_load(&pm->pm_resident) == 0, "pmap_destroy: %ld pages still mapped",
 	    atomic_load(&pm->pm_resident));
 	KASSERTMSG(kcpuset_iszero(&pm->pm_ctx.mc_active), "pmap_destroy: pmap still active");
-	/* everything queued must be complete before the PCID is reused */
-	pmap_sync();
+	/* everything queued must be complete before the PCID is reused (a
+	 * lazy strategy's older requests are swept by every CPU before it
+	 * loads a context: see their sd_switch) */
+	pmap_sync(true);
 	/* CPUs that kept entries tagged with this PCID drop them lazily: the
 	 * PCID is recycled only after the strategy completed every request,
 	 * and an empty pmap has no valid entries left to cache */
@@ -601,7 +618,7 @@ int pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags
 		bool lost_rights = ((opte & PTE_W) && !(n & PTE_W)) || (!(opte & PTE_NX) && (n & PTE_NX)) ||
 		    ((opte ^ n) & PTE_CACHEBITS);
 		if (lost_rights)
-			sd()->sd_invalidate(&pm->pm_ctx, va, opte);
+			sd()->sd_invalidate(&pm->pm_ctx, va, opte, SD_INV_DOWNGRADE);
 		if ((opte & PTE_WIRED) && !wired)
 			atomic_fetch_sub(&pm->pm_wired, 1);
 		else if (!(opte & PTE_WIRED) && wired)
@@ -719,7 +736,7 @@ void pmap_protect(pmap_t pm, vaddr_t sva, vaddr_t eva, vm_prot_t prot)
 				continue;
 			stats_inc(&pmap_protects);
 			if (((opte & PTE_W) && !(n & PTE_W)) || (!(opte & PTE_NX) && (n & PTE_NX)))
-				sd()->sd_invalidate(&pm->pm_ctx, va, opte);
+				sd()->sd_invalidate(&pm->pm_ctx, va, opte, SD_INV_DOWNGRADE);
 		}
 	}
 	mutex_exit(&pm->pm_lock);
@@ -812,7 +829,7 @@ void pmap_update(pmap_t pm)
 {
 	(void)pm; /* the packet is per CPU: it may hold several pmaps' work */
 	stats_inc(&pmap_updates);
-	pmap_sync();
+	pmap_sync(false);
 }
 
 void pmap_activate(struct lwp *l)
@@ -895,7 +912,7 @@ static bool pv_clear_bits(struct vm_page *pg, pt_entry_t clear, pt_entry_t test,
 		if (opte & test)
 			seen = true;
 		if (opte & shoot_if)
-			sd()->sd_invalidate(&pv->pv_pmap->pm_ctx, pv->pv_va, opte);
+			sd()->sd_invalidate(&pv->pv_pmap->pm_ctx, pv->pv_va, opte, SD_INV_DOWNGRADE);
 	}
 	return seen;
 }
@@ -911,7 +928,7 @@ void pmap_page_protect(struct vm_page *pg, vm_prot_t prot)
 		mutex_enter(pvl);
 		pv_clear_bits(pg, PTE_W | PTE_SWW, 0, PTE_W);
 		mutex_exit(pvl);
-		pmap_sync();
+		pmap_sync(true);
 		return;
 	}
 	/* revoke every mapping: needs each pmap's lock (order: pmap, pv) */
@@ -940,7 +957,7 @@ retry:
 		mutex_exit(&pm->pm_lock);
 	}
 	mutex_exit(pvl);
-	pmap_sync();
+	pmap_sync(true);
 }
 
 static bool pmap_clear_attr(struct vm_page *pg, uint32_t attr)
@@ -963,7 +980,7 @@ static bool pmap_clear_attr(struct vm_page *pg, uint32_t attr)
 	mutex_enter(&pg->mdpage.mp_pvlock);
 	bool seen = pv_clear_bits(pg, clear, test, shoot);
 	mutex_exit(&pg->mdpage.mp_pvlock);
-	pmap_sync();
+	pmap_sync(true);
 	return was || seen;
 }
 

@@ -10,7 +10,7 @@
 #include <pmapstorm/shootdown.h>
 
 /* core/shootdown/shootdown.c */
-bool shootdown_check_name(const char *name, char *why, size_t len);
+bool shootdown_check_name(const char *name, bool allow_unsafe, char *why, size_t len);
 
 /* A managed mapping of a page (NetBSD struct pv_entry). */
 struct pv_entry {

@@ -4,7 +4,7 @@
  * Models sys/arch/x86/x86/x86_tlb.c (NetBSD 6-7: pmap_tlb_shootdown(),
  * pmap_tlb_shootnow(), pmap_tlb_intr()):
  *  - each CPU accumulates its invalidations in a private packet of up to
- *    TP_MAXVA (16) addresses; one more overflows the packet into a whole
+ *    TP_MAXVA (16; shootdown.batch) addresses; one more overflows the packet into a whole
  *    flush (of the one PCID involved, of all non-global entries when several
  *    are, of everything when a global entry is involved — x86 tlbflushg());
  *  - a PTE the walker never marked accessed (PG_U clear) needs no shootdown;
@@ -33,8 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TP_MAXVA 16
 #define TP_ALLVA UINT32_MAX /* whole flush */
+#define TP_INLINE 16 /* the default batch lives in the packet's own lines */
 #define TP_PCID_MIXED UINT32_MAX
 
 /* What a target reads comes first: one or two cache lines for small requests. */
@@ -43,34 +43,59 @@ struct tlb_packet {
 	uint32_t tp_count;     /* addresses, or TP_ALLVA */
 	uint32_t tp_pcid;      /* the one PCID involved, or TP_PCID_MIXED */
 	bool tp_global;        /* a global entry is involved */
-	vaddr_t tp_va[TP_MAXVA];
-	uint16_t tp_pcid_of[TP_MAXVA];
+	vaddr_t *tp_va;        /* TP_MAXVA (shootdown.batch) of each: the */
+	uint16_t *tp_pcid_of;  /* inline arrays below, unless the batch is larger */
+	vaddr_t tp_va_inline[TP_INLINE];
+	uint16_t tp_pcid_inline[TP_INLINE];
 	unsigned tp_naddrs;    /* invalidations queued, for statistics */
 	kcpuset_t tp_cpumask;  /* CPUs that may hold the entries */
+	struct tlb_packet *tp_copy; /* where this CPU copies a request it takes */
 } __cacheline_aligned;
 
 /* The global slot: the one packet in flight. */
 static _Atomic(struct tlb_packet *) tlb_inflight __cacheline_aligned;
-static struct tlb_packet *packets; /* one per CPU */
-
-static int x86_boot(struct machine *m)
-{
-	if (posix_memalign((void **)&packets, CACHE_LINE, sizeof(*packets) * m->m_ncpu) != 0)
-		return machine_seterr(ENOMEM, "shootdown.strategy: no memory for TLB packets");
-	memset(packets, 0, sizeof(*packets) * m->m_ncpu);
-	for (unsigned i = 0; i < m->m_ncpu; i++) {
-		packets[i].tp_pcid = TP_PCID_MIXED;
-		m->m_cpus[i].ci_sd = &packets[i];
-	}
-	atomic_store(&tlb_inflight, NULL);
-	return 0;
-}
+static struct tlb_packet *packets; /* 2 per CPU: its packet, and its copy of a request */
+static unsigned TP_MAXVA, npackets;
 
 static void x86_halt(struct machine *m)
 {
 	(void)m;
+	for (unsigned i = 0; packets != NULL && i < npackets; i++)
+		if (packets[i].tp_va != packets[i].tp_va_inline) {
+			free(packets[i].tp_va);
+			free(packets[i].tp_pcid_of);
+		}
 	free(packets);
 	packets = NULL;
+}
+
+static int x86_boot(struct machine *m)
+{
+	TP_MAXVA = m->m_cfg.mc_sd_batch;
+	npackets = 2 * m->m_ncpu;
+	if (posix_memalign((void **)&packets, CACHE_LINE, sizeof(*packets) * npackets) != 0)
+		return machine_seterr(ENOMEM, "shootdown.strategy: no memory for TLB packets");
+	memset(packets, 0, sizeof(*packets) * npackets);
+	for (unsigned i = 0; i < npackets; i++) {
+		packets[i].tp_pcid = TP_PCID_MIXED;
+		if (TP_MAXVA <= TP_INLINE) {
+			packets[i].tp_va = packets[i].tp_va_inline;
+			packets[i].tp_pcid_of = packets[i].tp_pcid_inline;
+			continue;
+		}
+		packets[i].tp_va = calloc(TP_MAXVA, sizeof(vaddr_t));
+		packets[i].tp_pcid_of = calloc(TP_MAXVA, sizeof(uint16_t));
+		if (packets[i].tp_va == NULL || packets[i].tp_pcid_of == NULL) {
+			x86_halt(m);
+			return machine_seterr(ENOMEM, "shootdown.batch: no memory for TLB packets");
+		}
+	}
+	for (unsigned i = 0; i < m->m_ncpu; i++) {
+		packets[i].tp_copy = &packets[m->m_ncpu + i];
+		m->m_cpus[i].ci_sd = &packets[i];
+	}
+	atomic_store(&tlb_inflight, NULL);
+	return 0;
 }
 
 static void packet_reset(struct tlb_packet *tp)
@@ -83,8 +108,9 @@ static void packet_reset(struct tlb_packet *tp)
 }
 
 /* pmap_tlb_shootdown(): => pmap lock or pv lock held; on the current CPU */
-static void x86_invalidate(struct mmu_ctx *ctx, vaddr_t va, uint64_t opte)
+static void x86_invalidate(struct mmu_ctx *ctx, vaddr_t va, uint64_t opte, enum sd_inv_kind kind)
 {
+	(void)kind; /* removals and downgrades alike are complete at pmap_update() */
 	struct cpu_info *ci = curcpu();
 	struct tlb_packet *tp = ci->ci_sd;
 	if (!sd_pte_cached(opte)) {
@@ -201,17 +227,25 @@ static void x86_ipi(struct cpu_info *ci)
 	if (tp == NULL || !(atomic_load_explicit(&tp->tp_pending.bits[ci->ci_cpuid / 64], memory_order_acquire) &
 	                      (1ULL << (ci->ci_cpuid % 64))))
 		return; /* spurious, or a request we already served */
-	struct tlb_packet copy;
+	/* small requests are copied to the stack, as before shootdown.batch
+	 * existed; larger ones to this CPU's copy packet */
+	struct tlb_packet stack, *copy = &stack;
 	uint32_t count = tp->tp_count;
-	copy.tp_global = tp->tp_global;
-	copy.tp_pcid = tp->tp_pcid;
+	if (count != TP_ALLVA && count > TP_INLINE)
+		copy = ((struct tlb_packet *)ci->ci_sd)->tp_copy;
+	else {
+		stack.tp_va = stack.tp_va_inline;
+		stack.tp_pcid_of = stack.tp_pcid_inline;
+	}
+	copy->tp_global = tp->tp_global;
+	copy->tp_pcid = tp->tp_pcid;
 	if (count != TP_ALLVA) {
-		memcpy(copy.tp_va, tp->tp_va, sizeof(vaddr_t) * count);
-		memcpy(copy.tp_pcid_of, tp->tp_pcid_of, sizeof(uint16_t) * count);
+		memcpy(copy->tp_va, tp->tp_va, sizeof(vaddr_t) * count);
+		memcpy(copy->tp_pcid_of, tp->tp_pcid_of, sizeof(uint16_t) * count);
 	}
 	/* early acknowledgement: the request is copied */
 	kcpuset_atomic_clear(&tp->tp_pending, ci->ci_cpuid);
-	packet_apply(ci, &copy, count);
+	packet_apply(ci, copy, count);
 }
 
 static bool x86_pending(struct cpu_info *ci, vaddr_t va, uint16_t pcid)
@@ -233,7 +267,7 @@ static bool x86_pending(struct cpu_info *ci, vaddr_t va, uint16_t pcid)
 const struct shootdown_strategy shootdown_netbsd_x86 = {
 	.sd_name = "netbsd-x86",
 	.sd_origin = "NetBSD sys/arch/x86/x86/x86_tlb.c: pmap_tlb_shootdown(), pmap_tlb_shootnow(), pmap_tlb_intr()",
-	.sd_mechanism = "per-CPU packet of 16 addresses, whole flush on overflow, one packet in flight "
+	.sd_mechanism = "per-CPU packet of 16 (shootdown.batch) addresses, whole flush on overflow, one packet in flight "
 	                "(CAS), early acknowledgement, no shootdown for never-accessed PTEs",
 	.sd_boot = x86_boot,
 	.sd_halt = x86_halt,

@@ -1,17 +1,37 @@
 /*
- * shootdown.c — the strategy registry and the counters every strategy shares.
+ * shootdown.c — the strategy registry, the counters every strategy shares,
+ * and the building blocks of shootdown_impl.h.
  *
  * Adding a strategy: one file in core/shootdown/ defining a
- * struct shootdown_strategy, and one line in the table below.
+ * struct shootdown_strategy, and one line in the table below.  Mutants
+ * (sd_unsafe) sit in the same table and boot only with
+ * shootdown.allow_unsafe = yes.
  */
 #include "shootdown_impl.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
-extern const struct shootdown_strategy shootdown_netbsd_x86;
+extern const struct shootdown_strategy shootdown_immediate, shootdown_netbsd_x86, shootdown_netbsd_mi,
+    shootdown_linux, shootdown_freebsd, shootdown_latr, shootdown_broadcast, shootdown_tracked, shootdown_hier;
+extern const struct shootdown_strategy shootdown_mutant_skip, shootdown_mutant_nowait, shootdown_mutant_early,
+    shootdown_mutant_noglobal;
 
 const struct shootdown_strategy *const shootdown_strategies[] = {
+	&shootdown_immediate,
 	&shootdown_netbsd_x86,
+	&shootdown_netbsd_mi,
+	&shootdown_linux,
+	&shootdown_freebsd,
+	&shootdown_latr,
+	&shootdown_broadcast,
+	&shootdown_tracked,
+	&shootdown_hier,
+	&shootdown_mutant_skip,
+	&shootdown_mutant_nowait,
+	&shootdown_mutant_early,
+	&shootdown_mutant_noglobal,
 	NULL,
 };
 
@@ -22,9 +42,11 @@ STATS_COUNTER(sd_remote, "shootdown.remote_requests", "requests that needed othe
 STATS_COUNTER(sd_whole, "shootdown.whole_flushes", "requests that flushed a whole PCID or TLB instead of pages")
 STATS_COUNTER(sd_unaccessed, "shootdown.skipped_unaccessed", "invalidations skipped: the PTE was never accessed")
 STATS_COUNTER(sd_skipped_targets, "shootdown.skipped_targets", "CPUs not interrupted (lazy, untracked, detached)")
+STATS_COUNTER(sd_deferred, "shootdown.deferred_frees", "frames held back until every TLB that may cache them swept")
 STATS_HIST(sd_addrs, "shootdown.addrs", "pages", "addresses per request")
-STATS_HIST(sd_targets, "shootdown.targets", "cpus", "remote CPUs per request")
+STATS_HIST(sd_targets_h, "shootdown.targets", "cpus", "remote CPUs per request")
 STATS_HIST(sd_latency, "shootdown.latency", "ns", "pmap_update() time of requests that interrupted other CPUs")
+STATS_HIST(sd_deferral, "shootdown.deferral", "ns", "how long a deferred frame was held back (max: the longest)")
 
 const struct shootdown_strategy *shootdown_find(const char *name)
 {
@@ -34,13 +56,33 @@ const struct shootdown_strategy *shootdown_find(const char *name)
 	return NULL;
 }
 
-bool shootdown_check_name(const char *name, char *why, size_t len)
+static size_t list_names(char *why, size_t n, size_t len, bool unsafe)
 {
-	if (shootdown_find(name) != NULL)
-		return true;
-	size_t n = (size_t)snprintf(why, len, "unknown strategy '%s'; valid: ", name);
+	unsigned k = 0;
 	for (unsigned i = 0; shootdown_strategies[i] != NULL && n < len; i++)
-		n += (size_t)snprintf(why + n, len - n, "%s%s", i ? ", " : "", shootdown_strategies[i]->sd_name);
+		if (shootdown_strategies[i]->sd_unsafe == unsafe)
+			n += (size_t)snprintf(why + n, len - n, "%s%s", k++ ? ", " : "", shootdown_strategies[i]->sd_name);
+	return n;
+}
+
+bool shootdown_check_name(const char *name, bool allow_unsafe, char *why, size_t len)
+{
+	const struct shootdown_strategy *s = shootdown_find(name);
+	if (s != NULL && (!s->sd_unsafe || allow_unsafe))
+		return true;
+	size_t n;
+	if (s != NULL) {
+		n = (size_t)snprintf(why, len, "'%s' is a deliberately broken mutant: set shootdown.allow_unsafe = yes "
+		    "first; mutants: ", name);
+		list_names(why, n, len, true);
+		return false;
+	}
+	n = (size_t)snprintf(why, len, "unknown strategy '%s'; valid: ", name);
+	n = list_names(why, n, len, false);
+	if (allow_unsafe && n < len) {
+		n += (size_t)snprintf(why + n, len - n, "; mutants: ");
+		list_names(why, n, len, true);
+	}
 	return false;
 }
 
@@ -54,7 +96,7 @@ void sd_count_request(unsigned naddrs, bool whole, unsigned ntargets, unsigned n
 		stats_add(&sd_skipped_targets, nskipped);
 	if (ntargets) {
 		stats_inc(&sd_remote);
-		stats_hist_record(&sd_targets, ntargets);
+		stats_hist_record(&sd_targets_h, ntargets);
 		stats_hist_record(&sd_latency, ns);
 	}
 }
@@ -62,4 +104,427 @@ void sd_count_request(unsigned naddrs, bool whole, unsigned ntargets, unsigned n
 void sd_count_unaccessed(void)
 {
 	stats_inc(&sd_unaccessed);
+}
+
+void sd_count_skipped(unsigned n)
+{
+	if (n)
+		stats_add(&sd_skipped_targets, n);
+}
+
+/* ---- batches ---- */
+
+int sd_req_init(struct sd_req *r, uint32_t cap)
+{
+	memset(r, 0, sizeof(*r));
+	r->r_cap = cap;
+	r->r_va = calloc(cap ? cap : 1, sizeof(vaddr_t));
+	r->r_pcid_of = calloc(cap ? cap : 1, sizeof(uint16_t));
+	if (r->r_va == NULL || r->r_pcid_of == NULL)
+		return machine_seterr(ENOMEM, "shootdown.strategy: no memory for request batches");
+	sd_req_reset(r);
+	return 0;
+}
+
+void sd_req_fini(struct sd_req *r)
+{
+	free(r->r_va);
+	free(r->r_pcid_of);
+	r->r_va = NULL;
+	r->r_pcid_of = NULL;
+}
+
+void sd_req_reset(struct sd_req *r)
+{
+	r->r_count = 0;
+	r->r_naddrs = 0;
+	r->r_pcid = SD_PCID_MIXED;
+	r->r_global = false;
+	r->r_downgrade = false;
+	r->r_min = UINT64_MAX;
+	r->r_max = 0;
+	kcpuset_zero(&r->r_cpus);
+}
+
+void sd_req_add(struct sd_req *r, const struct mmu_ctx *ctx, vaddr_t va, uint64_t opte, enum sd_inv_kind kind,
+    const kcpuset_t *who)
+{
+	uint16_t pcid = (opte & PTE_G) ? 0 : ctx->mc_pcid;
+	if (r->r_naddrs == 0)
+		r->r_pcid = pcid;
+	else if (r->r_pcid != pcid)
+		r->r_pcid = SD_PCID_MIXED;
+	r->r_naddrs++;
+	if (opte & PTE_G)
+		r->r_global = true;
+	if (kind == SD_INV_DOWNGRADE)
+		r->r_downgrade = true;
+	if (va < r->r_min)
+		r->r_min = va;
+	if (va > r->r_max)
+		r->r_max = va;
+	if (r->r_count != SD_ALLVA) {
+		if (r->r_count < r->r_cap) {
+			r->r_va[r->r_count] = va;
+			r->r_pcid_of[r->r_count] = pcid;
+			r->r_count++;
+		} else
+			r->r_count = SD_ALLVA;
+	}
+	/* the CPUs that may cache it: read after the PTE changed (seq_cst
+	 * loads; pairs with pmap_activate's set-then-fence, a Dekker pair) */
+	if (who == NULL)
+		who = sd_ctx_cpus(ctx);
+	for (unsigned i = 0; i < MAXCPUS / 64; i++)
+		atomic_fetch_or_explicit(&r->r_cpus.bits[i], atomic_load((_Atomic uint64_t *)&who->bits[i]),
+		    memory_order_relaxed);
+}
+
+void sd_req_apply(struct cpu_info *ci, const struct sd_req *r, bool global_too)
+{
+	if (r->r_count == SD_ALLVA) {
+		if (r->r_global && global_too)
+			tlb_invalidate_all(ci);
+		else if (r->r_pcid != SD_PCID_MIXED && !r->r_global)
+			tlb_invalidate_pcid(ci, (uint16_t)r->r_pcid);
+		else
+			tlb_invalidate_nonglobal(ci);
+		return;
+	}
+	for (uint32_t i = 0; i < r->r_count; i++)
+		tlb_invalidate_page(ci, r->r_va[i], r->r_pcid_of[i]);
+}
+
+bool sd_req_covers(const struct sd_req *r, vaddr_t va, uint16_t pcid)
+{
+	if (r->r_naddrs == 0)
+		return false;
+	if (r->r_count == SD_ALLVA)
+		return true;
+	for (uint32_t i = 0; i < r->r_count; i++)
+		if (r->r_va[i] == va && (r->r_pcid_of[i] == pcid || r->r_pcid_of[i] == 0))
+			return true;
+	return false;
+}
+
+unsigned sd_targets(const struct cpu_info *me, const kcpuset_t *may, kcpuset_t *out, unsigned *nskipped)
+{
+	unsigned n = 0, skipped = 0;
+	kcpuset_intersect_into(out, may, &machine_cur->m_attached);
+	kcpuset_atomic_clear(out, me->ci_cpuid);
+	for (unsigned w = 0; w < MAXCPUS / 64; w++) {
+		uint64_t t = atomic_load_explicit(&out->bits[w], memory_order_relaxed);
+		uint64_t all = atomic_load((_Atomic uint64_t *)&may->bits[w]);
+		if (w == me->ci_cpuid / 64)
+			all &= ~(1ULL << (me->ci_cpuid % 64));
+		n += (unsigned)__builtin_popcountll(t);
+		skipped += (unsigned)__builtin_popcountll(all & ~t);
+	}
+	if (nskipped != NULL)
+		*nskipped += skipped;
+	return n;
+}
+
+/* ---- per-initiator slots ---- */
+
+struct sd_slot *sd_slots;
+
+int sd_slots_boot(struct machine *m)
+{
+	if (posix_memalign((void **)&sd_slots, CACHE_LINE, sizeof(*sd_slots) * m->m_ncpu) != 0)
+		return machine_seterr(ENOMEM, "shootdown.strategy: no memory for request slots");
+	memset(sd_slots, 0, sizeof(*sd_slots) * m->m_ncpu);
+	return 0;
+}
+
+void sd_slots_halt(void)
+{
+	free(sd_slots);
+	sd_slots = NULL;
+}
+
+void sd_slot_post(struct cpu_info *ci, const void *req, sd_apply_fn fn, const kcpuset_t *targets)
+{
+	struct sd_slot *s = &sd_slots[ci->ci_cpuid];
+	KASSERT(kcpuset_iszero(&s->s_pending));
+	s->s_req = req;
+	s->s_apply = fn;
+	/* release: a target that reads its bit with acquire sees the request */
+	for (unsigned w = 0; w < MAXCPUS / 64; w++) {
+		uint64_t b = atomic_load_explicit((_Atomic uint64_t *)&targets->bits[w], memory_order_relaxed);
+		if (b != 0)
+			atomic_store_explicit(&s->s_pending.bits[w], b, memory_order_release);
+	}
+	KCPUSET_FOREACH(targets, c)
+		cpu_send_ipi(cpu_lookup(c), IPI_SHOOTDOWN);
+}
+
+void sd_slot_wait(struct cpu_info *ci)
+{
+	struct sd_slot *s = &sd_slots[ci->ci_cpuid];
+	unsigned iter = 0;
+	/* seq_cst loads: the targets' acknowledgements come after their
+	 * invalidations, so the request may be reused once all are seen */
+	while (!kcpuset_iszero(&s->s_pending)) {
+		/* a detached CPU has an empty TLB: nothing to wait for */
+		if ((iter & 63) == 63)
+			KCPUSET_FOREACH(&s->s_pending, c)
+				if (!cpu_is_attached(cpu_lookup(c)))
+					kcpuset_atomic_clear(&s->s_pending, c);
+		cpu_spin_wait(&iter);
+	}
+}
+
+void sd_apply_req(struct cpu_info *ci, const void *req)
+{
+	sd_req_apply(ci, req, true);
+}
+
+void sd_slots_serve(struct cpu_info *ci)
+{
+	const unsigned me = ci->ci_cpuid, w = me / 64;
+	const uint64_t bit = 1ULL << (me % 64);
+	for (unsigned c = 0; c < machine_cur->m_ncpu; c++) {
+		struct sd_slot *s = &sd_slots[c];
+		/* acquire: pairs with the initiator's release of the pending set */
+		if (!(atomic_load_explicit(&s->s_pending.bits[w], memory_order_acquire) & bit))
+			continue;
+		s->s_apply(ci, s->s_req);
+		/* the acknowledgement comes after the invalidation (late ack):
+		 * the initiator may reuse the request and free frames after it */
+		atomic_fetch_and_explicit(&s->s_pending.bits[w], ~bit, memory_order_release);
+	}
+}
+
+/* ---- lazy completion and deferred frees ---- */
+
+struct sd_seq {
+	_Atomic uint64_t q_posted; /* work published for this CPU */
+	_Atomic uint64_t q_done;   /* work it swept (q_posted it read before) */
+} __cacheline_aligned;
+
+struct sd_deferred {
+	struct sd_deferred *d_next;
+	struct vm_page *d_pg;
+	uint64_t d_t0;
+	unsigned d_n;
+	struct {
+		unsigned c;
+		uint64_t seq;
+	} d_wait[];
+};
+
+static struct sd_seq *sd_seqs;
+static kmutex_t sd_deferred_lock;
+static struct sd_deferred *sd_deferred_head, **sd_deferred_tail;
+static _Atomic unsigned sd_deferred_count;
+
+int sd_lazy_boot(struct machine *m)
+{
+	if (posix_memalign((void **)&sd_seqs, CACHE_LINE, sizeof(*sd_seqs) * m->m_ncpu) != 0)
+		return machine_seterr(ENOMEM, "shootdown.strategy: no memory for sweep counters");
+	memset(sd_seqs, 0, sizeof(*sd_seqs) * m->m_ncpu);
+	mutex_init(&sd_deferred_lock, LC_TLB_PACKET);
+	sd_deferred_head = NULL;
+	sd_deferred_tail = &sd_deferred_head;
+	atomic_store(&sd_deferred_count, 0);
+	return 0;
+}
+
+void sd_lazy_halt(void)
+{
+	/* every CPU is detached: every TLB is empty */
+	sd_lazy_reclaim(true);
+	mutex_destroy(&sd_deferred_lock);
+	free(sd_seqs);
+	sd_seqs = NULL;
+}
+
+void sd_lazy_posted(unsigned c)
+{
+	/* seq_cst RMW after the work's stores: a sweeper that reads the new
+	 * value (sd_lazy_sweep_begin) sees the work; a free that reads it
+	 * (sd_lazy_free) waits for the sweep */
+	atomic_fetch_add(&sd_seqs[c].q_posted, 1);
+}
+
+uint64_t sd_lazy_sweep_begin(struct cpu_info *ci)
+{
+	return atomic_load(&sd_seqs[ci->ci_cpuid].q_posted);
+}
+
+void sd_lazy_sweep_end(struct cpu_info *ci, uint64_t seen)
+{
+	struct sd_seq *q = &sd_seqs[ci->ci_cpuid];
+	/* release: the TLB changes are this CPU's own; what the release orders
+	 * is our reading of the work before a freer's reuse of the frame */
+	if (atomic_load_explicit(&q->q_done, memory_order_relaxed) < seen)
+		atomic_store_explicit(&q->q_done, seen, memory_order_release);
+}
+
+bool sd_lazy_outstanding(unsigned c)
+{
+	return atomic_load(&sd_seqs[c].q_done) < atomic_load(&sd_seqs[c].q_posted);
+}
+
+static bool deferred_ready(const struct sd_deferred *d)
+{
+	for (unsigned i = 0; i < d->d_n; i++) {
+		unsigned c = d->d_wait[i].c;
+		if (atomic_load_explicit(&sd_seqs[c].q_done, memory_order_acquire) < d->d_wait[i].seq &&
+		    cpu_is_attached(cpu_lookup(c)))
+			return false;
+	}
+	return true;
+}
+
+bool sd_lazy_free(struct vm_page *pg)
+{
+	struct machine *m = machine_cur;
+	unsigned n = 0, ncpu = m->m_ncpu;
+	struct sd_deferred *d = malloc(sizeof(*d) + sizeof(d->d_wait[0]) * ncpu);
+	if (d == NULL)
+		panic("shootdown: no host memory to defer a free");
+	for (unsigned c = 0; c < ncpu; c++) {
+		/* seq_cst: ordered after whatever made the frame ours to free */
+		uint64_t posted = atomic_load(&sd_seqs[c].q_posted);
+		if (atomic_load(&sd_seqs[c].q_done) < posted && cpu_is_attached(cpu_lookup(c))) {
+			d->d_wait[n].c = c;
+			d->d_wait[n].seq = posted;
+			n++;
+		}
+	}
+	if (n == 0) {
+		free(d);
+		sd_lazy_reclaim(false);
+		return false;
+	}
+	d->d_next = NULL;
+	d->d_pg = pg;
+	d->d_n = n;
+	d->d_t0 = cpu_now_ns();
+	mutex_enter(&sd_deferred_lock);
+	*sd_deferred_tail = d;
+	sd_deferred_tail = &d->d_next;
+	mutex_exit(&sd_deferred_lock);
+	atomic_fetch_add(&sd_deferred_count, 1);
+	stats_inc(&sd_deferred);
+	sd_lazy_reclaim(false);
+	return true;
+}
+
+void sd_lazy_reclaim(bool wait)
+{
+	if (atomic_load_explicit(&sd_deferred_count, memory_order_relaxed) == 0)
+		return;
+	if (wait)
+		mutex_enter(&sd_deferred_lock);
+	else if (!mutex_tryenter(&sd_deferred_lock))
+		return;
+	struct sd_deferred *ready = NULL, **pp = &sd_deferred_head;
+	while (*pp != NULL) {
+		struct sd_deferred *d = *pp;
+		if (wait || deferred_ready(d)) {
+			*pp = d->d_next;
+			d->d_next = ready;
+			ready = d;
+		} else
+			pp = &d->d_next;
+	}
+	sd_deferred_tail = pp;
+	mutex_exit(&sd_deferred_lock);
+	uint64_t now = cpu_now_ns();
+	while (ready != NULL) {
+		struct sd_deferred *d = ready;
+		ready = d->d_next;
+		stats_hist_record(&sd_deferral, now - d->d_t0);
+		phys_free_now(d->d_pg);
+		atomic_fetch_sub(&sd_deferred_count, 1);
+		free(d);
+	}
+}
+
+/* ---- stale PCIDs ---- */
+#define SD_NPCID 65536
+static _Atomic uint64_t *sd_stale; /* ncpu × SD_NPCID bits */
+
+int sd_stale_boot(struct machine *m)
+{
+	sd_stale = calloc((size_t)m->m_ncpu * (SD_NPCID / 64), sizeof(uint64_t));
+	if (sd_stale == NULL)
+		return machine_seterr(ENOMEM, "shootdown.strategy: no memory for per-CPU PCID state");
+	return 0;
+}
+
+void sd_stale_halt(void)
+{
+	free(sd_stale);
+	sd_stale = NULL;
+}
+
+static inline _Atomic uint64_t *stale_word(unsigned c, uint16_t pcid)
+{
+	return &sd_stale[(size_t)c * (SD_NPCID / 64) + pcid / 64];
+}
+
+void sd_stale_mark(unsigned c, uint16_t pcid)
+{
+	/* seq_cst: the marker reads mc_active after this; the CPU loading the
+	 * context sets mc_active, fences, then reads this (a Dekker pair) */
+	atomic_fetch_or(stale_word(c, pcid), 1ULL << (pcid % 64));
+}
+
+bool sd_stale_isset(unsigned c, uint16_t pcid)
+{
+	return (atomic_load(stale_word(c, pcid)) >> (pcid % 64)) & 1;
+}
+
+void sd_stale_check(struct cpu_info *ci, uint16_t pcid)
+{
+	if (!sd_stale_isset(ci->ci_cpuid, pcid))
+		return;
+	/* clear first: a mark that comes after is kept for the next load */
+	atomic_fetch_and(stale_word(ci->ci_cpuid, pcid), ~(1ULL << (pcid % 64)));
+	tlb_invalidate_pcid(ci, pcid);
+}
+
+/* ---- the flat protocol: targets, IPIs, local flush, wait ---- */
+
+unsigned sd_flat_update(struct cpu_info *ci, struct sd_req *r, bool wait, bool global_too, int skip_one)
+{
+	if (r->r_naddrs == 0)
+		return 0;
+	uint64_t t0 = cpu_now_ns();
+	kcpuset_t targets;
+	unsigned nskipped = 0;
+	unsigned n = sd_targets(ci, &r->r_cpus, &targets, &nskipped);
+	if (skip_one && n > 0) {
+		/* mutant: the highest-numbered target never hears of it */
+		unsigned last = 0;
+		KCPUSET_FOREACH(&targets, c)
+			last = c;
+		kcpuset_atomic_clear(&targets, last);
+	}
+	if (n > 0)
+		sd_slot_post(ci, r, global_too ? sd_apply_req : sd_apply_req_noglobal, &targets);
+	/* the local flush, concurrent with the remote ones */
+	sd_req_apply(ci, r, global_too);
+	if (n > 0 && wait)
+		sd_slot_wait(ci);
+	sd_count_request(r->r_naddrs, r->r_count == SD_ALLVA, n, nskipped, n ? cpu_now_ns() - t0 : 0);
+	return n;
+}
+
+void sd_apply_req_noglobal(struct cpu_info *ci, const void *req)
+{
+	sd_req_apply(ci, req, false);
+}
+
+bool sd_slots_cover(vaddr_t va, uint16_t pcid)
+{
+	for (unsigned c = 0; sd_slots != NULL && c < machine_cur->m_ncpu; c++)
+		if (!kcpuset_iszero(&sd_slots[c].s_pending) && sd_slots[c].s_apply == sd_apply_req &&
+		    sd_req_covers(sd_slots[c].s_req, va, pcid))
+			return true;
+	return false;
 }

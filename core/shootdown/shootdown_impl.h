@@ -1,5 +1,20 @@
 /*
- * shootdown_impl.h — what strategies share: the machine's view, counters.
+ * shootdown_impl.h — what strategies share: the machine's view, counters,
+ * and the building blocks several strategies are made of (shootdown.c):
+ *
+ *  - struct sd_req: a batch of invalidations (addresses with their PCIDs,
+ *    overflowing into a whole flush), the CPUs that may hold them, and how
+ *    to apply it to the current CPU's TLB;
+ *  - sd_slot: a per-initiator request slot with a pending set, scanned by
+ *    every target that takes a shootdown IPI (Linux's per-CPU
+ *    call_single_data queues, FreeBSD's per-CPU request fields), so
+ *    several initiators proceed at once without a global slot;
+ *  - the lazy machinery: per-CPU "posted" and "swept" sequence numbers
+ *    and the list of frames held back until every CPU that may hold a
+ *    translation to them swept (netbsd-mi, latr);
+ *  - stale PCIDs: a CPU that loses a pmap's ASID without an IPI (NetBSD
+ *    pmap_pai_reset(), FreeBSD's pm_gen = 0) drops the PCID's entries the
+ *    next time it loads it.
  */
 #ifndef PMAPSTORM_SHOOTDOWN_IMPL_H
 #define PMAPSTORM_SHOOTDOWN_IMPL_H
@@ -8,11 +23,12 @@
 
 #include <pmapstorm/shootdown.h>
 
-bool shootdown_check_name(const char *name, char *why, size_t len);
+bool shootdown_check_name(const char *name, bool allow_unsafe, char *why, size_t len);
 /* one completed request: addresses, whole flush?, remote targets interrupted,
  * targets skipped, and the time it took when it had remote targets */
 void sd_count_request(unsigned naddrs, bool whole, unsigned ntargets, unsigned nskipped, uint64_t ns);
 void sd_count_unaccessed(void);
+void sd_count_skipped(unsigned n); /* targets skipped outside a request (lazy, untracked) */
 
 /* Could a TLB hold the translation in opte?  Only if the walker marked it
  * accessed: it sets A before it fills (x86: NetBSD's pmap_tlb_shootdown
@@ -24,4 +40,93 @@ static inline bool sd_pte_cached(uint64_t opte)
 	return (opte & PTE_SWV) && (opte & (PTE_A | PTE_SWA));
 }
 
+/* The CPUs whose TLB may hold an entry of ctx: its CPU set, or every
+ * attached CPU for the kernel (whose entries are global). */
+static inline const kcpuset_t *sd_ctx_cpus(const struct mmu_ctx *ctx)
+{
+	return ctx->mc_kernel ? &machine_cur->m_attached : &ctx->mc_cpus;
+}
+
+/* ---- batches ---- */
+#define SD_ALLVA UINT32_MAX
+#define SD_PCID_MIXED UINT32_MAX
+
+struct sd_req {
+	uint32_t r_count;  /* addresses kept, or SD_ALLVA (whole flush) */
+	uint32_t r_pcid;   /* the one PCID involved, or SD_PCID_MIXED */
+	bool r_global;     /* a global entry is involved */
+	bool r_downgrade;  /* a downgrade (not a removal) is in it */
+	unsigned r_naddrs; /* invalidations queued, for statistics */
+	uint32_t r_cap;    /* addresses before the whole flush */
+	vaddr_t r_min, r_max;
+	kcpuset_t r_cpus;  /* CPUs that may hold the entries */
+	vaddr_t *r_va;
+	uint16_t *r_pcid_of;
+};
+
+int sd_req_init(struct sd_req *, uint32_t cap);
+void sd_req_fini(struct sd_req *);
+void sd_req_reset(struct sd_req *);
+/* Queue one invalidation; targets are sd_ctx_cpus(ctx) unless who != NULL. */
+void sd_req_add(struct sd_req *, const struct mmu_ctx *ctx, vaddr_t va, uint64_t opte, enum sd_inv_kind,
+    const kcpuset_t *who);
+/* Apply to the current CPU's TLB; `global_too` is false only for a mutant. */
+void sd_req_apply(struct cpu_info *, const struct sd_req *, bool global_too);
+bool sd_req_covers(const struct sd_req *, vaddr_t va, uint16_t pcid);
+/* out = may ∩ attached − me; counts targets and the skipped (detached) */
+unsigned sd_targets(const struct cpu_info *me, const kcpuset_t *may, kcpuset_t *out, unsigned *nskipped);
+
+/* ---- per-initiator slots ---- */
+typedef void (*sd_apply_fn)(struct cpu_info *, const void *req);
+struct sd_slot {
+	kcpuset_t s_pending;    /* targets that have not acknowledged */
+	const void *s_req;      /* valid while a target's bit is set */
+	sd_apply_fn s_apply;
+	bool s_early_ack;       /* acknowledge before applying (s_req is copied first) */
+} __cacheline_aligned;
+extern struct sd_slot *sd_slots;
+int sd_slots_boot(struct machine *);
+void sd_slots_halt(void);
+/* => from ci's slot: publish req to targets and send the IPIs */
+void sd_slot_post(struct cpu_info *ci, const void *req, sd_apply_fn, const kcpuset_t *targets);
+/* => wait (taking IPIs) until every target acknowledged or detached */
+void sd_slot_wait(struct cpu_info *ci);
+/* IPI handler: serve every slot that names ci (acknowledge after applying) */
+void sd_slots_serve(struct cpu_info *ci);
+/* a target applies a whole sd_req (the mutant: without global entries) */
+void sd_apply_req(struct cpu_info *ci, const void *req);
+void sd_apply_req_noglobal(struct cpu_info *ci, const void *req);
+/* is (va, pcid) in an sd_req some slot still serves? (sd_pending) */
+bool sd_slots_cover(vaddr_t va, uint16_t pcid);
+/*
+ * The flat protocol on r (a batch of ci's): targets = r_cpus ∩ attached −
+ * ci, one IPI each from ci's slot, the local flush meanwhile, then (when
+ * `wait`) every acknowledgement; counts the request.  skip_one and
+ * !global_too exist for mutants.  Returns the targets interrupted.  The
+ * caller resets r (after the wait).
+ */
+unsigned sd_flat_update(struct cpu_info *ci, struct sd_req *r, bool wait, bool global_too, int skip_one);
+
+/* ---- lazy completion and deferred frees ---- */
+int sd_lazy_boot(struct machine *);
+void sd_lazy_halt(void);
+/* work for CPU c was published (call after the stores it must see) */
+void sd_lazy_posted(unsigned c);
+/* a sweep on ci: read what is posted before reading the work ... */
+uint64_t sd_lazy_sweep_begin(struct cpu_info *ci);
+/* ... and say it is done after applying it */
+void sd_lazy_sweep_end(struct cpu_info *ci, uint64_t seen);
+bool sd_lazy_outstanding(unsigned c);
+bool sd_lazy_free(struct vm_page *); /* an sd_free */
+void sd_lazy_reclaim(bool wait);     /* frees what every CPU swept past */
+
+/* ---- stale PCIDs ---- */
+int sd_stale_boot(struct machine *);
+void sd_stale_halt(void);
+void sd_stale_mark(unsigned c, uint16_t pcid);
+/* on ci, before it loads pcid: drop its entries if marked */
+void sd_stale_check(struct cpu_info *ci, uint16_t pcid);
+bool sd_stale_isset(unsigned c, uint16_t pcid);
+
+/* the CPU groups of hier (core/topo via hwloc, or shootdown.hier_group) */
 #endif

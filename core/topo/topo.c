@@ -68,3 +68,18 @@ void topo_counts(unsigned *packages, unsigned *cores, unsigned *pus, unsigned *n
 	*pus = npus;
 	*numa_nodes = nn > 0 ? (unsigned)nn : 1;
 }
+
+int topo_group_of(unsigned i)
+{
+	pthread_once(&topo_once, topo_load);
+	if (!topo_ok)
+		return 0;
+	hwloc_obj_t pu = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, i % npus);
+	if (pu == NULL)
+		return 0;
+	/* the last-level cache the PU sits under, else its package */
+	hwloc_obj_t g = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_L3CACHE, pu);
+	if (g == NULL)
+		g = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_PACKAGE, pu);
+	return g != NULL ? (int)g->logical_index : 0;
+}

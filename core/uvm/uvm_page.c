@@ -197,11 +197,13 @@ void uvm_pagefree(struct vm_page *pg)
 	}
 	KASSERTMSG(!(f & PG_PTP), "uvm_pagefree: page %#lx is a page-table page", (unsigned long)pg->phys_addr);
 	stats_inc(&uvm_pg_frees);
+	if (phys_free_defer(pg))
+		return; /* a lazy strategy frees it once no TLB can hold it */
 	if (pgcache_on && ci != NULL) {
 		phys_mark_free(pg);
 		pgcache_put(&pgcaches[ci->ci_cpuid], pg);
 	} else {
-		phys_free(pg);
+		phys_free_now(pg);
 	}
 }
 

@@ -70,6 +70,15 @@ struct machine_config {
 	uint64_t mc_kmem_kva;         /* kmem.kva: bytes of kernel_map (default 64G) */
 	unsigned mc_kmem_vacache_pages; /* kmem.vacache_pages: pages per kva-cache chunk (default 32) */
 	uint64_t mc_kmem_steal;       /* kmem.steal: bytes pmap_steal_memory() takes before uvm_km_init (default 0) */
+	uint64_t mc_tick_us;          /* machine.tick_us (default 1000): clock tick period */
+	/* shootdown.<knob>: each strategy's parameter, with its source's default */
+	bool mc_sd_unsafe;            /* shootdown.allow_unsafe = yes: the mutants, for validators */
+	unsigned mc_sd_batch;         /* shootdown.batch (16): netbsd-x86 packet addresses */
+	unsigned mc_sd_linux_ceiling; /* shootdown.linux_ceiling (33): pages before a whole flush */
+	unsigned mc_sd_freebsd_threshold; /* shootdown.freebsd_threshold (4096): pages before invalidate-all */
+	unsigned mc_sd_latr_ring;     /* shootdown.latr_ring (256): entries per CPU ring */
+	unsigned mc_sd_broadcast_max; /* shootdown.broadcast_max (512): operations before an ASID flush */
+	unsigned mc_sd_hier_group;    /* shootdown.hier_group (0): CPUs per group; 0 = hwloc's caches */
 };
 
 /* Upper and lower bounds the validator enforces. */
@@ -77,6 +86,7 @@ struct machine_config {
 #define MACHINE_MAX_MEMORY (64ULL << 30)  /* 64 GiB */
 #define MACHINE_MAX_TLB_ENTRIES 65536
 #define MACHINE_MAX_KVA (VM_MAX_KERNEL_ADDRESS - VM_MIN_KERNEL_ADDRESS) /* 64 TiB */
+#define SD_MAX_BATCH 4096 /* the largest shootdown.batch / linux_ceiling / broadcast_max */
 
 void machine_config_init(struct machine_config *);
 /* "section.key" = value, as in config files: 0, ENOENT (unknown key) or EINVAL. */

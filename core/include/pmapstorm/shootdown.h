@@ -9,7 +9,10 @@
  *   sd_sync        — the same, for operations that must be complete when
  *                    they return (pmap_page_protect, clear_modify, ...);
  * and the machine calls sd_ipi on a CPU taking a shootdown IPI, sd_switch on
- * a context switch, sd_tick at a clock tick.  One file per strategy in
+ * a context switch, sd_tick at a clock tick (machine.tick_us), sd_free when
+ * a frame is freed (a lazy strategy defers it), sd_fill when the walker
+ * fills a TLB entry, sd_inbox before a translation when broadcast
+ * invalidations wait in the TLB's inbox.  One file per strategy in
  * core/shootdown/, one line in the registry (shootdown.c).
  *
  * struct cpu_info and struct mmu_ctx are the machine's (core/machine/
@@ -28,18 +31,39 @@ struct cpu_info;
 struct machine;
 struct mmu_ctx;
 
+/* What happened to the PTE whose invalidation is queued. */
+enum sd_inv_kind {
+	SD_INV_REMOVE = 0,    /* the mapping is gone (its frame may be freed next) */
+	SD_INV_DOWNGRADE = 1, /* rights lowered, or A/D cleared: must not be lazy */
+};
+
 struct shootdown_strategy {
 	const char *sd_name;
 	const char *sd_origin;    /* the source it models: file and function, or paper */
 	const char *sd_mechanism; /* one line */
 	bool sd_unsafe;           /* a deliberately broken variant (runs only when allowed) */
+	/* pmap_update() may return while remote TLBs still hold removed
+	 * translations (they drop them at their next interrupt point, tick
+	 * or context switch); the strategy holds the frames back until then */
+	bool sd_lazy;
 	int (*sd_boot)(struct machine *);
 	void (*sd_halt)(struct machine *);
-	void (*sd_invalidate)(struct mmu_ctx *, vaddr_t va, uint64_t opte);
+	/* => pmap lock or pv lock held; on the current CPU */
+	void (*sd_invalidate)(struct mmu_ctx *, vaddr_t va, uint64_t opte, enum sd_inv_kind kind);
 	void (*sd_update)(void);
+	void (*sd_sync)(void); /* optional: complete everything now (page operations); default sd_update */
 	void (*sd_ipi)(struct cpu_info *);
 	void (*sd_switch)(struct cpu_info *, struct mmu_ctx *old_ctx, struct mmu_ctx *new_ctx); /* optional */
 	void (*sd_tick)(struct cpu_info *);                                              /* optional */
+	/* optional: a frame is being freed; true = the strategy keeps it and
+	 * frees it (phys_free_now) once no TLB can hold it */
+	bool (*sd_free)(struct vm_page *);
+	/* optional: a page-table page of ctx was unlinked (Linux's freed_tables) */
+	void (*sd_ptp_freed)(struct mmu_ctx *);
+	/* optional: the walker fills a translation (see machine_hooks.mh_fill) */
+	bool (*sd_fill)(struct cpu_info *, _Atomic uint64_t *ptep, uint64_t pte);
+	/* optional: drain a TLB's hardware inbox (broadcast invalidation) */
+	void (*sd_inbox)(struct cpu_info *);
 	/* tlb_check(): is (va, pcid) in a request not yet completed? */
 	bool (*sd_pending)(struct cpu_info *, vaddr_t va, uint16_t pcid);
 };

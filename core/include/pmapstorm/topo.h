@@ -22,6 +22,9 @@ int topo_bind_thread(unsigned i);
 void topo_counts(unsigned *packages, unsigned *cores, unsigned *pus, unsigned *numa_nodes);
 /* The host PU (OS index) simulated CPU i is placed on. */
 int topo_pu_of(unsigned i);
+/* The group of simulated CPU i: the logical index of the L3 cache (else
+ * the package) above its PU; 0 when hwloc cannot tell. */
+int topo_group_of(unsigned i);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,266 @@
+/*
+ * latr.c — lazy TLB coherence.
+ *
+ * Models LATR (Kumar et al., "LATR: Lazy Translation Coherence", ASPLOS
+ * 2018, sections 4.1-4.3):
+ *  - a free (munmap: here, a removal) sends no IPI: the initiator
+ *    invalidates its own TLB, then records (pmap, CPU mask, addresses) in
+ *    its per-CPU ring of "LATR states" (shootdown.latr_ring, 256);
+ *  - every CPU sweeps every ring at its scheduler tick (machine.tick_us)
+ *    and at each context switch, applies the states naming it, and clears
+ *    its bit; a state whose mask is empty is free again;
+ *  - the frames (and, in LATR, the virtual addresses) are released only
+ *    after every CPU has swept: LATR waits a scheduler epoch; the model
+ *    keeps each frame until every CPU that had a state posted before the
+ *    free swept past it (sd_lazy_free in shootdown.c — the same rule as
+ *    an epoch, per CPU);
+ *  - a full ring falls back to IPIs, and so do protection downgrades,
+ *    which must be synchronous (a stale writable entry would write
+ *    through a copy-on-write page), and page operations that must be
+ *    complete on return (sd_sync).  The fallback is the flat protocol of
+ *    shootdown.c.
+ * The pmap does not hold virtual addresses back: a VA entered again
+ * before every CPU swept could be reached through a stale entry; LATR's
+ * munmap keeps the VA out of the allocator for the epoch, and the model's
+ * tests wait for the sweep before they reuse one.
+ *
+ * Memory ordering.  The ring's owner writes a free state's fields with
+ * plain stores and publishes its mask with release stores, then bumps each
+ * target's posted count (seq_cst, sd_lazy_posted).  A sweeper reads its
+ * posted count (seq_cst) first, then each state's mask with acquire; it
+ * reads the fields only when its bit is set, and clears its bit with a
+ * release RMW after applying.  The owner reuses a state only after an
+ * acquire load saw its mask empty, so no sweeper is still reading it.
+ * A sweeper publishes its swept count (release) after its sweep; a free
+ * that snapshotted the posted counts waits for those.
+ */
+#include "shootdown_impl.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LATR_NVA 16 /* addresses a state names before it flushes the PCID */
+
+struct latr_state {
+	kcpuset_t ls_mask; /* CPUs that have not swept it; empty = free */
+	uint32_t ls_count; /* addresses, or SD_ALLVA */
+	uint32_t ls_pcid;  /* one PCID or SD_PCID_MIXED */
+	bool ls_global;
+	vaddr_t ls_va[LATR_NVA];
+	uint16_t ls_pcid_of[LATR_NVA];
+};
+
+struct latr_cpu {
+	struct latr_state *lc_ring;
+	unsigned lc_head;
+	struct sd_req lc_batch; /* this CPU's removals since pmap_update */
+} __cacheline_aligned;
+
+static struct latr_cpu *latr_cpus;
+static unsigned latr_ring, latr_ncpu;
+
+STATS_COUNTER(latr_lazy, "shootdown.latr.lazy", "requests left to the CPUs' sweeps (no IPI)")
+STATS_COUNTER(latr_full, "shootdown.latr.ring_full", "requests sent by IPI because the ring was full")
+STATS_COUNTER(latr_sweeps, "shootdown.latr.sweeps", "ring sweeps (ticks and context switches)")
+
+static void latr_halt(struct machine *m)
+{
+	(void)m;
+	for (unsigned i = 0; latr_cpus != NULL && i < latr_ncpu; i++) {
+		free(latr_cpus[i].lc_ring);
+		sd_req_fini(&latr_cpus[i].lc_batch);
+	}
+	free(latr_cpus);
+	latr_cpus = NULL;
+	sd_lazy_halt();
+	sd_slots_halt();
+}
+
+static int latr_boot(struct machine *m)
+{
+	latr_ring = m->m_cfg.mc_sd_latr_ring;
+	latr_ncpu = m->m_ncpu;
+	if (posix_memalign((void **)&latr_cpus, CACHE_LINE, sizeof(*latr_cpus) * latr_ncpu) != 0)
+		return machine_seterr(ENOMEM, "shootdown.strategy: no memory");
+	memset(latr_cpus, 0, sizeof(*latr_cpus) * latr_ncpu);
+	for (unsigned i = 0; i < latr_ncpu; i++) {
+		latr_cpus[i].lc_ring = calloc(latr_ring, sizeof(struct latr_state));
+		if (latr_cpus[i].lc_ring == NULL || sd_req_init(&latr_cpus[i].lc_batch, LATR_NVA) != 0)
+			return machine_seterr(ENOMEM, "shootdown.latr_ring: no memory for %u-entry rings", latr_ring);
+	}
+	int err = sd_lazy_boot(m);
+	return err ? err : sd_slots_boot(m);
+}
+
+static void latr_invalidate(struct mmu_ctx *ctx, vaddr_t va, uint64_t opte, enum sd_inv_kind kind)
+{
+	if (!sd_pte_cached(opte)) {
+		sd_count_unaccessed();
+		return;
+	}
+	sd_req_add(&latr_cpus[curcpu()->ci_cpuid].lc_batch, ctx, va, opte, kind, NULL);
+}
+
+/* Apply a state to the current CPU's TLB. */
+static void latr_apply(struct cpu_info *ci, const struct latr_state *s)
+{
+	if (s->ls_count == SD_ALLVA) {
+		if (s->ls_global)
+			tlb_invalidate_all(ci);
+		else if (s->ls_pcid != SD_PCID_MIXED)
+			tlb_invalidate_pcid(ci, (uint16_t)s->ls_pcid);
+		else
+			tlb_invalidate_nonglobal(ci);
+		return;
+	}
+	for (uint32_t i = 0; i < s->ls_count; i++)
+		tlb_invalidate_page(ci, s->ls_va[i], s->ls_pcid_of[i]);
+}
+
+/* A free state in my ring, or NULL (full). */
+static struct latr_state *latr_claim(struct latr_cpu *lc)
+{
+	for (unsigned k = 0; k < latr_ring; k++) {
+		struct latr_state *s = &lc->lc_ring[(lc->lc_head + k) % latr_ring];
+		if (!kcpuset_iszero(&s->ls_mask)) {
+			/* a CPU that detached has an empty TLB: it owes nothing */
+			KCPUSET_FOREACH(&s->ls_mask, c)
+				if (!cpu_is_attached(cpu_lookup(c)))
+					kcpuset_atomic_clear(&s->ls_mask, c);
+			if (!kcpuset_iszero(&s->ls_mask))
+				continue;
+		}
+		lc->lc_head = (lc->lc_head + k + 1) % latr_ring;
+		return s;
+	}
+	return NULL;
+}
+
+/* Sweep every ring for states naming ci (tick, context switch). */
+static void latr_sweep(struct cpu_info *ci)
+{
+	const unsigned me = ci->ci_cpuid, w = me / 64;
+	const uint64_t bit = 1ULL << (me % 64);
+	uint64_t seen = sd_lazy_sweep_begin(ci);
+	for (unsigned c = 0; c < latr_ncpu; c++) {
+		struct latr_cpu *lc = &latr_cpus[c];
+		for (unsigned k = 0; k < latr_ring; k++) {
+			struct latr_state *s = &lc->lc_ring[k];
+			if (!(atomic_load_explicit(&s->ls_mask.bits[w], memory_order_acquire) & bit))
+				continue;
+			latr_apply(ci, s);
+			atomic_fetch_and_explicit(&s->ls_mask.bits[w], ~bit, memory_order_release);
+		}
+	}
+	sd_lazy_sweep_end(ci, seen);
+	stats_inc(&latr_sweeps);
+}
+
+static void latr_flush(bool sync)
+{
+	struct cpu_info *ci = curcpu();
+	struct latr_cpu *lc = &latr_cpus[ci->ci_cpuid];
+	struct sd_req *r = &lc->lc_batch;
+	if (r->r_naddrs == 0)
+		return;
+	struct latr_state *s = NULL;
+	if (!sync && !r->r_downgrade)
+		s = latr_claim(lc);
+	if (s == NULL) {
+		/* downgrade, synchronous operation, or a full ring: IPIs */
+		if (!sync && !r->r_downgrade)
+			stats_inc(&latr_full);
+		sd_flat_update(ci, r, true, true, 0);
+		sd_req_reset(r);
+		return;
+	}
+	kcpuset_t targets;
+	unsigned nskipped = 0, n = sd_targets(ci, &r->r_cpus, &targets, &nskipped);
+	s->ls_count = r->r_count;
+	s->ls_pcid = r->r_pcid;
+	s->ls_global = r->r_global;
+	if (r->r_count != SD_ALLVA)
+		for (uint32_t i = 0; i < r->r_count; i++) {
+			s->ls_va[i] = r->r_va[i];
+			s->ls_pcid_of[i] = r->r_pcid_of[i];
+		}
+	for (unsigned i = 0; i < MAXCPUS / 64; i++) {
+		uint64_t b = atomic_load_explicit(&targets.bits[i], memory_order_relaxed);
+		if (b)
+			atomic_store_explicit(&s->ls_mask.bits[i], b, memory_order_release);
+	}
+	KCPUSET_FOREACH(&targets, c)
+		sd_lazy_posted(c);
+	sd_req_apply(ci, r, true);
+	stats_inc(&latr_lazy);
+	/* no IPI: the targets are "skipped" until their sweep */
+	sd_count_request(r->r_naddrs, r->r_count == SD_ALLVA, 0, n + nskipped, 0);
+	sd_req_reset(r);
+	sd_lazy_reclaim(false);
+}
+
+static void latr_update(void)
+{
+	latr_flush(false);
+}
+
+static void latr_sync(void)
+{
+	latr_flush(true);
+}
+
+static void latr_ipi(struct cpu_info *ci)
+{
+	sd_slots_serve(ci);
+}
+
+static void latr_tick(struct cpu_info *ci)
+{
+	latr_sweep(ci);
+	sd_lazy_reclaim(false);
+}
+
+static void latr_switch(struct cpu_info *ci, struct mmu_ctx *old, struct mmu_ctx *new_)
+{
+	(void)old, (void)new_;
+	/* before any context is loaded: no stale entry meets its PCID again */
+	latr_sweep(ci);
+}
+
+static bool latr_pending(struct cpu_info *ci, vaddr_t va, uint16_t pcid)
+{
+	const unsigned me = ci->ci_cpuid;
+	if (sd_slots_cover(va, pcid))
+		return true;
+	for (unsigned c = 0; c < latr_ncpu; c++)
+		for (unsigned k = 0; k < latr_ring; k++) {
+			const struct latr_state *s = &latr_cpus[c].lc_ring[k];
+			if (!kcpuset_isset(&s->ls_mask, me))
+				continue;
+			if (s->ls_count == SD_ALLVA)
+				return true;
+			for (uint32_t i = 0; i < s->ls_count; i++)
+				if (s->ls_va[i] == va && (s->ls_pcid_of[i] == pcid || s->ls_pcid_of[i] == 0))
+					return true;
+		}
+	return false;
+}
+
+const struct shootdown_strategy shootdown_latr = {
+	.sd_name = "latr",
+	.sd_origin = "Kumar et al., LATR: Lazy Translation Coherence (ASPLOS 2018), sec. 4.1-4.3",
+	.sd_mechanism = "removals recorded in per-CPU rings of 256 (shootdown.latr_ring) swept at ticks and "
+	                "switches; frames freed after every CPU swept; IPIs for full rings and downgrades",
+	.sd_lazy = true,
+	.sd_boot = latr_boot,
+	.sd_halt = latr_halt,
+	.sd_invalidate = latr_invalidate,
+	.sd_update = latr_update,
+	.sd_sync = latr_sync,
+	.sd_ipi = latr_ipi,
+	.sd_switch = latr_switch,
+	.sd_tick = latr_tick,
+	.sd_free = sd_lazy_free,
+	.sd_pending = latr_pending,
+};
