@@ -17,6 +17,8 @@
 #include "driver.h"
 #include "workload.h"
 
+#include <pmapstorm/shootdown.h>
+
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -96,6 +98,18 @@ static void drv_snapshot(struct drv *d)
 		stats_hist_summarize(ah, -1, &s);
 		r->tr_addrs_mean = s.hs_mean;
 	}
+	r->tr_ack_sum = calloc((size_t)d->d_ncpu * d->d_ncpu, sizeof(uint64_t));
+	r->tr_ack_count = calloc((size_t)d->d_ncpu * d->d_ncpu, sizeof(uint64_t));
+	for (unsigned i = 0; r->tr_ack_sum && r->tr_ack_count && i < d->d_ncpu; i++)
+		for (unsigned t = 0; t < d->d_ncpu; t++)
+			shootdown_ack_get(i, t, &r->tr_ack_sum[i * d->d_ncpu + t], &r->tr_ack_count[i * d->d_ncpu + t]);
+	const struct stats_hist *akh = stats_hist_find("shootdown.ack_latency");
+	if (akh != NULL) {
+		struct stats_hist_summary s;
+		stats_hist_summarize(akh, -1, &s);
+		r->tr_ack_ns[0] = (double)s.hs_p50;
+		r->tr_ack_ns[1] = (double)s.hs_p99;
+	}
 	static const char *const alloc_hists[2] = {"uvm.km_alloc.latency", "uvm.poolpage.latency"};
 	for (int i = 0; i < 2; i++) {
 		const struct stats_hist *h = stats_hist_find(alloc_hists[i]);
@@ -166,6 +180,7 @@ static void drv_cpu_main(unsigned cpu, void *arg)
 	drv_barrier(d);
 	if (cpu == 0) {
 		stats_reset();
+		shootdown_ack_reset();
 		d->d_t_measure0 = cpu_now_ns();
 		atomic_store(&d->d_phase, 2);
 	}
@@ -269,6 +284,15 @@ static void metric_add(struct trial_result *r, const char *name, const char *uni
 	r->tr_metrics[r->tr_nmetrics++] = (struct metric){name, unit, better, v};
 }
 
+void trial_free(struct trial_result *r)
+{
+	free(r->tr_intervals);
+	free(r->tr_ack_sum);
+	free(r->tr_ack_count);
+	r->tr_intervals = NULL;
+	r->tr_ack_sum = r->tr_ack_count = NULL;
+}
+
 const struct metric *trial_metric(const struct trial_result *r, const char *name)
 {
 	for (unsigned i = 0; i < r->tr_nmetrics; i++)
@@ -333,6 +357,8 @@ static void trial_metrics(struct drv *d)
 	metric_add(r, "shootdown_latency_p999", "ns", -1, bucket_pct(r->tr_lat_buckets, 0.999));
 	metric_add(r, "shootdown_latency_max", "ns", -1, bucket_pct(r->tr_lat_buckets, 1.0));
 	metric_add(r, "ipis_per_update", "IPIs", -1, ratio(ctr(r, "ipi.sent"), req));
+	metric_add(r, "ack_latency_p50", "ns", -1, r->tr_ack_ns[0]);
+	metric_add(r, "ack_latency_p99", "ns", -1, r->tr_ack_ns[1]);
 	metric_add(r, "addrs_per_request", "pages", 0, r->tr_addrs_mean);
 	metric_add(r, "km_alloc_latency_p50", "ns", -1, r->tr_alloc_ns[0][0]);
 	metric_add(r, "km_alloc_latency_p99", "ns", -1, r->tr_alloc_ns[0][1]);

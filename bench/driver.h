@@ -41,6 +41,9 @@ struct trial_result {
 	unsigned tr_nintervals;
 	double tr_addrs_mean;     /* shootdown.addrs, mean */
 	double tr_alloc_ns[2][2]; /* uvm_km_alloc and pool page allocation latency: p50, p99 */
+	double tr_ack_ns[2];      /* request -> acknowledgement at the targets: p50, p99 */
+	uint64_t *tr_ack_sum;     /* [initiator * ncpu + target], over the measured window */
+	uint64_t *tr_ack_count;
 	unsigned tr_errors;       /* workload-detected violations + checker findings */
 	bool tr_done;
 };
@@ -49,6 +52,8 @@ struct trial_result {
 int trial_run(const struct exp_point *, unsigned trial, uint64_t seed, struct trial_result *,
     _Atomic int *stop);
 const struct metric *trial_metric(const struct trial_result *, const char *name);
+/* Frees what trial_run() allocated inside the result (not the result itself). */
+void trial_free(struct trial_result *);
 
 /* results.c */
 struct run_results {

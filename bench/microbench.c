@@ -271,7 +271,7 @@ static double driver_touch_ns(const struct machine_config *base, bool stats)
 			if (ns > 0 && (best == 0 || ns < best))
 				best = ns;
 		}
-		free(r->tr_intervals);
+		trial_free(r);
 		free(r);
 	}
 	return best;

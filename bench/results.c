@@ -11,6 +11,7 @@
  *   lockwait.csv     point, strategy, cpus, class, algorithm, wait_share, contentions, acquisitions
  *   lockstat.csv     point, strategy, cpus, class, algorithm, lock_stat columns summed over trials
  *   timeline.csv     point, strategy, cpus, trial, t_s, ops_per_s, shootdowns_per_s, pages_per_s
+ *   ackmatrix.csv    point, strategy, cpus, initiator, target, mean_ns  (request -> ack, at the target)
  * Every file is written under a temporary name and renamed.
  */
 #include "driver.h"
@@ -298,6 +299,28 @@ int results_write(const struct run_results *rr, const char *dir)
 	if ((rc = csv_close(f, dir, "lockwait.csv", tmp)) != EXIT_OK)
 		return rc;
 	if ((rc = csv_close(g, dir, "lockstat.csv", tmp + 2048)) != EXIT_OK)
+		return rc;
+
+	if ((f = csv_open(dir, "ackmatrix.csv", tmp, sizeof(tmp))) == NULL)
+		return EXIT_ENV;
+	fprintf(f, "point,strategy,cpus,initiator,target,mean_ns\n");
+	for (unsigned p = 0; p < ex->ex_npoints; p++) {
+		unsigned n = rr->rr_points[p].ep_cfg.mc_ncpu;
+		for (unsigned i = 0; i < n; i++)
+			for (unsigned t = 0; t < n; t++) {
+				uint64_t sum = 0, cnt = 0;
+				for (unsigned k = 0; k < T; k++) {
+					const struct trial_result *tr = &rr->rr_trials[p * T + k];
+					if (!tr->tr_done || tr->tr_ack_sum == NULL || tr->tr_ncpu != n)
+						continue;
+					sum += tr->tr_ack_sum[i * n + t];
+					cnt += tr->tr_ack_count[i * n + t];
+				}
+				if (cnt > 0)
+					fprintf(f, "%u,%s,%u,%u,%u,%.1f\n", ROWKEY(&rr->rr_points[p]), i, t, (double)sum / (double)cnt);
+			}
+	}
+	if ((rc = csv_close(f, dir, "ackmatrix.csv", tmp)) != EXIT_OK)
 		return rc;
 
 	if ((f = csv_open(dir, "timeline.csv", tmp, sizeof(tmp))) == NULL)

@@ -247,6 +247,13 @@ int cmd_run(int argc, char **argv)
 	};
 	if (rc != EXIT_OK && done == 0) {
 		rmdir(tmp);
+		for (unsigned i = 0; i < total; i++)
+			trial_free(&trials[i]);
+		free(trials);
+		free(order);
+		free(points);
+		exp_free(ex);
+		free(ex);
 		return rc;
 	}
 	int wrc = results_write(&rr, tmp);
@@ -261,7 +268,7 @@ int cmd_run(int argc, char **argv)
 	if (!quiet)
 		fprintf(stderr, "pmapstorm run: results in %s%s\n", final, rr.rr_interrupted ? " (interrupted: partial)" : "");
 	for (unsigned i = 0; i < total; i++)
-		free(trials[i].tr_intervals);
+		trial_free(&trials[i]);
 	free(trials);
 	free(order);
 	free(points);

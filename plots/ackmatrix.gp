@@ -53,7 +53,7 @@ do for [fmt in "png svg"] {
     if (!HAVE) {
         eval nodata(TITLE, "no per-target data (ackmatrix.csv is missing or empty)")
     } else {
-        set multiplot layout NROW, NCOL title sprintf("%s at %d CPUs: mean time from a shootdown request to the target's acknowledgement (ns)", TITLE, CMAX)
+        set multiplot layout NROW, NCOL title sprintf("%s at %d CPUs\nmean request-to-acknowledgement time (ns)", TITLE, CMAX)
         set xrange [-0.5:CMAX - 0.5]
         set yrange [-0.5:CMAX - 0.5]
         set xtics 1 out nomirror

@@ -215,7 +215,7 @@ static void test_every_workload_runs_clean(void **state)
 		if (!(m->m_value > 0))
 			fail_msg("workload %s made no progress", workloads[w]->wl_name);
 		assert_true(r->tr_done);
-		free(r->tr_intervals);
+		trial_free(r);
 		free(r);
 		exp_free(&ex);
 	}
@@ -237,7 +237,7 @@ static void test_munmap_shared_pmap_shoots(void **state)
 	assert_int_equal(r->tr_errors, 0);
 	assert_true(trial_metric(r, "ipis_per_update")->m_value > 0.5);
 	assert_true(trial_metric(r, "shootdowns_per_s")->m_value > 0);
-	free(r->tr_intervals);
+	trial_free(r);
 	free(r);
 	exp_free(&ex);
 }
@@ -263,7 +263,7 @@ static void test_named_pmap_shared_between_roles(void **state)
 		assert_int_equal(trial_run(&pt, 0, 1, r, &stop), EXIT_OK);
 		assert_int_equal(r->tr_errors, 0);
 		ipis[named] = trial_metric(r, "ipis_per_update")->m_value;
-		free(r->tr_intervals);
+		trial_free(r);
 		free(r);
 		exp_free(&ex);
 	}

@@ -386,7 +386,9 @@ static int pmap_boot(struct machine *m)
 		    "needed to run", (unsigned long)m->m_npages, (unsigned long)used,
 		    (unsigned long)(2 * m->m_reserve + 16));
 	}
-	int err = s->sd_boot(m);
+	int err = sd_common_boot(m);
+	if (err == 0)
+		err = s->sd_boot(m);
 	if (err != 0)
 		return err;
 	pmap_initialized = false;
@@ -398,6 +400,7 @@ static void pmap_halt(struct machine *m)
 	(void)m;
 	if (shootdown_current != NULL && shootdown_current->sd_halt != NULL)
 		shootdown_current->sd_halt(m);
+	sd_common_halt();
 	shootdown_current = NULL;
 	free(pmap_cpus);
 	pmap_cpus = NULL;

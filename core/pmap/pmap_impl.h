@@ -9,6 +9,10 @@
 #include <pmapstorm/pmap.h>
 #include <pmapstorm/shootdown.h>
 
+/* core/shootdown/shootdown.c: the strategies' common state */
+int sd_common_boot(struct machine *);
+void sd_common_halt(void);
+
 /* core/shootdown/shootdown.c */
 bool shootdown_check_name(const char *name, bool allow_unsafe, char *why, size_t len);
 

@@ -40,6 +40,8 @@
 /* What a target reads comes first: one or two cache lines for small requests. */
 struct tlb_packet {
 	kcpuset_t tp_pending;  /* targets that have not copied the request */
+	uint64_t tp_sent_ns;   /* when the IPIs went out (acknowledgement latency) */
+	uint32_t tp_initiator;
 	uint32_t tp_count;     /* addresses, or TP_ALLVA */
 	uint32_t tp_pcid;      /* the one PCID involved, or TP_PCID_MIXED */
 	bool tp_global;        /* a global entry is involved */
@@ -186,6 +188,8 @@ static void x86_update(void)
 			expect = NULL;
 			cpu_spin_wait(&iter);
 		}
+		tp->tp_sent_ns = cpu_now_ns();
+		tp->tp_initiator = ci->ci_cpuid;
 		/* publish the packet: release stores of the (all-zero) pending set;
 		 * a target's acquire load of its bit sees the packet's contents */
 		for (unsigned w = 0; w < MAXCPUS / 64; w++) {
@@ -243,8 +247,11 @@ static void x86_ipi(struct cpu_info *ci)
 		memcpy(copy->tp_va, tp->tp_va, sizeof(vaddr_t) * count);
 		memcpy(copy->tp_pcid_of, tp->tp_pcid_of, sizeof(uint16_t) * count);
 	}
+	uint64_t sent = tp->tp_sent_ns;
+	unsigned initiator = tp->tp_initiator;
 	/* early acknowledgement: the request is copied */
 	kcpuset_atomic_clear(&tp->tp_pending, ci->ci_cpuid);
+	sd_ack_record(initiator, ci->ci_cpuid, sent);
 	packet_apply(ci, copy, count);
 }
 

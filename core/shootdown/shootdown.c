@@ -528,3 +528,61 @@ bool sd_slots_cover(vaddr_t va, uint16_t pcid)
 			return true;
 	return false;
 }
+
+/*
+ * The acknowledgement matrix: cell [initiator][target] is written only by
+ * the target (single writer: relaxed load and store), read by the driver.
+ */
+struct sd_ack_cell {
+	_Atomic uint64_t ac_sum;
+	_Atomic uint64_t ac_count;
+};
+static struct sd_ack_cell *sd_ack;
+static unsigned sd_ack_ncpu;
+STATS_HIST(sd_ack_lat, "shootdown.ack_latency", "ns", "request to acknowledgement, measured by each target")
+
+int sd_common_boot(struct machine *m)
+{
+	sd_ack_ncpu = m->m_ncpu;
+	sd_ack = calloc((size_t)m->m_ncpu * m->m_ncpu, sizeof(*sd_ack));
+	return sd_ack == NULL ? machine_seterr(ENOMEM, "machine.cpus: no memory for the acknowledgement matrix") : 0;
+}
+
+void sd_common_halt(void)
+{
+	free(sd_ack);
+	sd_ack = NULL;
+	sd_ack_ncpu = 0;
+}
+
+void sd_ack_record(unsigned initiator, unsigned target, uint64_t sent_ns)
+{
+	uint64_t now = cpu_now_ns(), d = now > sent_ns ? now - sent_ns : 0;
+	stats_hist_record(&sd_ack_lat, d);
+	if (sd_ack == NULL || initiator >= sd_ack_ncpu || target >= sd_ack_ncpu)
+		return;
+	struct sd_ack_cell *c = &sd_ack[initiator * sd_ack_ncpu + target];
+	atomic_store_explicit(&c->ac_sum, atomic_load_explicit(&c->ac_sum, memory_order_relaxed) + d,
+	    memory_order_relaxed);
+	atomic_store_explicit(&c->ac_count, atomic_load_explicit(&c->ac_count, memory_order_relaxed) + 1,
+	    memory_order_relaxed);
+}
+
+/* => no CPU is acknowledging (a quiescent point) */
+void shootdown_ack_reset(void)
+{
+	for (unsigned i = 0; sd_ack != NULL && i < sd_ack_ncpu * sd_ack_ncpu; i++) {
+		atomic_store_explicit(&sd_ack[i].ac_sum, 0, memory_order_relaxed);
+		atomic_store_explicit(&sd_ack[i].ac_count, 0, memory_order_relaxed);
+	}
+}
+
+bool shootdown_ack_get(unsigned initiator, unsigned target, uint64_t *sum_ns, uint64_t *count)
+{
+	if (sd_ack == NULL || initiator >= sd_ack_ncpu || target >= sd_ack_ncpu)
+		return false;
+	struct sd_ack_cell *c = &sd_ack[initiator * sd_ack_ncpu + target];
+	*sum_ns = atomic_load_explicit(&c->ac_sum, memory_order_relaxed);
+	*count = atomic_load_explicit(&c->ac_count, memory_order_relaxed);
+	return true;
+}

@@ -28,6 +28,11 @@ bool shootdown_check_name(const char *name, bool allow_unsafe, char *why, size_t
  * targets skipped, and the time it took when it had remote targets */
 void sd_count_request(unsigned naddrs, bool whole, unsigned ntargets, unsigned nskipped, uint64_t ns);
 void sd_count_unaccessed(void);
+/* the common state: boot and halt (pmap_boot calls them around the strategy's) */
+int sd_common_boot(struct machine *);
+void sd_common_halt(void);
+/* on the target, when it acknowledges a request the initiator sent at sent_ns */
+void sd_ack_record(unsigned initiator, unsigned target, uint64_t sent_ns);
 void sd_count_skipped(unsigned n); /* targets skipped outside a request (lazy, untracked) */
 
 /* Could a TLB hold the translation in opte?  Only if the walker marked it

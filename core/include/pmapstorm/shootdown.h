@@ -68,6 +68,14 @@ struct shootdown_strategy {
 	bool (*sd_pending)(struct cpu_info *, vaddr_t va, uint16_t pcid);
 };
 
+/*
+ * Request -> acknowledgement latency per (initiator, target) pair, as the
+ * targets measure it (strategies that acknowledge record it): the sum and
+ * count since the last reset.  For the initiator x target heat map.
+ */
+void shootdown_ack_reset(void);
+bool shootdown_ack_get(unsigned initiator, unsigned target, uint64_t *sum_ns, uint64_t *count);
+
 /* The registry, NULL-terminated. */
 extern const struct shootdown_strategy *const shootdown_strategies[];
 const struct shootdown_strategy *shootdown_find(const char *name);
