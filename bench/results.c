@@ -141,9 +141,13 @@ static json_t *point_json(const struct run_results *rr, unsigned p)
 		for (unsigned i = 0; i < stats_ncounters(); i++)
 			if (tr->tr_counters[i] != 0)
 				json_object_set_new(ctrs, stats_counter_at(i)->sc_name, json_integer((json_int_t)tr->tr_counters[i]));
-		json_array_append_new(trials, json_pack("{s:i,s:i,s:I,s:f,s:i,s:o,s:o,s:o}", "trial", tr->tr_trial, "order",
+		json_t *cpu_ops = json_array();
+		for (unsigned c = 0; c < tr->tr_ncpu; c++)
+			json_array_append_new(cpu_ops, json_real(tr->tr_seconds > 0 ? tr->tr_cpu_ops[c] / tr->tr_seconds : 0));
+		json_array_append_new(trials, json_pack("{s:i,s:i,s:I,s:f,s:i,s:o,s:o,s:o,s:o}", "trial", tr->tr_trial, "order",
 		    tr->tr_order, "seed", (json_int_t)tr->tr_seed, "seconds", tr->tr_seconds, "errors", tr->tr_errors,
-		    "metrics", m, "counters", ctrs, "lockstat", lockstat_json(tr->tr_lockstat, LC_NCLASS)));
+		    "metrics", m, "counters", ctrs, "lockstat", lockstat_json(tr->tr_lockstat, LC_NCLASS), "cpu_ops_per_s",
+		    cpu_ops));
 	}
 	json_object_set_new(o, "trials", trials);
 	json_t *sum = json_object();
