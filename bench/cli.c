@@ -91,6 +91,38 @@ json_t *cli_provenance(const struct machine_config *cfg)
 	return o;
 }
 
+/* path = dir/name, or name alone when dir is NULL */
+static void cli_path(char *buf, size_t len, const char *dir, const char *name)
+{
+	if (dir != NULL)
+		snprintf(buf, len, "%s/%s", dir, name);
+	else
+		snprintf(buf, len, "%s", name);
+}
+
+FILE *cli_file_begin(const char *dir, const char *name, char *tmp, size_t len)
+{
+	char path[4096];
+	cli_path(path, sizeof(path), dir, name);
+	snprintf(tmp, len, "%s.tmp.%d", path, (int)getpid());
+	FILE *f = fopen(tmp, "w");
+	if (f == NULL)
+		cli_error("%s: cannot write (%s)", path, strerror(errno));
+	return f;
+}
+
+int cli_file_commit(FILE *f, const char *dir, const char *name, const char *tmp)
+{
+	char path[4096];
+	cli_path(path, sizeof(path), dir, name);
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		cli_error("%s: cannot write (%s)", path, strerror(errno));
+		unlink(tmp);
+		return EXIT_ENV;
+	}
+	return EXIT_OK;
+}
+
 int cli_write_json(const char *path, json_t *doc)
 {
 	char tmp[4096];

@@ -6,6 +6,7 @@
 #define PMAPSTORM_CLI_H
 
 #include <jansson.h>
+#include <stdio.h>
 #include <pmapstorm/machine.h>
 
 /* Exit codes (README, "Exit codes") */
@@ -24,6 +25,10 @@ int cli_apply_set(struct machine_config *, const char *kv);
 int cli_load_config(struct machine_config *cfg, const char *path);
 /* version, git commit, compiler, host, the full config: into a JSON object */
 json_t *cli_provenance(const struct machine_config *);
+/* Atomic files: write to the temporary name cli_file_begin() opens, then
+ * cli_file_commit() renames it into place (dir may be NULL: name is a path). */
+FILE *cli_file_begin(const char *dir, const char *name, char *tmp, size_t len);
+int cli_file_commit(FILE *f, const char *dir, const char *name, const char *tmp);
 /* write a JSON document atomically (temporary name, then rename) */
 int cli_write_json(const char *path, json_t *doc);
 

@@ -33,12 +33,9 @@ void lockstat_print_text(FILE *f, const struct lockstat_row *r, unsigned n)
 int lockstat_write_csv(const char *path, const struct lockstat_row *r, unsigned n)
 {
 	char tmp[4096];
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-	FILE *f = fopen(tmp, "w");
-	if (f == NULL) {
-		cli_error("%s: cannot write (%s)", path, strerror(errno));
+	FILE *f = cli_file_begin(NULL, path, tmp, sizeof(tmp));
+	if (f == NULL)
 		return EXIT_ENV;
-	}
 	fprintf(f, "cpu,class,algorithm,acquisitions,contentions,bounces,wait_total_ns,wait_avg_ns,wait_min_ns,"
 	           "wait_max_ns,wait_p99_ns,hold_samples,hold_avg_ns,hold_max_ns,hold_p99_ns,max_queue\n");
 	for (unsigned i = 0; i < n; i++, r++) {
@@ -53,12 +50,7 @@ int lockstat_write_csv(const char *path, const struct lockstat_row *r, unsigned 
 		    r->lr_hold_avg_ns, (unsigned long)r->lr_hold_max_ns, (unsigned long)r->lr_hold_p99_ns,
 		    (unsigned long)r->lr_max_queue);
 	}
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		cli_error("%s: cannot write (%s)", path, strerror(errno));
-		unlink(tmp);
-		return EXIT_ENV;
-	}
-	return EXIT_OK;
+	return cli_file_commit(f, NULL, path, tmp);
 }
 
 json_t *lockstat_json(const struct lockstat_row *r, unsigned n)

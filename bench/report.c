@@ -759,26 +759,6 @@ static void points(struct doc *d, const struct report *r)
 
 /* ---- the files ---- */
 
-static FILE *open_tmp(const char *dir, const char *name, char *tmp, size_t len)
-{
-	snprintf(tmp, len, "%s/%s.tmp", dir, name);
-	FILE *f = fopen(tmp, "w");
-	if (f == NULL)
-		cli_error("%s/%s: cannot write (%s)", dir, name, strerror(errno));
-	return f;
-}
-
-static int close_rename(FILE *f, const char *dir, const char *name, const char *tmp)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		cli_error("%s: cannot write (%s)", path, strerror(errno));
-		unlink(tmp);
-		return EXIT_ENV;
-	}
-	return EXIT_OK;
-}
 
 static const char html_head[] =
     "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<style>\n"
@@ -802,9 +782,9 @@ int report_write(const struct run_results *rr, const char *dir)
 
 	struct doc d = {0};
 	int rc = EXIT_ENV;
-	if ((d.md = open_tmp(dir, "report.md", tmd, sizeof(tmd))) == NULL)
+	if ((d.md = cli_file_begin(dir, "report.md", tmd, sizeof(tmd))) == NULL)
 		goto out;
-	if ((d.html = open_tmp(dir, "index.html", thtml, sizeof(thtml))) == NULL) {
+	if ((d.html = cli_file_begin(dir, "index.html", thtml, sizeof(thtml))) == NULL) {
 		fclose(d.md);
 		unlink(tmd);
 		goto out;
@@ -823,8 +803,8 @@ int report_write(const struct run_results *rr, const char *dir)
 	plots(&d, dir);
 	points(&d, &r);
 	fputs("</body>\n</html>\n", d.html);
-	rc = close_rename(d.md, dir, "report.md", tmd);
-	if (close_rename(d.html, dir, "index.html", thtml) != EXIT_OK)
+	rc = cli_file_commit(d.md, dir, "report.md", tmd);
+	if (cli_file_commit(d.html, dir, "index.html", thtml) != EXIT_OK)
 		rc = EXIT_ENV;
 out:
 	json_decref(r.runjson);

@@ -24,27 +24,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static FILE *csv_open(const char *dir, const char *name, char *tmp, size_t len)
-{
-	snprintf(tmp, len, "%s/%s.tmp", dir, name);
-	FILE *f = fopen(tmp, "w");
-	if (f == NULL)
-		cli_error("%s/%s: cannot write (%s)", dir, name, strerror(errno));
-	return f;
-}
-
-static int csv_close(FILE *f, const char *dir, const char *name, const char *tmp)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		cli_error("%s: cannot write (%s)", path, strerror(errno));
-		unlink(tmp);
-		return EXIT_ENV;
-	}
-	return EXIT_OK;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -207,7 +186,7 @@ int results_write(const struct run_results *rr, const char *dir)
 		return rc;
 	FILE *f;
 
-	if ((f = csv_open(dir, "summary.csv", tmp, sizeof(tmp))) == NULL)
+	if ((f = cli_file_begin(dir, "summary.csv", tmp, sizeof(tmp))) == NULL)
 		return EXIT_ENV;
 	fprintf(f, "point,strategy,cpus,metric,unit,better,n,median,min,max\n");
 	for (unsigned p = 0; p < ex->ex_npoints; p++) {
@@ -219,10 +198,10 @@ int results_write(const struct run_results *rr, const char *dir)
 			    better_word(me->m_better), s.n, s.median, s.min, s.max);
 		}
 	}
-	if ((rc = csv_close(f, dir, "summary.csv", tmp)) != EXIT_OK)
+	if ((rc = cli_file_commit(f, dir, "summary.csv", tmp)) != EXIT_OK)
 		return rc;
 
-	if ((f = csv_open(dir, "trials.csv", tmp, sizeof(tmp))) == NULL)
+	if ((f = cli_file_begin(dir, "trials.csv", tmp, sizeof(tmp))) == NULL)
 		return EXIT_ENV;
 	fprintf(f, "point,strategy,cpus,trial,metric,value\n");
 	for (unsigned p = 0; p < ex->ex_npoints; p++)
@@ -232,10 +211,10 @@ int results_write(const struct run_results *rr, const char *dir)
 				fprintf(f, "%u,%s,%u,%u,%s,%.6g\n", ROWKEY(&rr->rr_points[p]), t, tr->tr_metrics[i].m_name,
 				    tr->tr_metrics[i].m_value);
 		}
-	if ((rc = csv_close(f, dir, "trials.csv", tmp)) != EXIT_OK)
+	if ((rc = cli_file_commit(f, dir, "trials.csv", tmp)) != EXIT_OK)
 		return rc;
 
-	if ((f = csv_open(dir, "latency_cdf.csv", tmp, sizeof(tmp))) == NULL)
+	if ((f = cli_file_begin(dir, "latency_cdf.csv", tmp, sizeof(tmp))) == NULL)
 		return EXIT_ENV;
 	fprintf(f, "point,strategy,cpus,latency_ns,cdf\n");
 	for (unsigned p = 0; p < ex->ex_npoints; p++) {
@@ -253,12 +232,12 @@ int results_write(const struct run_results *rr, const char *dir)
 			    (double)seen / (double)total);
 		}
 	}
-	if ((rc = csv_close(f, dir, "latency_cdf.csv", tmp)) != EXIT_OK)
+	if ((rc = cli_file_commit(f, dir, "latency_cdf.csv", tmp)) != EXIT_OK)
 		return rc;
 
-	if ((f = csv_open(dir, "lockwait.csv", tmp, sizeof(tmp))) == NULL)
+	if ((f = cli_file_begin(dir, "lockwait.csv", tmp, sizeof(tmp))) == NULL)
 		return EXIT_ENV;
-	FILE *g = csv_open(dir, "lockstat.csv", tmp + 2048, sizeof(tmp) - 2048);
+	FILE *g = cli_file_begin(dir, "lockstat.csv", tmp + 2048, sizeof(tmp) - 2048);
 	if (g == NULL) {
 		fclose(f);
 		return EXIT_ENV;
@@ -300,12 +279,12 @@ int results_write(const struct run_results *rr, const char *dir)
 			    n ? hsum / n : 0, (unsigned long)hmax, (unsigned long)q);
 		}
 	}
-	if ((rc = csv_close(f, dir, "lockwait.csv", tmp)) != EXIT_OK)
+	if ((rc = cli_file_commit(f, dir, "lockwait.csv", tmp)) != EXIT_OK)
 		return rc;
-	if ((rc = csv_close(g, dir, "lockstat.csv", tmp + 2048)) != EXIT_OK)
+	if ((rc = cli_file_commit(g, dir, "lockstat.csv", tmp + 2048)) != EXIT_OK)
 		return rc;
 
-	if ((f = csv_open(dir, "ackmatrix.csv", tmp, sizeof(tmp))) == NULL)
+	if ((f = cli_file_begin(dir, "ackmatrix.csv", tmp, sizeof(tmp))) == NULL)
 		return EXIT_ENV;
 	fprintf(f, "point,strategy,cpus,initiator,target,mean_ns\n");
 	for (unsigned p = 0; p < ex->ex_npoints; p++) {
@@ -324,10 +303,10 @@ int results_write(const struct run_results *rr, const char *dir)
 					fprintf(f, "%u,%s,%u,%u,%u,%.1f\n", ROWKEY(&rr->rr_points[p]), i, t, (double)sum / (double)cnt);
 			}
 	}
-	if ((rc = csv_close(f, dir, "ackmatrix.csv", tmp)) != EXIT_OK)
+	if ((rc = cli_file_commit(f, dir, "ackmatrix.csv", tmp)) != EXIT_OK)
 		return rc;
 
-	if ((f = csv_open(dir, "timeline.csv", tmp, sizeof(tmp))) == NULL)
+	if ((f = cli_file_begin(dir, "timeline.csv", tmp, sizeof(tmp))) == NULL)
 		return EXIT_ENV;
 	fprintf(f, "point,strategy,cpus,trial,t_s,ops_per_s,shootdowns_per_s,pages_per_s\n");
 	for (unsigned p = 0; p < ex->ex_npoints; p++)
@@ -339,5 +318,5 @@ int results_write(const struct run_results *rr, const char *dir)
 				    is->is_ops_per_s, is->is_shootdowns_per_s, is->is_pages_per_s);
 			}
 		}
-	return csv_close(f, dir, "timeline.csv", tmp);
+	return cli_file_commit(f, dir, "timeline.csv", tmp);
 }

@@ -247,14 +247,7 @@ int cmd_run(int argc, char **argv)
 	};
 	if (rc != EXIT_OK && done == 0) {
 		rmdir(tmp);
-		for (unsigned i = 0; i < total; i++)
-			trial_free(&trials[i]);
-		free(trials);
-		free(order);
-		free(points);
-		exp_free(ex);
-		free(ex);
-		return rc;
+		goto out;
 	}
 	int wrc = results_write(&rr, tmp);
 	if (wrc == EXIT_OK && plots)
@@ -263,10 +256,19 @@ int cmd_run(int argc, char **argv)
 		wrc = report_write(&rr, tmp);
 	if (wrc == EXIT_OK)
 		wrc = publish(results_base, final, sizeof(final), tmp);
-	if (wrc != EXIT_OK)
-		return wrc;
+	if (wrc != EXIT_OK) {
+		rc = wrc;
+		goto out;
+	}
 	if (!quiet)
 		fprintf(stderr, "pmapstorm run: results in %s%s\n", final, rr.rr_interrupted ? " (interrupted: partial)" : "");
+	if (rr.rr_interrupted && atomic_load(&run_stop))
+		rc = EXIT_INTERRUPTED;
+	else if (rc == EXIT_OK && errors > 0) {
+		cli_error("run: %u violation(s) found by the workloads' checks or pmap_check/tlb_check", errors);
+		rc = EXIT_VIOLATION;
+	}
+out:
 	for (unsigned i = 0; i < total; i++)
 		trial_free(&trials[i]);
 	free(trials);
@@ -274,13 +276,5 @@ int cmd_run(int argc, char **argv)
 	free(points);
 	exp_free(ex);
 	free(ex);
-	if (rr.rr_interrupted && atomic_load(&run_stop))
-		return EXIT_INTERRUPTED;
-	if (rc != EXIT_OK)
-		return rc;
-	if (errors > 0) {
-		cli_error("run: %u violation(s) found by the workloads' checks or pmap_check/tlb_check", errors);
-		return EXIT_VIOLATION;
-	}
-	return EXIT_OK;
+	return rc;
 }
