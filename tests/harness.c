@@ -3,6 +3,7 @@
 
 struct th_state th;
 _Atomic unsigned th_failure_count;
+_Atomic unsigned th_printed;
 
 int th_setup_cpu0(void **state)
 {
@@ -41,4 +42,33 @@ struct vm_page *th_map(vaddr_t va, vm_prot_t prot, unsigned flags)
 	assert_int_equal(pmap_enter(th.pm, va, VM_PAGE_TO_PHYS(pg), prot, flags), 0);
 	pmap_update(th.pm);
 	return pg;
+}
+
+int th_setup_sets(void **state)
+{
+	th.sets = (const char *const *)*state;
+	return th_setup_cpu0(state);
+}
+
+int th_teardown_sets(void **state)
+{
+	int r = th_teardown_cpu0(state);
+	th.sets = NULL;
+	return r;
+}
+
+uint64_t th_counter(const char *name)
+{
+	const struct stats_counter *c = stats_counter_find(name);
+	if (c == NULL)
+		fail_msg("no counter %s", name);
+	return stats_counter_total(c);
+}
+
+void th_run_cpus(unsigned n, machine_cpu_fn fn, void *arg)
+{
+	cpu_detach();
+	assert_int_equal(machine_run(th.m, n, fn, arg), 0);
+	assert_int_equal(cpu_attach(th.m, 0), 0);
+	assert_int_equal(th_failures(), 0);
 }

@@ -47,8 +47,24 @@ extern _Atomic unsigned th_failure_count;
 		}                                                                                  \
 	} while (0)
 
+/* TH_CHECK with a printf-style explanation; prints the first 20 failures. */
+extern _Atomic unsigned th_printed;
+#define TH_CHECKF(cond, ...)                                                                       \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			atomic_fetch_add(&th_failure_count, 1);                                    \
+			if (atomic_fetch_add(&th_printed, 1) < 20) {                               \
+				fprintf(stderr, "check failed: %s (%s:%d, cpu%u): ", #cond, __FILE__,     \
+				    __LINE__, cpu_attached() ? cpu_number() : 9999);                   \
+				fprintf(stderr, __VA_ARGS__);                                      \
+				fputc('\n', stderr);                                               \
+			}                                                                          \
+		}                                                                                  \
+	} while (0)
+
 static inline unsigned th_failures(void)
 {
+	atomic_store(&th_printed, 0);
 	return atomic_exchange(&th_failure_count, 0);
 }
 
@@ -122,6 +138,13 @@ static inline void th_barrier_wait(struct th_barrier *b)
 
 int th_setup_cpu0(void **state);
 int th_teardown_cpu0(void **state);
+/* The same, with the overrides in *state (a NULL-terminated "key=value" list). */
+int th_setup_sets(void **state);
+int th_teardown_sets(void **state);
+/* The total of a registered counter (fails the test if there is none). */
+uint64_t th_counter(const char *name);
+/* Runs fn on CPUs 0..n-1 while the test thread gives up CPU 0; asserts no TH_CHECK failed. */
+void th_run_cpus(unsigned n, machine_cpu_fn fn, void *arg);
 
 /* The test thread is CPU 0 with a user pmap: map one fresh page at va. */
 struct vm_page *th_map(vaddr_t va, vm_prot_t prot, unsigned flags);

@@ -31,20 +31,7 @@
 
 /* ---- checks on CPU threads ---- */
 
-static _Atomic unsigned ct_printed;
-
-#define CT_CHECK(cond, ...)                                                                        \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			atomic_fetch_add(&th_failure_count, 1);                                    \
-			if (atomic_fetch_add(&ct_printed, 1) < 20) {                               \
-				fprintf(stderr, "CT_CHECK failed: %s (%s:%d, cpu%u): ", #cond, __FILE__, \
-				    __LINE__, cpu_attached() ? cpu_number() : 9999);                   \
-				fprintf(stderr, __VA_ARGS__);                                      \
-				fputc('\n', stderr);                                               \
-			}                                                                          \
-		}                                                                                  \
-	} while (0)
+#define CT_CHECK(cond, ...) TH_CHECKF(cond, __VA_ARGS__)
 
 /* ---- fixture: one machine per test, booted with the test's overrides ---- */
 
@@ -71,7 +58,6 @@ static int ct_setup(void **state)
 	ct_strategy = machine_config_of(ct_m)->mc_strategy;
 	const struct shootdown_strategy *sd = shootdown_find(ct_strategy);
 	ct_lazy = sd != NULL && sd->sd_lazy;
-	atomic_store(&ct_printed, 0);
 	(void)th_failures();
 	alarm(CT_WATCHDOG_S);
 	return 0;

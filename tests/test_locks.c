@@ -73,20 +73,7 @@ static uint64_t lt_scale = 1; /* LT_SCALE=n: n times the iterations (soak runs) 
 
 /* ---- checks on CPU threads ---- */
 
-static _Atomic unsigned lt_printed;
-
-#define LT_CHECK(cond, ...)                                                                        \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			atomic_fetch_add(&th_failure_count, 1);                                    \
-			if (atomic_fetch_add(&lt_printed, 1) < 20) {                               \
-				fprintf(stderr, "LT_CHECK failed: %s (%s:%d, cpu%u): ", #cond, __FILE__, \
-				    __LINE__, cpu_attached() ? cpu_number() : 9999);                   \
-				fprintf(stderr, __VA_ARGS__);                                      \
-				fputc('\n', stderr);                                               \
-			}                                                                          \
-		}                                                                                  \
-	} while (0)
+#define LT_CHECK(cond, ...) TH_CHECKF(cond, __VA_ARGS__)
 
 static void lt_watchdog(int sig)
 {
@@ -100,7 +87,6 @@ static void lt_watchdog(int sig)
 static int lt_setup(void **state)
 {
 	(void)state;
-	atomic_store(&lt_printed, 0);
 	(void)th_failures();
 	alarm(LT_WATCHDOG_S);
 	return 0;

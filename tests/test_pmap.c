@@ -123,14 +123,6 @@ static vaddr_t kva_start(void)
 	return s;
 }
 
-static uint64_t counter(const char *name)
-{
-	const struct stats_counter *c = stats_counter_find(name);
-	if (c == NULL)
-		fail_msg("no counter %s", name);
-	return stats_counter_total(c);
-}
-
 /* Waits (taking quiescent states) until page-table pages are back to target. */
 static bool wait_ptp_pages(uint64_t target)
 {
@@ -476,10 +468,10 @@ static void test_enter_wired_seeded_no_refmod_fault(void **state)
 	assert_int_equal(pmap_enter(th.pm, UVA, VM_PAGE_TO_PHYS(pg), VM_PROT_READ | VM_PROT_WRITE,
 	                     PMAP_WIRED | VM_PROT_READ | VM_PROT_WRITE), 0);
 	pmap_update(th.pm);
-	uint64_t f0 = counter("mmu.refmod_faults");
+	uint64_t f0 = th_counter("mmu.refmod_faults");
 	store_ok(UVA, 1);
 	assert_int_equal(load_ok(UVA), 1);
-	assert_int_equal(counter("mmu.refmod_faults"), f0);
+	assert_int_equal(th_counter("mmu.refmod_faults"), f0);
 	assert_true(pmap_is_modified(pg));
 	consistent(th.pm);
 }
@@ -552,14 +544,14 @@ static void test_enter_canfail_enomem(void **state)
 	const vaddr_t va1 = (vaddr_t)1 << 39; /* L4 slot 1: needs L3, L2 and L1 tables */
 	const vaddr_t va2 = (vaddr_t)2 << 39; /* L4 slot 2 */
 	const paddr_t pa = VM_PAGE_TO_PHYS(held[0]);
-	uint64_t enomem0 = counter("pmap.enter_enomem");
+	uint64_t enomem0 = th_counter("pmap.enter_enomem");
 
 	/* nothing free at all */
 	assert_int_equal(pmap_enter(th.pm, va1, pa, VM_PROT_READ, PMAP_CANFAIL), ENOMEM);
 	assert_int_equal(pmap_resident_count(th.pm), 0);
 	assert_false(pmap_extract(th.pm, va1, NULL));
 	int bad_empty = pmap_check(th.pm);
-	assert_int_equal(counter("pmap.enter_enomem"), enomem0 + 1);
+	assert_int_equal(th_counter("pmap.enter_enomem"), enomem0 + 1);
 
 	/* one frame free: enough for one of the three tables needed */
 	uvm_pagefree(held[--n]);
@@ -1004,10 +996,10 @@ static void test_copy_advisory(void **state)
 static void test_update(void **state)
 {
 	(void)state;
-	uint64_t u0 = counter("pmap.update");
+	uint64_t u0 = th_counter("pmap.update");
 	pmap_update(th.pm); /* nothing pending: harmless */
 	pmap_update(pmap_kernel());
-	assert_int_equal(counter("pmap.update"), u0 + 2);
+	assert_int_equal(th_counter("pmap.update"), u0 + 2);
 	th_map(UVA, VM_PROT_READ | VM_PROT_WRITE, 0);
 	store_ok(UVA, 1);
 	pmap_protect(th.pm, UVA, UVA + PAGE_SIZE, VM_PROT_READ);
@@ -1490,15 +1482,15 @@ static void test_fork_procwr(void **state)
 	(void)state;
 	th_map(UVA, VM_PROT_READ | VM_PROT_WRITE | VM_PROT_EXECUTE, 0);
 	store_ok(UVA, 1);
-	uint64_t f0 = counter("pmap.fork"), p0 = counter("pmap.procwr");
+	uint64_t f0 = th_counter("pmap.fork"), p0 = th_counter("pmap.procwr");
 	pmap_t child = pmap_create();
 	pmap_fork(th.pm, child);
-	assert_int_equal(counter("pmap.fork"), f0 + 1);
+	assert_int_equal(th_counter("pmap.fork"), f0 + 1);
 	assert_int_equal(pmap_check(child), 0);
 	pmap_destroy(child);
 	struct proc p = {th.pm};
 	pmap_procwr(&p, UVA, PAGE_SIZE);
-	assert_int_equal(counter("pmap.procwr"), p0 + 1);
+	assert_int_equal(th_counter("pmap.procwr"), p0 + 1);
 	/* the address space is unaffected */
 	assert_int_equal(load_ok(UVA), 1);
 	assert_int_equal(mmu_fetch(UVA), 0);

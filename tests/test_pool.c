@@ -17,35 +17,6 @@
 #include <pmapstorm/pool.h>
 #include <pmapstorm/uvm_km.h>
 
-static uint64_t counter(const char *name)
-{
-	const struct stats_counter *c = stats_counter_find(name);
-	if (c == NULL)
-		fail_msg("no counter %s", name);
-	return stats_counter_total(c);
-}
-
-static int setup_sets(void **state)
-{
-	th.sets = (const char *const *)*state;
-	return th_setup_cpu0(state);
-}
-
-static int teardown(void **state)
-{
-	int r = th_teardown_cpu0(state);
-	th.sets = NULL;
-	return r;
-}
-
-static void run_cpus(unsigned n, machine_cpu_fn fn, void *arg)
-{
-	cpu_detach();
-	assert_int_equal(machine_run(th.m, n, fn, arg), 0);
-	assert_int_equal(cpu_attach(th.m, 0), 0);
-	assert_int_equal(th_failures(), 0);
-}
-
 static const char *const sets_direct[] = {"machine.cpus=2", NULL};
 static const char *const sets_vacache[] = {"machine.cpus=2", "kmem.poolpage=vacache", NULL};
 static const char *const sets_plain[] = {"machine.cpus=2", "kmem.poolpage=plain", NULL};
@@ -119,9 +90,9 @@ static void pool_foreign_put(void *arg)
 static void expect_bad(void (*fn)(void *), const char *needle)
 {
 #ifdef NDEBUG
-	uint64_t bad0 = counter("uvm.bad_input");
+	uint64_t bad0 = th_counter("uvm.bad_input");
 	fn(NULL);
-	assert_int_equal(counter("uvm.bad_input"), bad0 + 1);
+	assert_int_equal(th_counter("uvm.bad_input"), bad0 + 1);
 	assert_non_null(strstr(machine_errmsg(), needle));
 #else
 	int p[2];
@@ -248,7 +219,7 @@ static void pool_cache_cross(void)
 	uint64_t free0 = uvm_free_pages();
 	s.pc = pool_cache_init(48, 0, 0, 0, "pctest", NULL, 0, obj_ctor, obj_dtor, NULL);
 	th_barrier_init(&s.bar, 2);
-	run_cpus(2, pc_cpu, &s);
+	th_run_cpus(2, pc_cpu, &s);
 	assert_int_equal(atomic_load(&s.dup), 0);
 	struct pool_cache_stats all, c0, c1;
 	pool_cache_stats(s.pc, -1, &all);
@@ -293,17 +264,17 @@ static void test_pool_nowait_exhaustion(void **state)
 	pool_init(&pp, PAGE_SIZE, 0, 0, 0, "big", NULL, 0);
 	static void *objs[512];
 	unsigned n = 0;
-	uint64_t fails0 = counter("pool.failures");
+	uint64_t fails0 = th_counter("pool.failures");
 	while (n < 512 && (objs[n] = pool_get(&pp, PR_NOWAIT)) != NULL)
 		n++;
 	assert_true(n > 100 && n < 512);
-	assert_int_equal(counter("pool.failures"), fails0 + 1);
+	assert_int_equal(th_counter("pool.failures"), fails0 + 1);
 	while (n > 0)
 		pool_put(&pp, objs[--n]);
 	pool_destroy(&pp);
 }
 
-#define T(f, sets) cmocka_unit_test_prestate_setup_teardown(f, setup_sets, teardown, (void *)(sets))
+#define T(f, sets) cmocka_unit_test_prestate_setup_teardown(f, th_setup_sets, th_teardown_sets, (void *)(sets))
 
 int main(void)
 {

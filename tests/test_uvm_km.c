@@ -23,36 +23,6 @@
 
 #define RW (VM_PROT_READ | VM_PROT_WRITE)
 
-static uint64_t counter(const char *name)
-{
-	const struct stats_counter *c = stats_counter_find(name);
-	if (c == NULL)
-		fail_msg("no counter %s", name);
-	return stats_counter_total(c);
-}
-
-static int setup_sets(void **state)
-{
-	th.sets = (const char *const *)*state;
-	return th_setup_cpu0(state);
-}
-
-static int teardown(void **state)
-{
-	int r = th_teardown_cpu0(state);
-	th.sets = NULL;
-	return r;
-}
-
-/* Runs fn on CPUs 0..n-1 (the test thread gives up CPU 0 meanwhile). */
-static void run_cpus(unsigned n, machine_cpu_fn fn, void *arg)
-{
-	cpu_detach();
-	assert_int_equal(machine_run(th.m, n, fn, arg), 0);
-	assert_int_equal(cpu_attach(th.m, 0), 0);
-	assert_int_equal(th_failures(), 0);
-}
-
 static void sleep_ms(unsigned ms)
 {
 	uint64_t end = cpu_now_ns() + ms * 1000000ULL;
@@ -69,9 +39,9 @@ static void sleep_ms(unsigned ms)
 static void expect_bad_input(void (*fn)(void *), void *arg, const char *needle1, const char *needle2)
 {
 #ifdef NDEBUG
-	uint64_t bad0 = counter("uvm.bad_input");
+	uint64_t bad0 = th_counter("uvm.bad_input");
 	fn(arg);
-	assert_int_equal(counter("uvm.bad_input"), bad0 + 1);
+	assert_int_equal(th_counter("uvm.bad_input"), bad0 + 1);
 	assert_non_null(strstr(machine_errmsg(), needle1));
 	assert_non_null(strstr(machine_errmsg(), needle2));
 #else
@@ -343,9 +313,9 @@ static void test_submap_intrsafe(void **state)
 		assert_true(va[i] >= smin && va[i] < smax);
 		assert_int_equal(mmu_store(va[i], i), 0);
 	}
-	uint64_t novas = counter("uvm.km.fail_va");
+	uint64_t novas = th_counter("uvm.km.fail_va");
 	assert_int_equal(uvm_km_alloc(sub, PAGE_SIZE, 0, UVM_KMF_WIRED | UVM_KMF_NOWAIT), 0); /* full */
-	assert_int_equal(counter("uvm.km.fail_va"), novas + 1);
+	assert_int_equal(th_counter("uvm.km.fail_va"), novas + 1);
 	/* the parent has the whole range as one entry: its allocations go elsewhere */
 	vaddr_t p = uvm_km_alloc(kernel_map, PAGE_SIZE, 0, UVM_KMF_VAONLY);
 	assert_true(p < smin || p >= smax);
@@ -429,12 +399,12 @@ static void test_quantum_and_clipping(void **state)
 static void test_trylock(void **state)
 {
 	(void)state;
-	uint64_t tf = counter("uvm.map.trylock_fail");
+	uint64_t tf = th_counter("uvm.map.trylock_fail");
 	rw_enter(&kernel_map->vm_lock, RW_WRITER);
 	vaddr_t va = uvm_km_alloc(kernel_map, PAGE_SIZE, 0, UVM_KMF_WIRED | UVM_KMF_TRYLOCK);
 	rw_exit(&kernel_map->vm_lock);
 	assert_int_equal(va, 0);
-	assert_int_equal(counter("uvm.map.trylock_fail"), tf + 1);
+	assert_int_equal(th_counter("uvm.map.trylock_fail"), tf + 1);
 	va = uvm_km_alloc(kernel_map, PAGE_SIZE, 0, UVM_KMF_WIRED | UVM_KMF_TRYLOCK);
 	assert_true(va != 0);
 	uvm_km_free(kernel_map, va, PAGE_SIZE, UVM_KMF_WIRED);
@@ -459,7 +429,7 @@ static void waitva_cpu(unsigned cpu, void *arg)
 		atomic_store(&s->phase, 1);
 		sleep_ms(30);
 		TH_CHECK(atomic_load(&s->got) == 0); /* still waiting */
-		TH_CHECK(counter("uvm.map.waitva") >= 1);
+		TH_CHECK(th_counter("uvm.map.waitva") >= 1);
 		uvm_km_free(s->sub, s->held[2], PAGE_SIZE, UVM_KMF_VAONLY);
 		while (atomic_load(&s->got) == 0)
 			cpu_spin_wait(&iter);
@@ -477,7 +447,7 @@ static void test_waitva(void **state)
 	struct waitva_run s = {0};
 	vaddr_t smin = 0, smax = 0;
 	s.sub = uvm_km_suballoc(kernel_map, &smin, &smax, 4 * PAGE_SIZE, 0, false, NULL);
-	run_cpus(2, waitva_cpu, &s);
+	th_run_cpus(2, waitva_cpu, &s);
 	for (unsigned i = 0; i < 4; i++)
 		uvm_km_free(s.sub, s.held[i], PAGE_SIZE, UVM_KMF_VAONLY);
 }
@@ -504,7 +474,7 @@ static void test_exhaustion_nowait_canfail(void **state)
 	assert_true(n > 100 && n < MAXHELD);
 	uint64_t free0 = uvm_free_pages();
 	assert_true(free0 > 0 && free0 <= 16); /* the reserve */
-	uint64_t fm = counter("uvm.km.fail_mem"), fails = counter("uvm.page.failures");
+	uint64_t fm = th_counter("uvm.km.fail_mem"), fails = th_counter("uvm.page.failures");
 	/* CANFAIL: nothing reclaimable, so it fails at once, and gives back the VA */
 	assert_int_equal(uvm_km_alloc(kernel_map, 4 * PAGE_SIZE, 0, UVM_KMF_WIRED | UVM_KMF_CANFAIL), 0);
 	assert_int_equal(uvm_free_pages(), free0);
@@ -512,17 +482,17 @@ static void test_exhaustion_nowait_canfail(void **state)
 	 * it took come back */
 	assert_int_equal(uvm_km_alloc(kernel_map, ptoa(free0 + 2), 0, UVM_KMF_WIRED | UVM_KMF_NOWAIT), 0);
 	assert_int_equal(uvm_free_pages(), free0);
-	assert_int_equal(counter("uvm.km.fail_mem"), fm + 2);
-	assert_true(counter("uvm.page.failures") >= fails + 2);
+	assert_int_equal(th_counter("uvm.km.fail_mem"), fm + 2);
+	assert_true(th_counter("uvm.page.failures") >= fails + 2);
 	/* the address space came back too: the next allocation gets the first address */
 	vaddr_t va = uvm_km_alloc(kernel_map, PAGE_SIZE, 0, UVM_KMF_VAONLY);
 	assert_int_equal(va, VM_MIN_KERNEL_ADDRESS);
 	uvm_km_free(kernel_map, va, PAGE_SIZE, UVM_KMF_VAONLY);
 	/* within the reserve, NOWAIT succeeds (and counts reserve use) */
-	uint64_t res0 = counter("uvm.page.reserve_used");
+	uint64_t res0 = th_counter("uvm.page.reserve_used");
 	va = uvm_km_alloc(kernel_map, PAGE_SIZE, 0, UVM_KMF_WIRED | UVM_KMF_NOWAIT);
 	assert_true(va != 0);
-	assert_true(counter("uvm.page.reserve_used") > res0);
+	assert_true(th_counter("uvm.page.reserve_used") > res0);
 	uvm_km_free(kernel_map, va, PAGE_SIZE, UVM_KMF_WIRED);
 	assert_int_equal(uvm_free_pages(), free0);
 	/* pool pages too: direct mode, no wait */
@@ -548,7 +518,7 @@ static void exhaust_cpu(unsigned cpu, void *arg)
 		atomic_store(&s->phase, 1);
 		sleep_ms(30);
 		TH_CHECK(atomic_load(&s->got) == 0); /* CPU 1 waits for memory */
-		TH_CHECK(counter("uvm.km.waits") >= 1);
+		TH_CHECK(th_counter("uvm.km.waits") >= 1);
 		/* frees on this CPU (into its page cache) wake CPU 1 */
 		for (unsigned i = 0; i < 4; i++)
 			uvm_pagefree(s->held[--s->n]);
@@ -569,7 +539,7 @@ static void test_exhaustion_waits(void **state)
 	(void)state;
 	static struct exhaust_run s;
 	memset(&s, 0, sizeof(s));
-	run_cpus(2, exhaust_cpu, &s);
+	th_run_cpus(2, exhaust_cpu, &s);
 	uvm_km_free(kernel_map, s.got, 2 * PAGE_SIZE, UVM_KMF_WIRED);
 	while (s.n > 0)
 		uvm_pagefree(s.held[--s.n]);
@@ -643,7 +613,7 @@ static void churn(int type)
 	s.type = type;
 	th_barrier_init(&s.bar, 2);
 	uint64_t free0 = uvm_free_pages();
-	run_cpus(2, churn_cpu, &s);
+	th_run_cpus(2, churn_cpu, &s);
 	assert_int_equal(atomic_load(&s.twice), 0);
 	assert_int_equal(atomic_load(&s.wrong), 0);
 	assert_int_equal(atomic_load(&s.escaped), 0);
@@ -741,7 +711,7 @@ static void stale_cpu(unsigned cpu, void *arg)
 static void stale(int mode)
 {
 	struct stale_run s = {.rounds = 300, .mode = mode};
-	run_cpus(2, stale_cpu, &s);
+	th_run_cpus(2, stale_cpu, &s);
 	assert_int_equal(atomic_load(&s.stale), 0);
 }
 
@@ -781,10 +751,10 @@ static void test_poolpage_direct(void **state)
 static void test_poolpage_plain(void **state)
 {
 	(void)state;
-	uint64_t free0 = uvm_free_pages(), allocs = counter("uvm.km.allocs");
+	uint64_t free0 = uvm_free_pages(), allocs = th_counter("uvm.km.allocs");
 	vaddr_t va = uvm_km_alloc_poolpage_cache(kernel_map, true);
 	assert_true(va >= VM_MIN_KERNEL_ADDRESS && va < vm_map_max(kernel_map));
-	assert_int_equal(counter("uvm.km.allocs"), allocs + 1);
+	assert_int_equal(th_counter("uvm.km.allocs"), allocs + 1);
 	assert_int_equal(mmu_store(va, 1), 0);
 	assert_int_equal(uvm_free_pages(), free0 - 1);
 	uvm_km_free_poolpage_cache(kernel_map, va);
@@ -798,21 +768,21 @@ static void test_poolpage_vacache_hit(void **state)
 	(void)state;
 	assert_true(vm_map_flags(kernel_map) & VM_MAP_VACACHE);
 	uint64_t free0 = uvm_free_pages();
-	uint64_t chunks0 = counter("uvm.km.vacache_chunks");
+	uint64_t chunks0 = th_counter("uvm.km.vacache_chunks");
 	vaddr_t a = uvm_km_alloc_poolpage_cache(kernel_map, true);
 	assert_true(a != 0);
-	assert_int_equal(counter("uvm.km.vacache_chunks"), chunks0 + 1);
+	assert_int_equal(th_counter("uvm.km.vacache_chunks"), chunks0 + 1);
 	vaddr_t chunk = a & ~(vaddr_t)(32 * PAGE_SIZE - 1);
 	assert_int_equal(mmu_store(a, 5), 0);
 	uvm_km_free_poolpage_cache(kernel_map, a);
 	assert_false(pmap_extract(pmap_kernel(), a, NULL));
 	assert_int_equal(uvm_free_pages(), free0);
 	/* the hit path: same VA, no new chunk, no map operation */
-	uint64_t enters = counter("uvm.map.enters");
+	uint64_t enters = th_counter("uvm.map.enters");
 	vaddr_t b = uvm_km_alloc_poolpage_cache(kernel_map, true);
 	assert_int_equal(b, a);
-	assert_int_equal(counter("uvm.map.enters"), enters);
-	assert_int_equal(counter("uvm.km.vacache_chunks"), chunks0 + 1);
+	assert_int_equal(th_counter("uvm.map.enters"), enters);
+	assert_int_equal(th_counter("uvm.km.vacache_chunks"), chunks0 + 1);
 	/* 32 pages per chunk: the 33rd takes a second chunk */
 	vaddr_t pages[33];
 	pages[0] = b;
@@ -821,7 +791,7 @@ static void test_poolpage_vacache_hit(void **state)
 		if (i < 32)
 			assert_int_equal(pages[i] & ~(vaddr_t)(32 * PAGE_SIZE - 1), chunk);
 	}
-	assert_int_equal(counter("uvm.km.vacache_chunks"), chunks0 + 2);
+	assert_int_equal(th_counter("uvm.km.vacache_chunks"), chunks0 + 2);
 	for (unsigned i = 0; i < 33; i++)
 		for (unsigned j = 0; j < i; j++)
 			assert_true(pages[i] != pages[j]);
@@ -855,24 +825,24 @@ static void test_pagecache(void **state)
 {
 	(void)state;
 	bool percpu = machine_config_of(th.m)->mc_uvm_pagecache == UVM_PAGECACHE_PERCPU;
-	uint64_t free0 = uvm_free_pages(), a0 = counter("uvm.page.allocs"), f0 = counter("uvm.page.frees");
-	uint64_t hits0 = counter("uvm.page.cache_hits");
+	uint64_t free0 = uvm_free_pages(), a0 = th_counter("uvm.page.allocs"), f0 = th_counter("uvm.page.frees");
+	uint64_t hits0 = th_counter("uvm.page.cache_hits");
 	struct vm_page *p = uvm_pagealloc(NULL, 0, NULL, 0);
 	assert_non_null(p);
 	uvm_pagefree(p);
 	struct vm_page *q = uvm_pagealloc(NULL, 0, NULL, UVM_PGA_ZERO);
 	if (percpu) {
 		assert_ptr_equal(q, p); /* LIFO per-CPU cache */
-		assert_true(counter("uvm.page.cache_hits") > hits0);
+		assert_true(th_counter("uvm.page.cache_hits") > hits0);
 	} else {
-		assert_int_equal(counter("uvm.page.cache_hits"), hits0);
+		assert_int_equal(th_counter("uvm.page.cache_hits"), hits0);
 	}
 	uint64_t *w = machine_phys(VM_PAGE_TO_PHYS(q));
 	for (unsigned i = 0; i < PAGE_SIZE / 8; i++)
 		assert_int_equal(w[i], 0);
 	uvm_pagefree(q);
-	assert_int_equal(counter("uvm.page.allocs"), a0 + 2);
-	assert_int_equal(counter("uvm.page.frees"), f0 + 2);
+	assert_int_equal(th_counter("uvm.page.allocs"), a0 + 2);
+	assert_int_equal(th_counter("uvm.page.frees"), f0 + 2);
 	assert_int_equal(uvm_free_pages(), free0);
 }
 
@@ -926,10 +896,10 @@ static void test_pagecache_drain(void **state)
 	static struct drain_run s;
 	memset(&s, 0, sizeof(s));
 	th_barrier_init(&s.bar, 2);
-	uint64_t drains = counter("uvm.page.cache_drains");
-	run_cpus(2, drain_cpu, &s);
+	uint64_t drains = th_counter("uvm.page.cache_drains");
+	th_run_cpus(2, drain_cpu, &s);
 	if (machine_config_of(th.m)->mc_uvm_pagecache == UVM_PAGECACHE_PERCPU)
-		assert_true(counter("uvm.page.cache_drains") > drains);
+		assert_true(th_counter("uvm.page.cache_drains") > drains);
 }
 
 /* ---- bad input ---- */
@@ -1041,7 +1011,7 @@ static void test_config_keys(void **state)
 	assert_non_null(strstr(machine_errmsg(), "kmem.steal"));
 }
 
-#define T(f, sets) cmocka_unit_test_prestate_setup_teardown(f, setup_sets, teardown, (void *)(sets))
+#define T(f, sets) cmocka_unit_test_prestate_setup_teardown(f, th_setup_sets, th_teardown_sets, (void *)(sets))
 
 int main(void)
 {
