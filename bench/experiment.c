@@ -253,7 +253,20 @@ static int key_set_values(struct exp_key *k, const char *value, char *why, size_
 }
 
 /* Validate one value of one key (the role keys need the workload: later). */
-static int value_check(const char *key, const char *v, char *why, size_t len)
+/* A config with the experiment's *.allow_unsafe switches already applied, so
+ * a mutant or broken lock is accepted wherever the switch stands in the file. */
+static void scratch_config(const struct experiment *ex, struct machine_config *c)
+{
+	machine_config_init(c);
+	for (unsigned i = 0; ex != NULL && i < ex->ex_nkeys; i++) {
+		const struct exp_key *k = &ex->ex_keys[i];
+		size_t n = strlen(k->ek_key);
+		if (n > 13 && !strcmp(k->ek_key + n - 13, ".allow_unsafe") && k->ek_nvalues > 0)
+			machine_config_set(c, k->ek_key, k->ek_values[k->ek_nvalues - 1]);
+	}
+}
+
+static int value_check(const struct experiment *ex, const char *key, const char *v, char *why, size_t len)
 {
 	if (!strncmp(key, "experiment.", 11)) {
 		const char *k = key + 11;
@@ -290,7 +303,7 @@ static int value_check(const char *key, const char *v, char *why, size_t len)
 	if (!strncmp(key, "role.", 5))
 		return 0;
 	struct machine_config scratch;
-	machine_config_init(&scratch);
+	scratch_config(ex, &scratch);
 	if (machine_config_set(&scratch, key, v) != 0) {
 		snprintf(why, len, "%s", machine_errmsg());
 		return -1;
@@ -324,13 +337,11 @@ static int exp_handler(void *user, const char *section, const char *name, const 
 	k->ek_line = p->p_line;
 	if (key_set_values(k, value, why, sizeof(why)) != 0)
 		return exp_err(p, p->p_line, "%s: %s", key, why);
-	for (unsigned i = 0; i < k->ek_nvalues; i++)
-		if (value_check(key, k->ek_values[i], why, sizeof(why)) != 0) {
-			/* machine_errmsg() already starts with the key */
-			if (!strncmp(why, key, strlen(key)))
-				return exp_err(p, p->p_line, "%s", why);
+	/* machine keys are checked once the whole file is read (exp_validate):
+	 * an allow_unsafe switch may follow the key it allows */
+	for (unsigned i = 0; !strncmp(key, "experiment.", 11) && i < k->ek_nvalues; i++)
+		if (value_check(ex, key, k->ek_values[i], why, sizeof(why)) != 0)
 			return exp_err(p, p->p_line, "%s: %s", key, why);
-		}
 	return 1;
 }
 
@@ -339,6 +350,18 @@ static int exp_validate(struct experiment *ex, struct exp_parse *p)
 {
 	char why[512];
 	unsigned nroles = 0;
+	for (unsigned i = 0; i < ex->ex_nkeys; i++) {
+		struct exp_key *k = &ex->ex_keys[i];
+		if (!strncmp(k->ek_key, "role.", 5) || !strncmp(k->ek_key, "experiment.", 11))
+			continue;
+		for (unsigned v = 0; v < k->ek_nvalues; v++)
+			if (value_check(ex, k->ek_key, k->ek_values[v], why, sizeof(why)) != 0) {
+				/* machine_errmsg() already starts with the key */
+				if (!strncmp(why, k->ek_key, strlen(k->ek_key)))
+					return exp_err(p, k->ek_line, "%s", why);
+				return exp_err(p, k->ek_line, "%s: %s", k->ek_key, why);
+			}
+	}
 	for (unsigned i = 0; i < ex->ex_nkeys; i++) {
 		struct exp_key *k = &ex->ex_keys[i];
 		if (strncmp(k->ek_key, "role.", 5) != 0)
@@ -463,7 +486,7 @@ int exp_override(struct experiment *ex, const char *kv)
 		return EXIT_USAGE;
 	}
 	for (unsigned i = 0; i < k->ek_nvalues; i++)
-		if (value_check(key, k->ek_values[i], why, sizeof(why)) != 0) {
+		if (value_check(ex, key, k->ek_values[i], why, sizeof(why)) != 0) {
 			cli_error("--set %s", why);
 			return EXIT_USAGE;
 		}
@@ -506,7 +529,7 @@ int exp_point(const struct experiment *ex, unsigned index, struct exp_point *pt)
 {
 	memset(pt, 0, sizeof(*pt));
 	pt->ep_index = index;
-	machine_config_init(&pt->ep_cfg);
+	scratch_config(ex, &pt->ep_cfg); /* defaults, with the unsafe switches first */
 	pt->ep_trials = 5;
 	pt->ep_warmup_s = 0.2;
 	pt->ep_duration_s = 1.0;
