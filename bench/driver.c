@@ -133,6 +133,7 @@ static void drv_cpu_main(unsigned cpu, void *arg)
 	pmap_t own = NULL;
 	struct wl_role *role = dc->dc_role >= 0 ? &d->d_roles[dc->dc_role] : NULL;
 	bool first = role != NULL && d->d_role_first[dc->dc_role] == (int)cpu;
+	bool failed = false;
 
 	if (cpu == 0) {
 		/* named pmaps, shared by every role that names them */
@@ -164,15 +165,17 @@ static void drv_cpu_main(unsigned cpu, void *arg)
 		c.wc_rng.r_state = (d->d_seed ^ (0x9E3779B97F4A7C15ULL * (cpu + 1))) | 1;
 		l = lwp_create(c.wc_pmap);
 		lwp_switch(l);
-		if (role->wr_wl->wl_init != NULL && role->wr_wl->wl_init(&c) != 0)
+		if (role->wr_wl->wl_init != NULL && role->wr_wl->wl_init(&c) != 0) {
 			wl_error(role, "cpu%u: init failed", cpu);
+			failed = true; /* idle from here: no operations, no fini */
+		}
 	}
 	drv_barrier(d);
 	uint64_t t0 = cpu_now_ns();
 	uint64_t warm_end = t0 + (uint64_t)(pt->ep_warmup_s * 1e9);
 	if (cpu == 0)
 		atomic_store(&d->d_phase, 1);
-	if (role != NULL)
+	if (role != NULL && !failed)
 		drv_loop(d, &c, warm_end, false);
 	else
 		while (cpu_now_ns() < warm_end && !atomic_load(d->d_stop))
@@ -188,7 +191,7 @@ static void drv_cpu_main(unsigned cpu, void *arg)
 	uint64_t end = d->d_t_measure0 + (uint64_t)(pt->ep_duration_s * 1e9);
 	uint64_t ops0 = c.wc_ops;
 	c.wc_ops = 0;
-	if (role != NULL)
+	if (role != NULL && !failed)
 		drv_loop(d, &c, end, true);
 	else
 		while (cpu_now_ns() < end && !atomic_load(d->d_stop))
@@ -210,7 +213,7 @@ static void drv_cpu_main(unsigned cpu, void *arg)
 		atomic_fetch_add(&d->d_errors, 1);
 	drv_barrier(d);
 	(void)ops0;
-	if (role != NULL && role->wr_wl->wl_fini != NULL)
+	if (role != NULL && !failed && role->wr_wl->wl_fini != NULL)
 		role->wr_wl->wl_fini(&c);
 	if (l != NULL) {
 		lwp_switch(NULL);
@@ -389,10 +392,16 @@ int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct 
 	r->tr_seed = seed;
 	struct machine *m = machine_boot(&pt->ep_cfg);
 	if (m == NULL) {
+		int err = errno;
 		cli_error("run: point %u: %s", pt->ep_index, machine_errmsg());
-		return errno == EINVAL ? EXIT_USAGE : EXIT_ENV;
+		return err == EINVAL ? EXIT_USAGE : EXIT_ENV;
 	}
 	struct drv *d = calloc(1, sizeof(*d));
+	if (d == NULL) {
+		cli_error("run: out of host memory");
+		machine_halt(m);
+		return EXIT_ENV;
+	}
 	d->d_pt = pt;
 	d->d_m = m;
 	d->d_ncpu = pt->ep_cfg.mc_ncpu;
@@ -402,6 +411,13 @@ int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct 
 	r->tr_ncpu = d->d_ncpu;
 	r->tr_intervals = calloc(TRIAL_MAX_INTERVALS, sizeof(struct interval_sample));
 	d->d_cpus = calloc(d->d_ncpu, sizeof(*d->d_cpus));
+	if (r->tr_intervals == NULL || d->d_cpus == NULL) {
+		cli_error("run: out of host memory");
+		free(d->d_cpus);
+		free(d);
+		machine_halt(m);
+		return EXIT_ENV;
+	}
 	for (unsigned c = 0; c < d->d_ncpu; c++)
 		d->d_cpus[c].dc_role = -1;
 	for (unsigned i = 0; i < pt->ep_nroles; i++) {
@@ -428,10 +444,11 @@ int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct 
 					d->d_role_first[i] = (int)c;
 			}
 	}
-	pthread_create(&d->d_mon, NULL, drv_monitor, d);
+	bool monitor = pthread_create(&d->d_mon, NULL, drv_monitor, d) == 0; /* without it: no timeline */
 	int err = machine_run(m, d->d_ncpu, drv_cpu_main, d);
 	atomic_store(&d->d_mon_stop, true);
-	pthread_join(d->d_mon, NULL);
+	if (monitor)
+		pthread_join(d->d_mon, NULL);
 	if (err != 0) {
 		cli_error("run: point %u trial %u: %s", pt->ep_index, trial, machine_errmsg());
 		machine_halt(m);

@@ -209,6 +209,8 @@ struct machine_hooks {
 	void (*mh_tick)(struct cpu_info *ci);
 	/* a frame is freed: true if the strategy keeps it (phys_free_now later) */
 	bool (*mh_page_free)(struct vm_page *pg);
+	/* memory is short: free the deferred frames no TLB can hold any more */
+	void (*mh_page_reclaim)(void);
 	/* the walker is about to fill pte (read from ptep) into ci's TLB:
 	 * false if the PTE changed meanwhile (the walk is redone) */
 	bool (*mh_fill)(struct cpu_info *ci, _Atomic pt_entry_t *ptep, pt_entry_t pte);
@@ -291,6 +293,7 @@ struct vm_page *phys_alloc(bool usereserve);
 void phys_free(struct vm_page *);      /* the strategy may defer it (mh_page_free) */
 void phys_free_now(struct vm_page *);   /* back on the free list at once */
 bool phys_free_defer(struct vm_page *); /* true: the strategy keeps it for now */
+void phys_reclaim_deferred(void);       /* memory is short: release what the strategy may */
 void phys_wait(void);
 /* For page caches above the free list (core/uvm/uvm_page.c):
  * phys_take() unlinks up to n free frames into a chain (pageq_next), which

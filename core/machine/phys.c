@@ -123,6 +123,11 @@ struct vm_page *phys_alloc(bool usereserve)
 	 * back and look again (mu_reclaim says whether it found any) */
 	while (pg == NULL && m->m_uvm_hooks.mu_reclaim != NULL && m->m_uvm_hooks.mu_reclaim())
 		pg = phys_alloc_once(m, usereserve);
+	/* and frames a lazy strategy held back until every TLB dropped them */
+	if (pg == NULL && m->m_hooks.mh_page_reclaim != NULL) {
+		m->m_hooks.mh_page_reclaim();
+		pg = phys_alloc_once(m, usereserve);
+	}
 	if (pg == NULL) {
 		stats_inc(&phys_fails);
 		return NULL;
@@ -155,6 +160,13 @@ bool phys_free_defer(struct vm_page *pg)
 {
 	struct machine *m = machine_cur;
 	return m->m_hooks.mh_page_free != NULL && m->m_hooks.mh_page_free(pg);
+}
+
+void phys_reclaim_deferred(void)
+{
+	struct machine *m = machine_cur;
+	if (m->m_hooks.mh_page_reclaim != NULL)
+		m->m_hooks.mh_page_reclaim();
 }
 
 void phys_free(struct vm_page *pg)
@@ -219,8 +231,11 @@ void phys_wait(void)
 	struct machine *m = machine_cur;
 	unsigned iter = 0;
 	stats_inc(&phys_waits);
-	while (atomic_load_explicit(&m->m_free_count, memory_order_acquire) <= m->m_reserve)
+	while (atomic_load_explicit(&m->m_free_count, memory_order_acquire) <= m->m_reserve) {
+		if ((iter & 63) == 0)
+			phys_reclaim_deferred();
 		cpu_spin_wait(&iter);
+	}
 }
 
 struct vm_page *PHYS_TO_VM_PAGE(paddr_t pa)

@@ -267,9 +267,26 @@ static void pmap_harvest(struct vm_page *pg, pt_entry_t opte)
  * Remove the mapping in *ptep and queue its invalidation.
  * => pm_lock held (or a kernel unmanaged mapping: no lock)
  * => pv_locked: the caller holds the page's pv lock
+ * => replaced: the VA gets a new frame at once (pmap_enter over it)
  * Returns the old PTE (0 if there was no mapping).
+ *
+ * A lazy strategy (latr, netbsd-mi) may complete a removal after
+ * pmap_update() returns: the frame is held back, but a CPU may still read
+ * the old frame through the VA meanwhile.  That is acceptable only when
+ * nothing new appears at the VA before the lazy sweep — not when pmap_enter
+ * replaces the frame (a COW break), and not for kernel VAs, which the
+ * kernel's allocators hand out again at once.  Those are queued as
+ * downgrades, which every strategy completes before pmap_update() returns.
  */
+static pt_entry_t pmap_remove_pte_kind(struct pmap *pm, _Atomic pt_entry_t *ptep, vaddr_t va, bool pv_locked,
+    bool replaced);
 static pt_entry_t pmap_remove_pte(struct pmap *pm, _Atomic pt_entry_t *ptep, vaddr_t va, bool pv_locked)
+{
+	return pmap_remove_pte_kind(pm, ptep, va, pv_locked, false);
+}
+
+static pt_entry_t pmap_remove_pte_kind(struct pmap *pm, _Atomic pt_entry_t *ptep, vaddr_t va, bool pv_locked,
+    bool replaced)
 {
 	pt_entry_t opte = atomic_exchange(ptep, 0);
 	if (!(opte & PTE_SWV))
@@ -287,7 +304,8 @@ static pt_entry_t pmap_remove_pte(struct pmap *pm, _Atomic pt_entry_t *ptep, vad
 	atomic_fetch_sub_explicit(&pm->pm_resident, 1, memory_order_relaxed);
 	if (opte & PTE_WIRED)
 		atomic_fetch_sub_explicit(&pm->pm_wired, 1, memory_order_relaxed);
-	sd()->sd_invalidate(&pm->pm_ctx, va, opte, SD_INV_REMOVE);
+	sd()->sd_invalidate(&pm->pm_ctx, va, opte,
+	    replaced || pmap_is_kernel(pm) ? SD_INV_DOWNGRADE : SD_INV_REMOVE);
 	stats_inc(&pmap_removes);
 	return opte;
 }
@@ -347,6 +365,7 @@ static int pmap_boot(struct machine *m)
 	/* the strategy's machine-level hooks: NULL ones cost the machine a test */
 	m->m_hooks.mh_tick = s->sd_tick;
 	m->m_hooks.mh_page_free = s->sd_free;
+	m->m_hooks.mh_page_reclaim = s->sd_free != NULL ? sd_reclaim_deferred : NULL;
 	m->m_hooks.mh_fill = s->sd_fill;
 	m->m_hooks.mh_tlb_inbox = s->sd_inbox;
 	mutex_init(&pmaps_lock, LC_PMAPS);
@@ -602,7 +621,7 @@ int pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags
 	if ((opte & PTE_SWV) && pte_pa(opte) != pa) {
 		/* a new frame: the old mapping goes first (its invalidation queued) */
 		KASSERTMSG(opte & PTE_MANAGED, "pmap_enter over a pmap_kenter_pa mapping at %#lx", (unsigned long)va);
-		pmap_remove_pte(pm, ptep, va, false);
+		pmap_remove_pte_kind(pm, ptep, va, false, true);
 		if (!kernel)
 			ptps[1]->mdpage.mp_ptpcount--; /* re-added below; the tables stay */
 		opte = 0;

@@ -11,6 +11,7 @@
 
 /* core/shootdown/shootdown.c: the strategies' common state */
 int sd_common_boot(struct machine *);
+void sd_reclaim_deferred(void); /* frees the deferred frames no TLB can hold any more */
 void sd_common_halt(void);
 
 /* core/shootdown/shootdown.c */

@@ -144,7 +144,11 @@ static void bc_update(void)
 	uint64_t t0 = cpu_now_ns();
 	unsigned n = 0;
 	uint64_t bc_wait_for[MAXCPUS];
-	KCPUSET_FOREACH(&machine_cur->m_attached, c) {
+	/* one snapshot of the attached CPUs for posting and for waiting: a CPU
+	 * that attaches in between has an empty TLB and nothing to wait for */
+	kcpuset_t targets;
+	kcpuset_copy(&targets, &machine_cur->m_attached);
+	KCPUSET_FOREACH(&targets, c) {
 		if (c == ci->ci_cpuid)
 			continue;
 		struct bc_inbox *ib = &bc_inboxes[c];
@@ -158,7 +162,7 @@ static void bc_update(void)
 	sd_req_apply(ci, r, true);
 	/* DSB ISH / TLBSYNC: every MMU has applied what we posted */
 	unsigned iter = 0;
-	KCPUSET_FOREACH(&machine_cur->m_attached, c) {
+	KCPUSET_FOREACH(&targets, c) {
 		if (c == ci->ci_cpuid)
 			continue;
 		while (atomic_load_explicit(&bc_inboxes[c].ib_done, memory_order_acquire) < bc_wait_for[c] &&

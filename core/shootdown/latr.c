@@ -215,10 +215,13 @@ static void latr_ipi(struct cpu_info *ci)
 	sd_slots_serve(ci);
 }
 
+/* => interrupt context, possibly inside a lock wait: take no lock here.
+ * The frames the sweep releases are freed by the next update, free or
+ * failed allocation (sd_lazy_reclaim), not from the tick: the tick may
+ * run while this CPU waits in the free list's own lock queue. */
 static void latr_tick(struct cpu_info *ci)
 {
 	latr_sweep(ci);
-	sd_lazy_reclaim(false);
 }
 
 static void latr_switch(struct cpu_info *ci, struct mmu_ctx *old, struct mmu_ctx *new_)

@@ -413,6 +413,12 @@ bool sd_lazy_free(struct vm_page *pg)
 	return true;
 }
 
+/* => normal context (not an interrupt inside a lock wait): it takes the free-list lock */
+void sd_reclaim_deferred(void)
+{
+	sd_lazy_reclaim(false);
+}
+
 void sd_lazy_reclaim(bool wait)
 {
 	if (atomic_load_explicit(&sd_deferred_count, memory_order_relaxed) == 0)
