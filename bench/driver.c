@@ -249,7 +249,7 @@ static void *drv_monitor(void *arg)
 		pa = stats_counter_find("phys.allocs");
 	double interval = d->d_pt->ep_interval_s;
 	uint64_t last_ops = 0, last_sd = 0, last_pa = 0;
-	uint64_t next = 0;
+	uint64_t next = 0, last_t = 0;
 	while (!atomic_load(&d->d_mon_stop)) {
 		struct timespec ts = {0, 20 * 1000 * 1000};
 		nanosleep(&ts, NULL);
@@ -258,6 +258,7 @@ static void *drv_monitor(void *arg)
 		uint64_t now = cpu_now_ns();
 		if (next == 0) {
 			next = d->d_t_measure0 + (uint64_t)(interval * 1e9);
+			last_t = d->d_t_measure0;
 			continue;
 		}
 		if (now < next || r->tr_nintervals >= TRIAL_MAX_INTERVALS)
@@ -266,16 +267,20 @@ static void *drv_monitor(void *arg)
 		for (unsigned c = 0; c < d->d_ncpu; c++)
 			ops += atomic_load_explicit(&d->d_cpus[c].dc_ops, memory_order_relaxed);
 		uint64_t s = sd ? stats_counter_total(sd) : 0, p = pa ? stats_counter_total(pa) : 0;
-		double dt = interval;
+		/* rates over the time that really passed: a late sample (an
+		 * oversubscribed host) must not count two intervals as one */
+		double dt = (double)(now - last_t) / 1e9;
+		last_t = now;
 		struct interval_sample *is = &r->tr_intervals[r->tr_nintervals++];
-		is->is_t = (double)(next - d->d_t_measure0) / 1e9;
+		is->is_t = (double)(now - d->d_t_measure0) / 1e9;
 		is->is_ops_per_s = (double)(ops - last_ops) / dt;
 		is->is_shootdowns_per_s = (double)(s - last_sd) / dt;
 		is->is_pages_per_s = (double)(p - last_pa) / dt;
 		last_ops = ops;
 		last_sd = s;
 		last_pa = p;
-		next += (uint64_t)(interval * 1e9);
+		while (next <= now)
+			next += (uint64_t)(interval * 1e9);
 	}
 	return NULL;
 }
@@ -461,7 +466,8 @@ int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct 
 		r->tr_errors += atomic_load(&d->d_roles[i].wr_errors);
 	r->tr_errors += atomic_load(&d->d_errors);
 	trial_metrics(d);
-	r->tr_done = !atomic_load(stop);
+	/* complete if the whole window was measured (a signal in teardown keeps it) */
+	r->tr_done = r->tr_seconds >= pt->ep_duration_s * 0.99;
 	machine_halt(m);
 	free(d->d_cpus);
 	free(d);

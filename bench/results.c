@@ -279,8 +279,11 @@ int results_write(const struct run_results *rr, const char *dir)
 			    n ? hsum / n : 0, (unsigned long)hmax, (unsigned long)q);
 		}
 	}
-	if ((rc = cli_file_commit(f, dir, "lockwait.csv", tmp)) != EXIT_OK)
+	if ((rc = cli_file_commit(f, dir, "lockwait.csv", tmp)) != EXIT_OK) {
+		fclose(g);
+		unlink(tmp + 2048);
 		return rc;
+	}
 	if ((rc = cli_file_commit(g, dir, "lockstat.csv", tmp + 2048)) != EXIT_OK)
 		return rc;
 

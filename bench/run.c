@@ -200,10 +200,24 @@ int cmd_run(int argc, char **argv)
 		    estimate);
 
 	char final[4096], tmp[4096];
-	if ((rc = make_results_dir(results_base, ex->ex_name, final, sizeof(final), tmp, sizeof(tmp))) != EXIT_OK)
+	if ((rc = make_results_dir(results_base, ex->ex_name, final, sizeof(final), tmp, sizeof(tmp))) != EXIT_OK) {
+		free(points);
+		exp_free(ex);
+		free(ex);
 		return rc;
+	}
 	struct trial_result *trials = calloc(total, sizeof(*trials));
 	struct order_item *order = calloc(total, sizeof(*order));
+	if (trials == NULL || order == NULL) {
+		cli_error("run: out of host memory for %u trials", total);
+		rmdir(tmp);
+		free(trials);
+		free(order);
+		free(points);
+		exp_free(ex);
+		free(ex);
+		return EXIT_ENV;
+	}
 	for (unsigned p = 0, k = 0; p < ex->ex_npoints; p++)
 		for (unsigned t = 0; t < T; t++, k++)
 			order[k] = (struct order_item){p, t};

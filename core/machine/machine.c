@@ -481,9 +481,16 @@ static int config_validate(const struct machine_config *c)
 		    c->mc_memory);
 	if (c->mc_tlb_ways == 0 || c->mc_tlb_ways > 64)
 		return machine_seterr(EINVAL, "tlb.ways: %u is out of range [1, 64]", c->mc_tlb_ways);
-	if (c->mc_tlb_entries == 0 || c->mc_tlb_entries % c->mc_tlb_ways != 0)
-		return machine_seterr(EINVAL, "tlb.entries: %u is not a multiple of tlb.ways (%u)",
-		    c->mc_tlb_entries, c->mc_tlb_ways);
+	if (c->mc_tlb_entries == 0 || c->mc_tlb_entries > MACHINE_MAX_TLB_ENTRIES || c->mc_tlb_entries % c->mc_tlb_ways != 0)
+		return machine_seterr(EINVAL, "tlb.entries: %u is not a multiple of tlb.ways (%u) in [1, %d]",
+		    c->mc_tlb_entries, c->mc_tlb_ways, MACHINE_MAX_TLB_ENTRIES);
+	/* enums an embedder may have set directly */
+	if (c->mc_refmod != MMU_REFMOD_HARDWARE && c->mc_refmod != MMU_REFMOD_SOFTWARE)
+		return machine_seterr(EINVAL, "mmu.refmod: %d is not hardware or software", (int)c->mc_refmod);
+	if (c->mc_lock_wait != LOCK_WAIT_SPIN_YIELD && c->mc_lock_wait != LOCK_WAIT_SPIN)
+		return machine_seterr(EINVAL, "locks.wait: %d is not spin-yield or spin", (int)c->mc_lock_wait);
+	if (c->mc_sd_hier_group > MAXCPUS)
+		return machine_seterr(EINVAL, "shootdown.hier_group: %u is out of range [0, %d]", c->mc_sd_hier_group, MAXCPUS);
 	unsigned sets = c->mc_tlb_entries / c->mc_tlb_ways;
 	if ((sets & (sets - 1)) != 0)
 		return machine_seterr(EINVAL, "tlb.entries: %u / tlb.ways %u = %u sets, not a power of two",

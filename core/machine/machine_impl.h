@@ -292,6 +292,7 @@ void phys_fini(struct machine *);
 struct vm_page *phys_alloc(bool usereserve);
 void phys_free(struct vm_page *);      /* the strategy may defer it (mh_page_free) */
 void phys_free_now(struct vm_page *);   /* back on the free list at once */
+bool phys_free_try(struct vm_page *);   /* the same if the free list's lock is free now */
 bool phys_free_defer(struct vm_page *); /* true: the strategy keeps it for now */
 void phys_reclaim_deferred(void);       /* memory is short: release what the strategy may */
 void phys_wait(void);

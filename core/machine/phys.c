@@ -180,6 +180,23 @@ void phys_free(struct vm_page *pg)
 	phys_free_now(pg);
 }
 
+/* phys_free_now() if the free list's lock is free at once; false otherwise.
+ * => for interrupt context, which may run inside that lock's own wait queue */
+bool phys_free_try(struct vm_page *pg)
+{
+	struct machine *m = machine_cur;
+	if (!mutex_tryenter(&m->m_free_lock))
+		return false;
+	phys_mark_free(pg);
+	pg->pageq_next = m->m_free_head;
+	m->m_free_head = pg;
+	atomic_store_explicit(&m->m_free_count,
+	    atomic_load_explicit(&m->m_free_count, memory_order_relaxed) + 1, memory_order_release);
+	mutex_exit(&m->m_free_lock);
+	stats_inc(&phys_frees);
+	return true;
+}
+
 void phys_free_now(struct vm_page *pg)
 {
 	phys_mark_free(pg);

@@ -215,13 +215,14 @@ static void latr_ipi(struct cpu_info *ci)
 	sd_slots_serve(ci);
 }
 
-/* => interrupt context, possibly inside a lock wait: take no lock here.
- * The frames the sweep releases are freed by the next update, free or
- * failed allocation (sd_lazy_reclaim), not from the tick: the tick may
- * run while this CPU waits in the free list's own lock queue. */
+/* => interrupt context, possibly inside a lock wait — even in the free
+ * list's own lock queue: frames the sweep released go back only if the free
+ * list's lock is free at once (sd_lazy_reclaim_tick); the rest wait for the
+ * next update, free or failed allocation. */
 static void latr_tick(struct cpu_info *ci)
 {
 	latr_sweep(ci);
+	sd_lazy_reclaim_tick();
 }
 
 static void latr_switch(struct cpu_info *ci, struct mmu_ctx *old, struct mmu_ctx *new_)

@@ -419,7 +419,9 @@ void sd_reclaim_deferred(void)
 	sd_lazy_reclaim(false);
 }
 
-void sd_lazy_reclaim(bool wait)
+/* from_tick: interrupt context, possibly inside the free list's own lock
+ * queue — free only what can be freed without waiting, requeue the rest */
+static void lazy_reclaim(bool wait, bool from_tick)
 {
 	if (atomic_load_explicit(&sd_deferred_count, memory_order_relaxed) == 0)
 		return;
@@ -443,11 +445,30 @@ void sd_lazy_reclaim(bool wait)
 	while (ready != NULL) {
 		struct sd_deferred *d = ready;
 		ready = d->d_next;
+		if (from_tick && !phys_free_try(d->d_pg)) {
+			mutex_enter(&sd_deferred_lock); /* taken only by the reclaim and the free hook: never waited on from a tick */
+			d->d_next = NULL;
+			*sd_deferred_tail = d;
+			sd_deferred_tail = &d->d_next;
+			mutex_exit(&sd_deferred_lock);
+			continue;
+		}
 		stats_hist_record(&sd_deferral, now - d->d_t0);
-		phys_free_now(d->d_pg);
+		if (!from_tick)
+			phys_free_now(d->d_pg);
 		atomic_fetch_sub(&sd_deferred_count, 1);
 		free(d);
 	}
+}
+
+void sd_lazy_reclaim(bool wait)
+{
+	lazy_reclaim(wait, false);
+}
+
+void sd_lazy_reclaim_tick(void)
+{
+	lazy_reclaim(false, true);
 }
 
 /* ---- stale PCIDs ---- */

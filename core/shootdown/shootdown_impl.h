@@ -124,6 +124,7 @@ void sd_lazy_sweep_end(struct cpu_info *ci, uint64_t seen);
 bool sd_lazy_outstanding(unsigned c);
 bool sd_lazy_free(struct vm_page *); /* an sd_free */
 void sd_lazy_reclaim(bool wait);     /* frees what every CPU swept past */
+void sd_lazy_reclaim_tick(void);     /* the same from a tick: never waits for the free list */
 
 /* ---- stale PCIDs ---- */
 int sd_stale_boot(struct machine *);

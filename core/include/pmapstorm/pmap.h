@@ -107,7 +107,8 @@ void pmap_prefer(vaddr_t hint, vaddr_t *vap, vsize_t sz, int td);
  * entries agree one to one.  tlb_check() (run on the CPU that owns the TLB):
  * every entry agrees with a valid PTE (same frame, no more rights, dirty only
  * if the PTE is dirty) or is covered by a pending shootdown.  Both print each
- * violation to stderr and return how many they found.
+ * violation to stderr and return how many they found.  Quiescent points
+ * only: they read other CPUs' pending requests without synchronization.
  */
 int pmap_check(pmap_t);
 int tlb_check(void);
