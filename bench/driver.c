@@ -89,8 +89,12 @@ static void drv_snapshot(struct drv *d)
 	for (unsigned i = 0; i < stats_ncounters(); i++)
 		r->tr_counters[i] = stats_counter_total(stats_counter_at(i));
 	const struct stats_hist *lat = stats_hist_find("shootdown.latency");
-	if (lat != NULL)
+	if (lat != NULL) {
+		struct stats_hist_summary ls;
 		stats_hist_merged(lat, r->tr_lat_buckets);
+		stats_hist_summarize(lat, -1, &ls);
+		r->tr_lat_max_ns = (double)ls.hs_max;
+	}
 	lockstat_read(r->tr_lockstat, -1);
 	const struct stats_hist *ah = stats_hist_find("shootdown.addrs");
 	if (ah != NULL) {
@@ -363,7 +367,7 @@ static void trial_metrics(struct drv *d)
 	metric_add(r, "shootdown_latency_p90", "ns", -1, bucket_pct(r->tr_lat_buckets, 0.90));
 	metric_add(r, "shootdown_latency_p99", "ns", -1, bucket_pct(r->tr_lat_buckets, 0.99));
 	metric_add(r, "shootdown_latency_p999", "ns", -1, bucket_pct(r->tr_lat_buckets, 0.999));
-	metric_add(r, "shootdown_latency_max", "ns", -1, bucket_pct(r->tr_lat_buckets, 1.0));
+	metric_add(r, "shootdown_latency_max", "ns", -1, r->tr_lat_max_ns);
 	metric_add(r, "ipis_per_update", "IPIs", -1, ratio(ctr(r, "ipi.sent"), req));
 	metric_add(r, "ack_latency_p50", "ns", -1, r->tr_ack_ns[0]);
 	metric_add(r, "ack_latency_p99", "ns", -1, r->tr_ack_ns[1]);
