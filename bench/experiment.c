@@ -608,3 +608,21 @@ int exp_point(const struct experiment *ex, unsigned index, struct exp_point *pt)
 	}
 	return EXIT_OK;
 }
+
+void exp_point_single(struct exp_point *pt, const struct machine_config *cfg, const char *workload, double warmup_s,
+    double duration_s)
+{
+	memset(pt, 0, sizeof(*pt));
+	pt->ep_cfg = *cfg;
+	pt->ep_trials = 1;
+	pt->ep_warmup_s = warmup_s;
+	pt->ep_duration_s = duration_s;
+	pt->ep_interval_s = 1;
+	pt->ep_seed = 1;
+	pt->ep_nroles = 1;
+	struct exp_role *r = &pt->ep_roles[0];
+	snprintf(r->er_name, sizeof(r->er_name), "%s", workload);
+	snprintf(r->er_cpus, sizeof(r->er_cpus), "all");
+	snprintf(r->er_pmap, sizeof(r->er_pmap), "shared");
+	r->er_workload = workload_find(workload);
+}

@@ -78,6 +78,10 @@ int exp_override(struct experiment *, const char *kv);
 /* Resolve sweep point i (0 <= i < ex_npoints), validating every value. */
 int exp_point(const struct experiment *, unsigned i, struct exp_point *);
 void exp_free(struct experiment *);
+/* A one-role point without a file: workload on every CPU in one shared pmap,
+ * one trial of warmup + duration seconds, seed 1 (microbench, tests). */
+void exp_point_single(struct exp_point *, const struct machine_config *, const char *workload, double warmup_s,
+    double duration_s);
 /* Parse a CPU set against ncpu CPUs into a bitmap; -1 with why on error. */
 int exp_cpuset(const char *spec, unsigned ncpu, uint64_t *bits, unsigned nwords, char *why, size_t len);
 /* A duration "2s", "500ms", "1.5", in seconds; -1 on error. */

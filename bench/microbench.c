@@ -246,21 +246,12 @@ static void mb_locks(struct mb_state *s)
 /* The driver's own cost: touch on one CPU through the driver, statistics on and off. */
 static double driver_touch_ns(const struct machine_config *base, bool stats)
 {
+	struct machine_config cfg = *base;
+	cfg.mc_ncpu = 1;
+	cfg.mc_stats = stats;
+	cfg.mc_lockstat = stats;
 	struct exp_point pt;
-	memset(&pt, 0, sizeof(pt));
-	pt.ep_cfg = *base;
-	pt.ep_cfg.mc_ncpu = 1;
-	pt.ep_cfg.mc_stats = stats;
-	pt.ep_cfg.mc_lockstat = stats;
-	pt.ep_trials = 1;
-	pt.ep_warmup_s = 0.05;
-	pt.ep_duration_s = 0.3;
-	pt.ep_interval_s = 1;
-	pt.ep_seed = 1;
-	pt.ep_nroles = 1;
-	snprintf(pt.ep_roles[0].er_name, sizeof(pt.ep_roles[0].er_name), "touch");
-	snprintf(pt.ep_roles[0].er_cpus, sizeof(pt.ep_roles[0].er_cpus), "all");
-	pt.ep_roles[0].er_workload = workload_find("touch");
+	exp_point_single(&pt, &cfg, "touch", 0.05, 0.3);
 	double best = 0;
 	for (int rep = 0; rep < 3; rep++) {
 		struct trial_result *r = calloc(1, sizeof(*r));

@@ -190,6 +190,27 @@ static void test_bad_configs(void **state)
 	assert_non_null(strstr(errbuf, "cannot open"));
 }
 
+/* Loads text as an experiment and runs point 0's first trial. */
+static struct trial_result *run_text(const char *text, uint64_t seed)
+{
+	struct experiment ex;
+	assert_int_equal(load_capture(&ex, write_ini("run.ini", text)), EXIT_OK);
+	struct exp_point pt;
+	assert_int_equal(exp_point(&ex, 0, &pt), EXIT_OK);
+	struct trial_result *r = calloc(1, sizeof(*r));
+	assert_non_null(r);
+	_Atomic int stop = 0;
+	assert_int_equal(trial_run(&pt, 0, seed, r, &stop), EXIT_OK);
+	exp_free(&ex);
+	return r;
+}
+
+static void trial_done(struct trial_result *r)
+{
+	trial_free(r);
+	free(r);
+}
+
 /* Every workload, driven on 2 CPUs: it makes progress, sees no violation,
  * and pmap_check()/tlb_check() are clean at the quiescent point. */
 static void test_every_workload_runs_clean(void **state)
@@ -201,13 +222,7 @@ static void test_every_workload_runs_clean(void **state)
 		    "[experiment]\ntrials = 1\nwarmup = 0.02s\nduration = 0.1s\n[machine]\ncpus = 2\nmemory = 32M\n"
 		    "[role.r]\nworkload = %s\ncpus = all\n",
 		    workloads[w]->wl_name);
-		struct experiment ex;
-		assert_int_equal(load_capture(&ex, write_ini("w.ini", text)), EXIT_OK);
-		struct exp_point pt;
-		assert_int_equal(exp_point(&ex, 0, &pt), EXIT_OK);
-		struct trial_result *r = calloc(1, sizeof(*r));
-		_Atomic int stop = 0;
-		assert_int_equal(trial_run(&pt, 0, 42, r, &stop), EXIT_OK);
+		struct trial_result *r = run_text(text, 42);
 		if (r->tr_errors != 0)
 			fail_msg("workload %s: %u errors", workloads[w]->wl_name, r->tr_errors);
 		const struct metric *m = trial_metric(r, "ops_per_s");
@@ -215,9 +230,7 @@ static void test_every_workload_runs_clean(void **state)
 		if (!(m->m_value > 0))
 			fail_msg("workload %s made no progress", workloads[w]->wl_name);
 		assert_true(r->tr_done);
-		trial_free(r);
-		free(r);
-		exp_free(&ex);
+		trial_done(r);
 	}
 }
 
@@ -225,21 +238,12 @@ static void test_every_workload_runs_clean(void **state)
 static void test_munmap_shared_pmap_shoots(void **state)
 {
 	(void)state;
-	struct experiment ex;
-	assert_int_equal(load_capture(&ex, write_ini("m.ini",
-	    "[experiment]\ntrials = 1\nwarmup = 0.02s\nduration = 0.1s\n[machine]\ncpus = 2\n"
-	    "[role.r]\nworkload = munmap\ncpus = all\npmap = shared\n")), EXIT_OK);
-	struct exp_point pt;
-	assert_int_equal(exp_point(&ex, 0, &pt), EXIT_OK);
-	struct trial_result *r = calloc(1, sizeof(*r));
-	_Atomic int stop = 0;
-	assert_int_equal(trial_run(&pt, 0, 1, r, &stop), EXIT_OK);
+	struct trial_result *r = run_text("[experiment]\ntrials = 1\nwarmup = 0.02s\nduration = 0.1s\n[machine]\ncpus = 2\n"
+	                                  "[role.r]\nworkload = munmap\ncpus = all\npmap = shared\n", 1);
 	assert_int_equal(r->tr_errors, 0);
 	assert_true(trial_metric(r, "ipis_per_update")->m_value > 0.5);
 	assert_true(trial_metric(r, "shootdowns_per_s")->m_value > 0);
-	trial_free(r);
-	free(r);
-	exp_free(&ex);
+	trial_done(r);
 }
 
 /* A pmap named by two roles is one address space: the second role's CPU is
@@ -254,18 +258,10 @@ static void test_named_pmap_shared_between_roles(void **state)
 		    "[experiment]\ntrials = 1\nwarmup = 0.02s\nduration = 0.1s\n[machine]\ncpus = 2\n"
 		    "[role.a]\nworkload = munmap\ncpus = 0\npmap = %s\n[role.b]\nworkload = touch\ncpus = 1\npmap = %s\n",
 		    named ? "app" : "shared", named ? "app" : "shared");
-		struct experiment ex;
-		assert_int_equal(load_capture(&ex, write_ini("n.ini", text)), EXIT_OK);
-		struct exp_point pt;
-		assert_int_equal(exp_point(&ex, 0, &pt), EXIT_OK);
-		struct trial_result *r = calloc(1, sizeof(*r));
-		_Atomic int stop = 0;
-		assert_int_equal(trial_run(&pt, 0, 1, r, &stop), EXIT_OK);
+		struct trial_result *r = run_text(text, 1);
 		assert_int_equal(r->tr_errors, 0);
 		ipis[named] = trial_metric(r, "ipis_per_update")->m_value;
-		trial_free(r);
-		free(r);
-		exp_free(&ex);
+		trial_done(r);
 	}
 	assert_true(ipis[0] == 0);
 	assert_true(ipis[1] > 0.5);

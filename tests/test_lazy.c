@@ -140,22 +140,14 @@ static void test_kernel_va_reuse(void **state)
 static void test_latr_tick_in_lock_wait(void **state)
 {
 	(void)state;
-	struct exp_point pt;
-	memset(&pt, 0, sizeof(pt));
-	machine_config_init(&pt.ep_cfg);
+	struct machine_config cfg;
+	machine_config_init(&cfg);
 	static const char *const kv[][2] = {{"machine.cpus", "4"}, {"machine.tick_us", "1"},
 	    {"shootdown.strategy", "latr"}, {"locks.pagefree", "ticket"}, {"uvm.pagecache", "off"}};
 	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
-		assert_int_equal(machine_config_set(&pt.ep_cfg, kv[i][0], kv[i][1]), 0);
-	pt.ep_trials = 1;
-	pt.ep_warmup_s = 0.05;
-	pt.ep_duration_s = 0.4;
-	pt.ep_interval_s = 1;
-	pt.ep_nroles = 1;
-	snprintf(pt.ep_roles[0].er_name, sizeof(pt.ep_roles[0].er_name), "cow");
-	snprintf(pt.ep_roles[0].er_cpus, sizeof(pt.ep_roles[0].er_cpus), "all");
-	snprintf(pt.ep_roles[0].er_pmap, sizeof(pt.ep_roles[0].er_pmap), "shared");
-	pt.ep_roles[0].er_workload = workload_find("cow");
+		assert_int_equal(machine_config_set(&cfg, kv[i][0], kv[i][1]), 0);
+	struct exp_point pt;
+	exp_point_single(&pt, &cfg, "cow", 0.05, 0.4);
 	struct trial_result *r = calloc(1, sizeof(*r));
 	_Atomic int stop = 0;
 	alarm(120); /* a deadlock ends the test instead of hanging it */
