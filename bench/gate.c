@@ -591,12 +591,13 @@ static void compare_metric(const struct gate_options *o, struct gate_row *row)
 	row->gr_p = samples_mann_whitney(b->gm_vals, b->gm_n, c->gm_vals, c->gm_n, &u, &z);
 	row->gr_have_ci = samples_boot_ratio_ci(b->gm_vals, b->gm_n, c->gm_vals, c->gm_n, o->go_alpha, &row->gr_ci_lo,
 	    &row->gr_ci_hi);
-	double effect = fabs(row->gr_ratio - 1);
+	double effect = fabs(row->gr_ratio - 1), thr = row->gr_threshold = gate_threshold_of(o, b->gm_name);
 	unsigned n = b->gm_n < c->gm_n ? b->gm_n : c->gm_n, nmin = min_trials(o->go_alpha);
-	if (effect < o->go_threshold) {
+	if (effect < thr) {
 		row->gr_verdict = GV_NO_CHANGE;
-		snprintf(row->gr_why, sizeof(row->gr_why), "%+.1f%%, under the %.1f%% threshold%s", 100 * (row->gr_ratio - 1),
-		    100 * o->go_threshold, row->gr_p < o->go_alpha ? " (significant, too small to matter)" : "");
+		snprintf(row->gr_why, sizeof(row->gr_why), "%+.1f%%, under the %.1f%% %s%s", 100 * (row->gr_ratio - 1),
+		    100 * thr, thr > o->go_threshold ? "noise floor" : "threshold",
+		    row->gr_p < o->go_alpha ? " (significant, too small to matter)" : "");
 	} else if (n < 2 || samples_mwu_min_p(b->gm_n, c->gm_n) >= o->go_alpha) {
 		row->gr_verdict = GV_INCONCLUSIVE;
 		row->gr_need = nmin;
@@ -713,6 +714,153 @@ int gate_exit_code(const struct gate_result *r)
 	return r->gr_failures > 0 ? EXIT_VIOLATION : EXIT_OK;
 }
 
+/* ---- the noise floor (A/A) ---- */
+
+double gate_threshold_of(const struct gate_options *o, const char *name)
+{
+	double t = o->go_threshold;
+	for (unsigned i = 0; i < o->go_nnoise; i++)
+		if (fnmatch(o->go_noise_names[i], name, 0) == 0 && o->go_noise_vals[i] > t)
+			t = o->go_noise_vals[i];
+	return t;
+}
+
+void gate_noise_free(struct gate_options *o)
+{
+	for (unsigned i = 0; i < o->go_nnoise; i++)
+		free(o->go_noise_names[i]);
+	free(o->go_noise_names);
+	free(o->go_noise_vals);
+	o->go_noise_names = NULL;
+	o->go_noise_vals = NULL;
+	o->go_nnoise = 0;
+}
+
+int gate_noise_load(const char *path, struct gate_options *o, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je), *m;
+	if (doc == NULL) {
+		snprintf(err, errlen, "%s: line %d: %s", path, je.line, je.text);
+		return EXIT_USAGE;
+	}
+	int rc = EXIT_USAGE;
+	json_t *schema = json_object_get(doc, "schema");
+	if (!json_is_string(schema) || strcmp(json_string_value(schema), "pmapstorm-noise") != 0) {
+		snprintf(err, errlen, "%s: not a noise file (schema is not \"pmapstorm-noise\")", path);
+		goto out;
+	}
+	if (!json_is_object(m = json_object_get(doc, "metrics")) || json_object_size(m) > GATE_MAX_METRICS) {
+		snprintf(err, errlen, "%s: metrics: not an object of at most %u entries", path, GATE_MAX_METRICS);
+		goto out;
+	}
+	size_t n = json_object_size(m);
+	o->go_noise_names = calloc(n + 1, sizeof(char *));
+	o->go_noise_vals = calloc(n + 1, sizeof(double));
+	if (o->go_noise_names == NULL || o->go_noise_vals == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	const char *k;
+	json_t *v;
+	json_object_foreach(m, k, v)
+	{
+		if (!json_is_number(v) || !(json_number_value(v) >= 0) || !isfinite(json_number_value(v))) {
+			snprintf(err, errlen, "%s: metrics.%.64s: not a fraction >= 0", path, k);
+			goto out;
+		}
+		if ((o->go_noise_names[o->go_nnoise] = dupstr(k)) == NULL) {
+			snprintf(err, errlen, "%s: out of memory", path);
+			goto out;
+		}
+		o->go_noise_vals[o->go_nnoise++] = json_number_value(v);
+	}
+	rc = EXIT_OK;
+out:
+	json_decref(doc);
+	if (rc != EXIT_OK)
+		gate_noise_free(o);
+	return rc;
+}
+
+/* the metrics of r's timing rows in first-seen order, with their effects
+ * (|ratio - 1|, one per matched point at most) */
+struct noise_acc {
+	const char *na_name;
+	double *na_vals;
+	unsigned na_n;
+};
+
+static void noise_free(struct noise_acc *acc, unsigned n)
+{
+	for (unsigned k = 0; acc != NULL && k < n; k++)
+		free(acc[k].na_vals);
+	free(acc);
+}
+
+static struct noise_acc *noise_collect(const struct gate_result *r, unsigned *count)
+{
+	struct noise_acc *acc = calloc(GATE_MAX_METRICS, sizeof(*acc));
+	*count = 0;
+	for (unsigned i = 0; acc != NULL && i < r->gr_nrows; i++) {
+		const struct gate_row *row = &r->gr_rows[i];
+		if (row->gr_det || !isfinite(row->gr_ratio) || row->gr_bm->gm_n == 0 || row->gr_cm->gm_n == 0)
+			continue;
+		unsigned k = 0;
+		while (k < *count && strcmp(acc[k].na_name, row->gr_bm->gm_name))
+			k++;
+		if (k == *count) {
+			if (*count == GATE_MAX_METRICS || (acc[k].na_vals = calloc(r->gr_matched + 1, sizeof(double))) == NULL)
+				continue;
+			acc[(*count)++].na_name = row->gr_bm->gm_name;
+		}
+		if (acc[k].na_n < r->gr_matched)
+			acc[k].na_vals[acc[k].na_n++] = fabs(row->gr_ratio - 1);
+	}
+	return acc;
+}
+
+void gate_print_noise(FILE *f, const struct gate_result *r)
+{
+	unsigned n;
+	struct noise_acc *acc = noise_collect(r, &n);
+	if (acc == NULL)
+		return;
+	fprintf(f, "\nA/A noise: |current / baseline - 1| of the medians, over %u matched point(s)\n", r->gr_matched);
+	fprintf(f, "  %-28s %10s %10s\n", "metric", "median", "largest");
+	for (unsigned k = 0; k < n; k++) {
+		struct samples_stats s = samples_summarize(acc[k].na_vals, acc[k].na_n, false);
+		fprintf(f, "  %-28s %9.1f%% %9.1f%%\n", acc[k].na_name, 100 * s.median, 100 * s.max);
+	}
+	noise_free(acc, n);
+}
+
+int gate_noise_write(const char *path, const struct gate_options *o, const struct gate_result *r,
+    const struct gate_doc *base, const struct gate_doc *cur)
+{
+	unsigned n;
+	struct noise_acc *acc = noise_collect(r, &n);
+	if (acc == NULL)
+		return EXIT_ENV;
+	json_t *m = json_object();
+	for (unsigned i = 0; i < o->go_nnoise; i++)
+		json_object_set_new(m, o->go_noise_names[i], json_real(o->go_noise_vals[i]));
+	for (unsigned k = 0; k < n; k++) {
+		double mx = GATE_NOISE_MARGIN * samples_summarize(acc[k].na_vals, acc[k].na_n, false).max;
+		json_t *old = json_object_get(m, acc[k].na_name);
+		if (old == NULL || json_number_value(old) < mx)
+			json_object_set_new(m, acc[k].na_name, json_real(mx));
+	}
+	noise_free(acc, n);
+	json_t *doc = json_pack("{s:s,s:i,s:s,s:o}", "schema", "pmapstorm-noise", "schema_version", 1, "description",
+	    "noise floor per metric: 1.5 x the largest relative change of a point's median between runs of the same "
+	    "build (pmapstorm gate --aa); gate --noise raises each metric's threshold to it", "metrics", m);
+	json_object_set_new(doc, "last_pair", json_pack("[s,s]", base->gd_file, cur->gd_file));
+	int rc = cli_write_json(path, doc);
+	json_decref(doc);
+	return rc;
+}
+
 /* ---- reports ---- */
 
 static const char *num(char *buf, size_t len, double v)
@@ -747,7 +895,8 @@ static void heading(FILE *f, const char *pre, const struct gate_doc *base, const
 	fprintf(f, "%sbaseline %s (%s, commit %s)\n", pre, base->gd_file, base->gd_name,
 	    base->gd_commit[0] ? base->gd_commit : "?");
 	fprintf(f, "%scurrent  %s (%s, commit %s)\n", pre, cur->gd_file, cur->gd_name, cur->gd_commit[0] ? cur->gd_commit : "?");
-	fprintf(f, "%sthreshold %.3g%%, alpha %.3g%s\n", pre, 100 * o->go_threshold, o->go_alpha,
+	fprintf(f, "%sthreshold %.3g%%%s, alpha %.3g%s\n", pre, 100 * o->go_threshold,
+	    o->go_nnoise ? " or the metric's noise floor (--noise)" : "", o->go_alpha,
 	    o->go_det_only ? "; deterministic counters only (timing printed, not gated)" : "");
 }
 
@@ -962,6 +1111,11 @@ static const char *const gate_usage =
     "  --alpha A            significance level of the U test (default 0.05)\n"
     "  --metric GLOB        compare only metrics matching GLOB (repeatable)\n"
     "  --deterministic-only gate only deterministic counters; timing is printed\n"
+    "  --noise FILE         a noise floor per metric (from --aa): a metric's\n"
+    "                       threshold is the larger of --threshold and its floor\n"
+    "  --aa                 A/A mode: BASELINE and CURRENT are runs of the same\n"
+    "                       build; also prints each metric's noise\n"
+    "  --noise-out FILE     with --aa: write the noise floor (raised from --noise)\n"
     "  --junit FILE         JUnit XML, a test case per point and metric\n"
     "  --markdown FILE      a Markdown table (for a pull-request comment)\n"
     "  --json FILE          every comparison as JSON\n"
@@ -994,12 +1148,15 @@ static bool parse_double(const char *s, double *out, bool pct)
 int cmd_gate(int argc, char **argv)
 {
 	struct gate_options o = {.go_threshold = 0.05, .go_alpha = 0.05};
-	const char *globs[64], *junit = NULL, *md = NULL, *js = NULL;
+	const char *globs[64], *junit = NULL, *md = NULL, *js = NULL, *noise = NULL, *noise_out = NULL;
+	bool aa = false;
 	static const struct option opts[] = {
 		{"threshold", required_argument, NULL, 't'}, {"alpha", required_argument, NULL, 'a'},
 		{"metric", required_argument, NULL, 'm'}, {"junit", required_argument, NULL, 'j'},
 		{"markdown", required_argument, NULL, 'k'}, {"json", required_argument, NULL, 'J'},
-		{"deterministic-only", no_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+		{"deterministic-only", no_argument, NULL, 'd'}, {"noise", required_argument, NULL, 'n'},
+		{"aa", no_argument, NULL, 'A'}, {"noise-out", required_argument, NULL, 'N'},
+		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	int c;
 	double v;
@@ -1032,6 +1189,9 @@ int cmd_gate(int argc, char **argv)
 		case 'k': md = optarg; break;
 		case 'J': js = optarg; break;
 		case 'd': o.go_det_only = true; break;
+		case 'n': noise = optarg; break;
+		case 'A': aa = true; break;
+		case 'N': noise_out = optarg; break;
 		case 'h': fputs(gate_usage, stdout); return EXIT_OK;
 		default:
 			cli_error("gate: unknown or incomplete option '%s'\n%s", argv[optind - 1], gate_usage);
@@ -1043,17 +1203,27 @@ int cmd_gate(int argc, char **argv)
 		cli_error("gate: two runs, BASELINE and CURRENT (pmapstorm gate BASELINE CURRENT)");
 		return EXIT_USAGE;
 	}
+	if (noise_out != NULL && !aa) {
+		cli_error("gate: --noise-out needs --aa (the noise floor comes from two runs of the same build)");
+		return EXIT_USAGE;
+	}
 	char pb[4096], pc[4096], err[1024];
 	gate_input_path(argv[optind], pb, sizeof(pb));
 	gate_input_path(argv[optind + 1], pc, sizeof(pc));
 	struct gate_doc base, cur;
+	if (noise != NULL && gate_noise_load(noise, &o, err, sizeof(err)) != EXIT_OK) {
+		cli_error("gate: --noise %s", err);
+		return EXIT_USAGE;
+	}
 	if (gate_doc_load(pb, &base, err, sizeof(err)) != EXIT_OK) {
 		cli_error("gate: %s", err);
+		gate_noise_free(&o);
 		return EXIT_USAGE;
 	}
 	if (gate_doc_load(pc, &cur, err, sizeof(err)) != EXIT_OK) {
 		cli_error("gate: %s", err);
 		gate_doc_free(&base);
+		gate_noise_free(&o);
 		return EXIT_USAGE;
 	}
 	struct gate_result r;
@@ -1062,8 +1232,12 @@ int cmd_gate(int argc, char **argv)
 		cli_error("gate: %s", err);
 	} else {
 		gate_print_text(stdout, &base, &cur, &o, &r);
+		if (aa)
+			gate_print_noise(stdout, &r);
 		rc = gate_exit_code(&r);
 		int wrc = EXIT_OK;
+		if (noise_out != NULL)
+			wrc = gate_noise_write(noise_out, &o, &r, &base, &cur);
 		if (junit != NULL && wrc == EXIT_OK)
 			wrc = gate_write_junit(junit, &base, &cur, &o, &r);
 		if (md != NULL && wrc == EXIT_OK)
@@ -1073,10 +1247,12 @@ int cmd_gate(int argc, char **argv)
 		if (wrc != EXIT_OK)
 			rc = wrc;
 		if (rc == EXIT_VIOLATION)
-			cli_error("gate: %u regression(s) or deterministic change(s) in %s against %s", r.gr_failures, pc, pb);
+			cli_error("gate: %u regression(s) or deterministic change(s) in %s against %s%s", r.gr_failures, pc, pb,
+			    aa ? " (A/A: the noise floor is too low for this machine)" : "");
 		gate_result_free(&r);
 	}
 	gate_doc_free(&base);
 	gate_doc_free(&cur);
+	gate_noise_free(&o);
 	return rc;
 }

@@ -22,6 +22,7 @@
 #define GATE_MAX_CONFIG 1024        /* config keys per point */
 #define GATE_MAX_STRING 4096        /* bytes of a name, key or value */
 #define GATE_DET_TOLERANCE 1e-9     /* relative: deterministic counters */
+#define GATE_NOISE_MARGIN 1.5       /* --noise-out: floor = margin x largest A/A change */
 
 struct gate_metric {
 	char *gm_name, *gm_unit;
@@ -76,7 +77,29 @@ struct gate_options {
 	const char *const *go_globs;   /* --metric patterns (fnmatch); none: all */
 	unsigned go_nglobs;
 	bool go_det_only;              /* gate deterministic counters only */
+	/* the noise floor (--noise FILE): per metric-name pattern, the relative
+	 * change two runs of the same build showed; a metric's threshold is the
+	 * larger of go_threshold and the floors of the patterns it matches */
+	char **go_noise_names;
+	double *go_noise_vals;
+	unsigned go_nnoise;
 };
+
+struct gate_result;
+
+/* Read a noise file {"schema": "pmapstorm-noise", "metrics": {PATTERN: fraction}}
+ * into o's go_noise_* arrays (free with gate_noise_free); the reader's contract. */
+int gate_noise_load(const char *path, struct gate_options *o, char *err, size_t errlen);
+void gate_noise_free(struct gate_options *o);
+/* the threshold of metric name under o */
+double gate_threshold_of(const struct gate_options *o, const char *name);
+/* A/A: write (or raise) the noise floor of every metric in r to path: the
+ * larger of the floor in o and GATE_NOISE_MARGIN x the largest |ratio - 1|
+ * of the metric's timing rows with a finite ratio. */
+int gate_noise_write(const char *path, const struct gate_options *o, const struct gate_result *r,
+    const struct gate_doc *base, const struct gate_doc *cur);
+/* A/A: per metric, the median and largest |ratio - 1| over points, printed */
+void gate_print_noise(FILE *, const struct gate_result *r);
 
 struct gate_row {
 	const struct gate_point *gr_base, *gr_cur;
@@ -88,6 +111,7 @@ struct gate_row {
 	bool gr_have_ci;
 	double gr_ci_lo, gr_ci_hi;               /* bootstrap CI of the ratio, level 1 - alpha */
 	double gr_p;                             /* U test; 1 for deterministic rows */
+	double gr_threshold;                     /* this metric's minimum effect */
 	enum gate_verdict gr_verdict;
 	unsigned gr_need;                        /* trials per side needed, when inconclusive */
 	char gr_why[192];
