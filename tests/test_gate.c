@@ -339,6 +339,45 @@ static void test_matching_by_configuration(void **state)
 	assert_int_equal(gate(pb, pc, NULL, NULL), EXIT_USAGE);
 }
 
+/* A/A: a shift between two runs of one build fails the plain gate; the
+ * noise floor written by --aa --noise-out (1.5 x the shift) absorbs it. */
+static void test_aa_noise_floor(void **state)
+{
+	(void)state;
+	struct spec b = series("shootdown_latency_p50", "lower", 10, 100, 3);
+	struct spec c = series("shootdown_latency_p50", "lower", 10, 140, 3);
+	const char *pb = save("base.json", run1(&b, 1)), *pc = save("cur.json", run1(&c, 1));
+	char noise[600];
+	snprintf(noise, sizeof(noise), "%s/noise.json", tmpdir);
+	assert_int_equal(gate(pb, pc, NULL, NULL), EXIT_VIOLATION);
+	const char *a1[] = {"gate", "--aa", pb, pc, "--noise-out", noise, NULL};
+	assert_int_equal(capture(cmd_gate, a1), EXIT_VIOLATION); /* no floor yet: the A/A pair fails */
+	assert_non_null(strstr(outbuf, "A/A noise"));
+	assert_non_null(strstr(errbuf, "noise floor is too low"));
+	json_t *n = json_load_file(noise, 0, NULL);
+	assert_non_null(n);
+	assert_float_equal(json_real_value(json_object_get(json_object_get(n, "metrics"), "shootdown_latency_p50")),
+	    GATE_NOISE_MARGIN * 0.4, 1e-9);
+	json_decref(n);
+	assert_int_equal(gate(pb, pc, "--noise", noise), EXIT_OK);
+	assert_non_null(strstr(outbuf, "noise floor"));
+	/* a regression beyond the floor still fails */
+	c = series("shootdown_latency_p50", "lower", 10, 200, 3);
+	pc = save("cur.json", run1(&c, 1));
+	assert_int_equal(gate(pb, pc, "--noise", noise), EXIT_VIOLATION);
+	/* globs in the noise file; a bad noise file is an input error */
+	const char *glob = "{\"schema\": \"pmapstorm-noise\", \"metrics\": {\"shootdown_*\": 2.0}}";
+	const char *pg = save_text("glob.json", glob, strlen(glob));
+	assert_int_equal(gate(pb, pc, "--noise", pg), EXIT_OK);
+	const char *bad = "{\"schema\": \"pmapstorm-noise\", \"metrics\": {\"x\": -1}}";
+	const char *pn = save_text("badnoise.json", bad, strlen(bad));
+	assert_int_equal(gate(pb, pc, "--noise", pn), EXIT_USAGE);
+	assert_non_null(strstr(errbuf, "badnoise.json: metrics.x: not a fraction"));
+	const char *a2[] = {"gate", pb, pc, "--noise-out", noise, NULL};
+	assert_int_equal(capture(cmd_gate, a2), EXIT_USAGE);
+	assert_non_null(strstr(errbuf, "--noise-out needs --aa"));
+}
+
 /* ---- bad input: exit 2, the file named, what is wrong said ---- */
 
 static void expect_bad(const char *text, const char *msg)
@@ -471,6 +510,7 @@ int main(void)
 		cmocka_unit_test(test_noise_and_few_trials_inconclusive),
 		cmocka_unit_test(test_deterministic_counters),
 		cmocka_unit_test(test_matching_by_configuration),
+		cmocka_unit_test(test_aa_noise_floor),
 		cmocka_unit_test(test_bad_input_exits_2),
 		cmocka_unit_test(test_reader_survives_truncation_and_mutation),
 		cmocka_unit_test(test_export_formats),
