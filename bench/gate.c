@@ -163,6 +163,24 @@ static int oom(struct parse *ps)
 	return perr(ps, "out of memory");
 }
 
+/* One entry of a metrics or summary object: a bounded name, an object with
+ * a unit and a better-direction; w gets "where.section.name". */
+static int check_entry(struct parse *ps, const char *where, const char *section, const char *k, json_t *v, char *w,
+    size_t wlen, const char **unit, int *better)
+{
+	if (strlen(k) >= GATE_MAX_STRING)
+		return perr(ps, "%s.%s: a metric name longer than %u bytes", where, section, GATE_MAX_STRING);
+	snprintf(w, wlen, "%s.%s.%s", where, section, k);
+	if (!json_is_object(v))
+		return perr(ps, "%s: not an object", w);
+	const char *b;
+	if ((*unit = get_str(ps, v, "unit", w)) == NULL || (b = get_str(ps, v, "better", w)) == NULL)
+		return EXIT_USAGE;
+	if ((*better = better_of(b)) == 2)
+		return perr(ps, "%s.better: \"%s\" is not higher, lower or none", w, b);
+	return EXIT_OK;
+}
+
 /* one trial's metrics object: every entry checked, even those the summary lacks */
 static int check_trial(struct parse *ps, json_t *tr, const char *where)
 {
@@ -173,26 +191,19 @@ static int check_trial(struct parse *ps, json_t *tr, const char *where)
 		return EXIT_USAGE;
 	if (json_object_size(m) > GATE_MAX_METRICS)
 		return perr(ps, "%s.metrics: more than %u metrics", where, GATE_MAX_METRICS);
-	const char *k;
+	const char *k, *unit;
 	json_t *v;
+	int better;
 	json_object_foreach(m, k, v)
 	{
 		char w[GATE_MAX_STRING + 128];
-		snprintf(w, sizeof(w), "%s.metrics.%s", where, k);
-		if (strlen(k) >= GATE_MAX_STRING)
-			return perr(ps, "%s.metrics: a metric name longer than %u bytes", where, GATE_MAX_STRING);
-		if (!json_is_object(v))
-			return perr(ps, "%s: not an object", w);
+		if (check_entry(ps, where, "metrics", k, v, w, sizeof(w), &unit, &better) != EXIT_OK)
+			return EXIT_USAGE;
 		json_t *val = get_typed(ps, v, "value", w, is_number, "a number");
 		if (val == NULL)
 			return EXIT_USAGE;
 		if (!isfinite(json_number_value(val)))
 			return perr(ps, "%s.value: not finite", w);
-		const char *b;
-		if (get_str(ps, v, "unit", w) == NULL || (b = get_str(ps, v, "better", w)) == NULL)
-			return EXIT_USAGE;
-		if (better_of(b) == 2)
-			return perr(ps, "%s.better: \"%s\" is not higher, lower or none", w, b);
 	}
 	return EXIT_OK;
 }
@@ -300,28 +311,21 @@ static int parse_point(struct parse *ps, json_t *pt, unsigned p, struct gate_poi
 	gp->gp_metrics = calloc(nm + 1, sizeof(*gp->gp_metrics));
 	if (gp->gp_metrics == NULL)
 		return oom(ps);
-	const char *k;
+	const char *k, *unit;
 	json_t *v;
+	int better;
 	json_object_foreach(sum, k, v)
 	{
-		char w[GATE_MAX_STRING + 96];
-		snprintf(w, sizeof(w), "%s.summary.%s", where, k);
-		if (strlen(k) >= GATE_MAX_STRING)
-			return perr(ps, "%s.summary: a metric name longer than %u bytes", where, GATE_MAX_STRING);
-		if (!json_is_object(v))
-			return perr(ps, "%s: not an object", w);
-		const char *unit = get_str(ps, v, "unit", w), *better = unit ? get_str(ps, v, "better", w) : NULL;
-		if (better == NULL)
+		char w[GATE_MAX_STRING + 128];
+		if (check_entry(ps, where, "summary", k, v, w, sizeof(w), &unit, &better) != EXIT_OK)
 			return EXIT_USAGE;
-		if (better_of(better) == 2)
-			return perr(ps, "%s.better: \"%s\" is not higher, lower or none", w, better);
 		json_t *det = json_object_get(v, "deterministic");
 		if (det != NULL && !json_is_boolean(det))
 			return perr(ps, "%s.deterministic: not a boolean", w);
 		struct gate_metric *gm = &gp->gp_metrics[gp->gp_nmetrics++];
 		gm->gm_name = dupstr(k);
 		gm->gm_unit = dupstr(unit);
-		gm->gm_better = better_of(better);
+		gm->gm_better = better;
 		gm->gm_det = det != NULL && json_is_true(det);
 		gm->gm_vals = calloc(nt + 1, sizeof(double));
 		if (gm->gm_name == NULL || gm->gm_unit == NULL || gm->gm_vals == NULL)
