@@ -14,7 +14,8 @@
  * strategy is the one with the best median over trials (the metric's
  * better-direction decides); it is shown with the range [min, max] over
  * trials and a bootstrap percentile 95% confidence interval of the median
- * (1000 resamples, fixed seed: the same results give the same report).  The
+ * (1000 resamples, fixed seed: the same results give the same report;
+ * samples.c, shared with run.json's summaries and the CI gate).  The
  * other strategies appear as ratios of their median to the best's.
  *
  * Series names match the plots/ scripts: the strategy, or "strategy:vK" when other
