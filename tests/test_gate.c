@@ -458,6 +458,35 @@ static void test_reader_survives_truncation_and_mutation(void **state)
 	free(m);
 	free(text);
 	assert_int_equal(gate_doc_parse(NULL, 0, "empty", &d, err, sizeof(err)), EXIT_USAGE);
+	/* nesting far deeper than any run.json: refused by the parser, not the stack */
+	size_t deep = 200000;
+	char *nest = malloc(deep);
+	memset(nest, '[', deep);
+	assert_int_equal(gate_doc_parse(nest, deep, "deep", &d, err, sizeof(err)), EXIT_USAGE);
+	assert_non_null(strstr(err, "deep: "));
+	free(nest);
+	/* the right shape with the wrong types everywhere */
+	static const char *const wrong[] = {
+		"{\"schema\":\"pmapstorm-run\",\"schema_version\":1.0}",
+		"{\"schema\":\"pmapstorm-run\",\"schema_version\":1,\"name\":7}",
+		"{\"schema\":\"pmapstorm-run\",\"schema_version\":1,\"name\":\"x\",\"interrupted\":false,\"points\":{}}",
+		"{\"schema\":\"pmapstorm-run\",\"schema_version\":1,\"name\":\"x\",\"interrupted\":false,\"points\":[7]}",
+		"{\"schema\":\"pmapstorm-run\",\"schema_version\":1,\"name\":\"x\",\"interrupted\":false,\"points\":"
+		"[{\"index\":-1}]}",
+		"{\"schema\":\"pmapstorm-run\",\"schema_version\":1,\"name\":\"x\",\"interrupted\":false,\"points\":"
+		"[{\"index\":0,\"params\":{},\"config\":{\"a\":1},\"roles\":[]}]}",
+		"{\"schema\":\"pmapstorm-run\",\"schema_version\":1,\"name\":\"x\",\"interrupted\":false,\"points\":"
+		"[{\"index\":0,\"params\":{},\"config\":{},\"roles\":[{\"options\":[1]}]}]}",
+		"{\"schema\":\"pmapstorm-run\",\"schema_version\":1,\"name\":\"x\",\"interrupted\":false,\"points\":"
+		"[{\"index\":0,\"params\":{},\"config\":{},\"roles\":[],\"trials\":[],\"summary\":{\"m\":"
+		"{\"unit\":\"ns\",\"better\":\"lower\",\"deterministic\":\"yes\"}}}]}",
+		"{\"schema\":\"pmapstorm-run\",\"schema_version\":1,\"name\":\"a\\u0000b\",\"interrupted\":false}",
+	};
+	for (unsigned i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+		if (gate_doc_parse(wrong[i], strlen(wrong[i]), "wrong", &d, err, sizeof(err)) != EXIT_USAGE)
+			fail_msg("accepted: %s", wrong[i]);
+		assert_non_null(strstr(err, "wrong: "));
+	}
 }
 
 /* ---- export ---- */
