@@ -35,6 +35,13 @@
  * otherwise, 2 on bad input.  With --deterministic-only, timing rows are
  * computed and printed but do not count.
  *
+ * Noise floor.  Trials of one run are interleaved, so the U test compares
+ * like with like; two runs, though, may sit on a host in different states
+ * (other jobs on a shared machine), a shift the U test takes for a real
+ * one.  --aa (A/A: two runs of one build) measures each metric's shift
+ * and --noise-out keeps GATE_NOISE_MARGIN x the largest; --noise raises a
+ * metric's threshold t to that floor.
+ *
  * Matching.  Two points match when every config key that both points carry
  * has the same value and their roles (workload, CPU set, pmap, options) are
  * identical.  A key only one file knows (a newer build's new key) is ignored
