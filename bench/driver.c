@@ -293,7 +293,18 @@ static void metric_add(struct trial_result *r, const char *name, const char *uni
 {
 	if (r->tr_nmetrics == TRIAL_MAX_METRICS || !isfinite(v))
 		return;
-	r->tr_metrics[r->tr_nmetrics++] = (struct metric){name, unit, better, v};
+	r->tr_metrics[r->tr_nmetrics++] = (struct metric){name, unit, better, v, false};
+}
+
+/* A metric that counts events per event (no host time in it): its value
+ * depends only on what the workloads did, so with a fixed seed and no
+ * interleaving that matters it repeats exactly from trial to trial. */
+static void metric_add_count(struct trial_result *r, const char *name, const char *unit, int better, double v)
+{
+	unsigned n = r->tr_nmetrics;
+	metric_add(r, name, unit, better, v);
+	if (r->tr_nmetrics > n)
+		r->tr_metrics[n].m_count = true;
 }
 
 void trial_free(struct trial_result *r)
@@ -368,19 +379,19 @@ static void trial_metrics(struct drv *d)
 	metric_add(r, "shootdown_latency_p99", "ns", -1, bucket_pct(r->tr_lat_buckets, 0.99));
 	metric_add(r, "shootdown_latency_p999", "ns", -1, bucket_pct(r->tr_lat_buckets, 0.999));
 	metric_add(r, "shootdown_latency_max", "ns", -1, r->tr_lat_max_ns);
-	metric_add(r, "ipis_per_update", "IPIs", -1, ratio(ctr(r, "ipi.sent"), req));
+	metric_add_count(r, "ipis_per_update", "IPIs", -1, ratio(ctr(r, "ipi.sent"), req));
 	metric_add(r, "ack_latency_p50", "ns", -1, r->tr_ack_ns[0]);
 	metric_add(r, "ack_latency_p99", "ns", -1, r->tr_ack_ns[1]);
-	metric_add(r, "addrs_per_request", "pages", 0, r->tr_addrs_mean);
+	metric_add_count(r, "addrs_per_request", "pages", 0, r->tr_addrs_mean);
 	metric_add(r, "km_alloc_latency_p50", "ns", -1, r->tr_alloc_ns[0][0]);
 	metric_add(r, "km_alloc_latency_p99", "ns", -1, r->tr_alloc_ns[0][1]);
 	metric_add(r, "poolpage_alloc_latency_p50", "ns", -1, r->tr_alloc_ns[1][0]);
 	metric_add(r, "poolpage_alloc_latency_p99", "ns", -1, r->tr_alloc_ns[1][1]);
-	metric_add(r, "whole_flush_ratio", "ratio", 0, ratio(ctr(r, "shootdown.whole_flushes"), req));
+	metric_add_count(r, "whole_flush_ratio", "ratio", 0, ratio(ctr(r, "shootdown.whole_flushes"), req));
 	uint64_t hits = ctr(r, "tlb.hits"), misses = ctr(r, "tlb.misses");
-	metric_add(r, "tlb_hit_rate", "ratio", +1, ratio(hits, hits + misses));
-	metric_add(r, "walks_per_op", "walks", -1, ratio(ctr(r, "mmu.walks"), ops));
-	metric_add(r, "ipis_per_op", "IPIs", -1, ratio(ctr(r, "ipi.sent"), ops));
+	metric_add_count(r, "tlb_hit_rate", "ratio", +1, ratio(hits, hits + misses));
+	metric_add_count(r, "walks_per_op", "walks", -1, ratio(ctr(r, "mmu.walks"), ops));
+	metric_add_count(r, "ipis_per_op", "IPIs", -1, ratio(ctr(r, "ipi.sent"), ops));
 	/* the lock classes' share of CPU time spent waiting */
 	static char lock_names[LC_NCLASS][48];
 	double cpu_s = secs * d->d_ncpu;
@@ -390,7 +401,7 @@ static void trial_metrics(struct drv *d)
 		snprintf(lock_names[c], sizeof(lock_names[c]), "lock_wait_share.%s", r->tr_lockstat[c].lr_class);
 		metric_add(r, lock_names[c], "ratio", -1, (double)r->tr_lockstat[c].lr_wait_total_ns / 1e9 / cpu_s);
 	}
-	metric_add(r, "errors", "count", -1, r->tr_errors);
+	metric_add_count(r, "errors", "count", -1, r->tr_errors);
 }
 
 int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct trial_result *r, _Atomic int *stop)

@@ -13,6 +13,9 @@ struct metric {
 	const char *m_unit;   /* "ns", "ops/s", "ratio", ... */
 	int m_better;         /* +1 higher is better, -1 lower, 0 neither */
 	double m_value;
+	bool m_count;         /* a ratio of event counts, no time in it: a candidate
+	                         deterministic counter (results.c marks it so when
+	                         every trial of a point agrees exactly) */
 };
 
 #define TRIAL_MAX_METRICS 96

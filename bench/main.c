@@ -2,6 +2,7 @@
  * main.c — the pmapstorm command: subcommand dispatch only.
  */
 #include "cli.h"
+#include "gate.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +15,8 @@ static const char *const usage_text =
     "  plot         redraw the plots of a results folder\n"
     "  microbench   measure TLB hit/miss cost, the shootdown round trip and the\n"
     "               cache-line ping-pong floor on one CPU pair\n"
+    "  gate         compare two runs and fail on a regression (CI performance gate)\n"
+    "  export       a run's medians for github-action-benchmark or Bencher (BMF)\n"
     "  list         list strategies, lock algorithms or config keys\n"
     "               (pmapstorm list strategies|locks|workloads|keys)\n"
     "\n"
@@ -42,6 +45,10 @@ int main(int argc, char **argv)
 		return cmd_plot(argc - 1, argv + 1);
 	if (!strcmp(cmd, "microbench"))
 		return cmd_microbench(argc - 1, argv + 1);
+	if (!strcmp(cmd, "gate"))
+		return cmd_gate(argc - 1, argv + 1);
+	if (!strcmp(cmd, "export"))
+		return cmd_export(argc - 1, argv + 1);
 	if (!strcmp(cmd, "list"))
 		return cmd_list(argc - 1, argv + 1);
 	if (cmd[0] == '-')

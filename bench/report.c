@@ -14,7 +14,8 @@
  * strategy is the one with the best median over trials (the metric's
  * better-direction decides); it is shown with the range [min, max] over
  * trials and a bootstrap percentile 95% confidence interval of the median
- * (1000 resamples, fixed seed: the same results give the same report).  The
+ * (1000 resamples, fixed seed: the same results give the same report;
+ * samples.c, shared with run.json's summaries and the CI gate).  The
  * other strategies appear as ratios of their median to the best's.
  *
  * Series names match the plots/ scripts: the strategy, or "strategy:vK" when other
@@ -26,6 +27,7 @@
  * report and run.json agree on commit, compiler, host and date.
  */
 #include "driver.h"
+#include "samples.h"
 #include "workload.h"
 
 #include <dirent.h>
@@ -39,8 +41,6 @@
 
 #include <pmapstorm/topo.h>
 
-#define BOOT_RESAMPLES 1000
-#define BOOT_SEED 0x7265706f72740001ULL /* fixed: reports are reproducible */
 #define NOISY_CV 0.10                   /* coefficient of variation of ops_per_s */
 #define MAX_COLS 64
 
@@ -211,62 +211,10 @@ static void doc_image(struct doc *d, const char *png, const char *caption, const
 
 /* ---- numbers ---- */
 
-static int cmp_double(const void *a, const void *b)
+/* median, range, mean, sd and the bootstrap CI of the median (samples.c) */
+static struct samples_stats stats_of(const double *vals, unsigned n)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double median_sorted(const double *v, unsigned n)
-{
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static uint64_t splitmix64(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
-}
-
-struct mstats {
-	unsigned n;
-	double median, min, max, ci_lo, ci_hi, mean, sd;
-};
-
-/* Median, range, mean, sd and the bootstrap percentile 95% CI of the median. */
-static struct mstats stats_of(const double *vals, unsigned n)
-{
-	struct mstats s = {.n = n};
-	if (n == 0)
-		return s;
-	double *v = malloc(n * sizeof(double)), *r = malloc(n * sizeof(double));
-	double *meds = malloc(BOOT_RESAMPLES * sizeof(double));
-	memcpy(v, vals, n * sizeof(double));
-	qsort(v, n, sizeof(double), cmp_double);
-	s.median = median_sorted(v, n);
-	s.min = v[0];
-	s.max = v[n - 1];
-	for (unsigned i = 0; i < n; i++)
-		s.mean += v[i] / n;
-	for (unsigned i = 0; n > 1 && i < n; i++)
-		s.sd += (v[i] - s.mean) * (v[i] - s.mean) / (n - 1);
-	s.sd = sqrt(s.sd);
-	uint64_t seed = BOOT_SEED;
-	for (unsigned b = 0; b < BOOT_RESAMPLES; b++) {
-		for (unsigned i = 0; i < n; i++)
-			r[i] = v[splitmix64(&seed) % n];
-		qsort(r, n, sizeof(double), cmp_double);
-		meds[b] = median_sorted(r, n);
-	}
-	qsort(meds, BOOT_RESAMPLES, sizeof(double), cmp_double);
-	s.ci_lo = meds[BOOT_RESAMPLES * 25 / 1000];
-	s.ci_hi = meds[BOOT_RESAMPLES * 975 / 1000 - 1];
-	free(v);
-	free(r);
-	free(meds);
-	return s;
+	return samples_summarize(vals, n, true);
 }
 
 static const char *num(char *buf, size_t len, double v)
@@ -330,10 +278,10 @@ static unsigned values(const struct report *r, unsigned p, const char *name, dou
 	return n;
 }
 
-static struct mstats point_stats(const struct report *r, unsigned p, const char *name)
+static struct samples_stats point_stats(const struct report *r, unsigned p, const char *name)
 {
 	double *v = malloc((r->T + 1) * sizeof(double));
-	struct mstats s = stats_of(v, values(r, p, name, v));
+	struct samples_stats s = stats_of(v, values(r, p, name, v));
 	free(v);
 	return s;
 }
@@ -523,7 +471,7 @@ static void warnings(struct doc *d, const struct report *r)
 	double *v = malloc((r->T + 1) * sizeof(double));
 	for (unsigned p = 0; p < r->np; p++) {
 		unsigned n = values(r, p, "ops_per_s", v);
-		struct mstats s = stats_of(v, n);
+		struct samples_stats s = stats_of(v, n);
 		if (n >= 2 && s.mean > 0 && s.sd / s.mean > NOISY_CV) {
 			doc_item(d, "Noisy trials", "%s: ops_per_s varies by %.1f%% (coefficient of variation over %u trials; above %.0f%%)",
 			    point_name(r, p, b, sizeof(b)), 100 * s.sd / s.mean, n, 100 * NOISY_CV);
@@ -558,7 +506,7 @@ static void warnings(struct doc *d, const struct report *r)
 }
 
 /* The statistics of metric md at every strategy of group g; the best index or -1. */
-static int group_stats(const struct report *r, unsigned g, const struct metric_desc *md, struct mstats *st, bool *have)
+static int group_stats(const struct report *r, unsigned g, const struct metric_desc *md, struct samples_stats *st, bool *have)
 {
 	int best = -1;
 	for (unsigned s = 0; s < r->nstrat; s++)
@@ -584,14 +532,14 @@ static void summary(struct doc *d, const struct report *r)
 	char b[3][128], n[3][32], align[MAX_COLS + 8];
 	const char *hdr[MAX_COLS + 8], *cells[MAX_COLS + 8];
 	char(*scell)[128] = calloc(MAX_COLS, 128);
-	struct mstats st[MAX_COLS];
+	struct samples_stats st[MAX_COLS];
 	bool have[MAX_COLS];
 	doc_heading(d, 2, "Summary");
 	doc_para(d, "One table per group of points that differ only in the shootdown strategy.  For each metric with a "
 	    "better-direction: the best strategy by median over trials, the bootstrap percentile 95%% confidence interval "
 	    "of its median (%d resamples, fixed seed; with few trials it is as wide as the range) and its range [min, max] "
 	    "over trials%s  Metrics without a better-direction follow, as median [min, max] per strategy.",
-	    BOOT_RESAMPLES, r->nstrat > 1 ? "; then every strategy's median divided by the best's (1.00 = the best)."
+	    SAMPLES_BOOT_RESAMPLES, r->nstrat > 1 ? "; then every strategy's median divided by the best's (1.00 = the best)."
 	                                  : ".  With one strategy there is nothing to compare, so it is the best everywhere.");
 	for (unsigned g = 0; g < r->ngroups; g++) {
 		doc_heading(d, 3, "%s", r->groups[g]);
@@ -617,7 +565,7 @@ static void summary(struct doc *d, const struct report *r)
 			int best = md->better != 0 ? group_stats(r, g, md, st, have) : -1;
 			if (best < 0)
 				continue;
-			const struct mstats *bs = &st[best];
+			const struct samples_stats *bs = &st[best];
 			unsigned c = 0;
 			cells[c++] = md->name;
 			cells[c++] = md->unit;
@@ -749,7 +697,7 @@ static void points(struct doc *d, const struct report *r)
 		snprintf(b[1], sizeof(b[1]), "%u", pt->ep_cfg.mc_ncpu);
 		snprintf(b[2], sizeof(b[2]), "%u of %u", pi->done, r->T);
 		snprintf(b[3], sizeof(b[3]), "%u", pi->errors);
-		struct mstats s = point_stats(r, p, "ops_per_s");
+		struct samples_stats s = point_stats(r, p, "ops_per_s");
 		const char *cells[] = {b[0], pt->ep_cfg.mc_strategy, b[1], pi->series[0] ? pi->series : "-",
 		    pi->others[0] ? pi->others : "-", b[2], b[3], s.n ? num(b[4], sizeof(b[4]), s.median) : "-"};
 		doc_row(d, cells);

@@ -15,6 +15,7 @@
  * Every file is written under a temporary name and renamed.
  */
 #include "driver.h"
+#include "samples.h"
 #include "workload.h"
 
 #include <errno.h>
@@ -24,38 +25,28 @@
 #include <string.h>
 #include <unistd.h>
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-struct summary {
-	unsigned n;
-	double median, min, max, mean;
-};
-
-static struct summary summarize(const struct run_results *rr, unsigned p, const char *metric)
+/* Median, range and mean over the completed trials of point p; deterministic
+ * when the metric counts events (m_count) and at least two trials agree
+ * exactly -- the gate holds such a metric to a tight tolerance. */
+static struct samples_stats summarize(const struct run_results *rr, unsigned p, const char *metric, bool *det)
 {
 	double v[1000];
-	struct summary s = {0};
-	for (unsigned t = 0; t < rr->rr_trials_per_point && s.n < 1000; t++) {
+	unsigned n = 0;
+	bool count = false;
+	for (unsigned t = 0; t < rr->rr_trials_per_point && n < 1000; t++) {
 		const struct trial_result *tr = &rr->rr_trials[p * rr->rr_trials_per_point + t];
 		if (!tr->tr_done)
 			continue;
 		const struct metric *m = trial_metric(tr, metric);
-		if (m != NULL)
-			v[s.n++] = m->m_value;
+		if (m != NULL) {
+			v[n++] = m->m_value;
+			count = m->m_count;
+		}
 	}
-	if (s.n == 0)
-		return s;
-	qsort(v, s.n, sizeof(double), cmp_double);
-	s.min = v[0];
-	s.max = v[s.n - 1];
-	s.median = s.n % 2 ? v[s.n / 2] : (v[s.n / 2 - 1] + v[s.n / 2]) / 2;
-	for (unsigned i = 0; i < s.n; i++)
-		s.mean += v[i] / s.n;
-	return s;
+	*det = count && n >= 2;
+	for (unsigned i = 1; *det && i < n; i++)
+		*det = v[i] == v[0];
+	return samples_summarize(v, n, false);
 }
 
 /* the first completed trial of point p (for metric names and units) */
@@ -133,9 +124,11 @@ static json_t *point_json(const struct run_results *rr, unsigned p)
 	const struct trial_result *ft = first_done(rr, p);
 	for (unsigned i = 0; ft != NULL && i < ft->tr_nmetrics; i++) {
 		const struct metric *me = &ft->tr_metrics[i];
-		struct summary s = summarize(rr, p, me->m_name);
-		json_object_set_new(sum, me->m_name, json_pack("{s:s,s:s,s:i,s:f,s:f,s:f,s:f}", "unit", me->m_unit, "better",
-		    better_word(me->m_better), "n", s.n, "median", s.median, "min", s.min, "max", s.max, "mean", s.mean));
+		bool det;
+		struct samples_stats s = summarize(rr, p, me->m_name, &det);
+		json_object_set_new(sum, me->m_name, json_pack("{s:s,s:s,s:i,s:f,s:f,s:f,s:f,s:b}", "unit", me->m_unit,
+		    "better", better_word(me->m_better), "n", s.n, "median", s.median, "min", s.min, "max", s.max, "mean",
+		    s.mean, "deterministic", det));
 	}
 	json_object_set_new(o, "summary", sum);
 	return o;
@@ -193,7 +186,8 @@ int results_write(const struct run_results *rr, const char *dir)
 		const struct trial_result *ft = first_done(rr, p);
 		for (unsigned i = 0; ft != NULL && i < ft->tr_nmetrics; i++) {
 			const struct metric *me = &ft->tr_metrics[i];
-			struct summary s = summarize(rr, p, me->m_name);
+			bool det;
+			struct samples_stats s = summarize(rr, p, me->m_name, &det);
 			fprintf(f, "%u,%s,%u,%s,%s,%s,%u,%.6g,%.6g,%.6g\n", ROWKEY(&rr->rr_points[p]), me->m_name, me->m_unit,
 			    better_word(me->m_better), s.n, s.median, s.min, s.max);
 		}

@@ -34,6 +34,7 @@ static void on_signal(int sig)
 
 static const char *const run_usage =
     "usage: pmapstorm run CONFIG [--set section.key=value]... [--results DIR] [--quiet] [--no-plots]\n"
+    "                     [--save-baseline NAME | --replace-baseline NAME]\n"
     "\n"
     "Runs the experiment in CONFIG (INI): every sweep point (the cartesian product\n"
     "of all comma-separated lists) for experiment.trials trials, in a seeded random\n"
@@ -43,6 +44,10 @@ static const char *const run_usage =
     "  --results DIR where results folders go (default results)\n"
     "  --quiet       no progress output\n"
     "  --no-plots    skip gnuplot\n"
+    "  --save-baseline NAME     also write DIR/baselines/NAME.json (the run.json\n"
+    "                without per-trial counters and lockstat rows), for\n"
+    "                pmapstorm gate; refuses to overwrite an existing one\n"
+    "  --replace-baseline NAME  the same, replacing an existing baseline\n"
     "Exit: 0 ok, 1 a workload or checker found a violation, 2 bad config,\n"
     "3 environment error, 130 interrupted (partial results kept).\n";
 
@@ -82,6 +87,60 @@ static void progress(bool tty, unsigned done, unsigned total, double elapsed, do
 		fprintf(stderr, "pmapstorm run: %u/%u trials, %.0f s elapsed, about %.0f s left\n", done, total, elapsed, left);
 	}
 	fflush(stderr);
+}
+
+/* results/baselines/NAME.json: checked before the run, so that a bad name or
+ * an existing baseline costs nothing */
+static int baseline_path(const char *base, const char *name, bool replace, char *path, size_t len)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > 64 || name[0] == '.' || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                                                       "0123456789-_.") != n) {
+		cli_error("run: --%s-baseline '%s': a name of letters, digits, - _ . (at most 64, not starting with .)",
+		    replace ? "replace" : "save", name);
+		return EXIT_USAGE;
+	}
+	snprintf(path, len, "%s/baselines/%s.json", base, name);
+	if (!replace && access(path, F_OK) == 0) {
+		cli_error("run: --save-baseline %s: %s exists; remove it or use --replace-baseline %s", name, path, name);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+/* The published run.json, slimmed (per-trial counters and lockstat rows
+ * emptied: still valid against docs/run.schema.json), written to path. */
+static int save_baseline(const char *dir, const char *base, const char *path, bool replace)
+{
+	char src[4096];
+	json_error_t je;
+	snprintf(src, sizeof(src), "%s/run.json", dir);
+	json_t *doc = json_load_file(src, 0, &je);
+	if (doc == NULL) {
+		cli_error("run: %s: cannot read back (%s)", src, je.text);
+		return EXIT_ENV;
+	}
+	json_t *pt, *tr;
+	size_t i, j;
+	json_array_foreach(json_object_get(doc, "points"), i, pt) json_array_foreach(json_object_get(pt, "trials"), j, tr)
+	{
+		json_object_set_new(tr, "counters", json_object());
+		json_object_set_new(tr, "lockstat", json_array());
+	}
+	char bdir[4096];
+	snprintf(bdir, sizeof(bdir), "%s/baselines", base);
+	bool existed = access(path, F_OK) == 0;
+	int rc = EXIT_OK;
+	if (mkdir(bdir, 0777) != 0 && errno != EEXIST) {
+		cli_error("run: cannot create %s (%s)", bdir, strerror(errno));
+		rc = EXIT_ENV;
+	}
+	if (rc == EXIT_OK)
+		rc = cli_write_json(path, doc);
+	json_decref(doc);
+	if (rc == EXIT_OK)
+		fprintf(stderr, "pmapstorm run: baseline %s %s\n", path, existed && replace ? "replaced" : "written");
+	return rc;
 }
 
 static int make_results_dir(const char *base, const char *name, char *final, size_t len, char *tmp, size_t tlen)
@@ -130,14 +189,17 @@ int cmd_run(int argc, char **argv)
 {
 	const char *results_base = "results";
 	bool quiet = false, plots = true;
-	const char *sets[64];
+	const char *sets[64], *baseline = NULL;
 	unsigned nsets = 0;
+	bool replace = false;
+	char bpath[4200];
 	static const struct option opts[] = {
 		{"set", required_argument, NULL, 's'}, {"results", required_argument, NULL, 'r'},
 		{"quiet", no_argument, NULL, 'q'}, {"no-plots", no_argument, NULL, 'n'},
+		{"save-baseline", required_argument, NULL, 'b'}, {"replace-baseline", required_argument, NULL, 'B'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
-	int c;
+	int c, rc0;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "s:r:qh", opts, NULL)) != -1) {
@@ -152,6 +214,15 @@ int cmd_run(int argc, char **argv)
 		case 'r': results_base = optarg; break;
 		case 'q': quiet = true; break;
 		case 'n': plots = false; break;
+		case 'b':
+		case 'B':
+			if (baseline != NULL) {
+				cli_error("run: one --save-baseline or --replace-baseline");
+				return EXIT_USAGE;
+			}
+			baseline = optarg;
+			replace = c == 'B';
+			break;
 		case 'h': fputs(run_usage, stdout); return EXIT_OK;
 		default:
 			cli_error("run: unknown or incomplete option '%s'\n%s", argv[optind - 1], run_usage);
@@ -164,6 +235,8 @@ int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *path = argv[optind];
+	if (baseline != NULL && (rc0 = baseline_path(results_base, baseline, replace, bpath, sizeof(bpath))) != EXIT_OK)
+		return rc0;
 	struct experiment *ex = calloc(1, sizeof(*ex));
 	int rc = exp_load(ex, path);
 	for (unsigned i = 0; rc == EXIT_OK && i < nsets; i++)
@@ -282,6 +355,10 @@ int cmd_run(int argc, char **argv)
 		cli_error("run: %u violation(s) found by the workloads' checks or pmap_check/tlb_check", errors);
 		rc = EXIT_VIOLATION;
 	}
+	if (baseline != NULL && (rc != EXIT_OK || rr.rr_interrupted))
+		cli_error("run: no baseline written (%s): the run %s", bpath, rr.rr_interrupted ? "was interrupted" : "failed");
+	else if (baseline != NULL && (wrc = save_baseline(final, results_base, bpath, replace)) != EXIT_OK)
+		rc = wrc;
 out:
 	for (unsigned i = 0; i < total; i++)
 		trial_free(&trials[i]);

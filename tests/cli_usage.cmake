@@ -51,3 +51,12 @@ expect_rc(2 "shootdown.allow_unsafe" microbench --set shootdown.strategy=mutant-
 expect_rc(2 "shootdown.batch: 0 is out of range" microbench --set shootdown.batch=0)
 file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/bad_knob.ini "[shootdown]\nstrategy = latr\nlatr_ring = 1\n")
 expect_rc(2 "bad_knob.ini:3: shootdown.latr_ring" microbench --config ${CMAKE_CURRENT_BINARY_DIR}/bad_knob.ini)
+
+# gate and export (tests/test_gate.c covers the verdicts on synthetic runs)
+expect_rc(0 "usage: pmapstorm gate BASELINE CURRENT" gate --help)
+expect_rc(2 "two runs, BASELINE and CURRENT" gate)
+expect_rc(2 "/nonexistent/run.json: cannot read" gate /nonexistent/run.json /nonexistent/run.json)
+expect_rc(2 "--threshold" gate --threshold=-3 a b)
+expect_rc(0 "usage: pmapstorm export" export --help)
+expect_rc(2 "--format: github-action-benchmark or bmf" export a)
+expect_rc(2 "--save-baseline '../x'" run --save-baseline ../x /nonexistent/experiment.ini)

@@ -67,7 +67,7 @@ for gp in "$SRC"/plots/*.gp; do
 done
 
 # ---- 2. a tiny run ----
-"$PMAPSTORM" run "$SRC/tests/data/tiny.ini" --results "$TMP/res" --quiet >"$TMP/run.log" 2>&1
+"$PMAPSTORM" run "$SRC/tests/data/tiny.ini" --results "$TMP/res" --quiet --save-baseline tiny >"$TMP/run.log" 2>&1
 rc=$?
 [ $rc -eq 0 ] || fail "pmapstorm run tests/data/tiny.ini: exit $rc: $(cat "$TMP/run.log")"
 RUN="$TMP/res/latest"
@@ -76,15 +76,34 @@ for f in run.json summary.csv trials.csv latency_cdf.csv lockwait.csv lockstat.c
 	[ -s "$RUN/$f" ] || fail "the run left no (or an empty) $f"
 done
 check_plots "$RUN"
+# the baseline: written, never overwritten silently, and gate of the run against it passes
+BASE="$TMP/res/baselines/tiny.json"
+[ -s "$BASE" ] || fail "--save-baseline tiny wrote no $BASE"
+cp "$BASE" "$TMP/base.copy"
+"$PMAPSTORM" run "$SRC/tests/data/tiny.ini" --results "$TMP/res" --quiet --save-baseline tiny >"$TMP/run2.log" 2>&1
+rc=$?
+[ $rc -eq 2 ] || fail "a second --save-baseline tiny: exit $rc, expected 2"
+grep -q "exists" "$TMP/run2.log" || fail "a second --save-baseline tiny does not say the baseline exists"
+cmp -s "$BASE" "$TMP/base.copy" || fail "a refused --save-baseline changed $BASE"
+"$PMAPSTORM" gate "$BASE" "$RUN" >"$TMP/gate.log" 2>&1 || fail "gate of a run against its own baseline: $(tail -3 "$TMP/gate.log")"
 
 # ---- 3. run.json against the schema, and the schema against mutations ----
-python3 - "$SRC/docs/run.schema.json" "$RUN/run.json" <<'EOF' || fail "run.json: see above"
+python3 - "$SRC/docs/run.schema.json" "$RUN/run.json" "$BASE" "$SRC"/results/baselines/*.json <<'EOF' || fail "run.json: see above"
 import copy, json, sys
 import jsonschema
 
 schema = json.load(open(sys.argv[1]))
 jsonschema.Draft202012Validator.check_schema(schema)
 v = jsonschema.Draft202012Validator(schema)
+# baselines (the one just written, and the committed ones) are run.json files too
+for path in sys.argv[3:]:
+    b = json.load(open(path))
+    if b.get("schema") != "pmapstorm-run":
+        continue
+    for e in list(v.iter_errors(b))[:5]:
+        print("%s: /%s: %s" % (path, "/".join(map(str, e.absolute_path)), e.message[:300]), file=sys.stderr)
+    if not v.is_valid(b):
+        sys.exit(1)
 doc = json.load(open(sys.argv[2]))
 errors = sorted(v.iter_errors(doc), key=lambda e: list(e.absolute_path))
 for e in errors[:10]:
@@ -106,6 +125,16 @@ for i, p in enumerate(doc["points"]):
         names |= set(t["metrics"])
     if p["trials"] and set(p["summary"]) != names:
         bad.append("points[%d].summary metrics differ from its trials' metrics" % i)
+    # deterministic: only event-count metrics, only when every trial agrees
+    counts = {"ipis_per_update", "addrs_per_request", "whole_flush_ratio", "tlb_hit_rate", "walks_per_op",
+              "ipis_per_op", "errors"}
+    for m, s in p["summary"].items():
+        vals = [t["metrics"][m]["value"] for t in p["trials"] if m in t["metrics"]]
+        agree = len(vals) >= 2 and all(x == vals[0] for x in vals)
+        if s["deterministic"] != (m in counts and agree):
+            bad.append("points[%d].summary.%s.deterministic is %s (values %s)" % (i, m, s["deterministic"], vals))
+    if p["trials"] and not p["summary"]["errors"]["deterministic"]:
+        bad.append("points[%d]: errors (0 in every trial) is not marked deterministic" % i)
     for k in doc["sweep_keys"]:
         if k not in p["params"]:
             bad.append("points[%d].params lacks swept key %s" % (i, k))
@@ -143,6 +172,7 @@ mutants = {
     "metric unit renamed": renamed(doc, t0 + ["metrics", "ops_per_s", "unit"], "units"),
     "metric ops_per_s renamed": renamed(doc, t0 + ["metrics", "ops_per_s"], "ops"),
     "summary median renamed": renamed(doc, ["points", 0, "summary", "ops_per_s", "median"], "p50"),
+    "summary deterministic renamed": renamed(doc, ["points", 0, "summary", "ops_per_s", "deterministic"], "exact"),
     "lockstat field renamed": renamed(doc, t0 + ["lockstat", 0, "wait_total_ns"], "wait_ns"),
     "unexpected trial field": added(doc, t0, "extra"),
     "unexpected top-level field": added(doc, [], "extra"),

@@ -1,0 +1,133 @@
+/*
+ * export.c — `pmapstorm export`: a run's medians for existing dashboards.
+ *
+ * Two formats, both documented by their projects:
+ *  - github-action-benchmark's custom tools (benchmark-action/
+ *    github-action-benchmark, README "Examples: custom benchmarks"): a JSON
+ *    array of {name, unit, value, range, extra}; the tool name,
+ *    customSmallerIsBetter or customBiggerIsBetter, says the direction for
+ *    the whole file, so one export holds the metrics of one direction
+ *    (--direction), and metrics without a better-direction are left out.
+ *  - Bencher Metric Format (bencher.dev, "Bencher Metric Format"): an
+ *    object benchmark -> measure -> {value, lower_value, upper_value}; here
+ *    benchmark = "experiment: point label", measure = metric name, value =
+ *    the median over trials, lower/upper = min/max over trials.
+ * The run is read with the gate's reader (gate.h), so export accepts
+ * exactly what gate accepts.
+ */
+#include "cli.h"
+#include "gate.h"
+#include "samples.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const export_usage =
+    "usage: pmapstorm export --format github-action-benchmark|bmf RUN [--direction smaller|bigger] [--out FILE]\n"
+    "\n"
+    "Writes the medians over trials of every point's metrics of RUN (a run.json,\n"
+    "a results folder, or a baseline) for a dashboard:\n"
+    "  github-action-benchmark  custom tool JSON ({name, unit, value, range,\n"
+    "                           extra}); only the metrics of one direction:\n"
+    "                           --direction smaller (default; tool\n"
+    "                           customSmallerIsBetter) or bigger\n"
+    "                           (customBiggerIsBetter)\n"
+    "  bmf                      Bencher Metric Format: benchmark -> measure ->\n"
+    "                           {value, lower_value, upper_value} (median, min, max)\n"
+    "  --out FILE               write FILE (atomically) instead of stdout\n"
+    "Exit: 0 ok, 2 bad flag or bad input, 3 cannot write.\n";
+
+static json_t *export_gab(const struct gate_doc *d, int direction)
+{
+	json_t *a = json_array();
+	for (unsigned p = 0; p < d->gd_npoints; p++) {
+		const struct gate_point *gp = &d->gd_points[p];
+		for (unsigned i = 0; i < gp->gp_nmetrics; i++) {
+			const struct gate_metric *gm = &gp->gp_metrics[i];
+			if (gm->gm_better != direction || gm->gm_n == 0)
+				continue;
+			struct samples_stats s = samples_summarize(gm->gm_vals, gm->gm_n, false);
+			char name[2048], range[64], extra[128];
+			snprintf(name, sizeof(name), "%s: %s: %s", d->gd_name, gp->gp_label, gm->gm_name);
+			snprintf(range, sizeof(range), "± %.6g", (s.max - s.min) / 2);
+			snprintf(extra, sizeof(extra), "median of %u trials; %s is better%s", gm->gm_n,
+			    direction < 0 ? "lower" : "higher", gm->gm_det ? "; deterministic" : "");
+			json_array_append_new(a, json_pack("{s:s,s:s,s:f,s:s,s:s}", "name", name, "unit", gm->gm_unit, "value",
+			    s.median, "range", range, "extra", extra));
+		}
+	}
+	return a;
+}
+
+static json_t *export_bmf(const struct gate_doc *d)
+{
+	json_t *o = json_object();
+	for (unsigned p = 0; p < d->gd_npoints; p++) {
+		const struct gate_point *gp = &d->gd_points[p];
+		char name[2048];
+		snprintf(name, sizeof(name), "%s: %s", d->gd_name, gp->gp_label);
+		json_t *b = json_object();
+		for (unsigned i = 0; i < gp->gp_nmetrics; i++) {
+			const struct gate_metric *gm = &gp->gp_metrics[i];
+			if (gm->gm_n == 0)
+				continue;
+			struct samples_stats s = samples_summarize(gm->gm_vals, gm->gm_n, false);
+			json_object_set_new(b, gm->gm_name, json_pack("{s:f,s:f,s:f}", "value", s.median, "lower_value", s.min,
+			    "upper_value", s.max));
+		}
+		json_object_set_new(o, name, b);
+	}
+	return o;
+}
+
+int cmd_export(int argc, char **argv)
+{
+	const char *format = NULL, *out = NULL, *dir = "smaller";
+	static const struct option opts[] = {
+		{"format", required_argument, NULL, 'f'}, {"out", required_argument, NULL, 'o'},
+		{"direction", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	};
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "f:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': format = optarg; break;
+		case 'o': out = optarg; break;
+		case 'd': dir = optarg; break;
+		case 'h': fputs(export_usage, stdout); return EXIT_OK;
+		default:
+			cli_error("export: unknown or incomplete option '%s'\n%s", argv[optind - 1], export_usage);
+			return EXIT_USAGE;
+		}
+	}
+	if (format == NULL || (strcmp(format, "github-action-benchmark") != 0 && strcmp(format, "bmf") != 0)) {
+		cli_error("export: --format: github-action-benchmark or bmf%s%s", format ? ", not " : "", format ? format : "");
+		return EXIT_USAGE;
+	}
+	if (strcmp(dir, "smaller") != 0 && strcmp(dir, "bigger") != 0) {
+		cli_error("export: --direction: smaller or bigger, not %s", dir);
+		return EXIT_USAGE;
+	}
+	if (argc - optind != 1) {
+		cli_error("export: one run (a run.json or a results folder)");
+		return EXIT_USAGE;
+	}
+	char path[4096], err[1024];
+	gate_input_path(argv[optind], path, sizeof(path));
+	struct gate_doc d;
+	if (gate_doc_load(path, &d, err, sizeof(err)) != EXIT_OK) {
+		cli_error("export: %s", err);
+		return EXIT_USAGE;
+	}
+	json_t *doc = !strcmp(format, "bmf") ? export_bmf(&d) : export_gab(&d, !strcmp(dir, "smaller") ? -1 : 1);
+	int rc = EXIT_OK;
+	if (out != NULL)
+		rc = cli_write_json(out, doc);
+	else if (json_dumpf(doc, stdout, JSON_INDENT(2)) != 0 || fputc('\n', stdout) == EOF)
+		rc = EXIT_ENV;
+	json_decref(doc);
+	gate_doc_free(&d);
+	return rc;
+}
