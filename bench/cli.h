@@ -26,8 +26,7 @@ void cli_duration(char *buf, size_t len, double seconds);
 int cli_memory_check(const struct machine_config *cfg, const char *where);
 /* "key=value" -> machine_config_set(); prints "--set: key: reason" and returns EXIT_USAGE */
 int cli_apply_set(struct machine_config *, const char *kv);
-/* an INI experiment file into cfg: EXIT_OK, or a "file:line: key: reason" message */
-int cli_load_config(struct machine_config *cfg, const char *path);
+
 /* version, git commit, compiler, host, the full config: into a JSON object */
 json_t *cli_provenance(const struct machine_config *);
 /* Atomic files: write to the temporary name cli_file_begin() opens, then

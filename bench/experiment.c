@@ -132,6 +132,7 @@ struct exp_parse {
 	int p_content;       /* lines that held anything but blanks and comments */
 	int p_err_line;
 	char p_err[512];
+	bool p_need_roles;   /* an experiment to run (not only a machine) */
 	char *p_buf;         /* getline()'s buffer */
 	size_t p_bufsize;
 };
@@ -478,7 +479,7 @@ static int exp_validate(struct experiment *ex, struct exp_parse *p)
 			}
 		}
 	}
-	if (nroles == 0)
+	if (nroles == 0 && p->p_need_roles)
 		return exp_err(p, 0, "no [role.NAME] section with a workload: nothing to run");
 	return 1;
 }
@@ -490,11 +491,11 @@ static void exp_count_points(struct experiment *ex)
 		ex->ex_npoints *= ex->ex_keys[i].ek_nvalues;
 }
 
-int exp_load(struct experiment *ex, const char *path)
+static int exp_load_file(struct experiment *ex, const char *path, bool need_roles)
 {
 	memset(ex, 0, sizeof(*ex));
 	snprintf(ex->ex_path, sizeof(ex->ex_path), "%s", path);
-	struct exp_parse p = {.p_ex = ex};
+	struct exp_parse p = {.p_ex = ex, .p_need_roles = need_roles};
 	p.p_file = fopen(path, "r");
 	if (p.p_file == NULL) {
 		cli_error("%s: cannot open (%s)", path, strerror(errno));
@@ -510,7 +511,8 @@ int exp_load(struct experiment *ex, const char *path)
 		exp_err(&p, line, "not a 'key = value' line, a [section] header or a ; comment");
 	}
 	if (p.p_err[0] == '\0' && p.p_content == 0)
-		exp_err(&p, 0, "no settings (the file is empty or only comments): an experiment needs a [role.NAME] with a workload");
+		exp_err(&p, 0, "no settings (the file is empty or only comments)%s",
+		    need_roles ? ": an experiment needs a [role.NAME] with a workload" : "");
 	if (p.p_err[0] == '\0')
 		exp_validate(ex, &p);
 	if (p.p_err[0] != '\0') {
@@ -531,6 +533,42 @@ int exp_load(struct experiment *ex, const char *path)
 	}
 	exp_count_points(ex);
 	return EXIT_OK;
+}
+
+int exp_load(struct experiment *ex, const char *path)
+{
+	return exp_load_file(ex, path, true);
+}
+
+int exp_load_machine(struct machine_config *cfg, const char *path)
+{
+	struct experiment *ex = calloc(1, sizeof(*ex));
+	if (ex == NULL) {
+		cli_error("%s: out of memory", path);
+		return EXIT_ENV;
+	}
+	int rc = exp_load_file(ex, path, false);
+	bool loaded = rc == EXIT_OK;
+	/* two passes: the *.allow_unsafe switches first, wherever they stand */
+	for (unsigned i = 0; rc == EXIT_OK && i < 2 * ex->ex_nkeys; i++) {
+		const struct exp_key *k = &ex->ex_keys[i % ex->ex_nkeys];
+		bool unsafe_switch = strstr(k->ek_key, ".allow_unsafe") != NULL;
+		if (!strncmp(k->ek_key, "experiment.", 11) || !strncmp(k->ek_key, "role.", 5) ||
+		    unsafe_switch != (i < ex->ex_nkeys))
+			continue;
+		if (k->ek_nvalues > 1) {
+			cli_error("%s:%d: %s: a list (a sweep) where one configuration is measured", path, k->ek_line,
+			    k->ek_key);
+			rc = EXIT_USAGE;
+		} else if (machine_config_set(cfg, k->ek_key, k->ek_values[0]) != 0) {
+			cli_error("%s:%d: %s", path, k->ek_line, machine_errmsg());
+			rc = EXIT_USAGE;
+		}
+	}
+	if (loaded)
+		exp_free(ex);
+	free(ex);
+	return rc;
 }
 
 int exp_override(struct experiment *ex, const char *kv)

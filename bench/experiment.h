@@ -78,6 +78,11 @@ int exp_load(struct experiment *, const char *path);
 int exp_override(struct experiment *, const char *kv);
 /* Resolve sweep point i (0 <= i < ex_npoints), validating every value. */
 int exp_point(const struct experiment *, unsigned i, struct exp_point *);
+/* The machine keys of an INI file (experiment and role sections may be there
+ * and are ignored; lists are refused) applied to cfg: EXIT_OK, or a
+ * "file:line: key: reason" message and EXIT_USAGE.  The same parser and
+ * checks as exp_load. */
+int exp_load_machine(struct machine_config *cfg, const char *path);
 /* the line a key was set on: > 0, -1 when --set gave it, 0 when not set */
 int exp_key_line(const struct experiment *, const char *key);
 void exp_free(struct experiment *);
