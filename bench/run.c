@@ -209,18 +209,18 @@ static int run_main(int argc, char **argv)
 		rc = EXIT_USAGE;
 	}
 	/* the largest simulated memory of any point, against what the host can give */
-	for (unsigned p = 0, big = 0; rc == EXIT_OK && p < ex->ex_npoints; p++) {
+	unsigned big = 0;
+	for (unsigned p = 1; p < ex->ex_npoints; p++)
 		if (points[p].ep_cfg.mc_memory > points[big].ep_cfg.mc_memory)
 			big = p;
-		if (p + 1 == ex->ex_npoints) {
-			char where[4200];
-			int line = exp_key_line(ex, "machine.memory");
-			if (line > 0)
-				snprintf(where, sizeof(where), "%s:%d", path, line);
-			else
-				snprintf(where, sizeof(where), "%s", line < 0 ? "--set" : path);
-			rc = cli_memory_check(&points[big].ep_cfg, where);
-		}
+	if (rc == EXIT_OK) {
+		char where[4200];
+		int line = exp_key_line(ex, "machine.memory");
+		if (line > 0)
+			snprintf(where, sizeof(where), "%s:%d", path, line);
+		else
+			snprintf(where, sizeof(where), "%s", line < 0 ? "--set" : path);
+		rc = cli_memory_check(&points[big].ep_cfg, where);
 	}
 	if (rc != EXIT_OK) {
 		free(points);
