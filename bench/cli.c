@@ -6,6 +6,8 @@
 #include "workload.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,75 @@ void cli_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\n");
+}
+
+void cli_duration(char *buf, size_t len, double s)
+{
+	if (s >= 3600)
+		snprintf(buf, len, "%d h %02d min", (int)(s / 3600), (int)(s / 60) % 60);
+	else if (s >= 60)
+		snprintf(buf, len, "%d min %02d s", (int)(s / 60), (int)s % 60);
+	else
+		snprintf(buf, len, "%.0f s", s);
+}
+
+static uint64_t host_meminfo_bytes(void);
+
+/* One number from a file ("max" or unreadable: UINT64_MAX). */
+static uint64_t read_u64_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	unsigned long long x = 0;
+	int ok = f != NULL && fscanf(f, "%llu", &x) == 1;
+	if (f != NULL)
+		fclose(f);
+	return ok ? (uint64_t)x : UINT64_MAX;
+}
+
+/*
+ * What the host can give now: MemAvailable (else free pages), and no more
+ * than the cgroup v2 limit leaves (a container's memory.max).
+ * PMAPSTORM_MEM_AVAILABLE (bytes) stands in for both, for tests.
+ */
+static uint64_t host_available_bytes(void)
+{
+	const char *env = getenv("PMAPSTORM_MEM_AVAILABLE");
+	if (env != NULL && *env != '\0')
+		return strtoull(env, NULL, 10);
+	uint64_t cg = read_u64_file("/sys/fs/cgroup/memory.max"), used = read_u64_file("/sys/fs/cgroup/memory.current");
+	uint64_t room = cg == UINT64_MAX ? UINT64_MAX : cg - (used != UINT64_MAX && used < cg ? used : 0);
+	uint64_t host = host_meminfo_bytes();
+	return room < host ? room : host;
+}
+
+static uint64_t host_meminfo_bytes(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[256];
+	unsigned long long kb = 0;
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+			break;
+	if (f != NULL)
+		fclose(f);
+	if (kb > 0)
+		return (uint64_t)kb << 10;
+	long pages = sysconf(_SC_AVPHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	return pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize : UINT64_MAX;
+}
+
+int cli_memory_check(const struct machine_config *cfg, const char *where)
+{
+	/* simulated frames, their struct vm_page array and per-CPU state: the
+	 * frames plus a few percent, with room for the host process itself */
+	uint64_t need = cfg->mc_memory + cfg->mc_memory / 16 + (64ULL << 20);
+	uint64_t have = host_available_bytes();
+	if (need <= have)
+		return EXIT_OK;
+	cli_error("%s%smachine.memory: %" PRIu64 " MiB of simulated memory needs about %" PRIu64
+	    " MiB, more than this host has available (%" PRIu64 " MiB); lower machine.memory",
+	    where ? where : "", where ? ": " : "", cfg->mc_memory >> 20, need >> 20, have >> 20);
+	return EXIT_ENV;
 }
 
 int cli_apply_set(struct machine_config *cfg, const char *kv)
@@ -111,33 +182,83 @@ FILE *cli_file_begin(const char *dir, const char *name, char *tmp, size_t len)
 	return f;
 }
 
-int cli_file_commit(FILE *f, const char *dir, const char *name, const char *tmp)
+/*
+ * Durable and atomic: the data reaches the disk (fsync) before the rename
+ * makes it visible, so a crash at any moment leaves the old file, the new
+ * file whole, or none — never a torn one.
+ */
+static int cli_publish(const char *tmp, const char *path, bool replace)
 {
-	char path[4096];
-	cli_path(path, sizeof(path), dir, name);
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		cli_error("%s: cannot write (%s)", path, strerror(errno));
+	if (replace)
+		return rename(tmp, path);
+	/* never over an existing file: RENAME_NOREPLACE, or link() on file
+	 * systems without it — both fail with EEXIST where rename() replaces */
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (link(tmp, path) != 0)
+		return -1;
+	unlink(tmp);
+	return 0;
+}
+
+static int cli_commit(FILE *f, const char *tmp, const char *path, bool replace)
+{
+	int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
+	bad |= fclose(f) != 0;
+	if (bad || cli_publish(tmp, path, replace) != 0) {
+		cli_error("%s: cannot write (%s)", path, errno == EEXIST ? "it exists already; not overwritten" : strerror(errno));
 		unlink(tmp);
-		return EXIT_ENV;
+		return errno == EEXIST ? EXIT_USAGE : EXIT_ENV;
 	}
 	return EXIT_OK;
 }
 
-int cli_write_json(const char *path, json_t *doc)
+int cli_file_commit(FILE *f, const char *dir, const char *name, const char *tmp)
+{
+	char path[4096];
+	cli_path(path, sizeof(path), dir, name);
+	return cli_commit(f, tmp, path, true);
+}
+
+static int cli_json_to(const char *path, json_t *doc, bool replace)
 {
 	char tmp[4096];
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-	if (json_dump_file(doc, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) != 0) {
+	FILE *f = cli_file_begin(NULL, path, tmp, sizeof(tmp));
+	if (f == NULL)
+		return EXIT_ENV;
+	if (json_dumpf(doc, f, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 || fputc('\n', f) == EOF) {
 		cli_error("%s: cannot write (%s)", path, strerror(errno));
+		fclose(f);
 		unlink(tmp);
 		return EXIT_ENV;
 	}
-	if (rename(tmp, path) != 0) {
-		cli_error("%s: cannot rename into place (%s)", path, strerror(errno));
-		unlink(tmp);
-		return EXIT_ENV;
+	return cli_commit(f, tmp, path, replace);
+}
+
+int cli_write_json(const char *path, json_t *doc)
+{
+	return cli_json_to(path, doc, true);
+}
+
+int cli_write_json_new(const char *path, json_t *doc)
+{
+	return cli_json_to(path, doc, false);
+}
+
+int cli_rename_dir_new(const char *from, const char *to)
+{
+	/* a directory rename() replaces an empty directory at 'to': refuse that too */
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (access(to, F_OK) == 0) {
+		errno = EEXIST;
+		return -1;
 	}
-	return EXIT_OK;
+	return rename(from, to);
 }
 
 int cmd_list(int argc, char **argv)

@@ -19,18 +19,26 @@ enum {
 };
 
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "42 s", "3 min 05 s", "2 h 10 min" */
+void cli_duration(char *buf, size_t len, double seconds);
+/* machine.memory against what the host can give now: EXIT_OK, or EXIT_ENV with
+ * "WHERE: machine.memory: ..." (WHERE: "file:line", "--set", or NULL) */
+int cli_memory_check(const struct machine_config *cfg, const char *where);
 /* "key=value" -> machine_config_set(); prints "--set: key: reason" and returns EXIT_USAGE */
 int cli_apply_set(struct machine_config *, const char *kv);
-/* an INI experiment file into cfg: EXIT_OK, or a "file:line: key: reason" message */
-int cli_load_config(struct machine_config *cfg, const char *path);
+
 /* version, git commit, compiler, host, the full config: into a JSON object */
 json_t *cli_provenance(const struct machine_config *);
 /* Atomic files: write to the temporary name cli_file_begin() opens, then
  * cli_file_commit() renames it into place (dir may be NULL: name is a path). */
 FILE *cli_file_begin(const char *dir, const char *name, char *tmp, size_t len);
 int cli_file_commit(FILE *f, const char *dir, const char *name, const char *tmp);
-/* write a JSON document atomically (temporary name, then rename) */
+/* write a JSON document atomically (temporary name, fsync, then rename) */
 int cli_write_json(const char *path, json_t *doc);
+/* the same, but never over an existing file: EXIT_USAGE and a message if path exists */
+int cli_write_json_new(const char *path, json_t *doc);
+/* rename a finished folder into place, never over an existing one (0, or -1 and errno) */
+int cli_rename_dir_new(const char *from, const char *to);
 
 /* the lock_stat-style table (lockstat.c) */
 #include <stdio.h>

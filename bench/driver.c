@@ -75,12 +75,20 @@ static void drv_loop(struct drv *d, struct wl_ctx *c, uint64_t until, bool count
 			w->wl_op(c);
 			c->wc_ops++;
 			cpu_intr_poll();
+			/* a signal stops every CPU at its next interrupt point; relaxed:
+			 * the flag carries no data, and one more op is harmless */
+			if (atomic_load_explicit(d->d_stop, memory_order_relaxed))
+				goto out;
 		}
 		if (count)
 			atomic_store_explicit(&dc->dc_ops, c->wc_ops, memory_order_relaxed);
-		if (cpu_now_ns() >= until || atomic_load_explicit(d->d_stop, memory_order_relaxed))
+		if (cpu_now_ns() >= until)
 			break;
 	}
+	return;
+out:
+	if (count)
+		atomic_store_explicit(&dc->dc_ops, c->wc_ops, memory_order_relaxed);
 }
 
 static void drv_snapshot(struct drv *d)

@@ -14,6 +14,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
+#include <math.h>
 
 #include <pmapstorm/shootdown.h>
 #include <pmapstorm/topo.h>
@@ -27,7 +28,7 @@ double exp_parse_seconds(const char *v)
 {
 	char *end;
 	double x = strtod(v, &end);
-	if (end == v || x < 0)
+	if (end == v || !isfinite(x) || x < 0)
 		return -1;
 	while (isspace((unsigned char)*end))
 		end++;
@@ -77,7 +78,11 @@ static int cpuset_add(uint64_t *bits, unsigned nwords, unsigned lo, unsigned hi,
 int exp_cpuset(const char *spec, unsigned ncpu, uint64_t *bits, unsigned nwords, char *why, size_t len)
 {
 	memset(bits, 0, sizeof(uint64_t) * nwords);
-	char buf[128];
+	char buf[EXP_CPUSETLEN];
+	if (strlen(spec) >= sizeof(buf)) {
+		snprintf(why, len, "CPU set longer than %zu characters", sizeof(buf) - 1);
+		return -1;
+	}
 	snprintf(buf, sizeof(buf), "%s", spec);
 	char *save = NULL;
 	for (char *tok = strtok_r(buf, "+", &save); tok != NULL; tok = strtok_r(NULL, "+", &save)) {
@@ -124,17 +129,53 @@ struct exp_parse {
 	struct experiment *p_ex;
 	FILE *p_file;
 	int p_line;
+	int p_content;       /* lines that held anything but blanks and comments */
 	int p_err_line;
 	char p_err[512];
+	bool p_need_roles;   /* an experiment to run (not only a machine) */
+	char *p_buf;         /* getline()'s buffer */
+	size_t p_bufsize;
 };
 
+static int exp_err(struct exp_parse *p, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * inih's line reader.  It reads whole lines itself (getline) so that what
+ * inih would silently cut or misread becomes a message naming the line:
+ * a line longer than inih's buffer, a NUL or other control byte (a binary
+ * file), and indentation — inih reads an indented line as the continuation
+ * of the previous value, which no experiment file means, so leading blanks
+ * are dropped and the line stands on its own.  Any error ends the parse.
+ */
 static char *exp_reader(char *str, int num, void *stream)
 {
 	struct exp_parse *p = stream;
-	char *r = fgets(str, num, p->p_file);
-	if (r != NULL)
-		p->p_line++;
-	return r;
+	if (p->p_err[0] != '\0')
+		return NULL;
+	ssize_t n = getline(&p->p_buf, &p->p_bufsize, p->p_file);
+	if (n < 0)
+		return NULL;
+	p->p_line++;
+	for (ssize_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)p->p_buf[i];
+		if (ch < 0x20 && ch != '\t' && ch != '\r' && ch != '\n') {
+			exp_err(p, p->p_line, "byte 0x%02x at column %zd: not a text file", ch, i + 1);
+			return NULL;
+		}
+	}
+	const char *s = p->p_buf;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t len = strlen(s);
+	if (len + 1 > (size_t)num) {
+		exp_err(p, p->p_line, "line longer than %d characters (split a long list with --set, or "
+		    "use a range such as 1..host)", num - 2);
+		return NULL;
+	}
+	if (*s != '\0' && *s != '\n' && *s != '\r' && *s != ';' && *s != '#')
+		p->p_content++;
+	memcpy(str, s, len + 1);
+	return str;
 }
 
 static int exp_err(struct exp_parse *p, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -311,6 +352,16 @@ static int value_check(const struct experiment *ex, const char *key, const char 
 	return 0;
 }
 
+/* a section some machine key lives in ("machine", "tlb", ...) */
+static bool section_known(const char *section)
+{
+	size_t sl = strlen(section);
+	for (const char *const *k = machine_config_keys(); *k != NULL; k++)
+		if (!strncmp(*k, section, sl) && (*k)[sl] == '.')
+			return true;
+	return false;
+}
+
 static int exp_handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct exp_parse *p = user;
@@ -318,9 +369,28 @@ static int exp_handler(void *user, const char *section, const char *name, const 
 	char key[EXP_NAMELEN * 2], why[512];
 	if (section[0] == '\0')
 		return exp_err(p, p->p_line, "%s: a key outside any [section]", name);
+	if (strlen(section) + strlen(name) + 2 > sizeof(key))
+		return exp_err(p, p->p_line, "%.40s...: key longer than %zu characters", name, sizeof(key) - 2);
+	if (strncmp(section, "role.", 5) != 0 && strcmp(section, "experiment") != 0 && !section_known(section)) {
+		size_t n = (size_t)snprintf(why, sizeof(why), "[%s]: unknown section; sections: experiment, role.NAME", section);
+		const char *const *keys = machine_config_keys();
+		for (unsigned i = 0; keys[i] != NULL && n < sizeof(why); i++) {
+			size_t sl = strcspn(keys[i], ".");
+			bool first = true;
+			for (unsigned j = 0; j < i && first; j++)
+				first = strncmp(keys[j], keys[i], sl + 1) != 0;
+			if (first)
+				n += (size_t)snprintf(why + n, sizeof(why) - n, ", %.*s", (int)sl, keys[i]);
+		}
+		return exp_err(p, p->p_line, "%s", why);
+	}
 	if (!strncmp(section, "role.", 5)) {
-		if (section[5] == '\0' || strlen(section) >= EXP_NAMELEN)
-			return exp_err(p, p->p_line, "[%s]: a role needs a short name ([role.NAME])", section);
+		bool ok = section[5] != '\0' && strlen(section) < EXP_NAMELEN;
+		for (const char *c = section + 5; ok && *c != '\0'; c++)
+			ok = isalnum((unsigned char)*c) || *c == '_' || *c == '-';
+		if (!ok)
+			return exp_err(p, p->p_line,
+			    "[%s]: a role needs a short name of letters, digits, - and _ ([role.NAME])", section);
 	} else if (!strcmp(section, "experiment")) {
 		if (!in_list(exp_keys, name))
 			return exp_err(p, p->p_line, "experiment.%s: unknown key (name, trials, warmup, duration, seed, interval)", name);
@@ -409,7 +479,7 @@ static int exp_validate(struct experiment *ex, struct exp_parse *p)
 			}
 		}
 	}
-	if (nroles == 0)
+	if (nroles == 0 && p->p_need_roles)
 		return exp_err(p, 0, "no [role.NAME] section with a workload: nothing to run");
 	return 1;
 }
@@ -421,11 +491,11 @@ static void exp_count_points(struct experiment *ex)
 		ex->ex_npoints *= ex->ex_keys[i].ek_nvalues;
 }
 
-int exp_load(struct experiment *ex, const char *path)
+static int exp_load_file(struct experiment *ex, const char *path, bool need_roles)
 {
 	memset(ex, 0, sizeof(*ex));
 	snprintf(ex->ex_path, sizeof(ex->ex_path), "%s", path);
-	struct exp_parse p = {.p_ex = ex};
+	struct exp_parse p = {.p_ex = ex, .p_need_roles = need_roles};
 	p.p_file = fopen(path, "r");
 	if (p.p_file == NULL) {
 		cli_error("%s: cannot open (%s)", path, strerror(errno));
@@ -433,8 +503,16 @@ int exp_load(struct experiment *ex, const char *path)
 	}
 	int line = ini_parse_stream(exp_reader, &p, exp_handler, &p);
 	fclose(p.p_file);
-	if (line > 0 && p.p_err[0] == '\0')
+	free(p.p_buf);
+	if (line > 0 && (p.p_err[0] == '\0' || (p.p_err_line > line))) {
+		/* inih goes on past a malformed line: the first problem is the one to name */
+		p.p_err[0] = '\0';
+		p.p_err_line = 0;
 		exp_err(&p, line, "not a 'key = value' line, a [section] header or a ; comment");
+	}
+	if (p.p_err[0] == '\0' && p.p_content == 0)
+		exp_err(&p, 0, "no settings (the file is empty or only comments)%s",
+		    need_roles ? ": an experiment needs a [role.NAME] with a workload" : "");
 	if (p.p_err[0] == '\0')
 		exp_validate(ex, &p);
 	if (p.p_err[0] != '\0') {
@@ -455,6 +533,42 @@ int exp_load(struct experiment *ex, const char *path)
 	}
 	exp_count_points(ex);
 	return EXIT_OK;
+}
+
+int exp_load(struct experiment *ex, const char *path)
+{
+	return exp_load_file(ex, path, true);
+}
+
+int exp_load_machine(struct machine_config *cfg, const char *path)
+{
+	struct experiment *ex = calloc(1, sizeof(*ex));
+	if (ex == NULL) {
+		cli_error("%s: out of memory", path);
+		return EXIT_ENV;
+	}
+	int rc = exp_load_file(ex, path, false);
+	bool loaded = rc == EXIT_OK;
+	/* two passes: the *.allow_unsafe switches first, wherever they stand */
+	for (unsigned i = 0; rc == EXIT_OK && i < 2 * ex->ex_nkeys; i++) {
+		const struct exp_key *k = &ex->ex_keys[i % ex->ex_nkeys];
+		bool unsafe_switch = strstr(k->ek_key, ".allow_unsafe") != NULL;
+		if (!strncmp(k->ek_key, "experiment.", 11) || !strncmp(k->ek_key, "role.", 5) ||
+		    unsafe_switch != (i < ex->ex_nkeys))
+			continue;
+		if (k->ek_nvalues > 1) {
+			cli_error("%s:%d: %s: a list (a sweep) where one configuration is measured", path, k->ek_line,
+			    k->ek_key);
+			rc = EXIT_USAGE;
+		} else if (machine_config_set(cfg, k->ek_key, k->ek_values[0]) != 0) {
+			cli_error("%s:%d: %s", path, k->ek_line, machine_errmsg());
+			rc = EXIT_USAGE;
+		}
+	}
+	if (loaded)
+		exp_free(ex);
+	free(ex);
+	return rc;
 }
 
 int exp_override(struct experiment *ex, const char *kv)
@@ -500,6 +614,12 @@ int exp_override(struct experiment *ex, const char *kv)
 		snprintf(ex->ex_name, sizeof(ex->ex_name), "%s", k->ek_values[0]);
 	exp_count_points(ex);
 	return EXIT_OK;
+}
+
+int exp_key_line(const struct experiment *ex, const char *key)
+{
+	const struct exp_key *k = key_find((struct experiment *)ex, key);
+	return k == NULL ? 0 : k->ek_line > 0 ? k->ek_line : -1;
 }
 
 void exp_free(struct experiment *ex)

@@ -20,6 +20,7 @@
 #define EXP_MAX_VALUES 32
 #define EXP_MAX_ROLES 8
 #define EXP_NAMELEN 64
+#define EXP_CPUSETLEN 64  /* a role's cpus = value, with its NUL */
 
 /* One key of the file with its value list (a sweep dimension when > 1). */
 struct exp_key {
@@ -47,7 +48,7 @@ struct cpuset_spec {
 struct exp_role {
 	char er_name[EXP_NAMELEN];
 	const struct workload *er_workload;
-	char er_cpus[64];
+	char er_cpus[EXP_CPUSETLEN];
 	bool er_private_pmap;
 	char er_pmap[EXP_NAMELEN];    /* "shared", "private", or a name several roles share */
 	/* the workload's options, "key" = "value" */
@@ -77,6 +78,13 @@ int exp_load(struct experiment *, const char *path);
 int exp_override(struct experiment *, const char *kv);
 /* Resolve sweep point i (0 <= i < ex_npoints), validating every value. */
 int exp_point(const struct experiment *, unsigned i, struct exp_point *);
+/* The machine keys of an INI file (experiment and role sections may be there
+ * and are ignored; lists are refused) applied to cfg: EXIT_OK, or a
+ * "file:line: key: reason" message and EXIT_USAGE.  The same parser and
+ * checks as exp_load. */
+int exp_load_machine(struct machine_config *cfg, const char *path);
+/* the line a key was set on: > 0, -1 when --set gave it, 0 when not set */
+int exp_key_line(const struct experiment *, const char *key);
 void exp_free(struct experiment *);
 /* A one-role point without a file: workload on every CPU in one shared pmap,
  * one trial of warmup + duration seconds, seed 1 (microbench, tests). */

@@ -479,8 +479,8 @@ static const char *const mb_usage =
     "trip between the same two threads, and their ratio.  Prints a table;\n"
     "--json FILE also writes the figures with the run's provenance.\n"
     "  --out DIR    write DIR/microbench.json and DIR/lockstat.csv\n"
-    "  --config F   an INI experiment file ([section] key = value); options\n"
-    "               after it override it\n"
+    "  --config F   an INI file: its machine keys (experiment and role sections\n"
+    "               are ignored; a list is an error); options after it override it\n"
     "  --rounds N   shootdown and ping-pong samples (default 20000)\n"
     "  --set k=v    any config key (pmapstorm list keys); machine.cpus >= 2\n"
     "  --quiet      print nothing (with --json: only write the file)\n";
@@ -508,7 +508,7 @@ int cmd_microbench(int argc, char **argv)
 		case 'j': json_path = optarg; break;
 		case 'o': out_dir = optarg; break;
 		case 'c':
-			if ((rc = cli_load_config(&cfg, optarg)) != 0)
+			if ((rc = exp_load_machine(&cfg, optarg)) != 0)
 				return rc;
 			break;
 		case 's':
@@ -535,6 +535,12 @@ int cmd_microbench(int argc, char **argv)
 		cli_error("microbench: unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
+	if (cfg.mc_ncpu < 2) {
+		cli_error("microbench: --set machine.cpus: needs at least 2 CPUs");
+		return EXIT_USAGE;
+	}
+	if ((rc = cli_memory_check(&cfg, "microbench")) != EXIT_OK)
+		return rc;
 	if (out_dir != NULL) {
 		if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
 			cli_error("microbench: --out: cannot create %s (%s)", out_dir, strerror(errno));
@@ -544,10 +550,6 @@ int cmd_microbench(int argc, char **argv)
 			snprintf(out_json, sizeof(out_json), "%s/microbench.json", out_dir);
 			json_path = out_json;
 		}
-	}
-	if (cfg.mc_ncpu < 2) {
-		cli_error("microbench: --set machine.cpus: needs at least 2 CPUs");
-		return EXIT_USAGE;
 	}
 	struct machine *m = machine_boot(&cfg);
 	if (m == NULL) {

@@ -7,6 +7,12 @@
  * plots/ (or $PMAPSTORM_PLOTS, or the installed share/pmapstorm/plots).
  * Missing gnuplot: the data stays, the message says what to install, and
  * the exit code is 3.
+ *
+ * gnuplot writes its images in place, a piece at a time; so the scripts run
+ * in a scratch folder inside DIR that holds links to the CSV files, and each
+ * finished image is renamed into DIR.  A crash or a signal mid-plot leaves
+ * every image in DIR whole (old or new); the scratch folder .plot-PID is
+ * all it can leave behind.
  */
 #include "driver.h"
 
@@ -15,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,6 +39,67 @@ static const char *plots_source(void)
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* scratch = DIR/.plot-PID with a link to each of DIR's CSV files */
+static int plot_scratch_make(const char *dir, const char *scratch)
+{
+	if (mkdir(scratch, 0777) != 0) {
+		cli_error("plot: cannot create %s (%s)", scratch, strerror(errno));
+		return -1;
+	}
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int rc = d == NULL ? -1 : 0;
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		if (l <= 4 || strcmp(e->d_name + l - 4, ".csv") != 0)
+			continue;
+		char from[4352], to[4352];
+		snprintf(from, sizeof(from), "../%s", e->d_name);
+		snprintf(to, sizeof(to), "%s/%s", scratch, e->d_name);
+		if (symlink(from, to) != 0)
+			rc = -1;
+	}
+	if (d != NULL)
+		closedir(d);
+	if (rc != 0)
+		cli_error("plot: cannot link the CSV files of %s into %s (%s)", dir, scratch, strerror(errno));
+	return rc;
+}
+
+/* every image the scripts drew goes into DIR by rename; then the scratch folder goes */
+static int plot_scratch_publish(const char *dir, const char *scratch)
+{
+	DIR *d = opendir(scratch);
+	struct dirent *e;
+	int rc = d == NULL ? -1 : 0;
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		char from[4352], to[4352];
+		struct stat st;
+		snprintf(from, sizeof(from), "%s/%s", scratch, e->d_name);
+		snprintf(to, sizeof(to), "%s/%s", dir, e->d_name);
+		if (lstat(from, &st) == 0 && S_ISREG(st.st_mode)) {
+			int fd = open(from, O_RDONLY);
+			if (fd >= 0) {
+				(void)fsync(fd); /* the image's bytes before its name */
+				close(fd);
+			}
+			if (rename(from, to) != 0) {
+				cli_error("plot: cannot move %s into %s (%s)", from, dir, strerror(errno));
+				rc = -1;
+			}
+		} else {
+			unlink(from);
+		}
+	}
+	if (d != NULL)
+		closedir(d);
+	if (rc == 0 && rmdir(scratch) != 0)
+		rc = -1;
+	return rc;
 }
 
 int plot_dir(const char *dir, bool quiet)
@@ -55,13 +124,20 @@ int plot_dir(const char *dir, bool quiet)
 	}
 	closedir(d);
 	qsort(names, n, sizeof(char *), cmp_str);
+	char scratch[4096];
+	snprintf(scratch, sizeof(scratch), "%s/.plot-%d", dir, (int)getpid());
+	if (plot_scratch_make(dir, scratch) != 0) {
+		for (unsigned i = 0; i < n; i++)
+			free(names[i]);
+		return EXIT_ENV;
+	}
 	int rc = EXIT_OK;
 	for (unsigned i = 0; i < n; i++) {
 		char script[4096];
 		snprintf(script, sizeof(script), "%s/%s", src, names[i]);
 		pid_t pid = fork();
 		if (pid == 0) {
-			if (chdir(dir) != 0)
+			if (chdir(scratch) != 0)
 				_exit(126);
 			if (quiet || !getenv("PMAPSTORM_PLOT_VERBOSE")) {
 				FILE *nul = freopen("/dev/null", "w", stdout);
@@ -77,6 +153,8 @@ int plot_dir(const char *dir, bool quiet)
 		}
 		free(names[i]);
 	}
+	if (plot_scratch_publish(dir, scratch) != 0)
+		rc = EXIT_ENV;
 	return rc;
 }
 

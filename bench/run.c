@@ -33,7 +33,7 @@ static void on_signal(int sig)
 }
 
 static const char *const run_usage =
-    "usage: pmapstorm run CONFIG [--set section.key=value]... [--results DIR] [--quiet] [--no-plots]\n"
+    "usage: pmapstorm run CONFIG [--set section.key=value]... [--results DIR] [--quiet] [--no-plots] [--yes]\n"
     "                     [--save-baseline NAME | --replace-baseline NAME]\n"
     "\n"
     "Runs the experiment in CONFIG (INI): every sweep point (the cartesian product\n"
@@ -48,8 +48,14 @@ static const char *const run_usage =
     "                without per-trial counters and lockstat rows), for\n"
     "                pmapstorm gate; refuses to overwrite an existing one\n"
     "  --replace-baseline NAME  the same, replacing an existing baseline\n"
+    "  --yes         run a sweep estimated to take more than an hour\n"
+    "Nothing is written until the whole file is valid.  SIGINT or SIGTERM stops\n"
+    "the run at the CPUs' next interrupt point and writes the finished trials,\n"
+    "marked \"interrupted\": true; a second signal exits at once, leaving only\n"
+    "complete files and folders behind.\n"
     "Exit: 0 ok, 1 a workload or checker found a violation, 2 bad config,\n"
-    "3 environment error, 130 interrupted (partial results kept).\n";
+    "3 environment or resource error (memory, gnuplot missing: the data is kept),\n"
+    "130 interrupted (partial results kept).\n";
 
 struct order_item {
 	unsigned oi_point, oi_trial;
@@ -135,8 +141,8 @@ static int save_baseline(const char *dir, const char *base, const char *path, bo
 		cli_error("run: cannot create %s (%s)", bdir, strerror(errno));
 		rc = EXIT_ENV;
 	}
-	if (rc == EXIT_OK)
-		rc = cli_write_json(path, doc);
+	if (rc == EXIT_OK) /* the check before the run is advice; this one is atomic */
+		rc = replace ? cli_write_json(path, doc) : cli_write_json_new(path, doc);
 	json_decref(doc);
 	if (rc == EXIT_OK)
 		fprintf(stderr, "pmapstorm run: baseline %s %s\n", path, existed && replace ? "replaced" : "written");
@@ -166,14 +172,12 @@ static int publish(const char *base, char *final, size_t len, const char *tmp)
 {
 	char want[4096];
 	snprintf(want, sizeof(want), "%s", final);
-	for (int k = 2; access(final, F_OK) == 0 && k < 1000; k++)
-		if ((size_t)snprintf(final, len, "%s-%d", want, k) >= len) {
-			cli_error("run: results path too long: %s", want);
+	int k = 2;
+	while (cli_rename_dir_new(tmp, final) != 0) {
+		if (errno != EEXIST || k == 1000 || (size_t)snprintf(final, len, "%s-%d", want, k++) >= len) {
+			cli_error("run: cannot move results from %s into %s (%s)", tmp, final, strerror(errno));
 			return EXIT_ENV;
 		}
-	if (rename(tmp, final) != 0) {
-		cli_error("run: cannot move results into %s (%s)", final, strerror(errno));
-		return EXIT_ENV;
 	}
 	char link[4096], ltmp[4096];
 	snprintf(link, sizeof(link), "%s/latest", base);
@@ -185,24 +189,24 @@ static int publish(const char *base, char *final, size_t len, const char *tmp)
 	return EXIT_OK;
 }
 
-int cmd_run(int argc, char **argv)
+static int run_main(int argc, char **argv)
 {
 	const char *results_base = "results";
-	bool quiet = false, plots = true;
+	bool quiet = false, plots = true, yes = false;
 	const char *sets[64], *baseline = NULL;
 	unsigned nsets = 0;
 	bool replace = false;
 	char bpath[4200];
 	static const struct option opts[] = {
 		{"set", required_argument, NULL, 's'}, {"results", required_argument, NULL, 'r'},
-		{"quiet", no_argument, NULL, 'q'}, {"no-plots", no_argument, NULL, 'n'},
+		{"quiet", no_argument, NULL, 'q'}, {"no-plots", no_argument, NULL, 'n'}, {"yes", no_argument, NULL, 'y'},
 		{"save-baseline", required_argument, NULL, 'b'}, {"replace-baseline", required_argument, NULL, 'B'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	int c, rc0;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "s:r:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:r:qyh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (nsets == 64) {
@@ -223,6 +227,7 @@ int cmd_run(int argc, char **argv)
 			baseline = optarg;
 			replace = c == 'B';
 			break;
+		case 'y': yes = true; break;
 		case 'h': fputs(run_usage, stdout); return EXIT_OK;
 		default:
 			cli_error("run: unknown or incomplete option '%s'\n%s", argv[optind - 1], run_usage);
@@ -268,9 +273,34 @@ int cmd_run(int argc, char **argv)
 	double estimate = 0;
 	for (unsigned p = 0; p < ex->ex_npoints; p++)
 		estimate += T * (points[p].ep_warmup_s + points[p].ep_duration_s + 0.05);
-	if (!quiet)
-		fprintf(stderr, "pmapstorm run: %s: %u points x %u trials, about %.0f s\n", ex->ex_name, ex->ex_npoints, T,
-		    estimate);
+	char eta[64];
+	cli_duration(eta, sizeof(eta), estimate);
+	if (!quiet || estimate > 3600)
+		fprintf(stderr, "pmapstorm run: %s: %u points x %u trials, about %s\n", ex->ex_name, ex->ex_npoints, T, eta);
+	if (estimate > 3600 && !yes) {
+		cli_error("run: %s would run for about %s (more than an hour); pass --yes to run it", path, eta);
+		rc = EXIT_USAGE;
+	}
+	/* the largest simulated memory of any point, against what the host can give */
+	unsigned big = 0;
+	for (unsigned p = 1; p < ex->ex_npoints; p++)
+		if (points[p].ep_cfg.mc_memory > points[big].ep_cfg.mc_memory)
+			big = p;
+	if (rc == EXIT_OK) {
+		char where[4200];
+		int line = exp_key_line(ex, "machine.memory");
+		if (line > 0)
+			snprintf(where, sizeof(where), "%s:%d", path, line);
+		else
+			snprintf(where, sizeof(where), "%s", line < 0 ? "--set" : path);
+		rc = cli_memory_check(&points[big].ep_cfg, where);
+	}
+	if (rc != EXIT_OK) {
+		free(points);
+		exp_free(ex);
+		free(ex);
+		return rc;
+	}
 
 	char final[4096], tmp[4096];
 	if ((rc = make_results_dir(results_base, ex->ex_name, final, sizeof(final), tmp, sizeof(tmp))) != EXIT_OK) {
@@ -296,10 +326,6 @@ int cmd_run(int argc, char **argv)
 			order[k] = (struct order_item){p, t};
 	shuffle(order, total, points[0].ep_seed);
 
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	bool tty = isatty(STDERR_FILENO);
 	uint64_t t0 = cpu_now_ns(), last_report = t0;
 	unsigned done = 0, errors = 0;
@@ -336,9 +362,9 @@ int cmd_run(int argc, char **argv)
 		rmdir(tmp);
 		goto out;
 	}
-	int wrc = results_write(&rr, tmp);
+	int wrc = results_write(&rr, tmp), prc = EXIT_OK;
 	if (wrc == EXIT_OK && plots)
-		plot_dir(tmp, quiet); /* a plotting problem keeps the data */
+		prc = plot_dir(tmp, quiet); /* a plotting problem keeps the data, then exits 3 */
 	if (wrc == EXIT_OK)
 		wrc = report_write(&rr, tmp);
 	if (wrc == EXIT_OK)
@@ -347,7 +373,7 @@ int cmd_run(int argc, char **argv)
 		rc = wrc;
 		goto out;
 	}
-	if (!quiet)
+	if (!quiet || rr.rr_interrupted)
 		fprintf(stderr, "pmapstorm run: results in %s%s\n", final, rr.rr_interrupted ? " (interrupted: partial)" : "");
 	if (rr.rr_interrupted && atomic_load(&run_stop))
 		rc = EXIT_INTERRUPTED;
@@ -359,6 +385,8 @@ int cmd_run(int argc, char **argv)
 		cli_error("run: no baseline written (%s): the run %s", bpath, rr.rr_interrupted ? "was interrupted" : "failed");
 	else if (baseline != NULL && (wrc = save_baseline(final, results_base, bpath, replace)) != EXIT_OK)
 		rc = wrc;
+	if (rc == EXIT_OK && prc != EXIT_OK)
+		rc = prc; /* plots missing: the data and any baseline are written, then exit 3 */
 out:
 	for (unsigned i = 0; i < total; i++)
 		trial_free(&trials[i]);
@@ -367,5 +395,20 @@ out:
 	free(points);
 	exp_free(ex);
 	free(ex);
+	return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	/* from the start a signal stops the run: even before the first trial it
+	 * ends in a (then empty) result marked interrupted, and exit 130 */
+	atomic_store(&run_stop, 0);
+	struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	int rc = run_main(argc, argv);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
 	return rc;
 }

@@ -6,6 +6,7 @@
 #include "workload.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,12 +57,18 @@ int wl_opt_check(const struct workload *w, const char *name, const char *value, 
 	case WO_INT:
 	case WO_FLOAT: {
 		double x = strtod(value, &end);
-		if (end == value || *end != '\0' || (o->wo_type == WO_INT && x != (double)(long)x)) {
+		/* finite and in range before the whole-number test: (long)x of a
+		 * NaN or of 1e30 is undefined */
+		if (end == value || *end != '\0' || !isfinite(x)) {
 			snprintf(why, len, "'%s' is not %s", value, o->wo_type == WO_INT ? "a whole number" : "a number");
 			return EINVAL;
 		}
 		if (x < o->wo_min || x > o->wo_max) {
 			snprintf(why, len, "%s is out of range [%g, %g]", value, o->wo_min, o->wo_max);
+			return EINVAL;
+		}
+		if (o->wo_type == WO_INT && x != (double)(long)x) {
+			snprintf(why, len, "'%s' is not a whole number", value);
 			return EINVAL;
 		}
 		return 0;

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# signals.sh -- `pmapstorm run` under SIGINT and SIGTERM, end to end.
+#
+#   tests/signals.sh PMAPSTORM_BINARY
+#
+# 1. One signal in the middle of a 60-second trial: the run stops at the
+#    CPUs' next interrupt point (the trial is not finished, so it is not
+#    recorded), writes a result marked "interrupted": true, exits 130.
+# 2. SIGTERM does the same.
+# 3. Two signals in a row: exit 130 at once; every results folder that
+#    exists is whole (run.json parses), and the folder of an earlier run is
+#    byte for byte what it was.
+# Nothing here depends on timing: the script waits for the run's temporary
+# folder to appear (the handlers are installed by then), and a run that did
+# not stop mid-trial shows up as a finished trial, which fails the check.
+set -u
+
+fail() {
+	echo "signals: FAIL: $*" >&2
+	exit 1
+}
+[ $# -eq 1 ] && [ -x "$1" ] || { echo "usage: signals.sh PMAPSTORM_BINARY" >&2; exit 2; }
+PMAPSTORM=$1
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/signals.XXXXXX") || fail "cannot create a temporary folder"
+trap 'kill -KILL $pid 2>/dev/null; rm -rf "$TMP"' EXIT
+pid=
+R=$TMP/results
+
+cat >"$TMP/tiny.ini" <<'EOF'
+[experiment]
+trials = 1
+warmup = 0
+duration = 50ms
+[machine]
+cpus = 1
+memory = 8M
+[role.r]
+workload = touch
+EOF
+cat >"$TMP/long.ini" <<'EOF'
+[experiment]
+name = long
+trials = 2
+warmup = 0
+duration = 60s
+[machine]
+cpus = 2
+memory = 16M
+[role.r]
+workload = munmap
+EOF
+
+"$PMAPSTORM" run "$TMP/tiny.ini" --results "$R" --quiet --no-plots || fail "the tiny run failed"
+earlier=$(readlink -f "$R/latest")
+sum_before=$(cd "$earlier" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+
+# start a long run; wait until its temporary folder exists
+start_long() {
+	"$PMAPSTORM" run "$TMP/long.ini" --results "$R" --quiet --no-plots 2>"$TMP/stderr" &
+	pid=$!
+	for _ in $(seq 1 600); do
+		compgen -G "$R/.tmp-long-$pid" >/dev/null && return 0
+		kill -0 $pid 2>/dev/null || fail "the long run ended early: $(cat "$TMP/stderr")"
+		sleep 0.1
+	done
+	fail "the long run never made its temporary folder"
+}
+
+# the newest folder of the long run is interrupted, with no finished trial
+check_interrupted() {
+	local dir
+	dir=$(readlink -f "$R/latest")
+	case "$dir" in *-long*) ;; *) fail "$1: results/latest is $dir, not the long run" ;; esac
+	python3 - "$dir/run.json" "$1" <<'PY' || exit 1
+import json, sys
+doc = json.load(open(sys.argv[1]))
+what = sys.argv[2]
+if doc.get("interrupted") is not True:
+    sys.exit(f"signals: FAIL: {what}: run.json is not marked interrupted")
+done = sum(len(p["trials"]) for p in doc["points"])
+if done != 0:
+    sys.exit(f"signals: FAIL: {what}: {done} trial(s) recorded; the 60 s trial was not stopped mid-way")
+PY
+	[ -f "$dir/summary.csv" ] && [ -f "$dir/report.md" ] || fail "$1: the partial result lacks summary.csv or report.md"
+}
+
+for sig in INT TERM; do
+	start_long
+	kill -$sig $pid
+	wait $pid
+	rc=$?
+	[ $rc -eq 130 ] || fail "SIG$sig: exit $rc, not 130 ($(cat "$TMP/stderr"))"
+	grep -q "interrupted" "$TMP/stderr" || fail "SIG$sig: stderr does not say the result is partial"
+	check_interrupted "SIG$sig"
+done
+
+# two signals: at once, nothing damaged
+start_long
+kill -INT $pid
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc -eq 130 ] || fail "two signals: exit $rc, not 130"
+for d in "$R"/*/; do
+	python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$d/run.json" 2>/dev/null ||
+		fail "two signals: $d has no whole run.json"
+done
+sum_after=$(cd "$earlier" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+[ "$sum_before" = "$sum_after" ] || fail "the earlier run's folder changed"
+[ -L "$R/latest" ] && [ -f "$R/latest/run.json" ] || fail "results/latest does not lead to a whole result"
+pid=
+echo "signals: ok"

@@ -1,0 +1,225 @@
+/*
+ * test_run.c — `pmapstorm run` when things go wrong: bad input leaves no
+ * results folder, resources it cannot have are exit 3 before anything
+ * starts, a sweep of more than an hour needs --yes, a missing gnuplot keeps
+ * the data, and no results folder or baseline file is ever overwritten.
+ * (Signals are tested end to end by tests/signals.sh.)
+ */
+#include "harness.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static char tmpdir[] = "/tmp/pmapstorm-run-XXXXXX";
+static char results[600], cfg[600];
+
+static const char *const tiny =
+    "[experiment]\n"
+    "trials = 1\n"
+    "warmup = 0\n"
+    "duration = 50ms\n"
+    "[machine]\n"
+    "cpus = 1\n"
+    "memory = 8M\n"
+    "[role.r]\n"
+    "workload = touch\n";
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static int run(const char *extra1, const char *extra2)
+{
+	char *argv[8] = {"run", cfg, "--results", results, "--quiet"};
+	int argc = 5;
+	if (extra1 != NULL)
+		argv[argc++] = (char *)extra1;
+	if (extra2 != NULL)
+		argv[argc++] = (char *)extra2;
+	fflush(stderr);
+	int saved = dup(2), fd = open("/dev/null", O_WRONLY);
+	dup2(fd, 2);
+	close(fd);
+	int rc = cmd_run(argc, argv);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	return rc;
+}
+
+/* results folders in results/ (not .tmp-*, .latest-*, or the latest link) */
+static unsigned count_folders(char *first, size_t len)
+{
+	DIR *d = opendir(results);
+	if (d == NULL)
+		return 0;
+	unsigned n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, "latest"))
+			continue;
+		if (n++ == 0 && first != NULL)
+			snprintf(first, len, "%s/%s", results, e->d_name);
+	}
+	closedir(d);
+	return n;
+}
+
+static int clean_results(void **state)
+{
+	(void)state;
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", results);
+	assert_int_equal(system(cmd), 0);
+	write_file(cfg, tiny);
+	return 0;
+}
+
+static void test_bad_config_leaves_nothing(void **state)
+{
+	(void)state;
+	write_file(cfg, "[machine]\ncpus = many\n[role.r]\nworkload = touch\n");
+	assert_int_equal(run(NULL, NULL), EXIT_USAGE);
+	write_file(cfg, tiny);
+	assert_int_equal(run("--set", "role.r.reach=nan"), EXIT_USAGE);
+	assert_int_equal(run("--frobnicate", NULL), EXIT_USAGE);
+	assert_int_equal(count_folders(NULL, 0), 0);
+	assert_int_equal(access(results, F_OK), -1); /* not even results/ */
+}
+
+static void test_memory_beyond_host_is_exit_3(void **state)
+{
+	(void)state;
+	setenv("PMAPSTORM_MEM_AVAILABLE", "33554432", 1); /* 32 MiB */
+	assert_int_equal(run(NULL, NULL), EXIT_ENV);     /* 8M + room for the process */
+	assert_int_equal(count_folders(NULL, 0), 0);
+	unsetenv("PMAPSTORM_MEM_AVAILABLE");
+	struct machine_config c;
+	machine_config_init(&c);
+	c.mc_memory = 1ULL << 30;
+	setenv("PMAPSTORM_MEM_AVAILABLE", "1073741824", 1);
+	assert_int_equal(cli_memory_check(&c, NULL), EXIT_ENV);
+	setenv("PMAPSTORM_MEM_AVAILABLE", "4294967296", 1);
+	assert_int_equal(cli_memory_check(&c, NULL), EXIT_OK);
+	unsetenv("PMAPSTORM_MEM_AVAILABLE");
+}
+
+static void test_long_sweep_needs_yes(void **state)
+{
+	(void)state;
+	/* 2 points x 1000 trials x 2 s: more than an hour */
+	write_file(cfg, "[experiment]\ntrials = 1000\nduration = 2s\n[machine]\ncpus = 1, 2\n[role.r]\nworkload = touch\n");
+	assert_int_equal(run(NULL, NULL), EXIT_USAGE);
+	assert_int_equal(count_folders(NULL, 0), 0);
+	char buf[32];
+	cli_duration(buf, sizeof(buf), 4020);
+	assert_string_equal(buf, "1 h 07 min");
+	cli_duration(buf, sizeof(buf), 65);
+	assert_string_equal(buf, "1 min 05 s");
+}
+
+static void test_missing_gnuplot_keeps_data(void **state)
+{
+	(void)state;
+	char empty[700], first[700], path[800];
+	snprintf(empty, sizeof(empty), "%s/emptybin", tmpdir);
+	mkdir(empty, 0777);
+	char *old = strdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+	setenv("PATH", empty, 1);
+	int rc = run(NULL, NULL);
+	setenv("PATH", old, 1);
+	free(old);
+	assert_int_equal(rc, EXIT_ENV);
+	assert_int_equal(count_folders(first, sizeof(first)), 1);
+	snprintf(path, sizeof(path), "%s/run.json", first);
+	assert_int_equal(access(path, R_OK), 0);
+	snprintf(path, sizeof(path), "%s/summary.csv", first);
+	assert_int_equal(access(path, R_OK), 0);
+	snprintf(path, sizeof(path), "%s/report.md", first);
+	assert_int_equal(access(path, R_OK), 0);
+}
+
+/* Two runs in the same second: two folders, the first untouched. */
+static void test_results_never_overwritten(void **state)
+{
+	(void)state;
+	assert_int_equal(run("--no-plots", NULL), EXIT_OK);
+	assert_int_equal(run("--no-plots", NULL), EXIT_OK);
+	assert_int_equal(count_folders(NULL, 0), 2);
+
+	char a[700], b[700];
+	snprintf(a, sizeof(a), "%s/from", tmpdir);
+	snprintf(b, sizeof(b), "%s/to", tmpdir);
+	mkdir(a, 0777);
+	mkdir(b, 0777); /* rename(2) would replace an empty directory */
+	assert_int_equal(cli_rename_dir_new(a, b), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(access(a, F_OK), 0);
+	rmdir(b);
+	assert_int_equal(cli_rename_dir_new(a, b), 0);
+	rmdir(b);
+}
+
+static void test_json_new_never_replaces(void **state)
+{
+	(void)state;
+	char path[700], buf[64] = "";
+	snprintf(path, sizeof(path), "%s/baseline.json", tmpdir);
+	unlink(path);
+	json_t *one = json_pack("{s:i}", "v", 1), *two = json_pack("{s:i}", "v", 2);
+	assert_int_equal(cli_write_json_new(path, one), EXIT_OK);
+	int saved = dup(2), fd = open("/dev/null", O_WRONLY);
+	dup2(fd, 2);
+	close(fd);
+	int rc = cli_write_json_new(path, two);
+	dup2(saved, 2);
+	close(saved);
+	assert_int_equal(rc, EXIT_USAGE);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "\"v\": 1"));
+	assert_int_equal(cli_write_json(path, two), EXIT_OK); /* the replacing kind does replace */
+	/* no temporary files left beside it */
+	DIR *d = opendir(tmpdir);
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		assert_null(strstr(e->d_name, ".tmp."));
+	closedir(d);
+	json_decref(one);
+	json_decref(two);
+}
+
+int main(void)
+{
+	assert_non_null(mkdtemp(tmpdir));
+	snprintf(results, sizeof(results), "%s/results", tmpdir);
+	snprintf(cfg, sizeof(cfg), "%s/tiny.ini", tmpdir);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_bad_config_leaves_nothing, clean_results),
+		cmocka_unit_test_setup(test_memory_beyond_host_is_exit_3, clean_results),
+		cmocka_unit_test_setup(test_long_sweep_needs_yes, clean_results),
+		cmocka_unit_test_setup(test_missing_gnuplot_keeps_data, clean_results),
+		cmocka_unit_test_setup(test_results_never_overwritten, clean_results),
+		cmocka_unit_test(test_json_new_never_replaces),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		rc = 1;
+	return rc;
+}
