@@ -78,6 +78,11 @@ int exp_override(struct experiment *, const char *kv);
 /* Resolve sweep point i (0 <= i < ex_npoints), validating every value. */
 int exp_point(const struct experiment *, unsigned i, struct exp_point *);
 void exp_free(struct experiment *);
+/* A point's topology and placement (core/topo), as its machine has them;
+ * NULL when they do not resolve (exp_point has reported it already). */
+struct topo *exp_point_topo(const struct exp_point *);
+/* The machine config of an experiment file's first sweep point (topo, calibrate). */
+int exp_first_config(const char *path, struct machine_config *cfg);
 /* A one-role point without a file: workload on every CPU in one shared pmap,
  * one trial of warmup + duration seconds, seed 1 (microbench, tests). */
 void exp_point_single(struct exp_point *, const struct machine_config *, const char *workload, double warmup_s,

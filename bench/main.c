@@ -14,6 +14,11 @@ static const char *const usage_text =
     "  plot         redraw the plots of a results folder\n"
     "  microbench   measure TLB hit/miss cost, the shootdown round trip and the\n"
     "               cache-line ping-pong floor on one CPU pair\n"
+    "  topo         print the topology (host or synthetic machine.topology) and\n"
+    "               where each simulated CPU is placed (machine.placement)\n"
+    "  calibrate    measure the ping-pong floor of every PU pair, the timer, and the\n"
+    "               host kernel's real shootdown cost; write calibration.json for\n"
+    "               ipi.preset = calibrated\n"
     "  list         list strategies, lock algorithms or config keys\n"
     "               (pmapstorm list strategies|locks|workloads|keys)\n"
     "\n"
@@ -42,6 +47,10 @@ int main(int argc, char **argv)
 		return cmd_plot(argc - 1, argv + 1);
 	if (!strcmp(cmd, "microbench"))
 		return cmd_microbench(argc - 1, argv + 1);
+	if (!strcmp(cmd, "topo"))
+		return cmd_topo(argc - 1, argv + 1);
+	if (!strcmp(cmd, "calibrate"))
+		return cmd_calibrate(argc - 1, argv + 1);
 	if (!strcmp(cmd, "list"))
 		return cmd_list(argc - 1, argv + 1);
 	if (cmd[0] == '-')
