@@ -402,17 +402,10 @@ int cmd_calibrate(int argc, char **argv)
 			return rc;
 	if (out == NULL)
 		out = cfg.mc_ipi_calibration;
-	if (machine_config_check(&cfg) != 0) {
-		cli_error("calibrate: %s", machine_errmsg());
+	struct topo *t = exp_config_topo(&cfg, "calibrate");
+	if (t == NULL)
 		return EXIT_USAGE;
-	}
 	char why[768];
-	struct topo *t = topo_open(cfg.mc_topology, why, sizeof(why));
-	if (t == NULL || topo_place(t, cfg.mc_placement, cfg.mc_ncpu, why, sizeof(why)) != 0) {
-		cli_error("calibrate: %s", why);
-		topo_close(t);
-		return EXIT_USAGE;
-	}
 	/* the distinct host PUs of the run, in placement order */
 	int pus[256];
 	unsigned npu = 0;

@@ -673,13 +673,24 @@ int exp_first_config(const char *path, struct machine_config *cfg)
 	return rc;
 }
 
-struct topo *exp_point_topo(const struct exp_point *pt)
+struct topo *exp_config_topo(const struct machine_config *cfg, const char *who)
 {
 	char why[768];
-	struct topo *t = topo_open(pt->ep_cfg.mc_topology, why, sizeof(why));
-	if (t != NULL && topo_place(t, pt->ep_cfg.mc_placement, pt->ep_cfg.mc_ncpu, why, sizeof(why)) != 0) {
+	if (who != NULL && machine_config_check(cfg) != 0) {
+		cli_error("%s: %s", who, machine_errmsg());
+		return NULL;
+	}
+	struct topo *t = topo_open(cfg->mc_topology, why, sizeof(why));
+	if (t != NULL && topo_place(t, cfg->mc_placement, cfg->mc_ncpu, why, sizeof(why)) != 0) {
 		topo_close(t);
 		t = NULL;
 	}
+	if (t == NULL && who != NULL)
+		cli_error("%s: %s", who, why);
 	return t;
+}
+
+struct topo *exp_point_topo(const struct exp_point *pt)
+{
+	return exp_config_topo(&pt->ep_cfg, NULL);
 }

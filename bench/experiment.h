@@ -81,6 +81,9 @@ void exp_free(struct experiment *);
 /* A point's topology and placement (core/topo), as its machine has them;
  * NULL when they do not resolve (exp_point has reported it already). */
 struct topo *exp_point_topo(const struct exp_point *);
+/* The same for a config, checked whole first; with who, errors are printed
+ * as "who: key: reason" (topo, calibrate). */
+struct topo *exp_config_topo(const struct machine_config *, const char *who);
 /* The machine config of an experiment file's first sweep point (topo, calibrate). */
 int exp_first_config(const char *path, struct machine_config *cfg);
 /* A one-role point without a file: workload on every CPU in one shared pmap,

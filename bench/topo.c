@@ -74,17 +74,10 @@ int cmd_topo(int argc, char **argv)
 	for (unsigned i = 0; i < nkv; i++)
 		if ((rc = cli_apply_set(&cfg, kvs[i])) != EXIT_OK)
 			return rc;
-	if (machine_config_check(&cfg) != 0) {
-		cli_error("topo: %s", machine_errmsg());
+	struct topo *t = exp_config_topo(&cfg, "topo");
+	if (t == NULL)
 		return EXIT_USAGE;
-	}
 	char why[768];
-	struct topo *t = topo_open(cfg.mc_topology, why, sizeof(why));
-	if (t == NULL || topo_place(t, cfg.mc_placement, cfg.mc_ncpu, why, sizeof(why)) != 0) {
-		cli_error("topo: %s", why);
-		topo_close(t);
-		return EXIT_USAGE;
-	}
 	topo_print(t, stdout);
 	struct topo_numa tn;
 	char numa[256];
