@@ -391,15 +391,8 @@ int cmd_calibrate(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (argc - optind > 1) {
-		cli_error("calibrate: one experiment file, not several ('%s')", argv[optind + 1]);
-		return EXIT_USAGE;
-	}
-	if (optind < argc && (rc = exp_first_config(argv[optind], &cfg)) != EXIT_OK)
+	if ((rc = exp_first_config("calibrate", argc - optind, argv + optind, sets, nsets, &cfg)) != EXIT_OK)
 		return rc;
-	for (unsigned i = 0; i < nsets; i++)
-		if ((rc = cli_apply_set(&cfg, sets[i])) != EXIT_OK)
-			return rc;
 	if (out == NULL)
 		out = cfg.mc_ipi_calibration;
 	struct topo *t = exp_config_topo(&cfg, "calibrate");

@@ -658,18 +658,28 @@ void exp_point_single(struct exp_point *pt, const struct machine_config *cfg, co
 	r->er_workload = workload_find(workload);
 }
 
-int exp_first_config(const char *path, struct machine_config *cfg)
+int exp_first_config(const char *who, int nargs, char *const *args, const char *const *sets, unsigned nsets,
+    struct machine_config *cfg)
 {
-	struct experiment *ex = calloc(1, sizeof(*ex));
-	struct exp_point *pt = calloc(1, sizeof(*pt));
-	int rc = ex && pt ? exp_load(ex, path) : EXIT_ENV;
-	if (rc == EXIT_OK) {
-		if ((rc = exp_point(ex, 0, pt)) == EXIT_OK)
-			*cfg = pt->ep_cfg;
-		exp_free(ex);
+	if (nargs > 1) {
+		cli_error("%s: one experiment file, not several ('%s')", who, args[1]);
+		return EXIT_USAGE;
 	}
-	free(pt);
-	free(ex);
+	int rc = EXIT_OK;
+	if (nargs == 1) {
+		struct experiment *ex = calloc(1, sizeof(*ex));
+		struct exp_point *pt = calloc(1, sizeof(*pt));
+		rc = ex && pt ? exp_load(ex, args[0]) : EXIT_ENV;
+		if (rc == EXIT_OK) {
+			if ((rc = exp_point(ex, 0, pt)) == EXIT_OK)
+				*cfg = pt->ep_cfg;
+			exp_free(ex);
+		}
+		free(pt);
+		free(ex);
+	}
+	for (unsigned i = 0; rc == EXIT_OK && i < nsets; i++)
+		rc = cli_apply_set(cfg, sets[i]);
 	return rc;
 }
 

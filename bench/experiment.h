@@ -84,8 +84,11 @@ struct topo *exp_point_topo(const struct exp_point *);
 /* The same for a config, checked whole first; with who, errors are printed
  * as "who: key: reason" (topo, calibrate). */
 struct topo *exp_config_topo(const struct machine_config *, const char *who);
-/* The machine config of an experiment file's first sweep point (topo, calibrate). */
-int exp_first_config(const char *path, struct machine_config *cfg);
+/* For topo and calibrate: the machine config of the first sweep point of the
+ * experiment file in args (nargs 0 or 1; who names the command in errors),
+ * then the --set overrides in order. */
+int exp_first_config(const char *who, int nargs, char *const *args, const char *const *sets, unsigned nsets,
+    struct machine_config *cfg);
 /* A one-role point without a file: workload on every CPU in one shared pmap,
  * one trial of warmup + duration seconds, seed 1 (microbench, tests). */
 void exp_point_single(struct exp_point *, const struct machine_config *, const char *workload, double warmup_s,

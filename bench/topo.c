@@ -65,15 +65,11 @@ int cmd_topo(int argc, char **argv)
 		}
 		snprintf(kvs[nkv++], sizeof(kvs[0]), "%s%s", key, optarg);
 	}
-	if (argc - optind > 1) {
-		cli_error("topo: one experiment file, not several ('%s')", argv[optind + 1]);
-		return EXIT_USAGE;
-	}
-	if (optind < argc && (rc = exp_first_config(argv[optind], &cfg)) != EXIT_OK)
-		return rc;
+	const char *sets[32];
 	for (unsigned i = 0; i < nkv; i++)
-		if ((rc = cli_apply_set(&cfg, kvs[i])) != EXIT_OK)
-			return rc;
+		sets[i] = kvs[i];
+	if ((rc = exp_first_config("topo", argc - optind, argv + optind, sets, nkv, &cfg)) != EXIT_OK)
+		return rc;
 	struct topo *t = exp_config_topo(&cfg, "topo");
 	if (t == NULL)
 		return EXIT_USAGE;

@@ -311,7 +311,8 @@ static void test_experiment_errors(void **state)
 		dup2(fd, 2);
 		close(fd);
 		struct machine_config cfg;
-		int rc = exp_first_config(path, &cfg);
+		char *args[] = {path};
+		int rc = exp_first_config("test", 1, args, NULL, 0, &cfg);
 		fflush(stderr);
 		dup2(saved, 2);
 		close(saved);
