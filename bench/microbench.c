@@ -572,6 +572,11 @@ int cmd_microbench(int argc, char **argv)
 			json_path = out_json;
 		}
 	}
+	char why[512];
+	if (cfg.mc_ipi_preset == IPI_PRESET_CALIBRATED && calib_apply(&cfg, why, sizeof(why)) != 0) {
+		cli_error("microbench: %s", why);
+		return EXIT_USAGE;
+	}
 	if (cfg.mc_ncpu < 2) {
 		cli_error("microbench: --set machine.cpus: needs at least 2 CPUs");
 		return EXIT_USAGE;
