@@ -833,7 +833,7 @@ void machine_halt(struct machine *m)
 		tlb_fini(&m->m_cpus[i].ci_tlb);
 		stats_block_destroy(m->m_cpus[i].ci_stats);
 	}
-	topo_mem_free(m->m_cpus, m->m_cpus_bytes);
+	topo_mem_free_node(m->m_cpus, m->m_cpus_bytes);
 	phys_fini(m);
 	free(m->m_ipi_dist);
 	topo_current_set(NULL);

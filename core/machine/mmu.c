@@ -63,7 +63,7 @@ int tlb_init(struct tlb *t, unsigned entries, unsigned ways, int node)
 
 void tlb_fini(struct tlb *t)
 {
-	topo_mem_free(t->tlb_entries, t->tlb_bytes);
+	topo_mem_free_node(t->tlb_entries, t->tlb_bytes);
 	t->tlb_entries = NULL;
 }
 

@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #define TOPO_MAXLEVELS 32
 #define TOPO_MAXLIST 4096
@@ -607,11 +608,26 @@ void *topo_mem_alloc(const struct topo_numa *n, size_t bytes)
 	}
 }
 
+/* Without NUMA the per-CPU structures come from malloc, where AddressSanitizer
+ * sees their bounds; with NUMA, fresh mappings libnuma can place. */
 void *topo_mem_alloc_node(int node, size_t bytes)
 {
-	if (node < 0 || topo_host_numa_nodes() < 2)
-		return plain_alloc(bytes);
-	return numa_alloc_onnode(bytes, node);
+	if (topo_host_numa_nodes() < 2) {
+		size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+		void *p = aligned_alloc(pg, (bytes + pg - 1) / pg * pg);
+		if (p != NULL)
+			memset(p, 0, bytes);
+		return p;
+	}
+	return node < 0 ? plain_alloc(bytes) : numa_alloc_onnode(bytes, node);
+}
+
+void topo_mem_free_node(void *p, size_t bytes)
+{
+	if (topo_host_numa_nodes() < 2)
+		free(p);
+	else
+		topo_mem_free(p, bytes);
 }
 
 void topo_mem_to_node(void *p, size_t bytes, int node)

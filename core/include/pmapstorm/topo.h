@@ -116,9 +116,12 @@ int topo_numa_resolve(struct topo_numa *, unsigned host_nodes, char *why, size_t
 void topo_numa_describe(const struct topo_numa *, char *buf, size_t len);
 /* Memory placed by the policy (page-aligned, zeroed on first touch): NULL on failure. */
 void *topo_mem_alloc(const struct topo_numa *, size_t bytes);
-/* Memory on a NUMA node (node < 0 or no NUMA: anywhere), page-aligned. */
+/* Memory on a NUMA node (node < 0 or no NUMA: anywhere), page-aligned and
+ * zeroed; freed with topo_mem_free_node(). */
 void *topo_mem_alloc_node(int node, size_t bytes);
-/* Moves [p, p + bytes) (page-aligned, not touched yet) to a node, if NUMA. */
+void topo_mem_free_node(void *p, size_t bytes);
+/* Moves [p, p + bytes) (page-aligned, not touched yet) to a node, if NUMA.
+ * topo_mem_free() frees what topo_mem_alloc() gave. */
 void topo_mem_to_node(void *p, size_t bytes, int node);
 void topo_mem_free(void *p, size_t bytes);
 /* The calling thread's allocations prefer this node from now on (-1: the
