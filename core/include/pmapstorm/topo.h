@@ -40,7 +40,8 @@ int topo_bind_host_pu(int os_index);
 
 struct topo;
 
-/* The host (synthetic NULL or "") or a synthetic machine; NULL + why. */
+/* The host (synthetic NULL or "") or a synthetic machine; NULL + why.
+ * => may allocate; the host is discovered once per process, then copied. */
 struct topo *topo_open(const char *synthetic, char *why, size_t len);
 void topo_close(struct topo *);
 /*
@@ -51,6 +52,7 @@ void topo_close(struct topo *);
  *   list:a,b,c-d   these PUs (OS indices), in this order, repeated; spaces
  *                  may stand for the commas (in experiment files a comma sweeps)
  * More CPUs than PUs is allowed (topo_oversubscribed()).  0 or EINVAL.
+ * => not while another thread reads the same topo (it replaces the mapping).
  */
 int topo_place(struct topo *, const char *placement, unsigned ncpu, char *why, size_t len);
 /* Syntax of a placement, without a topology: 0 or EINVAL. */
@@ -86,6 +88,7 @@ int topo_export_xml(const struct topo *, bool host, const char *path);
 /*
  * The placement the running machine uses (machine_boot sets it, machine_halt
  * clears it); the functions below fall back to compact on the host.
+ * => topo_current_set() only while no CPU thread runs (boot, halt).
  */
 void topo_current_set(struct topo *);
 /* Binds the calling thread to the host PU for simulated CPU i; 0 or an errno. */
