@@ -46,7 +46,24 @@ void lockstat_print_text(FILE *f, const struct lockstat_row *rows, unsigned n);
 int lockstat_write_csv(const char *path, const struct lockstat_row *rows, unsigned n);
 json_t *lockstat_json(const struct lockstat_row *rows, unsigned n);
 
+/* The cache-line ping-pong of core-to-core-latency (calibrate.c): the
+ * leader bounces a ball with the follower, batches x PINGPONG_BATCH round
+ * trips, and writes each batch's mean round trip (ns) into samples. */
+#define PINGPONG_BATCH 100
+#include <stdatomic.h>
+#include <stdint.h>
+unsigned pingpong_lead(_Atomic uint64_t *ball, unsigned batches, uint64_t *samples);
+void pingpong_follow(_Atomic uint64_t *ball, unsigned batches);
+/* The model's shootdown round trip and ping-pong on CPUs 0 and 1 of a
+ * two-CPU machine made from cfg (microbench.c): medians, ns; 0 or an errno. */
+int microbench_shootdown(const struct machine_config *cfg, unsigned rounds, uint64_t *sd_med, uint64_t *pp_med);
+/* ipi.preset = calibrated: ipi.send_ns and ipi.handler_ns from the file
+ * ipi.calibration names (calibrate.c); 0, or -1 with "key: reason" in why. */
+int calib_apply(struct machine_config *, char *why, size_t len);
+
 int cmd_microbench(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
+int cmd_topo(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_plot(int argc, char **argv);

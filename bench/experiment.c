@@ -645,6 +645,17 @@ static struct exp_role *role_get(struct exp_point *pt, const char *name)
 	return r;
 }
 
+/* "file:line: msg" for a key of the file, "--set: msg" for an override (line 0) */
+static void exp_key_error(const struct experiment *ex, const struct exp_key *k, const char *msg)
+{
+	if (k != NULL && k->ek_line > 0)
+		cli_error("%s:%d: %s", ex->ex_path, k->ek_line, msg);
+	else if (k != NULL)
+		cli_error("--set: %s", msg);
+	else
+		cli_error("%s: %s", ex->ex_path, msg);
+}
+
 int exp_point(const struct experiment *ex, unsigned index, struct exp_point *pt)
 {
 	memset(pt, 0, sizeof(*pt));
@@ -704,9 +715,29 @@ int exp_point(const struct experiment *ex, unsigned index, struct exp_point *pt)
 			return EXIT_USAGE;
 		}
 	}
+	/* the machine as a whole: ipi.preset = calibrated reads its file; the
+	 * topology, placement and NUMA node are checked against the host */
+	char why[512];
+	if (pt->ep_cfg.mc_ipi_preset == IPI_PRESET_CALIBRATED && calib_apply(&pt->ep_cfg, why, sizeof(why)) != 0) {
+		const struct exp_key *ck = key_find((struct experiment *)ex, "ipi.calibration");
+		if (ck == NULL)
+			ck = key_find((struct experiment *)ex, "ipi.preset");
+		exp_key_error(ex, ck, why);
+		return EXIT_USAGE;
+	}
+	if (machine_config_check(&pt->ep_cfg) != 0) {
+		/* the message starts with the key: blame that key's line */
+		const char *msg = machine_errmsg();
+		char key[EXP_NAMELEN * 2];
+		snprintf(key, sizeof(key), "%.*s", (int)strcspn(msg, ":"), msg);
+		const struct exp_key *ck = key_find((struct experiment *)ex, key);
+		if (ck == NULL && !strcmp(key, "machine.placement"))
+			ck = key_find((struct experiment *)ex, "machine.cpus");
+		exp_key_error(ex, ck, msg);
+		return EXIT_USAGE;
+	}
 	/* CPU sets against this point's machine: inside it, and disjoint */
 	uint64_t used[MAXCPUS / 64] = {0}, bits[MAXCPUS / 64];
-	char why[512];
 	for (unsigned i = 0; i < pt->ep_nroles; i++) {
 		struct exp_role *r = &pt->ep_roles[i];
 		char key[EXP_NAMELEN * 2];
@@ -745,4 +776,51 @@ void exp_point_single(struct exp_point *pt, const struct machine_config *cfg, co
 	snprintf(r->er_cpus, sizeof(r->er_cpus), "all");
 	snprintf(r->er_pmap, sizeof(r->er_pmap), "shared");
 	r->er_workload = workload_find(workload);
+}
+
+int exp_first_config(const char *who, int nargs, char *const *args, const char *const *sets, unsigned nsets,
+    struct machine_config *cfg)
+{
+	if (nargs > 1) {
+		cli_error("%s: one experiment file, not several ('%s')", who, args[1]);
+		return EXIT_USAGE;
+	}
+	int rc = EXIT_OK;
+	if (nargs == 1) {
+		struct experiment *ex = calloc(1, sizeof(*ex));
+		struct exp_point *pt = calloc(1, sizeof(*pt));
+		rc = ex && pt ? exp_load(ex, args[0]) : EXIT_ENV;
+		if (rc == EXIT_OK) {
+			if ((rc = exp_point(ex, 0, pt)) == EXIT_OK)
+				*cfg = pt->ep_cfg;
+			exp_free(ex);
+		}
+		free(pt);
+		free(ex);
+	}
+	for (unsigned i = 0; rc == EXIT_OK && i < nsets; i++)
+		rc = cli_apply_set(cfg, sets[i]);
+	return rc;
+}
+
+struct topo *exp_config_topo(const struct machine_config *cfg, const char *who)
+{
+	char why[768];
+	if (who != NULL && machine_config_check(cfg) != 0) {
+		cli_error("%s: %s", who, machine_errmsg());
+		return NULL;
+	}
+	struct topo *t = topo_open(cfg->mc_topology, why, sizeof(why));
+	if (t != NULL && topo_place(t, cfg->mc_placement, cfg->mc_ncpu, why, sizeof(why)) != 0) {
+		topo_close(t);
+		t = NULL;
+	}
+	if (t == NULL && who != NULL)
+		cli_error("%s: %s", who, why);
+	return t;
+}
+
+struct topo *exp_point_topo(const struct exp_point *pt)
+{
+	return exp_config_topo(&pt->ep_cfg, NULL);
 }

@@ -86,6 +86,17 @@ int exp_load_machine(struct machine_config *cfg, const char *path);
 /* the line a key was set on: > 0, -1 when --set gave it, 0 when not set */
 int exp_key_line(const struct experiment *, const char *key);
 void exp_free(struct experiment *);
+/* A point's topology and placement (core/topo), as its machine has them;
+ * NULL when they do not resolve (exp_point has reported it already). */
+struct topo *exp_point_topo(const struct exp_point *);
+/* The same for a config, checked whole first; with who, errors are printed
+ * as "who: key: reason" (topo, calibrate). */
+struct topo *exp_config_topo(const struct machine_config *, const char *who);
+/* For topo and calibrate: the machine config of the first sweep point of the
+ * experiment file in args (nargs 0 or 1; who names the command in errors),
+ * then the --set overrides in order. */
+int exp_first_config(const char *who, int nargs, char *const *args, const char *const *sets, unsigned nsets,
+    struct machine_config *cfg);
 /* A one-role point without a file: workload on every CPU in one shared pmap,
  * one trial of warmup + duration seconds, seed 1 (microbench, tests). */
 void exp_point_single(struct exp_point *, const struct machine_config *, const char *workload, double warmup_s,

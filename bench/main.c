@@ -17,6 +17,11 @@ static const char *const usage_text =
     "               cache-line ping-pong floor on one CPU pair\n"
     "  gate         compare two runs and fail on a regression (CI performance gate)\n"
     "  export       a run's medians for github-action-benchmark or Bencher (BMF)\n"
+    "  topo         print the topology (host or synthetic machine.topology) and\n"
+    "               where each simulated CPU is placed (machine.placement)\n"
+    "  calibrate    measure the ping-pong floor of every PU pair, the timer, and the\n"
+    "               host kernel's real shootdown cost; write calibration.json for\n"
+    "               ipi.preset = calibrated\n"
     "  list         list strategies, lock algorithms or config keys\n"
     "               (pmapstorm list strategies|locks|workloads|keys)\n"
     "\n"
@@ -49,6 +54,10 @@ int main(int argc, char **argv)
 		return cmd_gate(argc - 1, argv + 1);
 	if (!strcmp(cmd, "export"))
 		return cmd_export(argc - 1, argv + 1);
+	if (!strcmp(cmd, "topo"))
+		return cmd_topo(argc - 1, argv + 1);
+	if (!strcmp(cmd, "calibrate"))
+		return cmd_calibrate(argc - 1, argv + 1);
 	if (!strcmp(cmd, "list"))
 		return cmd_list(argc - 1, argv + 1);
 	if (cmd[0] == '-')

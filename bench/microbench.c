@@ -62,6 +62,7 @@ struct mb_state {
 	pmap_t pm;
 	unsigned rounds;      /* shootdown and ping-pong samples */
 	unsigned miss_pages;
+	bool sd_only;         /* the shootdown and ping-pong only (calibrate) */
 	/* CPU 0 <-> CPU 1 */
 	_Atomic unsigned phase;
 	_Atomic uint64_t seen __attribute__((aligned(64)));
@@ -268,14 +269,9 @@ static double driver_touch_ns(const struct machine_config *base, bool stats)
 	return best;
 }
 
-static void cpu0(struct mb_state *s)
+/* TLB hit and miss costs (CPU 0 alone); sink keeps the loads */
+static void cpu0_tlb(struct mb_state *s, uint64_t *sinkp)
 {
-	mb_locks(s);
-	stats_reset(); /* the lockstat table below is the rest of the run's */
-	/* ---- TLB hit ---- */
-	struct vm_page *pg = mb_page();
-	pmap_enter(s->pm, MB_VA, VM_PAGE_TO_PHYS(pg), VM_PROT_READ | VM_PROT_WRITE, VM_PROT_READ | VM_PROT_WRITE);
-	pmap_update(s->pm);
 	uint64_t v = 0, sink = 0;
 	mmu_load(MB_VA, &v);
 	double best = 1e30;
@@ -319,6 +315,20 @@ static void cpu0(struct mb_state *s)
 	for (unsigned i = 0; i < s->miss_pages; i++)
 		uvm_pagefree(pages[i]);
 	free(pages);
+	*sinkp += sink;
+}
+
+static void cpu0(struct mb_state *s)
+{
+	uint64_t sink = 0;
+	struct vm_page *pg = mb_page();
+	pmap_enter(s->pm, MB_VA, VM_PAGE_TO_PHYS(pg), VM_PROT_READ | VM_PROT_WRITE, VM_PROT_READ | VM_PROT_WRITE);
+	pmap_update(s->pm);
+	if (!s->sd_only) {
+		mb_locks(s);
+		stats_reset(); /* the lockstat table below is the rest of the run's */
+		cpu0_tlb(s, &sink);
+	}
 
 	/* ---- shootdown round trip: CPU 1 keeps loading MB_VA ---- */
 	pmap_remove(s->pm, MB_VA, MB_VA + PAGE_SIZE);
@@ -342,19 +352,7 @@ static void cpu0(struct mb_state *s)
 	}
 	/* ---- ping-pong ---- */
 	atomic_store(&s->phase, PH_PINGPONG);
-	const unsigned batch = 100;
-	for (unsigned b = 0; b < s->rounds / batch; b++) {
-		uint64_t t0 = cpu_now_ns();
-		for (unsigned i = 0; i < batch; i++) {
-			uint64_t x = ((uint64_t)b * batch + i) * 2 + 1;
-			atomic_store_explicit(&s->ball, x, memory_order_release);
-			unsigned spins = 0;
-			while (atomic_load_explicit(&s->ball, memory_order_acquire) != x + 1)
-				if (++spins > 100000)
-					sched_yield(); /* oversubscribed host: let CPU 1 run */
-		}
-		s->pp_samples[s->pp_n++] = (cpu_now_ns() - t0) / batch;
-	}
+	s->pp_n = pingpong_lead(&s->ball, s->rounds / PINGPONG_BATCH, s->pp_samples);
 	atomic_store(&s->phase, PH_DONE);
 	pmap_remove(s->pm, MB_VA + PAGE_SIZE, MB_VA + 2 * PAGE_SIZE);
 	pmap_update(s->pm);
@@ -373,15 +371,7 @@ static void cpu1(struct mb_state *s)
 		cpu_intr_poll();
 	}
 	wait_phase(s, PH_PINGPONG);
-	const unsigned batch = 100;
-	for (uint64_t n = 0; n < (uint64_t)(s->rounds / batch) * batch; n++) {
-		uint64_t want = n * 2 + 1;
-		unsigned spins = 0;
-		while (atomic_load_explicit(&s->ball, memory_order_acquire) != want)
-			if (++spins > 100000)
-				sched_yield();
-		atomic_store_explicit(&s->ball, want + 1, memory_order_release);
-	}
+	pingpong_follow(&s->ball, s->rounds / PINGPONG_BATCH);
 	wait_phase(s, PH_DONE);
 }
 
@@ -469,6 +459,43 @@ static int mb_poolpage(const struct machine_config *cfg, const char *mode, struc
 	return err;
 }
 
+int microbench_shootdown(const struct machine_config *base, unsigned rounds, uint64_t *sd_med, uint64_t *pp_med)
+{
+	struct machine_config cfg = *base;
+	cfg.mc_ncpu = 2;
+	struct machine *m = machine_boot(&cfg);
+	if (m == NULL)
+		return errno;
+	struct mb_state *s = calloc(1, sizeof(*s));
+	int err = ENOMEM;
+	if (s == NULL)
+		goto out;
+	s->m = m;
+	s->cfg = &cfg;
+	s->rounds = rounds;
+	s->sd_only = true;
+	s->sd_samples = calloc(rounds, sizeof(uint64_t));
+	s->pp_samples = calloc(rounds, sizeof(uint64_t));
+	if (s->sd_samples == NULL || s->pp_samples == NULL || (err = cpu_attach(m, 0)) != 0)
+		goto out;
+	s->pm = pmap_create();
+	cpu_detach();
+	err = machine_run(m, 2, mb_main, s);
+	cpu_attach(m, 0);
+	pmap_destroy(s->pm);
+	cpu_detach();
+	*sd_med = pct(s->sd_samples, s->sd_n, 0.5);
+	*pp_med = pct(s->pp_samples, s->pp_n, 0.5);
+out:
+	if (s != NULL) {
+		free(s->sd_samples);
+		free(s->pp_samples);
+	}
+	free(s);
+	machine_halt(m);
+	return err;
+}
+
 static const char *const mb_usage =
     "usage: pmapstorm microbench [--config FILE] [--out DIR] [--json FILE] [--rounds N] [--set key=value]...\n"
     "                            [--quiet]\n"
@@ -550,6 +577,11 @@ int cmd_microbench(int argc, char **argv)
 			snprintf(out_json, sizeof(out_json), "%s/microbench.json", out_dir);
 			json_path = out_json;
 		}
+	}
+	char why[512];
+	if (cfg.mc_ipi_preset == IPI_PRESET_CALIBRATED && calib_apply(&cfg, why, sizeof(why)) != 0) {
+		cli_error("microbench: %s", why);
+		return EXIT_USAGE;
 	}
 	struct machine *m = machine_boot(&cfg);
 	if (m == NULL) {

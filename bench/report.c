@@ -433,6 +433,15 @@ static void what_ran(struct doc *d, const struct report *r)
 	doc_item(d, "Compiler", "%s", prov(r, "compiler", b, sizeof(b)));
 	doc_item(d, "Kernel", "%s", prov(r, "kernel", b, sizeof(b)));
 	doc_item(d, "Host", "%s, %ld processing units", prov(r, "host", b, sizeof(b)), r->host_pus);
+	/* a synthetic machine is said plainly: its groups and distances are modelled */
+	const struct machine_config *c0 = &p0->ep_cfg;
+	if (c0->mc_topology[0] != '\0')
+		doc_item(d, "Topology", "SYNTHETIC machine \"%s\" (hwloc synthetic; groups and hop levels modelled, "
+		    "threads on the host's PUs), placement %s%s", c0->mc_topology, c0->mc_placement,
+		    c0->mc_ipi_ndistance ? ", ipi.distance_ns set" : "");
+	else
+		doc_item(d, "Topology", "the host (topology.xml), placement %s; where each CPU ran: placement.csv",
+		    c0->mc_placement);
 	doc_item(d, "Date", "%s", prov(r, "date", b, sizeof(b)));
 	doc_list_end(d);
 	doc_para(d, "Everything, per trial, is in run.json; the CSV files are the plots' input.");

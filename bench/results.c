@@ -12,6 +12,9 @@
  *   lockstat.csv     point, strategy, cpus, class, algorithm, lock_stat columns summed over trials
  *   timeline.csv     point, strategy, cpus, trial, t_s, ops_per_s, shootdowns_per_s, pages_per_s
  *   ackmatrix.csv    point, strategy, cpus, initiator, target, mean_ns  (request -> ack, at the target)
+ *   placement.csv    point, strategy, cpus, cpu, pu, host_pu, group, numa_node, synthetic
+ * and the topologies, as hwloc XML: topology.xml (the host's) and, for a
+ * point with a synthetic machine.topology, topology-p<point>.xml.
  * Every file is written under a temporary name and renamed.
  */
 #include "driver.h"
@@ -24,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <pmapstorm/topo.h>
 
 /* Median, range and mean over the completed trials of point p; deterministic
  * when the metric counts events (m_count) and at least two trials agree
@@ -63,6 +68,44 @@ static const char *better_word(int b)
 	return b > 0 ? "higher" : b < 0 ? "lower" : "none";
 }
 
+static json_t *topology_json(const struct exp_point *pt, unsigned p)
+{
+	struct topo *t = exp_point_topo(pt);
+	if (t == NULL)
+		return json_null();
+	json_t *o = json_object();
+	char buf[256];
+	struct topo_numa tn;
+	topo_numa_parse(pt->ep_cfg.mc_numa, &tn, buf, sizeof(buf));
+	topo_numa_resolve(&tn, topo_host_numa_nodes(), buf, sizeof(buf));
+	topo_numa_describe(&tn, buf, sizeof(buf));
+	json_object_set_new(o, "synthetic", json_boolean(topo_is_synthetic(t)));
+	json_object_set_new(o, "description", json_string(topo_description(t)));
+	if (topo_is_synthetic(t)) {
+		char name[64];
+		snprintf(name, sizeof(name), "topology-p%u.xml", p);
+		json_object_set_new(o, "xml", json_string(name));
+	} else
+		json_object_set_new(o, "xml", json_string("topology.xml"));
+	json_object_set_new(o, "placement", json_string(pt->ep_cfg.mc_placement));
+	json_object_set_new(o, "model_pus", json_integer(topo_topo_pus(t)));
+	json_object_set_new(o, "host_pus", json_integer(topo_npus()));
+	json_object_set_new(o, "oversubscribed", json_boolean(topo_oversubscribed(t)));
+	json_t *levels = json_array();
+	for (unsigned l = 1; l <= topo_nlevels(t); l++)
+		json_array_append_new(levels, json_string(topo_level_name(t, l)));
+	json_object_set_new(o, "hop_levels", levels);
+	json_object_set_new(o, "numa", json_string(buf));
+	json_object_set_new(o, "numa_active", json_boolean(tn.tn_active));
+	json_t *cpus = json_array();
+	for (unsigned c = 0; c < topo_ncpu(t); c++)
+		json_array_append_new(cpus, json_pack("{s:i,s:i,s:i,s:i,s:i}", "cpu", (int)c, "pu", topo_cpu_pu(t, c),
+		    "host_pu", topo_cpu_host_pu(t, c), "group", topo_cpu_group(t, c), "numa_node", topo_cpu_node(t, c)));
+	json_object_set_new(o, "cpus", cpus);
+	topo_close(t);
+	return o;
+}
+
 static json_t *point_json(const struct run_results *rr, unsigned p)
 {
 	const struct exp_point *pt = &rr->rr_points[p];
@@ -94,6 +137,7 @@ static json_t *point_json(const struct run_results *rr, unsigned p)
 		    "options", opts));
 	}
 	json_object_set_new(o, "roles", roles);
+	json_object_set_new(o, "topology", topology_json(pt, p));
 	json_object_set_new(o, "warmup_s", json_real(pt->ep_warmup_s));
 	json_object_set_new(o, "duration_s", json_real(pt->ep_duration_s));
 	json_t *trials = json_array();
@@ -178,6 +222,33 @@ int results_write(const struct run_results *rr, const char *dir)
 	if (rc != EXIT_OK)
 		return rc;
 	FILE *f;
+
+	/* where every CPU ran, and the topologies as hwloc XML */
+	if ((f = cli_file_begin(dir, "placement.csv", tmp, sizeof(tmp))) == NULL)
+		return EXIT_ENV;
+	fprintf(f, "point,strategy,cpus,cpu,pu,host_pu,group,numa_node,synthetic\n");
+	for (unsigned p = 0; p < ex->ex_npoints; p++) {
+		const struct exp_point *pt = &rr->rr_points[p];
+		struct topo *t = exp_point_topo(pt);
+		for (unsigned c = 0; t != NULL && c < topo_ncpu(t); c++)
+			fprintf(f, "%u,%s,%u,%u,%d,%d,%d,%d,%d\n", ROWKEY(pt), c, topo_cpu_pu(t, c), topo_cpu_host_pu(t, c),
+			    topo_cpu_group(t, c), topo_cpu_node(t, c), topo_is_synthetic(t));
+		if (t != NULL && topo_is_synthetic(t)) {
+			char path[4096];
+			snprintf(path, sizeof(path), "%s/topology-p%u.xml", dir, p);
+			if (topo_export_xml(t, false, path) != 0)
+				cli_error("%s: cannot write the synthetic topology", path);
+		}
+		if (t != NULL && p == 0) {
+			char path[4096];
+			snprintf(path, sizeof(path), "%s/topology.xml", dir);
+			if (topo_export_xml(t, true, path) != 0)
+				cli_error("%s: cannot write the host topology", path);
+		}
+		topo_close(t);
+	}
+	if ((rc = cli_file_commit(f, dir, "placement.csv", tmp)) != EXIT_OK)
+		return rc;
 
 	if ((f = cli_file_begin(dir, "summary.csv", tmp, sizeof(tmp))) == NULL)
 		return EXIT_ENV;

@@ -13,6 +13,8 @@
  */
 #include "driver.h"
 
+#include <pmapstorm/topo.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -269,6 +271,17 @@ static int run_main(int argc, char **argv)
 			free(ex);
 			return EXIT_USAGE;
 		}
+	/* more simulated CPUs than PUs is allowed, and said once (run.json records it per point) */
+	for (unsigned p = 0; p < ex->ex_npoints; p++) {
+		struct topo *t = exp_point_topo(&points[p]);
+		bool over = t != NULL && topo_oversubscribed(t);
+		topo_close(t);
+		if (over) {
+			fprintf(stderr, "pmapstorm run: warning: point %u has %u simulated CPUs on fewer PUs "
+			    "(oversubscribed: allowed, recorded in run.json; timings share PUs)\n", p, points[p].ep_cfg.mc_ncpu);
+			break;
+		}
+	}
 	unsigned total = ex->ex_npoints * T;
 	double estimate = 0;
 	for (unsigned p = 0; p < ex->ex_npoints; p++)

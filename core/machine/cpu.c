@@ -187,7 +187,14 @@ void cpu_intr_poll(void)
 
 void cpu_send_ipi(struct cpu_info *target, unsigned type)
 {
-	uint64_t ns = machine_cur->m_cfg.mc_ipi_send_ns;
+	struct machine *m = machine_cur;
+	uint64_t ns = m->m_cfg.mc_ipi_send_ns;
+	/* ipi.distance_ns: the wire is longer the more hop levels lie between
+	 * sender and target in the model topology; the sender pays it, as it
+	 * pays ipi.send_ns, before the IPI lands */
+	struct cpu_info *self = curcpu();
+	if (m->m_ipi_dist != NULL && self != NULL)
+		ns += m->m_ipi_dist[self->ci_cpuid * m->m_ncpu + target->ci_cpuid];
 	if (ns != 0)
 		cpu_delay_ns(ns);
 	atomic_fetch_add_explicit(&target->ci_ipi_seq[type], 1, memory_order_release);

@@ -378,10 +378,137 @@ static void stats_get(const struct machine_config *c, char *b, size_t n)
 	snprintf(b, n, "%s", c->mc_stats ? "on" : "off");
 }
 
+/* ---- topology and NUMA (core/topo does the parsing; the host is asked) ---- */
+
+static int topology_set(struct machine_config *c, const char *k, const char *v)
+{
+	char why[768];
+	if (v == NULL || strlen(v) >= sizeof(c->mc_topology))
+		return machine_seterr(EINVAL, "%s: too long (at most %zu characters)", k, sizeof(c->mc_topology) - 1);
+	if (!strcmp(v, "host"))
+		v = "";
+	if (*v != '\0') {
+		struct topo *t = topo_open(v, why, sizeof(why));
+		if (t == NULL)
+			return machine_seterr(EINVAL, "%s", why);
+		topo_close(t);
+	}
+	snprintf(c->mc_topology, sizeof(c->mc_topology), "%s", v);
+	return 0;
+}
+static void topology_get(const struct machine_config *c, char *b, size_t n)
+{
+	snprintf(b, n, "%s", c->mc_topology[0] ? c->mc_topology : "host");
+}
+static int placement_set(struct machine_config *c, const char *k, const char *v)
+{
+	char why[512];
+	if (v == NULL || strlen(v) >= sizeof(c->mc_placement))
+		return machine_seterr(EINVAL, "%s: too long (at most %zu characters)", k, sizeof(c->mc_placement) - 1);
+	if (topo_placement_check(v, why, sizeof(why)) != 0)
+		return machine_seterr(EINVAL, "%s", why);
+	snprintf(c->mc_placement, sizeof(c->mc_placement), "%s", v);
+	return 0;
+}
+static void placement_get(const struct machine_config *c, char *b, size_t n)
+{
+	snprintf(b, n, "%s", c->mc_placement);
+}
+static int numa_check(const char *spec)
+{
+	char why[384];
+	struct topo_numa tn;
+	if (topo_numa_parse(spec, &tn, why, sizeof(why)) != 0 ||
+	    topo_numa_resolve(&tn, topo_host_numa_nodes(), why, sizeof(why)) != 0)
+		return machine_seterr(EINVAL, "%s", why);
+	return 0;
+}
+static int numa_set(struct machine_config *c, const char *k, const char *v)
+{
+	int e = numa_check(v);
+	if (e == 0)
+		snprintf(c->mc_numa, sizeof(c->mc_numa), "%s", v);
+	return e;
+}
+static void numa_get(const struct machine_config *c, char *b, size_t n)
+{
+	snprintf(b, n, "%s", c->mc_numa);
+}
+/* "20 60 200": delays of hop levels 1, 2, 3 (and beyond); "0" or "none": none */
+static int distance_set(struct machine_config *c, const char *k, const char *v)
+{
+	uint64_t d[MACHINE_MAX_HOPS];
+	unsigned n = 0;
+	const char *p = v ? v : "";
+	if (!strcmp(p, "none")) {
+		c->mc_ipi_ndistance = 0;
+		return 0;
+	}
+	while (*p != '\0') {
+		char *end;
+		while (*p == ' ' || *p == '/')
+			p++;
+		if (*p == '\0')
+			break;
+		if (!isdigit((unsigned char)*p))
+			return machine_seterr(EINVAL, "%s: '%s' is not a list of nanoseconds per hop level (\"20 60 200\")", k, v);
+		unsigned long long x = strtoull(p, &end, 10);
+		if (x > 1000000000ULL || n == MACHINE_MAX_HOPS)
+			return machine_seterr(EINVAL, "%s: '%s': at most %d values in [0, 1000000000]", k, v, MACHINE_MAX_HOPS);
+		d[n++] = x;
+		p = end;
+		if (*p != '\0' && *p != ' ' && *p != '/')
+			return machine_seterr(EINVAL, "%s: '%s' is not a list of nanoseconds per hop level (\"20 60 200\")", k, v);
+	}
+	if (n == 0)
+		return machine_seterr(EINVAL, "%s: '%s' is not a list of nanoseconds per hop level (\"20 60 200\")", k, v ? v : "");
+	/* "0" alone: no distance delays */
+	c->mc_ipi_ndistance = (n == 1 && d[0] == 0) ? 0 : n;
+	memcpy(c->mc_ipi_distance_ns, d, sizeof(d[0]) * n);
+	return 0;
+}
+static void distance_get(const struct machine_config *c, char *b, size_t n)
+{
+	size_t o = 0;
+	if (c->mc_ipi_ndistance == 0)
+		snprintf(b, n, "0");
+	for (unsigned i = 0; i < c->mc_ipi_ndistance && o < n; i++)
+		o += (size_t)snprintf(b + o, n - o, "%s%" PRIu64, i ? " " : "", c->mc_ipi_distance_ns[i]);
+}
+static int preset_set(struct machine_config *c, const char *k, const char *v)
+{
+	if (v && !strcasecmp(v, "manual"))
+		c->mc_ipi_preset = IPI_PRESET_MANUAL;
+	else if (v && !strcasecmp(v, "calibrated"))
+		c->mc_ipi_preset = IPI_PRESET_CALIBRATED;
+	else
+		return machine_seterr(EINVAL, "%s: '%s' is not one of: manual, calibrated", k, v ? v : "");
+	return 0;
+}
+static void preset_get(const struct machine_config *c, char *b, size_t n)
+{
+	snprintf(b, n, "%s", c->mc_ipi_preset == IPI_PRESET_CALIBRATED ? "calibrated" : "manual");
+}
+static int calibration_set(struct machine_config *c, const char *k, const char *v)
+{
+	if (v == NULL || *v == '\0' || strlen(v) >= sizeof(c->mc_ipi_calibration))
+		return machine_seterr(EINVAL, "%s: '%s' is not a file path (at most %zu characters)", k, v ? v : "",
+		    sizeof(c->mc_ipi_calibration) - 1);
+	snprintf(c->mc_ipi_calibration, sizeof(c->mc_ipi_calibration), "%s", v);
+	return 0;
+}
+static void calibration_get(const struct machine_config *c, char *b, size_t n)
+{
+	snprintf(b, n, "%s", c->mc_ipi_calibration);
+}
+
 static const struct cfg_key cfg_keys[] = {
 	{"machine.cpus", cpus_set, cpus_get},
 	{"machine.memory", memory_set, memory_get},
 	{"machine.spin", spin_set, spin_get},
+	{"machine.topology", topology_set, topology_get},
+	{"machine.placement", placement_set, placement_get},
+	{"machine.numa", numa_set, numa_get},
 	{"tlb.entries", tlb_entries_set, tlb_entries_get},
 	{"tlb.ways", tlb_ways_set, tlb_ways_get},
 	{"mmu.pcid", pcid_set, pcid_get},
@@ -397,6 +524,9 @@ static const struct cfg_key cfg_keys[] = {
 	{"shootdown.hier_group", sd_hier_group_set, sd_hier_group_get},
 	{"ipi.send_ns", ipi_send_set, ipi_send_get},
 	{"ipi.handler_ns", ipi_handler_set, ipi_handler_get},
+	{"ipi.distance_ns", distance_set, distance_get},
+	{"ipi.preset", preset_set, preset_get},
+	{"ipi.calibration", calibration_set, calibration_get},
 	{"locks.pmap", lockalgo_set, lockalgo_get_LC_PMAP},
 	{"locks.pv", lockalgo_set, lockalgo_get_LC_PV},
 	{"locks.pmaps", lockalgo_set, lockalgo_get_LC_PMAPS},
@@ -443,6 +573,10 @@ void machine_config_init(struct machine_config *c)
 	c->mc_sd_latr_ring = 256;       /* LATR: lazy entries per CPU */
 	c->mc_sd_broadcast_max = 512;   /* Linux arm64 MAX_DVM_OPS (PTRS_PER_PTE) */
 	c->mc_sd_hier_group = 0;
+	snprintf(c->mc_placement, sizeof(c->mc_placement), "compact");
+	snprintf(c->mc_numa, sizeof(c->mc_numa), "interleave");
+	c->mc_ipi_preset = IPI_PRESET_MANUAL;
+	snprintf(c->mc_ipi_calibration, sizeof(c->mc_ipi_calibration), "results/calibration.json");
 }
 
 int machine_config_set(struct machine_config *c, const char *key, const char *value)
@@ -470,6 +604,8 @@ const char *const *machine_config_keys(void)
 		names[i] = cfg_keys[i].ck_name;
 	return names;
 }
+
+static struct topo *config_topo(const struct machine_config *c);
 
 /* Checks a whole config (fields may have been set directly). */
 static int config_validate(const struct machine_config *c)
@@ -535,6 +671,61 @@ static int config_validate(const struct machine_config *c)
 	if (round_page(c->mc_kmem_steal) >= c->mc_memory / 2 || round_page(c->mc_kmem_steal) >= c->mc_kmem_kva / 2)
 		return machine_seterr(EINVAL, "kmem.steal: %" PRIu64 " bytes is not less than half of machine.memory "
 		    "and of kmem.kva", c->mc_kmem_steal);
+	if (c->mc_ipi_ndistance > MACHINE_MAX_HOPS)
+		return machine_seterr(EINVAL, "ipi.distance_ns: %u values, at most %d", c->mc_ipi_ndistance, MACHINE_MAX_HOPS);
+	if (c->mc_ipi_preset != IPI_PRESET_MANUAL && c->mc_ipi_preset != IPI_PRESET_CALIBRATED)
+		return machine_seterr(EINVAL, "ipi.preset: %d is not manual or calibrated", (int)c->mc_ipi_preset);
+	if ((e = numa_check(c->mc_numa)) != 0)
+		return e;
+	/* the placement against the topology: a list may name PUs it lacks */
+	struct topo *t = config_topo(c);
+	if (t == NULL)
+		return EINVAL;
+	topo_close(t);
+	return 0;
+}
+
+/* The topology and placement of a config: NULL + machine_errmsg(). */
+static struct topo *config_topo(const struct machine_config *c)
+{
+	char why[768];
+	struct topo *t = topo_open(c->mc_topology, why, sizeof(why));
+	if (t == NULL) {
+		machine_seterr(EINVAL, "%s", why);
+		return NULL;
+	}
+	if (topo_place(t, c->mc_placement, c->mc_ncpu, why, sizeof(why)) != 0) {
+		topo_close(t);
+		machine_seterr(EINVAL, "%s", why);
+		return NULL;
+	}
+	return t;
+}
+
+int machine_config_check(const struct machine_config *c)
+{
+	errbuf[0] = '\0';
+	return config_validate(c);
+}
+
+/*
+ * ipi.distance_ns: the modelled delay of an IPI from a to b, by the hop
+ * level between their PUs in the model topology (topo_hops); levels past
+ * the last value take the last value, the same PU takes none.
+ */
+static int ipi_distance_init(struct machine *m)
+{
+	const struct machine_config *c = &m->m_cfg;
+	unsigned n = m->m_ncpu;
+	if ((m->m_ipi_dist = calloc((size_t)n * n, sizeof(*m->m_ipi_dist))) == NULL)
+		return machine_seterr(ENOMEM, "ipi.distance_ns: no host memory for %u x %u delays", n, n);
+	for (unsigned a = 0; a < n; a++)
+		for (unsigned b = 0; b < n; b++) {
+			unsigned h = topo_hops(m->m_topo, a, b);
+			if (h > c->mc_ipi_ndistance)
+				h = c->mc_ipi_ndistance;
+			m->m_ipi_dist[a * n + b] = h == 0 ? 0 : (uint32_t)c->mc_ipi_distance_ns[h - 1];
+		}
 	return 0;
 }
 
@@ -568,19 +759,46 @@ struct machine *machine_boot(const struct machine_config *cfg)
 	/* before the first lock is made: every lock takes its class's algorithm */
 	lock_configure((const char(*)[LOCK_ALGO_NAMELEN])cfg->mc_locks, cfg->mc_lock_wait, cfg->mc_lockstat,
 	    cfg->mc_locks_unsafe);
+	/* where the CPUs sit (hwloc) and where memory goes (libnuma) */
+	if ((m->m_topo = config_topo(cfg)) == NULL) {
+		err = EINVAL;
+		goto fail;
+	}
+	topo_current_set(m->m_topo);
+	char why[384];
+	if (topo_numa_parse(cfg->mc_numa, &m->m_numa_plan, why, sizeof(why)) != 0 ||
+	    topo_numa_resolve(&m->m_numa_plan, topo_host_numa_nodes(), why, sizeof(why)) != 0) {
+		err = machine_seterr(EINVAL, "%s", why);
+		goto fail;
+	}
+	if (cfg->mc_ipi_ndistance > 0 && (err = ipi_distance_init(m)) != 0)
+		goto fail;
 	if ((err = phys_init(m)) != 0)
 		goto fail;
-	if (posix_memalign((void **)&m->m_cpus, CACHE_LINE, sizeof(struct cpu_info) * m->m_ncpu) != 0) {
+	/* the CPUs' own structures on their local nodes: each cpu_info (the
+	 * IPI mailbox) by its pages — placed before the first touch, so a
+	 * page shared by CPUs of two nodes goes to the later one — the TLB
+	 * entries, and (where the allocator takes fresh pages) the
+	 * statistics block */
+	m->m_cpus_bytes = round_page(sizeof(struct cpu_info) * m->m_ncpu);
+	if ((m->m_cpus = topo_mem_alloc_node(-1, m->m_cpus_bytes)) == NULL) {
 		err = machine_seterr(ENOMEM, "machine.cpus: no host memory for %u CPUs", m->m_ncpu);
 		goto fail;
+	}
+	for (unsigned i = 0; i < m->m_ncpu; i++) {
+		uintptr_t a = trunc_page((uintptr_t)&m->m_cpus[i]), b = round_page((uintptr_t)&m->m_cpus[i + 1]);
+		topo_mem_to_node((void *)a, b - a, topo_cpu_node(m->m_topo, i));
 	}
 	memset(m->m_cpus, 0, sizeof(struct cpu_info) * m->m_ncpu);
 	kcpuset_zero(&m->m_attached);
 	for (unsigned i = 0; i < m->m_ncpu; i++) {
 		struct cpu_info *ci = &m->m_cpus[i];
+		int node = topo_cpu_node(m->m_topo, i);
 		ci->ci_cpuid = i;
-		if (tlb_init(&ci->ci_tlb, cfg->mc_tlb_entries, cfg->mc_tlb_ways) != 0 ||
-		    (ci->ci_stats = stats_block_create((int)i)) == NULL) {
+		topo_mem_prefer(node);
+		ci->ci_stats = stats_block_create((int)i);
+		topo_mem_prefer(-1);
+		if (tlb_init(&ci->ci_tlb, cfg->mc_tlb_entries, cfg->mc_tlb_ways, node) != 0 || ci->ci_stats == NULL) {
 			err = machine_seterr(ENOMEM, "tlb.entries: no host memory for the TLBs");
 			goto fail;
 		}
@@ -615,8 +833,11 @@ void machine_halt(struct machine *m)
 		tlb_fini(&m->m_cpus[i].ci_tlb);
 		stats_block_destroy(m->m_cpus[i].ci_stats);
 	}
-	free(m->m_cpus);
+	topo_mem_free_node(m->m_cpus, m->m_cpus_bytes);
 	phys_fini(m);
+	free(m->m_ipi_dist);
+	topo_current_set(NULL);
+	topo_close(m->m_topo);
 	sync_set_wait(NULL, NULL);
 	sync_set_clock(NULL);
 	stats_enable(true);

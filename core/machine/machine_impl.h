@@ -19,6 +19,7 @@
 #include <pmapstorm/lock.h>
 #include <pmapstorm/machine.h>
 #include <pmapstorm/stats.h>
+#include <pmapstorm/topo.h>
 #include <pmapstorm/uvm_page.h>
 
 #include <stdatomic.h>
@@ -152,6 +153,7 @@ struct tlb {
 	uint64_t tlb_setmask;
 	unsigned tlb_ways;
 	uint32_t tlb_clock;
+	size_t tlb_bytes;              /* the entries' mapping (topo_mem_alloc_node) */
 };
 
 /* ---- CPUs ---- */
@@ -242,7 +244,13 @@ struct machine {
 	uint8_t *m_phys;          /* frames, host memory */
 	uint64_t m_npages;
 	struct vm_page *m_pages;  /* one per frame */
-	bool m_numa;              /* placed by libnuma (interleaved) */
+	bool m_numa;              /* placed by libnuma (machine.numa) */
+	struct topo_numa m_numa_plan;
+	/* topology: the placement of the CPUs, and the modelled IPI delay of
+	 * each (sender, target) pair by hop level (ipi.distance_ns; NULL: none) */
+	struct topo *m_topo;
+	uint32_t *m_ipi_dist;     /* m_ncpu * m_ncpu */
+	size_t m_cpus_bytes;      /* m_cpus mapping (topo_mem_alloc_node) */
 	/* the free list */
 	kmutex_t m_free_lock;
 	struct vm_page *m_free_head;
@@ -309,7 +317,7 @@ void phys_mark_free(struct vm_page *pg);
 void phys_mark_busy(struct vm_page *pg);
 
 /* TLB (tlb.c): owner only */
-int tlb_init(struct tlb *, unsigned entries, unsigned ways);
+int tlb_init(struct tlb *, unsigned entries, unsigned ways, int node); /* node: NUMA node, -1 any */
 void tlb_fini(struct tlb *);
 void tlb_invalidate_page(struct cpu_info *, vaddr_t va, uint16_t pcid);
 void tlb_invalidate_pcid(struct cpu_info *, uint16_t pcid);   /* non-global entries of one PCID */

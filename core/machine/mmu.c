@@ -46,9 +46,11 @@ STATS_COUNTER(tlb_inv_pcid, "tlb.inval_pcid", "whole-PCID invalidations")
 STATS_COUNTER(tlb_inv_nonglobal, "tlb.inval_nonglobal", "flushes of all non-global entries")
 STATS_COUNTER(tlb_inv_all, "tlb.inval_all", "flushes of the whole TLB, globals included")
 
-int tlb_init(struct tlb *t, unsigned entries, unsigned ways)
+int tlb_init(struct tlb *t, unsigned entries, unsigned ways, int node)
 {
-	t->tlb_entries = calloc(entries, sizeof(struct tlb_entry));
+	/* on the owning CPU's NUMA node (machine.numa; anywhere without NUMA) */
+	t->tlb_bytes = round_page((size_t)entries * sizeof(struct tlb_entry));
+	t->tlb_entries = topo_mem_alloc_node(node, t->tlb_bytes);
 	if (t->tlb_entries == NULL)
 		return ENOMEM;
 	for (unsigned i = 0; i < entries; i++)
@@ -61,7 +63,7 @@ int tlb_init(struct tlb *t, unsigned entries, unsigned ways)
 
 void tlb_fini(struct tlb *t)
 {
-	free(t->tlb_entries);
+	topo_mem_free_node(t->tlb_entries, t->tlb_bytes);
 	t->tlb_entries = NULL;
 }
 

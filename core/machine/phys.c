@@ -1,10 +1,11 @@
 /*
  * phys.c — simulated physical memory: frames, struct vm_page, the free list.
  *
- * Frames are real host memory, placed by libnuma (interleaved over the
- * nodes, the default NUMA policy of a big kernel's page allocator) when
- * libnuma reports NUMA, else mapped with mmap.  Each frame has a struct
- * vm_page; freeing a frame bumps its generation (mdpage.mp_gen), which the
+ * Frames are real host memory, placed by libnuma as machine.numa says
+ * (interleaved over the nodes by default, the policy of a big kernel's
+ * page allocator; or the local node, or one node) when the host has more
+ * than one node, else mapped with mmap (core/topo: topo_mem_alloc).
+ * Each frame has a struct vm_page; freeing a frame bumps its generation (mdpage.mp_gen), which the
  * coherence oracles compare against the generation a TLB entry recorded at
  * fill time.
  *
@@ -21,9 +22,8 @@
 #include "machine_impl.h"
 
 #include <errno.h>
-#include <numa.h>
 #include <string.h>
-#include <sys/mman.h>
+#include <stdlib.h>
 
 STATS_COUNTER(phys_allocs, "phys.allocs", "frames allocated")
 STATS_COUNTER(phys_frees, "phys.frees", "frames freed")
@@ -35,13 +35,8 @@ int phys_init(struct machine *m)
 {
 	m->m_npages = m->m_cfg.mc_memory >> PAGE_SHIFT;
 	size_t bytes = (size_t)m->m_cfg.mc_memory;
-	m->m_numa = numa_available() >= 0 && numa_max_node() > 0;
-	if (m->m_numa)
-		m->m_phys = numa_alloc_interleaved(bytes);
-	else {
-		void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		m->m_phys = p == MAP_FAILED ? NULL : p;
-	}
+	m->m_numa = m->m_numa_plan.tn_active;
+	m->m_phys = topo_mem_alloc(&m->m_numa_plan, bytes);
 	if (m->m_phys == NULL)
 		return machine_seterr(ENOMEM, "machine.memory: cannot allocate %zu bytes of host memory", bytes);
 	m->m_pages = calloc(m->m_npages, sizeof(struct vm_page));
@@ -79,10 +74,7 @@ void phys_fini(struct machine *m)
 		free(m->m_pages);
 	}
 	if (m->m_phys != NULL) {
-		if (m->m_numa)
-			numa_free(m->m_phys, (size_t)m->m_cfg.mc_memory);
-		else
-			munmap(m->m_phys, (size_t)m->m_cfg.mc_memory);
+		topo_mem_free(m->m_phys, (size_t)m->m_cfg.mc_memory);
 	}
 }
 

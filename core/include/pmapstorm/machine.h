@@ -44,6 +44,15 @@ enum kmem_poolpage_mode {
 	KMEM_POOLPAGE_PLAIN = 2,   /* uvm_km_alloc() / uvm_km_free() of one page each time */
 };
 
+/* ipi.preset: manual takes ipi.send_ns / ipi.handler_ns as given; calibrated
+ * sets them from ipi.calibration (the pmapstorm command resolves it before
+ * boot; an embedder sets the two keys itself) */
+enum ipi_preset {
+	IPI_PRESET_MANUAL = 0,
+	IPI_PRESET_CALIBRATED = 1,
+};
+#define MACHINE_MAX_HOPS 8 /* values of ipi.distance_ns (hop levels 1..8; the last repeats) */
+
 /*
  * Every field has a config key of the same meaning ("section.key"); set
  * fields through machine_config_set() so values are validated.
@@ -79,6 +88,14 @@ struct machine_config {
 	unsigned mc_sd_latr_ring;     /* shootdown.latr_ring (256): entries per CPU ring */
 	unsigned mc_sd_broadcast_max; /* shootdown.broadcast_max (512): operations before an ASID flush */
 	unsigned mc_sd_hier_group;    /* shootdown.hier_group (0): CPUs per group; 0 = hwloc's caches */
+	/* topology and memory placement (core/topo: hwloc, libnuma) */
+	char mc_topology[256];        /* machine.topology: hwloc synthetic description ("" = the host) */
+	char mc_placement[512];       /* machine.placement = compact|scatter|list:PU,... (default compact) */
+	char mc_numa[32];             /* machine.numa = interleave|local|node:N (default interleave) */
+	unsigned mc_ipi_ndistance;    /* ipi.distance_ns: modelled delay per hop level (0 values = none) */
+	uint64_t mc_ipi_distance_ns[MACHINE_MAX_HOPS];
+	enum ipi_preset mc_ipi_preset; /* ipi.preset = manual|calibrated (default manual) */
+	char mc_ipi_calibration[256]; /* ipi.calibration: calibration.json of `pmapstorm calibrate` */
 };
 
 /* Upper and lower bounds the validator enforces. */
@@ -95,6 +112,9 @@ int machine_config_set(struct machine_config *, const char *key, const char *val
 int machine_config_get(const struct machine_config *, const char *key, char *buf, size_t len);
 /* The keys machine_config_set() accepts, NULL-terminated. */
 const char *const *machine_config_keys(void);
+/* The whole config as machine_boot() checks it (topology, placement and
+ * NUMA against the host included), without booting: 0 or EINVAL. */
+int machine_config_check(const struct machine_config *);
 /* The last error message of this thread (empty when none). */
 const char *machine_errmsg(void);
 
