@@ -70,6 +70,21 @@ static void expect_boot_einval(struct machine_config *c, const char *key)
 		fail_msg("boot error does not name %s: %s", key, machine_errmsg());
 }
 
+/* The few values a key may take although they look like garbage. */
+static bool garbage_allowed(const char *key, const char *v)
+{
+	/* a file name: any printable text that is not only blanks */
+	if (!strcmp(key, "ipi.calibration"))
+		return v[strspn(v, " ")] != '\0' && (unsigned char)v[0] >= 0x20 && strlen(v) < 1000;
+	/* "" is the host itself; "1 2" is hwloc's synthetic shorthand (2 of 1) */
+	if (!strcmp(key, "machine.topology"))
+		return !strcmp(v, "") || !strcmp(v, "1 2");
+	/* a delay per hop level: 1 ns, then 2 ns */
+	if (!strcmp(key, "ipi.distance_ns"))
+		return !strcmp(v, "1 2");
+	return false;
+}
+
 /*
  * Every key of the table, fed values no key may accept: each is refused
  * with EINVAL, a message that starts with the key, and the config as it was.
@@ -86,22 +101,29 @@ static void test_config_every_key_refuses_garbage(void **state)
 		"on off", "1 2", "%s%n", huge,
 	};
 	const char *const *keys = machine_config_keys();
-	unsigned nkeys = 0;
+	unsigned nkeys = 0, bad = 0;
 	for (; keys[nkeys] != NULL; nkeys++) {
 		for (size_t g = 0; g < sizeof(garbage) / sizeof(garbage[0]); g++) {
+			if (garbage_allowed(keys[nkeys], garbage[g]))
+				continue;
 			struct machine_config c, before;
 			machine_config_init(&c);
 			before = c;
 			int e = machine_config_set(&c, keys[nkeys], garbage[g]);
-			if (e != EINVAL)
-				fail_msg("%s = '%.20s': %d, not EINVAL", keys[nkeys], garbage[g], e);
-			if (strncmp(machine_errmsg(), keys[nkeys], strlen(keys[nkeys])) != 0)
-				fail_msg("%s = '%.20s': message '%s' does not name the key", keys[nkeys], garbage[g],
+			if (e != EINVAL) {
+				print_error("%s = '%.20s': %d, not EINVAL\n", keys[nkeys], garbage[g], e);
+				bad++;
+			} else if (strncmp(machine_errmsg(), keys[nkeys], strlen(keys[nkeys])) != 0) {
+				print_error("%s = '%.20s': message '%s' does not name the key\n", keys[nkeys], garbage[g],
 				    machine_errmsg());
-			if (memcmp(&c, &before, sizeof(c)) != 0)
-				fail_msg("%s = '%.20s': refused, yet the config changed", keys[nkeys], garbage[g]);
+				bad++;
+			} else if (memcmp(&c, &before, sizeof(c)) != 0) {
+				print_error("%s = '%.20s': refused, yet the config changed\n", keys[nkeys], garbage[g]);
+				bad++;
+			}
 		}
 	}
+	assert_int_equal(bad, 0);
 	assert_true(nkeys >= 30);
 }
 

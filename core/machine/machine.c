@@ -491,9 +491,12 @@ static void preset_get(const struct machine_config *c, char *b, size_t n)
 }
 static int calibration_set(struct machine_config *c, const char *k, const char *v)
 {
-	if (v == NULL || *v == '\0' || strlen(v) >= sizeof(c->mc_ipi_calibration))
-		return machine_seterr(EINVAL, "%s: '%s' is not a file path (at most %zu characters)", k, v ? v : "",
-		    sizeof(c->mc_ipi_calibration) - 1);
+	bool text = v != NULL && v[strspn(v, " \t")] != '\0';
+	for (const char *p = v; text && *p != '\0'; p++)
+		text = (unsigned char)*p >= 0x20 && *p != 0x7f;
+	if (!text || strlen(v) >= sizeof(c->mc_ipi_calibration))
+		return machine_seterr(EINVAL, "%s: '%s' is not a file path (printable, at most %zu characters)", k,
+		    v ? v : "", sizeof(c->mc_ipi_calibration) - 1);
 	snprintf(c->mc_ipi_calibration, sizeof(c->mc_ipi_calibration), "%s", v);
 	return 0;
 }
