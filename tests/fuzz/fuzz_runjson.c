@@ -1,0 +1,46 @@
+/*
+ * fuzz_runjson.c — libFuzzer target: the run.json reader of `pmapstorm gate`
+ * (and `export`), gate_doc_parse(), fed any bytes as a baseline would be.
+ *
+ * The reader's contract (bench/gate.h): on any input it returns EXIT_OK
+ * with a document or EXIT_USAGE with a message, never reads past the
+ * buffer, asserts, crashes or leaks.  A document it accepts then goes
+ * through gate_compare() against itself — the matching, the statistics and
+ * the verdicts — which must succeed or refuse with EXIT_USAGE, and must
+ * find no regression: a run never regresses against itself.
+ *
+ * Seed corpus: tests/fuzz/runjson/ (small run.json files from real runs,
+ * a baseline, and broken variants).  libFuzzer: llvm.org/docs/LibFuzzer.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "gate.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct gate_doc doc;
+	char err[512];
+	int rc = gate_doc_parse((const char *)data, size, "fuzz.json", &doc, err, sizeof(err));
+	if (rc != EXIT_OK) {
+		if (rc != EXIT_USAGE || err[0] == '\0')
+			abort(); /* a refusal always says why */
+		return 0;
+	}
+	struct gate_options o = {.go_threshold = 0.05, .go_alpha = 0.05};
+	struct gate_result r;
+	rc = gate_compare(&doc, &doc, &o, &r, err, sizeof(err));
+	if (rc == EXIT_OK) {
+		if (gate_exit_code(&r) != EXIT_OK)
+			abort(); /* the same run cannot regress against itself */
+		gate_result_free(&r);
+	} else if (rc != EXIT_USAGE) {
+		abort();
+	}
+	gate_doc_free(&doc);
+	return 0;
+}
