@@ -5,13 +5,17 @@
 #include "cli.h"
 #include "workload.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -208,9 +212,10 @@ static int cli_commit(FILE *f, const char *tmp, const char *path, bool replace)
 	int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
 	bad |= fclose(f) != 0;
 	if (bad || cli_publish(tmp, path, replace) != 0) {
-		cli_error("%s: cannot write (%s)", path, errno == EEXIST ? "it exists already; not overwritten" : strerror(errno));
+		int err = errno; /* before cli_error() and unlink() can change it */
 		unlink(tmp);
-		return errno == EEXIST ? EXIT_USAGE : EXIT_ENV;
+		cli_error("%s: cannot write (%s)", path, err == EEXIST ? "it exists already; not overwritten" : strerror(err));
+		return err == EEXIST ? EXIT_USAGE : EXIT_ENV;
 	}
 	return EXIT_OK;
 }
@@ -245,6 +250,37 @@ int cli_write_json(const char *path, json_t *doc)
 int cli_write_json_new(const char *path, json_t *doc)
 {
 	return cli_json_to(path, doc, false);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+void cli_remove_stale(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return;
+	size_t pl = strlen(prefix);
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, prefix, pl) != 0)
+			continue;
+		/* the PID is the name's last "-" field */
+		const char *dash = strrchr(e->d_name, '-');
+		char *end;
+		long pid = dash != NULL ? strtol(dash + 1, &end, 10) : 0;
+		if (pid <= 0 || *end != '\0' || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue; /* not ours to judge, or its writer still runs */
+		char path[4352];
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0)
+			fprintf(stderr, "pmapstorm: removed %s, left by an interrupted run (process %ld)\n", path, pid);
+	}
+	closedir(d);
 }
 
 int cli_rename_dir_new(const char *from, const char *to)

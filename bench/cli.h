@@ -39,6 +39,10 @@ int cli_write_json(const char *path, json_t *doc);
 int cli_write_json_new(const char *path, json_t *doc);
 /* rename a finished folder into place, never over an existing one (0, or -1 and errno) */
 int cli_rename_dir_new(const char *from, const char *to);
+/* Remove dir/PREFIX...-PID entries (files or whole folders) whose process is
+ * gone: what a run killed by a second signal, or a crash, left unpublished.
+ * Says what it removed on stderr. */
+void cli_remove_stale(const char *dir, const char *prefix);
 
 /* the lock_stat-style table (lockstat.c) */
 #include <stdio.h>

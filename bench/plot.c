@@ -12,7 +12,7 @@
  * in a scratch folder inside DIR that holds links to the CSV files, and each
  * finished image is renamed into DIR.  A crash or a signal mid-plot leaves
  * every image in DIR whole (old or new); the scratch folder .plot-PID is
- * all it can leave behind.
+ * all it can leave behind, and the next plot of DIR removes it.
  */
 #include "driver.h"
 
@@ -125,6 +125,7 @@ int plot_dir(const char *dir, bool quiet)
 	closedir(d);
 	qsort(names, n, sizeof(char *), cmp_str);
 	char scratch[4096];
+	cli_remove_stale(dir, ".plot-");
 	snprintf(scratch, sizeof(scratch), "%s/.plot-%d", dir, (int)getpid());
 	if (plot_scratch_make(dir, scratch) != 0) {
 		for (unsigned i = 0; i < n; i++)

@@ -53,8 +53,9 @@ static const char *const run_usage =
     "  --yes         run a sweep estimated to take more than an hour\n"
     "Nothing is written until the whole file is valid.  SIGINT or SIGTERM stops\n"
     "the run at the CPUs' next interrupt point and writes the finished trials,\n"
-    "marked \"interrupted\": true; a second signal exits at once, leaving only\n"
-    "complete files and folders behind.\n"
+    "marked \"interrupted\": true; a second signal exits at once: published\n"
+    "results stay whole, and the unfinished DIR/.tmp-NAME-PID is removed by the\n"
+    "next run in DIR.\n"
     "Exit: 0 ok, 1 a workload or checker found a violation, 2 bad config,\n"
     "3 environment or resource error (memory, gnuplot missing: the data is kept),\n"
     "130 interrupted (partial results kept).\n";
@@ -157,6 +158,8 @@ static int make_results_dir(const char *base, const char *name, char *final, siz
 		cli_error("run: cannot create %s (%s)", base, strerror(errno));
 		return EXIT_ENV;
 	}
+	cli_remove_stale(base, ".tmp-");
+	cli_remove_stale(base, ".latest-");
 	time_t now = time(NULL);
 	char stamp[64];
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&now));

@@ -7,9 +7,10 @@
 #    CPUs' next interrupt point (the trial is not finished, so it is not
 #    recorded), writes a result marked "interrupted": true, exits 130.
 # 2. SIGTERM does the same.
-# 3. Two signals in a row: exit 130 at once; every results folder that
-#    exists is whole (run.json parses), and the folder of an earlier run is
-#    byte for byte what it was.
+# 3. Two signals in a row: exit 130 at once; every published results
+#    folder is whole (run.json parses), the folder of an earlier run is byte
+#    for byte what it was, and the unfinished .tmp-NAME-PID folder, if the
+#    second signal left one, is removed by the next run.
 # Nothing here depends on timing: the script waits for the run's temporary
 # folder to appear (the handlers are installed by then), and a run that did
 # not stop mid-trial shows up as a finished trial, which fails the check.
@@ -105,6 +106,13 @@ for d in "$R"/*/; do
 	python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$d/run.json" 2>/dev/null ||
 		fail "two signals: $d has no whole run.json"
 done
+for d in "$R"/.tmp-*; do
+	[ -e "$d" ] || continue
+	case "$d" in *-long-$pid) ;; *) fail "two signals: $d is not the interrupted run's temporary folder" ;; esac
+done
+"$PMAPSTORM" run "$TMP/tiny.ini" --results "$R" --quiet --no-plots 2>"$TMP/stderr" || fail "the run after two signals failed"
+compgen -G "$R/.tmp-*" >/dev/null && fail "the next run left $(echo "$R"/.tmp-*) behind"
+compgen -G "$R/.latest-*" >/dev/null && fail "a .latest-* link was left behind"
 sum_after=$(cd "$earlier" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
 [ "$sum_before" = "$sum_after" ] || fail "the earlier run's folder changed"
 [ -L "$R/latest" ] && [ -f "$R/latest/run.json" ] || fail "results/latest does not lead to a whole result"

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -203,6 +204,32 @@ static void test_json_new_never_replaces(void **state)
 	json_decref(two);
 }
 
+/* What a killed run left behind goes at the next run; a live run's stays. */
+static void test_stale_temporaries_removed(void **state)
+{
+	(void)state;
+	pid_t dead = fork();
+	if (dead == 0)
+		_exit(0);
+	assert_true(dead > 0);
+	waitpid(dead, NULL, 0);
+	char gone[800], live[800], other[800];
+	snprintf(gone, sizeof(gone), "%s/.tmp-x-%d", results, (int)dead);
+	snprintf(live, sizeof(live), "%s/.tmp-y-%d", results, (int)getppid());
+	snprintf(other, sizeof(other), "%s/.tmp-z-notapid", results);
+	mkdir(results, 0777);
+	assert_int_equal(mkdir(gone, 0777), 0);
+	char f[900];
+	snprintf(f, sizeof(f), "%s/run.json.tmp.1", gone);
+	write_file(f, "{");
+	assert_int_equal(mkdir(live, 0777), 0);
+	assert_int_equal(mkdir(other, 0777), 0);
+	assert_int_equal(run("--no-plots", NULL), EXIT_OK);
+	assert_int_equal(access(gone, F_OK), -1);
+	assert_int_equal(access(live, F_OK), 0);
+	assert_int_equal(access(other, F_OK), 0);
+}
+
 int main(void)
 {
 	assert_non_null(mkdtemp(tmpdir));
@@ -215,6 +242,7 @@ int main(void)
 		cmocka_unit_test_setup(test_missing_gnuplot_keeps_data, clean_results),
 		cmocka_unit_test_setup(test_results_never_overwritten, clean_results),
 		cmocka_unit_test(test_json_new_never_replaces),
+		cmocka_unit_test_setup(test_stale_temporaries_removed, clean_results),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	char cmd[700];
