@@ -119,7 +119,7 @@ static inline bool cpu_ipi_pending(const struct cpu_info *ci)
 {
 	for (unsigned t = 0; t < IPI_NTYPES; t++)
 		if (atomic_load_explicit(&((struct cpu_info *)ci)->ci_ipi_seq[t], memory_order_relaxed) !=
-		    ci->ci_ipi_seen[t])
+		    atomic_load_explicit(&((struct cpu_info *)ci)->ci_ipi_seen[t], memory_order_relaxed))
 			return true;
 	return false;
 }
@@ -131,8 +131,8 @@ static void cpu_intr_dispatch(struct cpu_info *ci)
 		/* acquire: pairs with the sender's release; what it wrote
 		 * before sending (the request) is visible to the handler */
 		uint32_t seq = atomic_load_explicit(&ci->ci_ipi_seq[t], memory_order_acquire);
-		if (seq != ci->ci_ipi_seen[t]) {
-			ci->ci_ipi_seen[t] = seq;
+		if (seq != atomic_load_explicit(&ci->ci_ipi_seen[t], memory_order_relaxed)) {
+			atomic_store_explicit(&ci->ci_ipi_seen[t], seq, memory_order_relaxed);
 			fired |= 1u << t;
 		}
 	}
@@ -165,24 +165,33 @@ static void cpu_tick(struct cpu_info *ci)
 	ci->ci_ipl--;
 }
 
-void cpu_intr_poll(void)
+/* An interrupt point; `progress`: outside a wait (the watchdog's measure). */
+static inline void cpu_intr_point(struct cpu_info *ci, bool progress)
 {
-	struct cpu_info *ci = curcpu();
-	if (ci == NULL)
-		return;
-	atomic_store_explicit(&ci->ci_progress,
-	    atomic_load_explicit(&ci->ci_progress, memory_order_relaxed) + 1, memory_order_relaxed);
+	if (progress)
+		atomic_store_explicit(&ci->ci_progress,
+		    atomic_load_explicit(&ci->ci_progress, memory_order_relaxed) + 1, memory_order_relaxed);
 	/* broadcast invalidations: the MMU applies them whatever the CPU's
 	 * interrupt level (no software involved) */
 	if (__predict_false(atomic_load_explicit(&ci->ci_tlb_inbox, memory_order_relaxed) != 0))
 		machine_cur->m_hooks.mh_tlb_inbox(ci);
 	if (ci->ci_ipl != 0)
 		return;
+	/* inject.spl / inject.ipi_delay_us (check.c): off, one test of a flag */
+	if (__predict_false(inject_intr_on) && inject_intr(ci, cpu_ipi_pending(ci)))
+		return;
 	if (__predict_false(cpu_ipi_pending(ci)))
 		cpu_intr_dispatch(ci);
 	if (ci->ci_tick_ns != 0)
 		cpu_tick(ci);
 	sync_rcu_quiescent();
+}
+
+void cpu_intr_poll(void)
+{
+	struct cpu_info *ci = curcpu();
+	if (ci != NULL)
+		cpu_intr_point(ci, true);
 }
 
 void cpu_send_ipi(struct cpu_info *target, unsigned type)
@@ -207,11 +216,24 @@ void splx(int s)
 		ci->ci_ipl = s;
 }
 
+/* A wait's first turn records where it began (the watchdog's dump). */
+static inline void cpu_wait_note(struct cpu_info *ci, unsigned iter, void *site)
+{
+	if (iter != 0)
+		return;
+	atomic_store_explicit(&ci->ci_wait_site, (uintptr_t)site, memory_order_relaxed);
+	atomic_store_explicit(&ci->ci_wait_t0, cpu_now_ns(), memory_order_relaxed);
+}
+
 void cpu_spin_wait(unsigned *iter)
 {
 	struct machine *m = machine_cur;
 	unsigned spin = m != NULL ? m->m_cfg.mc_spin_before_yield : 64;
-	cpu_intr_poll();
+	struct cpu_info *ci = curcpu();
+	if (ci != NULL) {
+		cpu_wait_note(ci, *iter, __builtin_return_address(0));
+		cpu_intr_point(ci, false);
+	}
 	/* the first turns poll flat out: an acknowledgement usually arrives
 	 * within a cache-line transfer or two, and a pause would add its own
 	 * latency (tens of ns) to every round trip */
@@ -227,8 +249,12 @@ void cpu_spin_wait(unsigned *iter)
 /* A turn of a pure spin: takes IPIs, pauses, never yields (locks.wait = spin). */
 void cpu_spin_pause(unsigned *iter)
 {
+	struct cpu_info *ci = curcpu();
+	if (ci != NULL) {
+		cpu_wait_note(ci, *iter, __builtin_return_address(0));
+		cpu_intr_point(ci, false);
+	}
 	(*iter)++;
-	cpu_intr_poll();
 	__builtin_ia32_pause();
 }
 
@@ -253,6 +279,8 @@ int cpu_attach(struct machine *m, unsigned cpuid)
 	ci->ci_tick_ns = m->m_hooks.mh_tick != NULL ? m->m_cfg.mc_tick_us * 1000 : 0;
 	ci->ci_next_tick = ci->ci_tick_ns ? cpu_now_ns() + ci->ci_tick_ns : 0;
 	tlb_invalidate_all(ci);
+	atomic_store_explicit(&ci->ci_wait_what, NULL, memory_order_relaxed);
+	sync_set_held_slot(&ci->ci_locks_held);
 	sync_rcu_register();
 	/* seq_cst, before any walk: pairs with initiators reading the set */
 	kcpuset_atomic_set(&m->m_attached, cpuid);
@@ -272,6 +300,7 @@ void cpu_detach(void)
 	cpu_intr_dispatch(ci);
 	tlb_invalidate_all(ci);
 	sync_rcu_unregister();
+	sync_set_held_slot(NULL);
 	stats_attach(NULL);
 	curcpu_tls = NULL;
 	atomic_store_explicit(&ci->ci_state, CPU_DETACHED, memory_order_release);

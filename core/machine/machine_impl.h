@@ -16,6 +16,7 @@
 #ifndef PMAPSTORM_MACHINE_IMPL_H
 #define PMAPSTORM_MACHINE_IMPL_H
 
+#include <pmapstorm/check.h>
 #include <pmapstorm/lock.h>
 #include <pmapstorm/machine.h>
 #include <pmapstorm/stats.h>
@@ -175,8 +176,8 @@ struct cpu_info {
 	_Atomic uint32_t ci_tlb_inbox;
 	/* owner only (others may read ci_progress) */
 	unsigned ci_cpuid __cacheline_aligned;
-	uint32_t ci_ipi_seen[IPI_NTYPES];
-	_Atomic uint64_t ci_progress;               /* interrupt points passed (the watchdog's view) */
+	_Atomic uint32_t ci_ipi_seen[IPI_NTYPES];   /* relaxed: owner-written, read by the watchdog's dump */
+	_Atomic uint64_t ci_progress;               /* interrupt points passed outside waits (the watchdog's view) */
 	int ci_ipl;                 /* interrupt-block depth (splvm) */
 	struct mmu_ctx *ci_ctx;     /* current user context (NULL: kernel only) */
 	uint16_t ci_pcid;           /* ci_ctx's PCID, cached for the TLB-hit path */
@@ -188,6 +189,19 @@ struct cpu_info {
 	struct stats_block *ci_stats;
 	void *ci_sd;                /* the shootdown strategy's per-CPU state */
 	void *ci_pmap_md;           /* the pmap's per-CPU state (pending frees) */
+	/* check.c: oracle counts, the update oracle's in-flight range (the
+	 * VAs whose PTEs this CPU changed since its last completed
+	 * pmap_update(); owner-written, read by every CPU), injection state,
+	 * and what the watchdog's dump shows */
+	_Atomic uint64_t ci_chk[CHK_NORACLES];
+	_Atomic uint64_t ci_inflight_lo, ci_inflight_hi;
+	uint64_t ci_inj_rng;
+	uint64_t ci_inj_ipi_until;  /* IPIs seen pending are held back until then (0: none seen) */
+	bool ci_inj_ipi;            /* inject.ipi_delay_* applies to this CPU */
+	_Atomic(const char *) ci_wait_what; /* a wait's own description, or NULL */
+	_Atomic uintptr_t ci_wait_site;     /* the caller of the current cpu_spin_wait() loop */
+	_Atomic uint64_t ci_wait_t0;        /* when that wait began */
+	_Atomic uint64_t ci_locks_held;     /* held mutexes: 8 bits per lock class (lock.c) */
 };
 
 struct machine_hooks {
@@ -216,6 +230,8 @@ struct machine_hooks {
 	bool (*mh_fill)(struct cpu_info *ci, _Atomic pt_entry_t *ptep, pt_entry_t pte);
 	/* drain ci's TLB inbox (ci_tlb_inbox != 0), before a lookup */
 	void (*mh_tlb_inbox)(struct cpu_info *ci);
+	/* the watchdog's dump: what the strategy knows of ci (optional) */
+	void (*mh_dump)(FILE *f, struct cpu_info *ci);
 };
 void machine_set_hooks(const struct machine_hooks *);
 
@@ -257,6 +273,8 @@ struct machine {
 	struct machine_hooks m_hooks;
 	struct machine_uvm_hooks m_uvm_hooks;
 	bool m_pmap_booted;       /* mh_boot succeeded: mu_boot ran or was tried */
+	bool m_sd_lazy;           /* the strategy completes removals lazily (set by the pmap) */
+	void *m_watchdog;         /* check.c */
 };
 
 /* One machine per process: the hot paths read these without indirection. */
@@ -317,6 +335,61 @@ void tlb_invalidate_nonglobal(struct cpu_info *);
 void tlb_invalidate_all(struct cpu_info *);
 /* Load a context on this CPU (what writing CR3 does). */
 void mmu_set_ctx(struct cpu_info *, struct mmu_ctx *);
+
+/*
+ * Oracles and injection (check.c).  The hot paths test one flag each, set
+ * at boot from the config and never changed while a machine runs.
+ */
+extern bool check_tlb_on;     /* frame or update oracle on: mmu_translate's TLB-hit hook */
+extern bool check_update_on;  /* the update oracle: the pmap records its in-flight changes */
+extern bool inject_yield_on;  /* inject.yield > 0 */
+extern bool inject_intr_on;   /* inject.ipi_delay_us or inject.spl > 0 */
+int check_boot(struct machine *);
+void check_halt(struct machine *);
+/* the TLB-hit oracles (mmu.c) */
+void check_tlb_hit(struct cpu_info *, const struct tlb_entry *, vaddr_t va);
+/* is va in some CPU's in-flight range? */
+bool check_inflight_covers(vaddr_t va);
+/* => on ci, before it changes the PTE of va (pmap.c) */
+static inline void check_inflight_add(struct cpu_info *ci, vaddr_t va)
+{
+	if (__predict_true(!check_update_on))
+		return;
+	/* seq_cst stores, before the PTE change: a CPU whose walk reads the
+	 * new PTE then sees the range that covers it.  Owner-only writes,
+	 * so load + store is enough; the range only grows until cleared. */
+	if (va < atomic_load_explicit(&ci->ci_inflight_lo, memory_order_relaxed))
+		atomic_store(&ci->ci_inflight_lo, va);
+	if (va + PAGE_SIZE > atomic_load_explicit(&ci->ci_inflight_hi, memory_order_relaxed))
+		atomic_store(&ci->ci_inflight_hi, va + PAGE_SIZE);
+}
+/* => on ci, once its pmap_update() / synchronous operation completed */
+static inline void check_inflight_done(struct cpu_info *ci)
+{
+	if (__predict_true(!check_update_on))
+		return;
+	atomic_store(&ci->ci_inflight_lo, UINT64_MAX);
+	atomic_store(&ci->ci_inflight_hi, 0);
+}
+void inject_yield_slow(struct cpu_info *);
+/* A point inside a pmap critical section where inject.yield may yield. */
+static inline void cpu_inject_yield(void)
+{
+	if (__predict_false(inject_yield_on))
+		inject_yield_slow(curcpu_tls);
+}
+/* Should this CANFAIL / NOWAIT allocation fail (inject.allocfail)? */
+bool inject_allocfail(void);
+/* At an interrupt point (interrupts not blocked): may run an injected
+ * interrupt-blocked window; true while pending IPIs are held back. */
+bool inject_intr(struct cpu_info *, bool ipi_pending);
+/* A wait that says what it waits for (the watchdog's dump). */
+static inline void cpu_wait_what(const char *what)
+{
+	struct cpu_info *ci = curcpu_tls;
+	if (ci != NULL)
+		atomic_store_explicit(&ci->ci_wait_what, what, memory_order_relaxed);
+}
 
 /* IPIs (cpu.c) */
 void cpu_spin_pause(unsigned *iter);

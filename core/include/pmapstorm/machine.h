@@ -79,6 +79,18 @@ struct machine_config {
 	unsigned mc_sd_latr_ring;     /* shootdown.latr_ring (256): entries per CPU ring */
 	unsigned mc_sd_broadcast_max; /* shootdown.broadcast_max (512): operations before an ASID flush */
 	unsigned mc_sd_hier_group;    /* shootdown.hier_group (0): CPUs per group; 0 = hwloc's caches */
+	/* check.*, inject.*, watchdog.*: torture mode (pmapstorm/check.h) */
+	bool mc_check;                /* check.enabled = on|off (default off): the oracles */
+	unsigned mc_check_oracles;    /* check.oracles = all | frame,update,... (default all) */
+	uint64_t mc_inject_seed;      /* inject.seed (1): every injected choice follows it */
+	uint64_t mc_inject_ipi_delay_us; /* inject.ipi_delay_us (0): IPI handling held back this long */
+	uint64_t mc_inject_ipi_cpus;  /* inject.ipi_delay_cpus = all | 1,3 (CPUs < 64; default all) */
+	unsigned mc_inject_yield;     /* inject.yield (0): per mille of pmap critical-section points that yield */
+	unsigned mc_inject_spl;       /* inject.spl (0): per mille of interrupt points that block interrupts ... */
+	uint64_t mc_inject_spl_us;    /* inject.spl_us (50): ... for this long */
+	unsigned mc_inject_allocfail; /* inject.allocfail (0): per mille of CANFAIL/NOWAIT allocations that fail */
+	unsigned mc_inject_pressure;  /* inject.pressure (0): percent of free memory the torture runner holds */
+	unsigned mc_watchdog_s;       /* watchdog.seconds (60; 0 = off): no progress this long -> dump, exit 1 */
 };
 
 /* Upper and lower bounds the validator enforces. */
