@@ -2,6 +2,7 @@
  * main.c — the pmapstorm command: subcommand dispatch only.
  */
 #include "cli.h"
+#include "stress.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -42,6 +43,8 @@ int main(int argc, char **argv)
 		return cmd_plot(argc - 1, argv + 1);
 	if (!strcmp(cmd, "microbench"))
 		return cmd_microbench(argc - 1, argv + 1);
+	if (!strcmp(cmd, "stress"))
+		return cmd_stress(argc - 1, argv + 1);
 	if (!strcmp(cmd, "list"))
 		return cmd_list(argc - 1, argv + 1);
 	if (cmd[0] == '-')

@@ -30,7 +30,7 @@
  * range while a target still holds the entry in the middle of an access:
  * targets acknowledge only at interrupt points, and broadcast completion
  * waits for the target's next translation to drain its inbox.  The ranges
- * are conservative (one interval per CPU): a violation inside an unrelated
+ * are conservative (one interval per CPU for user and one for kernel addresses): a violation inside an unrelated
  * in-flight interval is missed, never invented.
  *
  * Injection draws from a per-CPU xorshift generator seeded from
@@ -222,9 +222,10 @@ void check_set_watchdog_hook(void (*fn)(void))
 bool check_inflight_covers(vaddr_t va)
 {
 	struct machine *m = machine_cur;
+	unsigned k = va >= VM_MIN_KERNEL_ADDRESS;
 	for (unsigned i = 0; i < m->m_ncpu; i++) {
 		struct cpu_info *c = &m->m_cpus[i];
-		if (va >= atomic_load(&c->ci_inflight_lo) && va < atomic_load(&c->ci_inflight_hi))
+		if (va >= atomic_load(&c->ci_inflight_lo[k]) && va < atomic_load(&c->ci_inflight_hi[k]))
 			return true;
 	}
 	return false;
@@ -408,8 +409,10 @@ int check_boot(struct machine *m)
 		struct cpu_info *ci = &m->m_cpus[i];
 		ci->ci_inj_rng = (c->mc_inject_seed ^ (0x9E3779B97F4A7C15ULL * (i + 1))) | 1;
 		ci->ci_inj_ipi = c->mc_inject_ipi_delay_us != 0 && i < 64 && (c->mc_inject_ipi_cpus >> i & 1);
-		atomic_store(&ci->ci_inflight_lo, UINT64_MAX);
-		atomic_store(&ci->ci_inflight_hi, 0);
+		for (unsigned k = 0; k < 2; k++) {
+			atomic_store(&ci->ci_inflight_lo[k], UINT64_MAX);
+			atomic_store(&ci->ci_inflight_hi[k], 0);
+		}
 	}
 	if (c->mc_watchdog_s == 0)
 		return 0;

@@ -194,7 +194,7 @@ struct cpu_info {
 	 * pmap_update(); owner-written, read by every CPU), injection state,
 	 * and what the watchdog's dump shows */
 	_Atomic uint64_t ci_chk[CHK_NORACLES];
-	_Atomic uint64_t ci_inflight_lo, ci_inflight_hi;
+	_Atomic uint64_t ci_inflight_lo[2], ci_inflight_hi[2]; /* [0] user, [1] kernel addresses */
 	uint64_t ci_inj_rng;
 	uint64_t ci_inj_ipi_until;  /* IPIs seen pending are held back until then (0: none seen) */
 	bool ci_inj_ipi;            /* inject.ipi_delay_* applies to this CPU */
@@ -357,19 +357,24 @@ static inline void check_inflight_add(struct cpu_info *ci, vaddr_t va)
 		return;
 	/* seq_cst stores, before the PTE change: a CPU whose walk reads the
 	 * new PTE then sees the range that covers it.  Owner-only writes,
-	 * so load + store is enough; the range only grows until cleared. */
-	if (va < atomic_load_explicit(&ci->ci_inflight_lo, memory_order_relaxed))
-		atomic_store(&ci->ci_inflight_lo, va);
-	if (va + PAGE_SIZE > atomic_load_explicit(&ci->ci_inflight_hi, memory_order_relaxed))
-		atomic_store(&ci->ci_inflight_hi, va + PAGE_SIZE);
+	 * so load + store is enough; the range only grows until cleared.
+	 * User and kernel addresses keep apart intervals (one would span
+	 * the whole address space). */
+	unsigned k = va >= VM_MIN_KERNEL_ADDRESS;
+	if (va < atomic_load_explicit(&ci->ci_inflight_lo[k], memory_order_relaxed))
+		atomic_store(&ci->ci_inflight_lo[k], va);
+	if (va + PAGE_SIZE > atomic_load_explicit(&ci->ci_inflight_hi[k], memory_order_relaxed))
+		atomic_store(&ci->ci_inflight_hi[k], va + PAGE_SIZE);
 }
 /* => on ci, once its pmap_update() / synchronous operation completed */
 static inline void check_inflight_done(struct cpu_info *ci)
 {
 	if (__predict_true(!check_update_on))
 		return;
-	atomic_store(&ci->ci_inflight_lo, UINT64_MAX);
-	atomic_store(&ci->ci_inflight_hi, 0);
+	for (unsigned k = 0; k < 2; k++) {
+		atomic_store(&ci->ci_inflight_lo[k], UINT64_MAX);
+		atomic_store(&ci->ci_inflight_hi[k], 0);
+	}
 }
 void inject_yield_slow(struct cpu_info *);
 /* A point inside a pmap critical section where inject.yield may yield. */
