@@ -49,6 +49,7 @@ struct drv {
 	uint64_t d_t_measure0, d_t_measure1;
 	struct trial_result *d_res;
 	_Atomic unsigned d_errors;
+	_Atomic unsigned d_checker_viol; /* d_errors also counted as oracle violations */
 	/* the monitor */
 	pthread_t d_mon;
 	_Atomic bool d_mon_stop;
@@ -123,6 +124,20 @@ static void drv_snapshot(struct drv *d)
 		r->tr_alloc_ns[i][0] = (double)s.hs_p50;
 		r->tr_alloc_ns[i][1] = (double)s.hs_p99;
 	}
+}
+
+/* A quiescent checker's findings: an error, and a violation of its oracle when checks are on. */
+static void drv_checker(struct drv *d, enum check_oracle o, int bad, const char *what)
+{
+	if (check_on(o)) {
+		check_count(o, 1);
+		if (bad != 0) {
+			check_violation(o, 0, 0, "%s at the end of the trial found %d inconsistencies", what, bad);
+			atomic_fetch_add(&d->d_checker_viol, 1);
+		}
+	}
+	if (bad != 0)
+		atomic_fetch_add(&d->d_errors, 1);
 }
 
 static void drv_cpu_main(unsigned cpu, void *arg)
@@ -208,13 +223,14 @@ static void drv_cpu_main(unsigned cpu, void *arg)
 		drv_snapshot(d);
 	}
 	drv_barrier(d);
-	/* quiescent: the checkers (after the snapshot, so they cost nothing measured) */
-	if (tlb_check() != 0)
-		atomic_fetch_add(&d->d_errors, 1);
-	if (first && role->wr_pmap != NULL && pmap_check(role->wr_pmap) != 0)
-		atomic_fetch_add(&d->d_errors, 1);
-	if (own != NULL && pmap_check(own) != 0)
-		atomic_fetch_add(&d->d_errors, 1);
+	/* quiescent: the checkers (after the snapshot, so they cost nothing
+	 * measured); with check.enabled they count as the update and counts
+	 * oracles' checks */
+	drv_checker(d, CHK_UPDATE, tlb_check(), "tlb_check()");
+	if (first && role->wr_pmap != NULL)
+		drv_checker(d, CHK_COUNTS, pmap_check(role->wr_pmap), "pmap_check()");
+	if (own != NULL)
+		drv_checker(d, CHK_COUNTS, pmap_check(own), "pmap_check()");
 	drv_barrier(d);
 	(void)ops0;
 	if (role != NULL && !failed && role->wr_wl->wl_fini != NULL)
@@ -469,6 +485,16 @@ int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct 
 	for (unsigned i = 0; i < pt->ep_nroles; i++)
 		r->tr_errors += atomic_load(&d->d_roles[i].wr_errors);
 	r->tr_errors += atomic_load(&d->d_errors);
+	/* the oracles (check.enabled): their counts; violations found on the
+	 * TLB-hit path are errors of the trial too (the checkers' own are
+	 * in d_errors already) */
+	r->tr_check = pt->ep_cfg.mc_check;
+	uint64_t viol = 0;
+	for (int o = 0; r->tr_check && o < CHK_NORACLES; o++) {
+		check_totals((enum check_oracle)o, &r->tr_check_counts[o][0], &r->tr_check_counts[o][1]);
+		viol += r->tr_check_counts[o][1];
+	}
+	r->tr_errors += (unsigned)(viol - atomic_load(&d->d_checker_viol));
 	trial_metrics(d);
 	/* complete if the whole window was measured (a signal in teardown keeps it) */
 	r->tr_done = r->tr_seconds >= pt->ep_duration_s * 0.99;

@@ -194,7 +194,10 @@ static void print_table(FILE *f, const struct stress_result *res, const struct m
 		    (unsigned long)res->sr_checks[o], (unsigned long)res->sr_violations[o],
 		    res->sr_violations[o] ? "  <-- FAILURE" : "");
 	}
-	fprintf(f, "  %s: %s%s\n", cfg->mc_strategy, stress_violations(res) ? "FAILURE" : "SUCCESS",
+	fprintf(f, "  injected:");
+	for (int k = 0; k < 5; k++)
+		fprintf(f, " %s %lu", stress_injected_names[k], (unsigned long)res->sr_injected[k]);
+	fprintf(f, "\n  %s: %s%s\n", cfg->mc_strategy, stress_violations(res) ? "FAILURE" : "SUCCESS",
 	    res->sr_interrupted ? " (interrupted)" : "");
 }
 

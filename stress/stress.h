@@ -39,7 +39,11 @@ struct stress_result {
 	struct check_violation sr_first;
 	double sr_first_s;            /* seconds from the start to the first violation */
 	bool sr_interrupted;
+	/* what the injection did: inject.yields, inject.spl_windows,
+	 * inject.ipi_delays, inject.allocfails, uvm.page.waits */
+	uint64_t sr_injected[5];
 };
+extern const char *const stress_injected_names[5];
 
 /* 0, or an exit code (EXIT_USAGE: the config does not boot; EXIT_ENV). */
 int stress_run(const struct stress_opts *, struct stress_result *);

@@ -53,6 +53,7 @@
 
 #include <pmapstorm/pmap.h>
 #include <pmapstorm/shootdown.h>
+#include <pmapstorm/stats.h>
 #include <pmapstorm/uvm_km.h>
 #include <pmapstorm/uvm_page.h>
 
@@ -696,6 +697,9 @@ static void st_report(const struct check_violation *v)
 	    (double)(v->cv_t_ns - r->r_t0) / 1e9, v->cv_what);
 }
 
+const char *const stress_injected_names[5] = {"inject.yields", "inject.spl_windows", "inject.ipi_delays",
+    "inject.allocfails", "uvm.page.waits"};
+
 uint64_t stress_violations(const struct stress_result *res)
 {
 	uint64_t n = 0;
@@ -751,6 +755,10 @@ int stress_run(const struct stress_opts *o, struct stress_result *res)
 	for (int k = 0; k < CHK_NORACLES; k++)
 		check_totals((enum check_oracle)k, &res->sr_checks[k], &res->sr_violations[k]);
 	res->sr_have_first = check_first(&res->sr_first);
+	for (int k = 0; k < 5; k++) {
+		const struct stats_counter *sc = stats_counter_find(stress_injected_names[k]);
+		res->sr_injected[k] = sc != NULL ? stats_counter_total(sc) : 0;
+	}
 	if (res->sr_have_first)
 		res->sr_first_s = (double)(res->sr_first.cv_t_ns - r->r_t0) / 1e9;
 	goto out;
