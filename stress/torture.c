@@ -548,6 +548,7 @@ static void st_break(struct st_run *r, struct st_cpu *c)
 			/* another slot's identity in this page: a reused frame's look */
 			atomic_store_explicit(phys_word(sl->sl_pg, 0), st_stamp(ST_TAG_USER, i + 1, 1), memory_order_relaxed);
 			r->r_broken = true;
+			st_check_own(r, c, 0, i); /* the owner's next read finds it */
 		} else if (b == CHK_ALLOC) {
 			/* the allocator hands this held frame out a second time */
 			st_own(r, sl->sl_pg);

@@ -306,10 +306,16 @@ static uint64_t wd_now(void)
 static void dump_site(FILE *f, uintptr_t site)
 {
 	Dl_info di;
-	if (site != 0 && dladdr((void *)site, &di) != 0 && di.dli_sname != NULL)
-		fprintf(f, " in %s+%#lx", di.dli_sname, (unsigned long)(site - (uintptr_t)di.dli_saddr));
-	else if (site != 0)
+	if (site == 0)
+		return;
+	if (dladdr((void *)site, &di) == 0 || di.dli_fname == NULL) {
 		fprintf(f, " at %#lx", (unsigned long)site);
+		return;
+	}
+	/* the binary and offset: `addr2line -f -e BINARY OFFSET` names static functions too */
+	fprintf(f, " at %s+%#lx", di.dli_fname, (unsigned long)(site - (uintptr_t)di.dli_fbase));
+	if (di.dli_sname != NULL)
+		fprintf(f, " (in or after %s)", di.dli_sname);
 }
 
 void machine_dump_state(FILE *f)

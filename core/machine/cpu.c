@@ -168,9 +168,11 @@ static void cpu_tick(struct cpu_info *ci)
 /* An interrupt point; `progress`: outside a wait (the watchdog's measure). */
 static inline void cpu_intr_point(struct cpu_info *ci, bool progress)
 {
-	if (progress)
+	if (progress) {
 		atomic_store_explicit(&ci->ci_progress,
 		    atomic_load_explicit(&ci->ci_progress, memory_order_relaxed) + 1, memory_order_relaxed);
+		ci->ci_wait_next = NULL; /* a named wait that never began */
+	}
 	/* broadcast invalidations: the MMU applies them whatever the CPU's
 	 * interrupt level (no software involved) */
 	if (__predict_false(atomic_load_explicit(&ci->ci_tlb_inbox, memory_order_relaxed) != 0))
@@ -221,6 +223,8 @@ static inline void cpu_wait_note(struct cpu_info *ci, unsigned iter, void *site)
 {
 	if (iter != 0)
 		return;
+	atomic_store_explicit(&ci->ci_wait_what, ci->ci_wait_next, memory_order_relaxed);
+	ci->ci_wait_next = NULL;
 	atomic_store_explicit(&ci->ci_wait_site, (uintptr_t)site, memory_order_relaxed);
 	atomic_store_explicit(&ci->ci_wait_t0, cpu_now_ns(), memory_order_relaxed);
 }
@@ -280,6 +284,7 @@ int cpu_attach(struct machine *m, unsigned cpuid)
 	ci->ci_next_tick = ci->ci_tick_ns ? cpu_now_ns() + ci->ci_tick_ns : 0;
 	tlb_invalidate_all(ci);
 	atomic_store_explicit(&ci->ci_wait_what, NULL, memory_order_relaxed);
+	ci->ci_wait_next = NULL;
 	sync_set_held_slot(&ci->ci_locks_held);
 	sync_rcu_register();
 	/* seq_cst, before any walk: pairs with initiators reading the set */

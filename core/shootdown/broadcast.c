@@ -165,6 +165,7 @@ static void bc_update(void)
 	KCPUSET_FOREACH(&targets, c) {
 		if (c == ci->ci_cpuid)
 			continue;
+		cpu_wait_what("broadcast completion (TLB inboxes to drain)");
 		while (atomic_load_explicit(&bc_inboxes[c].ib_done, memory_order_acquire) < bc_wait_for[c] &&
 		    cpu_is_attached(cpu_lookup(c)))
 			cpu_spin_wait(&iter);

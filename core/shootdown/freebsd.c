@@ -169,6 +169,7 @@ static void fb_update(void)
 	if (n > 0) {
 		unsigned iter = 0;
 		KCPUSET_FOREACH(&targets, c) {
+			cpu_wait_what("shootdown acknowledgements");
 			while (atomic_load_explicit(&fb_score[(size_t)c * fb_ncpu + me], memory_order_acquire) != gen &&
 			    cpu_is_attached(cpu_lookup(c)))
 				cpu_spin_wait(&iter);

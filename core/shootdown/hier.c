@@ -176,6 +176,7 @@ static void hier_update(void)
 	sd_req_apply(ci, r, true);
 	if (n > 0) {
 		unsigned iter = 0;
+		cpu_wait_what("shootdown acknowledgements");
 		while (atomic_load_explicit(&s->hs_groups, memory_order_acquire) != 0) {
 			if ((iter & 1023) == 1023) {
 				/* a stalled group: count for detached CPUs, re-send the rest */

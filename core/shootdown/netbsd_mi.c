@@ -207,6 +207,7 @@ static void mi_flush(bool wait)
 	if (wait) {
 		/* a downgrade or a synchronous operation: wait for the drains */
 		unsigned iter = 0;
+		cpu_wait_what("shootdown acknowledgements (lazy drains)");
 		for (unsigned c = 0; c < m->m_ncpu; c++)
 			while (snap[c] && sd_lazy_outstanding(c) && cpu_is_attached(cpu_lookup(c)))
 				cpu_spin_wait(&iter);

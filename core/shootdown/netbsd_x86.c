@@ -184,6 +184,7 @@ static void x86_update(void)
 		/* claim the global slot; keep taking IPIs meanwhile */
 		unsigned iter = 0;
 		struct tlb_packet *expect = NULL;
+		cpu_wait_what("the global shootdown slot (tlb_inflight)");
 		while (!atomic_compare_exchange_weak(&tlb_inflight, &expect, tp)) {
 			expect = NULL;
 			cpu_spin_wait(&iter);
@@ -208,6 +209,7 @@ static void x86_update(void)
 	packet_apply(ci, tp, tp->tp_count);
 	if (ntargets > 0) {
 		unsigned iter = 0;
+		cpu_wait_what("shootdown acknowledgements");
 		while (!kcpuset_iszero(&tp->tp_pending)) {
 			/* a detached CPU has an empty TLB: nothing to wait for */
 			if ((iter & 63) == 63)

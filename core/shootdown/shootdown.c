@@ -265,6 +265,7 @@ void sd_slot_wait(struct cpu_info *ci)
 	unsigned iter = 0;
 	/* seq_cst loads: the targets' acknowledgements come after their
 	 * invalidations, so the request may be reused once all are seen */
+	cpu_wait_what("shootdown acknowledgements");
 	while (!kcpuset_iszero(&s->s_pending)) {
 		/* a detached CPU has an empty TLB: nothing to wait for */
 		if ((iter & 63) == 63)

@@ -231,6 +231,7 @@ void uvm_wait(const char *wmsg)
 	struct machine *m = machine_cur;
 	unsigned iter = 0;
 	stats_inc(&uvm_pg_waits);
+	cpu_wait_what("free memory (uvm_wait)");
 	while (uvm_free_pages() <= m->m_reserve) {
 		if ((iter & 63) == 0)
 			phys_reclaim_deferred(); /* frames a lazy strategy held back */
