@@ -136,7 +136,7 @@ struct st_run {
 	struct vm_page **r_hog;
 	unsigned r_nhog, r_hog_phase, r_hog_ops;
 	struct vm_page *r_break_pg;    /* the counts break's extra mapping */
-	bool r_broken;
+	_Atomic bool r_broken;         /* so_break done (any CPU may do the modref one) */
 };
 
 static struct st_run *st_cur; /* for the reporter */
@@ -322,12 +322,11 @@ static void st_modref(struct st_run *r, struct st_cpu *c, unsigned cpu, unsigned
 	atomic_fetch_add(&sl->sl_mod_epoch, 1);
 	uint64_t v;
 	if (sl->sl_writable) {
-		if (r->r_o->so_break == CHK_MODREF && !r->r_broken) {
+		if (r->r_o->so_break == CHK_MODREF && !atomic_exchange(&r->r_broken, true)) {
 			/* deliberately: a write the pmap cannot see (the direct map) */
 			sl->sl_stamp1 = (uint64_t)cpu << 56 | ++c->c_seq;
 			atomic_store_explicit(phys_word(sl->sl_pg, 1), sl->sl_stamp1, memory_order_relaxed);
 			atomic_store(&sl->sl_wrote, atomic_load(&sl->sl_mod_epoch));
-			r->r_broken = true;
 		} else {
 			st_check_own(r, c, cpu, i); /* writes word 1, records the epoch */
 		}
@@ -538,7 +537,7 @@ static void st_quiescent_cpu0(struct st_run *r)
 static void st_break(struct st_run *r, struct st_cpu *c)
 {
 	int b = r->r_o->so_break;
-	if (r->r_broken || b < 0)
+	if (b < 0 || b == CHK_MODREF || atomic_load(&r->r_broken))
 		return;
 	for (unsigned i = 0; i < ST_SLOTS; i++) {
 		struct st_slot *sl = &c->c_slots[i];
