@@ -43,7 +43,7 @@ struct drv {
 	pmap_t d_named[EXP_MAX_ROLES];   /* pmaps named by role.X.pmap = NAME, by role index of first use */
 	int d_role_first[EXP_MAX_ROLES]; /* the role's first CPU, -1 if it has none */
 	struct drv_cpu *d_cpus;
-	_Atomic unsigned d_bar_count, d_bar_gen;
+	struct cpu_barrier d_bar;
 	_Atomic int d_phase; /* 0 setup, 1 warm-up, 2 measure, 3 done */
 	_Atomic int *d_stop;
 	uint64_t d_t_measure0, d_t_measure1;
@@ -57,14 +57,7 @@ struct drv {
 
 static void drv_barrier(struct drv *d)
 {
-	unsigned gen = atomic_load(&d->d_bar_gen), iter = 0;
-	if (atomic_fetch_add(&d->d_bar_count, 1) + 1 == d->d_ncpu) {
-		atomic_store(&d->d_bar_count, 0);
-		atomic_fetch_add(&d->d_bar_gen, 1);
-		return;
-	}
-	while (atomic_load(&d->d_bar_gen) == gen)
-		cpu_spin_wait(&iter);
+	cpu_barrier_wait(&d->d_bar);
 }
 
 static void drv_loop(struct drv *d, struct wl_ctx *c, uint64_t until, bool count)
@@ -430,6 +423,7 @@ int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct 
 	d->d_pt = pt;
 	d->d_m = m;
 	d->d_ncpu = pt->ep_cfg.mc_ncpu;
+	cpu_barrier_init(&d->d_bar, d->d_ncpu);
 	d->d_seed = seed;
 	d->d_stop = stop;
 	d->d_res = r;

@@ -127,7 +127,7 @@ struct st_run {
 	_Atomic uint8_t *r_owned;      /* per frame: held by a slot (the alloc oracle's shadow) */
 	uint8_t *r_scratch;            /* per frame, CPU 0 at quiescent points */
 	uint64_t r_npages;
-	_Atomic unsigned r_bar_count, r_bar_gen;
+	struct cpu_barrier r_bar;
 	_Atomic bool r_stop;           /* decided by CPU 0 at a quiescent point */
 	_Atomic unsigned r_epoch;      /* quiescent points passed */
 	_Atomic uint64_t r_epoch_end;
@@ -143,14 +143,7 @@ static struct st_run *st_cur; /* for the reporter */
 
 static void st_barrier(struct st_run *r)
 {
-	unsigned gen = atomic_load(&r->r_bar_gen), iter = 0;
-	if (atomic_fetch_add(&r->r_bar_count, 1) + 1 == r->r_ncpu) {
-		atomic_store(&r->r_bar_count, 0);
-		atomic_fetch_add(&r->r_bar_gen, 1);
-		return;
-	}
-	while (atomic_load(&r->r_bar_gen) == gen)
-		cpu_spin_wait(&iter);
+	cpu_barrier_wait(&r->r_bar);
 }
 
 static inline vaddr_t slot_va(unsigned cpu, unsigned i)
@@ -566,6 +559,13 @@ static void st_break(struct st_run *r, struct st_cpu *c)
 	}
 }
 
+/* 1-8 slots from slot i, within the CPU's slots */
+static unsigned st_range_len(unsigned i, uint64_t rnd)
+{
+	unsigned n = 1 + (unsigned)(rnd >> 32) % 8;
+	return i + n > ST_SLOTS ? ST_SLOTS - i : n;
+}
+
 static void st_cpu_main(unsigned cpu, void *arg)
 {
 	struct st_run *r = arg;
@@ -589,17 +589,13 @@ static void st_cpu_main(unsigned cpu, void *arg)
 				st_map(r, c, cpu, i, rnd);
 				break;
 			case 3: { /* remove a range */
-				unsigned n = 1 + (unsigned)(rnd >> 32) % 8;
-				if (i + n > ST_SLOTS)
-					n = ST_SLOTS - i;
+				unsigned n = st_range_len(i, rnd);
 				st_unmap_range(r, c, cpu, i, n);
 				st_check_own(r, c, cpu, i);
 				break;
 			}
 			case 4: { /* write-protect a range */
-				unsigned n = 1 + (unsigned)(rnd >> 32) % 8;
-				if (i + n > ST_SLOTS)
-					n = ST_SLOTS - i;
+				unsigned n = st_range_len(i, rnd);
 				pmap_protect(r->r_pm, slot_va(cpu, i), slot_va(cpu, i + n), VM_PROT_READ);
 				pmap_update(r->r_pm);
 				for (unsigned j = i; j < i + n; j++)
@@ -728,6 +724,7 @@ int stress_run(const struct stress_opts *o, struct stress_result *res)
 	r->r_res = res;
 	r->r_m = m;
 	r->r_ncpu = machine_ncpu(m);
+	cpu_barrier_init(&r->r_bar, r->r_ncpu);
 	r->r_lazy = sd != NULL && sd->sd_lazy;
 	r->r_npages = machine_phys_pages(m);
 	r->r_cpus = aligned_alloc(64, sizeof(struct st_cpu) * r->r_ncpu);

@@ -112,28 +112,17 @@ static inline struct vm_page *th_page(void)
 	return pg;
 }
 
-/* A spin barrier that keeps taking IPIs (cpu_spin_wait). */
+/* A spin barrier that keeps taking IPIs: the machine's (cpu_barrier). */
 struct th_barrier {
-	_Atomic unsigned b_count;
-	_Atomic unsigned b_gen;
-	unsigned b_n;
+	struct cpu_barrier tb;
 };
 static inline void th_barrier_init(struct th_barrier *b, unsigned n)
 {
-	atomic_store(&b->b_count, 0);
-	atomic_store(&b->b_gen, 0);
-	b->b_n = n;
+	cpu_barrier_init(&b->tb, n);
 }
 static inline void th_barrier_wait(struct th_barrier *b)
 {
-	unsigned gen = atomic_load(&b->b_gen), iter = 0;
-	if (atomic_fetch_add(&b->b_count, 1) + 1 == b->b_n) {
-		atomic_store(&b->b_count, 0);
-		atomic_fetch_add(&b->b_gen, 1);
-		return;
-	}
-	while (atomic_load(&b->b_gen) == gen)
-		cpu_spin_wait(&iter);
+	cpu_barrier_wait(&b->tb);
 }
 
 int th_setup_cpu0(void **state);

@@ -323,6 +323,28 @@ bool cpu_attached(void)
 	return curcpu() != NULL;
 }
 
+/* ---- the shared barrier ---- */
+
+void cpu_barrier_init(struct cpu_barrier *b, unsigned n)
+{
+	atomic_store(&b->cb_count, 0);
+	atomic_store(&b->cb_gen, 0);
+	b->cb_n = n;
+}
+
+void cpu_barrier_wait(struct cpu_barrier *b)
+{
+	unsigned gen = atomic_load(&b->cb_gen), iter = 0;
+	if (atomic_fetch_add(&b->cb_count, 1) + 1 == b->cb_n) {
+		atomic_store(&b->cb_count, 0);
+		atomic_fetch_add(&b->cb_gen, 1);
+		return;
+	}
+	cpu_wait_what("the other CPUs at a barrier");
+	while (atomic_load(&b->cb_gen) == gen)
+		cpu_spin_wait(&iter);
+}
+
 /* ---- machine_run: the shared start-barrier helper ---- */
 
 struct run_state {

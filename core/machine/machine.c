@@ -398,17 +398,26 @@ static int oracles_set(struct machine_config *c, const char *k, const char *v)
 	c->mc_check_oracles = mask;
 	return 0;
 }
-static void oracles_get(const struct machine_config *c, char *b, size_t n)
+/* A bit mask as "all" or a comma list: names from name(), or the bit numbers. */
+static void mask_get(char *b, size_t n, uint64_t mask, uint64_t all, unsigned nbits, const char *(*name)(enum check_oracle))
 {
 	size_t o = 0;
-	if (c->mc_check_oracles == CHK_ALL) {
+	if (mask == all) {
 		snprintf(b, n, "all");
 		return;
 	}
 	b[0] = '\0';
-	for (int i = 0; i < CHK_NORACLES && o < n; i++)
-		if (c->mc_check_oracles & (1u << i))
-			o += (size_t)snprintf(b + o, n - o, "%s%s", o ? "," : "", check_oracle_name((enum check_oracle)i));
+	for (unsigned i = 0; i < nbits && o < n; i++)
+		if (mask >> i & 1) {
+			if (name != NULL)
+				o += (size_t)snprintf(b + o, n - o, "%s%s", o ? "," : "", name((enum check_oracle)i));
+			else
+				o += (size_t)snprintf(b + o, n - o, "%s%u", o ? "," : "", i);
+		}
+}
+static void oracles_get(const struct machine_config *c, char *b, size_t n)
+{
+	mask_get(b, n, c->mc_check_oracles, CHK_ALL, CHK_NORACLES, check_oracle_name);
 }
 /* a CPU list: "all", or comma-separated CPU numbers below 64 */
 static int cpumask_set(struct machine_config *c, const char *k, const char *v)
@@ -442,15 +451,7 @@ static int cpumask_set(struct machine_config *c, const char *k, const char *v)
 }
 static void cpumask_get(const struct machine_config *c, char *b, size_t n)
 {
-	size_t o = 0;
-	if (c->mc_inject_ipi_cpus == UINT64_MAX) {
-		snprintf(b, n, "all");
-		return;
-	}
-	b[0] = '\0';
-	for (unsigned i = 0; i < 64 && o < n; i++)
-		if (c->mc_inject_ipi_cpus >> i & 1)
-			o += (size_t)snprintf(b + o, n - o, "%s%u", o ? "," : "", i);
+	mask_get(b, n, c->mc_inject_ipi_cpus, UINT64_MAX, 64, NULL);
 }
 U64_KEY(inject_seed, mc_inject_seed, 0, UINT64_MAX)
 U64_KEY(inject_ipi_delay, mc_inject_ipi_delay_us, 0, 1000000)

@@ -68,7 +68,8 @@ int check_oracles_parse(const char *list, unsigned *mask, char *why, size_t len)
 
 /* Is the oracle on in the running machine (check.enabled and check.oracles)? */
 bool check_on(enum check_oracle);
-/* n checks done (on a CPU: its own counter; elsewhere a shared one) */
+/* n checks done (on a CPU: its own counter; elsewhere a shared one);
+ * nothing for an oracle that is off, nor does check_violation() count */
 void check_count(enum check_oracle, uint64_t n);
 
 struct check_violation {

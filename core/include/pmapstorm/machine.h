@@ -15,6 +15,8 @@
 #include <pmapstorm/lock.h>
 #include <pmapstorm/types.h>
 
+#include <stdatomic.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -164,6 +166,19 @@ struct pmap *lwp_pmap(const struct lwp *);
  */
 typedef void (*machine_cpu_fn)(unsigned cpuid, void *arg);
 int machine_run(struct machine *, unsigned ncpu, machine_cpu_fn fn, void *arg);
+
+/*
+ * The shared barrier for CPU threads: n CPUs meet; the wait keeps taking
+ * IPIs (cpu_spin_wait), so a CPU shooting at one that already waits here
+ * gets its acknowledgement.  Reusable at once.
+ */
+struct cpu_barrier {
+	_Atomic unsigned cb_count;
+	_Atomic unsigned cb_gen;
+	unsigned cb_n;
+};
+void cpu_barrier_init(struct cpu_barrier *, unsigned n);
+void cpu_barrier_wait(struct cpu_barrier *);
 
 /* Panics of the model (an invariant broken, a pmap_enter that may not fail). */
 _Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
