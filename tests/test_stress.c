@@ -14,7 +14,7 @@
  *    (stress_opts.so_break) — and the named oracle is the one that reports;
  *  - the watchdog: a CPU that blocks interrupts and never returns while
  *    another waits for its acknowledgement ends the process with exit 1
- *    and a dump of both CPUs (in a child process).
+ *    and a dump of both CPUs (in a child process: this program again).
  * Nothing here depends on timing except the mutants' 10-second bound,
  * which the issue sets; the catch itself is a violation count.
  */
@@ -22,7 +22,9 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -234,34 +236,52 @@ static void hang_cpu(unsigned cpu, void *arg)
 	pmap_update(h->pm); /* waits for CPU 1 forever */
 }
 
+/* The child: a machine whose CPU 1 never takes CPU 0's shootdown. */
+static int hang_child(void)
+{
+	struct machine_config cfg;
+	machine_config_init(&cfg);
+	machine_config_set(&cfg, "machine.cpus", "2");
+	machine_config_set(&cfg, "watchdog.seconds", "1");
+	struct machine *m = machine_boot(&cfg);
+	if (m == NULL)
+		return 3;
+	struct hang_run h = {0};
+	cpu_attach(m, 0);
+	h.pm = pmap_create();
+	h.pg = uvm_pagealloc(NULL, 0, NULL, UVM_PGA_ZERO);
+	pmap_enter(h.pm, 0x50000000, VM_PAGE_TO_PHYS(h.pg), VM_PROT_READ, 0);
+	pmap_update(h.pm);
+	cpu_detach();
+	machine_run(m, 2, hang_cpu, &h);
+	return 0; /* not reached: the watchdog exits 1 */
+}
+
+static char self_path[4096];
+
+/* The watchdog, in a child process (this program again, started with
+ * PMAPSTORM_TEST_HANG=1, so no fork of a threaded process) */
 static void test_watchdog_dumps_and_exits_1(void **state)
 {
 	(void)state;
 	int fds[2];
 	assert_int_equal(pipe(fds), 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		dup2(fds[1], 2);
-		close(fds[0]);
-		struct machine_config cfg;
-		machine_config_init(&cfg);
-		machine_config_set(&cfg, "machine.cpus", "2");
-		machine_config_set(&cfg, "watchdog.seconds", "1");
-		struct machine *m = machine_boot(&cfg);
-		if (m == NULL)
-			_exit(3);
-		struct hang_run h = {0};
-		cpu_attach(m, 0);
-		h.pm = pmap_create();
-		h.pg = uvm_pagealloc(NULL, 0, NULL, UVM_PGA_ZERO);
-		pmap_enter(h.pm, 0x50000000, VM_PAGE_TO_PHYS(h.pg), VM_PROT_READ, 0);
-		pmap_update(h.pm);
-		cpu_detach();
-		machine_run(m, 2, hang_cpu, &h);
-		_exit(0); /* not reached: the watchdog exits 1 */
-	}
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+	posix_spawn_file_actions_addclose(&fa, fds[0]);
+	char *argv[] = {self_path, NULL};
+	extern char **environ;
+	size_t ne = 0;
+	while (environ[ne] != NULL)
+		ne++;
+	char **envp = calloc(ne + 2, sizeof(*envp));
+	memcpy(envp, environ, ne * sizeof(*envp));
+	envp[ne] = "PMAPSTORM_TEST_HANG=1";
+	pid_t pid;
+	assert_int_equal(posix_spawn(&pid, self_path, &fa, NULL, argv, envp), 0);
+	free(envp);
+	posix_spawn_file_actions_destroy(&fa);
 	close(fds[1]);
 	char buf[16384];
 	size_t n = 0;
@@ -283,8 +303,13 @@ static void test_watchdog_dumps_and_exits_1(void **state)
 	assert_non_null(strstr(buf, "locks held"));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	(void)argc;
+	if (getenv("PMAPSTORM_TEST_HANG") != NULL)
+		return hang_child();
+	if (realpath("/proc/self/exe", self_path) == NULL)
+		snprintf(self_path, sizeof(self_path), "%s", argv[0]);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_oracles_off_by_default),
 		cmocka_unit_test(test_correct_strategies_no_violation),

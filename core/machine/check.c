@@ -356,9 +356,13 @@ void machine_dump_state(FILE *f)
 		fprintf(f, "; TLB inbox %s\n", atomic_load(&ci->ci_tlb_inbox) ? "non-empty" : "empty");
 		const char *what = atomic_load_explicit(&ci->ci_wait_what, memory_order_relaxed);
 		uint64_t t0 = atomic_load_explicit(&ci->ci_wait_t0, memory_order_relaxed);
-		fprintf(f, "        last wait: %s, began %.3f s ago", what != NULL ? what : "(unnamed)",
-		    t0 != 0 && now > t0 ? (double)(now - t0) / 1e9 : 0.0);
-		dump_site(f, atomic_load_explicit(&ci->ci_wait_site, memory_order_relaxed));
+		if (t0 == 0) {
+			fprintf(f, "        last wait: none since it attached");
+		} else {
+			fprintf(f, "        last wait: %s, began %.3f s ago", what != NULL ? what : "(unnamed)",
+			    now > t0 ? (double)(now - t0) / 1e9 : 0.0);
+			dump_site(f, atomic_load_explicit(&ci->ci_wait_site, memory_order_relaxed));
+		}
 		fprintf(f, "\n        locks held:");
 		uint64_t held = atomic_load_explicit(&ci->ci_locks_held, memory_order_relaxed);
 		any = false;

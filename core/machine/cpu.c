@@ -284,6 +284,7 @@ int cpu_attach(struct machine *m, unsigned cpuid)
 	ci->ci_next_tick = ci->ci_tick_ns ? cpu_now_ns() + ci->ci_tick_ns : 0;
 	tlb_invalidate_all(ci);
 	atomic_store_explicit(&ci->ci_wait_what, NULL, memory_order_relaxed);
+	atomic_store_explicit(&ci->ci_wait_t0, 0, memory_order_relaxed);
 	ci->ci_wait_next = NULL;
 	sync_set_held_slot(&ci->ci_locks_held);
 	sync_rcu_register();
