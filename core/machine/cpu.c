@@ -286,7 +286,9 @@ int cpu_attach(struct machine *m, unsigned cpuid)
 	atomic_store_explicit(&ci->ci_wait_what, NULL, memory_order_relaxed);
 	atomic_store_explicit(&ci->ci_wait_t0, 0, memory_order_relaxed);
 	ci->ci_wait_next = NULL;
-	sync_set_held_slot(&ci->ci_locks_held);
+	/* held-lock counts only for the watchdog's dump (off: one test per lock operation) */
+	atomic_store_explicit(&ci->ci_locks_held, 0, memory_order_relaxed);
+	sync_set_held_slot(m->m_cfg.mc_watchdog_s != 0 ? &ci->ci_locks_held : NULL);
 	sync_rcu_register();
 	/* seq_cst, before any walk: pairs with initiators reading the set */
 	kcpuset_atomic_set(&m->m_attached, cpuid);
