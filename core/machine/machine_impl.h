@@ -297,6 +297,25 @@ static inline void *phys_to_host(paddr_t pa)
 {
 	return machine_cur->m_phys + pa;
 }
+/*
+ * Zeroing and copying frames word by word with relaxed atomics: simulated
+ * memory is shared, and a broken strategy (a mutant) lets a CPU store
+ * through a stale translation into a frame that is being reused.  That is
+ * a violation the oracles report, and must not be a data race of the host
+ * program (TSan).  On x86 these are plain moves.
+ */
+static inline void phys_zero_page(paddr_t pa)
+{
+	_Atomic uint64_t *p = phys_to_host(pa);
+	for (unsigned i = 0; i < PAGE_SIZE / 8; i++)
+		atomic_store_explicit(&p[i], 0, memory_order_relaxed);
+}
+static inline void phys_copy_page(paddr_t dst, paddr_t src)
+{
+	_Atomic uint64_t *d = phys_to_host(dst), *s = phys_to_host(src);
+	for (unsigned i = 0; i < PAGE_SIZE / 8; i++)
+		atomic_store_explicit(&d[i], atomic_load_explicit(&s[i], memory_order_relaxed), memory_order_relaxed);
+}
 
 void machine_set_detach_hook(void (*fn)(struct cpu_info *));
 void machine_set_strategy_check(bool (*check)(const char *name, bool allow_unsafe, char *why, size_t len));

@@ -99,9 +99,10 @@ static struct vm_page *ptp_alloc(void)
 	struct vm_page *pg = phys_alloc(true);
 	if (pg == NULL)
 		return NULL;
-	/* not yet reachable by any walker: plain zeroing is enough; the
-	 * release store that links it publishes the zeroes */
-	memset(ptp_va(pg), 0, PAGE_SIZE);
+	/* not yet reachable by any walker (relaxed zeroing is enough; the
+	 * release store that links it publishes the zeroes), but a mutant's
+	 * stale store may still land in the frame: atomic words */
+	phys_zero_page(pg->phys_addr);
 	atomic_fetch_or(&pg->flags, PG_PTP);
 	pg->mdpage.mp_ptpcount = 0;
 	atomic_fetch_add(&machine_cur->m_ptp_pages, 1);
@@ -909,13 +910,13 @@ void pmap_deactivate(struct lwp *l)
 void pmap_zero_page(paddr_t pa)
 {
 	KASSERT(PHYS_TO_VM_PAGE(pa) != NULL);
-	memset(phys_to_host(trunc_page(pa)), 0, PAGE_SIZE);
+	phys_zero_page(trunc_page(pa));
 }
 
 void pmap_copy_page(paddr_t src, paddr_t dst)
 {
 	KASSERT(PHYS_TO_VM_PAGE(src) != NULL && PHYS_TO_VM_PAGE(dst) != NULL);
-	memcpy(phys_to_host(trunc_page(dst)), phys_to_host(trunc_page(src)), PAGE_SIZE);
+	phys_copy_page(trunc_page(dst), trunc_page(src));
 }
 
 /* ---- page operations ---- */
