@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include <cmocka.h>
 
@@ -124,6 +125,10 @@ static inline void th_barrier_wait(struct th_barrier *b)
 {
 	cpu_barrier_wait(&b->tb);
 }
+
+/* A child's stderr: reads fd (the pipe's read end) to its end into buf
+ * (NUL-terminated), closes it, and reaps pid; returns the wait status. */
+int th_child_output(pid_t pid, int fd, char *buf, size_t len);
 
 int th_setup_cpu0(void **state);
 int th_teardown_cpu0(void **state);

@@ -284,14 +284,7 @@ static void test_watchdog_dumps_and_exits_1(void **state)
 	posix_spawn_file_actions_destroy(&fa);
 	close(fds[1]);
 	char buf[16384];
-	size_t n = 0;
-	ssize_t k;
-	while (n < sizeof(buf) - 1 && (k = read(fds[0], buf + n, sizeof(buf) - 1 - n)) > 0)
-		n += (size_t)k;
-	buf[n] = '\0';
-	close(fds[0]);
-	int status = 0;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
+	int status = th_child_output(pid, fds[0], buf, sizeof(buf));
 	print_message("%s", buf);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 1);
