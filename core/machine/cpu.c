@@ -171,7 +171,6 @@ static inline void cpu_intr_point(struct cpu_info *ci, bool progress)
 	if (progress) {
 		atomic_store_explicit(&ci->ci_progress,
 		    atomic_load_explicit(&ci->ci_progress, memory_order_relaxed) + 1, memory_order_relaxed);
-		ci->ci_wait_next = NULL; /* a named wait that never began */
 	}
 	/* broadcast invalidations: the MMU applies them whatever the CPU's
 	 * interrupt level (no software involved) */
@@ -218,24 +217,24 @@ void splx(int s)
 		ci->ci_ipl = s;
 }
 
-/* A wait's first turn records where it began (the watchdog's dump). */
-static inline void cpu_wait_note(struct cpu_info *ci, unsigned iter, void *site)
+/* A wait's first turn records what it waits for, where and since when
+ * (the watchdog's dump). */
+static inline void cpu_wait_note(struct cpu_info *ci, unsigned iter, void *site, const char *what)
 {
 	if (iter != 0)
 		return;
-	atomic_store_explicit(&ci->ci_wait_what, ci->ci_wait_next, memory_order_relaxed);
-	ci->ci_wait_next = NULL;
+	atomic_store_explicit(&ci->ci_wait_what, what, memory_order_relaxed);
 	atomic_store_explicit(&ci->ci_wait_site, (uintptr_t)site, memory_order_relaxed);
 	atomic_store_explicit(&ci->ci_wait_t0, cpu_now_ns(), memory_order_relaxed);
 }
 
-void cpu_spin_wait(unsigned *iter)
+static inline void cpu_spin_turn(unsigned *iter, void *site, const char *what)
 {
 	struct machine *m = machine_cur;
 	unsigned spin = m != NULL ? m->m_cfg.mc_spin_before_yield : 64;
 	struct cpu_info *ci = curcpu();
 	if (ci != NULL) {
-		cpu_wait_note(ci, *iter, __builtin_return_address(0));
+		cpu_wait_note(ci, *iter, site, what);
 		cpu_intr_point(ci, false);
 	}
 	/* the first turns poll flat out: an acknowledgement usually arrives
@@ -250,12 +249,22 @@ void cpu_spin_wait(unsigned *iter)
 	}
 }
 
+void cpu_spin_wait(unsigned *iter)
+{
+	cpu_spin_turn(iter, __builtin_return_address(0), NULL);
+}
+
+void cpu_spin_wait_for(unsigned *iter, const char *what)
+{
+	cpu_spin_turn(iter, __builtin_return_address(0), what);
+}
+
 /* A turn of a pure spin: takes IPIs, pauses, never yields (locks.wait = spin). */
 void cpu_spin_pause(unsigned *iter)
 {
 	struct cpu_info *ci = curcpu();
 	if (ci != NULL) {
-		cpu_wait_note(ci, *iter, __builtin_return_address(0));
+		cpu_wait_note(ci, *iter, __builtin_return_address(0), NULL);
 		cpu_intr_point(ci, false);
 	}
 	(*iter)++;
@@ -285,7 +294,6 @@ int cpu_attach(struct machine *m, unsigned cpuid)
 	tlb_invalidate_all(ci);
 	atomic_store_explicit(&ci->ci_wait_what, NULL, memory_order_relaxed);
 	atomic_store_explicit(&ci->ci_wait_t0, 0, memory_order_relaxed);
-	ci->ci_wait_next = NULL;
 	/* held-lock counts only for the watchdog's dump (off: one test per lock operation) */
 	atomic_store_explicit(&ci->ci_locks_held, 0, memory_order_relaxed);
 	sync_set_held_slot(m->m_cfg.mc_watchdog_s != 0 ? &ci->ci_locks_held : NULL);
@@ -343,9 +351,8 @@ void cpu_barrier_wait(struct cpu_barrier *b)
 		atomic_fetch_add(&b->cb_gen, 1);
 		return;
 	}
-	cpu_wait_what("the other CPUs at a barrier");
 	while (atomic_load(&b->cb_gen) == gen)
-		cpu_spin_wait(&iter);
+		cpu_spin_wait_for(&iter, "the other CPUs at a barrier");
 }
 
 /* ---- machine_run: the shared start-barrier helper ---- */

@@ -199,7 +199,6 @@ struct cpu_info {
 	uint64_t ci_inj_ipi_until;  /* IPIs seen pending are held back until then (0: none seen) */
 	bool ci_inj_ipi;            /* inject.ipi_delay_* applies to this CPU */
 	_Atomic(const char *) ci_wait_what; /* the current wait's description, or NULL */
-	const char *ci_wait_next;           /* cpu_wait_what(): for the next wait that begins */
 	_Atomic uintptr_t ci_wait_site;     /* the caller of the current cpu_spin_wait() loop */
 	_Atomic uint64_t ci_wait_t0;        /* when that wait began */
 	_Atomic uint64_t ci_locks_held;     /* held mutexes: 8 bits per lock class (lock.c) */
@@ -408,14 +407,6 @@ bool inject_allocfail(void);
 /* At an interrupt point (interrupts not blocked): may run an injected
  * interrupt-blocked window; true while pending IPIs are held back. */
 bool inject_intr(struct cpu_info *, bool ipi_pending);
-/* Names the wait that begins next on this CPU (the watchdog's dump). */
-static inline void cpu_wait_what(const char *what)
-{
-	struct cpu_info *ci = curcpu_tls;
-	if (ci != NULL)
-		ci->ci_wait_next = what;
-}
-
 /* IPIs (cpu.c) */
 void cpu_spin_pause(unsigned *iter);
 void cpu_send_ipi(struct cpu_info *target, unsigned type);

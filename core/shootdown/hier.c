@@ -176,7 +176,6 @@ static void hier_update(void)
 	sd_req_apply(ci, r, true);
 	if (n > 0) {
 		unsigned iter = 0;
-		cpu_wait_what("shootdown acknowledgements");
 		while (atomic_load_explicit(&s->hs_groups, memory_order_acquire) != 0) {
 			if ((iter & 1023) == 1023) {
 				/* a stalled group: count for detached CPUs, re-send the rest */
@@ -186,7 +185,7 @@ static void hier_update(void)
 				KCPUSET_FOREACH(&s->hs_pending, c)
 					cpu_send_ipi(cpu_lookup(c), IPI_SHOOTDOWN);
 			}
-			cpu_spin_wait(&iter);
+			cpu_spin_wait_for(&iter, "shootdown acknowledgements");
 		}
 	}
 	sd_count_request(r->r_naddrs, r->r_count == SD_ALLVA, n, nskipped, n ? cpu_now_ns() - t0 : 0);

@@ -184,10 +184,9 @@ static void x86_update(void)
 		/* claim the global slot; keep taking IPIs meanwhile */
 		unsigned iter = 0;
 		struct tlb_packet *expect = NULL;
-		cpu_wait_what("the global shootdown slot (tlb_inflight)");
 		while (!atomic_compare_exchange_weak(&tlb_inflight, &expect, tp)) {
 			expect = NULL;
-			cpu_spin_wait(&iter);
+			cpu_spin_wait_for(&iter, "the global shootdown slot (tlb_inflight)");
 		}
 		tp->tp_sent_ns = cpu_now_ns();
 		tp->tp_initiator = ci->ci_cpuid;
@@ -209,14 +208,13 @@ static void x86_update(void)
 	packet_apply(ci, tp, tp->tp_count);
 	if (ntargets > 0) {
 		unsigned iter = 0;
-		cpu_wait_what("shootdown acknowledgements");
 		while (!kcpuset_iszero(&tp->tp_pending)) {
 			/* a detached CPU has an empty TLB: nothing to wait for */
 			if ((iter & 63) == 63)
 				KCPUSET_FOREACH(&tp->tp_pending, c)
 					if (!cpu_is_attached(cpu_lookup(c)))
 						kcpuset_atomic_clear(&tp->tp_pending, c);
-			cpu_spin_wait(&iter);
+			cpu_spin_wait_for(&iter, "shootdown acknowledgements");
 		}
 		atomic_store_explicit(&tlb_inflight, NULL, memory_order_release);
 	}

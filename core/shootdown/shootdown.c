@@ -280,14 +280,13 @@ void sd_slot_wait(struct cpu_info *ci)
 	unsigned iter = 0;
 	/* seq_cst loads: the targets' acknowledgements come after their
 	 * invalidations, so the request may be reused once all are seen */
-	cpu_wait_what("shootdown acknowledgements");
 	while (!kcpuset_iszero(&s->s_pending)) {
 		/* a detached CPU has an empty TLB: nothing to wait for */
 		if ((iter & 63) == 63)
 			KCPUSET_FOREACH(&s->s_pending, c)
 				if (!cpu_is_attached(cpu_lookup(c)))
 					kcpuset_atomic_clear(&s->s_pending, c);
-		cpu_spin_wait(&iter);
+		cpu_spin_wait_for(&iter, "shootdown acknowledgements");
 	}
 }
 

@@ -231,10 +231,9 @@ void uvm_wait(const char *wmsg)
 	struct machine *m = machine_cur;
 	unsigned iter = 0;
 	stats_inc(&uvm_pg_waits);
-	cpu_wait_what("free memory (uvm_wait)");
 	while (uvm_free_pages() <= m->m_reserve) {
 		if ((iter & 63) == 0)
 			phys_reclaim_deferred(); /* frames a lazy strategy held back */
-		cpu_spin_wait(&iter);
+		cpu_spin_wait_for(&iter, "free memory (uvm_wait)");
 	}
 }

@@ -143,6 +143,8 @@ void splx(int s);
  * host cores.
  */
 void cpu_spin_wait(unsigned *iter);
+/* The same, saying what it waits for (the watchdog's dump names it). */
+void cpu_spin_wait_for(unsigned *iter, const char *what);
 uint64_t cpu_now_ns(void);
 void cpu_delay_ns(uint64_t ns);
 
