@@ -43,12 +43,13 @@ struct drv {
 	pmap_t d_named[EXP_MAX_ROLES];   /* pmaps named by role.X.pmap = NAME, by role index of first use */
 	int d_role_first[EXP_MAX_ROLES]; /* the role's first CPU, -1 if it has none */
 	struct drv_cpu *d_cpus;
-	_Atomic unsigned d_bar_count, d_bar_gen;
+	struct cpu_barrier d_bar;
 	_Atomic int d_phase; /* 0 setup, 1 warm-up, 2 measure, 3 done */
 	_Atomic int *d_stop;
 	uint64_t d_t_measure0, d_t_measure1;
 	struct trial_result *d_res;
 	_Atomic unsigned d_errors;
+	_Atomic unsigned d_checker_viol; /* d_errors also counted as oracle violations */
 	/* the monitor */
 	pthread_t d_mon;
 	_Atomic bool d_mon_stop;
@@ -56,14 +57,7 @@ struct drv {
 
 static void drv_barrier(struct drv *d)
 {
-	unsigned gen = atomic_load(&d->d_bar_gen), iter = 0;
-	if (atomic_fetch_add(&d->d_bar_count, 1) + 1 == d->d_ncpu) {
-		atomic_store(&d->d_bar_count, 0);
-		atomic_fetch_add(&d->d_bar_gen, 1);
-		return;
-	}
-	while (atomic_load(&d->d_bar_gen) == gen)
-		cpu_spin_wait(&iter);
+	cpu_barrier_wait(&d->d_bar);
 }
 
 static void drv_loop(struct drv *d, struct wl_ctx *c, uint64_t until, bool count)
@@ -131,6 +125,20 @@ static void drv_snapshot(struct drv *d)
 		r->tr_alloc_ns[i][0] = (double)s.hs_p50;
 		r->tr_alloc_ns[i][1] = (double)s.hs_p99;
 	}
+}
+
+/* A quiescent checker's findings: an error, and a violation of its oracle when checks are on. */
+static void drv_checker(struct drv *d, enum check_oracle o, int bad, const char *what)
+{
+	if (check_on(o)) {
+		check_count(o, 1);
+		if (bad != 0) {
+			check_violation(o, 0, 0, "%s at the end of the trial found %d inconsistencies", what, bad);
+			atomic_fetch_add(&d->d_checker_viol, 1);
+		}
+	}
+	if (bad != 0)
+		atomic_fetch_add(&d->d_errors, 1);
 }
 
 static void drv_cpu_main(unsigned cpu, void *arg)
@@ -216,13 +224,14 @@ static void drv_cpu_main(unsigned cpu, void *arg)
 		drv_snapshot(d);
 	}
 	drv_barrier(d);
-	/* quiescent: the checkers (after the snapshot, so they cost nothing measured) */
-	if (tlb_check() != 0)
-		atomic_fetch_add(&d->d_errors, 1);
-	if (first && role->wr_pmap != NULL && pmap_check(role->wr_pmap) != 0)
-		atomic_fetch_add(&d->d_errors, 1);
-	if (own != NULL && pmap_check(own) != 0)
-		atomic_fetch_add(&d->d_errors, 1);
+	/* quiescent: the checkers (after the snapshot, so they cost nothing
+	 * measured); with check.enabled they count as the update and counts
+	 * oracles' checks */
+	drv_checker(d, CHK_UPDATE, tlb_check(), "tlb_check()");
+	if (first && role->wr_pmap != NULL)
+		drv_checker(d, CHK_COUNTS, pmap_check(role->wr_pmap), "pmap_check()");
+	if (own != NULL)
+		drv_checker(d, CHK_COUNTS, pmap_check(own), "pmap_check()");
 	drv_barrier(d);
 	(void)ops0;
 	if (role != NULL && !failed && role->wr_wl->wl_fini != NULL)
@@ -433,6 +442,7 @@ int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct 
 	d->d_pt = pt;
 	d->d_m = m;
 	d->d_ncpu = pt->ep_cfg.mc_ncpu;
+	cpu_barrier_init(&d->d_bar, d->d_ncpu);
 	d->d_seed = seed;
 	d->d_stop = stop;
 	d->d_res = r;
@@ -488,6 +498,16 @@ int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct 
 	for (unsigned i = 0; i < pt->ep_nroles; i++)
 		r->tr_errors += atomic_load(&d->d_roles[i].wr_errors);
 	r->tr_errors += atomic_load(&d->d_errors);
+	/* the oracles (check.enabled): their counts; violations found on the
+	 * TLB-hit path are errors of the trial too (the checkers' own are
+	 * in d_errors already) */
+	r->tr_check = pt->ep_cfg.mc_check;
+	uint64_t viol = 0;
+	for (int o = 0; r->tr_check && o < CHK_NORACLES; o++) {
+		check_totals((enum check_oracle)o, &r->tr_check_counts[o][0], &r->tr_check_counts[o][1]);
+		viol += r->tr_check_counts[o][1];
+	}
+	r->tr_errors += (unsigned)(viol - atomic_load(&d->d_checker_viol));
 	trial_metrics(d);
 	/* complete if the whole window was measured (a signal in teardown keeps it) */
 	r->tr_done = r->tr_seconds >= pt->ep_duration_s * 0.99;

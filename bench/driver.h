@@ -6,6 +6,7 @@
 
 #include "experiment.h"
 
+#include <pmapstorm/check.h>
 #include <pmapstorm/stats.h>
 
 struct metric {
@@ -49,6 +50,8 @@ struct trial_result {
 	uint64_t *tr_ack_sum;     /* [initiator * ncpu + target], over the measured window */
 	uint64_t *tr_ack_count;
 	unsigned tr_errors;       /* workload-detected violations + checker findings */
+	bool tr_check;            /* check.enabled: the oracles ran (pmapstorm/check.h) */
+	uint64_t tr_check_counts[CHK_NORACLES][2]; /* per oracle: checks, violations (whole trial) */
 	bool tr_done;
 };
 

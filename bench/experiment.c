@@ -391,9 +391,13 @@ static int exp_handler(void *user, const char *section, const char *name, const 
 		if (!ok)
 			return exp_err(p, p->p_line,
 			    "[%s]: a role needs a short name of letters, digits, - and _ ([role.NAME])", section);
+	} else if (!strcmp(section, "experiment") && !strcmp(name, "check")) {
+		/* `check = on`: the oracles (pmapstorm/check.h), as check.enabled */
+		section = "check";
+		name = "enabled";
 	} else if (!strcmp(section, "experiment")) {
 		if (!in_list(exp_keys, name))
-			return exp_err(p, p->p_line, "experiment.%s: unknown key (name, trials, warmup, duration, seed, interval)", name);
+			return exp_err(p, p->p_line, "experiment.%s: unknown key (name, trials, warmup, duration, seed, interval, check)", name);
 	}
 	snprintf(key, sizeof(key), "%s.%s", section, name);
 	struct exp_key *k = key_find(ex, key);

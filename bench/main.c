@@ -3,6 +3,7 @@
  */
 #include "cli.h"
 #include "gate.h"
+#include "stress.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -58,6 +59,8 @@ int main(int argc, char **argv)
 		return cmd_topo(argc - 1, argv + 1);
 	if (!strcmp(cmd, "calibrate"))
 		return cmd_calibrate(argc - 1, argv + 1);
+	if (!strcmp(cmd, "stress"))
+		return cmd_stress(argc - 1, argv + 1);
 	if (!strcmp(cmd, "list"))
 		return cmd_list(argc - 1, argv + 1);
 	if (cmd[0] == '-')

@@ -158,10 +158,18 @@ static json_t *point_json(const struct run_results *rr, unsigned p)
 		json_t *cpu_ops = json_array();
 		for (unsigned c = 0; c < tr->tr_ncpu; c++)
 			json_array_append_new(cpu_ops, json_real(tr->tr_seconds > 0 ? tr->tr_cpu_ops[c] / tr->tr_seconds : 0));
-		json_array_append_new(trials, json_pack("{s:i,s:i,s:I,s:f,s:i,s:o,s:o,s:o,s:o}", "trial", tr->tr_trial, "order",
+		json_t *tj = json_pack("{s:i,s:i,s:I,s:f,s:i,s:o,s:o,s:o,s:o}", "trial", tr->tr_trial, "order",
 		    tr->tr_order, "seed", (json_int_t)tr->tr_seed, "seconds", tr->tr_seconds, "errors", tr->tr_errors,
 		    "metrics", m, "counters", ctrs, "lockstat", lockstat_json(tr->tr_lockstat, LC_NCLASS), "cpu_ops_per_s",
-		    cpu_ops));
+		    cpu_ops);
+		if (tr->tr_check) { /* check = on: each oracle's checks and violations */
+			json_t *chk = json_object();
+			for (int k = 0; k < CHK_NORACLES; k++)
+				json_object_set_new(chk, check_oracle_name((enum check_oracle)k), json_pack("{s:I,s:I}", "checks",
+				    (json_int_t)tr->tr_check_counts[k][0], "violations", (json_int_t)tr->tr_check_counts[k][1]));
+			json_object_set_new(tj, "check", chk);
+		}
+		json_array_append_new(trials, tj);
 	}
 	json_object_set_new(o, "trials", trials);
 	json_t *sum = json_object();

@@ -56,7 +56,11 @@ static const char *const run_usage =
     "marked \"interrupted\": true; a second signal exits at once: published\n"
     "results stay whole, and the unfinished DIR/.tmp-NAME-PID is removed by the\n"
     "next run in DIR.\n"
-    "Exit: 0 ok, 1 a workload or checker found a violation, 2 bad config,\n"
+    "With check = on in [experiment] (or --set check.enabled=on) the coherence\n"
+    "oracles run during every trial (see pmapstorm stress --help); their checks and\n"
+    "violations go into run.json.  watchdog.seconds (default 60): a CPU without\n"
+    "progress that long dumps every CPU's state and exits 1.\n"
+    "Exit: 0 ok, 1 a workload, checker or oracle found a violation, 2 bad config,\n"
     "3 environment or resource error (memory, gnuplot missing: the data is kept),\n"
     "130 interrupted (partial results kept).\n";
 
@@ -394,7 +398,7 @@ static int run_main(int argc, char **argv)
 	if (rr.rr_interrupted && atomic_load(&run_stop))
 		rc = EXIT_INTERRUPTED;
 	else if (rc == EXIT_OK && errors > 0) {
-		cli_error("run: %u violation(s) found by the workloads' checks or pmap_check/tlb_check", errors);
+		cli_error("run: %u violation(s) found by the workloads' checks, pmap_check/tlb_check or the oracles (check = on)", errors);
 		rc = EXIT_VIOLATION;
 	}
 	if (baseline != NULL && (rc != EXIT_OK || rr.rr_interrupted))

@@ -106,3 +106,21 @@ file(REMOVE_RECURSE "${tmp}")
 expect_rc(2 "microbench: ipi.calibration: /nonexistent/cal.json" microbench --set ipi.preset=calibrated --set ipi.calibration=/nonexistent/cal.json)
 # the shipped topology example resolves on any host (synthetic machine)
 expect_rc(0 "placement: compact, 8 CPUs" topo ${CMAKE_CURRENT_LIST_DIR}/../configs/topology.ini)
+# pmapstorm stress: bad input names the flag and the valid values (exit 2) ...
+expect_rc(0 "--inject LIST" stress --help)
+expect_rc(2 "--inject: unknown injection 'bogus'; valid: ipi, yield, spl, allocfail, pressure" stress --inject yield,bogus)
+expect_rc(2 "--oracles: unknown oracle 'nope'; valid: all, frame, update, modref, counts, alloc, contents"
+  stress --oracles frame,nope)
+expect_rc(2 "--seconds: '0' is not a positive number" stress --seconds 0)
+expect_rc(2 "--strategy: 'mutant-skip' is a deliberately broken mutant: add --unsafe.*mutant-nowait"
+  stress --strategy mutant-skip)
+expect_rc(2 "--strategy: unknown strategy 'nope'; valid: all, immediate" stress --strategy nope)
+expect_rc(2 "check.oracles: unknown oracle 'x'" stress --set check.oracles=x)
+expect_rc(2 "inject.yield: 1001 is out of range" stress --set inject.yield=1001)
+# ... a correct strategy: the table, SUCCESS, the reproducibility statement, exit 0 ...
+expect_rc(0 "contents +[0-9]+ +0\n.*netbsd-x86: SUCCESS.*seed 7 fixes every random choice.*vary.*End of test: SUCCESS"
+  stress --strategy netbsd-x86 --seconds 0.3 --seed 7 --inject yield)
+# ... a mutant: the report (oracle, cpu, address, frame, strategy, seed, config, commit, a
+# one-line rerun command), the table ending in FAILURE, exit 1
+expect_rc(1 "VIOLATION REPORT\n  oracle: +(frame|update|contents).*cpu: .*address: .*frame: .*strategy: mutant-nowait\n  seed: +3.*config: .*shootdown.allow_unsafe=yes.*commit: .*rerun: +pmapstorm stress --strategy mutant-nowait --seconds 10 --cpus [0-9]+ --seed 3 --unsafe.*<-- FAILURE.*mutant-nowait: FAILURE.*End of test: FAILURE"
+  stress --strategy mutant-nowait --unsafe --seed 3 --quiet)

@@ -1,6 +1,9 @@
 /* harness.c — see harness.h */
 #include "harness.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 struct th_state th;
 _Atomic unsigned th_failure_count;
 _Atomic unsigned th_printed;
@@ -71,4 +74,17 @@ void th_run_cpus(unsigned n, machine_cpu_fn fn, void *arg)
 	assert_int_equal(machine_run(th.m, n, fn, arg), 0);
 	assert_int_equal(cpu_attach(th.m, 0), 0);
 	assert_int_equal(th_failures(), 0);
+}
+
+int th_child_output(pid_t pid, int fd, char *buf, size_t len)
+{
+	size_t n = 0;
+	ssize_t r;
+	while (n < len - 1 && (r = read(fd, buf + n, len - 1 - n)) > 0)
+		n += (size_t)r;
+	buf[n] = '\0';
+	close(fd);
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return status;
 }

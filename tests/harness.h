@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include <cmocka.h>
 
@@ -112,29 +113,22 @@ static inline struct vm_page *th_page(void)
 	return pg;
 }
 
-/* A spin barrier that keeps taking IPIs (cpu_spin_wait). */
+/* A spin barrier that keeps taking IPIs: the machine's (cpu_barrier). */
 struct th_barrier {
-	_Atomic unsigned b_count;
-	_Atomic unsigned b_gen;
-	unsigned b_n;
+	struct cpu_barrier tb;
 };
 static inline void th_barrier_init(struct th_barrier *b, unsigned n)
 {
-	atomic_store(&b->b_count, 0);
-	atomic_store(&b->b_gen, 0);
-	b->b_n = n;
+	cpu_barrier_init(&b->tb, n);
 }
 static inline void th_barrier_wait(struct th_barrier *b)
 {
-	unsigned gen = atomic_load(&b->b_gen), iter = 0;
-	if (atomic_fetch_add(&b->b_count, 1) + 1 == b->b_n) {
-		atomic_store(&b->b_count, 0);
-		atomic_fetch_add(&b->b_gen, 1);
-		return;
-	}
-	while (atomic_load(&b->b_gen) == gen)
-		cpu_spin_wait(&iter);
+	cpu_barrier_wait(&b->tb);
 }
+
+/* A child's stderr: reads fd (the pipe's read end) to its end into buf
+ * (NUL-terminated), closes it, and reaps pid; returns the wait status. */
+int th_child_output(pid_t pid, int fd, char *buf, size_t len);
 
 int th_setup_cpu0(void **state);
 int th_teardown_cpu0(void **state);

@@ -216,5 +216,25 @@ for p in latency_cdf latency_vs_cpus throughput lockwait ackmatrix timeline; do
 	done
 done
 
+# ---- 6. check = on: every trial carries each oracle's counts (schema-valid) ----
+printf '[experiment]\nname = checked\ntrials = 1\nwarmup = 0s\nduration = 0.2s\ncheck = on\n[machine]\ncpus = 2\nmemory = 16M\n[role.unmap]\nworkload = munmap\ncpus = 0\npmap = app\nlen = 4\n[role.touch]\nworkload = touch\ncpus = 1\npmap = app\n' >"$TMP/checked.ini"
+"$PMAPSTORM" run "$TMP/checked.ini" --results "$TMP/chk" --quiet --no-plots >"$TMP/chk.log" 2>&1 ||
+	fail "pmapstorm run with check = on: exit $?: $(cat "$TMP/chk.log")"
+python3 - "$SRC/docs/run.schema.json" "$TMP/chk/latest/run.json" <<'EOF2' || fail "check = on: see above"
+import json, sys
+import jsonschema
+schema = json.load(open(sys.argv[1]))
+doc = json.load(open(sys.argv[2]))
+jsonschema.Draft202012Validator(schema).validate(doc)
+t = doc["points"][0]["trials"][0]
+chk = t.get("check")
+assert chk is not None, "no 'check' object in the trial although check = on"
+assert chk["frame"]["checks"] > 0 and chk["update"]["checks"] > 0, "the TLB-hit oracles checked nothing: %r" % chk
+assert all(o["violations"] == 0 for o in chk.values()), "violations on a correct strategy: %r" % chk
+assert doc["provenance"]["config"]["check.enabled"] == "on", "provenance does not record check.enabled"
+# without check = on there is no 'check' object
+EOF2
+grep -q '"check"' "$RUN/run.json" && fail "run.json of a run without check = on has a check object"
+
 echo "results_check: ok"
 exit 0

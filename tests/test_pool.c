@@ -109,14 +109,7 @@ static void expect_bad(void (*fn)(void *), const char *needle)
 	}
 	close(p[1]);
 	char buf[2048];
-	size_t n = 0;
-	ssize_t r;
-	while (n < sizeof(buf) - 1 && (r = read(p[0], buf + n, sizeof(buf) - 1 - n)) > 0)
-		n += (size_t)r;
-	buf[n] = '\0';
-	close(p[0]);
-	int status = 0;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
+	int status = th_child_output(pid, p[0], buf, sizeof(buf));
 	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT || strstr(buf, "pool_put") == NULL ||
 	    strstr(buf, needle) == NULL)
 		fail_msg("expected a pool_put panic with '%s'; status %#x, stderr: %s", needle, status, buf);

@@ -361,7 +361,7 @@ static void test_linux_lazy_skipped(void **state)
 
 struct lz_run {
 	pmap_t pm;
-	struct vm_page *pg;
+	struct vm_page *pg, *keep;
 	_Atomic uint64_t step;
 	_Atomic uint64_t stale_seen, fault_seen;
 	/* the frame's own PG_FREE, not uvm_free_pages(): page-table pages that
@@ -383,6 +383,13 @@ static void lz_cpu(unsigned cpu, void *arg)
 	lwp_switch(l);
 	uint64_t v;
 	if (cpu == 0) {
+		/* a second page in the same page table keeps the table alive: its
+		 * pages would otherwise go back to the free list after an RCU
+		 * grace period, at a time of liburcu's choosing, and the free
+		 * counts below would see them */
+		struct vm_page *keep = th_page();
+		TH_CHECK(keep != NULL && pmap_enter(s->pm, ST_VA + PAGE_SIZE, VM_PAGE_TO_PHYS(keep), ST_RW, 0) == 0);
+		s->keep = keep;
 		s->pg = th_page();
 		assert_non_null(s->pg);
 		uint64_t *p = machine_phys(VM_PAGE_TO_PHYS(s->pg));
@@ -408,6 +415,9 @@ static void lz_cpu(unsigned cpu, void *arg)
 		while (!lz_page_free(s->pg) && cpu_now_ns() < t_end)
 			cpu_spin_wait(&iter);
 		s->free_after = lz_page_free(s->pg);
+		pmap_remove(s->pm, ST_VA + PAGE_SIZE, ST_VA + 2 * PAGE_SIZE);
+		pmap_update(s->pm);
+		uvm_pagefree(s->keep);
 	} else {
 		st_wait_ge(&s->step, (uint64_t)cpu);
 		TH_CHECK(mmu_load(ST_VA, &v) == 0 && v == 0x1a7e);

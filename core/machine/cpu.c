@@ -119,7 +119,7 @@ static inline bool cpu_ipi_pending(const struct cpu_info *ci)
 {
 	for (unsigned t = 0; t < IPI_NTYPES; t++)
 		if (atomic_load_explicit(&((struct cpu_info *)ci)->ci_ipi_seq[t], memory_order_relaxed) !=
-		    ci->ci_ipi_seen[t])
+		    atomic_load_explicit(&((struct cpu_info *)ci)->ci_ipi_seen[t], memory_order_relaxed))
 			return true;
 	return false;
 }
@@ -131,8 +131,8 @@ static void cpu_intr_dispatch(struct cpu_info *ci)
 		/* acquire: pairs with the sender's release; what it wrote
 		 * before sending (the request) is visible to the handler */
 		uint32_t seq = atomic_load_explicit(&ci->ci_ipi_seq[t], memory_order_acquire);
-		if (seq != ci->ci_ipi_seen[t]) {
-			ci->ci_ipi_seen[t] = seq;
+		if (seq != atomic_load_explicit(&ci->ci_ipi_seen[t], memory_order_relaxed)) {
+			atomic_store_explicit(&ci->ci_ipi_seen[t], seq, memory_order_relaxed);
 			fired |= 1u << t;
 		}
 	}
@@ -165,24 +165,34 @@ static void cpu_tick(struct cpu_info *ci)
 	ci->ci_ipl--;
 }
 
-void cpu_intr_poll(void)
+/* An interrupt point; `progress`: outside a wait (the watchdog's measure). */
+static inline void cpu_intr_point(struct cpu_info *ci, bool progress)
 {
-	struct cpu_info *ci = curcpu();
-	if (ci == NULL)
-		return;
-	atomic_store_explicit(&ci->ci_progress,
-	    atomic_load_explicit(&ci->ci_progress, memory_order_relaxed) + 1, memory_order_relaxed);
+	if (progress) {
+		atomic_store_explicit(&ci->ci_progress,
+		    atomic_load_explicit(&ci->ci_progress, memory_order_relaxed) + 1, memory_order_relaxed);
+	}
 	/* broadcast invalidations: the MMU applies them whatever the CPU's
 	 * interrupt level (no software involved) */
 	if (__predict_false(atomic_load_explicit(&ci->ci_tlb_inbox, memory_order_relaxed) != 0))
 		machine_cur->m_hooks.mh_tlb_inbox(ci);
 	if (ci->ci_ipl != 0)
 		return;
+	/* inject.spl / inject.ipi_delay_us (check.c): off, one test of a flag */
+	if (__predict_false(inject_intr_on) && inject_intr(ci, cpu_ipi_pending(ci)))
+		return;
 	if (__predict_false(cpu_ipi_pending(ci)))
 		cpu_intr_dispatch(ci);
 	if (ci->ci_tick_ns != 0)
 		cpu_tick(ci);
 	sync_rcu_quiescent();
+}
+
+void cpu_intr_poll(void)
+{
+	struct cpu_info *ci = curcpu();
+	if (ci != NULL)
+		cpu_intr_point(ci, true);
 }
 
 void cpu_send_ipi(struct cpu_info *target, unsigned type)
@@ -214,11 +224,26 @@ void splx(int s)
 		ci->ci_ipl = s;
 }
 
-void cpu_spin_wait(unsigned *iter)
+/* A wait's first turn records what it waits for, where and since when
+ * (the watchdog's dump). */
+static inline void cpu_wait_note(struct cpu_info *ci, unsigned iter, void *site, const char *what)
+{
+	if (iter != 0)
+		return;
+	atomic_store_explicit(&ci->ci_wait_what, what, memory_order_relaxed);
+	atomic_store_explicit(&ci->ci_wait_site, (uintptr_t)site, memory_order_relaxed);
+	atomic_store_explicit(&ci->ci_wait_t0, cpu_now_ns(), memory_order_relaxed);
+}
+
+static inline void cpu_spin_turn(unsigned *iter, void *site, const char *what)
 {
 	struct machine *m = machine_cur;
 	unsigned spin = m != NULL ? m->m_cfg.mc_spin_before_yield : 64;
-	cpu_intr_poll();
+	struct cpu_info *ci = curcpu();
+	if (ci != NULL) {
+		cpu_wait_note(ci, *iter, site, what);
+		cpu_intr_point(ci, false);
+	}
 	/* the first turns poll flat out: an acknowledgement usually arrives
 	 * within a cache-line transfer or two, and a pause would add its own
 	 * latency (tens of ns) to every round trip */
@@ -231,11 +256,25 @@ void cpu_spin_wait(unsigned *iter)
 	}
 }
 
+void cpu_spin_wait(unsigned *iter)
+{
+	cpu_spin_turn(iter, __builtin_return_address(0), NULL);
+}
+
+void cpu_spin_wait_for(unsigned *iter, const char *what)
+{
+	cpu_spin_turn(iter, __builtin_return_address(0), what);
+}
+
 /* A turn of a pure spin: takes IPIs, pauses, never yields (locks.wait = spin). */
 void cpu_spin_pause(unsigned *iter)
 {
+	struct cpu_info *ci = curcpu();
+	if (ci != NULL) {
+		cpu_wait_note(ci, *iter, __builtin_return_address(0), NULL);
+		cpu_intr_point(ci, false);
+	}
 	(*iter)++;
-	cpu_intr_poll();
 	__builtin_ia32_pause();
 }
 
@@ -260,6 +299,11 @@ int cpu_attach(struct machine *m, unsigned cpuid)
 	ci->ci_tick_ns = m->m_hooks.mh_tick != NULL ? m->m_cfg.mc_tick_us * 1000 : 0;
 	ci->ci_next_tick = ci->ci_tick_ns ? cpu_now_ns() + ci->ci_tick_ns : 0;
 	tlb_invalidate_all(ci);
+	atomic_store_explicit(&ci->ci_wait_what, NULL, memory_order_relaxed);
+	atomic_store_explicit(&ci->ci_wait_t0, 0, memory_order_relaxed);
+	/* held-lock counts only for the watchdog's dump (off: one test per lock operation) */
+	atomic_store_explicit(&ci->ci_locks_held, 0, memory_order_relaxed);
+	sync_set_held_slot(m->m_cfg.mc_watchdog_s != 0 ? &ci->ci_locks_held : NULL);
 	sync_rcu_register();
 	/* seq_cst, before any walk: pairs with initiators reading the set */
 	kcpuset_atomic_set(&m->m_attached, cpuid);
@@ -279,6 +323,7 @@ void cpu_detach(void)
 	cpu_intr_dispatch(ci);
 	tlb_invalidate_all(ci);
 	sync_rcu_unregister();
+	sync_set_held_slot(NULL);
 	stats_attach(NULL);
 	curcpu_tls = NULL;
 	atomic_store_explicit(&ci->ci_state, CPU_DETACHED, memory_order_release);
@@ -294,6 +339,27 @@ unsigned cpu_number(void)
 bool cpu_attached(void)
 {
 	return curcpu() != NULL;
+}
+
+/* ---- the shared barrier ---- */
+
+void cpu_barrier_init(struct cpu_barrier *b, unsigned n)
+{
+	atomic_store(&b->cb_count, 0);
+	atomic_store(&b->cb_gen, 0);
+	b->cb_n = n;
+}
+
+void cpu_barrier_wait(struct cpu_barrier *b)
+{
+	unsigned gen = atomic_load(&b->cb_gen), iter = 0;
+	if (atomic_fetch_add(&b->cb_count, 1) + 1 == b->cb_n) {
+		atomic_store(&b->cb_count, 0);
+		atomic_fetch_add(&b->cb_gen, 1);
+		return;
+	}
+	while (atomic_load(&b->cb_gen) == gen)
+		cpu_spin_wait_for(&iter, "the other CPUs at a barrier");
 }
 
 /* ---- machine_run: the shared start-barrier helper ---- */

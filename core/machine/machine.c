@@ -13,6 +13,8 @@
  */
 #include "machine_impl.h"
 
+#include <pmapstorm/check.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -504,6 +506,87 @@ static void calibration_get(const struct machine_config *c, char *b, size_t n)
 {
 	snprintf(b, n, "%s", c->mc_ipi_calibration);
 }
+/* ---- check.*, inject.*, watchdog.* (pmapstorm/check.h) ---- */
+static int check_set(struct machine_config *c, const char *k, const char *v)
+{
+	return parse_onoff(k, v, &c->mc_check);
+}
+static void check_get(const struct machine_config *c, char *b, size_t n)
+{
+	snprintf(b, n, "%s", c->mc_check ? "on" : "off");
+}
+static int oracles_set(struct machine_config *c, const char *k, const char *v)
+{
+	char why[256];
+	unsigned mask;
+	if (check_oracles_parse(v, &mask, why, sizeof(why)) != 0)
+		return machine_seterr(EINVAL, "%s: %s", k, why);
+	c->mc_check_oracles = mask;
+	return 0;
+}
+/* A bit mask as "all" or a comma list: names from name(), or the bit numbers. */
+static void mask_get(char *b, size_t n, uint64_t mask, uint64_t all, unsigned nbits, const char *(*name)(enum check_oracle))
+{
+	size_t o = 0;
+	if (mask == all) {
+		snprintf(b, n, "all");
+		return;
+	}
+	b[0] = '\0';
+	for (unsigned i = 0; i < nbits && o < n; i++)
+		if (mask >> i & 1) {
+			if (name != NULL)
+				o += (size_t)snprintf(b + o, n - o, "%s%s", o ? "," : "", name((enum check_oracle)i));
+			else
+				o += (size_t)snprintf(b + o, n - o, "%s%u", o ? "," : "", i);
+		}
+}
+static void oracles_get(const struct machine_config *c, char *b, size_t n)
+{
+	mask_get(b, n, c->mc_check_oracles, CHK_ALL, CHK_NORACLES, check_oracle_name);
+}
+/* a CPU list: "all", or comma-separated CPU numbers below 64 */
+static int cpumask_set(struct machine_config *c, const char *k, const char *v)
+{
+	if (v != NULL && !strcasecmp(v, "all")) {
+		c->mc_inject_ipi_cpus = UINT64_MAX;
+		return 0;
+	}
+	uint64_t mask = 0;
+	const char *p = v;
+	while (p != NULL && *p != '\0') {
+		char *end;
+		if (!isdigit((unsigned char)*p))
+			break;
+		unsigned long x = strtoul(p, &end, 10);
+		if (x >= 64)
+			return machine_seterr(EINVAL, "%s: CPU %lu is out of range [0, 63]", k, x);
+		mask |= 1ULL << x;
+		p = end;
+		while (*p == ' ')
+			p++;
+		if (*p == ',')
+			p++;
+		else if (*p != '\0')
+			break;
+	}
+	if (v == NULL || *v == '\0' || (p != NULL && *p != '\0'))
+		return machine_seterr(EINVAL, "%s: '%s' is not 'all' or a list of CPU numbers (0,2,3)", k, v ? v : "");
+	c->mc_inject_ipi_cpus = mask;
+	return 0;
+}
+static void cpumask_get(const struct machine_config *c, char *b, size_t n)
+{
+	mask_get(b, n, c->mc_inject_ipi_cpus, UINT64_MAX, 64, NULL);
+}
+U64_KEY(inject_seed, mc_inject_seed, 0, UINT64_MAX)
+U64_KEY(inject_ipi_delay, mc_inject_ipi_delay_us, 0, 1000000)
+U64_KEY(inject_yield, mc_inject_yield, 0, 1000)
+U64_KEY(inject_spl, mc_inject_spl, 0, 1000)
+U64_KEY(inject_spl_us, mc_inject_spl_us, 1, 1000000)
+U64_KEY(inject_allocfail, mc_inject_allocfail, 0, 1000)
+U64_KEY(inject_pressure, mc_inject_pressure, 0, 90)
+U64_KEY(watchdog, mc_watchdog_s, 0, 86400)
 
 static const struct cfg_key cfg_keys[] = {
 	{"machine.cpus", cpus_set, cpus_get},
@@ -547,6 +630,17 @@ static const struct cfg_key cfg_keys[] = {
 	{"kmem.kva", kva_set, kva_get},
 	{"kmem.vacache_pages", vacache_set, vacache_get},
 	{"kmem.steal", steal_set, steal_get},
+	{"check.enabled", check_set, check_get},
+	{"check.oracles", oracles_set, oracles_get},
+	{"inject.seed", inject_seed_set, inject_seed_get},
+	{"inject.ipi_delay_us", inject_ipi_delay_set, inject_ipi_delay_get},
+	{"inject.ipi_delay_cpus", cpumask_set, cpumask_get},
+	{"inject.yield", inject_yield_set, inject_yield_get},
+	{"inject.spl", inject_spl_set, inject_spl_get},
+	{"inject.spl_us", inject_spl_us_set, inject_spl_us_get},
+	{"inject.allocfail", inject_allocfail_set, inject_allocfail_get},
+	{"inject.pressure", inject_pressure_set, inject_pressure_get},
+	{"watchdog.seconds", watchdog_set, watchdog_get},
 };
 #define NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
 
@@ -580,6 +674,11 @@ void machine_config_init(struct machine_config *c)
 	snprintf(c->mc_numa, sizeof(c->mc_numa), "interleave");
 	c->mc_ipi_preset = IPI_PRESET_MANUAL;
 	snprintf(c->mc_ipi_calibration, sizeof(c->mc_ipi_calibration), "results/calibration.json");
+	c->mc_check_oracles = CHK_ALL;
+	c->mc_inject_seed = 1;
+	c->mc_inject_ipi_cpus = UINT64_MAX;
+	c->mc_inject_spl_us = 50;
+	c->mc_watchdog_s = 60;
 }
 
 int machine_config_set(struct machine_config *c, const char *key, const char *value)
@@ -662,6 +761,9 @@ static int config_validate(const struct machine_config *c)
 		    c->mc_uvm_pagecache_pages);
 	if ((unsigned)c->mc_kmem_poolpage > KMEM_POOLPAGE_PLAIN)
 		return machine_seterr(EINVAL, "kmem.poolpage: %d is not direct, vacache or plain", (int)c->mc_kmem_poolpage);
+	if ((c->mc_check_oracles & ~(unsigned)CHK_ALL) != 0 || c->mc_inject_yield > 1000 || c->mc_inject_spl > 1000 ||
+	    c->mc_inject_allocfail > 1000 || c->mc_inject_pressure > 90)
+		return machine_seterr(EINVAL, "check.oracles / inject.*: a value out of range (set them with machine_config_set)");
 	int e = kva_check("kmem.kva", c->mc_kmem_kva);
 	if (e != 0)
 		return e;
@@ -812,6 +914,8 @@ struct machine *machine_boot(const struct machine_config *cfg)
 	m->m_pmap_booted = true;
 	if (m->m_uvm_hooks.mu_boot != NULL && (err = m->m_uvm_hooks.mu_boot(m)) != 0)
 		goto fail;
+	if ((err = check_boot(m)) != 0)
+		goto fail;
 	return m;
 fail:
 	machine_halt(m);
@@ -825,6 +929,7 @@ void machine_halt(struct machine *m)
 		return;
 	for (unsigned i = 0; m->m_cpus != NULL && i < m->m_ncpu; i++)
 		KASSERTMSG(!cpu_is_attached(&m->m_cpus[i]), "machine_halt with CPU %u attached", i);
+	check_halt(m);
 	/* let every deferred free (call_rcu) finish before memory goes away */
 	sync_rcu_barrier();
 	/* the uvm layer first (its halt is safe after a failed boot) */

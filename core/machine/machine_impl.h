@@ -16,6 +16,7 @@
 #ifndef PMAPSTORM_MACHINE_IMPL_H
 #define PMAPSTORM_MACHINE_IMPL_H
 
+#include <pmapstorm/check.h>
 #include <pmapstorm/lock.h>
 #include <pmapstorm/machine.h>
 #include <pmapstorm/stats.h>
@@ -177,8 +178,8 @@ struct cpu_info {
 	_Atomic uint32_t ci_tlb_inbox;
 	/* owner only (others may read ci_progress) */
 	unsigned ci_cpuid __cacheline_aligned;
-	uint32_t ci_ipi_seen[IPI_NTYPES];
-	_Atomic uint64_t ci_progress;               /* interrupt points passed (the watchdog's view) */
+	_Atomic uint32_t ci_ipi_seen[IPI_NTYPES];   /* relaxed: owner-written, read by the watchdog's dump */
+	_Atomic uint64_t ci_progress;               /* interrupt points passed outside waits (the watchdog's view) */
 	int ci_ipl;                 /* interrupt-block depth (splvm) */
 	struct mmu_ctx *ci_ctx;     /* current user context (NULL: kernel only) */
 	uint16_t ci_pcid;           /* ci_ctx's PCID, cached for the TLB-hit path */
@@ -190,6 +191,19 @@ struct cpu_info {
 	struct stats_block *ci_stats;
 	void *ci_sd;                /* the shootdown strategy's per-CPU state */
 	void *ci_pmap_md;           /* the pmap's per-CPU state (pending frees) */
+	/* check.c: oracle counts, the update oracle's in-flight range (the
+	 * VAs whose PTEs this CPU changed since its last completed
+	 * pmap_update(); owner-written, read by every CPU), injection state,
+	 * and what the watchdog's dump shows */
+	_Atomic uint64_t ci_chk[CHK_NORACLES];
+	_Atomic uint64_t ci_inflight_lo[2], ci_inflight_hi[2]; /* [0] user, [1] kernel addresses */
+	uint64_t ci_inj_rng;
+	uint64_t ci_inj_ipi_until;  /* IPIs seen pending are held back until then (0: none seen) */
+	bool ci_inj_ipi;            /* inject.ipi_delay_* applies to this CPU */
+	_Atomic(const char *) ci_wait_what; /* the current wait's description, or NULL */
+	_Atomic uintptr_t ci_wait_site;     /* the caller of the current cpu_spin_wait() loop */
+	_Atomic uint64_t ci_wait_t0;        /* when that wait began */
+	_Atomic uint64_t ci_locks_held;     /* held mutexes: 8 bits per lock class (lock.c) */
 };
 
 struct machine_hooks {
@@ -218,6 +232,8 @@ struct machine_hooks {
 	bool (*mh_fill)(struct cpu_info *ci, _Atomic pt_entry_t *ptep, pt_entry_t pte);
 	/* drain ci's TLB inbox (ci_tlb_inbox != 0), before a lookup */
 	void (*mh_tlb_inbox)(struct cpu_info *ci);
+	/* the watchdog's dump: what the strategy knows of ci (optional) */
+	void (*mh_dump)(FILE *f, struct cpu_info *ci);
 };
 void machine_set_hooks(const struct machine_hooks *);
 
@@ -265,6 +281,8 @@ struct machine {
 	struct machine_hooks m_hooks;
 	struct machine_uvm_hooks m_uvm_hooks;
 	bool m_pmap_booted;       /* mh_boot succeeded: mu_boot ran or was tried */
+	bool m_sd_lazy;           /* the strategy completes removals lazily (set by the pmap) */
+	void *m_watchdog;         /* check.c */
 };
 
 /* One machine per process: the hot paths read these without indirection. */
@@ -285,6 +303,25 @@ static inline bool cpu_is_attached(const struct cpu_info *ci)
 static inline void *phys_to_host(paddr_t pa)
 {
 	return machine_cur->m_phys + pa;
+}
+/*
+ * Zeroing and copying frames word by word with relaxed atomics: simulated
+ * memory is shared, and a broken strategy (a mutant) lets a CPU store
+ * through a stale translation into a frame that is being reused.  That is
+ * a violation the oracles report, and must not be a data race of the host
+ * program (TSan).  On x86 these are plain moves.
+ */
+static inline void phys_zero_page(paddr_t pa)
+{
+	_Atomic uint64_t *p = phys_to_host(pa);
+	for (unsigned i = 0; i < PAGE_SIZE / 8; i++)
+		atomic_store_explicit(&p[i], 0, memory_order_relaxed);
+}
+static inline void phys_copy_page(paddr_t dst, paddr_t src)
+{
+	_Atomic uint64_t *d = phys_to_host(dst), *s = phys_to_host(src);
+	for (unsigned i = 0; i < PAGE_SIZE / 8; i++)
+		atomic_store_explicit(&d[i], atomic_load_explicit(&s[i], memory_order_relaxed), memory_order_relaxed);
 }
 
 void machine_set_detach_hook(void (*fn)(struct cpu_info *));
@@ -326,6 +363,58 @@ void tlb_invalidate_all(struct cpu_info *);
 /* Load a context on this CPU (what writing CR3 does). */
 void mmu_set_ctx(struct cpu_info *, struct mmu_ctx *);
 
+/*
+ * Oracles and injection (check.c).  The hot paths test one flag each, set
+ * at boot from the config and never changed while a machine runs.
+ */
+extern bool check_tlb_on;     /* frame or update oracle on: mmu_translate's TLB-hit hook */
+extern bool check_update_on;  /* the update oracle: the pmap records its in-flight changes */
+extern bool inject_yield_on;  /* inject.yield > 0 */
+extern bool inject_intr_on;   /* inject.ipi_delay_us or inject.spl > 0 */
+int check_boot(struct machine *);
+void check_halt(struct machine *);
+/* the TLB-hit oracles (mmu.c) */
+void check_tlb_hit(struct cpu_info *, const struct tlb_entry *, vaddr_t va);
+/* is va in some CPU's in-flight range? */
+bool check_inflight_covers(vaddr_t va);
+/* => on ci, before it changes the PTE of va (pmap.c) */
+static inline void check_inflight_add(struct cpu_info *ci, vaddr_t va)
+{
+	if (__predict_true(!check_update_on))
+		return;
+	/* seq_cst stores, before the PTE change: a CPU whose walk reads the
+	 * new PTE then sees the range that covers it.  Owner-only writes,
+	 * so load + store is enough; the range only grows until cleared.
+	 * User and kernel addresses keep apart intervals (one would span
+	 * the whole address space). */
+	unsigned k = va >= VM_MIN_KERNEL_ADDRESS;
+	if (va < atomic_load_explicit(&ci->ci_inflight_lo[k], memory_order_relaxed))
+		atomic_store(&ci->ci_inflight_lo[k], va);
+	if (va + PAGE_SIZE > atomic_load_explicit(&ci->ci_inflight_hi[k], memory_order_relaxed))
+		atomic_store(&ci->ci_inflight_hi[k], va + PAGE_SIZE);
+}
+/* => on ci, once its pmap_update() / synchronous operation completed */
+static inline void check_inflight_done(struct cpu_info *ci)
+{
+	if (__predict_true(!check_update_on))
+		return;
+	for (unsigned k = 0; k < 2; k++) {
+		atomic_store(&ci->ci_inflight_lo[k], UINT64_MAX);
+		atomic_store(&ci->ci_inflight_hi[k], 0);
+	}
+}
+void inject_yield_slow(struct cpu_info *);
+/* A point inside a pmap critical section where inject.yield may yield. */
+static inline void cpu_inject_yield(void)
+{
+	if (__predict_false(inject_yield_on))
+		inject_yield_slow(curcpu_tls);
+}
+/* Should this CANFAIL / NOWAIT allocation fail (inject.allocfail)? */
+bool inject_allocfail(void);
+/* At an interrupt point (interrupts not blocked): may run an injected
+ * interrupt-blocked window; true while pending IPIs are held back. */
+bool inject_intr(struct cpu_info *, bool ipi_pending);
 /* IPIs (cpu.c) */
 void cpu_spin_pause(unsigned *iter);
 void cpu_send_ipi(struct cpu_info *target, unsigned type);

@@ -253,6 +253,9 @@ static inline int mmu_translate(vaddr_t va, int access, _Atomic uint64_t **pp)
 				break; /* re-walk: sets D, or finds the fault */
 			e->te_lru = ++t->tlb_clock;
 			stats_block_inc(ci->ci_stats, &tlb_hits);
+			/* check.enabled: the frame and update oracles (check.c) */
+			if (__predict_false(check_tlb_on))
+				check_tlb_hit(ci, e, va);
 			*pp = (_Atomic uint64_t *)(ci->ci_phys + (e->te_pfn << PAGE_SHIFT) + (va & PAGE_MASK));
 			return 0;
 		}
@@ -311,6 +314,67 @@ int mmu_fetch(vaddr_t va)
 	return err;
 }
 
+/* The PTE that maps va in table `table` (a root), without side effects: 0 if none. */
+static pt_entry_t pte_peek(paddr_t table, vaddr_t va)
+{
+	for (int lvl = PTP_LEVELS; lvl > 1 && table != 0; lvl--) {
+		pt_entry_t pde = atomic_load(pte_slot(phys_to_host(table), pl_index(va, lvl)));
+		table = (pde & PTE_V) ? pte_pa(pde) : 0;
+	}
+	return table != 0 ? atomic_load(pte_slot(phys_to_host(table), pl_index(va, 1))) : 0;
+}
+
+/* Why entry e may not be used with the PTE now in memory, or NULL if it may
+ * (the rule of tlb_check() and of the update oracle). */
+static const char *tlb_entry_disagrees(const struct tlb_entry *e, pt_entry_t pte)
+{
+	if (!(pte & PTE_SWV))
+		return "no valid PTE";
+	if (pte_pa(pte) != ptoa(e->te_pfn))
+		return "PTE maps another frame";
+	if ((e->te_flags & TE_W) && !(pte & PTE_W))
+		return "TLB allows a write the PTE does not";
+	if ((e->te_flags & TE_D) && !(pte & PTE_D))
+		return "TLB caches D but the PTE is clean";
+	if ((e->te_flags & TE_X) && (pte & PTE_NX))
+		return "TLB allows execution the PTE does not";
+	return NULL;
+}
+
+/*
+ * The TLB-hit oracles (check.enabled; see check.c).  => on ci, in the
+ * middle of an access through e: no interrupt point since the lookup.
+ */
+void check_tlb_hit(struct cpu_info *ci, const struct tlb_entry *e, vaddr_t va)
+{
+	struct machine *m = machine_cur;
+	paddr_t pa = ptoa(e->te_pfn);
+	if (check_on(CHK_FRAME)) {
+		struct vm_page *pg = PHYS_TO_VM_PAGE(pa);
+		check_count(CHK_FRAME, 1);
+		uint32_t gen = pg ? atomic_load_explicit(&pg->mdpage.mp_gen, memory_order_acquire) : e->te_gen;
+		if (gen != e->te_gen)
+			check_violation(CHK_FRAME, va, pa,
+			    "access through a TLB entry filled at frame generation %u; the frame has been freed since "
+			    "(generation %u)", e->te_gen, gen);
+	}
+	if (!check_update_on)
+		return;
+	check_count(CHK_UPDATE, 1);
+	bool kernel = va >= VM_MIN_KERNEL_ADDRESS;
+	paddr_t table = kernel ? m->m_kernel_root : (ci->ci_ctx != NULL ? ci->ci_ctx->mc_root : 0);
+	const char *why = tlb_entry_disagrees(e, pte_peek(table, va));
+	if (why == NULL || check_inflight_covers(va))
+		return;
+	/* lazy strategies may leave removed entries until the next interrupt
+	 * point by design; their frames are held back (the frame oracle) */
+	bool removal = why[0] == 'n' || why[0] == 'P';
+	if (removal && m->m_sd_lazy)
+		return;
+	check_violation(CHK_UPDATE, va, pa, "%s, though every pmap_update() or page operation that changed the PTE "
+	    "has returned", why);
+}
+
 /*
  * tlb_check(): every entry agrees with a valid PTE or is covered by a
  * pending shootdown.  => on the CPU that owns the TLB, at a quiescent point.
@@ -340,22 +404,8 @@ int tlb_check(void)
 			if (!m->m_cfg.mc_pcid)
 				why = "entry of a context not loaded, with PCIDs off";
 		} else {
-			for (int lvl = PTP_LEVELS; lvl > 1 && table != 0; lvl--) {
-				pt_entry_t pde = atomic_load(pte_slot(phys_to_host(table), pl_index(va, lvl)));
-				table = (pde & PTE_V) ? pte_pa(pde) : 0;
-			}
-			if (table != 0)
-				pte = atomic_load(pte_slot(phys_to_host(table), pl_index(va, 1)));
-			if (!(pte & PTE_SWV))
-				why = "no valid PTE";
-			else if (pte_pa(pte) != ptoa(e->te_pfn))
-				why = "PTE maps another frame";
-			else if ((e->te_flags & TE_W) && !(pte & PTE_W))
-				why = "TLB allows a write the PTE does not";
-			else if ((e->te_flags & TE_D) && !(pte & PTE_D))
-				why = "TLB caches D but the PTE is clean";
-			else if ((e->te_flags & TE_X) && (pte & PTE_NX))
-				why = "TLB allows execution the PTE does not";
+			pte = pte_peek(table, va);
+			why = tlb_entry_disagrees(e, pte);
 		}
 		if (why != NULL && m->m_hooks.mh_pending != NULL && m->m_hooks.mh_pending(ci, va, e->te_pcid))
 			why = NULL;

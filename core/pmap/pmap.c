@@ -99,9 +99,10 @@ static struct vm_page *ptp_alloc(void)
 	struct vm_page *pg = phys_alloc(true);
 	if (pg == NULL)
 		return NULL;
-	/* not yet reachable by any walker: plain zeroing is enough; the
-	 * release store that links it publishes the zeroes */
-	memset(ptp_va(pg), 0, PAGE_SIZE);
+	/* not yet reachable by any walker (relaxed zeroing is enough; the
+	 * release store that links it publishes the zeroes), but a mutant's
+	 * stale store may still land in the frame: atomic words */
+	phys_zero_page(pg->phys_addr);
 	atomic_fetch_or(&pg->flags, PG_PTP);
 	pg->mdpage.mp_ptpcount = 0;
 	atomic_fetch_add(&machine_cur->m_ptp_pages, 1);
@@ -288,6 +289,7 @@ static pt_entry_t pmap_remove_pte(struct pmap *pm, _Atomic pt_entry_t *ptep, vad
 static pt_entry_t pmap_remove_pte_kind(struct pmap *pm, _Atomic pt_entry_t *ptep, vaddr_t va, bool pv_locked,
     bool replaced)
 {
+	check_inflight_add(curcpu(), va); /* the update oracle: before the change */
 	pt_entry_t opte = atomic_exchange(ptep, 0);
 	if (!(opte & PTE_SWV))
 		return 0;
@@ -324,6 +326,7 @@ static void pmap_sync(bool now)
 		sd()->sd_sync();
 	else
 		sd()->sd_update();
+	check_inflight_done(ci); /* everything this CPU changed is complete */
 	struct pmap_cpu *pc = ci->ci_pmap_md;
 	if (pc->pc_gc != NULL) {
 		/* one grace period for the whole batch */
@@ -368,6 +371,7 @@ static int pmap_boot(struct machine *m)
 	m->m_hooks.mh_page_reclaim = s->sd_free != NULL ? sd_reclaim_deferred : NULL;
 	m->m_hooks.mh_fill = s->sd_fill;
 	m->m_hooks.mh_tlb_inbox = s->sd_inbox;
+	m->m_sd_lazy = s->sd_lazy;
 	mutex_init(&pmaps_lock, LC_PMAPS);
 	pmap_cpus = calloc(m->m_ncpu, sizeof(*pmap_cpus));
 	pcid_free = malloc(sizeof(uint16_t) * PCID_MAX);
@@ -605,10 +609,17 @@ int pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags
 	    (wired ? PTE_WIRED : 0);
 	npte = pmap_hw_bits(npte, flags, pg);
 	stats_inc(&pmap_enters);
+	/* inject.allocfail: the page-table or pv allocation of a CANFAIL
+	 * caller fails, as under a real shortage */
+	if ((flags & PMAP_CANFAIL) && inject_allocfail()) {
+		stats_inc(&pmap_enomem);
+		return ENOMEM;
+	}
 
 	mutex_enter(&pm->pm_lock);
 	struct vm_page *ptps[PTP_LEVELS + 1];
 	_Atomic pt_entry_t *ptep = pmap_pte_lookup(pm, va, true, ptps);
+	cpu_inject_yield(); /* inject.yield: a point inside the pmap's critical section */
 	if (ptep == NULL) {
 		mutex_exit(&pm->pm_lock);
 		if (flags & PMAP_CANFAIL) {
@@ -629,6 +640,7 @@ int pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags
 	if (opte & PTE_SWV) {
 		/* same frame: new protection, wiring or cache mode */
 		KASSERTMSG(opte & PTE_MANAGED, "pmap_enter over a pmap_kenter_pa mapping at %#lx", (unsigned long)va);
+		check_inflight_add(curcpu(), va);
 		pt_entry_t n;
 		do {
 			n = npte | (opte & (PTE_A | PTE_D | PTE_V));
@@ -700,6 +712,7 @@ void pmap_remove(pmap_t pm, vaddr_t sva, vaddr_t eva)
 			KASSERTMSG(pte & PTE_MANAGED, "pmap_remove of a pmap_kenter_pa mapping at %#lx (use pmap_kremove)",
 			    (unsigned long)va);
 			pmap_remove_pte(pm, ptep, va, false);
+			cpu_inject_yield();
 			if (!kernel) {
 				bool last = ptps[1]->mdpage.mp_ptpcount == 1;
 				pmap_ptp_unref(pm, va, ptps);
@@ -749,6 +762,8 @@ void pmap_protect(pmap_t pm, vaddr_t sva, vaddr_t eva, vm_prot_t prot)
 			end = eva;
 		for (; va < end; va += PAGE_SIZE, ptep++) {
 			pt_entry_t opte = atomic_load(ptep), n;
+			if (opte & PTE_SWV)
+				check_inflight_add(curcpu(), va);
 			do {
 				if (!(opte & PTE_SWV))
 					break;
@@ -759,6 +774,7 @@ void pmap_protect(pmap_t pm, vaddr_t sva, vaddr_t eva, vm_prot_t prot)
 			stats_inc(&pmap_protects);
 			if (((opte & PTE_W) && !(n & PTE_W)) || (!(opte & PTE_NX) && (n & PTE_NX)))
 				sd()->sd_invalidate(&pm->pm_ctx, va, opte, SD_INV_DOWNGRADE);
+			cpu_inject_yield();
 		}
 	}
 	mutex_exit(&pm->pm_lock);
@@ -894,13 +910,13 @@ void pmap_deactivate(struct lwp *l)
 void pmap_zero_page(paddr_t pa)
 {
 	KASSERT(PHYS_TO_VM_PAGE(pa) != NULL);
-	memset(phys_to_host(trunc_page(pa)), 0, PAGE_SIZE);
+	phys_zero_page(trunc_page(pa));
 }
 
 void pmap_copy_page(paddr_t src, paddr_t dst)
 {
 	KASSERT(PHYS_TO_VM_PAGE(src) != NULL && PHYS_TO_VM_PAGE(dst) != NULL);
-	memcpy(phys_to_host(trunc_page(dst)), phys_to_host(trunc_page(src)), PAGE_SIZE);
+	phys_copy_page(trunc_page(dst), trunc_page(src));
 }
 
 /* ---- page operations ---- */
@@ -929,12 +945,15 @@ static bool pv_clear_bits(struct vm_page *pg, pt_entry_t clear, pt_entry_t test,
 		/* clearing A hides from later removers that a TLB may hold the
 		 * entry until this clear's shootdown completes: PTE_SWA keeps it */
 		pt_entry_t mark = (clear & PTE_A) ? PTE_SWA : 0;
+		if (opte & clear)
+			check_inflight_add(curcpu(), pv->pv_va);
 		while ((opte & clear) && !atomic_compare_exchange_weak(ptep, &opte, (opte & ~clear) | mark))
 			;
 		if (opte & test)
 			seen = true;
 		if (opte & shoot_if)
 			sd()->sd_invalidate(&pv->pv_pmap->pm_ctx, pv->pv_va, opte, SD_INV_DOWNGRADE);
+		cpu_inject_yield();
 	}
 	return seen;
 }

@@ -167,7 +167,7 @@ static void bc_update(void)
 			continue;
 		while (atomic_load_explicit(&bc_inboxes[c].ib_done, memory_order_acquire) < bc_wait_for[c] &&
 		    cpu_is_attached(cpu_lookup(c)))
-			cpu_spin_wait(&iter);
+			cpu_spin_wait_for(&iter, "broadcast completion (TLB inboxes to drain)");
 	}
 	sd_count_request(r->r_naddrs, r->r_count == SD_ALLVA, n, 0, n ? cpu_now_ns() - t0 : 0);
 	sd_req_reset(r);

@@ -171,7 +171,7 @@ static void fb_update(void)
 		KCPUSET_FOREACH(&targets, c) {
 			while (atomic_load_explicit(&fb_score[(size_t)c * fb_ncpu + me], memory_order_acquire) != gen &&
 			    cpu_is_attached(cpu_lookup(c)))
-				cpu_spin_wait(&iter);
+				cpu_spin_wait_for(&iter, "shootdown acknowledgements");
 		}
 	}
 	sd_count_request(b->r_naddrs, q.q_op != FB_PAGES, n, nskipped, n ? cpu_now_ns() - t0 : 0);

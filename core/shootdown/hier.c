@@ -185,7 +185,7 @@ static void hier_update(void)
 				KCPUSET_FOREACH(&s->hs_pending, c)
 					cpu_send_ipi(cpu_lookup(c), IPI_SHOOTDOWN);
 			}
-			cpu_spin_wait(&iter);
+			cpu_spin_wait_for(&iter, "shootdown acknowledgements");
 		}
 	}
 	sd_count_request(r->r_naddrs, r->r_count == SD_ALLVA, n, nskipped, n ? cpu_now_ns() - t0 : 0);

@@ -209,7 +209,7 @@ static void mi_flush(bool wait)
 		unsigned iter = 0;
 		for (unsigned c = 0; c < m->m_ncpu; c++)
 			while (snap[c] && sd_lazy_outstanding(c) && cpu_is_attached(cpu_lookup(c)))
-				cpu_spin_wait(&iter);
+				cpu_spin_wait_for(&iter, "shootdown acknowledgements (lazy drains)");
 	}
 	sd_count_request(mc->mc_naddrs, true, ntargets, nskipped, ntargets ? cpu_now_ns() - t0 : 0);
 	mc->mc_nctx = 0;

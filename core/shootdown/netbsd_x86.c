@@ -186,7 +186,7 @@ static void x86_update(void)
 		struct tlb_packet *expect = NULL;
 		while (!atomic_compare_exchange_weak(&tlb_inflight, &expect, tp)) {
 			expect = NULL;
-			cpu_spin_wait(&iter);
+			cpu_spin_wait_for(&iter, "the global shootdown slot (tlb_inflight)");
 		}
 		tp->tp_sent_ns = cpu_now_ns();
 		tp->tp_initiator = ci->ci_cpuid;
@@ -214,7 +214,7 @@ static void x86_update(void)
 				KCPUSET_FOREACH(&tp->tp_pending, c)
 					if (!cpu_is_attached(cpu_lookup(c)))
 						kcpuset_atomic_clear(&tp->tp_pending, c);
-			cpu_spin_wait(&iter);
+			cpu_spin_wait_for(&iter, "shootdown acknowledgements");
 		}
 		atomic_store_explicit(&tlb_inflight, NULL, memory_order_release);
 	}

@@ -229,11 +229,26 @@ unsigned sd_targets(const struct cpu_info *me, const kcpuset_t *may, kcpuset_t *
 
 struct sd_slot *sd_slots;
 
+/* The watchdog's dump: the targets that have not acknowledged ci's request. */
+static void sd_slots_dump(FILE *f, struct cpu_info *ci)
+{
+	if (sd_slots == NULL)
+		return;
+	bool any = false;
+	fprintf(f, "        its request slot: acknowledgements missing from");
+	KCPUSET_FOREACH(&sd_slots[ci->ci_cpuid].s_pending, c) {
+		fprintf(f, " cpu%u", c);
+		any = true;
+	}
+	fprintf(f, "%s\n", any ? "" : " none");
+}
+
 int sd_slots_boot(struct machine *m)
 {
 	if (posix_memalign((void **)&sd_slots, CACHE_LINE, sizeof(*sd_slots) * m->m_ncpu) != 0)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory for request slots");
 	memset(sd_slots, 0, sizeof(*sd_slots) * m->m_ncpu);
+	m->m_hooks.mh_dump = sd_slots_dump;
 	return 0;
 }
 
@@ -271,7 +286,7 @@ void sd_slot_wait(struct cpu_info *ci)
 			KCPUSET_FOREACH(&s->s_pending, c)
 				if (!cpu_is_attached(cpu_lookup(c)))
 					kcpuset_atomic_clear(&s->s_pending, c);
-		cpu_spin_wait(&iter);
+		cpu_spin_wait_for(&iter, "shootdown acknowledgements");
 	}
 }
 

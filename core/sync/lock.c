@@ -261,6 +261,7 @@ bool lockstat_enabled(void)
 #define LOCK_MCS_NODES 32
 
 static _Thread_local uint32_t lock_self;
+static _Thread_local _Atomic uint64_t *lock_held_slot; /* sync_set_held_slot() */
 static _Atomic uint32_t lock_next_id;
 static _Thread_local unsigned hold_sample;
 static _Thread_local ck_spinlock_mcs_context_t mcs_nodes[LOCK_MCS_NODES];
@@ -391,6 +392,21 @@ static uint64_t lock_slow(kmutex_t *m, bool shared)
 	return ls_acquired(m, true, t1);
 }
 
+void sync_set_held_slot(_Atomic uint64_t *slot)
+{
+	lock_held_slot = slot;
+}
+
+/* The held-lock count of the class, for the watchdog's dump: owner-only
+ * relaxed load and store (no locked instruction on the fast path). */
+static inline void lock_held_note(const kmutex_t *m, int delta)
+{
+	_Atomic uint64_t *p = lock_held_slot;
+	if (p != NULL)
+		atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) +
+		    (uint64_t)(int64_t)delta * (1ULL << (8 * m->mtx_class)), memory_order_relaxed);
+}
+
 /* ---- mutex(9) ---- */
 
 static const struct lock_algo *algo_of(lock_class_t c)
@@ -448,6 +464,7 @@ void mutex_enter(kmutex_t *m)
 	TSAN_ACQUIRE(m);
 	atomic_store_explicit(&m->mtx_t0, t0, memory_order_relaxed);
 	atomic_store_explicit(&m->mtx_owner, self_id(), memory_order_relaxed);
+	lock_held_note(m, 1);
 }
 
 bool mutex_tryenter(kmutex_t *m)
@@ -458,6 +475,7 @@ bool mutex_tryenter(kmutex_t *m)
 	TSAN_ACQUIRE(m);
 	atomic_store_explicit(&m->mtx_t0, t0, memory_order_relaxed);
 	atomic_store_explicit(&m->mtx_owner, self_id(), memory_order_relaxed);
+	lock_held_note(m, 1);
 	return true;
 }
 
@@ -468,6 +486,7 @@ void mutex_exit(kmutex_t *m)
 		lock_panic(m, "released by a thread that does not hold it");
 	atomic_store_explicit(&m->mtx_rdexcl, false, memory_order_relaxed);
 	atomic_store_explicit(&m->mtx_owner, 0, memory_order_relaxed);
+	lock_held_note(m, -1);
 	uint64_t t0 = atomic_load_explicit(&m->mtx_t0, memory_order_relaxed);
 	if (atomic_load_explicit(&lockstat_on, memory_order_relaxed) || t0 != 0)
 		ls_released(m, t0);

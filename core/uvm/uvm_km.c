@@ -284,9 +284,11 @@ static vaddr_t km_alloc_1(struct vm_map *map, vsize_t size, vsize_t align, int f
 	vm_prot_t prot = VM_PROT_READ | VM_PROT_WRITE | ((flags & UVM_KMF_EXEC) ? VM_PROT_EXECUTE : 0);
 	for (vaddr_t va = kva; va < kva + size;) {
 		KASSERT(!pmap_extract(pmap_kernel(), va, NULL));
-		struct vm_page *pg = uvm_pagealloc(NULL, offset, NULL, pgaflags);
+		/* inject.allocfail: a NOWAIT / CANFAIL caller meets a shortage */
+		bool canfail = flags & (UVM_KMF_NOWAIT | UVM_KMF_CANFAIL);
+		struct vm_page *pg = canfail && inject_allocfail() ? NULL : uvm_pagealloc(NULL, offset, NULL, pgaflags);
 		if (__predict_false(pg == NULL)) {
-			if (flags & (UVM_KMF_NOWAIT | UVM_KMF_CANFAIL)) {
+			if (canfail) {
 				/* give everything back: pages, then the address space */
 				stats_inc(&km_fail_mem);
 				uvm_km_free(map, kva, size, flags & UVM_KMF_TYPEMASK);

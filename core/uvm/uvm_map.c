@@ -228,7 +228,7 @@ int uvm_map_enter(struct vm_map *map, vaddr_t *startp, vsize_t size, vsize_t ali
 		stats_inc(&uvm_map_waitva);
 		unsigned iter = 0;
 		while (atomic_load_explicit(&map->vm_gen, memory_order_acquire) == gen0)
-			cpu_spin_wait(&iter);
+			cpu_spin_wait_for(&iter, "kernel_map address space");
 	}
 }
 

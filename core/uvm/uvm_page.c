@@ -234,6 +234,6 @@ void uvm_wait(const char *wmsg)
 	while (uvm_free_pages() <= m->m_reserve) {
 		if ((iter & 63) == 0)
 			phys_reclaim_deferred(); /* frames a lazy strategy held back */
-		cpu_spin_wait(&iter);
+		cpu_spin_wait_for(&iter, "free memory (uvm_wait)");
 	}
 }

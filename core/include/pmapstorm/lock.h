@@ -137,6 +137,9 @@ bool lockstat_enabled(void);
  * yield; spin: take IPIs and pause, never yield — and its clock here: the
  * lock layer never waits or reads a clock by itself. */
 void sync_set_wait(void (*wait)(unsigned *iter), void (*spin)(unsigned *iter));
+/* Where this thread's held mutexes are counted (8 bits per class, relaxed
+ * stores, read by the watchdog's dump); NULL to stop. */
+void sync_set_held_slot(_Atomic uint64_t *slot);
 void sync_wait(unsigned *iter);
 void sync_set_clock(uint64_t (*now)(void));
 

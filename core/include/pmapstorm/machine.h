@@ -15,6 +15,8 @@
 #include <pmapstorm/lock.h>
 #include <pmapstorm/types.h>
 
+#include <stdatomic.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -96,6 +98,18 @@ struct machine_config {
 	uint64_t mc_ipi_distance_ns[MACHINE_MAX_HOPS];
 	enum ipi_preset mc_ipi_preset; /* ipi.preset = manual|calibrated (default manual) */
 	char mc_ipi_calibration[256]; /* ipi.calibration: calibration.json of `pmapstorm calibrate` */
+	/* check.*, inject.*, watchdog.*: torture mode (pmapstorm/check.h) */
+	bool mc_check;                /* check.enabled = on|off (default off): the oracles */
+	unsigned mc_check_oracles;    /* check.oracles = all | frame,update,... (default all) */
+	uint64_t mc_inject_seed;      /* inject.seed (1): every injected choice follows it */
+	uint64_t mc_inject_ipi_delay_us; /* inject.ipi_delay_us (0): IPI handling held back this long */
+	uint64_t mc_inject_ipi_cpus;  /* inject.ipi_delay_cpus = all | 1,3 (CPUs < 64; default all) */
+	unsigned mc_inject_yield;     /* inject.yield (0): per mille of pmap critical-section points that yield */
+	unsigned mc_inject_spl;       /* inject.spl (0): per mille of interrupt points that block interrupts ... */
+	uint64_t mc_inject_spl_us;    /* inject.spl_us (50): ... for this long */
+	unsigned mc_inject_allocfail; /* inject.allocfail (0): per mille of CANFAIL/NOWAIT allocations that fail */
+	unsigned mc_inject_pressure;  /* inject.pressure (0): percent of free memory the torture runner holds */
+	unsigned mc_watchdog_s;       /* watchdog.seconds (60; 0 = off): no progress this long -> dump, exit 1 */
 };
 
 /* Upper and lower bounds the validator enforces. */
@@ -149,6 +163,8 @@ void splx(int s);
  * host cores.
  */
 void cpu_spin_wait(unsigned *iter);
+/* The same, saying what it waits for (the watchdog's dump names it). */
+void cpu_spin_wait_for(unsigned *iter, const char *what);
 uint64_t cpu_now_ns(void);
 void cpu_delay_ns(uint64_t ns);
 
@@ -172,6 +188,19 @@ struct pmap *lwp_pmap(const struct lwp *);
  */
 typedef void (*machine_cpu_fn)(unsigned cpuid, void *arg);
 int machine_run(struct machine *, unsigned ncpu, machine_cpu_fn fn, void *arg);
+
+/*
+ * The shared barrier for CPU threads: n CPUs meet; the wait keeps taking
+ * IPIs (cpu_spin_wait), so a CPU shooting at one that already waits here
+ * gets its acknowledgement.  Reusable at once.
+ */
+struct cpu_barrier {
+	_Atomic unsigned cb_count;
+	_Atomic unsigned cb_gen;
+	unsigned cb_n;
+};
+void cpu_barrier_init(struct cpu_barrier *, unsigned n);
+void cpu_barrier_wait(struct cpu_barrier *);
 
 /* Panics of the model (an invariant broken, a pmap_enter that may not fail). */
 _Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,0 +1,467 @@
+/*
+ * check.c — the machine's half of torture mode: oracle bookkeeping, the
+ * two oracles that live on the TLB-hit path, seeded fault injection, and
+ * the watchdog.
+ *
+ * What it models.  Correctness checking in the style of rcutorture and
+ * locktorture (Linux kernel/rcu/rcutorture.c, kernel/locking/locktorture.c:
+ * per-check counters, an error count that must stay zero, a stall detector
+ * that dumps every CPU's state) and liburcu's torture tests
+ * (tests/regression: seeded yields injected inside critical sections to
+ * widen races, urcu/debug.h's rcu_yield_active).  The oracles follow the
+ * hardware rules of DESIGN.md:
+ *  - frame: "a physical frame must not be reused while any TLB may still
+ *    hold a translation to it".  Every free bumps the frame's generation
+ *    (phys.c) and every TLB entry records the generation it was filled at
+ *    (mmu.c), so a hit through an entry whose frame has been freed since is
+ *    a use-after-free of the frame, whatever the strategy;
+ *  - update: pmap(9)'s contract that invalidations are complete when
+ *    pmap_update() (or a page operation) returns.  Before it changes a PTE
+ *    the pmap adds the VA to its CPU's in-flight range; it clears the range
+ *    when its pmap_update() / synchronous operation has returned.  A TLB hit
+ *    through an entry that disagrees with its PTE (tlb_entry_disagrees(),
+ *    the rule tlb_check() uses) is legitimate only while some CPU's range
+ *    covers the VA.  Removals of strategies that complete them lazily by
+ *    design (sd_lazy) are exempt: those are the frame oracle's.
+ *
+ * Races.  The in-flight range is written with seq_cst stores before the PTE
+ * change (a seq_cst RMW), so a CPU whose walk read the new PTE also sees a
+ * range covering it.  A correct strategy cannot let the initiator clear its
+ * range while a target still holds the entry in the middle of an access:
+ * targets acknowledge only at interrupt points, and broadcast completion
+ * waits for the target's next translation to drain its inbox.  The ranges
+ * are conservative (one interval per CPU for user and one for kernel addresses): a violation inside an unrelated
+ * in-flight interval is missed, never invented.
+ *
+ * Injection draws from a per-CPU xorshift generator seeded from
+ * inject.seed and the CPU number, so the choices each CPU makes are a
+ * function of the seed — the interleaving of real threads is not.
+ *
+ * The watchdog is a host thread (not a simulated CPU): every 100 ms it
+ * reads each attached CPU's ci_progress, which cpu_intr_poll() bumps outside
+ * waits; no change for watchdog.seconds dumps the machine and exits 1.
+ */
+#include "machine_impl.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+STATS_COUNTER(inj_yields, "inject.yields", "yields injected inside pmap critical sections")
+STATS_COUNTER(inj_spl, "inject.spl_windows", "interrupt-blocked windows injected")
+STATS_COUNTER(inj_ipi, "inject.ipi_delays", "IPI deliveries held back")
+STATS_COUNTER(inj_allocfail, "inject.allocfails", "CANFAIL/NOWAIT allocations failed on purpose")
+
+bool check_tlb_on, check_update_on, inject_yield_on, inject_intr_on;
+
+static const struct {
+	const char *name, *desc;
+} oracles[CHK_NORACLES] = {
+	[CHK_FRAME] = {"frame", "no access through a TLB entry reaches a frame freed since the entry was filled"},
+	[CHK_UPDATE] = {"update", "after pmap_update() returned, no access uses a translation it removed or downgraded"},
+	[CHK_MODREF] = {"modref", "a write (access) after the last clear makes pmap_is_modified (is_referenced) true"},
+	[CHK_COUNTS] = {"counts", "resident and wired counts equal a recount at quiescent points"},
+	[CHK_ALLOC] = {"alloc", "no frame or kernel VA range handed out twice; no frame free while mapped"},
+	[CHK_CONTENTS] = {"contents", "every read finds the stamp of the page's owner (end-to-end evidence)"},
+};
+
+const char *const inject_names[] = {"ipi", "yield", "spl", "allocfail", "pressure", NULL};
+
+const char *check_oracle_name(enum check_oracle o)
+{
+	return (unsigned)o < CHK_NORACLES ? oracles[o].name : "?";
+}
+
+const char *check_oracle_desc(enum check_oracle o)
+{
+	return (unsigned)o < CHK_NORACLES ? oracles[o].desc : "?";
+}
+
+int check_oracle_find(const char *name)
+{
+	for (int i = 0; i < CHK_NORACLES; i++)
+		if (!strcmp(oracles[i].name, name))
+			return i;
+	return -1;
+}
+
+int check_oracles_parse(const char *list, unsigned *mask, char *why, size_t len)
+{
+	*mask = 0;
+	if (list != NULL && !strcasecmp(list, "all")) {
+		*mask = CHK_ALL;
+		return 0;
+	}
+	const char *p = list;
+	while (p != NULL && *p != '\0') {
+		size_t n = strcspn(p, ",");
+		char word[32];
+		snprintf(word, sizeof(word), "%.*s", (int)(n < sizeof(word) - 1 ? n : sizeof(word) - 1), p);
+		int o = check_oracle_find(word);
+		if (o < 0) {
+			size_t k = (size_t)snprintf(why, len, "unknown oracle '%s'; valid: all", word);
+			for (int i = 0; i < CHK_NORACLES && k < len; i++)
+				k += (size_t)snprintf(why + k, len - k, ", %s", oracles[i].name);
+			return EINVAL;
+		}
+		*mask |= 1u << o;
+		p += n + (p[n] == ',');
+	}
+	if (*mask == 0) {
+		snprintf(why, len, "'%s' names no oracle (all, or a list such as frame,update)", list ? list : "");
+		return EINVAL;
+	}
+	return 0;
+}
+
+/* ---- counts and violations ---- */
+
+static unsigned check_mask; /* of the running machine; 0 when checks are off */
+static _Atomic uint64_t check_off_cpu[CHK_NORACLES]; /* counts made off any CPU */
+static _Atomic uint64_t check_viol[CHK_NORACLES];
+static _Atomic bool check_first_taken;
+static struct check_violation check_first_v;
+static _Atomic bool check_first_ready;
+static _Atomic(check_report_fn) check_reporter;
+static void (*_Atomic watchdog_hook)(void);
+
+bool check_on(enum check_oracle o)
+{
+	return (check_mask >> o) & 1;
+}
+
+void check_count(enum check_oracle o, uint64_t n)
+{
+	if (!check_on(o))
+		return; /* an oracle that is off counts nothing */
+	struct cpu_info *ci = curcpu();
+	if (ci != NULL)
+		atomic_store_explicit(&ci->ci_chk[o], atomic_load_explicit(&ci->ci_chk[o], memory_order_relaxed) + n,
+		    memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(&check_off_cpu[o], n, memory_order_relaxed);
+}
+
+void check_violation(enum check_oracle o, vaddr_t va, paddr_t pa, const char *fmt, ...)
+{
+	if (!check_on(o))
+		return; /* the caller's finding stays its own (an error of run, say) */
+	struct check_violation v = {.cv_oracle = o, .cv_cpu = -1, .cv_va = va, .cv_pa = pa, .cv_t_ns = cpu_now_ns()};
+	if (curcpu() != NULL)
+		v.cv_cpu = (int)curcpu()->ci_cpuid;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(v.cv_what, sizeof(v.cv_what), fmt, ap);
+	va_end(ap);
+	atomic_fetch_add(&check_viol[o], 1);
+	if (!atomic_exchange(&check_first_taken, true)) {
+		check_first_v = v;
+		atomic_store_explicit(&check_first_ready, true, memory_order_release);
+	}
+	check_report_fn fn = atomic_load(&check_reporter);
+	static _Atomic unsigned printed;
+	if (fn != NULL)
+		fn(&v);
+	else if (atomic_fetch_add(&printed, 1) < 10) /* no reporter: the first ones on stderr */
+		fprintf(stderr, "pmapstorm: violation: oracle %s, cpu%d, va %#lx, frame %#lx: %s\n", check_oracle_name(o),
+		    v.cv_cpu, (unsigned long)va, (unsigned long)pa, v.cv_what);
+}
+
+void check_set_reporter(check_report_fn fn)
+{
+	atomic_store(&check_reporter, fn);
+}
+
+void check_totals(enum check_oracle o, uint64_t *checks, uint64_t *violations)
+{
+	uint64_t n = atomic_load(&check_off_cpu[o]);
+	struct machine *m = machine_cur;
+	for (unsigned i = 0; m != NULL && i < m->m_ncpu; i++)
+		n += atomic_load_explicit(&m->m_cpus[i].ci_chk[o], memory_order_relaxed);
+	*checks = n;
+	*violations = atomic_load(&check_viol[o]);
+}
+
+uint64_t check_violations_total(void)
+{
+	uint64_t n = 0;
+	for (int o = 0; o < CHK_NORACLES; o++)
+		n += atomic_load(&check_viol[o]);
+	return n;
+}
+
+bool check_first(struct check_violation *out)
+{
+	if (!atomic_load_explicit(&check_first_ready, memory_order_acquire))
+		return false;
+	*out = check_first_v;
+	return true;
+}
+
+void check_reset(void)
+{
+	struct machine *m = machine_cur;
+	for (int o = 0; o < CHK_NORACLES; o++) {
+		atomic_store(&check_off_cpu[o], 0);
+		atomic_store(&check_viol[o], 0);
+		for (unsigned i = 0; m != NULL && i < m->m_ncpu; i++)
+			atomic_store_explicit(&m->m_cpus[i].ci_chk[o], 0, memory_order_relaxed);
+	}
+	atomic_store(&check_first_ready, false);
+	atomic_store(&check_first_taken, false);
+}
+
+void check_set_watchdog_hook(void (*fn)(void))
+{
+	atomic_store(&watchdog_hook, fn);
+}
+
+/* ---- the TLB-hit oracles ---- */
+
+bool check_inflight_covers(vaddr_t va)
+{
+	struct machine *m = machine_cur;
+	unsigned k = va >= VM_MIN_KERNEL_ADDRESS;
+	for (unsigned i = 0; i < m->m_ncpu; i++) {
+		struct cpu_info *c = &m->m_cpus[i];
+		if (va >= atomic_load(&c->ci_inflight_lo[k]) && va < atomic_load(&c->ci_inflight_hi[k]))
+			return true;
+	}
+	return false;
+}
+
+/* ---- injection ---- */
+
+static inline uint64_t inj_rand(struct cpu_info *ci)
+{
+	uint64_t x = ci->ci_inj_rng;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	ci->ci_inj_rng = x;
+	return x;
+}
+
+void inject_yield_slow(struct cpu_info *ci)
+{
+	if (ci == NULL || inj_rand(ci) % 1000 >= machine_cur->m_cfg.mc_inject_yield)
+		return;
+	stats_inc(&inj_yields);
+	sched_yield();
+}
+
+bool inject_allocfail(void)
+{
+	struct cpu_info *ci = curcpu();
+	struct machine *m = machine_cur;
+	if (ci == NULL || m == NULL || m->m_cfg.mc_inject_allocfail == 0)
+		return false;
+	if (inj_rand(ci) % 1000 >= m->m_cfg.mc_inject_allocfail)
+		return false;
+	stats_inc(&inj_allocfail);
+	return true;
+}
+
+bool inject_intr(struct cpu_info *ci, bool ipi_pending)
+{
+	const struct machine_config *c = &machine_cur->m_cfg;
+	if (c->mc_inject_spl != 0 && ci->ci_ipl == 0 && inj_rand(ci) % 1000 < c->mc_inject_spl) {
+		/* an interrupt-blocked window: what a long splvm() section does */
+		stats_inc(&inj_spl);
+		ci->ci_ipl++;
+		cpu_delay_ns(c->mc_inject_spl_us * 1000);
+		ci->ci_ipl--;
+	}
+	if (!ci->ci_inj_ipi || !ipi_pending)
+		return false;
+	if (ci->ci_inj_ipi_until == 0) {
+		ci->ci_inj_ipi_until = cpu_now_ns() + c->mc_inject_ipi_delay_us * 1000;
+		stats_inc(&inj_ipi);
+		return true;
+	}
+	if (cpu_now_ns() < ci->ci_inj_ipi_until)
+		return true;
+	ci->ci_inj_ipi_until = 0;
+	return false;
+}
+
+/* ---- the watchdog ---- */
+
+struct watchdog {
+	pthread_t w_thread;
+	_Atomic bool w_stop;
+	uint64_t w_limit_ns;
+	uint64_t *w_last;     /* per CPU: progress seen */
+	uint64_t *w_since;    /* per CPU: when it last changed */
+};
+
+static uint64_t wd_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void dump_site(FILE *f, uintptr_t site)
+{
+	Dl_info di;
+	if (site == 0)
+		return;
+	if (dladdr((void *)site, &di) == 0 || di.dli_fname == NULL) {
+		fprintf(f, " at %#lx", (unsigned long)site);
+		return;
+	}
+	/* the binary and offset: `addr2line -f -e BINARY OFFSET` names static functions too */
+	fprintf(f, " at %s+%#lx", di.dli_fname, (unsigned long)(site - (uintptr_t)di.dli_fbase));
+	if (di.dli_sname != NULL)
+		fprintf(f, " (in or after %s)", di.dli_sname);
+}
+
+void machine_dump_state(FILE *f)
+{
+	struct machine *m = machine_cur;
+	if (m == NULL)
+		return;
+	uint64_t now = cpu_now_ns();
+	struct watchdog *w = m->m_watchdog;
+	fprintf(f, "machine state: %u CPUs, strategy %s, %lu free frames of %lu\n", m->m_ncpu, m->m_cfg.mc_strategy,
+	    (unsigned long)atomic_load(&m->m_free_count), (unsigned long)m->m_npages);
+	for (unsigned i = 0; i < m->m_ncpu; i++) {
+		struct cpu_info *ci = &m->m_cpus[i];
+		if (!cpu_is_attached(ci)) {
+			fprintf(f, "  cpu%u: detached\n", i);
+			continue;
+		}
+		fprintf(f, "  cpu%u: %lu interrupt points", i, (unsigned long)atomic_load(&ci->ci_progress));
+		if (w != NULL)
+			fprintf(f, ", none for %.1f s", (double)(wd_now() - w->w_since[i]) / 1e9);
+		fprintf(f, "; IPIs pending:");
+		static const char *const tn[IPI_NTYPES] = {"shootdown", "kick", "2", "3"};
+		bool any = false;
+		for (unsigned t = 0; t < IPI_NTYPES; t++) {
+			uint32_t d = atomic_load_explicit(&ci->ci_ipi_seq[t], memory_order_relaxed) -
+			    atomic_load_explicit(&ci->ci_ipi_seen[t], memory_order_relaxed);
+			if (d != 0) {
+				fprintf(f, " %s x%u", tn[t], d);
+				any = true;
+			}
+		}
+		if (!any)
+			fprintf(f, " none");
+		fprintf(f, "; TLB inbox %s\n", atomic_load(&ci->ci_tlb_inbox) ? "non-empty" : "empty");
+		const char *what = atomic_load_explicit(&ci->ci_wait_what, memory_order_relaxed);
+		uint64_t t0 = atomic_load_explicit(&ci->ci_wait_t0, memory_order_relaxed);
+		if (t0 == 0) {
+			fprintf(f, "        last wait: none since it attached");
+		} else {
+			fprintf(f, "        last wait: %s, began %.3f s ago", what != NULL ? what : "(unnamed)",
+			    now > t0 ? (double)(now - t0) / 1e9 : 0.0);
+			dump_site(f, atomic_load_explicit(&ci->ci_wait_site, memory_order_relaxed));
+		}
+		fprintf(f, "\n        locks held:");
+		uint64_t held = atomic_load_explicit(&ci->ci_locks_held, memory_order_relaxed);
+		any = false;
+		for (int c = 0; c < LC_NCLASS; c++)
+			if ((held >> (8 * c)) & 0xff) {
+				fprintf(f, " %s x%u", lock_class_name((lock_class_t)c), (unsigned)((held >> (8 * c)) & 0xff));
+				any = true;
+			}
+		fprintf(f, "%s\n", any ? "" : " none");
+		if (m->m_hooks.mh_dump != NULL)
+			m->m_hooks.mh_dump(f, ci);
+	}
+}
+
+static void *wd_main(void *arg)
+{
+	struct machine *m = arg;
+	struct watchdog *w = m->m_watchdog;
+	while (!atomic_load(&w->w_stop)) {
+		struct timespec ts = {0, 100 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+		uint64_t now = wd_now();
+		for (unsigned i = 0; i < m->m_ncpu; i++) {
+			struct cpu_info *ci = &m->m_cpus[i];
+			uint64_t p = atomic_load_explicit(&ci->ci_progress, memory_order_relaxed);
+			if (p != w->w_last[i] || !cpu_is_attached(ci)) {
+				w->w_last[i] = p;
+				w->w_since[i] = now;
+				continue;
+			}
+			if (now - w->w_since[i] < w->w_limit_ns)
+				continue;
+			fflush(stdout);
+			fprintf(stderr, "pmapstorm: watchdog: cpu%u made no progress for %u s (watchdog.seconds): "
+			    "a hang — dumping every CPU, then exit 1\n", i, m->m_cfg.mc_watchdog_s);
+			machine_dump_state(stderr);
+			void (*hook)(void) = atomic_load(&watchdog_hook);
+			if (hook != NULL)
+				hook();
+			fflush(stdout);
+			fflush(stderr);
+			_exit(1);
+		}
+	}
+	return NULL;
+}
+
+int check_boot(struct machine *m)
+{
+	const struct machine_config *c = &m->m_cfg;
+	check_mask = c->mc_check ? c->mc_check_oracles : 0;
+	check_update_on = check_on(CHK_UPDATE);
+	check_tlb_on = check_on(CHK_FRAME) || check_update_on;
+	inject_yield_on = c->mc_inject_yield != 0;
+	inject_intr_on = c->mc_inject_spl != 0 || c->mc_inject_ipi_delay_us != 0;
+	check_reset();
+	for (unsigned i = 0; i < m->m_ncpu; i++) {
+		struct cpu_info *ci = &m->m_cpus[i];
+		ci->ci_inj_rng = (c->mc_inject_seed ^ (0x9E3779B97F4A7C15ULL * (i + 1))) | 1;
+		ci->ci_inj_ipi = c->mc_inject_ipi_delay_us != 0 && i < 64 && (c->mc_inject_ipi_cpus >> i & 1);
+		for (unsigned k = 0; k < 2; k++) {
+			atomic_store(&ci->ci_inflight_lo[k], UINT64_MAX);
+			atomic_store(&ci->ci_inflight_hi[k], 0);
+		}
+	}
+	if (c->mc_watchdog_s == 0)
+		return 0;
+	struct watchdog *w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return machine_seterr(ENOMEM, "watchdog.seconds: no host memory");
+	w->w_limit_ns = (uint64_t)c->mc_watchdog_s * 1000000000ULL;
+	w->w_last = calloc(m->m_ncpu, sizeof(uint64_t));
+	w->w_since = calloc(m->m_ncpu, sizeof(uint64_t));
+	m->m_watchdog = w;
+	if (w->w_last == NULL || w->w_since == NULL)
+		return machine_seterr(ENOMEM, "watchdog.seconds: no host memory");
+	uint64_t now = wd_now();
+	for (unsigned i = 0; i < m->m_ncpu; i++)
+		w->w_since[i] = now;
+	int err = pthread_create(&w->w_thread, NULL, wd_main, m);
+	if (err != 0) {
+		w->w_thread = 0;
+		return machine_seterr(err, "watchdog.seconds: cannot start the watchdog thread: %s", strerror(err));
+	}
+	return 0;
+}
+
+void check_halt(struct machine *m)
+{
+	struct watchdog *w = m->m_watchdog;
+	if (w != NULL) {
+		atomic_store(&w->w_stop, true);
+		if (w->w_thread != 0)
+			pthread_join(w->w_thread, NULL);
+		free(w->w_last);
+		free(w->w_since);
+		free(w);
+		m->m_watchdog = NULL;
+	}
+	check_tlb_on = check_update_on = inject_yield_on = inject_intr_on = false;
+	check_mask = 0;
+}

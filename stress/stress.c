@@ -1,0 +1,396 @@
+/*
+ * stress.c — `pmapstorm stress`: torture mode on the command line.
+ *
+ * Follows rcutorture's reporting (Linux kernel/rcu/rcutorture.c,
+ * rcu_torture_stats_print(): one statistics line per kind of check, and a
+ * final "End of test: SUCCESS" or "FAILURE") and locktorture's knobs
+ * (torture_type, nreaders_stress, stutter): a strategy (or all of them),
+ * a time, CPUs, a seed, injections.  The first violation gets a report —
+ * oracle, CPU, address, frame, strategy, seed, the config keys that differ
+ * from the defaults, the commit — and a one-line command that reruns the
+ * same case.  The same seed repeats every choice the workload and the
+ * injection make; the interleaving of real threads is the host's.
+ */
+#include "stress.h"
+
+#include "cli.h"
+
+#include <pmapstorm/shootdown.h>
+#include <pmapstorm/topo.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const stress_usage =
+    "usage: pmapstorm stress [--strategy NAME|all] [--seconds N] [--cpus N] [--seed N]\n"
+    "                        [--inject LIST] [--oracles LIST] [--unsafe] [--keep-going]\n"
+    "                        [--set section.key=value]... [--quiet]\n"
+    "\n"
+    "Torture mode: runs the torture workload (every CPU maps, removes, protects,\n"
+    "revokes and clears mod/ref on its pages of one shared pmap, allocates and frees\n"
+    "kernel memory, and reads and writes the other CPUs' pages) under every oracle,\n"
+    "with quiescent points every 25 ms, and prints a table of checks and violations\n"
+    "per oracle ending in SUCCESS or FAILURE.\n"
+    "  --strategy S   a shootdown strategy, or all (every correct one, one after the\n"
+    "                 other; default: shootdown.strategy, netbsd-x86)\n"
+    "  --seconds N    how long per strategy (default 10; fractions allowed, > 0)\n"
+    "  --cpus N       simulated CPUs (default: the host's CPUs, at least 2, at most 4;\n"
+    "                 more simulated CPUs than host CPUs make every wait slow;\n"
+    "                 overrides machine.cpus)\n"
+    "  --seed N       fixes every random choice of the workload and the injection\n"
+    "                 (default 1); thread interleavings still vary on real threads\n"
+    "  --inject LIST  comma-separated, or all / none (default none):\n"
+    "                   ipi        IPI handling on inject.ipi_delay_cpus held back\n"
+    "                              inject.ipi_delay_us (default here 200)\n"
+    "                   yield      yields inside pmap critical sections (inject.yield,\n"
+    "                              per mille; default here 20)\n"
+    "                   spl        interrupt-blocked windows at interrupt points\n"
+    "                              (inject.spl per mille, default here 5; inject.spl_us)\n"
+    "                   allocfail  CANFAIL/NOWAIT allocations fail (inject.allocfail\n"
+    "                              per mille, default here 20)\n"
+    "                   pressure   CPU 0 holds free memory so that allocations wait in\n"
+    "                              uvm_wait() (inject.pressure percent, default here 50)\n"
+    "                 --set inject.KEY=VALUE sets a value of your own.\n"
+    "  --oracles LIST which oracles check (default all):\n"
+    "                   frame      no access through a TLB entry reaches a frame freed\n"
+    "                              since the entry was filled (frame generations)\n"
+    "                   update     once pmap_update() (or a page operation) returned, no\n"
+    "                              access uses a translation it removed or downgraded\n"
+    "                   modref     a write (access) after the last clear makes\n"
+    "                              pmap_is_modified (is_referenced) true\n"
+    "                   counts     resident and wired counts equal a recount at\n"
+    "                              quiescent points (and pmap_check() passes)\n"
+    "                   alloc      no frame or kernel VA handed out twice; no frame\n"
+    "                              free while mapped\n"
+    "                   contents   every page is stamped by its owner; reads verify it\n"
+    "  --unsafe       allow the deliberately broken mutants (shootdown.allow_unsafe)\n"
+    "  --keep-going   do not stop at the first violation\n"
+    "  --set k=v      any config key (pmapstorm list keys); watchdog.seconds is 10 here\n"
+    "  --quiet        no line per violation (the report and table remain)\n"
+    "Limits: oracles judge accesses only when no one changed the page around them\n"
+    "(races in which the owner did are not judged), and the in-machine update oracle\n"
+    "keeps one address interval per CPU: violations can be missed, never invented.\n"
+    "A CPU without progress for watchdog.seconds: every CPU's state is dumped, exit 1.\n"
+    "Exit: 0 SUCCESS, 1 a violation (or the watchdog), 2 bad input, 3 environment,\n"
+    "130 interrupted.\n";
+
+static _Atomic int stress_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (atomic_exchange(&stress_stop, 1) != 0)
+		_exit(EXIT_INTERRUPTED);
+}
+
+struct inject_default {
+	const char *id_name, *id_key, *id_value;
+};
+static const struct inject_default inject_defaults[] = {
+	{"ipi", "inject.ipi_delay_us", "200"},
+	{"yield", "inject.yield", "20"},
+	{"spl", "inject.spl", "5"},
+	{"allocfail", "inject.allocfail", "20"},
+	{"pressure", "inject.pressure", "50"},
+};
+#define NINJECT (sizeof(inject_defaults) / sizeof(inject_defaults[0]))
+
+/* --inject LIST: switch each named injection on (a value --set gave wins). */
+static int apply_inject(struct machine_config *cfg, const char *list)
+{
+	if (!strcmp(list, "none"))
+		return EXIT_OK;
+	bool all = !strcmp(list, "all");
+	const char *p = list;
+	while (*p != '\0' || all) {
+		size_t n = strcspn(p, ",");
+		bool found = false;
+		for (size_t i = 0; i < NINJECT; i++) {
+			if (!all && (strlen(inject_defaults[i].id_name) != n || strncmp(p, inject_defaults[i].id_name, n)))
+				continue;
+			found = true;
+			char cur[64];
+			machine_config_get(cfg, inject_defaults[i].id_key, cur, sizeof(cur));
+			if (!strcmp(cur, "0"))
+				machine_config_set(cfg, inject_defaults[i].id_key, inject_defaults[i].id_value);
+		}
+		if (all)
+			break;
+		if (!found || n == 0) {
+			cli_error("--inject: unknown injection '%.*s'; valid: ipi, yield, spl, allocfail, pressure, all, none",
+			    (int)n, p);
+			return EXIT_USAGE;
+		}
+		p += n + (p[n] == ',');
+	}
+	return EXIT_OK;
+}
+
+/* ---- the report ---- */
+
+static char rerun_line[2048];
+static const struct machine_config *report_cfg;
+
+static void print_config_diff(FILE *f, const struct machine_config *cfg)
+{
+	struct machine_config def;
+	machine_config_init(&def);
+	const char *const *keys = machine_config_keys();
+	bool any = false;
+	for (unsigned i = 0; keys[i] != NULL; i++) {
+		char a[256], b[256];
+		machine_config_get(cfg, keys[i], a, sizeof(a));
+		machine_config_get(&def, keys[i], b, sizeof(b));
+		if (strcmp(a, b) != 0) {
+			fprintf(f, "%s%s=%s", any ? " " : "", keys[i], a);
+			any = true;
+		}
+	}
+	if (!any)
+		fprintf(f, "(defaults)");
+}
+
+static void reproducibility(FILE *f, uint64_t seed)
+{
+	fprintf(f, "reproducibility: seed %lu fixes every random choice of the workload and of the injection;\n"
+	    "  thread interleavings on real threads still vary, so a rerun repeats the same operations,\n"
+	    "  not necessarily the same race (run it longer, or with --inject, to hit it again)\n",
+	    (unsigned long)seed);
+}
+
+static void print_report(FILE *f, const struct stress_result *res, const struct machine_config *cfg, uint64_t seed)
+{
+	const struct check_violation *v = &res->sr_first;
+	fprintf(f, "\nVIOLATION REPORT\n");
+	fprintf(f, "  oracle:   %s (%s)\n", check_oracle_name(v->cv_oracle), check_oracle_desc(v->cv_oracle));
+	fprintf(f, "  what:     %s\n", v->cv_what);
+	if (v->cv_cpu >= 0)
+		fprintf(f, "  cpu:      %d\n", v->cv_cpu);
+	else
+		fprintf(f, "  cpu:      (the runner, at a quiescent point)\n");
+	fprintf(f, "  address:  %#lx\n  frame:    %#lx\n", (unsigned long)v->cv_va, (unsigned long)v->cv_pa);
+	fprintf(f, "  strategy: %s\n  seed:     %lu\n  after:    %.3f s\n", cfg->mc_strategy, (unsigned long)seed,
+	    res->sr_first_s);
+	fprintf(f, "  config:   ");
+	print_config_diff(f, cfg);
+	fprintf(f, "\n  commit:   %s (pmapstorm %s, %s)\n", PMAPSTORM_GIT, PMAPSTORM_VERSION, PMAPSTORM_COMPILER);
+	fprintf(f, "  rerun:    %s\n", rerun_line);
+}
+
+static void print_table(FILE *f, const struct stress_result *res, const struct machine_config *cfg, unsigned oracles)
+{
+	fprintf(f, "\npmapstorm stress: strategy %s, %u CPUs, %.2f s, %lu operations, %u quiescent points\n",
+	    cfg->mc_strategy, cfg->mc_ncpu, res->sr_seconds, (unsigned long)res->sr_ops, res->sr_epochs);
+	fprintf(f, "  %-9s %14s %11s\n", "oracle", "checks", "violations");
+	for (int o = 0; o < CHK_NORACLES; o++) {
+		if (!(oracles >> o & 1)) {
+			fprintf(f, "  %-9s %14s %11s\n", check_oracle_name((enum check_oracle)o), "off", "-");
+			continue;
+		}
+		fprintf(f, "  %-9s %14lu %11lu%s\n", check_oracle_name((enum check_oracle)o),
+		    (unsigned long)res->sr_checks[o], (unsigned long)res->sr_violations[o],
+		    res->sr_violations[o] ? "  <-- FAILURE" : "");
+	}
+	fprintf(f, "  injected:");
+	for (int k = 0; k < 5; k++)
+		fprintf(f, " %s %lu", stress_injected_names[k], (unsigned long)res->sr_injected[k]);
+	fprintf(f, "\n  %s: %s%s\n", cfg->mc_strategy, stress_violations(res) ? "FAILURE" : "SUCCESS",
+	    res->sr_interrupted ? " (interrupted)" : "");
+}
+
+static void on_watchdog(void)
+{
+	fprintf(stderr, "\npmapstorm stress: FAILURE: the watchdog fired (a hang)\n");
+	if (report_cfg != NULL) {
+		fprintf(stderr, "  strategy: %s\n  config:   ", report_cfg->mc_strategy);
+		print_config_diff(stderr, report_cfg);
+		fprintf(stderr, "\n  commit:   %s\n", PMAPSTORM_GIT);
+	}
+	fprintf(stderr, "  rerun:    %s\n", rerun_line);
+}
+
+static void make_rerun(const char *strategy, double seconds, unsigned cpus, uint64_t seed, const char *inject,
+    const char *oracles, bool unsafe, const char *const *sets, unsigned nsets)
+{
+	size_t n = (size_t)snprintf(rerun_line, sizeof(rerun_line),
+	    "pmapstorm stress --strategy %s --seconds %g --cpus %u --seed %lu", strategy, seconds, cpus,
+	    (unsigned long)seed);
+	if (inject != NULL && n < sizeof(rerun_line))
+		n += (size_t)snprintf(rerun_line + n, sizeof(rerun_line) - n, " --inject %s", inject);
+	if (oracles != NULL && n < sizeof(rerun_line))
+		n += (size_t)snprintf(rerun_line + n, sizeof(rerun_line) - n, " --oracles %s", oracles);
+	if (unsafe && n < sizeof(rerun_line))
+		n += (size_t)snprintf(rerun_line + n, sizeof(rerun_line) - n, " --unsafe");
+	for (unsigned i = 0; i < nsets && n < sizeof(rerun_line); i++)
+		n += (size_t)snprintf(rerun_line + n, sizeof(rerun_line) - n, " --set '%s'", sets[i]);
+}
+
+int cmd_stress(int argc, char **argv)
+{
+	const char *strategy = NULL, *inject = NULL, *oracles = NULL;
+	double seconds = 10;
+	unsigned cpus = topo_npus();
+	cpus = cpus < 2 ? 2 : cpus > 4 ? 4 : cpus;
+	uint64_t seed = 1;
+	bool unsafe = false, keep_going = false, quiet = false;
+	const char *sets[64];
+	unsigned nsets = 0;
+	static const struct option opts[] = {
+		{"strategy", required_argument, NULL, 'S'}, {"seconds", required_argument, NULL, 't'},
+		{"cpus", required_argument, NULL, 'c'}, {"seed", required_argument, NULL, 'r'},
+		{"inject", required_argument, NULL, 'i'}, {"oracles", required_argument, NULL, 'o'},
+		{"unsafe", no_argument, NULL, 'u'}, {"keep-going", no_argument, NULL, 'k'},
+		{"set", required_argument, NULL, 's'}, {"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	};
+	int c;
+	char *end;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'S': strategy = optarg; break;
+		case 't':
+			seconds = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' || !(seconds > 0) || seconds > 86400) {
+				cli_error("--seconds: '%s' is not a positive number of seconds (at most 86400)", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'c': {
+			unsigned long x = strtoul(optarg, &end, 10);
+			if (end == optarg || *end != '\0' || x < 1 || x > MAXCPUS) {
+				cli_error("--cpus: '%s' is not a CPU count in [1, %d]", optarg, MAXCPUS);
+				return EXIT_USAGE;
+			}
+			cpus = (unsigned)x;
+			break;
+		}
+		case 'r':
+			seed = strtoull(optarg, &end, 10);
+			if (end == optarg || *end != '\0') {
+				cli_error("--seed: '%s' is not a whole number", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'i': inject = optarg; break;
+		case 'o': oracles = optarg; break;
+		case 'u': unsafe = true; break;
+		case 'k': keep_going = true; break;
+		case 'q': quiet = true; break;
+		case 's':
+			if (nsets == sizeof(sets) / sizeof(sets[0])) {
+				cli_error("--set: at most %zu", sizeof(sets) / sizeof(sets[0]));
+				return EXIT_USAGE;
+			}
+			sets[nsets++] = optarg;
+			break;
+		case 'h': fputs(stress_usage, stdout); return EXIT_OK;
+		default:
+			cli_error("stress: unknown or incomplete option '%s' (see pmapstorm stress --help)", argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		cli_error("stress: unexpected argument '%s' (see pmapstorm stress --help)", argv[optind]);
+		return EXIT_USAGE;
+	}
+
+	struct machine_config cfg;
+	machine_config_init(&cfg);
+	machine_config_set(&cfg, "watchdog.seconds", "10");
+	if (unsafe)
+		machine_config_set(&cfg, "shootdown.allow_unsafe", "yes");
+	for (unsigned i = 0; i < nsets; i++)
+		if (cli_apply_set(&cfg, sets[i]) != EXIT_OK)
+			return EXIT_USAGE;
+	unsafe = cfg.mc_sd_unsafe;
+	cfg.mc_ncpu = cpus;
+	cfg.mc_check = true;
+	cfg.mc_inject_seed = seed;
+	if (oracles != NULL) {
+		char why[256];
+		if (check_oracles_parse(oracles, &cfg.mc_check_oracles, why, sizeof(why)) != 0) {
+			cli_error("--oracles: %s", why);
+			return EXIT_USAGE;
+		}
+	}
+	if (inject != NULL && apply_inject(&cfg, inject) != EXIT_OK)
+		return EXIT_USAGE;
+	char cfg_strategy[MACHINE_STRATEGY_NAMELEN];
+	snprintf(cfg_strategy, sizeof(cfg_strategy), "%s", cfg.mc_strategy);
+	if (strategy == NULL)
+		strategy = cfg_strategy; /* shootdown.strategy, or its default */
+	/* the strategies to run */
+	const char *names[64];
+	unsigned nnames = 0;
+	if (!strcmp(strategy, "all")) {
+		for (unsigned i = 0; shootdown_strategies[i] != NULL && nnames < 64; i++)
+			if (!shootdown_strategies[i]->sd_unsafe)
+				names[nnames++] = shootdown_strategies[i]->sd_name;
+	} else {
+		const struct shootdown_strategy *sd = shootdown_find(strategy);
+		if (sd == NULL || (sd->sd_unsafe && !unsafe)) {
+			char list[512];
+			size_t n = 0;
+			list[0] = '\0';
+			for (unsigned i = 0; shootdown_strategies[i] != NULL && n < sizeof(list); i++)
+				if (sd != NULL ? shootdown_strategies[i]->sd_unsafe : !shootdown_strategies[i]->sd_unsafe)
+					n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", n ? ", " : "",
+					    shootdown_strategies[i]->sd_name);
+			if (sd == NULL)
+				cli_error("--strategy: unknown strategy '%s'; valid: all, %s", strategy, list);
+			else
+				cli_error("--strategy: '%s' is a deliberately broken mutant: add --unsafe to run it "
+				    "(mutants: %s)", strategy, list);
+			return EXIT_USAGE;
+		}
+		names[nnames++] = strategy;
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	check_set_watchdog_hook(on_watchdog);
+	int rc = EXIT_OK;
+	unsigned failed = 0, ran = 0;
+	for (unsigned k = 0; k < nnames && !atomic_load(&stress_stop); k++) {
+		snprintf(cfg.mc_strategy, sizeof(cfg.mc_strategy), "%s", names[k]);
+		make_rerun(names[k], seconds, cpus, seed, inject, oracles, unsafe, sets, nsets);
+		report_cfg = &cfg;
+		struct stress_opts o = {.so_cfg = cfg, .so_seconds = seconds, .so_seed = seed, .so_keep_going = keep_going,
+		    .so_quiet = quiet, .so_break = -1, .so_stop = &stress_stop};
+		struct stress_result res;
+		if (!quiet)
+			fprintf(stderr, "pmapstorm stress: %s for %g s on %u CPUs (seed %lu)\n", names[k], seconds, cpus,
+			    (unsigned long)seed);
+		int r = stress_run(&o, &res);
+		report_cfg = NULL;
+		if (r != EXIT_OK)
+			return r;
+		ran++;
+		if (stress_violations(&res) != 0) {
+			failed++;
+			if (res.sr_have_first)
+				print_report(stdout, &res, &cfg, seed);
+		}
+		print_table(stdout, &res, &cfg, cfg.mc_check_oracles);
+		if (res.sr_interrupted)
+			rc = EXIT_INTERRUPTED;
+	}
+	if (atomic_load(&stress_stop))
+		rc = EXIT_INTERRUPTED;
+	printf("\n");
+	reproducibility(stdout, seed);
+	if (nnames > 1)
+		printf("pmapstorm stress: %u of %u strategies ran, %u failed\n", ran, nnames, failed);
+	printf("End of test: %s%s\n", failed ? "FAILURE" : "SUCCESS", rc == EXIT_INTERRUPTED ? " (interrupted)" : "");
+	fflush(stdout);
+	check_set_watchdog_hook(NULL);
+	if (failed)
+		return EXIT_VIOLATION;
+	return rc;
+}
