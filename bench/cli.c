@@ -205,7 +205,8 @@ static int cli_publish(const char *tmp, const char *path, bool replace)
 
 static int cli_commit(FILE *f, const char *tmp, const char *path, bool replace)
 {
-	int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
+	/* ferror: a write that failed earlier (ENOSPC) leaves a hole fflush cannot see */
+	int bad = fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0;
 	bad |= fclose(f) != 0;
 	if (bad || cli_publish(tmp, path, replace) != 0) {
 		cli_error("%s: cannot write (%s)", path, errno == EEXIST ? "it exists already; not overwritten" : strerror(errno));
