@@ -265,7 +265,7 @@ static size_t utf8_seq(const unsigned char *s)
 	return n;
 }
 
-json_t *cli_json_string_lossy(const char *s)
+char *cli_utf8_lossy(const char *s)
 {
 	size_t len = strlen(s), o = 0;
 	char *d = malloc(3 * len + 1); /* each bad byte becomes 3 */
@@ -283,7 +283,14 @@ json_t *cli_json_string_lossy(const char *s)
 			i += n;
 		}
 	}
-	json_t *j = json_stringn(d, o);
+	d[o] = '\0';
+	return d;
+}
+
+json_t *cli_json_string_lossy(const char *s)
+{
+	char *d = cli_utf8_lossy(s);
+	json_t *j = d != NULL ? json_string(d) : NULL;
 	free(d);
 	return j;
 }

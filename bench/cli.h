@@ -37,6 +37,9 @@ int cli_file_commit(FILE *f, const char *dir, const char *name, const char *tmp)
 int cli_write_json(const char *path, json_t *doc);
 /* the same, but never over an existing file: EXIT_USAGE and a message if path exists */
 int cli_write_json_new(const char *path, json_t *doc);
+/* s with every byte that does not begin or continue a valid UTF-8 sequence
+ * replaced by U+FFFD: a new string (free it), or NULL when out of memory */
+char *cli_utf8_lossy(const char *s);
 /* UTF-8 for JSON: s with every byte that does not begin or continue a valid
  * UTF-8 sequence replaced by U+FFFD (paths are bytes; JSON strings are not)
  * => a new JSON string, or NULL only when out of memory */

@@ -1047,9 +1047,11 @@ void gate_print_text(FILE *f, const struct gate_doc *base, const struct gate_doc
 	summary_line(f, r);
 }
 
-static void xml_text(FILE *f, const char *s)
+/* XML escaped and valid UTF-8 (the prolog says UTF-8; paths are bytes) */
+static void xml_text(FILE *f, const char *raw)
 {
-	for (; *s; s++)
+	char *u = cli_utf8_lossy(raw);
+	for (const char *s = u != NULL ? u : "(out of memory)"; *s; s++)
 		switch (*s) {
 		case '&': fputs("&amp;", f); break;
 		case '<': fputs("&lt;", f); break;
@@ -1059,6 +1061,7 @@ static void xml_text(FILE *f, const char *s)
 			if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
 				fputc(*s, f);
 		}
+	free(u);
 }
 
 int gate_write_junit(const char *path, const struct gate_doc *base, const struct gate_doc *cur,

@@ -662,8 +662,12 @@ static void test_utf8_paths_and_labels(void **state)
 	snprintf(js, sizeof(js), "%s/gate.json", tmpdir);
 	snprintf(noise, sizeof(noise), "%s/noise.json", tmpdir);
 	assert_int_equal(rename(pr, pb), 0);
-	const char *a1[] = {"gate", "--aa", pb, pb, "--json", js, "--noise-out", noise, NULL};
+	char xml[600];
+	snprintf(xml, sizeof(xml), "%s/gate.xml", tmpdir);
+	const char *a1[] = {"gate", "--aa", pb, pb, "--json", js, "--noise-out", noise, "--junit", xml, NULL};
 	assert_int_equal(capture(cmd_gate, a1), EXIT_OK);
+	assert_non_null(strstr(slurp(xml), "/b\xef\xbf\xbd.json"));
+	assert_null(strstr(slurp(xml), "\xff"));
 	json_t *j = json_load_file(js, 0, NULL);
 	assert_non_null(j);
 	assert_non_null(strstr(json_string_value(json_object_get(j, "baseline")), "/b\xef\xbf\xbd.json"));
