@@ -37,6 +37,16 @@ int cli_file_commit(FILE *f, const char *dir, const char *name, const char *tmp)
 int cli_write_json(const char *path, json_t *doc);
 /* the same, but never over an existing file: EXIT_USAGE and a message if path exists */
 int cli_write_json_new(const char *path, json_t *doc);
+/* s with every byte that does not begin or continue a valid UTF-8 sequence
+ * replaced by U+FFFD: a new string (free it), or NULL when out of memory */
+char *cli_utf8_lossy(const char *s);
+/* UTF-8 for JSON: s with every byte that does not begin or continue a valid
+ * UTF-8 sequence replaced by U+FFFD (paths are bytes; JSON strings are not)
+ * => a new JSON string, or NULL only when out of memory */
+json_t *cli_json_string_lossy(const char *s);
+/* cut s (NUL-terminated) back to the last complete UTF-8 character, so that
+ * a string cut at a byte count does not end mid-character */
+void cli_utf8_cut(char *s);
 /* rename a finished folder into place, never over an existing one (0, or -1 and errno) */
 int cli_rename_dir_new(const char *from, const char *to);
 /* Remove dir/PREFIX...-PID entries (files or whole folders) whose process is

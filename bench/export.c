@@ -35,12 +35,38 @@ static const char *const export_usage =
     "                           (customBiggerIsBetter)\n"
     "  bmf                      Bencher Metric Format: benchmark -> measure ->\n"
     "                           {value, lower_value, upper_value} (median, min, max)\n"
-    "  --out FILE               write FILE (atomically) instead of stdout\n"
-    "Exit: 0 ok, 2 bad flag or bad input, 3 cannot write.\n";
+    "  --out FILE               write FILE instead of stdout: atomically\n"
+    "                           (temporary name, fsync, rename), replaced if\n"
+    "                           it exists\n"
+    "Exit: 0 ok, 2 bad flag or bad input, 3 cannot write (--out or stdout) or\n"
+    "out of memory.\n";
 
+/* => 0, or -1 after saying which entry could not be built (out of memory) */
+static int built(json_t *v, const char *what, const char *name)
+{
+	if (v != NULL)
+		return 0;
+	cli_error("export: cannot build %s \"%s\": out of memory", what, name);
+	return -1;
+}
+
+/* "experiment: point[: metric]", cut on a character boundary, valid UTF-8 */
+static json_t *entry_name(const struct gate_doc *d, const struct gate_point *gp, const char *metric)
+{
+	char name[2048];
+	snprintf(name, sizeof(name), "%s: %s%s%s", d->gd_name, gp->gp_label, metric ? ": " : "", metric ? metric : "");
+	cli_utf8_cut(name);
+	json_t *j = cli_json_string_lossy(name);
+	built(j, "the name of", name);
+	return j;
+}
+
+/* => the array, or NULL after a message */
 static json_t *export_gab(const struct gate_doc *d, int direction)
 {
 	json_t *a = json_array();
+	if (built(a, "the array", "github-action-benchmark"))
+		return NULL;
 	for (unsigned p = 0; p < d->gd_npoints; p++) {
 		const struct gate_point *gp = &d->gd_points[p];
 		for (unsigned i = 0; i < gp->gp_nmetrics; i++) {
@@ -48,35 +74,64 @@ static json_t *export_gab(const struct gate_doc *d, int direction)
 			if (gm->gm_better != direction || gm->gm_n == 0)
 				continue;
 			struct samples_stats s = samples_summarize(gm->gm_vals, gm->gm_n, false);
-			char name[2048], range[64], extra[128];
-			snprintf(name, sizeof(name), "%s: %s: %s", d->gd_name, gp->gp_label, gm->gm_name);
+			char range[64], extra[128];
 			snprintf(range, sizeof(range), "± %.6g", (s.max - s.min) / 2);
 			snprintf(extra, sizeof(extra), "median of %u trials; %s is better%s", gm->gm_n,
 			    direction < 0 ? "lower" : "higher", gm->gm_det ? "; deterministic" : "");
-			json_array_append_new(a, json_pack("{s:s,s:s,s:f,s:s,s:s}", "name", name, "unit", gm->gm_unit, "value",
-			    s.median, "range", range, "extra", extra));
+			json_t *name = entry_name(d, gp, gm->gm_name), *e;
+			if (name == NULL)
+				goto fail;
+			e = json_pack("{s:O,s:o,s:f,s:s,s:s}", "name", name, "unit", cli_json_string_lossy(gm->gm_unit), "value",
+			    s.median, "range", range, "extra", extra);
+			if (built(e, "the entry", json_string_value(name)) || json_array_append_new(a, e) != 0) {
+				json_decref(name);
+				goto fail;
+			}
+			json_decref(name);
 		}
 	}
 	return a;
+fail:
+	json_decref(a);
+	return NULL;
 }
 
+/* => the object, or NULL after a message */
 static json_t *export_bmf(const struct gate_doc *d)
 {
 	json_t *o = json_object();
+	if (built(o, "the object", "bmf"))
+		return NULL;
 	for (unsigned p = 0; p < d->gd_npoints; p++) {
 		const struct gate_point *gp = &d->gd_points[p];
-		char name[2048];
-		snprintf(name, sizeof(name), "%s: %s", d->gd_name, gp->gp_label);
-		json_t *b = json_object();
+		json_t *name = entry_name(d, gp, NULL), *b = json_object();
+		if (name == NULL || built(b, "the benchmark", json_string_value(name)))
+			goto fail;
 		for (unsigned i = 0; i < gp->gp_nmetrics; i++) {
 			const struct gate_metric *gm = &gp->gp_metrics[i];
 			if (gm->gm_n == 0)
 				continue;
 			struct samples_stats s = samples_summarize(gm->gm_vals, gm->gm_n, false);
-			json_object_set_new(b, gm->gm_name, json_pack("{s:f,s:f,s:f}", "value", s.median, "lower_value", s.min,
-			    "upper_value", s.max));
+			/* metric names come from jansson, which read them as valid UTF-8 */
+			if (json_object_set_new(b, gm->gm_name, json_pack("{s:f,s:f,s:f}", "value", s.median, "lower_value", s.min,
+			        "upper_value", s.max)) != 0) {
+				built(NULL, "the measure", gm->gm_name);
+				goto fail;
+			}
 		}
-		json_object_set_new(o, name, b);
+		/* the name is valid UTF-8 (entry_name), so only memory can fail here */
+		if (json_object_set_new(o, json_string_value(name), b) != 0) {
+			b = NULL;
+			built(NULL, "the benchmark", json_string_value(name));
+			goto fail;
+		}
+		json_decref(name);
+		continue;
+	fail:
+		json_decref(name);
+		json_decref(b);
+		json_decref(o);
+		return NULL;
 	}
 	return o;
 }
@@ -117,13 +172,15 @@ int cmd_export(int argc, char **argv)
 	char path[4096], err[1024];
 	gate_input_path(argv[optind], path, sizeof(path));
 	struct gate_doc d;
-	if (gate_doc_load(path, &d, err, sizeof(err)) != EXIT_OK) {
+	int rc = gate_doc_load(path, &d, err, sizeof(err));
+	if (rc != EXIT_OK) {
 		cli_error("export: %s", err);
-		return EXIT_USAGE;
+		return rc;
 	}
 	json_t *doc = !strcmp(format, "bmf") ? export_bmf(&d) : export_gab(&d, !strcmp(dir, "smaller") ? -1 : 1);
-	int rc = EXIT_OK;
-	if (out != NULL)
+	if (doc == NULL)
+		rc = EXIT_ENV;
+	else if (out != NULL)
 		rc = cli_write_json(out, doc);
 	else if (json_dumpf(doc, stdout, JSON_INDENT(2)) != 0 || fputc('\n', stdout) == EOF)
 		rc = EXIT_ENV;

@@ -32,8 +32,22 @@
  *   improvement    side of 1; by the better-direction ("changed" for a
  *                  metric without one, which never fails the gate).
  * Exit 1 when a gated row is a regression (or a deterministic change), 0
- * otherwise, 2 on bad input.  With --deterministic-only, timing rows are
- * computed and printed but do not count.
+ * otherwise, 2 on bad input, 3 when a report cannot be written or memory
+ * runs out.  With --deterministic-only, timing rows are computed and
+ * printed but do not count.
+ *
+ * Coverage.  A gate that passes on what it never saw is no gate: a
+ * baseline point that CURRENT lacks, a gated metric that CURRENT lacks or
+ * has no completed trial of, and an interrupted CURRENT are gaps
+ * (struct gate_gap), each listed in every report and each failing the
+ * gate like a regression unless --allow-missing.  What only CURRENT has
+ * (a new point, a new metric) is a note: it cannot hide a regression.
+ *
+ * Reports.  JSON wants UTF-8 and paths are bytes: every path and label
+ * goes through cli_json_string_lossy(), labels are cut on a character
+ * boundary (cli_utf8_cut), and every json_pack is checked, so a report is
+ * whole or the command says which part failed (exit 3).  Report files
+ * are written atomically and replaced (cli_file_begin/commit).
  *
  * Noise floor.  Trials of one run are interleaved, so the U test compares
  * like with like; two runs, though, may sit on a host in different states
@@ -45,7 +59,8 @@
  * Matching.  Two points match when every config key that both points carry
  * has the same value and their roles (workload, CPU set, pmap, options) are
  * identical.  A key only one file knows (a newer build's new key) is ignored
- * and said so.  Unmatched points are listed; no match at all is exit 2.
+ * and said so.  Unmatched points are listed (a baseline point as a gap,
+ * see Coverage); no match at all is exit 2.
  *
  * Reading.  gate_doc_parse() checks the type of every field it uses and
  * bounds every size (gate.h), and builds its result only from checked
@@ -167,7 +182,8 @@ void gate_doc_free(struct gate_doc *d)
 
 static int oom(struct parse *ps)
 {
-	return perr(ps, "out of memory");
+	perr(ps, "out of memory");
+	return EXIT_ENV;
 }
 
 /* One entry of a metrics or summary object: a bounded name, an object with
@@ -280,6 +296,7 @@ static int parse_identity(struct parse *ps, json_t *pt, const char *where, struc
 		if (len >= 0 && (size_t)len < sizeof(label))
 			len += snprintf(label + len, sizeof(label) - (size_t)len, ", %s=%s", k, json_string_value(v));
 	}
+	cli_utf8_cut(label); /* a label cut at sizeof(label) ends on a whole character */
 	gp->gp_label = dupstr(label);
 	return gp->gp_label == NULL ? oom(ps) : EXIT_OK;
 }
@@ -410,12 +427,12 @@ int gate_doc_parse(const char *buf, size_t len, const char *name, struct gate_do
 	out->gd_interrupted = json_is_true(intr);
 	out->gd_points = calloc(np, sizeof(*out->gd_points));
 	if (out->gd_file == NULL || out->gd_name == NULL || out->gd_commit == NULL || out->gd_points == NULL) {
-		oom(&ps);
+		rc = oom(&ps);
 		goto out;
 	}
 	for (size_t p = 0; p < np; p++) {
 		out->gd_npoints = (unsigned)p + 1; /* so that gate_doc_free frees a half-built point */
-		if (parse_point(&ps, json_array_get(points, p), (unsigned)p, &out->gd_points[p]) != EXIT_OK)
+		if ((rc = parse_point(&ps, json_array_get(points, p), (unsigned)p, &out->gd_points[p])) != EXIT_OK)
 			goto out;
 	}
 	rc = EXIT_OK;
@@ -457,7 +474,7 @@ int gate_doc_load(const char *path, struct gate_doc *out, char *err, size_t errl
 	if (buf == NULL || bad) {
 		snprintf(err, errlen, "%s: cannot read (%s)", path, buf == NULL ? "out of memory" : "read error");
 		free(buf);
-		return EXIT_USAGE;
+		return buf == NULL ? EXIT_ENV : EXIT_USAGE;
 	}
 	int rc = gate_doc_parse(buf, len, path, out, err, errlen);
 	free(buf);
@@ -504,6 +521,7 @@ static void note(struct gate_result *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(r->gr_notes + l, sizeof(r->gr_notes) - l - 1, fmt, ap);
 	va_end(ap);
+	cli_utf8_cut(r->gr_notes);
 	strcat(r->gr_notes, "\n");
 }
 
@@ -633,19 +651,35 @@ static void compare_metric(const struct gate_options *o, struct gate_row *row)
 	row->gr_fails = row->gr_gated && row->gr_verdict == GV_REGRESSION;
 }
 
+static int add_gap(struct gate_result *r, size_t *cap, const struct gate_options *o, const struct gate_point *bp,
+    const char *metric, bool no_trials, bool gated)
+{
+	if (r->gr_ngaps == *cap) {
+		struct gate_gap *ng = realloc(r->gr_gaps, (*cap = *cap ? 2 * *cap : 16) * sizeof(*ng));
+		if (ng == NULL)
+			return EXIT_ENV;
+		r->gr_gaps = ng;
+	}
+	struct gate_gap *g = &r->gr_gaps[r->gr_ngaps++];
+	*g = (struct gate_gap){.gg_point = bp, .gg_metric = metric, .gg_no_trials = no_trials, .gg_gated = gated,
+	    .gg_fails = gated && !o->go_allow_missing};
+	r->gr_gap_failures += g->gg_fails;
+	return EXIT_OK;
+}
+
 int gate_compare(const struct gate_doc *base, const struct gate_doc *cur, const struct gate_options *o,
     struct gate_result *r, char *err, size_t errlen)
 {
 	memset(r, 0, sizeof(*r));
 	if (base->gd_interrupted)
 		note(r, "%s is an interrupted run: partial results", base->gd_file);
-	if (cur->gd_interrupted)
-		note(r, "%s is an interrupted run: partial results", cur->gd_file);
 	bool *used = calloc(cur->gd_npoints + 1, sizeof(bool));
 	bool *glob_hit = calloc(o->go_nglobs + 1, sizeof(bool));
-	size_t cap = 0;
+	size_t cap = 0, gcap = 0;
 	int rc = EXIT_OK;
 	if (used == NULL || glob_hit == NULL)
+		goto nomem;
+	if (cur->gd_interrupted && add_gap(r, &gcap, o, NULL, NULL, false, true) != EXIT_OK)
 		goto nomem;
 	for (unsigned p = 0; p < base->gd_npoints; p++) {
 		const struct gate_point *bp = &base->gd_points[p], *cp = NULL;
@@ -656,7 +690,8 @@ int gate_compare(const struct gate_doc *base, const struct gate_doc *cur, const 
 			}
 		if (cp == NULL) {
 			r->gr_only_base++;
-			note(r, "point %u (%s) only in the baseline", bp->gp_index, bp->gp_label);
+			if (add_gap(r, &gcap, o, bp, NULL, false, true) != EXIT_OK)
+				goto nomem;
 			continue;
 		}
 		r->gr_matched++;
@@ -671,8 +706,14 @@ int gate_compare(const struct gate_doc *base, const struct gate_doc *cur, const 
 			for (unsigned j = 0; j < cp->gp_nmetrics && cm == NULL; j++)
 				if (!strcmp(cp->gp_metrics[j].gm_name, bm->gm_name))
 					cm = &cp->gp_metrics[j];
-			if (cm == NULL)
+			/* a metric CURRENT lacks (or has no completed trial of) fails like
+			 * a regression when it would have been gated: a gate must not pass
+			 * on what it never saw */
+			if (cm == NULL || (cm->gm_n == 0 && bm->gm_n > 0)) {
+				if (add_gap(r, &gcap, o, bp, bm->gm_name, cm != NULL, bm->gm_det || !o->go_det_only) != EXIT_OK)
+					goto nomem;
 				continue;
+			}
 			if (r->gr_nrows == cap) {
 				struct gate_row *nr = realloc(r->gr_rows, (cap = cap ? 2 * cap : 64) * sizeof(*nr));
 				if (nr == NULL)
@@ -703,7 +744,7 @@ int gate_compare(const struct gate_doc *base, const struct gate_doc *cur, const 
 		}
 	goto out;
 nomem:
-	snprintf(err, errlen, "gate: out of memory");
+	snprintf(err, errlen, "out of memory");
 	rc = EXIT_ENV;
 out:
 	free(used);
@@ -716,13 +757,50 @@ out:
 void gate_result_free(struct gate_result *r)
 {
 	free(r->gr_rows);
+	free(r->gr_gaps);
 	r->gr_rows = NULL;
-	r->gr_nrows = 0;
+	r->gr_gaps = NULL;
+	r->gr_nrows = r->gr_ngaps = 0;
 }
 
 int gate_exit_code(const struct gate_result *r)
 {
-	return r->gr_failures > 0 ? EXIT_VIOLATION : EXIT_OK;
+	return r->gr_failures > 0 || r->gr_gap_failures > 0 ? EXIT_VIOLATION : EXIT_OK;
+}
+
+void gate_gap_text(char *buf, size_t len, const struct gate_doc *cur, const struct gate_gap *g)
+{
+	if (g->gg_point == NULL)
+		snprintf(buf, len, "%s is an interrupted run: points or trials may be missing", cur->gd_file);
+	else if (g->gg_metric == NULL)
+		snprintf(buf, len, "point %u (%s): missing from the current run", g->gg_point->gp_index, g->gg_point->gp_label);
+	else
+		snprintf(buf, len, "point %u (%s): metric %s %s", g->gg_point->gp_index, g->gg_point->gp_label, g->gg_metric,
+		    g->gg_no_trials ? "has no completed trial in the current run" : "missing from the current run");
+	cli_utf8_cut(buf);
+}
+
+/* a string for JSON: paths and labels made valid UTF-8 (cli_json_string_lossy) */
+static json_t *jstr(const char *s)
+{
+	return cli_json_string_lossy(s);
+}
+
+/* => 0, or -1 after saying which part of path could not be built (out of memory) */
+static int json_built(json_t *v, const char *path, const char *what, unsigned index, const char *name)
+{
+	if (v != NULL)
+		return 0;
+	cli_error("gate: %s: cannot build %s %u (%s): out of memory", path, what, index, name);
+	return -1;
+}
+
+/* v built (else a message) and appended to array a (v is a's after, either way) */
+static int json_append(json_t *a, json_t *v, const char *path, const char *what, unsigned index, const char *name)
+{
+	if (json_built(v, path, what, index, name) != 0)
+		return -1;
+	return json_array_append_new(a, v) == 0 ? 0 : json_built(NULL, path, what, index, name);
 }
 
 /* ---- the noise floor (A/A) ---- */
@@ -853,22 +931,33 @@ int gate_noise_write(const char *path, const struct gate_options *o, const struc
 	struct noise_acc *acc = noise_collect(r, &n);
 	if (acc == NULL)
 		return EXIT_ENV;
-	json_t *m = json_object();
+	json_t *m = json_object(), *doc = NULL;
+	int rc = EXIT_ENV;
+	if (json_built(m, path, "the metrics", 0, "object"))
+		goto out;
 	for (unsigned i = 0; i < o->go_nnoise; i++)
-		json_object_set_new(m, o->go_noise_names[i], json_real(o->go_noise_vals[i]));
+		if (json_object_set_new(m, o->go_noise_names[i], json_real(o->go_noise_vals[i])) != 0) {
+			json_built(NULL, path, "the floor from --noise", i, o->go_noise_names[i]);
+			goto out;
+		}
 	for (unsigned k = 0; k < n; k++) {
 		double mx = GATE_NOISE_MARGIN * samples_summarize(acc[k].na_vals, acc[k].na_n, false).max;
 		json_t *old = json_object_get(m, acc[k].na_name);
-		if (old == NULL || json_number_value(old) < mx)
-			json_object_set_new(m, acc[k].na_name, json_real(mx));
+		if ((old == NULL || json_number_value(old) < mx) && json_object_set_new(m, acc[k].na_name, json_real(mx)) != 0) {
+			json_built(NULL, path, "the floor of metric", k, acc[k].na_name);
+			goto out;
+		}
 	}
-	noise_free(acc, n);
-	json_t *doc = json_pack("{s:s,s:i,s:s,s:o}", "schema", "pmapstorm-noise", "schema_version", 1, "description",
+	doc = json_pack("{s:s,s:i,s:s,s:O,s:[o,o]}", "schema", "pmapstorm-noise", "schema_version", 1, "description",
 	    "noise floor per metric: 1.5 x the largest relative change of a point's median between runs of the same "
-	    "build (pmapstorm gate --aa); gate --noise raises each metric's threshold to it", "metrics", m);
-	json_object_set_new(doc, "last_pair", json_pack("[s,s]", base->gd_file, cur->gd_file));
-	int rc = cli_write_json(path, doc);
+	    "build (pmapstorm gate --aa); gate --noise raises each metric's threshold to it", "metrics", m, "last_pair",
+	    jstr(base->gd_file), jstr(cur->gd_file));
+	if (!json_built(doc, path, "the document", 0, "top level"))
+		rc = cli_write_json(path, doc);
+out:
+	noise_free(acc, n);
 	json_decref(doc);
+	json_decref(m);
 	return rc;
 }
 
@@ -887,6 +976,11 @@ static const char *num(char *buf, size_t len, double v)
 static const char *mark(const struct gate_row *row)
 {
 	return row->gr_fails ? "[FAIL]" : !row->gr_gated ? "[not gated]" : "";
+}
+
+static const char *gap_mark(const struct gate_gap *g)
+{
+	return g->gg_fails ? "[FAIL]" : !g->gg_gated ? "[not gated]" : "[allowed: --allow-missing]";
 }
 
 static void ci_text(char *buf, size_t len, const struct gate_row *row)
@@ -914,10 +1008,11 @@ static void heading(FILE *f, const char *pre, const struct gate_doc *base, const
 static void summary_line(FILE *f, const struct gate_result *r)
 {
 	fprintf(f, "%u point(s) matched (%u only in the baseline, %u only in the current run), %u comparison(s): "
-	           "%u regression(s), %u improvement(s), %u changed, %u inconclusive, %u no change; %u failing\n",
+	           "%u regression(s), %u improvement(s), %u changed, %u inconclusive, %u no change; "
+	           "%u missing from the current run; %u failing\n",
 	    r->gr_matched, r->gr_only_base, r->gr_only_cur, r->gr_nrows, r->gr_count[GV_REGRESSION],
 	    r->gr_count[GV_IMPROVEMENT], r->gr_count[GV_CHANGED], r->gr_count[GV_INCONCLUSIVE], r->gr_count[GV_NO_CHANGE],
-	    r->gr_failures);
+	    r->gr_ngaps, r->gr_failures + r->gr_gap_failures);
 }
 
 void gate_print_text(FILE *f, const struct gate_doc *base, const struct gate_doc *cur, const struct gate_options *o,
@@ -938,6 +1033,13 @@ void gate_print_text(FILE *f, const struct gate_doc *base, const struct gate_doc
 		    num(a, sizeof(a), row->gr_med_base), num(b, sizeof(b), row->gr_med_cur), num(c, sizeof(c), row->gr_ratio), ci,
 		    row->gr_p, gate_verdict_name(row->gr_verdict), mark(row)[0] ? " " : "", mark(row), row->gr_why);
 	}
+	if (r->gr_ngaps)
+		fputs("\nmissing from the current run:\n", f);
+	for (unsigned i = 0; i < r->gr_ngaps; i++) {
+		char line[1400];
+		gate_gap_text(line, sizeof(line), cur, &r->gr_gaps[i]);
+		fprintf(f, "  %s %s\n", line, gap_mark(&r->gr_gaps[i]));
+	}
 	if (r->gr_notes[0])
 		fprintf(f, "\nnotes:\n%s", r->gr_notes);
 	fputc('\n', f);
@@ -945,9 +1047,11 @@ void gate_print_text(FILE *f, const struct gate_doc *base, const struct gate_doc
 	summary_line(f, r);
 }
 
-static void xml_text(FILE *f, const char *s)
+/* XML escaped and valid UTF-8 (the prolog says UTF-8; paths are bytes) */
+static void xml_text(FILE *f, const char *raw)
 {
-	for (; *s; s++)
+	char *u = cli_utf8_lossy(raw);
+	for (const char *s = u != NULL ? u : "(out of memory)"; *s; s++)
 		switch (*s) {
 		case '&': fputs("&amp;", f); break;
 		case '<': fputs("&lt;", f); break;
@@ -957,6 +1061,7 @@ static void xml_text(FILE *f, const char *s)
 			if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
 				fputc(*s, f);
 		}
+	free(u);
 }
 
 int gate_write_junit(const char *path, const struct gate_doc *base, const struct gate_doc *cur,
@@ -968,7 +1073,8 @@ int gate_write_junit(const char *path, const struct gate_doc *base, const struct
 		return EXIT_ENV;
 	(void)o;
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-	fprintf(f, "<testsuites name=\"pmapstorm gate\" tests=\"%u\" failures=\"%u\">\n", r->gr_nrows, r->gr_failures);
+	unsigned tests = r->gr_nrows + r->gr_ngaps, failures = r->gr_failures + r->gr_gap_failures;
+	fprintf(f, "<testsuites name=\"pmapstorm gate\" tests=\"%u\" failures=\"%u\">\n", tests, failures);
 	fprintf(f, "  <testsuite name=\"pmapstorm gate: ");
 	xml_text(f, cur->gd_file);
 	fprintf(f, " vs ");
@@ -976,7 +1082,9 @@ int gate_write_junit(const char *path, const struct gate_doc *base, const struct
 	unsigned skipped = 0;
 	for (unsigned i = 0; i < r->gr_nrows; i++)
 		skipped += !r->gr_rows[i].gr_gated || r->gr_rows[i].gr_verdict == GV_INCONCLUSIVE;
-	fprintf(f, "\" tests=\"%u\" failures=\"%u\" skipped=\"%u\">\n", r->gr_nrows, r->gr_failures, skipped);
+	for (unsigned i = 0; i < r->gr_ngaps; i++)
+		skipped += !r->gr_gaps[i].gg_fails;
+	fprintf(f, "\" tests=\"%u\" failures=\"%u\" skipped=\"%u\">\n", tests, failures, skipped);
 	for (unsigned i = 0; i < r->gr_nrows; i++) {
 		const struct gate_row *row = &r->gr_rows[i];
 		char line[512], a[32], b[32], c[32], ci[80];
@@ -1002,18 +1110,36 @@ int gate_write_junit(const char *path, const struct gate_doc *base, const struct
 		xml_text(f, line);
 		fprintf(f, "</system-out></testcase>\n");
 	}
+	/* a gap: a test case that could not run, failed unless --allow-missing */
+	for (unsigned i = 0; i < r->gr_ngaps; i++) {
+		const struct gate_gap *g = &r->gr_gaps[i];
+		char line[1400];
+		gate_gap_text(line, sizeof(line), cur, g);
+		fprintf(f, "    <testcase classname=\"");
+		xml_text(f, g->gg_point != NULL ? g->gg_point->gp_label : cur->gd_file);
+		fprintf(f, "\" name=\"");
+		xml_text(f, g->gg_point == NULL ? "(interrupted run)" : g->gg_metric != NULL ? g->gg_metric : "(point)");
+		fprintf(f, "\"><%s message=\"", g->gg_fails ? "failure" : "skipped");
+		xml_text(f, line);
+		fprintf(f, "\"%s/></testcase>\n", g->gg_fails ? " type=\"missing\"" : "");
+	}
 	fprintf(f, "  </testsuite>\n</testsuites>\n");
 	return cli_file_commit(f, NULL, path, tmp);
 }
 
-static void md_cell(FILE *f, const char *s)
+static void md_text(FILE *f, const char *s)
 {
-	fputc(' ', f);
 	for (; *s; s++) {
 		if (strchr("\\`*_[]<>|", *s) != NULL)
 			fputc('\\', f);
 		fputc(*s == '\n' ? ' ' : *s, f);
 	}
+}
+
+static void md_cell(FILE *f, const char *s)
+{
+	fputc(' ', f);
+	md_text(f, s);
 	fputs(" |", f);
 }
 
@@ -1024,7 +1150,7 @@ int gate_write_markdown(const char *path, const struct gate_doc *base, const str
 	FILE *f = cli_file_begin(NULL, path, tmp, sizeof(tmp));
 	if (f == NULL)
 		return EXIT_ENV;
-	fprintf(f, "## pmapstorm gate: %s\n\n", r->gr_failures ? "FAILED" : "passed");
+	fprintf(f, "## pmapstorm gate: %s\n\n", gate_exit_code(r) != EXIT_OK ? "FAILED" : "passed");
 	heading(f, "- ", base, cur, o);
 	fputs("- ", f);
 	summary_line(f, r);
@@ -1048,6 +1174,17 @@ int gate_write_markdown(const char *path, const struct gate_doc *base, const str
 		md_cell(f, mark(row));
 		fputc('\n', f);
 	}
+	if (r->gr_ngaps)
+		fputs("\nMissing from the current run:\n\n", f);
+	for (unsigned i = 0; i < r->gr_ngaps; i++) {
+		char line[1400];
+		gate_gap_text(line, sizeof(line), cur, &r->gr_gaps[i]);
+		fputs("- ", f);
+		md_text(f, line);
+		fputc(' ', f);
+		md_text(f, gap_mark(&r->gr_gaps[i]));
+		fputc('\n', f);
+	}
 	if (r->gr_notes[0]) {
 		fputs("\nNotes:\n\n", f);
 		for (const char *s = r->gr_notes; *s;) {
@@ -1067,40 +1204,67 @@ static json_t *num_json(double v)
 int gate_write_json(const char *path, const struct gate_doc *base, const struct gate_doc *cur,
     const struct gate_options *o, const struct gate_result *r)
 {
-	json_t *rows = json_array();
+	json_t *rows = json_array(), *missing = json_array(), *notes = json_array(), *doc = NULL;
+	int rc = EXIT_ENV;
+	if (json_built(rows, path, "the rows", 0, "array") || json_built(missing, path, "the gaps", 0, "array") ||
+	    json_built(notes, path, "the notes", 0, "array"))
+		goto out;
 	for (unsigned i = 0; i < r->gr_nrows; i++) {
 		const struct gate_row *row = &r->gr_rows[i];
-		json_t *jr = json_pack("{s:s,s:i,s:i,s:s,s:s,s:s,s:b,s:b,s:b,s:i,s:i,s:o,s:o,s:o,s:f,s:s,s:s}", "point",
-		    row->gr_base->gp_label, "baseline_index", row->gr_base->gp_index, "current_index", row->gr_cur->gp_index,
-		    "metric", row->gr_bm->gm_name, "unit", row->gr_bm->gm_unit, "better",
+		json_t *jr = json_pack("{s:o,s:i,s:i,s:o,s:o,s:s,s:b,s:b,s:b,s:i,s:i,s:o,s:o,s:o,s:f,s:s,s:s}", "point",
+		    jstr(row->gr_base->gp_label), "baseline_index", row->gr_base->gp_index, "current_index",
+		    row->gr_cur->gp_index, "metric", jstr(row->gr_bm->gm_name), "unit", jstr(row->gr_bm->gm_unit), "better",
 		    row->gr_bm->gm_better > 0 ? "higher" : row->gr_bm->gm_better < 0 ? "lower" : "none", "deterministic",
 		    row->gr_det, "gated", row->gr_gated, "fails", row->gr_fails, "n_baseline", row->gr_bm->gm_n, "n_current",
 		    row->gr_cm->gm_n, "median_baseline", num_json(row->gr_med_base), "median_current",
 		    num_json(row->gr_med_cur), "ratio", num_json(row->gr_ratio), "p", row->gr_p, "verdict",
 		    gate_verdict_name(row->gr_verdict), "why", row->gr_why);
-		if (row->gr_have_ci)
-			json_object_set_new(jr, "ci", json_pack("[o,o]", num_json(row->gr_ci_lo), num_json(row->gr_ci_hi)));
-		if (row->gr_verdict == GV_INCONCLUSIVE)
-			json_object_set_new(jr, "trials_needed", json_integer(row->gr_need));
-		json_array_append_new(rows, jr);
+		if (jr != NULL && row->gr_have_ci &&
+		    json_object_set_new(jr, "ci", json_pack("[o,o]", num_json(row->gr_ci_lo), num_json(row->gr_ci_hi))) != 0)
+			json_decref(jr), jr = NULL;
+		if (jr != NULL && row->gr_verdict == GV_INCONCLUSIVE &&
+		    json_object_set_new(jr, "trials_needed", json_integer(row->gr_need)) != 0)
+			json_decref(jr), jr = NULL;
+		if (json_append(rows, jr, path, "row", i, row->gr_bm->gm_name) != 0)
+			goto out;
 	}
-	json_t *notes = json_array();
+	for (unsigned i = 0; i < r->gr_ngaps; i++) {
+		const struct gate_gap *g = &r->gr_gaps[i];
+		char line[1400];
+		gate_gap_text(line, sizeof(line), cur, g);
+		json_t *jg = json_pack("{s:o,s:o,s:o,s:o,s:b,s:b}", "point",
+		    g->gg_point != NULL ? jstr(g->gg_point->gp_label) : json_null(), "baseline_index",
+		    g->gg_point != NULL ? json_integer(g->gg_point->gp_index) : json_null(), "metric",
+		    g->gg_metric != NULL ? jstr(g->gg_metric) : json_null(), "what", jstr(line), "gated", g->gg_gated, "fails",
+		    g->gg_fails);
+		if (json_append(missing, jg, path, "missing item", i, line) != 0)
+			goto out;
+	}
 	for (const char *s = r->gr_notes; *s;) {
 		size_t n = strcspn(s, "\n");
-		json_array_append_new(notes, json_stringn(s, n));
+		char line[sizeof(r->gr_notes)];
+		snprintf(line, sizeof(line), "%.*s", (int)n, s);
+		json_t *jn = jstr(line);
+		if (json_append(notes, jn, path, "note", (unsigned)json_array_size(notes), line) != 0)
+			goto out;
 		s += n + (s[n] == '\n');
 	}
-	json_t *doc = json_pack("{s:s,s:i,s:s,s:s,s:f,s:f,s:b,s:i,s:{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i},s:o,s:o}",
-	    "schema", "pmapstorm-gate", "schema_version", 1, "baseline", base->gd_file, "current", cur->gd_file, "threshold",
-	    o->go_threshold, "alpha", o->go_alpha, "deterministic_only", o->go_det_only, "exit", gate_exit_code(r),
-	    "summary", "matched_points", r->gr_matched, "only_in_baseline", r->gr_only_base, "only_in_current",
-	    r->gr_only_cur, "regressions", r->gr_count[GV_REGRESSION], "improvements", r->gr_count[GV_IMPROVEMENT],
-	    "changed", r->gr_count[GV_CHANGED], "inconclusive", r->gr_count[GV_INCONCLUSIVE], "no_change",
-	    r->gr_count[GV_NO_CHANGE], "failing", r->gr_failures, "rows", rows, "notes", notes);
-	if (doc == NULL)
-		return EXIT_ENV;
-	int rc = cli_write_json(path, doc);
+	doc = json_pack("{s:s,s:i,s:o,s:o,s:f,s:f,s:b,s:b,s:i,s:{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i},s:O,s:O,s:O}",
+	    "schema", "pmapstorm-gate", "schema_version", 1, "baseline", jstr(base->gd_file), "current", jstr(cur->gd_file),
+	    "threshold", o->go_threshold, "alpha", o->go_alpha, "deterministic_only", o->go_det_only, "allow_missing",
+	    o->go_allow_missing, "exit", gate_exit_code(r), "summary", "matched_points", r->gr_matched,
+	    "only_in_baseline", r->gr_only_base, "only_in_current", r->gr_only_cur, "regressions",
+	    r->gr_count[GV_REGRESSION], "improvements", r->gr_count[GV_IMPROVEMENT], "changed", r->gr_count[GV_CHANGED],
+	    "inconclusive", r->gr_count[GV_INCONCLUSIVE], "no_change", r->gr_count[GV_NO_CHANGE], "missing", r->gr_ngaps,
+	    "failing_missing", r->gr_gap_failures, "failing", r->gr_failures + r->gr_gap_failures, "rows", rows, "missing",
+	    missing, "notes", notes);
+	if (!json_built(doc, path, "the document", 0, "top level"))
+		rc = cli_write_json(path, doc);
+out:
 	json_decref(doc);
+	json_decref(rows);
+	json_decref(missing);
+	json_decref(notes);
 	return rc;
 }
 
@@ -1108,7 +1272,8 @@ int gate_write_json(const char *path, const struct gate_doc *base, const struct 
 
 static const char *const gate_usage =
     "usage: pmapstorm gate BASELINE CURRENT [--threshold PCT] [--alpha A] [--metric GLOB]...\n"
-    "                      [--deterministic-only] [--junit FILE] [--markdown FILE] [--json FILE]\n"
+    "                      [--deterministic-only] [--allow-missing] [--noise FILE]\n"
+    "                      [--aa [--noise-out FILE]] [--junit FILE] [--markdown FILE] [--json FILE]\n"
     "\n"
     "Compares two runs (a run.json, a results folder, or a baseline from\n"
     "results/baselines/) point by point: points match by configuration (config\n"
@@ -1117,11 +1282,15 @@ static const char *const gate_usage =
     "interval of the ratio of medians, and a minimum effect.  Deterministic\n"
     "counters (marked in run.json): a tight tolerance.  Verdicts: regression,\n"
     "improvement, changed (no better-direction), no change, inconclusive (with\n"
-    "the trials a side it would take).\n"
+    "the trials a side it would take).  A point of BASELINE that CURRENT lacks,\n"
+    "a gated metric that CURRENT lacks (or has no completed trial of), and an\n"
+    "interrupted CURRENT fail the gate, each listed as missing.\n"
     "  --threshold PCT      minimum effect that counts, percent (default 5)\n"
     "  --alpha A            significance level of the U test (default 0.05)\n"
     "  --metric GLOB        compare only metrics matching GLOB (repeatable)\n"
     "  --deterministic-only gate only deterministic counters; timing is printed\n"
+    "  --allow-missing      list what CURRENT lacks (points, metrics, an\n"
+    "                       interrupted run) without failing on it\n"
     "  --noise FILE         a noise floor per metric (from --aa): a metric's\n"
     "                       threshold is the larger of --threshold and its floor\n"
     "  --aa                 A/A mode: BASELINE and CURRENT are runs of the same\n"
@@ -1130,8 +1299,12 @@ static const char *const gate_usage =
     "  --junit FILE         JUnit XML, a test case per point and metric\n"
     "  --markdown FILE      a Markdown table (for a pull-request comment)\n"
     "  --json FILE          every comparison as JSON\n"
-    "Exit: 0 no regression, 1 a regression (or a deterministic counter changed),\n"
-    "2 bad input (missing or malformed file, no common point, bad flag).\n";
+    "Each FILE of --noise-out, --junit, --markdown and --json is written\n"
+    "atomically (temporary name, fsync, rename) and replaced if it exists.\n"
+    "Exit: 0 no regression, 1 a regression (or a deterministic counter changed,\n"
+    "or something missing from CURRENT), 2 bad input (missing or malformed file,\n"
+    "no common point, bad flag), 3 cannot write a --noise-out, --junit,\n"
+    "--markdown or --json file, or out of memory.\n";
 
 void gate_input_path(const char *arg, char *buf, size_t len)
 {
@@ -1167,7 +1340,7 @@ int cmd_gate(int argc, char **argv)
 		{"markdown", required_argument, NULL, 'k'}, {"json", required_argument, NULL, 'J'},
 		{"deterministic-only", no_argument, NULL, 'd'}, {"noise", required_argument, NULL, 'n'},
 		{"aa", no_argument, NULL, 'A'}, {"noise-out", required_argument, NULL, 'N'},
-		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+		{"allow-missing", no_argument, NULL, 'M'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	int c;
 	double v;
@@ -1200,6 +1373,7 @@ int cmd_gate(int argc, char **argv)
 		case 'k': md = optarg; break;
 		case 'J': js = optarg; break;
 		case 'd': o.go_det_only = true; break;
+		case 'M': o.go_allow_missing = true; break;
 		case 'n': noise = optarg; break;
 		case 'A': aa = true; break;
 		case 'N': noise_out = optarg; break;
@@ -1226,19 +1400,20 @@ int cmd_gate(int argc, char **argv)
 		cli_error("gate: --noise %s", err);
 		return EXIT_USAGE;
 	}
-	if (gate_doc_load(pb, &base, err, sizeof(err)) != EXIT_OK) {
+	int rc;
+	if ((rc = gate_doc_load(pb, &base, err, sizeof(err))) != EXIT_OK) {
 		cli_error("gate: %s", err);
 		gate_noise_free(&o);
-		return EXIT_USAGE;
+		return rc;
 	}
-	if (gate_doc_load(pc, &cur, err, sizeof(err)) != EXIT_OK) {
+	if ((rc = gate_doc_load(pc, &cur, err, sizeof(err))) != EXIT_OK) {
 		cli_error("gate: %s", err);
 		gate_doc_free(&base);
 		gate_noise_free(&o);
-		return EXIT_USAGE;
+		return rc;
 	}
 	struct gate_result r;
-	int rc = gate_compare(&base, &cur, &o, &r, err, sizeof(err));
+	rc = gate_compare(&base, &cur, &o, &r, err, sizeof(err));
 	if (rc != EXIT_OK) {
 		cli_error("gate: %s", err);
 	} else {
@@ -1257,9 +1432,12 @@ int cmd_gate(int argc, char **argv)
 			wrc = gate_write_json(js, &base, &cur, &o, &r);
 		if (wrc != EXIT_OK)
 			rc = wrc;
-		if (rc == EXIT_VIOLATION)
+		if (rc == EXIT_VIOLATION && r.gr_failures > 0)
 			cli_error("gate: %u regression(s) or deterministic change(s) in %s against %s%s", r.gr_failures, pc, pb,
 			    aa ? " (A/A: the noise floor is too low for this machine)" : "");
+		if (rc == EXIT_VIOLATION && r.gr_gap_failures > 0)
+			cli_error("gate: %u item(s) of %s missing from %s (listed above; --allow-missing accepts them)",
+			    r.gr_gap_failures, pb, pc);
 		gate_result_free(&r);
 	}
 	gate_doc_free(&base);

@@ -5,7 +5,8 @@
  *
  * The reader (gate_doc_parse) takes a memory buffer so that it can be
  * fuzzed: on any input -- truncated, hostile, wrong-typed, huge -- it
- * returns EXIT_USAGE with a message and leaves nothing allocated; it never
+ * returns EXIT_USAGE with a message (EXIT_ENV when out of memory) and
+ * leaves nothing allocated; it never
  * asserts or crashes.  Sizes are bounded by the GATE_MAX_* limits.
  */
 #ifndef PMAPSTORM_GATE_H
@@ -53,7 +54,8 @@ struct gate_doc {
 
 /* Parse a run.json held in buf[0..len) (need not be NUL-terminated).
  * => EXIT_OK and *out filled (free with gate_doc_free), or EXIT_USAGE with
- *    "NAME: where: what is wrong" in err and *out empty.
+ *    "NAME: where: what is wrong" in err and *out empty (EXIT_ENV and
+ *    "NAME: out of memory" when memory runs out).
  * => never reads past buf + len; any byte sequence is safe. */
 int gate_doc_parse(const char *buf, size_t len, const char *name, struct gate_doc *out, char *err, size_t errlen);
 /* Read path (at most GATE_MAX_FILE bytes) and parse it; the same contract. */
@@ -77,6 +79,7 @@ struct gate_options {
 	const char *const *go_globs;   /* --metric patterns (fnmatch); none: all */
 	unsigned go_nglobs;
 	bool go_det_only;              /* gate deterministic counters only */
+	bool go_allow_missing;         /* --allow-missing: gaps in CURRENT are listed, not failed */
 	/* the noise floor (--noise FILE): per metric-name pattern, the relative
 	 * change two runs of the same build showed; a metric's threshold is the
 	 * larger of go_threshold and the floors of the patterns it matches */
@@ -117,23 +120,38 @@ struct gate_row {
 	char gr_why[192];
 };
 
+/* What the baseline has and CURRENT lacks: a gap in coverage.  A gap fails
+ * the gate (exit 1) unless --allow-missing, or unless it is a metric that
+ * would not be gated anyway (a timing metric under --deterministic-only). */
+struct gate_gap {
+	const struct gate_point *gg_point; /* the baseline's point; NULL: CURRENT is an interrupted run */
+	const char *gg_metric;             /* NULL: the whole point is missing */
+	bool gg_no_trials;                 /* the metric is there, but no completed trial carries it */
+	bool gg_gated;                     /* would count towards the exit code */
+	bool gg_fails;                     /* gated and not --allow-missing */
+};
+
 struct gate_result {
 	struct gate_row *gr_rows;
 	unsigned gr_nrows;
 	unsigned gr_count[GV_INCONCLUSIVE + 1];
-	unsigned gr_failures;
+	unsigned gr_failures;                             /* failing rows */
+	struct gate_gap *gr_gaps;
+	unsigned gr_ngaps, gr_gap_failures;               /* gaps, failing gaps */
 	unsigned gr_matched, gr_only_base, gr_only_cur; /* points */
 	char gr_notes[2048];                              /* warnings, one per line */
 };
 
 /* Match the points of base and cur by configuration (config keys that both
- * files know, and the roles) and compare every metric both carry.
+ * files know, and the roles) and compare every metric both carry; list as
+ * gaps the points and selected metrics of base that cur lacks, and an
+ * interrupted cur.
  * => EXIT_OK, or EXIT_USAGE with a message in err: no common point, or a
  *    --metric pattern that matches no metric. */
 int gate_compare(const struct gate_doc *base, const struct gate_doc *cur, const struct gate_options *,
     struct gate_result *, char *err, size_t errlen);
 void gate_result_free(struct gate_result *);
-/* EXIT_VIOLATION when a gated row fails, else EXIT_OK */
+/* EXIT_VIOLATION when a gated row or a gap fails, else EXIT_OK */
 int gate_exit_code(const struct gate_result *);
 
 void gate_print_text(FILE *, const struct gate_doc *base, const struct gate_doc *cur, const struct gate_options *,
@@ -142,6 +160,8 @@ int gate_write_junit(const char *path, const struct gate_doc *base, const struct
     const struct gate_options *, const struct gate_result *);
 int gate_write_markdown(const char *path, const struct gate_doc *base, const struct gate_doc *cur,
     const struct gate_options *, const struct gate_result *);
+/* one line about a gap: "point 3 (label): metric errors missing from the current run" */
+void gate_gap_text(char *buf, size_t len, const struct gate_doc *cur, const struct gate_gap *g);
 int gate_write_json(const char *path, const struct gate_doc *base, const struct gate_doc *cur,
     const struct gate_options *, const struct gate_result *);
 

@@ -58,6 +58,8 @@ expect_rc(2 "two runs, BASELINE and CURRENT" gate)
 expect_rc(2 "/nonexistent/run.json: cannot read" gate /nonexistent/run.json /nonexistent/run.json)
 expect_rc(2 "--threshold" gate --threshold=-3 a b)
 expect_rc(0 "usage: pmapstorm export" export --help)
+expect_rc(0 "replaced if it exists.*3 cannot write" gate --help)
+expect_rc(0 "--out FILE.*replaced if.*it exists.*3 cannot write" export --help)
 expect_rc(2 "--format: github-action-benchmark or bmf" export a)
 expect_rc(2 "--save-baseline '../x'" run --save-baseline ../x /nonexistent/experiment.ini)
 # Topology (issue 8): synthetic machines only, so the same on any host.

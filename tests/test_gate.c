@@ -528,6 +528,203 @@ static void test_export_formats(void **state)
 	assert_non_null(strstr(errbuf, "--format"));
 }
 
+/* ---- coverage: what the baseline has and CURRENT lacks fails the gate ---- */
+
+static char *slurp(const char *path)
+{
+	static char buf[1 << 16];
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* the review's case: CURRENT with one of the baseline's points and without
+ * the deterministic counter errors passed --deterministic-only */
+static void test_missing_points_and_metrics_fail(void **state)
+{
+	(void)state;
+	struct spec full[3] = {{"errors", "lower", true, 3, {0, 0, 0}}, {"addrs_per_request", "none", true, 3, {8, 8, 8}},
+	    series("ops_per_s", "higher", 3, 1000, 10)};
+	json_t *base = make_run(json_pack("[o,o]", make_point(0, "netbsd-x86", full, 3), make_point(1, "linux", full, 3)));
+	const char *pb = save("base.json", base);
+	/* CURRENT: point 1 gone, errors gone from point 0 */
+	const char *pc = save("cur.json", run1(full + 1, 2));
+	char js[600], md[600], xml[600];
+	snprintf(js, sizeof(js), "%s/gate.json", tmpdir);
+	snprintf(md, sizeof(md), "%s/gate.md", tmpdir);
+	snprintf(xml, sizeof(xml), "%s/gate.xml", tmpdir);
+	const char *a1[] = {"gate", pb, pc, "--deterministic-only", "--json", js, "--markdown", md, "--junit", xml, NULL};
+	assert_int_equal(capture(cmd_gate, a1), EXIT_VIOLATION);
+	assert_non_null(strstr(outbuf, "point 1 (linux 2 CPU): missing from the current run [FAIL]"));
+	assert_non_null(strstr(outbuf, "point 0 (netbsd-x86 2 CPU): metric errors missing from the current run [FAIL]"));
+	assert_non_null(strstr(outbuf, "2 missing from the current run; 2 failing"));
+	assert_non_null(strstr(errbuf, "2 item(s) of"));
+	json_t *j = json_load_file(js, 0, NULL);
+	assert_non_null(j);
+	assert_int_equal(json_integer_value(json_object_get(j, "exit")), EXIT_VIOLATION);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "summary"), "failing_missing")), 2);
+	json_t *m = json_object_get(j, "missing");
+	assert_int_equal(json_array_size(m), 2);
+	assert_true(json_is_true(json_object_get(json_array_get(m, 0), "fails")));
+	assert_string_equal(json_string_value(json_object_get(json_array_get(m, 0), "metric")), "errors");
+	assert_true(json_is_null(json_object_get(json_array_get(m, 1), "metric")));
+	json_decref(j);
+	assert_non_null(strstr(slurp(md), "## pmapstorm gate: FAILED"));
+	assert_non_null(strstr(slurp(md), "- point 0 (netbsd-x86 2 CPU): metric errors missing from the current run \\[FAIL\\]"));
+	assert_non_null(strstr(slurp(xml), "failures=\"2\""));
+	assert_non_null(strstr(slurp(xml), "name=\"errors\"><failure message=\"point 0 (netbsd-x86 2 CPU): metric errors "
+	                                   "missing from the current run\" type=\"missing\"/>"));
+	/* --allow-missing lists them and passes */
+	const char *a2[] = {"gate", pb, pc, "--deterministic-only", "--allow-missing", "--json", js, NULL};
+	assert_int_equal(capture(cmd_gate, a2), EXIT_OK);
+	assert_non_null(strstr(outbuf, "metric errors missing from the current run [allowed: --allow-missing]"));
+	j = json_load_file(js, 0, NULL);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "summary"), "missing")), 2);
+	assert_true(json_is_false(json_object_get(json_array_get(json_object_get(j, "missing"), 0), "fails")));
+	json_decref(j);
+	/* a timing metric missing under --deterministic-only is listed, not gated;
+	 * without the flag it fails */
+	struct spec det_only[2] = {full[0], full[1]};
+	pb = save("base.json", run1(full, 3));
+	pc = save("cur.json", run1(det_only, 2));
+	assert_int_equal(gate(pb, pc, "--deterministic-only", NULL), EXIT_OK);
+	assert_non_null(strstr(outbuf, "metric ops_per_s missing from the current run [not gated]"));
+	assert_int_equal(gate(pb, pc, NULL, NULL), EXIT_VIOLATION);
+	/* --metric: a metric it leaves out is not missing */
+	assert_int_equal(gate(pb, pc, "--metric", "errors"), EXIT_OK);
+	/* a metric no completed trial carries */
+	struct spec none[3] = {{"errors", "lower", true, 0, {0}}, full[1], full[2]};
+	pc = save("cur.json", run1(none, 3));
+	assert_int_equal(gate(pb, pc, "--deterministic-only", NULL), EXIT_VIOLATION);
+	assert_non_null(strstr(outbuf, "metric errors has no completed trial in the current run [FAIL]"));
+	/* only in CURRENT stays a note */
+	pc = save("cur.json", make_run(json_pack("[o,o]", make_point(0, "netbsd-x86", full, 3), make_point(1, "latr", full, 3))));
+	assert_int_equal(gate(pb, pc, NULL, NULL), EXIT_OK);
+	assert_non_null(strstr(outbuf, "point 1 (latr 2 CPU) only in the current run"));
+	/* an interrupted CURRENT fails even when it has everything */
+	json_t *ri = run1(full, 3);
+	json_object_set_new(ri, "interrupted", json_true());
+	pc = save("cur.json", ri);
+	assert_int_equal(gate(pb, pc, "--deterministic-only", NULL), EXIT_VIOLATION);
+	assert_non_null(strstr(outbuf, "cur.json is an interrupted run: points or trials may be missing [FAIL]"));
+	assert_int_equal(gate(pb, pc, "--allow-missing", NULL), EXIT_OK);
+	/* an interrupted baseline is only a note */
+	assert_int_equal(gate(pc, pb, NULL, NULL), EXIT_OK);
+	assert_non_null(strstr(outbuf, "cur.json is an interrupted run: partial results"));
+}
+
+/* ---- JSON outputs: paths are bytes, labels are cut, JSON wants UTF-8 ---- */
+
+static void test_utf8_paths_and_labels(void **state)
+{
+	(void)state;
+	/* cli helpers: bad bytes become U+FFFD; a cut ends on a whole character */
+	const char *bad[] = {"a\xff", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82"};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *j = cli_json_string_lossy(bad[i]);
+		assert_non_null(j);
+		assert_non_null(strstr(json_string_value(j), "\xef\xbf\xbd"));
+		json_decref(j);
+	}
+	json_t *ok = cli_json_string_lossy("caf\xc3\xa9 \xf0\x9f\x98\x80");
+	assert_string_equal(json_string_value(ok), "caf\xc3\xa9 \xf0\x9f\x98\x80");
+	json_decref(ok);
+	char cut[] = "ab\xe2\x82", whole[] = "ab\xe2\x82\xac", ascii[] = "abc";
+	cli_utf8_cut(cut);
+	cli_utf8_cut(whole);
+	cli_utf8_cut(ascii);
+	assert_string_equal(cut, "ab");
+	assert_string_equal(whole, "ab\xe2\x82\xac");
+	assert_string_equal(ascii, "abc");
+
+	/* a label of 1022 bytes and half an "é": cut before the "é" */
+	struct spec s = series("shootdown_latency_p50", "lower", 3, 100, 10);
+	json_t *pt = make_point(0, "netbsd-x86", &s, 1);
+	char val[1300] = "";
+	for (int i = 0; i < 600; i++)
+		strcat(val, "\xc3\xa9");
+	json_object_set_new(json_object_get(pt, "params"), "workload.xy", json_string(val));
+	const char *pr = save("label.json", make_run(json_pack("[o]", pt)));
+	struct gate_doc d;
+	char err[512];
+	assert_int_equal(gate_doc_load(pr, &d, err, sizeof(err)), EXIT_OK);
+	size_t len = strlen(d.gd_points[0].gp_label);
+	assert_int_equal(len, 1022); /* "netbsd-x86 2 CPU, workload.xy=" is 30 bytes, then 496 x 2 */
+	assert_memory_equal(d.gd_points[0].gp_label + len - 2, "\xc3\xa9", 2);
+	gate_doc_free(&d);
+
+	/* a baseline whose path is not UTF-8; --json and --noise-out write it */
+	char pb[600], js[600], noise[600];
+	snprintf(pb, sizeof(pb), "%s/b\xff.json", tmpdir);
+	snprintf(js, sizeof(js), "%s/gate.json", tmpdir);
+	snprintf(noise, sizeof(noise), "%s/noise.json", tmpdir);
+	assert_int_equal(rename(pr, pb), 0);
+	char xml[600];
+	snprintf(xml, sizeof(xml), "%s/gate.xml", tmpdir);
+	const char *a1[] = {"gate", "--aa", pb, pb, "--json", js, "--noise-out", noise, "--junit", xml, NULL};
+	assert_int_equal(capture(cmd_gate, a1), EXIT_OK);
+	assert_non_null(strstr(slurp(xml), "/b\xef\xbf\xbd.json"));
+	assert_null(strstr(slurp(xml), "\xff"));
+	json_t *j = json_load_file(js, 0, NULL);
+	assert_non_null(j);
+	assert_non_null(strstr(json_string_value(json_object_get(j, "baseline")), "/b\xef\xbf\xbd.json"));
+	json_t *row = json_array_get(json_object_get(j, "rows"), 0);
+	assert_non_null(row);
+	assert_int_equal(strlen(json_string_value(json_object_get(row, "point"))), 1022);
+	json_decref(j);
+	j = json_load_file(noise, 0, NULL);
+	assert_non_null(j);
+	assert_int_equal(json_array_size(json_object_get(j, "last_pair")), 2);
+	json_decref(j);
+	/* export: names carry the label */
+	char out[600];
+	snprintf(out, sizeof(out), "%s/gab.json", tmpdir);
+	const char *a2[] = {"export", "--format", "github-action-benchmark", pb, "--out", out, NULL};
+	assert_int_equal(capture(cmd_export, a2), EXIT_OK);
+	j = json_load_file(out, 0, NULL);
+	assert_int_equal(json_array_size(j), 1);
+	json_decref(j);
+	const char *a3[] = {"export", "--format", "bmf", pb, "--out", out, NULL};
+	assert_int_equal(capture(cmd_export, a3), EXIT_OK);
+	j = json_load_file(out, 0, NULL);
+	assert_int_equal(json_object_size(j), 1);
+	json_decref(j);
+}
+
+/* ---- --help: every exit code; output files replaced, atomically ---- */
+
+static void test_help_and_replaced_outputs(void **state)
+{
+	(void)state;
+	const char *h1[] = {"gate", "--help", NULL}, *h2[] = {"export", "--help", NULL};
+	assert_int_equal(capture(cmd_gate, h1), EXIT_OK);
+	assert_non_null(strstr(outbuf, "3 cannot write a --noise-out, --junit,\n--markdown or --json file, or out of memory"));
+	assert_non_null(strstr(outbuf, "replaced if it exists"));
+	assert_non_null(strstr(outbuf, "--allow-missing"));
+	assert_int_equal(capture(cmd_export, h2), EXIT_OK);
+	assert_non_null(strstr(outbuf, "3 cannot write (--out or stdout) or\nout of memory"));
+	assert_non_null(strstr(outbuf, "replaced if\n                           it exists"));
+	/* an existing --json file is replaced whole, and no temporary is left */
+	struct spec s = series("x", "lower", 3, 1, 0);
+	const char *pb = save("base.json", run1(&s, 1));
+	char js[600];
+	snprintf(js, sizeof(js), "%s/replaced.json", tmpdir);
+	save_text("replaced.json", "old", 3);
+	const char *a[] = {"gate", pb, pb, "--json", js, NULL};
+	assert_int_equal(capture(cmd_gate, a), EXIT_OK);
+	assert_non_null(strstr(slurp(js), "\"schema\": \"pmapstorm-gate\""));
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "ls %s | grep -q '\\.tmp\\.'", tmpdir);
+	assert_int_not_equal(system(cmd), 0);
+	/* a --json FILE that cannot be written: exit 3, named */
+	const char *b[] = {"gate", pb, pb, "--json", "/nonexistent/dir/g.json", NULL};
+	assert_int_equal(capture(cmd_gate, b), EXIT_ENV);
+	assert_non_null(strstr(errbuf, "/nonexistent/dir/g.json"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -543,6 +740,9 @@ int main(void)
 		cmocka_unit_test(test_bad_input_exits_2),
 		cmocka_unit_test(test_reader_survives_truncation_and_mutation),
 		cmocka_unit_test(test_export_formats),
+		cmocka_unit_test(test_missing_points_and_metrics_fail),
+		cmocka_unit_test(test_utf8_paths_and_labels),
+		cmocka_unit_test(test_help_and_replaced_outputs),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
