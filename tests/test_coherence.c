@@ -978,7 +978,7 @@ static void test_remove_racing_clear_reference(void **state)
 
 struct skip_run {
 	pmap_t pm;
-	const struct stats_counter *skipped, *ipis;
+	const struct stats_counter *skipped, *ipis, *resent;
 	_Atomic uint64_t phase;
 	struct th_barrier bar;
 };
@@ -1023,10 +1023,13 @@ static void skip_cpu(unsigned cpu, void *arg)
 			ct_wait_ge(&s->phase, 2 * r); /* CPU 1 loaded it */
 			sk0 = stats_counter_total(s->skipped);
 			ip0 = stats_counter_total(s->ipis);
+			uint64_t rs0 = stats_counter_total(s->resent);
 			pmap_remove(s->pm, cold, cold + PAGE_SIZE);
 			pmap_update(s->pm);
 			dsk = stats_counter_total(s->skipped) - sk0;
-			dip = stats_counter_total(s->ipis) - ip0;
+			/* hier sends again to a group that is slow to answer (a host
+			 * that descheduled its leader): those IPIs are timing, not policy */
+			dip = stats_counter_total(s->ipis) - ip0 - (stats_counter_total(s->resent) - rs0);
 			CT_CHECK(dsk == 0, "accessed PTE counted as skipped");
 			/* the pmap runs on CPUs 1-3 and only CPU 1 touched the page */
 			int want = ct_is("latr") || ct_is("broadcast") ? 0 : ct_is("tracked") ? 1 : 3;
@@ -1065,6 +1068,7 @@ static void test_no_shootdown_unaccessed(void **state)
 	th_barrier_init(&s.bar, 4);
 	s.skipped = ct_counter("shootdown.skipped_unaccessed");
 	s.ipis = ct_counter("ipi.sent");
+	s.resent = ct_counter("shootdown.hier.resent_ipis");
 	s.pm = ct_pmap_create();
 	ct_run(4, skip_cpu, &s);
 	ct_pmap_destroy(s.pm);

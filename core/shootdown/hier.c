@@ -59,6 +59,7 @@ static unsigned *hier_group; /* per CPU, < HIER_NGROUP */
 static unsigned hier_ncpu;
 
 STATS_COUNTER(hier_fanout, "shootdown.hier.fanout_ipis", "IPIs sent by group leaders to their group")
+STATS_COUNTER(hier_resent, "shootdown.hier.resent_ipis", "IPIs the initiator sent again to a stalled group")
 
 static void hier_halt(struct machine *m)
 {
@@ -182,8 +183,10 @@ static void hier_update(void)
 				KCPUSET_FOREACH(&s->hs_pending, c)
 					if (!cpu_is_attached(cpu_lookup(c)) && hier_claim(s, c))
 						hier_count_down(s, c);
-				KCPUSET_FOREACH(&s->hs_pending, c)
+				KCPUSET_FOREACH(&s->hs_pending, c) {
+					stats_inc(&hier_resent);
 					cpu_send_ipi(cpu_lookup(c), IPI_SHOOTDOWN);
+				}
 			}
 			cpu_spin_wait_for(&iter, "shootdown acknowledgements");
 		}
