@@ -4,7 +4,8 @@
  * ipi.preset = calibrated, which sets the model's IPI costs from them.
  *
  * What it measures, and after whom:
- *  - the cache-line ping-pong round trip of every pair of those PUs: one
+ *  - the cache-line ping-pong round trip of every pair of those PUs (at
+ *    most --pairs of them, evenly spread over the i < j order): one
  *    line bounced between two pinned threads, the median of many batches,
  *    as core-to-core-latency (nviennot/core-to-core-latency, its "CAS"
  *    and "read/write" benchmarks) does; the fastest pair is the floor any
@@ -24,7 +25,10 @@
  * kernel's cost, half each (the split is a choice, recorded in the file).
  *
  * Nothing here passes or fails on timing; it runs before any machine is
- * booted, except for the model's own measurement.
+ * booted, except for the model's own measurement (machine.memory is
+ * checked against the host first).  Every pinning is checked: a PU that
+ * cannot be pinned to is an environment error naming it, and the
+ * command's thread gets its affinity back when the pairs are done.
  */
 #include "experiment.h"
 #include "samples.h"
