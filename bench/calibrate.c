@@ -494,6 +494,7 @@ int cmd_calibrate(int argc, char **argv)
 	json_object_set_new(doc, "pingpong", json_pack("{s:o,s:I,s:i,s:i,s:i,s:i}", "pairs", pairs, "floor_ns",
 	    (json_int_t)floor_ns, "batches", (int)samples, "batch", PINGPONG_BATCH, "pairs_total", (int)npairs,
 	    "pairs_measured", (int)nmeasured));
+	pairs = NULL; /* doc holds it now */
 
 	double model_clock = 0, mono_clock = 0;
 	timer_overhead(&model_clock, &mono_clock);
@@ -575,6 +576,7 @@ fail:
 		cli_error("calibrate: %s: %s", why, strerror(rc));
 	if (restore)
 		pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
+	json_decref(pairs);
 	json_decref(doc);
 	topo_close(host);
 	topo_close(t);
