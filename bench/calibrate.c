@@ -4,7 +4,8 @@
  * ipi.preset = calibrated, which sets the model's IPI costs from them.
  *
  * What it measures, and after whom:
- *  - the cache-line ping-pong round trip of every pair of those PUs: one
+ *  - the cache-line ping-pong round trip of every pair of those PUs (at
+ *    most --pairs of them, evenly spread over the i < j order): one
  *    line bounced between two pinned threads, the median of many batches,
  *    as core-to-core-latency (nviennot/core-to-core-latency, its "CAS"
  *    and "read/write" benchmarks) does; the fastest pair is the floor any
@@ -24,9 +25,13 @@
  * kernel's cost, half each (the split is a choice, recorded in the file).
  *
  * Nothing here passes or fails on timing; it runs before any machine is
- * booted, except for the model's own measurement.
+ * booted, except for the model's own measurement (machine.memory is
+ * checked against the host first).  Every pinning is checked: a PU that
+ * cannot be pinned to is an environment error naming it, and the
+ * command's thread gets its affinity back when the pairs are done.
  */
 #include "experiment.h"
+#include "samples.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -77,40 +82,37 @@ void pingpong_follow(_Atomic uint64_t *ball, unsigned batches)
 	}
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t median(uint64_t *v, unsigned n)
-{
-	if (n == 0)
-		return 0;
-	qsort(v, n, sizeof(*v), cmp_u64);
-	return v[n / 2];
-}
-
 struct pp_pair {
 	int pp_pu[2];
 	unsigned pp_batches;
 	uint64_t *pp_samples;
 	_Atomic uint64_t pp_ball __attribute__((aligned(64)));
 	_Atomic unsigned pp_ready;
+	int pp_bind_err; /* the follower's topo_bind_host_pu(), before pp_ready */
 };
 
 static void *pp_follower(void *arg)
 {
 	struct pp_pair *p = arg;
-	topo_bind_host_pu(p->pp_pu[1]);
+	p->pp_bind_err = topo_bind_host_pu(p->pp_pu[1]);
+	bool ok = p->pp_bind_err == 0;
 	atomic_fetch_add(&p->pp_ready, 1);
-	pingpong_follow(&p->pp_ball, p->pp_batches);
+	if (ok)
+		pingpong_follow(&p->pp_ball, p->pp_batches);
 	return NULL;
 }
 
-/* median round trip between host PUs a and b (the caller's thread leads) */
-static int pp_measure(int a, int b, unsigned batches, uint64_t *med)
+/* Median round trip between host PUs a and b (the caller's thread leads,
+ * pinned to a: the caller restores its affinity).  0, or an errno with
+ * *bad_pu the PU that could not be pinned to (-1 for other failures). */
+static int pp_measure(int a, int b, unsigned batches, uint64_t *med, int *bad_pu)
 {
+	*bad_pu = -1;
+	int err = topo_bind_host_pu(a);
+	if (err != 0) {
+		*bad_pu = a;
+		return err;
+	}
 	struct pp_pair *p = aligned_alloc(64, sizeof(*p));
 	if (p == NULL)
 		return ENOMEM;
@@ -120,14 +122,15 @@ static int pp_measure(int a, int b, unsigned batches, uint64_t *med)
 	p->pp_batches = batches;
 	p->pp_samples = calloc(batches, sizeof(uint64_t));
 	pthread_t tid;
-	int err = p->pp_samples == NULL ? ENOMEM : pthread_create(&tid, NULL, pp_follower, p);
+	err = p->pp_samples == NULL ? ENOMEM : pthread_create(&tid, NULL, pp_follower, p);
 	if (err == 0) {
-		topo_bind_host_pu(a);
 		while (atomic_load(&p->pp_ready) == 0)
 			sched_yield();
-		unsigned n = pingpong_lead(&p->pp_ball, batches, p->pp_samples);
+		if (p->pp_bind_err == 0)
+			*med = samples_pct_u64(p->pp_samples, pingpong_lead(&p->pp_ball, batches, p->pp_samples), 0.5);
 		pthread_join(tid, NULL);
-		*med = median(p->pp_samples, n);
+		if ((err = p->pp_bind_err) != 0)
+			*bad_pu = b;
 	}
 	free(p->pp_samples);
 	free(p);
@@ -157,14 +160,14 @@ static void timer_overhead(double *model_ns, double *mono_ns)
 			t = cpu_now_ns();
 		v[i] = t - t0;
 	}
-	*model_ns = (double)median(v, TIMER_SAMPLES) / 100;
+	*model_ns = (double)samples_pct_u64(v, TIMER_SAMPLES, 0.5) / 100;
 	for (unsigned i = 0; i < TIMER_SAMPLES; i++) {
 		uint64_t t0 = mono_now(), t = t0;
 		for (int k = 0; k < 100; k++)
 			t = mono_now();
 		v[i] = t - t0;
 	}
-	*mono_ns = (double)median(v, TIMER_SAMPLES) / 100;
+	*mono_ns = (double)samples_pct_u64(v, TIMER_SAMPLES, 0.5) / 100;
 	free(v);
 }
 
@@ -174,6 +177,7 @@ struct tf_shared {
 	_Atomic int tf_go, tf_stop;
 	_Atomic unsigned tf_ready;
 	uint64_t tf_ops[256];
+	int tf_bind_err[256]; /* each task's topo_bind_host_pu(), before tf_ready */
 };
 
 struct tf_task {
@@ -186,7 +190,7 @@ struct tf_task {
 static void tf_loop(struct tf_task *t)
 {
 	struct tf_shared *s = t->tf_s;
-	topo_bind_host_pu(t->tf_pu);
+	s->tf_bind_err[t->tf_i] = topo_bind_host_pu(t->tf_pu);
 	atomic_fetch_add(&s->tf_ready, 1);
 	while (!atomic_load_explicit(&s->tf_go, memory_order_acquire))
 		sched_yield();
@@ -205,9 +209,12 @@ static void *tf_thread(void *arg)
 	return NULL;
 }
 
-/* ns per madvise, median over the tasks: threads of one process or processes */
-static int tf_run(const int *pus, unsigned k, bool processes, double seconds, double *ns)
+/* ns per madvise, median over the tasks: threads of one process or
+ * processes.  0, or an errno with *bad_pu the PU a task could not be
+ * pinned to (-1 for other failures). */
+static int tf_run(const int *pus, unsigned k, bool processes, double seconds, double *ns, int *bad_pu)
 {
+	*bad_pu = -1;
 	size_t pg = (size_t)getpagesize();
 	struct tf_shared *s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	char *pages = mmap(NULL, pg * k, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -248,11 +255,14 @@ static int tf_run(const int *pus, unsigned k, bool processes, double seconds, do
 		else
 			pthread_join(tids[i], NULL);
 	}
+	for (unsigned i = 0; err == 0 && i < started; i++)
+		if ((err = s->tf_bind_err[i]) != 0)
+			*bad_pu = pus[i];
 	if (err == 0) {
 		uint64_t per[256];
 		for (unsigned i = 0; i < k; i++)
 			per[i] = s->tf_ops[i] ? (uint64_t)(seconds * 1e9 / (double)s->tf_ops[i]) : 0;
-		*ns = (double)median(per, k);
+		*ns = (double)samples_pct_u64(per, k, 0.5);
 	}
 out:
 	if (s != MAP_FAILED)
@@ -300,13 +310,19 @@ int calib_apply(struct machine_config *cfg, char *why, size_t len)
 
 /* ---- the command ---- */
 
+/* Pairs of PUs measured at most, unless --pairs says otherwise: 256 pairs
+ * take a few seconds at the default --samples; every pair of 23 PUs. */
+#define CALIB_MAX_PAIRS 256
+
 static const char *const calib_usage =
     "usage: pmapstorm calibrate [CONFIG] [--set section.key=value]... [--out FILE]\n"
-    "                           [--samples N] [--seconds S] [--rounds N] [--quiet]\n"
+    "                           [--samples N] [--seconds S] [--rounds N] [--pairs N]\n"
+    "                           [--quiet]\n"
     "\n"
     "Measures, on the host PUs a run of CONFIG would use (machine.cpus,\n"
     "machine.placement, machine.topology; default: every host PU):\n"
-    "  - the cache-line ping-pong round trip of every pair of those PUs (median);\n"
+    "  - the cache-line ping-pong round trip of every pair of those PUs (median;\n"
+    "    at most --pairs of them);\n"
     "  - the timer's own overhead (the model's clock and CLOCK_MONOTONIC);\n"
     "  - the host kernel's real shootdown cost: threads that touch and\n"
     "    madvise(MADV_DONTNEED) their pages in one address space, against the same\n"
@@ -319,9 +335,14 @@ static const char *const calib_usage =
     "  --samples N   ping-pong batches of 100 round trips per pair (default 200)\n"
     "  --seconds S   run time of each tlb_flush2 mode (default 0.3)\n"
     "  --rounds N    model shootdowns measured (default 2000)\n"
+    "  --pairs N     PU pairs ping-ponged at most (default 256): with more pairs, N\n"
+    "                of them evenly spread over the i < j order, the same every time\n"
     "  --quiet       no summary on stdout\n"
+    "ipi.preset = calibrated in CONFIG is not applied (the file need not exist yet;\n"
+    "by default calibrate writes the one CONFIG's ipi.calibration names).\n"
     "Timings are figures, never a pass or fail.\n"
-    "Exit: 0 ok, 2 bad input, 3 environment error (cannot pin, fork or write).\n";
+    "Exit: 0 ok, 2 bad input, 3 environment error (cannot pin to a PU, which it\n"
+    "names; cannot fork or write; machine.memory more than the host has free).\n";
 
 static int parse_count(const char *flag, const char *v, unsigned long lo, unsigned long hi, unsigned long *out)
 {
@@ -346,19 +367,20 @@ int cmd_calibrate(int argc, char **argv)
 	const char *out = NULL;
 	const char *sets[32];
 	unsigned nsets = 0;
-	unsigned long samples = 200, rounds = 2000;
+	unsigned long samples = 200, rounds = 2000, max_pairs = CALIB_MAX_PAIRS;
 	double seconds = 0.3;
 	bool quiet = false;
 	static const struct option opts[] = {
 		{"set", required_argument, NULL, 's'}, {"out", required_argument, NULL, 'o'},
 		{"samples", required_argument, NULL, 'n'}, {"seconds", required_argument, NULL, 'S'},
 		{"rounds", required_argument, NULL, 'r'}, {"quiet", no_argument, NULL, 'q'},
+		{"pairs", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	int c, rc;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "s:o:n:S:r:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:o:n:S:r:P:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (nsets == 32) {
@@ -374,6 +396,10 @@ int cmd_calibrate(int argc, char **argv)
 			break;
 		case 'r':
 			if ((rc = parse_count("--rounds", optarg, 100, 10000000, &rounds)) != EXIT_OK)
+				return rc;
+			break;
+		case 'P':
+			if ((rc = parse_count("--pairs", optarg, 1, 32640, &max_pairs)) != EXIT_OK)
 				return rc;
 			break;
 		case 'S': {
@@ -395,9 +421,14 @@ int cmd_calibrate(int argc, char **argv)
 		return rc;
 	if (out == NULL)
 		out = cfg.mc_ipi_calibration;
-	struct topo *t = exp_config_topo(&cfg, "calibrate");
-	if (t == NULL)
-		return EXIT_USAGE;
+	struct topo *t;
+	if ((rc = exp_config_topo(&cfg, "calibrate", &t)) != EXIT_OK)
+		return rc;
+	/* the model machine booted at the end must fit in memory: say so first */
+	if ((rc = cli_memory_check(&cfg, "calibrate")) != EXIT_OK) {
+		topo_close(t);
+		return rc;
+	}
 	char why[768];
 	/* the distinct host PUs of the run, in placement order */
 	int pus[256];
@@ -419,9 +450,14 @@ int cmd_calibrate(int argc, char **argv)
 		topo_close(host);
 		host = NULL;
 	}
+	unsigned npairs = npu * (npu - 1) / 2, nmeasured = npairs < max_pairs ? npairs : (unsigned)max_pairs;
 	if (!quiet)
-		fprintf(stderr, "pmapstorm calibrate: %u host PUs, %u pairs\n", npu, npu * (npu - 1) / 2);
+		fprintf(stderr, "pmapstorm calibrate: %u host PUs, %u pairs%s\n", npu, nmeasured,
+		    nmeasured < npairs ? " (a sample; --pairs)" : "");
 
+	/* the pinning below moves this thread: it gets its affinity back */
+	cpu_set_t saved;
+	bool restore = pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved) == 0;
 	json_t *doc = json_object();
 	json_object_set_new(doc, "provenance", cli_provenance(&cfg));
 	json_t *jpus = json_array();
@@ -429,18 +465,23 @@ int cmd_calibrate(int argc, char **argv)
 		json_array_append_new(jpus, json_integer(pus[i]));
 	json_object_set_new(doc, "host_pus", jpus);
 
-	/* every pair's ping-pong; the floor is the fastest pair's median */
+	/* the pairs' ping-pong; the floor is the fastest pair's median.  With
+	 * more pairs than --pairs, pair k of the i < j enumeration is measured
+	 * for k = m * npairs / nmeasured, m = 0..nmeasured-1: evenly spread,
+	 * the same every time, and the first (the two closest PUs) included */
 	json_t *pairs = json_array();
 	uint64_t floor_ns = 0;
+	unsigned k = 0, m = 0;
+	int bad_pu = -1;
 	for (unsigned i = 0; i < npu; i++)
-		for (unsigned j = i + 1; j < npu; j++) {
+		for (unsigned j = i + 1; j < npu; j++, k++) {
+			if (m >= nmeasured || k != (unsigned)((uint64_t)m * npairs / nmeasured))
+				continue;
+			m++;
 			uint64_t med = 0;
-			if ((rc = pp_measure(pus[i], pus[j], (unsigned)samples, &med)) != 0) {
-				cli_error("calibrate: ping-pong PU %d - PU %d: %s", pus[i], pus[j], strerror(rc));
-				json_decref(doc);
-				topo_close(host);
-				topo_close(t);
-				return EXIT_ENV;
+			if ((rc = pp_measure(pus[i], pus[j], (unsigned)samples, &med, &bad_pu)) != 0) {
+				snprintf(why, sizeof(why), "ping-pong PU %d - PU %d", pus[i], pus[j]);
+				goto fail;
 			}
 			unsigned hops = host ? topo_hops(host, i, j) : 0;
 			json_array_append_new(pairs, json_pack("{s:i,s:i,s:I,s:i,s:s}", "a", pus[i], "b", pus[j], "median_ns",
@@ -448,8 +489,12 @@ int cmd_calibrate(int argc, char **argv)
 			if (floor_ns == 0 || med < floor_ns)
 				floor_ns = med;
 		}
-	json_object_set_new(doc, "pingpong", json_pack("{s:o,s:I,s:i,s:i}", "pairs", pairs, "floor_ns", (json_int_t)floor_ns,
-	    "batches", (int)samples, "batch", PINGPONG_BATCH));
+	if (restore)
+		pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
+	json_object_set_new(doc, "pingpong", json_pack("{s:o,s:I,s:i,s:i,s:i,s:i}", "pairs", pairs, "floor_ns",
+	    (json_int_t)floor_ns, "batches", (int)samples, "batch", PINGPONG_BATCH, "pairs_total", (int)npairs,
+	    "pairs_measured", (int)nmeasured));
+	pairs = NULL; /* doc holds it now */
 
 	double model_clock = 0, mono_clock = 0;
 	timer_overhead(&model_clock, &mono_clock);
@@ -457,12 +502,10 @@ int cmd_calibrate(int argc, char **argv)
 	    "clock_gettime_monotonic", mono_clock));
 
 	double thr_ns = 0, proc_ns = 0;
-	if ((rc = tf_run(pus, npu, false, seconds, &thr_ns)) != 0 || (rc = tf_run(pus, npu, true, seconds, &proc_ns)) != 0) {
-		cli_error("calibrate: tlb_flush2: %s", strerror(rc));
-		json_decref(doc);
-		topo_close(host);
-		topo_close(t);
-		return EXIT_ENV;
+	if ((rc = tf_run(pus, npu, false, seconds, &thr_ns, &bad_pu)) != 0 ||
+	    (rc = tf_run(pus, npu, true, seconds, &proc_ns, &bad_pu)) != 0) {
+		snprintf(why, sizeof(why), "tlb_flush2");
+		goto fail;
 	}
 	double host_sd_ns = thr_ns > proc_ns ? thr_ns - proc_ns : 0;
 	json_object_set_new(doc, "host_shootdown", json_pack("{s:i,s:f,s:f,s:f,s:f,s:s}", "tasks", (int)npu,
@@ -474,16 +517,15 @@ int cmd_calibrate(int argc, char **argv)
 
 	/* the model, IPI costs at zero, on the run's first two CPUs */
 	struct machine_config mc = cfg;
+	machine_config_set(&mc, "ipi.preset", "manual");
 	machine_config_set(&mc, "ipi.send_ns", "0");
 	machine_config_set(&mc, "ipi.handler_ns", "0");
 	machine_config_set(&mc, "ipi.distance_ns", "0");
 	uint64_t model_sd = 0, model_pp = 0;
 	if ((rc = microbench_shootdown(&mc, (unsigned)rounds, &model_sd, &model_pp)) != 0) {
-		cli_error("calibrate: the model's shootdown: %s", machine_errmsg());
-		json_decref(doc);
-		topo_close(host);
-		topo_close(t);
-		return EXIT_ENV;
+		snprintf(why, sizeof(why), "the model's shootdown: %s", machine_errmsg());
+		rc = 0;
+		goto fail;
 	}
 	double x = floor_ns ? (double)model_sd / (double)floor_ns : 0;
 	json_object_set_new(doc, "model", json_pack("{s:I,s:I,s:f,s:i}", "shootdown_rtt_ns", (json_int_t)model_sd,
@@ -524,4 +566,19 @@ int cmd_calibrate(int argc, char **argv)
 	topo_close(host);
 	topo_close(t);
 	return rc;
+
+fail:
+	if (rc == 0)
+		cli_error("calibrate: %s", why);
+	else if (bad_pu >= 0)
+		cli_error("calibrate: %s: cannot pin a thread to host PU %d (%s)", why, bad_pu, strerror(rc));
+	else
+		cli_error("calibrate: %s: %s", why, strerror(rc));
+	if (restore)
+		pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
+	json_decref(pairs);
+	json_decref(doc);
+	topo_close(host);
+	topo_close(t);
+	return EXIT_ENV;
 }

@@ -722,7 +722,8 @@ int exp_point(const struct experiment *ex, unsigned index, struct exp_point *pt)
 	/* the machine as a whole: ipi.preset = calibrated reads its file; the
 	 * topology, placement and NUMA node are checked against the host */
 	char why[512];
-	if (pt->ep_cfg.mc_ipi_preset == IPI_PRESET_CALIBRATED && calib_apply(&pt->ep_cfg, why, sizeof(why)) != 0) {
+	if (pt->ep_cfg.mc_ipi_preset == IPI_PRESET_CALIBRATED && !ex->ex_skip_calib &&
+	    calib_apply(&pt->ep_cfg, why, sizeof(why)) != 0) {
 		const struct exp_key *ck = key_find((struct experiment *)ex, "ipi.calibration");
 		if (ck == NULL)
 			ck = key_find((struct experiment *)ex, "ipi.preset");
@@ -795,6 +796,8 @@ int exp_first_config(const char *who, int nargs, char *const *args, const char *
 		struct exp_point *pt = calloc(1, sizeof(*pt));
 		rc = ex && pt ? exp_load(ex, args[0]) : EXIT_ENV;
 		if (rc == EXIT_OK) {
+			/* topo and calibrate need no IPI costs; calibrate makes the file */
+			ex->ex_skip_calib = true;
 			if ((rc = exp_point(ex, 0, pt)) == EXIT_OK)
 				*cfg = pt->ep_cfg;
 			exp_free(ex);
@@ -807,24 +810,31 @@ int exp_first_config(const char *who, int nargs, char *const *args, const char *
 	return rc;
 }
 
-struct topo *exp_config_topo(const struct machine_config *cfg, const char *who)
+int exp_config_topo(const struct machine_config *cfg, const char *who, struct topo **out)
 {
-	char why[768];
-	if (who != NULL && machine_config_check(cfg) != 0) {
+	/* the whole config first (it names the key), then the placement itself */
+	*out = NULL;
+	if (machine_config_check(cfg) == 0)
+		*out = machine_config_topo(cfg);
+	if (*out != NULL)
+		return EXIT_OK;
+	int e = errno;
+	if (who != NULL)
 		cli_error("%s: %s", who, machine_errmsg());
-		return NULL;
-	}
-	struct topo *t = topo_open(cfg->mc_topology, why, sizeof(why));
-	if (t != NULL && topo_place(t, cfg->mc_placement, cfg->mc_ncpu, why, sizeof(why)) != 0) {
-		topo_close(t);
-		t = NULL;
-	}
-	if (t == NULL && who != NULL)
-		cli_error("%s: %s", who, why);
-	return t;
+	return e == EINVAL ? EXIT_USAGE : EXIT_ENV;
 }
 
 struct topo *exp_point_topo(const struct exp_point *pt)
 {
-	return exp_config_topo(&pt->ep_cfg, NULL);
+	struct topo *t;
+	exp_config_topo(&pt->ep_cfg, NULL, &t);
+	return t;
+}
+
+int exp_numa(const struct machine_config *cfg, struct topo_numa *tn, char *buf, size_t len)
+{
+	if (topo_numa_parse(cfg->mc_numa, tn, buf, len) != 0 || topo_numa_resolve(tn, topo_host_numa_nodes(), buf, len) != 0)
+		return EXIT_USAGE;
+	topo_numa_describe(tn, buf, len);
+	return EXIT_OK;
 }

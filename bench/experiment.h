@@ -36,6 +36,7 @@ struct experiment {
 	struct exp_key ex_keys[EXP_MAX_KEYS];
 	unsigned ex_nkeys;
 	unsigned ex_npoints;          /* product of the value counts */
+	bool ex_skip_calib;           /* exp_point leaves ipi.preset = calibrated unapplied */
 };
 
 /* A CPU set: a bitmap over simulated CPUs, from "all", "even", "odd", "lo",
@@ -89,12 +90,22 @@ void exp_free(struct experiment *);
 /* A point's topology and placement (core/topo), as its machine has them;
  * NULL when they do not resolve (exp_point has reported it already). */
 struct topo *exp_point_topo(const struct exp_point *);
-/* The same for a config, checked whole first; with who, errors are printed
- * as "who: key: reason" (topo, calibrate). */
-struct topo *exp_config_topo(const struct machine_config *, const char *who);
+/* The same for a config, checked whole first (machine_config_check, then
+ * machine_config_topo: the one code path machine_boot uses): EXIT_OK with
+ * *out, else *out NULL and EXIT_USAGE (bad input) or EXIT_ENV (hwloc
+ * cannot load a topology); with who, errors are printed as
+ * "who: key: reason" (topo, calibrate). */
+int exp_config_topo(const struct machine_config *, const char *who, struct topo **out);
+/* machine.numa parsed and resolved against the host, described in buf
+ * ("interleave over 2 nodes", "none: ..."): EXIT_OK, or EXIT_USAGE with the
+ * "machine.numa: reason" in buf (topo, run.json). */
+struct topo_numa;
+int exp_numa(const struct machine_config *, struct topo_numa *, char *buf, size_t len);
 /* For topo and calibrate: the machine config of the first sweep point of the
  * experiment file in args (nargs 0 or 1; who names the command in errors),
- * then the --set overrides in order. */
+ * then the --set overrides in order.  ipi.preset = calibrated is not
+ * applied (neither command needs the IPI costs, and calibrate writes the
+ * file): a missing calibration file is no error here. */
 int exp_first_config(const char *who, int nargs, char *const *args, const char *const *sets, unsigned nsets,
     struct machine_config *cfg);
 /* A one-role point without a file: workload on every CPU in one shared pmap,

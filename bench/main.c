@@ -20,7 +20,7 @@ static const char *const usage_text =
     "  export       a run's medians for github-action-benchmark or Bencher (BMF)\n"
     "  topo         print the topology (host or synthetic machine.topology) and\n"
     "               where each simulated CPU is placed (machine.placement)\n"
-    "  calibrate    measure the ping-pong floor of every PU pair, the timer, and the\n"
+    "  calibrate    measure the ping-pong floor of PU pairs, the timer, and the\n"
     "               host kernel's real shootdown cost; write calibration.json for\n"
     "               ipi.preset = calibrated\n"
     "  list         list strategies, lock algorithms or config keys\n"

@@ -26,6 +26,7 @@
  */
 #include "cli.h"
 #include "driver.h"
+#include "samples.h"
 #include "workload.h"
 
 #include <errno.h>
@@ -74,21 +75,6 @@ struct mb_state {
 };
 
 enum { PH_SOLO, PH_SHOOT, PH_PINGPONG, PH_DONE };
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t pct(uint64_t *v, unsigned n, double q)
-{
-	if (n == 0)
-		return 0;
-	qsort(v, n, sizeof(*v), cmp_u64);
-	unsigned i = (unsigned)(q * (n - 1) + 0.5);
-	return v[i];
-}
 
 static struct vm_page *mb_page(void)
 {
@@ -435,8 +421,8 @@ static void pp_dual(unsigned cpu, void *arg)
 		if (i >= 1000)
 			p->samples[i - 1000] = cpu_now_ns() - t0;
 	}
-	p->dual_med = pct(p->samples, PP_SAMPLES, 0.5);
-	p->dual_p90 = pct(p->samples, PP_SAMPLES, 0.9);
+	p->dual_med = samples_pct_u64(p->samples, PP_SAMPLES, 0.5);
+	p->dual_p90 = samples_pct_u64(p->samples, PP_SAMPLES, 0.9);
 	atomic_store(&p->dual_phase, 1);
 }
 
@@ -484,8 +470,8 @@ int microbench_shootdown(const struct machine_config *base, unsigned rounds, uin
 	cpu_attach(m, 0);
 	pmap_destroy(s->pm);
 	cpu_detach();
-	*sd_med = pct(s->sd_samples, s->sd_n, 0.5);
-	*pp_med = pct(s->pp_samples, s->pp_n, 0.5);
+	*sd_med = samples_pct_u64(s->sd_samples, s->sd_n, 0.5);
+	*pp_med = samples_pct_u64(s->pp_samples, s->pp_n, 0.5);
 out:
 	if (s != NULL) {
 		free(s->sd_samples);
@@ -616,9 +602,10 @@ int cmd_microbench(int argc, char **argv)
 	cpu_attach(m, 0);
 	pmap_destroy(s->pm);
 	cpu_detach();
-	uint64_t sd_med = pct(s->sd_samples, s->sd_n, 0.5), sd_p90 = pct(s->sd_samples, s->sd_n, 0.9);
+	uint64_t sd_med = samples_pct_u64(s->sd_samples, s->sd_n, 0.5);
+	uint64_t sd_p90 = samples_pct_u64(s->sd_samples, s->sd_n, 0.9);
 	uint64_t sd_min = s->sd_n ? s->sd_samples[0] : 0;
-	uint64_t pp_med = pct(s->pp_samples, s->pp_n, 0.5), pp_min = s->pp_n ? s->pp_samples[0] : 0;
+	uint64_t pp_med = samples_pct_u64(s->pp_samples, s->pp_n, 0.5), pp_min = s->pp_n ? s->pp_samples[0] : 0;
 	double ratio = pp_med ? (double)sd_med / (double)pp_med : 0;
 	double meta = (double)machine_metadata_bytes(m) / (double)cfg.mc_memory;
 	/* lockstat: all CPUs, then each CPU of the run */

@@ -68,17 +68,37 @@ static const char *better_word(int b)
 	return b > 0 ? "higher" : b < 0 ? "lower" : "none";
 }
 
+/* a topology as hwloc XML in dir/name, atomically (cli_file_begin/commit) */
+static int write_topology_xml(const struct topo *t, bool host, const char *dir, const char *name)
+{
+	char tmp[4096];
+	FILE *f = cli_file_begin(dir, name, tmp, sizeof(tmp));
+	if (f == NULL)
+		return EXIT_ENV;
+	int e = topo_export_xml(t, host, f);
+	if (e != 0) {
+		cli_error("%s/%s: cannot write the %s topology (%s)", dir, name, host ? "host" : "synthetic", strerror(e));
+		fclose(f);
+		unlink(tmp);
+		return EXIT_ENV;
+	}
+	return cli_file_commit(f, dir, name, tmp);
+}
+
 static json_t *topology_json(const struct exp_point *pt, unsigned p)
 {
 	struct topo *t = exp_point_topo(pt);
 	if (t == NULL)
 		return json_null();
-	json_t *o = json_object();
-	char buf[256];
+	char buf[768];
 	struct topo_numa tn;
-	topo_numa_parse(pt->ep_cfg.mc_numa, &tn, buf, sizeof(buf));
-	topo_numa_resolve(&tn, topo_host_numa_nodes(), buf, sizeof(buf));
-	topo_numa_describe(&tn, buf, sizeof(buf));
+	if (exp_numa(&pt->ep_cfg, &tn, buf, sizeof(buf)) != EXIT_OK) {
+		/* exp_point checked it: only a host that changed under the run */
+		cli_error("point %u: %s", p, buf);
+		topo_close(t);
+		return json_null();
+	}
+	json_t *o = json_object();
 	json_object_set_new(o, "synthetic", json_boolean(topo_is_synthetic(t)));
 	json_object_set_new(o, "description", json_string(topo_description(t)));
 	if (topo_is_synthetic(t)) {
@@ -242,18 +262,18 @@ int results_write(const struct run_results *rr, const char *dir)
 			fprintf(f, "%u,%s,%u,%u,%d,%d,%d,%d,%d\n", ROWKEY(pt), c, topo_cpu_pu(t, c), topo_cpu_host_pu(t, c),
 			    topo_cpu_group(t, c), topo_cpu_node(t, c), topo_is_synthetic(t));
 		if (t != NULL && topo_is_synthetic(t)) {
-			char path[4096];
-			snprintf(path, sizeof(path), "%s/topology-p%u.xml", dir, p);
-			if (topo_export_xml(t, false, path) != 0)
-				cli_error("%s: cannot write the synthetic topology", path);
+			char name[64];
+			snprintf(name, sizeof(name), "topology-p%u.xml", p);
+			rc = write_topology_xml(t, false, dir, name);
 		}
-		if (t != NULL && p == 0) {
-			char path[4096];
-			snprintf(path, sizeof(path), "%s/topology.xml", dir);
-			if (topo_export_xml(t, true, path) != 0)
-				cli_error("%s: cannot write the host topology", path);
-		}
+		if (t != NULL && p == 0 && rc == EXIT_OK)
+			rc = write_topology_xml(t, true, dir, "topology.xml");
 		topo_close(t);
+		if (rc != EXIT_OK) {
+			fclose(f);
+			unlink(tmp);
+			return rc;
+		}
 	}
 	if ((rc = cli_file_commit(f, dir, "placement.csv", tmp)) != EXIT_OK)
 		return rc;

@@ -34,6 +34,20 @@ int samples_cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+int samples_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+uint64_t samples_pct_u64(uint64_t *v, unsigned n, double q)
+{
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(*v), samples_cmp_u64);
+	return v[(unsigned)(q * (n - 1) + 0.5)];
+}
+
 double samples_median_sorted(const double *v, unsigned n)
 {
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;

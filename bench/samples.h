@@ -25,6 +25,11 @@ struct samples_stats {
 
 /* qsort comparator for doubles */
 int samples_cmp_double(const void *a, const void *b);
+/* qsort comparator for uint64_t (nanosecond samples) */
+int samples_cmp_u64(const void *a, const void *b);
+/* The q-quantile (0..1; 0.5 the median, v[n / 2]) of n nanosecond samples,
+ * nearest rank: sorts v in place; 0 when n is 0 (microbench, calibrate). */
+uint64_t samples_pct_u64(uint64_t *v, unsigned n, double q);
 /* median of n >= 1 sorted values */
 double samples_median_sorted(const double *v, unsigned n);
 /* one step of splitmix64 (Vigna): the resampling generator */

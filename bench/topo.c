@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <pmapstorm/topo.h>
 
@@ -27,8 +28,11 @@ static const char *const topo_usage =
     "  --cpus N      the same as --set machine.cpus=N\n"
     "  --placement P the same as --set machine.placement=P\n"
     "  --topology D  the same as --set machine.topology=D\n"
-    "  --xml FILE    also write the model topology as hwloc XML\n"
-    "Exit: 0 ok, 2 bad input (the key and what the host has), 3 hwloc error.\n";
+    "  --xml FILE    also write the model topology as hwloc XML (a temporary name in\n"
+    "                the same folder, then renamed: never a half-written FILE)\n"
+    "ipi.preset = calibrated is not applied: the calibration file need not exist.\n"
+    "Exit: 0 ok, 2 bad input (the key and what the host has; a synthetic machine of\n"
+    "more than 4096 PUs), 3 hwloc cannot load a topology, or FILE cannot be written.\n";
 
 int cmd_topo(int argc, char **argv)
 {
@@ -70,16 +74,17 @@ int cmd_topo(int argc, char **argv)
 		sets[i] = kvs[i];
 	if ((rc = exp_first_config("topo", argc - optind, argv + optind, sets, nkv, &cfg)) != EXIT_OK)
 		return rc;
-	struct topo *t = exp_config_topo(&cfg, "topo");
-	if (t == NULL)
-		return EXIT_USAGE;
-	char why[768];
+	struct topo *t;
+	if ((rc = exp_config_topo(&cfg, "topo", &t)) != EXIT_OK)
+		return rc;
 	topo_print(t, stdout);
 	struct topo_numa tn;
-	char numa[256];
-	topo_numa_parse(cfg.mc_numa, &tn, why, sizeof(why));
-	topo_numa_resolve(&tn, topo_host_numa_nodes(), why, sizeof(why));
-	topo_numa_describe(&tn, numa, sizeof(numa));
+	char numa[768];
+	if ((rc = exp_numa(&cfg, &tn, numa, sizeof(numa))) != EXIT_OK) {
+		cli_error("topo: %s", numa);
+		topo_close(t);
+		return rc;
+	}
 	printf("memory (machine.numa = %s): %s\n", cfg.mc_numa, numa);
 	if (cfg.mc_ipi_ndistance > 0) {
 		printf("ipi.distance_ns by hop level:");
@@ -93,9 +98,17 @@ int cmd_topo(int argc, char **argv)
 		fprintf(stderr, "pmapstorm: warning: %u simulated CPUs on fewer PUs: threads share PUs (allowed; "
 		    "timings are not those of a real machine of that size)\n", cfg.mc_ncpu);
 	rc = EXIT_OK;
-	if (xml != NULL && topo_export_xml(t, false, xml) != 0) {
-		cli_error("topo: --xml: cannot write %s", xml);
-		rc = EXIT_ENV;
+	if (xml != NULL) {
+		/* a temporary name in the same folder, fsync, rename (cli.c) */
+		char tmp[4096];
+		FILE *f = cli_file_begin(NULL, xml, tmp, sizeof(tmp));
+		int e = f == NULL ? -1 : topo_export_xml(t, false, f);
+		if (e > 0) {
+			cli_error("topo: --xml: cannot write %s (%s)", xml, strerror(e));
+			fclose(f);
+			unlink(tmp);
+		}
+		rc = e != 0 ? EXIT_ENV : cli_file_commit(f, NULL, xml, tmp);
 	}
 	topo_close(t);
 	return rc;

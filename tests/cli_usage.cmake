@@ -73,11 +73,37 @@ expect_rc(2 "machine.topology: 'pack:2 bogus:1' is not an hwloc synthetic descri
 expect_rc(2 "machine.placement: PU 9 does not exist \\(the synthetic machine has 4 PUs \\(0-3\\)\\)"
   topo --topology "pack:2 core:2 pu:1" --placement list:0,9)
 expect_rc(2 "machine.numa: node 4095 does not exist \\(the host has" topo --set machine.numa=node:4095)
+# a synthetic machine too big to build is refused before hwloc allocates it
+expect_rc(2 "machine.topology: 1000000000 PUs, at most 4096" topo --topology "pack:1000 core:1000 pu:1000")
+# hwloc that cannot load the host (every discovery component excluded) is an
+# environment error, 3, not bad input
+set(ENV{HWLOC_COMPONENTS} "-linux,-x86,-synthetic,-xml,-no_os")
+expect_rc(3 "topo: machine.topology: hwloc cannot read the host's topology" topo --cpus 2)
+unset(ENV{HWLOC_COMPONENTS})
+# calibrate cannot pin to a PU the (faked, hwloc HWLOC_SYNTHETIC) host lists
+# but the kernel lacks: exit 3 naming the PU
+set(ENV{HWLOC_SYNTHETIC} "pack:1 core:4096 pu:1")
+set(ENV{HWLOC_THISSYSTEM} "1")
+expect_rc(3 "calibrate: ping-pong PU 0 - PU 4095: cannot pin a thread to host PU 4095"
+  calibrate --samples 10 --seconds 0.02 --rounds 200 --out /nonexistent/cal.json --set machine.cpus=2
+  --set machine.placement=list:0,4095)
+unset(ENV{HWLOC_SYNTHETIC})
+unset(ENV{HWLOC_THISSYSTEM})
 expect_rc(2 "ipi.distance_ns" topo --set ipi.distance_ns=x)
 expect_rc(2 "--samples" calibrate --samples 1)
+expect_rc(2 "--pairs" calibrate --pairs 0)
 set(tmp "${CMAKE_CURRENT_BINARY_DIR}/cli_topo_tmp")
 file(REMOVE_RECURSE "${tmp}")
 file(MAKE_DIRECTORY "${tmp}")
+# --xml: written whole under a temporary name, then renamed; no leftovers;
+# a folder that does not exist is exit 3
+expect_rc(0 "placement: compact" topo --topology "pack:2 core:2 pu:1" --xml "${tmp}/t.xml")
+file(READ "${tmp}/t.xml" xml)
+file(GLOB left "${tmp}/t.xml.tmp*")
+if(NOT xml MATCHES "</topology>" OR left)
+  message(FATAL_ERROR "topo --xml: not a whole XML file, or temporary files left: ${left}")
+endif()
+expect_rc(3 "/nonexistent/t.xml: cannot write" topo --topology "pack:2 core:2 pu:1" --xml /nonexistent/t.xml)
 file(WRITE "${tmp}/pl.ini" "[machine]\ncpus = 2\nplacement = list:0 4095\n[role.r]\nworkload = touch\n")
 expect_rc(2 "pl.ini:3: machine.placement: PU 4095 does not exist" topo "${tmp}/pl.ini")
 expect_rc(2 "pl.ini:3: machine.placement: PU 4095 does not exist" run "${tmp}/pl.ini" --results "${tmp}/results")
@@ -86,24 +112,41 @@ expect_rc(2 "cal.ini:6: ipi.calibration: .*none.json" run "${tmp}/cal.ini" --res
 if(EXISTS "${tmp}/results")
   message(FATAL_ERROR "a bad topology or calibration left ${tmp}/results behind")
 endif()
+# topo and calibrate take a config whose calibration file does not exist yet
+# (calibrate makes it: by default where the config's ipi.calibration says)
+file(WRITE "${tmp}/cal0.ini" "[machine]\ncpus = 2\nmemory = 16M\n[ipi]\npreset = calibrated\ncalibration = ${tmp}/cal.json\n[role.r]\nworkload = touch\n")
+expect_rc(0 "placement: compact, 2 CPUs" topo "${tmp}/cal0.ini")
 # calibrate writes a file run can use (figures only: nothing is checked on timing)
 expect_rc(0 "shootdown in the model = [0-9.]+ x the ping-pong floor; the host kernel's = [0-9.]+ us"
-  calibrate --samples 10 --seconds 0.02 --rounds 200 --out "${tmp}/cal.json" --set machine.cpus=2)
+  calibrate "${tmp}/cal0.ini" --samples 10 --seconds 0.02 --rounds 200)
 file(READ "${tmp}/cal.json" cal)
 if(NOT cal MATCHES "\"send_ns\": [0-9]+" OR NOT cal MATCHES "\"pairs\"" OR NOT cal MATCHES "\"timer_overhead_ns\"")
   message(FATAL_ERROR "calibration.json lacks ipi.send_ns, pingpong.pairs or timer_overhead_ns:\n${cal}")
 endif()
+# values no default has, so that run.json can only have them from the file
+string(JSON cal SET "${cal}" ipi send_ns 1234)
+string(JSON cal SET "${cal}" ipi handler_ns 5678)
+file(WRITE "${tmp}/cal.json" "${cal}")
 file(WRITE "${tmp}/cal.ini" "[experiment]\ntrials = 1\nwarmup = 0\nduration = 50ms\n[machine]\ncpus = 2\nmemory = 16M\ntopology = pack:2 core:1 pu:1\n[ipi]\npreset = calibrated\ncalibration = ${tmp}/cal.json\n[role.r]\nworkload = touch\n")
 expect_rc(0 "" run "${tmp}/cal.ini" --results "${tmp}/results" --quiet --no-plots)
 file(READ "${tmp}/results/latest/run.json" run)
 if(NOT run MATCHES "\"synthetic\": true" OR NOT run MATCHES "\"ipi.preset\": \"calibrated\"")
   message(FATAL_ERROR "run.json does not mark the synthetic topology or the calibrated preset")
 endif()
+if(NOT run MATCHES "\"ipi.send_ns\": \"1234\"" OR NOT run MATCHES "\"ipi.handler_ns\": \"5678\"")
+  message(FATAL_ERROR "run.json's ipi.send_ns / ipi.handler_ns are not the calibration file's 1234 / 5678")
+endif()
 foreach(f placement.csv topology.xml topology-p0.xml)
   if(NOT EXISTS "${tmp}/results/latest/${f}")
     message(FATAL_ERROR "the results folder lacks ${f}")
   endif()
 endforeach()
+# a topology XML that cannot be written fails the run (3), as any results file
+# does: here hwloc cannot read the host, whose topology.xml every run has
+file(WRITE "${tmp}/syn.ini" "[experiment]\ntrials = 1\nwarmup = 0\nduration = 50ms\n[machine]\ncpus = 2\nmemory = 16M\ntopology = pack:2 core:1 pu:1\n[role.r]\nworkload = touch\n")
+set(ENV{HWLOC_COMPONENTS} "-linux,-x86,-synthetic,-xml,-no_os")
+expect_rc(3 "topology.xml: cannot write the host topology" run "${tmp}/syn.ini" --results "${tmp}/res2" --quiet --no-plots)
+unset(ENV{HWLOC_COMPONENTS})
 file(REMOVE_RECURSE "${tmp}")
 expect_rc(2 "microbench: ipi.calibration: /nonexistent/cal.json" microbench --set ipi.preset=calibrated --set ipi.calibration=/nonexistent/cal.json)
 # the shipped topology example resolves on any host (synthetic machine)

@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <pmapstorm/shootdown.h>
@@ -109,6 +111,80 @@ static void test_bad_synthetic(void **state)
 		assert_non_null(strstr(why, "machine.topology"));
 		assert_non_null(strstr(why, "this host is")); /* what the host has */
 	}
+}
+
+/* A synthetic machine too big to build is refused before hwloc allocates
+ * it (it would exhaust memory), counting levels the way hwloc's syntax has
+ * them: "type:N", bare "N", attributes in parentheses, memory children in
+ * brackets. */
+static void test_synthetic_bound(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *desc;
+		const char *msg;
+	} big[] = {
+		{"pack:1000 core:1000 pu:1000", "machine.topology: 1000000000 PUs, at most 4096"},
+		{"64 64 2", "machine.topology: 8192 PUs, at most 4096"},
+		{"pack:2 [numa(memory=1000000)] core:1025(memory=1000000) pu:2", "machine.topology: 4100 PUs, at most 4096"},
+		{"(memory=1000000) pack:4096 pu:2", "machine.topology: 8192 PUs, at most 4096"},
+		{"pack:99999999999 core:99999999999 pu:99999999999", "at most 4096"}, /* saturates, no overflow */
+	};
+	for (unsigned i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
+		why[0] = '\0';
+		errno = 0;
+		assert_null(topo_open(big[i].desc, why, sizeof(why)));
+		assert_int_equal(errno, EINVAL);
+		if (strstr(why, big[i].msg) == NULL)
+			fail_msg("%s: '%s' lacks '%s'", big[i].desc, why, big[i].msg);
+	}
+	/* the bound itself is allowed, attributes and brackets included */
+	struct topo *t = topo_open("pack:2 [numa(memory=1000000)] core:1024(memory=1000000) pu:2", why, sizeof(why));
+	if (t == NULL)
+		fail_msg("4096 PUs refused: %s", why);
+	assert_int_equal(topo_topo_pus(t), TOPO_MAXPUS);
+	topo_close(t);
+	/* the config key refuses it too (where the command line reaches it) */
+	struct machine_config cfg;
+	machine_config_init(&cfg);
+	assert_int_equal(machine_config_set(&cfg, "machine.topology", "pack:1000 core:1000 pu:1000"), EINVAL);
+	assert_non_null(strstr(machine_errmsg(), "1000000000 PUs, at most 4096"));
+}
+
+/* topo_export_xml writes to the caller's stream (bench makes the file atomically) */
+static void test_export_xml_stream(void **state)
+{
+	(void)state;
+	struct topo *t = placed("pack:2 core:2 pu:1", "compact", 2);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(topo_export_xml(t, false, f), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "<topology"));
+	assert_non_null(strstr(buf, "</topology>"));
+	free(buf);
+	topo_close(t);
+}
+
+/* calibrate pins its thread to each PU it measures, then gives the thread
+ * its affinity back (it used to stay on the last PU) */
+static void test_calibrate_restores_affinity(void **state)
+{
+	(void)state;
+	cpu_set_t before, after;
+	assert_int_equal(pthread_getaffinity_np(pthread_self(), sizeof(before), &before), 0);
+	char out[] = "/tmp/test_topo_calXXXXXX";
+	int fd = mkstemp(out);
+	assert_true(fd >= 0);
+	close(fd);
+	char *argv[] = {"calibrate", "--quiet", "--samples", "10", "--seconds", "0.02", "--rounds", "200",
+	    "--set", "machine.cpus=2", "--set", "machine.memory=16M", "--out", out, NULL};
+	assert_int_equal(cmd_calibrate((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv), EXIT_OK);
+	unlink(out);
+	assert_int_equal(pthread_getaffinity_np(pthread_self(), sizeof(after), &after), 0);
+	assert_true(CPU_EQUAL(&before, &after));
 }
 
 static void test_hops_and_levels(void **state)
@@ -285,7 +361,7 @@ static void test_config_keys(void **state)
 	assert_int_equal(errno, EINVAL);
 }
 
-/* an experiment file: file:line: key: reason, exit 2 */
+/* an experiment file as run reads it: file:line: key: reason, exit 2 */
 static void test_experiment_errors(void **state)
 {
 	(void)state;
@@ -310,9 +386,15 @@ static void test_experiment_errors(void **state)
 		int saved = dup(2), fd = open(cap, O_CREAT | O_TRUNC | O_WRONLY, 0644);
 		dup2(fd, 2);
 		close(fd);
-		struct machine_config cfg;
-		char *args[] = {path};
-		int rc = exp_first_config("test", 1, args, NULL, 0, &cfg);
+		struct experiment *ex = calloc(1, sizeof(*ex));
+		struct exp_point *pt = calloc(1, sizeof(*pt));
+		int rc = exp_load(ex, path);
+		if (rc == EXIT_OK) {
+			rc = exp_point(ex, 0, pt);
+			exp_free(ex);
+		}
+		free(pt);
+		free(ex);
 		fflush(stderr);
 		dup2(saved, 2);
 		close(saved);
@@ -326,6 +408,19 @@ static void test_experiment_errors(void **state)
 		unlink(cap);
 		unlink(path);
 	}
+	/* topo and calibrate (exp_first_config) leave ipi.preset = calibrated
+	 * unapplied: calibrate is what makes the missing file */
+	snprintf(path, sizeof(path), "%s/e.ini", dir);
+	FILE *f = fopen(path, "w");
+	fputs(cases[3].text, f);
+	fclose(f);
+	struct machine_config cfg;
+	machine_config_init(&cfg);
+	char *args[] = {path};
+	assert_int_equal(exp_first_config("test", 1, args, NULL, 0, &cfg), EXIT_OK);
+	assert_int_equal(cfg.mc_ipi_preset, IPI_PRESET_CALIBRATED);
+	assert_string_equal(cfg.mc_ipi_calibration, "/nonexistent/calibration.json");
+	unlink(path);
 	rmdir(dir);
 }
 
@@ -344,6 +439,9 @@ int main(void)
 		cmocka_unit_test(test_numa_fallbacks),
 		cmocka_unit_test(test_config_keys),
 		cmocka_unit_test(test_experiment_errors),
+		cmocka_unit_test(test_synthetic_bound),
+		cmocka_unit_test(test_export_xml_stream),
+		cmocka_unit_test(test_calibrate_restores_affinity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

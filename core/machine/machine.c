@@ -707,8 +707,6 @@ const char *const *machine_config_keys(void)
 	return names;
 }
 
-static struct topo *config_topo(const struct machine_config *c);
-
 /* Checks a whole config (fields may have been set directly). */
 static int config_validate(const struct machine_config *c)
 {
@@ -783,25 +781,26 @@ static int config_validate(const struct machine_config *c)
 	if ((e = numa_check(c->mc_numa)) != 0)
 		return e;
 	/* the placement against the topology: a list may name PUs it lacks */
-	struct topo *t = config_topo(c);
+	struct topo *t = machine_config_topo(c);
 	if (t == NULL)
-		return EINVAL;
+		return errno;
 	topo_close(t);
 	return 0;
 }
 
-/* The topology and placement of a config: NULL + machine_errmsg(). */
-static struct topo *config_topo(const struct machine_config *c)
+struct topo *machine_config_topo(const struct machine_config *c)
 {
 	char why[768];
 	struct topo *t = topo_open(c->mc_topology, why, sizeof(why));
 	if (t == NULL) {
-		machine_seterr(EINVAL, "%s", why);
+		/* EINVAL: bad input; ENOMEM, ENOSYS: hwloc or the host failed */
+		errno = machine_seterr(errno ? errno : EINVAL, "%s", why);
 		return NULL;
 	}
-	if (topo_place(t, c->mc_placement, c->mc_ncpu, why, sizeof(why)) != 0) {
+	int e = topo_place(t, c->mc_placement, c->mc_ncpu, why, sizeof(why));
+	if (e != 0) {
 		topo_close(t);
-		machine_seterr(EINVAL, "%s", why);
+		errno = machine_seterr(e, "%s", why);
 		return NULL;
 	}
 	return t;
@@ -865,8 +864,8 @@ struct machine *machine_boot(const struct machine_config *cfg)
 	lock_configure((const char(*)[LOCK_ALGO_NAMELEN])cfg->mc_locks, cfg->mc_lock_wait, cfg->mc_lockstat,
 	    cfg->mc_locks_unsafe);
 	/* where the CPUs sit (hwloc) and where memory goes (libnuma) */
-	if ((m->m_topo = config_topo(cfg)) == NULL) {
-		err = EINVAL;
+	if ((m->m_topo = machine_config_topo(cfg)) == NULL) {
+		err = errno;
 		goto fail;
 	}
 	topo_current_set(m->m_topo);

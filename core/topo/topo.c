@@ -34,6 +34,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <hwloc.h>
+#include <limits.h>
 #include <numa.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -145,6 +146,65 @@ static int topo_err(char *why, size_t len, const char *fmt, ...)
 	return EINVAL;
 }
 
+/*
+ * The PUs a synthetic description would give, read before hwloc builds it:
+ * hwloc allocates every object, so "pack:1000 core:1000 pu:1000" would
+ * exhaust memory before it could be refused.  The syntax is hwloc's
+ * (hwloc(7), "Synthetic topologies"; topology-synthetic.c): levels
+ * separated by blanks, each "type:N" or a bare "N", optionally followed by
+ * attributes in parentheses "(memory=1GB)"; memory children in brackets
+ * "[numa(memory=1GB)]" add no PUs, nor do root attributes "(...)" at the
+ * start.  The PU count is the product of the arities.  0 with *pus, or -1
+ * when the text is not that shape (hwloc then says what is wrong).
+ */
+static int synthetic_pus(const char *s, unsigned long long *pus)
+{
+	unsigned long long n = 1;
+	bool any = false;
+	while (*s != '\0') {
+		if (isspace((unsigned char)*s)) {
+			s++;
+			continue;
+		}
+		if (*s == '(' || *s == '[') {
+			/* root attributes or a memory child, nested parentheses allowed */
+			int depth = 0;
+			do {
+				if (*s == '(' || *s == '[')
+					depth++;
+				else if (*s == ')' || *s == ']')
+					depth--;
+				s++;
+			} while (*s != '\0' && depth > 0);
+			if (depth != 0)
+				return -1;
+			continue;
+		}
+		/* one level: [type:]N then attributes */
+		const char *colon = NULL, *p = s;
+		while (*p != '\0' && !isspace((unsigned char)*p) && *p != '(' && *p != '[') {
+			if (*p == ':')
+				colon = p;
+			p++;
+		}
+		const char *num = colon != NULL ? colon + 1 : s;
+		if (!isdigit((unsigned char)*num))
+			return -1;
+		char *end;
+		errno = 0;
+		unsigned long long a = strtoull(num, &end, 10);
+		if (errno != 0 || end != p)
+			return -1;
+		n = a != 0 && n > ULLONG_MAX / a ? ULLONG_MAX : n * a;
+		any = true;
+		s = p;
+	}
+	if (!any)
+		return -1;
+	*pus = n;
+	return 0;
+}
+
 /* the levels at which the tree branches, read above the first PU */
 static void topo_levels(struct topo *t)
 {
@@ -160,15 +220,25 @@ struct topo *topo_open(const char *synthetic, char *why, size_t len)
 	struct topo *t = calloc(1, sizeof(*t));
 	if (t == NULL) {
 		topo_err(why, len, "machine.topology: out of host memory");
+		errno = ENOMEM;
 		return NULL;
 	}
 	pthread_once(&host_once, host_load);
 	if (synthetic != NULL && *synthetic != '\0') {
 		char hostdesc[512];
 		t->t_synthetic = true;
-		if (hwloc_topology_init(&t->t_hw) != 0) {
-			topo_err(why, len, "machine.topology: hwloc cannot start (%s)", strerror(errno));
+		unsigned long long pus;
+		if (synthetic_pus(synthetic, &pus) == 0 && pus > TOPO_MAXPUS) {
+			topo_err(why, len, "machine.topology: %llu PUs, at most %d", pus, TOPO_MAXPUS);
 			free(t);
+			errno = EINVAL;
+			return NULL;
+		}
+		if (hwloc_topology_init(&t->t_hw) != 0) {
+			int e = errno ? errno : ENOMEM;
+			topo_err(why, len, "machine.topology: hwloc cannot start (%s)", strerror(e));
+			free(t);
+			errno = e;
 			return NULL;
 		}
 		if (hwloc_topology_set_synthetic(t->t_hw, synthetic) != 0 || hwloc_topology_load(t->t_hw) != 0) {
@@ -178,6 +248,7 @@ struct topo *topo_open(const char *synthetic, char *why, size_t len)
 			    "\"pack:2 l3:2 core:4 pu:2\" (this host is \"%s\")", synthetic, hostdesc);
 			hwloc_topology_destroy(t->t_hw);
 			free(t);
+			errno = EINVAL;
 			return NULL;
 		}
 		if (hwloc_topology_export_synthetic(t->t_hw, t->t_desc, sizeof(t->t_desc), 0) < 0)
@@ -186,6 +257,7 @@ struct topo *topo_open(const char *synthetic, char *why, size_t len)
 		if (!host_ok || hwloc_topology_dup(&t->t_hw, host) != 0) {
 			topo_err(why, len, "machine.topology: hwloc cannot read the host's topology");
 			free(t);
+			errno = ENOSYS;
 			return NULL;
 		}
 	}
@@ -413,15 +485,18 @@ int topo_cpu_node(const struct topo *t, unsigned cpu)
 	return cpu < t->t_ncpu ? t->t_node[cpu] : -1;
 }
 
+/* the group of a PU: the last-level cache it sits under, else its package */
+static int pu_group(hwloc_topology_t hw, hwloc_obj_t pu)
+{
+	hwloc_obj_t g = hwloc_get_ancestor_obj_by_type(hw, HWLOC_OBJ_L3CACHE, pu);
+	if (g == NULL)
+		g = hwloc_get_ancestor_obj_by_type(hw, HWLOC_OBJ_PACKAGE, pu);
+	return g != NULL ? (int)g->logical_index : 0;
+}
+
 int topo_cpu_group(const struct topo *t, unsigned cpu)
 {
-	if (cpu >= t->t_ncpu)
-		return 0;
-	/* the last-level cache the PU sits under, else its package */
-	hwloc_obj_t g = hwloc_get_ancestor_obj_by_type(t->t_hw, HWLOC_OBJ_L3CACHE, t->t_pu[cpu]);
-	if (g == NULL)
-		g = hwloc_get_ancestor_obj_by_type(t->t_hw, HWLOC_OBJ_PACKAGE, t->t_pu[cpu]);
-	return g != NULL ? (int)g->logical_index : 0;
+	return cpu < t->t_ncpu ? pu_group(t->t_hw, t->t_pu[cpu]) : 0;
 }
 
 unsigned topo_hops(const struct topo *t, unsigned a, unsigned b)
@@ -487,13 +562,24 @@ void topo_print(const struct topo *t, FILE *f)
 		    t->t_node[i]);
 }
 
-int topo_export_xml(const struct topo *t, bool whole_host, const char *path)
+int topo_export_xml(const struct topo *t, bool whole_host, FILE *f)
 {
 	pthread_once(&host_once, host_load);
 	hwloc_topology_t hw = whole_host ? host : t->t_hw;
 	if (whole_host && !host_ok)
 		return ENOSYS;
-	return hwloc_topology_export_xml(hw, path, 0) == 0 ? 0 : (errno ? errno : EIO);
+	/* into memory, then the caller's stream: the caller decides how the
+	 * file is made (bench: a temporary name, fsync, rename) */
+	char *buf;
+	int n;
+	errno = 0;
+	if (hwloc_topology_export_xmlbuffer(hw, &buf, &n, 0) != 0)
+		return errno ? errno : EIO;
+	/* n counts the terminating NUL */
+	size_t want = n > 0 ? (size_t)n - 1 : 0;
+	int e = fwrite(buf, 1, want, f) == want ? 0 : (errno ? errno : EIO);
+	hwloc_free_xmlbuffer(hw, buf);
+	return e;
 }
 
 /* ---- the running machine's placement ---- */
@@ -530,12 +616,7 @@ int topo_group_of(unsigned i)
 	if (!host_ok)
 		return 0;
 	hwloc_obj_t pu = hwloc_get_obj_by_type(host, HWLOC_OBJ_PU, i % host_npus);
-	if (pu == NULL)
-		return 0;
-	hwloc_obj_t g = hwloc_get_ancestor_obj_by_type(host, HWLOC_OBJ_L3CACHE, pu);
-	if (g == NULL)
-		g = hwloc_get_ancestor_obj_by_type(host, HWLOC_OBJ_PACKAGE, pu);
-	return g != NULL ? (int)g->logical_index : 0;
+	return pu != NULL ? pu_group(host, pu) : 0;
 }
 
 /* ---- memory ---- */

@@ -127,8 +127,14 @@ int machine_config_get(const struct machine_config *, const char *key, char *buf
 /* The keys machine_config_set() accepts, NULL-terminated. */
 const char *const *machine_config_keys(void);
 /* The whole config as machine_boot() checks it (topology, placement and
- * NUMA against the host included), without booting: 0 or EINVAL. */
+ * NUMA against the host included), without booting: 0, EINVAL for bad
+ * input, or ENOMEM/ENOSYS when hwloc cannot load a topology. */
 int machine_config_check(const struct machine_config *);
+/* The topology and placement a config gives (what machine_boot uses):
+ * NULL with errno (as machine_config_check) and machine_errmsg(); the
+ * caller topo_close()s it. */
+struct topo;
+struct topo *machine_config_topo(const struct machine_config *);
 /* The last error message of this thread (empty when none). */
 const char *machine_errmsg(void);
 

@@ -40,7 +40,15 @@ int topo_bind_host_pu(int os_index);
 
 struct topo;
 
-/* The host (synthetic NULL or "") or a synthetic machine; NULL + why.
+/* A synthetic machine.topology has at most this many PUs (refused before
+ * hwloc builds it: hwloc allocates every object).  4096 is sixteen times
+ * MAXCPUS: room to place 256 CPUs on a part of a big machine. */
+#define TOPO_MAXPUS 4096
+
+/* The host (synthetic NULL or "") or a synthetic machine; NULL + why, and
+ * errno: EINVAL when the description is bad input (not hwloc's syntax,
+ * more than TOPO_MAXPUS PUs), else ENOMEM or ENOSYS (hwloc cannot start or
+ * cannot read the host: an environment error).
  * => may allocate; the host is discovered once per process, then copied. */
 struct topo *topo_open(const char *synthetic, char *why, size_t len);
 void topo_close(struct topo *);
@@ -82,8 +90,9 @@ unsigned topo_nlevels(const struct topo *);
 const char *topo_level_name(const struct topo *, unsigned level);
 /* A text picture of the topology and the placement. */
 void topo_print(const struct topo *, FILE *);
-/* The model topology as hwloc XML (the host's when host is true): 0 or errno. */
-int topo_export_xml(const struct topo *, bool host, const char *path);
+/* The model topology as hwloc XML (the host's when host is true) written
+ * to f: 0 or errno.  => the caller makes the file (atomically, in bench). */
+int topo_export_xml(const struct topo *, bool host, FILE *f);
 
 /*
  * The placement the running machine uses (machine_boot sets it, machine_halt
