@@ -66,6 +66,7 @@ expect_rc(2 "--save-baseline '../x'" run --save-baseline ../x /nonexistent/exper
 expect_rc(0 "usage: pmapstorm topo" topo --help)
 expect_rc(0 "usage: pmapstorm calibrate" calibrate --help)
 expect_rc(0 "topo .*calibrate" --help)
+expect_rc(0 "  stress       torture mode" --help)
 expect_rc(0 "synthetic \"[^\"]*Package:2 L3Cache:2[^\"]*Core:4 PU:2\".*hop levels: 1=Core 2=L3Cache 3=Package 4=Machine.*placement: scatter"
   topo --topology "pack:2 l3:2 core:4 pu:2" --cpus 4 --placement scatter)
 expect_rc(0 "\n1     16 " topo --topology "pack:2 l3:2 core:4 pu:2" --cpus 4 --placement scatter)
