@@ -13,7 +13,7 @@
 #include <string.h>
 
 extern const struct workload wl_touch, wl_munmap, wl_mprotect, wl_cow, wl_pagedaemon, wl_ctxswitch, wl_poolchurn,
-    wl_kmem;
+    wl_kmem, wl_migrate;
 
 const struct workload *const workloads[] = {
 	&wl_touch,
@@ -24,6 +24,7 @@ const struct workload *const workloads[] = {
 	&wl_ctxswitch,
 	&wl_poolchurn,
 	&wl_kmem,
+	&wl_migrate,
 	NULL,
 };
 

@@ -170,3 +170,18 @@ expect_rc(0 "contents +[0-9]+ +0\n.*netbsd-x86: SUCCESS.*seed 7 fixes every rand
 # one-line rerun command), the table ending in FAILURE, exit 1
 expect_rc(1 "VIOLATION REPORT\n  oracle: +(frame|update|contents).*cpu: .*address: .*frame: .*strategy: mutant-nowait\n  seed: +3.*config: .*shootdown.allow_unsafe=yes.*commit: .*rerun: +pmapstorm stress --strategy mutant-nowait --seconds 10 --cpus [0-9]+ --seed 3 --unsafe.*<-- FAILURE.*mutant-nowait: FAILURE.*End of test: FAILURE"
   stress --strategy mutant-nowait --unsafe --seed 3 --quiet)
+
+# check = on in run: the migrate workload (readers of pages another CPU moves)
+# under every oracle.  A correct strategy: exit 0, no violation.  A mutant that
+# skips shootdowns: exit 1, and run.json counts the oracles' violations.
+set(tmp "${CMAKE_CURRENT_BINARY_DIR}/cli_check_tmp")
+file(REMOVE_RECURSE "${tmp}")
+file(WRITE "${tmp}/mig.ini" "[experiment]\ntrials = 1\nwarmup = 0\nduration = 200ms\ncheck = on\n[machine]\ncpus = 2\nmemory = 16M\n[role.m]\nworkload = migrate\ncpus = all\n")
+expect_rc(0 "" run "${tmp}/mig.ini" --results "${tmp}/results" --quiet --no-plots)
+expect_rc(1 "violation\\(s\\) found" run "${tmp}/mig.ini" --results "${tmp}/results" --quiet --no-plots
+  --set shootdown.allow_unsafe=yes --set shootdown.strategy=mutant-skip)
+file(READ "${tmp}/results/latest/run.json" run)
+if(NOT run MATCHES "\"frame\": {[^}]*\"violations\": [1-9]" AND NOT run MATCHES "\"update\": {[^}]*\"violations\": [1-9]")
+  message(FATAL_ERROR "run.json of a mutant under check = on counts no oracle violation")
+endif()
+file(REMOVE_RECURSE "${tmp}")
