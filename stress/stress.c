@@ -38,9 +38,9 @@ static const char *const stress_usage =
     "  --strategy S   a shootdown strategy, or all (every correct one, one after the\n"
     "                 other; default: shootdown.strategy, netbsd-x86)\n"
     "  --seconds N    how long per strategy (default 10; fractions allowed, > 0)\n"
-    "  --cpus N       simulated CPUs (default: the host's CPUs, at least 2, at most 4;\n"
-    "                 more simulated CPUs than host CPUs make every wait slow;\n"
-    "                 overrides machine.cpus)\n"
+    "  --cpus N       simulated CPUs (overrides --set machine.cpus; default: that,\n"
+    "                 else the host's CPUs, at least 2, at most 4; more simulated\n"
+    "                 CPUs than host CPUs make every wait slow)\n"
     "  --seed N       fixes every random choice of the workload and the injection\n"
     "                 (default 1); thread interleavings still vary on real threads\n"
     "  --inject LIST  comma-separated, or all / none (default none):\n"
@@ -236,7 +236,7 @@ int cmd_stress(int argc, char **argv)
 	unsigned cpus = topo_npus();
 	cpus = cpus < 2 ? 2 : cpus > 4 ? 4 : cpus;
 	uint64_t seed = 1;
-	bool unsafe = false, keep_going = false, quiet = false;
+	bool unsafe = false, keep_going = false, quiet = false, cpus_given = false;
 	const char *sets[64];
 	unsigned nsets = 0;
 	static const struct option opts[] = {
@@ -268,6 +268,7 @@ int cmd_stress(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			cpus = (unsigned)x;
+			cpus_given = true;
 			break;
 		}
 		case 'r':
@@ -309,7 +310,13 @@ int cmd_stress(int argc, char **argv)
 		if (cli_apply_set(&cfg, sets[i]) != EXIT_OK)
 			return EXIT_USAGE;
 	unsafe = cfg.mc_sd_unsafe;
-	cfg.mc_ncpu = cpus;
+	/* --cpus, else a --set machine.cpus, else the host's count (2 to 4) */
+	bool cpus_set = false;
+	for (unsigned i = 0; i < nsets; i++)
+		cpus_set |= !strncmp(sets[i], "machine.cpus=", 13);
+	if (cpus_given || !cpus_set)
+		cfg.mc_ncpu = cpus;
+	cpus = cfg.mc_ncpu;
 	cfg.mc_check = true;
 	cfg.mc_inject_seed = seed;
 	if (oracles != NULL) {

@@ -277,10 +277,15 @@ static void st_map(struct st_run *r, struct st_cpu *c, unsigned cpu, unsigned i,
 	vm_prot_t prot = sl->sl_writable ? ST_RW : VM_PROT_READ;
 	unsigned flags = PMAP_CANFAIL | (sl->sl_wired ? PMAP_WIRED : 0) | (((rnd >> 21) & 1) ? VM_PROT_READ : 0);
 	int err;
-	while ((err = pmap_enter(r->r_pm, slot_va(cpu, i), VM_PAGE_TO_PHYS(pg), prot, flags)) == ENOMEM) {
-		if (st_holds_hog(r, cpu)) /* never wait while holding the hog */
+	/* ENOMEM is real shortage (wait for the page daemon) or an injected
+	 * failure with plenty free, where uvm_wait() returns at once: bound the
+	 * retries, and a CANFAIL enter that keeps failing simply fails */
+	for (unsigned tries = 0;
+	     (err = pmap_enter(r->r_pm, slot_va(cpu, i), VM_PAGE_TO_PHYS(pg), prot, flags)) == ENOMEM; tries++) {
+		if (st_holds_hog(r, cpu) || tries == 16) /* never wait while holding the hog */
 			break;
 		uvm_wait("stress");
+		cpu_intr_poll();
 	}
 	if (err != 0) {
 		st_disown(r, pg);
@@ -680,13 +685,15 @@ static void st_cpu_main(unsigned cpu, void *arg)
 		pmap_destroy(r->r_pm);
 }
 
+/* violation lines printed in this stress_run(): each strategy gets its first ten */
+static _Atomic unsigned st_printed;
+
 static void st_report(const struct check_violation *v)
 {
 	struct st_run *r = st_cur;
 	if (r == NULL || r->r_o->so_quiet)
 		return;
-	static _Atomic unsigned printed;
-	if (atomic_fetch_add(&printed, 1) >= 10)
+	if (atomic_fetch_add(&st_printed, 1) >= 10)
 		return;
 	fprintf(stderr, "pmapstorm stress: VIOLATION [%s] cpu%d va %#lx frame %#lx at %.3f s: %s\n",
 	    check_oracle_name(v->cv_oracle), v->cv_cpu, (unsigned long)v->cv_va, (unsigned long)v->cv_pa,
@@ -707,6 +714,7 @@ uint64_t stress_violations(const struct stress_result *res)
 int stress_run(const struct stress_opts *o, struct stress_result *res)
 {
 	memset(res, 0, sizeof(*res));
+	atomic_store(&st_printed, 0);
 	struct machine_config cfg = o->so_cfg;
 	cfg.mc_check = true;
 	struct machine *m = machine_boot(&cfg);

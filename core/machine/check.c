@@ -127,6 +127,7 @@ static _Atomic uint64_t check_viol[CHK_NORACLES];
 static _Atomic bool check_first_taken;
 static struct check_violation check_first_v;
 static _Atomic bool check_first_ready;
+static _Atomic unsigned check_printed; /* violations printed without a reporter (check_reset: 0) */
 static _Atomic(check_report_fn) check_reporter;
 static void (*_Atomic watchdog_hook)(void);
 
@@ -164,10 +165,9 @@ void check_violation(enum check_oracle o, vaddr_t va, paddr_t pa, const char *fm
 		atomic_store_explicit(&check_first_ready, true, memory_order_release);
 	}
 	check_report_fn fn = atomic_load(&check_reporter);
-	static _Atomic unsigned printed;
 	if (fn != NULL)
 		fn(&v);
-	else if (atomic_fetch_add(&printed, 1) < 10) /* no reporter: the first ones on stderr */
+	else if (atomic_fetch_add(&check_printed, 1) < 10) /* no reporter: the first ones on stderr */
 		fprintf(stderr, "pmapstorm: violation: oracle %s, cpu%d, va %#lx, frame %#lx: %s\n", check_oracle_name(o),
 		    v.cv_cpu, (unsigned long)va, (unsigned long)pa, v.cv_what);
 }
@@ -214,6 +214,7 @@ void check_reset(void)
 	}
 	atomic_store(&check_first_ready, false);
 	atomic_store(&check_first_taken, false);
+	atomic_store(&check_printed, 0);
 }
 
 void check_set_watchdog_hook(void (*fn)(void))
@@ -292,20 +293,23 @@ bool inject_intr(struct cpu_info *ci, bool ipi_pending)
 
 /* ---- the watchdog ---- */
 
+/*
+ * The watchdog counts its own 100 ms ticks, not wall time: a process that
+ * was stopped (SIGSTOP, a debugger) or a host so loaded that no thread ran
+ * also stopped the watchdog, so neither reads as a CPU without progress.
+ * It sleeps on a condition variable so that halt wakes it at once.
+ */
+#define WD_TICK_NS 100000000ULL
 struct watchdog {
 	pthread_t w_thread;
-	_Atomic bool w_stop;
-	uint64_t w_limit_ns;
+	pthread_mutex_t w_lock;
+	pthread_cond_t w_cv;
+	bool w_stop;          /* under w_lock */
+	uint64_t w_limit_ticks;
+	uint64_t w_tick;      /* ticks so far (the watchdog thread's own) */
 	uint64_t *w_last;     /* per CPU: progress seen */
-	uint64_t *w_since;    /* per CPU: when it last changed */
+	uint64_t *w_since;    /* per CPU: the tick it last changed */
 };
-
-static uint64_t wd_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static void dump_site(FILE *f, uintptr_t site)
 {
@@ -339,7 +343,7 @@ void machine_dump_state(FILE *f)
 		}
 		fprintf(f, "  cpu%u: %lu interrupt points", i, (unsigned long)atomic_load(&ci->ci_progress));
 		if (w != NULL)
-			fprintf(f, ", none for %.1f s", (double)(wd_now() - w->w_since[i]) / 1e9);
+			fprintf(f, ", none for %.1f s", (double)(w->w_tick - w->w_since[i]) * WD_TICK_NS / 1e9);
 		fprintf(f, "; IPIs pending:");
 		static const char *const tn[IPI_NTYPES] = {"shootdown", "kick", "2", "3"};
 		bool any = false;
@@ -381,19 +385,29 @@ static void *wd_main(void *arg)
 {
 	struct machine *m = arg;
 	struct watchdog *w = m->m_watchdog;
-	while (!atomic_load(&w->w_stop)) {
-		struct timespec ts = {0, 100 * 1000 * 1000};
-		nanosleep(&ts, NULL);
-		uint64_t now = wd_now();
+	pthread_mutex_lock(&w->w_lock);
+	for (;;) {
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += (long)WD_TICK_NS;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		while (!w->w_stop && pthread_cond_timedwait(&w->w_cv, &w->w_lock, &until) == 0)
+			;
+		if (w->w_stop)
+			break;
+		w->w_tick++;
 		for (unsigned i = 0; i < m->m_ncpu; i++) {
 			struct cpu_info *ci = &m->m_cpus[i];
 			uint64_t p = atomic_load_explicit(&ci->ci_progress, memory_order_relaxed);
 			if (p != w->w_last[i] || !cpu_is_attached(ci)) {
 				w->w_last[i] = p;
-				w->w_since[i] = now;
+				w->w_since[i] = w->w_tick;
 				continue;
 			}
-			if (now - w->w_since[i] < w->w_limit_ns)
+			if (w->w_tick - w->w_since[i] < w->w_limit_ticks)
 				continue;
 			fflush(stdout);
 			fprintf(stderr, "pmapstorm: watchdog: cpu%u made no progress for %u s (watchdog.seconds): "
@@ -407,6 +421,7 @@ static void *wd_main(void *arg)
 			_exit(1);
 		}
 	}
+	pthread_mutex_unlock(&w->w_lock);
 	return NULL;
 }
 
@@ -433,15 +448,18 @@ int check_boot(struct machine *m)
 	struct watchdog *w = calloc(1, sizeof(*w));
 	if (w == NULL)
 		return machine_seterr(ENOMEM, "watchdog.seconds: no host memory");
-	w->w_limit_ns = (uint64_t)c->mc_watchdog_s * 1000000000ULL;
+	w->w_limit_ticks = (uint64_t)c->mc_watchdog_s * (1000000000ULL / WD_TICK_NS);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->w_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&w->w_lock, NULL);
 	w->w_last = calloc(m->m_ncpu, sizeof(uint64_t));
 	w->w_since = calloc(m->m_ncpu, sizeof(uint64_t));
 	m->m_watchdog = w;
 	if (w->w_last == NULL || w->w_since == NULL)
 		return machine_seterr(ENOMEM, "watchdog.seconds: no host memory");
-	uint64_t now = wd_now();
-	for (unsigned i = 0; i < m->m_ncpu; i++)
-		w->w_since[i] = now;
 	int err = pthread_create(&w->w_thread, NULL, wd_main, m);
 	if (err != 0) {
 		w->w_thread = 0;
@@ -454,9 +472,14 @@ void check_halt(struct machine *m)
 {
 	struct watchdog *w = m->m_watchdog;
 	if (w != NULL) {
-		atomic_store(&w->w_stop, true);
+		pthread_mutex_lock(&w->w_lock);
+		w->w_stop = true;
+		pthread_cond_signal(&w->w_cv);
+		pthread_mutex_unlock(&w->w_lock);
 		if (w->w_thread != 0)
 			pthread_join(w->w_thread, NULL);
+		pthread_cond_destroy(&w->w_cv);
+		pthread_mutex_destroy(&w->w_lock);
 		free(w->w_last);
 		free(w->w_since);
 		free(w);

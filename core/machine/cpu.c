@@ -241,7 +241,8 @@ static inline void cpu_spin_turn(unsigned *iter, void *site, const char *what)
 	unsigned spin = m != NULL ? m->m_cfg.mc_spin_before_yield : 64;
 	struct cpu_info *ci = curcpu();
 	if (ci != NULL) {
-		cpu_wait_note(ci, *iter, site, what);
+		if (m != NULL && m->m_watchdog != NULL) /* only the watchdog's dump reads it */
+			cpu_wait_note(ci, *iter, site, what);
 		cpu_intr_point(ci, false);
 	}
 	/* the first turns poll flat out: an acknowledgement usually arrives

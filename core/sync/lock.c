@@ -398,7 +398,10 @@ void sync_set_held_slot(_Atomic uint64_t *slot)
 }
 
 /* The held-lock count of the class, for the watchdog's dump: owner-only
- * relaxed load and store (no locked instruction on the fast path). */
+ * relaxed load and store (no locked instruction on the fast path).  Eight
+ * bits per class in one word: more than 255 nested holds of one class
+ * would carry into the next class's count (the dump would misreport). */
+_Static_assert(LC_NCLASS <= 8, "the held-lock word packs 8 bits per lock class");
 static inline void lock_held_note(const kmutex_t *m, int delta)
 {
 	_Atomic uint64_t *p = lock_held_slot;
