@@ -899,9 +899,10 @@ struct machine *machine_boot(const struct machine_config *cfg)
 		struct cpu_info *ci = &m->m_cpus[i];
 		int node = topo_cpu_node(m->m_topo, i);
 		ci->ci_cpuid = i;
-		topo_mem_prefer(node);
+		struct topo_mempol pol;
+		topo_mem_prefer(node, &pol);
 		ci->ci_stats = stats_block_create((int)i);
-		topo_mem_prefer(-1);
+		topo_mem_restore(&pol);
 		if (tlb_init(&ci->ci_tlb, cfg->mc_tlb_entries, cfg->mc_tlb_ways, node) != 0 || ci->ci_stats == NULL) {
 			err = machine_seterr(ENOMEM, "tlb.entries: no host memory for the TLBs");
 			goto fail;

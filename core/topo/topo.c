@@ -36,6 +36,7 @@
 #include <hwloc.h>
 #include <limits.h>
 #include <numa.h>
+#include <numaif.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -723,12 +724,21 @@ void topo_mem_free(void *p, size_t bytes)
 		munmap(p, bytes); /* numa_free() is munmap() as well */
 }
 
-void topo_mem_prefer(int node)
+void topo_mem_prefer(int node, struct topo_mempol *saved)
 {
-	if (topo_host_numa_nodes() < 2)
+	saved->tp_saved = false;
+	if (topo_host_numa_nodes() < 2 || node < 0)
 		return;
-	if (node < 0)
-		numa_set_localalloc();
-	else
-		numa_set_preferred(node);
+	/* the thread's own policy (an embedder's numactl --interleave, say)
+	 * comes back with topo_mem_restore(), not the system default */
+	if (get_mempolicy(&saved->tp_mode, saved->tp_mask, sizeof(saved->tp_mask) * 8, NULL, 0) != 0)
+		return;
+	saved->tp_saved = true;
+	numa_set_preferred(node);
+}
+
+void topo_mem_restore(const struct topo_mempol *saved)
+{
+	if (saved->tp_saved)
+		(void)set_mempolicy(saved->tp_mode, saved->tp_mask, sizeof(saved->tp_mask) * 8);
 }

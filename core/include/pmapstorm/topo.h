@@ -136,9 +136,16 @@ void topo_mem_free_node(void *p, size_t bytes);
  * topo_mem_free() frees what topo_mem_alloc() gave. */
 void topo_mem_to_node(void *p, size_t bytes, int node);
 void topo_mem_free(void *p, size_t bytes);
-/* The calling thread's allocations prefer this node from now on (-1: the
- * default policy again); no effect without NUMA. */
-void topo_mem_prefer(int node);
+/* The calling thread's allocations prefer this node until topo_mem_restore()
+ * puts back the policy it had (saved here); node -1, or a host without
+ * NUMA: nothing changes. */
+struct topo_mempol {
+	bool tp_saved;
+	int tp_mode;
+	unsigned long tp_mask[16]; /* up to 1024 nodes */
+};
+void topo_mem_prefer(int node, struct topo_mempol *saved);
+void topo_mem_restore(const struct topo_mempol *saved);
 
 #ifdef __cplusplus
 }
