@@ -317,6 +317,9 @@ int cmd_stress(int argc, char **argv)
 	if (cpus_given || !cpus_set)
 		cfg.mc_ncpu = cpus;
 	cpus = cfg.mc_ncpu;
+	int mrc = cli_memory_check(&cfg, "stress");
+	if (mrc != EXIT_OK)
+		return mrc;
 	cfg.mc_check = true;
 	cfg.mc_inject_seed = seed;
 	if (oracles != NULL) {

@@ -185,3 +185,14 @@ if(NOT run MATCHES "\"frame\": {[^}]*\"violations\": [1-9]" AND NOT run MATCHES 
   message(FATAL_ERROR "run.json of a mutant under check = on counts no oracle violation")
 endif()
 file(REMOVE_RECURSE "${tmp}")
+
+# Memory the host does not have: exit 3 before anything runs, naming the key,
+# in every command that boots a machine (PMAPSTORM_MEM_AVAILABLE stands in for
+# the host's MemAvailable).
+foreach(cmd "stress;--seconds;1" "microbench;--rounds;100" "calibrate;--samples;10")
+  execute_process(COMMAND ${CMAKE_COMMAND} -E env PMAPSTORM_MEM_AVAILABLE=1048576 ${PMAPSTORM} ${cmd}
+    RESULT_VARIABLE got OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT got EQUAL 3 OR NOT err MATCHES "machine.memory: .*more than this host has available")
+    message(FATAL_ERROR "pmapstorm ${cmd} with 1 MiB available: exit ${got}, expected 3 naming machine.memory\n${out}${err}")
+  endif()
+endforeach()
