@@ -87,10 +87,7 @@ static void run_correct(bool inject)
 			o.so_cfg.mc_inject_yield = 50;
 			o.so_cfg.mc_inject_spl = 5;
 			o.so_cfg.mc_inject_allocfail = 20;
-			/* memory pressure stalls the lazy strategies (netbsd-mi, latr)
-			 * for seconds in their deferred-frame reclaim (a finding, see
-			 * the README's Stress section): not in the quick tier */
-			o.so_cfg.mc_inject_pressure = sd->sd_lazy ? 0 : 50;
+			o.so_cfg.mc_inject_pressure = 50;
 		}
 		assert_int_equal(stress_run(&o, &r), 0);
 		print_result(sd->sd_name, &r);

@@ -77,6 +77,8 @@ static void latr_halt(struct machine *m)
 	sd_slots_halt();
 }
 
+static void latr_sweep(struct cpu_info *ci);
+
 static int latr_boot(struct machine *m)
 {
 	latr_ring = m->m_cfg.mc_sd_latr_ring;
@@ -89,7 +91,7 @@ static int latr_boot(struct machine *m)
 		if (latr_cpus[i].lc_ring == NULL || sd_req_init(&latr_cpus[i].lc_batch, LATR_NVA) != 0)
 			return machine_seterr(ENOMEM, "shootdown.latr_ring: no memory for %u-entry rings", latr_ring);
 	}
-	int err = sd_lazy_boot(m);
+	int err = sd_lazy_boot(m, latr_sweep);
 	return err ? err : sd_slots_boot(m);
 }
 

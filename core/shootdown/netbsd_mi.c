@@ -74,6 +74,8 @@ struct mi_cpu {
 
 static struct mi_cpu *mi_cpus;
 
+static void mi_drain(struct cpu_info *ci);
+
 static int mi_boot(struct machine *m)
 {
 	if (posix_memalign((void **)&mi_cpus, CACHE_LINE, sizeof(*mi_cpus) * m->m_ncpu) != 0)
@@ -85,7 +87,7 @@ static int mi_boot(struct machine *m)
 		mc->mc_alluser = mc->mc_kernel = mc->mc_downgrade = false;
 		mc->mc_naddrs = 0;
 	}
-	int err = sd_lazy_boot(m);
+	int err = sd_lazy_boot(m, mi_drain);
 	return err ? err : sd_stale_boot(m);
 }
 

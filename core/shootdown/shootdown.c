@@ -330,12 +330,14 @@ struct sd_deferred {
 };
 
 static struct sd_seq *sd_seqs;
+static sd_sweep_fn sd_self_sweep;
 static kmutex_t sd_deferred_lock;
 static struct sd_deferred *sd_deferred_head, **sd_deferred_tail;
 static _Atomic unsigned sd_deferred_count;
 
-int sd_lazy_boot(struct machine *m)
+int sd_lazy_boot(struct machine *m, sd_sweep_fn sweep)
 {
+	sd_self_sweep = sweep;
 	if (posix_memalign((void **)&sd_seqs, CACHE_LINE, sizeof(*sd_seqs) * m->m_ncpu) != 0)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory for sweep counters");
 	memset(sd_seqs, 0, sizeof(*sd_seqs) * m->m_ncpu);
@@ -353,6 +355,7 @@ void sd_lazy_halt(void)
 	mutex_destroy(&sd_deferred_lock);
 	free(sd_seqs);
 	sd_seqs = NULL;
+	sd_self_sweep = NULL;
 }
 
 void sd_lazy_posted(unsigned c)
@@ -397,6 +400,19 @@ bool sd_lazy_free(struct vm_page *pg)
 {
 	struct machine *m = machine_cur;
 	unsigned n = 0, ncpu = m->m_ncpu;
+	/*
+	 * The freeing CPU sweeps its own posted work first.  Otherwise the
+	 * frame waits for this CPU's sweep, which comes only at its next
+	 * interrupt point: a CPU that frees many frames in a row (a range
+	 * removal, uvm_km_free, the stress hog giving memory back) would
+	 * defer every one on itself, rescan the whole deferred list at each
+	 * free (lazy_reclaim: quadratic), and leave a CPU that waits for its
+	 * drain (a downgrade, sd_sync) spinning all that time.  A CPU may
+	 * always flush its own TLB, interrupts blocked or not.
+	 */
+	struct cpu_info *self = curcpu();
+	if (self != NULL && sd_self_sweep != NULL && sd_lazy_outstanding(self->ci_cpuid))
+		sd_self_sweep(self);
 	struct sd_deferred *d = malloc(sizeof(*d) + sizeof(d->d_wait[0]) * ncpu);
 	if (d == NULL)
 		panic("shootdown: no host memory to defer a free");

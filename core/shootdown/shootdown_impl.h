@@ -113,7 +113,12 @@ bool sd_slots_cover(vaddr_t va, uint16_t pcid);
 unsigned sd_flat_update(struct cpu_info *ci, struct sd_req *r, bool wait, bool global_too, int skip_one);
 
 /* ---- lazy completion and deferred frees ---- */
-int sd_lazy_boot(struct machine *);
+/* `sweep` applies what is posted for ci (between sweep_begin and _end) on
+ * ci's own TLB; sd_lazy_free() runs it on the freeing CPU first, so a frame
+ * never waits for a sweep that only the CPU freeing it can do.
+ * => any context of ci's own thread; it takes no lock */
+typedef void (*sd_sweep_fn)(struct cpu_info *ci);
+int sd_lazy_boot(struct machine *, sd_sweep_fn sweep);
 void sd_lazy_halt(void);
 /* work for CPU c was published (call after the stores it must see) */
 void sd_lazy_posted(unsigned c);
