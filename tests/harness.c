@@ -1,6 +1,8 @@
 /* harness.c — see harness.h */
 #include "harness.h"
 
+#include <signal.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -87,4 +89,37 @@ int th_child_output(pid_t pid, int fd, char *buf, size_t len)
 	int status = 0;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	return status;
+}
+
+void th_expect_bad_input(void (*fn)(void *), void *arg, const char *needle1, const char *needle2)
+{
+	const char *n2 = needle2 != NULL ? needle2 : needle1;
+#ifdef NDEBUG
+	uint64_t bad0 = th_counter("uvm.bad_input");
+	fn(arg);
+	assert_int_equal(th_counter("uvm.bad_input"), bad0 + 1);
+	if (strstr(machine_errmsg(), needle1) == NULL || strstr(machine_errmsg(), n2) == NULL)
+		fail_msg("bad input not reported with '%s' and '%s': %s", needle1, n2, machine_errmsg());
+#else
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		dup2(p[1], 2);
+		signal(SIGABRT, SIG_DFL);
+		fn(arg);
+		_exit(0); /* no panic: the parent fails the test */
+	}
+	close(p[1]);
+	char buf[4096];
+	int status = th_child_output(pid, p[0], buf, sizeof(buf));
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
+		fail_msg("expected a panic naming '%s' and '%s'; child status %#x, stderr: %s", needle1, n2, status, buf);
+	if (strstr(buf, needle1) == NULL || strstr(buf, n2) == NULL)
+		fail_msg("panic message lacks '%s' or '%s': %s", needle1, n2, buf);
+#endif
 }

@@ -130,6 +130,12 @@ static inline void th_barrier_wait(struct th_barrier *b)
  * (NUL-terminated), closes it, and reaps pid; returns the wait status. */
 int th_child_output(pid_t pid, int fd, char *buf, size_t len);
 
+/* Bad input to the uvm layer: in a build with KASSERTs, fn(arg) must panic
+ * (abort) with a message holding each needle (needle2 may be NULL); without
+ * KASSERTs it must return, bump uvm.bad_input and say the same in
+ * machine_errmsg(). */
+void th_expect_bad_input(void (*fn)(void *), void *arg, const char *needle1, const char *needle2);
+
 int th_setup_cpu0(void **state);
 int th_teardown_cpu0(void **state);
 /* The same, with the overrides in *state (a NULL-terminated "key=value" list). */

@@ -87,40 +87,11 @@ static void pool_foreign_put(void *arg)
 	pool_put(&pp, (void *)(VM_MIN_KERNEL_ADDRESS + 0x123000));
 }
 
-static void expect_bad(void (*fn)(void *), const char *needle)
-{
-#ifdef NDEBUG
-	uint64_t bad0 = th_counter("uvm.bad_input");
-	fn(NULL);
-	assert_int_equal(th_counter("uvm.bad_input"), bad0 + 1);
-	assert_non_null(strstr(machine_errmsg(), needle));
-#else
-	int p[2];
-	assert_int_equal(pipe(p), 0);
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(p[0]);
-		dup2(p[1], 2);
-		fn(NULL);
-		_exit(0);
-	}
-	close(p[1]);
-	char buf[2048];
-	int status = th_child_output(pid, p[0], buf, sizeof(buf));
-	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT || strstr(buf, "pool_put") == NULL ||
-	    strstr(buf, needle) == NULL)
-		fail_msg("expected a pool_put panic with '%s'; status %#x, stderr: %s", needle, status, buf);
-#endif
-}
-
 static void test_pool_bad_input(void **state)
 {
 	(void)state;
-	expect_bad(pool_double_put, "double free");
-	expect_bad(pool_foreign_put, "not in a page of the pool");
+	th_expect_bad_input(pool_double_put, NULL, "pool_put", "double free");
+	th_expect_bad_input(pool_foreign_put, NULL, "pool_put", "not in a page of the pool");
 }
 
 /* ---- pool_cache ---- */

@@ -31,51 +31,6 @@ static void sleep_ms(unsigned ms)
 		cpu_spin_wait(&iter);
 }
 
-/*
- * Bad input: in a build with KASSERTs, fn(arg) must panic (abort) with a
- * message holding each needle; without, it must return and bump
- * uvm.bad_input.
- */
-static void expect_bad_input(void (*fn)(void *), void *arg, const char *needle1, const char *needle2)
-{
-#ifdef NDEBUG
-	uint64_t bad0 = th_counter("uvm.bad_input");
-	fn(arg);
-	assert_int_equal(th_counter("uvm.bad_input"), bad0 + 1);
-	assert_non_null(strstr(machine_errmsg(), needle1));
-	assert_non_null(strstr(machine_errmsg(), needle2));
-#else
-	int p[2];
-	assert_int_equal(pipe(p), 0);
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(p[0]);
-		dup2(p[1], 2);
-		signal(SIGABRT, SIG_DFL);
-		fn(arg);
-		_exit(0); /* no panic: the parent fails the test */
-	}
-	close(p[1]);
-	char buf[4096];
-	size_t n = 0;
-	ssize_t r;
-	while (n < sizeof(buf) - 1 && (r = read(p[0], buf + n, sizeof(buf) - 1 - n)) > 0)
-		n += (size_t)r;
-	buf[n] = '\0';
-	close(p[0]);
-	int status = 0;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
-		fail_msg("expected a panic naming '%s' and '%s'; child status %#x, stderr: %s", needle1, needle2,
-		    status, buf);
-	if (strstr(buf, needle1) == NULL || strstr(buf, needle2) == NULL)
-		fail_msg("panic message lacks '%s' or '%s': %s", needle1, needle2, buf);
-#endif
-}
-
 static void hexaddr(char *b, size_t n, vaddr_t va)
 {
 	snprintf(b, n, "%#lx", (unsigned long)va);
@@ -129,7 +84,7 @@ static void free_first_entry(void *arg)
 static void test_first_entry_cannot_be_freed(void **state)
 {
 	(void)state;
-	expect_bad_input(free_first_entry, NULL, "uvm_km_free", "reserved at boot");
+	th_expect_bad_input(free_first_entry, NULL, "uvm_km_free", "reserved at boot");
 }
 
 /* ---- uvm_km_alloc flags ---- */
@@ -343,8 +298,8 @@ static void test_submap_rules(void **state)
 	(void)state;
 	vaddr_t smin = 0, smax = 0;
 	struct vm_map *sub = uvm_km_suballoc(kernel_map, &smin, &smax, 4 * PAGE_SIZE, VM_MAP_INTRSAFE, false, NULL);
-	expect_bad_input(pageable_in_intrsafe, sub, "uvm_km_alloc", "not VM_MAP_PAGEABLE");
-	expect_bad_input(free_submap_range_in_parent, sub, "uvm_km_free", "submap");
+	th_expect_bad_input(pageable_in_intrsafe, sub, "uvm_km_alloc", "not VM_MAP_PAGEABLE");
+	th_expect_bad_input(free_submap_range_in_parent, sub, "uvm_km_free", "submap");
 }
 
 static void test_submap_fixed_pageable(void **state)
@@ -391,7 +346,7 @@ static void test_quantum_and_clipping(void **state)
 	uvm_unmap(kernel_map, va, va + 4 * PAGE_SIZE); /* three entries, whole */
 	vaddr_t q = 0;
 	assert_int_equal(uvm_map(kernel_map, &q, 4 * PAGE_SIZE, NULL, UVM_UNKNOWN_OFFSET, 0, UVM_FLAG_QUANTUM), 0);
-	expect_bad_input(clip_quantum, &q, "uvm_unmap", "quantum");
+	th_expect_bad_input(clip_quantum, &q, "uvm_unmap", "quantum");
 	uvm_unmap(kernel_map, q, q + 4 * PAGE_SIZE);
 }
 
@@ -816,7 +771,7 @@ static void free_pp_twice(void *arg)
 static void test_poolpage_double_free(void **state)
 {
 	(void)state;
-	expect_bad_input(free_pp_twice, NULL, "free_poolpage", "pool page");
+	th_expect_bad_input(free_pp_twice, NULL, "free_poolpage", "pool page");
 }
 
 /* ---- the page allocator ---- */
@@ -857,7 +812,7 @@ static void page_double_free(void *arg)
 static void test_page_double_free(void **state)
 {
 	(void)state;
-	expect_bad_input(page_double_free, NULL, "uvm_pagefree", "double free");
+	th_expect_bad_input(page_double_free, NULL, "uvm_pagefree", "double free");
 }
 
 /* Frames cached on CPU 1 are found by CPU 0 and by the pmap when memory runs out. */
@@ -952,18 +907,18 @@ static void test_bad_input(void **state)
 {
 	(void)state;
 	char a[32];
-	expect_bad_input(alloc_size0, NULL, "uvm_km_alloc", "size 0");
+	th_expect_bad_input(alloc_size0, NULL, "uvm_km_alloc", "size 0");
 	vaddr_t va = uvm_km_alloc(kernel_map, 2 * PAGE_SIZE, 0, UVM_KMF_WIRED);
 	hexaddr(a, sizeof(a), va + 8);
-	expect_bad_input(free_unaligned, &va, "uvm_km_free", a);
+	th_expect_bad_input(free_unaligned, &va, "uvm_km_free", a);
 	hexaddr(a, sizeof(a), VM_MIN_KERNEL_ADDRESS + (1ULL << 30));
-	expect_bad_input(free_never, NULL, "never allocated", a);
+	th_expect_bad_input(free_never, NULL, "never allocated", a);
 	hexaddr(a, sizeof(a), VM_MAX_KERNEL_ADDRESS - PAGE_SIZE);
-	expect_bad_input(free_outside, NULL, "outside the map", a);
-	expect_bad_input(free_twice, NULL, "uvm_km_free", "double free");
+	th_expect_bad_input(free_outside, NULL, "outside the map", a);
+	th_expect_bad_input(free_twice, NULL, "uvm_km_free", "double free");
 	hexaddr(a, sizeof(a), va);
-	expect_bad_input(free_wrong_type, &va, "another type", a);
-	expect_bad_input(free_part, &va, "uvm_km_free", "part of an allocation");
+	th_expect_bad_input(free_wrong_type, &va, "another type", a);
+	th_expect_bad_input(free_part, &va, "uvm_km_free", "part of an allocation");
 	/* nothing happened to the allocation in this process */
 	assert_int_equal(mmu_store(va + PAGE_SIZE, 1), 0);
 	uvm_km_free(kernel_map, va, 2 * PAGE_SIZE, UVM_KMF_WIRED);
