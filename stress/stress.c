@@ -303,18 +303,16 @@ int cmd_stress(int argc, char **argv)
 
 	struct machine_config cfg;
 	machine_config_init(&cfg);
+	/* stress's own defaults first, so a --set overrides them and --cpus both */
 	machine_config_set(&cfg, "watchdog.seconds", "10");
+	cfg.mc_ncpu = cpus;
 	if (unsafe)
 		machine_config_set(&cfg, "shootdown.allow_unsafe", "yes");
 	for (unsigned i = 0; i < nsets; i++)
 		if (cli_apply_set(&cfg, sets[i]) != EXIT_OK)
 			return EXIT_USAGE;
 	unsafe = cfg.mc_sd_unsafe;
-	/* --cpus, else a --set machine.cpus, else the host's count (2 to 4) */
-	bool cpus_set = false;
-	for (unsigned i = 0; i < nsets; i++)
-		cpus_set |= !strncmp(sets[i], "machine.cpus=", 13);
-	if (cpus_given || !cpus_set)
+	if (cpus_given)
 		cfg.mc_ncpu = cpus;
 	cpus = cfg.mc_ncpu;
 	int mrc = cli_memory_check(&cfg, "stress");

@@ -196,3 +196,11 @@ foreach(cmd "stress;--seconds;1" "microbench;--rounds;100" "calibrate;--samples;
     message(FATAL_ERROR "pmapstorm ${cmd} with 1 MiB available: exit ${got}, expected 3 naming machine.memory\n${out}${err}")
   endif()
 endforeach()
+
+# stress: a --set machine.cpus holds unless --cpus overrides it; a CANFAIL
+# enter that always fails (inject.allocfail = 1000) gives up instead of
+# spinning until the watchdog fires.
+expect_rc(0 "netbsd-x86, 3 CPUs" stress --strategy netbsd-x86 --seconds 0.2 --quiet --set machine.cpus=3)
+expect_rc(0 "netbsd-x86, 2 CPUs" stress --strategy netbsd-x86 --seconds 0.2 --quiet --set machine.cpus=3 --cpus 2)
+expect_rc(0 "End of test: SUCCESS" stress --strategy netbsd-x86 --seconds 0.5 --quiet
+  --set inject.allocfail=1000 --set watchdog.seconds=5)
