@@ -22,7 +22,9 @@
  *    through an entry that disagrees with its PTE (tlb_entry_disagrees(),
  *    the rule tlb_check() uses) is legitimate only while some CPU's range
  *    covers the VA.  Removals of strategies that complete them lazily by
- *    design (sd_lazy) are exempt: those are the frame oracle's.
+ *    design (sd_lazy) are exempt while the PTE stays empty: those are the
+ *    frame oracle's (once the VA maps again the pmap's lazy guard has
+ *    drained them, so a stale entry then is a violation).
  *
  * Races.  The in-flight range is written with seq_cst stores before the PTE
  * change (a seq_cst RMW), so a CPU whose walk read the new PTE also sees a

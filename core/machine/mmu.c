@@ -363,13 +363,15 @@ void check_tlb_hit(struct cpu_info *ci, const struct tlb_entry *e, vaddr_t va)
 	check_count(CHK_UPDATE, 1);
 	bool kernel = va >= VM_MIN_KERNEL_ADDRESS;
 	paddr_t table = kernel ? m->m_kernel_root : (ci->ci_ctx != NULL ? ci->ci_ctx->mc_root : 0);
-	const char *why = tlb_entry_disagrees(e, pte_peek(table, va));
+	pt_entry_t pte = pte_peek(table, va);
+	const char *why = tlb_entry_disagrees(e, pte);
 	if (why == NULL || check_inflight_covers(va))
 		return;
-	/* lazy strategies may leave removed entries until the next interrupt
-	 * point by design; their frames are held back (the frame oracle) */
-	bool removal = why[0] == 'n' || why[0] == 'P';
-	if (removal && m->m_sd_lazy)
+	/* lazy strategies may leave removed entries until the CPU's next sweep
+	 * by design; their frames are held back (the frame oracle).  Once the
+	 * VA maps something again the pmap's lazy guard has drained them, so
+	 * only an entry whose PTE is still empty is exempt */
+	if (!(pte & PTE_SWV) && m->m_sd_lazy)
 		return;
 	check_violation(CHK_UPDATE, va, pa, "%s, though every pmap_update() or page operation that changed the PTE "
 	    "has returned", why);

@@ -59,6 +59,8 @@ struct pmap *lwp_pmap(const struct lwp *l)
 
 void pmap_cpu_detach(struct cpu_info *ci)
 {
-	(void)ci;
 	lwp_switch(NULL);
+	/* the machine flushes a detaching CPU's TLB: for a lazy strategy that
+	 * is a sweep, and ends the windows it timed (shootdown.coherence) */
+	sd_lazy_sweep_self(ci);
 }

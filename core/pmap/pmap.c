@@ -39,6 +39,37 @@
  * and W until it is modified, so the first access or write faults into
  * pmap_refmod_fault() (NetBSD mips pmap_emulate_modify(), alpha's
  * fault-on-read/write bits).
+ *
+ * The lazy guard.  A lazy strategy (sd_lazy: latr, netbsd-mi) lets
+ * pmap_update() return while other CPUs still cache translations that a
+ * removal took away; they drop them at their next sweep.  Its frames are
+ * held back meanwhile (sd_lazy_free), so no frame is reused under a live
+ * entry.  Three promises of pmap(9) would still break, and the guard
+ * keeps each by completing the lazy work at once (sd_lazy_drain: every
+ * CPU sweeps now), as LATR keeps a freed range from reuse until every CPU
+ * swept (Kumar et al., ASPLOS 2018, sec. 4.2):
+ *  - a VA entered again (pmap_enter on an empty PTE in pm_lazy_lo/hi, the
+ *    range of the pmap's lazy removals): a stale entry would translate
+ *    the new mapping to the old frame, or with a cached D bit that the new
+ *    PTE lacks, so a write would not be seen by pmap_is_modified();
+ *  - a page operation (pmap_clear_modify/_reference, pmap_page_protect)
+ *    on a page with PP_ATTRS_LAZY: a write or access through a removed
+ *    mapping after the clear returned would be lost to the modified or
+ *    referenced bit, a write after a write-protect would reach a
+ *    copy-on-write page;
+ *  - a removal queued before such a fallback and posted after it (its
+ *    pmap_update() had not run): that update drains too ("late").
+ * Each fallback bumps pmap_lazy_gen before it drains.  A remover reads the
+ * generation (first lazy removal since its last update) before it widens
+ * the pmap's range (under pm_lock, which the enterer holds too) and before
+ * its single RMW sets PP_ATTRS_LAZY with the harvested M/R bits; a page
+ * operation clears M/R and PP_ATTRS_LAZY in one RMW.  So either the page
+ * operation's RMW comes first — the remover's harvest then sets M/R anew —
+ * or it sees the flag, and its bump comes after the remover read the
+ * generation, whose update then drains what the fallback could not.  The
+ * counters pmap.lazy_reuse, pmap.lazy_pageop and pmap.lazy_late say how
+ * often each fallback ran; shootdown.coherence how long the windows that
+ * remain (a removed VA not entered again, its page untouched) last.
  */
 #include "pmap_impl.h"
 
@@ -60,7 +91,16 @@ STATS_COUNTER(pmap_procwrs, "pmap.procwr", "pmap_procwr() calls")
 static struct pmap kernel_pmap_store;
 struct pmap *const kernel_pmap_ptr = &kernel_pmap_store;
 
+STATS_COUNTER(pmap_lazy_reuses, "pmap.lazy_reuse", "lazy strategies: VAs entered again while a lazy removal there "
+    "may still be cached (completed at once first)")
+STATS_COUNTER(pmap_lazy_pageops, "pmap.lazy_pageop", "lazy strategies: page operations on a page a lazily removed "
+    "mapping may still reach (completed at once first)")
+STATS_COUNTER(pmap_lazy_lates, "pmap.lazy_late", "lazy strategies: pmap_update()s whose lazy removals a fallback "
+    "could not reach yet (completed at once)")
+
 static struct pmap_cpu *pmap_cpus;
+static bool pmap_lazy_guard;              /* the strategy is lazy (and not a mutant without the guard) */
+static _Atomic uint64_t pmap_lazy_gen;    /* bumped by every fallback of the guard */
 static vaddr_t kernel_virtual_start; /* first VA uvm manages */
 static _Atomic vaddr_t kernel_virtual_end; /* end of what the kernel page tables map:
 					    * published (release) after the tables exist */
@@ -256,19 +296,65 @@ static struct pv_entry *pv_remove(struct vm_page *pg, struct pmap *pm, vaddr_t v
 	    (unsigned long)pg->phys_addr);
 }
 
-/* The page remembers what the walker recorded in a PTE. */
-static void pmap_harvest(struct vm_page *pg, pt_entry_t opte)
+/* The page remembers what the walker recorded in a PTE (and `more`:
+ * PP_ATTRS_LAZY, in the same RMW — the lazy guard's order). */
+static void pmap_harvest(struct vm_page *pg, pt_entry_t opte, uint32_t more)
 {
-	uint32_t a = ((opte & PTE_A) ? PP_ATTRS_R : 0) | ((opte & PTE_D) ? PP_ATTRS_M : 0);
+	uint32_t a = ((opte & PTE_A) ? PP_ATTRS_R : 0) | ((opte & PTE_D) ? PP_ATTRS_M : 0) | more;
 	if (a)
 		atomic_fetch_or(&pg->mdpage.mp_attrs, a);
+}
+
+/* ---- the lazy guard (see the top of this file) ---- */
+
+/* Every lazily posted invalidation is complete everywhere on return, and
+ * removals queued but not yet posted will drain at their pmap_update(). */
+static void pmap_lazy_barrier(void)
+{
+	/* seq_cst, before the drain: a remover that read the old value
+	 * before its removal sees the new one at its update */
+	atomic_fetch_add(&pmap_lazy_gen, 1);
+	sd_lazy_drain();
+}
+
+/* A removal that the strategy may complete lazily: remember it.
+ * => pm_lock held (a user pmap), before the page's flag is set */
+static uint32_t pmap_lazy_note(struct pmap *pm, vaddr_t va)
+{
+	struct pmap_cpu *pc = curcpu()->ci_pmap_md;
+	if (!pc->pc_lazy) {
+		pc->pc_lazy_gen = atomic_load(&pmap_lazy_gen); /* seq_cst: before the range and the flag */
+		pc->pc_lazy = true;
+	}
+	if (pm->pm_lazy_lo >= pm->pm_lazy_hi) {
+		pm->pm_lazy_lo = va;
+		pm->pm_lazy_hi = va + PAGE_SIZE;
+	} else {
+		if (va < pm->pm_lazy_lo)
+			pm->pm_lazy_lo = va;
+		if (va + PAGE_SIZE > pm->pm_lazy_hi)
+			pm->pm_lazy_hi = va + PAGE_SIZE;
+	}
+	return PP_ATTRS_LAZY;
+}
+
+/* A page operation took PP_ATTRS_LAZY off its page (`lazy`): no lazily
+ * removed mapping of the page may be used once the operation returns. */
+static void pmap_lazy_pageop(bool lazy)
+{
+	if (__predict_true(!lazy))
+		return;
+	stats_inc(&pmap_lazy_pageops);
+	pmap_lazy_barrier();
 }
 
 /*
  * Remove the mapping in *ptep and queue its invalidation.
  * => pm_lock held (or a kernel unmanaged mapping: no lock)
  * => pv_locked: the caller holds the page's pv lock
- * => replaced: the VA gets a new frame at once (pmap_enter over it)
+ * => sync: the removal must be complete when the operation returns: the
+ *    VA gets a new frame at once (pmap_enter over it), or a page operation
+ *    that completes synchronously (pmap_page_protect) does it
  * Returns the old PTE (0 if there was no mapping).
  *
  * A lazy strategy (latr, netbsd-mi) may complete a removal after
@@ -278,24 +364,30 @@ static void pmap_harvest(struct vm_page *pg, pt_entry_t opte)
  * replaces the frame (a COW break), and not for kernel VAs, which the
  * kernel's allocators hand out again at once.  Those are queued as
  * downgrades, which every strategy completes before pmap_update() returns.
+ * What a lazy removal leaves behind is the lazy guard's (top of file).
  */
 static pt_entry_t pmap_remove_pte_kind(struct pmap *pm, _Atomic pt_entry_t *ptep, vaddr_t va, bool pv_locked,
-    bool replaced);
+    bool sync);
 static pt_entry_t pmap_remove_pte(struct pmap *pm, _Atomic pt_entry_t *ptep, vaddr_t va, bool pv_locked)
 {
 	return pmap_remove_pte_kind(pm, ptep, va, pv_locked, false);
 }
 
 static pt_entry_t pmap_remove_pte_kind(struct pmap *pm, _Atomic pt_entry_t *ptep, vaddr_t va, bool pv_locked,
-    bool replaced)
+    bool sync)
 {
 	check_inflight_add(curcpu(), va); /* the update oracle: before the change */
 	pt_entry_t opte = atomic_exchange(ptep, 0);
 	if (!(opte & PTE_SWV))
 		return 0;
+	enum sd_inv_kind kind = sync || pmap_is_kernel(pm) ? SD_INV_DOWNGRADE : SD_INV_REMOVE;
+	/* a TLB may cache it only if the walker marked it (sd_pte_cached) */
+	uint32_t lazy = 0;
+	if (pmap_lazy_guard && kind == SD_INV_REMOVE && (opte & (PTE_A | PTE_SWA)))
+		lazy = pmap_lazy_note(pm, va);
 	if (opte & PTE_MANAGED) {
 		struct vm_page *pg = pte_page(opte);
-		pmap_harvest(pg, opte);
+		pmap_harvest(pg, opte, lazy);
 		if (!pv_locked)
 			mutex_enter(&pg->mdpage.mp_pvlock);
 		struct pv_entry *pv = pv_remove(pg, pm, va);
@@ -306,8 +398,7 @@ static pt_entry_t pmap_remove_pte_kind(struct pmap *pm, _Atomic pt_entry_t *ptep
 	atomic_fetch_sub_explicit(&pm->pm_resident, 1, memory_order_relaxed);
 	if (opte & PTE_WIRED)
 		atomic_fetch_sub_explicit(&pm->pm_wired, 1, memory_order_relaxed);
-	sd()->sd_invalidate(&pm->pm_ctx, va, opte,
-	    replaced || pmap_is_kernel(pm) ? SD_INV_DOWNGRADE : SD_INV_REMOVE);
+	sd()->sd_invalidate(&pm->pm_ctx, va, opte, kind);
 	stats_inc(&pmap_removes);
 	return opte;
 }
@@ -326,8 +417,18 @@ static void pmap_sync(bool now)
 		sd()->sd_sync();
 	else
 		sd()->sd_update();
-	check_inflight_done(ci); /* everything this CPU changed is complete */
 	struct pmap_cpu *pc = ci->ci_pmap_md;
+	if (pc->pc_lazy) {
+		pc->pc_lazy = false;
+		/* a fallback of the lazy guard ran since this CPU queued a lazy
+		 * removal: it could not drain what was not posted; now it is
+		 * (sd_sync completed this batch synchronously anyway) */
+		if (!now && atomic_load(&pmap_lazy_gen) != pc->pc_lazy_gen) {
+			stats_inc(&pmap_lazy_lates);
+			sd_lazy_drain();
+		}
+	}
+	check_inflight_done(ci); /* everything this CPU changed is complete */
 	if (pc->pc_gc != NULL) {
 		/* one grace period for the whole batch */
 		sync_rcu_defer(ptp_free_now, pc->pc_gc);
@@ -372,6 +473,8 @@ static int pmap_boot(struct machine *m)
 	m->m_hooks.mh_fill = s->sd_fill;
 	m->m_hooks.mh_tlb_inbox = s->sd_inbox;
 	m->m_sd_lazy = s->sd_lazy;
+	pmap_lazy_guard = s->sd_lazy && !s->sd_unguarded;
+	atomic_store(&pmap_lazy_gen, 0);
 	mutex_init(&pmaps_lock, LC_PMAPS);
 	pmap_cpus = calloc(m->m_ncpu, sizeof(*pmap_cpus));
 	pcid_free = malloc(sizeof(uint16_t) * PCID_MAX);
@@ -629,6 +732,16 @@ int pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags
 		panic("pmap_enter: no page-table page for va %#lx and no PMAP_CANFAIL", (unsigned long)va);
 	}
 	pt_entry_t opte = atomic_load(ptep);
+	if (!(opte & PTE_SWV) && pmap_lazy_guard && va >= pm->pm_lazy_lo && va < pm->pm_lazy_hi) {
+		/* the lazy guard: a removed translation of this VA may still be
+		 * cached; none may be once the new one exists.  Every lazy
+		 * removal in the range happened under pm_lock before now, so
+		 * after the barrier none is left (or its update drains): the
+		 * range starts afresh */
+		stats_inc(&pmap_lazy_reuses);
+		pmap_lazy_barrier();
+		pm->pm_lazy_lo = pm->pm_lazy_hi = 0;
+	}
 	if ((opte & PTE_SWV) && pte_pa(opte) != pa) {
 		/* a new frame: the old mapping goes first (its invalidation queued) */
 		KASSERTMSG(opte & PTE_MANAGED, "pmap_enter over a pmap_kenter_pa mapping at %#lx", (unsigned long)va);
@@ -680,7 +793,7 @@ int pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags
 			atomic_fetch_add_explicit(&pm->pm_wired, 1, memory_order_relaxed);
 	}
 	if (npte & (PTE_A | PTE_D))
-		pmap_harvest(pg, npte);
+		pmap_harvest(pg, npte, 0);
 	mutex_exit(&pm->pm_lock);
 	return 0;
 }
@@ -964,12 +1077,16 @@ void pmap_page_protect(struct vm_page *pg, vm_prot_t prot)
 	if (prot & VM_PROT_WRITE)
 		return; /* nothing to lower ("never added"); execute is not tracked per page */
 	kmutex_t *pvl = &pg->mdpage.mp_pvlock;
+	/* the lazy guard: a lazily removed mapping of pg must not write (or
+	 * read) it once this returns */
+	bool lazy = pmap_lazy_guard && (atomic_fetch_and(&pg->mdpage.mp_attrs, ~PP_ATTRS_LAZY) & PP_ATTRS_LAZY);
 	if (prot & VM_PROT_READ) {
 		/* write-protect every mapping (copy-on-write) */
 		mutex_enter(pvl);
 		pv_clear_bits(pg, PTE_W | PTE_SWW, 0, PTE_W);
 		mutex_exit(pvl);
 		pmap_sync(true);
+		pmap_lazy_pageop(lazy);
 		return;
 	}
 	/* revoke every mapping: needs each pmap's lock (order: pmap, pv) */
@@ -991,20 +1108,24 @@ retry:
 		struct vm_page *ptps[PTP_LEVELS + 1];
 		_Atomic pt_entry_t *ptep = pmap_pte_lookup(pm, va, false, ptps);
 		KASSERT(ptep != NULL);
-		/* wired mappings go too, as in NetBSD's pmap_page_remove() */
-		pmap_remove_pte(pm, ptep, va, true);
+		/* wired mappings go too, as in NetBSD's pmap_page_remove();
+		 * complete before this returns (pmap_sync(true) below) */
+		pmap_remove_pte_kind(pm, ptep, va, true, true);
 		if (!pmap_is_kernel(pm))
 			pmap_ptp_unref(pm, va, ptps);
 		mutex_exit(&pm->pm_lock);
 	}
 	mutex_exit(pvl);
 	pmap_sync(true);
+	pmap_lazy_pageop(lazy);
 }
 
 static bool pmap_clear_attr(struct vm_page *pg, uint32_t attr)
 {
 	bool soft = machine_cur->m_cfg.mc_refmod == MMU_REFMOD_SOFTWARE;
-	bool was = atomic_fetch_and(&pg->mdpage.mp_attrs, ~attr) & attr;
+	/* one RMW for the bit and the lazy guard's flag (the guard's order) */
+	uint32_t old = atomic_fetch_and(&pg->mdpage.mp_attrs, ~(attr | PP_ATTRS_LAZY));
+	bool was = old & attr;
 	pt_entry_t clear, test, shoot;
 	if (attr == PP_ATTRS_M) {
 		/* a TLB entry caching D (or, in software, W) must go, or a write
@@ -1022,6 +1143,7 @@ static bool pmap_clear_attr(struct vm_page *pg, uint32_t attr)
 	bool seen = pv_clear_bits(pg, clear, test, shoot);
 	mutex_exit(&pg->mdpage.mp_pvlock);
 	pmap_sync(true);
+	pmap_lazy_pageop(old & PP_ATTRS_LAZY);
 	return was || seen;
 }
 

@@ -13,6 +13,12 @@
 int sd_common_boot(struct machine *);
 void sd_reclaim_deferred(void); /* frees the deferred frames no TLB can hold any more */
 void sd_common_halt(void);
+void sd_lazy_drain(void);                 /* every lazily posted invalidation applied everywhere */
+void sd_lazy_sweep_self(struct cpu_info *); /* this CPU applies what was posted to it */
+
+/* mp_attrs: a mapping of the page was removed lazily and a TLB may still
+ * cache it (pmap.c, "The lazy guard"); beside PP_ATTRS_M/R of uvm_page.h */
+#define PP_ATTRS_LAZY 0x100u
 
 /* core/shootdown/shootdown.c */
 bool shootdown_check_name(const char *name, bool allow_unsafe, char *why, size_t len);
@@ -31,11 +37,19 @@ struct pmap {
 	_Atomic long pm_resident;    /* struct pmap_statistics, kept incrementally */
 	_Atomic long pm_wired;
 	struct vm_page *pm_root;     /* L4 page-table page */
+	/* VAs with a lazy removal some TLB may still cache ([lo, hi), empty
+	 * when lo >= hi; pm_lock): entering one of them again goes through
+	 * the lazy guard first (pmap.c) */
+	vaddr_t pm_lazy_lo, pm_lazy_hi;
 };
 
-/* Per-CPU pmap state: page-table pages to free after the next update. */
+/* Per-CPU pmap state (owner only): page-table pages to free after the
+ * next update; whether the CPU queued lazy removals since its last update,
+ * and the lazy guard's generation when it queued the first (pmap.c). */
 struct pmap_cpu {
 	struct vm_page *pc_gc;
+	bool pc_lazy;
+	uint64_t pc_lazy_gen;
 };
 
 struct lwp {

@@ -19,10 +19,12 @@
  *    through a copy-on-write page), and page operations that must be
  *    complete on return (sd_sync).  The fallback is the flat protocol of
  *    shootdown.c.
- * The pmap does not hold virtual addresses back: a VA entered again
- * before every CPU swept could be reached through a stale entry; LATR's
- * munmap keeps the VA out of the allocator for the epoch, and the model's
- * tests wait for the sweep before they reuse one.
+ * The pmap does not hold virtual addresses back, as LATR's munmap does for
+ * the epoch; its lazy guard completes the lazy work at once instead when a
+ * VA is entered again, or a page operation meets a page a removed entry may
+ * still reach (pmap.c, "The lazy guard"; counted in pmap.lazy_*).
+ * mutant-latr-unguarded is this strategy without the guard: the lost
+ * modified bits and stale reads the guard exists for, for the oracles.
  *
  * Memory ordering.  The ring's owner writes a free state's fields with
  * plain stores and publishes its mask with release stores, then bumps each
@@ -91,7 +93,7 @@ static int latr_boot(struct machine *m)
 		if (latr_cpus[i].lc_ring == NULL || sd_req_init(&latr_cpus[i].lc_batch, LATR_NVA) != 0)
 			return machine_seterr(ENOMEM, "shootdown.latr_ring: no memory for %u-entry rings", latr_ring);
 	}
-	int err = sd_lazy_boot(m, latr_sweep);
+	int err = sd_lazy_boot(m, latr_sweep, false);
 	return err ? err : sd_slots_boot(m);
 }
 
@@ -144,7 +146,7 @@ static void latr_sweep(struct cpu_info *ci)
 {
 	const unsigned me = ci->ci_cpuid, w = me / 64;
 	const uint64_t bit = 1ULL << (me % 64);
-	uint64_t seen = sd_lazy_sweep_begin(ci);
+	uint64_t since, seen = sd_lazy_sweep_begin(ci, &since);
 	for (unsigned c = 0; c < latr_ncpu; c++) {
 		struct latr_cpu *lc = &latr_cpus[c];
 		for (unsigned k = 0; k < latr_ring; k++) {
@@ -155,7 +157,7 @@ static void latr_sweep(struct cpu_info *ci)
 			atomic_fetch_and_explicit(&s->ls_mask.bits[w], ~bit, memory_order_release);
 		}
 	}
-	sd_lazy_sweep_end(ci, seen);
+	sd_lazy_sweep_end(ci, seen, since);
 	stats_inc(&latr_sweeps);
 }
 
@@ -193,7 +195,7 @@ static void latr_flush(bool sync)
 			atomic_store_explicit(&s->ls_mask.bits[i], b, memory_order_release);
 	}
 	KCPUSET_FOREACH(&targets, c)
-		sd_lazy_posted(c);
+		sd_lazy_posted(c, true);
 	sd_req_apply(ci, r, true);
 	stats_inc(&latr_lazy);
 	/* no IPI: the targets are "skipped" until their sweep */
@@ -215,6 +217,9 @@ static void latr_sync(void)
 static void latr_ipi(struct cpu_info *ci)
 {
 	sd_slots_serve(ci);
+	/* the pmap's fallback (sd_lazy_drain) asks for the sweep now */
+	if (sd_lazy_outstanding(ci->ci_cpuid))
+		latr_sweep(ci);
 }
 
 /* => interrupt context, possibly inside a lock wait — even in the free
@@ -253,20 +258,33 @@ static bool latr_pending(struct cpu_info *ci, vaddr_t va, uint16_t pcid)
 	return false;
 }
 
+#define LATR_HOOKS                         \
+	.sd_lazy = true,                   \
+	.sd_boot = latr_boot,              \
+	.sd_halt = latr_halt,              \
+	.sd_invalidate = latr_invalidate,  \
+	.sd_update = latr_update,          \
+	.sd_sync = latr_sync,              \
+	.sd_ipi = latr_ipi,                \
+	.sd_switch = latr_switch,          \
+	.sd_tick = latr_tick,              \
+	.sd_free = sd_lazy_free,           \
+	.sd_pending = latr_pending
+
 const struct shootdown_strategy shootdown_latr = {
 	.sd_name = "latr",
 	.sd_origin = "Kumar et al., LATR: Lazy Translation Coherence (ASPLOS 2018), sec. 4.1-4.3",
 	.sd_mechanism = "removals recorded in per-CPU rings of 256 (shootdown.latr_ring) swept at ticks and "
 	                "switches; frames freed after every CPU swept; IPIs for full rings and downgrades",
-	.sd_lazy = true,
-	.sd_boot = latr_boot,
-	.sd_halt = latr_halt,
-	.sd_invalidate = latr_invalidate,
-	.sd_update = latr_update,
-	.sd_sync = latr_sync,
-	.sd_ipi = latr_ipi,
-	.sd_switch = latr_switch,
-	.sd_tick = latr_tick,
-	.sd_free = sd_lazy_free,
-	.sd_pending = latr_pending,
+	LATR_HOOKS,
+};
+
+const struct shootdown_strategy shootdown_mutant_latr_unguarded = {
+	.sd_name = "mutant-latr-unguarded",
+	.sd_origin = "latr without the pmap's lazy guard (pmapstorm before it)",
+	.sd_mechanism = "latr; a VA entered again, or a page cleared or protected, while a lazily removed "
+	                "translation is still cached: lost modified bits, stale reads",
+	.sd_unsafe = true,
+	.sd_unguarded = true,
+	LATR_HOOKS,
 };

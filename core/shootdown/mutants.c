@@ -14,6 +14,8 @@
  *                    copying first (netbsd_x86.c);
  *   mutant-noglobal  a whole flush never drops global entries (x86
  *                    tlbflush() where tlbflushg() was needed).
+ * One more lives beside the strategy it breaks: mutant-latr-unguarded
+ * (latr.c), latr without the pmap's lazy guard.
  * They are flagged sd_unsafe: they boot only with shootdown.allow_unsafe =
  * yes, `pmapstorm list strategies` lists them apart, no default run uses
  * them.  tests/test_strategies.c runs each against the coherence scenario

@@ -87,7 +87,7 @@ static int mi_boot(struct machine *m)
 		mc->mc_alluser = mc->mc_kernel = mc->mc_downgrade = false;
 		mc->mc_naddrs = 0;
 	}
-	int err = sd_lazy_boot(m, mi_drain);
+	int err = sd_lazy_boot(m, mi_drain, true);
 	return err ? err : sd_stale_boot(m);
 }
 
@@ -139,14 +139,14 @@ static uint32_t mi_merge(uint32_t op, uint32_t add)
 }
 
 /* Post op to CPU c and interrupt it. */
-static void mi_post(unsigned c, uint32_t add, uint64_t *snap)
+static void mi_post(unsigned c, uint32_t add, uint64_t *snap, bool wait)
 {
 	struct mi_cpu *t = &mi_cpus[c];
 	uint32_t op = atomic_load(&t->mc_op), n;
 	do
 		n = mi_merge(op, add);
 	while (n != op && !atomic_compare_exchange_weak(&t->mc_op, &op, n));
-	sd_lazy_posted(c);
+	sd_lazy_posted(c, !wait);
 	if (snap != NULL)
 		snap[c] = 1;
 	cpu_send_ipi(cpu_lookup(c), IPI_SHOOTDOWN);
@@ -155,7 +155,7 @@ static void mi_post(unsigned c, uint32_t add, uint64_t *snap)
 /* pmap_tlb_shootdown_process(): on the target, at an IPI or a switch */
 static void mi_drain(struct cpu_info *ci)
 {
-	uint64_t seen = sd_lazy_sweep_begin(ci);
+	uint64_t since, seen = sd_lazy_sweep_begin(ci, &since);
 	uint32_t op = atomic_exchange(&mi_cpus[ci->ci_cpuid].mc_op, 0);
 	if (op & (MI_ALL | MI_KERNEL))
 		tlb_invalidate_all(ci); /* globals too: the kernel's entries are global */
@@ -163,7 +163,7 @@ static void mi_drain(struct cpu_info *ci)
 		tlb_invalidate_nonglobal(ci);
 	else if (op & MI_ONE)
 		tlb_invalidate_pcid(ci, (uint16_t)(op & 0xffffu));
-	sd_lazy_sweep_end(ci, seen);
+	sd_lazy_sweep_end(ci, seen, since);
 }
 
 static void mi_flush(bool wait)
@@ -183,7 +183,7 @@ static void mi_flush(bool wait)
 		uint32_t add = (mc->mc_kernel ? MI_KERNEL : 0) | (mc->mc_alluser ? MI_ALLUSER : 0);
 		KCPUSET_FOREACH(&m->m_attached, c)
 			if (c != me) {
-				mi_post(c, add, snap);
+				mi_post(c, add, snap, wait);
 				ntargets++;
 			}
 	}
@@ -202,7 +202,7 @@ static void mi_flush(bool wait)
 						continue;
 					}
 				}
-				mi_post(c, add, snap);
+				mi_post(c, add, snap, wait);
 				ntargets++;
 			}
 		}

@@ -16,7 +16,7 @@
 extern const struct shootdown_strategy shootdown_immediate, shootdown_netbsd_x86, shootdown_netbsd_mi,
     shootdown_linux, shootdown_freebsd, shootdown_latr, shootdown_broadcast, shootdown_tracked, shootdown_hier;
 extern const struct shootdown_strategy shootdown_mutant_skip, shootdown_mutant_nowait, shootdown_mutant_early,
-    shootdown_mutant_noglobal;
+    shootdown_mutant_noglobal, shootdown_mutant_latr_unguarded;
 
 const struct shootdown_strategy *const shootdown_strategies[] = {
 	&shootdown_immediate,
@@ -32,6 +32,7 @@ const struct shootdown_strategy *const shootdown_strategies[] = {
 	&shootdown_mutant_nowait,
 	&shootdown_mutant_early,
 	&shootdown_mutant_noglobal,
+	&shootdown_mutant_latr_unguarded,
 	NULL,
 };
 
@@ -316,6 +317,7 @@ void sd_slots_serve(struct cpu_info *ci)
 struct sd_seq {
 	_Atomic uint64_t q_posted; /* work published for this CPU */
 	_Atomic uint64_t q_done;   /* work it swept (q_posted it read before) */
+	_Atomic uint64_t q_since;  /* cpu_now_ns() of the oldest post not yet swept; 0: none */
 } __cacheline_aligned;
 
 struct sd_deferred {
@@ -331,13 +333,15 @@ struct sd_deferred {
 
 static struct sd_seq *sd_seqs;
 static sd_sweep_fn sd_self_sweep;
+static bool sd_posts_interrupt; /* every post already sent its target an IPI (netbsd-mi) */
 static kmutex_t sd_deferred_lock;
 static struct sd_deferred *sd_deferred_head, **sd_deferred_tail;
 static _Atomic unsigned sd_deferred_count;
 
-int sd_lazy_boot(struct machine *m, sd_sweep_fn sweep)
+int sd_lazy_boot(struct machine *m, sd_sweep_fn sweep, bool posts_interrupt)
 {
 	sd_self_sweep = sweep;
+	sd_posts_interrupt = posts_interrupt;
 	if (posix_memalign((void **)&sd_seqs, CACHE_LINE, sizeof(*sd_seqs) * m->m_ncpu) != 0)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory for sweep counters");
 	memset(sd_seqs, 0, sizeof(*sd_seqs) * m->m_ncpu);
@@ -358,26 +362,93 @@ void sd_lazy_halt(void)
 	sd_self_sweep = NULL;
 }
 
-void sd_lazy_posted(unsigned c)
+STATS_HIST(sd_coherence, "shootdown.coherence", "ns",
+    "lazy strategies: from a pmap_update() that left removed translations on a CPU to that CPU's sweep "
+    "(the oldest such update of each sweep; max: the longest any removed translation outlived its update)")
+STATS_COUNTER(sd_drains, "shootdown.lazy_drains", "lazily posted work completed at once on every CPU (the "
+    "pmap's fallbacks: a VA entered again, a page operation, a late removal)")
+
+void sd_lazy_posted(unsigned c, bool window)
 {
+	struct sd_seq *q = &sd_seqs[c];
 	/* seq_cst RMW after the work's stores: a sweeper that reads the new
 	 * value (sd_lazy_sweep_begin) sees the work; a free that reads it
 	 * (sd_lazy_free) waits for the sweep */
-	atomic_fetch_add(&sd_seqs[c].q_posted, 1);
+	atomic_fetch_add(&q->q_posted, 1);
+	if (!window)
+		return; /* the initiator waits for it: coherent when its update returns */
+	/* time to coherence: the post's time, unless an older unswept post
+	 * holds the field.  After the count: a sweeper takes the time before
+	 * it reads the count (sd_lazy_sweep_begin), so a post it does not
+	 * cover leaves its time for the next sweep, and one it covers at
+	 * worst leaves it too (the next sweep then reports a window that is
+	 * too long, never one that is too short). */
+	if (atomic_load_explicit(&q->q_since, memory_order_relaxed) == 0) {
+		uint64_t zero = 0;
+		atomic_compare_exchange_strong(&q->q_since, &zero, cpu_now_ns());
+	}
 }
 
-uint64_t sd_lazy_sweep_begin(struct cpu_info *ci)
+uint64_t sd_lazy_sweep_begin(struct cpu_info *ci, uint64_t *since)
 {
-	return atomic_load(&sd_seqs[ci->ci_cpuid].q_posted);
+	struct sd_seq *q = &sd_seqs[ci->ci_cpuid];
+	/* seq_cst: the time is taken before the count is read (above) */
+	*since = atomic_load_explicit(&q->q_since, memory_order_relaxed) != 0 ? atomic_exchange(&q->q_since, 0) : 0;
+	return atomic_load(&q->q_posted);
 }
 
-void sd_lazy_sweep_end(struct cpu_info *ci, uint64_t seen)
+void sd_lazy_sweep_end(struct cpu_info *ci, uint64_t seen, uint64_t since)
 {
 	struct sd_seq *q = &sd_seqs[ci->ci_cpuid];
 	/* release: the TLB changes are this CPU's own; what the release orders
 	 * is our reading of the work before a freer's reuse of the frame */
 	if (atomic_load_explicit(&q->q_done, memory_order_relaxed) < seen)
 		atomic_store_explicit(&q->q_done, seen, memory_order_release);
+	if (since != 0) {
+		uint64_t now = cpu_now_ns();
+		stats_hist_record(&sd_coherence, now > since ? now - since : 0);
+	}
+}
+
+void sd_lazy_sweep_self(struct cpu_info *ci)
+{
+	if (sd_self_sweep != NULL && sd_lazy_outstanding(ci->ci_cpuid))
+		sd_self_sweep(ci);
+}
+
+/*
+ * Every lazily posted invalidation is applied on every CPU when this
+ * returns: the fallback the pmap takes where a lazy window would break a
+ * promise of pmap(9) (pmap.c, "The lazy guard").  The CPUs that have
+ * work outstanding get an IPI (unless their post already sent one); their
+ * handler sweeps.  => a CPU's own thread, interrupts not blocked: it
+ * waits, taking IPIs, so two CPUs draining each other both progress.
+ */
+void sd_lazy_drain(void)
+{
+	struct machine *m = machine_cur;
+	struct cpu_info *self = curcpu();
+	KASSERT(self != NULL && sd_seqs != NULL);
+	uint64_t want[MAXCPUS];
+	stats_inc(&sd_drains);
+	sd_lazy_sweep_self(self);
+	/* seq_cst loads, after whatever made the work ours to complete (the
+	 * caller's generation bump, or its own post) */
+	for (unsigned c = 0; c < m->m_ncpu; c++) {
+		want[c] = atomic_load(&sd_seqs[c].q_posted);
+		if (c != self->ci_cpuid && !sd_posts_interrupt && atomic_load(&sd_seqs[c].q_done) < want[c] &&
+		    cpu_is_attached(cpu_lookup(c)))
+			cpu_send_ipi(cpu_lookup(c), IPI_SHOOTDOWN);
+	}
+	unsigned iter = 0;
+	for (unsigned c = 0; c < m->m_ncpu; c++)
+		while (atomic_load_explicit(&sd_seqs[c].q_done, memory_order_acquire) < want[c] &&
+		    cpu_is_attached(cpu_lookup(c))) {
+			if (c == self->ci_cpuid)
+				sd_lazy_sweep_self(self); /* posted to us since the first sweep */
+			else
+				cpu_spin_wait_for(&iter, "lazy drains (a pmap fallback)");
+		}
 }
 
 bool sd_lazy_outstanding(unsigned c)
@@ -411,8 +482,8 @@ bool sd_lazy_free(struct vm_page *pg)
 	 * always flush its own TLB, interrupts blocked or not.
 	 */
 	struct cpu_info *self = curcpu();
-	if (self != NULL && sd_self_sweep != NULL && sd_lazy_outstanding(self->ci_cpuid))
-		sd_self_sweep(self);
+	if (self != NULL)
+		sd_lazy_sweep_self(self);
 	struct sd_deferred *d = malloc(sizeof(*d) + sizeof(d->d_wait[0]) * ncpu);
 	if (d == NULL)
 		panic("shootdown: no host memory to defer a free");

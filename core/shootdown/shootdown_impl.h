@@ -118,14 +118,22 @@ unsigned sd_flat_update(struct cpu_info *ci, struct sd_req *r, bool wait, bool g
  * never waits for a sweep that only the CPU freeing it can do.
  * => any context of ci's own thread; it takes no lock */
 typedef void (*sd_sweep_fn)(struct cpu_info *ci);
-int sd_lazy_boot(struct machine *, sd_sweep_fn sweep);
+/* posts_interrupt: every post also sends its target an IPI, whose
+ * handler sweeps (netbsd-mi); otherwise sd_lazy_drain() sends one */
+int sd_lazy_boot(struct machine *, sd_sweep_fn sweep, bool posts_interrupt);
 void sd_lazy_halt(void);
-/* work for CPU c was published (call after the stores it must see) */
-void sd_lazy_posted(unsigned c);
+/* work for CPU c was published (call after the stores it must see);
+ * window: the initiator will not wait for it (a lazy update, whose time
+ * to coherence starts now) */
+void sd_lazy_posted(unsigned c, bool window);
 /* a sweep on ci: read what is posted before reading the work ... */
-uint64_t sd_lazy_sweep_begin(struct cpu_info *ci);
-/* ... and say it is done after applying it */
-void sd_lazy_sweep_end(struct cpu_info *ci, uint64_t seen);
+uint64_t sd_lazy_sweep_begin(struct cpu_info *ci, uint64_t *since);
+/* ... and say it is done after applying it (records the time to coherence) */
+void sd_lazy_sweep_end(struct cpu_info *ci, uint64_t seen, uint64_t since);
+/* ci sweeps its own outstanding work now (a CPU may always flush its own TLB) */
+void sd_lazy_sweep_self(struct cpu_info *ci);
+/* every posted invalidation applied on every CPU (waits; see shootdown.c) */
+void sd_lazy_drain(void);
 bool sd_lazy_outstanding(unsigned c);
 bool sd_lazy_free(struct vm_page *); /* an sd_free */
 void sd_lazy_reclaim(bool wait);     /* frees what every CPU swept past */

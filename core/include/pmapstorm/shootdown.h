@@ -46,6 +46,11 @@ struct shootdown_strategy {
 	 * translations (they drop them at their next interrupt point, tick
 	 * or context switch); the strategy holds the frames back until then */
 	bool sd_lazy;
+	/* mutants only: the pmap's lazy guard is off (core/pmap/pmap.c, "The
+	 * lazy guard"): a VA entered again, or a page whose modified or
+	 * referenced bit is cleared, while a removed translation is still
+	 * cached — the behaviour before the guard existed */
+	bool sd_unguarded;
 	int (*sd_boot)(struct machine *);
 	void (*sd_halt)(struct machine *);
 	/* => pmap lock or pv lock held; on the current CPU */
