@@ -10,8 +10,10 @@
  * Every CPU owns ST_SLOTS page slots of one shared user pmap and ST_KM
  * kernel allocations.  Its operations, drawn from a seeded generator:
  * map a fresh page (PMAP_CANFAIL, some wired, some read-only), remove a
- * range, write-protect a range, pmap_page_protect() (revoke or read-only),
- * clear modified/referenced and write again, uvm_km_alloc()/uvm_km_free()
+ * range, unmap a slot and enter the same page at the same VA at once,
+ * write-protect a range, pmap_page_protect() (revoke or read-only),
+ * clear modified/referenced and write again (or leave the writing to the
+ * other CPUs), uvm_km_alloc()/uvm_km_free()
  * of 1-24 pages (some UVM_KMF_NOWAIT), and accesses to the other CPUs'
  * slots and kernel allocations, which fill TLBs with entries the owners
  * will shoot down.  Each page's word 0 holds its identity stamp (slot,
@@ -22,14 +24,17 @@
  * Oracles here (the frame and update oracles run in the machine, mmu.c):
  *  - contents: a read of a slot finds that slot's identity stamp; when the
  *    slot's published identity did not change around the access, exactly
- *    that one (any incarnation of the slot with a lazy strategy, which may
- *    leave a removed entry until the reader's next interrupt point); a
- *    mapped, published page does not fault; the owner reads back its own
- *    stamps and its writes to read-only slots fail;
+ *    that one (a lazy strategy may leave a removed entry until the
+ *    reader's next sweep, but not once the VA maps again: the pmap's lazy
+ *    guard); a mapped, published page does not fault; the owner reads back
+ *    its own stamps and its writes to read-only slots fail;
  *  - modref: the owner publishes a per-slot epoch after each
  *    pmap_clear_modify() returned; a writer that saw the same epoch before
  *    and after its store records it; the owner then requires
- *    pmap_is_modified() (and, after its own access, pmap_is_referenced());
+ *    pmap_is_modified() (and, after its own access, pmap_is_referenced()).
+ *    VAs are entered again at once after their removal, under every
+ *    strategy (no quarantine for the lazy ones), and half the clears leave
+ *    the next write to another CPU, whose TLB may hold the entry;
  *  - counts: at quiescent points pmap_check() passes and the pmap's
  *    resident and wired counts equal the slots the CPUs hold;
  *  - alloc: a frame given to a slot is not already held by another (a
@@ -93,7 +98,6 @@ struct st_slot {
 	_Atomic uint64_t sl_wrote;     /* an epoch in which a write completed */
 	/* owner only */
 	struct vm_page *sl_pg;
-	unsigned sl_free_epoch;        /* when it was last emptied (lazy strategies' quarantine) */
 	uint64_t sl_id;
 	uint64_t sl_stamp1;            /* the owner's last write to word 1 */
 	bool sl_writable, sl_wired;
@@ -121,7 +125,6 @@ struct st_run {
 	struct stress_result *r_res;
 	struct machine *r_m;
 	unsigned r_ncpu;
-	bool r_lazy;
 	pmap_t r_pm;
 	struct st_cpu *r_cpus;
 	_Atomic uint8_t *r_owned;      /* per frame: held by a slot (the alloc oracle's shadow) */
@@ -213,7 +216,6 @@ static void st_unmap_range(struct st_run *r, struct st_cpu *c, unsigned cpu, uns
 		st_disown(r, sl->sl_pg);
 		uvm_pagefree(sl->sl_pg);
 		sl->sl_pg = NULL;
-		sl->sl_free_epoch = atomic_load(&r->r_epoch);
 	}
 }
 
@@ -253,16 +255,29 @@ static void st_check_own(struct st_run *r, struct st_cpu *c, unsigned cpu, unsig
 		    (unsigned long)v, (unsigned long)sl->sl_stamp1);
 }
 
+/* pmap_enter of slot i's VA: 0, or the error of a CANFAIL enter that kept failing */
+static int st_enter(struct st_run *r, unsigned cpu, unsigned i, struct vm_page *pg, vm_prot_t prot, unsigned flags)
+{
+	int err;
+	/* ENOMEM is real shortage (wait for the page daemon) or an injected
+	 * failure with plenty free, where uvm_wait() returns at once: bound the
+	 * retries, and a CANFAIL enter that keeps failing simply fails */
+	for (unsigned tries = 0;
+	     (err = pmap_enter(r->r_pm, slot_va(cpu, i), VM_PAGE_TO_PHYS(pg), prot, flags)) == ENOMEM; tries++) {
+		if (st_holds_hog(r, cpu) || tries == 16) /* never wait while holding the hog */
+			break;
+		uvm_wait("stress");
+		cpu_intr_poll();
+	}
+	return err;
+}
+
+/* The VA is entered again right away: no quarantine, under any strategy
+ * (a lazy one's stale entries are the pmap's lazy guard's to drain) */
 static void st_map(struct st_run *r, struct st_cpu *c, unsigned cpu, unsigned i, uint64_t rnd)
 {
 	struct st_slot *sl = &c->c_slots[i];
 	if (sl->sl_pg != NULL)
-		return;
-	/* a lazy strategy may leave the removed translation in remote TLBs
-	 * until their next sweep (a tick): the VA is not reused before every
-	 * CPU passed a full epoch, as LATR keeps a freed range from reuse
-	 * until its lazy invalidations are done */
-	if (r->r_lazy && atomic_load(&r->r_epoch) < sl->sl_free_epoch + 2)
 		return;
 	struct vm_page *pg = st_page(r, cpu);
 	if (pg == NULL)
@@ -276,17 +291,7 @@ static void st_map(struct st_run *r, struct st_cpu *c, unsigned cpu, unsigned i,
 	sl->sl_wired = ((rnd >> 22) & 7) == 0;
 	vm_prot_t prot = sl->sl_writable ? ST_RW : VM_PROT_READ;
 	unsigned flags = PMAP_CANFAIL | (sl->sl_wired ? PMAP_WIRED : 0) | (((rnd >> 21) & 1) ? VM_PROT_READ : 0);
-	int err;
-	/* ENOMEM is real shortage (wait for the page daemon) or an injected
-	 * failure with plenty free, where uvm_wait() returns at once: bound the
-	 * retries, and a CANFAIL enter that keeps failing simply fails */
-	for (unsigned tries = 0;
-	     (err = pmap_enter(r->r_pm, slot_va(cpu, i), VM_PAGE_TO_PHYS(pg), prot, flags)) == ENOMEM; tries++) {
-		if (st_holds_hog(r, cpu) || tries == 16) /* never wait while holding the hog */
-			break;
-		uvm_wait("stress");
-		cpu_intr_poll();
-	}
+	int err = st_enter(r, cpu, i, pg, prot, flags);
 	if (err != 0) {
 		st_disown(r, pg);
 		uvm_pagefree(pg);
@@ -299,8 +304,38 @@ static void st_map(struct st_run *r, struct st_cpu *c, unsigned cpu, unsigned i,
 	st_check_own(r, c, cpu, i);
 }
 
-/* modref: clear, then a write and an access must be seen */
-static void st_modref(struct st_run *r, struct st_cpu *c, unsigned cpu, unsigned i)
+/*
+ * Unmap slot i and enter the same page at the same VA at once, without an
+ * access of the owner's: the new PTE is clean and unreferenced, while
+ * another CPU's TLB may hold the removed entry, dirty (the case that lost
+ * writes under the lazy strategies before the pmap's lazy guard).
+ */
+static void st_remap(struct st_run *r, struct st_cpu *c, unsigned cpu, unsigned i)
+{
+	struct st_slot *sl = &c->c_slots[i];
+	if (sl->sl_pg == NULL)
+		return;
+	vaddr_t va = slot_va(cpu, i);
+	atomic_store(&sl->sl_id_pub, 0);
+	atomic_fetch_add(&sl->sl_mod_epoch, 1);
+	pmap_remove(r->r_pm, va, va + PAGE_SIZE);
+	pmap_update(r->r_pm);
+	int err = st_enter(r, cpu, i, sl->sl_pg, sl->sl_writable ? ST_RW : VM_PROT_READ,
+	    PMAP_CANFAIL | (sl->sl_wired ? PMAP_WIRED : 0));
+	if (err != 0) {
+		st_disown(r, sl->sl_pg);
+		uvm_pagefree(sl->sl_pg);
+		sl->sl_pg = NULL;
+		return;
+	}
+	pmap_update(r->r_pm);
+	atomic_fetch_add(&sl->sl_mod_epoch, 1);
+	atomic_store(&sl->sl_id_pub, sl->sl_id);
+}
+
+/* modref: clear, then a write and an access must be seen — the owner's,
+ * or (half the time) another CPU's, judged at the slot's next st_modref() */
+static void st_modref(struct st_run *r, struct st_cpu *c, unsigned cpu, unsigned i, uint64_t rnd)
 {
 	struct st_slot *sl = &c->c_slots[i];
 	if (sl->sl_pg == NULL)
@@ -318,6 +353,10 @@ static void st_modref(struct st_run *r, struct st_cpu *c, unsigned cpu, unsigned
 	(void)pmap_clear_reference(sl->sl_pg);
 	(void)pmap_clear_modify(sl->sl_pg);
 	atomic_fetch_add(&sl->sl_mod_epoch, 1);
+	/* leave the page to the others: an owner's write would set D through
+	 * a fresh walk and hide a write another CPU lost */
+	if (((rnd >> 24) & 1) && r->r_o->so_break != CHK_MODREF)
+		return;
 	uint64_t v;
 	if (sl->sl_writable) {
 		if (r->r_o->so_break == CHK_MODREF && !atomic_exchange(&r->r_broken, true)) {
@@ -412,7 +451,7 @@ static void st_remote(struct st_run *r, unsigned me, uint64_t rnd)
 	if (e == 0 && (v >> 56 != ST_TAG_USER || st_stamp_gid(v) != gid))
 		check_violation(CHK_CONTENTS, va, 0, "read %#lx from cpu%u's slot %u: not that slot's page (a stale "
 		    "translation reached a frame that was reused)", (unsigned long)v, cpu, i);
-	else if (s0 != 0 && s0 == s1 && e == 0 && v != s0 && !r->r_lazy)
+	else if (s0 != 0 && s0 == s1 && e == 0 && v != s0)
 		check_violation(CHK_CONTENTS, va, 0, "read %#lx from cpu%u's slot %u, whose page since before the access "
 		    "is stamped %#lx (an earlier page of the slot)", (unsigned long)v, cpu, i, (unsigned long)s0);
 	else if (s0 != 0 && s0 == s1 && e != 0)
@@ -619,7 +658,6 @@ static void st_cpu_main(unsigned cpu, void *arg)
 					st_disown(r, sl->sl_pg);
 					uvm_pagefree(sl->sl_pg);
 					sl->sl_pg = NULL;
-					sl->sl_free_epoch = atomic_load(&r->r_epoch);
 				} else {
 					pmap_page_protect(sl->sl_pg, VM_PROT_READ);
 					sl->sl_writable = false;
@@ -628,10 +666,13 @@ static void st_cpu_main(unsigned cpu, void *arg)
 				break;
 			}
 			case 6:
-				st_modref(r, c, cpu, i);
+				st_modref(r, c, cpu, i, rnd);
 				break;
 			case 7:
 				st_km_op(r, c, cpu, (unsigned)(rnd >> 40) % ST_KM, rnd);
+				break;
+			case 8:
+				st_remap(r, c, cpu, i);
 				break;
 			default: /* the others' pages */
 				for (int a = 0; a < 4; a++)
@@ -724,7 +765,6 @@ int stress_run(const struct stress_opts *o, struct stress_result *res)
 		return err == EINVAL ? EXIT_USAGE_ : EXIT_ENV_;
 	}
 	struct st_run *r = calloc(1, sizeof(*r));
-	const struct shootdown_strategy *sd = shootdown_find(cfg.mc_strategy);
 	int rc = 0;
 	if (r == NULL)
 		goto nomem;
@@ -733,7 +773,6 @@ int stress_run(const struct stress_opts *o, struct stress_result *res)
 	r->r_m = m;
 	r->r_ncpu = machine_ncpu(m);
 	cpu_barrier_init(&r->r_bar, r->r_ncpu);
-	r->r_lazy = sd != NULL && sd->sd_lazy;
 	r->r_npages = machine_phys_pages(m);
 	r->r_cpus = aligned_alloc(64, sizeof(struct st_cpu) * r->r_ncpu);
 	r->r_owned = calloc(r->r_npages, 1);
