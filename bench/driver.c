@@ -116,6 +116,15 @@ static void drv_snapshot(struct drv *d)
 		r->tr_ack_ns[0] = (double)s.hs_p50;
 		r->tr_ack_ns[1] = (double)s.hs_p99;
 	}
+	const struct stats_hist *coh = stats_hist_find("shootdown.coherence");
+	if (coh != NULL) {
+		struct stats_hist_summary s;
+		stats_hist_summarize(coh, -1, &s);
+		r->tr_coh_n = s.hs_count;
+		r->tr_coh_ns[0] = (double)s.hs_p50;
+		r->tr_coh_ns[1] = (double)s.hs_p99;
+		r->tr_coh_ns[2] = (double)s.hs_max;
+	}
 	static const char *const alloc_hists[2] = {"uvm.km_alloc.latency", "uvm.poolpage.latency"};
 	for (int i = 0; i < 2; i++) {
 		const struct stats_hist *h = stats_hist_find(alloc_hists[i]);
@@ -409,6 +418,21 @@ static void trial_metrics(struct drv *d)
 	metric_add_count(r, "tlb_hit_rate", "ratio", +1, ratio(hits, hits + misses));
 	metric_add_count(r, "walks_per_op", "walks", -1, ratio(ctr(r, "mmu.walks"), ops));
 	metric_add_count(r, "ipis_per_op", "IPIs", -1, ratio(ctr(r, "ipi.sent"), ops));
+	/* lazy strategies only (elsewhere not applicable, so absent — not 0):
+	 * how long removed translations outlived their pmap_update(), and how
+	 * often the pmap's lazy guard had to complete lazy work at once */
+	const struct shootdown_strategy *sd = shootdown_find(pt->ep_cfg.mc_strategy);
+	if (sd != NULL && sd->sd_lazy) {
+		if (r->tr_coh_n > 0) {
+			metric_add(r, "coherence_time_p50", "ns", -1, r->tr_coh_ns[0]);
+			metric_add(r, "coherence_time_p99", "ns", -1, r->tr_coh_ns[1]);
+			metric_add(r, "coherence_time_max", "ns", -1, r->tr_coh_ns[2]);
+		}
+		uint64_t upd = ctr(r, "pmap.update");
+		if (upd > 0)
+			metric_add_count(r, "lazy_fallbacks_per_update", "ratio", -1,
+			    ratio(ctr(r, "pmap.lazy_reuse") + ctr(r, "pmap.lazy_pageop") + ctr(r, "pmap.lazy_late"), upd));
+	}
 	/* the lock classes' share of CPU time spent waiting */
 	static char lock_names[LC_NCLASS][48];
 	double cpu_s = secs * d->d_ncpu;

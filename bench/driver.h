@@ -47,6 +47,8 @@ struct trial_result {
 	double tr_alloc_ns[2][2]; /* uvm_km_alloc and pool page allocation latency: p50, p99 */
 	double tr_ack_ns[2];      /* request -> acknowledgement at the targets: p50, p99 */
 	double tr_lat_max_ns;     /* shootdown.latency: the true maximum (buckets hold only low edges) */
+	uint64_t tr_coh_n;        /* shootdown.coherence: windows timed (lazy strategies) */
+	double tr_coh_ns[3];      /* ... p50, p99, max */
 	uint64_t *tr_ack_sum;     /* [initiator * ncpu + target], over the measured window */
 	uint64_t *tr_ack_count;
 	unsigned tr_errors;       /* workload-detected violations + checker findings */
