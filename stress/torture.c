@@ -51,6 +51,7 @@
 
 #include "workload.h" /* wl_rng */
 
+#include <pmapstorm/alloc.h>
 #include <pmapstorm/pmap.h>
 #include <pmapstorm/shootdown.h>
 #include <pmapstorm/stats.h>
@@ -723,7 +724,7 @@ int stress_run(const struct stress_opts *o, struct stress_result *res)
 		fprintf(stderr, "pmapstorm stress: %s\n", machine_errmsg());
 		return err == EINVAL ? EXIT_USAGE_ : EXIT_ENV_;
 	}
-	struct st_run *r = calloc(1, sizeof(*r));
+	struct st_run *r = mem_zalloc(struct st_run, 1);
 	const struct shootdown_strategy *sd = shootdown_find(cfg.mc_strategy);
 	int rc = 0;
 	if (r == NULL)
@@ -735,10 +736,10 @@ int stress_run(const struct stress_opts *o, struct stress_result *res)
 	cpu_barrier_init(&r->r_bar, r->r_ncpu);
 	r->r_lazy = sd != NULL && sd->sd_lazy;
 	r->r_npages = machine_phys_pages(m);
-	r->r_cpus = aligned_alloc(64, sizeof(struct st_cpu) * r->r_ncpu);
-	r->r_owned = calloc(r->r_npages, 1);
-	r->r_scratch = calloc(r->r_npages, 1);
-	r->r_hog = calloc(ST_HOG_MAX, sizeof(*r->r_hog));
+	r->r_cpus = mem_alloc(struct st_cpu, r->r_ncpu);
+	r->r_owned = mem_zalloc(_Atomic uint8_t, r->r_npages);
+	r->r_scratch = mem_zalloc(uint8_t, r->r_npages);
+	r->r_hog = mem_zalloc(struct vm_page *, ST_HOG_MAX);
 	if (r->r_cpus == NULL || r->r_owned == NULL || r->r_scratch == NULL || r->r_hog == NULL)
 		goto nomem;
 	memset(r->r_cpus, 0, sizeof(struct st_cpu) * r->r_ncpu);

@@ -1673,7 +1673,7 @@ int main(void)
 	unsigned nstrat = 0;
 	while (shootdown_strategies[nstrat] != NULL)
 		nstrat++;
-	struct CMUnitTest *tests = calloc(nstrat * CT_NCASES, sizeof(*tests));
+	struct CMUnitTest *tests = mem_zalloc(struct CMUnitTest, nstrat * CT_NCASES);
 	size_t n = 0;
 	for (unsigned k = 0; k < nstrat; k++) {
 		const struct shootdown_strategy *sd = shootdown_strategies[k];
@@ -1684,8 +1684,8 @@ int main(void)
 			size_t ns = 0;
 			while (cc->cc_sets != NULL && cc->cc_sets[ns] != NULL)
 				ns++;
-			const char **sets = calloc(ns + 2, sizeof(*sets));
-			char *name = malloc(strlen(sd->sd_name) + strlen(cc->cc_name) + 2), *kv = malloc(64);
+			const char **sets = mem_zalloc(const char *, ns + 2);
+			char *name = mem_alloc(char, strlen(sd->sd_name) + strlen(cc->cc_name) + 2), *kv = mem_alloc(char, 64);
 			for (size_t j = 0; j < ns; j++)
 				sets[j] = cc->cc_sets[j];
 			snprintf(kv, 64, "shootdown.strategy=%s", sd->sd_name);

@@ -774,7 +774,7 @@ static void test_tryenter_owned(void **state)
 		struct lt_sets s;
 		lt_sets_for(&s, li, NULL);
 		struct machine *m = th_boot(s.p);
-		struct try_run *t = calloc(1, sizeof(*t));
+		struct try_run *t = mem_zalloc(struct try_run, 1);
 		assert_non_null(t);
 		t->t_name = li->li_name;
 		lt_lock_init(&t->t_lock, li);
@@ -843,7 +843,7 @@ static void test_rw_write_held(void **state)
 		memset(&s, 0, sizeof(s));
 		lt_set(&s, "locks.kernel_map=%s", li->li_name);
 		struct machine *m = th_boot(s.p);
-		struct wh_run *w = calloc(1, sizeof(*w));
+		struct wh_run *w = mem_zalloc(struct wh_run, 1);
 		assert_non_null(w);
 		w->w_name = li->li_name;
 		w->w_shared = li->li_rw;
@@ -914,7 +914,7 @@ static void test_lockstat_contended(void **state)
 		struct lt_sets s;
 		lt_sets_for(&s, li, NULL);
 		struct machine *m = th_boot(s.p);
-		struct ls_run *r = calloc(1, sizeof(*r));
+		struct ls_run *r = mem_zalloc(struct ls_run, 1);
 		assert_non_null(r);
 		r->s_name = li->li_name;
 		lt_lock_init(&r->s_lock, li);
@@ -993,7 +993,7 @@ static void ls_run1(const struct lock_algo_info *li, const char *extra, unsigned
 	if (extra != NULL)
 		lt_set(&s, "%s", extra);
 	struct machine *m = th_boot(s.p);
-	struct ls_run *r = calloc(1, sizeof(*r));
+	struct ls_run *r = mem_zalloc(struct ls_run, 1);
 	assert_non_null(r);
 	r->s_name = li->li_name;
 	r->s_n = n;
@@ -1136,7 +1136,7 @@ static void test_rw_readers_share(void **state)
 		struct lt_sets s;
 		lt_sets_for(&s, li, NULL);
 		struct machine *m = th_boot(s.p);
-		struct rd_run *r = calloc(1, sizeof(*r));
+		struct rd_run *r = mem_zalloc(struct rd_run, 1);
 		assert_non_null(r);
 		r->r_name = li->li_name;
 		rw_init(&r->r_rw, LC_KERNEL_MAP);
@@ -1207,7 +1207,7 @@ static void test_ckrw_writer_bias(void **state)
 {
 	(void)state;
 	struct machine *m = th_boot((const char *const[]){"locks.kernel_map=ck-rw", NULL});
-	struct wb_run *w = calloc(1, sizeof(*w));
+	struct wb_run *w = mem_zalloc(struct wb_run, 1);
 	assert_non_null(w);
 	rw_init(&w->w_rw, LC_KERNEL_MAP);
 	int e = machine_run(m, 3, wb_cpu, w);

@@ -233,7 +233,7 @@ static struct sc_run sc(const char *const *sets, unsigned ncpu, unsigned npages,
     uint64_t running, unsigned rounds)
 {
 	st_m = th_boot(sets);
-	struct sc_run *s = calloc(1, sizeof(*s));
+	struct sc_run *s = mem_zalloc(struct sc_run, 1);
 	s->ncpu = ncpu;
 	s->npages = npages;
 	s->kernel = kernel;

@@ -272,7 +272,7 @@ static void test_watchdog_dumps_and_exits_1(void **state)
 	size_t ne = 0;
 	while (environ[ne] != NULL)
 		ne++;
-	char **envp = calloc(ne + 2, sizeof(*envp));
+	char **envp = mem_zalloc(char *, ne + 2);
 	memcpy(envp, environ, ne * sizeof(*envp));
 	envp[ne] = "PMAPSTORM_TEST_HANG=1";
 	pid_t pid;

@@ -405,8 +405,8 @@ int machine_run(struct machine *m, unsigned ncpu, machine_cpu_fn fn, void *arg)
 	if (m == NULL || ncpu == 0 || ncpu > m->m_ncpu)
 		return machine_seterr(EINVAL, "machine_run: %u CPUs asked, machine.cpus = %u", ncpu, m ? m->m_ncpu : 0);
 	struct run_state s = {.rs_m = m, .rs_ncpu = ncpu, .rs_fn = fn, .rs_arg = arg};
-	pthread_t *tids = calloc(ncpu, sizeof(*tids));
-	struct run_thread *rts = calloc(ncpu, sizeof(*rts));
+	pthread_t *tids = mem_zalloc(pthread_t, ncpu);
+	struct run_thread *rts = mem_zalloc(struct run_thread, ncpu);
 	if (tids == NULL || rts == NULL) {
 		free(tids);
 		free(rts);

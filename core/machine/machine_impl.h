@@ -16,6 +16,7 @@
 #ifndef PMAPSTORM_MACHINE_IMPL_H
 #define PMAPSTORM_MACHINE_IMPL_H
 
+#include <pmapstorm/alloc.h>
 #include <pmapstorm/check.h>
 #include <pmapstorm/lock.h>
 #include <pmapstorm/machine.h>

@@ -31,7 +31,7 @@ struct pmap {
 	_Atomic long pm_resident;    /* struct pmap_statistics, kept incrementally */
 	_Atomic long pm_wired;
 	struct vm_page *pm_root;     /* L4 page-table page */
-};
+} __cacheline_aligned; /* pmaps are written by every CPU that runs them: one line each */
 
 /* Per-CPU pmap state: page-table pages to free after the next update. */
 struct pmap_cpu {

@@ -77,10 +77,10 @@ static void hier_halt(struct machine *m)
 static int hier_boot(struct machine *m)
 {
 	hier_ncpu = m->m_ncpu;
-	hier_reqs = calloc(hier_ncpu, sizeof(*hier_reqs));
-	hier_group = calloc(hier_ncpu, sizeof(*hier_group));
+	hier_reqs = mem_zalloc(struct sd_req, hier_ncpu);
+	hier_group = mem_zalloc(unsigned, hier_ncpu);
 	if (hier_reqs == NULL || hier_group == NULL ||
-	    posix_memalign((void **)&hier_slots, CACHE_LINE, sizeof(*hier_slots) * hier_ncpu) != 0)
+	    (hier_slots = mem_alloc(struct hier_slot, hier_ncpu)) == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory");
 	for (unsigned i = 0; i < hier_ncpu; i++) {
 		if (sd_req_init(&hier_reqs[i], m->m_cfg.mc_sd_batch) != 0)

@@ -51,9 +51,9 @@ static void mu_halt(struct machine *m)
 static int mu_boot_kind(struct machine *m, int kind)
 {
 	mu_kind = kind;
-	mu_reqs = calloc(2 * m->m_ncpu, sizeof(*mu_reqs));
-	mu_cur = calloc(m->m_ncpu, sizeof(*mu_cur));
-	mu_gen = calloc(m->m_ncpu, sizeof(*mu_gen));
+	mu_reqs = mem_zalloc(struct sd_req, 2 * m->m_ncpu);
+	mu_cur = mem_zalloc(unsigned, m->m_ncpu);
+	mu_gen = mem_zalloc(_Atomic uint64_t, m->m_ncpu);
 	if (mu_reqs == NULL || mu_cur == NULL || mu_gen == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory");
 	for (unsigned i = 0; i < 2 * m->m_ncpu; i++)
