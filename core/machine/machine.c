@@ -911,6 +911,13 @@ struct machine *machine_boot(const struct machine_config *cfg)
 			goto fail;
 		}
 		m->m_tlb_bytes += (uint64_t)cfg->mc_tlb_entries * sizeof(struct tlb_entry);
+		/* the CPUs that share its host PU: a wait yields only to them
+		 * (cpu_spin_turn); an unknown PU is shared with every CPU */
+		kcpuset_zero(&ci->ci_pu_peers);
+		int pu = topo_pu_of(i);
+		for (unsigned j = 0; j < m->m_ncpu; j++)
+			if (j != i && (pu < 0 || topo_pu_of(j) == pu))
+				kcpuset_atomic_set(&ci->ci_pu_peers, j);
 	}
 	if ((err = m->m_hooks.mh_boot(m)) != 0)
 		goto fail;

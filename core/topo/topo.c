@@ -610,6 +610,20 @@ int topo_bind_thread(unsigned i)
 	return pu < 0 ? ENOSYS : topo_bind_host_pu(pu);
 }
 
+bool topo_thread_bound(unsigned i)
+{
+	int pu = topo_pu_of(i);
+	pthread_once(&host_once, host_load);
+	if (pu < 0 || !host_ok)
+		return false;
+	hwloc_obj_t obj = hwloc_get_pu_obj_by_os_index(host, (unsigned)pu);
+	hwloc_bitmap_t set = hwloc_bitmap_alloc();
+	bool bound = obj != NULL && set != NULL && hwloc_get_cpubind(host, set, HWLOC_CPUBIND_THREAD) == 0 &&
+	    hwloc_bitmap_isequal(set, obj->cpuset);
+	hwloc_bitmap_free(set);
+	return bound;
+}
+
 int topo_group_of(unsigned i)
 {
 	if (topo_cur != NULL && i < topo_cur->t_ncpu)
