@@ -142,7 +142,10 @@ static void test_every_strategy_boots(void **state)
  * CPU 0 maps `npages` (user pages of pm, or kernel pages), the observers
  * (CPUs in `obs`) load them all, CPU 0 removes them in one pmap_update;
  * the observers then load each page once, with no interrupt point in
- * between, and count the loads that did not fault (stale). */
+ * between, and count the loads that did not fault (stale).  The other
+ * CPUs settle before the first round — in pm if `running` names them,
+ * switched away otherwise — and stay so until CPU 0's last removal: which
+ * CPUs run pm during a removal is built, not left to how fast they leave. */
 
 struct sc_run {
 	pmap_t pm;
@@ -152,6 +155,7 @@ struct sc_run {
 	uint64_t running;   /* CPUs that stay in pm (others switch it out after loading) */
 	vaddr_t kva;
 	_Atomic uint64_t mapped, loaded, removed, checked;
+	_Atomic uint64_t settled; /* CPUs neither 0 nor observers, in place */
 	_Atomic uint64_t stale;
 	uint64_t whole, ipis; /* deltas measured by CPU 0 around the removal (last round) */
 	uint64_t ipis_cpu0;
@@ -170,7 +174,15 @@ static void sc_cpu(unsigned cpu, void *arg)
 	lwp_switch(l);
 	const unsigned nobs = (unsigned)__builtin_popcountll(s->obs);
 	bool observer = (s->obs >> cpu) & 1;
-	for (uint64_t r = 1; r <= s->rounds; r++) {
+	if (cpu != 0 && !observer) {
+		if (!((s->running >> cpu) & 1))
+			lwp_switch(NULL); /* not running pm */
+		atomic_fetch_add(&s->settled, 1);
+		st_wait_ge(&s->removed, s->rounds); /* taking IPIs */
+	} else if (cpu == 0) {
+		st_wait_ge(&s->settled, s->ncpu - 1 - nobs);
+	}
+	for (uint64_t r = 1; r <= s->rounds && (cpu == 0 || observer); r++) {
 		if (cpu == 0) {
 			struct vm_page *pgs[64];
 			for (unsigned i = 0; i < s->npages; i++) {
