@@ -1700,12 +1700,20 @@ static const struct ct_case ct_cases[] = {
  * Every case runs under every correct strategy of the registry (mutants
  * are tests/test_strategies.c's business), named "STRATEGY/case" and
  * booted with "shootdown.strategy=STRATEGY" after the case's own settings.
- * CT_STRATEGY=NAME in the environment runs one strategy only.
+ * CT_STRATEGY=NAME in the environment runs one strategy only; CT_SHARD=i/n
+ * the correct strategies whose registry order is i mod n (CTest runs nine
+ * shards as tests of their own).
  */
 int main(void)
 {
 	signal(SIGALRM, ct_watchdog);
 	const char *scale = getenv("CT_SCALE"), *filter = getenv("CT_FILTER"), *only = getenv("CT_STRATEGY");
+	unsigned shard = 0, nshards = 1;
+	const char *sh = getenv("CT_SHARD");
+	if (sh != NULL && (sscanf(sh, "%u/%u", &shard, &nshards) != 2 || nshards == 0 || shard >= nshards)) {
+		fprintf(stderr, "test_coherence: CT_SHARD=%s: want i/n with i < n\n", sh);
+		return 2;
+	}
 	if (scale != NULL && atoi(scale) > 0)
 		ct_scale = (uint64_t)atoi(scale);
 	if (filter != NULL && *filter != '\0')
@@ -1715,9 +1723,12 @@ int main(void)
 		nstrat++;
 	struct CMUnitTest *tests = mem_zalloc(struct CMUnitTest, nstrat * CT_NCASES);
 	size_t n = 0;
+	unsigned ncorrect = 0;
 	for (unsigned k = 0; k < nstrat; k++) {
 		const struct shootdown_strategy *sd = shootdown_strategies[k];
-		if (sd->sd_unsafe || (only != NULL && *only != '\0' && strcmp(only, sd->sd_name) != 0))
+		if (sd->sd_unsafe)
+			continue;
+		if (ncorrect++ % nshards != shard || (only != NULL && *only != '\0' && strcmp(only, sd->sd_name) != 0))
 			continue;
 		for (size_t i = 0; i < CT_NCASES; i++) {
 			const struct ct_case *cc = &ct_cases[i];
