@@ -523,7 +523,11 @@ static void st_quiescent_cpu0(struct st_run *r)
 	r->r_res->sr_epochs++;
 	atomic_fetch_add(&r->r_epoch, 1);
 	_Atomic int *ext = r->r_o->so_stop;
-	bool stop = now >= r->r_deadline || (ext != NULL && atomic_load(ext));
+	/* so_min_ops: c_ops are owner-written; every CPU waits at the barrier */
+	bool enough = r->r_o->so_min_ops == 0 || r->r_res->sr_epochs >= 3;
+	for (unsigned cpu = 0; cpu < r->r_ncpu && enough; cpu++)
+		enough = r->r_cpus[cpu].c_ops >= r->r_o->so_min_ops;
+	bool stop = (now >= r->r_deadline && enough) || (ext != NULL && atomic_load(ext));
 	if (!r->r_o->so_keep_going && check_violations_total() > 0)
 		stop = true;
 	if (ext != NULL && atomic_load(ext))
