@@ -300,6 +300,15 @@ static void st_map(struct st_run *r, struct st_cpu *c, unsigned cpu, unsigned i,
 	st_check_own(r, c, cpu, i);
 }
 
+/* Is slot i in this epoch's hot window (st_remote), where other CPUs write?
+ * The epoch changes only while every CPU waits at a quiescent point, so
+ * during an operation the answer holds for every CPU. */
+static bool st_hot(const struct st_run *r, unsigned i)
+{
+	unsigned first = (atomic_load_explicit(&r->r_epoch, memory_order_relaxed) * 7) % ST_SLOTS;
+	return (i + ST_SLOTS - first) % ST_SLOTS < 8;
+}
+
 /* modref: clear, then a write and an access must be seen */
 static void st_modref(struct st_run *r, struct st_cpu *c, unsigned cpu, unsigned i)
 {
@@ -321,8 +330,10 @@ static void st_modref(struct st_run *r, struct st_cpu *c, unsigned cpu, unsigned
 	atomic_fetch_add(&sl->sl_mod_epoch, 1);
 	uint64_t v;
 	if (sl->sl_writable) {
-		if (r->r_o->so_break == CHK_MODREF && !atomic_exchange(&r->r_broken, true)) {
-			/* deliberately: a write the pmap cannot see (the direct map) */
+		if (r->r_o->so_break == CHK_MODREF && !st_hot(r, i) && !atomic_exchange(&r->r_broken, true)) {
+			/* deliberately: a write the pmap cannot see (the direct map),
+			 * on a slot no other CPU writes in this epoch, whose write
+			 * through the MMU would set D and hide the break */
 			sl->sl_stamp1 = (uint64_t)cpu << 56 | ++c->c_seq;
 			atomic_store_explicit(phys_word(sl->sl_pg, 1), sl->sl_stamp1, memory_order_relaxed);
 			atomic_store(&sl->sl_wrote, atomic_load(&sl->sl_mod_epoch));
