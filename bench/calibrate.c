@@ -48,6 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <pmapstorm/alloc.h>
 #include <pmapstorm/topo.h>
 
 /* ---- the ping-pong (shared with microbench) ---- */
@@ -113,14 +114,13 @@ static int pp_measure(int a, int b, unsigned batches, uint64_t *med, int *bad_pu
 		*bad_pu = a;
 		return err;
 	}
-	struct pp_pair *p = aligned_alloc(64, sizeof(*p));
+	struct pp_pair *p = mem_zalloc(struct pp_pair, 1);
 	if (p == NULL)
 		return ENOMEM;
-	memset(p, 0, sizeof(*p));
 	p->pp_pu[0] = a;
 	p->pp_pu[1] = b;
 	p->pp_batches = batches;
-	p->pp_samples = calloc(batches, sizeof(uint64_t));
+	p->pp_samples = mem_zalloc(uint64_t, batches);
 	pthread_t tid;
 	err = p->pp_samples == NULL ? ENOMEM : pthread_create(&tid, NULL, pp_follower, p);
 	if (err == 0) {
@@ -150,7 +150,7 @@ static uint64_t mono_now(void)
 
 static void timer_overhead(double *model_ns, double *mono_ns)
 {
-	uint64_t *v = calloc(TIMER_SAMPLES, sizeof(*v));
+	uint64_t *v = mem_zalloc(uint64_t, TIMER_SAMPLES);
 	if (v == NULL)
 		return;
 	/* a batch of 100 back-to-back reads per sample: below the clock's grain */
@@ -218,9 +218,9 @@ static int tf_run(const int *pus, unsigned k, bool processes, double seconds, do
 	size_t pg = (size_t)getpagesize();
 	struct tf_shared *s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	char *pages = mmap(NULL, pg * k, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	struct tf_task *tasks = calloc(k, sizeof(*tasks));
-	pthread_t *tids = calloc(k, sizeof(*tids));
-	pid_t *pids = calloc(k, sizeof(*pids));
+	struct tf_task *tasks = mem_zalloc(struct tf_task, k);
+	pthread_t *tids = mem_zalloc(pthread_t, k);
+	pid_t *pids = mem_zalloc(pid_t, k);
 	int err = 0;
 	unsigned started = 0;
 	if (s == MAP_FAILED || pages == MAP_FAILED || tasks == NULL || tids == NULL || pids == NULL) {

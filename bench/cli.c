@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <pmapstorm/alloc.h>
 #include <pmapstorm/shootdown.h>
 #include <pmapstorm/topo.h>
 
@@ -304,7 +305,7 @@ static size_t utf8_seq(const unsigned char *s)
 char *cli_utf8_lossy(const char *s)
 {
 	size_t len = strlen(s), o = 0;
-	char *d = malloc(3 * len + 1); /* each bad byte becomes 3 */
+	char *d = mem_alloc(char, 3 * len + 1); /* each bad byte becomes 3 */
 	if (d == NULL)
 		return NULL;
 	for (size_t i = 0; i < len;) {

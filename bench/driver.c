@@ -17,6 +17,7 @@
 #include "driver.h"
 #include "workload.h"
 
+#include <pmapstorm/alloc.h>
 #include <pmapstorm/shootdown.h>
 
 #include <errno.h>
@@ -104,8 +105,8 @@ static void drv_snapshot(struct drv *d)
 		stats_hist_summarize(ah, -1, &s);
 		r->tr_addrs_mean = s.hs_mean;
 	}
-	r->tr_ack_sum = calloc((size_t)d->d_ncpu * d->d_ncpu, sizeof(uint64_t));
-	r->tr_ack_count = calloc((size_t)d->d_ncpu * d->d_ncpu, sizeof(uint64_t));
+	r->tr_ack_sum = mem_zalloc(uint64_t, (size_t)d->d_ncpu * d->d_ncpu);
+	r->tr_ack_count = mem_zalloc(uint64_t, (size_t)d->d_ncpu * d->d_ncpu);
 	for (unsigned i = 0; r->tr_ack_sum && r->tr_ack_count && i < d->d_ncpu; i++)
 		for (unsigned t = 0; t < d->d_ncpu; t++)
 			shootdown_ack_get(i, t, &r->tr_ack_sum[i * d->d_ncpu + t], &r->tr_ack_count[i * d->d_ncpu + t]);
@@ -457,7 +458,7 @@ int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct 
 		cli_error("run: point %u: %s", pt->ep_index, machine_errmsg());
 		return err == EINVAL ? EXIT_USAGE : EXIT_ENV;
 	}
-	struct drv *d = calloc(1, sizeof(*d));
+	struct drv *d = mem_zalloc(struct drv, 1);
 	if (d == NULL) {
 		cli_error("run: out of host memory");
 		machine_halt(m);
@@ -471,8 +472,8 @@ int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct 
 	d->d_stop = stop;
 	d->d_res = r;
 	r->tr_ncpu = d->d_ncpu;
-	r->tr_intervals = calloc(TRIAL_MAX_INTERVALS, sizeof(struct interval_sample));
-	d->d_cpus = calloc(d->d_ncpu, sizeof(*d->d_cpus));
+	r->tr_intervals = mem_zalloc(struct interval_sample, TRIAL_MAX_INTERVALS);
+	d->d_cpus = mem_zalloc(struct drv_cpu, d->d_ncpu);
 	if (r->tr_intervals == NULL || d->d_cpus == NULL) {
 		cli_error("run: out of host memory");
 		free(d->d_cpus);

@@ -16,6 +16,7 @@
 #include <ini.h>
 #include <math.h>
 
+#include <pmapstorm/alloc.h>
 #include <pmapstorm/shootdown.h>
 #include <pmapstorm/topo.h>
 #include <stdio.h>
@@ -546,7 +547,7 @@ int exp_load(struct experiment *ex, const char *path)
 
 int exp_load_machine(struct machine_config *cfg, const char *path)
 {
-	struct experiment *ex = calloc(1, sizeof(*ex));
+	struct experiment *ex = mem_zalloc(struct experiment, 1);
 	if (ex == NULL) {
 		cli_error("%s: out of memory", path);
 		return EXIT_ENV;
@@ -792,8 +793,8 @@ int exp_first_config(const char *who, int nargs, char *const *args, const char *
 	}
 	int rc = EXIT_OK;
 	if (nargs == 1) {
-		struct experiment *ex = calloc(1, sizeof(*ex));
-		struct exp_point *pt = calloc(1, sizeof(*pt));
+		struct experiment *ex = mem_zalloc(struct experiment, 1);
+		struct exp_point *pt = mem_zalloc(struct exp_point, 1);
 		rc = ex && pt ? exp_load(ex, args[0]) : EXIT_ENV;
 		if (rc == EXIT_OK) {
 			/* topo and calibrate need no IPI costs; calibrate makes the file */

@@ -71,6 +71,8 @@
 #include "cli.h"
 #include "samples.h"
 
+#include <pmapstorm/alloc.h>
+
 #include <errno.h>
 #include <fnmatch.h>
 #include <getopt.h>
@@ -103,7 +105,7 @@ static int perr(struct parse *ps, const char *fmt, ...)
 static char *dupstr(const char *s)
 {
 	size_t n = strlen(s) + 1;
-	char *d = malloc(n);
+	char *d = mem_alloc(char, n);
 	if (d != NULL)
 		memcpy(d, s, n);
 	return d;
@@ -242,7 +244,7 @@ static int parse_identity(struct parse *ps, json_t *pt, const char *where, struc
 	size_t n = json_object_size(cfg);
 	if (n > GATE_MAX_CONFIG || json_object_size(params) > GATE_MAX_CONFIG || json_array_size(roles) > GATE_MAX_CONFIG)
 		return perr(ps, "%s: more than %u config keys, params or roles", where, GATE_MAX_CONFIG);
-	gp->gp_cfg = calloc(n + 1, sizeof(char *));
+	gp->gp_cfg = mem_zalloc(char *, n + 1);
 	if (gp->gp_cfg == NULL)
 		return oom(ps);
 	const char *k;
@@ -252,7 +254,7 @@ static int parse_identity(struct parse *ps, json_t *pt, const char *where, struc
 		if (!json_is_string(v) || strlen(k) >= GATE_MAX_STRING || json_string_length(v) >= GATE_MAX_STRING)
 			return perr(ps, "%s.config.%.64s: not a string (or too long)", where, k);
 		size_t len = strlen(k) + json_string_length(v) + 2;
-		char *kv = malloc(len);
+		char *kv = mem_alloc(char, len);
 		if (kv == NULL)
 			return oom(ps);
 		snprintf(kv, len, "%s=%s", k, json_string_value(v));
@@ -332,7 +334,7 @@ static int parse_point(struct parse *ps, json_t *pt, unsigned p, struct gate_poi
 	size_t nm = json_object_size(sum);
 	if (nm > GATE_MAX_METRICS)
 		return perr(ps, "%s.summary: more than %u metrics", where, GATE_MAX_METRICS);
-	gp->gp_metrics = calloc(nm + 1, sizeof(*gp->gp_metrics));
+	gp->gp_metrics = mem_zalloc(struct gate_metric, nm + 1);
 	if (gp->gp_metrics == NULL)
 		return oom(ps);
 	const char *k, *unit;
@@ -351,7 +353,7 @@ static int parse_point(struct parse *ps, json_t *pt, unsigned p, struct gate_poi
 		gm->gm_unit = dupstr(unit);
 		gm->gm_better = better;
 		gm->gm_det = det != NULL && json_is_true(det);
-		gm->gm_vals = calloc(nt + 1, sizeof(double));
+		gm->gm_vals = mem_zalloc(double, nt + 1);
 		if (gm->gm_name == NULL || gm->gm_unit == NULL || gm->gm_vals == NULL)
 			return oom(ps);
 		for (size_t t = 0; t < nt; t++) {
@@ -425,7 +427,7 @@ int gate_doc_parse(const char *buf, size_t len, const char *name, struct gate_do
 	                 strlen(json_string_value(commit)) == json_string_length(commit)
 	                     ? json_string_value(commit) : "");
 	out->gd_interrupted = json_is_true(intr);
-	out->gd_points = calloc(np, sizeof(*out->gd_points));
+	out->gd_points = mem_zalloc(struct gate_point, np);
 	if (out->gd_file == NULL || out->gd_name == NULL || out->gd_commit == NULL || out->gd_points == NULL) {
 		rc = oom(&ps);
 		goto out;
@@ -452,14 +454,14 @@ int gate_doc_load(const char *path, struct gate_doc *out, char *err, size_t errl
 		return EXIT_USAGE;
 	}
 	size_t cap = 1 << 16, len = 0;
-	char *buf = malloc(cap);
+	char *buf = mem_alloc(char, cap);
 	while (buf != NULL) {
 		size_t got = fread(buf + len, 1, cap - len, f);
 		len += got;
 		if (got == 0 || len > GATE_MAX_FILE)
 			break;
 		if (len == cap) {
-			char *nb = realloc(buf, cap * 2);
+			char *nb = mem_realloc(char, buf, cap * 2);
 			if (nb == NULL) {
 				free(buf);
 				buf = NULL;
@@ -655,7 +657,7 @@ static int add_gap(struct gate_result *r, size_t *cap, const struct gate_options
     const char *metric, bool no_trials, bool gated)
 {
 	if (r->gr_ngaps == *cap) {
-		struct gate_gap *ng = realloc(r->gr_gaps, (*cap = *cap ? 2 * *cap : 16) * sizeof(*ng));
+		struct gate_gap *ng = mem_realloc(struct gate_gap, r->gr_gaps, (*cap = *cap ? 2 * *cap : 16));
 		if (ng == NULL)
 			return EXIT_ENV;
 		r->gr_gaps = ng;
@@ -673,8 +675,8 @@ int gate_compare(const struct gate_doc *base, const struct gate_doc *cur, const 
 	memset(r, 0, sizeof(*r));
 	if (base->gd_interrupted)
 		note(r, "%s is an interrupted run: partial results", base->gd_file);
-	bool *used = calloc(cur->gd_npoints + 1, sizeof(bool));
-	bool *glob_hit = calloc(o->go_nglobs + 1, sizeof(bool));
+	bool *used = mem_zalloc(bool, cur->gd_npoints + 1);
+	bool *glob_hit = mem_zalloc(bool, o->go_nglobs + 1);
 	size_t cap = 0, gcap = 0;
 	int rc = EXIT_OK;
 	if (used == NULL || glob_hit == NULL)
@@ -715,7 +717,7 @@ int gate_compare(const struct gate_doc *base, const struct gate_doc *cur, const 
 				continue;
 			}
 			if (r->gr_nrows == cap) {
-				struct gate_row *nr = realloc(r->gr_rows, (cap = cap ? 2 * cap : 64) * sizeof(*nr));
+				struct gate_row *nr = mem_realloc(struct gate_row, r->gr_rows, (cap = cap ? 2 * cap : 64));
 				if (nr == NULL)
 					goto nomem;
 				r->gr_rows = nr;
@@ -844,8 +846,8 @@ int gate_noise_load(const char *path, struct gate_options *o, char *err, size_t 
 		goto out;
 	}
 	size_t n = json_object_size(m);
-	o->go_noise_names = calloc(n + 1, sizeof(char *));
-	o->go_noise_vals = calloc(n + 1, sizeof(double));
+	o->go_noise_names = mem_zalloc(char *, n + 1);
+	o->go_noise_vals = mem_zalloc(double, n + 1);
 	if (o->go_noise_names == NULL || o->go_noise_vals == NULL) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto out;
@@ -889,7 +891,7 @@ static void noise_free(struct noise_acc *acc, unsigned n)
 
 static struct noise_acc *noise_collect(const struct gate_result *r, unsigned *count)
 {
-	struct noise_acc *acc = calloc(GATE_MAX_METRICS, sizeof(*acc));
+	struct noise_acc *acc = mem_zalloc(struct noise_acc, GATE_MAX_METRICS);
 	*count = 0;
 	for (unsigned i = 0; acc != NULL && i < r->gr_nrows; i++) {
 		const struct gate_row *row = &r->gr_rows[i];
@@ -899,7 +901,7 @@ static struct noise_acc *noise_collect(const struct gate_result *r, unsigned *co
 		while (k < *count && strcmp(acc[k].na_name, row->gr_bm->gm_name))
 			k++;
 		if (k == *count) {
-			if (*count == GATE_MAX_METRICS || (acc[k].na_vals = calloc(r->gr_matched + 1, sizeof(double))) == NULL)
+			if (*count == GATE_MAX_METRICS || (acc[k].na_vals = mem_zalloc(double, r->gr_matched + 1)) == NULL)
 				continue;
 			acc[(*count)++].na_name = row->gr_bm->gm_name;
 		}

@@ -37,6 +37,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <pmapstorm/alloc.h>
 #include <pmapstorm/pmap.h>
 #include <pmapstorm/stats.h>
 #include <pmapstorm/uvm_km.h>
@@ -241,7 +242,7 @@ static double driver_touch_ns(const struct machine_config *base, bool stats)
 	exp_point_single(&pt, &cfg, "touch", 0.05, 0.3);
 	double best = 0;
 	for (int rep = 0; rep < 3; rep++) {
-		struct trial_result *r = calloc(1, sizeof(*r));
+		struct trial_result *r = mem_zalloc(struct trial_result, 1);
 		_Atomic int stop = 0;
 		if (trial_run(&pt, 0, 1, r, &stop) == EXIT_OK) {
 			const struct metric *m = trial_metric(r, "ops_per_s");
@@ -276,7 +277,7 @@ static void cpu0_tlb(struct mb_state *s, uint64_t *sinkp)
 
 	/* ---- TLB miss: more pages than the TLB, visited in a cycle ---- */
 	vaddr_t base = MB_VA + 0x1000000ULL;
-	struct vm_page **pages = calloc(s->miss_pages, sizeof(*pages));
+	struct vm_page **pages = mem_zalloc(struct vm_page *, s->miss_pages);
 	for (unsigned i = 0; i < s->miss_pages; i++) {
 		pages[i] = mb_page();
 		pmap_enter(s->pm, base + ptoa(i), VM_PAGE_TO_PHYS(pages[i]), VM_PROT_READ, VM_PROT_READ);
@@ -436,7 +437,7 @@ static int mb_poolpage(const struct machine_config *cfg, const char *mode, struc
 	struct machine *m = machine_boot(&c);
 	if (m == NULL)
 		return errno;
-	p->samples = calloc(PP_SAMPLES, sizeof(uint64_t));
+	p->samples = mem_zalloc(uint64_t, PP_SAMPLES);
 	if ((err = machine_run(m, 1, pp_solo, p)) == 0)
 		err = machine_run(m, 2, pp_dual, p);
 	free(p->samples);
@@ -452,7 +453,7 @@ int microbench_shootdown(const struct machine_config *base, unsigned rounds, uin
 	struct machine *m = machine_boot(&cfg);
 	if (m == NULL)
 		return errno;
-	struct mb_state *s = calloc(1, sizeof(*s));
+	struct mb_state *s = mem_zalloc(struct mb_state, 1);
 	int err = ENOMEM;
 	if (s == NULL)
 		goto out;
@@ -460,8 +461,8 @@ int microbench_shootdown(const struct machine_config *base, unsigned rounds, uin
 	s->cfg = &cfg;
 	s->rounds = rounds;
 	s->sd_only = true;
-	s->sd_samples = calloc(rounds, sizeof(uint64_t));
-	s->pp_samples = calloc(rounds, sizeof(uint64_t));
+	s->sd_samples = mem_zalloc(uint64_t, rounds);
+	s->pp_samples = mem_zalloc(uint64_t, rounds);
 	if (s->sd_samples == NULL || s->pp_samples == NULL || (err = cpu_attach(m, 0)) != 0)
 		goto out;
 	s->pm = pmap_create();
@@ -574,13 +575,13 @@ int cmd_microbench(int argc, char **argv)
 		cli_error("microbench: %s", machine_errmsg());
 		return errno == EINVAL ? EXIT_USAGE : EXIT_ENV;
 	}
-	struct mb_state *s = calloc(1, sizeof(*s));
+	struct mb_state *s = mem_zalloc(struct mb_state, 1);
 	s->m = m;
 	s->cfg = &cfg;
 	s->rounds = (unsigned)rounds;
 	s->miss_pages = cfg.mc_tlb_entries * 4 > 1024 ? cfg.mc_tlb_entries * 4 : 1024;
-	s->sd_samples = calloc(rounds, sizeof(uint64_t));
-	s->pp_samples = calloc(rounds, sizeof(uint64_t));
+	s->sd_samples = mem_zalloc(uint64_t, rounds);
+	s->pp_samples = mem_zalloc(uint64_t, rounds);
 	if (s->miss_pages > machine_phys_pages(m) / 2) {
 		cli_error("microbench: machine.memory is too small for %u pages of TLB-miss working set", s->miss_pages);
 		machine_halt(m);

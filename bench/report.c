@@ -39,6 +39,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <pmapstorm/alloc.h>
 #include <pmapstorm/topo.h>
 
 #define NOISY_CV 0.10                   /* coefficient of variation of ops_per_s */
@@ -280,7 +281,7 @@ static unsigned values(const struct report *r, unsigned p, const char *name, dou
 
 static struct samples_stats point_stats(const struct report *r, unsigned p, const char *name)
 {
-	double *v = malloc((r->T + 1) * sizeof(double));
+	double *v = mem_alloc(double, r->T + 1);
 	struct samples_stats s = stats_of(v, values(r, p, name, v));
 	free(v);
 	return s;
@@ -300,13 +301,13 @@ static void append(char *buf, size_t len, const char *fmt, ...)
 static void analyse(struct report *r)
 {
 	const struct run_results *rr = r->rr;
-	r->pi = calloc(r->np, sizeof(*r->pi));
-	r->groups = calloc(r->np, sizeof(*r->groups));
+	r->pi = mem_zalloc(struct point_info, r->np);
+	r->groups = mem_zalloc(const char *, r->np);
 	unsigned cap = 64;
-	r->metrics = calloc(cap, sizeof(*r->metrics));
+	r->metrics = mem_zalloc(struct metric_desc, cap);
 	/* series numbering: rank of a point among the points with completed
 	 * trials of the same (strategy, cpus), in point order -- as plots/ do */
-	unsigned *rank = calloc(r->np, sizeof(unsigned)), maxrank = 0;
+	unsigned *rank = mem_zalloc(unsigned, r->np), maxrank = 0;
 	for (unsigned p = 0; p < r->np; p++) {
 		struct point_info *pi = &r->pi[p];
 		const struct exp_point *pt = &rr->rr_points[p];
@@ -324,7 +325,7 @@ static void analyse(struct report *r)
 				if (k < r->nmetrics)
 					continue;
 				if (r->nmetrics == cap)
-					r->metrics = realloc(r->metrics, (cap *= 2) * sizeof(*r->metrics));
+					r->metrics = mem_realloc(struct metric_desc, r->metrics, cap *= 2);
 				r->metrics[r->nmetrics++] = (struct metric_desc){m->m_name, m->m_unit, m->m_better};
 			}
 		}
@@ -477,7 +478,7 @@ static void warnings(struct doc *d, const struct report *r)
 		nw++;
 	}
 	/* noisy: coefficient of variation of ops_per_s over trials above 10% */
-	double *v = malloc((r->T + 1) * sizeof(double));
+	double *v = mem_alloc(double, r->T + 1);
 	for (unsigned p = 0; p < r->np; p++) {
 		unsigned n = values(r, p, "ops_per_s", v);
 		struct samples_stats s = stats_of(v, n);
@@ -536,11 +537,13 @@ static int group_stats(const struct report *r, unsigned g, const struct metric_d
 	return best;
 }
 
+typedef char summary_cell[128]; /* a cell's text */
+
 static void summary(struct doc *d, const struct report *r)
 {
 	char b[3][128], n[3][32], align[MAX_COLS + 8];
 	const char *hdr[MAX_COLS + 8], *cells[MAX_COLS + 8];
-	char(*scell)[128] = calloc(MAX_COLS, 128);
+	summary_cell *scell = mem_zalloc(summary_cell, MAX_COLS);
 	struct samples_stats st[MAX_COLS];
 	bool have[MAX_COLS];
 	doc_heading(d, 2, "Summary");

@@ -13,6 +13,7 @@
  */
 #include "driver.h"
 
+#include <pmapstorm/alloc.h>
 #include <pmapstorm/topo.h>
 
 #include <errno.h>
@@ -251,7 +252,7 @@ static int run_main(int argc, char **argv)
 	const char *path = argv[optind];
 	if (baseline != NULL && (rc0 = baseline_path(results_base, baseline, replace, bpath, sizeof(bpath))) != EXIT_OK)
 		return rc0;
-	struct experiment *ex = calloc(1, sizeof(*ex));
+	struct experiment *ex = mem_zalloc(struct experiment, 1);
 	int rc = exp_load(ex, path);
 	for (unsigned i = 0; rc == EXIT_OK && i < nsets; i++)
 		rc = exp_override(ex, sets[i]);
@@ -261,7 +262,7 @@ static int run_main(int argc, char **argv)
 		return rc;
 	}
 	/* every point resolves (CPU sets against each point's machine) before anything runs */
-	struct exp_point *points = calloc(ex->ex_npoints, sizeof(*points));
+	struct exp_point *points = mem_zalloc(struct exp_point, ex->ex_npoints);
 	for (unsigned p = 0; p < ex->ex_npoints; p++)
 		if ((rc = exp_point(ex, p, &points[p])) != EXIT_OK) {
 			exp_free(ex);
@@ -329,8 +330,8 @@ static int run_main(int argc, char **argv)
 		free(ex);
 		return rc;
 	}
-	struct trial_result *trials = calloc(total, sizeof(*trials));
-	struct order_item *order = calloc(total, sizeof(*order));
+	struct trial_result *trials = mem_zalloc(struct trial_result, total);
+	struct order_item *order = mem_zalloc(struct order_item, total);
 	if (trials == NULL || order == NULL) {
 		cli_error("run: out of host memory for %u trials", total);
 		rmdir(tmp);

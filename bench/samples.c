@@ -24,6 +24,8 @@
  */
 #include "samples.h"
 
+#include <pmapstorm/alloc.h>
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,8 +77,8 @@ struct samples_stats samples_summarize(const double *vals, unsigned n, bool boot
 	struct samples_stats s = {.n = n};
 	if (n == 0)
 		return s;
-	double *v = malloc(n * sizeof(double)), *r = malloc(n * sizeof(double));
-	double *meds = boot ? malloc(SAMPLES_BOOT_RESAMPLES * sizeof(double)) : NULL;
+	double *v = mem_alloc(double, n), *r = mem_alloc(double, n);
+	double *meds = boot ? mem_alloc(double, SAMPLES_BOOT_RESAMPLES) : NULL;
 	if (v == NULL || r == NULL || (boot && meds == NULL)) {
 		free(v);
 		free(r);
@@ -113,8 +115,8 @@ bool samples_boot_ratio_ci(const double *a, unsigned na, const double *b, unsign
 {
 	if (na == 0 || nb == 0 || !(alpha > 0 && alpha < 1))
 		return false;
-	double *ra = malloc(na * sizeof(double)), *rb = malloc(nb * sizeof(double));
-	double *ratios = malloc(SAMPLES_BOOT_RESAMPLES * sizeof(double));
+	double *ra = mem_alloc(double, na), *rb = mem_alloc(double, nb);
+	double *ratios = mem_alloc(double, SAMPLES_BOOT_RESAMPLES);
 	unsigned k = 0;
 	if (ra != NULL && rb != NULL && ratios != NULL) {
 		uint64_t seed = SAMPLES_BOOT_SEED;
@@ -156,7 +158,7 @@ static double mwu_exact_sf(unsigned m, unsigned n, double u)
 		n = t;
 	}
 	size_t deg = (size_t)m * n, len = deg + (size_t)n + m + 1;
-	double *c = calloc(len, sizeof(double));
+	double *c = mem_zalloc(double, len);
 	if (c == NULL)
 		return -1;
 	c[0] = 1;
@@ -188,7 +190,7 @@ double samples_mann_whitney(const double *a, unsigned na, const double *b, unsig
 	if (na == 0 || nb == 0)
 		goto out;
 	unsigned N = na + nb;
-	struct ranked *r = malloc(N * sizeof(*r));
+	struct ranked *r = mem_alloc(struct ranked, N);
 	if (r == NULL)
 		goto out;
 	for (unsigned i = 0; i < na; i++)

@@ -14,6 +14,7 @@
 #ifndef PMAPSTORM_WORKLOAD_H
 #define PMAPSTORM_WORKLOAD_H
 
+#include <pmapstorm/alloc.h>
 #include <pmapstorm/pmap.h>
 #include <pmapstorm/uvm_page.h>
 

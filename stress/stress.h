@@ -19,6 +19,10 @@
 struct stress_opts {
 	struct machine_config so_cfg; /* strategy, cpus, check.*, inject.*, watchdog.* already set */
 	double so_seconds;            /* > 0 */
+	/* and, when not 0, until every CPU did this many operations and three
+	 * quiescent points passed (a lazy strategy's slots come back after
+	 * two): work that does not shrink when the host is slow (tests) */
+	uint64_t so_min_ops;
 	uint64_t so_seed;             /* the workload's generator (inject.seed is in so_cfg) */
 	bool so_keep_going;           /* false: stop at the first violation */
 	bool so_quiet;                /* no per-violation lines */

@@ -56,6 +56,7 @@
 
 #include "workload.h" /* wl_rng */
 
+#include <pmapstorm/alloc.h>
 #include <pmapstorm/pmap.h>
 #include <pmapstorm/shootdown.h>
 #include <pmapstorm/stats.h>
@@ -333,6 +334,15 @@ static void st_remap(struct st_run *r, struct st_cpu *c, unsigned cpu, unsigned 
 	atomic_store(&sl->sl_id_pub, sl->sl_id);
 }
 
+/* Is slot i in this epoch's hot window (st_remote), where other CPUs write?
+ * The epoch changes only while every CPU waits at a quiescent point, so
+ * during an operation the answer holds for every CPU. */
+static bool st_hot(const struct st_run *r, unsigned i)
+{
+	unsigned first = (atomic_load_explicit(&r->r_epoch, memory_order_relaxed) * 7) % ST_SLOTS;
+	return (i + ST_SLOTS - first) % ST_SLOTS < 8;
+}
+
 /* modref: clear, then a write and an access must be seen — the owner's,
  * or (half the time) another CPU's, judged at the slot's next st_modref() */
 static void st_modref(struct st_run *r, struct st_cpu *c, unsigned cpu, unsigned i, uint64_t rnd)
@@ -359,8 +369,10 @@ static void st_modref(struct st_run *r, struct st_cpu *c, unsigned cpu, unsigned
 		return;
 	uint64_t v;
 	if (sl->sl_writable) {
-		if (r->r_o->so_break == CHK_MODREF && !atomic_exchange(&r->r_broken, true)) {
-			/* deliberately: a write the pmap cannot see (the direct map) */
+		if (r->r_o->so_break == CHK_MODREF && !st_hot(r, i) && !atomic_exchange(&r->r_broken, true)) {
+			/* deliberately: a write the pmap cannot see (the direct map),
+			 * on a slot no other CPU writes in this epoch, whose write
+			 * through the MMU would set D and hide the break */
 			sl->sl_stamp1 = (uint64_t)cpu << 56 | ++c->c_seq;
 			atomic_store_explicit(phys_word(sl->sl_pg, 1), sl->sl_stamp1, memory_order_relaxed);
 			atomic_store(&sl->sl_wrote, atomic_load(&sl->sl_mod_epoch));
@@ -561,7 +573,11 @@ static void st_quiescent_cpu0(struct st_run *r)
 	r->r_res->sr_epochs++;
 	atomic_fetch_add(&r->r_epoch, 1);
 	_Atomic int *ext = r->r_o->so_stop;
-	bool stop = now >= r->r_deadline || (ext != NULL && atomic_load(ext));
+	/* so_min_ops: c_ops are owner-written; every CPU waits at the barrier */
+	bool enough = r->r_o->so_min_ops == 0 || r->r_res->sr_epochs >= 3;
+	for (unsigned cpu = 0; cpu < r->r_ncpu && enough; cpu++)
+		enough = r->r_cpus[cpu].c_ops >= r->r_o->so_min_ops;
+	bool stop = (now >= r->r_deadline && enough) || (ext != NULL && atomic_load(ext));
 	if (!r->r_o->so_keep_going && check_violations_total() > 0)
 		stop = true;
 	if (ext != NULL && atomic_load(ext))
@@ -764,7 +780,7 @@ int stress_run(const struct stress_opts *o, struct stress_result *res)
 		fprintf(stderr, "pmapstorm stress: %s\n", machine_errmsg());
 		return err == EINVAL ? EXIT_USAGE_ : EXIT_ENV_;
 	}
-	struct st_run *r = calloc(1, sizeof(*r));
+	struct st_run *r = mem_zalloc(struct st_run, 1);
 	int rc = 0;
 	if (r == NULL)
 		goto nomem;
@@ -774,10 +790,10 @@ int stress_run(const struct stress_opts *o, struct stress_result *res)
 	r->r_ncpu = machine_ncpu(m);
 	cpu_barrier_init(&r->r_bar, r->r_ncpu);
 	r->r_npages = machine_phys_pages(m);
-	r->r_cpus = aligned_alloc(64, sizeof(struct st_cpu) * r->r_ncpu);
-	r->r_owned = calloc(r->r_npages, 1);
-	r->r_scratch = calloc(r->r_npages, 1);
-	r->r_hog = calloc(ST_HOG_MAX, sizeof(*r->r_hog));
+	r->r_cpus = mem_alloc(struct st_cpu, r->r_ncpu);
+	r->r_owned = mem_zalloc(_Atomic uint8_t, r->r_npages);
+	r->r_scratch = mem_zalloc(uint8_t, r->r_npages);
+	r->r_hog = mem_zalloc(struct vm_page *, ST_HOG_MAX);
 	if (r->r_cpus == NULL || r->r_owned == NULL || r->r_scratch == NULL || r->r_hog == NULL)
 		goto nomem;
 	memset(r->r_cpus, 0, sizeof(struct st_cpu) * r->r_ncpu);

@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include <pmapstorm/alloc.h>
 #include <pmapstorm/machine.h>
 #include <pmapstorm/pmap.h>
 #include <pmapstorm/stats.h>

@@ -246,7 +246,7 @@ static struct trial_result *run_text(const char *text, uint64_t seed)
 	assert_int_equal(load_capture(&ex, write_ini("run.ini", text)), EXIT_OK);
 	struct exp_point pt;
 	assert_int_equal(exp_point(&ex, 0, &pt), EXIT_OK);
-	struct trial_result *r = calloc(1, sizeof(*r));
+	struct trial_result *r = mem_zalloc(struct trial_result, 1);
 	assert_non_null(r);
 	_Atomic int stop = 0;
 	assert_int_equal(trial_run(&pt, 0, seed, r, &stop), EXIT_OK);

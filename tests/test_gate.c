@@ -444,7 +444,7 @@ static void test_reader_survives_truncation_and_mutation(void **state)
 		assert_non_null(strstr(err, "prefix: "));
 		assert_null(d.gd_points);
 	}
-	char *m = malloc(len);
+	char *m = mem_alloc(char, len);
 	uint64_t seed = 42;
 	static const char bytes[] = "{}[]\",:0-1e.tfn\\ x";
 	for (unsigned i = 0; i < 3000; i++) {
@@ -460,7 +460,7 @@ static void test_reader_survives_truncation_and_mutation(void **state)
 	assert_int_equal(gate_doc_parse(NULL, 0, "empty", &d, err, sizeof(err)), EXIT_USAGE);
 	/* nesting far deeper than any run.json: refused by the parser, not the stack */
 	size_t deep = 200000;
-	char *nest = malloc(deep);
+	char *nest = mem_alloc(char, deep);
 	memset(nest, '[', deep);
 	assert_int_equal(gate_doc_parse(nest, deep, "deep", &d, err, sizeof(err)), EXIT_USAGE);
 	assert_non_null(strstr(err, "deep: "));

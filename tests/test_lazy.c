@@ -166,7 +166,7 @@ static void test_latr_tick_in_lock_wait(void **state)
 		assert_int_equal(machine_config_set(&cfg, kv[i][0], kv[i][1]), 0);
 	struct exp_point pt;
 	exp_point_single(&pt, &cfg, "cow", 0.05, 0.4);
-	struct trial_result *r = calloc(1, sizeof(*r));
+	struct trial_result *r = mem_zalloc(struct trial_result, 1);
 	_Atomic int stop = 0;
 	alarm(120); /* a deadlock ends the test instead of hanging it */
 	assert_int_equal(trial_run(&pt, 0, 1, r, &stop), EXIT_OK);

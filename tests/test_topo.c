@@ -386,8 +386,8 @@ static void test_experiment_errors(void **state)
 		int saved = dup(2), fd = open(cap, O_CREAT | O_TRUNC | O_WRONLY, 0644);
 		dup2(fd, 2);
 		close(fd);
-		struct experiment *ex = calloc(1, sizeof(*ex));
-		struct exp_point *pt = calloc(1, sizeof(*pt));
+		struct experiment *ex = mem_zalloc(struct experiment, 1);
+		struct exp_point *pt = mem_zalloc(struct exp_point, 1);
 		int rc = exp_load(ex, path);
 		if (rc == EXIT_OK) {
 			rc = exp_point(ex, 0, pt);

@@ -23,14 +23,6 @@
 
 #define RW (VM_PROT_READ | VM_PROT_WRITE)
 
-static void sleep_ms(unsigned ms)
-{
-	uint64_t end = cpu_now_ns() + ms * 1000000ULL;
-	unsigned iter = 0;
-	while (cpu_now_ns() < end)
-		cpu_spin_wait(&iter);
-}
-
 static void hexaddr(char *b, size_t n, vaddr_t va)
 {
 	snprintf(b, n, "%#lx", (unsigned long)va);
@@ -381,10 +373,13 @@ static void waitva_cpu(unsigned cpu, void *arg)
 		for (unsigned i = 0; i < 4; i++)
 			s->held[i] = uvm_km_alloc(s->sub, PAGE_SIZE, 0, UVM_KMF_VAONLY);
 		TH_CHECK(uvm_km_alloc(s->sub, PAGE_SIZE, 0, UVM_KMF_VAONLY) == 0); /* no WAITVA: fails */
+		uint64_t w0 = th_counter("uvm.map.waitva");
 		atomic_store(&s->phase, 1);
-		sleep_ms(30);
-		TH_CHECK(atomic_load(&s->got) == 0); /* still waiting */
-		TH_CHECK(th_counter("uvm.map.waitva") >= 1);
+		/* CPU 1 provably waits once it counted its wait (no time given and
+		 * hoped for: a loaded host may not run it for a while) */
+		while (th_counter("uvm.map.waitva") <= w0)
+			cpu_spin_wait(&iter);
+		TH_CHECK(atomic_load(&s->got) == 0); /* still waiting: nothing was freed */
 		uvm_km_free(s->sub, s->held[2], PAGE_SIZE, UVM_KMF_VAONLY);
 		while (atomic_load(&s->got) == 0)
 			cpu_spin_wait(&iter);
@@ -470,10 +465,12 @@ static void exhaust_cpu(unsigned cpu, void *arg)
 	unsigned iter = 0;
 	if (cpu == 0) {
 		s->n = drain_memory(s->held);
+		uint64_t w0 = th_counter("uvm.km.waits");
 		atomic_store(&s->phase, 1);
-		sleep_ms(30);
-		TH_CHECK(atomic_load(&s->got) == 0); /* CPU 1 waits for memory */
-		TH_CHECK(th_counter("uvm.km.waits") >= 1);
+		/* CPU 1 provably waits for memory once it counted its wait */
+		while (th_counter("uvm.km.waits") <= w0)
+			cpu_spin_wait(&iter);
+		TH_CHECK(atomic_load(&s->got) == 0); /* still waiting: nothing was freed */
 		/* frees on this CPU (into its page cache) wake CPU 1 */
 		for (unsigned i = 0; i < 4; i++)
 			uvm_pagefree(s->held[--s->n]);

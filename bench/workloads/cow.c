@@ -25,11 +25,11 @@ struct cow_cpu {
 
 static int cow_init(struct wl_ctx *c)
 {
-	struct cow_cpu *w = calloc(1, sizeof(*w));
+	struct cow_cpu *w = mem_zalloc(struct cow_cpu, 1);
 	if (w == NULL)
 		return ENOMEM;
 	w->cc_pages = (unsigned)wl_opt_long(c->wc_role, "pages");
-	w->cc_frames = calloc(w->cc_pages, sizeof(*w->cc_frames));
+	w->cc_frames = mem_zalloc(struct vm_page *, w->cc_pages);
 	for (unsigned i = 0; i < w->cc_pages; i++) {
 		w->cc_frames[i] = wl_page();
 		wl_map(c->wc_pmap, c->wc_va + ptoa(i), w->cc_frames[i], VM_PROT_READ | VM_PROT_WRITE);

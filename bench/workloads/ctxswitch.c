@@ -28,14 +28,14 @@ struct cs_cpu {
 
 static int cs_init(struct wl_ctx *c)
 {
-	struct cs_cpu *s = calloc(1, sizeof(*s));
+	struct cs_cpu *s = mem_zalloc(struct cs_cpu, 1);
 	if (s == NULL)
 		return ENOMEM;
 	s->cs_n = (unsigned)wl_opt_long(c->wc_role, "lwps");
 	s->cs_pages = (unsigned)wl_opt_long(c->wc_role, "pages");
-	s->cs_lwps = calloc(s->cs_n, sizeof(*s->cs_lwps));
-	s->cs_pmaps = calloc(s->cs_n, sizeof(*s->cs_pmaps));
-	s->cs_frames = calloc((size_t)s->cs_n * s->cs_pages, sizeof(*s->cs_frames));
+	s->cs_lwps = mem_zalloc(struct lwp *, s->cs_n);
+	s->cs_pmaps = mem_zalloc(pmap_t, s->cs_n);
+	s->cs_frames = mem_zalloc(struct vm_page *, (size_t)s->cs_n * s->cs_pages);
 	s->cs_home = curlwp();
 	for (unsigned l = 0; l < s->cs_n; l++) {
 		s->cs_pmaps[l] = pmap_create();

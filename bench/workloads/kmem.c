@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include <pmapstorm/alloc.h>
 #include <pmapstorm/uvm_km.h>
 
 static const struct wl_option kmem_options[] = {
@@ -29,13 +30,13 @@ struct kmem_cpu {
 
 static int kmem_init(struct wl_ctx *c)
 {
-	struct kmem_cpu *k = calloc(1, sizeof(*k));
+	struct kmem_cpu *k = mem_zalloc(struct kmem_cpu, 1);
 	if (k == NULL)
 		return ENOMEM;
 	k->km_pages = (unsigned)wl_opt_long(c->wc_role, "pages");
 	k->km_hold = (unsigned)wl_opt_long(c->wc_role, "hold");
 	k->km_flags = wl_opt(c->wc_role, "type")[0] == 'w' ? UVM_KMF_WIRED : UVM_KMF_PAGEABLE;
-	k->km_ring = calloc(k->km_hold, sizeof(vaddr_t));
+	k->km_ring = mem_zalloc(vaddr_t, k->km_hold);
 	c->wc_priv = k;
 	return 0;
 }

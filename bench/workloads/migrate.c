@@ -43,11 +43,11 @@ static int migrate_role_init(struct wl_role *r)
 		wl_error(r, "migrate: the role needs one shared pmap (pmap = shared or a name), not private ones");
 		return EINVAL;
 	}
-	struct migrate_role *m = calloc(1, sizeof(*m));
+	struct migrate_role *m = mem_zalloc(struct migrate_role, 1);
 	if (m == NULL)
 		return ENOMEM;
 	m->mr_pages = (unsigned)wl_opt_long(r, "pages");
-	m->mr_frames = calloc(m->mr_pages, sizeof(*m->mr_frames));
+	m->mr_frames = mem_zalloc(struct vm_page *, m->mr_pages);
 	if (m->mr_frames == NULL) {
 		free(m);
 		return ENOMEM;

@@ -24,11 +24,11 @@ struct mprotect_cpu {
 
 static int mprotect_init(struct wl_ctx *c)
 {
-	struct mprotect_cpu *m = calloc(1, sizeof(*m));
+	struct mprotect_cpu *m = mem_zalloc(struct mprotect_cpu, 1);
 	if (m == NULL)
 		return ENOMEM;
 	m->mp_pages = (unsigned)wl_opt_long(c->wc_role, "pages");
-	m->mp_frames = calloc(m->mp_pages, sizeof(*m->mp_frames));
+	m->mp_frames = mem_zalloc(struct vm_page *, m->mp_pages);
 	for (unsigned i = 0; i < m->mp_pages; i++) {
 		m->mp_frames[i] = wl_page();
 		wl_map(c->wc_pmap, c->wc_va + ptoa(i), m->mp_frames[i], VM_PROT_READ | VM_PROT_WRITE);

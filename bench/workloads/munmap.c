@@ -27,12 +27,12 @@ struct munmap_cpu {
 
 static int munmap_init(struct wl_ctx *c)
 {
-	struct munmap_cpu *m = calloc(1, sizeof(*m));
+	struct munmap_cpu *m = mem_zalloc(struct munmap_cpu, 1);
 	if (m == NULL)
 		return ENOMEM;
 	m->mc_len = (unsigned)wl_opt_long(c->wc_role, "len");
 	m->mc_touch = wl_opt_long(c->wc_role, "touch") != 0;
-	m->mc_frames = calloc(m->mc_len, sizeof(*m->mc_frames));
+	m->mc_frames = mem_zalloc(struct vm_page *, m->mc_len);
 	for (unsigned i = 0; i < m->mc_len; i++)
 		m->mc_frames[i] = wl_page();
 	c->wc_priv = m;

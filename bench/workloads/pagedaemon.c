@@ -27,12 +27,12 @@ struct pd_cpu {
 
 static int pd_init(struct wl_ctx *c)
 {
-	struct pd_cpu *p = calloc(1, sizeof(*p));
+	struct pd_cpu *p = mem_zalloc(struct pd_cpu, 1);
 	if (p == NULL)
 		return ENOMEM;
 	p->pd_pages = (unsigned)wl_opt_long(c->wc_role, "pages");
 	p->pd_touch = (unsigned)wl_opt_long(c->wc_role, "touch");
-	p->pd_frames = calloc(p->pd_pages, sizeof(*p->pd_frames));
+	p->pd_frames = mem_zalloc(struct vm_page *, p->pd_pages);
 	for (unsigned i = 0; i < p->pd_pages; i++) {
 		p->pd_frames[i] = wl_page();
 		wl_map(c->wc_pmap, c->wc_va + ptoa(i), p->pd_frames[i], VM_PROT_READ | VM_PROT_WRITE);

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include <pmapstorm/alloc.h>
 #include <pmapstorm/pool.h>
 
 static const struct wl_option poolchurn_options[] = {
@@ -59,7 +60,7 @@ static void pc_put(struct pc_role *r, vaddr_t o)
 
 static int pc_role_init(struct wl_role *wr)
 {
-	struct pc_role *r = calloc(1, sizeof(*r));
+	struct pc_role *r = mem_zalloc(struct pc_role, 1);
 	if (r == NULL)
 		return ENOMEM;
 	r->pr_size = (unsigned)wl_opt_long(wr, "size");
@@ -93,10 +94,10 @@ static void pc_role_fini(struct wl_role *wr)
 static int pc_init(struct wl_ctx *c)
 {
 	struct pc_role *r = c->wc_role->wr_priv;
-	struct pc_cpu *p = calloc(1, sizeof(*p));
+	struct pc_cpu *p = mem_zalloc(struct pc_cpu, 1);
 	if (p == NULL)
 		return ENOMEM;
-	p->pc_objs = calloc(r->pr_burst, sizeof(vaddr_t));
+	p->pc_objs = mem_zalloc(vaddr_t, r->pr_burst);
 	c->wc_priv = p;
 	return 0;
 }

@@ -40,7 +40,7 @@ struct touch_cpu {
 
 static int touch_role_init(struct wl_role *r)
 {
-	struct touch_role *t = calloc(1, sizeof(*t));
+	struct touch_role *t = mem_zalloc(struct touch_role, 1);
 	if (t == NULL)
 		return ENOMEM;
 	t->tr_pages = (unsigned)ceil(wl_opt_double(r, "reach") * r->wr_cfg->mc_tlb_entries);
@@ -51,7 +51,7 @@ static int touch_role_init(struct wl_role *r)
 	t->tr_write = (unsigned)wl_opt_long(r, "write");
 	t->tr_shared = wl_opt(r, "scope")[0] == 's';
 	if (t->tr_pattern == 2) {
-		t->tr_cdf = malloc(sizeof(double) * t->tr_pages);
+		t->tr_cdf = mem_alloc(double, t->tr_pages);
 		double theta = wl_opt_double(r, "theta"), sum = 0;
 		for (unsigned i = 0; i < t->tr_pages; i++)
 			sum += 1.0 / pow(i + 1, theta);
@@ -62,7 +62,7 @@ static int touch_role_init(struct wl_role *r)
 		}
 	}
 	if (t->tr_shared) {
-		t->tr_frames = calloc(t->tr_pages, sizeof(*t->tr_frames));
+		t->tr_frames = mem_zalloc(struct vm_page *, t->tr_pages);
 		for (unsigned i = 0; i < t->tr_pages; i++) {
 			t->tr_frames[i] = wl_page();
 			if (r->wr_pmap != NULL)
@@ -95,7 +95,7 @@ static int touch_init(struct wl_ctx *c)
 {
 	struct wl_role *r = c->wc_role;
 	struct touch_role *t = r->wr_priv;
-	struct touch_cpu *tc = calloc(1, sizeof(*tc));
+	struct touch_cpu *tc = mem_zalloc(struct touch_cpu, 1);
 	if (tc == NULL)
 		return ENOMEM;
 	if (t->tr_shared) {
@@ -105,7 +105,7 @@ static int touch_init(struct wl_ctx *c)
 				wl_map(c->wc_pmap, tc->tc_base + ptoa(i), t->tr_frames[i], VM_PROT_READ | VM_PROT_WRITE);
 	} else {
 		tc->tc_base = c->wc_va;
-		tc->tc_frames = calloc(t->tr_pages, sizeof(*tc->tc_frames));
+		tc->tc_frames = mem_zalloc(struct vm_page *, t->tr_pages);
 		for (unsigned i = 0; i < t->tr_pages; i++) {
 			tc->tc_frames[i] = wl_page();
 			wl_map(c->wc_pmap, tc->tc_base + ptoa(i), tc->tc_frames[i], VM_PROT_READ | VM_PROT_WRITE);

@@ -447,7 +447,7 @@ int check_boot(struct machine *m)
 	}
 	if (c->mc_watchdog_s == 0)
 		return 0;
-	struct watchdog *w = calloc(1, sizeof(*w));
+	struct watchdog *w = mem_zalloc(struct watchdog, 1);
 	if (w == NULL)
 		return machine_seterr(ENOMEM, "watchdog.seconds: no host memory");
 	w->w_limit_ticks = (uint64_t)c->mc_watchdog_s * (1000000000ULL / WD_TICK_NS);
@@ -457,8 +457,8 @@ int check_boot(struct machine *m)
 	pthread_cond_init(&w->w_cv, &ca);
 	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&w->w_lock, NULL);
-	w->w_last = calloc(m->m_ncpu, sizeof(uint64_t));
-	w->w_since = calloc(m->m_ncpu, sizeof(uint64_t));
+	w->w_last = mem_zalloc(uint64_t, m->m_ncpu);
+	w->w_since = mem_zalloc(uint64_t, m->m_ncpu);
 	m->m_watchdog = w;
 	if (w->w_last == NULL || w->w_since == NULL)
 		return machine_seterr(ENOMEM, "watchdog.seconds: no host memory");

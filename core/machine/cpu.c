@@ -11,6 +11,14 @@
  * at each other while each waits for the other's acknowledgement would
  * otherwise deadlock, as in a real kernel — and yields the host CPU after
  * machine.spin turns, so more simulated CPUs than host cores still progress.
+ * It yields only where a yield can help: when another attached CPU is
+ * placed on the same host PU (or this CPU's thread is not bound to its
+ * own).  A CPU pinned alone on its PU waits for something that runs on
+ * another PU; a yield would hand its PU to whatever else the host runs for
+ * a whole time slice (a millisecond or more), and on a loaded host every
+ * wait would cost that: test_coherence ran ten times slower beside two
+ * busy loops, until it hit its timeout (issue 14).  Such a CPU spins on:
+ * the host's scheduler still preempts it when its slice ends.
  *
  * cpu_intr_poll() is also the RCU quiescent state (liburcu's QSBR flavour,
  * urcu/urcu-qsbr.h): no CPU holds a page-table pointer across it, so
@@ -235,6 +243,19 @@ static inline void cpu_wait_note(struct cpu_info *ci, unsigned iter, void *site,
 	atomic_store_explicit(&ci->ci_wait_t0, cpu_now_ns(), memory_order_relaxed);
 }
 
+/* Is ci's thread bound to a host PU that no other attached CPU shares? */
+static inline bool cpu_pu_alone(const struct cpu_info *ci, struct machine *m)
+{
+	if (!ci->ci_pinned || m == NULL)
+		return false;
+	/* relaxed is enough: a CPU that attaches meanwhile is seen a turn later */
+	for (unsigned w = 0; w < MAXCPUS / 64; w++)
+		if (atomic_load_explicit(&ci->ci_pu_peers.bits[w], memory_order_relaxed) &
+		    atomic_load_explicit(&m->m_attached.bits[w], memory_order_relaxed))
+			return false;
+	return true;
+}
+
 static inline void cpu_spin_turn(unsigned *iter, void *site, const char *what)
 {
 	struct machine *m = machine_cur;
@@ -249,7 +270,7 @@ static inline void cpu_spin_turn(unsigned *iter, void *site, const char *what)
 	 * within a cache-line transfer or two, and a pause would add its own
 	 * latency (tens of ns) to every round trip */
 	if ((*iter)++ < 16) {
-	} else if (*iter < spin) {
+	} else if (*iter < spin || (ci != NULL && cpu_pu_alone(ci, m))) {
 		__builtin_ia32_pause();
 	} else {
 		stats_inc(&cpu_yields);
@@ -297,6 +318,10 @@ int cpu_attach(struct machine *m, unsigned cpuid)
 	ci->ci_pcid = 0;
 	ci->ci_phys = m->m_phys;
 	ci->ci_curlwp = NULL;
+	/* pinned alone on its PU, its waits need not yield (cpu_spin_turn):
+	 * machine_run() binds its threads first; a thread attached by an
+	 * embedder counts if it bound itself to the same PU */
+	ci->ci_pinned = topo_thread_bound(cpuid);
 	ci->ci_tick_ns = m->m_hooks.mh_tick != NULL ? m->m_cfg.mc_tick_us * 1000 : 0;
 	ci->ci_next_tick = ci->ci_tick_ns ? cpu_now_ns() + ci->ci_tick_ns : 0;
 	tlb_invalidate_all(ci);
@@ -405,8 +430,8 @@ int machine_run(struct machine *m, unsigned ncpu, machine_cpu_fn fn, void *arg)
 	if (m == NULL || ncpu == 0 || ncpu > m->m_ncpu)
 		return machine_seterr(EINVAL, "machine_run: %u CPUs asked, machine.cpus = %u", ncpu, m ? m->m_ncpu : 0);
 	struct run_state s = {.rs_m = m, .rs_ncpu = ncpu, .rs_fn = fn, .rs_arg = arg};
-	pthread_t *tids = calloc(ncpu, sizeof(*tids));
-	struct run_thread *rts = calloc(ncpu, sizeof(*rts));
+	pthread_t *tids = mem_zalloc(pthread_t, ncpu);
+	struct run_thread *rts = mem_zalloc(struct run_thread, ncpu);
 	if (tids == NULL || rts == NULL) {
 		free(tids);
 		free(rts);

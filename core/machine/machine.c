@@ -821,7 +821,7 @@ static int ipi_distance_init(struct machine *m)
 {
 	const struct machine_config *c = &m->m_cfg;
 	unsigned n = m->m_ncpu;
-	if ((m->m_ipi_dist = calloc((size_t)n * n, sizeof(*m->m_ipi_dist))) == NULL)
+	if ((m->m_ipi_dist = mem_zalloc(uint32_t, (size_t)n * n)) == NULL)
 		return machine_seterr(ENOMEM, "ipi.distance_ns: no host memory for %u x %u delays", n, n);
 	for (unsigned a = 0; a < n; a++)
 		for (unsigned b = 0; b < n; b++) {
@@ -847,7 +847,7 @@ struct machine *machine_boot(const struct machine_config *cfg)
 		machine_seterr(ENOSYS, "machine_boot: the pmap layer is not linked in (link with -Wl,-u,pmap_init)");
 		return NULL;
 	}
-	struct machine *m = calloc(1, sizeof(*m));
+	struct machine *m = mem_zalloc(struct machine, 1);
 	if (m == NULL) {
 		machine_seterr(ENOMEM, "machine_boot: out of host memory");
 		return NULL;
@@ -884,6 +884,9 @@ struct machine *machine_boot(const struct machine_config *cfg)
 	 * page shared by CPUs of two nodes goes to the later one — the TLB
 	 * entries, and (where the allocator takes fresh pages) the
 	 * statistics block */
+	/* topo_mem_alloc_node() gives whole host pages: enough for the
+	 * cache-line aligned cpu_info (pmapstorm/alloc.h says why it matters) */
+	_Static_assert(_Alignof(struct cpu_info) <= PAGE_SIZE, "cpu_info is aligned beyond a page");
 	m->m_cpus_bytes = round_page(sizeof(struct cpu_info) * m->m_ncpu);
 	if ((m->m_cpus = topo_mem_alloc_node(-1, m->m_cpus_bytes)) == NULL) {
 		err = machine_seterr(ENOMEM, "machine.cpus: no host memory for %u CPUs", m->m_ncpu);
@@ -908,6 +911,13 @@ struct machine *machine_boot(const struct machine_config *cfg)
 			goto fail;
 		}
 		m->m_tlb_bytes += (uint64_t)cfg->mc_tlb_entries * sizeof(struct tlb_entry);
+		/* the CPUs that share its host PU: a wait yields only to them
+		 * (cpu_spin_turn); an unknown PU is shared with every CPU */
+		kcpuset_zero(&ci->ci_pu_peers);
+		int pu = topo_pu_of(i);
+		for (unsigned j = 0; j < m->m_ncpu; j++)
+			if (j != i && (pu < 0 || topo_pu_of(j) == pu))
+				kcpuset_atomic_set(&ci->ci_pu_peers, j);
 	}
 	if ((err = m->m_hooks.mh_boot(m)) != 0)
 		goto fail;

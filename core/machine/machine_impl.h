@@ -16,6 +16,7 @@
 #ifndef PMAPSTORM_MACHINE_IMPL_H
 #define PMAPSTORM_MACHINE_IMPL_H
 
+#include <pmapstorm/alloc.h>
 #include <pmapstorm/check.h>
 #include <pmapstorm/lock.h>
 #include <pmapstorm/machine.h>
@@ -185,6 +186,8 @@ struct cpu_info {
 	uint16_t ci_pcid;           /* ci_ctx's PCID, cached for the TLB-hit path */
 	uint8_t *ci_phys;           /* machine_cur->m_phys, cached likewise */
 	struct lwp *ci_curlwp;
+	kcpuset_t ci_pu_peers;      /* the other CPUs placed on this CPU's host PU (boot) */
+	bool ci_pinned;             /* this CPU's thread is bound to its PU, and only to it (cpu_attach) */
 	uint64_t ci_tick_ns;        /* tick period; 0: the strategy takes no ticks */
 	uint64_t ci_next_tick;      /* cpu_now_ns() of the next tick */
 	struct tlb ci_tlb;

@@ -49,6 +49,7 @@ STATS_COUNTER(tlb_inv_all, "tlb.inval_all", "flushes of the whole TLB, globals i
 int tlb_init(struct tlb *t, unsigned entries, unsigned ways, int node)
 {
 	/* on the owning CPU's NUMA node (machine.numa; anywhere without NUMA) */
+	_Static_assert(_Alignof(struct tlb_entry) <= PAGE_SIZE, "topo_mem_alloc_node() aligns to a page");
 	t->tlb_bytes = round_page((size_t)entries * sizeof(struct tlb_entry));
 	t->tlb_entries = topo_mem_alloc_node(node, t->tlb_bytes);
 	if (t->tlb_entries == NULL)

@@ -39,7 +39,7 @@ int phys_init(struct machine *m)
 	m->m_phys = topo_mem_alloc(&m->m_numa_plan, bytes);
 	if (m->m_phys == NULL)
 		return machine_seterr(ENOMEM, "machine.memory: cannot allocate %zu bytes of host memory", bytes);
-	m->m_pages = calloc(m->m_npages, sizeof(struct vm_page));
+	m->m_pages = mem_zalloc(struct vm_page, m->m_npages);
 	if (m->m_pages == NULL)
 		return machine_seterr(ENOMEM, "machine.memory: no host memory for %lu vm_page structures",
 		    (unsigned long)m->m_npages);

@@ -12,7 +12,7 @@
 
 struct lwp *lwp_create(struct pmap *pm)
 {
-	struct lwp *l = calloc(1, sizeof(*l));
+	struct lwp *l = mem_zalloc(struct lwp, 1);
 	if (l == NULL)
 		panic("lwp_create: out of host memory");
 	pmap_reference(pm);

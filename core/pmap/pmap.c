@@ -476,8 +476,8 @@ static int pmap_boot(struct machine *m)
 	pmap_lazy_guard = s->sd_lazy && !s->sd_unguarded;
 	atomic_store(&pmap_lazy_gen, 0);
 	mutex_init(&pmaps_lock, LC_PMAPS);
-	pmap_cpus = calloc(m->m_ncpu, sizeof(*pmap_cpus));
-	pcid_free = malloc(sizeof(uint16_t) * PCID_MAX);
+	pmap_cpus = mem_zalloc(struct pmap_cpu, m->m_ncpu);
+	pcid_free = mem_alloc(uint16_t, PCID_MAX);
 	if (pmap_cpus == NULL || pcid_free == NULL)
 		return machine_seterr(ENOMEM, "machine.cpus: no host memory for the pmap's per-CPU state");
 	for (unsigned i = 0; i < m->m_ncpu; i++)
@@ -577,7 +577,7 @@ void pmap_virtual_space(vaddr_t *vstartp, vaddr_t *vendp)
 pmap_t pmap_create(void)
 {
 	struct pmap *pm;
-	if (posix_memalign((void **)&pm, CACHE_LINE, sizeof(*pm)) != 0)
+	if ((pm = mem_alloc(struct pmap, 1)) == NULL)
 		panic("pmap_create: out of host memory");
 	memset(pm, 0, sizeof(*pm));
 	mutex_init(&pm->pm_lock, LC_PMAP);
@@ -771,7 +771,7 @@ int pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags
 		else if (!(opte & PTE_WIRED) && wired)
 			atomic_fetch_add(&pm->pm_wired, 1);
 	} else {
-		struct pv_entry *pv = malloc(sizeof(*pv));
+		struct pv_entry *pv = mem_alloc(struct pv_entry, 1);
 		if (pv == NULL) {
 			mutex_exit(&pm->pm_lock);
 			if (flags & PMAP_CANFAIL)

@@ -41,7 +41,7 @@ struct pmap {
 	 * when lo >= hi; pm_lock): entering one of them again goes through
 	 * the lazy guard first (pmap.c) */
 	vaddr_t pm_lazy_lo, pm_lazy_hi;
-};
+} __cacheline_aligned; /* pmaps are written by every CPU that runs them: one line each */
 
 /* Per-CPU pmap state (owner only): page-table pages to free after the
  * next update; whether the CPU queued lazy removals since its last update,

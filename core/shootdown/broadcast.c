@@ -71,8 +71,8 @@ static int bc_boot(struct machine *m)
 {
 	bc_ncpu = m->m_ncpu;
 	unsigned max = m->m_cfg.mc_sd_broadcast_max;
-	if (posix_memalign((void **)&bc_inboxes, CACHE_LINE, sizeof(*bc_inboxes) * bc_ncpu) != 0 ||
-	    (bc_reqs = calloc(bc_ncpu, sizeof(*bc_reqs))) == NULL)
+	if ((bc_inboxes = mem_alloc(struct bc_inbox, bc_ncpu)) == NULL ||
+	    (bc_reqs = mem_zalloc(struct sd_req, bc_ncpu)) == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory for TLB inboxes");
 	memset(bc_inboxes, 0, sizeof(*bc_inboxes) * bc_ncpu);
 	for (unsigned i = 0; i < bc_ncpu; i++) {

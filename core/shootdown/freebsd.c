@@ -69,9 +69,9 @@ static int fb_boot(struct machine *m)
 {
 	fb_ncpu = m->m_ncpu;
 	fb_threshold = m->m_cfg.mc_sd_freebsd_threshold;
-	if (posix_memalign((void **)&fb_cpus, CACHE_LINE, sizeof(*fb_cpus) * fb_ncpu) != 0)
+	if ((fb_cpus = mem_alloc(struct fb_cpu, fb_ncpu)) == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory");
-	fb_score = calloc((size_t)fb_ncpu * fb_ncpu, sizeof(*fb_score));
+	fb_score = mem_zalloc(_Atomic uint64_t, (size_t)fb_ncpu * fb_ncpu);
 	if (fb_score == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory for the scoreboard");
 	for (unsigned i = 0; i < fb_ncpu; i++) {

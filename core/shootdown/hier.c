@@ -24,7 +24,10 @@
  *    every target.
  * If a group stalls (its leader detached before fanning out), the
  * initiator re-sends the IPIs itself after a while, and counts down for
- * targets that detached: a detached CPU's TLB is empty.
+ * targets that detached: a detached CPU's TLB is empty.  Only a detached
+ * leader makes a stall: a leader that is merely slow (its thread not
+ * running) fans out when it runs, and re-sending to its group then would
+ * make the IPIs a shootdown costs depend on how the host schedules threads.
  *
  * Memory ordering.  The initiator fills the request, the group counts and
  * the group mask with plain or relaxed stores, then publishes the
@@ -77,10 +80,10 @@ static void hier_halt(struct machine *m)
 static int hier_boot(struct machine *m)
 {
 	hier_ncpu = m->m_ncpu;
-	hier_reqs = calloc(hier_ncpu, sizeof(*hier_reqs));
-	hier_group = calloc(hier_ncpu, sizeof(*hier_group));
+	hier_reqs = mem_zalloc(struct sd_req, hier_ncpu);
+	hier_group = mem_zalloc(unsigned, hier_ncpu);
 	if (hier_reqs == NULL || hier_group == NULL ||
-	    posix_memalign((void **)&hier_slots, CACHE_LINE, sizeof(*hier_slots) * hier_ncpu) != 0)
+	    (hier_slots = mem_alloc(struct hier_slot, hier_ncpu)) == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory");
 	for (unsigned i = 0; i < hier_ncpu; i++) {
 		if (sd_req_init(&hier_reqs[i], m->m_cfg.mc_sd_batch) != 0)
@@ -124,6 +127,15 @@ static bool hier_claim(struct hier_slot *s, unsigned c)
 }
 
 /* IPI the targets of group g still pending, except `not`. */
+/* The leader of group g for s's request: its lowest-numbered target there. */
+static unsigned hier_leader(const struct hier_slot *s, unsigned g)
+{
+	KCPUSET_FOREACH(&s->hs_targets, t)
+		if (hier_group[t] == g)
+			return t;
+	return UINT32_MAX;
+}
+
 static unsigned hier_send_group(struct hier_slot *s, unsigned g, unsigned not)
 {
 	unsigned n = 0;
@@ -179,11 +191,15 @@ static void hier_update(void)
 		unsigned iter = 0;
 		while (atomic_load_explicit(&s->hs_groups, memory_order_acquire) != 0) {
 			if ((iter & 1023) == 1023) {
-				/* a stalled group: count for detached CPUs, re-send the rest */
+				/* count for detached CPUs; re-send to a remote group whose
+				 * leader detached (it may have gone before fanning out) */
 				KCPUSET_FOREACH(&s->hs_pending, c)
 					if (!cpu_is_attached(cpu_lookup(c)) && hier_claim(s, c))
 						hier_count_down(s, c);
 				KCPUSET_FOREACH(&s->hs_pending, c) {
+					unsigned g = hier_group[c], leader = hier_leader(s, g);
+					if (g == s->hs_init_group || (leader != UINT32_MAX && cpu_is_attached(cpu_lookup(leader))))
+						continue;
 					stats_inc(&hier_resent);
 					cpu_send_ipi(cpu_lookup(c), IPI_SHOOTDOWN);
 				}
@@ -204,11 +220,7 @@ static void hier_ipi(struct cpu_info *ci)
 			continue;
 		/* the leader of a remote group: its lowest-numbered target */
 		if (g != s->hs_init_group) {
-			unsigned leader = UINT32_MAX;
-			KCPUSET_FOREACH(&s->hs_targets, t)
-				if (hier_group[t] == g && leader == UINT32_MAX)
-					leader = t;
-			if (leader == me) {
+			if (hier_leader(s, g) == me) {
 				unsigned k = hier_send_group(s, g, me);
 				for (unsigned i = 0; i < k; i++)
 					stats_inc(&hier_fanout);

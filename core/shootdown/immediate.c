@@ -44,7 +44,7 @@ static void imm_halt(struct machine *m)
 
 static int imm_boot(struct machine *m)
 {
-	imm_reqs = calloc(m->m_ncpu, sizeof(*imm_reqs));
+	imm_reqs = mem_zalloc(struct sd_req, m->m_ncpu);
 	if (imm_reqs == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory");
 	for (unsigned i = 0; i < m->m_ncpu; i++)

@@ -85,11 +85,11 @@ static int latr_boot(struct machine *m)
 {
 	latr_ring = m->m_cfg.mc_sd_latr_ring;
 	latr_ncpu = m->m_ncpu;
-	if (posix_memalign((void **)&latr_cpus, CACHE_LINE, sizeof(*latr_cpus) * latr_ncpu) != 0)
+	if ((latr_cpus = mem_alloc(struct latr_cpu, latr_ncpu)) == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory");
 	memset(latr_cpus, 0, sizeof(*latr_cpus) * latr_ncpu);
 	for (unsigned i = 0; i < latr_ncpu; i++) {
-		latr_cpus[i].lc_ring = calloc(latr_ring, sizeof(struct latr_state));
+		latr_cpus[i].lc_ring = mem_zalloc(struct latr_state, latr_ring);
 		if (latr_cpus[i].lc_ring == NULL || sd_req_init(&latr_cpus[i].lc_batch, LATR_NVA) != 0)
 			return machine_seterr(ENOMEM, "shootdown.latr_ring: no memory for %u-entry rings", latr_ring);
 	}

@@ -82,8 +82,8 @@ static void lx_halt(struct machine *m)
 static int lx_boot(struct machine *m)
 {
 	lx_ceiling = m->m_cfg.mc_sd_linux_ceiling;
-	lx_cpus = calloc(m->m_ncpu, sizeof(*lx_cpus));
-	lx_gen = calloc(65536, sizeof(*lx_gen));
+	lx_cpus = mem_zalloc(struct lx_cpu, m->m_ncpu);
+	lx_gen = mem_zalloc(_Atomic uint64_t, 65536);
 	if (lx_cpus == NULL || lx_gen == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory");
 	for (unsigned i = 0; i < m->m_ncpu; i++)

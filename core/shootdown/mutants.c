@@ -11,7 +11,11 @@
  *                    and then copies what the slot holds by then: the
  *                    initiator's next (here: an empty) request — a lost
  *                    invalidation, the race NetBSD's early ack avoids by
- *                    copying first (netbsd_x86.c);
+ *                    copying first (netbsd_x86.c).  The target waits for
+ *                    the initiator to move on, without a clock, so the
+ *                    loss does not depend on how the host schedules the
+ *                    initiator's thread; only where waiting could deadlock
+ *                    (see mu_ipi) does it copy at once, and lose nothing;
  *   mutant-noglobal  a whole flush never drops global entries (x86
  *                    tlbflush() where tlbflushg() was needed).
  * One more lives beside the strategy it breaks: mutant-latr-unguarded
@@ -36,6 +40,7 @@ static int mu_kind;
 static struct sd_req *mu_reqs; /* 2 per CPU: mutant-nowait alternates */
 static unsigned *mu_cur;
 static _Atomic uint64_t *mu_gen; /* per initiator: requests completed */
+static _Atomic bool *mu_waiting; /* per CPU: waits in mu_ipi for an initiator (early-ack) */
 
 static void mu_halt(struct machine *m)
 {
@@ -44,19 +49,22 @@ static void mu_halt(struct machine *m)
 	free(mu_reqs);
 	free(mu_cur);
 	free((void *)mu_gen);
+	free((void *)mu_waiting);
 	mu_reqs = NULL;
 	mu_cur = NULL;
 	mu_gen = NULL;
+	mu_waiting = NULL;
 	sd_slots_halt();
 }
 
 static int mu_boot_kind(struct machine *m, int kind)
 {
 	mu_kind = kind;
-	mu_reqs = calloc(2 * m->m_ncpu, sizeof(*mu_reqs));
-	mu_cur = calloc(m->m_ncpu, sizeof(*mu_cur));
-	mu_gen = calloc(m->m_ncpu, sizeof(*mu_gen));
-	if (mu_reqs == NULL || mu_cur == NULL || mu_gen == NULL)
+	mu_reqs = mem_zalloc(struct sd_req, 2 * m->m_ncpu);
+	mu_cur = mem_zalloc(unsigned, m->m_ncpu);
+	mu_gen = mem_zalloc(_Atomic uint64_t, m->m_ncpu);
+	mu_waiting = mem_zalloc(_Atomic bool, m->m_ncpu);
+	if (mu_reqs == NULL || mu_cur == NULL || mu_gen == NULL || mu_waiting == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory");
 	for (unsigned i = 0; i < 2 * m->m_ncpu; i++)
 		if (sd_req_init(&mu_reqs[i], m->m_cfg.mc_sd_batch) != 0)
@@ -123,23 +131,40 @@ static void mu_ipi(struct cpu_info *ci)
 		sd_slots_serve(ci);
 		return;
 	}
-	const unsigned w = ci->ci_cpuid / 64;
-	const uint64_t bit = 1ULL << (ci->ci_cpuid % 64);
+	const unsigned me = ci->ci_cpuid, w = me / 64;
+	const uint64_t bit = 1ULL << (me % 64);
 	for (unsigned c = 0; c < machine_cur->m_ncpu; c++) {
 		struct sd_slot *s = &sd_slots[c];
 		if (!(atomic_load_explicit(&s->s_pending.bits[w], memory_order_acquire) & bit))
 			continue;
 		uint64_t gen = atomic_load_explicit(&mu_gen[c], memory_order_acquire);
+		/* seq_cst, before the acknowledgement: a CPU that would wait here
+		 * for this CPU's own request sees that this one waits (and the
+		 * other way round: Dekker, so two CPUs that shoot at each other do
+		 * not both wait) */
+		atomic_store(&mu_waiting[me], true);
 		/* the broken order: acknowledge first ... */
-		atomic_fetch_and_explicit(&s->s_pending.bits[w], ~bit, memory_order_release);
-		/* ... then copy: by now the initiator has moved on (we wait for it,
-		 * boundedly, to make the lost invalidation deterministic) */
-		uint64_t t_end = cpu_now_ns() + 2000000;
-		while (atomic_load_explicit(&mu_gen[c], memory_order_acquire) == gen && cpu_now_ns() < t_end)
+		atomic_fetch_and(&s->s_pending.bits[w], ~bit);
+		/* ... then copy what the slot holds once the initiator has moved
+		 * on: its next request, here an empty one — nothing invalidated.
+		 * The initiator bumps its generation without waiting for anyone
+		 * once every target has acknowledged, so this waits for that with
+		 * no clock.  Where waiting could deadlock — another target has not
+		 * acknowledged (it may be waiting for this CPU), or the initiator
+		 * itself waits in this handler for someone — the copy is made at
+		 * once, of the request still there: a whole flush, nothing lost
+		 * this time.  seq_cst loads: they pair with the stores above. */
+		bool lost = true;
+		while (atomic_load(&mu_gen[c]) == gen) {
+			if (!kcpuset_iszero(&s->s_pending) || atomic_load(&mu_waiting[c])) {
+				lost = false;
+				break;
+			}
 			__builtin_ia32_pause();
-		if (atomic_load_explicit(&mu_gen[c], memory_order_acquire) == gen)
-			mu_early_apply(ci, NULL); /* too slow to lose it: a whole flush */
-		/* else: the copy is of an emptied packet — nothing invalidated */
+		}
+		atomic_store(&mu_waiting[me], false);
+		if (!lost)
+			mu_early_apply(ci, NULL);
 	}
 }
 

@@ -78,7 +78,7 @@ static void mi_drain(struct cpu_info *ci);
 
 static int mi_boot(struct machine *m)
 {
-	if (posix_memalign((void **)&mi_cpus, CACHE_LINE, sizeof(*mi_cpus) * m->m_ncpu) != 0)
+	if ((mi_cpus = mem_alloc(struct mi_cpu, m->m_ncpu)) == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory");
 	for (unsigned i = 0; i < m->m_ncpu; i++) {
 		struct mi_cpu *mc = &mi_cpus[i];

@@ -75,7 +75,7 @@ static int x86_boot(struct machine *m)
 {
 	TP_MAXVA = m->m_cfg.mc_sd_batch;
 	npackets = 2 * m->m_ncpu;
-	if (posix_memalign((void **)&packets, CACHE_LINE, sizeof(*packets) * npackets) != 0)
+	if ((packets = mem_alloc(struct tlb_packet, npackets)) == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory for TLB packets");
 	memset(packets, 0, sizeof(*packets) * npackets);
 	for (unsigned i = 0; i < npackets; i++) {
@@ -85,8 +85,8 @@ static int x86_boot(struct machine *m)
 			packets[i].tp_pcid_of = packets[i].tp_pcid_inline;
 			continue;
 		}
-		packets[i].tp_va = calloc(TP_MAXVA, sizeof(vaddr_t));
-		packets[i].tp_pcid_of = calloc(TP_MAXVA, sizeof(uint16_t));
+		packets[i].tp_va = mem_zalloc(vaddr_t, TP_MAXVA);
+		packets[i].tp_pcid_of = mem_zalloc(uint16_t, TP_MAXVA);
 		if (packets[i].tp_va == NULL || packets[i].tp_pcid_of == NULL) {
 			x86_halt(m);
 			return machine_seterr(ENOMEM, "shootdown.batch: no memory for TLB packets");

@@ -119,8 +119,8 @@ int sd_req_init(struct sd_req *r, uint32_t cap)
 {
 	memset(r, 0, sizeof(*r));
 	r->r_cap = cap;
-	r->r_va = calloc(cap ? cap : 1, sizeof(vaddr_t));
-	r->r_pcid_of = calloc(cap ? cap : 1, sizeof(uint16_t));
+	r->r_va = mem_zalloc(vaddr_t, cap ? cap : 1);
+	r->r_pcid_of = mem_zalloc(uint16_t, cap ? cap : 1);
 	if (r->r_va == NULL || r->r_pcid_of == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory for request batches");
 	sd_req_reset(r);
@@ -246,7 +246,7 @@ static void sd_slots_dump(FILE *f, struct cpu_info *ci)
 
 int sd_slots_boot(struct machine *m)
 {
-	if (posix_memalign((void **)&sd_slots, CACHE_LINE, sizeof(*sd_slots) * m->m_ncpu) != 0)
+	if ((sd_slots = mem_alloc(struct sd_slot, m->m_ncpu)) == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory for request slots");
 	memset(sd_slots, 0, sizeof(*sd_slots) * m->m_ncpu);
 	m->m_hooks.mh_dump = sd_slots_dump;
@@ -342,7 +342,7 @@ int sd_lazy_boot(struct machine *m, sd_sweep_fn sweep, bool posts_interrupt)
 {
 	sd_self_sweep = sweep;
 	sd_posts_interrupt = posts_interrupt;
-	if (posix_memalign((void **)&sd_seqs, CACHE_LINE, sizeof(*sd_seqs) * m->m_ncpu) != 0)
+	if ((sd_seqs = mem_alloc(struct sd_seq, m->m_ncpu)) == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory for sweep counters");
 	memset(sd_seqs, 0, sizeof(*sd_seqs) * m->m_ncpu);
 	mutex_init(&sd_deferred_lock, LC_TLB_PACKET);
@@ -484,7 +484,7 @@ bool sd_lazy_free(struct vm_page *pg)
 	struct cpu_info *self = curcpu();
 	if (self != NULL)
 		sd_lazy_sweep_self(self);
-	struct sd_deferred *d = malloc(sizeof(*d) + sizeof(d->d_wait[0]) * ncpu);
+	struct sd_deferred *d = mem_zalloc_flex(struct sd_deferred, d_wait, ncpu);
 	if (d == NULL)
 		panic("shootdown: no host memory to defer a free");
 	for (unsigned c = 0; c < ncpu; c++) {
@@ -579,7 +579,7 @@ static _Atomic uint64_t *sd_stale; /* ncpu × SD_NPCID bits */
 
 int sd_stale_boot(struct machine *m)
 {
-	sd_stale = calloc((size_t)m->m_ncpu * (SD_NPCID / 64), sizeof(uint64_t));
+	sd_stale = mem_zalloc(_Atomic uint64_t, (size_t)m->m_ncpu * (SD_NPCID / 64));
 	if (sd_stale == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory for per-CPU PCID state");
 	return 0;
@@ -673,7 +673,7 @@ STATS_HIST(sd_ack_lat, "shootdown.ack_latency", "ns", "request to acknowledgemen
 int sd_common_boot(struct machine *m)
 {
 	sd_ack_ncpu = m->m_ncpu;
-	sd_ack = calloc((size_t)m->m_ncpu * m->m_ncpu, sizeof(*sd_ack));
+	sd_ack = mem_zalloc(struct sd_ack_cell, (size_t)m->m_ncpu * m->m_ncpu);
 	return sd_ack == NULL ? machine_seterr(ENOMEM, "machine.cpus: no memory for the acknowledgement matrix") : 0;
 }
 

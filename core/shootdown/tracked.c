@@ -50,8 +50,8 @@ static void tr_halt(struct machine *m)
 
 static int tr_boot(struct machine *m)
 {
-	tr_reqs = calloc(m->m_ncpu, sizeof(*tr_reqs));
-	tr_mask = calloc(m->m_npages, sizeof(*tr_mask));
+	tr_reqs = mem_zalloc(struct sd_req, m->m_ncpu);
+	tr_mask = mem_zalloc(_Atomic uint64_t, m->m_npages);
 	if (tr_reqs == NULL || tr_mask == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory for fill masks");
 	for (unsigned i = 0; i < m->m_ncpu; i++)

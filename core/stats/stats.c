@@ -8,6 +8,7 @@
  * exists, so the registry needs no lock; blocks are linked under a mutex
  * (creation and destruction only) and read with relaxed atomics.
  */
+#include <pmapstorm/alloc.h>
 #include <pmapstorm/stats.h>
 
 #include <pthread.h>
@@ -135,7 +136,7 @@ static void block_clear(struct stats_block *b)
 
 struct stats_block *stats_block_create(int cpu)
 {
-	struct stats_block *b = calloc(1, sizeof(*b));
+	struct stats_block *b = mem_zalloc(struct stats_block, 1);
 	if (b == NULL)
 		return NULL;
 	block_clear(b);

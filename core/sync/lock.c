@@ -321,7 +321,7 @@ ck_spinlock_clh_t *lock_clh_node_get(void)
 		return n;
 	}
 	pthread_once(&clh_once, clh_key_make);
-	n = malloc(sizeof(*n));
+	n = mem_alloc(ck_spinlock_clh_t, 1);
 	if (n == NULL) {
 		fprintf(stderr, "pmapstorm: out of memory for a CLH node\n");
 		abort();

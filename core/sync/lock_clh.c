@@ -28,7 +28,7 @@
 
 static void clh_init(kmutex_t *m)
 {
-	ck_spinlock_clh_t *unowned = malloc(sizeof(*unowned));
+	ck_spinlock_clh_t *unowned = mem_alloc(ck_spinlock_clh_t, 1);
 	if (unowned == NULL) {
 		fprintf(stderr, "pmapstorm: out of memory for a CLH lock node\n");
 		abort();

@@ -13,6 +13,7 @@
 #ifndef PMAPSTORM_LOCK_IMPL_H
 #define PMAPSTORM_LOCK_IMPL_H
 
+#include <pmapstorm/alloc.h>
 #include <pmapstorm/lock.h>
 
 typedef void (*lock_wait_fn)(unsigned *iter);

@@ -10,6 +10,7 @@
  * frees it after every registered CPU has passed an interrupt point.
  */
 #define _LGPL_SOURCE 1
+#include <pmapstorm/alloc.h>
 #include <pmapstorm/lock.h>
 
 #include <stdio.h>
@@ -49,7 +50,7 @@ static void rcu_deferred_run(struct rcu_head *h)
 /* => the caller is a registered, online reader (an attached CPU) */
 void sync_rcu_defer(void (*fn)(void *), void *arg)
 {
-	struct rcu_deferred *d = malloc(sizeof(*d));
+	struct rcu_deferred *d = mem_alloc(struct rcu_deferred, 1);
 	if (d == NULL) {
 		/* no memory for the record: wait out a grace period instead */
 		urcu_qsbr_thread_offline();

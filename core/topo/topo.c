@@ -29,6 +29,7 @@
  * they run; topo_current_set() happens at machine boot and halt, when no
  * CPU thread runs.
  */
+#include <pmapstorm/alloc.h>
 #include <pmapstorm/topo.h>
 
 #include <ctype.h>
@@ -218,7 +219,7 @@ static void topo_levels(struct topo *t)
 
 struct topo *topo_open(const char *synthetic, char *why, size_t len)
 {
-	struct topo *t = calloc(1, sizeof(*t));
+	struct topo *t = mem_zalloc(struct topo, 1);
 	if (t == NULL) {
 		topo_err(why, len, "machine.topology: out of host memory");
 		errno = ENOMEM;
@@ -345,8 +346,8 @@ static int scatter_cmp(const void *a, const void *b)
 /* the PUs in scatter order: sibling ranks from the PU upwards, compared PU first */
 static hwloc_obj_t *scatter_order(struct topo *t)
 {
-	struct scatter_key *k = calloc(t->t_npus, sizeof(*k));
-	hwloc_obj_t *order = calloc(t->t_npus, sizeof(*order));
+	struct scatter_key *k = mem_zalloc(struct scatter_key, t->t_npus);
+	hwloc_obj_t *order = mem_zalloc(hwloc_obj_t, t->t_npus);
 	if (k == NULL || order == NULL) {
 		free(k);
 		free(order);
@@ -371,8 +372,8 @@ int topo_place(struct topo *t, const char *placement, unsigned ncpu, char *why, 
 		return e;
 	if (ncpu == 0)
 		return topo_err(why, len, "machine.cpus: 0 CPUs to place");
-	hwloc_obj_t *pu = calloc(ncpu, sizeof(*pu));
-	int *hpu = calloc(ncpu, sizeof(*hpu)), *node = calloc(ncpu, sizeof(*node));
+	hwloc_obj_t *pu = mem_zalloc(hwloc_obj_t, ncpu);
+	int *hpu = mem_zalloc(int, ncpu), *node = mem_zalloc(int, ncpu);
 	unsigned *list = NULL;
 	hwloc_obj_t *order = NULL;
 	if (pu == NULL || hpu == NULL || node == NULL) {
@@ -391,7 +392,7 @@ int topo_place(struct topo *t, const char *placement, unsigned ncpu, char *why, 
 		for (unsigned i = 0; i < ncpu; i++)
 			pu[i] = order[i % t->t_npus];
 	} else {
-		list = calloc(TOPO_MAXLIST, sizeof(*list));
+		list = mem_zalloc(unsigned, TOPO_MAXLIST);
 		int n = list ? parse_list(placement + 5, list, TOPO_MAXLIST, why, len) : -1;
 		if (n < 0) {
 			e = EINVAL;
@@ -609,6 +610,20 @@ int topo_bind_thread(unsigned i)
 	return pu < 0 ? ENOSYS : topo_bind_host_pu(pu);
 }
 
+bool topo_thread_bound(unsigned i)
+{
+	int pu = topo_pu_of(i);
+	pthread_once(&host_once, host_load);
+	if (pu < 0 || !host_ok)
+		return false;
+	hwloc_obj_t obj = hwloc_get_pu_obj_by_os_index(host, (unsigned)pu);
+	hwloc_bitmap_t set = hwloc_bitmap_alloc();
+	bool bound = obj != NULL && set != NULL && hwloc_get_cpubind(host, set, HWLOC_CPUBIND_THREAD) == 0 &&
+	    hwloc_bitmap_isequal(set, obj->cpuset);
+	hwloc_bitmap_free(set);
+	return bound;
+}
+
 int topo_group_of(unsigned i)
 {
 	if (topo_cur != NULL && i < topo_cur->t_ncpu)
@@ -696,10 +711,7 @@ void *topo_mem_alloc_node(int node, size_t bytes)
 {
 	if (topo_host_numa_nodes() < 2) {
 		size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-		void *p = aligned_alloc(pg, (bytes + pg - 1) / pg * pg);
-		if (p != NULL)
-			memset(p, 0, bytes);
-		return p;
+		return mem_zalloc_bytes(pg, bytes);
 	}
 	return node < 0 ? plain_alloc(bytes) : numa_alloc_onnode(bytes, node);
 }

@@ -111,7 +111,7 @@ static void ph_hash_insert(struct pool *pp, struct pool_item_header *ph)
 {
 	if (pp->pr_npages + 1 > 2 * ((uint64_t)pp->pr_hashmask + 1)) {
 		unsigned nb = 2 * (pp->pr_hashmask + 1);
-		struct pool_item_header **nh = calloc(nb, sizeof(*nh));
+		struct pool_item_header **nh = mem_zalloc(struct pool_item_header *, nb);
 		if (nh != NULL) {
 			struct pool_item_header **old = pp->pr_hash;
 			unsigned ob = pp->pr_hashmask + 1;
@@ -164,7 +164,7 @@ void pool_init(struct pool *pp, size_t size, unsigned align, unsigned ioff, int 
 	pp->pr_flags = flags | PR_NOTOUCH;
 	pp->pr_maxidle = 1;
 	pp->pr_hashmask = 63;
-	pp->pr_hash = calloc(pp->pr_hashmask + 1, sizeof(*pp->pr_hash));
+	pp->pr_hash = mem_zalloc(struct pool_item_header *, pp->pr_hashmask + 1);
 	if (pp->pr_hash == NULL)
 		panic("pool_init(%s): no host memory", wchan);
 	mutex_init(&pp->pr_lock, LC_POOL);
@@ -246,7 +246,7 @@ void *pool_get(struct pool *pp, int flags)
 		/* a new page: the allocator may map, shoot down or wait */
 		mutex_exit(&pp->pr_lock);
 		unsigned nwords = (pp->pr_itemsperpage + 63) / 64;
-		struct pool_item_header *nph = calloc(1, sizeof(*nph) + nwords * sizeof(uint64_t));
+		struct pool_item_header *nph = mem_zalloc_flex(struct pool_item_header, ph_freemap, nwords);
 		void *page = nph != NULL ? pp->pr_alloc->pa_alloc(pp, flags) : NULL;
 		if (page == NULL) {
 			free(nph);
@@ -374,7 +374,7 @@ pool_cache_t pool_cache_init(size_t size, unsigned align, unsigned align_offset,
     void *arg)
 {
 	KASSERTMSG(machine_cur != NULL, "pool_cache_init(%s) before machine_boot", wchan);
-	struct pool_cache *pc = calloc(1, sizeof(*pc));
+	struct pool_cache *pc = mem_zalloc(struct pool_cache, 1);
 	if (pc == NULL)
 		panic("pool_cache_init(%s): no host memory", wchan);
 	pool_init(&pc->pc_pool, size, align, align_offset, flags, wchan, palloc, ipl);
@@ -383,7 +383,7 @@ pool_cache_t pool_cache_init(size_t size, unsigned align, unsigned align_offset,
 	pc->pc_dtor = dtor;
 	pc->pc_arg = arg;
 	pc->pc_ncpu = machine_cur->m_ncpu;
-	if (posix_memalign((void **)&pc->pc_cpus, CACHE_LINE, sizeof(*pc->pc_cpus) * pc->pc_ncpu) != 0)
+	if ((pc->pc_cpus = mem_alloc(struct pool_cache_cpu, pc->pc_ncpu)) == NULL)
 		panic("pool_cache_init(%s): no host memory", wchan);
 	memset(pc->pc_cpus, 0, sizeof(*pc->pc_cpus) * pc->pc_ncpu);
 	return pc;
@@ -480,7 +480,7 @@ void pool_cache_put(pool_cache_t pc, void *obj)
 				pc->pc_full = g;
 			}
 			mutex_exit(&pc->pc_lock);
-			if (e == NULL && (e = calloc(1, sizeof(*e))) == NULL) {
+			if (e == NULL && (e = mem_zalloc(struct pool_cache_group, 1)) == NULL) {
 				cc->cc_current = NULL;
 				cc_bump(&cc->cc_topool);
 				pcache_destruct(pc, obj);

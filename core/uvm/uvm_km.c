@@ -435,7 +435,7 @@ void uvm_km_vacache_init(struct vm_map *map, const char *name, size_t size)
 		size = ptoa((size_t)km_vacache_pages);
 	KASSERTMSG((size & (size - 1)) == 0 && size >= PAGE_SIZE, "uvm_km_vacache_init: chunk %#zx", size);
 	KASSERT(size < (vm_map_max(map) - vm_map_min(map)) / 2);
-	struct pool *pp = calloc(1, sizeof(*pp));
+	struct pool *pp = mem_zalloc(struct pool, 1);
 	if (pp == NULL)
 		panic("uvm_km_vacache_init: no host memory");
 	map->vm_vacache_pa = (struct pool_allocator){

@@ -62,7 +62,7 @@ int vm_map_flags(const struct vm_map *map)
 
 struct vm_map *uvm_map_create(vaddr_t min, vaddr_t max, int flags)
 {
-	struct vm_map *map = calloc(1, sizeof(*map));
+	struct vm_map *map = mem_zalloc(struct vm_map, 1);
 	if (map == NULL)
 		return NULL;
 	rw_init(&map->vm_lock, LC_KERNEL_MAP);
@@ -122,7 +122,7 @@ static bool map_insert(struct vm_map *map, size_t i, const struct vm_map_entry *
 {
 	if (map->vm_n == map->vm_cap) {
 		size_t cap = map->vm_cap ? map->vm_cap * 2 : 16;
-		struct vm_map_entry *n = realloc(map->vm_ents, cap * sizeof(*n));
+		struct vm_map_entry *n = mem_realloc(struct vm_map_entry, map->vm_ents, cap);
 		if (n == NULL)
 			return false;
 		map->vm_ents = n;
@@ -203,7 +203,7 @@ int uvm_map_enter(struct vm_map *map, vaddr_t *startp, vsize_t size, vsize_t ali
 		if (i != SIZE_MAX) {
 			struct vm_map_entry e = {.e_start = start, .e_end = start + size, .e_flags = eflags};
 			if (eflags & ME_KOBJ) {
-				e.e_pages = calloc(atop(size), sizeof(*e.e_pages));
+				e.e_pages = mem_zalloc(_Atomic(struct vm_page *), atop(size));
 				if (e.e_pages == NULL)
 					panic("uvm_map: no host memory for %lu page slots", (unsigned long)atop(size));
 			}

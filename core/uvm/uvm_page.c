@@ -61,7 +61,7 @@ int uvm_page_boot(struct machine *m)
 	pgcache_on = m->m_cfg.mc_uvm_pagecache == UVM_PAGECACHE_PERCPU;
 	pgcache_cap = m->m_cfg.mc_uvm_pagecache_pages;
 	pgcache_batch = pgcache_cap / 2;
-	if (posix_memalign((void **)&pgcaches, CACHE_LINE, sizeof(*pgcaches) * m->m_ncpu) != 0)
+	if ((pgcaches = mem_alloc(struct uvm_pgcache, m->m_ncpu)) == NULL)
 		return machine_seterr(ENOMEM, "uvm.pagecache: no host memory for %u per-CPU caches", m->m_ncpu);
 	memset(pgcaches, 0, sizeof(*pgcaches) * m->m_ncpu);
 	for (unsigned i = 0; i < m->m_ncpu; i++)

@@ -23,6 +23,8 @@
 #include "cli.h"
 #include "experiment.h"
 
+#include <pmapstorm/alloc.h>
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -50,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 
-	struct experiment *ex = calloc(1, sizeof(*ex));
+	struct experiment *ex = mem_zalloc(struct experiment, 1);
 	int rc = exp_load(ex, path);
 	if (rc != EXIT_OK && rc != EXIT_USAGE)
 		abort();

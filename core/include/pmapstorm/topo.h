@@ -102,6 +102,9 @@ int topo_export_xml(const struct topo *, bool host, FILE *f);
 void topo_current_set(struct topo *);
 /* Binds the calling thread to the host PU for simulated CPU i; 0 or an errno. */
 int topo_bind_thread(unsigned i);
+/* Is the calling thread bound to the host PU for simulated CPU i, and to
+ * nothing else?  (false when hwloc cannot tell) */
+bool topo_thread_bound(unsigned i);
 /* The host PU (OS index) simulated CPU i runs on. */
 int topo_pu_of(unsigned i);
 /* The group of simulated CPU i (topo_cpu_group); 0 when hwloc cannot tell. */
