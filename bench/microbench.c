@@ -687,9 +687,9 @@ int cmd_microbench(int argc, char **argv)
 		        "vacache_over_direct", pp_ratio));
 		json_object_set_new(doc, "microbench", r);
 		json_t *ls = json_object();
-		json_object_set_new(ls, "all", lockstat_json(rows, LC_NCLASS));
-		json_object_set_new(ls, "cpu0", lockstat_json(rows + LC_NCLASS, LC_NCLASS));
-		json_object_set_new(ls, "cpu1", lockstat_json(rows + 2 * LC_NCLASS, LC_NCLASS));
+		json_object_set_new(ls, "all", lockstat_json(rows, LC_NCLASS, NULL));
+		json_object_set_new(ls, "cpu0", lockstat_json(rows + LC_NCLASS, LC_NCLASS, NULL));
+		json_object_set_new(ls, "cpu1", lockstat_json(rows + 2 * LC_NCLASS, LC_NCLASS, NULL));
 		json_object_set_new(doc, "lockstat", ls);
 		rc = cli_write_json(json_path, doc);
 		json_decref(doc);
