@@ -194,11 +194,11 @@ for what, m in mutants.items():
 EOF
 
 # ---- 4. the report ----
-for h in "## What ran" "## Warnings" "## Summary" "## Plots" "## Points"; do
+for h in "## Answer" "## What ran" "## Warnings" "## Findings" "## Metrics" "## Plots" "## Points" "## Glossary"; do
 	grep -qF "$h" "$RUN/report.md" || fail "report.md has no '$h' section"
 done
-grep -q "ops\\\\_per\\\\_s" "$RUN/report.md" || fail "report.md's summary does not mention ops_per_s"
-grep -q "95% CI of median" "$RUN/report.md" || fail "report.md's summary has no confidence interval"
+grep -q "ops\\\\_per\\\\_s\\.unmap" "$RUN/report.md" || fail "report.md does not mention ops_per_s.unmap"
+grep -qF "median \\[q1, q3\\]" "$RUN/report.md" || fail "report.md's tables have no quartiles"
 tail -n 1 "$RUN/index.html" | grep -q "</html>" || fail "index.html is incomplete"
 grep -q "<table>" "$RUN/index.html" || fail "index.html has no table"
 # the report shows every plot plots.txt lists; index.html inlines each (base64)
