@@ -261,9 +261,13 @@ int cmd_plot(int argc, char **argv)
 			quiet = true;
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			help = true;
-		else if (argv[i][0] == '-' || dir != NULL)
+		else if (argv[i][0] == '-') {
+			cli_error("plot: unknown option '%s'", argv[i]);
 			bad++;
-		else
+		} else if (dir != NULL) {
+			cli_error("plot: one results folder, not '%s' too", argv[i]);
+			bad++;
+		} else
 			dir = argv[i];
 	}
 	if (help || bad || dir == NULL) {
