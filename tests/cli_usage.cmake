@@ -27,6 +27,9 @@ expect_rc(0 "poolchurn" list workloads)
 expect_rc(2 "which experiment file" run)
 expect_rc(2 "cannot open" run /nonexistent/experiment.ini)
 expect_rc(2 "not a results folder" plot /nonexistent)
+expect_rc(2 "unknown option '--frob'" plot /nonexistent --frob)
+expect_rc(2 "usage: pmapstorm plot DIR" plot)
+expect_rc(0 "--quiet" plot --help)
 
 # A bad experiment file: file:line: key, exit 2, and no results folder left behind.
 set(tmp "${CMAKE_CURRENT_BINARY_DIR}/cli_usage_tmp")
