@@ -136,12 +136,13 @@ for i, p in enumerate(doc["points"]):
     if p["trials"] and set(p["summary"]) != names:
         bad.append("points[%d].summary metrics differ from its trials' metrics" % i)
     # deterministic: only event-count metrics, only when every trial agrees
-    counts = {"ipis_per_update", "addrs_per_request", "whole_flush_ratio", "tlb_hit_rate", "walks_per_op",
-              "ipis_per_op", "errors"}
+    counts = {k for k, d in doc["metric_defs"].items() if d["deterministic_candidate"]}
     for m, s in p["summary"].items():
+        if m.split(".")[0] not in doc["metric_defs"]:
+            bad.append("points[%d]: metric %s is not in metric_defs (the catalog)" % (i, m))
         vals = [t["metrics"][m]["value"] for t in p["trials"] if m in t["metrics"]]
         agree = len(vals) >= 2 and all(x == vals[0] for x in vals)
-        if s["deterministic"] != (m in counts and agree):
+        if s["deterministic"] != (m.split(".")[0] in counts and agree):
             bad.append("points[%d].summary.%s.deterministic is %s (values %s)" % (i, m, s["deterministic"], vals))
     if p["trials"] and not p["summary"]["errors"]["deterministic"]:
         bad.append("points[%d]: errors (0 in every trial) is not marked deterministic" % i)
@@ -179,10 +180,14 @@ mutants = {
     "provenance.host_pus renamed": renamed(doc, ["provenance", "host_pus"], "host_cpus"),
     "point params renamed": renamed(doc, ["points", 0, "params"], "parameters"),
     "trial metrics renamed": renamed(doc, t0 + ["metrics"], "metric"),
-    "metric unit renamed": renamed(doc, t0 + ["metrics", "ops_per_s", "unit"], "units"),
-    "metric ops_per_s renamed": renamed(doc, t0 + ["metrics", "ops_per_s"], "ops"),
-    "summary median renamed": renamed(doc, ["points", 0, "summary", "ops_per_s", "median"], "p50"),
-    "summary deterministic renamed": renamed(doc, ["points", 0, "summary", "ops_per_s", "deterministic"], "exact"),
+    "metric unit renamed": renamed(doc, t0 + ["metrics", "errors", "unit"], "units"),
+    "metric errors renamed": renamed(doc, t0 + ["metrics", "errors"], "errs"),
+    "summary median renamed": renamed(doc, ["points", 0, "summary", "errors", "median"], "p50"),
+    "summary deterministic renamed": renamed(doc, ["points", 0, "summary", "errors", "deterministic"], "exact"),
+    "summary quartile renamed": renamed(doc, ["points", 0, "summary", "errors", "q1"], "p25"),
+    "trial host renamed": renamed(doc, t0 + ["host"], "machine"),
+    "lockstat sites renamed": renamed(doc, t0 + ["lockstat", 0, "sites"], "callers"),
+    "metric_defs renamed": renamed(doc, ["metric_defs"], "metrics"),
     "lockstat field renamed": renamed(doc, t0 + ["lockstat", 0, "wait_total_ns"], "wait_ns"),
     "unexpected trial field": added(doc, t0, "extra"),
     "unexpected top-level field": added(doc, [], "extra"),
