@@ -304,6 +304,9 @@ static void *drv_monitor(void *arg)
 		}
 		if (now < next || r->tr_nintervals >= TRIAL_MAX_INTERVALS)
 			continue;
+		/* past the window: the CPUs are finishing their last operation */
+		if (next > d->d_t_measure0 + (uint64_t)(d->d_pt->ep_duration_s * 1e9) + 1000)
+			continue;
 		uint64_t ops[EXP_MAX_ROLES] = {0};
 		for (unsigned c = 0; c < d->d_ncpu; c++)
 			if (d->d_cpus[c].dc_role >= 0)
