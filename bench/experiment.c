@@ -370,7 +370,11 @@ static int value_check(const struct experiment *ex, const char *key, const char 
 			return 0;
 		}
 		double s = exp_parse_seconds(v);
-		if (s < 0 || (!strcmp(k, "duration") && s <= 0) || (!strcmp(k, "interval") && s < 0.05) || s > 86400) {
+		if (!strcmp(k, "interval") && s >= 0 && s < 0.05) {
+			snprintf(why, len, "'%s' is below the shortest interval, 50ms", v);
+			return -1;
+		}
+		if (s < 0 || (!strcmp(k, "duration") && s <= 0) || s > 86400) {
 			snprintf(why, len, "'%s' is not a %s (seconds, or with a unit: 500ms, 2s, 1m)",
 			    v, !strcmp(k, "warmup") ? "time" : "positive time");
 			return -1;

@@ -1273,7 +1273,7 @@ static void plots(struct doc *d, const char *dir)
 		fclose(f);
 	if (n == 0)
 		doc_para(d, "No plots: gnuplot was skipped (--no-plots), is not installed, or failed.  'pmapstorm plot' on "
-		    "this folder draws them from the CSV files and rewrites this report.");
+		    "this folder draws them from the CSV files (beside this report, which does not change).");
 }
 
 static void points(struct doc *d, const struct report *r)

@@ -16,7 +16,7 @@
  *   lockstat.csv      ..., class, algorithm, lock_stat columns summed over trials
  *   timeline.csv      ..., trial, t_s, series, value  (series: ops_per_s.<role>,
  *                     flushes_per_s, kernel_flushes_per_s, poolpages_per_s)
- *   ackmatrix.csv     ..., initiator, target, mean_ns  (request -> ack, at the target)
+ *   ackmatrix.csv     ..., initiator, target, mean_ns, acks  (request -> ack, at the target)
  *   placement.csv     point, strategy, cpus, cpu, pu, host_pu, group, numa_node, synthetic
  * and the topologies, as hwloc XML: topology.xml (the host's) and, for a
  * point with a synthetic machine.topology, topology-p<point>.xml.
@@ -517,7 +517,7 @@ int results_write(const struct run_results *rr, const char *dir)
 
 	if ((f = cli_file_begin(dir, "ackmatrix.csv", tmp, sizeof(tmp))) == NULL)
 		return EXIT_ENV;
-	fprintf(f, "point,strategy,cpus,facet,initiator,target,mean_ns\n");
+	fprintf(f, "point,strategy,cpus,facet,initiator,target,mean_ns,acks\n");
 	for (unsigned p = 0; p < ex->ex_npoints; p++) {
 		unsigned n = rr->rr_points[p].ep_cfg.mc_ncpu;
 		exp_point_facet(&rr->rr_points[p], facet, sizeof(facet));
@@ -532,8 +532,8 @@ int results_write(const struct run_results *rr, const char *dir)
 					cnt += tr->tr_ack_count[i * n + t];
 				}
 				if (cnt > 0)
-					fprintf(f, "%u,%s,%u,%s,%u,%u,%.1f\n", ROWKEY(&rr->rr_points[p]), facet, i, t,
-					    (double)sum / (double)cnt);
+					fprintf(f, "%u,%s,%u,%s,%u,%u,%.1f,%lu\n", ROWKEY(&rr->rr_points[p]), facet, i, t,
+					    (double)sum / (double)cnt, (unsigned long)cnt);
 			}
 	}
 	if ((rc = cli_file_commit(f, dir, "ackmatrix.csv", tmp)) != EXIT_OK)

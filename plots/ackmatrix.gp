@@ -3,19 +3,19 @@
 # pair: one heat map per strategy on one colour scale, for one facet at the
 # largest CPU count.  Shows targets that are slow to answer (busy, far, or
 # last in the IPI order) and initiators whose requests wait.
-# caption: Mean acknowledgement latency of every initiator x target CPU pair, one heat map per strategy on one colour scale, for the mix with the most acknowledged pairs at the largest CPU count.
+# caption: Mean acknowledgement latency of every initiator x target CPU pair, one heat map per strategy on one colour scale, for the mix with the most acknowledgements at the largest CPU count.
 # order: 60
-# The facet: the one with the most (strategy, pair) cells at that count
-# (ackmatrix.csv has no count of acknowledgements).  Reads ackmatrix.csv
-# (..., initiator, target, mean_ns) and summary.csv (which strategies ran).
+# The facet: the one with the most acknowledgements at that count (a file
+# without the acks column counts cells).  Reads ackmatrix.csv (...,
+# initiator, target, mean_ns, acks) and summary.csv (which strategies ran).
 # Writes ackmatrix.png and ackmatrix.svg.
 load "common.gnuplot"
 NAME = "ackmatrix"
 TITLE = "Acknowledgement latency, initiator x target"
 HAVE = rows("ackmatrix.csv") > 0 && NFACET > 0
 C = HAVE ? int(system("awk -F, 'NR>1 && $3+0>m{m=$3+0} END{print m+0}' ackmatrix.csv")) : 0
-# the facet no. with the most cells at C (the first such)
-F = !HAVE ? 0 : int(system(pre("ackmatrix.csv")." | awk -F, -v c=".C." '$5==c{n[$1]++} " \
+# the facet no. with the most acknowledgements at C (the first such)
+F = !HAVE ? 0 : int(system(pre("ackmatrix.csv")." | awk -F, -v c=".C." '$5==c{n[$1] += ($10 != \"\" ? $10 : 1)} " \
     ."END{for(f in n) if(n[f]>m || n[f]==m && f+0<b){m=n[f]; b=f+0} print b+0}'"))
 # its strategies with cells, and those that ran there without any
 SHAVE = !HAVE ? "" : system(pre("ackmatrix.csv")." | awk -F, -v c=".C." -v f=".F." '$5==c && $1==f && !($2 in s){s[$2]; print $2}' " \
