@@ -421,6 +421,21 @@ int cmd_calibrate(int argc, char **argv)
 		return rc;
 	if (out == NULL)
 		out = cfg.mc_ipi_calibration;
+	struct calib_params cp = {.cp_samples = (unsigned)samples, .cp_rounds = (unsigned)rounds,
+	    .cp_max_pairs = (unsigned)max_pairs, .cp_seconds = seconds, .cp_quiet = quiet};
+	return calib_measure(&cfg, out, &cp);
+}
+
+const struct calib_params calib_defaults = {.cp_samples = 200, .cp_rounds = 2000, .cp_max_pairs = CALIB_MAX_PAIRS,
+    .cp_seconds = 0.3, .cp_quiet = false};
+
+int calib_measure(const struct machine_config *cfgp, const char *out, const struct calib_params *cp)
+{
+	struct machine_config cfg = *cfgp;
+	unsigned long samples = cp->cp_samples, rounds = cp->cp_rounds, max_pairs = cp->cp_max_pairs;
+	double seconds = cp->cp_seconds;
+	bool quiet = cp->cp_quiet;
+	int rc;
 	struct topo *t;
 	if ((rc = exp_config_topo(&cfg, "calibrate", &t)) != EXIT_OK)
 		return rc;

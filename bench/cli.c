@@ -3,6 +3,7 @@
  * printing, --set, provenance, atomic JSON writes, and `pmapstorm list`.
  */
 #include "cli.h"
+#include "metrics.h"
 #include "workload.h"
 
 #include <dirent.h>
@@ -365,7 +366,7 @@ int cli_rename_dir_new(const char *from, const char *to)
 int cmd_list(int argc, char **argv)
 {
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		printf("usage: pmapstorm list strategies|locks|workloads|keys\n");
+		printf("usage: pmapstorm list strategies|locks|workloads|keys|metrics [--markdown|--json]\n");
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
 	if (!strcmp(argv[1], "strategies")) {
@@ -399,6 +400,39 @@ int cmd_list(int argc, char **argv)
 			    lock_class_is_rw((lock_class_t)c) ? " (read-mostly: rw_enter)" : "");
 		return EXIT_OK;
 	}
+	if (!strcmp(argv[1], "metrics")) {
+		/* the catalog (metrics.c): every metric's one definition; --markdown
+		 * prints the README's table (tests/test_run.c keeps the two in step) */
+		bool md = argc > 2 && !strcmp(argv[2], "--markdown"), js = argc > 2 && !strcmp(argv[2], "--json");
+		if (js) {
+			json_t *o = json_object();
+			for (const struct metric_def *d = metric_defs; d->md_name != NULL; d++)
+				json_object_set_new(o, d->md_name, json_pack("{s:s,s:s,s:s,s:s}", "unit", d->md_unit, "scope",
+				    d->md_scope == MS_ROLE ? "role" : d->md_scope == MS_CLASS ? "lock class" : "trial", "definition",
+				    d->md_desc, "not_applicable_when", d->md_na ? d->md_na : ""));
+			char *txt = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+			json_decref(o);
+			if (txt == NULL)
+				return EXIT_ENV;
+			puts(txt);
+			free(txt);
+			return EXIT_OK;
+		}
+		if (md)
+			printf("| metric | unit | better | definition | absent (not applicable) when |\n|---|---|---|---|---|\n");
+		for (const struct metric_def *d = metric_defs; d->md_name != NULL; d++) {
+			const char *name = d->md_scope == MS_ROLE ? ".ROLE" : d->md_scope == MS_CLASS ? ".CLASS" : "";
+			const char *better = d->md_better > 0 ? "higher" : d->md_better < 0 ? "lower" : "-";
+			if (md)
+				printf("| `%s%s` | %s | %s | %s | %s |\n", d->md_name, name, d->md_unit, better, d->md_desc,
+				    d->md_na ? d->md_na : "-");
+			else
+				printf("%s%s  [%s, %s is better]\n    %s\n%s%s%s", d->md_name, name, d->md_unit, better, d->md_desc,
+				    d->md_na ? "    not applicable (absent from the trial): " : "", d->md_na ? d->md_na : "",
+				    d->md_na ? "\n" : "");
+		}
+		return EXIT_OK;
+	}
 	if (!strcmp(argv[1], "workloads")) {
 		for (unsigned i = 0; workloads[i] != NULL; i++) {
 			const struct workload *w = workloads[i];
@@ -419,7 +453,7 @@ int cmd_list(int argc, char **argv)
 		}
 		return EXIT_OK;
 	}
-	cli_error("list: unknown list '%s' (strategies, locks, workloads, keys)", argv[1]);
+	cli_error("list: unknown list '%s' (strategies, locks, workloads, keys, metrics)", argv[1]);
 	return EXIT_USAGE;
 }
 

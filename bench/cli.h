@@ -58,7 +58,12 @@ void cli_remove_stale(const char *dir, const char *prefix);
 #include <stdio.h>
 void lockstat_print_text(FILE *f, const struct lockstat_row *rows, unsigned n);
 int lockstat_write_csv(const char *path, const struct lockstat_row *rows, unsigned n);
-json_t *lockstat_json(const struct lockstat_row *rows, unsigned n);
+/* the call sites (lockstat -s) of each row, symbolized in the process that ran */
+#define LOCKSTAT_SITE_NAMELEN 64
+json_t *lockstat_json(const struct lockstat_row *rows, unsigned n,
+    const char (*sites)[LOCKSTAT_SITES][LOCKSTAT_SITE_NAMELEN]);
+/* "function+0xoff" of a code address of this process (dladdr) */
+void lockstat_site_name(uintptr_t pc, char *buf, size_t len);
 
 /* The cache-line ping-pong of core-to-core-latency (calibrate.c): the
  * leader bounces a ball with the follower, batches x PINGPONG_BATCH round
@@ -74,6 +79,16 @@ int microbench_shootdown(const struct machine_config *cfg, unsigned rounds, uint
 /* ipi.preset = calibrated: ipi.send_ns and ipi.handler_ns from the file
  * ipi.calibration names (calibrate.c); 0, or -1 with "key: reason" in why. */
 int calib_apply(struct machine_config *, char *why, size_t len);
+/* What `pmapstorm calibrate` measures, with its options (calibrate.c):
+ * the host PUs cfg places its CPUs on; writes the calibration file out.
+ * EXIT_OK, or an exit code after a message. */
+struct calib_params {
+	unsigned cp_samples, cp_rounds, cp_max_pairs;
+	double cp_seconds;
+	bool cp_quiet;
+};
+extern const struct calib_params calib_defaults;
+int calib_measure(const struct machine_config *cfg, const char *out, const struct calib_params *);
 
 int cmd_microbench(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);

@@ -15,6 +15,7 @@
  * shootdowns still target them, as idle CPUs in a real kernel.
  */
 #include "driver.h"
+#include "metrics.h"
 #include "workload.h"
 
 #include <pmapstorm/alloc.h>
@@ -25,14 +26,22 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
 #include <time.h>
 
+/* Operations between two clock reads while operations are short (the
+ * clock costs about what a TLB miss does); a role whose operations are
+ * slow reads it after every one, so no role overruns its window by more
+ * than one operation (counts never come in multiples of a batch). */
 #define OPS_BETWEEN_CLOCK_READS 32
+#define SLOW_BATCH_NS 20000
 
 struct drv_cpu {
 	_Atomic uint64_t dc_ops __attribute__((aligned(64)));
 	int dc_role; /* -1: idle */
 	unsigned dc_index;
+	struct rusage dc_ru0, dc_ru1; /* the thread's usage at the window's ends */
 };
 
 struct drv {
@@ -65,8 +74,10 @@ static void drv_loop(struct drv *d, struct wl_ctx *c, uint64_t until, bool count
 {
 	struct drv_cpu *dc = &d->d_cpus[c->wc_cpu];
 	const struct workload *w = c->wc_role->wr_wl;
+	unsigned batch = OPS_BETWEEN_CLOCK_READS;
+	uint64_t last = cpu_now_ns();
 	for (;;) {
-		for (unsigned k = 0; k < OPS_BETWEEN_CLOCK_READS; k++) {
+		for (unsigned k = 0; k < batch; k++) {
 			w->wl_op(c);
 			c->wc_ops++;
 			cpu_intr_poll();
@@ -77,8 +88,12 @@ static void drv_loop(struct drv *d, struct wl_ctx *c, uint64_t until, bool count
 		}
 		if (count)
 			atomic_store_explicit(&dc->dc_ops, c->wc_ops, memory_order_relaxed);
-		if (cpu_now_ns() >= until)
+		uint64_t now = cpu_now_ns();
+		if (now >= until)
 			break;
+		if (now - last > SLOW_BATCH_NS)
+			batch = 1;
+		last = now;
 	}
 	return;
 out:
@@ -86,55 +101,45 @@ out:
 		atomic_store_explicit(&dc->dc_ops, c->wc_ops, memory_order_relaxed);
 }
 
+static void hist_set(const char *name, const uint64_t *cpus, struct stats_hist_summary *out, uint64_t *counts)
+{
+	const struct stats_hist *h = stats_hist_find(name);
+	memset(out, 0, sizeof(*out));
+	if (counts != NULL)
+		memset(counts, 0, sizeof(uint64_t) * STATS_HIST_BUCKETS);
+	if (h != NULL)
+		stats_hist_summarize_set(h, cpus, cpus != NULL ? MAXCPUS / 64 : 0, out, counts);
+}
+
+/* => CPU 0, every other CPU waiting at the barrier after the window */
 static void drv_snapshot(struct drv *d)
 {
 	struct trial_result *r = d->d_res;
 	for (unsigned i = 0; i < stats_ncounters(); i++)
 		r->tr_counters[i] = stats_counter_total(stats_counter_at(i));
-	const struct stats_hist *lat = stats_hist_find("shootdown.latency");
-	if (lat != NULL) {
-		struct stats_hist_summary ls;
-		stats_hist_merged(lat, r->tr_lat_buckets);
-		stats_hist_summarize(lat, -1, &ls);
-		r->tr_lat_max_ns = (double)ls.hs_max;
+	/* each role's CPUs: counters summed, histograms merged */
+	for (unsigned i = 0; i < r->tr_nroles; i++) {
+		struct role_result *ro = &r->tr_roles[i];
+		for (unsigned k = 0; k < stats_ncounters(); k++)
+			ro->ro_counters[k] = stats_counter_set(stats_counter_at(k), ro->ro_cpus, MAXCPUS / 64);
+		hist_set("pmap.update_cost", ro->ro_cpus, &ro->ro_cost, ro->ro_cost_buckets);
+		hist_set("shootdown.latency", ro->ro_cpus, &ro->ro_lat, NULL);
+		hist_set("shootdown.addrs", ro->ro_cpus, &ro->ro_addrs, NULL);
 	}
+	hist_set("shootdown.ack_latency", NULL, &r->tr_ack, NULL);
+	hist_set("shootdown.coherence", NULL, &r->tr_coherence, NULL);
+	hist_set("pmap.kernel_update_cost", NULL, &r->tr_kcost, NULL);
+	hist_set("uvm.km_alloc.latency", NULL, &r->tr_km_lat, NULL);
+	hist_set("uvm.poolpage.latency", NULL, &r->tr_pp_lat, NULL);
 	lockstat_read(r->tr_lockstat, -1);
-	const struct stats_hist *ah = stats_hist_find("shootdown.addrs");
-	if (ah != NULL) {
-		struct stats_hist_summary s;
-		stats_hist_summarize(ah, -1, &s);
-		r->tr_addrs_mean = s.hs_mean;
-	}
+	for (int c = 0; c < LC_NCLASS; c++)
+		for (unsigned k = 0; k < r->tr_lockstat[c].lr_nsites; k++)
+			lockstat_site_name(r->tr_lockstat[c].lr_sites[k].ls_pc, r->tr_sites[c][k], sizeof(r->tr_sites[c][k]));
 	r->tr_ack_sum = mem_zalloc(uint64_t, (size_t)d->d_ncpu * d->d_ncpu);
 	r->tr_ack_count = mem_zalloc(uint64_t, (size_t)d->d_ncpu * d->d_ncpu);
 	for (unsigned i = 0; r->tr_ack_sum && r->tr_ack_count && i < d->d_ncpu; i++)
 		for (unsigned t = 0; t < d->d_ncpu; t++)
 			shootdown_ack_get(i, t, &r->tr_ack_sum[i * d->d_ncpu + t], &r->tr_ack_count[i * d->d_ncpu + t]);
-	const struct stats_hist *akh = stats_hist_find("shootdown.ack_latency");
-	if (akh != NULL) {
-		struct stats_hist_summary s;
-		stats_hist_summarize(akh, -1, &s);
-		r->tr_ack_ns[0] = (double)s.hs_p50;
-		r->tr_ack_ns[1] = (double)s.hs_p99;
-	}
-	const struct stats_hist *coh = stats_hist_find("shootdown.coherence");
-	if (coh != NULL) {
-		struct stats_hist_summary s;
-		stats_hist_summarize(coh, -1, &s);
-		r->tr_coh_n = s.hs_count;
-		r->tr_coh_ns[0] = (double)s.hs_p50;
-		r->tr_coh_ns[1] = (double)s.hs_p99;
-		r->tr_coh_ns[2] = (double)s.hs_max;
-	}
-	static const char *const alloc_hists[2] = {"uvm.km_alloc.latency", "uvm.poolpage.latency"};
-	for (int i = 0; i < 2; i++) {
-		const struct stats_hist *h = stats_hist_find(alloc_hists[i]);
-		struct stats_hist_summary s = {0};
-		if (h != NULL)
-			stats_hist_summarize(h, -1, &s);
-		r->tr_alloc_ns[i][0] = (double)s.hs_p50;
-		r->tr_alloc_ns[i][1] = (double)s.hs_p99;
-	}
 }
 
 /* A quiescent checker's findings: an error, and a violation of its oracle when checks are on. */
@@ -213,6 +218,7 @@ static void drv_cpu_main(unsigned cpu, void *arg)
 	drv_barrier(d);
 	if (cpu == 0) {
 		stats_reset();
+		lockstat_sites_reset();
 		shootdown_ack_reset();
 		d->d_t_measure0 = cpu_now_ns();
 		atomic_store(&d->d_phase, 2);
@@ -221,12 +227,14 @@ static void drv_cpu_main(unsigned cpu, void *arg)
 	uint64_t end = d->d_t_measure0 + (uint64_t)(pt->ep_duration_s * 1e9);
 	uint64_t ops0 = c.wc_ops;
 	c.wc_ops = 0;
+	getrusage(RUSAGE_THREAD, &dc->dc_ru0);
 	if (role != NULL && !failed)
 		drv_loop(d, &c, end, true);
 	else
 		while (cpu_now_ns() < end && !atomic_load(d->d_stop))
 			cpu_intr_poll();
 	atomic_store(&dc->dc_ops, c.wc_ops);
+	getrusage(RUSAGE_THREAD, &dc->dc_ru1);
 	drv_barrier(d);
 	if (cpu == 0) {
 		d->d_t_measure1 = cpu_now_ns();
@@ -268,21 +276,24 @@ static void drv_cpu_main(unsigned cpu, void *arg)
 	drv_barrier(d);
 }
 
-/* The 1-second series: sampled by a host thread that is not a CPU. */
+/* The timeline: sampled every experiment.interval by a host thread that is
+ * not a CPU (it reads counters and operation counts; it takes no simulated
+ * lock). */
 static void *drv_monitor(void *arg)
 {
 	struct drv *d = arg;
 	struct trial_result *r = d->d_res;
-	const struct stats_counter *sd = stats_counter_find("shootdown.remote_requests");
-	/* pages allocated: uvm's count (the per-CPU page caches hide frames from phys.allocs) */
-	const struct stats_counter *pa = stats_counter_find("uvm.page.allocs");
-	if (pa == NULL)
-		pa = stats_counter_find("phys.allocs");
+	const struct stats_counter *fl = stats_counter_find("pmap.flushes"),
+				   *kfl = stats_counter_find("pmap.kernel_flushes"),
+				   *ppa = stats_counter_find("uvm.km.poolpage_allocs"),
+				   *ppf = stats_counter_find("uvm.km.poolpage_frees");
 	double interval = d->d_pt->ep_interval_s;
-	uint64_t last_ops = 0, last_sd = 0, last_pa = 0;
+	uint64_t last_ops[EXP_MAX_ROLES] = {0}, last_fl = 0, last_kfl = 0, last_pp = 0;
 	uint64_t next = 0, last_t = 0;
 	while (!atomic_load(&d->d_mon_stop)) {
-		struct timespec ts = {0, 20 * 1000 * 1000};
+		/* a tenth of the interval, at most 20 ms: samples land close to their time */
+		uint64_t nap = (uint64_t)(interval * 1e8);
+		struct timespec ts = {0, (long)(nap < 20000000 ? nap : 20000000)};
 		nanosleep(&ts, NULL);
 		if (atomic_load(&d->d_phase) != 2)
 			continue;
@@ -294,44 +305,57 @@ static void *drv_monitor(void *arg)
 		}
 		if (now < next || r->tr_nintervals >= TRIAL_MAX_INTERVALS)
 			continue;
-		uint64_t ops = 0;
+		/* past the window: the CPUs are finishing their last operation */
+		if (next > d->d_t_measure0 + (uint64_t)(d->d_pt->ep_duration_s * 1e9) + 1000)
+			continue;
+		uint64_t ops[EXP_MAX_ROLES] = {0};
 		for (unsigned c = 0; c < d->d_ncpu; c++)
-			ops += atomic_load_explicit(&d->d_cpus[c].dc_ops, memory_order_relaxed);
-		uint64_t s = sd ? stats_counter_total(sd) : 0, p = pa ? stats_counter_total(pa) : 0;
+			if (d->d_cpus[c].dc_role >= 0)
+				ops[d->d_cpus[c].dc_role] += atomic_load_explicit(&d->d_cpus[c].dc_ops, memory_order_relaxed);
+		uint64_t f = fl ? stats_counter_total(fl) : 0, k = kfl ? stats_counter_total(kfl) : 0,
+			 pp = (ppa ? stats_counter_total(ppa) : 0) + (ppf ? stats_counter_total(ppf) : 0);
 		/* rates over the time that really passed: a late sample (an
-		 * oversubscribed host) must not count two intervals as one */
+		 * oversubscribed host) is not a burst */
 		double dt = (double)(now - last_t) / 1e9;
-		last_t = now;
 		struct interval_sample *is = &r->tr_intervals[r->tr_nintervals++];
 		is->is_t = (double)(now - d->d_t_measure0) / 1e9;
-		is->is_ops_per_s = (double)(ops - last_ops) / dt;
-		is->is_shootdowns_per_s = (double)(s - last_sd) / dt;
-		is->is_pages_per_s = (double)(p - last_pa) / dt;
-		last_ops = ops;
-		last_sd = s;
-		last_pa = p;
+		for (unsigned i = 0; i < d->d_pt->ep_nroles; i++) {
+			is->is_role_ops_per_s[i] = (double)(ops[i] - last_ops[i]) / dt;
+			last_ops[i] = ops[i];
+		}
+		is->is_flushes_per_s = (double)(f - last_fl) / dt;
+		is->is_kernel_flushes_per_s = (double)(k - last_kfl) / dt;
+		is->is_poolpages_per_s = (double)(pp - last_pp) / dt;
+		last_fl = f;
+		last_kfl = k;
+		last_pp = pp;
+		last_t = now;
 		while (next <= now)
 			next += (uint64_t)(interval * 1e9);
 	}
 	return NULL;
 }
 
-static void metric_add(struct trial_result *r, const char *name, const char *unit, int better, double v)
+/* A metric of the catalog (metrics.c), for the trial or for one role or
+ * lock class (scope: the role's or class's name, or NULL).  Not finite
+ * (a ratio of nothing): not applicable, so absent. */
+static void metric_put(struct trial_result *r, const char *base, const char *scope, double v)
 {
-	if (r->tr_nmetrics == TRIAL_MAX_METRICS || !isfinite(v))
+	const struct metric_def *md = NULL;
+	for (const struct metric_def *k = metric_defs; k->md_name != NULL && md == NULL; k++)
+		if (!strcmp(k->md_name, base))
+			md = k;
+	if (md == NULL || r->tr_nmetrics == TRIAL_MAX_METRICS || !isfinite(v))
 		return;
-	r->tr_metrics[r->tr_nmetrics++] = (struct metric){name, unit, better, v, false};
-}
-
-/* A metric that counts events per event (no host time in it): its value
- * depends only on what the workloads did, so with a fixed seed and no
- * interleaving that matters it repeats exactly from trial to trial. */
-static void metric_add_count(struct trial_result *r, const char *name, const char *unit, int better, double v)
-{
-	unsigned n = r->tr_nmetrics;
-	metric_add(r, name, unit, better, v);
-	if (r->tr_nmetrics > n)
-		r->tr_metrics[n].m_count = true;
+	struct metric *m = &r->tr_metrics[r->tr_nmetrics++];
+	if (scope != NULL)
+		snprintf(m->m_name, sizeof(m->m_name), "%s.%s", base, scope);
+	else
+		snprintf(m->m_name, sizeof(m->m_name), "%s", base);
+	m->m_unit = md->md_unit;
+	m->m_better = md->md_better;
+	m->m_value = v;
+	m->m_count = md->md_count;
 }
 
 void trial_free(struct trial_result *r)
@@ -339,6 +363,10 @@ void trial_free(struct trial_result *r)
 	free(r->tr_intervals);
 	free(r->tr_ack_sum);
 	free(r->tr_ack_count);
+	for (unsigned i = 0; i < EXP_MAX_ROLES; i++) {
+		free(r->tr_roles[i].ro_cost_buckets);
+		r->tr_roles[i].ro_cost_buckets = NULL;
+	}
 	r->tr_intervals = NULL;
 	r->tr_ack_sum = r->tr_ack_count = NULL;
 }
@@ -351,99 +379,112 @@ const struct metric *trial_metric(const struct trial_result *r, const char *name
 	return NULL;
 }
 
-static uint64_t ctr(const struct trial_result *r, const char *name)
+static uint64_t ctr_of(const uint64_t *counters, const char *name)
 {
 	const struct stats_counter *c = stats_counter_find(name);
-	return c ? r->tr_counters[c->sc_index] : 0;
+	return c ? counters[c->sc_index] : 0;
 }
 
-static double ratio(uint64_t a, uint64_t b)
+static uint64_t ctr(const struct trial_result *r, const char *name)
 {
-	return b ? (double)a / (double)b : 0;
+	return ctr_of(r->tr_counters, name);
 }
 
-/* percentile from merged buckets (the low edge of the bucket) */
-static double bucket_pct(const uint64_t *b, double q)
+/* a / b, or NaN (not applicable: absent) when there is nothing to divide by */
+static double per(uint64_t a, uint64_t b)
 {
-	uint64_t total = 0, seen = 0;
-	for (unsigned k = 0; k < STATS_HIST_BUCKETS; k++)
-		total += b[k];
-	if (total == 0)
-		return 0;
-	uint64_t want = (uint64_t)ceil(q * (double)total);
-	if (want == 0)
-		want = 1;
-	for (unsigned k = 0; k < STATS_HIST_BUCKETS; k++) {
-		seen += b[k];
-		if (seen >= want)
-			return (double)stats_hist_bucket_low(k);
-	}
-	return 0;
+	return b ? (double)a / (double)b : NAN;
 }
 
+/* a histogram percentile, or NaN when it holds no sample */
+static double pct(const struct stats_hist_summary *h, uint64_t v)
+{
+	return h->hs_count ? (double)v : NAN;
+}
+
+/* Every metric of the catalog that applies, from the snapshot (metrics.c
+ * defines each in words; the order here follows it). */
 static void trial_metrics(struct drv *d)
 {
 	struct trial_result *r = d->d_res;
 	const struct exp_point *pt = d->d_pt;
 	double secs = r->tr_seconds;
-	uint64_t ops = 0;
+	const struct shootdown_strategy *sd = shootdown_find(pt->ep_cfg.mc_strategy);
+	bool lazy = sd != NULL && sd->sd_lazy, hier = sd != NULL && !strcmp(sd->sd_name, "hier");
 	for (unsigned c = 0; c < d->d_ncpu; c++) {
 		r->tr_cpu_ops[c] = atomic_load(&d->d_cpus[c].dc_ops);
-		ops += r->tr_cpu_ops[c];
 		if (d->d_cpus[c].dc_role >= 0)
-			r->tr_role_ops[d->d_cpus[c].dc_role] += r->tr_cpu_ops[c];
+			r->tr_roles[d->d_cpus[c].dc_role].ro_ops += r->tr_cpu_ops[c];
 	}
-	metric_add(r, "ops_per_s", "ops/s", +1, ops / secs);
-	static char role_names[EXP_MAX_ROLES][EXP_NAMELEN + 16];
-	for (unsigned i = 0; i < pt->ep_nroles; i++) {
-		snprintf(role_names[i], sizeof(role_names[i]), "ops_per_s.%s", pt->ep_roles[i].er_name);
-		metric_add(r, role_names[i], "ops/s", +1, r->tr_role_ops[i] / secs);
+	for (unsigned i = 0; i < r->tr_nroles; i++) {
+		struct role_result *ro = &r->tr_roles[i];
+		const char *name = pt->ep_roles[i].er_name;
+		if (ro->ro_ncpu == 0)
+			continue; /* an empty role at this point: nothing applies */
+		const uint64_t *k = ro->ro_counters;
+		uint64_t ops = ro->ro_ops, flushes = ctr_of(k, "pmap.flushes"), req = ctr_of(k, "shootdown.requests");
+		uint64_t ipis = ctr_of(k, "ipi.sent") - ctr_of(k, "shootdown.hier.fanout_ipis");
+		uint64_t hits = ctr_of(k, "tlb.hits"), misses = ctr_of(k, "tlb.misses");
+		metric_put(r, "ops_per_s", name, ops / secs);
+		metric_put(r, "update_cost_p50", name, pct(&ro->ro_cost, ro->ro_cost.hs_p50));
+		metric_put(r, "update_cost_p99", name, pct(&ro->ro_cost, ro->ro_cost.hs_p99));
+		metric_put(r, "update_cost_per_op", name, ro->ro_cost.hs_count ? per(ro->ro_cost.hs_sum, ops) : NAN);
+		metric_put(r, "remote_latency_p50", name, pct(&ro->ro_lat, ro->ro_lat.hs_p50));
+		metric_put(r, "remote_latency_p99", name, pct(&ro->ro_lat, ro->ro_lat.hs_p99));
+		metric_put(r, "remote_latency_max", name, pct(&ro->ro_lat, ro->ro_lat.hs_max));
+		metric_put(r, "ipis_per_update", name, per(ipis, flushes));
+		metric_put(r, "ipis_per_op", name, per(ipis, ops));
+		metric_put(r, "whole_flush_share", name, per(ctr_of(k, "shootdown.whole_flushes"), req));
+		metric_put(r, "addrs_per_request", name, ro->ro_addrs.hs_count ? ro->ro_addrs.hs_mean : NAN);
+		metric_put(r, "walks_per_op", name, per(ctr_of(k, "mmu.walks"), ops));
+		metric_put(r, "tlb_hit_rate", name, per(hits, hits + misses));
 	}
-	uint64_t req = ctr(r, "shootdown.requests"), remote = ctr(r, "shootdown.remote_requests");
-	metric_add(r, "shootdowns_per_s", "1/s", 0, remote / secs);
-	metric_add(r, "shootdown_latency_p50", "ns", -1, bucket_pct(r->tr_lat_buckets, 0.50));
-	metric_add(r, "shootdown_latency_p90", "ns", -1, bucket_pct(r->tr_lat_buckets, 0.90));
-	metric_add(r, "shootdown_latency_p99", "ns", -1, bucket_pct(r->tr_lat_buckets, 0.99));
-	metric_add(r, "shootdown_latency_p999", "ns", -1, bucket_pct(r->tr_lat_buckets, 0.999));
-	metric_add(r, "shootdown_latency_max", "ns", -1, r->tr_lat_max_ns);
-	metric_add_count(r, "ipis_per_update", "IPIs", -1, ratio(ctr(r, "ipi.sent"), req));
-	metric_add(r, "ack_latency_p50", "ns", -1, r->tr_ack_ns[0]);
-	metric_add(r, "ack_latency_p99", "ns", -1, r->tr_ack_ns[1]);
-	metric_add_count(r, "addrs_per_request", "pages", 0, r->tr_addrs_mean);
-	metric_add(r, "km_alloc_latency_p50", "ns", -1, r->tr_alloc_ns[0][0]);
-	metric_add(r, "km_alloc_latency_p99", "ns", -1, r->tr_alloc_ns[0][1]);
-	metric_add(r, "poolpage_alloc_latency_p50", "ns", -1, r->tr_alloc_ns[1][0]);
-	metric_add(r, "poolpage_alloc_latency_p99", "ns", -1, r->tr_alloc_ns[1][1]);
-	metric_add_count(r, "whole_flush_ratio", "ratio", 0, ratio(ctr(r, "shootdown.whole_flushes"), req));
-	uint64_t hits = ctr(r, "tlb.hits"), misses = ctr(r, "tlb.misses");
-	metric_add_count(r, "tlb_hit_rate", "ratio", +1, ratio(hits, hits + misses));
-	metric_add_count(r, "walks_per_op", "walks", -1, ratio(ctr(r, "mmu.walks"), ops));
-	metric_add_count(r, "ipis_per_op", "IPIs", -1, ratio(ctr(r, "ipi.sent"), ops));
-	/* lazy strategies only (elsewhere not applicable, so absent — not 0):
-	 * how long removed translations outlived their pmap_update(), and how
-	 * often the pmap's lazy guard had to complete lazy work at once */
-	const struct shootdown_strategy *sd = shootdown_find(pt->ep_cfg.mc_strategy);
-	if (sd != NULL && sd->sd_lazy) {
-		if (r->tr_coh_n > 0) {
-			metric_add(r, "coherence_time_p50", "ns", -1, r->tr_coh_ns[0]);
-			metric_add(r, "coherence_time_p99", "ns", -1, r->tr_coh_ns[1]);
-			metric_add(r, "coherence_time_max", "ns", -1, r->tr_coh_ns[2]);
-		}
-		uint64_t upd = ctr(r, "pmap.update");
-		if (upd > 0)
-			metric_add_count(r, "lazy_fallbacks_per_update", "ratio", -1,
-			    ratio(ctr(r, "pmap.lazy_reuse") + ctr(r, "pmap.lazy_pageop") + ctr(r, "pmap.lazy_late"), upd));
+	metric_put(r, "ack_latency_p50", NULL, pct(&r->tr_ack, r->tr_ack.hs_p50));
+	metric_put(r, "ack_latency_p99", NULL, pct(&r->tr_ack, r->tr_ack.hs_p99));
+	if (hier)
+		metric_put(r, "fanout_ipis_per_update", NULL,
+		    per(ctr(r, "shootdown.hier.fanout_ipis"), ctr(r, "pmap.flushes")));
+	if (lazy) {
+		metric_put(r, "coherence_time_p50", NULL, pct(&r->tr_coherence, r->tr_coherence.hs_p50));
+		metric_put(r, "coherence_time_p99", NULL, pct(&r->tr_coherence, r->tr_coherence.hs_p99));
+		metric_put(r, "coherence_time_max", NULL, pct(&r->tr_coherence, r->tr_coherence.hs_max));
+		metric_put(r, "lazy_fallbacks_per_update", NULL,
+		    per(ctr(r, "pmap.lazy_reuse") + ctr(r, "pmap.lazy_pageop") + ctr(r, "pmap.lazy_late"),
+		        ctr(r, "pmap.update")));
+		metric_put(r, "deferred_frees_per_s", NULL, ctr(r, "shootdown.deferred_frees") / secs);
 	}
-	/* the lock classes' share of CPU time spent waiting */
-	static char lock_names[LC_NCLASS][48];
+	/* the lock classes' share of CPU time spent waiting (classes nobody took: absent) */
 	double cpu_s = secs * d->d_ncpu;
-	for (int c = 0; c < LC_NCLASS; c++) {
-		if (r->tr_lockstat[c].lr_acquisitions == 0)
-			continue;
-		snprintf(lock_names[c], sizeof(lock_names[c]), "lock_wait_share.%s", r->tr_lockstat[c].lr_class);
-		metric_add(r, lock_names[c], "ratio", -1, (double)r->tr_lockstat[c].lr_wait_total_ns / 1e9 / cpu_s);
+	for (int c = 0; c < LC_NCLASS; c++)
+		if (r->tr_lockstat[c].lr_acquisitions != 0)
+			metric_put(r, "lock_wait_share", r->tr_lockstat[c].lr_class,
+			    (double)r->tr_lockstat[c].lr_wait_total_ns / 1e9 / cpu_s);
+	/* kernel memory: applies when some role's workload uses it */
+	bool kmem = false;
+	for (unsigned i = 0; i < pt->ep_nroles; i++)
+		kmem |= r->tr_roles[i].ro_ncpu > 0 && pt->ep_roles[i].er_workload->wl_kmem;
+	if (kmem) {
+		metric_put(r, "poolpage_allocs_per_s", NULL, ctr(r, "uvm.km.poolpage_allocs") / secs);
+		metric_put(r, "poolpage_frees_per_s", NULL, ctr(r, "uvm.km.poolpage_frees") / secs);
+		metric_put(r, "kernel_flushes_per_s", NULL, ctr(r, "pmap.kernel_flushes") / secs);
 	}
-	metric_add_count(r, "errors", "count", -1, r->tr_errors);
+	metric_put(r, "kernel_update_cost_p50", NULL, pct(&r->tr_kcost, r->tr_kcost.hs_p50));
+	metric_put(r, "kernel_update_cost_p99", NULL, pct(&r->tr_kcost, r->tr_kcost.hs_p99));
+	metric_put(r, "poolpage_alloc_latency_p50", NULL, pct(&r->tr_pp_lat, r->tr_pp_lat.hs_p50));
+	metric_put(r, "poolpage_alloc_latency_p99", NULL, pct(&r->tr_pp_lat, r->tr_pp_lat.hs_p99));
+	metric_put(r, "km_alloc_latency_p50", NULL, pct(&r->tr_km_lat, r->tr_km_lat.hs_p50));
+	metric_put(r, "km_alloc_latency_p99", NULL, pct(&r->tr_km_lat, r->tr_km_lat.hs_p99));
+	metric_put(r, "errors", NULL, r->tr_errors);
+	/* the host under the trial */
+	for (unsigned c = 0; c < d->d_ncpu; c++) {
+		const struct rusage *a = &d->d_cpus[c].dc_ru0, *b = &d->d_cpus[c].dc_ru1;
+		r->tr_host_usr_s += (double)(b->ru_utime.tv_sec - a->ru_utime.tv_sec) +
+		    (double)(b->ru_utime.tv_usec - a->ru_utime.tv_usec) / 1e6;
+		r->tr_host_sys_s += (double)(b->ru_stime.tv_sec - a->ru_stime.tv_sec) +
+		    (double)(b->ru_stime.tv_usec - a->ru_stime.tv_usec) / 1e6;
+		r->tr_host_nivcsw += (uint64_t)(b->ru_nivcsw - a->ru_nivcsw);
+		r->tr_host_nvcsw += (uint64_t)(b->ru_nvcsw - a->ru_nvcsw);
+	}
 }
 
 int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct trial_result *r, _Atomic int *stop)
@@ -483,6 +524,9 @@ int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct 
 	}
 	for (unsigned c = 0; c < d->d_ncpu; c++)
 		d->d_cpus[c].dc_role = -1;
+	struct utsname un;
+	snprintf(r->tr_host, sizeof(r->tr_host), "%.63s", uname(&un) == 0 ? un.nodename : "unknown");
+	r->tr_nroles = pt->ep_nroles;
 	for (unsigned i = 0; i < pt->ep_nroles; i++) {
 		const struct exp_role *er = &pt->ep_roles[i];
 		struct wl_role *wr = &d->d_roles[i];
@@ -499,13 +543,24 @@ int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct 
 		uint64_t bits[MAXCPUS / 64];
 		char why[256];
 		exp_cpuset(er->er_cpus, d->d_ncpu, bits, MAXCPUS / 64, why, sizeof(why));
+		struct role_result *ro = &r->tr_roles[i];
 		for (unsigned c = 0; c < d->d_ncpu; c++)
 			if (bits[c / 64] >> (c % 64) & 1) {
 				d->d_cpus[c].dc_role = (int)i;
 				d->d_cpus[c].dc_index = wr->wr_ncpu++;
+				ro->ro_cpus[c / 64] |= 1ULL << (c % 64);
 				if (d->d_role_first[i] < 0)
 					d->d_role_first[i] = (int)c;
 			}
+		ro->ro_ncpu = wr->wr_ncpu;
+		if ((ro->ro_cost_buckets = mem_zalloc(uint64_t, STATS_HIST_BUCKETS)) == NULL) {
+			cli_error("run: out of host memory");
+			trial_free(r);
+			free(d->d_cpus);
+			free(d);
+			machine_halt(m);
+			return EXIT_ENV;
+		}
 	}
 	bool monitor = pthread_create(&d->d_mon, NULL, drv_monitor, d) == 0; /* without it: no timeline */
 	int err = machine_run(m, d->d_ncpu, drv_cpu_main, d);

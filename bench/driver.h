@@ -9,8 +9,10 @@
 #include <pmapstorm/check.h>
 #include <pmapstorm/stats.h>
 
+#define METRIC_NAMELEN 96
+
 struct metric {
-	const char *m_name;   /* e.g. "shootdown_latency_p99" */
+	char m_name[METRIC_NAMELEN]; /* e.g. "update_cost_p99.unmap" (metrics.h) */
 	const char *m_unit;   /* "ns", "ops/s", "ratio", ... */
 	int m_better;         /* +1 higher is better, -1 lower, 0 neither */
 	double m_value;
@@ -19,14 +21,27 @@ struct metric {
 	                         every trial of a point agrees exactly) */
 };
 
-#define TRIAL_MAX_METRICS 96
+#define TRIAL_MAX_METRICS 192
 #define TRIAL_MAX_INTERVALS 4096
 
 struct interval_sample {
-	double is_t;              /* seconds since the measured window began */
-	double is_ops_per_s;
-	double is_shootdowns_per_s;
-	double is_pages_per_s;    /* pages allocated per second (pool/page churn) */
+	double is_t;                             /* seconds since the measured window began */
+	double is_role_ops_per_s[EXP_MAX_ROLES]; /* each role's operations per second */
+	double is_flushes_per_s;                 /* completions with invalidations (pmap.flushes) */
+	double is_kernel_flushes_per_s;          /* ... with kernel invalidations (kernel shootdowns) */
+	double is_poolpages_per_s;               /* pool pages allocated + freed per second */
+};
+
+/* What a role's CPUs did in the measured window (driver.c, drv_snapshot). */
+struct role_result {
+	uint64_t ro_ops;
+	unsigned ro_ncpu;
+	uint64_t ro_cpus[MAXCPUS / 64];              /* the role's CPUs */
+	uint64_t ro_counters[STATS_MAX_COUNTERS];    /* every counter, summed over them */
+	struct stats_hist_summary ro_cost;           /* pmap.update_cost */
+	struct stats_hist_summary ro_lat;            /* shootdown.latency (remote requests) */
+	struct stats_hist_summary ro_addrs;          /* shootdown.addrs */
+	uint64_t *ro_cost_buckets;                   /* pmap.update_cost, STATS_HIST_BUCKETS (the CCDF) */
 };
 
 struct trial_result {
@@ -36,21 +51,24 @@ struct trial_result {
 	struct metric tr_metrics[TRIAL_MAX_METRICS];
 	unsigned tr_nmetrics;
 	uint64_t tr_counters[STATS_MAX_COUNTERS];       /* every registered counter */
-	uint64_t tr_lat_buckets[STATS_HIST_BUCKETS];    /* shootdown.latency, merged */
+	struct role_result tr_roles[EXP_MAX_ROLES];     /* in the point's role order */
+	unsigned tr_nroles;
 	struct lockstat_row tr_lockstat[LC_NCLASS];
-	uint64_t tr_role_ops[EXP_MAX_ROLES];
+	char tr_sites[LC_NCLASS][LOCKSTAT_SITES][LOCKSTAT_SITE_NAMELEN]; /* their call sites, symbolized */
 	uint64_t tr_cpu_ops[MAXCPUS];
 	unsigned tr_ncpu;
 	struct interval_sample *tr_intervals;
 	unsigned tr_nintervals;
-	double tr_addrs_mean;     /* shootdown.addrs, mean */
-	double tr_alloc_ns[2][2]; /* uvm_km_alloc and pool page allocation latency: p50, p99 */
-	double tr_ack_ns[2];      /* request -> acknowledgement at the targets: p50, p99 */
-	double tr_lat_max_ns;     /* shootdown.latency: the true maximum (buckets hold only low edges) */
-	uint64_t tr_coh_n;        /* shootdown.coherence: windows timed (lazy strategies) */
-	double tr_coh_ns[3];      /* ... p50, p99, max */
+	/* whole-trial histograms (metrics.c says which metric each feeds) */
+	struct stats_hist_summary tr_ack, tr_coherence, tr_kcost, tr_km_lat, tr_pp_lat;
 	uint64_t *tr_ack_sum;     /* [initiator * ncpu + target], over the measured window */
 	uint64_t *tr_ack_count;
+	/* the host under the trial: the CPU threads' user and system time and
+	 * context switches over the measured window (getrusage RUSAGE_THREAD),
+	 * so a noisy trial can be explained */
+	double tr_host_usr_s, tr_host_sys_s;
+	uint64_t tr_host_nivcsw, tr_host_nvcsw;
+	char tr_host[64];         /* the host's name (uname) */
 	unsigned tr_errors;       /* workload-detected violations + checker findings */
 	bool tr_check;            /* check.enabled: the oracles ran (pmapstorm/check.h) */
 	uint64_t tr_check_counts[CHK_NORACLES][2]; /* per oracle: checks, violations (whole trial) */
@@ -80,6 +98,8 @@ int results_write(const struct run_results *, const char *dir);
 
 /* plot.c / report.c */
 int plot_dir(const char *dir, bool quiet);
-int report_write(const struct run_results *, const char *dir);
+/* report.md and index.html; the answer per mix and the warning count go to
+ * headlines too, unless it is NULL (the end of `pmapstorm run`) */
+int report_write(const struct run_results *, const char *dir, FILE *headlines);
 
 #endif

@@ -23,7 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const exp_keys[] = {"name", "trials", "warmup", "duration", "seed", "interval", NULL};
+static const char *const exp_keys[] = {"name", "trials", "warmup", "duration", "seed", "interval", "mix", NULL};
+/* the experiment keys a [mix.NAME] may set for itself */
+static const char *const mix_exp_keys[] = {"warmup", "duration", "interval", NULL};
+static const char *const report_keys[] = {"baseline", "primary", NULL};
 
 double exp_parse_seconds(const char *v)
 {
@@ -192,12 +195,27 @@ static int exp_err(struct exp_parse *p, int line, const char *fmt, ...)
 	return 0;
 }
 
-static struct exp_key *key_find(struct experiment *ex, const char *key)
+/* key of mix ("" for the file's own keys) */
+static struct exp_key *key_find_mix(struct experiment *ex, const char *mix, const char *key)
 {
 	for (unsigned i = 0; i < ex->ex_nkeys; i++)
-		if (!strcmp(ex->ex_keys[i].ek_key, key))
+		if (!strcmp(ex->ex_keys[i].ek_key, key) && !strcmp(ex->ex_keys[i].ek_mix, mix))
 			return &ex->ex_keys[i];
 	return NULL;
+}
+
+static struct exp_key *key_find(struct experiment *ex, const char *key)
+{
+	return key_find_mix(ex, "", key);
+}
+
+/* a name of letters, digits, - and _ (roles, mixes) */
+static bool name_ok(const char *n)
+{
+	bool ok = *n != '\0' && strlen(n) < EXP_NAMELEN;
+	for (const char *c = n; ok && *c != '\0'; c++)
+		ok = isalnum((unsigned char)*c) || *c == '_' || *c == '-';
+	return ok;
 }
 
 static int key_push(struct exp_key *k, const char *v, char *why, size_t len)
@@ -310,8 +328,26 @@ static void scratch_config(const struct experiment *ex, struct machine_config *c
 
 static int value_check(const struct experiment *ex, const char *key, const char *v, char *why, size_t len)
 {
+	if (!strncmp(key, "report.", 7)) {
+		if (!strcmp(key + 7, "baseline") && (shootdown_find(v) == NULL || shootdown_find(v)->sd_unsafe)) {
+			snprintf(why, len, "'%s' is not a strategy (pmapstorm list strategies)", v);
+			return -1;
+		}
+		if (!strcmp(key + 7, "primary") && (strlen(v) >= EXP_NAMELEN * 2 || *v == '\0')) {
+			snprintf(why, len, "'%s' is not a metric name (pmapstorm list metrics)", v);
+			return -1;
+		}
+		return 0;
+	}
 	if (!strncmp(key, "experiment.", 11)) {
 		const char *k = key + 11;
+		if (!strcmp(k, "mix")) {
+			if (!name_ok(v)) {
+				snprintf(why, len, "'%s' is not a mix name (letters, digits, - and _)", v);
+				return -1;
+			}
+			return 0;
+		}
 		if (!strcmp(k, "name")) {
 			for (const char *c = v; *c; c++)
 				if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_' && *c != '.') {
@@ -335,7 +371,11 @@ static int value_check(const struct experiment *ex, const char *key, const char 
 			return 0;
 		}
 		double s = exp_parse_seconds(v);
-		if (s < 0 || (!strcmp(k, "duration") && s <= 0) || (!strcmp(k, "interval") && s < 0.05) || s > 86400) {
+		if (!strcmp(k, "interval") && s >= 0 && s < 0.05) {
+			snprintf(why, len, "'%s' is below the shortest interval, 50ms", v);
+			return -1;
+		}
+		if (s < 0 || (!strcmp(k, "duration") && s <= 0) || s > 86400) {
 			snprintf(why, len, "'%s' is not a %s (seconds, or with a unit: 500ms, 2s, 1m)",
 			    v, !strcmp(k, "warmup") ? "time" : "positive time");
 			return -1;
@@ -363,6 +403,42 @@ static bool section_known(const char *section)
 	return false;
 }
 
+/* A key of [mix.NAME]: `roles`, or a full key of another section. */
+static int mix_handler(struct exp_parse *p, const char *mix, const char *name, const char *value)
+{
+	struct experiment *ex = p->p_ex;
+	char why[512];
+	if (strcmp(name, "roles") != 0) {
+		const char *dot = strchr(name, '.');
+		bool ok = dot != NULL && dot != name;
+		if (ok && !strncmp(name, "experiment.", 11))
+			ok = in_list(mix_exp_keys, name + 11);
+		else if (ok && !strncmp(name, "role.", 5))
+			ok = strchr(name + 5, '.') != NULL;
+		else if (ok) {
+			char sec[EXP_NAMELEN];
+			snprintf(sec, sizeof(sec), "%.*s", (int)(dot - name), name);
+			ok = section_known(sec);
+		}
+		if (!ok)
+			return exp_err(p, p->p_line, "mix.%s.%s: a mix holds `roles = A+B` and full keys of the other sections "
+			    "(kmem.poolpage, role.NAME.option, experiment.warmup/duration/interval)", mix, name);
+	}
+	if (key_find_mix(ex, mix, name) != NULL)
+		return exp_err(p, p->p_line, "mix.%s.%s: given twice (first at line %d)", mix, name,
+		    key_find_mix(ex, mix, name)->ek_line);
+	if (ex->ex_nkeys == EXP_MAX_KEYS)
+		return exp_err(p, p->p_line, "mix.%s.%s: more than %d keys", mix, name, EXP_MAX_KEYS);
+	struct exp_key *k = &ex->ex_keys[ex->ex_nkeys++];
+	memset(k, 0, sizeof(*k));
+	snprintf(k->ek_key, sizeof(k->ek_key), "%s", name);
+	snprintf(k->ek_mix, sizeof(k->ek_mix), "%s", mix);
+	k->ek_line = p->p_line;
+	if (key_set_values(k, value, why, sizeof(why)) != 0)
+		return exp_err(p, p->p_line, "mix.%s.%s: %s", mix, name, why);
+	return 1;
+}
+
 static int exp_handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct exp_parse *p = user;
@@ -372,8 +448,18 @@ static int exp_handler(void *user, const char *section, const char *name, const 
 		return exp_err(p, p->p_line, "%s: a key outside any [section]", name);
 	if (strlen(section) + strlen(name) + 2 > sizeof(key))
 		return exp_err(p, p->p_line, "%.40s...: key longer than %zu characters", name, sizeof(key) - 2);
-	if (strncmp(section, "role.", 5) != 0 && strcmp(section, "experiment") != 0 && !section_known(section)) {
-		size_t n = (size_t)snprintf(why, sizeof(why), "[%s]: unknown section; sections: experiment, role.NAME", section);
+	if (!strncmp(section, "mix.", 4)) {
+		if (!name_ok(section + 4))
+			return exp_err(p, p->p_line, "[%s]: a mix needs a short name of letters, digits, - and _ ([mix.NAME])",
+			    section);
+		return mix_handler(p, section + 4, name, value);
+	}
+	if (!strcmp(section, "report")) {
+		if (!in_list(report_keys, name))
+			return exp_err(p, p->p_line, "report.%s: unknown key (baseline, primary)", name);
+	} else if (strncmp(section, "role.", 5) != 0 && strcmp(section, "experiment") != 0 && !section_known(section)) {
+		size_t n = (size_t)snprintf(why, sizeof(why),
+		    "[%s]: unknown section; sections: experiment, role.NAME, mix.NAME, report", section);
 		const char *const *keys = machine_config_keys();
 		for (unsigned i = 0; keys[i] != NULL && n < sizeof(why); i++) {
 			size_t sl = strcspn(keys[i], ".");
@@ -398,7 +484,8 @@ static int exp_handler(void *user, const char *section, const char *name, const 
 		name = "enabled";
 	} else if (!strcmp(section, "experiment")) {
 		if (!in_list(exp_keys, name))
-			return exp_err(p, p->p_line, "experiment.%s: unknown key (name, trials, warmup, duration, seed, interval, check)", name);
+			return exp_err(p, p->p_line,
+			    "experiment.%s: unknown key (name, trials, warmup, duration, seed, interval, mix, check)", name);
 	}
 	snprintf(key, sizeof(key), "%s.%s", section, name);
 	struct exp_key *k = key_find(ex, key);
@@ -412,9 +499,11 @@ static int exp_handler(void *user, const char *section, const char *name, const 
 	k->ek_line = p->p_line;
 	if (key_set_values(k, value, why, sizeof(why)) != 0)
 		return exp_err(p, p->p_line, "%s: %s", key, why);
+	if (!strncmp(key, "report.", 7) && k->ek_nvalues > 1)
+		return exp_err(p, p->p_line, "%s: one value, not a list", key);
 	/* machine keys are checked once the whole file is read (exp_validate):
 	 * an allow_unsafe switch may follow the key it allows */
-	for (unsigned i = 0; !strncmp(key, "experiment.", 11) && i < k->ek_nvalues; i++)
+	for (unsigned i = 0; (!strncmp(key, "experiment.", 11) || !strncmp(key, "report.", 7)) && i < k->ek_nvalues; i++)
 		if (value_check(ex, key, k->ek_values[i], why, sizeof(why)) != 0)
 			return exp_err(p, p->p_line, "%s: %s", key, why);
 	return 1;
@@ -425,9 +514,40 @@ static int exp_validate(struct experiment *ex, struct exp_parse *p)
 {
 	char why[512];
 	unsigned nroles = 0;
+	const struct exp_key *mk = key_find(ex, "experiment.mix");
 	for (unsigned i = 0; i < ex->ex_nkeys; i++) {
 		struct exp_key *k = &ex->ex_keys[i];
-		if (!strncmp(k->ek_key, "role.", 5) || !strncmp(k->ek_key, "experiment.", 11))
+		if (k->ek_mix[0] != '\0') {
+			/* a mix section: its mix is listed, its roles exist */
+			bool listed = false;
+			for (unsigned v = 0; mk != NULL && v < mk->ek_nvalues; v++)
+				listed |= !strcmp(mk->ek_values[v], k->ek_mix);
+			if (!listed)
+				return exp_err(p, k->ek_line, "[mix.%s]: not one of experiment.mix (%s)", k->ek_mix,
+				    mk != NULL ? "add it there" : "there is no experiment.mix = A, B, ...");
+			if (!strcmp(k->ek_key, "roles")) {
+				for (unsigned v = 0; v < k->ek_nvalues; v++) {
+					char buf[512], *save = NULL;
+					snprintf(buf, sizeof(buf), "%s", k->ek_values[v]);
+					for (char *t = strtok_r(buf, "+", &save); t != NULL; t = strtok_r(NULL, "+", &save)) {
+						char wkey[EXP_NAMELEN * 2 + 16];
+						snprintf(wkey, sizeof(wkey), "role.%s.workload", trim(t));
+						if (key_find(ex, wkey) == NULL)
+							return exp_err(p, k->ek_line, "mix.%s.roles: '%s' is not a role of the file "
+							    "([role.%s] with a workload)", k->ek_mix, trim(t), trim(t));
+					}
+				}
+				continue;
+			}
+			if (!strncmp(k->ek_key, "experiment.", 11)) {
+				for (unsigned v = 0; v < k->ek_nvalues; v++)
+					if (value_check(ex, k->ek_key, k->ek_values[v], why, sizeof(why)) != 0)
+						return exp_err(p, k->ek_line, "mix.%s.%s: %s", k->ek_mix, k->ek_key, why);
+				continue;
+			}
+		}
+		if (!strncmp(k->ek_key, "role.", 5) || !strncmp(k->ek_key, "experiment.", 11) ||
+		    !strncmp(k->ek_key, "report.", 7))
 			continue;
 		for (unsigned v = 0; v < k->ek_nvalues; v++)
 			if (value_check(ex, k->ek_key, k->ek_values[v], why, sizeof(why)) != 0) {
@@ -451,7 +571,7 @@ static int exp_validate(struct experiment *ex, struct exp_parse *p)
 		if (wk == NULL)
 			return exp_err(p, k->ek_line, "[%s]: no 'workload = NAME' in this role", role);
 		if (!strcmp(opt, "workload")) {
-			nroles++;
+			nroles += k->ek_mix[0] == '\0';
 			for (unsigned v = 0; v < k->ek_nvalues; v++)
 				if (workload_find(k->ek_values[v]) == NULL) {
 					size_t n = (size_t)snprintf(why, sizeof(why), "unknown workload '%s'; valid:", k->ek_values[v]);
@@ -489,11 +609,43 @@ static int exp_validate(struct experiment *ex, struct exp_parse *p)
 	return 1;
 }
 
+/* The value list key k has in mix (its override in [mix.NAME], else its own). */
+static const struct exp_key *key_in_mix(const struct experiment *ex, const struct exp_key *k, const char *mix)
+{
+	if (k->ek_mix[0] != '\0' || mix[0] == '\0')
+		return k;
+	const struct exp_key *o = key_find_mix((struct experiment *)ex, mix, k->ek_key);
+	return o != NULL ? o : k;
+}
+
+/* Does k take part in mix's points: the file's own keys (unless mix
+ * overrides them, then through the override) and mix's own keys. */
+static bool key_of_mix(const struct experiment *ex, const struct exp_key *k, const char *mix)
+{
+	if (!strcmp(k->ek_key, "experiment.mix") || !strcmp(k->ek_key, "roles"))
+		return false;
+	if (k->ek_mix[0] != '\0')
+		return !strcmp(k->ek_mix, mix) && key_find((struct experiment *)ex, k->ek_key) == NULL;
+	return true;
+}
+
 static void exp_count_points(struct experiment *ex)
 {
-	ex->ex_npoints = 1;
-	for (unsigned i = 0; i < ex->ex_nkeys; i++)
-		ex->ex_npoints *= ex->ex_keys[i].ek_nvalues;
+	const struct exp_key *mk = key_find(ex, "experiment.mix");
+	ex->ex_nmixes = mk != NULL ? (mk->ek_nvalues < EXP_MAX_MIXES ? mk->ek_nvalues : EXP_MAX_MIXES) : 1;
+	ex->ex_npoints = 0;
+	for (unsigned m = 0; m < ex->ex_nmixes; m++) {
+		snprintf(ex->ex_mixes[m], sizeof(ex->ex_mixes[m]), "%s", mk != NULL ? mk->ek_values[m] : "");
+		unsigned n = 1;
+		for (unsigned i = 0; i < ex->ex_nkeys; i++)
+			if (key_of_mix(ex, &ex->ex_keys[i], ex->ex_mixes[m]))
+				n *= key_in_mix(ex, &ex->ex_keys[i], ex->ex_mixes[m])->ek_nvalues;
+		ex->ex_mix_points[m] = n;
+		ex->ex_npoints += n;
+	}
+	const struct exp_key *b = key_find(ex, "report.baseline"), *pr = key_find(ex, "report.primary");
+	snprintf(ex->ex_baseline, sizeof(ex->ex_baseline), "%s", b != NULL ? b->ek_values[0] : "");
+	snprintf(ex->ex_primary, sizeof(ex->ex_primary), "%s", pr != NULL ? pr->ek_values[0] : "");
 }
 
 static int exp_load_file(struct experiment *ex, const char *path, bool need_roles)
@@ -585,7 +737,14 @@ int exp_override(struct experiment *ex, const char *kv)
 		return EXIT_USAGE;
 	}
 	snprintf(key, sizeof(key), "%.*s", (int)(eq - kv), kv);
-	struct exp_key *k = key_find(ex, key);
+	/* mix.NAME.KEY: a key of that mix */
+	char mix[EXP_NAMELEN] = "";
+	if (!strncmp(key, "mix.", 4) && strchr(key + 4, '.') != NULL) {
+		const char *d2 = strchr(key + 4, '.');
+		snprintf(mix, sizeof(mix), "%.*s", (int)(d2 - (key + 4)), key + 4);
+		memmove(key, d2 + 1, strlen(d2 + 1) + 1);
+	}
+	struct exp_key *k = key_find_mix(ex, mix, key);
 	if (k == NULL) {
 		if (ex->ex_nkeys == EXP_MAX_KEYS) {
 			cli_error("--set %s: too many keys", key);
@@ -594,13 +753,15 @@ int exp_override(struct experiment *ex, const char *kv)
 		k = &ex->ex_keys[ex->ex_nkeys++];
 		memset(k, 0, sizeof(*k));
 		snprintf(k->ek_key, sizeof(k->ek_key), "%s", key);
+		snprintf(k->ek_mix, sizeof(k->ek_mix), "%s", mix);
 	}
 	k->ek_line = 0;
 	if (key_set_values(k, eq + 1, why, sizeof(why)) != 0) {
 		cli_error("--set %s: %s", key, why);
 		return EXIT_USAGE;
 	}
-	if (!strncmp(key, "experiment.", 11) && !in_list(exp_keys, key + 11)) {
+	if ((!strncmp(key, "experiment.", 11) && !in_list(mix[0] ? mix_exp_keys : exp_keys, key + 11)) ||
+	    (!strncmp(key, "report.", 7) && !in_list(report_keys, key + 7))) {
 		cli_error("--set %s: unknown key", key);
 		return EXIT_USAGE;
 	}
@@ -671,10 +832,22 @@ int exp_point(const struct experiment *ex, unsigned index, struct exp_point *pt)
 	pt->ep_duration_s = 1.0;
 	pt->ep_interval_s = 1.0;
 	pt->ep_seed = 1;
+	/* the mix of point index: the points are numbered mix after mix */
+	unsigned mi = 0, local = index;
+	while (mi + 1 < ex->ex_nmixes && local >= ex->ex_mix_points[mi])
+		local -= ex->ex_mix_points[mi++];
+	const char *mix = ex->ex_mixes[mi];
+	pt->ep_mix = mix;
+	if (ex->ex_nmixes > 1) {
+		pt->ep_sweep_keys[pt->ep_nsweep] = "experiment.mix";
+		pt->ep_sweep_vals[pt->ep_nsweep++] = mix;
+	}
 	unsigned stride = 1;
 	for (unsigned i = 0; i < ex->ex_nkeys; i++) {
-		const struct exp_key *k = &ex->ex_keys[i];
-		const char *v = k->ek_values[(index / stride) % k->ek_nvalues];
+		if (!key_of_mix(ex, &ex->ex_keys[i], mix))
+			continue;
+		const struct exp_key *k = key_in_mix(ex, &ex->ex_keys[i], mix);
+		const char *v = k->ek_values[(local / stride) % k->ek_nvalues];
 		if (k->ek_nvalues > 1) {
 			pt->ep_sweep_keys[pt->ep_nsweep] = k->ek_key;
 			pt->ep_sweep_vals[pt->ep_nsweep++] = v;
@@ -715,10 +888,27 @@ int exp_point(const struct experiment *ex, unsigned index, struct exp_point *pt)
 				r->er_optkeys[r->er_nopts] = opt;
 				r->er_optvals[r->er_nopts++] = v;
 			}
+		} else if (!strncmp(k->ek_key, "report.", 7)) {
+			/* the report's, not the machine's (ex_baseline, ex_primary) */
 		} else if (machine_config_set(&pt->ep_cfg, k->ek_key, v) != 0) {
 			cli_error("%s:%d: %s", ex->ex_path, k->ek_line, machine_errmsg());
 			return EXIT_USAGE;
 		}
+	}
+	/* the mix's roles: the others do not run at its points */
+	const struct exp_key *rk = key_find_mix((struct experiment *)ex, mix, "roles");
+	if (rk != NULL) {
+		unsigned kept = 0;
+		for (unsigned i = 0; i < pt->ep_nroles; i++) {
+			char buf[512], *save = NULL;
+			bool in = false;
+			snprintf(buf, sizeof(buf), "%s", rk->ek_values[0]);
+			for (char *t = strtok_r(buf, "+", &save); t != NULL && !in; t = strtok_r(NULL, "+", &save))
+				in = !strcmp(trim(t), pt->ep_roles[i].er_name);
+			if (in)
+				pt->ep_roles[kept++] = pt->ep_roles[i];
+		}
+		pt->ep_nroles = kept;
 	}
 	/* the machine as a whole: ipi.preset = calibrated reads its file; the
 	 * topology, placement and NUMA node are checked against the host */
@@ -823,6 +1013,17 @@ int exp_config_topo(const struct machine_config *cfg, const char *who, struct to
 	if (who != NULL)
 		cli_error("%s: %s", who, machine_errmsg());
 	return e == EINVAL ? EXIT_USAGE : EXIT_ENV;
+}
+
+void exp_point_facet(const struct exp_point *pt, char *buf, size_t len)
+{
+	size_t n = (size_t)snprintf(buf, len, "%s", pt->ep_mix != NULL ? pt->ep_mix : "");
+	for (unsigned i = 0; i < pt->ep_nsweep && n < len; i++) {
+		const char *k = pt->ep_sweep_keys[i];
+		if (!strcmp(k, "shootdown.strategy") || !strcmp(k, "machine.cpus") || !strcmp(k, "experiment.mix"))
+			continue;
+		n += (size_t)snprintf(buf + n, len - n, "%s%s=%s", n ? " / " : "", k, pt->ep_sweep_vals[i]);
+	}
 }
 
 struct topo *exp_point_topo(const struct exp_point *pt)

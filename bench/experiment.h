@@ -7,16 +7,26 @@
  *                 machine keys, as machine_config_set() knows them
  *   [role.NAME]   workload = NAME, cpus = SET, pmap = shared|private,
  *                 and the workload's own options
+ *   [mix.NAME]    a workload mix: `roles = A+B` (which roles run; default
+ *                 all), and any key of the sections above written in full
+ *                 (kmem.poolpage = direct, vacache; role.churn.drain = 64;
+ *                 experiment.duration = 0.5s), for this mix only
+ *   [report]      baseline = STRATEGY (the report's comparisons; default
+ *                 netbsd-x86 when it ran), primary = METRIC (what ranks
+ *                 the strategies of a mix; default ops_per_s.<its first role>)
  * Any value may be a comma-separated list: the experiment then sweeps the
- * cartesian product of all lists.  --set section.key=value overrides a file
- * value (and may itself be a list).
+ * cartesian product of all lists.  With experiment.mix = A, B, ... the
+ * points are, mix after mix, the product of the lists as that mix's
+ * section overrides them.  --set section.key=value overrides a file value
+ * (and may itself be a list); --set mix.NAME.section.key=value a mix's.
  */
 #ifndef PMAPSTORM_EXPERIMENT_H
 #define PMAPSTORM_EXPERIMENT_H
 
 #include "cli.h"
 
-#define EXP_MAX_KEYS 128
+#define EXP_MAX_KEYS 256
+#define EXP_MAX_MIXES 16
 #define EXP_MAX_VALUES 32
 #define EXP_MAX_ROLES 8
 #define EXP_NAMELEN 64
@@ -24,7 +34,8 @@
 
 /* One key of the file with its value list (a sweep dimension when > 1). */
 struct exp_key {
-	char ek_key[EXP_NAMELEN * 2]; /* "section.key" or "role.NAME.key" */
+	char ek_key[EXP_NAMELEN * 2]; /* "section.key", "role.NAME.key", or "roles" in a mix */
+	char ek_mix[EXP_NAMELEN];     /* the [mix.NAME] it belongs to; "" for the file's own */
 	char *ek_values[EXP_MAX_VALUES];
 	unsigned ek_nvalues;
 	int ek_line;                  /* 0 for --set */
@@ -35,8 +46,15 @@ struct experiment {
 	char ex_name[EXP_NAMELEN];
 	struct exp_key ex_keys[EXP_MAX_KEYS];
 	unsigned ex_nkeys;
-	unsigned ex_npoints;          /* product of the value counts */
+	unsigned ex_npoints;          /* over the mixes, the product of the value counts */
 	bool ex_skip_calib;           /* exp_point leaves ipi.preset = calibrated unapplied */
+	/* workload mixes: experiment.mix's values, or one unnamed mix */
+	unsigned ex_nmixes;
+	char ex_mixes[EXP_MAX_MIXES][EXP_NAMELEN];
+	unsigned ex_mix_points[EXP_MAX_MIXES];
+	/* [report] */
+	char ex_baseline[EXP_NAMELEN]; /* "" when not given */
+	char ex_primary[EXP_NAMELEN * 2];
 };
 
 /* A CPU set: a bitmap over simulated CPUs, from "all", "even", "odd", "lo",
@@ -61,6 +79,7 @@ struct exp_role {
 
 struct exp_point {
 	unsigned ep_index;
+	const char *ep_mix;           /* the workload mix ("" when the file has none) */
 	struct machine_config ep_cfg;
 	unsigned ep_trials;
 	double ep_warmup_s, ep_duration_s, ep_interval_s;
@@ -114,6 +133,10 @@ void exp_point_single(struct exp_point *, const struct machine_config *, const c
     double duration_s);
 /* Parse a CPU set against ncpu CPUs into a bitmap; -1 with why on error. */
 int exp_cpuset(const char *spec, unsigned ncpu, uint64_t *bits, unsigned nwords, char *why, size_t len);
+/* The point's facet: its mix and its swept values but the strategy's and
+ * the CPU count's ("pool / kmem.poolpage=vacache"): the points of one facet
+ * differ only in strategy and CPUs.  "" when there is nothing else. */
+void exp_point_facet(const struct exp_point *, char *buf, size_t len);
 /* A duration "2s", "500ms", "1.5", in seconds; -1 on error. */
 double exp_parse_seconds(const char *v);
 

@@ -13,7 +13,11 @@
  *    benchmark = "experiment: point label", measure = metric name, value =
  *    the median over trials, lower/upper = min/max over trials.
  * The run is read with the gate's reader (gate.h), so export accepts
- * exactly what gate accepts.
+ * exactly what gate accepts.  A metric that is 0 in every trial of every
+ * point (a strategy-independent zero: errors, a lock class nobody waits
+ * for) says nothing on a dashboard and is left out; one that is 0 at some
+ * points and not at others is kept, zeros included.  Metrics that do not
+ * apply are absent from run.json and so from the export.
  */
 #include "cli.h"
 #include "gate.h"
@@ -27,7 +31,8 @@ static const char *const export_usage =
     "usage: pmapstorm export --format github-action-benchmark|bmf RUN [--direction smaller|bigger] [--out FILE]\n"
     "\n"
     "Writes the medians over trials of every point's metrics of RUN (a run.json,\n"
-    "a results folder, or a baseline) for a dashboard:\n"
+    "a results folder, or a baseline) for a dashboard; a metric that is 0\n"
+    "everywhere in RUN is left out, and one that does not apply is absent:\n"
     "  github-action-benchmark  custom tool JSON ({name, unit, value, range,\n"
     "                           extra}); only the metrics of one direction:\n"
     "                           --direction smaller (default; tool\n"
@@ -61,6 +66,21 @@ static json_t *entry_name(const struct gate_doc *d, const struct gate_point *gp,
 	return j;
 }
 
+/* Is metric name 0 in every trial of every point of d? */
+static bool flat_zero(const struct gate_doc *d, const char *name)
+{
+	for (unsigned p = 0; p < d->gd_npoints; p++)
+		for (unsigned i = 0; i < d->gd_points[p].gp_nmetrics; i++) {
+			const struct gate_metric *gm = &d->gd_points[p].gp_metrics[i];
+			if (strcmp(gm->gm_name, name) != 0)
+				continue;
+			for (unsigned k = 0; k < gm->gm_n; k++)
+				if (gm->gm_vals[k] != 0)
+					return false;
+		}
+	return true;
+}
+
 /* => the array, or NULL after a message */
 static json_t *export_gab(const struct gate_doc *d, int direction)
 {
@@ -71,7 +91,7 @@ static json_t *export_gab(const struct gate_doc *d, int direction)
 		const struct gate_point *gp = &d->gd_points[p];
 		for (unsigned i = 0; i < gp->gp_nmetrics; i++) {
 			const struct gate_metric *gm = &gp->gp_metrics[i];
-			if (gm->gm_better != direction || gm->gm_n == 0)
+			if (gm->gm_better != direction || gm->gm_n == 0 || flat_zero(d, gm->gm_name))
 				continue;
 			struct samples_stats s = samples_summarize(gm->gm_vals, gm->gm_n, false);
 			char range[64], extra[128];
@@ -109,7 +129,7 @@ static json_t *export_bmf(const struct gate_doc *d)
 			goto fail;
 		for (unsigned i = 0; i < gp->gp_nmetrics; i++) {
 			const struct gate_metric *gm = &gp->gp_metrics[i];
-			if (gm->gm_n == 0)
+			if (gm->gm_n == 0 || flat_zero(d, gm->gm_name))
 				continue;
 			struct samples_stats s = samples_summarize(gm->gm_vals, gm->gm_n, false);
 			/* metric names come from jansson, which read them as valid UTF-8 */

@@ -9,6 +9,7 @@
  */
 #include "cli.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,18 +54,35 @@ int lockstat_write_csv(const char *path, const struct lockstat_row *r, unsigned 
 	return cli_file_commit(f, NULL, path, tmp);
 }
 
-json_t *lockstat_json(const struct lockstat_row *r, unsigned n)
+void lockstat_site_name(uintptr_t pc, char *buf, size_t len)
+{
+	Dl_info di;
+	if (pc != 0 && dladdr((void *)pc, &di) != 0 && di.dli_sname != NULL)
+		snprintf(buf, len, "%s+%#lx", di.dli_sname, (unsigned long)(pc - (uintptr_t)di.dli_saddr));
+	else
+		snprintf(buf, len, "%#lx", (unsigned long)pc);
+}
+
+json_t *lockstat_json(const struct lockstat_row *r, unsigned n, const char (*sites)[LOCKSTAT_SITES][LOCKSTAT_SITE_NAMELEN])
 {
 	json_t *a = json_array();
-	for (unsigned i = 0; i < n; i++, r++)
-		json_array_append_new(a,
-		    json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:f,s:I,s:I,s:I,s:I,s:f,s:I,s:I,s:I}", "class", r->lr_class,
+	for (unsigned i = 0; i < n; i++, r++) {
+		json_t *s = json_array();
+		for (unsigned k = 0; k < r->lr_nsites; k++)
+			json_array_append_new(s, json_pack("{s:s,s:I,s:I}", "site", sites != NULL ? sites[i][k] : "",
+			    "contentions", (json_int_t)r->lr_sites[k].ls_contentions, "wait_ns",
+			    (json_int_t)r->lr_sites[k].ls_wait_ns));
+		json_t *row = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:f,s:I,s:I,s:I,s:I,s:f,s:I,s:I,s:I}", "class", r->lr_class,
 		        "algorithm", r->lr_algo, "acquisitions", (json_int_t)r->lr_acquisitions, "contentions",
 		        (json_int_t)r->lr_contentions, "bounces", (json_int_t)r->lr_bounces, "wait_total_ns",
 		        (json_int_t)r->lr_wait_total_ns, "wait_avg_ns", r->lr_wait_avg_ns, "wait_min_ns",
 		        (json_int_t)r->lr_wait_min_ns, "wait_max_ns", (json_int_t)r->lr_wait_max_ns, "wait_p99_ns",
 		        (json_int_t)r->lr_wait_p99_ns, "hold_samples", (json_int_t)r->lr_hold_samples, "hold_avg_ns",
 		        r->lr_hold_avg_ns, "hold_max_ns", (json_int_t)r->lr_hold_max_ns, "hold_p99_ns",
-		        (json_int_t)r->lr_hold_p99_ns, "max_queue", (json_int_t)r->lr_max_queue));
+		        (json_int_t)r->lr_hold_p99_ns, "max_queue", (json_int_t)r->lr_max_queue);
+		json_object_set_new(row, "sites", s);
+		json_object_set_new(row, "sites_lost", json_integer((json_int_t)r->lr_sites_lost));
+		json_array_append_new(a, row);
+	}
 	return a;
 }

@@ -1,18 +1,28 @@
 /*
  * plot.c — `pmapstorm plot DIR`: draw a results folder's plots.
  *
- * Every plots/NAME.gp script runs under gnuplot with the folder as its working
- * directory and reads only the CSV files there; scripts choose their own
- * output names (pngcairo and svg).  The scripts live in the source tree's
- * plots/ (or $PMAPSTORM_PLOTS, or the installed share/pmapstorm/plots).
- * Missing gnuplot: the data stays, the message says what to install, and
- * the exit code is 3.
+ * A plot is one file, plots/NAME.gp: a gnuplot script that runs with the
+ * folder as its working directory, reads only the CSV files there, and
+ * writes NAME.png (pngcairo) and NAME.svg.  Each script first loads
+ * plots/common.gnuplot (the helpers they share), which gnuplot finds on its
+ * load path: GNUPLOT_LIB names the scripts' folder.  The scripts live in the
+ * source tree's plots/ (or $PMAPSTORM_PLOTS, or the installed
+ * share/pmapstorm/plots).  Missing gnuplot: the data stays, the message says
+ * what to install, and the exit code is 3.
+ *
+ * Each script says what it shows in its opening comment block:
+ *   # caption: one line, under the image in the report
+ *   # order: N     its place in reading order (smaller first; no order: last)
+ * plot_dir() draws them in that order and writes plots.txt, one line per
+ * plot drawn, NAME<TAB>caption, which the report (report.c) follows; it
+ * prints the same lines unless quiet.  Adding a plot is adding a .gp file.
  *
  * gnuplot writes its images in place, a piece at a time; so the scripts run
  * in a scratch folder inside DIR that holds links to the CSV files, and each
- * finished image is renamed into DIR.  A crash or a signal mid-plot leaves
- * every image in DIR whole (old or new); the scratch folder .plot-PID is
- * all it can leave behind, and the next plot of DIR removes it.
+ * finished image, and then plots.txt, is renamed into DIR.  A crash or a
+ * signal mid-plot leaves every image in DIR whole (old or new); the scratch
+ * folder .plot-PID is all it can leave behind, and the next plot of DIR
+ * removes it.
  */
 #include "driver.h"
 
@@ -36,9 +46,64 @@ static const char *plots_source(void)
 	return PMAPSTORM_PLOTS_INSTALLED;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* one plots/NAME.gp and what its opening comments say */
+struct plot_script {
+	char ps_name[256]; /* NAME, without .gp */
+	char ps_caption[512];
+	long ps_order;
+};
+
+#define PLOT_ORDER_NONE 1000000L /* scripts without "# order:" come last, by name */
+
+static int cmp_script(const void *a, const void *b)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	const struct plot_script *x = a, *y = b;
+	if (x->ps_order != y->ps_order)
+		return x->ps_order < y->ps_order ? -1 : 1;
+	return strcmp(x->ps_name, y->ps_name);
+}
+
+/* "# caption: ..." and "# order: N" from the comment block that opens the
+ * script; a script without a caption is drawn under its name, and said so */
+static void plot_script_read(const char *src, struct plot_script *ps)
+{
+	char path[4352], line[1024];
+	snprintf(path, sizeof(path), "%s/%s.gp", src, ps->ps_name);
+	ps->ps_caption[0] = '\0';
+	ps->ps_order = PLOT_ORDER_NONE;
+	FILE *f = fopen(path, "r");
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL && line[0] == '#') {
+		line[strcspn(line, "\r\n")] = '\0';
+		char *v;
+		if (ps->ps_caption[0] == '\0' && !strncmp(line, "# caption:", 10)) {
+			for (v = line + 10; *v == ' '; v++)
+				;
+			for (char *t = v; *t != '\0'; t++)
+				if (*t == '\t')
+					*t = ' '; /* plots.txt is NAME<TAB>caption */
+			snprintf(ps->ps_caption, sizeof(ps->ps_caption), "%s", v);
+		} else if (!strncmp(line, "# order:", 8)) {
+			char *end;
+			long o = strtol(line + 8, &end, 10);
+			if (end != line + 8)
+				ps->ps_order = o;
+		}
+	}
+	if (f != NULL)
+		fclose(f);
+	if (ps->ps_caption[0] == '\0') {
+		cli_error("plot: %s has no '# caption:' line in its opening comments; its caption is its name", path);
+		snprintf(ps->ps_caption, sizeof(ps->ps_caption), "%s", ps->ps_name);
+	}
+}
+
+/* is scratch/NAME.EXT there and not empty? */
+static bool plot_image_made(const char *scratch, const char *name, const char *ext)
+{
+	char path[4608];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/%s.%s", scratch, name, ext);
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
 }
 
 /* scratch = DIR/.plot-PID with a link to each of DIR's CSV files */
@@ -114,28 +179,42 @@ int plot_dir(const char *dir, bool quiet)
 		cli_error("plot: no plot scripts in %s (%s)", src, strerror(errno));
 		return EXIT_ENV;
 	}
-	char *names[128];
+	static struct plot_script scripts[128];
 	unsigned n = 0;
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL && n < 128) {
 		size_t l = strlen(e->d_name);
-		if (l > 3 && !strcmp(e->d_name + l - 3, ".gp"))
-			names[n++] = strdup(e->d_name);
+		if (l > 3 && l - 3 < sizeof(scripts[n].ps_name) && !strcmp(e->d_name + l - 3, ".gp")) {
+			snprintf(scripts[n].ps_name, sizeof(scripts[n].ps_name), "%.*s", (int)(l - 3), e->d_name);
+			n++;
+		}
 	}
 	closedir(d);
-	qsort(names, n, sizeof(char *), cmp_str);
+	for (unsigned i = 0; i < n; i++)
+		plot_script_read(src, &scripts[i]);
+	qsort(scripts, n, sizeof(scripts[0]), cmp_script);
+	/* the scripts load common.gnuplot from their own folder */
+	char libpath[8192];
+	const char *oldlib = getenv("GNUPLOT_LIB");
+	snprintf(libpath, sizeof(libpath), "%s%s%s", src, oldlib != NULL && *oldlib != '\0' ? ":" : "",
+	    oldlib != NULL ? oldlib : "");
 	char scratch[4096];
 	cli_remove_stale(dir, ".plot-");
 	snprintf(scratch, sizeof(scratch), "%s/.plot-%d", dir, (int)getpid());
-	if (plot_scratch_make(dir, scratch) != 0) {
-		for (unsigned i = 0; i < n; i++)
-			free(names[i]);
+	if (plot_scratch_make(dir, scratch) != 0)
 		return EXIT_ENV;
-	}
 	int rc = EXIT_OK;
-	for (unsigned i = 0; i < n; i++) {
-		char script[4096];
-		snprintf(script, sizeof(script), "%s/%s", src, names[i]);
+	char tmp[4608];
+	FILE *manifest = cli_file_begin(scratch, "plots.txt", tmp, sizeof(tmp));
+	if (manifest == NULL)
+		rc = EXIT_ENV;
+	if (!quiet)
+		printf("plots:\n");
+	for (unsigned i = 0; i < n && manifest != NULL; i++) {
+		const struct plot_script *ps = &scripts[i];
+		char script[4352];
+		snprintf(script, sizeof(script), "%s/%s.gp", src, ps->ps_name);
+		fflush(stdout);
 		pid_t pid = fork();
 		if (pid == 0) {
 			if (chdir(scratch) != 0)
@@ -144,16 +223,29 @@ int plot_dir(const char *dir, bool quiet)
 				FILE *nul = freopen("/dev/null", "w", stdout);
 				(void)nul;
 			}
+			setenv("GNUPLOT_LIB", libpath, 1);
 			execlp("gnuplot", "gnuplot", script, (char *)NULL);
 			_exit(127);
 		}
 		int st = 0;
 		if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-			cli_error("plot: %s failed in %s", names[i], dir);
+			cli_error("plot: %s.gp failed in %s", ps->ps_name, dir);
 			rc = EXIT_ENV;
+			continue;
 		}
-		free(names[i]);
+		if (!plot_image_made(scratch, ps->ps_name, "png") || !plot_image_made(scratch, ps->ps_name, "svg")) {
+			cli_error("plot: %s.gp drew no %s.png and %s.svg", ps->ps_name, ps->ps_name, ps->ps_name);
+			rc = EXIT_ENV;
+			continue;
+		}
+		fprintf(manifest, "%s\t%s\n", ps->ps_name, ps->ps_caption);
+		if (!quiet)
+			printf("  %s.png: %s\n", ps->ps_name, ps->ps_caption);
 	}
+	fflush(stdout);
+	/* plots.txt goes into DIR with the images, by the same rename */
+	if (manifest != NULL && cli_file_commit(manifest, scratch, "plots.txt", tmp) != EXIT_OK)
+		rc = EXIT_ENV;
 	if (plot_scratch_publish(dir, scratch) != 0)
 		rc = EXIT_ENV;
 	return rc;
@@ -161,15 +253,34 @@ int plot_dir(const char *dir, bool quiet)
 
 int cmd_plot(int argc, char **argv)
 {
-	if (argc != 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		printf("usage: pmapstorm plot DIR\n  redraws the plots of a results folder from its CSV files\n");
-		return argc == 2 ? EXIT_OK : EXIT_USAGE;
+	bool quiet = false, help = false;
+	const char *dir = NULL;
+	int bad = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quiet"))
+			quiet = true;
+		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			help = true;
+		else if (argv[i][0] == '-') {
+			cli_error("plot: unknown option '%s'", argv[i]);
+			bad++;
+		} else if (dir != NULL) {
+			cli_error("plot: one results folder, not '%s' too", argv[i]);
+			bad++;
+		} else
+			dir = argv[i];
+	}
+	if (help || bad || dir == NULL) {
+		printf("usage: pmapstorm plot DIR [--quiet]\n"
+		       "  redraws the plots of a results folder from its CSV files and lists them in DIR/plots.txt;\n"
+		       "  --quiet: do not print what was drawn\n");
+		return help && !bad ? EXIT_OK : EXIT_USAGE;
 	}
 	char path[4096];
-	snprintf(path, sizeof(path), "%s/summary.csv", argv[1]);
+	snprintf(path, sizeof(path), "%s/summary.csv", dir);
 	if (access(path, R_OK) != 0) {
-		cli_error("plot: %s is not a results folder (no summary.csv)", argv[1]);
+		cli_error("plot: %s is not a results folder (no summary.csv)", dir);
 		return EXIT_USAGE;
 	}
-	return plot_dir(argv[1], false);
+	return plot_dir(dir, quiet);
 }

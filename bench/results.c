@@ -4,20 +4,26 @@
  * run.json (schema in docs/run.schema.json) holds everything: provenance,
  * the experiment as run, every point's configuration, every trial's metrics
  * with unit and better-direction, lockstat rows, and per-point summaries.
- * The CSV files are views for gnuplot (plots/ reads only them):
- *   summary.csv      point, strategy, cpus, metric, unit, better, n, median, min, max
- *   trials.csv       point, strategy, cpus, trial, metric, value
- *   latency_cdf.csv  point, strategy, cpus, latency_ns, cdf  (initiator pmap_update, merged trials)
- *   lockwait.csv     point, strategy, cpus, class, algorithm, wait_share, contentions, acquisitions
- *   lockstat.csv     point, strategy, cpus, class, algorithm, lock_stat columns summed over trials
- *   timeline.csv     point, strategy, cpus, trial, t_s, ops_per_s, shootdowns_per_s, pages_per_s
- *   ackmatrix.csv    point, strategy, cpus, initiator, target, mean_ns  (request -> ack, at the target)
- *   placement.csv    point, strategy, cpus, cpu, pu, host_pu, group, numa_node, synthetic
+ * The CSV files are views for gnuplot (plots/ reads only them).  Every row
+ * starts with point, strategy, cpus, facet (exp_point_facet: the mix and
+ * the other swept values; the points of a facet differ only in strategy
+ * and CPU count, so a plot draws one panel per facet):
+ *   summary.csv       ..., metric, unit, better, n, median, min, max, q1, q3
+ *   trials.csv        ..., trial, metric, value
+ *   update_ccdf.csv   ..., role, value_ns, ccdf  (pmap.update_cost of the role, merged
+ *                     trials: the share of completions that cost at least value_ns)
+ *   lockwait.csv      ..., class, algorithm, wait_share, contentions, acquisitions
+ *   lockstat.csv      ..., class, algorithm, lock_stat columns summed over trials
+ *   timeline.csv      ..., trial, t_s, series, value  (series: ops_per_s.<role>,
+ *                     flushes_per_s, kernel_flushes_per_s, poolpages_per_s)
+ *   ackmatrix.csv     ..., initiator, target, mean_ns, acks  (request -> ack, at the target)
+ *   placement.csv     point, strategy, cpus, cpu, pu, host_pu, group, numa_node, synthetic
  * and the topologies, as hwloc XML: topology.xml (the host's) and, for a
  * point with a synthetic machine.topology, topology-p<point>.xml.
  * Every file is written under a temporary name and renamed.
  */
 #include "driver.h"
+#include "metrics.h"
 #include "samples.h"
 #include "workload.h"
 
@@ -28,12 +34,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <pmapstorm/alloc.h>
 #include <pmapstorm/topo.h>
 
 /* Median, range and mean over the completed trials of point p; deterministic
  * when the metric counts events (m_count) and at least two trials agree
  * exactly -- the gate holds such a metric to a tight tolerance. */
-static struct samples_stats summarize(const struct run_results *rr, unsigned p, const char *metric, bool *det)
+static struct samples_stats summarize(const struct run_results *rr, unsigned p, const char *metric, bool *det,
+    const struct metric **first)
 {
 	double v[1000];
 	unsigned n = 0;
@@ -44,6 +52,8 @@ static struct samples_stats summarize(const struct run_results *rr, unsigned p, 
 			continue;
 		const struct metric *m = trial_metric(tr, metric);
 		if (m != NULL) {
+			if (n == 0 && first != NULL)
+				*first = m;
 			v[n++] = m->m_value;
 			count = m->m_count;
 		}
@@ -54,13 +64,35 @@ static struct samples_stats summarize(const struct run_results *rr, unsigned p, 
 	return samples_summarize(v, n, false);
 }
 
-/* the first completed trial of point p (for metric names and units) */
-static const struct trial_result *first_done(const struct run_results *rr, unsigned p)
+/* Every metric name some completed trial of point p has, in first-seen
+ * order (a metric may apply in one trial and not another: a window
+ * without any remote request), NULL-terminated; free() the array. */
+static const char **point_metric_names(const struct run_results *rr, unsigned p)
 {
-	for (unsigned t = 0; t < rr->rr_trials_per_point; t++)
-		if (rr->rr_trials[p * rr->rr_trials_per_point + t].tr_done)
-			return &rr->rr_trials[p * rr->rr_trials_per_point + t];
-	return NULL;
+	unsigned cap = 64, n = 0;
+	const char **names = mem_alloc(const char *, cap);
+	for (unsigned t = 0; names != NULL && t < rr->rr_trials_per_point; t++) {
+		const struct trial_result *tr = &rr->rr_trials[p * rr->rr_trials_per_point + t];
+		for (unsigned i = 0; tr->tr_done && i < tr->tr_nmetrics; i++) {
+			unsigned k = 0;
+			while (k < n && strcmp(names[k], tr->tr_metrics[i].m_name))
+				k++;
+			if (k < n)
+				continue;
+			if (n + 1 >= cap) {
+				const char **nn = mem_realloc(const char *, names, cap *= 2);
+				if (nn == NULL) {
+					free(names);
+					return NULL;
+				}
+				names = nn;
+			}
+			names[n++] = tr->tr_metrics[i].m_name;
+		}
+	}
+	if (names != NULL)
+		names[n] = NULL;
+	return names;
 }
 
 static const char *better_word(int b)
@@ -126,12 +158,70 @@ static json_t *topology_json(const struct exp_point *pt, unsigned p)
 	return o;
 }
 
+/* What each role's CPUs did: the role's operations, its counters (the
+ * ones that are not 0) and its update_cost histogram (sparse: bucket low
+ * edge, count). */
+static json_t *roles_json(const struct exp_point *pt, const struct trial_result *tr)
+{
+	json_t *a = json_array();
+	for (unsigned i = 0; i < tr->tr_nroles; i++) {
+		const struct role_result *ro = &tr->tr_roles[i];
+		json_t *cpus = json_array(), *ctrs = json_object(), *h = json_array();
+		for (unsigned c = 0; c < MAXCPUS; c++)
+			if ((ro->ro_cpus[c / 64] >> (c % 64)) & 1)
+				json_array_append_new(cpus, json_integer(c));
+		for (unsigned k = 0; k < stats_ncounters(); k++)
+			if (ro->ro_counters[k] != 0)
+				json_object_set_new(ctrs, stats_counter_at(k)->sc_name, json_integer((json_int_t)ro->ro_counters[k]));
+		for (unsigned k = 0; ro->ro_cost_buckets != NULL && k < STATS_HIST_BUCKETS; k++)
+			if (ro->ro_cost_buckets[k] != 0)
+				json_array_append_new(h, json_pack("[I,I]", (json_int_t)stats_hist_bucket_low(k),
+				    (json_int_t)ro->ro_cost_buckets[k]));
+		json_array_append_new(a, json_pack("{s:s,s:o,s:I,s:o,s:o}", "name", pt->ep_roles[i].er_name, "cpus", cpus,
+		    "ops", (json_int_t)ro->ro_ops, "counters", ctrs, "update_cost_hist", h));
+	}
+	return a;
+}
+
+/* The timeline: one object per interval, rates per second. */
+static json_t *intervals_json(const struct exp_point *pt, const struct trial_result *tr)
+{
+	json_t *a = json_array();
+	for (unsigned i = 0; i < tr->tr_nintervals; i++) {
+		const struct interval_sample *is = &tr->tr_intervals[i];
+		json_t *ops = json_object();
+		for (unsigned k = 0; k < pt->ep_nroles; k++)
+			json_object_set_new(ops, pt->ep_roles[k].er_name, json_real(is->is_role_ops_per_s[k]));
+		json_array_append_new(a, json_pack("{s:f,s:o,s:f,s:f,s:f}", "t_s", is->is_t, "ops_per_s", ops, "flushes_per_s",
+		    is->is_flushes_per_s, "kernel_flushes_per_s", is->is_kernel_flushes_per_s, "poolpages_per_s",
+		    is->is_poolpages_per_s));
+	}
+	return a;
+}
+
+/* Request -> acknowledgement per (initiator, target), as the targets measured
+ * it: [initiator, target, sum_ns, count] for the pairs that have any. */
+static json_t *ack_json(const struct trial_result *tr)
+{
+	json_t *a = json_array();
+	unsigned n = tr->tr_ncpu;
+	for (unsigned i = 0; tr->tr_ack_sum != NULL && i < n; i++)
+		for (unsigned t = 0; t < n; t++)
+			if (tr->tr_ack_count[i * n + t] != 0)
+				json_array_append_new(a, json_pack("[i,i,I,I]", (int)i, (int)t, (json_int_t)tr->tr_ack_sum[i * n + t],
+				    (json_int_t)tr->tr_ack_count[i * n + t]));
+	return a;
+}
+
 static json_t *point_json(const struct run_results *rr, unsigned p)
 {
 	const struct exp_point *pt = &rr->rr_points[p];
 	json_t *o = json_object();
 	char buf[256];
 	json_object_set_new(o, "index", json_integer(p));
+	json_object_set_new(o, "mix", json_string(pt->ep_mix != NULL ? pt->ep_mix : ""));
+	exp_point_facet(pt, buf, sizeof(buf));
+	json_object_set_new(o, "facet", json_string(buf));
 	json_t *params = json_object();
 	for (unsigned i = 0; i < pt->ep_nsweep; i++)
 		json_object_set_new(params, pt->ep_sweep_keys[i], json_string(pt->ep_sweep_vals[i]));
@@ -160,6 +250,7 @@ static json_t *point_json(const struct run_results *rr, unsigned p)
 	json_object_set_new(o, "topology", topology_json(pt, p));
 	json_object_set_new(o, "warmup_s", json_real(pt->ep_warmup_s));
 	json_object_set_new(o, "duration_s", json_real(pt->ep_duration_s));
+	json_object_set_new(o, "interval_s", json_real(pt->ep_interval_s));
 	json_t *trials = json_array();
 	for (unsigned t = 0; t < rr->rr_trials_per_point; t++) {
 		const struct trial_result *tr = &rr->rr_trials[p * rr->rr_trials_per_point + t];
@@ -180,8 +271,14 @@ static json_t *point_json(const struct run_results *rr, unsigned p)
 			json_array_append_new(cpu_ops, json_real(tr->tr_seconds > 0 ? tr->tr_cpu_ops[c] / tr->tr_seconds : 0));
 		json_t *tj = json_pack("{s:i,s:i,s:I,s:f,s:i,s:o,s:o,s:o,s:o}", "trial", tr->tr_trial, "order",
 		    tr->tr_order, "seed", (json_int_t)tr->tr_seed, "seconds", tr->tr_seconds, "errors", tr->tr_errors,
-		    "metrics", m, "counters", ctrs, "lockstat", lockstat_json(tr->tr_lockstat, LC_NCLASS), "cpu_ops_per_s",
+		    "metrics", m, "counters", ctrs, "lockstat", lockstat_json(tr->tr_lockstat, LC_NCLASS, tr->tr_sites), "cpu_ops_per_s",
 		    cpu_ops);
+		json_object_set_new(tj, "host", json_pack("{s:s,s:f,s:f,s:I,s:I}", "name", tr->tr_host, "usr_s",
+		    tr->tr_host_usr_s, "sys_s", tr->tr_host_sys_s, "involuntary_switches", (json_int_t)tr->tr_host_nivcsw,
+		    "voluntary_switches", (json_int_t)tr->tr_host_nvcsw));
+		json_object_set_new(tj, "roles", roles_json(pt, tr));
+		json_object_set_new(tj, "intervals", intervals_json(pt, tr));
+		json_object_set_new(tj, "ack_matrix", ack_json(tr));
 		if (tr->tr_check) { /* check = on: each oracle's checks and violations */
 			json_t *chk = json_object();
 			for (int k = 0; k < CHK_NORACLES; k++)
@@ -193,15 +290,16 @@ static json_t *point_json(const struct run_results *rr, unsigned p)
 	}
 	json_object_set_new(o, "trials", trials);
 	json_t *sum = json_object();
-	const struct trial_result *ft = first_done(rr, p);
-	for (unsigned i = 0; ft != NULL && i < ft->tr_nmetrics; i++) {
-		const struct metric *me = &ft->tr_metrics[i];
+	const char **names = point_metric_names(rr, p);
+	for (unsigned i = 0; names != NULL && names[i] != NULL; i++) {
+		const struct metric *me = NULL;
 		bool det;
-		struct samples_stats s = summarize(rr, p, me->m_name, &det);
-		json_object_set_new(sum, me->m_name, json_pack("{s:s,s:s,s:i,s:f,s:f,s:f,s:f,s:b}", "unit", me->m_unit,
-		    "better", better_word(me->m_better), "n", s.n, "median", s.median, "min", s.min, "max", s.max, "mean",
-		    s.mean, "deterministic", det));
+		struct samples_stats s = summarize(rr, p, names[i], &det, &me);
+		json_object_set_new(sum, names[i], json_pack("{s:s,s:s,s:i,s:f,s:f,s:f,s:f,s:f,s:f,s:b}", "unit",
+		    me->m_unit, "better", better_word(me->m_better), "n", s.n, "median", s.median, "min", s.min, "max", s.max,
+		    "mean", s.mean, "q1", s.q1, "q3", s.q3, "deterministic", det));
 	}
+	free(names);
 	json_object_set_new(o, "summary", sum);
 	return o;
 }
@@ -211,7 +309,7 @@ static int write_run_json(const struct run_results *rr, const char *dir)
 	const struct experiment *ex = rr->rr_ex;
 	json_t *doc = json_object();
 	json_object_set_new(doc, "schema", json_string("pmapstorm-run"));
-	json_object_set_new(doc, "schema_version", json_integer(1));
+	json_object_set_new(doc, "schema_version", json_integer(2));
 	json_object_set_new(doc, "name", json_string(ex->ex_name));
 	json_object_set_new(doc, "interrupted", json_boolean(rr->rr_interrupted));
 	json_object_set_new(doc, "wall_seconds", json_real(rr->rr_wall_s));
@@ -221,11 +319,35 @@ static int write_run_json(const struct run_results *rr, const char *dir)
 	for (unsigned i = 0; i < rr->rr_nsets; i++)
 		json_array_append_new(sets, json_string(rr->rr_sets[i]));
 	json_object_set_new(doc, "overrides", sets);
+	/* the keys some point sweeps (mixes may sweep keys of their own) */
 	json_t *sweep = json_array();
-	for (unsigned i = 0; i < ex->ex_nkeys; i++)
-		if (ex->ex_keys[i].ek_nvalues > 1)
-			json_array_append_new(sweep, json_string(ex->ex_keys[i].ek_key));
+	for (unsigned p = 0; p < ex->ex_npoints; p++)
+		for (unsigned i = 0; i < rr->rr_points[p].ep_nsweep; i++) {
+			const char *k = rr->rr_points[p].ep_sweep_keys[i];
+			bool seen = false;
+			for (size_t j = 0; j < json_array_size(sweep) && !seen; j++)
+				seen = !strcmp(json_string_value(json_array_get(sweep, j)), k);
+			if (!seen)
+				json_array_append_new(sweep, json_string(k));
+		}
 	json_object_set_new(doc, "sweep_keys", sweep);
+	json_t *mixes = json_array();
+	for (unsigned m = 0; m < ex->ex_nmixes; m++)
+		if (ex->ex_mixes[m][0] != '\0')
+			json_array_append_new(mixes, json_string(ex->ex_mixes[m]));
+	json_object_set_new(doc, "mixes", mixes);
+	json_object_set_new(doc, "report", json_pack("{s:s,s:s}", "baseline", ex->ex_baseline, "primary", ex->ex_primary));
+	/* every metric's definition (metrics.c): the one place its meaning is said */
+	json_t *defs = json_object();
+	for (const struct metric_def *d = metric_defs; d->md_name != NULL; d++) {
+		json_t *e = json_pack("{s:s,s:s,s:s,s:s,s:b}", "unit", d->md_unit, "better", better_word(d->md_better), "scope",
+		    d->md_scope == MS_ROLE ? "role" : d->md_scope == MS_CLASS ? "lock class" : "trial", "definition",
+		    d->md_desc, "deterministic_candidate", d->md_count);
+		if (d->md_na != NULL)
+			json_object_set_new(e, "not_applicable_when", json_string(d->md_na));
+		json_object_set_new(defs, d->md_name, e);
+	}
+	json_object_set_new(doc, "metric_defs", defs);
 	json_object_set_new(doc, "trials_per_point", json_integer(rr->rr_trials_per_point));
 	json_object_set_new(doc, "seed", json_integer((json_int_t)rr->rr_points[0].ep_seed));
 	json_t *points = json_array();
@@ -278,54 +400,67 @@ int results_write(const struct run_results *rr, const char *dir)
 	if ((rc = cli_file_commit(f, dir, "placement.csv", tmp)) != EXIT_OK)
 		return rc;
 
+	char facet[512];
 	if ((f = cli_file_begin(dir, "summary.csv", tmp, sizeof(tmp))) == NULL)
 		return EXIT_ENV;
-	fprintf(f, "point,strategy,cpus,metric,unit,better,n,median,min,max\n");
+	fprintf(f, "point,strategy,cpus,facet,metric,unit,better,n,median,min,max,q1,q3\n");
 	for (unsigned p = 0; p < ex->ex_npoints; p++) {
-		const struct trial_result *ft = first_done(rr, p);
-		for (unsigned i = 0; ft != NULL && i < ft->tr_nmetrics; i++) {
-			const struct metric *me = &ft->tr_metrics[i];
+		exp_point_facet(&rr->rr_points[p], facet, sizeof(facet));
+		const char **names = point_metric_names(rr, p);
+		for (unsigned i = 0; names != NULL && names[i] != NULL; i++) {
 			bool det;
-			struct samples_stats s = summarize(rr, p, me->m_name, &det);
-			fprintf(f, "%u,%s,%u,%s,%s,%s,%u,%.6g,%.6g,%.6g\n", ROWKEY(&rr->rr_points[p]), me->m_name, me->m_unit,
-			    better_word(me->m_better), s.n, s.median, s.min, s.max);
+			const struct metric *me = NULL;
+			struct samples_stats s = summarize(rr, p, names[i], &det, &me);
+			fprintf(f, "%u,%s,%u,%s,%s,%s,%s,%u,%.6g,%.6g,%.6g,%.6g,%.6g\n", ROWKEY(&rr->rr_points[p]), facet, names[i],
+			    me->m_unit, better_word(me->m_better), s.n, s.median, s.min, s.max, s.q1, s.q3);
 		}
+		free(names);
 	}
 	if ((rc = cli_file_commit(f, dir, "summary.csv", tmp)) != EXIT_OK)
 		return rc;
 
 	if ((f = cli_file_begin(dir, "trials.csv", tmp, sizeof(tmp))) == NULL)
 		return EXIT_ENV;
-	fprintf(f, "point,strategy,cpus,trial,metric,value\n");
-	for (unsigned p = 0; p < ex->ex_npoints; p++)
+	fprintf(f, "point,strategy,cpus,facet,trial,metric,value\n");
+	for (unsigned p = 0; p < ex->ex_npoints; p++) {
+		exp_point_facet(&rr->rr_points[p], facet, sizeof(facet));
 		for (unsigned t = 0; t < T; t++) {
 			const struct trial_result *tr = &rr->rr_trials[p * T + t];
 			for (unsigned i = 0; tr->tr_done && i < tr->tr_nmetrics; i++)
-				fprintf(f, "%u,%s,%u,%u,%s,%.6g\n", ROWKEY(&rr->rr_points[p]), t, tr->tr_metrics[i].m_name,
+				fprintf(f, "%u,%s,%u,%s,%u,%s,%.6g\n", ROWKEY(&rr->rr_points[p]), facet, t, tr->tr_metrics[i].m_name,
 				    tr->tr_metrics[i].m_value);
 		}
+	}
 	if ((rc = cli_file_commit(f, dir, "trials.csv", tmp)) != EXIT_OK)
 		return rc;
 
-	if ((f = cli_file_begin(dir, "latency_cdf.csv", tmp, sizeof(tmp))) == NULL)
+	/* update_cost's tail: per role, the share of completions that cost at least x */
+	if ((f = cli_file_begin(dir, "update_ccdf.csv", tmp, sizeof(tmp))) == NULL)
 		return EXIT_ENV;
-	fprintf(f, "point,strategy,cpus,latency_ns,cdf\n");
+	fprintf(f, "point,strategy,cpus,facet,role,value_ns,ccdf\n");
 	for (unsigned p = 0; p < ex->ex_npoints; p++) {
-		uint64_t merged[STATS_HIST_BUCKETS] = {0}, total = 0, seen = 0;
-		for (unsigned t = 0; t < T; t++)
-			for (unsigned k = 0; rr->rr_trials[p * T + t].tr_done && k < STATS_HIST_BUCKETS; k++)
-				merged[k] += rr->rr_trials[p * T + t].tr_lat_buckets[k];
-		for (unsigned k = 0; k < STATS_HIST_BUCKETS; k++)
-			total += merged[k];
-		for (unsigned k = 0; total && k < STATS_HIST_BUCKETS; k++) {
-			if (merged[k] == 0)
-				continue;
-			seen += merged[k];
-			fprintf(f, "%u,%s,%u,%lu,%.6f\n", ROWKEY(&rr->rr_points[p]), (unsigned long)stats_hist_bucket_low(k),
-			    (double)seen / (double)total);
+		const struct exp_point *pt = &rr->rr_points[p];
+		exp_point_facet(pt, facet, sizeof(facet));
+		for (unsigned i = 0; i < pt->ep_nroles; i++) {
+			uint64_t merged[STATS_HIST_BUCKETS] = {0}, total = 0, above;
+			for (unsigned t = 0; t < T; t++) {
+				const struct trial_result *tr = &rr->rr_trials[p * T + t];
+				for (unsigned k = 0; tr->tr_done && tr->tr_roles[i].ro_cost_buckets != NULL && k < STATS_HIST_BUCKETS; k++)
+					merged[k] += tr->tr_roles[i].ro_cost_buckets[k];
+			}
+			for (unsigned k = 0; k < STATS_HIST_BUCKETS; k++)
+				total += merged[k];
+			above = total;
+			for (unsigned k = 0; total && k < STATS_HIST_BUCKETS; k++) {
+				if (merged[k] == 0)
+					continue;
+				fprintf(f, "%u,%s,%u,%s,%s,%lu,%.6g\n", ROWKEY(pt), facet, pt->ep_roles[i].er_name,
+				    (unsigned long)stats_hist_bucket_low(k), (double)above / (double)total);
+				above -= merged[k];
+			}
 		}
 	}
-	if ((rc = cli_file_commit(f, dir, "latency_cdf.csv", tmp)) != EXIT_OK)
+	if ((rc = cli_file_commit(f, dir, "update_ccdf.csv", tmp)) != EXIT_OK)
 		return rc;
 
 	if ((f = cli_file_begin(dir, "lockwait.csv", tmp, sizeof(tmp))) == NULL)
@@ -335,11 +470,12 @@ int results_write(const struct run_results *rr, const char *dir)
 		fclose(f);
 		return EXIT_ENV;
 	}
-	fprintf(f, "point,strategy,cpus,class,algorithm,wait_share,contentions,acquisitions\n");
-	fprintf(g, "point,strategy,cpus,class,algorithm,acquisitions,contentions,bounces,wait_total_ns,wait_max_ns,"
+	fprintf(f, "point,strategy,cpus,facet,class,algorithm,wait_share,contentions,acquisitions\n");
+	fprintf(g, "point,strategy,cpus,facet,class,algorithm,acquisitions,contentions,bounces,wait_total_ns,wait_max_ns,"
 	           "hold_avg_ns,hold_max_ns,max_queue\n");
 	for (unsigned p = 0; p < ex->ex_npoints; p++) {
 		const struct exp_point *pt = &rr->rr_points[p];
+		exp_point_facet(pt, facet, sizeof(facet));
 		for (int c = 0; c < LC_NCLASS; c++) {
 			uint64_t acq = 0, con = 0, bnc = 0, wt = 0, wmax = 0, hmax = 0, q = 0, n = 0;
 			double hsum = 0, secs = 0;
@@ -365,9 +501,9 @@ int results_write(const struct run_results *rr, const char *dir)
 			if (cls == NULL || acq == 0)
 				continue;
 			double share = secs > 0 ? (double)wt / 1e9 / (secs * pt->ep_cfg.mc_ncpu) : 0;
-			fprintf(f, "%u,%s,%u,%s,%s,%.6g,%lu,%lu\n", ROWKEY(pt), cls, algo, share, (unsigned long)con,
+			fprintf(f, "%u,%s,%u,%s,%s,%s,%.6g,%lu,%lu\n", ROWKEY(pt), facet, cls, algo, share, (unsigned long)con,
 			    (unsigned long)acq);
-			fprintf(g, "%u,%s,%u,%s,%s,%lu,%lu,%lu,%lu,%lu,%.1f,%lu,%lu\n", ROWKEY(pt), cls, algo,
+			fprintf(g, "%u,%s,%u,%s,%s,%s,%lu,%lu,%lu,%lu,%lu,%.1f,%lu,%lu\n", ROWKEY(pt), facet, cls, algo,
 			    (unsigned long)acq, (unsigned long)con, (unsigned long)bnc, (unsigned long)wt, (unsigned long)wmax,
 			    n ? hsum / n : 0, (unsigned long)hmax, (unsigned long)q);
 		}
@@ -382,9 +518,10 @@ int results_write(const struct run_results *rr, const char *dir)
 
 	if ((f = cli_file_begin(dir, "ackmatrix.csv", tmp, sizeof(tmp))) == NULL)
 		return EXIT_ENV;
-	fprintf(f, "point,strategy,cpus,initiator,target,mean_ns\n");
+	fprintf(f, "point,strategy,cpus,facet,initiator,target,mean_ns,acks\n");
 	for (unsigned p = 0; p < ex->ex_npoints; p++) {
 		unsigned n = rr->rr_points[p].ep_cfg.mc_ncpu;
+		exp_point_facet(&rr->rr_points[p], facet, sizeof(facet));
 		for (unsigned i = 0; i < n; i++)
 			for (unsigned t = 0; t < n; t++) {
 				uint64_t sum = 0, cnt = 0;
@@ -396,7 +533,8 @@ int results_write(const struct run_results *rr, const char *dir)
 					cnt += tr->tr_ack_count[i * n + t];
 				}
 				if (cnt > 0)
-					fprintf(f, "%u,%s,%u,%u,%u,%.1f\n", ROWKEY(&rr->rr_points[p]), i, t, (double)sum / (double)cnt);
+					fprintf(f, "%u,%s,%u,%s,%u,%u,%.1f,%lu\n", ROWKEY(&rr->rr_points[p]), facet, i, t,
+					    (double)sum / (double)cnt, (unsigned long)cnt);
 			}
 	}
 	if ((rc = cli_file_commit(f, dir, "ackmatrix.csv", tmp)) != EXIT_OK)
@@ -404,15 +542,26 @@ int results_write(const struct run_results *rr, const char *dir)
 
 	if ((f = cli_file_begin(dir, "timeline.csv", tmp, sizeof(tmp))) == NULL)
 		return EXIT_ENV;
-	fprintf(f, "point,strategy,cpus,trial,t_s,ops_per_s,shootdowns_per_s,pages_per_s\n");
-	for (unsigned p = 0; p < ex->ex_npoints; p++)
+	fprintf(f, "point,strategy,cpus,facet,trial,t_s,series,value\n");
+	for (unsigned p = 0; p < ex->ex_npoints; p++) {
+		const struct exp_point *pt = &rr->rr_points[p];
+		exp_point_facet(pt, facet, sizeof(facet));
 		for (unsigned t = 0; t < T; t++) {
 			const struct trial_result *tr = &rr->rr_trials[p * T + t];
 			for (unsigned i = 0; tr->tr_done && i < tr->tr_nintervals; i++) {
 				const struct interval_sample *is = &tr->tr_intervals[i];
-				fprintf(f, "%u,%s,%u,%u,%.3f,%.6g,%.6g,%.6g\n", ROWKEY(&rr->rr_points[p]), t, is->is_t,
-				    is->is_ops_per_s, is->is_shootdowns_per_s, is->is_pages_per_s);
+				for (unsigned k = 0; k < pt->ep_nroles; k++)
+					if (tr->tr_roles[k].ro_ncpu > 0)
+						fprintf(f, "%u,%s,%u,%s,%u,%.3f,ops_per_s.%s,%.6g\n", ROWKEY(pt), facet, t, is->is_t,
+						    pt->ep_roles[k].er_name, is->is_role_ops_per_s[k]);
+				fprintf(f, "%u,%s,%u,%s,%u,%.3f,flushes_per_s,%.6g\n", ROWKEY(pt), facet, t, is->is_t,
+				    is->is_flushes_per_s);
+				fprintf(f, "%u,%s,%u,%s,%u,%.3f,kernel_flushes_per_s,%.6g\n", ROWKEY(pt), facet, t, is->is_t,
+				    is->is_kernel_flushes_per_s);
+				fprintf(f, "%u,%s,%u,%s,%u,%.3f,poolpages_per_s,%.6g\n", ROWKEY(pt), facet, t, is->is_t,
+				    is->is_poolpages_per_s);
 			}
 		}
+	}
 	return cli_file_commit(f, dir, "timeline.csv", tmp);
 }

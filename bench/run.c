@@ -199,6 +199,31 @@ static int publish(const char *base, char *final, size_t len, const char *tmp)
 	return EXIT_OK;
 }
 
+/* The calibration files the points name with ipi.preset = calibrated, made
+ * by calibrating the host when one is missing (on the first such point's
+ * placement): so the main job models IPIs at what this host's kernel pays
+ * for a shootdown, with nothing to run by hand first. */
+static int run_calibrate_if_missing(struct experiment *ex, bool quiet)
+{
+	struct exp_point *pt = mem_zalloc(struct exp_point, 1);
+	int rc = pt != NULL ? EXIT_OK : EXIT_ENV;
+	ex->ex_skip_calib = true;
+	for (unsigned p = 0; rc == EXIT_OK && p < ex->ex_npoints; p++) {
+		if ((rc = exp_point(ex, p, pt)) != EXIT_OK)
+			break;
+		if (pt->ep_cfg.mc_ipi_preset != IPI_PRESET_CALIBRATED || access(pt->ep_cfg.mc_ipi_calibration, R_OK) == 0)
+			continue;
+		fprintf(stderr, "pmapstorm run: %s is missing: calibrating this host first (pmapstorm calibrate --out %s)\n",
+		    pt->ep_cfg.mc_ipi_calibration, pt->ep_cfg.mc_ipi_calibration);
+		struct calib_params cp = calib_defaults;
+		cp.cp_quiet = quiet;
+		rc = calib_measure(&pt->ep_cfg, pt->ep_cfg.mc_ipi_calibration, &cp);
+	}
+	ex->ex_skip_calib = false;
+	free(pt);
+	return rc;
+}
+
 static int run_main(int argc, char **argv)
 {
 	const char *results_base = "results";
@@ -258,6 +283,13 @@ static int run_main(int argc, char **argv)
 		rc = exp_override(ex, sets[i]);
 	if (rc != EXIT_OK) {
 		exp_free(ex); /* exp_load frees on its own failure; the overrides' values are still held */
+		free(ex);
+		return rc;
+	}
+	/* ipi.preset = calibrated without its file: calibrate this host first
+	 * (pmapstorm calibrate; under a second), once, and keep the file */
+	if ((rc = run_calibrate_if_missing(ex, quiet)) != EXIT_OK) {
+		exp_free(ex);
 		free(ex);
 		return rc;
 	}
@@ -386,14 +418,27 @@ static int run_main(int argc, char **argv)
 	int wrc = results_write(&rr, tmp), prc = EXIT_OK;
 	if (wrc == EXIT_OK && plots)
 		prc = plot_dir(tmp, quiet); /* a plotting problem keeps the data, then exits 3 */
+	/* the answer per mix and the warnings, for the end of the run */
+	char *heads = NULL;
+	size_t headsz = 0;
+	FILE *hf = open_memstream(&heads, &headsz);
 	if (wrc == EXIT_OK)
-		wrc = report_write(&rr, tmp);
+		wrc = report_write(&rr, tmp, hf);
+	if (hf != NULL)
+		fclose(hf);
 	if (wrc == EXIT_OK)
 		wrc = publish(results_base, final, sizeof(final), tmp);
 	if (wrc != EXIT_OK) {
+		free(heads);
 		rc = wrc;
 		goto out;
 	}
+	if (!quiet && heads != NULL) {
+		fputs(heads, stdout);
+		printf("  report: %s/report.md (and index.html, self-contained)\n", final);
+		fflush(stdout);
+	}
+	free(heads);
 	if (!quiet || rr.rr_interrupted)
 		fprintf(stderr, "pmapstorm run: results in %s%s\n", final, rr.rr_interrupted ? " (interrupted: partial)" : "");
 	if (rr.rr_interrupted && atomic_load(&run_stop))

@@ -91,6 +91,16 @@ struct samples_stats samples_summarize(const double *vals, unsigned n, bool boot
 	s.median = samples_median_sorted(v, n);
 	s.min = v[0];
 	s.max = v[n - 1];
+	/* quartiles by linear interpolation between order statistics (R's type 7) */
+	for (int q = 0; q < 2; q++) {
+		double h = (n - 1) * (q == 0 ? 0.25 : 0.75);
+		unsigned lo = (unsigned)h;
+		double x = lo + 1 < n ? v[lo] + (h - lo) * (v[lo + 1] - v[lo]) : v[lo];
+		if (q == 0)
+			s.q1 = x;
+		else
+			s.q3 = x;
+	}
 	for (unsigned i = 0; i < n; i++)
 		s.mean += v[i] / n;
 	for (unsigned i = 0; n > 1 && i < n; i++)
@@ -108,6 +118,35 @@ struct samples_stats samples_summarize(const double *vals, unsigned n, bool boot
 	free(r);
 	free(meds);
 	return s;
+}
+
+void samples_holm(const double *p, unsigned m, double *adj)
+{
+	unsigned *idx = mem_alloc(unsigned, m);
+	if (idx == NULL) { /* no memory: Bonferroni, which Holm only improves on */
+		for (unsigned i = 0; i < m; i++)
+			adj[i] = p[i] * m < 1 ? p[i] * m : 1;
+		return;
+	}
+	for (unsigned i = 0; i < m; i++)
+		idx[i] = i;
+	for (unsigned i = 1; i < m; i++) /* insertion sort by p: m is small */
+		for (unsigned j = i; j > 0 && p[idx[j]] < p[idx[j - 1]]; j--) {
+			unsigned t = idx[j];
+			idx[j] = idx[j - 1];
+			idx[j - 1] = t;
+		}
+	double run = 0;
+	for (unsigned k = 0; k < m; k++) {
+		double a = p[idx[k]] * (m - k);
+		if (a > 1)
+			a = 1;
+		if (a < run)
+			a = run; /* adjusted p-values never fall with rank */
+		run = a;
+		adj[idx[k]] = a;
+	}
+	free(idx);
 }
 
 bool samples_boot_ratio_ci(const double *a, unsigned na, const double *b, unsigned nb, double alpha, double *lo,

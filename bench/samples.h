@@ -20,6 +20,7 @@
 struct samples_stats {
 	unsigned n;
 	double median, min, max, mean, sd;
+	double q1, q3;       /* quartiles (interpolated): the spread the report shows */
 	double ci_lo, ci_hi; /* bootstrap percentile 95% CI of the median */
 };
 
@@ -60,5 +61,10 @@ double samples_mann_whitney(const double *a, unsigned na, const double *b, unsig
  * 2 / C(na + nb, na): with 3 trials a side it is 0.1, so no difference is
  * ever significant at 0.05. */
 double samples_mwu_min_p(unsigned na, unsigned nb);
+
+/* Holm's step-down correction (Holm 1979) of m p-values for many
+ * comparisons: adj[i] for p[i], each in [0, 1]; a family's
+ * differences with adj < alpha are significant together at alpha. */
+void samples_holm(const double *p, unsigned m, double *adj);
 
 #endif

@@ -81,6 +81,8 @@ struct workload {
 	const char *wl_desc;
 	const struct wl_option *wl_options; /* NULL-terminated by wo_name */
 	const char *wl_reports;             /* what it counts, one line */
+	bool wl_kmem;                       /* it allocates kernel memory or pool pages (the kernel-memory
+	                                       metrics apply: metrics.c) */
 	int (*wl_role_init)(struct wl_role *);
 	void (*wl_role_fini)(struct wl_role *);
 	int (*wl_init)(struct wl_ctx *);

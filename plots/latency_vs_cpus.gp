@@ -1,67 +1,99 @@
-# latency_vs_cpus.gp -- p50 and p99 shootdown latency at the initiator against
-# the simulated CPU count, one pair of lines per strategy: how each strategy's
-# typical and tail cost grow with the number of targets.
-# Reads summary.csv (metrics shootdown_latency_p50 / shootdown_latency_p99:
-# median over trials, bars from min to max).  Writes latency_vs_cpus.png/.svg.
-# ---- shared preamble (identical in every plots/*.gp; plot.c runs each script alone) ----
-# Reads only the CSV files of the results folder (the working directory).
-set datafile separator ","
-set termoption noenhanced
-# rows(f): data rows of CSV file f; 0 when it is missing or has only its header
-rows(f) = int(system("if test -r ".f."; then awk 'NR>1' ".f." | wc -l; else echo 0; fi"))
-# tag(f): a shell pipeline printing every data row of f prefixed with its series:
-# the strategy, or "strategy:vK" when other swept keys give several points per
-# (strategy, cpus) -- K counts them in point order, numbered from summary.csv
-# (the report lists what each K stands for).  Columns then shift by one:
-# $1 series, $2 point, $3 strategy, $4 cpus, ...
-tag(f) = "awk -F, -v OFS=, 'FNR==1{f++; next} f==1{k=$2 FS $3; if(!((k FS $1) in r)){r[k FS $1]=++n[k]; if(n[k]>m)m=n[k]} next} {k=$2 FS $3; v=((k FS $1) in r)?r[k FS $1]:\"p\" $1; print ((m>1)?$2 \":v\" v:$2), $0}' summary.csv ".f
-# every series of the run, for colours that match across plots
-ALLSER = system(tag("summary.csv")." | cut -d, -f1 | sort -u")
-sidx(s) = sum [i=1:words(ALLSER)] (word(ALLSER, i) eq s ? i : 0)
-COLORS = "#1f77b4 #d62728 #2ca02c #ff7f0e #9467bd #8c564b #e377c2 #7f7f7f #bcbd22 #17becf #000080 #808000"
-scol(s) = word(COLORS, (sidx(s) > 0 ? sidx(s) - 1 : 0) % words(COLORS) + 1)
-# term(fmt, w, h): select PNG (pngcairo) or SVG output of size w x h
-term(fmt, w, h) = (fmt eq "png") \
-    ? sprintf("set terminal pngcairo noenhanced size %d,%d font 'sans,10'", w, h) \
-    : sprintf("set terminal svg noenhanced size %d,%d dynamic font 'sans,10'", w, h)
-# nodata(title, why): an image that says so instead of a plot
-nodata(t, why) = sprintf("unset key; unset logscale; unset colorbox; unset label; unset tics; unset border; set title '%s'; " \
-    . "set label 1 '%s' at graph 0.5, 0.5 center font ',20'; plot [0:1][0:1] -1 notitle", t, why)
-# ---- end of shared preamble ----
-# the CPU counts of the run (summary.csv), as x tics; log2 x when they span 8x or more
-CPUS = system("awk -F, 'NR>1{print $3+0}' summary.csv | sort -n -u")
-CMIN = words(CPUS) > 0 ? real(word(CPUS, 1)) : 1
-CMAX = words(CPUS) > 0 ? real(word(CPUS, words(CPUS))) : 1
-LOGX = CMAX / CMIN >= 8
-XT = ""
-do for [c in CPUS] { XT = XT.(XT eq "" ? "" : ", ").sprintf("\"%s\" %s", c, c) }
-cpuaxis = "set xtics (".XT."); set xlabel 'simulated CPUs'; " \
-    .(LOGX ? sprintf("set logscale x 2; set xrange [%g:%g]", CMIN / 1.25, CMAX * 1.25) \
-           : sprintf("unset logscale x; set xrange [%g:%g]", CMIN - 0.5, CMAX + 0.5))
+# latency_vs_cpus.gp -- what a completion costs, typical and tail, against
+# the CPU count: for each facet's first role (that completes updates), its
+# update_cost p50 and p99 and, where a request interrupted another CPU, its
+# remote_latency p50; one colour per strategy.
+# caption: Update cost p50 and p99 and remote-invalidation latency p50 of each mix's first role, against the CPU count (per strategy when the run has one CPU count): median over trials, bars from the first to the third quartile.
+# order: 50
+# With several CPU counts x is the CPU count (log2 when the counts span 8x
+# or more: a sweep of 1..256); with one, x is the strategy and the title
+# says so.  Reads summary.csv (update_cost_p50.ROLE, update_cost_p99.ROLE,
+# remote_latency_p50.ROLE).  Writes latency_vs_cpus.png and .svg.
+load "common.gnuplot"
 NAME = "latency_vs_cpus"
-TITLE = "Shootdown latency against CPU count"
-# pct(s, m): series s's rows of metric m, as cpus,median,min,max (min 0 replaced: log y)
-pct(s, m) = "< ".tag("summary.csv")." | awk -F, -v OFS=, -v s=".s." -v m=".m." '$1==s && $5==m && $9>0{print $4, $9, ($10>0 ? $10 : $9), $11}' | sort -t, -k1,1n"
-LIST = system(tag("summary.csv")." | awk -F, '($5==\"shootdown_latency_p50\" || $5==\"shootdown_latency_p99\") && $9>0{print $1}' | sort -u")
-HAVE = words(LIST) > 0
+TITLE = "Update cost and remote latency"
+# the panels: "facet no.:role", the first role of each facet with an update cost
+PANELS = !rows("summary.csv") ? "" : system(pre("summary.csv")." | awk -F, '$7 ~ /^ops_per_s[.]/ && !(($1 FS $7) in s)" \
+    ."{s[$1 FS $7]; o[++n]=$1 FS substr($7, 11)} $7 ~ /^update_cost_p50[.]/{u[$1 FS substr($7, 17)]} " \
+    ."END{for(i=1;i<=n;i++){split(o[i], a, FS); if(!(a[1] in d) && (o[i] in u)){d[a[1]]; printf \"%s:%s \", a[1], a[2]}}}'")
+NP = words(PANELS)
+# the panels whose role has a remote latency somewhere ("facet no.:role" words)
+REMOTE = NP == 0 ? "" : system(pre("summary.csv")." | awk -F, '$7 ~ /^remote_latency_p50[.]/ && $11>0 && !(($1 FS $7) in s)" \
+    ."{s[$1 FS $7]; printf \"%s:%s \", $1, substr($7, 20)}'")
+remote(k) = strstrt(" ".REMOTE, " ".word(PANELS, k)." ") > 0
+pf(k) = int(word(PANELS, k)[1:strstrt(word(PANELS, k), ":") - 1])
+pr(k) = word(PANELS, k)[strstrt(word(PANELS, k), ":") + 1:]
+# met(k, m, d): panel k's metric m.ROLE as x, median, q1, q3, strategy no.;
+# x is the CPU count, or (one CPU count) the strategy no. shifted by d so
+# that the three metrics sit apart; a blank line between strategies
+met(k, m, d) = sprintf("< %s | awk -F, -v OFS=, -v f=%d -v m=%s.%s -v one=%d -v d=%g '$1==f && $7==m && $11>0" \
+    ."{print (one ? $2 + d : $5), $11, ($14>0 ? $14 : $11), $15, $2}' | sort -t, -k5,5n -k1,1g " \
+    ."| awk -F, '$5!=l && NR>1{print \"\"} {l=$5; print}'", pre("summary.csv"), pf(k), m, pr(k), NCPU == 1, d)
+# the time range over every panel (ns), so panels compare
+YR = NP == 0 ? "1 10" : system(pre("summary.csv")." | awk -F, '$7 ~ /^(update_cost_p50|update_cost_p99|remote_latency_p50)[.]/ " \
+    ."&& $11>0{if(!n++ || $14<a)a=($14>0 ? $14 : $11); if($15>b)b=$15; if($11>b)b=$11} END{print a+0, b+0}'")
+NC = gcols(NP)
+NR = grows(NP)
+# one CPU count: a dot plot, strategies down the y axis (names in the first column)
+ONE = NCPU == 1
+if (ONE) { PXCW = 400; PXCH = 20 + 30 * NSTRAT; PXGX = 25; PXGY = 80; PXL = 95 } \
+else { PXCW = 420; PXCH = 250; PXGX = 70; PXGY = 80; PXL = 85 }
+LINES(pt, dt) = sprintf("with yerrorlines lw 1.5 pt %d ps 0.9 dt %d lc rgb variable notitle", pt, dt)
+DOTS(pt) = sprintf("with xerrorbars lw 1.2 pt %d ps 1.1 lc rgb variable notitle", pt)
+MKEY = ONE ? "keyentry with points pt 7 lc rgb '#303030' title 'update cost p50', " \
+    ."keyentry with points pt 5 lc rgb '#303030' title 'update cost p99', " \
+    ."keyentry with points pt 8 lc rgb '#303030' title 'remote latency p50'" \
+    : "keyentry with linespoints lw 1.5 pt 7 dt 1 lc rgb '#303030' title 'update cost p50', " \
+    ."keyentry with linespoints lw 1.5 pt 5 dt 2 lc rgb '#303030' title 'update cost p99', " \
+    ."keyentry with linespoints lw 1.5 pt 8 dt 3 lc rgb '#303030' title 'remote latency p50'"
+eval widen(NC, 1000)
+KR = keyrows(ONE ? 3 : NSTRAT + 3, SLEN > 18 ? SLEN : 18, gridw(NC))
+PXT = keytop(KR)
 
 do for [fmt in "png svg"] {
-    eval term(fmt, 1000, 650)
+    eval NP > 0 ? term(fmt, gridw(NC), gridh(NR)) : term(fmt, 1000, 650)
     set output NAME.".".fmt
-    if (!HAVE) {
-        eval nodata(TITLE, "no data (no shootdowns were measured)")
+    if (NP == 0) {
+        eval nodata(TITLE, "no data (no role with an update cost in summary.csv)")
     } else {
-        set title TITLE." (p50 solid, p99 dashed)\nmedian over trials; bars: min to max over trials"
-        eval cpuaxis
-        set logscale y 10
-        set format y "%.0s%c"
-        set ylabel "shootdown latency at the initiator (ns, log scale)"
-        set grid xtics ytics mytics
-        set key outside right top
-        plot for [i=1:words(LIST)] pct(word(LIST, i), "shootdown_latency_p50") using 1:2:3:4 \
-                with yerrorlines lw 2 pt 7 dt 1 lc rgb scol(word(LIST, i)) title word(LIST, i)." p50", \
-             for [i=1:words(LIST)] pct(word(LIST, i), "shootdown_latency_p99") using 1:2:3:4 \
-                with yerrorlines lw 2 pt 5 dt 2 lc rgb scol(word(LIST, i)) title word(LIST, i)." p99"
+        set multiplot title sprintf("%s of each mix's first role, %s\n%smedian over trials; bars: first to third quartile; log scale", \
+            TITLE, ONE ? "per strategy" : "against the CPU count", \
+            ONE ? sprintf("the run has one CPU count, %s (sweep machine.cpus to draw these against CPUs); ", word(CPUS, 1)) : "") font ",12"
+        set grid xtics ytics
+        do for [k=1:NP] {
+            eval cell(k, NC, NR)
+            set title sprintf("%s — role %s", fname(pf(k)), pr(k))
+            if (ONE) {
+                set logscale x 10
+                unset logscale y
+                eval "set xtics ".NSTICS
+                set xtics out nomirror
+                set mxtics 10
+                set xrange [real(word(YR, 1)) / 1.5:real(word(YR, 2)) * 1.5]
+                set yrange [NSTRAT + 0.6:0.4]
+                eval "set ytics (".(firstcol(k, NC) ? YT : YN).") nomirror"
+                set xlabel (lastrow(k, NC, NP) ? "time per completion" : "")
+                P = "plot met(k, 'update_cost_p50', -0.22) using 2:1:3:4:(scoli($5)) ".DOTS(7).", " \
+                    ."met(k, 'update_cost_p99', 0) using 2:1:3:4:(scoli($5)) ".DOTS(5) \
+                    .(remote(k) ? ", met(k, 'remote_latency_p50', 0.22) using 2:1:3:4:(scoli($5)) ".DOTS(8) : "")
+            } else {
+                eval cpuaxis
+                set logscale y 10
+                eval "set ytics ".NSTICS
+                set ytics out nomirror
+                set mytics 10
+                set yrange [real(word(YR, 1)) / 1.5:real(word(YR, 2)) * 1.5]
+                set xlabel (lastrow(k, NC, NP) ? "simulated CPUs" : "")
+                set ylabel (firstcol(k, NC) ? "time per completion" : "")
+                P = "plot met(k, 'update_cost_p50', 0) using 1:2:3:4:(scoli($5)) ".LINES(7, 1).", " \
+                    ."met(k, 'update_cost_p99', 0) using 1:2:3:4:(scoli($5)) ".LINES(5, 2) \
+                    .(remote(k) ? ", met(k, 'remote_latency_p50', 0) using 1:2:3:4:(scoli($5)) ".LINES(8, 3) : "")
+            }
+            unset key
+            eval P
+        }
+        eval keystrip(NR, KR)
+        eval "plot NaN, ".(ONE ? "" : SKEY.", ").MKEY
+        unset multiplot
     }
     unset output
 }

@@ -1,72 +1,84 @@
-# lockwait.gp -- lock wait-time share by lock class, one stacked bar per
-# strategy and CPU count: which locks a strategy makes CPUs wait for, and how
-# that grows with the CPU count.
-# Reads lockwait.csv (point,strategy,cpus,class,algorithm,wait_share,...;
-# wait_share = wait time / (measured seconds x CPUs), trials summed).
-# Writes lockwait.png and lockwait.svg.
-# ---- shared preamble (identical in every plots/*.gp; plot.c runs each script alone) ----
-# Reads only the CSV files of the results folder (the working directory).
-set datafile separator ","
-set termoption noenhanced
-# rows(f): data rows of CSV file f; 0 when it is missing or has only its header
-rows(f) = int(system("if test -r ".f."; then awk 'NR>1' ".f." | wc -l; else echo 0; fi"))
-# tag(f): a shell pipeline printing every data row of f prefixed with its series:
-# the strategy, or "strategy:vK" when other swept keys give several points per
-# (strategy, cpus) -- K counts them in point order, numbered from summary.csv
-# (the report lists what each K stands for).  Columns then shift by one:
-# $1 series, $2 point, $3 strategy, $4 cpus, ...
-tag(f) = "awk -F, -v OFS=, 'FNR==1{f++; next} f==1{k=$2 FS $3; if(!((k FS $1) in r)){r[k FS $1]=++n[k]; if(n[k]>m)m=n[k]} next} {k=$2 FS $3; v=((k FS $1) in r)?r[k FS $1]:\"p\" $1; print ((m>1)?$2 \":v\" v:$2), $0}' summary.csv ".f
-# every series of the run, for colours that match across plots
-ALLSER = system(tag("summary.csv")." | cut -d, -f1 | sort -u")
-sidx(s) = sum [i=1:words(ALLSER)] (word(ALLSER, i) eq s ? i : 0)
-COLORS = "#1f77b4 #d62728 #2ca02c #ff7f0e #9467bd #8c564b #e377c2 #7f7f7f #bcbd22 #17becf #000080 #808000"
-scol(s) = word(COLORS, (sidx(s) > 0 ? sidx(s) - 1 : 0) % words(COLORS) + 1)
-# term(fmt, w, h): select PNG (pngcairo) or SVG output of size w x h
-term(fmt, w, h) = (fmt eq "png") \
-    ? sprintf("set terminal pngcairo noenhanced size %d,%d font 'sans,10'", w, h) \
-    : sprintf("set terminal svg noenhanced size %d,%d dynamic font 'sans,10'", w, h)
-# nodata(title, why): an image that says so instead of a plot
-nodata(t, why) = sprintf("unset key; unset logscale; unset colorbox; unset label; unset tics; unset border; set title '%s'; " \
-    . "set label 1 '%s' at graph 0.5, 0.5 center font ',20'; plot [0:1][0:1] -1 notitle", t, why)
-# ---- end of shared preamble ----
+# lockwait.gp -- where CPUs wait for locks: for each facet, one horizontal
+# bar per strategy, stacked by lock class, at the largest CPU count.
+# caption: Time spent waiting for locks, as a share of all CPU time, per mix and strategy at the largest CPU count, stacked by lock class.
+# order: 70
+# Each panel has its own x scale (the total is printed at each bar's end);
+# a mix where no CPU waited is listed instead of drawn, and a run where none
+# did says "no lock wait".  Reads lockwait.csv (..., class, algorithm,
+# wait_share, contentions, acquisitions).  Writes lockwait.png and .svg.
+load "common.gnuplot"
 NAME = "lockwait"
-TITLE = "Lock wait-time share by class"
-HAVE = rows("lockwait.csv") > 0
-# the lock classes, in their order in the file
-CLASSES = system("awk -F, 'NR>1 && !($4 in s){s[$4]; print $4}' lockwait.csv")
-# one bar per (series, cpus), ordered by series then CPU count, an empty bar
-# between series; columns: label, then each class's share in percent
-PIVOT = "< ".tag("lockwait.csv")." | sort -t, -s -k1,1 -k4,4n | awk -F, -v OFS=, -v cl=\"".CLASSES."\" " \
-    ."'BEGIN{nc=split(cl, c, \" \"); printf \"bar\"; for(i=1;i<=nc;i++) printf \",%s\", c[i]; print \"\"} " \
-    ."{b=$1 \" @ \" $4; if(!(b in seen)){seen[b]; if(ns && $1!=last) blank[nb]=1; last=$1; ns=1; bar[++nb]=b} v[b,$5]=$7*100} " \
-    ."END{for(j=1;j<=nb;j++){printf \"%s\", bar[j]; for(i=1;i<=nc;i++) printf \",%g\", v[bar[j],c[i]]+0; print \"\"; " \
-    ."if(blank[j]){printf \"\"; for(i=1;i<=nc;i++) printf \",0\"; print \"\"}}}'"
-NBARS = HAVE ? int(system(PIVOT[3:]." | awk 'NR>1' | wc -l")) : 0
-# the tallest bar (0: nothing waited)
-TOTAL = HAVE ? real(system(PIVOT[3:]." | awk -F, 'NR>1{t=0; for(i=2;i<=NF;i++) t+=$i; if(t>m) m=t} END{print m+0}'")) : 0
+TITLE = "Lock wait by class"
+HAVE = rows("lockwait.csv") > 0 && NFACET > 0
+C = HAVE ? int(system("awk -F, 'NR>1 && $3+0>m{m=$3+0} END{print m+0}' lockwait.csv")) : 0
+# the classes with any wait at C, in file order
+CLASSES = !HAVE ? "" : system(sprintf("awk -F, -v c=%d 'NR>1 && $3==c && $7>0 && !($5 in s){s[$5]; printf \"%%s \", $5}' lockwait.csv", C))
+NCL = words(CLASSES)
+# the facets at C with any wait, and those without (or without any lock)
+FW = !HAVE ? "" : system(pre("lockwait.csv")." | awk -F, -v c=".C." '$5==c{s[$1]; if($9>0)w[$1]} " \
+    ."END{for(f in s) print f, (f in w)}' | sort -n | awk '$2{printf \"%s \", $1}'")
+F0 = !HAVE ? "" : system("{ ".pre("summary.csv")." | awk -F, -v OFS=, -v c=".C." '$5==c{print \"s\", $1}'; " \
+    .pre("lockwait.csv")." | awk -F, -v OFS=, -v c=".C." '$5==c && $9>0{print \"w\", $1}'; } " \
+    ."| awk -F, '$1==\"s\"{s[$2]} $1==\"w\"{w[$2]} END{for(f in s) if(!(f in w)) print f}' | sort -n | tr '\\n' ' '")
+NP = words(FW)
+NOWAIT = ""
+do for [i=1:words(F0)] { NOWAIT = NOWAIT.(i > 1 ? "; " : "").fname(int(word(F0, i))) }
+# bars(f): facet f's stacked segments as strategy no., start %, end %, class colour
+CCOLORS = "#4e79a7 #f28e2b #e15759 #76b7b2 #59a14f #edc948 #b07aa1 #ff9da7 #9c755f #bab0ac"
+ccol(i) = word(CCOLORS, (int(i) - 1) % words(CCOLORS) + 1)
+ccoli(i) = ("0x".ccol(i)[2:7]) + 0
+bars(f) = sprintf("< %s | awk -F, -v OFS=, -v c=%d -v f=%d -v cl='%s' 'BEGIN{n=split(cl, a, \" \"); for(i=1;i<=n;i++) k[a[i]]=i} " \
+    ."$5==c && $1==f && ($7 in k){v[$2, k[$7]]=$9 * 100; s[$2]} END{for(x in s){t=0; for(i=1;i<=n;i++) if(v[x, i]>0)" \
+    ."{print x, t, t + v[x, i], i; t+=v[x, i]}}}'", pre("lockwait.csv"), C, f, CLASSES)
+# totals(f): strategy no., total % of facet f
+totals(f) = sprintf("< %s | awk -F, -v OFS=, -v c=%d -v f=%d '$5==c && $1==f{t[$2]+=$9 * 100} END{for(x in t) print x, t[x]}'", \
+    pre("lockwait.csv"), C, f)
+tmax(f) = real(system(sprintf("%s | awk -F, -v c=%d -v f=%d '$5==c && $1==f{t[$2]+=$9 * 100} END{for(x in t) if(t[x]>m)m=t[x]; print m+0}'", \
+    pre("lockwait.csv"), C, f)))
+pct(v) = v >= 10 ? sprintf("%.0f%%", v) : v >= 1 ? sprintf("%.1f%%", v) : v >= 0.01 ? sprintf("%.2f%%", v) : sprintf("%.1g%%", v)
+NC = gcols(NP)
+NR = grows(NP)
+PXCW = 400; PXCH = 20 + 22 * NSTRAT; PXGX = 40; PXGY = 75; PXL = 95; PXB = 45
+eval widen(NC, 1000)
+KR = keyrows(NCL, 10, gridw(NC))
+PXT = keytop(KR)
+# the facets without wait, as a footnote wrapped to the image's width
+FOOT = NOWAIT eq "" ? "" : system(sprintf("echo 'no lock wait in: %s' | fold -s -w %d", NOWAIT, int(gridw(NC) / 8.5)))
+FOOTN = FOOT eq "" ? 0 : int(system(sprintf("echo '%s' | wc -l", FOOT)))
+PXB = PXB + 18 * FOOTN + 16
 
 do for [fmt in "png svg"] {
-    eval term(fmt, 1000, 650)
+    eval HAVE && NP > 0 ? term(fmt, gridw(NC), gridh(NR)) : term(fmt, 1000, 650)
     set output NAME.".".fmt
     if (!HAVE) {
         eval nodata(TITLE, "no data (no lock acquisitions recorded)")
+    } else { if (NP == 0) {
+        eval nodata(TITLE, sprintf("no lock wait: no CPU waited for a lock at %d simulated CPUs", C))
     } else {
-        set title TITLE." per strategy and CPU count\n(time spent waiting for each class's locks, as a share of all simulated CPU time; trials summed)"
-        set style data histograms
-        set style histogram rowstacked
-        set style fill solid 0.85 border -1
-        set boxwidth 0.75
-        set yrange [0:TOTAL > 0 ? TOTAL * 1.1 : 1]
-        set ylabel "wait time (% of CPU time)"
-        set xlabel "strategy @ simulated CPUs"
-        if (NBARS > 4) { set xtics rotate by -35 left } else { set xtics norotate }
-        set grid ytics
-        set key outside right top title "lock class"
-        if (TOTAL <= 0) {
-            set label 1 "no lock waits were measured" at graph 0.5, 0.5 center font ",16"
+        set multiplot title sprintf("%s at %d simulated CPUs: time spent waiting for each class's locks, as a share of all CPU time\n" \
+            ."one bar per strategy, stacked by lock class; trials summed", TITLE, C) font ",12"
+        if (FOOTN > 0) { set label 2 FOOT at screen 0.01, screen (18.0 * FOOTN - 4) / gridh(NR) left front font ",11" }
+        set style fill solid 0.9 border lc rgb "white"
+        set grid xtics
+        set xtics out nomirror
+        set yrange [NSTRAT + 0.6:0.4]
+        do for [k=1:NP] {
+            f = int(word(FW, k))
+            eval cell(k, NC, NR)
+            set title fname(f)
+            T = tmax(f)
+            set xrange [0:T > 0 ? T * 1.22 : 1]
+            set format x (T >= 1 ? "%g%%" : "%.2g%%")
+            eval "set ytics (".(firstcol(k, NC) ? YT : YN).") nomirror"
+            set xlabel (lastrow(k, NC, NP) ? "waiting (% of CPU time)" : "")
+            unset key
+            if (k > 1) { unset label 2 }
+            plot bars(f) using 2:1:2:3:($1 - 0.35):($1 + 0.35):(ccoli($4)) with boxxyerror fc rgb variable, \
+                 totals(f) using ($2 + T * 0.02):1:(pct($2)) with labels left font ",8"
         }
-        plot for [i=2:words(CLASSES) + 1] PIVOT using (column(i)):xtic(1) title columnheader(i)
-        unset label 1
-    }
+        eval keystrip(NR, KR)
+        eval "plot NaN, for [i=1:NCL] keyentry with boxes fc rgb ccol(i) title word(CLASSES, i)"
+        unset multiplot
+    } }
     unset output
 }

@@ -27,6 +27,9 @@ expect_rc(0 "poolchurn" list workloads)
 expect_rc(2 "which experiment file" run)
 expect_rc(2 "cannot open" run /nonexistent/experiment.ini)
 expect_rc(2 "not a results folder" plot /nonexistent)
+expect_rc(2 "unknown option '--frob'" plot /nonexistent --frob)
+expect_rc(2 "usage: pmapstorm plot DIR" plot)
+expect_rc(0 "--quiet" plot --help)
 
 # A bad experiment file: file:line: key, exit 2, and no results folder left behind.
 set(tmp "${CMAKE_CURRENT_BINARY_DIR}/cli_usage_tmp")
@@ -109,10 +112,23 @@ file(WRITE "${tmp}/pl.ini" "[machine]\ncpus = 2\nplacement = list:0 4095\n[role.
 expect_rc(2 "pl.ini:3: machine.placement: PU 4095 does not exist" topo "${tmp}/pl.ini")
 expect_rc(2 "pl.ini:3: machine.placement: PU 4095 does not exist" run "${tmp}/pl.ini" --results "${tmp}/results")
 file(WRITE "${tmp}/cal.ini" "[machine]\ncpus = 2\nmemory = 16M\n[ipi]\npreset = calibrated\ncalibration = ${tmp}/none.json\n[role.r]\nworkload = touch\n")
-expect_rc(2 "cal.ini:6: ipi.calibration: .*none.json" run "${tmp}/cal.ini" --results "${tmp}/results")
 if(EXISTS "${tmp}/results")
-  message(FATAL_ERROR "a bad topology or calibration left ${tmp}/results behind")
+  message(FATAL_ERROR "a bad topology left ${tmp}/results behind")
 endif()
+# a calibration file that is not one: exit 2, naming the key and the file, nothing written
+file(WRITE "${tmp}/bad-cal.json" "{}\n")
+file(WRITE "${tmp}/badcal.ini" "[machine]\ncpus = 2\nmemory = 16M\n[ipi]\npreset = calibrated\ncalibration = ${tmp}/bad-cal.json\n[role.r]\nworkload = touch\n")
+expect_rc(2 "badcal.ini:6: ipi.calibration: .*bad-cal.json is not a calibration file" run "${tmp}/badcal.ini" --results "${tmp}/results")
+if(EXISTS "${tmp}/results")
+  message(FATAL_ERROR "a bad calibration file left ${tmp}/results behind")
+endif()
+# a missing one: run calibrates the host first, keeps the file, and runs
+expect_rc(0 "none.json is missing: calibrating this host first" run "${tmp}/cal.ini" --results "${tmp}/results"
+  --set experiment.trials=1 --set experiment.duration=0.05s --set experiment.warmup=0 --no-plots)
+if(NOT EXISTS "${tmp}/none.json")
+  message(FATAL_ERROR "run calibrated the host, but ${tmp}/none.json is missing")
+endif()
+file(REMOVE_RECURSE "${tmp}/results" "${tmp}/none.json")
 # topo and calibrate take a config whose calibration file does not exist yet
 # (calibrate makes it: by default where the config's ipi.calibration says)
 file(WRITE "${tmp}/cal0.ini" "[machine]\ncpus = 2\nmemory = 16M\n[ipi]\npreset = calibrated\ncalibration = ${tmp}/cal.json\n[role.r]\nworkload = touch\n")

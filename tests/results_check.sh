@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # results_check.sh -- the results folder end to end: what `pmapstorm run`
 # writes (run.json valid against docs/run.schema.json, report.md and
-# index.html complete) and what `pmapstorm plot` draws from a small fixed
-# set of CSV files (tests/data/results-fixture/: "full" has two strategies
-# at three CPU counts plus ackmatrix.csv; "empty" has header-only CSV files
-# and no ackmatrix.csv, so every plot must say "no data" instead of failing).
+# index.html complete) and what `pmapstorm plot` draws from fixed sets of
+# CSV files (tests/data/results-fixture/: "full" is a real run of full.ini
+# beside it -- three strategies at 1 and 8 CPUs, pool churn beside user
+# shootdowns and each alone; "one" is "full" cut to its 8-CPU rows, the
+# shape of a run with one CPU count; "empty" has header-only CSV files and no
+# ackmatrix.csv, so every plot must say "no data" instead of failing; and
+# "nowait" is "full" with every lock wait 0).
 #
 #   tests/results_check.sh PMAPSTORM_BINARY SOURCE_DIR
 #
@@ -39,9 +42,12 @@ fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/results_check.XXXXXX") || fail "cannot create a temporary folder"
 trap 'rm -rf "$TMP"' EXIT
 
-PLOTS="ackmatrix latency_cdf latency_vs_cpus lockwait throughput timeline"
+# the plots: one per plots/NAME.gp
+PLOTS=$(cd "$SRC/plots" && ls ./*.gp | sed 's|^\./||; s|\.gp$||')
+[ -n "$PLOTS" ] || fail "no plots/*.gp"
 
-# check_plots DIR: every expected PNG and SVG is there, non-empty, and what it claims to be
+# check_plots DIR: every expected PNG and SVG is there, non-empty, and what
+# it claims to be; plots.txt lists each plot once, with its script's caption
 check_plots() {
 	for p in $PLOTS; do
 		for ext in png svg; do
@@ -50,20 +56,24 @@ check_plots() {
 		[ "$(head -c 8 "$1/$p.png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] ||
 			fail "$1/$p.png is not a PNG file"
 		grep -q "<svg" "$1/$p.svg" || fail "$1/$p.svg is not an SVG file"
+		cap=$(sed -n 's/^# caption: *//p' "$SRC/plots/$p.gp" | head -n 1)
+		[ "$(grep -c "^$p	" "$1/plots.txt")" = 1 ] || fail "$1/plots.txt does not list $p once"
+		grep -qxF "$p	$cap" "$1/plots.txt" || fail "$1/plots.txt: $p's caption is not its script's"
 	done
+	[ "$(wc -l <"$1/plots.txt")" = "$(echo "$PLOTS" | wc -w)" ] || fail "$1/plots.txt lists plots that do not exist"
+	ls -a "$1" | grep -q '^\.plot-' && fail "$1: the scratch folder of plot was left behind"
+	return 0
 }
 
-# ---- 1. the shared preamble of plots/*.gp has not drifted between scripts ----
-first=""
-for gp in "$SRC"/plots/*.gp; do
-	pre=$(sed -n '/^# ---- shared preamble/,/^# ---- end of shared preamble/p' "$gp")
-	[ -n "$pre" ] || fail "$gp: no shared preamble block"
-	if [ -z "$first" ]; then
-		first=$pre
-		firstname=$gp
-	elif [ "$pre" != "$first" ]; then
-		fail "$gp: its shared preamble differs from $firstname's (keep them identical)"
-	fi
+# ---- 1. every plot script loads the shared helpers and says what it shows ----
+[ -r "$SRC/plots/common.gnuplot" ] || fail "plots/common.gnuplot is missing"
+for p in $PLOTS; do
+	gp="$SRC/plots/$p.gp"
+	grep -q '^load "common.gnuplot"' "$gp" || fail "$gp does not load common.gnuplot"
+	# the caption: in the opening comment block, one line, not empty
+	sed -n '1,/^[^#]/p' "$gp" | grep -q '^# caption: ..' || fail "$gp has no '# caption:' line in its opening comments"
+	sed -n '1,/^[^#]/p' "$gp" | grep -q '^# order: [0-9]' || fail "$gp has no '# order:' line in its opening comments"
+	grep -q "set output NAME" "$gp" && grep -q "^NAME = \"$p\"" "$gp" || fail "$gp does not write $p.png/.svg"
 done
 
 # ---- 2. a tiny run ----
@@ -72,7 +82,7 @@ rc=$?
 [ $rc -eq 0 ] || fail "pmapstorm run tests/data/tiny.ini: exit $rc: $(cat "$TMP/run.log")"
 RUN="$TMP/res/latest"
 [ -d "$RUN" ] || fail "no results/latest after the run"
-for f in run.json summary.csv trials.csv latency_cdf.csv lockwait.csv lockstat.csv timeline.csv report.md index.html; do
+for f in run.json summary.csv trials.csv update_ccdf.csv lockwait.csv lockstat.csv timeline.csv plots.txt report.md index.html; do
 	[ -s "$RUN/$f" ] || fail "the run left no (or an empty) $f"
 done
 check_plots "$RUN"
@@ -126,12 +136,13 @@ for i, p in enumerate(doc["points"]):
     if p["trials"] and set(p["summary"]) != names:
         bad.append("points[%d].summary metrics differ from its trials' metrics" % i)
     # deterministic: only event-count metrics, only when every trial agrees
-    counts = {"ipis_per_update", "addrs_per_request", "whole_flush_ratio", "tlb_hit_rate", "walks_per_op",
-              "ipis_per_op", "errors"}
+    counts = {k for k, d in doc["metric_defs"].items() if d["deterministic_candidate"]}
     for m, s in p["summary"].items():
+        if m.split(".")[0] not in doc["metric_defs"]:
+            bad.append("points[%d]: metric %s is not in metric_defs (the catalog)" % (i, m))
         vals = [t["metrics"][m]["value"] for t in p["trials"] if m in t["metrics"]]
         agree = len(vals) >= 2 and all(x == vals[0] for x in vals)
-        if s["deterministic"] != (m in counts and agree):
+        if s["deterministic"] != (m.split(".")[0] in counts and agree):
             bad.append("points[%d].summary.%s.deterministic is %s (values %s)" % (i, m, s["deterministic"], vals))
     if p["trials"] and not p["summary"]["errors"]["deterministic"]:
         bad.append("points[%d]: errors (0 in every trial) is not marked deterministic" % i)
@@ -169,10 +180,14 @@ mutants = {
     "provenance.host_pus renamed": renamed(doc, ["provenance", "host_pus"], "host_cpus"),
     "point params renamed": renamed(doc, ["points", 0, "params"], "parameters"),
     "trial metrics renamed": renamed(doc, t0 + ["metrics"], "metric"),
-    "metric unit renamed": renamed(doc, t0 + ["metrics", "ops_per_s", "unit"], "units"),
-    "metric ops_per_s renamed": renamed(doc, t0 + ["metrics", "ops_per_s"], "ops"),
-    "summary median renamed": renamed(doc, ["points", 0, "summary", "ops_per_s", "median"], "p50"),
-    "summary deterministic renamed": renamed(doc, ["points", 0, "summary", "ops_per_s", "deterministic"], "exact"),
+    "metric unit renamed": renamed(doc, t0 + ["metrics", "errors", "unit"], "units"),
+    "metric errors renamed": renamed(doc, t0 + ["metrics", "errors"], "errs"),
+    "summary median renamed": renamed(doc, ["points", 0, "summary", "errors", "median"], "p50"),
+    "summary deterministic renamed": renamed(doc, ["points", 0, "summary", "errors", "deterministic"], "exact"),
+    "summary quartile renamed": renamed(doc, ["points", 0, "summary", "errors", "q1"], "p25"),
+    "trial host renamed": renamed(doc, t0 + ["host"], "machine"),
+    "lockstat sites renamed": renamed(doc, t0 + ["lockstat", 0, "sites"], "callers"),
+    "metric_defs renamed": renamed(doc, ["metric_defs"], "metrics"),
     "lockstat field renamed": renamed(doc, t0 + ["lockstat", 0, "wait_total_ns"], "wait_ns"),
     "unexpected trial field": added(doc, t0, "extra"),
     "unexpected top-level field": added(doc, [], "extra"),
@@ -184,37 +199,70 @@ for what, m in mutants.items():
 EOF
 
 # ---- 4. the report ----
-for h in "## What ran" "## Warnings" "## Summary" "## Plots" "## Points"; do
+for h in "## Answer" "## What ran" "## Warnings" "## Findings" "## Metrics" "## Plots" "## Points" "## Glossary"; do
 	grep -qF "$h" "$RUN/report.md" || fail "report.md has no '$h' section"
 done
-grep -q "ops\\\\_per\\\\_s" "$RUN/report.md" || fail "report.md's summary does not mention ops_per_s"
-grep -q "95% CI of median" "$RUN/report.md" || fail "report.md's summary has no confidence interval"
+grep -q "ops\\\\_per\\\\_s\\.unmap" "$RUN/report.md" || fail "report.md does not mention ops_per_s.unmap"
+grep -qF "median \\[q1, q3\\]" "$RUN/report.md" || fail "report.md's tables have no quartiles"
 tail -n 1 "$RUN/index.html" | grep -q "</html>" || fail "index.html is incomplete"
 grep -q "<table>" "$RUN/index.html" || fail "index.html has no table"
+# the report shows every plot plots.txt lists; index.html inlines each (base64)
 for p in $PLOTS; do
 	grep -qF "($p.png)" "$RUN/report.md" || fail "report.md does not show $p.png"
-	grep -qF "src=\"$p.png\"" "$RUN/index.html" || fail "index.html does not show $p.png"
 done
+[ "$(grep -o '<img [^>]*src="data:image/png;base64,' "$RUN/index.html" | wc -l)" = "$(echo "$PLOTS" | wc -w)" ] ||
+	fail "index.html does not inline every plot"
 
 # ---- 5. plots from the fixed CSV files ----
-cp -R "$SRC/tests/data/results-fixture/full" "$TMP/full"
-cp -R "$SRC/tests/data/results-fixture/empty" "$TMP/empty"
+FIX="$SRC/tests/data/results-fixture"
+cp -R "$FIX/full" "$TMP/full"
+cp -R "$FIX/empty" "$TMP/empty"
+mkdir "$TMP/one" "$TMP/nowait"
+for f in "$FIX"/full/*.csv; do
+	awk -F, 'NR==1 || $3==8' "$f" >"$TMP/one/$(basename "$f")"
+done
+cp "$FIX"/full/*.csv "$TMP/nowait/"
+awk -F, -v OFS=, 'NR>1{$7=0} {print}' "$FIX/full/lockwait.csv" >"$TMP/nowait/lockwait.csv"
 chmod -R u+w "$TMP/full" "$TMP/empty"
-for d in full empty; do
+for d in full one empty nowait; do
 	"$PMAPSTORM" plot "$TMP/$d" >"$TMP/plot-$d.log" 2>&1 || fail "pmapstorm plot on the $d fixture: $(cat "$TMP/plot-$d.log")"
+	# nothing on stderr (gnuplot's warnings included), one line per plot on stdout
+	"$PMAPSTORM" plot "$TMP/$d" 2>"$TMP/plot-$d.err" >"$TMP/plot-$d.out"
+	[ -s "$TMP/plot-$d.err" ] && fail "pmapstorm plot on the $d fixture wrote to stderr: $(head -5 "$TMP/plot-$d.err")"
+	for p in $PLOTS; do
+		grep -q "^  $p.png: " "$TMP/plot-$d.out" || fail "pmapstorm plot on the $d fixture does not say it drew $p"
+	done
 	check_plots "$TMP/$d"
 done
+# --quiet: silent, and the same files
+rm -f "$TMP/full/plots.txt"
+"$PMAPSTORM" plot "$TMP/full" --quiet >"$TMP/plot-quiet.out" 2>&1 || fail "pmapstorm plot --quiet: $(cat "$TMP/plot-quiet.out")"
+[ -s "$TMP/plot-quiet.out" ] && fail "pmapstorm plot --quiet printed: $(head -3 "$TMP/plot-quiet.out")"
+check_plots "$TMP/full"
+# reading order: plots.txt follows the scripts' '# order:' lines
+want=$(for p in $PLOTS; do printf '%s %s\n' "$(sed -n 's/^# order: *//p' "$SRC/plots/$p.gp")" "$p"; done | sort -k1,1n -k2 | cut -d' ' -f2)
+[ "$(cut -f1 "$TMP/full/plots.txt")" = "$want" ] || fail "plots.txt is not in the scripts' order: $(cut -f1 "$TMP/full/plots.txt" | tr '\n' ' ')"
+
 for p in $PLOTS; do
-	grep -q "no data\|no per-target data" "$TMP/full/$p.svg" && fail "full fixture: $p.svg says there is no data"
-	grep -q "no data\|no per-target data" "$TMP/empty/$p.svg" || fail "empty fixture: $p.svg does not say 'no data'"
+	grep -q "no data" "$TMP/full/$p.svg" && fail "full fixture: $p.svg says there is no data"
+	grep -q "no data" "$TMP/one/$p.svg" && fail "one-CPU-count fixture: $p.svg says there is no data"
+	grep -q "no data" "$TMP/empty/$p.svg" || fail "empty fixture: $p.svg does not say 'no data'"
 done
-grep -q "no per-target data" "$TMP/empty/ackmatrix.svg" || fail "empty fixture: ackmatrix.svg lacks its placeholder"
-# every strategy of the fixture appears in the per-strategy plots
-for p in latency_cdf latency_vs_cpus throughput lockwait ackmatrix timeline; do
-	for s in netbsd-x86 lazy_batch; do
-		grep -q "$s" "$TMP/full/$p.svg" || fail "full fixture: $p.svg does not show strategy $s"
+grep -q "no lock wait" "$TMP/nowait/lockwait.svg" || fail "nowait fixture: lockwait.svg does not say 'no lock wait'"
+# every strategy of the fixture appears in the per-strategy plots; broadcast
+# acknowledges nothing, and the ack matrix says so
+for p in $PLOTS; do
+	for s in netbsd-x86 latr broadcast; do
+		grep -q ">$s<\|[ >]$s[,<]" "$TMP/full/$p.svg" || fail "full fixture: $p.svg does not show strategy $s"
 	done
 done
+grep -q "no acknowledgements: broadcast" "$TMP/full/ackmatrix.svg" || fail "full fixture: ackmatrix.svg does not name broadcast as acknowledging nothing"
+# the facets show as panels: the mix and the swept kmem.poolpage
+grep -q "pool / kmem.poolpage=direct" "$TMP/full/throughput.svg" || fail "full fixture: throughput.svg has no panel for pool / kmem.poolpage=direct"
+grep -q "alone: pool-user" "$TMP/full/interference.svg" || fail "full fixture: interference.svg does not pair role user with pool-user"
+# CPU counts: the full fixture spans 8x (log2 axes), the one-count cut says it has one
+grep -q "simulated CPUs" "$TMP/full/latency_vs_cpus.svg" || fail "full fixture: latency_vs_cpus.svg has no CPU axis"
+grep -q "the run has one CPU count" "$TMP/one/latency_vs_cpus.svg" || fail "one-CPU-count fixture: latency_vs_cpus.svg does not say the run has one CPU count"
 
 # ---- 6. check = on: every trial carries each oracle's counts (schema-valid) ----
 printf '[experiment]\nname = checked\ntrials = 1\nwarmup = 0s\nduration = 0.2s\ncheck = on\n[machine]\ncpus = 2\nmemory = 16M\n[role.unmap]\nworkload = munmap\ncpus = 0\npmap = app\nlen = 4\n[role.touch]\nworkload = touch\ncpus = 1\npmap = app\n' >"$TMP/checked.ini"

@@ -193,6 +193,15 @@ static void test_bad_configs(void **state)
 		{"[experiment]\ntrials = 1\n", "no [role.NAME] section"},
 		{"\x01\x02\xff\xfe binary\n", ":1: byte 0x01 at column 1: not a text file"},
 		{"[experiment]\ntrials = 1\n\x7f\x1b[0m\n", ":3: byte 0x1b at column 2: not a text file"},
+		/* workload mixes and the report's section */
+		{"[experiment]\nmix = a\n[mix.b]\nroles = r\n[role.r]\nworkload = touch\n", ":4: [mix.b]: not one of experiment.mix"},
+		{"[experiment]\nmix = a\n[mix.a]\nroles = r+nosuch\n[role.r]\nworkload = touch\n",
+		    ":4: mix.a.roles: 'nosuch' is not a role"},
+		{"[experiment]\nmix = a\n[mix.a]\ncolour = blue\n[role.r]\nworkload = touch\n", ":4: mix.a.colour: a mix holds"},
+		{"[experiment]\nmix = a\n[mix.a]\nkmem.poolpage = mapped\n[role.r]\nworkload = touch\n", ":4: kmem.poolpage"},
+		{"[experiment]\nmix = a b\n[role.r]\nworkload = touch\n", ":2: experiment.mix: 'a b' is not a mix name"},
+		{"[report]\nbaseline = nope\n[role.r]\nworkload = touch\n", ":2: report.baseline: 'nope' is not a strategy"},
+		{"[report]\ncolour = 1\n[role.r]\nworkload = touch\n", ":2: report.colour: unknown key"},
 		/* inih reads an indented line as a continuation of the last value */
 		{"[machine]\ncpus = 2\n   4\n[role.r]\nworkload = touch\n", ":3: not a 'key = value' line"},
 		/* numbers: overflow, sign, NaN, infinity, fractions, units */
@@ -274,7 +283,7 @@ static void test_every_workload_runs_clean(void **state)
 		struct trial_result *r = run_text(text, 42);
 		if (r->tr_errors != 0)
 			fail_msg("workload %s: %u errors", workloads[w]->wl_name, r->tr_errors);
-		const struct metric *m = trial_metric(r, "ops_per_s");
+		const struct metric *m = trial_metric(r, "ops_per_s.r");
 		assert_non_null(m);
 		if (!(m->m_value > 0))
 			fail_msg("workload %s made no progress", workloads[w]->wl_name);
@@ -290,8 +299,8 @@ static void test_munmap_shared_pmap_shoots(void **state)
 	struct trial_result *r = run_text("[experiment]\ntrials = 1\nwarmup = 0.02s\nduration = 0.1s\n[machine]\ncpus = 2\n"
 	                                  "[role.r]\nworkload = munmap\ncpus = all\npmap = shared\n", 1);
 	assert_int_equal(r->tr_errors, 0);
-	assert_true(trial_metric(r, "ipis_per_update")->m_value > 0.5);
-	assert_true(trial_metric(r, "shootdowns_per_s")->m_value > 0);
+	assert_true(trial_metric(r, "ipis_per_update.r")->m_value > 0.5);
+	assert_true(trial_metric(r, "remote_latency_p50.r")->m_value > 0);
 	trial_done(r);
 }
 
@@ -309,11 +318,118 @@ static void test_named_pmap_shared_between_roles(void **state)
 		    named ? "app" : "shared", named ? "app" : "shared");
 		struct trial_result *r = run_text(text, 1);
 		assert_int_equal(r->tr_errors, 0);
-		ipis[named] = trial_metric(r, "ipis_per_update")->m_value;
+		ipis[named] = trial_metric(r, "ipis_per_update.a")->m_value;
 		trial_done(r);
 	}
 	assert_true(ipis[0] == 0);
 	assert_true(ipis[1] > 0.5);
+}
+
+/*
+ * Workload mixes: the points are, mix after mix, the product of the lists as
+ * each mix's section overrides them; a mix runs only its roles.
+ */
+static void test_mixes(void **state)
+{
+	(void)state;
+	struct experiment ex;
+	assert_int_equal(load_capture(&ex, write_ini("mix.ini",
+	    "[experiment]\nmix = both, alone\n[machine]\ncpus = 2\n[shootdown]\nstrategy = netbsd-x86, latr\n"
+	    "[role.u]\nworkload = munmap\ncpus = lo\n[role.c]\nworkload = poolchurn\ncpus = hi\n"
+	    "[mix.both]\nkmem.poolpage = direct, vacache\nrole.c.burst = 8\n[mix.alone]\nroles = c\n")), EXIT_OK);
+	assert_int_equal(ex.ex_nmixes, 2);
+	assert_int_equal(ex.ex_npoints, 2 * 2 + 2); /* both: strategy x poolpage; alone: strategy */
+	struct exp_point pt;
+	char facet[256];
+	for (unsigned p = 0; p < ex.ex_npoints; p++) {
+		assert_int_equal(exp_point(&ex, p, &pt), EXIT_OK);
+		exp_point_facet(&pt, facet, sizeof(facet));
+		if (p < 4) {
+			assert_string_equal(pt.ep_mix, "both");
+			assert_int_equal(pt.ep_nroles, 2);
+			assert_int_equal(pt.ep_cfg.mc_kmem_poolpage, p < 2 ? KMEM_POOLPAGE_DIRECT : KMEM_POOLPAGE_VACACHE);
+			assert_string_equal(facet, p < 2 ? "both / kmem.poolpage=direct" : "both / kmem.poolpage=vacache");
+			bool burst = false;
+			for (unsigned i = 0; i < pt.ep_roles[1].er_nopts; i++)
+				burst |= !strcmp(pt.ep_roles[1].er_optkeys[i], "burst") && !strcmp(pt.ep_roles[1].er_optvals[i], "8");
+			assert_true(burst); /* the mix's own role option */
+		} else {
+			assert_string_equal(pt.ep_mix, "alone");
+			assert_int_equal(pt.ep_nroles, 1); /* only its roles run */
+			assert_string_equal(pt.ep_roles[0].er_name, "c");
+			assert_int_equal(pt.ep_cfg.mc_kmem_poolpage, KMEM_POOLPAGE_DIRECT); /* the default: not swept here */
+			assert_string_equal(facet, "alone");
+		}
+		assert_string_equal(pt.ep_cfg.mc_strategy, p % 2 ? "latr" : "netbsd-x86"); /* the file's list, first fastest */
+	}
+	/* --set mix.NAME.key overrides that mix only */
+	assert_int_equal(exp_override(&ex, "mix.alone.kmem.poolpage=vacache"), EXIT_OK);
+	assert_int_equal(exp_point(&ex, 4, &pt), EXIT_OK);
+	assert_int_equal(pt.ep_cfg.mc_kmem_poolpage, KMEM_POOLPAGE_VACACHE);
+	exp_free(&ex);
+}
+
+/*
+ * What the metrics mean, on constructed cases (bench/metrics.c): a strategy
+ * that sends nothing still pays its pmap_update(); immediate sends one IPI
+ * per page, so 8 pages and one target are 8 IPIs per update; per-operation
+ * figures divide by the role's own operations.
+ */
+static void test_metric_meanings(void **state)
+{
+	(void)state;
+	static const char text[] =
+	    "[experiment]\ntrials = 1\nwarmup = 0.02s\nduration = 0.1s\n[machine]\ncpus = 2\n[shootdown]\nstrategy = %s\n"
+	    "[role.a]\nworkload = munmap\ncpus = 0\npmap = app\nlen = 8\n[role.b]\nworkload = touch\ncpus = 1\npmap = app\n";
+	char buf[1024];
+	/* tracked shoots only at CPUs that filled the frames, and b never touches
+	 * a's pages: a cost, no IPI, no remote latency (n/a, not 0) */
+	snprintf(buf, sizeof(buf), text, "tracked");
+	struct trial_result *r = run_text(buf, 1);
+	assert_int_equal(r->tr_errors, 0);
+	assert_non_null(trial_metric(r, "update_cost_p50.a"));
+	assert_true(trial_metric(r, "update_cost_p50.a")->m_value > 0);
+	assert_true(trial_metric(r, "update_cost_per_op.a")->m_value > 0);
+	assert_true(trial_metric(r, "ipis_per_update.a")->m_value == 0);
+	assert_null(trial_metric(r, "remote_latency_p50.a"));
+	assert_null(trial_metric(r, "ack_latency_p50"));
+	assert_null(trial_metric(r, "coherence_time_p50")); /* not lazy */
+	/* per role: role a's 8 stores and its check load walk (9 per cycle);
+	 * role b's are its own, not diluted by a's operations or a's by b's */
+	assert_true(trial_metric(r, "walks_per_op.a")->m_value == 9);
+	assert_non_null(trial_metric(r, "walks_per_op.b"));
+	assert_true(trial_metric(r, "walks_per_op.b")->m_value < 1);
+	assert_null(trial_metric(r, "ops_per_s")); /* no total over unlike roles */
+	trial_done(r);
+	/* broadcast invalidates the others' TLBs without an IPI: a remote
+	 * latency (to the last TLB's drain), no IPI, no acknowledgement */
+	snprintf(buf, sizeof(buf), text, "broadcast");
+	r = run_text(buf, 1);
+	assert_true(trial_metric(r, "ipis_per_update.a")->m_value == 0);
+	assert_non_null(trial_metric(r, "remote_latency_p50.a"));
+	assert_null(trial_metric(r, "ack_latency_p50"));
+	trial_done(r);
+	/* immediate: one request, one IPI, per page */
+	snprintf(buf, sizeof(buf), text, "immediate");
+	r = run_text(buf, 1);
+	assert_int_equal(r->tr_errors, 0);
+	assert_true(trial_metric(r, "ipis_per_update.a")->m_value == 8);
+	assert_true(trial_metric(r, "ipis_per_op.a")->m_value == 8);
+	assert_true(trial_metric(r, "remote_latency_p50.a")->m_value > 0);
+	assert_non_null(trial_metric(r, "ack_latency_p50")); /* slot-based strategies acknowledge */
+	trial_done(r);
+	/* netbsd-x86: the batch goes out as one IPI per update */
+	snprintf(buf, sizeof(buf), text, "netbsd-x86");
+	r = run_text(buf, 1);
+	assert_true(trial_metric(r, "ipis_per_update.a")->m_value == 1);
+	assert_true(trial_metric(r, "addrs_per_request.a")->m_value == 8);
+	trial_done(r);
+	/* latr: the lazy metrics, and no IPI but the guard's drains */
+	snprintf(buf, sizeof(buf), text, "latr");
+	r = run_text(buf, 1);
+	assert_non_null(trial_metric(r, "coherence_time_p50"));
+	assert_non_null(trial_metric(r, "lazy_fallbacks_per_update"));
+	trial_done(r);
 }
 
 static int group_setup(void **state)
@@ -340,6 +456,8 @@ int main(void)
 		cmocka_unit_test(test_every_workload_runs_clean),
 		cmocka_unit_test(test_munmap_shared_pmap_shoots),
 		cmocka_unit_test(test_named_pmap_shared_between_roles),
+		cmocka_unit_test(test_mixes),
+		cmocka_unit_test(test_metric_meanings),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -57,7 +57,7 @@ static json_t *make_point(unsigned index, const char *strategy, const struct spe
 
 static json_t *make_run(json_t *points)
 {
-	return json_pack("{s:s,s:i,s:s,s:b,s:{s:s},s:o}", "schema", "pmapstorm-run", "schema_version", 1, "name", "synthetic",
+	return json_pack("{s:s,s:i,s:s,s:b,s:{s:s},s:o}", "schema", "pmapstorm-run", "schema_version", 2, "name", "synthetic",
 	    "interrupted", 0, "provenance", "commit", "test", "points", points);
 }
 
@@ -396,15 +396,15 @@ static void test_bad_input_exits_2(void **state)
 	expect_bad("{\"schema\": \"pmapstorm-run\", \"points\": [", "not valid JSON");
 	expect_bad("[1, 2]", "not a JSON object");
 	expect_bad("{\"schema\": \"other\"}", "not \"pmapstorm-run\"");
-	expect_bad("{\"schema\": \"pmapstorm-run\", \"schema_version\": 2}", "schema_version 2");
-	expect_bad("{\"schema\": \"pmapstorm-run\", \"schema_version\": 1, \"name\": \"x\", \"interrupted\": false, "
+	expect_bad("{\"schema\": \"pmapstorm-run\", \"schema_version\": 3}", "schema_version 3");
+	expect_bad("{\"schema\": \"pmapstorm-run\", \"schema_version\": 2, \"name\": \"x\", \"interrupted\": false, "
 	           "\"points\": []}",
 	    "points: empty");
-	expect_bad("{\"schema\": \"pmapstorm-run\", \"schema_version\": 1, \"name\": \"x\", \"interrupted\": false, "
+	expect_bad("{\"schema\": \"pmapstorm-run\", \"schema_version\": 2, \"name\": \"x\", \"interrupted\": false, "
 	           "\"points\": [{\"index\": 0, \"params\": {}, \"config\": {}, \"roles\": [], \"trials\": "
 	           "[{\"metrics\": {\"m\": {\"value\": \"12\", \"unit\": \"ns\", \"better\": \"lower\"}}}], \"summary\": {}}]}",
 	    "points[0].trials[0].metrics.m.value: not a number");
-	expect_bad("{\"schema\": \"pmapstorm-run\", \"schema_version\": 1, \"name\": \"x\", \"interrupted\": false, "
+	expect_bad("{\"schema\": \"pmapstorm-run\", \"schema_version\": 2, \"name\": \"x\", \"interrupted\": false, "
 	           "\"points\": [{\"index\": 0, \"params\": {}, \"config\": {}, \"roles\": [], \"trials\": [], "
 	           "\"summary\": {\"m\": {\"unit\": \"ns\", \"better\": \"faster\"}}}]}",
 	    "better: \"faster\" is not higher, lower or none");
@@ -468,19 +468,19 @@ static void test_reader_survives_truncation_and_mutation(void **state)
 	/* the right shape with the wrong types everywhere */
 	static const char *const wrong[] = {
 		"{\"schema\":\"pmapstorm-run\",\"schema_version\":1.0}",
-		"{\"schema\":\"pmapstorm-run\",\"schema_version\":1,\"name\":7}",
-		"{\"schema\":\"pmapstorm-run\",\"schema_version\":1,\"name\":\"x\",\"interrupted\":false,\"points\":{}}",
-		"{\"schema\":\"pmapstorm-run\",\"schema_version\":1,\"name\":\"x\",\"interrupted\":false,\"points\":[7]}",
-		"{\"schema\":\"pmapstorm-run\",\"schema_version\":1,\"name\":\"x\",\"interrupted\":false,\"points\":"
+		"{\"schema\":\"pmapstorm-run\",\"schema_version\":2,\"name\":7}",
+		"{\"schema\":\"pmapstorm-run\",\"schema_version\":2,\"name\":\"x\",\"interrupted\":false,\"points\":{}}",
+		"{\"schema\":\"pmapstorm-run\",\"schema_version\":2,\"name\":\"x\",\"interrupted\":false,\"points\":[7]}",
+		"{\"schema\":\"pmapstorm-run\",\"schema_version\":2,\"name\":\"x\",\"interrupted\":false,\"points\":"
 		"[{\"index\":-1}]}",
-		"{\"schema\":\"pmapstorm-run\",\"schema_version\":1,\"name\":\"x\",\"interrupted\":false,\"points\":"
+		"{\"schema\":\"pmapstorm-run\",\"schema_version\":2,\"name\":\"x\",\"interrupted\":false,\"points\":"
 		"[{\"index\":0,\"params\":{},\"config\":{\"a\":1},\"roles\":[]}]}",
-		"{\"schema\":\"pmapstorm-run\",\"schema_version\":1,\"name\":\"x\",\"interrupted\":false,\"points\":"
+		"{\"schema\":\"pmapstorm-run\",\"schema_version\":2,\"name\":\"x\",\"interrupted\":false,\"points\":"
 		"[{\"index\":0,\"params\":{},\"config\":{},\"roles\":[{\"options\":[1]}]}]}",
-		"{\"schema\":\"pmapstorm-run\",\"schema_version\":1,\"name\":\"x\",\"interrupted\":false,\"points\":"
+		"{\"schema\":\"pmapstorm-run\",\"schema_version\":2,\"name\":\"x\",\"interrupted\":false,\"points\":"
 		"[{\"index\":0,\"params\":{},\"config\":{},\"roles\":[],\"trials\":[],\"summary\":{\"m\":"
 		"{\"unit\":\"ns\",\"better\":\"lower\",\"deterministic\":\"yes\"}}}]}",
-		"{\"schema\":\"pmapstorm-run\",\"schema_version\":1,\"name\":\"a\\u0000b\",\"interrupted\":false}",
+		"{\"schema\":\"pmapstorm-run\",\"schema_version\":2,\"name\":\"a\\u0000b\",\"interrupted\":false}",
 	};
 	for (unsigned i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
 		if (gate_doc_parse(wrong[i], strlen(wrong[i]), "wrong", &d, err, sizeof(err)) != EXIT_USAGE)

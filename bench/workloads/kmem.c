@@ -85,6 +85,7 @@ const struct workload wl_kmem = {
 	.wl_desc = "multi-page uvm_km_alloc/uvm_km_free (wired or pageable), `hold` live per CPU",
 	.wl_options = kmem_options,
 	.wl_reports = "allocations; kernel shootdowns (every CPU is a target)",
+	.wl_kmem = true,
 	.wl_init = kmem_init,
 	.wl_op = kmem_op,
 	.wl_fini = kmem_fini,

@@ -9,6 +9,20 @@
  * pool_cache's depot exists for), after checking the stamp.  When the
  * pool's pages come and go, kmem.poolpage decides what that costs:
  * nothing (direct map), or mappings and kernel shootdowns (vacache, plain).
+ *
+ * Why pages come and go: a pool_cache keeps its objects in magazines, so
+ * once warm it never empties a page, and a steady churn would never free
+ * one.  A kernel frees pool pages when its page daemon runs short of
+ * memory and drains the pools (NetBSD uvm_pdaemon.c: pool_drain(), which
+ * invalidates a cache's magazines so that their pages empty and go back).
+ * The `drain` option is that page daemon: every `drain` operations the
+ * role's first CPU invalidates the cache (pool_cache_invalidate()), the
+ * pages go back through uvm_km_free_poolpage() — with vacache, a kernel
+ * shootdown to every CPU — and the next bursts take new ones.  That is
+ * the concurrent pool-page churn the main job measures beside user
+ * shootdowns.  (Bursts above a high-water mark would free pages too, but
+ * the model's pools keep at most one idle page, so with the cache off
+ * pages already come and go with every burst: `cache = off`.)
  */
 #include "../workload.h"
 
@@ -23,6 +37,8 @@ static const struct wl_option poolchurn_options[] = {
 	{"burst", "32", "objects taken, then freed, per operation", WO_INT, 1, 4096, NULL},
 	{"remote", "50", "percent of frees handed to another CPU of the role", WO_INT, 0, 100, NULL},
 	{"cache", "on", "pool_cache front (on) or the bare pool (off)", WO_ENUM, 0, 0, "on|off"},
+	{"drain", "0", "operations between page-daemon drains of the cache by the role's first CPU (0: never)",
+	    WO_INT, 0, 1000000, NULL},
 	{NULL, NULL, NULL, 0, 0, 0, NULL},
 };
 
@@ -32,7 +48,7 @@ struct pc_role {
 	pool_cache_t pr_cache;
 	struct pool pr_pool;
 	bool pr_use_cache;
-	unsigned pr_size, pr_burst, pr_remote;
+	unsigned pr_size, pr_burst, pr_remote, pr_drain;
 	/* objects handed between CPUs: a ring under a pool-class lock */
 	kmutex_t pr_lock;
 	vaddr_t pr_ring[PC_RING];
@@ -42,6 +58,7 @@ struct pc_role {
 
 struct pc_cpu {
 	vaddr_t *pc_objs;
+	unsigned pc_since_drain;
 };
 
 static vaddr_t pc_get(struct pc_role *r)
@@ -66,6 +83,7 @@ static int pc_role_init(struct wl_role *wr)
 	r->pr_size = (unsigned)wl_opt_long(wr, "size");
 	r->pr_burst = (unsigned)wl_opt_long(wr, "burst");
 	r->pr_remote = (unsigned)wl_opt_long(wr, "remote");
+	r->pr_drain = (unsigned)wl_opt_long(wr, "drain");
 	r->pr_use_cache = wl_opt(wr, "cache")[1] == 'n';
 	if (r->pr_use_cache)
 		r->pr_cache = pool_cache_init(r->pr_size, 8, 0, 0, "churn", NULL, 0, NULL, NULL, NULL);
@@ -147,6 +165,11 @@ static void pc_op(struct wl_ctx *c)
 			    (unsigned long)o, (unsigned long)v, (unsigned long)want);
 		pc_put(r, o);
 	}
+	/* the page daemon: the cache's pages go back, the next bursts take new ones */
+	if (r->pr_drain != 0 && r->pr_use_cache && c->wc_index == 0 && ++p->pc_since_drain >= r->pr_drain) {
+		p->pc_since_drain = 0;
+		pool_cache_invalidate(r->pr_cache);
+	}
 }
 
 static void pc_fini(struct wl_ctx *c)
@@ -158,9 +181,11 @@ static void pc_fini(struct wl_ctx *c)
 
 const struct workload wl_poolchurn = {
 	.wl_name = "poolchurn",
-	.wl_desc = "pool_cache(9) objects in bursts, `remote` percent freed on another CPU",
+	.wl_desc = "pool_cache(9) objects in bursts, `remote` percent freed on another CPU; page-daemon drains "
+	           "every `drain` operations",
 	.wl_options = poolchurn_options,
 	.wl_reports = "bursts; pool pages allocated and freed; kernel shootdowns of pool pages",
+	.wl_kmem = true,
 	.wl_role_init = pc_role_init,
 	.wl_role_fini = pc_role_fini,
 	.wl_init = pc_init,

@@ -98,6 +98,14 @@ STATS_COUNTER(pmap_lazy_pageops, "pmap.lazy_pageop", "lazy strategies: page oper
 STATS_COUNTER(pmap_lazy_lates, "pmap.lazy_late", "lazy strategies: pmap_update()s whose lazy removals a fallback "
     "could not reach yet (completed at once)")
 
+STATS_HIST(pmap_cost_h, "pmap.update_cost", "ns", "time in the pmap's page operations and pmap_update() per "
+    "completion (operations since the last completion plus the completion), sent or not")
+STATS_HIST(pmap_kcost_h, "pmap.kernel_update_cost", "ns", "update_cost of completions that held kernel "
+    "invalidations (kernel shootdowns: kremove, freed pool pages, uvm_km_free)")
+STATS_COUNTER(pmap_invals, "pmap.invalidations", "PTE changes handed to the strategy (a TLB may hold the old PTE)")
+STATS_COUNTER(pmap_flushes, "pmap.flushes", "completions that had at least one invalidation to complete")
+STATS_COUNTER(pmap_kflushes, "pmap.kernel_flushes", "completions that had kernel invalidations (kernel shootdowns)")
+
 static struct pmap_cpu *pmap_cpus;
 static bool pmap_lazy_guard;              /* the strategy is lazy (and not a mutant without the guard) */
 static _Atomic uint64_t pmap_lazy_gen;    /* bumped by every fallback of the guard */
@@ -305,6 +313,20 @@ static void pmap_harvest(struct vm_page *pg, pt_entry_t opte, uint32_t more)
 		atomic_fetch_or(&pg->mdpage.mp_attrs, a);
 }
 
+/* Hand a changed PTE's invalidation to the strategy (and count it for
+ * update_cost's completions). */
+static void pmap_invalidate(struct pmap *pm, vaddr_t va, pt_entry_t opte, enum sd_inv_kind kind)
+{
+	struct cpu_info *ci = curcpu();
+	if (ci != NULL) {
+		struct pmap_cpu *pc = ci->ci_pmap_md;
+		pc->pc_ninv++;
+		pc->pc_nkinv += pmap_is_kernel(pm);
+	}
+	stats_inc(&pmap_invals);
+	sd()->sd_invalidate(&pm->pm_ctx, va, opte, kind);
+}
+
 /* ---- the lazy guard (see the top of this file) ---- */
 
 /* Every lazily posted invalidation is complete everywhere on return, and
@@ -336,6 +358,51 @@ static uint32_t pmap_lazy_note(struct pmap *pm, vaddr_t va)
 			pm->pm_lazy_hi = va + PAGE_SIZE;
 	}
 	return PP_ATTRS_LAZY;
+}
+
+/* ---- what a completion costs ---- */
+
+/*
+ * update_cost: the time a CPU spends in the pmap's page operations and
+ * completions, per completion (a pmap_update(), or a page operation that
+ * completes synchronously).  A sample is the time inside every page
+ * operation since the CPU's previous completion plus the completion
+ * itself, whether or not anything was sent: a strategy that interrupts
+ * nobody still pays its pmap_update(), and one that shoots inside the page
+ * operations (immediate) pays there.  Every strategy sees the same calls
+ * from a workload, so the samples compare across strategies.  Nested
+ * operations (a pmap_sync inside a page operation) count once; a thread
+ * that is no simulated CPU counts nothing.
+ */
+
+static inline struct pmap_cpu *pmap_op_begin(void)
+{
+	struct cpu_info *ci = curcpu();
+	if (ci == NULL || !stats_on)
+		return NULL;
+	struct pmap_cpu *pc = ci->ci_pmap_md;
+	if (pc->pc_depth++ == 0)
+		pc->pc_op_t0 = cpu_now_ns();
+	return pc;
+}
+
+static inline void pmap_op_end(struct pmap_cpu *pc)
+{
+	if (pc == NULL || --pc->pc_depth != 0)
+		return;
+	pc->pc_cost += cpu_now_ns() - pc->pc_op_t0;
+	if (!pc->pc_synced)
+		return;
+	stats_hist_record(&pmap_cost_h, pc->pc_cost);
+	if (pc->pc_ninv != 0)
+		stats_inc(&pmap_flushes);
+	if (pc->pc_nkinv != 0) {
+		stats_inc(&pmap_kflushes);
+		stats_hist_record(&pmap_kcost_h, pc->pc_cost);
+	}
+	pc->pc_cost = 0;
+	pc->pc_synced = false;
+	pc->pc_ninv = pc->pc_nkinv = 0;
 }
 
 /* A page operation took PP_ATTRS_LAZY off its page (`lazy`): no lazily
@@ -398,7 +465,7 @@ static pt_entry_t pmap_remove_pte_kind(struct pmap *pm, _Atomic pt_entry_t *ptep
 	atomic_fetch_sub_explicit(&pm->pm_resident, 1, memory_order_relaxed);
 	if (opte & PTE_WIRED)
 		atomic_fetch_sub_explicit(&pm->pm_wired, 1, memory_order_relaxed);
-	sd()->sd_invalidate(&pm->pm_ctx, va, opte, kind);
+	pmap_invalidate(pm, va, opte, kind);
 	stats_inc(&pmap_removes);
 	return opte;
 }
@@ -429,6 +496,7 @@ static void pmap_sync(bool now)
 		}
 	}
 	check_inflight_done(ci); /* everything this CPU changed is complete */
+	pc->pc_synced = true;     /* update_cost: a completion */
 	if (pc->pc_gc != NULL) {
 		/* one grace period for the whole batch */
 		sync_rcu_defer(ptp_free_now, pc->pc_gc);
@@ -607,6 +675,7 @@ void pmap_destroy(pmap_t pm)
 	KASSERTMSG(atomic_load(&pm->pm_resident) == 0, "pmap_destroy: %ld pages still mapped",
 	    atomic_load(&pm->pm_resident));
 	KASSERTMSG(kcpuset_iszero(&pm->pm_ctx.mc_active), "pmap_destroy: pmap still active");
+	struct pmap_cpu *pc = pmap_op_begin();
 	/* everything queued must be complete before the PCID is reused (a
 	 * lazy strategy's older requests are swept by every CPU before it
 	 * loads a context: see their sd_switch) */
@@ -624,6 +693,7 @@ void pmap_destroy(pmap_t pm)
 	mutex_exit(&pmaps_lock);
 	mutex_destroy(&pm->pm_lock);
 	free(pm);
+	pmap_op_end(pc);
 }
 
 long pmap_resident_count(pmap_t pm)
@@ -695,7 +765,17 @@ static pt_entry_t pmap_hw_bits(pt_entry_t npte, unsigned flags, struct vm_page *
 	return npte;
 }
 
+static int pmap_enter1(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags);
+
 int pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags)
+{
+	struct pmap_cpu *pc = pmap_op_begin();
+	int err = pmap_enter1(pm, va, pa, prot, flags);
+	pmap_op_end(pc);
+	return err;
+}
+
+static int pmap_enter1(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags)
 {
 	KASSERTMSG((flags & VM_PROT_ALL & ~(unsigned)prot) == 0, "pmap_enter: access type %#x exceeds prot %#x",
 	    flags & VM_PROT_ALL, prot);
@@ -765,7 +845,7 @@ int pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags
 		bool lost_rights = ((opte & PTE_W) && !(n & PTE_W)) || (!(opte & PTE_NX) && (n & PTE_NX)) ||
 		    ((opte ^ n) & PTE_CACHEBITS);
 		if (lost_rights)
-			sd()->sd_invalidate(&pm->pm_ctx, va, opte, SD_INV_DOWNGRADE);
+			pmap_invalidate(pm, va, opte, SD_INV_DOWNGRADE);
 		if ((opte & PTE_WIRED) && !wired)
 			atomic_fetch_sub(&pm->pm_wired, 1);
 		else if (!(opte & PTE_WIRED) && wired)
@@ -803,6 +883,7 @@ int pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags
 
 void pmap_remove(pmap_t pm, vaddr_t sva, vaddr_t eva)
 {
+	struct pmap_cpu *pc = pmap_op_begin();
 	sva = trunc_page(sva);
 	eva = round_page(eva);
 	bool kernel = pmap_is_kernel(pm);
@@ -837,6 +918,7 @@ void pmap_remove(pmap_t pm, vaddr_t sva, vaddr_t eva)
 		}
 	}
 	mutex_exit(&pm->pm_lock);
+	pmap_op_end(pc);
 }
 
 void pmap_remove_all(pmap_t pm)
@@ -845,7 +927,16 @@ void pmap_remove_all(pmap_t pm)
 	pmap_remove(pm, VM_MIN_ADDRESS, pmap_is_kernel(pm) ? VM_MIN_ADDRESS : VM_MAXUSER_ADDRESS);
 }
 
+static void pmap_protect1(pmap_t pm, vaddr_t sva, vaddr_t eva, vm_prot_t prot);
+
 void pmap_protect(pmap_t pm, vaddr_t sva, vaddr_t eva, vm_prot_t prot)
+{
+	struct pmap_cpu *pc = pmap_op_begin();
+	pmap_protect1(pm, sva, eva, prot);
+	pmap_op_end(pc);
+}
+
+static void pmap_protect1(pmap_t pm, vaddr_t sva, vaddr_t eva, vm_prot_t prot)
 {
 	if (!(prot & VM_PROT_READ)) {
 		pmap_remove(pm, sva, eva);
@@ -886,7 +977,7 @@ void pmap_protect(pmap_t pm, vaddr_t sva, vaddr_t eva, vm_prot_t prot)
 				continue;
 			stats_inc(&pmap_protects);
 			if (((opte & PTE_W) && !(n & PTE_W)) || (!(opte & PTE_NX) && (n & PTE_NX)))
-				sd()->sd_invalidate(&pm->pm_ctx, va, opte, SD_INV_DOWNGRADE);
+				pmap_invalidate(pm, va, opte, SD_INV_DOWNGRADE);
 			cpu_inject_yield();
 		}
 	}
@@ -957,6 +1048,7 @@ void pmap_kenter_pa(vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags)
 
 void pmap_kremove(vaddr_t va, vsize_t size)
 {
+	struct pmap_cpu *pc = pmap_op_begin();
 	struct pmap *pm = &kernel_pmap_store;
 	vaddr_t eva = round_page(va + size);
 	for (va = trunc_page(va); va < eva; va += PAGE_SIZE) {
@@ -968,6 +1060,7 @@ void pmap_kremove(vaddr_t va, vsize_t size)
 		KASSERTMSG(!(pte & PTE_MANAGED), "pmap_kremove of a managed mapping at %#lx", (unsigned long)va);
 		pmap_remove_pte(pm, ptep, va, false);
 	}
+	pmap_op_end(pc);
 }
 
 void pmap_copy(pmap_t dst_map, pmap_t src_map, vaddr_t dst_addr, vsize_t len, vaddr_t src_addr)
@@ -980,7 +1073,9 @@ void pmap_update(pmap_t pm)
 {
 	(void)pm; /* the packet is per CPU: it may hold several pmaps' work */
 	stats_inc(&pmap_updates);
+	struct pmap_cpu *pc = pmap_op_begin();
 	pmap_sync(false);
+	pmap_op_end(pc);
 }
 
 void pmap_activate(struct lwp *l)
@@ -1065,13 +1160,22 @@ static bool pv_clear_bits(struct vm_page *pg, pt_entry_t clear, pt_entry_t test,
 		if (opte & test)
 			seen = true;
 		if (opte & shoot_if)
-			sd()->sd_invalidate(&pv->pv_pmap->pm_ctx, pv->pv_va, opte, SD_INV_DOWNGRADE);
+			pmap_invalidate(pv->pv_pmap, pv->pv_va, opte, SD_INV_DOWNGRADE);
 		cpu_inject_yield();
 	}
 	return seen;
 }
 
+static void pmap_page_protect1(struct vm_page *pg, vm_prot_t prot);
+
 void pmap_page_protect(struct vm_page *pg, vm_prot_t prot)
+{
+	struct pmap_cpu *pc = pmap_op_begin();
+	pmap_page_protect1(pg, prot);
+	pmap_op_end(pc);
+}
+
+static void pmap_page_protect1(struct vm_page *pg, vm_prot_t prot)
 {
 	KASSERT(pg != NULL);
 	if (prot & VM_PROT_WRITE)
@@ -1149,12 +1253,18 @@ static bool pmap_clear_attr(struct vm_page *pg, uint32_t attr)
 
 bool pmap_clear_modify(struct vm_page *pg)
 {
-	return pmap_clear_attr(pg, PP_ATTRS_M);
+	struct pmap_cpu *pc = pmap_op_begin();
+	bool was = pmap_clear_attr(pg, PP_ATTRS_M);
+	pmap_op_end(pc);
+	return was;
 }
 
 bool pmap_clear_reference(struct vm_page *pg)
 {
-	return pmap_clear_attr(pg, PP_ATTRS_R);
+	struct pmap_cpu *pc = pmap_op_begin();
+	bool was = pmap_clear_attr(pg, PP_ATTRS_R);
+	pmap_op_end(pc);
+	return was;
 }
 
 static bool pmap_test_attr(struct vm_page *pg, uint32_t attr, pt_entry_t bit)

@@ -50,6 +50,13 @@ struct pmap_cpu {
 	struct vm_page *pc_gc;
 	bool pc_lazy;
 	uint64_t pc_lazy_gen;
+	/* what a completion costs (pmap.c, pmap.update_cost): the time in
+	 * page operations since the last completion, the outermost
+	 * operation's start and depth, whether it completed, and the
+	 * invalidations (kernel ones apart) it handed to the strategy */
+	uint64_t pc_op_t0, pc_cost;
+	unsigned pc_depth, pc_ninv, pc_nkinv;
+	bool pc_synced;
 };
 
 struct lwp {

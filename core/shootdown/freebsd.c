@@ -48,6 +48,7 @@ struct fb_cpu {
 	struct fb_req fc_req;    /* smp_tlb_addr1/addr2/pmap/op */
 	struct sd_req fc_batch;  /* what pmap calls queued (owner only) */
 	struct mmu_ctx *fc_ctx;  /* the one user pmap of the batch (or NULL) */
+	uint64_t fc_sent_ns;     /* when fc_req was posted (ack latency, at the targets) */
 } __cacheline_aligned;
 
 static struct fb_cpu *fb_cpus;
@@ -158,6 +159,7 @@ static void fb_update(void)
 	uint64_t gen = atomic_load_explicit(&fc->fc_gen, memory_order_relaxed) + 1;
 	if (n > 0) {
 		fc->fc_req = q;
+		fc->fc_sent_ns = cpu_now_ns();
 		for (unsigned c = 0; c < fb_ncpu; c++)
 			if (!kcpuset_isset(&targets, c))
 				atomic_store_explicit(&fb_score[(size_t)c * fb_ncpu + me], gen, memory_order_relaxed);
@@ -191,6 +193,7 @@ static void fb_ipi(struct cpu_info *ci)
 		if (atomic_load_explicit(score, memory_order_relaxed) == gen)
 			continue;
 		struct fb_req q = fb_cpus[i].fc_req;
+		sd_ack_record(i, me, fb_cpus[i].fc_sent_ns);
 		/* acknowledge after copying the request */
 		atomic_store_explicit(score, gen, memory_order_release);
 		fb_apply(ci, &q);

@@ -54,6 +54,7 @@ struct hier_slot {
 	_Atomic unsigned hs_left[HIER_NGROUP];
 	unsigned hs_init_group;           /* the initiator's group (it leads it) */
 	const struct sd_req *hs_req;
+	uint64_t hs_sent_ns;              /* when it was posted (ack latency, at the targets) */
 } __cacheline_aligned;
 
 static struct hier_slot *hier_slots;
@@ -167,6 +168,7 @@ static void hier_update(void)
 			atomic_fetch_add_explicit(&s->hs_left[hier_group[c]], 1, memory_order_relaxed);
 		}
 		s->hs_req = r;
+		s->hs_sent_ns = cpu_now_ns();
 		s->hs_init_group = hier_group[me];
 		kcpuset_copy(&s->hs_targets, &targets);
 		atomic_store_explicit(&s->hs_groups, groups, memory_order_relaxed);
@@ -229,6 +231,7 @@ static void hier_ipi(struct cpu_info *ci)
 		if (!hier_claim(s, me))
 			continue;
 		sd_req_apply(ci, s->hs_req, true);
+		sd_ack_record(c, me, s->hs_sent_ns);
 		hier_count_down(s, me);
 	}
 }

@@ -265,6 +265,7 @@ void sd_slot_post(struct cpu_info *ci, const void *req, sd_apply_fn fn, const kc
 	KASSERT(kcpuset_iszero(&s->s_pending));
 	s->s_req = req;
 	s->s_apply = fn;
+	s->s_sent_ns = cpu_now_ns();
 	/* release: a target that reads its bit with acquire sees the request */
 	for (unsigned w = 0; w < MAXCPUS / 64; w++) {
 		uint64_t b = atomic_load_explicit((_Atomic uint64_t *)&targets->bits[w], memory_order_relaxed);
@@ -306,6 +307,7 @@ void sd_slots_serve(struct cpu_info *ci)
 		if (!(atomic_load_explicit(&s->s_pending.bits[w], memory_order_acquire) & bit))
 			continue;
 		s->s_apply(ci, s->s_req);
+		sd_ack_record(c, me, s->s_sent_ns);
 		/* the acknowledgement comes after the invalidation (late ack):
 		 * the initiator may reuse the request and free frames after it */
 		atomic_fetch_and_explicit(&s->s_pending.bits[w], ~bit, memory_order_release);

@@ -88,6 +88,7 @@ struct sd_slot {
 	const void *s_req;      /* valid while a target's bit is set */
 	sd_apply_fn s_apply;
 	bool s_early_ack;       /* acknowledge before applying (s_req is copied first) */
+	uint64_t s_sent_ns;     /* when it was posted (ack latency, at the targets) */
 } __cacheline_aligned;
 extern struct sd_slot *sd_slots;
 int sd_slots_boot(struct machine *);

@@ -10,6 +10,7 @@
  */
 #include <pmapstorm/alloc.h>
 #include <pmapstorm/stats.h>
+#include <pmapstorm/types.h>
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -226,6 +227,8 @@ void stats_hist_merged(const struct stats_hist *h, uint64_t *counts)
 	pthread_mutex_unlock(&blocks_lock);
 }
 
+#define MAXCPU_WORDS (MAXCPUS / 64)
+
 static uint64_t percentile(const uint64_t *counts, uint64_t total, double q, uint64_t max)
 {
 	if (total == 0)
@@ -244,7 +247,37 @@ static uint64_t percentile(const uint64_t *counts, uint64_t total, double q, uin
 	return max;
 }
 
+/* Blocks of CPUs in the set (a bitmap; NULL: every block, the shared one too). */
+static bool block_in(const struct stats_block *b, const uint64_t *cpus, unsigned nwords)
+{
+	if (cpus == NULL)
+		return true;
+	if (b->sb_cpu < 0 || (unsigned)b->sb_cpu / 64 >= nwords)
+		return false;
+	return (cpus[b->sb_cpu / 64] >> (b->sb_cpu % 64)) & 1;
+}
+
+uint64_t stats_counter_set(const struct stats_counter *c, const uint64_t *cpus, unsigned nwords)
+{
+	uint64_t t = 0;
+	pthread_mutex_lock(&blocks_lock);
+	for (struct stats_block *b = blocks; b != NULL; b = b->sb_next)
+		if (block_in(b, cpus, nwords))
+			t += atomic_load_explicit(&b->sb_counters[c->sc_index], memory_order_relaxed);
+	pthread_mutex_unlock(&blocks_lock);
+	return t;
+}
+
 void stats_hist_summarize(const struct stats_hist *h, int cpu, struct stats_hist_summary *s)
+{
+	uint64_t one[MAXCPU_WORDS] = {0};
+	if (cpu >= 0 && (unsigned)cpu / 64 < MAXCPU_WORDS)
+		one[cpu / 64] = 1ULL << (cpu % 64);
+	stats_hist_summarize_set(h, cpu >= 0 ? one : NULL, MAXCPU_WORDS, s, NULL);
+}
+
+void stats_hist_summarize_set(const struct stats_hist *h, const uint64_t *cpus, unsigned nwords,
+    struct stats_hist_summary *s, uint64_t *counts_out)
 {
 	uint64_t counts[STATS_HIST_BUCKETS];
 	memset(counts, 0, sizeof(counts));
@@ -252,7 +285,7 @@ void stats_hist_summarize(const struct stats_hist *h, int cpu, struct stats_hist
 	s->hs_min = UINT64_MAX;
 	pthread_mutex_lock(&blocks_lock);
 	for (struct stats_block *b = blocks; b != NULL; b = b->sb_next) {
-		if (cpu >= 0 && b->sb_cpu != cpu)
+		if (!block_in(b, cpus, nwords))
 			continue;
 		const struct stats_hist_cell *c = &b->sb_hists[h->sh_index];
 		s->hs_count += atomic_load_explicit(&c->hc_count, memory_order_relaxed);
@@ -267,6 +300,8 @@ void stats_hist_summarize(const struct stats_hist *h, int cpu, struct stats_hist
 			counts[k] += atomic_load_explicit(&c->hc_buckets[k], memory_order_relaxed);
 	}
 	pthread_mutex_unlock(&blocks_lock);
+	if (counts_out != NULL)
+		memcpy(counts_out, counts, sizeof(counts));
 	if (s->hs_count == 0) {
 		s->hs_min = 0;
 		return;

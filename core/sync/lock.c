@@ -365,8 +365,54 @@ static inline void ls_released(kmutex_t *m, uint64_t t0)
 	atomic_store_explicit(&m->mtx_lastcpu, (uint16_t)(ls_cpu() + 1), memory_order_relaxed);
 }
 
-/* The slow path: wait, counted and timed.  Returns the hold start. */
-static uint64_t lock_slow(kmutex_t *m, bool shared)
+/*
+ * Call sites (lockstat -s, perf lock contention's callers): per class, an
+ * open-addressed table of the return addresses that found a lock taken,
+ * with their contentions and wait time.  Written on the contended path
+ * only (fetch_add: several CPUs may wait at one site), read at quiescent
+ * points; a full table counts the rest as lost.
+ */
+#define LS_SITE_SLOTS 64
+struct ls_site {
+	_Atomic uintptr_t s_pc;
+	_Atomic uint64_t s_cont, s_wait;
+};
+static struct ls_site ls_sites[LC_NCLASS][LS_SITE_SLOTS];
+static _Atomic uint64_t ls_sites_lost[LC_NCLASS];
+
+static void ls_site_note(unsigned c, uintptr_t pc, uint64_t wait_ns)
+{
+	unsigned h = (unsigned)((pc >> 4) * 0x9E3779B1u) % LS_SITE_SLOTS;
+	for (unsigned i = 0; i < LS_SITE_SLOTS; i++) {
+		struct ls_site *s = &ls_sites[c][(h + i) % LS_SITE_SLOTS];
+		uintptr_t cur = atomic_load_explicit(&s->s_pc, memory_order_relaxed);
+		if (cur == 0 && atomic_compare_exchange_strong_explicit(&s->s_pc, &cur, pc, memory_order_relaxed,
+		                    memory_order_relaxed))
+			cur = pc;
+		if (cur != pc)
+			continue;
+		atomic_fetch_add_explicit(&s->s_cont, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&s->s_wait, wait_ns, memory_order_relaxed);
+		return;
+	}
+	atomic_fetch_add_explicit(&ls_sites_lost[c], 1, memory_order_relaxed);
+}
+
+void lockstat_sites_reset(void)
+{
+	for (int c = 0; c < LC_NCLASS; c++) {
+		for (unsigned i = 0; i < LS_SITE_SLOTS; i++) {
+			atomic_store_explicit(&ls_sites[c][i].s_pc, 0, memory_order_relaxed);
+			atomic_store_explicit(&ls_sites[c][i].s_cont, 0, memory_order_relaxed);
+			atomic_store_explicit(&ls_sites[c][i].s_wait, 0, memory_order_relaxed);
+		}
+		atomic_store_explicit(&ls_sites_lost[c], 0, memory_order_relaxed);
+	}
+}
+
+/* The slow path: wait, counted and timed.  Returns the hold start.
+ * => pc: the caller of mutex_enter()/rw_enter() (the call site) */
+static uint64_t lock_slow(kmutex_t *m, bool shared, uintptr_t pc)
 {
 	const struct lock_algo *a = m->mtx_algo;
 	lock_wait_fn w = class_wait != NULL ? class_wait : sync_wait;
@@ -389,6 +435,7 @@ static uint64_t lock_slow(kmutex_t *m, bool shared)
 	uint64_t t1 = ls_now();
 	atomic_fetch_sub_explicit(&m->mtx_waiters, 1, memory_order_relaxed);
 	stats_hist_record(ls[m->mtx_class].wait, t1 - t0);
+	ls_site_note(m->mtx_class, pc, t1 - t0);
 	return ls_acquired(m, true, t1);
 }
 
@@ -454,20 +501,25 @@ static inline void algo_exit(kmutex_t *m)
 }
 
 /* => the exclusive acquisition itself; the owner is recorded by the caller */
-static inline uint64_t lock_enter(kmutex_t *m)
+static inline uint64_t lock_enter(kmutex_t *m, uintptr_t pc)
 {
 	if (__builtin_expect(algo_try(m), 1))
 		return atomic_load_explicit(&lockstat_on, memory_order_relaxed) ? ls_acquired(m, false, 0) : 0;
-	return lock_slow(m, false);
+	return lock_slow(m, false, pc);
 }
 
-void mutex_enter(kmutex_t *m)
+static inline void mutex_enter_at(kmutex_t *m, uintptr_t pc)
 {
-	uint64_t t0 = lock_enter(m);
+	uint64_t t0 = lock_enter(m, pc);
 	TSAN_ACQUIRE(m);
 	atomic_store_explicit(&m->mtx_t0, t0, memory_order_relaxed);
 	atomic_store_explicit(&m->mtx_owner, self_id(), memory_order_relaxed);
 	lock_held_note(m, 1);
+}
+
+void mutex_enter(kmutex_t *m)
+{
+	mutex_enter_at(m, (uintptr_t)__builtin_return_address(0));
 }
 
 bool mutex_tryenter(kmutex_t *m)
@@ -524,7 +576,7 @@ void rw_destroy(krwlock_t *rw)
  * time is not timed: several readers hold at once and the lock has one
  * holder slot.
  */
-static bool rw_enter_common(krwlock_t *rw, krw_t op, bool try_only)
+static bool rw_enter_common(krwlock_t *rw, krw_t op, bool try_only, uintptr_t pc)
 {
 	kmutex_t *m = &rw->rw_lock;
 	const struct lock_algo *a = m->mtx_algo;
@@ -533,7 +585,7 @@ static bool rw_enter_common(krwlock_t *rw, krw_t op, bool try_only)
 		if (try_only && !mutex_tryenter(m))
 			return false;
 		if (!try_only)
-			mutex_enter(m);
+			mutex_enter_at(m, pc);
 		atomic_store_explicit(&m->mtx_rdexcl, op == RW_READER, memory_order_relaxed); /* not "write held" */
 		return true;
 	}
@@ -543,7 +595,7 @@ static bool rw_enter_common(krwlock_t *rw, krw_t op, bool try_only)
 	} else if (try_only) {
 		return false;
 	} else {
-		(void)lock_slow(m, true);
+		(void)lock_slow(m, true, pc);
 	}
 	TSAN_ACQUIRE(m);
 	return true;
@@ -551,12 +603,12 @@ static bool rw_enter_common(krwlock_t *rw, krw_t op, bool try_only)
 
 void rw_enter(krwlock_t *rw, krw_t op)
 {
-	rw_enter_common(rw, op, false);
+	rw_enter_common(rw, op, false, (uintptr_t)__builtin_return_address(0));
 }
 
 bool rw_tryenter(krwlock_t *rw, krw_t op)
 {
-	return rw_enter_common(rw, op, true);
+	return rw_enter_common(rw, op, true, 0);
 }
 
 void rw_exit(krwlock_t *rw)
@@ -604,6 +656,26 @@ void lockstat_read(struct lockstat_row *rows, int cpu)
 		r->lr_hold_max_ns = h.hs_max;
 		r->lr_hold_p99_ns = h.hs_p99;
 		r->lr_max_queue = q.hs_max;
+		if (cpu >= 0)
+			continue;
+		/* the sites that waited longest (a selection: the table is small) */
+		r->lr_sites_lost = atomic_load_explicit(&ls_sites_lost[c], memory_order_relaxed);
+		for (unsigned i = 0; i < LS_SITE_SLOTS; i++) {
+			struct lockstat_site st = {atomic_load_explicit(&ls_sites[c][i].s_pc, memory_order_relaxed),
+			    atomic_load_explicit(&ls_sites[c][i].s_cont, memory_order_relaxed),
+			    atomic_load_explicit(&ls_sites[c][i].s_wait, memory_order_relaxed)};
+			if (st.ls_pc == 0 || st.ls_contentions == 0)
+				continue;
+			unsigned k = r->lr_nsites < LOCKSTAT_SITES ? r->lr_nsites++ : LOCKSTAT_SITES;
+			if (k == LOCKSTAT_SITES) {
+				if (st.ls_wait_ns <= r->lr_sites[LOCKSTAT_SITES - 1].ls_wait_ns)
+					continue;
+				k = LOCKSTAT_SITES - 1;
+			}
+			for (; k > 0 && r->lr_sites[k - 1].ls_wait_ns < st.ls_wait_ns; k--)
+				r->lr_sites[k] = r->lr_sites[k - 1];
+			r->lr_sites[k] = st;
+		}
 	}
 }
 

@@ -21,6 +21,14 @@
  * there is no pool_sethiwat/lowat, no IPL (the model's CPUs take IPIs only
  * at interrupt points, never inside a pool), and no cache coloring.
  *
+ * pool_cache_invalidate() is what NetBSD's page daemon reaches through
+ * pool_drain() when memory is short (uvm_pdaemon.c -> pool_drain() ->
+ * pool_cache_invalidate(), NetBSD 6-7): the depot's full groups are
+ * destructed at once, so their objects' pages empty and go back; each
+ * CPU's own groups are drained by that CPU (NetBSD cross-calls every CPU,
+ * pool_cache_invalidate_cpu() through xc_broadcast), here at the CPU's
+ * next get or put, since a CPU's groups are touched by no one else.
+ *
  * Locking.  pr_lock (class pool) guards a pool's lists, hash and
  * statistics; it is dropped around the page allocator, which may take map
  * and page-allocator locks, issue a shootdown or wait.  A pool_cache's
@@ -42,6 +50,7 @@ STATS_COUNTER(pool_fails, "pool.failures", "pool_get() calls that returned NULL"
 STATS_COUNTER(pcache_hits, "pool.cache_hits", "pool_cache gets and puts served by the CPU's groups")
 STATS_COUNTER(pcache_misses, "pool.cache_misses", "pool_cache gets that went to the pool")
 STATS_COUNTER(pcache_depot, "pool.cache_depot", "pool_cache group exchanges with the depot")
+STATS_COUNTER(pcache_inval, "pool.cache_invalidations", "pool_cache_invalidate() calls (page-daemon drains)")
 
 struct pool_item_header {
 	struct pool_item_header *ph_next, *ph_prev; /* on one of the pool's lists */
@@ -349,6 +358,7 @@ struct pool_cache_group {
 
 struct pool_cache_cpu {
 	struct pool_cache_group *cc_current, *cc_previous;
+	uint64_t cc_gen; /* pc_gen when this CPU last drained its groups */
 	/* owner writes, anyone reads (pool_cache_stats) */
 	_Atomic uint64_t cc_hits, cc_misses, cc_depot, cc_topool;
 } __cacheline_aligned;
@@ -362,6 +372,7 @@ struct pool_cache {
 	void *pc_arg;
 	unsigned pc_ncpu;
 	struct pool_cache_cpu *pc_cpus;
+	_Atomic uint64_t pc_gen; /* pool_cache_invalidate() calls: a CPU behind it drains its groups */
 };
 
 static inline void cc_bump(_Atomic uint64_t *c)
@@ -411,12 +422,50 @@ static void pcache_destruct(struct pool_cache *pc, void *obj)
 	pool_put(&pc->pc_pool, obj);
 }
 
+static void pcg_drain(struct pool_cache *pc, struct pool_cache_group *g);
+
+/* The CPU's part of an invalidation it has not done yet: its groups back. */
+static inline struct pool_cache_cpu *pcache_cpu(struct pool_cache *pc, struct cpu_info *ci)
+{
+	struct pool_cache_cpu *cc = &pc->pc_cpus[ci->ci_cpuid];
+	/* relaxed: the generation orders nothing; the depot's lock does */
+	uint64_t gen = atomic_load_explicit(&pc->pc_gen, memory_order_relaxed);
+	if (__predict_false(cc->cc_gen != gen)) {
+		cc->cc_gen = gen;
+		if (cc->cc_current != NULL)
+			cc->cc_current->pcg_next = NULL;
+		if (cc->cc_previous != NULL)
+			cc->cc_previous->pcg_next = NULL;
+		pcg_drain(pc, cc->cc_current);
+		pcg_drain(pc, cc->cc_previous);
+		cc->cc_current = cc->cc_previous = NULL;
+	}
+	return cc;
+}
+
+void pool_cache_invalidate(pool_cache_t pc)
+{
+	stats_inc(&pcache_inval);
+	atomic_fetch_add_explicit(&pc->pc_gen, 1, memory_order_relaxed);
+	mutex_enter(&pc->pc_lock);
+	struct pool_cache_group *full = pc->pc_full;
+	pc->pc_full = NULL;
+	mutex_exit(&pc->pc_lock);
+	/* outside the depot's lock: destructing puts objects back to the pool,
+	 * whose emptied pages go back to the page allocator (a kernel shootdown
+	 * with kmem.poolpage = vacache or plain) */
+	pcg_drain(pc, full);
+	struct cpu_info *ci = curcpu();
+	if (ci != NULL)
+		(void)pcache_cpu(pc, ci);
+}
+
 void *pool_cache_get(pool_cache_t pc, int flags)
 {
 	struct cpu_info *ci = curcpu();
 	if (ci == NULL)
 		return pcache_construct(pc, flags);
-	struct pool_cache_cpu *cc = &pc->pc_cpus[ci->ci_cpuid];
+	struct pool_cache_cpu *cc = pcache_cpu(pc, ci);
 	struct pool_cache_group *g = cc->cc_current;
 	if (g == NULL || g->pcg_avail == 0) {
 		struct pool_cache_group *p = cc->cc_previous;
@@ -457,7 +506,7 @@ void pool_cache_put(pool_cache_t pc, void *obj)
 		pcache_destruct(pc, obj);
 		return;
 	}
-	struct pool_cache_cpu *cc = &pc->pc_cpus[ci->ci_cpuid];
+	struct pool_cache_cpu *cc = pcache_cpu(pc, ci);
 	struct pool_cache_group *g = cc->cc_current;
 	if (g == NULL || g->pcg_avail == PCG_NOBJECTS) {
 		struct pool_cache_group *p = cc->cc_previous;

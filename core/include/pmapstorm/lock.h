@@ -145,6 +145,14 @@ void sync_set_clock(uint64_t (*now)(void));
 
 /* ---- lockstat ---- */
 
+/* A place that waited for a lock (lockstat -s): the return address of the
+ * mutex_enter()/rw_enter() call that found the lock taken. */
+#define LOCKSTAT_SITES 8
+struct lockstat_site {
+	uintptr_t ls_pc;
+	uint64_t ls_contentions, ls_wait_ns;
+};
+
 struct lockstat_row {
 	const char *lr_class;
 	const char *lr_algo;
@@ -158,9 +166,15 @@ struct lockstat_row {
 	double lr_hold_avg_ns;
 	uint64_t lr_hold_max_ns, lr_hold_p99_ns;
 	uint64_t lr_max_queue;
+	/* cpu = -1 only: the call sites that waited longest, most first */
+	struct lockstat_site lr_sites[LOCKSTAT_SITES];
+	unsigned lr_nsites;
+	uint64_t lr_sites_lost; /* contentions at sites beyond the table (counted, not placed) */
 };
 /* One row per class (LC_NCLASS rows); cpu = -1 for all CPUs. */
 void lockstat_read(struct lockstat_row *rows, int cpu);
+/* Forget the call sites (with stats_reset(): a new measured window). */
+void lockstat_sites_reset(void);
 /* The class's wait and hold histograms (stats.h), for plots. */
 const struct stats_hist *lockstat_hist(lock_class_t, bool hold);
 

@@ -94,6 +94,11 @@ pool_cache_t pool_cache_init(size_t size, unsigned align, unsigned align_offset,
 void pool_cache_destroy(pool_cache_t);
 void *pool_cache_get(pool_cache_t, int flags);
 void pool_cache_put(pool_cache_t, void *obj);
+/* The page daemon's drain (NetBSD pool_drain() -> pool_cache_invalidate()):
+ * the depot's cached objects go back to the pool now, so its empty pages
+ * go back to the page allocator; every CPU gives back its own groups at
+ * its next get or put (NetBSD cross-calls them). */
+void pool_cache_invalidate(pool_cache_t);
 /* Hits, misses and depot traffic of one CPU (cpu = -1: all CPUs). */
 void pool_cache_stats(pool_cache_t, int cpu, struct pool_cache_stats *);
 struct pool *pool_cache_pool(pool_cache_t);

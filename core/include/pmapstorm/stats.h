@@ -128,6 +128,13 @@ struct stats_hist_summary {
 	double hs_mean;
 };
 void stats_hist_summarize(const struct stats_hist *, int cpu /* -1: all */, struct stats_hist_summary *);
+/* The same over the CPUs of a set (a bitmap of nwords words; NULL: every
+ * block, the shared one included), and the merged bucket counts into
+ * counts (STATS_HIST_BUCKETS of them) unless NULL: a role's CPUs. */
+void stats_hist_summarize_set(const struct stats_hist *, const uint64_t *cpus, unsigned nwords,
+    struct stats_hist_summary *, uint64_t *counts);
+/* A counter's sum over the CPUs of a set (NULL: the total). */
+uint64_t stats_counter_set(const struct stats_counter *, const uint64_t *cpus, unsigned nwords);
 /* The merged bucket counts, for plots: fills counts[STATS_HIST_BUCKETS]. */
 void stats_hist_merged(const struct stats_hist *, uint64_t *counts);
 unsigned stats_ncounters(void);
