@@ -12,10 +12,12 @@
  * otherwise deadlock, as in a real kernel — and yields the host CPU after
  * machine.spin turns, so more simulated CPUs than host cores still progress.
  *
- * cpu_intr_poll() is also the RCU quiescent state (liburcu's QSBR flavour,
- * urcu/urcu-qsbr.h): no CPU holds a page-table pointer across it, so
- * page-table pages retired with call_rcu() are free once every CPU has
- * polled.  Attached CPUs are registered QSBR readers.
+ * Every interrupt point is a quiescent state: no walk of the page tables is
+ * in progress there.  A CPU asked with cpu_qs_request() answers at its next
+ * one, in its own line (the pmap reuses a freed page-table page once every
+ * CPU that may be walking it answered: core/pmap/ptp.c).  cpu_intr_poll()
+ * is also liburcu's QSBR quiescent state (urcu/urcu-qsbr.h): attached CPUs
+ * are registered QSBR readers, for sync_rcu_defer().
  *
  * Detach protocol: a detaching CPU leaves the attached set, takes its last
  * IPIs, flushes its whole TLB, then marks itself detached.  A CPU in the
@@ -114,6 +116,22 @@ void cpu_delay_ns(uint64_t ns)
 		__builtin_ia32_pause();
 }
 
+/*
+ * A quiescent state, whatever the interrupt level (no walk is in progress
+ * at an interrupt point): answer the newest request (cpu_qs_request).
+ * Acquire: pairs with the requester's release, so this CPU's later walks
+ * see what it stored before asking (an unlinked page-table page).
+ * Release: this CPU's earlier walks are over for whoever reads the answer
+ * with acquire (cpu_qs_passed) and then reuses the page.  The request
+ * shares the mailbox line that cpu_ipi_pending() reads next: no extra miss.
+ */
+static inline void cpu_qs_answer(struct cpu_info *ci)
+{
+	uint64_t qs = atomic_load_explicit(&ci->ci_qs_req, memory_order_acquire);
+	if (__predict_false(qs != atomic_load_explicit(&ci->ci_qs_ack, memory_order_relaxed)))
+		atomic_store_explicit(&ci->ci_qs_ack, qs, memory_order_release);
+}
+
 /* New IPIs?  => owner only; relaxed loads of the (usually cached) mailbox line */
 static inline bool cpu_ipi_pending(const struct cpu_info *ci)
 {
@@ -138,6 +156,10 @@ static void cpu_intr_dispatch(struct cpu_info *ci)
 	}
 	if (fired == 0)
 		return;
+	/* a request posted before these IPIs is visible now (their acquire
+	 * loads): answer it before a handler acknowledges, so an initiator
+	 * that asked and then shot down finds the answer with the ack */
+	cpu_qs_answer(ci);
 	ci->ci_ipl++; /* handlers run with interrupts blocked */
 	stats_block_inc(ci->ci_stats, &ipi_received);
 	cpu_delay_ns(machine_cur->m_cfg.mc_ipi_handler_ns);
@@ -172,6 +194,7 @@ static inline void cpu_intr_point(struct cpu_info *ci, bool progress)
 		atomic_store_explicit(&ci->ci_progress,
 		    atomic_load_explicit(&ci->ci_progress, memory_order_relaxed) + 1, memory_order_relaxed);
 	}
+	cpu_qs_answer(ci);
 	/* broadcast invalidations: the MMU applies them whatever the CPU's
 	 * interrupt level (no software involved) */
 	if (__predict_false(atomic_load_explicit(&ci->ci_tlb_inbox, memory_order_relaxed) != 0))
@@ -209,6 +232,21 @@ void cpu_send_ipi(struct cpu_info *target, unsigned type)
 		cpu_delay_ns(ns);
 	atomic_fetch_add_explicit(&target->ci_ipi_seq[type], 1, memory_order_release);
 	stats_inc(&ipi_sent);
+}
+
+uint64_t cpu_qs_request(struct cpu_info *target)
+{
+	/* release RMW: the caller's stores before it (an unlink) are visible
+	 * to target once its interrupt point reads the request (acquire) */
+	return atomic_fetch_add_explicit(&target->ci_qs_req, 1, memory_order_release) + 1;
+}
+
+bool cpu_qs_passed(const struct cpu_info *target, uint64_t ticket)
+{
+	/* a detached CPU walks nothing, and its last walk came before its
+	 * release store of CPU_DETACHED (cpu_is_attached() loads with acquire) */
+	return !cpu_is_attached(target) ||
+	    atomic_load_explicit(&((struct cpu_info *)target)->ci_qs_ack, memory_order_acquire) >= ticket;
 }
 
 int splvm(void)

@@ -176,10 +176,14 @@ struct cpu_info {
 	 * hardware inbox holds operations; the MMU drains it before its next
 	 * lookup (mmu_translate) */
 	_Atomic uint32_t ci_tlb_inbox;
-	/* owner only (others may read ci_progress) */
+	/* quiescent-state requests (cpu_qs_request()): a counter other CPUs
+	 * bump in this line, which every interrupt point reads anyway */
+	_Atomic uint64_t ci_qs_req;
+	/* owner only (others may read ci_progress and ci_qs_ack) */
 	unsigned ci_cpuid __cacheline_aligned;
 	_Atomic uint32_t ci_ipi_seen[IPI_NTYPES];   /* relaxed: owner-written, read by the watchdog's dump */
 	_Atomic uint64_t ci_progress;               /* interrupt points passed outside waits (the watchdog's view) */
+	_Atomic uint64_t ci_qs_ack;                 /* the last ci_qs_req seen at an interrupt point */
 	int ci_ipl;                 /* interrupt-block depth (splvm) */
 	struct mmu_ctx *ci_ctx;     /* current user context (NULL: kernel only) */
 	uint16_t ci_pcid;           /* ci_ctx's PCID, cached for the TLB-hit path */
@@ -227,6 +231,9 @@ struct machine_hooks {
 	bool (*mh_page_free)(struct vm_page *pg);
 	/* memory is short: free the deferred frames no TLB can hold any more */
 	void (*mh_page_reclaim)(void);
+	/* memory is short: the pmap's per-CPU caches of free page-table pages
+	 * go back to the free list; true if any frame moved (core/pmap/ptp.c) */
+	bool (*mh_ptp_reclaim)(void);
 	/* the walker is about to fill pte (read from ptep) into ci's TLB:
 	 * false if the PTE changed meanwhile (the walk is redone) */
 	bool (*mh_fill)(struct cpu_info *ci, _Atomic pt_entry_t *ptep, pt_entry_t pte);
@@ -418,5 +425,19 @@ bool inject_intr(struct cpu_info *, bool ipi_pending);
 /* IPIs (cpu.c) */
 void cpu_spin_pause(unsigned *iter);
 void cpu_send_ipi(struct cpu_info *target, unsigned type);
+
+/*
+ * Quiescent states (cpu.c).  An interrupt point is a quiescent state: no
+ * walk of the page tables is in progress on that CPU (the walker runs
+ * inside one mmu_load/store/fetch, which never polls).  cpu_qs_request()
+ * asks target to report its next one and returns a ticket; once
+ * cpu_qs_passed() says so for that ticket, every walk target had begun
+ * before the request is over and every later one sees what the caller
+ * stored before the request.  No IPI and no host thread: the target
+ * reads the request at its own next interrupt point (the line it reads
+ * there anyway) and answers in its own line.  => any thread
+ */
+uint64_t cpu_qs_request(struct cpu_info *target);
+bool cpu_qs_passed(const struct cpu_info *target, uint64_t ticket);
 
 #endif /* PMAPSTORM_MACHINE_IMPL_H */

@@ -28,9 +28,11 @@
  *
  * Page-table pages of user pmaps are freed when their last entry goes, but
  * only after the invalidations that emptied them are complete (at the next
- * pmap_update() on the CPU that emptied them) and after an RCU grace period,
- * so no hardware walker on any CPU can still be reading them.  Kernel
- * page-table pages are never freed (pmap(9), pmap_growkernel()).
+ * pmap_update() on the CPU that emptied them) and after a grace period of
+ * the CPUs that had the pmap loaded, so no hardware walker can still be
+ * reading them; the CPU keeps them for its next page-table allocation
+ * (ptp.c).  Kernel page-table pages are never freed (pmap(9),
+ * pmap_growkernel()).
  *
  * Modified/referenced.  With mmu.refmod = hardware the walker sets A/D;
  * the pmap harvests them into mp_attrs whenever a PTE goes away and clears
@@ -81,8 +83,6 @@ STATS_COUNTER(pmap_enters, "pmap.enter", "pmap_enter() calls")
 STATS_COUNTER(pmap_removes, "pmap.remove_pages", "mappings removed by pmap_remove()/pmap_kremove()")
 STATS_COUNTER(pmap_protects, "pmap.protect_pages", "mappings downgraded by pmap_protect()")
 STATS_COUNTER(pmap_updates, "pmap.update", "pmap_update() calls")
-STATS_COUNTER(pmap_ptp_allocs, "pmap.ptp_alloc", "page-table pages allocated")
-STATS_COUNTER(pmap_ptp_frees, "pmap.ptp_free", "page-table pages freed (after a grace period)")
 STATS_COUNTER(pmap_pv_retries, "pmap.pv_retries", "pv-list walks restarted to respect the lock order")
 STATS_COUNTER(pmap_enomem, "pmap.enter_enomem", "pmap_enter(PMAP_CANFAIL) that returned ENOMEM")
 STATS_COUNTER(pmap_forks, "pmap.fork", "pmap_fork() calls")
@@ -132,48 +132,6 @@ static inline struct vm_page *pte_page(pt_entry_t pte)
 	return PHYS_TO_VM_PAGE(pte_pa(pte));
 }
 
-/* ---- page-table pages ---- */
-
-static struct vm_page *ptp_alloc(void)
-{
-	struct vm_page *pg = phys_alloc(true);
-	if (pg == NULL)
-		return NULL;
-	/* not yet reachable by any walker (relaxed zeroing is enough; the
-	 * release store that links it publishes the zeroes), but a mutant's
-	 * stale store may still land in the frame: atomic words */
-	phys_zero_page(pg->phys_addr);
-	atomic_fetch_or(&pg->flags, PG_PTP);
-	pg->mdpage.mp_ptpcount = 0;
-	atomic_fetch_add(&machine_cur->m_ptp_pages, 1);
-	stats_inc(&pmap_ptp_allocs);
-	return pg;
-}
-
-/* Frees a list of page-table pages linked by pageq_next (after a grace period). */
-static void ptp_free_now(void *arg)
-{
-	struct vm_page *pg = arg, *next;
-	for (; pg != NULL; pg = next) {
-		next = pg->pageq_next;
-		pg->pageq_next = NULL;
-		atomic_fetch_and(&pg->flags, ~(uint32_t)PG_PTP);
-		atomic_fetch_sub(&machine_cur->m_ptp_pages, 1);
-		stats_inc(&pmap_ptp_frees);
-		phys_free(pg);
-	}
-}
-
-/* The page is unlinked; free it once walkers and TLBs are done with it. */
-static void ptp_retire(struct vm_page *pg)
-{
-	struct cpu_info *ci = curcpu();
-	KASSERT(ci != NULL);
-	struct pmap_cpu *pc = ci->ci_pmap_md;
-	pg->pageq_next = pc->pc_gc;
-	pc->pc_gc = pg;
-}
-
 /*
  * Find the L1 slot for va, allocating the missing levels when alloc.
  * => pm_lock held for a user pmap (or the kernel pmap when alloc)
@@ -221,14 +179,8 @@ static _Atomic pt_entry_t *pmap_pte_lookup_skip(struct pmap *pm, vaddr_t va, boo
 		}
 		struct vm_page *fresh[PTP_LEVELS];
 		int n = lvl - 1;
-		for (int i = 0; i < n; i++) {
-			if ((fresh[i] = ptp_alloc()) == NULL) {
-				while (i-- > 0) /* never linked: free at once */
-					ptp_free_now(fresh[i]);
-				return NULL;
-			}
-			fresh[i]->pageq_next = NULL;
-		}
+		if (ptp_alloc_n(fresh, (unsigned)n) != 0)
+			return NULL;
 		/* fresh[i] is the table of level lvl-1-i; chain them, deepest first */
 		for (int i = n - 1; i > 0; i--) {
 			int l = lvl - 1 - (i - 1); /* level of fresh[i-1] */
@@ -263,7 +215,7 @@ static void pmap_ptp_unref(struct pmap *pm, vaddr_t va, struct vm_page **ptps)
 			return;
 		_Atomic pt_entry_t *slot = pte_slot(ptp_va(ptps[lvl + 1]), pl_index(va, lvl + 1));
 		atomic_store_explicit(slot, 0, memory_order_release);
-		ptp_retire(pg);
+		ptp_retire(pm, pg);
 		if (sd()->sd_ptp_freed != NULL)
 			sd()->sd_ptp_freed(&pm->pm_ctx);
 		if (ptps[lvl + 1] == pm->pm_root) {
@@ -413,6 +365,7 @@ static void pmap_sync(bool now)
 {
 	struct cpu_info *ci = curcpu();
 	KASSERTMSG(ci != NULL, "pmap operations must run on a CPU (cpu_attach)");
+	ptp_retired_ask(ci);
 	if (now && sd()->sd_sync != NULL)
 		sd()->sd_sync();
 	else
@@ -429,11 +382,7 @@ static void pmap_sync(bool now)
 		}
 	}
 	check_inflight_done(ci); /* everything this CPU changed is complete */
-	if (pc->pc_gc != NULL) {
-		/* one grace period for the whole batch */
-		sync_rcu_defer(ptp_free_now, pc->pc_gc);
-		pc->pc_gc = NULL;
-	}
+	ptp_retired_complete(ci); /* so are the unlinks of the pages it retired */
 }
 
 /* ---- boot ---- */
@@ -476,12 +425,19 @@ static int pmap_boot(struct machine *m)
 	pmap_lazy_guard = s->sd_lazy && !s->sd_unguarded;
 	atomic_store(&pmap_lazy_gen, 0);
 	mutex_init(&pmaps_lock, LC_PMAPS);
-	pmap_cpus = calloc(m->m_ncpu, sizeof(*pmap_cpus));
+	/* one line per CPU: a CPU's pmap state shares no line with another's */
+	if (posix_memalign((void **)&pmap_cpus, CACHE_LINE, sizeof(*pmap_cpus) * m->m_ncpu) != 0)
+		pmap_cpus = NULL;
 	pcid_free = malloc(sizeof(uint16_t) * PCID_MAX);
 	if (pmap_cpus == NULL || pcid_free == NULL)
 		return machine_seterr(ENOMEM, "machine.cpus: no host memory for the pmap's per-CPU state");
+	memset(pmap_cpus, 0, sizeof(*pmap_cpus) * m->m_ncpu);
 	for (unsigned i = 0; i < m->m_ncpu; i++)
 		m->m_cpus[i].ci_pmap_md = &pmap_cpus[i];
+	int perr = ptp_boot(m, pmap_cpus);
+	if (perr != 0)
+		return perr;
+	m->m_hooks.mh_ptp_reclaim = ptp_reclaim;
 	pcid_nfree = 0;
 	for (unsigned p = PCID_MAX; p >= 1; p--)
 		pcid_free[pcid_nfree++] = (uint16_t)p;
@@ -528,6 +484,7 @@ static void pmap_halt(struct machine *m)
 		shootdown_current->sd_halt(m);
 	sd_common_halt();
 	shootdown_current = NULL;
+	ptp_halt();
 	free(pmap_cpus);
 	pmap_cpus = NULL;
 	free(pcid_free);
@@ -617,8 +574,10 @@ void pmap_destroy(pmap_t pm)
 	struct vm_page *root = pm->pm_root;
 	KASSERTMSG(root->mdpage.mp_ptpcount == 0, "pmap_destroy: root still has %u tables",
 	    root->mdpage.mp_ptpcount);
-	root->pageq_next = NULL;
-	sync_rcu_defer(ptp_free_now, root);
+	/* walks start only from a CPU's current pmap, and this one is loaded
+	 * nowhere: the root is free at once (through the CPU's cache) */
+	ptp_retire(pm, root);
+	ptp_retired_complete(curcpu());
 	mutex_enter(&pmaps_lock);
 	pcid_free[pcid_nfree++] = pm->pm_ctx.mc_pcid;
 	mutex_exit(&pmaps_lock);
@@ -1273,11 +1232,6 @@ void pmap_prefer(vaddr_t hint, vaddr_t *vap, vsize_t sz, int td)
 		*vap = va - ((PMAP_PREFER_ALIGN - d) & (PMAP_PREFER_ALIGN - 1));
 	else
 		*vap = va + d;
-}
-
-uint64_t pmap_ptp_pages(void)
-{
-	return machine_cur ? atomic_load(&machine_cur->m_ptp_pages) : 0;
 }
 
 /* ---- the checker ---- */

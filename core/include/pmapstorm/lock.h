@@ -167,7 +167,10 @@ const struct stats_hist *lockstat_hist(lock_class_t, bool hold);
 /*
  * RCU (liburcu, QSBR flavour).  CPU threads are readers; their quiescent
  * state is every interrupt point.  sync_rcu_defer() runs fn(arg) after a
- * grace period, from liburcu's call_rcu worker thread.
+ * grace period, from liburcu's call_rcu worker thread — a host thread that
+ * is no simulated CPU, so the model's own hot paths do not use it (the
+ * pmap's page-table pages are reclaimed by the CPUs: core/pmap/ptp.c); it
+ * is here for an embedder's read-mostly data.
  */
 void sync_rcu_register(void);
 void sync_rcu_unregister(void);
