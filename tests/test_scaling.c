@@ -13,6 +13,7 @@
 #include "../core/pmap/pmap_impl.h" /* a pmap's root, to find its page-table pages */
 
 #include <pmapstorm/lock.h>
+#include <pmapstorm/topo.h>
 
 #include <inttypes.h>
 
@@ -295,6 +296,54 @@ static void test_shared_pmap_waits_for_quiescence(void **state)
 	th.m = NULL;
 }
 
+/* ---- the wait policy ---- */
+
+/*
+ * CPUs that fit the host do not yield in a short wait (the other side runs
+ * on a PU of its own); oversubscribed ones yield after machine.spin turns.
+ * Before issue 17 every wait yielded from its 64th turn on, a few
+ * microseconds into it.
+ */
+static void test_wait_yields_only_when_oversubscribed(void **state)
+{
+	(void)state;
+	const unsigned spin = 64;
+	/* fitting: one CPU */
+	static const char *const fit[] = {"machine.cpus=1", "machine.spin=64", NULL};
+	th.m = th_boot(fit);
+	assert_int_equal(cpu_attach(th.m, 0), 0);
+	uint64_t y0 = th_counter("cpu.yields"), t0 = cpu_now_ns(), t_spin = 0;
+	unsigned iter = 0;
+	while (iter < spin + 8) {
+		if (iter == spin)
+			t_spin = cpu_now_ns() - t0;
+		cpu_spin_wait(&iter);
+	}
+	uint64_t y = th_counter("cpu.yields") - y0;
+	/* turns past machine.spin in a wait younger than the fitting budget
+	 * (50 us) never yield; a test thread preempted before them (an older
+	 * wait) proves nothing either way */
+	if (t_spin < 25000 && y != 0)
+		fail_msg("a wait of CPUs that fit the host, %" PRIu64 " ns old at turn %u, yielded %" PRIu64
+		         " times in its next 8 turns (want 0)", t_spin, spin, y);
+	cpu_detach();
+	machine_halt(th.m);
+	/* oversubscribed: more CPUs than host PUs */
+	char over[64];
+	snprintf(over, sizeof(over), "machine.cpus=%u", topo_npus() + 1);
+	const char *const sub[] = {over, "machine.spin=64", NULL};
+	th.m = th_boot(sub);
+	assert_int_equal(cpu_attach(th.m, 0), 0);
+	y0 = th_counter("cpu.yields");
+	iter = 0;
+	while (iter < spin + 32)
+		cpu_spin_wait(&iter);
+	assert_true(th_counter("cpu.yields") - y0 >= 31); /* (about) every turn past machine.spin */
+	cpu_detach();
+	machine_halt(th.m);
+	th.m = NULL;
+}
+
 /* A failed assert leaves the machine up: halt it for the next test. */
 static int sc_teardown(void **state)
 {
@@ -314,6 +363,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_private_pmaps_share_nothing, sc_teardown),
 		cmocka_unit_test_teardown(test_shared_pmap_waits_for_quiescence, sc_teardown),
+		cmocka_unit_test_teardown(test_wait_yields_only_when_oversubscribed, sc_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,10 +7,12 @@
  * bit mask, ci_ipis; counters let the target consume IPIs with loads only);
  * the target takes them only at cpu_intr_poll() and only when its
  * interrupt-block depth (splvm) is zero.  Waiting anywhere in the model goes through
- * cpu_spin_wait(): it keeps taking the CPU's own IPIs — two CPUs that shoot
- * at each other while each waits for the other's acknowledgement would
- * otherwise deadlock, as in a real kernel — and yields the host CPU after
- * machine.spin turns, so more simulated CPUs than host cores still progress.
+ * cpu_spin_wait(): it keeps taking the CPU's own IPIs at every turn — two
+ * CPUs that shoot at each other while each waits for the other's
+ * acknowledgement would otherwise deadlock, as in a real kernel — and
+ * yields the host CPU only where that helps: after machine.spin turns when
+ * the simulated CPUs outnumber the host PUs (so they all progress), or
+ * after a long wait when they fit (see cpu_spin_turn()).
  *
  * Every interrupt point is a quiescent state: no walk of the page tables is
  * in progress there.  A CPU asked with cpu_qs_request() answers at its next
@@ -273,6 +275,26 @@ static inline void cpu_wait_note(struct cpu_info *ci, unsigned iter, void *site,
 	atomic_store_explicit(&ci->ci_wait_t0, cpu_now_ns(), memory_order_relaxed);
 }
 
+/*
+ * The wait policy.  The first turns poll flat out: an acknowledgement
+ * usually arrives within a cache-line transfer or two, and a pause would
+ * add its own latency to every round trip.  Then pauses, up to machine.spin
+ * turns.  Then it depends on whether the simulated CPUs fit the host:
+ *  - oversubscribed (more CPUs than the PUs they are placed on,
+ *    topo_oversubscribed()): the CPU waited for may be queued behind this
+ *    thread on the same PU, so every further turn yields the host CPU;
+ *  - fitting: the other side runs on a PU of its own, and a yield only
+ *    hands the core to an unrelated process and adds a scheduler round
+ *    trip to the wait (two CPUs shooting at each other collapsed into a
+ *    benchmark of sched_yield(), issue 17).  So it keeps pausing, and
+ *    yields only once the wait has lasted CPU_SPIN_FIT_NS: then the other
+ *    side has most likely been preempted by the host, and this thread
+ *    should let it (or anything) run.
+ */
+#define CPU_SPIN_FLAT 16
+#define CPU_SPIN_FIT_NS 50000
+#define CPU_SPIN_YIELDING (1u << 30) /* *iter from here on: every turn yields */
+
 static inline void cpu_spin_turn(unsigned *iter, void *site, const char *what)
 {
 	struct machine *m = machine_cur;
@@ -283,16 +305,23 @@ static inline void cpu_spin_turn(unsigned *iter, void *site, const char *what)
 			cpu_wait_note(ci, *iter, site, what);
 		cpu_intr_point(ci, false);
 	}
-	/* the first turns poll flat out: an acknowledgement usually arrives
-	 * within a cache-line transfer or two, and a pause would add its own
-	 * latency (tens of ns) to every round trip */
-	if ((*iter)++ < 16) {
-	} else if (*iter < spin) {
+	unsigned i = (*iter)++;
+	if (i < CPU_SPIN_FLAT)
+		return;
+	if (i < spin || (i < CPU_SPIN_YIELDING && m != NULL && !m->m_oversubscribed && ci != NULL)) {
+		if (i >= spin) {
+			/* fitting the host: the wait's age decides (a clock read
+			 * every 64 turns; ci_spin_t0 is the owner's) */
+			if (i == (spin > CPU_SPIN_FLAT ? spin : CPU_SPIN_FLAT))
+				ci->ci_spin_t0 = cpu_now_ns();
+			else if ((i & 63) == 0 && cpu_now_ns() - ci->ci_spin_t0 >= CPU_SPIN_FIT_NS)
+				*iter = CPU_SPIN_YIELDING;
+		}
 		__builtin_ia32_pause();
-	} else {
-		stats_inc(&cpu_yields);
-		sched_yield();
+		return;
 	}
+	stats_inc(&cpu_yields);
+	sched_yield();
 }
 
 void cpu_spin_wait(unsigned *iter)

@@ -869,6 +869,7 @@ struct machine *machine_boot(const struct machine_config *cfg)
 		goto fail;
 	}
 	topo_current_set(m->m_topo);
+	m->m_oversubscribed = topo_oversubscribed(m->m_topo);
 	char why[384];
 	if (topo_numa_parse(cfg->mc_numa, &m->m_numa_plan, why, sizeof(why)) != 0 ||
 	    topo_numa_resolve(&m->m_numa_plan, topo_host_numa_nodes(), why, sizeof(why)) != 0) {

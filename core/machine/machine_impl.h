@@ -184,6 +184,7 @@ struct cpu_info {
 	_Atomic uint32_t ci_ipi_seen[IPI_NTYPES];   /* relaxed: owner-written, read by the watchdog's dump */
 	_Atomic uint64_t ci_progress;               /* interrupt points passed outside waits (the watchdog's view) */
 	_Atomic uint64_t ci_qs_ack;                 /* the last ci_qs_req seen at an interrupt point */
+	uint64_t ci_spin_t0;                        /* when the current wait passed machine.spin turns */
 	int ci_ipl;                 /* interrupt-block depth (splvm) */
 	struct mmu_ctx *ci_ctx;     /* current user context (NULL: kernel only) */
 	uint16_t ci_pcid;           /* ci_ctx's PCID, cached for the TLB-hit path */
@@ -289,6 +290,7 @@ struct machine {
 	struct machine_uvm_hooks m_uvm_hooks;
 	bool m_pmap_booted;       /* mh_boot succeeded: mu_boot ran or was tried */
 	bool m_sd_lazy;           /* the strategy completes removals lazily (set by the pmap) */
+	bool m_oversubscribed;    /* more CPUs than the PUs they are placed on: waits yield (cpu.c) */
 	void *m_watchdog;         /* check.c */
 };
 
