@@ -99,9 +99,20 @@ static void clock_calibrate(void)
 	clock_tsc = true;
 }
 
+static _Atomic bool clock_ready; /* set (release) once clock_calibrate() ran */
+
+static void clock_init(void)
+{
+	clock_calibrate();
+	atomic_store_explicit(&clock_ready, true, memory_order_release);
+}
+
 uint64_t cpu_now_ns(void)
 {
-	pthread_once(&clock_once, clock_calibrate);
+	/* acquire: the calibration's results are visible once the flag is;
+	 * pthread_once() only on the first calls (it was a call per read) */
+	if (__predict_false(!atomic_load_explicit(&clock_ready, memory_order_acquire)))
+		pthread_once(&clock_once, clock_init);
 	if (!clock_tsc)
 		return mono_ns();
 	uint64_t d = __builtin_ia32_rdtsc() - clock_tsc0;
@@ -163,13 +174,15 @@ static void cpu_intr_dispatch(struct cpu_info *ci)
 	 * that asked and then shot down finds the answer with the ack */
 	cpu_qs_answer(ci);
 	ci->ci_ipl++; /* handlers run with interrupts blocked */
-	stats_block_inc(ci->ci_stats, &ipi_received);
-	cpu_delay_ns(machine_cur->m_cfg.mc_ipi_handler_ns);
+	const struct machine *m = machine_cur;
+	if (m->m_cfg.mc_ipi_handler_ns != 0)
+		cpu_delay_ns(m->m_cfg.mc_ipi_handler_ns);
 	/* several IPIs of one type coalesce into one handler call, as
 	 * pending-bit IPIs do on real hardware */
 	if (fired & (1u << IPI_SHOOTDOWN))
-		machine_cur->m_hooks.mh_ipi_shootdown(ci);
+		m->m_hooks.mh_ipi_shootdown(ci);
 	ci->ci_ipl--;
+	stats_block_inc(ci->ci_stats, &ipi_received); /* after: an acknowledgement waits for nothing */
 }
 
 /*
@@ -278,8 +291,9 @@ static inline void cpu_wait_note(struct cpu_info *ci, unsigned iter, void *site,
 /*
  * The wait policy.  The first turns poll flat out: an acknowledgement
  * usually arrives within a cache-line transfer or two, and a pause would
- * add its own latency to every round trip.  Then pauses, up to machine.spin
- * turns.  Then it depends on whether the simulated CPUs fit the host:
+ * add its own latency to every round trip (and so would a full interrupt
+ * point at every turn: it takes one every fourth).  Then pauses, up to
+ * machine.spin turns.  Then it depends on whether the simulated CPUs fit the host:
  *  - oversubscribed (more CPUs than the PUs they are placed on,
  *    topo_oversubscribed()): the CPU waited for may be queued behind this
  *    thread on the same PU, so every further turn yields the host CPU;
@@ -300,12 +314,18 @@ static inline void cpu_spin_turn(unsigned *iter, void *site, const char *what)
 	struct machine *m = machine_cur;
 	unsigned spin = m != NULL ? m->m_cfg.mc_spin_before_yield : 64;
 	struct cpu_info *ci = curcpu();
+	unsigned i = (*iter)++;
+	/* the flat turns: the caller re-checks its condition three times
+	 * between interrupt points (a few ns apart), so an acknowledgement is
+	 * seen as soon as its line arrives; IPIs are still taken every
+	 * fourth turn */
+	if (i < CPU_SPIN_FLAT && (i & 3) != 0)
+		return;
 	if (ci != NULL) {
 		if (m != NULL && m->m_watchdog != NULL) /* only the watchdog's dump reads it */
-			cpu_wait_note(ci, *iter, site, what);
+			cpu_wait_note(ci, i, site, what);
 		cpu_intr_point(ci, false);
 	}
-	unsigned i = (*iter)++;
 	if (i < CPU_SPIN_FLAT)
 		return;
 	if (i < spin || (i < CPU_SPIN_YIELDING && m != NULL && !m->m_oversubscribed && ci != NULL)) {

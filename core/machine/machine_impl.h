@@ -160,7 +160,7 @@ struct tlb {
 /* ---- CPUs ---- */
 #define IPI_SHOOTDOWN 0 /* the strategy's TLB shootdown handler */
 #define IPI_KICK 1      /* nothing to do: just an interrupt point */
-#define IPI_NTYPES 4
+#define IPI_NTYPES 2    /* every interrupt point compares this many counters */
 
 enum cpu_state { CPU_DETACHED = 0, CPU_ATTACHED = 1 };
 

@@ -421,6 +421,8 @@ static int pmap_boot(struct machine *m)
 	m->m_hooks.mh_page_reclaim = s->sd_free != NULL ? sd_reclaim_deferred : NULL;
 	m->m_hooks.mh_fill = s->sd_fill;
 	m->m_hooks.mh_tlb_inbox = s->sd_inbox;
+	/* the IPI handler is the strategy's own: no hop through the pmap */
+	m->m_hooks.mh_ipi_shootdown = s->sd_ipi;
 	m->m_sd_lazy = s->sd_lazy;
 	pmap_lazy_guard = s->sd_lazy && !s->sd_unguarded;
 	atomic_store(&pmap_lazy_gen, 0);
@@ -497,10 +499,6 @@ static bool pmap_pending(struct cpu_info *ci, vaddr_t va, uint16_t pcid)
 {
 	return shootdown_current->sd_pending != NULL && shootdown_current->sd_pending(ci, va, pcid);
 }
-static void pmap_ipi(struct cpu_info *ci)
-{
-	shootdown_current->sd_ipi(ci);
-}
 
 __attribute__((constructor)) static void pmap_register(void)
 {
@@ -509,7 +507,6 @@ __attribute__((constructor)) static void pmap_register(void)
 		.mh_halt = pmap_halt,
 		.mh_refmod_fault = pmap_refmod_fault,
 		.mh_pending = pmap_pending,
-		.mh_ipi_shootdown = pmap_ipi,
 	};
 	machine_set_hooks(&h);
 	machine_set_strategy_check(shootdown_check_name);
