@@ -296,6 +296,85 @@ static void test_shared_pmap_waits_for_quiescence(void **state)
 	th.m = NULL;
 }
 
+/* ---- netbsd-x86: a short request travels with the IPI ---- */
+
+struct sc_x86 {
+	pmap_t pm;
+	struct th_barrier bar;
+	struct vm_page *pg;
+	unsigned npages[3];
+	uint64_t reads[3], ipis[3];
+};
+
+static void sc_x86_cpu(unsigned cpu, void *arg)
+{
+	struct sc_x86 *s = arg;
+	struct lwp *l = lwp_create(s->pm);
+	lwp_switch(l);
+	for (unsigned r = 0; r < 3; r++) {
+		unsigned n = s->npages[r];
+		if (cpu == 0) {
+			for (unsigned i = 0; i < n; i++)
+				TH_CHECK(pmap_enter(s->pm, SC_VA + ptoa(i), VM_PAGE_TO_PHYS(s->pg), SC_RW, 0) == 0);
+			pmap_update(s->pm);
+		}
+		th_barrier_wait(&s->bar);
+		if (cpu == 1) { /* cache every page: the removal must shoot cpu1 */
+			uint64_t v;
+			for (unsigned i = 0; i < n; i++)
+				TH_CHECK(mmu_load(SC_VA + ptoa(i), &v) == 0);
+		}
+		th_barrier_wait(&s->bar);
+		if (cpu == 0) {
+			uint64_t r0 = sc_cpu_counter("shootdown.x86.packet_reads", 1), i0 = sc_cpu_counter("ipi.sent", 0);
+			pmap_remove(s->pm, SC_VA, SC_VA + ptoa(n));
+			pmap_update(s->pm);
+			s->ipis[r] = sc_cpu_counter("ipi.sent", 0) - i0;
+			th_barrier_wait(&s->bar); /* cpu1 has acknowledged: its counter is final */
+			s->reads[r] = sc_cpu_counter("shootdown.x86.packet_reads", 1) - r0;
+		} else {
+			th_barrier_wait(&s->bar);
+		}
+		th_barrier_wait(&s->bar);
+	}
+	lwp_switch(NULL);
+	lwp_destroy(l);
+}
+
+/*
+ * netbsd-x86's cache-line budget (core/shootdown/netbsd_x86.c): a request
+ * of up to two addresses is written into the target's mailbox line with
+ * the IPI, so the target reads no line of the initiator's packet; a longer
+ * one sends its header there and the target copies the packet.  Before
+ * issue 17 every target read the packet (and the pending mask beside it).
+ */
+static void test_netbsd_x86_request_rides_the_ipi(void **state)
+{
+	(void)state;
+	static const char *const sets[] = {"machine.cpus=2", "shootdown.strategy=netbsd-x86", NULL};
+	th.m = th_boot(sets);
+	struct sc_x86 s = {.npages = {1, 2, 3}};
+	th_barrier_init(&s.bar, 2);
+	assert_int_equal(cpu_attach(th.m, 0), 0);
+	s.pm = pmap_create();
+	s.pg = th_page();
+	cpu_detach();
+	assert_int_equal(machine_run(th.m, 2, sc_x86_cpu, &s), 0);
+	assert_int_equal(th_failures(), 0);
+	for (unsigned r = 0; r < 3; r++) {
+		assert_int_equal(s.ipis[r], 1);
+		if (s.reads[r] != (s.npages[r] > 2 ? 1 : 0))
+			fail_msg("a %u-page shootdown made its target read the initiator's packet %" PRIu64 " times (want %u)",
+			    s.npages[r], s.reads[r], s.npages[r] > 2 ? 1 : 0);
+	}
+	assert_int_equal(cpu_attach(th.m, 0), 0);
+	uvm_pagefree(s.pg);
+	pmap_destroy(s.pm);
+	cpu_detach();
+	machine_halt(th.m);
+	th.m = NULL;
+}
+
 /* ---- the wait policy ---- */
 
 /*
@@ -363,6 +442,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_private_pmaps_share_nothing, sc_teardown),
 		cmocka_unit_test_teardown(test_shared_pmap_waits_for_quiescence, sc_teardown),
+		cmocka_unit_test_teardown(test_netbsd_x86_request_rides_the_ipi, sc_teardown),
 		cmocka_unit_test_teardown(test_wait_yields_only_when_oversubscribed, sc_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -164,21 +164,27 @@ struct tlb {
 
 enum cpu_state { CPU_DETACHED = 0, CPU_ATTACHED = 1 };
 
+/* Words of a strategy's request that fit beside the IPI counters */
+#define CI_SD_REQ_WORDS 4
+
 struct cpu_info {
 	/* the mailbox line, written by senders.  An IPI of type t is a
 	 * fetch_add on ci_ipi_seq[t]; the target only reads the line and
 	 * compares with its private ci_ipi_seen[], so taking an IPI costs the
 	 * target no read-for-ownership of its own mailbox. */
 	_Atomic uint32_t ci_ipi_seq[IPI_NTYPES] __cacheline_aligned;
-	_Atomic(void *) ci_sd_mbox;                   /* the strategy's request, beside the IPI counters */
+	/* quiescent-state requests (cpu_qs_request()): a counter other CPUs
+	 * bump in this line, which every interrupt point reads anyway */
+	_Atomic uint64_t ci_qs_req;
 	_Atomic int ci_state;                         /* enum cpu_state */
 	/* broadcast invalidation (TLBI IS / INVLPGB): non-zero while the TLB's
 	 * hardware inbox holds operations; the MMU drains it before its next
 	 * lookup (mmu_translate) */
 	_Atomic uint32_t ci_tlb_inbox;
-	/* quiescent-state requests (cpu_qs_request()): a counter other CPUs
-	 * bump in this line, which every interrupt point reads anyway */
-	_Atomic uint64_t ci_qs_req;
+	/* the strategy's request, in the line that carries the IPI: a small
+	 * one arrives with the interrupt, and its acknowledgement can go back
+	 * in the same line (netbsd_x86.c) */
+	_Atomic uint64_t ci_sd_req[CI_SD_REQ_WORDS];
 	/* owner only (others may read ci_progress and ci_qs_ack) */
 	unsigned ci_cpuid __cacheline_aligned;
 	_Atomic uint32_t ci_ipi_seen[IPI_NTYPES];   /* relaxed: owner-written, read by the watchdog's dump */
@@ -244,6 +250,8 @@ struct machine_hooks {
 	void (*mh_dump)(FILE *f, struct cpu_info *ci);
 };
 void machine_set_hooks(const struct machine_hooks *);
+_Static_assert(__builtin_offsetof(struct cpu_info, ci_cpuid) == CACHE_LINE,
+    "the mailbox line (IPI counters, quiescent-state requests, the strategy's request) is one cache line");
 
 /*
  * The uvm layer's hooks (core/uvm registers them from a constructor, as the
