@@ -297,8 +297,13 @@ static void x86_update(void)
 		while (!atomic_compare_exchange_weak(&tlb_inflight, &expect, tp)) {
 			if (expect == tp)
 				break; /* handed over by this CPU's own handler */
+			/* test before the next CAS (NetBSD spins on the pointer
+			 * with plain loads too): a CAS at every turn would pull the
+			 * slot's line away from its holder */
+			do
+				cpu_spin_wait_for(&iter, "the global shootdown slot (tlb_inflight)");
+			while ((expect = atomic_load_explicit(&tlb_inflight, memory_order_relaxed)) != NULL && expect != tp);
 			expect = NULL;
-			cpu_spin_wait_for(&iter, "the global shootdown slot (tlb_inflight)");
 		}
 		tp->tp_want_slot = false;
 		uint64_t w[CI_SD_REQ_WORDS];
