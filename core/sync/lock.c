@@ -270,14 +270,11 @@ bool lockstat_enabled(void)
 
 /* ---- per-thread state: lock id, queue-node pools ---- */
 
-#define LOCK_MCS_NODES 32
 #define LOCK_CLH_POOL_MAX 64 /* nodes a thread keeps (try failures move nodes between threads) */
 
 _Thread_local struct lock_thread lock_thread_tls __attribute__((tls_model("initial-exec")));
 #define lock_self (lock_thread_tls.lt_self)
 static _Atomic uint32_t lock_next_id;
-static _Thread_local ck_spinlock_mcs_context_t mcs_nodes[LOCK_MCS_NODES];
-static _Thread_local uint32_t mcs_used;
 static pthread_key_t clh_key;
 static pthread_once_t clh_once = PTHREAD_ONCE_INIT;
 
@@ -296,18 +293,20 @@ _Noreturn static void lock_panic(const kmutex_t *m, const char *what)
 
 ck_spinlock_mcs_context_t *lock_mcs_node_get(void)
 {
-	if (mcs_used == UINT32_MAX) {
+	struct lock_thread *t = &lock_thread_tls;
+	if (t->lt_mcs_used == UINT32_MAX) {
 		fprintf(stderr, "pmapstorm: panic: more than %d MCS locks held by one thread\n", LOCK_MCS_NODES);
 		abort();
 	}
-	unsigned i = (unsigned)__builtin_ctz(~mcs_used);
-	mcs_used |= 1u << i;
-	return &mcs_nodes[i];
+	unsigned i = (unsigned)__builtin_ctz(~t->lt_mcs_used);
+	t->lt_mcs_used |= 1u << i;
+	return &t->lt_mcs[i];
 }
 
 void lock_mcs_node_put(ck_spinlock_mcs_context_t *n)
 {
-	mcs_used &= ~(1u << (unsigned)(n - mcs_nodes));
+	struct lock_thread *t = &lock_thread_tls;
+	t->lt_mcs_used &= ~(1u << (unsigned)(n - t->lt_mcs));
 }
 
 /* A thread's CLH nodes go with it (the key's value is only a marker). */
@@ -524,6 +523,34 @@ void mutex_enter_ticket_slow(kmutex_t *m, uint32_t ticket)
 		t0 = ls_now();
 	}
 	lock_ticket_wait_for(m, ticket, w);
+	if (stat) {
+		t1 = ls_now();
+		atomic_fetch_sub_explicit(&m->mtx_waiters, 1, memory_order_relaxed);
+		stats_hist_record(ls[m->mtx_class].wait, t1 - t0);
+		t1 = ls_acquired(m, true, t1);
+	}
+	TSAN_ACQUIRE(m);
+	atomic_store_explicit(&m->mtx_t0, t1, memory_order_relaxed);
+	atomic_store_explicit(&m->mtx_owner, lock_self, memory_order_relaxed);
+	lock_held_note(m, 1);
+}
+
+/* The inline MCS path swapped node n in behind prev: link and wait (counted
+ * and timed as any contended acquisition), then own. */
+void mutex_enter_mcs_slow(kmutex_t *m, ck_spinlock_mcs_context_t *n, ck_spinlock_mcs_context_t *prev)
+{
+	lock_wait_fn w = class_wait != NULL ? class_wait : sync_wait;
+	bool stat = atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed);
+	uint64_t t0 = 0, t1 = 0;
+	if ((atomic_load_explicit(&m->mtx_owner, memory_order_relaxed) & ~LOCK_OWNER_RDEXCL) == lock_self)
+		lock_panic(m, "recursive acquisition");
+	if (stat) {
+		unsigned q = atomic_fetch_add_explicit(&m->mtx_waiters, 1, memory_order_relaxed);
+		stats_inc(ls[m->mtx_class].con);
+		stats_hist_record(ls[m->mtx_class].queue, q + 1);
+		t0 = ls_now();
+	}
+	lock_mcs_wait_behind(m, n, prev, w);
 	if (stat) {
 		t1 = ls_now();
 		atomic_fetch_sub_explicit(&m->mtx_waiters, 1, memory_order_relaxed);

@@ -56,6 +56,10 @@ struct lock_clh_node *lock_clh_node_alloc(void); /* a fresh, available node (a l
 ck_spinlock_mcs_context_t *lock_mcs_node_get(void);
 void lock_mcs_node_put(ck_spinlock_mcs_context_t *);
 
+/* The MCS lock: n was swapped in behind prev; link and wait (lock_mcs.c). */
+void lock_mcs_wait_behind(kmutex_t *, ck_spinlock_mcs_context_t *n, ck_spinlock_mcs_context_t *prev,
+    lock_wait_fn);
+
 /* The ticket lock: wait until `ticket` is served (lock_ticket.c). */
 void lock_ticket_wait_for(kmutex_t *, uint32_t ticket, lock_wait_fn);
 

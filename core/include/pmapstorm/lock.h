@@ -77,7 +77,7 @@ union lock_state {
 };
 
 /* Algorithms whose uncontended acquire and release are inlined below. */
-enum lock_fast { LF_NONE = 0, LF_TAS, LF_TICKET, LF_CLH, LF_CKRW, LF_PTHREAD, LF_PTHREAD_RW };
+enum lock_fast { LF_NONE = 0, LF_TAS, LF_TICKET, LF_MCS, LF_CLH, LF_CKRW, LF_PTHREAD, LF_PTHREAD_RW };
 
 struct lock_algo;
 struct stats_hist;
@@ -198,24 +198,27 @@ void sync_rcu_barrier(void); /* waits for every deferred call made so far */
  * ---- the fast path ----
  *
  * mutex_enter(), mutex_exit(), rw_enter(RW_WRITER) and rw_exit() of a
- * writer are inline: an uncontended acquisition of tas, ticket, clh,
+ * writer are inline: an uncontended acquisition of tas, ticket, mcs, clh,
  * ck-rw, pthread, pthread-adaptive or pthread-rw is the algorithm's own
- * try, a store of the owner and, with lockstat on, a counter or two in the
- * CPU's own statistics block (a hold time every LOCKSTAT_HOLD_SAMPLE-th
- * acquisition).  Anything else — contention, MCS, the broken lock, a
- * thread's first lock, ThreadSanitizer builds (ck's atomics are inline
- * assembly it cannot see) — goes to the out-of-line path in lock.c, which
- * counts contentions, wait and queue length.  Measured in docs/
+ * atomic, a store of the owner and, with lockstat on, a counter or two in
+ * the CPU's own statistics block (a hold time every LOCKSTAT_HOLD_SAMPLE-th
+ * acquisition).  Anything else — contention, the broken lock, a thread's
+ * first lock, ThreadSanitizer builds (ck's atomics are inline assembly it
+ * cannot see) — goes to the out-of-line path in lock.c, which counts
+ * contentions, wait and queue length.  Measured in docs/
  * performance.md and by `pmapstorm microbench` (layer / bare library call).
  */
 #define LOCKSTAT_HOLD_SAMPLE 16
 
+#define LOCK_MCS_NODES 32
 struct lock_thread {
 	uint32_t lt_self;                   /* lock id: 0 until the first out-of-line acquisition */
 	uint32_t lt_sample;                 /* uncontended acquisitions, for hold sampling */
 	_Atomic uint64_t *lt_held;          /* sync_set_held_slot() */
 	struct lock_clh_node *lt_clh_free;  /* CLH node pool */
 	unsigned lt_clh_nfree;
+	uint32_t lt_mcs_used;               /* MCS node pool: a bit per node in use */
+	ck_spinlock_mcs_context_t lt_mcs[LOCK_MCS_NODES];
 };
 extern _Thread_local struct lock_thread lock_thread_tls __attribute__((tls_model("initial-exec")));
 extern _Atomic bool lockstat_on_flag;
@@ -224,6 +227,8 @@ extern struct stats_counter *const lockstat_bounce_counter[LC_NCLASS];
 
 void mutex_enter_slow(kmutex_t *);
 void mutex_enter_ticket_slow(kmutex_t *, uint32_t ticket); /* holds a ticket not served yet: waits, counts, owns */
+/* queued behind prev in an MCS lock: links, waits, counts, owns */
+void mutex_enter_mcs_slow(kmutex_t *, ck_spinlock_mcs_context_t *node, ck_spinlock_mcs_context_t *prev);
 void mutex_exit_slow(kmutex_t *);
 void rw_enter_slow(krwlock_t *, krw_t);
 void rw_exit_slow(krwlock_t *);
@@ -294,6 +299,12 @@ LOCK_ALWAYS_INLINE void lock_exit_fast(kmutex_t *m, struct lock_thread *t, unsig
 	case LF_TICKET:
 		ck_spinlock_ticket_unlock(&m->mtx_u.ls_ticket);
 		break;
+	case LF_MCS: {
+		ck_spinlock_mcs_context_t *n = (ck_spinlock_mcs_context_t *)m->mtx_node;
+		ck_spinlock_mcs_unlock(&m->mtx_u.ls_mcs, n);
+		t->lt_mcs_used &= ~(1u << (unsigned)(n - t->lt_mcs));
+		break;
+	}
 	case LF_CLH: {
 		struct lock_clh_node *n = (struct lock_clh_node *)m->mtx_node, *p = n->cn_prev;
 		/* release: the critical section before the next holder's acquire */
@@ -378,6 +389,25 @@ LOCK_ALWAYS_INLINE void mutex_enter(kmutex_t *m)
 			return;
 		}
 		ck_pr_fence_lock();
+		goto acquired;
+	}
+	if (kind == LF_MCS && __builtin_expect(self != 0 && t->lt_mcs_used != UINT32_MAX, 1)) {
+		/* ck_spinlock_mcs_lock()'s swap with a node of the thread's
+		 * pool: the queue was empty, or the out-of-line path links
+		 * behind the predecessor and waits */
+		unsigned i = (unsigned)__builtin_ctz(~t->lt_mcs_used);
+		ck_spinlock_mcs_context_t *n = &t->lt_mcs[i];
+		t->lt_mcs_used |= 1u << i;
+		ck_pr_store_uint(&n->locked, true);
+		ck_pr_store_ptr(&n->next, NULL);
+		ck_pr_fence_store_atomic();
+		ck_spinlock_mcs_context_t *prev = ck_pr_fas_ptr(&m->mtx_u.ls_mcs, n);
+		if (__builtin_expect(prev != NULL, 0)) {
+			mutex_enter_mcs_slow(m, n, prev);
+			return;
+		}
+		ck_pr_fence_lock();
+		m->mtx_node = n;
 		goto acquired;
 	}
 	if (__builtin_expect(self != 0, 1) && lock_try_fast(m, t, kind)) {
