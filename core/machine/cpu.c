@@ -16,7 +16,7 @@
  *
  * Every interrupt point is a quiescent state: no walk of the page tables is
  * in progress there.  A CPU asked with cpu_qs_request() answers at its next
- * one, in its own line (the pmap reuses a freed page-table page once every
+ * one, in its mailbox line (the pmap reuses a freed page-table page once every
  * CPU that may be walking it answered: core/pmap/ptp.c).  cpu_intr_poll()
  * is also liburcu's QSBR quiescent state (urcu/urcu-qsbr.h): attached CPUs
  * are registered QSBR readers, for sync_rcu_defer().
@@ -136,7 +136,9 @@ void cpu_delay_ns(uint64_t ns)
  * see what it stored before asking (an unlinked page-table page).
  * Release: this CPU's earlier walks are over for whoever reads the answer
  * with acquire (cpu_qs_passed) and then reuses the page.  The request
- * shares the mailbox line that cpu_ipi_pending() reads next: no extra miss.
+ * and the answer share the mailbox line that cpu_ipi_pending() reads next:
+ * no extra miss here, and an initiator that polls this line for a
+ * shootdown's acknowledgement reads the answer with it.
  */
 static inline void cpu_qs_answer(struct cpu_info *ci)
 {

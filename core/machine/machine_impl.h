@@ -174,8 +174,12 @@ struct cpu_info {
 	 * target no read-for-ownership of its own mailbox. */
 	_Atomic uint32_t ci_ipi_seq[IPI_NTYPES] __cacheline_aligned;
 	/* quiescent-state requests (cpu_qs_request()): a counter other CPUs
-	 * bump in this line, which every interrupt point reads anyway */
+	 * bump in this line, which every interrupt point reads anyway, and
+	 * the owner's answer beside it — an initiator that asked and then shot
+	 * this CPU down finds the answer in the line that brings the
+	 * acknowledgement (netbsd_x86.c) */
 	_Atomic uint64_t ci_qs_req;
+	_Atomic uint64_t ci_qs_ack;         /* the last ci_qs_req seen at an interrupt point (owner-written) */
 	_Atomic int ci_state;                         /* enum cpu_state */
 	/* broadcast invalidation (TLBI IS / INVLPGB): non-zero while the TLB's
 	 * hardware inbox holds operations; the MMU drains it before its next
@@ -185,11 +189,10 @@ struct cpu_info {
 	 * one arrives with the interrupt, and its acknowledgement can go back
 	 * in the same line (netbsd_x86.c) */
 	_Atomic uint64_t ci_sd_req[CI_SD_REQ_WORDS];
-	/* owner only (others may read ci_progress and ci_qs_ack) */
+	/* owner only (others may read ci_progress) */
 	unsigned ci_cpuid __cacheline_aligned;
 	_Atomic uint32_t ci_ipi_seen[IPI_NTYPES];   /* relaxed: owner-written, read by the watchdog's dump */
 	_Atomic uint64_t ci_progress;               /* interrupt points passed outside waits (the watchdog's view) */
-	_Atomic uint64_t ci_qs_ack;                 /* the last ci_qs_req seen at an interrupt point */
 	uint64_t ci_spin_t0;                        /* when the current wait passed machine.spin turns */
 	int ci_ipl;                 /* interrupt-block depth (splvm) */
 	struct mmu_ctx *ci_ctx;     /* current user context (NULL: kernel only) */
@@ -445,7 +448,7 @@ void cpu_send_ipi(struct cpu_info *target, unsigned type);
  * before the request is over and every later one sees what the caller
  * stored before the request.  No IPI and no host thread: the target
  * reads the request at its own next interrupt point (the line it reads
- * there anyway) and answers in its own line.  => any thread
+ * there anyway) and answers in the same line.  => any thread
  */
 uint64_t cpu_qs_request(struct cpu_info *target);
 bool cpu_qs_passed(const struct cpu_info *target, uint64_t ticket);
