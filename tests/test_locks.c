@@ -300,6 +300,7 @@ static void lt_spin_us(unsigned us)
 enum val_mode {
 	VAL_EXCL = 0, /* mutex_enter, or rw_enter(RW_WRITER) for rw algorithms */
 	VAL_RW_MIX,   /* kernel_map: CPU 0 writes, the others read (rw_enter both ways) */
+	VAL_TRY_MIX,  /* VAL_EXCL, every other section entered by retried tryenter (CLH's abandoned nodes) */
 };
 
 /* Lives in shared memory: the child runs, the parent reads. */
@@ -404,7 +405,13 @@ static void val_cpu(unsigned cpu, void *arg)
 			break;
 		if (i >= 8 && v->v_deadline != 0 && lt_now() > v->v_deadline)
 			break;
-		lt_enter(&v->v_lock);
+		if (v->v_mode == VAL_TRY_MIX && ((i + cpu) & 1)) {
+			unsigned it = 0;
+			while (!lt_tryenter(&v->v_lock))
+				cpu_spin_wait(&it);
+		} else {
+			lt_enter(&v->v_lock);
+		}
 		val_section(v, cpu, i);
 		lt_exit(&v->v_lock);
 		atomic_fetch_add_explicit(&v->v_done, 1, memory_order_relaxed);
@@ -545,7 +552,8 @@ static void validate_all(const char *wait, enum val_mode mode, uint64_t iters, u
 		uint64_t done = atomic_load(&v->v_done);
 		print_message("  %-17s %-10s %s: %" PRIu64 " sections (cpu0..3: %" PRIu64 " %" PRIu64 " %" PRIu64
 		              " %" PRIu64 "), %" PRIu64 " violations, %" PRIu64 " corrupt words, %.2f s, %s\n",
-		    li->li_name, wait, mode == VAL_RW_MIX ? "rw-mix" : "excl", done, atomic_load(&v->v_done_cpu[0]),
+		    li->li_name, wait, mode == VAL_RW_MIX ? "rw-mix" : mode == VAL_TRY_MIX ? "try-mix" : "excl", done,
+		    atomic_load(&v->v_done_cpu[0]),
 		    atomic_load(&v->v_done_cpu[1]), atomic_load(&v->v_done_cpu[2]), atomic_load(&v->v_done_cpu[3]),
 		    viol, corrupt, secs, sts);
 		if (mode == VAL_RW_MIX)
@@ -594,6 +602,14 @@ static void test_validate_rw_mix(void **state)
 {
 	(void)state;
 	validate_all("spin-yield", VAL_RW_MIX, LT_ITERS_YIELD / 4, 1000);
+}
+
+/* Tries that fail under contention mixed with waiting acquisitions: a CLH
+ * try leaves an abandoned node that its successor must skip. */
+static void test_validate_try_mix(void **state)
+{
+	(void)state;
+	validate_all("spin-yield", VAL_TRY_MIX, LT_ITERS_YIELD / 2, 1000);
 }
 
 /*
@@ -1572,6 +1588,7 @@ int main(void)
 		LT_TEST(test_validate_spin_yield),
 		LT_TEST(test_validate_spin),
 		LT_TEST(test_validate_rw_mix),
+		LT_TEST(test_validate_try_mix),
 		LT_TEST(test_validate_queue_locks_soak),
 		LT_TEST(test_validate_catches_broken), /* in this process: after the forks */
 		LT_TEST(test_broken_needs_allow_unsafe),

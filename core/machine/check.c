@@ -347,7 +347,7 @@ void machine_dump_state(FILE *f)
 		if (w != NULL)
 			fprintf(f, ", none for %.1f s", (double)(w->w_tick - w->w_since[i]) * WD_TICK_NS / 1e9);
 		fprintf(f, "; IPIs pending:");
-		static const char *const tn[IPI_NTYPES] = {"shootdown", "kick", "2", "3"};
+		static const char *const tn[IPI_NTYPES] = {"shootdown", "kick"};
 		bool any = false;
 		for (unsigned t = 0; t < IPI_NTYPES; t++) {
 			uint32_t d = atomic_load_explicit(&ci->ci_ipi_seq[t], memory_order_relaxed) -

@@ -7,23 +7,19 @@
  * bit mask, ci_ipis; counters let the target consume IPIs with loads only);
  * the target takes them only at cpu_intr_poll() and only when its
  * interrupt-block depth (splvm) is zero.  Waiting anywhere in the model goes through
- * cpu_spin_wait(): it keeps taking the CPU's own IPIs — two CPUs that shoot
- * at each other while each waits for the other's acknowledgement would
- * otherwise deadlock, as in a real kernel — and yields the host CPU after
- * machine.spin turns, so more simulated CPUs than host cores still progress.
- * It yields only where a yield can help: when another attached CPU is
- * placed on the same host PU (or this CPU's thread is not bound to its
- * own).  A CPU pinned alone on its PU waits for something that runs on
- * another PU; a yield would hand its PU to whatever else the host runs for
- * a whole time slice (a millisecond or more), and on a loaded host every
- * wait would cost that: test_coherence ran ten times slower beside two
- * busy loops, until it hit its timeout (issue 14).  Such a CPU spins on:
- * the host's scheduler still preempts it when its slice ends.
+ * cpu_spin_wait(): it keeps taking the CPU's own IPIs at every turn — two
+ * CPUs that shoot at each other while each waits for the other's
+ * acknowledgement would otherwise deadlock, as in a real kernel — and
+ * yields the host CPU only where that helps: after machine.spin turns, when
+ * another attached CPU is placed on the same host PU (or this CPU's thread
+ * is not bound to its own); see cpu_spin_turn().
  *
- * cpu_intr_poll() is also the RCU quiescent state (liburcu's QSBR flavour,
- * urcu/urcu-qsbr.h): no CPU holds a page-table pointer across it, so
- * page-table pages retired with call_rcu() are free once every CPU has
- * polled.  Attached CPUs are registered QSBR readers.
+ * Every interrupt point is a quiescent state: no walk of the page tables is
+ * in progress there.  A CPU asked with cpu_qs_request() answers at its next
+ * one, in its mailbox line (the pmap reuses a freed page-table page once every
+ * CPU that may be walking it answered: core/pmap/ptp.c).  cpu_intr_poll()
+ * is also liburcu's QSBR quiescent state (urcu/urcu-qsbr.h): attached CPUs
+ * are registered QSBR readers, for sync_rcu_defer().
  *
  * Detach protocol: a detaching CPU leaves the attached set, takes its last
  * IPIs, flushes its whole TLB, then marks itself detached.  A CPU in the
@@ -103,9 +99,20 @@ static void clock_calibrate(void)
 	clock_tsc = true;
 }
 
+static _Atomic bool clock_ready; /* set (release) once clock_calibrate() ran */
+
+static void clock_init(void)
+{
+	clock_calibrate();
+	atomic_store_explicit(&clock_ready, true, memory_order_release);
+}
+
 uint64_t cpu_now_ns(void)
 {
-	pthread_once(&clock_once, clock_calibrate);
+	/* acquire: the calibration's results are visible once the flag is;
+	 * pthread_once() only on the first calls (it was a call per read) */
+	if (__predict_false(!atomic_load_explicit(&clock_ready, memory_order_acquire)))
+		pthread_once(&clock_once, clock_init);
 	if (!clock_tsc)
 		return mono_ns();
 	uint64_t d = __builtin_ia32_rdtsc() - clock_tsc0;
@@ -120,6 +127,24 @@ void cpu_delay_ns(uint64_t ns)
 	uint64_t end = cpu_now_ns() + ns;
 	while (cpu_now_ns() < end)
 		__builtin_ia32_pause();
+}
+
+/*
+ * A quiescent state, whatever the interrupt level (no walk is in progress
+ * at an interrupt point): answer the newest request (cpu_qs_request).
+ * Acquire: pairs with the requester's release, so this CPU's later walks
+ * see what it stored before asking (an unlinked page-table page).
+ * Release: this CPU's earlier walks are over for whoever reads the answer
+ * with acquire (cpu_qs_passed) and then reuses the page.  The request
+ * and the answer share the mailbox line that cpu_ipi_pending() reads next:
+ * no extra miss here, and an initiator that polls this line for a
+ * shootdown's acknowledgement reads the answer with it.
+ */
+static inline void cpu_qs_answer(struct cpu_info *ci)
+{
+	uint64_t qs = atomic_load_explicit(&ci->ci_qs_req, memory_order_acquire);
+	if (__predict_false(qs != atomic_load_explicit(&ci->ci_qs_ack, memory_order_relaxed)))
+		atomic_store_explicit(&ci->ci_qs_ack, qs, memory_order_release);
 }
 
 /* New IPIs?  => owner only; relaxed loads of the (usually cached) mailbox line */
@@ -146,14 +171,20 @@ static void cpu_intr_dispatch(struct cpu_info *ci)
 	}
 	if (fired == 0)
 		return;
+	/* a request posted before these IPIs is visible now (their acquire
+	 * loads): answer it before a handler acknowledges, so an initiator
+	 * that asked and then shot down finds the answer with the ack */
+	cpu_qs_answer(ci);
 	ci->ci_ipl++; /* handlers run with interrupts blocked */
-	stats_block_inc(ci->ci_stats, &ipi_received);
-	cpu_delay_ns(machine_cur->m_cfg.mc_ipi_handler_ns);
+	const struct machine *m = machine_cur;
+	if (m->m_cfg.mc_ipi_handler_ns != 0)
+		cpu_delay_ns(m->m_cfg.mc_ipi_handler_ns);
 	/* several IPIs of one type coalesce into one handler call, as
 	 * pending-bit IPIs do on real hardware */
 	if (fired & (1u << IPI_SHOOTDOWN))
-		machine_cur->m_hooks.mh_ipi_shootdown(ci);
+		m->m_hooks.mh_ipi_shootdown(ci);
 	ci->ci_ipl--;
+	stats_block_inc(ci->ci_stats, &ipi_received); /* after: an acknowledgement waits for nothing */
 }
 
 /*
@@ -180,6 +211,7 @@ static inline void cpu_intr_point(struct cpu_info *ci, bool progress)
 		atomic_store_explicit(&ci->ci_progress,
 		    atomic_load_explicit(&ci->ci_progress, memory_order_relaxed) + 1, memory_order_relaxed);
 	}
+	cpu_qs_answer(ci);
 	/* broadcast invalidations: the MMU applies them whatever the CPU's
 	 * interrupt level (no software involved) */
 	if (__predict_false(atomic_load_explicit(&ci->ci_tlb_inbox, memory_order_relaxed) != 0))
@@ -219,6 +251,21 @@ void cpu_send_ipi(struct cpu_info *target, unsigned type)
 	stats_inc(&ipi_sent);
 }
 
+uint64_t cpu_qs_request(struct cpu_info *target)
+{
+	/* release RMW: the caller's stores before it (an unlink) are visible
+	 * to target once its interrupt point reads the request (acquire) */
+	return atomic_fetch_add_explicit(&target->ci_qs_req, 1, memory_order_release) + 1;
+}
+
+bool cpu_qs_passed(const struct cpu_info *target, uint64_t ticket)
+{
+	/* a detached CPU walks nothing, and its last walk came before its
+	 * release store of CPU_DETACHED (cpu_is_attached() loads with acquire) */
+	return !cpu_is_attached(target) ||
+	    atomic_load_explicit(&((struct cpu_info *)target)->ci_qs_ack, memory_order_acquire) >= ticket;
+}
+
 int splvm(void)
 {
 	struct cpu_info *ci = curcpu();
@@ -256,26 +303,50 @@ static inline bool cpu_pu_alone(const struct cpu_info *ci, struct machine *m)
 	return true;
 }
 
+/*
+ * The wait policy.  The first turns poll flat out: an acknowledgement
+ * usually arrives within a cache-line transfer or two, and a pause would
+ * add its own latency to every round trip (and so would a full interrupt
+ * point at every turn: it takes one every fourth).  Then pauses, up to
+ * machine.spin turns.  Then a yield, at every turn, but only where a yield
+ * can help: when another attached CPU is placed on the same host PU (it may
+ * be the one waited for, queued behind this thread), or when this CPU's
+ * thread is not bound to a PU of its own.  A CPU pinned alone on its PU
+ * waits for something that runs on another PU; a yield would only hand its
+ * PU to whatever else the host runs, for a whole time slice (a millisecond
+ * or more): beside two busy loops every hand-off cost that, and
+ * test_coherence ran ten times slower (issue 14), and two CPUs shooting at
+ * each other collapsed into a benchmark of sched_yield() (issue 17).  Such
+ * a CPU keeps pausing; the host's scheduler still preempts it when its
+ * slice ends.
+ */
+#define CPU_SPIN_FLAT 16
+
 static inline void cpu_spin_turn(unsigned *iter, void *site, const char *what)
 {
 	struct machine *m = machine_cur;
 	unsigned spin = m != NULL ? m->m_cfg.mc_spin_before_yield : 64;
 	struct cpu_info *ci = curcpu();
+	unsigned i = (*iter)++;
+	/* the flat turns: the caller re-checks its condition three times
+	 * between interrupt points (a few ns apart), so an acknowledgement is
+	 * seen as soon as its line arrives; IPIs are still taken every
+	 * fourth turn */
+	if (i < CPU_SPIN_FLAT && (i & 3) != 0)
+		return;
 	if (ci != NULL) {
 		if (m != NULL && m->m_watchdog != NULL) /* only the watchdog's dump reads it */
-			cpu_wait_note(ci, *iter, site, what);
+			cpu_wait_note(ci, i, site, what);
 		cpu_intr_point(ci, false);
 	}
-	/* the first turns poll flat out: an acknowledgement usually arrives
-	 * within a cache-line transfer or two, and a pause would add its own
-	 * latency (tens of ns) to every round trip */
-	if ((*iter)++ < 16) {
-	} else if (*iter < spin || (ci != NULL && cpu_pu_alone(ci, m))) {
+	if (i < CPU_SPIN_FLAT)
+		return;
+	if (i < spin || (ci != NULL && cpu_pu_alone(ci, m))) {
 		__builtin_ia32_pause();
-	} else {
-		stats_inc(&cpu_yields);
-		sched_yield();
+		return;
 	}
+	stats_inc(&cpu_yields);
+	sched_yield();
 }
 
 void cpu_spin_wait(unsigned *iter)

@@ -161,9 +161,12 @@ struct tlb {
 /* ---- CPUs ---- */
 #define IPI_SHOOTDOWN 0 /* the strategy's TLB shootdown handler */
 #define IPI_KICK 1      /* nothing to do: just an interrupt point */
-#define IPI_NTYPES 4
+#define IPI_NTYPES 2    /* every interrupt point compares this many counters */
 
 enum cpu_state { CPU_DETACHED = 0, CPU_ATTACHED = 1 };
+
+/* Words of a strategy's request that fit beside the IPI counters */
+#define CI_SD_REQ_WORDS 4
 
 struct cpu_info {
 	/* the mailbox line, written by senders.  An IPI of type t is a
@@ -171,12 +174,22 @@ struct cpu_info {
 	 * compares with its private ci_ipi_seen[], so taking an IPI costs the
 	 * target no read-for-ownership of its own mailbox. */
 	_Atomic uint32_t ci_ipi_seq[IPI_NTYPES] __cacheline_aligned;
-	_Atomic(void *) ci_sd_mbox;                   /* the strategy's request, beside the IPI counters */
+	/* quiescent-state requests (cpu_qs_request()): a counter other CPUs
+	 * bump in this line, which every interrupt point reads anyway, and
+	 * the owner's answer beside it — an initiator that asked and then shot
+	 * this CPU down finds the answer in the line that brings the
+	 * acknowledgement (netbsd_x86.c) */
+	_Atomic uint64_t ci_qs_req;
+	_Atomic uint64_t ci_qs_ack;         /* the last ci_qs_req seen at an interrupt point (owner-written) */
 	_Atomic int ci_state;                         /* enum cpu_state */
 	/* broadcast invalidation (TLBI IS / INVLPGB): non-zero while the TLB's
 	 * hardware inbox holds operations; the MMU drains it before its next
 	 * lookup (mmu_translate) */
 	_Atomic uint32_t ci_tlb_inbox;
+	/* the strategy's request, in the line that carries the IPI: a small
+	 * one arrives with the interrupt, and its acknowledgement can go back
+	 * in the same line (netbsd_x86.c) */
+	_Atomic uint64_t ci_sd_req[CI_SD_REQ_WORDS];
 	/* owner only (others may read ci_progress) */
 	unsigned ci_cpuid __cacheline_aligned;
 	_Atomic uint32_t ci_ipi_seen[IPI_NTYPES];   /* relaxed: owner-written, read by the watchdog's dump */
@@ -230,6 +243,9 @@ struct machine_hooks {
 	bool (*mh_page_free)(struct vm_page *pg);
 	/* memory is short: free the deferred frames no TLB can hold any more */
 	void (*mh_page_reclaim)(void);
+	/* memory is short: the pmap's per-CPU caches of free page-table pages
+	 * go back to the free list; true if any frame moved (core/pmap/ptp.c) */
+	bool (*mh_ptp_reclaim)(void);
 	/* the walker is about to fill pte (read from ptep) into ci's TLB:
 	 * false if the PTE changed meanwhile (the walk is redone) */
 	bool (*mh_fill)(struct cpu_info *ci, _Atomic pt_entry_t *ptep, pt_entry_t pte);
@@ -239,6 +255,8 @@ struct machine_hooks {
 	void (*mh_dump)(FILE *f, struct cpu_info *ci);
 };
 void machine_set_hooks(const struct machine_hooks *);
+_Static_assert(__builtin_offsetof(struct cpu_info, ci_cpuid) == CACHE_LINE,
+    "the mailbox line (IPI counters, quiescent-state requests, the strategy's request) is one cache line");
 
 /*
  * The uvm layer's hooks (core/uvm registers them from a constructor, as the
@@ -421,5 +439,19 @@ bool inject_intr(struct cpu_info *, bool ipi_pending);
 /* IPIs (cpu.c) */
 void cpu_spin_pause(unsigned *iter);
 void cpu_send_ipi(struct cpu_info *target, unsigned type);
+
+/*
+ * Quiescent states (cpu.c).  An interrupt point is a quiescent state: no
+ * walk of the page tables is in progress on that CPU (the walker runs
+ * inside one mmu_load/store/fetch, which never polls).  cpu_qs_request()
+ * asks target to report its next one and returns a ticket; once
+ * cpu_qs_passed() says so for that ticket, every walk target had begun
+ * before the request is over and every later one sees what the caller
+ * stored before the request.  No IPI and no host thread: the target
+ * reads the request at its own next interrupt point (the line it reads
+ * there anyway) and answers in the same line.  => any thread
+ */
+uint64_t cpu_qs_request(struct cpu_info *target);
+bool cpu_qs_passed(const struct cpu_info *target, uint64_t ticket);
 
 #endif /* PMAPSTORM_MACHINE_IMPL_H */

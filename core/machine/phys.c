@@ -15,9 +15,11 @@
  * that pass UVM_PGA_USERESERVE, which includes page-table allocation.
  *
  * The page allocator may keep free frames in per-CPU caches above this list
- * (uvm.pagecache): phys_take()/phys_give() move chains of frames that stay
- * marked free, and when the list cannot serve phys_alloc(), the uvm layer's
- * reclaim hook drains those caches back before the allocation fails.
+ * (uvm.pagecache), and so does the pmap for page-table pages
+ * (core/pmap/ptp.c): phys_take()/phys_give() move chains of frames that
+ * stay marked free, and when the list cannot serve phys_alloc(), the uvm
+ * layer's and the pmap's reclaim hooks drain those caches back before the
+ * allocation fails.
  */
 #include "machine_impl.h"
 
@@ -115,6 +117,9 @@ struct vm_page *phys_alloc(bool usereserve)
 	 * back and look again (mu_reclaim says whether it found any) */
 	while (pg == NULL && m->m_uvm_hooks.mu_reclaim != NULL && m->m_uvm_hooks.mu_reclaim())
 		pg = phys_alloc_once(m, usereserve);
+	/* and the pmap's per-CPU caches of free page-table pages */
+	while (pg == NULL && m->m_hooks.mh_ptp_reclaim != NULL && m->m_hooks.mh_ptp_reclaim())
+		pg = phys_alloc_once(m, usereserve);
 	/* and frames a lazy strategy held back until every TLB dropped them */
 	if (pg == NULL && m->m_hooks.mh_page_reclaim != NULL) {
 		m->m_hooks.mh_page_reclaim();
@@ -159,6 +164,8 @@ void phys_reclaim_deferred(void)
 	struct machine *m = machine_cur;
 	if (m->m_hooks.mh_page_reclaim != NULL)
 		m->m_hooks.mh_page_reclaim();
+	if (m->m_hooks.mh_ptp_reclaim != NULL)
+		m->m_hooks.mh_ptp_reclaim();
 }
 
 void phys_free(struct vm_page *pg)

@@ -63,4 +63,6 @@ void pmap_cpu_detach(struct cpu_info *ci)
 	/* the machine flushes a detaching CPU's TLB: for a lazy strategy that
 	 * is a sweep, and ends the windows it timed (shootdown.coherence) */
 	sd_lazy_sweep_self(ci);
+	/* its free page-table pages go back to the free list (ptp.c) */
+	ptp_cpu_detach(ci);
 }

@@ -26,11 +26,23 @@
  *  - The kernel's page tables below the pmap_growkernel() limit never change
  *    shape, so pmap_kenter_pa()/pmap_kremove() take no lock.
  *
+ * Interrupts.  NetBSD runs pmap_enter(), pmap_remove() and pmap_protect()
+ * with interrupts enabled (pm_lock is an IPL_NONE mutex), so a CPU takes a
+ * shootdown IPI within them.  The model takes IPIs only at interrupt
+ * points, so these operations start with one (cpu_intr_poll()): a CPU busy
+ * mapping and unmapping answers another's shootdown within one operation,
+ * not one workload iteration later.  Without it two CPUs that shoot at each
+ * other serialize behind the one packet in flight (netbsd-x86) and the
+ * second waits out the first's next operation: 3.2 times the single-target
+ * round trip instead of 1.4 (docs/performance.md).
+ *
  * Page-table pages of user pmaps are freed when their last entry goes, but
  * only after the invalidations that emptied them are complete (at the next
- * pmap_update() on the CPU that emptied them) and after an RCU grace period,
- * so no hardware walker on any CPU can still be reading them.  Kernel
- * page-table pages are never freed (pmap(9), pmap_growkernel()).
+ * pmap_update() on the CPU that emptied them) and after a grace period of
+ * the CPUs that had the pmap loaded, so no hardware walker can still be
+ * reading them; the CPU keeps them for its next page-table allocation
+ * (ptp.c).  Kernel page-table pages are never freed (pmap(9),
+ * pmap_growkernel()).
  *
  * Modified/referenced.  With mmu.refmod = hardware the walker sets A/D;
  * the pmap harvests them into mp_attrs whenever a PTE goes away and clears
@@ -81,8 +93,6 @@ STATS_COUNTER(pmap_enters, "pmap.enter", "pmap_enter() calls")
 STATS_COUNTER(pmap_removes, "pmap.remove_pages", "mappings removed by pmap_remove()/pmap_kremove()")
 STATS_COUNTER(pmap_protects, "pmap.protect_pages", "mappings downgraded by pmap_protect()")
 STATS_COUNTER(pmap_updates, "pmap.update", "pmap_update() calls")
-STATS_COUNTER(pmap_ptp_allocs, "pmap.ptp_alloc", "page-table pages allocated")
-STATS_COUNTER(pmap_ptp_frees, "pmap.ptp_free", "page-table pages freed (after a grace period)")
 STATS_COUNTER(pmap_pv_retries, "pmap.pv_retries", "pv-list walks restarted to respect the lock order")
 STATS_COUNTER(pmap_enomem, "pmap.enter_enomem", "pmap_enter(PMAP_CANFAIL) that returned ENOMEM")
 STATS_COUNTER(pmap_forks, "pmap.fork", "pmap_fork() calls")
@@ -140,48 +150,6 @@ static inline struct vm_page *pte_page(pt_entry_t pte)
 	return PHYS_TO_VM_PAGE(pte_pa(pte));
 }
 
-/* ---- page-table pages ---- */
-
-static struct vm_page *ptp_alloc(void)
-{
-	struct vm_page *pg = phys_alloc(true);
-	if (pg == NULL)
-		return NULL;
-	/* not yet reachable by any walker (relaxed zeroing is enough; the
-	 * release store that links it publishes the zeroes), but a mutant's
-	 * stale store may still land in the frame: atomic words */
-	phys_zero_page(pg->phys_addr);
-	atomic_fetch_or(&pg->flags, PG_PTP);
-	pg->mdpage.mp_ptpcount = 0;
-	atomic_fetch_add(&machine_cur->m_ptp_pages, 1);
-	stats_inc(&pmap_ptp_allocs);
-	return pg;
-}
-
-/* Frees a list of page-table pages linked by pageq_next (after a grace period). */
-static void ptp_free_now(void *arg)
-{
-	struct vm_page *pg = arg, *next;
-	for (; pg != NULL; pg = next) {
-		next = pg->pageq_next;
-		pg->pageq_next = NULL;
-		atomic_fetch_and(&pg->flags, ~(uint32_t)PG_PTP);
-		atomic_fetch_sub(&machine_cur->m_ptp_pages, 1);
-		stats_inc(&pmap_ptp_frees);
-		phys_free(pg);
-	}
-}
-
-/* The page is unlinked; free it once walkers and TLBs are done with it. */
-static void ptp_retire(struct vm_page *pg)
-{
-	struct cpu_info *ci = curcpu();
-	KASSERT(ci != NULL);
-	struct pmap_cpu *pc = ci->ci_pmap_md;
-	pg->pageq_next = pc->pc_gc;
-	pc->pc_gc = pg;
-}
-
 /*
  * Find the L1 slot for va, allocating the missing levels when alloc.
  * => pm_lock held for a user pmap (or the kernel pmap when alloc)
@@ -229,14 +197,8 @@ static _Atomic pt_entry_t *pmap_pte_lookup_skip(struct pmap *pm, vaddr_t va, boo
 		}
 		struct vm_page *fresh[PTP_LEVELS];
 		int n = lvl - 1;
-		for (int i = 0; i < n; i++) {
-			if ((fresh[i] = ptp_alloc()) == NULL) {
-				while (i-- > 0) /* never linked: free at once */
-					ptp_free_now(fresh[i]);
-				return NULL;
-			}
-			fresh[i]->pageq_next = NULL;
-		}
+		if (ptp_alloc_n(fresh, (unsigned)n) != 0)
+			return NULL;
 		/* fresh[i] is the table of level lvl-1-i; chain them, deepest first */
 		for (int i = n - 1; i > 0; i--) {
 			int l = lvl - 1 - (i - 1); /* level of fresh[i-1] */
@@ -271,7 +233,7 @@ static void pmap_ptp_unref(struct pmap *pm, vaddr_t va, struct vm_page **ptps)
 			return;
 		_Atomic pt_entry_t *slot = pte_slot(ptp_va(ptps[lvl + 1]), pl_index(va, lvl + 1));
 		atomic_store_explicit(slot, 0, memory_order_release);
-		ptp_retire(pg);
+		ptp_retire(pm, pg);
 		if (sd()->sd_ptp_freed != NULL)
 			sd()->sd_ptp_freed(&pm->pm_ctx);
 		if (ptps[lvl + 1] == pm->pm_root) {
@@ -480,6 +442,7 @@ static void pmap_sync(bool now)
 {
 	struct cpu_info *ci = curcpu();
 	KASSERTMSG(ci != NULL, "pmap operations must run on a CPU (cpu_attach)");
+	ptp_retired_ask(ci);
 	if (now && sd()->sd_sync != NULL)
 		sd()->sd_sync();
 	else
@@ -496,12 +459,8 @@ static void pmap_sync(bool now)
 		}
 	}
 	check_inflight_done(ci); /* everything this CPU changed is complete */
-	pc->pc_synced = true;     /* update_cost: a completion */
-	if (pc->pc_gc != NULL) {
-		/* one grace period for the whole batch */
-		sync_rcu_defer(ptp_free_now, pc->pc_gc);
-		pc->pc_gc = NULL;
-	}
+	pc->pc_synced = true;      /* update_cost: a completion */
+	ptp_retired_complete(ci); /* so are the unlinks of the pages it retired */
 }
 
 /* ---- boot ---- */
@@ -540,16 +499,24 @@ static int pmap_boot(struct machine *m)
 	m->m_hooks.mh_page_reclaim = s->sd_free != NULL ? sd_reclaim_deferred : NULL;
 	m->m_hooks.mh_fill = s->sd_fill;
 	m->m_hooks.mh_tlb_inbox = s->sd_inbox;
+	/* the IPI handler is the strategy's own: no hop through the pmap */
+	m->m_hooks.mh_ipi_shootdown = s->sd_ipi;
 	m->m_sd_lazy = s->sd_lazy;
 	pmap_lazy_guard = s->sd_lazy && !s->sd_unguarded;
 	atomic_store(&pmap_lazy_gen, 0);
 	mutex_init(&pmaps_lock, LC_PMAPS);
+	/* one line per CPU (struct pmap_cpu is cache-line aligned): a CPU's
+	 * pmap state shares no line with another's */
 	pmap_cpus = mem_zalloc(struct pmap_cpu, m->m_ncpu);
 	pcid_free = mem_alloc(uint16_t, PCID_MAX);
 	if (pmap_cpus == NULL || pcid_free == NULL)
 		return machine_seterr(ENOMEM, "machine.cpus: no host memory for the pmap's per-CPU state");
 	for (unsigned i = 0; i < m->m_ncpu; i++)
 		m->m_cpus[i].ci_pmap_md = &pmap_cpus[i];
+	int perr = ptp_boot(m, pmap_cpus);
+	if (perr != 0)
+		return perr;
+	m->m_hooks.mh_ptp_reclaim = ptp_reclaim;
 	pcid_nfree = 0;
 	for (unsigned p = PCID_MAX; p >= 1; p--)
 		pcid_free[pcid_nfree++] = (uint16_t)p;
@@ -596,6 +563,7 @@ static void pmap_halt(struct machine *m)
 		shootdown_current->sd_halt(m);
 	sd_common_halt();
 	shootdown_current = NULL;
+	ptp_halt();
 	free(pmap_cpus);
 	pmap_cpus = NULL;
 	free(pcid_free);
@@ -608,10 +576,6 @@ static bool pmap_pending(struct cpu_info *ci, vaddr_t va, uint16_t pcid)
 {
 	return shootdown_current->sd_pending != NULL && shootdown_current->sd_pending(ci, va, pcid);
 }
-static void pmap_ipi(struct cpu_info *ci)
-{
-	shootdown_current->sd_ipi(ci);
-}
 
 __attribute__((constructor)) static void pmap_register(void)
 {
@@ -620,7 +584,6 @@ __attribute__((constructor)) static void pmap_register(void)
 		.mh_halt = pmap_halt,
 		.mh_refmod_fault = pmap_refmod_fault,
 		.mh_pending = pmap_pending,
-		.mh_ipi_shootdown = pmap_ipi,
 	};
 	machine_set_hooks(&h);
 	machine_set_strategy_check(shootdown_check_name);
@@ -686,8 +649,10 @@ void pmap_destroy(pmap_t pm)
 	struct vm_page *root = pm->pm_root;
 	KASSERTMSG(root->mdpage.mp_ptpcount == 0, "pmap_destroy: root still has %u tables",
 	    root->mdpage.mp_ptpcount);
-	root->pageq_next = NULL;
-	sync_rcu_defer(ptp_free_now, root);
+	/* walks start only from a CPU's current pmap, and this one is loaded
+	 * nowhere: the root is free at once (through the CPU's cache) */
+	ptp_retire(pm, root);
+	ptp_retired_complete(curcpu());
 	mutex_enter(&pmaps_lock);
 	pcid_free[pcid_nfree++] = pm->pm_ctx.mc_pcid;
 	mutex_exit(&pmaps_lock);
@@ -780,6 +745,7 @@ static int pmap_enter1(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsign
 	KASSERTMSG((flags & VM_PROT_ALL & ~(unsigned)prot) == 0, "pmap_enter: access type %#x exceeds prot %#x",
 	    flags & VM_PROT_ALL, prot);
 	va = trunc_page(va);
+	cpu_intr_poll(); /* see "Interrupts" at the top of this file */
 	pmap_check_va(pm, va, "pmap_enter");
 	struct vm_page *pg = PHYS_TO_VM_PAGE(pa);
 	if (pg == NULL)
@@ -887,6 +853,7 @@ void pmap_remove(pmap_t pm, vaddr_t sva, vaddr_t eva)
 	sva = trunc_page(sva);
 	eva = round_page(eva);
 	bool kernel = pmap_is_kernel(pm);
+	cpu_intr_poll(); /* see "Interrupts" at the top of this file */
 	mutex_enter(&pm->pm_lock);
 	for (vaddr_t va = sva; va < eva && va >= sva;) {
 		struct vm_page *ptps[PTP_LEVELS + 1];
@@ -944,6 +911,7 @@ static void pmap_protect1(pmap_t pm, vaddr_t sva, vaddr_t eva, vm_prot_t prot)
 	}
 	/* only lowers (NetBSD x86 pmap_write_protect()); raising rights is
 	 * pmap_enter()'s job */
+	cpu_intr_poll(); /* see "Interrupts" at the top of this file */
 	pt_entry_t clear = 0, set = 0;
 	if (!(prot & VM_PROT_WRITE))
 		clear |= PTE_W | PTE_SWW;
@@ -1383,11 +1351,6 @@ void pmap_prefer(vaddr_t hint, vaddr_t *vap, vsize_t sz, int td)
 		*vap = va - ((PMAP_PREFER_ALIGN - d) & (PMAP_PREFER_ALIGN - 1));
 	else
 		*vap = va + d;
-}
-
-uint64_t pmap_ptp_pages(void)
-{
-	return machine_cur ? atomic_load(&machine_cur->m_ptp_pages) : 0;
 }
 
 /* ---- the checker ---- */

@@ -43,11 +43,20 @@ struct pmap {
 	vaddr_t pm_lazy_lo, pm_lazy_hi;
 } __cacheline_aligned; /* pmaps are written by every CPU that runs them: one line each */
 
-/* Per-CPU pmap state (owner only): page-table pages to free after the
- * next update; whether the CPU queued lazy removals since its last update,
- * and the lazy guard's generation when it queued the first (pmap.c). */
+/* Per-CPU pmap state, one cache line apart (a CPU with a private pmap
+ * writes no line another CPU writes).  Owner only: page-table pages
+ * retired since the last update and the other CPUs that had their pmaps
+ * loaded (ptp.c); whether the CPU queued lazy removals since its last
+ * update, and the lazy guard's generation when it queued the first
+ * (pmap.c); its count of page-table pages (allocated minus freed, summed
+ * by readers).  Under pc_lock: the CPU's free page-table pages and the
+ * batches waiting for a grace period (ptp.c). */
 struct pmap_cpu {
 	struct vm_page *pc_gc;
+	unsigned pc_ngc;
+	kcpuset_t pc_gc_cpus;
+	bool pc_gc_asked;                /* pc_gc_ticket covers every page of pc_gc */
+	uint64_t *pc_gc_ticket;          /* [cpu]: tickets asked at the update's start */
 	bool pc_lazy;
 	uint64_t pc_lazy_gen;
 	/* what a completion costs (pmap.c, pmap.update_cost): the time in
@@ -57,7 +66,36 @@ struct pmap_cpu {
 	uint64_t pc_op_t0, pc_cost;
 	unsigned pc_depth, pc_ninv, pc_nkinv;
 	bool pc_synced;
-};
+	_Atomic int64_t pc_ptps;
+	kmutex_t pc_lock;
+	struct vm_page *pc_ready;        /* free, zero page-table pages */
+	_Atomic unsigned pc_nready;      /* relaxed: read without the lock by pmap_ptp_free_pages() */
+	struct vm_page *pc_wait;         /* asked about: free once each CPU in pc_wait_cpus passed its ticket */
+	unsigned pc_nwait;
+	kcpuset_t pc_wait_cpus;
+	uint64_t *pc_ticket;             /* [cpu]: cpu_qs_request() tickets of pc_wait */
+	struct vm_page *pc_next;         /* retired after pc_wait was asked about */
+	unsigned pc_nnext;
+	kcpuset_t pc_next_cpus;
+} __cacheline_aligned;
+
+/* ptp.c: page-table pages and their per-CPU reclamation */
+int ptp_boot(struct machine *, struct pmap_cpu *);
+void ptp_halt(void);
+struct vm_page *ptp_alloc(void);                /* NULL if no frame is free */
+int ptp_alloc_n(struct vm_page **out, unsigned n); /* all n or none (ENOMEM) */
+void ptp_free_unlinked(struct vm_page **, unsigned n); /* never linked: free at once */
+/* pg was just unlinked from pm's tables (pm_lock held); freed once the
+ * invalidations are complete and no walker can be inside it */
+void ptp_retire(struct pmap *pm, struct vm_page *pg);
+/* this CPU's update begins: ask the CPUs that may be walking its retired
+ * pages for a quiescent state now, so the interrupt that takes the
+ * shootdown answers it too */
+void ptp_retired_ask(struct cpu_info *);
+/* this CPU's invalidations are complete: its retired pages move on */
+void ptp_retired_complete(struct cpu_info *);
+void ptp_cpu_detach(struct cpu_info *);
+bool ptp_reclaim(void);
 
 struct lwp {
 	struct pmap *l_pmap;

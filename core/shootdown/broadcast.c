@@ -26,6 +26,13 @@
  *    collapse into a flush of the ASID (of everything non-global when
  *    several are involved, of everything when a global entry is).
  *
+ * Cache-line budget, per target (every attached CPU): the initiator takes
+ * the target's inbox flag (an RMW on the inbox's line), appends to its
+ * operation arrays (one line each up to 8 addresses), sets ci_tlb_inbox
+ * (the target's mailbox line): three to four lines there.  The target's
+ * MMU takes the same flag, copies, and publishes ib_done in the inbox
+ * line, which the initiator polls: one line back.  No IPI.
+ *
  * Memory ordering.  An inbox is guarded by a spin flag (the interconnect
  * serialises DVM messages); the poster appends under it and sets
  * ci_tlb_inbox with a release store, both sequenced after the PTE change

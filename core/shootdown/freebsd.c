@@ -23,6 +23,15 @@
  *    activation (pmap_invalidate_preipi_pcid); here, a stale mark.
  * A PTE never accessed needs no shootdown.
  *
+ * Cache-line budget, per shootdown: the initiator's request line (fc_gen
+ * and fc_req, apart from its batch) crosses to each target, with its
+ * mailbox line (the IPI); each target writes one scoreboard cell in its
+ * own row (rows are line-aligned) and the initiator reads it back — one
+ * line back per acknowledgement.  Before sending, the initiator writes
+ * its cell in every non-target's row (FreeBSD's pre-acknowledgement: one
+ * line per other CPU in the machine, off the critical path).  A target's
+ * handler reads every initiator's request line.
+ *
  * Memory ordering.  The initiator writes its request with plain stores,
  * pre-acknowledges non-targets (relaxed), then publishes the generation
  * with a release store; a target loads it with acquire, copies, and
@@ -35,6 +44,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct fb_req {
 	uint32_t q_op; /* FB_PAGES / FB_PCID / FB_NONGLOBAL / FB_ALL */
@@ -44,16 +54,23 @@ struct fb_req {
 enum { FB_PAGES, FB_PCID, FB_NONGLOBAL, FB_ALL };
 
 struct fb_cpu {
+	/* what targets read, in a line of its own */
 	_Atomic uint64_t fc_gen; /* smp_tlb_generation of this initiator */
 	struct fb_req fc_req;    /* smp_tlb_addr1/addr2/pmap/op */
-	struct sd_req fc_batch;  /* what pmap calls queued (owner only) */
+	/* the owner's: written at every pmap call, so not beside fc_gen,
+	 * which every target's handler reads for every initiator */
+	struct sd_req fc_batch __cacheline_aligned; /* what pmap calls queued */
 	struct mmu_ctx *fc_ctx;  /* the one user pmap of the batch (or NULL) */
 	uint64_t fc_sent_ns;     /* when fc_req was posted (ack latency, at the targets) */
 } __cacheline_aligned;
 
+_Static_assert(__builtin_offsetof(struct fb_cpu, fc_batch) >= CACHE_LINE, "targets' line apart from the owner's batch");
 static struct fb_cpu *fb_cpus;
-static _Atomic uint64_t *fb_score; /* [target * ncpu + initiator] */
-static unsigned fb_ncpu, fb_threshold;
+/* the scoreboard, [target * fb_stride + initiator]: a target's row starts
+ * a line of its own (it writes its row; with 2 CPUs the rows shared one) */
+static _Atomic uint64_t *fb_score;
+static unsigned fb_ncpu, fb_stride, fb_threshold;
+#define FB_SCORE(target, initiator) (&fb_score[(size_t)(target) * fb_stride + (initiator)])
 
 static void fb_halt(struct machine *m)
 {
@@ -72,7 +89,9 @@ static int fb_boot(struct machine *m)
 	fb_threshold = m->m_cfg.mc_sd_freebsd_threshold;
 	if ((fb_cpus = mem_alloc(struct fb_cpu, fb_ncpu)) == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory");
-	fb_score = mem_zalloc(_Atomic uint64_t, (size_t)fb_ncpu * fb_ncpu);
+	fb_stride = (fb_ncpu + 7) / 8 * 8;
+	/* each row starts a line: cache-line aligned, whatever the element's alignment */
+	fb_score = mem_zalloc_bytes(CACHE_LINE, sizeof(*fb_score) * fb_stride * fb_ncpu);
 	if (fb_score == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory for the scoreboard");
 	for (unsigned i = 0; i < fb_ncpu; i++) {
@@ -162,7 +181,7 @@ static void fb_update(void)
 		fc->fc_sent_ns = cpu_now_ns();
 		for (unsigned c = 0; c < fb_ncpu; c++)
 			if (!kcpuset_isset(&targets, c))
-				atomic_store_explicit(&fb_score[(size_t)c * fb_ncpu + me], gen, memory_order_relaxed);
+				atomic_store_explicit(FB_SCORE(c, me), gen, memory_order_relaxed);
 		atomic_store_explicit(&fc->fc_gen, gen, memory_order_release);
 		KCPUSET_FOREACH(&targets, c)
 			cpu_send_ipi(cpu_lookup(c), IPI_SHOOTDOWN);
@@ -171,7 +190,7 @@ static void fb_update(void)
 	if (n > 0) {
 		unsigned iter = 0;
 		KCPUSET_FOREACH(&targets, c) {
-			while (atomic_load_explicit(&fb_score[(size_t)c * fb_ncpu + me], memory_order_acquire) != gen &&
+			while (atomic_load_explicit(FB_SCORE(c, me), memory_order_acquire) != gen &&
 			    cpu_is_attached(cpu_lookup(c)))
 				cpu_spin_wait_for(&iter, "shootdown acknowledgements");
 		}
@@ -188,7 +207,7 @@ static void fb_ipi(struct cpu_info *ci)
 	for (unsigned i = 0; i < fb_ncpu; i++) {
 		if (i == me)
 			continue;
-		_Atomic uint64_t *score = &fb_score[(size_t)me * fb_ncpu + i];
+		_Atomic uint64_t *score = FB_SCORE(me, i);
 		uint64_t gen = atomic_load_explicit(&fb_cpus[i].fc_gen, memory_order_acquire);
 		if (atomic_load_explicit(score, memory_order_relaxed) == gen)
 			continue;

@@ -29,6 +29,14 @@
  * running) fans out when it runs, and re-sending to its group then would
  * make the IPIs a shootdown costs depend on how the host schedules threads.
  *
+ * Cache-line budget: the initiator sends one IPI per group (each group
+ * leader's mailbox line) and writes its slot (pending set, group counts:
+ * two lines) and request lines; every target reads the slot and request
+ * lines, claims its bit (an RMW on the slot's first line) and counts its
+ * group down (an RMW on the counts' line).  Back: one line per group (the
+ * group mask, which the initiator polls), not one per target.  Leaders
+ * write their group members' mailbox lines.
+ *
  * Memory ordering.  The initiator fills the request, the group counts and
  * the group mask with plain or relaxed stores, then publishes the
  * pending set with release stores before any IPI.  A CPU claims its bit

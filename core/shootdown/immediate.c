@@ -19,6 +19,11 @@
  * the IPIs travel; targets acknowledge after invalidating (late ack).
  * A PTE never marked accessed needs no shootdown (as netbsd-x86).
  *
+ * Cache-line budget: the flat protocol's (shootdown_impl.h) for every
+ * invalidated page — it has no batch: per page and target, four to five
+ * lines there (mailbox, slot, request header, address and PCID arrays)
+ * and the slot line back; ipi.sent counts one IPI per page and target.
+ *
  * Memory ordering: the slot's pending set is published with release
  * stores after the request's plain stores; a target reads its bit with
  * acquire, applies, and clears the bit with release; the initiator's

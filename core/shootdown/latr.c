@@ -26,6 +26,13 @@
  * mutant-latr-unguarded is this strategy without the guard: the lost
  * modified bits and stale reads the guard exists for, for the oracles.
  *
+ * Cache-line budget: no IPI and nothing waited for.  Per removal batch,
+ * the initiator writes one ring state (mask and up to 16 addresses: four
+ * lines) in its own ring and bumps each target's posted count (one RMW on
+ * its sd_seq line); at its next tick or switch each target reads the
+ * state's lines and clears its bit (one RMW back on the mask's line).  A
+ * full ring or a downgrade falls back to the flat protocol.
+ *
  * Memory ordering.  The ring's owner writes a free state's fields with
  * plain stores and publishes its mask with release stores, then bumps each
  * target's posted count (seq_cst, sd_lazy_posted).  A sweeper reads its

@@ -27,6 +27,14 @@
  * A pmap_update() batch holds up to four address spaces (Linux flushes
  * once per mmu_gather); a fifth flushes the oldest early.
  *
+ * Cache-line budget: per flush, the initiator's RMW on the pmap's
+ * generation (its own line: one per PCID, so private pmaps share none),
+ * then the flat protocol's per running target (shootdown_impl.h): mailbox,
+ * slot, request header and address lines there (the request embeds the
+ * generation and the pmap pointer), the slot line back; a target reads
+ * the generation's line too.  Lazy CPUs cost nothing unless page-table
+ * pages were freed.  Per-CPU state is line-aligned.
+ *
  * Memory ordering.  The initiator's PTE change (seq_cst RMW) precedes its
  * generation bump (seq_cst fetch_add), which precedes its read of
  * mc_active (seq_cst).  A CPU switching to the pmap sets mc_active and
@@ -61,10 +69,20 @@ struct lx_cpu {
 		uint64_t gen;
 	} lc_asid[LX_NASID]; /* cpu_tlbstate.ctxs[] (owner only) */
 	unsigned lc_next;
-};
+} __cacheline_aligned; /* a CPU's batches share no line with another's */
 
+/* mm->context.tlb_gen, per PCID (a PCID outlives its pmap here: the next
+ * pmap with it continues the count, so no CPU's remembered generation is
+ * ahead of it).  A line each: two private pmaps' flushes bump counters
+ * of neighbouring PCIDs, which must not share a line (65536 lines of
+ * address space; a page is touched only for the PCIDs in use). */
+struct lx_gen {
+	_Atomic uint64_t g;
+} __cacheline_aligned;
 static struct lx_cpu *lx_cpus;
-static _Atomic uint64_t *lx_gen; /* per PCID: mm->context.tlb_gen */
+static struct lx_gen *lx_gens;
+#define lx_gen(pcid) (&lx_gens[(pcid)].g)
+_Static_assert(sizeof(struct lx_gen) == CACHE_LINE, "a PCID's generation has its line");
 static unsigned lx_ceiling;
 
 static void lx_halt(struct machine *m)
@@ -73,9 +91,9 @@ static void lx_halt(struct machine *m)
 		for (unsigned k = 0; k <= LX_NCTX; k++)
 			sd_req_fini(&lx_cpus[i].lc_batch[k].f_req);
 	free(lx_cpus);
-	free((void *)lx_gen);
+	free(lx_gens);
 	lx_cpus = NULL;
-	lx_gen = NULL;
+	lx_gens = NULL;
 	sd_slots_halt();
 }
 
@@ -83,8 +101,8 @@ static int lx_boot(struct machine *m)
 {
 	lx_ceiling = m->m_cfg.mc_sd_linux_ceiling;
 	lx_cpus = mem_zalloc(struct lx_cpu, m->m_ncpu);
-	lx_gen = mem_zalloc(_Atomic uint64_t, 65536);
-	if (lx_cpus == NULL || lx_gen == NULL)
+	lx_gens = mem_zalloc(struct lx_gen, 65536);
+	if (lx_cpus == NULL || lx_gens == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory");
 	for (unsigned i = 0; i < m->m_ncpu; i++)
 		for (unsigned k = 0; k <= LX_NCTX; k++)
@@ -113,7 +131,7 @@ static void lx_flush_func(struct cpu_info *ci, const void *arg)
 	struct lx_cpu *lc = &lx_cpus[ci->ci_cpuid];
 	uint16_t pcid = f->f_ctx->mc_pcid;
 	int slot = lx_asid_find(lc, pcid);
-	uint64_t mm_gen = atomic_load(&lx_gen[pcid]);
+	uint64_t mm_gen = atomic_load(lx_gen(pcid));
 	if (slot < 0 || ci->ci_ctx != f->f_ctx) {
 		/* not running it (lazy, or switched away): Linux's lazy CPU
 		 * leaves the mm; here its entries go, and its slot catches up */
@@ -147,7 +165,7 @@ static void lx_flush_one(struct cpu_info *ci, struct lx_info *f)
 		n = sd_targets(ci, &machine_cur->m_attached, &targets, NULL);
 	} else {
 		/* the generation goes up after the PTE changes it covers */
-		f->f_new_gen = atomic_fetch_add(&lx_gen[f->f_ctx->mc_pcid], 1) + 1;
+		f->f_new_gen = atomic_fetch_add(lx_gen(f->f_ctx->mc_pcid), 1) + 1;
 		/* running CPUs; lazy ones too when page tables were freed */
 		n = sd_targets(ci, f->f_freed_tables ? &f->f_ctx->mc_cpus : &f->f_ctx->mc_active, &targets, NULL);
 		kcpuset_t lazy;
@@ -233,7 +251,7 @@ static void lx_switch(struct cpu_info *ci, struct mmu_ctx *old, struct mmu_ctx *
 		return;
 	struct lx_cpu *lc = &lx_cpus[ci->ci_cpuid];
 	uint16_t pcid = new_->mc_pcid;
-	uint64_t mm_gen = atomic_load(&lx_gen[pcid]); /* after mc_active was set and fenced */
+	uint64_t mm_gen = atomic_load(lx_gen(pcid)); /* after mc_active was set and fenced */
 	int slot = lx_asid_find(lc, pcid);
 	if (slot >= 0 && lc->lc_asid[slot].gen >= mm_gen)
 		return;

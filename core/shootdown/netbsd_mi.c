@@ -41,6 +41,14 @@
  * drains (uvm would not reuse it that fast; the model's tests check the
  * target drains first).
  *
+ * Cache-line budget, per target of a shootdown: the target's operation
+ * word (a CAS; on a line of its own, apart from the target's own
+ * initiator state), its posted count (sd_lazy_posted: an RMW on its
+ * sd_seq line) and its mailbox line (the IPI) — three lines there, none
+ * back: the initiator does not wait.  A downgrade or a synchronous
+ * operation waits for the swept count, one more line back.  Idle CPUs
+ * cost one stale-mark RMW on their per-CPU PCID bitmap and no IPI.
+ *
  * Memory ordering.  An initiator merges its operation into the target's
  * word with a seq_cst CAS, then bumps the target's posted count (seq_cst,
  * sd_lazy_posted) and sends the IPI (release).  The target reads its
@@ -65,13 +73,15 @@
 
 struct mi_cpu {
 	_Atomic uint32_t mc_op; /* what others asked of this CPU's TLB */
-	/* the initiator side (owner only) */
-	struct mmu_ctx *mc_ctx[MI_NCTX];
+	/* the initiator side (owner only), on a line of its own: the owner
+	 * writes it at every pmap call, others CAS mc_op */
+	struct mmu_ctx *mc_ctx[MI_NCTX] __cacheline_aligned;
 	unsigned mc_nctx;
 	bool mc_alluser, mc_kernel, mc_downgrade;
 	unsigned mc_naddrs;
 } __cacheline_aligned;
 
+_Static_assert(__builtin_offsetof(struct mi_cpu, mc_ctx) >= CACHE_LINE, "others' CAS line apart from the owner's state");
 static struct mi_cpu *mi_cpus;
 
 static void mi_drain(struct cpu_info *ci);

@@ -1,7 +1,7 @@
 /*
  * netbsd_x86.c — NetBSD/x86 batched TLB shootdown.
  *
- * Models sys/arch/x86/x86/x86_tlb.c (NetBSD 6-7: pmap_tlb_shootdown(),
+ * Models sys/arch/x86/x86/x86_tlb.c (NetBSD 6-10: pmap_tlb_shootdown(),
  * pmap_tlb_shootnow(), pmap_tlb_intr()):
  *  - each CPU accumulates its invalidations in a private packet of up to
  *    TP_MAXVA (16; shootdown.batch) addresses; one more overflows the packet into a whole
@@ -19,13 +19,48 @@
  *    invalidates inside one interrupt: it cannot use a stale entry between
  *    its acknowledgement and its invalidation.
  *
- * Memory ordering: the initiator fills its packet with plain stores, then
- * publishes the target set with seq_cst stores (kcpuset_copy); a target
- * reads its bit with a seq_cst load before it reads the packet, and clears
- * the bit (seq_cst RMW) only after it copied it; the initiator reuses the
- * packet only after it saw every bit clear.  The pending set belongs to the
- * packet, so a target that raced with the release of one packet and the
- * claim of the next reads a consistent request or none.
+ * Where the request travels.  NetBSD copies the packet to a shared mailbox
+ * and counts acknowledgements down in a global counter (pmap_tlb_pendcount,
+ * NetBSD 9-10) or clears bits of a global mask (6-7); either way a target
+ * touches the IPI's line, the packet's lines and the counter's line.  The
+ * model keeps NetBSD's semantics — one packet in flight, early
+ * acknowledgement — but puts a small request where the IPI lands: the
+ * initiator writes it into the target's mailbox line (ci_sd_req, beside
+ * the IPI counters) and the target acknowledges in the same word.  Because
+ * only one packet is in flight, a target's request words have one writer
+ * at a time.  A request of more than TP_REQ_INLINE addresses sends only
+ * its header there; the target then copies the addresses from the
+ * initiator's packet.
+ *
+ * Cache-line budget (verified by shootdown.x86.packet_reads, which counts
+ * the targets that had to read a packet, and by the layout assertions
+ * below; tests/test_scaling.c):
+ *  - per shootdown: for each target, its mailbox line crosses once (the
+ *    initiator writes the request and the IPI; the target's next interrupt
+ *    point misses on it).  The global slot's line crosses only when another
+ *    CPU claimed it last.  A request of more than TP_REQ_INLINE (2)
+ *    addresses also moves the packet's address lines to each target:
+ *    1 + ceil(8 * n / 64) + ceil(2 * n / 64) lines for n addresses.
+ *  - per acknowledgement: one line, the same mailbox line back (the target's
+ *    plain store; the initiator's poll misses on it once).
+ *  So a single-target shootdown of one or two pages is one line there and
+ *  back, as a cache-line ping-pong is; what remains above the floor is
+ *  software (microbench: shootdown / ping-pong).
+ *
+ * Memory ordering: the initiator writes the request words with relaxed
+ * stores and the control word last with release; the IPI's release RMW
+ * follows.  The target, after the IPI's acquire, reads the control word
+ * with acquire: a set TP_REQ means a live request whose other words (and,
+ * for a long request, the initiator's packet) are complete.  It copies,
+ * then clears TP_REQ with a release store (its reads of the request come
+ * before it), so the initiator, which polls with acquire, reuses its
+ * packet only after every target copied it.  A control word with TP_REQ
+ * set has exactly one writer besides its target — that request's
+ * initiator — and only after the target detached (it is then quiescent:
+ * its last interrupt came before CPU_DETACHED), so the target's plain
+ * store needs no atomic RMW.  The next initiator writes the words only
+ * after claiming the slot, which the previous one released (release/
+ * acquire) after seeing every acknowledgement.
  */
 #include "shootdown_impl.h"
 
@@ -37,11 +72,36 @@
 #define TP_INLINE 16 /* the default batch lives in the packet's own lines */
 #define TP_PCID_MIXED UINT32_MAX
 
-/* What a target reads comes first: one or two cache lines for small requests. */
+/* The request in the target's mailbox line (ci_sd_req) */
+#define TP_REQ_INLINE 2          /* addresses that travel with the IPI */
+#define TP_REQ 0x1ULL            /* live: the target has not copied it yet */
+#define TP_REQ_LONG 0x2ULL       /* the addresses are in the initiator's packet */
+#define TP_REQ_ALLVA 0x4ULL
+#define TP_REQ_GLOBAL 0x8ULL
+#define TP_REQ_MIXED 0x10ULL     /* several PCIDs: each address carries its own */
+#define TP_REQ_SOLE 0x20ULL      /* this target is the only one */
+#define TP_ACK_TAKE 0x40ULL      /* (acknowledgement) the target takes the slot over */
+#define TP_REQ_COUNT_SHIFT 8     /* inline addresses (0..TP_REQ_INLINE) */
+#define TP_REQ_PCID_SHIFT 16     /* the one PCID */
+#define TP_REQ_INIT_SHIFT 32     /* the initiator */
+enum { TP_W_CTL = 0, TP_W_SENT = 1, TP_W_VA = 2 };
+_Static_assert(TP_W_VA + TP_REQ_INLINE <= CI_SD_REQ_WORDS, "an inline request fits the mailbox line");
+_Static_assert(MAXCPUS <= 65536, "the initiator's number fits its 16 bits");
+
+/* A page-aligned VA and its PCID in one word: 48-bit canonical VAs keep
+ * the top 16 bits for the PCID (bit 47 gives them back). */
+static inline uint64_t tp_va_word(vaddr_t va, uint16_t pcid)
+{
+	return ((uint64_t)pcid << 48) | (va & 0x0000fffffffff000ULL);
+}
+static inline vaddr_t tp_word_va(uint64_t w)
+{
+	vaddr_t va = w & 0x0000fffffffff000ULL;
+	return (va & (1ULL << 47)) ? va | 0xffff000000000000ULL : va;
+}
+
+/* What a target reads of a long request comes first. */
 struct tlb_packet {
-	kcpuset_t tp_pending;  /* targets that have not copied the request */
-	uint64_t tp_sent_ns;   /* when the IPIs went out (acknowledgement latency) */
-	uint32_t tp_initiator;
 	uint32_t tp_count;     /* addresses, or TP_ALLVA */
 	uint32_t tp_pcid;      /* the one PCID involved, or TP_PCID_MIXED */
 	bool tp_global;        /* a global entry is involved */
@@ -51,13 +111,20 @@ struct tlb_packet {
 	uint16_t tp_pcid_inline[TP_INLINE];
 	unsigned tp_naddrs;    /* invalidations queued, for statistics */
 	kcpuset_t tp_cpumask;  /* CPUs that may hold the entries */
-	struct tlb_packet *tp_copy; /* where this CPU copies a request it takes */
+	struct tlb_packet *tp_copy; /* where this CPU copies a long request it takes */
+	bool tp_want_slot;     /* this CPU waits for the global slot (its own handler reads it) */
 } __cacheline_aligned;
 
 /* The global slot: the one packet in flight. */
 static _Atomic(struct tlb_packet *) tlb_inflight __cacheline_aligned;
 static struct tlb_packet *packets; /* 2 per CPU: its packet, and its copy of a request */
 static unsigned TP_MAXVA, npackets;
+static unsigned tp_words; /* words of a CPU set the machine's CPUs use */
+
+STATS_COUNTER(x86_handoffs, "shootdown.x86.slot_handoffs", "netbsd-x86: the global slot passed from a request's "
+    "sole target's acknowledgement straight to that target, which was waiting for it")
+STATS_COUNTER(x86_packet_reads, "shootdown.x86.packet_reads", "netbsd-x86: targets that copied a request of more "
+    "than 2 addresses from the initiator's packet (shorter ones travel in the target's mailbox line)")
 
 static void x86_halt(struct machine *m)
 {
@@ -74,6 +141,7 @@ static void x86_halt(struct machine *m)
 static int x86_boot(struct machine *m)
 {
 	TP_MAXVA = m->m_cfg.mc_sd_batch;
+	tp_words = (m->m_ncpu + 63) / 64;
 	npackets = 2 * m->m_ncpu;
 	if ((packets = mem_alloc(struct tlb_packet, npackets)) == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory for TLB packets");
@@ -95,6 +163,8 @@ static int x86_boot(struct machine *m)
 	for (unsigned i = 0; i < m->m_ncpu; i++) {
 		packets[i].tp_copy = &packets[m->m_ncpu + i];
 		m->m_cpus[i].ci_sd = &packets[i];
+		for (unsigned w = 0; w < CI_SD_REQ_WORDS; w++)
+			atomic_store_explicit(&m->m_cpus[i].ci_sd_req[w], 0, memory_order_relaxed);
 	}
 	atomic_store(&tlb_inflight, NULL);
 	return 0;
@@ -135,11 +205,16 @@ static void x86_invalidate(struct mmu_ctx *ctx, vaddr_t va, uint64_t opte, enum 
 		} else
 			tp->tp_count = TP_ALLVA;
 	}
-	/* the CPUs that may cache it: read after the PTE changed (seq_cst) */
+	/* the CPUs that may cache it: read after the PTE changed (seq_cst
+	 * loads).  The packet is this CPU's: a relaxed load and store merge
+	 * them (x86_pending() on other CPUs only reads) */
 	const kcpuset_t *who = ctx->mc_kernel ? &machine_cur->m_attached : &ctx->mc_cpus;
-	for (unsigned i = 0; i < MAXCPUS / 64; i++)
-		atomic_fetch_or_explicit(&tp->tp_cpumask.bits[i], atomic_load((_Atomic uint64_t *)&who->bits[i]),
-		    memory_order_relaxed);
+	for (unsigned i = 0; i < tp_words; i++) {
+		uint64_t b = atomic_load((_Atomic uint64_t *)&who->bits[i]);
+		uint64_t o = atomic_load_explicit(&tp->tp_cpumask.bits[i], memory_order_relaxed);
+		if ((o | b) != o)
+			atomic_store_explicit(&tp->tp_cpumask.bits[i], o | b, memory_order_relaxed);
+	}
 }
 
 /* Apply a request to the current CPU's TLB. */
@@ -158,6 +233,30 @@ static void packet_apply(struct cpu_info *ci, const struct tlb_packet *req, uint
 		tlb_invalidate_page(ci, req->tp_va[i], req->tp_pcid_of[i]);
 }
 
+/* The request words the initiator writes to each target: control (without
+ * TP_REQ) in w[0], the rest complete. */
+static void x86_req_words(const struct cpu_info *ci, const struct tlb_packet *tp, uint64_t sent, uint64_t *w)
+{
+	uint64_t ctl = (uint64_t)ci->ci_cpuid << TP_REQ_INIT_SHIFT;
+	if (tp->tp_global)
+		ctl |= TP_REQ_GLOBAL;
+	if (tp->tp_pcid == TP_PCID_MIXED)
+		ctl |= TP_REQ_MIXED;
+	else
+		ctl |= (uint64_t)tp->tp_pcid << TP_REQ_PCID_SHIFT;
+	if (tp->tp_count == TP_ALLVA) {
+		ctl |= TP_REQ_ALLVA;
+	} else if (tp->tp_count > TP_REQ_INLINE) {
+		ctl |= TP_REQ_LONG;
+	} else {
+		ctl |= (uint64_t)tp->tp_count << TP_REQ_COUNT_SHIFT;
+		for (uint32_t i = 0; i < tp->tp_count; i++)
+			w[TP_W_VA + i] = tp_va_word(tp->tp_va[i], tp->tp_pcid_of[i]);
+	}
+	w[TP_W_CTL] = ctl;
+	w[TP_W_SENT] = sent;
+}
+
 /* pmap_tlb_shootnow() */
 static void x86_update(void)
 {
@@ -167,56 +266,102 @@ static void x86_update(void)
 	if (tp->tp_naddrs == 0)
 		return;
 	uint64_t t0 = cpu_now_ns();
-	/* remote targets: may hold the entries, attached, not me */
-	kcpuset_t targets;
-	kcpuset_intersect_into(&targets, &tp->tp_cpumask, &m->m_attached);
-	kcpuset_atomic_clear(&targets, ci->ci_cpuid);
+	/* remote targets: may hold the entries, attached, not me; a plain
+	 * local set (one word in the usual case) */
+	uint64_t targets[MAXCPUS / 64];
 	unsigned ntargets = 0, nskipped = 0;
-	for (unsigned w = 0; w < MAXCPUS / 64; w++) {
-		uint64_t t = atomic_load_explicit(&targets.bits[w], memory_order_relaxed);
-		uint64_t all = atomic_load_explicit(&tp->tp_cpumask.bits[w], memory_order_relaxed);
-		if (w == ci->ci_cpuid / 64)
-			all &= ~(1ULL << (ci->ci_cpuid % 64));
-		ntargets += (unsigned)__builtin_popcountll(t);
-		nskipped += (unsigned)__builtin_popcountll(all & ~t);
+	const unsigned mw = ci->ci_cpuid / 64;
+	const uint64_t mbit = 1ULL << (ci->ci_cpuid % 64);
+	for (unsigned w = 0; w < tp_words; w++) {
+		uint64_t may = atomic_load_explicit(&tp->tp_cpumask.bits[w], memory_order_relaxed);
+		if (w == mw)
+			may &= ~mbit;
+		targets[w] = 0;
+		if (may == 0)
+			continue;
+		/* seq_cst: the attached set is read after the PTE changes */
+		uint64_t t = may & atomic_load(&m->m_attached.bits[w]);
+		targets[w] = t;
+		if (t != 0)
+			ntargets += (unsigned)__builtin_popcountll(t);
+		if (may & ~t)
+			nskipped += (unsigned)__builtin_popcountll(may & ~t);
 	}
 	if (ntargets > 0) {
-		/* claim the global slot; keep taking IPIs meanwhile */
+		/* claim the global slot; keep taking IPIs meanwhile — and if the
+		 * holder's request was for this CPU alone, the handler that
+		 * acknowledges it hands the slot over (x86_ipi) */
 		unsigned iter = 0;
 		struct tlb_packet *expect = NULL;
+		tp->tp_want_slot = true;
 		while (!atomic_compare_exchange_weak(&tlb_inflight, &expect, tp)) {
+			if (expect == tp)
+				break; /* handed over by this CPU's own handler */
+			/* test before the next CAS (NetBSD spins on the pointer
+			 * with plain loads too): a CAS at every turn would pull the
+			 * slot's line away from its holder */
+			do
+				cpu_spin_wait_for(&iter, "the global shootdown slot (tlb_inflight)");
+			while ((expect = atomic_load_explicit(&tlb_inflight, memory_order_relaxed)) != NULL && expect != tp);
 			expect = NULL;
-			cpu_spin_wait_for(&iter, "the global shootdown slot (tlb_inflight)");
 		}
-		tp->tp_sent_ns = cpu_now_ns();
-		tp->tp_initiator = ci->ci_cpuid;
-		/* publish the packet: release stores of the (all-zero) pending set;
-		 * a target's acquire load of its bit sees the packet's contents */
-		for (unsigned w = 0; w < MAXCPUS / 64; w++) {
-			uint64_t b = atomic_load_explicit(&targets.bits[w], memory_order_relaxed);
-			if (b != 0)
-				atomic_store_explicit(&tp->tp_pending.bits[w], b, memory_order_release);
-		}
-		/* the packet's address travels in the target's mailbox line, with
-		 * the IPI bit: the target finds the request without another miss */
-		KCPUSET_FOREACH(&targets, c) {
-			atomic_store_explicit(&cpu_lookup(c)->ci_sd_mbox, tp, memory_order_relaxed);
-			cpu_send_ipi(cpu_lookup(c), IPI_SHOOTDOWN);
-		}
+		tp->tp_want_slot = false;
+		uint64_t w[CI_SD_REQ_WORDS];
+		x86_req_words(ci, tp, t0, w);
+		if (ntargets == 1)
+			w[TP_W_CTL] |= TP_REQ_SOLE;
+		const unsigned nw = (w[TP_W_CTL] & (TP_REQ_LONG | TP_REQ_ALLVA))
+		    ? TP_W_VA
+		    : TP_W_VA + (unsigned)((w[TP_W_CTL] >> TP_REQ_COUNT_SHIFT) & 0xff);
+		for (unsigned k = 0; k < tp_words; k++)
+			for (uint64_t b = targets[k]; b != 0; b &= b - 1) {
+				struct cpu_info *t = cpu_lookup(k * 64 + (unsigned)__builtin_ctzll(b));
+				/* the request words, the control word last (release:
+				 * the target's acquire of it sees the rest, and the
+				 * packet), then the IPI, all in the target's line */
+				for (unsigned i = TP_W_SENT; i < nw; i++)
+					atomic_store_explicit(&t->ci_sd_req[i], w[i], memory_order_relaxed);
+				atomic_store_explicit(&t->ci_sd_req[TP_W_CTL], w[TP_W_CTL] | TP_REQ, memory_order_release);
+				cpu_send_ipi(t, IPI_SHOOTDOWN);
+			}
 	}
 	/* the local flush, concurrent with the remote ones */
 	packet_apply(ci, tp, tp->tp_count);
 	if (ntargets > 0) {
 		unsigned iter = 0;
-		while (!kcpuset_iszero(&tp->tp_pending)) {
-			/* a detached CPU has an empty TLB: nothing to wait for */
-			if ((iter & 63) == 63)
-				KCPUSET_FOREACH(&tp->tp_pending, c)
-					if (!cpu_is_attached(cpu_lookup(c)))
-						kcpuset_atomic_clear(&tp->tp_pending, c);
+		bool taken = false;
+		for (;;) {
+			bool pending = false;
+			for (unsigned k = 0; k < tp_words; k++)
+				for (uint64_t b = targets[k]; b != 0; b &= b - 1) {
+					unsigned c = k * 64 + (unsigned)__builtin_ctzll(b);
+					struct cpu_info *t = cpu_lookup(c);
+					/* acquire: pairs with the target's release of its
+					 * acknowledgement, after its copy */
+					uint64_t a = atomic_load_explicit(&t->ci_sd_req[TP_W_CTL], memory_order_acquire);
+					if (!(a & TP_REQ)) {
+						taken = (a & TP_ACK_TAKE) != 0;
+						targets[k] &= ~(1ULL << (c % 64));
+					} else if ((iter & 63) == 63 && !cpu_is_attached(t)) {
+						/* detached: its TLB is empty, and it is quiescent
+						 * (its last interrupt came before CPU_DETACHED) */
+						atomic_store_explicit(&t->ci_sd_req[TP_W_CTL],
+						    atomic_load_explicit(&t->ci_sd_req[TP_W_CTL], memory_order_relaxed) & ~TP_REQ,
+						    memory_order_relaxed);
+						targets[k] &= ~(1ULL << (c % 64));
+					} else {
+						pending = true;
+					}
+				}
+			if (!pending)
+				break;
 			cpu_spin_wait_for(&iter, "shootdown acknowledgements");
 		}
-		atomic_store_explicit(&tlb_inflight, NULL, memory_order_release);
+		/* release the slot (release: the next holder writes request words
+		 * after ours were acknowledged) — unless the sole target said it
+		 * takes it over */
+		if (!taken)
+			atomic_store_explicit(&tlb_inflight, NULL, memory_order_release);
 	}
 	sd_count_request(tp->tp_naddrs, tp->tp_count == TP_ALLVA, ntargets, nskipped,
 	    ntargets ? cpu_now_ns() - t0 : 0);
@@ -226,31 +371,62 @@ static void x86_update(void)
 /* pmap_tlb_intr(): => at interrupt level, on the target */
 static void x86_ipi(struct cpu_info *ci)
 {
-	/* the IPI bit was read with acquire after the sender's release */
-	struct tlb_packet *tp = atomic_load_explicit(&ci->ci_sd_mbox, memory_order_relaxed);
-	if (tp == NULL || !(atomic_load_explicit(&tp->tp_pending.bits[ci->ci_cpuid / 64], memory_order_acquire) &
-	                      (1ULL << (ci->ci_cpuid % 64))))
+	/* acquire: pairs with the initiator's release of the control word;
+	 * the IPI's acquire already ordered it after the sender's writes */
+	uint64_t ctl = atomic_load_explicit(&ci->ci_sd_req[TP_W_CTL], memory_order_acquire);
+	if (!(ctl & TP_REQ))
 		return; /* spurious, or a request we already served */
-	/* small requests are copied to the stack, as before shootdown.batch
-	 * existed; larger ones to this CPU's copy packet */
+	/* copy the request: small ones from this line, long ones from the
+	 * initiator's packet (to the stack up to TP_INLINE addresses, else to
+	 * this CPU's copy packet) */
 	struct tlb_packet stack, *copy = &stack;
-	uint32_t count = tp->tp_count;
-	if (count != TP_ALLVA && count > TP_INLINE)
-		copy = ((struct tlb_packet *)ci->ci_sd)->tp_copy;
-	else {
-		stack.tp_va = stack.tp_va_inline;
-		stack.tp_pcid_of = stack.tp_pcid_inline;
-	}
-	copy->tp_global = tp->tp_global;
-	copy->tp_pcid = tp->tp_pcid;
-	if (count != TP_ALLVA) {
+	stack.tp_va = stack.tp_va_inline;
+	stack.tp_pcid_of = stack.tp_pcid_inline;
+	unsigned initiator = (unsigned)(ctl >> TP_REQ_INIT_SHIFT) & 0xffff;
+	uint32_t count;
+	copy->tp_global = (ctl & TP_REQ_GLOBAL) != 0;
+	copy->tp_pcid = (ctl & TP_REQ_MIXED) ? TP_PCID_MIXED : (uint32_t)((ctl >> TP_REQ_PCID_SHIFT) & 0xffff);
+	if (ctl & TP_REQ_ALLVA) {
+		count = TP_ALLVA;
+	} else if (ctl & TP_REQ_LONG) {
+		const struct tlb_packet *tp = &packets[initiator];
+		count = tp->tp_count;
+		if (count > TP_INLINE)
+			copy = ((struct tlb_packet *)ci->ci_sd)->tp_copy;
+		copy->tp_global = tp->tp_global;
+		copy->tp_pcid = tp->tp_pcid;
 		memcpy(copy->tp_va, tp->tp_va, sizeof(vaddr_t) * count);
 		memcpy(copy->tp_pcid_of, tp->tp_pcid_of, sizeof(uint16_t) * count);
+		stats_inc(&x86_packet_reads);
+	} else {
+		count = (uint32_t)(ctl >> TP_REQ_COUNT_SHIFT) & 0xff;
+		for (uint32_t i = 0; i < count; i++) {
+			uint64_t w = atomic_load_explicit(&ci->ci_sd_req[TP_W_VA + i], memory_order_relaxed);
+			stack.tp_va[i] = tp_word_va(w);
+			stack.tp_pcid_of[i] = (uint16_t)(w >> 48);
+		}
 	}
-	uint64_t sent = tp->tp_sent_ns;
-	unsigned initiator = tp->tp_initiator;
-	/* early acknowledgement: the request is copied */
-	kcpuset_atomic_clear(&tp->tp_pending, ci->ci_cpuid);
+	uint64_t sent = atomic_load_explicit(&ci->ci_sd_req[TP_W_SENT], memory_order_relaxed);
+	/* the slot passes on when this CPU was the request's only target and
+	 * is itself waiting for the slot (interrupted in x86_update's claim
+	 * loop): with the copy made the request is complete, and the slot goes
+	 * straight to this CPU, as NetBSD 9's last target clears
+	 * pmap_tlb_packet — the initiator, told so in the acknowledgement, does
+	 * not release it, and this CPU's claim does not wait for that release
+	 * to cross the slot's line.  Nobody else can change the slot while it
+	 * holds the initiator's packet, so a plain store takes it (relaxed:
+	 * the slot's value only excludes; what this CPU writes next as holder
+	 * is ordered by its own IPIs' release). */
+	struct tlb_packet *mine = ci->ci_sd;
+	bool take = (ctl & TP_REQ_SOLE) && mine->tp_want_slot;
+	/* early acknowledgement: the request is copied (release: after the
+	 * reads above) */
+	atomic_store_explicit(&ci->ci_sd_req[TP_W_CTL], (ctl & ~TP_REQ) | (take ? TP_ACK_TAKE : 0),
+	    memory_order_release);
+	if (take) {
+		atomic_store_explicit(&tlb_inflight, mine, memory_order_relaxed);
+		stats_inc(&x86_handoffs);
+	}
 	sd_ack_record(initiator, ci->ci_cpuid, sent);
 	packet_apply(ci, copy, count);
 }

@@ -663,19 +663,30 @@ bool sd_slots_cover(vaddr_t va, uint16_t pcid)
 /*
  * The acknowledgement matrix: cell [initiator][target] is written only by
  * the target (single writer: relaxed load and store), read by the driver.
+ * Stored by target: each target's row starts a cache line of its own, so
+ * two CPUs that acknowledge each other's shootdowns write no common line
+ * (with 2 CPUs the four cells used to share one line).
  */
 struct sd_ack_cell {
 	_Atomic uint64_t ac_sum;
 	_Atomic uint64_t ac_count;
 };
 static struct sd_ack_cell *sd_ack;
-static unsigned sd_ack_ncpu;
+static unsigned sd_ack_ncpu, sd_ack_stride; /* cells per target row, a whole number of lines */
 STATS_HIST(sd_ack_lat, "shootdown.ack_latency", "ns", "request to acknowledgement, measured by each target")
+
+static inline struct sd_ack_cell *sd_ack_cell(unsigned initiator, unsigned target)
+{
+	return &sd_ack[(size_t)target * sd_ack_stride + initiator];
+}
 
 int sd_common_boot(struct machine *m)
 {
+	const unsigned per_line = CACHE_LINE / sizeof(struct sd_ack_cell);
 	sd_ack_ncpu = m->m_ncpu;
-	sd_ack = mem_zalloc(struct sd_ack_cell, (size_t)m->m_ncpu * m->m_ncpu);
+	sd_ack_stride = (m->m_ncpu + per_line - 1) / per_line * per_line;
+	/* each target's row starts a line */
+	sd_ack = mem_zalloc_bytes(CACHE_LINE, sizeof(*sd_ack) * sd_ack_stride * m->m_ncpu);
 	return sd_ack == NULL ? machine_seterr(ENOMEM, "machine.cpus: no memory for the acknowledgement matrix") : 0;
 }
 
@@ -692,7 +703,7 @@ void sd_ack_record(unsigned initiator, unsigned target, uint64_t sent_ns)
 	stats_hist_record(&sd_ack_lat, d);
 	if (sd_ack == NULL || initiator >= sd_ack_ncpu || target >= sd_ack_ncpu)
 		return;
-	struct sd_ack_cell *c = &sd_ack[initiator * sd_ack_ncpu + target];
+	struct sd_ack_cell *c = sd_ack_cell(initiator, target);
 	atomic_store_explicit(&c->ac_sum, atomic_load_explicit(&c->ac_sum, memory_order_relaxed) + d,
 	    memory_order_relaxed);
 	atomic_store_explicit(&c->ac_count, atomic_load_explicit(&c->ac_count, memory_order_relaxed) + 1,
@@ -702,17 +713,18 @@ void sd_ack_record(unsigned initiator, unsigned target, uint64_t sent_ns)
 /* => no CPU is acknowledging (a quiescent point) */
 void shootdown_ack_reset(void)
 {
-	for (unsigned i = 0; sd_ack != NULL && i < sd_ack_ncpu * sd_ack_ncpu; i++) {
-		atomic_store_explicit(&sd_ack[i].ac_sum, 0, memory_order_relaxed);
-		atomic_store_explicit(&sd_ack[i].ac_count, 0, memory_order_relaxed);
-	}
+	for (unsigned t = 0; sd_ack != NULL && t < sd_ack_ncpu; t++)
+		for (unsigned i = 0; i < sd_ack_ncpu; i++) {
+			atomic_store_explicit(&sd_ack_cell(i, t)->ac_sum, 0, memory_order_relaxed);
+			atomic_store_explicit(&sd_ack_cell(i, t)->ac_count, 0, memory_order_relaxed);
+		}
 }
 
 bool shootdown_ack_get(unsigned initiator, unsigned target, uint64_t *sum_ns, uint64_t *count)
 {
 	if (sd_ack == NULL || initiator >= sd_ack_ncpu || target >= sd_ack_ncpu)
 		return false;
-	struct sd_ack_cell *c = &sd_ack[initiator * sd_ack_ncpu + target];
+	struct sd_ack_cell *c = sd_ack_cell(initiator, target);
 	*sum_ns = atomic_load_explicit(&c->ac_sum, memory_order_relaxed);
 	*count = atomic_load_explicit(&c->ac_count, memory_order_relaxed);
 	return true;

@@ -8,7 +8,16 @@
  *  - sd_slot: a per-initiator request slot with a pending set, scanned by
  *    every target that takes a shootdown IPI (Linux's per-CPU
  *    call_single_data queues, FreeBSD's per-CPU request fields), so
- *    several initiators proceed at once without a global slot;
+ *    several initiators proceed at once without a global slot.  Its
+ *    cache-line budget (the flat protocol: immediate, linux, tracked,
+ *    latr's fallback, the mutants), per target of a shootdown: there, the
+ *    target's mailbox line (the IPI), the initiator's slot line (pending
+ *    set, request pointer), the request's header line (struct sd_req) and
+ *    its address and PCID arrays (one line each up to 8 addresses, 32
+ *    PCIDs); back, the slot line once (the target's RMW on the pending
+ *    set, the initiator's poll).  A target also reads every other
+ *    initiator's slot line to find its requests (shared and unchanged
+ *    unless that initiator posted);
  *  - the lazy machinery: per-CPU "posted" and "swept" sequence numbers
  *    and the list of frames held back until every CPU that may hold a
  *    translation to them swept (netbsd-mi, latr);

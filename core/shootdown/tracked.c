@@ -19,6 +19,12 @@
  * delivery are the flat protocol of shootdown.c (shootdown.batch
  * addresses, per-initiator slots, late acknowledgement).
  *
+ * Cache-line budget: the flat protocol's (shootdown_impl.h) for the CPUs
+ * in the frame's mask only.  A fill by a CPU new to the frame sets its
+ * bit with an RMW on the frame's mask, eight frames to a line (first
+ * fills only: the pre-check skips the RMW once the bit is set, and a
+ * remap of the same frame fills nothing new).
+ *
  * Memory ordering (the one race that matters: a fill concurrent with a
  * PTE change).  The walker sets its bit with a seq_cst RMW, then reloads
  * the PTE with a seq_cst load and refills only if it is unchanged; the

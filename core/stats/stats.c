@@ -72,14 +72,7 @@ void stats_hist_register(struct stats_hist *h)
 
 unsigned stats_hist_bucket(uint64_t v)
 {
-	const unsigned sub = 1u << STATS_HIST_SUBBITS;
-	if (v < sub)
-		return (unsigned)v;
-	unsigned e = 63u - (unsigned)__builtin_clzll(v); /* e >= SUBBITS */
-	if (e > STATS_HIST_MAXEXP)
-		return STATS_HIST_BUCKETS - 1;
-	unsigned s = (unsigned)(v >> (e - STATS_HIST_SUBBITS)) & (sub - 1);
-	return (e - STATS_HIST_SUBBITS + 1) * sub + s;
+	return stats_hist_bucket_inline(v);
 }
 
 uint64_t stats_hist_bucket_low(unsigned b)
@@ -92,27 +85,10 @@ uint64_t stats_hist_bucket_low(unsigned b)
 	return (1ULL << e) | (s << (e - STATS_HIST_SUBBITS));
 }
 
-void stats_hist_record(struct stats_hist *h, uint64_t v)
+/* The shared block of threads that are not CPUs: several writers, atomic RMWs. */
+void stats_hist_record_shared(struct stats_hist *h, uint64_t v)
 {
-	if (!stats_on)
-		return;
-	struct stats_block *b = stats_tls;
-	unsigned k = stats_hist_bucket(v);
-	if (b != NULL) {
-		struct stats_hist_cell *c = &b->sb_hists[h->sh_index];
-#define BUMP(field, val)                                                        \
-	atomic_store_explicit(&c->field, atomic_load_explicit(&c->field, memory_order_relaxed) + (val), \
-	    memory_order_relaxed)
-		BUMP(hc_count, 1);
-		BUMP(hc_sum, v);
-		BUMP(hc_buckets[k], 1);
-#undef BUMP
-		if (v < atomic_load_explicit(&c->hc_min, memory_order_relaxed))
-			atomic_store_explicit(&c->hc_min, v, memory_order_relaxed);
-		if (v > atomic_load_explicit(&c->hc_max, memory_order_relaxed))
-			atomic_store_explicit(&c->hc_max, v, memory_order_relaxed);
-		return;
-	}
+	unsigned k = stats_hist_bucket_inline(v);
 	struct stats_hist_cell *c = &stats_shared.sb_hists[h->sh_index];
 	atomic_fetch_add_explicit(&c->hc_count, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&c->hc_sum, v, memory_order_relaxed);

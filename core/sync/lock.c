@@ -16,6 +16,10 @@
  *    percentiles of hold time are over those samples;
  *  - ThreadSanitizer annotations: ck's atomics are inline assembly that
  *    TSan cannot see, so acquire/release edges are declared here.
+ * The uncontended acquire and release are inline in pmapstorm/lock.h (the
+ * fast path); what is here is the rest: a thread's first lock, contention
+ * and its accounting, MCS, the broken lock, readers, and every path of a
+ * ThreadSanitizer build.
  */
 #include "lock_impl.h"
 
@@ -30,8 +34,6 @@
 
 #define TSAN_ACQUIRE(p) LOCK_TSAN_ACQUIRE(p)
 #define TSAN_RELEASE(p) LOCK_TSAN_RELEASE(p)
-
-#define LOCKSTAT_HOLD_SAMPLE 16
 
 extern const struct lock_algo lock_algo_tas, lock_algo_ticket, lock_algo_mcs, lock_algo_clh,
     lock_algo_pthread, lock_algo_pthread_adaptive, lock_algo_ckrw, lock_algo_pthread_rw, lock_algo_broken;
@@ -68,7 +70,7 @@ static const struct lock_class_info lock_classes[LC_NCLASS] = {
 
 static const struct lock_algo *class_algo[LC_NCLASS];
 static lock_wait_fn class_wait = NULL;
-static _Atomic bool lockstat_on = true;
+_Atomic bool lockstat_on_flag = true;
 
 /* ---- lockstat counters and histograms, declared where they are bumped ---- */
 
@@ -88,6 +90,16 @@ LS_DECL(kernel_map, "kernel_map")
 LS_DECL(pool, "pool")
 
 #define LS_ROW(id) {&ls_acq_##id, &ls_con_##id, &ls_bnc_##id, &ls_wait_##id, &ls_hold_##id, &ls_queue_##id}
+/* the inline fast path's counters (pmapstorm/lock.h) */
+struct stats_counter *const lockstat_acq_counter[LC_NCLASS] = {
+	[LC_PMAP] = &ls_acq_pmap, [LC_PV] = &ls_acq_pv, [LC_PMAPS] = &ls_acq_pmaps, [LC_PAGEFREE] = &ls_acq_pagefree,
+	[LC_TLB_PACKET] = &ls_acq_tlb_packet, [LC_KERNEL_MAP] = &ls_acq_kernel_map, [LC_POOL] = &ls_acq_pool,
+};
+struct stats_counter *const lockstat_bounce_counter[LC_NCLASS] = {
+	[LC_PMAP] = &ls_bnc_pmap, [LC_PV] = &ls_bnc_pv, [LC_PMAPS] = &ls_bnc_pmaps, [LC_PAGEFREE] = &ls_bnc_pagefree,
+	[LC_TLB_PACKET] = &ls_bnc_tlb_packet, [LC_KERNEL_MAP] = &ls_bnc_kernel_map, [LC_POOL] = &ls_bnc_pool,
+};
+
 static const struct {
 	struct stats_counter *acq, *con, *bnc;
 	struct stats_hist *wait, *hold, *queue;
@@ -242,31 +254,27 @@ int lock_configure(const char (*algo)[LOCK_ALGO_NAMELEN], enum lock_wait wait, b
 	for (int c = 0; c < LC_NCLASS; c++)
 		class_algo[c] = algo_find((algo != NULL && algo[c][0] != '\0') ? algo[c] : lock_classes[c].lci_default);
 	class_wait = wait == LOCK_WAIT_SPIN ? lock_wait_spin : NULL;
-	atomic_store(&lockstat_on, stat);
+	atomic_store(&lockstat_on_flag, stat);
 	return 0;
 }
 
 void lockstat_enable(bool on)
 {
-	atomic_store(&lockstat_on, on);
+	atomic_store(&lockstat_on_flag, on);
 }
 
 bool lockstat_enabled(void)
 {
-	return atomic_load_explicit(&lockstat_on, memory_order_relaxed);
+	return atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed);
 }
 
 /* ---- per-thread state: lock id, queue-node pools ---- */
 
-#define LOCK_MCS_NODES 32
+#define LOCK_CLH_POOL_MAX 64 /* nodes a thread keeps (try failures move nodes between threads) */
 
-static _Thread_local uint32_t lock_self;
-static _Thread_local _Atomic uint64_t *lock_held_slot; /* sync_set_held_slot() */
+_Thread_local struct lock_thread lock_thread_tls __attribute__((tls_model("initial-exec")));
+#define lock_self (lock_thread_tls.lt_self)
 static _Atomic uint32_t lock_next_id;
-static _Thread_local unsigned hold_sample;
-static _Thread_local ck_spinlock_mcs_context_t mcs_nodes[LOCK_MCS_NODES];
-static _Thread_local uint32_t mcs_used;
-static _Thread_local ck_spinlock_clh_t *clh_pool;
 static pthread_key_t clh_key;
 static pthread_once_t clh_once = PTHREAD_ONCE_INIT;
 
@@ -285,26 +293,33 @@ _Noreturn static void lock_panic(const kmutex_t *m, const char *what)
 
 ck_spinlock_mcs_context_t *lock_mcs_node_get(void)
 {
-	if (mcs_used == UINT32_MAX) {
+	struct lock_thread *t = &lock_thread_tls;
+	if (t->lt_mcs_used == UINT32_MAX) {
 		fprintf(stderr, "pmapstorm: panic: more than %d MCS locks held by one thread\n", LOCK_MCS_NODES);
 		abort();
 	}
-	unsigned i = (unsigned)__builtin_ctz(~mcs_used);
-	mcs_used |= 1u << i;
-	return &mcs_nodes[i];
+	unsigned i = (unsigned)__builtin_ctz(~t->lt_mcs_used);
+	t->lt_mcs_used |= 1u << i;
+	return &t->lt_mcs[i];
 }
 
 void lock_mcs_node_put(ck_spinlock_mcs_context_t *n)
 {
-	mcs_used &= ~(1u << (unsigned)(n - mcs_nodes));
+	struct lock_thread *t = &lock_thread_tls;
+	t->lt_mcs_used &= ~(1u << (unsigned)(n - t->lt_mcs));
 }
 
+/* A thread's CLH nodes go with it (the key's value is only a marker). */
 static void clh_pool_free(void *p)
 {
-	for (ck_spinlock_clh_t *n = p, *next; n != NULL; n = next) {
-		next = n->previous;
+	(void)p;
+	struct lock_thread *t = &lock_thread_tls;
+	for (struct lock_clh_node *n = t->lt_clh_free, *next; n != NULL; n = next) {
+		next = n->cn_free_next;
 		free(n);
 	}
+	t->lt_clh_free = NULL;
+	t->lt_clh_nfree = 0;
 }
 
 static void clh_key_make(void)
@@ -312,29 +327,43 @@ static void clh_key_make(void)
 	pthread_key_create(&clh_key, clh_pool_free);
 }
 
-ck_spinlock_clh_t *lock_clh_node_get(void)
+struct lock_clh_node *lock_clh_node_alloc(void)
 {
-	ck_spinlock_clh_t *n = clh_pool;
-	if (n != NULL) {
-		clh_pool = n->previous;
-		pthread_setspecific(clh_key, clh_pool);
-		return n;
-	}
-	pthread_once(&clh_once, clh_key_make);
-	n = mem_alloc(ck_spinlock_clh_t, 1);
+	struct lock_clh_node *n = mem_alloc(struct lock_clh_node, 1);
 	if (n == NULL) {
 		fprintf(stderr, "pmapstorm: out of memory for a CLH node\n");
 		abort();
 	}
+	n->cn_prev = n->cn_free_next = NULL;
+	atomic_store_explicit(&n->cn_state, LOCK_CLH_AVAILABLE, memory_order_relaxed);
 	return n;
 }
 
-void lock_clh_node_put(ck_spinlock_clh_t *n)
+struct lock_clh_node *lock_clh_node_get(void)
 {
+	struct lock_thread *t = &lock_thread_tls;
+	struct lock_clh_node *n = t->lt_clh_free;
+	if (n != NULL) {
+		t->lt_clh_free = n->cn_free_next;
+		t->lt_clh_nfree--;
+		return n;
+	}
+	/* the pool goes when the thread does (the first allocation marks it) */
 	pthread_once(&clh_once, clh_key_make);
-	n->previous = clh_pool;
-	clh_pool = n;
-	pthread_setspecific(clh_key, clh_pool); /* freed at thread exit */
+	pthread_setspecific(clh_key, &lock_thread_tls);
+	return lock_clh_node_alloc();
+}
+
+void lock_clh_node_put(struct lock_clh_node *n)
+{
+	struct lock_thread *t = &lock_thread_tls;
+	if (t->lt_clh_nfree >= LOCK_CLH_POOL_MAX) {
+		free(n); /* nobody points at a node that came back */
+		return;
+	}
+	n->cn_free_next = t->lt_clh_free;
+	t->lt_clh_free = n;
+	t->lt_clh_nfree++;
 }
 
 /* ---- lockstat ---- */
@@ -355,13 +384,29 @@ static inline uint64_t ls_acquired(kmutex_t *m, bool contended, uint64_t t1)
 		stats_inc(ls[c].bnc);
 	if (contended)
 		return t1;
-	return (++hold_sample % LOCKSTAT_HOLD_SAMPLE) == 0 ? ls_now() : 0;
+	return (++lock_thread_tls.lt_sample % LOCKSTAT_HOLD_SAMPLE) == 0 ? ls_now() : 0;
+}
+
+/* The inline path's hold sample: start (acquired) and end (released). */
+void lockstat_hold_begin(kmutex_t *m)
+{
+	atomic_store_explicit(&m->mtx_t0, ls_now(), memory_order_relaxed);
+}
+
+void lockstat_hold_end(kmutex_t *m)
+{
+	uint64_t t0 = atomic_load_explicit(&m->mtx_t0, memory_order_relaxed);
+	atomic_store_explicit(&m->mtx_t0, 0, memory_order_relaxed);
+	if (t0 != 0)
+		stats_hist_record(ls[m->mtx_class].hold, ls_now() - t0);
 }
 
 static inline void ls_released(kmutex_t *m, uint64_t t0)
 {
-	if (t0 != 0)
+	if (t0 != 0) {
+		atomic_store_explicit(&m->mtx_t0, 0, memory_order_relaxed);
 		stats_hist_record(ls[m->mtx_class].hold, ls_now() - t0);
+	}
 	atomic_store_explicit(&m->mtx_lastcpu, (uint16_t)(ls_cpu() + 1), memory_order_relaxed);
 }
 
@@ -410,26 +455,25 @@ void lockstat_sites_reset(void)
 	}
 }
 
-/* The slow path: wait, counted and timed.  Returns the hold start.
- * => pc: the caller of mutex_enter()/rw_enter() (the call site) */
-static uint64_t lock_slow(kmutex_t *m, bool shared, uintptr_t pc)
+/* A contended acquisition, counted and timed (lock_slow(), and the waits
+ * the inline paths began: a ticket taken, an MCS node queued):
+ * ls_wait_begin() before the wait (0 with lockstat off), ls_wait_end()
+ * after it, with the call site; it returns the hold start. */
+static inline uint64_t ls_wait_begin(kmutex_t *m, bool stat, bool exclusive)
 {
-	const struct lock_algo *a = m->mtx_algo;
-	lock_wait_fn w = class_wait != NULL ? class_wait : sync_wait;
-	bool stat = atomic_load_explicit(&lockstat_on, memory_order_relaxed);
-	uint64_t t0 = 0;
-	if (!shared && atomic_load_explicit(&m->mtx_owner, memory_order_relaxed) == lock_self && lock_self != 0)
+	if (exclusive && lock_self != 0 &&
+	    (atomic_load_explicit(&m->mtx_owner, memory_order_relaxed) & ~LOCK_OWNER_RDEXCL) == lock_self)
 		lock_panic(m, "recursive acquisition");
-	if (stat) {
-		unsigned q = atomic_fetch_add_explicit(&m->mtx_waiters, 1, memory_order_relaxed);
-		stats_inc(ls[m->mtx_class].con);
-		stats_hist_record(ls[m->mtx_class].queue, q + 1);
-		t0 = ls_now();
-	}
-	if (shared)
-		a->la_wait_read(m, w);
-	else
-		a->la_wait(m, w);
+	if (!stat)
+		return 0;
+	unsigned q = atomic_fetch_add_explicit(&m->mtx_waiters, 1, memory_order_relaxed);
+	stats_inc(ls[m->mtx_class].con);
+	stats_hist_record(ls[m->mtx_class].queue, q + 1);
+	return ls_now();
+}
+
+static inline uint64_t ls_wait_end(kmutex_t *m, bool stat, uint64_t t0, uintptr_t pc)
+{
 	if (!stat)
 		return 0;
 	uint64_t t1 = ls_now();
@@ -439,9 +483,24 @@ static uint64_t lock_slow(kmutex_t *m, bool shared, uintptr_t pc)
 	return ls_acquired(m, true, t1);
 }
 
+/* The slow path: wait, counted and timed.  Returns the hold start.
+ * => pc: the caller of mutex_enter()/rw_enter() (the call site) */
+static uint64_t lock_slow(kmutex_t *m, bool shared, uintptr_t pc)
+{
+	const struct lock_algo *a = m->mtx_algo;
+	lock_wait_fn w = class_wait != NULL ? class_wait : sync_wait;
+	bool stat = atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed);
+	uint64_t t0 = ls_wait_begin(m, stat, !shared);
+	if (shared)
+		a->la_wait_read(m, w);
+	else
+		a->la_wait(m, w);
+	return ls_wait_end(m, stat, t0, pc);
+}
+
 void sync_set_held_slot(_Atomic uint64_t *slot)
 {
-	lock_held_slot = slot;
+	lock_thread_tls.lt_held = slot;
 }
 
 /* The held-lock count of the class, for the watchdog's dump: owner-only
@@ -451,10 +510,7 @@ void sync_set_held_slot(_Atomic uint64_t *slot)
 _Static_assert(LC_NCLASS <= 8, "the held-lock word packs 8 bits per lock class");
 static inline void lock_held_note(const kmutex_t *m, int delta)
 {
-	_Atomic uint64_t *p = lock_held_slot;
-	if (p != NULL)
-		atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) +
-		    (uint64_t)(int64_t)delta * (1ULL << (8 * m->mtx_class)), memory_order_relaxed);
+	lock_held_note_fast(m, &lock_thread_tls, delta);
 }
 
 /* ---- mutex(9) ---- */
@@ -472,6 +528,9 @@ void mutex_init(kmutex_t *m, lock_class_t c)
 	memset(m, 0, sizeof(*m));
 	m->mtx_class = (uint8_t)c;
 	m->mtx_algo = algo_of(c);
+	m->mtx_fast = m->mtx_algo->la_fast;
+	m->mtx_ls_acq = (uint16_t)ls[c].acq->sc_index;
+	m->mtx_ls_bnc = (uint16_t)ls[c].bnc->sc_index;
 	m->mtx_algo->la_init(m);
 }
 
@@ -504,20 +563,51 @@ static inline void algo_exit(kmutex_t *m)
 static inline uint64_t lock_enter(kmutex_t *m, uintptr_t pc)
 {
 	if (__builtin_expect(algo_try(m), 1))
-		return atomic_load_explicit(&lockstat_on, memory_order_relaxed) ? ls_acquired(m, false, 0) : 0;
+		return atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed) ? ls_acquired(m, false, 0) : 0;
 	return lock_slow(m, false, pc);
 }
 
-static inline void mutex_enter_at(kmutex_t *m, uintptr_t pc)
+/* the caller holds m exclusively since hold start t0: record the owner */
+static inline void lock_own(kmutex_t *m, uint64_t t0)
 {
-	uint64_t t0 = lock_enter(m, pc);
 	TSAN_ACQUIRE(m);
 	atomic_store_explicit(&m->mtx_t0, t0, memory_order_relaxed);
-	atomic_store_explicit(&m->mtx_owner, self_id(), memory_order_relaxed);
+	atomic_store_explicit(&m->mtx_owner, lock_self, memory_order_relaxed);
 	lock_held_note(m, 1);
 }
 
-void mutex_enter(kmutex_t *m)
+/* The inline ticket path took a ticket that is not served yet: wait for it
+ * and own, as mutex_enter_slow() does after its own wait.  Called from the
+ * inline mutex_enter(), so the return address is the call site. */
+void mutex_enter_ticket_slow(kmutex_t *m, uint32_t ticket)
+{
+	lock_wait_fn w = class_wait != NULL ? class_wait : sync_wait;
+	bool stat = atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed);
+	uint64_t t0 = ls_wait_begin(m, stat, true);
+	lock_ticket_wait_for(m, ticket, w);
+	lock_own(m, ls_wait_end(m, stat, t0, (uintptr_t)__builtin_return_address(0)));
+}
+
+/* The inline MCS path swapped node n in behind prev: link and wait, then own. */
+void mutex_enter_mcs_slow(kmutex_t *m, ck_spinlock_mcs_context_t *n, ck_spinlock_mcs_context_t *prev)
+{
+	lock_wait_fn w = class_wait != NULL ? class_wait : sync_wait;
+	bool stat = atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed);
+	uint64_t t0 = ls_wait_begin(m, stat, true);
+	lock_mcs_wait_behind(m, n, prev, w);
+	lock_own(m, ls_wait_end(m, stat, t0, (uintptr_t)__builtin_return_address(0)));
+}
+
+/* => pc: the call site, for lockstat's sites */
+static inline void mutex_enter_at(kmutex_t *m, uintptr_t pc)
+{
+	(void)self_id(); /* a thread's first lock: from now on the inline path serves it */
+	lock_own(m, lock_enter(m, pc));
+}
+
+/* mutex_enter()'s path beyond the inline one (pmapstorm/lock.h): the
+ * return address is mutex_enter()'s call site */
+void mutex_enter_slow(kmutex_t *m)
 {
 	mutex_enter_at(m, (uintptr_t)__builtin_return_address(0));
 }
@@ -526,7 +616,7 @@ bool mutex_tryenter(kmutex_t *m)
 {
 	if (!algo_try(m))
 		return false;
-	uint64_t t0 = atomic_load_explicit(&lockstat_on, memory_order_relaxed) ? ls_acquired(m, false, 0) : 0;
+	uint64_t t0 = atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed) ? ls_acquired(m, false, 0) : 0;
 	TSAN_ACQUIRE(m);
 	atomic_store_explicit(&m->mtx_t0, t0, memory_order_relaxed);
 	atomic_store_explicit(&m->mtx_owner, self_id(), memory_order_relaxed);
@@ -534,25 +624,20 @@ bool mutex_tryenter(kmutex_t *m)
 	return true;
 }
 
-void mutex_exit(kmutex_t *m)
+/* mutex_exit()'s path beyond the inline one (pmapstorm/lock.h) */
+void mutex_exit_slow(kmutex_t *m)
 {
-	if (__builtin_expect(atomic_load_explicit(&m->mtx_owner, memory_order_relaxed) != lock_self || lock_self == 0, 0) &&
+	uint32_t owner = atomic_load_explicit(&m->mtx_owner, memory_order_relaxed) & ~LOCK_OWNER_RDEXCL;
+	if (__builtin_expect(owner != lock_self || lock_self == 0, 0) &&
 	    !m->mtx_algo->la_info.li_unsafe) /* a broken lock has two holders at once: that is its point */
 		lock_panic(m, "released by a thread that does not hold it");
-	atomic_store_explicit(&m->mtx_rdexcl, false, memory_order_relaxed);
 	atomic_store_explicit(&m->mtx_owner, 0, memory_order_relaxed);
 	lock_held_note(m, -1);
 	uint64_t t0 = atomic_load_explicit(&m->mtx_t0, memory_order_relaxed);
-	if (atomic_load_explicit(&lockstat_on, memory_order_relaxed) || t0 != 0)
+	if (atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed) || t0 != 0)
 		ls_released(m, t0);
 	TSAN_RELEASE(m);
 	algo_exit(m);
-}
-
-bool mutex_owned(const kmutex_t *m)
-{
-	return lock_self != 0 &&
-	    atomic_load_explicit((_Atomic uint32_t *)&m->mtx_owner, memory_order_relaxed) == lock_self;
 }
 
 /* ---- rwlock(9) ---- */
@@ -563,6 +648,9 @@ void rw_init(krwlock_t *rw, lock_class_t c)
 	memset(m, 0, sizeof(*m));
 	m->mtx_class = (uint8_t)c;
 	m->mtx_algo = class_algo[c] != NULL ? class_algo[c] : algo_find(lock_classes[c].lci_default);
+	m->mtx_fast = m->mtx_algo->la_fast;
+	m->mtx_ls_acq = (uint16_t)ls[c].acq->sc_index;
+	m->mtx_ls_bnc = (uint16_t)ls[c].bnc->sc_index;
 	m->mtx_algo->la_init(m);
 }
 
@@ -586,11 +674,12 @@ static bool rw_enter_common(krwlock_t *rw, krw_t op, bool try_only, uintptr_t pc
 			return false;
 		if (!try_only)
 			mutex_enter_at(m, pc);
-		atomic_store_explicit(&m->mtx_rdexcl, op == RW_READER, memory_order_relaxed); /* not "write held" */
+		if (op == RW_READER) /* held, but not "write held" */
+			atomic_store_explicit(&m->mtx_owner, self_id() | LOCK_OWNER_RDEXCL, memory_order_relaxed);
 		return true;
 	}
 	if (a->la_try_read(m)) {
-		if (atomic_load_explicit(&lockstat_on, memory_order_relaxed))
+		if (atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed))
 			(void)ls_acquired(m, true, 0);
 	} else if (try_only) {
 		return false;
@@ -601,7 +690,8 @@ static bool rw_enter_common(krwlock_t *rw, krw_t op, bool try_only, uintptr_t pc
 	return true;
 }
 
-void rw_enter(krwlock_t *rw, krw_t op)
+/* rw_enter()'s path beyond the inline one: readers (pmapstorm/lock.h) */
+void rw_enter_slow(krwlock_t *rw, krw_t op)
 {
 	rw_enter_common(rw, op, false, (uintptr_t)__builtin_return_address(0));
 }
@@ -611,14 +701,15 @@ bool rw_tryenter(krwlock_t *rw, krw_t op)
 	return rw_enter_common(rw, op, true, 0);
 }
 
-void rw_exit(krwlock_t *rw)
+/* rw_exit()'s path beyond the inline one: a reader, or a foreign release */
+void rw_exit_slow(krwlock_t *rw)
 {
 	kmutex_t *m = &rw->rw_lock;
 	if (mutex_owned(m) || !m->mtx_algo->la_info.li_rw) {
 		mutex_exit(m);
 		return;
 	}
-	if (atomic_load_explicit(&lockstat_on, memory_order_relaxed))
+	if (atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed))
 		ls_released(m, 0);
 	TSAN_RELEASE(m);
 	m->mtx_algo->la_exit_read(m);
@@ -626,7 +717,8 @@ void rw_exit(krwlock_t *rw)
 
 bool rw_write_held(const krwlock_t *rw)
 {
-	return mutex_owned(&rw->rw_lock) && !atomic_load_explicit(&rw->rw_lock.mtx_rdexcl, memory_order_relaxed);
+	return mutex_owned(&rw->rw_lock) &&
+	    !(atomic_load_explicit(&rw->rw_lock.mtx_owner, memory_order_relaxed) & LOCK_OWNER_RDEXCL);
 }
 
 /* ---- reading lockstat ---- */

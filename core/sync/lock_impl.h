@@ -6,7 +6,9 @@
  * An algorithm provides a try (no waiting), a wait (after a failed try,
  * waiting through the given wait function), and a release; reader-writer
  * algorithms also the shared-mode three.  lock.c does everything else:
- * owner tracking, lockstat and the ThreadSanitizer annotations.  Queue
+ * owner tracking, lockstat and the ThreadSanitizer annotations; an
+ * algorithm with an inline fast path (la_fast) also has its try and
+ * release in pmapstorm/lock.h, which must do what la_try and la_exit do.  Queue
  * locks take their node from a per-thread pool and keep it in the lock's
  * mtx_node while they hold it (only the holder reads or writes it).
  */
@@ -36,6 +38,7 @@ typedef void (*lock_wait_fn)(unsigned *iter);
 
 struct lock_algo {
 	struct lock_algo_info la_info;
+	enum lock_fast la_fast;     /* the inline fast path's kind (pmapstorm/lock.h), LF_NONE: none */
 	void (*la_init)(kmutex_t *);
 	void (*la_destroy)(kmutex_t *);
 	bool (*la_try)(kmutex_t *);
@@ -48,10 +51,18 @@ struct lock_algo {
 };
 
 /* Queue nodes come from per-thread pools (lock.c). */
-ck_spinlock_clh_t *lock_clh_node_get(void);
-void lock_clh_node_put(ck_spinlock_clh_t *);
+struct lock_clh_node *lock_clh_node_get(void);
+void lock_clh_node_put(struct lock_clh_node *);
+struct lock_clh_node *lock_clh_node_alloc(void); /* a fresh, available node (a lock's first) */
 ck_spinlock_mcs_context_t *lock_mcs_node_get(void);
 void lock_mcs_node_put(ck_spinlock_mcs_context_t *);
+
+/* The MCS lock: n was swapped in behind prev; link and wait (lock_mcs.c). */
+void lock_mcs_wait_behind(kmutex_t *, ck_spinlock_mcs_context_t *n, ck_spinlock_mcs_context_t *prev,
+    lock_wait_fn);
+
+/* The ticket lock: wait until `ticket` is served (lock_ticket.c). */
+void lock_ticket_wait_for(kmutex_t *, uint32_t ticket, lock_wait_fn);
 
 /* The spin policy's wait (locks.wait = spin): takes IPIs, pauses, never yields. */
 void lock_wait_spin(unsigned *iter);

@@ -27,14 +27,10 @@ static bool mcs_try(kmutex_t *m)
 	return false;
 }
 
-static void mcs_wait(kmutex_t *m, lock_wait_fn wait)
+void lock_mcs_wait_behind(kmutex_t *m, ck_spinlock_mcs_context_t *node, ck_spinlock_mcs_context_t *previous,
+    lock_wait_fn wait)
 {
-	struct ck_spinlock_mcs *node = lock_mcs_node_get(), *previous;
 	unsigned iter = 0;
-	node->locked = true;
-	node->next = NULL;
-	ck_pr_fence_store_atomic();
-	previous = ck_pr_fas_ptr(&m->mtx_u.ls_mcs, node);
 	if (previous != NULL) {
 		ck_pr_store_ptr(&previous->next, node);
 		while (ck_pr_load_uint(&node->locked) == true)
@@ -43,6 +39,16 @@ static void mcs_wait(kmutex_t *m, lock_wait_fn wait)
 	ck_pr_fence_lock();
 	LOCK_TSAN_ACQUIRE(m);
 	m->mtx_node = node;
+}
+
+static void mcs_wait(kmutex_t *m, lock_wait_fn wait)
+{
+	struct ck_spinlock_mcs *node = lock_mcs_node_get(), *previous;
+	node->locked = true;
+	node->next = NULL;
+	ck_pr_fence_store_atomic();
+	previous = ck_pr_fas_ptr(&m->mtx_u.ls_mcs, node);
+	lock_mcs_wait_behind(m, node, previous, wait);
 }
 
 static void mcs_exit(kmutex_t *m)
@@ -56,6 +62,7 @@ static void mcs_exit(kmutex_t *m)
 const struct lock_algo lock_algo_mcs = {
 	.la_info = {"mcs", "MCS queue lock: FIFO, each waiter spins on its own node (ck_spinlock_mcs)",
 	    "Mellor-Crummey & Scott 1991, algorithm 5; Concurrency Kit ck_spinlock_mcs", false, false, false},
+	.la_fast = LF_MCS,
 	.la_init = mcs_init,
 	.la_try = mcs_try,
 	.la_wait = mcs_wait,

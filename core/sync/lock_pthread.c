@@ -67,6 +67,7 @@ static void pm_exit(kmutex_t *m)
 const struct lock_algo lock_algo_pthread = {
 	.la_info = {"pthread", "POSIX mutex, normal: sleeps on a futex when contended",
 	    "POSIX.1 pthread_mutex_lock (glibc, PTHREAD_MUTEX_NORMAL)", false, true, false},
+	.la_fast = LF_PTHREAD,
 	.la_init = pm_init_normal,
 	.la_destroy = pm_destroy,
 	.la_try = pm_try,
@@ -77,6 +78,7 @@ const struct lock_algo lock_algo_pthread = {
 const struct lock_algo lock_algo_pthread_adaptive = {
 	.la_info = {"pthread-adaptive", "POSIX mutex, adaptive: spins briefly, then sleeps (like NetBSD's adaptive mutex)",
 	    "glibc PTHREAD_MUTEX_ADAPTIVE_NP", false, true, false},
+	.la_fast = LF_PTHREAD,
 	.la_init = pm_init_adaptive,
 	.la_destroy = pm_destroy,
 	.la_try = pm_try,

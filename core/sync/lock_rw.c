@@ -67,6 +67,7 @@ static void ckrw_exit_read(kmutex_t *m)
 const struct lock_algo lock_algo_ckrw = {
 	.la_info = {"ck-rw", "reader-writer spinlock, writer-biased (ck_rwlock)", "Concurrency Kit ck_rwlock",
 	    true, false, false},
+	.la_fast = LF_CKRW,
 	.la_init = ckrw_init,
 	.la_try = ckrw_try,
 	.la_wait = ckrw_wait,
@@ -138,6 +139,7 @@ static void prw_exit_read(kmutex_t *m)
 const struct lock_algo lock_algo_pthread_rw = {
 	.la_info = {"pthread-rw", "POSIX reader-writer lock: sleeps when contended", "POSIX.1 pthread_rwlock (glibc)",
 	    true, true, false},
+	.la_fast = LF_PTHREAD_RW,
 	.la_init = prw_init,
 	.la_destroy = prw_destroy,
 	.la_try = prw_try,

@@ -45,6 +45,7 @@ static void tas_exit(kmutex_t *m)
 const struct lock_algo lock_algo_tas = {
 	.la_info = {"tas", "test-and-set, exponential backoff (ck_spinlock_fas + ck_backoff)",
 	    "Anderson 1990; Concurrency Kit ck_spinlock_fas", false, false, false},
+	.la_fast = LF_TAS,
 	.la_init = tas_init,
 	.la_try = tas_try,
 	.la_wait = tas_wait,

@@ -30,19 +30,24 @@ static bool ticket_try(kmutex_t *m)
 	return ck_spinlock_ticket_trylock(&m->mtx_u.ls_ticket);
 }
 
-static void ticket_wait(kmutex_t *m, lock_wait_fn wait)
+void lock_ticket_wait_for(kmutex_t *m, uint32_t request, lock_wait_fn wait)
 {
 	ck_spinlock_ticket_t *t = &m->mtx_u.ls_ticket;
-	uint32_t request, position;
+	uint32_t position = ck_pr_load_32(&t->value) & TICKET_MASK;
 	unsigned iter = 0;
-	request = ck_pr_faa_32(&t->value, TICKET_INCREMENT);
-	position = request & TICKET_MASK;
-	request = (request >> TICKET_SHIFT) & TICKET_MASK;
+	request &= TICKET_MASK;
 	while (request != position) {
 		wait(&iter);
 		position = ck_pr_load_32(&t->value) & TICKET_MASK;
 	}
 	ck_pr_fence_lock();
+}
+
+static void ticket_wait(kmutex_t *m, lock_wait_fn wait)
+{
+	/* take a ticket (the inline path in pmapstorm/lock.h does the same) */
+	uint32_t request = ck_pr_faa_32(&m->mtx_u.ls_ticket.value, TICKET_INCREMENT);
+	lock_ticket_wait_for(m, request >> TICKET_SHIFT, wait);
 }
 
 static void ticket_exit(kmutex_t *m)
@@ -53,6 +58,7 @@ static void ticket_exit(kmutex_t *m)
 const struct lock_algo lock_algo_ticket = {
 	.la_info = {"ticket", "ticket lock: FIFO, one shared counter (ck_spinlock_ticket)",
 	    "Mellor-Crummey & Scott 1991, 2.2; Concurrency Kit ck_spinlock_ticket", false, false, false},
+	.la_fast = LF_TICKET,
 	.la_init = ticket_init,
 	.la_try = ticket_try,
 	.la_wait = ticket_wait,

@@ -5,9 +5,13 @@
  * Desnoyers et al., "User-Level Implementations of Read-Copy Update",
  * IEEE TPDS 2012) has read-side critical sections that cost nothing: the
  * simulated CPUs announce a quiescent state at every interrupt point, which
- * is exactly where the hardware walker holds no page-table pointer.  A
- * retired page-table page is handed to call_rcu(); liburcu's worker thread
- * frees it after every registered CPU has passed an interrupt point.
+ * is exactly where the hardware walker holds no page-table pointer.
+ * sync_rcu_defer() hands a callback to call_rcu(); liburcu's worker thread
+ * runs it after every registered CPU has passed an interrupt point.  That
+ * worker is a host thread outside the simulated CPUs, so the model's core
+ * defers nothing through it: page-table pages are reclaimed by the CPUs
+ * themselves (core/pmap/ptp.c, which says why).  This stays for an
+ * embedder's own read-mostly data.
  */
 #define _LGPL_SOURCE 1
 #include <pmapstorm/alloc.h>

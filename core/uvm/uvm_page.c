@@ -215,7 +215,9 @@ uint64_t uvm_free_pages(void)
 	uint64_t n = atomic_load(&m->m_free_count);
 	for (unsigned i = 0; pgcaches != NULL && i < pgcache_ncpu; i++)
 		n += atomic_load_explicit(&pgcaches[i].pc_count, memory_order_relaxed);
-	return n;
+	/* and the pmap's caches of free page-table pages (phys_alloc()
+	 * drains them when the list runs dry) */
+	return n + pmap_ptp_free_pages();
 }
 
 /*

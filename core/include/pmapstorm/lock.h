@@ -32,6 +32,8 @@
 #include <ck_rwlock.h>
 #include <ck_spinlock.h>
 
+#include <pmapstorm/stats.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -49,20 +51,33 @@ typedef enum lock_class {
 
 #define LOCK_ALGO_NAMELEN 24
 
+/* A CLH queue node (lock_clh.c).  Its state is LOCK_CLH_AVAILABLE once its
+ * holder released, LOCK_CLH_WAITING while its owner holds or waits, or —
+ * once its owner gave up a try — the address of the node it waited behind
+ * (Scott & Scherer's abandoned node).  One line each: a waiter spins on its
+ * predecessor's. */
+#define LOCK_CLH_AVAILABLE ((uintptr_t)0)
+#define LOCK_CLH_WAITING ((uintptr_t)1)
+struct lock_clh_node {
+	_Atomic uintptr_t cn_state;
+	struct lock_clh_node *cn_prev;      /* the holder's predecessor: its node after the release */
+	struct lock_clh_node *cn_free_next; /* in a thread's pool */
+} __attribute__((aligned(64)));
+
 /* What an algorithm keeps in the lock (the largest is pthread's rwlock). */
 union lock_state {
 	ck_spinlock_fas_t ls_fas;
 	ck_spinlock_ticket_t ls_ticket;
 	ck_spinlock_mcs_t ls_mcs;     /* the queue's tail */
-	struct {
-		ck_spinlock_clh_t *tail;      /* the queue's tail node */
-		unsigned int busy;            /* holders + waiters (for a safe try) */
-	} ls_clh;
+	_Atomic(struct lock_clh_node *) ls_clh; /* the CLH queue's tail node */
 	ck_rwlock_t ls_ckrw;
 	pthread_mutex_t ls_pmutex;
 	pthread_rwlock_t ls_prw;
 	_Atomic uint32_t ls_word;
 };
+
+/* Algorithms whose uncontended acquire and release are inlined below. */
+enum lock_fast { LF_NONE = 0, LF_TAS, LF_TICKET, LF_MCS, LF_CLH, LF_CKRW, LF_PTHREAD, LF_PTHREAD_RW };
 
 struct lock_algo;
 struct stats_hist;
@@ -74,12 +89,13 @@ typedef struct kmutex {
 	/* holder-only fields, accessed with relaxed atomics: plain loads and
 	 * stores on x86, and race-free even when a deliberately broken lock
 	 * lets two threads "hold" it at once */
-	_Atomic bool mtx_rdexcl;      /* a reader holds it exclusively (rw class, mutex algorithm) */
 	_Atomic uint64_t mtx_t0;      /* the holder's hold-time start, 0 if unsampled */
-	_Atomic uint32_t mtx_owner;   /* the holder's lock id (0: free or readers) */
+	_Atomic uint32_t mtx_owner;   /* the holder's lock id (0: free or readers), | LOCK_OWNER_RDEXCL */
 	_Atomic uint16_t mtx_waiters; /* waiting now (slow path only) */
 	_Atomic uint16_t mtx_lastcpu; /* CPU of the last release, +1 (bounces) */
 	uint8_t mtx_class;
+	uint8_t mtx_fast;             /* enum lock_fast: the inline path's algorithm */
+	uint16_t mtx_ls_acq, mtx_ls_bnc; /* the class's lockstat counters (stats block indices) */
 } kmutex_t;
 
 typedef struct krwlock {
@@ -90,16 +106,16 @@ typedef enum { RW_READER = 0, RW_WRITER = 1 } krw_t;
 
 void mutex_init(kmutex_t *, lock_class_t);
 void mutex_destroy(kmutex_t *);
-void mutex_enter(kmutex_t *);
-void mutex_exit(kmutex_t *);
+static inline void mutex_enter(kmutex_t *);
+static inline void mutex_exit(kmutex_t *);
 bool mutex_tryenter(kmutex_t *);
-bool mutex_owned(const kmutex_t *);
+static inline bool mutex_owned(const kmutex_t *);
 
 void rw_init(krwlock_t *, lock_class_t);
 void rw_destroy(krwlock_t *);
-void rw_enter(krwlock_t *, krw_t);
+static inline void rw_enter(krwlock_t *, krw_t);
 bool rw_tryenter(krwlock_t *, krw_t);
-void rw_exit(krwlock_t *);
+static inline void rw_exit(krwlock_t *);
 bool rw_write_held(const krwlock_t *);
 
 /* ---- classes and algorithms ---- */
@@ -181,13 +197,296 @@ const struct stats_hist *lockstat_hist(lock_class_t, bool hold);
 /*
  * RCU (liburcu, QSBR flavour).  CPU threads are readers; their quiescent
  * state is every interrupt point.  sync_rcu_defer() runs fn(arg) after a
- * grace period, from liburcu's call_rcu worker thread.
+ * grace period, from liburcu's call_rcu worker thread — a host thread that
+ * is no simulated CPU, so the model's own hot paths do not use it (the
+ * pmap's page-table pages are reclaimed by the CPUs: core/pmap/ptp.c); it
+ * is here for an embedder's read-mostly data.
  */
 void sync_rcu_register(void);
 void sync_rcu_unregister(void);
 void sync_rcu_quiescent(void);
 void sync_rcu_defer(void (*fn)(void *), void *arg);
 void sync_rcu_barrier(void); /* waits for every deferred call made so far */
+
+/*
+ * ---- the fast path ----
+ *
+ * mutex_enter(), mutex_exit(), rw_enter(RW_WRITER) and rw_exit() of a
+ * writer are inline: an uncontended acquisition of tas, ticket, mcs, clh,
+ * ck-rw, pthread, pthread-adaptive or pthread-rw is the algorithm's own
+ * atomic, a store of the owner and, with lockstat on, a counter or two in
+ * the CPU's own statistics block (a hold time every LOCKSTAT_HOLD_SAMPLE-th
+ * acquisition).  Anything else — contention, the broken lock, a thread's
+ * first lock, ThreadSanitizer builds (ck's atomics are inline assembly it
+ * cannot see) — goes to the out-of-line path in lock.c, which counts
+ * contentions, wait and queue length.  Measured in docs/
+ * performance.md and by `pmapstorm microbench` (layer / bare library call).
+ */
+#define LOCKSTAT_HOLD_SAMPLE 16
+
+#define LOCK_MCS_NODES 32
+struct lock_thread {
+	uint32_t lt_self;                   /* lock id: 0 until the first out-of-line acquisition */
+	uint32_t lt_sample;                 /* uncontended acquisitions, for hold sampling */
+	_Atomic uint64_t *lt_held;          /* sync_set_held_slot() */
+	struct lock_clh_node *lt_clh_free;  /* CLH node pool */
+	unsigned lt_clh_nfree;
+	uint32_t lt_mcs_used;               /* MCS node pool: a bit per node in use */
+	ck_spinlock_mcs_context_t lt_mcs[LOCK_MCS_NODES];
+};
+extern _Thread_local struct lock_thread lock_thread_tls __attribute__((tls_model("initial-exec")));
+extern _Atomic bool lockstat_on_flag;
+extern struct stats_counter *const lockstat_acq_counter[LC_NCLASS];
+extern struct stats_counter *const lockstat_bounce_counter[LC_NCLASS];
+
+void mutex_enter_slow(kmutex_t *);
+void mutex_enter_ticket_slow(kmutex_t *, uint32_t ticket); /* holds a ticket not served yet: waits, counts, owns */
+/* queued behind prev in an MCS lock: links, waits, counts, owns */
+void mutex_enter_mcs_slow(kmutex_t *, ck_spinlock_mcs_context_t *node, ck_spinlock_mcs_context_t *prev);
+void mutex_exit_slow(kmutex_t *);
+void rw_enter_slow(krwlock_t *, krw_t);
+void rw_exit_slow(krwlock_t *);
+void lockstat_hold_begin(kmutex_t *);
+void lockstat_hold_end(kmutex_t *);
+
+#if defined(__SANITIZE_THREAD__)
+#define LOCK_INLINE_FAST 0
+#else
+#define LOCK_INLINE_FAST 1
+#endif
+
+/* One try of a CLH acquisition: enqueue a node of the thread's pool; if the
+ * predecessor has released, the lock is ours, else the node is abandoned
+ * (its successor will skip it) and the out-of-line path takes over. */
+static inline bool lock_clh_try_fast(kmutex_t *m, struct lock_thread *t)
+{
+	struct lock_clh_node *n = t->lt_clh_free;
+	if (n == NULL)
+		return false; /* the out-of-line path allocates */
+	/* lt_clh_nfree counts only what the out-of-line path caps: the pop
+	 * here and the push at release leave it as it was */
+	t->lt_clh_free = n->cn_free_next;
+	atomic_store_explicit(&n->cn_state, LOCK_CLH_WAITING, memory_order_relaxed);
+	/* acq_rel: our WAITING is published with the node; the predecessor's
+	 * node is read after it was linked */
+	struct lock_clh_node *p = atomic_exchange_explicit(&m->mtx_u.ls_clh, n, memory_order_acq_rel);
+	/* acquire: pairs with the holder's release of its node */
+	uintptr_t st = atomic_load_explicit(&p->cn_state, memory_order_acquire);
+	if (__builtin_expect(st == LOCK_CLH_AVAILABLE, 1)) {
+		n->cn_prev = p;
+		m->mtx_node = n;
+		return true;
+	}
+	/* release: whoever follows the abandoned node reads p after it */
+	atomic_store_explicit(&n->cn_state, (uintptr_t)p, memory_order_release);
+	t->lt_clh_nfree--; /* the node is gone to our successor */
+	return false;
+}
+
+#define LOCK_ALWAYS_INLINE static inline __attribute__((always_inline))
+
+LOCK_ALWAYS_INLINE bool lock_try_fast(kmutex_t *m, struct lock_thread *t, unsigned kind)
+{
+	if (__builtin_expect(kind == LF_TAS, 1))
+		return ck_spinlock_fas_trylock(&m->mtx_u.ls_fas);
+	switch (kind) {
+	case LF_CLH:
+		return lock_clh_try_fast(m, t);
+	case LF_CKRW:
+		return ck_rwlock_write_trylock(&m->mtx_u.ls_ckrw);
+	case LF_PTHREAD:
+		return pthread_mutex_trylock(&m->mtx_u.ls_pmutex) == 0;
+	case LF_PTHREAD_RW:
+		return pthread_rwlock_trywrlock(&m->mtx_u.ls_prw) == 0;
+	default:
+		return false;
+	}
+}
+
+LOCK_ALWAYS_INLINE void lock_exit_fast(kmutex_t *m, struct lock_thread *t, unsigned kind)
+{
+	if (__builtin_expect(kind == LF_TAS, 1)) {
+		ck_spinlock_fas_unlock(&m->mtx_u.ls_fas);
+		return;
+	}
+	switch (kind) {
+	case LF_TICKET:
+		ck_spinlock_ticket_unlock(&m->mtx_u.ls_ticket);
+		break;
+	case LF_MCS: {
+		ck_spinlock_mcs_context_t *n = (ck_spinlock_mcs_context_t *)m->mtx_node;
+		ck_spinlock_mcs_unlock(&m->mtx_u.ls_mcs, n);
+		t->lt_mcs_used &= ~(1u << (unsigned)(n - t->lt_mcs));
+		break;
+	}
+	case LF_CLH: {
+		struct lock_clh_node *n = (struct lock_clh_node *)m->mtx_node, *p = n->cn_prev;
+		/* release: the critical section before the next holder's acquire */
+		atomic_store_explicit(&n->cn_state, LOCK_CLH_AVAILABLE, memory_order_release);
+		/* the predecessor's node is ours now (CLH's recycling) */
+		p->cn_free_next = t->lt_clh_free;
+		t->lt_clh_free = p;
+		break;
+	}
+	case LF_CKRW:
+		ck_rwlock_write_unlock(&m->mtx_u.ls_ckrw);
+		break;
+	case LF_PTHREAD:
+		pthread_mutex_unlock(&m->mtx_u.ls_pmutex);
+		break;
+	case LF_PTHREAD_RW:
+		pthread_rwlock_unlock(&m->mtx_u.ls_prw);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The held-lock count of the class, for the watchdog's dump (owner-only
+ * relaxed load and store: no locked instruction). */
+LOCK_ALWAYS_INLINE void lock_held_note_at(_Atomic uint64_t *p, unsigned cls, int delta)
+{
+	if (p != NULL)
+		atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) +
+		    (uint64_t)(int64_t)delta * (1ULL << (8 * cls)), memory_order_relaxed);
+}
+static inline void lock_held_note_fast(const kmutex_t *m, struct lock_thread *t, int delta)
+{
+	lock_held_note_at(t->lt_held, m->mtx_class, delta);
+}
+
+/* lockstat of an uncontended acquisition, on the CPU's own block */
+static inline void lockstat_acquired_fast(kmutex_t *m, struct lock_thread *t)
+{
+	struct stats_block *b = stats_tls;
+	uint16_t last = atomic_load_explicit(&m->mtx_lastcpu, memory_order_relaxed);
+	if (__builtin_expect(b != NULL && stats_on, 1)) {
+		/* a CPU's own block: single writer, relaxed load and store */
+		_Atomic uint64_t *acq = &b->sb_counters[m->mtx_ls_acq];
+		atomic_store_explicit(acq, atomic_load_explicit(acq, memory_order_relaxed) + 1, memory_order_relaxed);
+		if (last != 0 && last != (uint16_t)(b->sb_cpu + 1)) {
+			_Atomic uint64_t *bnc = &b->sb_counters[m->mtx_ls_bnc];
+			atomic_store_explicit(bnc, atomic_load_explicit(bnc, memory_order_relaxed) + 1, memory_order_relaxed);
+		}
+	} else {
+		stats_inc(lockstat_acq_counter[m->mtx_class]);
+		if (last != 0 && last != (uint16_t)(b != NULL ? b->sb_cpu + 1 : 0))
+			stats_inc(lockstat_bounce_counter[m->mtx_class]);
+	}
+	/* one uncontended hold in LOCKSTAT_HOLD_SAMPLE is timed */
+	if (__builtin_expect(++t->lt_sample % LOCKSTAT_HOLD_SAMPLE == 0, 0))
+		lockstat_hold_begin(m);
+}
+
+/* mtx_owner: the holder's lock id; this bit set when a reader holds an
+ * rw-class lock of a mutex algorithm (exclusively, but not "write held") */
+#define LOCK_OWNER_RDEXCL 0x80000000u
+
+LOCK_ALWAYS_INLINE void mutex_enter(kmutex_t *m)
+{
+#if LOCK_INLINE_FAST
+	struct lock_thread *t = &lock_thread_tls;
+	/* everything the fast path needs is loaded before the algorithm's
+	 * atomic instruction (a full barrier on x86): what follows it is
+	 * stores and branches */
+	const uint32_t self = t->lt_self;
+	const unsigned kind = m->mtx_fast;
+	_Atomic uint64_t *const held = t->lt_held;
+	const bool stat = atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed);
+	if (kind == LF_TICKET && __builtin_expect(self != 0, 1)) {
+		/* ck_spinlock_ticket_lock()'s take-a-number, not a try by CAS
+		 * (that costs the same atomic and a load before it): served at
+		 * once, or the out-of-line path waits for this ticket */
+		uint32_t r = ck_pr_faa_32(&m->mtx_u.ls_ticket.value, 1u << 16);
+		if (__builtin_expect((r & 0xffffu) != (r >> 16), 0)) {
+			mutex_enter_ticket_slow(m, r >> 16);
+			return;
+		}
+		ck_pr_fence_lock();
+		goto acquired;
+	}
+	if (kind == LF_MCS && __builtin_expect(self != 0 && t->lt_mcs_used != UINT32_MAX, 1)) {
+		/* ck_spinlock_mcs_lock()'s swap with a node of the thread's
+		 * pool: the queue was empty, or the out-of-line path links
+		 * behind the predecessor and waits */
+		unsigned i = (unsigned)__builtin_ctz(~t->lt_mcs_used);
+		ck_spinlock_mcs_context_t *n = &t->lt_mcs[i];
+		t->lt_mcs_used |= 1u << i;
+		ck_pr_store_uint(&n->locked, true);
+		ck_pr_store_ptr(&n->next, NULL);
+		ck_pr_fence_store_atomic();
+		ck_spinlock_mcs_context_t *prev = ck_pr_fas_ptr(&m->mtx_u.ls_mcs, n);
+		if (__builtin_expect(prev != NULL, 0)) {
+			mutex_enter_mcs_slow(m, n, prev);
+			return;
+		}
+		ck_pr_fence_lock();
+		m->mtx_node = n;
+		goto acquired;
+	}
+	if (__builtin_expect(self != 0, 1) && lock_try_fast(m, t, kind)) {
+	acquired:
+		/* holder-only fields: relaxed (see struct kmutex) */
+		atomic_store_explicit(&m->mtx_owner, self, memory_order_relaxed);
+		lock_held_note_at(held, m->mtx_class, 1);
+		if (__builtin_expect(stat, 0))
+			lockstat_acquired_fast(m, t);
+		return;
+	}
+#endif
+	mutex_enter_slow(m);
+}
+
+LOCK_ALWAYS_INLINE void mutex_exit(kmutex_t *m)
+{
+#if LOCK_INLINE_FAST
+	struct lock_thread *t = &lock_thread_tls;
+	const uint32_t self = t->lt_self;
+	const unsigned kind = m->mtx_fast;
+	_Atomic uint64_t *const held = t->lt_held;
+	const bool stat = atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed);
+	const uint32_t owner = atomic_load_explicit(&m->mtx_owner, memory_order_relaxed);
+	if (__builtin_expect(kind != LF_NONE && self != 0 && (owner & ~LOCK_OWNER_RDEXCL) == self, 1)) {
+		atomic_store_explicit(&m->mtx_owner, 0, memory_order_relaxed);
+		lock_held_note_at(held, m->mtx_class, -1);
+		if (__builtin_expect(stat, 0)) {
+			struct stats_block *b = stats_tls;
+			atomic_store_explicit(&m->mtx_lastcpu, (uint16_t)(b != NULL ? b->sb_cpu + 1 : 0),
+			    memory_order_relaxed);
+		}
+		/* a sampled hold (whatever lockstat says now: a start left behind
+		 * would time the next, unsampled hold); resets the start */
+		if (__builtin_expect(atomic_load_explicit(&m->mtx_t0, memory_order_relaxed) != 0, 0))
+			lockstat_hold_end(m);
+		lock_exit_fast(m, t, kind);
+		return;
+	}
+#endif
+	mutex_exit_slow(m);
+}
+
+static inline bool mutex_owned(const kmutex_t *m)
+{
+	uint32_t self = lock_thread_tls.lt_self;
+	return self != 0 &&
+	    (atomic_load_explicit((_Atomic uint32_t *)&m->mtx_owner, memory_order_relaxed) & ~LOCK_OWNER_RDEXCL) == self;
+}
+
+LOCK_ALWAYS_INLINE void rw_enter(krwlock_t *rw, krw_t op)
+{
+	if (op == RW_WRITER)
+		mutex_enter(&rw->rw_lock); /* exclusive: the mutex path */
+	else
+		rw_enter_slow(rw, op);
+}
+
+LOCK_ALWAYS_INLINE void rw_exit(krwlock_t *rw)
+{
+	if (mutex_owned(&rw->rw_lock))
+		mutex_exit(&rw->rw_lock);
+	else
+		rw_exit_slow(rw);
+}
 
 #ifdef __cplusplus
 }

@@ -69,7 +69,7 @@ struct machine_config {
 	char mc_strategy[MACHINE_STRATEGY_NAMELEN]; /* shootdown.strategy */
 	uint64_t mc_ipi_send_ns;      /* ipi.send_ns: modelled cost to send one IPI */
 	uint64_t mc_ipi_handler_ns;   /* ipi.handler_ns: modelled cost of entering the handler */
-	unsigned mc_spin_before_yield; /* machine.spin (default 64): pause iterations before a wait yields */
+	unsigned mc_spin_before_yield; /* machine.spin (default 64): pause iterations before a wait may yield */
 	char mc_locks[LC_NCLASS][LOCK_ALGO_NAMELEN]; /* locks.<class>: algorithm ("" = class default) */
 	enum lock_wait mc_lock_wait;  /* locks.wait = spin-yield|spin */
 	bool mc_lockstat;             /* locks.lockstat = on|off (default on) */
@@ -164,9 +164,11 @@ void splx(int s);
 
 /*
  * Waiting.  A wait loop calls cpu_spin_wait(&iter) once per turn: it takes
- * pending IPIs (unless blocked), pauses, and after machine.spin turns yields
- * the host CPU, so the model stays correct with more simulated CPUs than
- * host cores.
+ * pending IPIs (unless blocked) and pauses.  After machine.spin turns it
+ * yields the host CPU at every turn when the simulated CPUs outnumber the
+ * host PUs they are placed on (so the model progresses with more CPUs than
+ * cores); when they fit, only once the wait is 50 us old (the other side
+ * was most likely preempted by the host).
  */
 void cpu_spin_wait(unsigned *iter);
 /* The same, saying what it waits for (the watchdog's dump names it). */

@@ -115,6 +115,9 @@ int tlb_check(void);
 
 /* Frames the pmap took for page-table pages (all pmaps), for the metadata bound. */
 uint64_t pmap_ptp_pages(void);
+/* Free frames the CPUs keep for their next page-table pages (counted free
+ * by uvm_free_pages(); drained to the free list when memory is short). */
+uint64_t pmap_ptp_free_pages(void);
 
 #ifdef __cplusplus
 }

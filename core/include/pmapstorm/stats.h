@@ -111,7 +111,47 @@ static inline void stats_block_inc(struct stats_block *b, struct stats_counter *
 
 unsigned stats_hist_bucket(uint64_t value);
 uint64_t stats_hist_bucket_low(unsigned bucket);  /* smallest value of a bucket */
-void stats_hist_record(struct stats_hist *, uint64_t value);
+void stats_hist_record_shared(struct stats_hist *, uint64_t value); /* a thread that is not a CPU */
+
+/* The bucket of a value (HdrHistogram's log-linear layout; see stats.c). */
+static inline unsigned stats_hist_bucket_inline(uint64_t v)
+{
+	const unsigned sub = 1u << STATS_HIST_SUBBITS;
+	if (v < sub)
+		return (unsigned)v;
+	unsigned e = 63u - (unsigned)__builtin_clzll(v); /* e >= SUBBITS */
+	if (e > STATS_HIST_MAXEXP)
+		return STATS_HIST_BUCKETS - 1;
+	unsigned s = (unsigned)(v >> (e - STATS_HIST_SUBBITS)) & (sub - 1);
+	return (e - STATS_HIST_SUBBITS + 1) * sub + s;
+}
+
+/* Inline, as counters are: a CPU records on the paths it measures (a
+ * shootdown's own latency among them), and a call and a second call for
+ * the bucket were a fifth of what a round trip's bookkeeping cost. */
+static inline void stats_hist_record(struct stats_hist *h, uint64_t v)
+{
+	if (__builtin_expect(!stats_on, 0))
+		return;
+	struct stats_block *b = stats_tls;
+	if (__builtin_expect(b == 0, 0)) {
+		stats_hist_record_shared(h, v);
+		return;
+	}
+	struct stats_hist_cell *c = &b->sb_hists[h->sh_index];
+	unsigned k = stats_hist_bucket_inline(v);
+	/* single writer: relaxed loads and stores, no locked instruction */
+	atomic_store_explicit(&c->hc_count, atomic_load_explicit(&c->hc_count, memory_order_relaxed) + 1,
+	    memory_order_relaxed);
+	atomic_store_explicit(&c->hc_sum, atomic_load_explicit(&c->hc_sum, memory_order_relaxed) + v,
+	    memory_order_relaxed);
+	atomic_store_explicit(&c->hc_buckets[k], atomic_load_explicit(&c->hc_buckets[k], memory_order_relaxed) + 1,
+	    memory_order_relaxed);
+	if (v < atomic_load_explicit(&c->hc_min, memory_order_relaxed))
+		atomic_store_explicit(&c->hc_min, v, memory_order_relaxed);
+	if (v > atomic_load_explicit(&c->hc_max, memory_order_relaxed))
+		atomic_store_explicit(&c->hc_max, v, memory_order_relaxed);
+}
 
 /* Per-CPU blocks: the machine creates one per CPU and installs it on attach. */
 struct stats_block *stats_block_create(int cpu);
