@@ -444,12 +444,22 @@ int cmd_list(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!strcmp(argv[1], "keys")) {
+		/* every component's table (pmapstorm/config.h); --markdown prints
+		 * the README's table (tests/keys_docs.sh keeps the two in step) */
+		bool md = argc > 2 && !strcmp(argv[2], "--markdown");
 		struct machine_config cfg;
-		char buf[128];
+		char def[128], values[256];
 		machine_config_init(&cfg);
+		if (md)
+			printf("| key | default | values | meaning |\n|---|---|---|---|\n");
 		for (const char *const *k = machine_config_keys(); *k != NULL; k++) {
-			machine_config_get(&cfg, *k, buf, sizeof(buf));
-			printf("%-20s default %s\n", *k, buf);
+			const struct cfg_key *ck = machine_config_key(*k);
+			machine_config_get(&cfg, *k, def, sizeof(def));
+			cfg_key_describe(ck, values, sizeof(values));
+			if (md)
+				printf("| `%s` | %s | %s | %s |\n", *k, def, values, ck->ck_help);
+			else
+				printf("%s = %s  [%s]\n    %s\n", *k, def, values, ck->ck_help);
 		}
 		return EXIT_OK;
 	}

@@ -581,7 +581,7 @@ int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct 
 	/* the oracles (check.enabled): their counts; violations found on the
 	 * TLB-hit path are errors of the trial too (the checkers' own are
 	 * in d_errors already) */
-	r->tr_check = pt->ep_cfg.mc_check;
+	r->tr_check = check_config_enabled(&pt->ep_cfg);
 	uint64_t viol = 0;
 	for (int o = 0; r->tr_check && o < CHK_NORACLES; o++) {
 		check_totals((enum check_oracle)o, &r->tr_check_counts[o][0], &r->tr_check_counts[o][1]);

@@ -191,10 +191,12 @@ static double bare_pair_ns(const char *name)
 static double layer_pair_ns(const struct machine_config *cfg, const struct lock_algo_info *li, bool stat)
 {
 	char algo[LC_NCLASS][LOCK_ALGO_NAMELEN];
-	memcpy(algo, cfg->mc_locks, sizeof(algo));
+	enum lock_wait wait;
+	bool run_stat, unsafe;
+	lock_config_read(cfg, algo, &wait, &run_stat, &unsafe);
 	lock_class_t cls = li->li_rw ? LC_KERNEL_MAP : LC_POOL;
 	snprintf(algo[cls], LOCK_ALGO_NAMELEN, "%s", li->li_name);
-	lock_configure((const char(*)[LOCK_ALGO_NAMELEN])algo, cfg->mc_lock_wait, stat, false);
+	lock_configure((const char(*)[LOCK_ALGO_NAMELEN])algo, wait, stat, false);
 	double best = 1e30;
 	krwlock_t rw;
 	kmutex_t m;
@@ -223,7 +225,7 @@ static double layer_pair_ns(const struct machine_config *cfg, const struct lock_
 	else
 		mutex_destroy(&m);
 	/* back to the run's own configuration */
-	lock_configure((const char(*)[LOCK_ALGO_NAMELEN])cfg->mc_locks, cfg->mc_lock_wait, cfg->mc_lockstat, false);
+	lock_configure_from(cfg);
 	return best;
 }
 
@@ -247,7 +249,7 @@ static double driver_touch_ns(const struct machine_config *base, bool stats)
 	struct machine_config cfg = *base;
 	cfg.mc_ncpu = 1;
 	cfg.mc_stats = stats;
-	cfg.mc_lockstat = stats;
+	machine_config_set(&cfg, "locks.lockstat", stats ? "on" : "off");
 	struct exp_point pt;
 	exp_point_single(&pt, &cfg, "touch", 0.05, 0.3);
 	double best = 0;

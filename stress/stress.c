@@ -318,14 +318,16 @@ int cmd_stress(int argc, char **argv)
 	int mrc = cli_memory_check(&cfg, "stress");
 	if (mrc != EXIT_OK)
 		return mrc;
-	cfg.mc_check = true;
-	cfg.mc_inject_seed = seed;
+	machine_config_set(&cfg, "check.enabled", "on");
+	machine_config_setu(&cfg, "inject.seed", seed);
 	if (oracles != NULL) {
 		char why[256];
-		if (check_oracles_parse(oracles, &cfg.mc_check_oracles, why, sizeof(why)) != 0) {
+		unsigned mask;
+		if (check_oracles_parse(oracles, &mask, why, sizeof(why)) != 0) {
 			cli_error("--oracles: %s", why);
 			return EXIT_USAGE;
 		}
+		machine_config_set(&cfg, "check.oracles", oracles);
 	}
 	if (inject != NULL && apply_inject(&cfg, inject) != EXIT_OK)
 		return EXIT_USAGE;
@@ -385,7 +387,9 @@ int cmd_stress(int argc, char **argv)
 			if (res.sr_have_first)
 				print_report(stdout, &res, &cfg, seed);
 		}
-		print_table(stdout, &res, &cfg, cfg.mc_check_oracles);
+		uint64_t oracle_mask = CHK_ALL;
+		machine_config_u64(&cfg, "check.oracles", &oracle_mask);
+		print_table(stdout, &res, &cfg, (unsigned)oracle_mask);
 		if (res.sr_interrupted)
 			rc = EXIT_INTERRUPTED;
 	}

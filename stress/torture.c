@@ -123,6 +123,7 @@ struct st_cpu {
 
 struct st_run {
 	const struct stress_opts *r_o;
+	unsigned r_pressure;            /* inject.pressure */
 	struct stress_result *r_res;
 	struct machine *r_m;
 	unsigned r_ncpu;
@@ -481,7 +482,7 @@ static void st_hog_release(struct st_run *r)
 
 static void st_pressure(struct st_run *r)
 {
-	unsigned pct = r->r_o->so_cfg.mc_inject_pressure;
+	unsigned pct = r->r_pressure;
 	if (pct == 0 || ++r->r_hog_ops % 64 != 0)
 		return;
 	r->r_hog_phase = (r->r_hog_phase + 1) % 3;
@@ -773,7 +774,7 @@ int stress_run(const struct stress_opts *o, struct stress_result *res)
 	memset(res, 0, sizeof(*res));
 	atomic_store(&st_printed, 0);
 	struct machine_config cfg = o->so_cfg;
-	cfg.mc_check = true;
+	machine_config_set(&cfg, "check.enabled", "on");
 	struct machine *m = machine_boot(&cfg);
 	if (m == NULL) {
 		int err = errno;
@@ -785,6 +786,9 @@ int stress_run(const struct stress_opts *o, struct stress_result *res)
 	if (r == NULL)
 		goto nomem;
 	r->r_o = o;
+	uint64_t pressure = 0;
+	machine_config_u64(&o->so_cfg, "inject.pressure", &pressure);
+	r->r_pressure = (unsigned)pressure;
 	r->r_res = res;
 	r->r_m = m;
 	r->r_ncpu = machine_ncpu(m);

@@ -123,3 +123,11 @@ void th_expect_bad_input(void (*fn)(void *), void *arg, const char *needle1, con
 		fail_msg("panic message lacks '%s' or '%s': %s", needle1, n2, buf);
 #endif
 }
+
+const char *cfg_str(const struct machine_config *c, const char *key)
+{
+	static char buf[256];
+	if (machine_config_get(c, key, buf, sizeof(buf)) != 0)
+		snprintf(buf, sizeof(buf), "(unknown key %s)", key);
+	return buf;
+}

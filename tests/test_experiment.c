@@ -347,7 +347,7 @@ static void test_mixes(void **state)
 		if (p < 4) {
 			assert_string_equal(pt.ep_mix, "both");
 			assert_int_equal(pt.ep_nroles, 2);
-			assert_int_equal(pt.ep_cfg.mc_kmem_poolpage, p < 2 ? KMEM_POOLPAGE_DIRECT : KMEM_POOLPAGE_VACACHE);
+			assert_string_equal(cfg_str(&pt.ep_cfg, "kmem.poolpage"), p < 2 ? "direct" : "vacache");
 			assert_string_equal(facet, p < 2 ? "both / kmem.poolpage=direct" : "both / kmem.poolpage=vacache");
 			bool burst = false;
 			for (unsigned i = 0; i < pt.ep_roles[1].er_nopts; i++)
@@ -357,7 +357,7 @@ static void test_mixes(void **state)
 			assert_string_equal(pt.ep_mix, "alone");
 			assert_int_equal(pt.ep_nroles, 1); /* only its roles run */
 			assert_string_equal(pt.ep_roles[0].er_name, "c");
-			assert_int_equal(pt.ep_cfg.mc_kmem_poolpage, KMEM_POOLPAGE_DIRECT); /* the default: not swept here */
+			assert_string_equal(cfg_str(&pt.ep_cfg, "kmem.poolpage"), "direct"); /* the default: not swept here */
 			assert_string_equal(facet, "alone");
 		}
 		assert_string_equal(pt.ep_cfg.mc_strategy, p % 2 ? "latr" : "netbsd-x86"); /* the file's list, first fastest */
@@ -365,7 +365,7 @@ static void test_mixes(void **state)
 	/* --set mix.NAME.key overrides that mix only */
 	assert_int_equal(exp_override(&ex, "mix.alone.kmem.poolpage=vacache"), EXIT_OK);
 	assert_int_equal(exp_point(&ex, 4, &pt), EXIT_OK);
-	assert_int_equal(pt.ep_cfg.mc_kmem_poolpage, KMEM_POOLPAGE_VACACHE);
+	assert_string_equal(cfg_str(&pt.ep_cfg, "kmem.poolpage"), "vacache");
 	exp_free(&ex);
 }
 

@@ -1472,7 +1472,11 @@ static void test_config_errors(void **state)
 	assert_non_null(strstr(machine_errmsg(), "locks.wait"));
 	assert_non_null(strstr(machine_errmsg(), "spin-yield"));
 	assert_int_equal(machine_config_set(&c, "locks.wait", "spin"), 0);
-	assert_int_equal(c.mc_lock_wait, LOCK_WAIT_SPIN);
+	{
+		char v[32];
+		assert_int_equal(machine_config_get(&c, "locks.wait", v, sizeof(v)), 0);
+		assert_string_equal(v, "spin");
+	}
 	assert_int_equal(machine_config_set(&c, "locks.lockstat", "maybe"), EINVAL);
 	assert_non_null(strstr(machine_errmsg(), "locks.lockstat"));
 	assert_int_equal(machine_config_set(&c, "locks.allow_unsafe", "perhaps"), EINVAL);

@@ -2,7 +2,7 @@
  * test_pmap.c — the pmap(9) interface, one CPU (the test thread is CPU 0).
  *
  * Each test checks documented behaviour of one or more functions of the
- * NetBSD pmap(9) manual (shared/reference/pmap.9.txt) through the simulated
+ * NetBSD pmap(9) manual (NetBSD 7.1.2) through the simulated
  * MMU: mmu_load/mmu_store/mmu_fetch see what the pmap mapped, machine_phys()
  * gives the frame's host view.  Most tests end with pmap_check() and
  * tlb_check().  The modified/referenced tests run under hardware A/D and

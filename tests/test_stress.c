@@ -52,9 +52,9 @@ static void st_opts(struct stress_opts *o, const char *strategy, double seconds)
 	machine_config_init(&o->so_cfg);
 	unsigned cpus = topo_npus();
 	o->so_cfg.mc_ncpu = cpus < 2 ? 2 : cpus > 4 ? 4 : cpus;
-	o->so_cfg.mc_watchdog_s = 10;
+	assert_int_equal(machine_config_set(&o->so_cfg, "watchdog.seconds", "10"), 0);
 	o->so_cfg.mc_sd_unsafe = true;
-	o->so_cfg.mc_check = true;
+	assert_int_equal(machine_config_set(&o->so_cfg, "check.enabled", "on"), 0);
 	snprintf(o->so_cfg.mc_strategy, sizeof(o->so_cfg.mc_strategy), "%s", strategy);
 	o->so_seconds = seconds;
 	o->so_seed = 1;
@@ -90,12 +90,11 @@ static void run_correct(bool inject)
 		 * loaded host ran latr for 99 operations, none of them modref's) */
 		o.so_min_ops = ST_MIN_OPS;
 		if (inject) {
-			o.so_cfg.mc_inject_seed = 7;
-			o.so_cfg.mc_inject_ipi_delay_us = 100;
-			o.so_cfg.mc_inject_yield = 50;
-			o.so_cfg.mc_inject_spl = 5;
-			o.so_cfg.mc_inject_allocfail = 20;
-			o.so_cfg.mc_inject_pressure = 50;
+			static const char *const inj[][2] = {{"inject.seed", "7"}, {"inject.ipi_delay_us", "100"},
+			    {"inject.yield", "50"}, {"inject.spl", "5"}, {"inject.allocfail", "20"},
+			    {"inject.pressure", "50"}};
+			for (unsigned j = 0; j < sizeof(inj) / sizeof(inj[0]); j++)
+				assert_int_equal(machine_config_set(&o.so_cfg, inj[j][0], inj[j][1]), 0);
 		}
 		assert_int_equal(stress_run(&o, &r), 0);
 		print_result(sd->sd_name, &r);

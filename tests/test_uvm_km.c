@@ -776,7 +776,9 @@ static void test_poolpage_double_free(void **state)
 static void test_pagecache(void **state)
 {
 	(void)state;
-	bool percpu = machine_config_of(th.m)->mc_uvm_pagecache == UVM_PAGECACHE_PERCPU;
+	char mode[16];
+	machine_config_get(machine_config_of(th.m), "uvm.pagecache", mode, sizeof(mode));
+	bool percpu = strcmp(mode, "percpu") == 0;
 	uint64_t free0 = uvm_free_pages(), a0 = th_counter("uvm.page.allocs"), f0 = th_counter("uvm.page.frees");
 	uint64_t hits0 = th_counter("uvm.page.cache_hits");
 	struct vm_page *p = uvm_pagealloc(NULL, 0, NULL, 0);
@@ -850,7 +852,9 @@ static void test_pagecache_drain(void **state)
 	th_barrier_init(&s.bar, 2);
 	uint64_t drains = th_counter("uvm.page.cache_drains");
 	th_run_cpus(2, drain_cpu, &s);
-	if (machine_config_of(th.m)->mc_uvm_pagecache == UVM_PAGECACHE_PERCPU)
+	char mode[16];
+	machine_config_get(machine_config_of(th.m), "uvm.pagecache", mode, sizeof(mode));
+	if (strcmp(mode, "percpu") == 0)
 		assert_true(th_counter("uvm.page.cache_drains") > drains);
 }
 
@@ -951,12 +955,12 @@ static void test_config_keys(void **state)
 	assert_non_null(strstr(machine_errmsg(), "kmem.vacache_pages"));
 	assert_int_equal(machine_config_set(&c, "kmem.steal", "lots"), EINVAL);
 	assert_non_null(strstr(machine_errmsg(), "kmem.steal"));
-	/* a field set directly is checked at boot, naming the key */
+	/* a field of the machine's set directly is checked at boot, naming the key */
 	machine_config_init(&c);
-	c.mc_kmem_kva = MACHINE_MAX_KVA + PAGE_SIZE;
+	c.mc_memory = 3;
 	assert_null(machine_boot(&c));
 	assert_int_equal(errno, EINVAL);
-	assert_non_null(strstr(machine_errmsg(), "kmem.kva"));
+	assert_non_null(strstr(machine_errmsg(), "machine.memory"));
 	machine_config_init(&c);
 	assert_int_equal(machine_config_set(&c, "kmem.steal", "40M"), 0);
 	assert_null(machine_boot(&c));

@@ -9,7 +9,7 @@
  * that dumps every CPU's state) and liburcu's torture tests
  * (tests/regression: seeded yields injected inside critical sections to
  * widen races, urcu/debug.h's rcu_yield_active).  The oracles follow the
- * hardware rules of DESIGN.md:
+ * hardware rules of docs/architecture.md ("The hardware rules"):
  *  - frame: "a physical frame must not be reused while any TLB may still
  *    hold a translation to it".  Every free bumps the frame's generation
  *    (phys.c) and every TLB entry records the generation it was filled at
@@ -45,6 +45,7 @@
  */
 #include "machine_impl.h"
 
+#include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
@@ -238,6 +239,126 @@ bool check_inflight_covers(vaddr_t va)
 	return false;
 }
 
+/* ---- the keys: check.*, inject.*, watchdog.* ---- */
+
+enum {
+	CK_ENABLED, CK_ORACLES, CK_SEED, CK_IPI_DELAY, CK_IPI_CPUS, CK_YIELD, CK_SPL, CK_SPL_US, CK_ALLOCFAIL,
+	CK_PRESSURE, CK_WATCHDOG, CK_N
+};
+
+/* A bit mask as "all" or a comma list: names from name(), or the bit numbers. */
+static void mask_get(char *b, size_t n, uint64_t mask, uint64_t all, unsigned nbits, const char *(*name)(enum check_oracle))
+{
+	size_t o = 0;
+	if (mask == all) {
+		snprintf(b, n, "all");
+		return;
+	}
+	b[0] = '\0';
+	for (unsigned i = 0; i < nbits && o < n; i++)
+		if (mask >> i & 1) {
+			if (name != NULL)
+				o += (size_t)snprintf(b + o, n - o, "%s%s", o ? "," : "", name((enum check_oracle)i));
+			else
+				o += (size_t)snprintf(b + o, n - o, "%s%u", o ? "," : "", i);
+		}
+}
+static int oracles_set(const struct cfg_key *k, struct machine_config *c, const char *v)
+{
+	char why[256];
+	unsigned mask;
+	if (check_oracles_parse(v, &mask, why, sizeof(why)) != 0)
+		return machine_seterr(EINVAL, "%s: %s", k->ck_name, why);
+	return machine_knob_store(c, k, mask);
+}
+static void oracles_get(const struct cfg_key *k, const struct machine_config *c, char *b, size_t n)
+{
+	mask_get(b, n, machine_knob(c, k), CHK_ALL, CHK_NORACLES, check_oracle_name);
+}
+/* a CPU list: "all", or comma-separated CPU numbers below 64 */
+static int cpumask_set(const struct cfg_key *k, struct machine_config *c, const char *v)
+{
+	if (v != NULL && !strcasecmp(v, "all"))
+		return machine_knob_store(c, k, UINT64_MAX);
+	uint64_t mask = 0;
+	const char *p = v;
+	while (p != NULL && *p != '\0') {
+		char *end;
+		if (!isdigit((unsigned char)*p))
+			break;
+		unsigned long x = strtoul(p, &end, 10);
+		if (x >= 64)
+			return machine_seterr(EINVAL, "%s: CPU %lu is out of range [0, 63]", k->ck_name, x);
+		mask |= 1ULL << x;
+		p = end;
+		while (*p == ' ')
+			p++;
+		if (*p == ',')
+			p++;
+		else if (*p != '\0')
+			break;
+	}
+	if (v == NULL || *v == '\0' || (p != NULL && *p != '\0'))
+		return machine_seterr(EINVAL, "%s: '%s' is not 'all' or a list of CPU numbers (0,2,3)", k->ck_name,
+		    v ? v : "");
+	return machine_knob_store(c, k, mask);
+}
+static void cpumask_get(const struct cfg_key *k, const struct machine_config *c, char *b, size_t n)
+{
+	mask_get(b, n, machine_knob(c, k), UINT64_MAX, 64, NULL);
+}
+
+const struct cfg_key check_keys[] = {
+	[CK_ENABLED] = CFG_KEY("check.enabled", CFG_BOOL, 0, 0, NULL, "off",
+	    "the coherence oracles (*Stress*); `check = on` in `[experiment]` is the same. Off, they cost one "
+	    "predictable branch per TLB hit and per PTE change"),
+	[CK_ORACLES] = CFG_KEY("check.oracles", CFG_TEXT, 0, 0, NULL, "all",
+	    "which oracles: `all` or a list of `frame`, `update`, `modref`, `counts`, `alloc`, `contents`",
+	    .ck_set = oracles_set, .ck_get = oracles_get),
+	[CK_SEED] = CFG_KEY("inject.seed", CFG_UINT, 0, UINT64_MAX, NULL, "1",
+	    "seed of every injected choice (`pmapstorm stress --seed` sets it)"),
+	[CK_IPI_DELAY] = CFG_KEY("inject.ipi_delay_us", CFG_UINT, 0, 1000000, NULL, "0",
+	    "IPI handling on the chosen CPUs is held back this long (0–1000000)"),
+	[CK_IPI_CPUS] = CFG_KEY("inject.ipi_delay_cpus", CFG_TEXT, 0, 0, NULL, "all",
+	    "the CPUs `inject.ipi_delay_us` applies to: `all` or a list such as `1,3` (CPUs below 64)",
+	    .ck_set = cpumask_set, .ck_get = cpumask_get),
+	[CK_YIELD] = CFG_KEY("inject.yield", CFG_UINT, 0, 1000, NULL, "0",
+	    "per mille of the points inside pmap critical sections (pmap lock or pv lock held) that yield the host CPU"),
+	[CK_SPL] = CFG_KEY("inject.spl", CFG_UINT, 0, 1000, NULL, "0",
+	    "per mille of interrupt points that open an interrupt-blocked window of `inject.spl_us`"),
+	[CK_SPL_US] = CFG_KEY("inject.spl_us", CFG_UINT, 1, 1000000, NULL, "50",
+	    "length of an injected interrupt-blocked window (1–1000000 µs)"),
+	[CK_ALLOCFAIL] = CFG_KEY("inject.allocfail", CFG_UINT, 0, 1000, NULL, "0",
+	    "per mille of `PMAP_CANFAIL` `pmap_enter()` calls and `UVM_KMF_NOWAIT`/`CANFAIL` `uvm_km_alloc()` page "
+	    "allocations that fail"),
+	[CK_PRESSURE] = CFG_KEY("inject.pressure", CFG_UINT, 0, 90, NULL, "0",
+	    "percent of free memory the torture runner's CPU 0 holds in a cycle (then all of it above the reserve), so "
+	    "allocations wait in `uvm_wait()` (0–90; `stress` only)"),
+	[CK_WATCHDOG] = CFG_KEY("watchdog.seconds", CFG_UINT, 0, 86400, NULL, "60",
+	    "a CPU without progress (interrupt points outside waits) this long: every CPU's state is dumped and the "
+	    "process exits 1 (0 = off; `stress` uses 10)"),
+	{0},
+};
+
+/* the values of the running machine (check_boot) */
+static uint64_t ckv[CK_N];
+
+static void check_values_load(const struct machine_config *c)
+{
+	for (unsigned i = 0; i < CK_N; i++)
+		ckv[i] = machine_knob(c, &check_keys[i]);
+}
+
+bool check_config_enabled(const struct machine_config *c)
+{
+	return machine_knob(c, &check_keys[CK_ENABLED]) != 0;
+}
+
+unsigned check_config_watchdog_s(const struct machine_config *c)
+{
+	return (unsigned)machine_knob(c, &check_keys[CK_WATCHDOG]);
+}
+
 /* ---- injection ---- */
 
 static inline uint64_t inj_rand(struct cpu_info *ci)
@@ -252,7 +373,7 @@ static inline uint64_t inj_rand(struct cpu_info *ci)
 
 void inject_yield_slow(struct cpu_info *ci)
 {
-	if (ci == NULL || inj_rand(ci) % 1000 >= machine_cur->m_cfg.mc_inject_yield)
+	if (ci == NULL || inj_rand(ci) % 1000 >= ckv[CK_YIELD])
 		return;
 	stats_inc(&inj_yields);
 	sched_yield();
@@ -262,9 +383,9 @@ bool inject_allocfail(void)
 {
 	struct cpu_info *ci = curcpu();
 	struct machine *m = machine_cur;
-	if (ci == NULL || m == NULL || m->m_cfg.mc_inject_allocfail == 0)
+	if (ci == NULL || m == NULL || ckv[CK_ALLOCFAIL] == 0)
 		return false;
-	if (inj_rand(ci) % 1000 >= m->m_cfg.mc_inject_allocfail)
+	if (inj_rand(ci) % 1000 >= ckv[CK_ALLOCFAIL])
 		return false;
 	stats_inc(&inj_allocfail);
 	return true;
@@ -272,18 +393,17 @@ bool inject_allocfail(void)
 
 bool inject_intr(struct cpu_info *ci, bool ipi_pending)
 {
-	const struct machine_config *c = &machine_cur->m_cfg;
-	if (c->mc_inject_spl != 0 && ci->ci_ipl == 0 && inj_rand(ci) % 1000 < c->mc_inject_spl) {
+	if (ckv[CK_SPL] != 0 && ci->ci_ipl == 0 && inj_rand(ci) % 1000 < ckv[CK_SPL]) {
 		/* an interrupt-blocked window: what a long splvm() section does */
 		stats_inc(&inj_spl);
 		ci->ci_ipl++;
-		cpu_delay_ns(c->mc_inject_spl_us * 1000);
+		cpu_delay_ns(ckv[CK_SPL_US] * 1000);
 		ci->ci_ipl--;
 	}
 	if (!ci->ci_inj_ipi || !ipi_pending)
 		return false;
 	if (ci->ci_inj_ipi_until == 0) {
-		ci->ci_inj_ipi_until = cpu_now_ns() + c->mc_inject_ipi_delay_us * 1000;
+		ci->ci_inj_ipi_until = cpu_now_ns() + ckv[CK_IPI_DELAY] * 1000;
 		stats_inc(&inj_ipi);
 		return true;
 	}
@@ -413,7 +533,7 @@ static void *wd_main(void *arg)
 				continue;
 			fflush(stdout);
 			fprintf(stderr, "pmapstorm: watchdog: cpu%u made no progress for %u s (watchdog.seconds): "
-			    "a hang — dumping every CPU, then exit 1\n", i, m->m_cfg.mc_watchdog_s);
+			    "a hang — dumping every CPU, then exit 1\n", i, (unsigned)ckv[CK_WATCHDOG]);
 			machine_dump_state(stderr);
 			void (*hook)(void) = atomic_load(&watchdog_hook);
 			if (hook != NULL)
@@ -429,28 +549,28 @@ static void *wd_main(void *arg)
 
 int check_boot(struct machine *m)
 {
-	const struct machine_config *c = &m->m_cfg;
-	check_mask = c->mc_check ? c->mc_check_oracles : 0;
+	check_values_load(&m->m_cfg);
+	check_mask = ckv[CK_ENABLED] ? (unsigned)ckv[CK_ORACLES] : 0;
 	check_update_on = check_on(CHK_UPDATE);
 	check_tlb_on = check_on(CHK_FRAME) || check_update_on;
-	inject_yield_on = c->mc_inject_yield != 0;
-	inject_intr_on = c->mc_inject_spl != 0 || c->mc_inject_ipi_delay_us != 0;
+	inject_yield_on = ckv[CK_YIELD] != 0;
+	inject_intr_on = ckv[CK_SPL] != 0 || ckv[CK_IPI_DELAY] != 0;
 	check_reset();
 	for (unsigned i = 0; i < m->m_ncpu; i++) {
 		struct cpu_info *ci = &m->m_cpus[i];
-		ci->ci_inj_rng = (c->mc_inject_seed ^ (0x9E3779B97F4A7C15ULL * (i + 1))) | 1;
-		ci->ci_inj_ipi = c->mc_inject_ipi_delay_us != 0 && i < 64 && (c->mc_inject_ipi_cpus >> i & 1);
+		ci->ci_inj_rng = (ckv[CK_SEED] ^ (0x9E3779B97F4A7C15ULL * (i + 1))) | 1;
+		ci->ci_inj_ipi = ckv[CK_IPI_DELAY] != 0 && i < 64 && (ckv[CK_IPI_CPUS] >> i & 1);
 		for (unsigned k = 0; k < 2; k++) {
 			atomic_store(&ci->ci_inflight_lo[k], UINT64_MAX);
 			atomic_store(&ci->ci_inflight_hi[k], 0);
 		}
 	}
-	if (c->mc_watchdog_s == 0)
+	if (ckv[CK_WATCHDOG] == 0)
 		return 0;
 	struct watchdog *w = mem_zalloc(struct watchdog, 1);
 	if (w == NULL)
 		return machine_seterr(ENOMEM, "watchdog.seconds: no host memory");
-	w->w_limit_ticks = (uint64_t)c->mc_watchdog_s * (1000000000ULL / WD_TICK_NS);
+	w->w_limit_ticks = ckv[CK_WATCHDOG] * (1000000000ULL / WD_TICK_NS);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

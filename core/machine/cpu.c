@@ -46,13 +46,6 @@ STATS_COUNTER(ipi_sent, "ipi.sent", "IPIs sent")
 STATS_COUNTER(ipi_received, "ipi.received", "interrupts taken for IPIs")
 STATS_COUNTER(cpu_yields, "cpu.yields", "waits that yielded the host CPU")
 
-static void (*cpu_detach_hook)(struct cpu_info *);
-
-void machine_set_detach_hook(void (*fn)(struct cpu_info *))
-{
-	cpu_detach_hook = fn;
-}
-
 /*
  * The clock: the TSC where it is invariant (constant_tsc and nonstop_tsc in
  * /proc/cpuinfo), scaled to nanoseconds by a factor calibrated once against
@@ -400,7 +393,7 @@ int cpu_attach(struct machine *m, unsigned cpuid)
 	atomic_store_explicit(&ci->ci_wait_t0, 0, memory_order_relaxed);
 	/* held-lock counts only for the watchdog's dump (off: one test per lock operation) */
 	atomic_store_explicit(&ci->ci_locks_held, 0, memory_order_relaxed);
-	sync_set_held_slot(m->m_cfg.mc_watchdog_s != 0 ? &ci->ci_locks_held : NULL);
+	sync_set_held_slot(check_config_watchdog_s(&m->m_cfg) != 0 ? &ci->ci_locks_held : NULL);
 	sync_rcu_register();
 	/* seq_cst, before any walk: pairs with initiators reading the set */
 	kcpuset_atomic_set(&m->m_attached, cpuid);
@@ -413,8 +406,8 @@ void cpu_detach(void)
 	if (ci == NULL)
 		return;
 	struct machine *m = machine_cur;
-	if (cpu_detach_hook != NULL)
-		cpu_detach_hook(ci); /* the pmap: switch away from the current lwp */
+	if (m->m_hooks.mh_cpu_detach != NULL)
+		m->m_hooks.mh_cpu_detach(ci); /* the pmap: switch away from the current lwp */
 	kcpuset_atomic_clear(&m->m_attached, ci->ci_cpuid);
 	ci->ci_ipl = 0;
 	cpu_intr_dispatch(ci);

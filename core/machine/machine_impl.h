@@ -2,10 +2,10 @@
  * machine_impl.h — the simulated hardware, as the rest of core/ sees it.
  *
  * Shared by core/machine (which owns it), core/pmap and core/shootdown (which
- * DESIGN.md allows to use the machine).  Not installed: the embedding API is
+ * docs/architecture.md, "Layers", allows to use the machine).  Not installed: the embedding API is
  * in core/include/pmapstorm/.
  *
- * Hardware rules kept here (DESIGN.md, "The model in one picture"):
+ * Hardware rules kept here (docs/architecture.md, "The hardware rules"):
  *  - a TLB is touched only by its owning CPU's thread (struct tlb has no
  *    atomics for that reason); remote CPUs ask through the IPI mailbox;
  *  - page-table memory is read by the walker with atomic loads and the
@@ -15,6 +15,8 @@
  */
 #ifndef PMAPSTORM_MACHINE_IMPL_H
 #define PMAPSTORM_MACHINE_IMPL_H
+
+#include "../config/config_impl.h"
 
 #include <pmapstorm/alloc.h>
 #include <pmapstorm/check.h>
@@ -134,7 +136,7 @@ struct mmu_ctx {
 	kcpuset_t mc_active; /* CPUs where it is the current context */
 };
 
-/* ---- TLB (private to its CPU; see tlb.c) ---- */
+/* ---- TLB (private to its CPU; mmu.c) ---- */
 #define TE_W 0x01
 #define TE_X 0x02
 #define TE_D 0x04
@@ -222,10 +224,14 @@ struct cpu_info {
 	_Atomic uint64_t ci_locks_held;     /* held mutexes: 8 bits per lock class (lock.c) */
 };
 
+/*
+ * The machine's upcalls into the pmap layer and its strategy: the pmap
+ * installs them in m_hooks when it boots (pmap_boot, called by
+ * core/boot.c's machine_boot); until then they are NULL.
+ */
 struct machine_hooks {
-	/* the pmap layer: after physical memory and CPUs exist */
-	int (*mh_boot)(struct machine *);
-	void (*mh_halt)(struct machine *);
+	/* a CPU detaches: the pmap switches it away from its lwp */
+	void (*mh_cpu_detach)(struct cpu_info *ci);
 	/* software mod/ref emulation: the walker found V or W missing on a
 	 * mapping whose software bits allow the access; 0 to retry the walk */
 	int (*mh_refmod_fault)(_Atomic pt_entry_t *ptep, pt_entry_t pte, int access);
@@ -254,25 +260,21 @@ struct machine_hooks {
 	/* the watchdog's dump: what the strategy knows of ci (optional) */
 	void (*mh_dump)(FILE *f, struct cpu_info *ci);
 };
-void machine_set_hooks(const struct machine_hooks *);
 _Static_assert(__builtin_offsetof(struct cpu_info, ci_cpuid) == CACHE_LINE,
     "the mailbox line (IPI counters, quiescent-state requests, the strategy's request) is one cache line");
 
 /*
- * The uvm layer's hooks (core/uvm registers them from a constructor, as the
- * pmap does its own: the machine never calls upward by name).  mu_boot runs
- * after the pmap's mh_boot (kernel_map needs the kernel's page tables),
- * mu_halt before the pmap's mh_halt.  mu_reclaim is called by phys_alloc()
- * when the free list cannot serve a request: it moves frames held in the
- * page allocator's per-CPU caches back to the free list and says whether
- * it moved any.  It may take LC_PAGEFREE locks (never m_free_lock).
+ * The uvm layer's upcall, installed in m_uvm_hooks by uvm_boot (after the
+ * pmap's boot: kernel_map needs the kernel's page tables).  mu_reclaim is
+ * called by phys_alloc() when the free list cannot serve a request: it
+ * moves frames held in the page allocator's per-CPU caches back to the free
+ * list and says whether it moved any.  It may take LC_PAGEFREE locks (never
+ * m_free_lock).
  */
 struct machine_uvm_hooks {
-	int (*mu_boot)(struct machine *);
-	void (*mu_halt)(struct machine *);
 	bool (*mu_reclaim)(void);
 };
-void machine_set_uvm_hooks(const struct machine_uvm_hooks *);
+
 
 struct machine {
 	struct machine_config m_cfg;
@@ -301,7 +303,7 @@ struct machine {
 	_Atomic uint64_t m_ptp_pages; /* frames in use as page-table pages */
 	struct machine_hooks m_hooks;
 	struct machine_uvm_hooks m_uvm_hooks;
-	bool m_pmap_booted;       /* mh_boot succeeded: mu_boot ran or was tried */
+	bool m_pmap_booted;       /* pmap_boot succeeded: uvm_boot ran or was tried */
 	bool m_sd_lazy;           /* the strategy completes removals lazily (set by the pmap) */
 	void *m_watchdog;         /* check.c */
 };
@@ -345,12 +347,14 @@ static inline void phys_copy_page(paddr_t dst, paddr_t src)
 		atomic_store_explicit(&d[i], atomic_load_explicit(&s[i], memory_order_relaxed), memory_order_relaxed);
 }
 
-void machine_set_detach_hook(void (*fn)(struct cpu_info *));
-void machine_set_strategy_check(bool (*check)(const char *name, bool allow_unsafe, char *why, size_t len));
-int machine_parse_size(const char *key, const char *v, uint64_t lo, uint64_t hi, uint64_t *out);
-
-/* errors with a message (machine_errmsg) */
-int machine_seterr(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* boot and halt of the hardware alone (core/boot.c boots the layers above) */
+struct machine *machine_hw_boot(const struct machine_config *);
+void machine_hw_halt(struct machine *);
+/* the machine's own keys (NULL-terminated) and its rules between them */
+extern const struct cfg_key machine_keys[];
+/* check.c's keys: check.*, inject.*, watchdog.* */
+extern const struct cfg_key check_keys[];
+int machine_config_validate(const struct machine_config *);
 
 /* physical memory (phys.c) */
 int phys_init(struct machine *);
@@ -374,7 +378,7 @@ void phys_give(struct vm_page *chain, unsigned n);
 void phys_mark_free(struct vm_page *pg);
 void phys_mark_busy(struct vm_page *pg);
 
-/* TLB (tlb.c): owner only */
+/* TLB (mmu.c): owner only */
 int tlb_init(struct tlb *, unsigned entries, unsigned ways, int node); /* node: NUMA node, -1 any */
 void tlb_fini(struct tlb *);
 void tlb_invalidate_page(struct cpu_info *, vaddr_t va, uint16_t pcid);

@@ -10,7 +10,7 @@
  * fill time.
  *
  * The free list is the machine's: the pmap takes page-table pages from it
- * (the pmap may not use uvm, DESIGN.md), and uvm_pagealloc() is a front end
+ * (the pmap may not use uvm: docs/architecture.md, "Layers"), and uvm_pagealloc() is a front end
  * over it.  A reserve (NetBSD's uvmexp.reserve_kernel) is kept for callers
  * that pass UVM_PGA_USERESERVE, which includes page-table allocation.
  *
@@ -148,7 +148,7 @@ void phys_mark_free(struct vm_page *pg)
 
 /*
  * A frame must not be reused while any TLB may still hold a translation to
- * it (DESIGN.md).  A strategy whose pmap_update() returns before every TLB
+ * it (docs/architecture.md, rule 4).  A strategy whose pmap_update() returns before every TLB
  * dropped its entries (netbsd-mi, latr) keeps the frame until they did and
  * then calls phys_free_now().  Every free path — this one and the page
  * allocator's per-CPU caches — asks first.

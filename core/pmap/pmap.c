@@ -2,7 +2,7 @@
  * pmap.c — pmap(9) over the simulated machine.
  *
  * What it models.  The machine-independent contract of NetBSD's pmap(9)
- * manual (shared/reference/pmap.9.txt) on x86-64-like hardware, with the
+ * manual (NetBSD 7.1.2, section 9) on x86-64-like hardware, with the
  * structure of NetBSD's sys/arch/x86/x86/pmap.c (NetBSD 6-7): four-level
  * page tables whose pages come from physical memory, pv lists per managed
  * page, per-page modified/referenced attributes harvested from the PTEs'
@@ -484,8 +484,20 @@ static int pmap_grow_to(vaddr_t maxkvaddr, bool canfail)
 	return 0;
 }
 
-static int pmap_boot(struct machine *m)
+static int pmap_refmod_fault(_Atomic pt_entry_t *ptep, pt_entry_t pte, int access);
+static bool pmap_pending(struct cpu_info *ci, vaddr_t va, uint16_t pcid);
+
+/*
+ * Boots the pmap on a machine whose hardware exists (core/boot.c's
+ * machine_boot calls it after machine_hw_boot): installs the machine's
+ * upcalls, selects the strategy, builds the kernel's page tables.
+ */
+int pmap_boot(struct machine *m)
 {
+	/* the upcalls the machine makes into the pmap and its strategy */
+	m->m_hooks.mh_cpu_detach = pmap_cpu_detach;
+	m->m_hooks.mh_refmod_fault = pmap_refmod_fault;
+	m->m_hooks.mh_pending = pmap_pending;
 	const struct shootdown_strategy *s = shootdown_find(m->m_cfg.mc_strategy);
 	if (s == NULL || (s->sd_unsafe && !m->m_cfg.mc_sd_unsafe)) {
 		char why[384];
@@ -556,7 +568,8 @@ static int pmap_boot(struct machine *m)
 	return 0;
 }
 
-static void pmap_halt(struct machine *m)
+/* After a boot, even a failed one (core/boot.c's machine_halt). */
+void pmap_halt(struct machine *m)
 {
 	(void)m;
 	if (shootdown_current != NULL && shootdown_current->sd_halt != NULL)
@@ -571,23 +584,9 @@ static void pmap_halt(struct machine *m)
 	pmap_initialized = false;
 }
 
-static int pmap_refmod_fault(_Atomic pt_entry_t *ptep, pt_entry_t pte, int access);
 static bool pmap_pending(struct cpu_info *ci, vaddr_t va, uint16_t pcid)
 {
 	return shootdown_current->sd_pending != NULL && shootdown_current->sd_pending(ci, va, pcid);
-}
-
-__attribute__((constructor)) static void pmap_register(void)
-{
-	static const struct machine_hooks h = {
-		.mh_boot = pmap_boot,
-		.mh_halt = pmap_halt,
-		.mh_refmod_fault = pmap_refmod_fault,
-		.mh_pending = pmap_pending,
-	};
-	machine_set_hooks(&h);
-	machine_set_strategy_check(shootdown_check_name);
-	machine_set_detach_hook(pmap_cpu_detach);
 }
 
 /* ---- required functions ---- */

@@ -5,23 +5,20 @@
 #define PMAPSTORM_PMAP_IMPL_H
 
 #include "../machine/machine_impl.h"
+#include "../shootdown/shootdown_pmap.h"
 
 #include <pmapstorm/pmap.h>
 #include <pmapstorm/shootdown.h>
 
-/* core/shootdown/shootdown.c: the strategies' common state */
-int sd_common_boot(struct machine *);
-void sd_reclaim_deferred(void); /* frees the deferred frames no TLB can hold any more */
-void sd_common_halt(void);
-void sd_lazy_drain(void);                 /* every lazily posted invalidation applied everywhere */
-void sd_lazy_sweep_self(struct cpu_info *); /* this CPU applies what was posted to it */
+
+/* pmap.c: boot after the machine's hardware, halt before it (core/boot.c) */
+int pmap_boot(struct machine *);
+void pmap_halt(struct machine *);
 
 /* mp_attrs: a mapping of the page was removed lazily and a TLB may still
  * cache it (pmap.c, "The lazy guard"); beside PP_ATTRS_M/R of uvm_page.h */
 #define PP_ATTRS_LAZY 0x100u
 
-/* core/shootdown/shootdown.c */
-bool shootdown_check_name(const char *name, bool allow_unsafe, char *why, size_t len);
 
 /* A managed mapping of a page (NetBSD struct pv_entry). */
 struct pv_entry {

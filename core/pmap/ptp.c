@@ -106,7 +106,13 @@ int ptp_boot(struct machine *m, struct pmap_cpu *cpus)
 	ptp_cpus = cpus;
 	ptp_ncpu = m->m_ncpu;
 #ifdef NDEBUG
-	ptp_verify = m->m_cfg.mc_sd_unsafe || m->m_cfg.mc_locks_unsafe;
+		{
+		char algo[LC_NCLASS][LOCK_ALGO_NAMELEN];
+		enum lock_wait wait;
+		bool stat, locks_unsafe;
+		lock_config_read(&m->m_cfg, algo, &wait, &stat, &locks_unsafe);
+		ptp_verify = m->m_cfg.mc_sd_unsafe || locks_unsafe;
+	}
 #else
 	ptp_verify = true;
 #endif

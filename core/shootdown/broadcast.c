@@ -74,10 +74,14 @@ static void bc_halt(struct machine *m)
 	bc_reqs = NULL;
 }
 
+static const struct cfg_key bc_max_key = CFG_KEY("shootdown.broadcast_max", CFG_UINT, 1, SD_MAX_BATCH, NULL, "512",
+    "broadcast: operations in a TLB's inbox before it flushes the ASID (`MAX_DVM_OPS`, 1–4096)");
+static const struct cfg_key *const bc_keys[] = {&bc_max_key, NULL};
+
 static int bc_boot(struct machine *m)
 {
 	bc_ncpu = m->m_ncpu;
-	unsigned max = m->m_cfg.mc_sd_broadcast_max;
+	unsigned max = (unsigned)machine_knob(&m->m_cfg, &bc_max_key);
 	if ((bc_inboxes = mem_alloc(struct bc_inbox, bc_ncpu)) == NULL ||
 	    (bc_reqs = mem_zalloc(struct sd_req, bc_ncpu)) == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory for TLB inboxes");
@@ -220,6 +224,7 @@ static bool bc_pending(struct cpu_info *ci, vaddr_t va, uint16_t pcid)
 
 const struct shootdown_strategy shootdown_broadcast = {
 	.sd_name = "broadcast",
+	.sd_keys = bc_keys,
 	.sd_origin = "ARM64 TLBI IS + DSB (Linux arch/arm64/include/asm/tlbflush.h __flush_tlb_range()); "
 	             "AMD INVLPGB + TLBSYNC (Linux arch/x86/mm/tlb.c)",
 	.sd_mechanism = "invalidations posted into every TLB's hardware inbox, applied by its MMU before the next "

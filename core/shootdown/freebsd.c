@@ -83,10 +83,14 @@ static void fb_halt(struct machine *m)
 	sd_stale_halt();
 }
 
+static const struct cfg_key fb_threshold_key = CFG_KEY("shootdown.freebsd_threshold", CFG_UINT, 1, 1U << 27, NULL, "4096",
+    "freebsd: a range of this many pages or more invalidates everything (`PMAP_INVLPG_THRESHOLD`)");
+static const struct cfg_key *const fb_keys[] = {&fb_threshold_key, NULL};
+
 static int fb_boot(struct machine *m)
 {
 	fb_ncpu = m->m_ncpu;
-	fb_threshold = m->m_cfg.mc_sd_freebsd_threshold;
+	fb_threshold = (unsigned)machine_knob(&m->m_cfg, &fb_threshold_key);
 	if ((fb_cpus = mem_alloc(struct fb_cpu, fb_ncpu)) == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory");
 	fb_stride = (fb_ncpu + 7) / 8 * 8;
@@ -234,6 +238,7 @@ static bool fb_pending(struct cpu_info *ci, vaddr_t va, uint16_t pcid)
 
 const struct shootdown_strategy shootdown_freebsd = {
 	.sd_name = "freebsd",
+	.sd_keys = fb_keys,
 	.sd_origin = "FreeBSD sys/x86/x86/mp_x86.c: smp_targeted_tlb_shootdown(), invlop_handler(); "
 	             "sys/amd64/amd64/pmap.c: pmap_invalidate_range()",
 	.sd_mechanism = "per-initiator generations on a scoreboard (concurrent initiators), ranges of 4096 pages "

@@ -86,8 +86,14 @@ static void hier_halt(struct machine *m)
 	hier_group = NULL;
 }
 
+static const struct cfg_key hier_group_key = CFG_KEY("shootdown.hier_group", CFG_UINT, 0, MAXCPUS, NULL, "0",
+    "hier: CPUs per group; 0 = groups from hwloc (the L3 cache, else the package, of each CPU's PU)");
+static const struct cfg_key *const hier_keys[] = {&sd_batch_key, &hier_group_key, NULL};
+
 static int hier_boot(struct machine *m)
 {
+	unsigned batch = (unsigned)machine_knob(&m->m_cfg, &sd_batch_key);
+	unsigned group = (unsigned)machine_knob(&m->m_cfg, &hier_group_key);
 	hier_ncpu = m->m_ncpu;
 	hier_reqs = mem_zalloc(struct sd_req, hier_ncpu);
 	hier_group = mem_zalloc(unsigned, hier_ncpu);
@@ -95,11 +101,11 @@ static int hier_boot(struct machine *m)
 	    (hier_slots = mem_alloc(struct hier_slot, hier_ncpu)) == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory");
 	for (unsigned i = 0; i < hier_ncpu; i++) {
-		if (sd_req_init(&hier_reqs[i], m->m_cfg.mc_sd_batch) != 0)
+		if (sd_req_init(&hier_reqs[i], batch) != 0)
 			return ENOMEM;
 		kcpuset_zero(&hier_slots[i].hs_pending);
 		atomic_store(&hier_slots[i].hs_groups, 0);
-		unsigned g = m->m_cfg.mc_sd_hier_group ? i / m->m_cfg.mc_sd_hier_group : (unsigned)topo_group_of(i);
+		unsigned g = group ? i / group : (unsigned)topo_group_of(i);
 		hier_group[i] = g % HIER_NGROUP;
 	}
 	return 0;
@@ -255,6 +261,7 @@ static bool hier_pending(struct cpu_info *ci, vaddr_t va, uint16_t pcid)
 
 const struct shootdown_strategy shootdown_hier = {
 	.sd_name = "hier",
+	.sd_keys = hier_keys,
 	.sd_origin = "Baumann et al., The Multikernel (SOSP 2009) sec. 5.1; Amit et al., Don't shoot down TLB "
 	             "shootdowns! (EuroSys 2020) sec. 5.2",
 	.sd_mechanism = "one IPI per cache/package group leader (hwloc, or shootdown.hier_group CPUs), leaders "

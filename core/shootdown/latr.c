@@ -88,9 +88,13 @@ static void latr_halt(struct machine *m)
 
 static void latr_sweep(struct cpu_info *ci);
 
+static const struct cfg_key latr_ring_key = CFG_KEY("shootdown.latr_ring", CFG_UINT, 2, 65536, NULL, "256",
+    "latr: lazy states per CPU ring (2–65536); a full ring falls back to IPIs");
+static const struct cfg_key *const latr_keys[] = {&latr_ring_key, NULL};
+
 static int latr_boot(struct machine *m)
 {
-	latr_ring = m->m_cfg.mc_sd_latr_ring;
+	latr_ring = (unsigned)machine_knob(&m->m_cfg, &latr_ring_key);
 	latr_ncpu = m->m_ncpu;
 	if ((latr_cpus = mem_alloc(struct latr_cpu, latr_ncpu)) == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory");
@@ -280,6 +284,7 @@ static bool latr_pending(struct cpu_info *ci, vaddr_t va, uint16_t pcid)
 
 const struct shootdown_strategy shootdown_latr = {
 	.sd_name = "latr",
+	.sd_keys = latr_keys,
 	.sd_origin = "Kumar et al., LATR: Lazy Translation Coherence (ASPLOS 2018), sec. 4.1-4.3",
 	.sd_mechanism = "removals recorded in per-CPU rings of 256 (shootdown.latr_ring) swept at ticks and "
 	                "switches; frames freed after every CPU swept; IPIs for full rings and downgrades",
@@ -288,6 +293,7 @@ const struct shootdown_strategy shootdown_latr = {
 
 const struct shootdown_strategy shootdown_mutant_latr_unguarded = {
 	.sd_name = "mutant-latr-unguarded",
+	.sd_keys = latr_keys,
 	.sd_origin = "latr without the pmap's lazy guard (pmapstorm before it)",
 	.sd_mechanism = "latr; a VA entered again, or a page cleared or protected, while a lazily removed "
 	                "translation is still cached: lost modified bits, stale reads",

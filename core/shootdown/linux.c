@@ -97,9 +97,13 @@ static void lx_halt(struct machine *m)
 	sd_slots_halt();
 }
 
+static const struct cfg_key lx_ceiling_key = CFG_KEY("shootdown.linux_ceiling", CFG_UINT, 1, SD_MAX_BATCH, NULL, "33",
+    "linux: pages per flush before a whole flush (`tlb_single_page_flush_ceiling`, 1–4096)");
+static const struct cfg_key *const lx_keys[] = {&lx_ceiling_key, NULL};
+
 static int lx_boot(struct machine *m)
 {
-	lx_ceiling = m->m_cfg.mc_sd_linux_ceiling;
+	lx_ceiling = (unsigned)machine_knob(&m->m_cfg, &lx_ceiling_key);
 	lx_cpus = mem_zalloc(struct lx_cpu, m->m_ncpu);
 	lx_gens = mem_zalloc(struct lx_gen, 65536);
 	if (lx_cpus == NULL || lx_gens == NULL)
@@ -275,6 +279,7 @@ static bool lx_pending(struct cpu_info *ci, vaddr_t va, uint16_t pcid)
 
 const struct shootdown_strategy shootdown_linux = {
 	.sd_name = "linux",
+	.sd_keys = lx_keys,
 	.sd_origin = "Linux arch/x86/mm/tlb.c: flush_tlb_mm_range(), native_flush_tlb_multi(), flush_tlb_func(), "
 	             "switch_mm_irqs_off()",
 	.sd_mechanism = "per-pmap and per-CPU generations, partial flush only one generation behind, >33 pages "

@@ -67,7 +67,7 @@ static int mu_boot_kind(struct machine *m, int kind)
 	if (mu_reqs == NULL || mu_cur == NULL || mu_gen == NULL || mu_waiting == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory");
 	for (unsigned i = 0; i < 2 * m->m_ncpu; i++)
-		if (sd_req_init(&mu_reqs[i], m->m_cfg.mc_sd_batch) != 0)
+		if (sd_req_init(&mu_reqs[i], (unsigned)machine_knob(&m->m_cfg, &sd_batch_key)) != 0)
 			return ENOMEM;
 	return sd_slots_boot(m);
 }
@@ -180,9 +180,12 @@ static bool mu_pending(struct cpu_info *ci, vaddr_t va, uint16_t pcid)
 	return sd_slots_cover(va, pcid);
 }
 
+static const struct cfg_key *const mu_keys[] = {&sd_batch_key, NULL};
+
 #define MUTANT(var, name, boot, mech)                                                          \
 	const struct shootdown_strategy var = {                                                    \
 		.sd_name = name,                                                                   \
+		.sd_keys = mu_keys,                                                                \
 		.sd_origin = "a deliberately broken netbsd-x86-like batch (core/shootdown/mutants.c)", \
 		.sd_mechanism = mech,                                                              \
 		.sd_unsafe = true,                                                                 \

@@ -138,9 +138,11 @@ static void x86_halt(struct machine *m)
 	packets = NULL;
 }
 
+static const struct cfg_key *const x86_keys[] = {&sd_batch_key, NULL};
+
 static int x86_boot(struct machine *m)
 {
-	TP_MAXVA = m->m_cfg.mc_sd_batch;
+	TP_MAXVA = (unsigned)machine_knob(&m->m_cfg, &sd_batch_key);
 	tp_words = (m->m_ncpu + 63) / 64;
 	npackets = 2 * m->m_ncpu;
 	if ((packets = mem_alloc(struct tlb_packet, npackets)) == NULL)
@@ -449,6 +451,7 @@ static bool x86_pending(struct cpu_info *ci, vaddr_t va, uint16_t pcid)
 
 const struct shootdown_strategy shootdown_netbsd_x86 = {
 	.sd_name = "netbsd-x86",
+	.sd_keys = x86_keys,
 	.sd_origin = "NetBSD sys/arch/x86/x86/x86_tlb.c: pmap_tlb_shootdown(), pmap_tlb_shootnow(), pmap_tlb_intr()",
 	.sd_mechanism = "per-CPU packet of 16 (shootdown.batch) addresses, whole flush on overflow, one packet in flight "
 	                "(CAS), early acknowledgement, no shootdown for never-accessed PTEs",

@@ -38,6 +38,51 @@ const struct shootdown_strategy *const shootdown_strategies[] = {
 
 const struct shootdown_strategy *shootdown_current;
 
+/* ---- the keys of the shootdown layer (each strategy lists its own) ---- */
+
+static int strategy_set(const struct cfg_key *k, struct machine_config *c, const char *v)
+{
+	char why[384];
+	if (v == NULL || *v == '\0' || strlen(v) >= sizeof(c->mc_strategy))
+		return machine_seterr(EINVAL, "%s: '%s' is not a strategy name", k->ck_name, v ? v : "");
+	if (!shootdown_check_name(v, c->mc_sd_unsafe, why, sizeof(why)))
+		return machine_seterr(EINVAL, "%s: %s", k->ck_name, why);
+	snprintf(c->mc_strategy, sizeof(c->mc_strategy), "%s", v);
+	return 0;
+}
+static void strategy_get(const struct cfg_key *k, const struct machine_config *c, char *b, size_t n)
+{
+	(void)k;
+	snprintf(b, n, "%s", c->mc_strategy);
+}
+static void unsafe_get(const struct cfg_key *k, const struct machine_config *c, char *b, size_t n)
+{
+	(void)k;
+	snprintf(b, n, "%s", c->mc_sd_unsafe ? "yes" : "no");
+}
+
+const struct cfg_key shootdown_keys[] = {
+	CFG_KEY("shootdown.strategy", CFG_TEXT, 0, 0, NULL, "netbsd-x86",
+	    "the shootdown strategy (`pmapstorm list strategies`)", CFG_FIELD(mc_strategy), .ck_set = strategy_set, .ck_get = strategy_get),
+	CFG_KEY("shootdown.allow_unsafe", CFG_BOOL, 0, 0, NULL, "no",
+	    "allow the mutants (`mutant-*`), for validators; anywhere in an experiment file, but before "
+	    "`shootdown.strategy` in `--set` lists and `machine_config_set()`",
+	    CFG_FIELD(mc_sd_unsafe), .ck_get = unsafe_get),
+	{0},
+};
+
+const struct cfg_key sd_batch_key = CFG_KEY("shootdown.batch", CFG_UINT, 1, SD_MAX_BATCH, NULL, "16",
+    "netbsd-x86 (and tracked, hier, mutants): addresses per packet before a whole flush (1–4096)");
+
+/* The strategy of a whole config (fields may have been set directly). */
+int shootdown_config_validate(const struct machine_config *c)
+{
+	char why[384];
+	if (!shootdown_check_name(c->mc_strategy, c->mc_sd_unsafe, why, sizeof(why)))
+		return machine_seterr(EINVAL, "shootdown.strategy: %s", why);
+	return 0;
+}
+
 STATS_COUNTER(sd_requests, "shootdown.requests", "pmap_update()s that had invalidations to complete")
 STATS_COUNTER(sd_remote, "shootdown.remote_requests", "requests that needed other CPUs")
 STATS_COUNTER(sd_whole, "shootdown.whole_flushes", "requests that flushed a whole PCID or TLB instead of pages")

@@ -29,17 +29,19 @@
 #define PMAPSTORM_SHOOTDOWN_IMPL_H
 
 #include "../machine/machine_impl.h"
+#include "shootdown_pmap.h"
+
+#define SD_MAX_BATCH 4096 /* the largest shootdown.batch / linux_ceiling / broadcast_max */
+/* shootdown.batch: addresses per request before a whole flush (netbsd-x86's
+ * TP_MAXVA; tracked, hier and the mutants share it) */
+extern const struct cfg_key sd_batch_key;
 
 #include <pmapstorm/shootdown.h>
 
-bool shootdown_check_name(const char *name, bool allow_unsafe, char *why, size_t len);
 /* one completed request: addresses, whole flush?, remote targets interrupted,
  * targets skipped, and the time it took when it had remote targets */
 void sd_count_request(unsigned naddrs, bool whole, unsigned ntargets, unsigned nskipped, uint64_t ns);
 void sd_count_unaccessed(void);
-/* the common state: boot and halt (pmap_boot calls them around the strategy's) */
-int sd_common_boot(struct machine *);
-void sd_common_halt(void);
 /* on the target, when it acknowledges a request the initiator sent at sent_ns */
 void sd_ack_record(unsigned initiator, unsigned target, uint64_t sent_ns);
 void sd_count_skipped(unsigned n); /* targets skipped outside a request (lazy, untracked) */
@@ -140,10 +142,9 @@ void sd_lazy_posted(unsigned c, bool window);
 uint64_t sd_lazy_sweep_begin(struct cpu_info *ci, uint64_t *since);
 /* ... and say it is done after applying it (records the time to coherence) */
 void sd_lazy_sweep_end(struct cpu_info *ci, uint64_t seen, uint64_t since);
-/* ci sweeps its own outstanding work now (a CPU may always flush its own TLB) */
-void sd_lazy_sweep_self(struct cpu_info *ci);
-/* every posted invalidation applied on every CPU (waits; see shootdown.c) */
-void sd_lazy_drain(void);
+/* sd_lazy_sweep_self() (ci sweeps its own outstanding work now: a CPU may
+ * always flush its own TLB) and sd_lazy_drain() (every posted invalidation
+ * applied on every CPU; it waits) are the pmap's too: shootdown_pmap.h */
 bool sd_lazy_outstanding(unsigned c);
 bool sd_lazy_free(struct vm_page *); /* an sd_free */
 void sd_lazy_reclaim(bool wait);     /* frees what every CPU swept past */

@@ -54,6 +54,8 @@ static void tr_halt(struct machine *m)
 	sd_slots_halt();
 }
 
+static const struct cfg_key *const tr_keys[] = {&sd_batch_key, NULL};
+
 static int tr_boot(struct machine *m)
 {
 	tr_reqs = mem_zalloc(struct sd_req, m->m_ncpu);
@@ -61,7 +63,7 @@ static int tr_boot(struct machine *m)
 	if (tr_reqs == NULL || tr_mask == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory for fill masks");
 	for (unsigned i = 0; i < m->m_ncpu; i++)
-		if (sd_req_init(&tr_reqs[i], m->m_cfg.mc_sd_batch) != 0)
+		if (sd_req_init(&tr_reqs[i], (unsigned)machine_knob(&m->m_cfg, &sd_batch_key)) != 0)
 			return ENOMEM;
 	return sd_slots_boot(m);
 }
@@ -126,6 +128,7 @@ static bool tr_pending(struct cpu_info *ci, vaddr_t va, uint16_t pcid)
 
 const struct shootdown_strategy shootdown_tracked = {
 	.sd_name = "tracked",
+	.sd_keys = tr_keys,
 	.sd_origin = "RadixVM (EuroSys 2013) sec. 4.3; ABIS (USENIX ATC 2017) sec. 4",
 	.sd_mechanism = "the walker records which CPUs filled each frame; only those are shot",
 	.sd_boot = tr_boot,

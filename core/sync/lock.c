@@ -22,6 +22,7 @@
  * ThreadSanitizer build.
  */
 #include "lock_impl.h"
+#include "../config/config_impl.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -256,6 +257,97 @@ int lock_configure(const char (*algo)[LOCK_ALGO_NAMELEN], enum lock_wait wait, b
 	class_wait = wait == LOCK_WAIT_SPIN ? lock_wait_spin : NULL;
 	atomic_store(&lockstat_on_flag, stat);
 	return 0;
+}
+
+/* ---- the keys: locks.<class>, locks.wait, locks.lockstat, locks.allow_unsafe ---- */
+
+enum { LK_WAIT = LC_NCLASS, LK_LOCKSTAT, LK_UNSAFE, LK_N };
+static const char *const wait_values[] = {"spin-yield", "spin", NULL};
+
+static lock_class_t key_class(const struct cfg_key *k)
+{
+	return (lock_class_t)lock_class_find(k->ck_name + strlen("locks."));
+}
+/* the knob holds 1 + the algorithm's index in lock_algos[] (0: the class's default) */
+static int lockalgo_set(const struct cfg_key *k, struct machine_config *c, const char *v)
+{
+	char why[384];
+	bool unsafe = machine_knob(c, &lock_keys[LK_UNSAFE]) != 0;
+	if (v == NULL || !lock_algo_check(key_class(k), v, unsafe, why, sizeof(why)))
+		return machine_seterr(EINVAL, "%s: %s", k->ck_name, v == NULL ? "no value" : why);
+	unsigned i = 0;
+	while (strcmp(lock_algos[i]->la_info.li_name, v) != 0)
+		i++;
+	return machine_knob_store(c, k, i + 1);
+}
+static const char *lockalgo_name(const struct machine_config *c, lock_class_t cls)
+{
+	uint64_t i = machine_knob(c, &lock_keys[cls]);
+	return i == 0 ? lock_classes[cls].lci_default : lock_algos[i - 1]->la_info.li_name;
+}
+static void lockalgo_get(const struct cfg_key *k, const struct machine_config *c, char *b, size_t n)
+{
+	snprintf(b, n, "%s", lockalgo_name(c, key_class(k)));
+}
+static void unsafe_get(const struct cfg_key *k, const struct machine_config *c, char *b, size_t n)
+{
+	snprintf(b, n, "%s", machine_knob(c, k) ? "yes" : "no");
+}
+
+#define LOCK_CLASS_KEY(cls, name, def, help) \
+	[cls] = CFG_KEY("locks." name, CFG_TEXT, 0, 0, NULL, def, help, .ck_set = lockalgo_set, .ck_get = lockalgo_get)
+const struct cfg_key lock_keys[] = {
+	LOCK_CLASS_KEY(LC_PMAP, "pmap", "tas", "algorithm of the `pmap` lock class (`pmapstorm list locks`)"),
+	LOCK_CLASS_KEY(LC_PV, "pv", "tas", "… of the per-page pv-list locks"),
+	LOCK_CLASS_KEY(LC_PMAPS, "pmaps", "tas", "… of PCID allocation and `pmap_growkernel`"),
+	LOCK_CLASS_KEY(LC_PAGEFREE, "pagefree", "tas", "… of the physical free list"),
+	LOCK_CLASS_KEY(LC_TLB_PACKET, "tlb_packet", "tas",
+	    "… of shootdown packet state (for strategies that lock it; netbsd-x86 claims its packet by CAS)"),
+	LOCK_CLASS_KEY(LC_KERNEL_MAP, "kernel_map", "ck-rw",
+	    "… of kernel_map and submaps: a read-mostly class, so reader-writer algorithms are allowed here only"),
+	LOCK_CLASS_KEY(LC_POOL, "pool", "tas", "… of pool caches"),
+	[LK_WAIT] = CFG_KEY("locks.wait", CFG_ENUM, 0, 0, wait_values, "spin-yield",
+	    "how spinning locks wait. `spin-yield`: the machine's wait (take IPIs, pause, then yield as `machine.spin` "
+	    "says). `spin`: take IPIs and pause, never yield (use it only with no more simulated CPUs than host cores)"),
+	[LK_LOCKSTAT] = CFG_KEY("locks.lockstat", CFG_BOOL, 0, 0, NULL, "on",
+	    "lockstat: per class and per CPU acquisitions, contentions, bounces, wait and hold times, queue length"),
+	[LK_UNSAFE] = CFG_KEY("locks.allow_unsafe", CFG_BOOL, 0, 0, NULL, "no",
+	    "allow the deliberately broken lock `broken` (for validators)", .ck_get = unsafe_get),
+	{0},
+};
+_Static_assert(LC_NCLASS == 7, "a lock class without its locks.<class> key");
+
+void lock_config_read(const struct machine_config *c, char (*algo)[LOCK_ALGO_NAMELEN], enum lock_wait *wait,
+    bool *lockstat, bool *allow_unsafe)
+{
+	for (int cls = 0; cls < LC_NCLASS; cls++)
+		snprintf(algo[cls], LOCK_ALGO_NAMELEN, "%s", lockalgo_name(c, (lock_class_t)cls));
+	*wait = (enum lock_wait)machine_knob(c, &lock_keys[LK_WAIT]);
+	*lockstat = machine_knob(c, &lock_keys[LK_LOCKSTAT]) != 0;
+	*allow_unsafe = machine_knob(c, &lock_keys[LK_UNSAFE]) != 0;
+}
+
+/* Every class's algorithm against locks.allow_unsafe as the whole config
+ * has them (allow_unsafe may have been withdrawn after a class was set). */
+int lock_config_validate(const struct machine_config *c)
+{
+	char algo[LC_NCLASS][LOCK_ALGO_NAMELEN], why[384];
+	enum lock_wait wait;
+	bool stat, unsafe;
+	lock_config_read(c, algo, &wait, &stat, &unsafe);
+	for (int cls = 0; cls < LC_NCLASS; cls++)
+		if (!lock_algo_check((lock_class_t)cls, algo[cls], unsafe, why, sizeof(why)))
+			return machine_seterr(EINVAL, "locks.%s: %s", lock_class_name((lock_class_t)cls), why);
+	return 0;
+}
+
+int lock_configure_from(const struct machine_config *c)
+{
+	char algo[LC_NCLASS][LOCK_ALGO_NAMELEN];
+	enum lock_wait wait;
+	bool stat, unsafe;
+	lock_config_read(c, algo, &wait, &stat, &unsafe);
+	return lock_configure((const char(*)[LOCK_ALGO_NAMELEN])algo, wait, stat, unsafe);
 }
 
 void lockstat_enable(bool on)

@@ -16,9 +16,14 @@
 #define PMAPSTORM_LOCK_IMPL_H
 
 #include <pmapstorm/alloc.h>
+#include <pmapstorm/config.h>
 #include <pmapstorm/lock.h>
 
 typedef void (*lock_wait_fn)(unsigned *iter);
+
+/* lock.c's keys (locks.*), NULL-terminated: core/boot.c lists them */
+extern const struct cfg_key lock_keys[];
+int lock_config_validate(const struct machine_config *);
 
 /*
  * ThreadSanitizer cannot see ck's atomics (inline assembly), so each

@@ -1,9 +1,9 @@
 /*
  * uvm_impl.h — what the files of core/uvm share (not installed).
  *
- * core/uvm may use the pmap and sync layers (DESIGN.md) and, like the pmap,
- * the machine's private view (machine_impl.h) for the free list, the CPUs
- * and the boot hooks.
+ * core/uvm may use the pmap and sync layers (docs/architecture.md,
+ * "Layers") and, like the pmap, the machine's private view
+ * (machine_impl.h) for the free list and the CPUs.
  */
 #ifndef PMAPSTORM_UVM_IMPL_H
 #define PMAPSTORM_UVM_IMPL_H
@@ -27,6 +27,28 @@
  */
 void uvm_bad_input(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* uvm.pagecache: the page allocator's front end (uvm_page.c) */
+enum uvm_pagecache_mode {
+	UVM_PAGECACHE_OFF = 0,    /* every allocation takes the global free-list lock */
+	UVM_PAGECACHE_PERCPU = 1, /* a per-CPU cache of free pages in front of it */
+};
+
+/* kmem.poolpage: how pool pages are mapped (uvm_km.c) */
+enum kmem_poolpage_mode {
+	KMEM_POOLPAGE_DIRECT = 0,  /* PMAP_MAP_POOLPAGE: the direct map, no kenter, no shootdown */
+	KMEM_POOLPAGE_VACACHE = 1, /* kernel_map's kva cache of VA chunks + pmap_kenter_pa */
+	KMEM_POOLPAGE_PLAIN = 2,   /* uvm_km_alloc() / uvm_km_free() of one page each time */
+};
+
+/* the keys of the page allocator and of uvm_km (NULL-terminated) */
+extern const struct cfg_key uvm_page_keys[], uvm_km_keys[];
+int uvm_km_config_validate(const struct machine_config *);
+
+/* uvm_km.c: the uvm layer after the pmap's boot (core/boot.c), and before
+ * the pmap's halt; uvm_halt is safe after a failed boot */
+int uvm_boot(struct machine *);
+void uvm_halt(struct machine *);
+
 /* uvm_page.c: the page allocator's per-CPU state, at boot and halt */
 int uvm_page_boot(struct machine *);
 void uvm_page_halt(struct machine *);
@@ -37,8 +59,6 @@ bool uvm_page_reclaim(void);
 void pool_destroy_host(struct pool *pp);
 /* Is v an object of pp that is out (allocated)?  => pool lock not held */
 bool pool_item_out(struct pool *pp, void *v);
-
-#endif
 
 /* ---- maps (uvm_map.c) ---- */
 
@@ -93,3 +113,5 @@ unsigned uvm_map_kobj_detach(vaddr_t start, vaddr_t end, struct vm_page **chain)
 /* For uvm_fault: the map holding va (descending into submaps), read-locked,
  * and the index of va's entry, or NULL (nothing locked). */
 struct vm_map *uvm_map_lookup_locked(struct vm_map *map, vaddr_t va, size_t *idx);
+
+#endif /* PMAPSTORM_UVM_IMPL_H */

@@ -3,8 +3,8 @@
  * and uvm_km_free(), pageable memory and uvm_fault(), pool pages and the
  * kva cache, and the uvm layer's boot and halt.
  *
- * What it follows.  NetBSD sys/uvm/uvm_km.c rev 1.108 (2011,
- * shared/reference/uvm_km.c-1.108.txt): uvm_km_init() sets up kernel_map
+ * What it follows.  NetBSD sys/uvm/uvm_km.c rev 1.108 (2011):
+ * uvm_km_init() sets up kernel_map
  * over the kernel's address space and reserves with a first entry what the
  * kernel already used (here: what pmap_steal_memory() took, kmem.steal);
  * uvm_km_alloc() takes address space with UVM_FLAG_QUANTUM and, for wired
@@ -23,7 +23,7 @@
  * frees the page (uvm_km_pgremove_intrsafe) before pmap_kremove() and,
  * outside DEBUG kernels, without pmap_update(): the frame can be reused
  * while another CPU's TLB still maps it at the old address.  The model
- * forbids that (DESIGN.md: no frame is reused while a TLB may hold it), so
+ * forbids that (docs/architecture.md, rule 4: no frame is reused while a TLB may hold it), so
  * uvm_km_pgremove() and uvm_km_pgremove_intrsafe() unmap, complete the
  * shootdown with pmap_update(), and only then free the frames; uvm_km_free()
  * calls pmap_update() again (it has nothing left to do then) before the
@@ -44,6 +44,7 @@
  */
 #include "uvm_impl.h"
 
+#include <inttypes.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -112,54 +113,100 @@ static int uvm_km_init(vaddr_t start, vaddr_t end)
 	return 0;
 }
 
-static int uvm_boot(struct machine *m)
+/* ---- the keys of uvm_km ---- */
+
+#define KMEM_MAX_KVA (VM_MAX_KERNEL_ADDRESS - VM_MIN_KERNEL_ADDRESS) /* 64 TiB */
+static const char *const poolpage_values[] = {"direct", "vacache", "plain", NULL};
+
+static int kva_check(const struct cfg_key *k, const struct machine_config *c, uint64_t x)
 {
+	(void)c;
+	if (x > KMEM_MAX_KVA)
+		return machine_seterr(EINVAL,
+		    "%s: %" PRIu64 "G is more kernel VA than the address space holds (%" PRIu64
+		    "G from VM_MIN_KERNEL_ADDRESS to VM_MAX_KERNEL_ADDRESS)", k->ck_name, x >> 30, KMEM_MAX_KVA >> 30);
+	if (x & PAGE_MASK)
+		return machine_seterr(EINVAL, "%s: %" PRIu64 " bytes is not a multiple of the page size", k->ck_name, x);
+	return 0;
+}
+
+static int pow2_check(const struct cfg_key *k, const struct machine_config *c, uint64_t x)
+{
+	(void)c;
+	if ((x & (x - 1)) != 0)
+		return machine_seterr(EINVAL, "%s: %" PRIu64 " is not a power of two", k->ck_name, x);
+	return 0;
+}
+
+enum { KK_POOLPAGE, KK_KVA, KK_VACACHE, KK_STEAL };
+const struct cfg_key uvm_km_keys[] = {
+	[KK_POOLPAGE] = CFG_KEY("kmem.poolpage", CFG_ENUM, 0, 0, poolpage_values, "direct",
+	    "how pool pages are mapped. `direct`: `PMAP_MAP_POOLPAGE`, the direct map (no kenter, no shootdown). "
+	    "`vacache`: kernel_map's kva cache of VA chunks, a page kentered per pool page, a shootdown per free. "
+	    "`plain`: `uvm_km_alloc`/`uvm_km_free` of one wired page each time"),
+	/* at most the whole kernel half (kva_check says so in words) */
+	[KK_KVA] = CFG_KEY("kmem.kva", CFG_SIZE, 1ULL << 20, UINT64_MAX, NULL, "64G",
+	    "size of kernel_map from `VM_MIN_KERNEL_ADDRESS` (1M – 65536G, the whole kernel half); more than the "
+	    "address space holds is an error naming the key", .ck_check = kva_check),
+	[KK_VACACHE] = CFG_KEY("kmem.vacache_pages", CFG_UINT, 1, 1024, NULL, "32",
+	    "pages per kva-cache chunk (`KM_VACACHE_SIZE`), a power of two up to 1024", .ck_check = pow2_check),
+	[KK_STEAL] = CFG_KEY("kmem.steal", CFG_SIZE, 0, MACHINE_MAX_MEMORY, NULL, "0",
+	    "bytes `pmap_steal_memory()` takes at boot before `uvm_km_init()` (a kernel image); kernel_map's first entry "
+	    "reserves them"),
+	{0},
+};
+
+/* the rules between these keys and the machine's */
+int uvm_km_config_validate(const struct machine_config *c)
+{
+	uint64_t kva = machine_knob(c, &uvm_km_keys[KK_KVA]);
+	uint64_t vp = machine_knob(c, &uvm_km_keys[KK_VACACHE]);
+	uint64_t steal = machine_knob(c, &uvm_km_keys[KK_STEAL]);
+	if (ptoa(vp) * 4 > kva)
+		return machine_seterr(EINVAL, "kmem.vacache_pages: %" PRIu64 " pages of VA chunk do not fit four times in "
+		    "kmem.kva", vp);
+	if (round_page(steal) >= c->mc_memory / 2 || round_page(steal) >= kva / 2)
+		return machine_seterr(EINVAL, "kmem.steal: %" PRIu64 " bytes is not less than half of machine.memory "
+		    "and of kmem.kva", steal);
+	return 0;
+}
+
+int uvm_boot(struct machine *m)
+{
+	const struct machine_config *c = &m->m_cfg;
+	/* the upcall the machine makes when its free list runs dry */
+	m->m_uvm_hooks.mu_reclaim = uvm_page_reclaim;
 	int err = uvm_page_boot(m);
 	if (err != 0)
 		return err;
 	uvm_map_boot();
-	km_mode = m->m_cfg.mc_kmem_poolpage;
-	km_vacache_pages = m->m_cfg.mc_kmem_vacache_pages;
-	if (m->m_cfg.mc_kmem_steal != 0) {
+	km_mode = (enum kmem_poolpage_mode)machine_knob(c, &uvm_km_keys[KK_POOLPAGE]);
+	km_vacache_pages = (unsigned)machine_knob(c, &uvm_km_keys[KK_VACACHE]);
+	uint64_t steal = machine_knob(c, &uvm_km_keys[KK_STEAL]), kva = machine_knob(c, &uvm_km_keys[KK_KVA]);
+	if (steal != 0) {
 		/* the kernel image and bootstrap tables of a real kernel */
-		uint64_t need = atop(round_page(m->m_cfg.mc_kmem_steal));
+		uint64_t need = atop(round_page(steal));
 		if (atomic_load(&m->m_free_count) < need + 2 * m->m_reserve + 16)
 			return machine_seterr(EINVAL, "kmem.steal: %lu pages do not fit in machine.memory",
 			    (unsigned long)need);
-		pmap_steal_memory(round_page(m->m_cfg.mc_kmem_steal), NULL, NULL);
+		pmap_steal_memory(round_page(steal), NULL, NULL);
 	}
 	vaddr_t start, end;
 	pmap_virtual_space(&start, &end);
-	vaddr_t kend = VM_MIN_KERNEL_ADDRESS + m->m_cfg.mc_kmem_kva;
+	vaddr_t kend = VM_MIN_KERNEL_ADDRESS + kva;
 	if (kend > end)
 		kend = end;
 	if (start >= kend)
 		return machine_seterr(EINVAL, "kmem.kva: %lu bytes leave nothing after the %lu bytes used at boot",
-		    (unsigned long)m->m_cfg.mc_kmem_kva, (unsigned long)(start - VM_MIN_KERNEL_ADDRESS));
+		    (unsigned long)kva, (unsigned long)(start - VM_MIN_KERNEL_ADDRESS));
 	return uvm_km_init(start, kend);
 }
 
-static void uvm_halt(struct machine *m)
+void uvm_halt(struct machine *m)
 {
 	uvm_map_destroy_all();
 	kernel_map = NULL;
 	uvm_page_halt(m);
-}
-
-__attribute__((constructor)) static void uvm_register(void)
-{
-	static const struct machine_uvm_hooks h = {
-		.mu_boot = uvm_boot,
-		.mu_halt = uvm_halt,
-		.mu_reclaim = uvm_page_reclaim,
-	};
-	machine_set_uvm_hooks(&h);
-}
-
-/* the link anchor (-u uvm_km_linked), as pmap_init is the pmap's */
-void uvm_km_linked(void);
-void uvm_km_linked(void)
-{
 }
 
 /* ---- removing pages ---- */

@@ -9,7 +9,7 @@
  * UVM_PGA_ZERO returns a zero-filled page, skipping the work for a frame
  * known to be zero.  The free list itself is the machine's
  * (core/machine/phys.c), because the pmap takes page-table pages from it
- * and may not call uvm (DESIGN.md).
+ * and may not call uvm (docs/architecture.md, "Layers").
  *
  * The front end (uvm.pagecache).  "off": every allocation and free takes
  * the global free-list lock, as NetBSD did up to 8.  "percpu": each CPU
@@ -56,10 +56,22 @@ static struct uvm_pgcache *pgcaches;
 static unsigned pgcache_ncpu, pgcache_cap, pgcache_batch;
 static bool pgcache_on;
 
+static const char *const pagecache_values[] = {"off", "percpu", NULL};
+
+const struct cfg_key uvm_page_keys[] = {
+	CFG_KEY("uvm.pagecache", CFG_ENUM, 0, 0, pagecache_values, "percpu",
+	    "the page allocator's front end. `off`: every `uvm_pagealloc`/`uvm_pagefree` takes the global free-list "
+	    "lock. `percpu`: a per-CPU cache of free pages in front of it (NetBSD 9's page caches); drained back when the "
+	    "free list runs dry"),
+	CFG_KEY("uvm.pagecache_pages", CFG_UINT, 2, 4096, NULL, "64",
+	    "pages a per-CPU cache holds before it spills half (2–4096)"),
+	{0},
+};
+
 int uvm_page_boot(struct machine *m)
 {
-	pgcache_on = m->m_cfg.mc_uvm_pagecache == UVM_PAGECACHE_PERCPU;
-	pgcache_cap = m->m_cfg.mc_uvm_pagecache_pages;
+	pgcache_on = machine_knob(&m->m_cfg, &uvm_page_keys[0]) == UVM_PAGECACHE_PERCPU;
+	pgcache_cap = (unsigned)machine_knob(&m->m_cfg, &uvm_page_keys[1]);
 	pgcache_batch = pgcache_cap / 2;
 	if ((pgcaches = mem_alloc(struct uvm_pgcache, m->m_ncpu)) == NULL)
 		return machine_seterr(ENOMEM, "uvm.pagecache: no host memory for %u per-CPU caches", m->m_ncpu);

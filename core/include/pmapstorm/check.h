@@ -96,6 +96,11 @@ void check_set_watchdog_hook(void (*fn)(void));
 /* Dumps every CPU's state (what the watchdog prints). */
 void machine_dump_state(FILE *);
 
+/* Of a config: are the oracles on (check.enabled)?  The watchdog's limit? */
+struct machine_config;
+bool check_config_enabled(const struct machine_config *);
+unsigned check_config_watchdog_s(const struct machine_config *);
+
 /* Injection names (the inject.* keys without the section), for messages. */
 extern const char *const inject_names[];
 

@@ -146,6 +146,13 @@ enum lock_wait { LOCK_WAIT_SPIN_YIELD = 0, LOCK_WAIT_SPIN = 1 };
  * algo[c] names the algorithm of class c ("" = the class default).
  */
 int lock_configure(const char (*algo)[LOCK_ALGO_NAMELEN], enum lock_wait wait, bool lockstat, bool allow_unsafe);
+/* The lock layer's keys of a config (locks.*: pmapstorm/config.h): every
+ * class's algorithm, the wait, lockstat, allow_unsafe; and
+ * lock_configure() with them (core/boot.c, at boot). */
+struct machine_config;
+void lock_config_read(const struct machine_config *, char (*algo)[LOCK_ALGO_NAMELEN], enum lock_wait *wait,
+    bool *lockstat, bool *allow_unsafe);
+int lock_configure_from(const struct machine_config *);
 void lockstat_enable(bool on); /* the runtime switch */
 bool lockstat_enabled(void);
 

@@ -12,6 +12,7 @@
 #ifndef PMAPSTORM_MACHINE_H
 #define PMAPSTORM_MACHINE_H
 
+#include <pmapstorm/config.h>
 #include <pmapstorm/lock.h>
 #include <pmapstorm/types.h>
 
@@ -33,19 +34,6 @@ enum mmu_refmod {
 
 #define MACHINE_STRATEGY_NAMELEN 32
 
-/* uvm.pagecache: the page allocator's front end (core/uvm/uvm_page.c) */
-enum uvm_pagecache_mode {
-	UVM_PAGECACHE_OFF = 0,    /* every allocation takes the global free-list lock */
-	UVM_PAGECACHE_PERCPU = 1, /* a per-CPU cache of free pages in front of it */
-};
-
-/* kmem.poolpage: how pool pages are mapped (core/uvm/uvm_km.c) */
-enum kmem_poolpage_mode {
-	KMEM_POOLPAGE_DIRECT = 0,  /* PMAP_MAP_POOLPAGE: the direct map, no kenter, no shootdown */
-	KMEM_POOLPAGE_VACACHE = 1, /* kernel_map's kva cache of VA chunks + pmap_kenter_pa */
-	KMEM_POOLPAGE_PLAIN = 2,   /* uvm_km_alloc() / uvm_km_free() of one page each time */
-};
-
 /* ipi.preset: manual takes ipi.send_ns / ipi.handler_ns as given; calibrated
  * sets them from ipi.calibration (the pmapstorm command resolves it before
  * boot; an embedder sets the two keys itself) */
@@ -55,9 +43,21 @@ enum ipi_preset {
 };
 #define MACHINE_MAX_HOPS 8 /* values of ipi.distance_ns (hop levels 1..8; the last repeats) */
 
+/* A knob of a component, in the config's knob store (pmapstorm/config.h). */
+#define MACHINE_MAX_KNOBS 96
+#define MACHINE_KNOB_NAMELEN 40
+struct machine_knob {
+	char mk_name[MACHINE_KNOB_NAMELEN]; /* "section.key" */
+	uint64_t mk_value;
+};
+
 /*
- * Every field has a config key of the same meaning ("section.key"); set
- * fields through machine_config_set() so values are validated.
+ * The machine's own keys are fields: each has a config key of the same
+ * meaning ("section.key"); set them through machine_config_set() so that
+ * values are validated.  Every other component (each strategy, the locks,
+ * the page allocator, uvm_km, the oracles and fault injection, the
+ * watchdog) keeps its keys in mc_knob, read with machine_knob(): its table
+ * says what they are (pmapstorm/config.h, `pmapstorm list keys`).
  */
 struct machine_config {
 	unsigned mc_ncpu;             /* machine.cpus (default 4) */
@@ -67,29 +67,12 @@ struct machine_config {
 	bool mc_pcid;                 /* mmu.pcid = on|off (default on) */
 	enum mmu_refmod mc_refmod;    /* mmu.refmod = hardware|software */
 	char mc_strategy[MACHINE_STRATEGY_NAMELEN]; /* shootdown.strategy */
+	bool mc_sd_unsafe;            /* shootdown.allow_unsafe = yes: the mutants, for validators */
 	uint64_t mc_ipi_send_ns;      /* ipi.send_ns: modelled cost to send one IPI */
 	uint64_t mc_ipi_handler_ns;   /* ipi.handler_ns: modelled cost of entering the handler */
 	unsigned mc_spin_before_yield; /* machine.spin (default 64): pause iterations before a wait may yield */
-	char mc_locks[LC_NCLASS][LOCK_ALGO_NAMELEN]; /* locks.<class>: algorithm ("" = class default) */
-	enum lock_wait mc_lock_wait;  /* locks.wait = spin-yield|spin */
-	bool mc_lockstat;             /* locks.lockstat = on|off (default on) */
-	bool mc_locks_unsafe;         /* locks.allow_unsafe = yes: broken locks for validators */
 	bool mc_stats;                /* stats.enabled = on|off (default on): counters and histograms */
-	enum uvm_pagecache_mode mc_uvm_pagecache; /* uvm.pagecache = off|percpu (default percpu) */
-	unsigned mc_uvm_pagecache_pages; /* uvm.pagecache_pages: per-CPU cache size (default 64) */
-	enum kmem_poolpage_mode mc_kmem_poolpage; /* kmem.poolpage = direct|vacache|plain (default direct) */
-	uint64_t mc_kmem_kva;         /* kmem.kva: bytes of kernel_map (default 64G) */
-	unsigned mc_kmem_vacache_pages; /* kmem.vacache_pages: pages per kva-cache chunk (default 32) */
-	uint64_t mc_kmem_steal;       /* kmem.steal: bytes pmap_steal_memory() takes before uvm_km_init (default 0) */
 	uint64_t mc_tick_us;          /* machine.tick_us (default 1000): clock tick period */
-	/* shootdown.<knob>: each strategy's parameter, with its source's default */
-	bool mc_sd_unsafe;            /* shootdown.allow_unsafe = yes: the mutants, for validators */
-	unsigned mc_sd_batch;         /* shootdown.batch (16): netbsd-x86 packet addresses */
-	unsigned mc_sd_linux_ceiling; /* shootdown.linux_ceiling (33): pages before a whole flush */
-	unsigned mc_sd_freebsd_threshold; /* shootdown.freebsd_threshold (4096): pages before invalidate-all */
-	unsigned mc_sd_latr_ring;     /* shootdown.latr_ring (256): entries per CPU ring */
-	unsigned mc_sd_broadcast_max; /* shootdown.broadcast_max (512): operations before an ASID flush */
-	unsigned mc_sd_hier_group;    /* shootdown.hier_group (0): CPUs per group; 0 = hwloc's caches */
 	/* topology and memory placement (core/topo: hwloc, libnuma) */
 	char mc_topology[256];        /* machine.topology: hwloc synthetic description ("" = the host) */
 	char mc_placement[512];       /* machine.placement = compact|scatter|list:PU,... (default compact) */
@@ -98,26 +81,15 @@ struct machine_config {
 	uint64_t mc_ipi_distance_ns[MACHINE_MAX_HOPS];
 	enum ipi_preset mc_ipi_preset; /* ipi.preset = manual|calibrated (default manual) */
 	char mc_ipi_calibration[256]; /* ipi.calibration: calibration.json of `pmapstorm calibrate` */
-	/* check.*, inject.*, watchdog.*: torture mode (pmapstorm/check.h) */
-	bool mc_check;                /* check.enabled = on|off (default off): the oracles */
-	unsigned mc_check_oracles;    /* check.oracles = all | frame,update,... (default all) */
-	uint64_t mc_inject_seed;      /* inject.seed (1): every injected choice follows it */
-	uint64_t mc_inject_ipi_delay_us; /* inject.ipi_delay_us (0): IPI handling held back this long */
-	uint64_t mc_inject_ipi_cpus;  /* inject.ipi_delay_cpus = all | 1,3 (CPUs < 64; default all) */
-	unsigned mc_inject_yield;     /* inject.yield (0): per mille of pmap critical-section points that yield */
-	unsigned mc_inject_spl;       /* inject.spl (0): per mille of interrupt points that block interrupts ... */
-	uint64_t mc_inject_spl_us;    /* inject.spl_us (50): ... for this long */
-	unsigned mc_inject_allocfail; /* inject.allocfail (0): per mille of CANFAIL/NOWAIT allocations that fail */
-	unsigned mc_inject_pressure;  /* inject.pressure (0): percent of free memory the torture runner holds */
-	unsigned mc_watchdog_s;       /* watchdog.seconds (60; 0 = off): no progress this long -> dump, exit 1 */
+	/* the components' keys: set ones only; the rest read as their defaults */
+	unsigned mc_nknob;
+	struct machine_knob mc_knob[MACHINE_MAX_KNOBS];
 };
 
 /* Upper and lower bounds the validator enforces. */
 #define MACHINE_MIN_MEMORY (1ULL << 20)   /* 1 MiB */
 #define MACHINE_MAX_MEMORY (64ULL << 30)  /* 64 GiB */
 #define MACHINE_MAX_TLB_ENTRIES 65536
-#define MACHINE_MAX_KVA (VM_MAX_KERNEL_ADDRESS - VM_MIN_KERNEL_ADDRESS) /* 64 TiB */
-#define SD_MAX_BATCH 4096 /* the largest shootdown.batch / linux_ceiling / broadcast_max */
 
 void machine_config_init(struct machine_config *);
 /* "section.key" = value, as in config files: 0, ENOENT (unknown key) or EINVAL. */

@@ -2,7 +2,7 @@
  * pmapstorm/pmap.h — NetBSD's pmap(9) interface, over the simulated machine.
  *
  * Names, signatures, flags and semantics follow the pmap(9) manual (NetBSD
- * 7.1.2, shared/reference/pmap.9.txt) and sys/uvm/uvm_pmap.h.  In brief:
+ * 7.1.2, section 9) and sys/uvm/uvm_pmap.h.  In brief:
  *  - pmap_enter(), pmap_remove(), pmap_protect(), pmap_kenter_pa() and
  *    pmap_kremove() may defer TLB invalidation until pmap_update();
  *  - pmap_page_protect(), pmap_clear_modify() and pmap_clear_reference() are

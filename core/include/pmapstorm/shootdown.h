@@ -51,6 +51,9 @@ struct shootdown_strategy {
 	 * referenced bit is cleared, while a removed translation is still
 	 * cached — the behaviour before the guard existed */
 	bool sd_unguarded;
+	/* the config keys it reads (pmapstorm/config.h), NULL-terminated, or
+	 * NULL: a knob is one entry here and one table in its own file */
+	const struct cfg_key *const *sd_keys;
 	int (*sd_boot)(struct machine *);
 	void (*sd_halt)(struct machine *);
 	/* => pmap lock or pv lock held; on the current CPU */

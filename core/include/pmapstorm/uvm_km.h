@@ -3,7 +3,7 @@
  * kernel object, uvm_km_alloc()/uvm_km_free() and pool pages.
  *
  * Names, flags and semantics follow NetBSD's sys/uvm/uvm_km.c rev 1.108
- * and sys/uvm/uvm_extern.h of that time (shared/reference/uvm_km.c-1.108.txt):
+ * and sys/uvm/uvm_extern.h of that time (2011):
  *  - kernel_map covers [VM_MIN_KERNEL_ADDRESS, + kmem.kva); its first entry
  *    reserves whatever pmap_steal_memory() took before uvm_km_init();
  *  - a submap (uvm_km_suballoc) takes over a range of its parent and has its
@@ -14,7 +14,7 @@
  *  - frees remove the pages (uvm_km_pgremove[_intrsafe]), complete the
  *    shootdown (pmap_update) and only then release the address space.
  *    Unlike NetBSD 1.108, a frame is freed only after the shootdown that
- *    covers its last mapping completed (DESIGN.md: no frame is reused while
+ *    covers its last mapping completed (docs/architecture.md, rule 4: no frame is reused while
  *    a TLB may hold it), so uvm_km_pgremove[_intrsafe] unmap and update
  *    themselves before they free.
  *
