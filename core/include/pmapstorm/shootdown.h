@@ -30,6 +30,7 @@ extern "C" {
 struct cpu_info;
 struct machine;
 struct mmu_ctx;
+struct vm_page;
 
 /* What happened to the PTE whose invalidation is queued. */
 enum sd_inv_kind {
