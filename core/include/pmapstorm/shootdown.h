@@ -38,6 +38,19 @@ enum sd_inv_kind {
 	SD_INV_DOWNGRADE = 1, /* rights lowered, or A/D cleared: must not be lazy */
 };
 
+/*
+ * Which CPUs pmap_update() interrupts with IPIs after a pmap_remove() of a
+ * mapping that other CPUs' TLBs may hold: IPIs sent in all, relays
+ * included (hier's group leaders forward to their members), with no ring
+ * or packet overflowing.  Tests derive their expected IPI counts from it,
+ * so a new strategy states it in its registry entry instead of in them.
+ */
+enum sd_remove_targets {
+	SD_TARGETS_PMAP = 0, /* every other CPU the pmap is active on (the default) */
+	SD_TARGETS_FILLED,   /* only the CPUs whose TLB filled the translation */
+	SD_TARGETS_NONE,     /* none: remote TLBs drop it lazily, or broadcast hardware does */
+};
+
 struct shootdown_strategy {
 	const char *sd_name;
 	const char *sd_origin;    /* the source it models: file and function, or paper */
@@ -52,6 +65,7 @@ struct shootdown_strategy {
 	 * referenced bit is cleared, while a removed translation is still
 	 * cached — the behaviour before the guard existed */
 	bool sd_unguarded;
+	enum sd_remove_targets sd_remove_targets;
 	int (*sd_boot)(struct machine *);
 	void (*sd_halt)(struct machine *);
 	/* => pmap lock or pv lock held; on the current CPU */
