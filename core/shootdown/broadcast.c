@@ -229,6 +229,7 @@ const struct shootdown_strategy shootdown_broadcast = {
 	             "AMD INVLPGB + TLBSYNC (Linux arch/x86/mm/tlb.c)",
 	.sd_mechanism = "invalidations posted into every TLB's hardware inbox, applied by its MMU before the next "
 	                "translation; no IPIs; >512 (shootdown.broadcast_max) operations flush the ASID",
+	.sd_remove_targets = SD_TARGETS_NONE,
 	.sd_boot = bc_boot,
 	.sd_halt = bc_halt,
 	.sd_invalidate = bc_invalidate,

@@ -288,6 +288,7 @@ const struct shootdown_strategy shootdown_latr = {
 	.sd_origin = "Kumar et al., LATR: Lazy Translation Coherence (ASPLOS 2018), sec. 4.1-4.3",
 	.sd_mechanism = "removals recorded in per-CPU rings of 256 (shootdown.latr_ring) swept at ticks and "
 	                "switches; frames freed after every CPU swept; IPIs for full rings and downgrades",
+	.sd_remove_targets = SD_TARGETS_NONE,
 	LATR_HOOKS,
 };
 
@@ -299,5 +300,6 @@ const struct shootdown_strategy shootdown_mutant_latr_unguarded = {
 	                "translation is still cached: lost modified bits, stale reads",
 	.sd_unsafe = true,
 	.sd_unguarded = true,
+	.sd_remove_targets = SD_TARGETS_NONE,
 	LATR_HOOKS,
 };

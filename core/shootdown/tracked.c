@@ -131,6 +131,7 @@ const struct shootdown_strategy shootdown_tracked = {
 	.sd_keys = tr_keys,
 	.sd_origin = "RadixVM (EuroSys 2013) sec. 4.3; ABIS (USENIX ATC 2017) sec. 4",
 	.sd_mechanism = "the walker records which CPUs filled each frame; only those are shot",
+	.sd_remove_targets = SD_TARGETS_FILLED,
 	.sd_boot = tr_boot,
 	.sd_halt = tr_halt,
 	.sd_invalidate = tr_invalidate,

@@ -79,9 +79,29 @@ const struct lock_algo lock_algo_ckrw = {
 
 /* ---- pthread-rw ---- */
 
+/* the lock's storage: lock.h cannot name pthread_rwlock_t (it compiles as
+ * strict ISO C too), so it keeps room for one */
+_Static_assert(sizeof(pthread_rwlock_t) <= sizeof(((union lock_state *)0)->ls_prw) &&
+    _Alignof(pthread_rwlock_t) <= _Alignof(uint64_t), "union lock_state's ls_prw holds a pthread_rwlock_t");
+
+static inline pthread_rwlock_t *prw(kmutex_t *m)
+{
+	return (pthread_rwlock_t *)(void *)m->mtx_u.ls_prw;
+}
+
+bool lock_prw_trywrlock(kmutex_t *m)
+{
+	return pthread_rwlock_trywrlock(prw(m)) == 0;
+}
+
+void lock_prw_unlock(kmutex_t *m)
+{
+	pthread_rwlock_unlock(prw(m));
+}
+
 static void prw_init(kmutex_t *m)
 {
-	if (pthread_rwlock_init(&m->mtx_u.ls_prw, NULL) != 0) {
+	if (pthread_rwlock_init(prw(m), NULL) != 0) {
 		fprintf(stderr, "pmapstorm: pthread_rwlock_init failed\n");
 		abort();
 	}
@@ -89,12 +109,7 @@ static void prw_init(kmutex_t *m)
 
 static void prw_destroy(kmutex_t *m)
 {
-	pthread_rwlock_destroy(&m->mtx_u.ls_prw);
-}
-
-static bool prw_try(kmutex_t *m)
-{
-	return pthread_rwlock_trywrlock(&m->mtx_u.ls_prw) == 0;
+	pthread_rwlock_destroy(prw(m));
 }
 
 static void prw_wait(kmutex_t *m, lock_wait_fn wait)
@@ -103,20 +118,15 @@ static void prw_wait(kmutex_t *m, lock_wait_fn wait)
 	for (;;) {
 		struct timespec ts;
 		lock_sleep_deadline(&ts);
-		if (pthread_rwlock_timedwrlock(&m->mtx_u.ls_prw, &ts) == 0)
+		if (pthread_rwlock_timedwrlock(prw(m), &ts) == 0)
 			return;
 		wait(&iter);
 	}
 }
 
-static void prw_exit(kmutex_t *m)
-{
-	pthread_rwlock_unlock(&m->mtx_u.ls_prw);
-}
-
 static bool prw_try_read(kmutex_t *m)
 {
-	return pthread_rwlock_tryrdlock(&m->mtx_u.ls_prw) == 0;
+	return pthread_rwlock_tryrdlock(prw(m)) == 0;
 }
 
 static void prw_wait_read(kmutex_t *m, lock_wait_fn wait)
@@ -125,7 +135,7 @@ static void prw_wait_read(kmutex_t *m, lock_wait_fn wait)
 	for (;;) {
 		struct timespec ts;
 		lock_sleep_deadline(&ts);
-		if (pthread_rwlock_timedrdlock(&m->mtx_u.ls_prw, &ts) == 0)
+		if (pthread_rwlock_timedrdlock(prw(m), &ts) == 0)
 			return;
 		wait(&iter);
 	}
@@ -133,7 +143,7 @@ static void prw_wait_read(kmutex_t *m, lock_wait_fn wait)
 
 static void prw_exit_read(kmutex_t *m)
 {
-	pthread_rwlock_unlock(&m->mtx_u.ls_prw);
+	pthread_rwlock_unlock(prw(m));
 }
 
 const struct lock_algo lock_algo_pthread_rw = {
@@ -142,9 +152,9 @@ const struct lock_algo lock_algo_pthread_rw = {
 	.la_fast = LF_PTHREAD_RW,
 	.la_init = prw_init,
 	.la_destroy = prw_destroy,
-	.la_try = prw_try,
+	.la_try = lock_prw_trywrlock,
 	.la_wait = prw_wait,
-	.la_exit = prw_exit,
+	.la_exit = lock_prw_unlock,
 	.la_try_read = prw_try_read,
 	.la_wait_read = prw_wait_read,
 	.la_exit_read = prw_exit_read,

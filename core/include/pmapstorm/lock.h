@@ -72,7 +72,11 @@ union lock_state {
 	_Atomic(struct lock_clh_node *) ls_clh; /* the CLH queue's tail node */
 	ck_rwlock_t ls_ckrw;
 	pthread_mutex_t ls_pmutex;
-	pthread_rwlock_t ls_prw;
+	/* a pthread_rwlock_t (lock_rw.c checks its size and alignment):
+	 * <pthread.h> declares that type only for POSIX.1-2001 and later, so
+	 * a program compiled as strict ISO C (-std=c17, no feature macro)
+	 * would not see it, and this header must compile there too */
+	uint64_t ls_prw[7];
 	_Atomic uint32_t ls_word;
 };
 
@@ -255,6 +259,9 @@ void rw_enter_slow(krwlock_t *, krw_t);
 void rw_exit_slow(krwlock_t *);
 void lockstat_hold_begin(kmutex_t *);
 void lockstat_hold_end(kmutex_t *);
+/* pthread-rw's uncontended try and release, out of line (ls_prw) */
+bool lock_prw_trywrlock(kmutex_t *);
+void lock_prw_unlock(kmutex_t *);
 
 #if defined(__SANITIZE_THREAD__)
 #define LOCK_INLINE_FAST 0
@@ -304,7 +311,7 @@ LOCK_ALWAYS_INLINE bool lock_try_fast(kmutex_t *m, struct lock_thread *t, unsign
 	case LF_PTHREAD:
 		return pthread_mutex_trylock(&m->mtx_u.ls_pmutex) == 0;
 	case LF_PTHREAD_RW:
-		return pthread_rwlock_trywrlock(&m->mtx_u.ls_prw) == 0;
+		return lock_prw_trywrlock(m);
 	default:
 		return false;
 	}
@@ -342,7 +349,7 @@ LOCK_ALWAYS_INLINE void lock_exit_fast(kmutex_t *m, struct lock_thread *t, unsig
 		pthread_mutex_unlock(&m->mtx_u.ls_pmutex);
 		break;
 	case LF_PTHREAD_RW:
-		pthread_rwlock_unlock(&m->mtx_u.ls_prw);
+		lock_prw_unlock(m);
 		break;
 	default:
 		break;

@@ -30,11 +30,25 @@ extern "C" {
 struct cpu_info;
 struct machine;
 struct mmu_ctx;
+struct vm_page;
 
 /* What happened to the PTE whose invalidation is queued. */
 enum sd_inv_kind {
 	SD_INV_REMOVE = 0,    /* the mapping is gone (its frame may be freed next) */
 	SD_INV_DOWNGRADE = 1, /* rights lowered, or A/D cleared: must not be lazy */
+};
+
+/*
+ * Which CPUs pmap_update() interrupts with IPIs after a pmap_remove() of a
+ * mapping that other CPUs' TLBs may hold: IPIs sent in all, relays
+ * included (hier's group leaders forward to their members), with no ring
+ * or packet overflowing.  Tests derive their expected IPI counts from it,
+ * so a new strategy states it in its registry entry instead of in them.
+ */
+enum sd_remove_targets {
+	SD_TARGETS_PMAP = 0, /* every other CPU the pmap is active on (the default) */
+	SD_TARGETS_FILLED,   /* only the CPUs whose TLB filled the translation */
+	SD_TARGETS_NONE,     /* none: remote TLBs drop it lazily, or broadcast hardware does */
 };
 
 struct shootdown_strategy {
@@ -51,6 +65,7 @@ struct shootdown_strategy {
 	 * referenced bit is cleared, while a removed translation is still
 	 * cached — the behaviour before the guard existed */
 	bool sd_unguarded;
+	enum sd_remove_targets sd_remove_targets;
 	/* the config keys it reads (pmapstorm/config.h), NULL-terminated, or
 	 * NULL: a knob is one entry here and one table in its own file */
 	const struct cfg_key *const *sd_keys;
