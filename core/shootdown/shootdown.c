@@ -3,7 +3,8 @@
  * and the building blocks of shootdown_impl.h.
  *
  * Adding a strategy: one file in core/shootdown/ defining a
- * struct shootdown_strategy, and one line in the table below.  Mutants
+ * struct shootdown_strategy (with the config keys of its knobs in sd_keys),
+ * and one line in SHOOTDOWN_STRATEGIES below.  Mutants
  * (sd_unsafe) sit in the same table and boot only with
  * shootdown.allow_unsafe = yes.
  */
@@ -13,28 +14,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const struct shootdown_strategy shootdown_immediate, shootdown_netbsd_x86, shootdown_netbsd_mi,
-    shootdown_linux, shootdown_freebsd, shootdown_latr, shootdown_broadcast, shootdown_tracked, shootdown_hier;
-extern const struct shootdown_strategy shootdown_mutant_skip, shootdown_mutant_nowait, shootdown_mutant_early,
-    shootdown_mutant_noglobal, shootdown_mutant_latr_unguarded;
+/* The registry: one line per strategy (its struct shootdown_strategy is
+ * shootdown_<name> in its own file), mutants after the rest. */
+#define SHOOTDOWN_STRATEGIES(X)                                                                     \
+	X(immediate)                                                                                \
+	X(netbsd_x86)                                                                               \
+	X(netbsd_mi)                                                                                \
+	X(linux)                                                                                    \
+	X(freebsd)                                                                                  \
+	X(latr)                                                                                     \
+	X(broadcast)                                                                                \
+	X(tracked)                                                                                  \
+	X(hier)                                                                                     \
+	X(mutant_skip)                                                                              \
+	X(mutant_nowait)                                                                            \
+	X(mutant_early)                                                                             \
+	X(mutant_noglobal)                                                                          \
+	X(mutant_latr_unguarded)
 
-const struct shootdown_strategy *const shootdown_strategies[] = {
-	&shootdown_immediate,
-	&shootdown_netbsd_x86,
-	&shootdown_netbsd_mi,
-	&shootdown_linux,
-	&shootdown_freebsd,
-	&shootdown_latr,
-	&shootdown_broadcast,
-	&shootdown_tracked,
-	&shootdown_hier,
-	&shootdown_mutant_skip,
-	&shootdown_mutant_nowait,
-	&shootdown_mutant_early,
-	&shootdown_mutant_noglobal,
-	&shootdown_mutant_latr_unguarded,
-	NULL,
-};
+#define SD_DECLARE(name) extern const struct shootdown_strategy shootdown_##name;
+#define SD_ENTRY(name) &shootdown_##name,
+SHOOTDOWN_STRATEGIES(SD_DECLARE)
+const struct shootdown_strategy *const shootdown_strategies[] = {SHOOTDOWN_STRATEGIES(SD_ENTRY) NULL};
 
 const struct shootdown_strategy *shootdown_current;
 
