@@ -108,7 +108,7 @@ int uvm_map_enter(struct vm_map *map, vaddr_t *startp, vsize_t size, vsize_t ali
 bool uvm_map_check_free(struct vm_map *map, vaddr_t start, vaddr_t end, int ktype, const char *fn);
 /* Kernel-object pages in [start, end) of kernel_map and its submaps,
  * detached from their slots into a chain (pageq_next); returns how many.
- * ranges receive the pageable subranges to unmap. */
+ * => each map's lock is taken and released here; the caller unmaps. */
 unsigned uvm_map_kobj_detach(vaddr_t start, vaddr_t end, struct vm_page **chain);
 /* For uvm_fault: the map holding va (descending into submaps), read-locked,
  * and the index of va's entry, or NULL (nothing locked). */
