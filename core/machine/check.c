@@ -41,7 +41,13 @@
  *
  * The watchdog is a host thread (not a simulated CPU): every 100 ms it
  * reads each attached CPU's ci_progress, which cpu_intr_poll() bumps outside
- * waits; no change for watchdog.seconds dumps the machine and exits 1.
+ * waits, and the start of its current wait (ci_wait_t0).  A hang is a CPU
+ * that neither progressed nor began another wait for watchdog.seconds (one
+ * wait that never ends, or a loop without interrupt points), or a machine
+ * on which no CPU progressed for that long (CPUs that only wait, each for
+ * another).  A CPU that keeps waiting briefly for a peer that progresses —
+ * a barrier behind a CPU the host starves — is not a hang; either rule
+ * dumps the machine and exits 1.
  */
 #include "machine_impl.h"
 
@@ -335,8 +341,9 @@ const struct cfg_key check_keys[] = {
 	    "percent of free memory the torture runner's CPU 0 holds in a cycle (then all of it above the reserve), so "
 	    "allocations wait in `uvm_wait()` (0–90; `stress` only)"),
 	[CK_WATCHDOG] = CFG_KEY("watchdog.seconds", CFG_UINT, 0, 86400, NULL, "60",
-	    "a CPU without progress (interrupt points outside waits) this long: every CPU's state is dumped and the "
-	    "process exits 1 (0 = off; `stress` uses 10)"),
+	    "a hang this long — a CPU without progress (interrupt points outside waits) that stayed in one wait, or in "
+	    "none, or no CPU progressing at all: every CPU's state is dumped and the process exits 1 (0 = off; `stress` "
+	    "uses 10). A CPU that keeps waiting briefly behind a peer that progresses is not a hang"),
 	{0},
 };
 
@@ -430,7 +437,9 @@ struct watchdog {
 	uint64_t w_limit_ticks;
 	uint64_t w_tick;      /* ticks so far (the watchdog thread's own) */
 	uint64_t *w_last;     /* per CPU: progress seen */
-	uint64_t *w_since;    /* per CPU: the tick it last changed */
+	uint64_t *w_lastwait; /* per CPU: the start of the wait seen (ci_wait_t0) */
+	uint64_t *w_since;    /* per CPU: the tick either last changed */
+	uint64_t w_any;       /* the tick at which any CPU last progressed */
 };
 
 static void dump_site(FILE *f, uintptr_t site)
@@ -521,19 +530,38 @@ static void *wd_main(void *arg)
 		if (w->w_stop)
 			break;
 		w->w_tick++;
+		int stuck = -1;
+		bool attached = false;
 		for (unsigned i = 0; i < m->m_ncpu; i++) {
 			struct cpu_info *ci = &m->m_cpus[i];
 			uint64_t p = atomic_load_explicit(&ci->ci_progress, memory_order_relaxed);
-			if (p != w->w_last[i] || !cpu_is_attached(ci)) {
+			uint64_t t0 = atomic_load_explicit(&ci->ci_wait_t0, memory_order_relaxed);
+			if (!cpu_is_attached(ci) || p != w->w_last[i]) {
+				if (cpu_is_attached(ci))
+					w->w_any = w->w_tick;
 				w->w_last[i] = p;
+				w->w_lastwait[i] = t0;
 				w->w_since[i] = w->w_tick;
 				continue;
 			}
-			if (w->w_tick - w->w_since[i] < w->w_limit_ticks)
-				continue;
+			attached = true;
+			if (t0 != w->w_lastwait[i]) { /* another wait: the last one ended */
+				w->w_lastwait[i] = t0;
+				w->w_since[i] = w->w_tick;
+			}
+			if (stuck < 0 && w->w_tick - w->w_since[i] >= w->w_limit_ticks)
+				stuck = (int)i;
+		}
+		bool stalled = attached && w->w_tick - w->w_any >= w->w_limit_ticks;
+		if (stuck >= 0 || stalled) {
 			fflush(stdout);
-			fprintf(stderr, "pmapstorm: watchdog: cpu%u made no progress for %u s (watchdog.seconds): "
-			    "a hang — dumping every CPU, then exit 1\n", i, (unsigned)ckv[CK_WATCHDOG]);
+			if (stuck >= 0)
+				fprintf(stderr, "pmapstorm: watchdog: cpu%d made no progress and stayed in one wait (or none) "
+				    "for %u s (watchdog.seconds): a hang — dumping every CPU, then exit 1\n", stuck,
+				    (unsigned)ckv[CK_WATCHDOG]);
+			else
+				fprintf(stderr, "pmapstorm: watchdog: no CPU made progress for %u s (watchdog.seconds), each "
+				    "waiting: a hang — dumping every CPU, then exit 1\n", (unsigned)ckv[CK_WATCHDOG]);
 			machine_dump_state(stderr);
 			void (*hook)(void) = atomic_load(&watchdog_hook);
 			if (hook != NULL)
@@ -579,8 +607,9 @@ int check_boot(struct machine *m)
 	pthread_mutex_init(&w->w_lock, NULL);
 	w->w_last = mem_zalloc(uint64_t, m->m_ncpu);
 	w->w_since = mem_zalloc(uint64_t, m->m_ncpu);
+	w->w_lastwait = mem_zalloc(uint64_t, m->m_ncpu);
 	m->m_watchdog = w;
-	if (w->w_last == NULL || w->w_since == NULL)
+	if (w->w_last == NULL || w->w_since == NULL || w->w_lastwait == NULL)
 		return machine_seterr(ENOMEM, "watchdog.seconds: no host memory");
 	int err = pthread_create(&w->w_thread, NULL, wd_main, m);
 	if (err != 0) {
@@ -604,6 +633,7 @@ void check_halt(struct machine *m)
 		pthread_mutex_destroy(&w->w_lock);
 		free(w->w_last);
 		free(w->w_since);
+		free(w->w_lastwait);
 		free(w);
 		m->m_watchdog = NULL;
 	}
