@@ -25,7 +25,7 @@
 #include <pmapstorm/lock.h>
 #include <pmapstorm/shootdown.h>
 
-#define CT_WATCHDOG_S 120 /* per test; generous for ThreadSanitizer */
+#define CT_WATCHDOG_S 300 /* per test: a guard against hangs the machine watchdog misses; generous for TSan on a loaded host */
 #define CT_RW (VM_PROT_READ | VM_PROT_WRITE)
 #define CT_VA ((vaddr_t)0x10000000ULL) /* user addresses the tests use */
 

@@ -65,7 +65,7 @@
 #define LT_TSAN 0
 #endif
 
-#define LT_WATCHDOG_S 120 /* per test (in-process tests) */
+#define LT_WATCHDOG_S 300 /* per test (in-process tests): a guard against hangs, generous for a loaded host */
 #define LT_CHILD_S (LT_TSAN ? 30 : 10) /* per validation child: it hangs past this */
 #define LT_NCPU 4
 #define LT_WORDS 4
