@@ -95,6 +95,11 @@ struct run_results {
 	double rr_wall_s;
 };
 int results_write(const struct run_results *, const char *dir);
+/* The CSV files alone (results_write writes them after run.json and the
+ * topologies; pmapstorm merge writes those itself) */
+int results_write_tables(const struct run_results *, const char *dir);
+/* run.json's per-point "summary" of point p, from its completed trials */
+json_t *results_summary_json(const struct run_results *, unsigned p);
 
 /* plot.c / report.c */
 int plot_dir(const char *dir, bool quiet);
