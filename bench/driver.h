@@ -83,6 +83,7 @@ const struct metric *trial_metric(const struct trial_result *, const char *name)
 void trial_free(struct trial_result *);
 
 /* results.c */
+struct shard_spec;
 struct run_results {
 	const struct experiment *rr_ex;
 	struct exp_point *rr_points;   /* ex_npoints of them */
@@ -93,6 +94,7 @@ struct run_results {
 	const char *const *rr_sets;
 	unsigned rr_nsets;
 	double rr_wall_s;
+	const struct shard_spec *rr_shard; /* --shard: run.json's "shard" (shard.h); NULL otherwise */
 };
 int results_write(const struct run_results *, const char *dir);
 /* The CSV files alone (results_write writes them after run.json and the

@@ -13,6 +13,7 @@ static const char *const usage_text =
     "\n"
     "commands:\n"
     "  run          run an experiment file: sweeps, trials, results, plots, report\n"
+    "               (--shard K/N: one slice of its trials, for a scheduler's task)\n"
     "  plot         redraw the plots of a results folder\n"
     "  microbench   measure TLB hit/miss cost, the shootdown round trip and the\n"
     "               cache-line ping-pong floor on one CPU pair\n"

@@ -25,6 +25,7 @@
 #include "driver.h"
 #include "metrics.h"
 #include "samples.h"
+#include "shard.h"
 #include "workload.h"
 
 #include <errno.h>
@@ -359,6 +360,8 @@ static int write_run_json(const struct run_results *rr, const char *dir)
 	for (unsigned p = 0; p < ex->ex_npoints; p++)
 		json_array_append_new(points, point_json(rr, p));
 	json_object_set_new(doc, "points", points);
+	if (rr->rr_shard != NULL)
+		json_object_set_new(doc, "shard", shard_json(rr->rr_shard));
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/run.json", dir);
 	int rc = cli_write_json(path, doc);

@@ -65,6 +65,13 @@ expect_rc(0 "replaced if it exists.*3 cannot write" gate --help)
 expect_rc(0 "--out FILE.*replaced if.*it exists.*3 cannot write" export --help)
 expect_rc(2 "--format: github-action-benchmark or bmf" export a)
 expect_rc(2 "--save-baseline '../x'" run --save-baseline ../x /nonexistent/experiment.ini)
+# sharding (issue 19; tests/test_shard.c runs shards)
+expect_rc(2 "--shard 0/3: K must be a whole number from 1 to 3.*env:VAR\\+1/N" run /nonexistent/experiment.ini --shard 0/3)
+expect_rc(2 "--shard 2: expected K/N" run /nonexistent/experiment.ini --shard 2)
+expect_rc(2 "--shard env:PMAPSTORM_NO_SUCH_VARIABLE/3: the environment variable PMAPSTORM_NO_SUCH_VARIABLE is not set"
+  run /nonexistent/experiment.ini --shard env:PMAPSTORM_NO_SUCH_VARIABLE/3)
+expect_rc(2 "--save-baseline with --shard" run /nonexistent/experiment.ini --shard 1/2 --save-baseline x)
+expect_rc(0 "--shard K/N.*env:VAR" run --help)
 # Topology (issue 8): synthetic machines only, so the same on any host.
 expect_rc(0 "usage: pmapstorm topo" topo --help)
 expect_rc(0 "usage: pmapstorm calibrate" calibrate --help)

@@ -1,0 +1,295 @@
+/*
+ * shard.c — `pmapstorm run --shard K/N`: which trials of a run are whose
+ * (shard.h says how the slices are cut and why).
+ *
+ * The slices must come out the same on every host: they depend only on
+ * the seeded order and the points' estimated costs, and the costs are
+ * added as whole microseconds, so no host's floating point can tip a tie.
+ */
+#include "shard.h"
+#include "driver.h"
+
+#include <pmapstorm/alloc.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* a whole number of at most 9 digits, nothing else: 0, or -1 */
+static int parse_count(const char *s, size_t len, unsigned *out)
+{
+	if (len == 0 || len > 9)
+		return -1;
+	unsigned v = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static const char shard_forms[] = "K/N (shard K of N, K from 1), env:VAR/N or env:VAR+1/N (VAR counting from 0)";
+
+int shard_parse(const char *arg, struct shard_spec *out)
+{
+	memset(out, 0, sizeof(*out));
+	const char *slash = strrchr(arg, '/');
+	unsigned n, k;
+	if (slash == NULL || parse_count(slash + 1, strlen(slash + 1), &n) != 0 || n == 0 || n > SHARD_MAX) {
+		cli_error("--shard %s: expected %s, with N a whole number from 1 to %u", arg, shard_forms, SHARD_MAX);
+		return EXIT_USAGE;
+	}
+	if (strncmp(arg, "env:", 4) != 0) {
+		if (parse_count(arg, (size_t)(slash - arg), &k) != 0 || k < 1 || k > n) {
+			cli_error("--shard %s: K must be a whole number from 1 to %u (shard K of N; shards count from 1)%s", arg,
+			    n, strncmp(arg, "0/", 2) == 0 ? "; for an index that counts from 0, use env:VAR+1/N" : "");
+			return EXIT_USAGE;
+		}
+		out->sh_index = k;
+		out->sh_count = n;
+		snprintf(out->sh_how, sizeof(out->sh_how), "%u/%u", k, n);
+		return EXIT_OK;
+	}
+	/* env:VAR/N or env:VAR+1/N */
+	const char *var = arg + 4;
+	size_t vlen = (size_t)(slash - var);
+	unsigned plus = 0;
+	if (vlen > 2 && !strncmp(slash - 2, "+1", 2)) {
+		plus = 1;
+		vlen -= 2;
+	}
+	bool name_ok = vlen > 0 && vlen < 128 && (isalpha((unsigned char)var[0]) || var[0] == '_');
+	for (size_t i = 0; name_ok && i < vlen; i++)
+		name_ok = isalnum((unsigned char)var[i]) || var[i] == '_';
+	if (!name_ok) {
+		cli_error("--shard %s: '%.*s' is not an environment variable's name (expected %s)", arg, (int)vlen, var,
+		    shard_forms);
+		return EXIT_USAGE;
+	}
+	char name[128];
+	snprintf(name, sizeof(name), "%.*s", (int)vlen, var);
+	const char *val = getenv(name);
+	if (val == NULL || val[0] == '\0') {
+		cli_error("--shard %s: the environment variable %s is not set (the scheduler sets it in each task: "
+		    "SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX, a CI matrix variable)", arg, name);
+		return EXIT_USAGE;
+	}
+	unsigned v;
+	if (parse_count(val, strlen(val), &v) != 0) {
+		cli_error("--shard %s: %s='%.64s' is not a whole number", arg, name, val);
+		return EXIT_USAGE;
+	}
+	k = v + plus;
+	if (k < 1 || k > n) {
+		cli_error("--shard %s: %s=%u gives shard %u, not one of 1 to %u%s", arg, name, v, k, n,
+		    !plus && v == 0 ? " (an index that counts from 0? write env:VAR+1/N)"
+		    : plus && v == n ? " (an index that counts from 1? write env:VAR/N)" : "");
+		return EXIT_USAGE;
+	}
+	out->sh_index = k;
+	out->sh_count = n;
+	snprintf(out->sh_how, sizeof(out->sh_how), "env:%s%s/%u (%s=%u)", name, plus ? "+1" : "", n, name, v);
+	return EXIT_OK;
+}
+
+double shard_trial_cost(const struct exp_point *pt)
+{
+	/* warm-up and window as configured, and about 50 ms of boot and
+	 * teardown: what `run` has always estimated a trial at */
+	return pt->ep_warmup_s + pt->ep_duration_s + 0.05;
+}
+
+static uint64_t cost_us(double s)
+{
+	return s <= 0 ? 0 : s >= 1e12 ? (uint64_t)1e18 : (uint64_t)(s * 1e6 + 0.5);
+}
+
+int shard_assign(const struct order_item *order, unsigned total, const double *cost, unsigned npoints,
+    unsigned nshards, unsigned *owner)
+{
+	if (total == 0)
+		return 0;
+	/* more shards than trials: the rule gives trial k to shard k, so only
+	 * the first `total` shards can get any */
+	unsigned neff = nshards < total ? nshards : total;
+	size_t words = (neff + 63) / 64;
+	uint64_t *load = mem_zalloc(uint64_t, neff);
+	uint64_t *used = mem_zalloc(uint64_t, (size_t)npoints * words); /* shards holding a trial of the point this round */
+	unsigned *nused = mem_zalloc(unsigned, npoints);
+	if (load == NULL || used == NULL || nused == NULL) {
+		free(load);
+		free(used);
+		free(nused);
+		return ENOMEM;
+	}
+	for (unsigned k = 0; k < total; k++) {
+		unsigned p = order[k].oi_point;
+		uint64_t *u = &used[(size_t)p * words];
+		/* a round: every shard got one trial of p; the next round starts */
+		if (nused[p] == neff) {
+			memset(u, 0, words * sizeof(*u));
+			nused[p] = 0;
+		}
+		unsigned best = UINT_MAX;
+		for (unsigned s = 0; s < neff; s++)
+			if (!((u[s / 64] >> (s % 64)) & 1) && (best == UINT_MAX || load[s] < load[best]))
+				best = s;
+		u[best / 64] |= 1ULL << (best % 64);
+		nused[p]++;
+		load[best] += cost_us(cost[p]);
+		owner[k] = best;
+	}
+	free(load);
+	free(used);
+	free(nused);
+	return 0;
+}
+
+/* the experiment file, whole: merge checks that every shard ran the same */
+static char *read_text(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		cli_error("run: --shard: cannot read %s again (%s)", path, strerror(errno));
+		return NULL;
+	}
+	char *buf = mem_alloc(char, SHARD_TEXT_MAX + 1);
+	size_t n = buf != NULL ? fread(buf, 1, SHARD_TEXT_MAX + 1, f) : 0;
+	bool bad = ferror(f);
+	fclose(f);
+	if (buf == NULL || bad || n > SHARD_TEXT_MAX || memchr(buf, '\0', n) != NULL) {
+		cli_error("run: --shard: %s: %s", path, buf == NULL ? "out of memory" : bad ? "read error"
+		    : n > SHARD_TEXT_MAX ? "larger than 1 MiB, too large to record in run.json" : "holds a NUL byte");
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+void shard_engine(const struct machine_config *cfg, char *buf, size_t len)
+{
+	/* machine.engine is issued separately; until a build has it, every
+	 * trial runs on real threads */
+	if (machine_config_get(cfg, "machine.engine", buf, len) != 0)
+		snprintf(buf, len, "threads");
+}
+
+/* values that each host resolves for itself: the shards of unlike hosts
+ * would resolve other points, and merge refuses them (naming the key) */
+static void warn_host_values(const struct experiment *ex, const struct exp_point *points, const char *text)
+{
+	bool host_cpus = false, calibrated = false;
+	/* "cpus = 1..host" is expanded when the file is read: look at the file
+	 * (a role's CPU set never says "host"), unless --set gave machine.cpus */
+	for (const char *l = exp_key_line(ex, "machine.cpus") >= 0 ? text : NULL; l != NULL && *l != '\0';
+	     l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		size_t len = strcspn(l, "\n"), eq = strcspn(l, "=\n");
+		char line[256];
+		snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) - 1 ? len : sizeof(line) - 1), l);
+		line[strcspn(line, ";#")] = '\0';
+		const char *key = line + strspn(line, " \t");
+		if (eq < len && (!strncmp(key, "cpus", 4) || !strncmp(key, "machine.cpus", 12)) && strstr(line + eq, "host"))
+			host_cpus = true;
+	}
+	for (unsigned p = 0; p < ex->ex_npoints; p++)
+		calibrated |= points[p].ep_cfg.mc_ipi_preset == IPI_PRESET_CALIBRATED;
+	if (host_cpus)
+		fprintf(stderr, "pmapstorm run: warning: --shard: machine.cpus names 'host', which every host resolves to its "
+		    "own PU count: shards on hosts with other counts will not merge; give the CPU counts explicitly "
+		    "(--set machine.cpus=1,2,4)\n");
+	if (calibrated)
+		fprintf(stderr, "pmapstorm run: warning: --shard: ipi.preset = calibrated takes the IPI costs from this "
+		    "host's %s: give every shard the same file (calibrate once, copy it), or the shards will not merge\n",
+		    points[0].ep_cfg.mc_ipi_calibration);
+}
+
+int shard_plan(struct shard_spec *s, const struct order_item *order, unsigned total, const struct experiment *ex,
+    const struct exp_point *points)
+{
+	unsigned npoints = ex->ex_npoints;
+	const char *path = ex->ex_path;
+	double *cost = mem_alloc(double, npoints + 1);
+	unsigned *owner = mem_alloc(unsigned, total + 1);
+	s->sh_mine = mem_zalloc(unsigned char, total + 1);
+	s->sh_trials = mem_alloc(struct order_item, total + 1);
+	int rc = EXIT_OK;
+	if (cost == NULL || owner == NULL || s->sh_mine == NULL || s->sh_trials == NULL) {
+		cli_error("run: --shard: out of host memory for %u trials", total);
+		rc = EXIT_ENV;
+		goto out;
+	}
+	for (unsigned p = 0; p < npoints; p++)
+		cost[p] = shard_trial_cost(&points[p]);
+	if (shard_assign(order, total, cost, npoints, s->sh_count, owner) != 0) {
+		cli_error("run: --shard: out of host memory for %u trials", total);
+		rc = EXIT_ENV;
+		goto out;
+	}
+	s->sh_total = total;
+	s->sh_ntrials = 0;
+	s->sh_cost = s->sh_total_cost = 0;
+	for (unsigned k = 0; k < total; k++) {
+		s->sh_total_cost += cost[order[k].oi_point];
+		if (owner[k] != s->sh_index - 1)
+			continue;
+		s->sh_mine[k] = 1;
+		s->sh_trials[s->sh_ntrials++] = order[k];
+		s->sh_cost += cost[order[k].oi_point];
+	}
+	/* the engines of the points, as one word when they agree */
+	s->sh_engine[0] = '\0';
+	for (unsigned p = 0; p < npoints; p++) {
+		char e[32];
+		shard_engine(&points[p].ep_cfg, e, sizeof(e));
+		size_t l = strlen(e), have = strlen(s->sh_engine);
+		bool seen = false;
+		for (const char *q = s->sh_engine; !seen && (q = strstr(q, e)) != NULL; q += l)
+			seen = (q == s->sh_engine || q[-1] == ',') && (q[l] == '\0' || q[l] == ',');
+		if (!seen && have + l + 2 < sizeof(s->sh_engine))
+			snprintf(s->sh_engine + have, sizeof(s->sh_engine) - have, "%s%s", have ? "," : "", e);
+	}
+	if ((s->sh_text = read_text(path)) == NULL)
+		rc = EXIT_ENV;
+	else
+		warn_host_values(ex, points, s->sh_text);
+out:
+	free(cost);
+	free(owner);
+	return rc;
+}
+
+void shard_free(struct shard_spec *s)
+{
+	free(s->sh_text);
+	free(s->sh_mine);
+	free(s->sh_trials);
+	s->sh_text = NULL;
+	s->sh_mine = NULL;
+	s->sh_trials = NULL;
+}
+
+void shard_folder_name(const struct shard_spec *s, const char *name, char *buf, size_t len)
+{
+	if (s != NULL && s->sh_count > 0)
+		snprintf(buf, len, "%s-shard%uof%u", name, s->sh_index, s->sh_count);
+	else
+		snprintf(buf, len, "%s", name);
+}
+
+json_t *shard_json(const struct shard_spec *s)
+{
+	json_t *trials = json_array();
+	for (unsigned i = 0; i < s->sh_ntrials; i++)
+		json_array_append_new(trials, json_pack("[i,i]", (int)s->sh_trials[i].oi_point, (int)s->sh_trials[i].oi_trial));
+	json_t *text = cli_json_string_lossy(s->sh_text != NULL ? s->sh_text : "");
+	return json_pack("{s:i,s:i,s:s,s:s,s:o*,s:o,s:i,s:f,s:f}", "index", (int)s->sh_index, "count", (int)s->sh_count,
+	    "given_as", s->sh_how, "engine", s->sh_engine[0] ? s->sh_engine : "threads", "experiment_text", text,
+	    "trials", trials, "total_trials", (int)s->sh_total, "estimated_s", s->sh_cost, "total_estimated_s",
+	    s->sh_total_cost);
+}
