@@ -1,6 +1,7 @@
 /*
  * shard.c — `pmapstorm run --shard K/N`: which trials of a run are whose
- * (shard.h says how the slices are cut and why).
+ * (shard.h says how the slices are cut and why), and what a run.json says
+ * about the hosts its trials ran on.
  *
  * The slices must come out the same on every host: they depend only on
  * the seeded order and the points' estimated costs, and the costs are
@@ -292,4 +293,128 @@ json_t *shard_json(const struct shard_spec *s)
 	    "given_as", s->sh_how, "engine", s->sh_engine[0] ? s->sh_engine : "threads", "experiment_text", text,
 	    "trials", trials, "total_trials", (int)s->sh_total, "estimated_s", s->sh_cost, "total_estimated_s",
 	    s->sh_total_cost);
+}
+
+/* ---- where a run.json's trials ran ---- */
+
+static const char *str_at(const json_t *o, const char *key)
+{
+	const json_t *v = json_is_object(o) ? json_object_get(o, key) : NULL;
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static unsigned uint_at(const json_t *o, const char *key)
+{
+	const json_t *v = json_is_object(o) ? json_object_get(o, key) : NULL;
+	return json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) <= INT_MAX
+	           ? (unsigned)json_integer_value(v) : 0;
+}
+
+/* one point's comparison (facet, CPU count), and where its trials ran */
+struct host_group {
+	const char *hg_facet, *hg_cpus;
+	const char *hg_host; /* the first trial's host; NULL: no trial */
+	bool hg_mixed;       /* a later trial ran elsewhere */
+};
+
+static int cmp_group(const void *a, const void *b)
+{
+	const struct host_group *x = a, *y = b;
+	int c = strcmp(x->hg_facet, y->hg_facet);
+	return c != 0 ? c : strcmp(x->hg_cpus, y->hg_cpus);
+}
+
+void shard_doc_hosts(const json_t *doc, struct shard_hosts *hs)
+{
+	memset(hs, 0, sizeof(*hs));
+	if (!json_is_object(doc))
+		return;
+	const json_t *sh = json_object_get(doc, "shard"), *mg = json_object_get(doc, "merged");
+	if (json_is_object(sh)) {
+		hs->hs_shard = uint_at(sh, "index");
+		hs->hs_of = uint_at(sh, "count");
+	}
+	if (json_is_object(mg))
+		hs->hs_merged = uint_at(mg, "count");
+	const json_t *points = json_object_get(doc, "points");
+	size_t np = json_is_array(points) ? json_array_size(points) : 0;
+	struct host_group *g = np > 0 ? mem_zalloc(struct host_group, np) : NULL;
+	bool overflow = false;
+	for (size_t p = 0; p < np; p++) {
+		const json_t *pt = json_array_get(points, p), *cfg = json_is_object(pt) ? json_object_get(pt, "config") : NULL;
+		const char *engine = str_at(cfg, "machine.engine");
+		if (json_is_object(pt) && (engine == NULL || strcmp(engine, "virtual") != 0))
+			hs->hs_host_timing = true;
+		if (g != NULL) {
+			g[p].hg_facet = str_at(pt, "facet") != NULL ? str_at(pt, "facet") : "";
+			g[p].hg_cpus = str_at(cfg, "machine.cpus") != NULL ? str_at(cfg, "machine.cpus") : "";
+		}
+		const json_t *trials = json_is_object(pt) ? json_object_get(pt, "trials") : NULL;
+		for (size_t t = 0; json_is_array(trials) && t < json_array_size(trials); t++) {
+			const json_t *host = json_object_get(json_array_get(trials, t), "host");
+			const char *name = str_at(host, "name");
+			if (name == NULL)
+				continue;
+			if (g != NULL) {
+				if (g[p].hg_host == NULL)
+					g[p].hg_host = name;
+				else if (strcmp(g[p].hg_host, name) != 0)
+					g[p].hg_mixed = true;
+			}
+			unsigned i = 0;
+			while (i < hs->hs_nhosts && i < SHARD_MAX_HOSTS && strncmp(hs->hs_name[i], name, sizeof(hs->hs_name[i]) - 1))
+				i++;
+			if (i < hs->hs_nhosts && i < SHARD_MAX_HOSTS) {
+				hs->hs_trials[i]++;
+				continue;
+			}
+			if (hs->hs_nhosts < SHARD_MAX_HOSTS) {
+				/* kept sorted, so that two runs on the same hosts name them alike */
+				unsigned at = 0;
+				while (at < hs->hs_nhosts && strncmp(hs->hs_name[at], name, sizeof(hs->hs_name[at]) - 1) < 0)
+					at++;
+				memmove(&hs->hs_name[at + 1], &hs->hs_name[at], (hs->hs_nhosts - at) * sizeof(hs->hs_name[0]));
+				memmove(&hs->hs_trials[at + 1], &hs->hs_trials[at], (hs->hs_nhosts - at) * sizeof(hs->hs_trials[0]));
+				snprintf(hs->hs_name[at], sizeof(hs->hs_name[at]), "%s", name);
+				cli_utf8_cut(hs->hs_name[at]);
+				hs->hs_trials[at] = 1;
+				hs->hs_nhosts++;
+			} else
+				overflow = true;
+		}
+	}
+	if (overflow)
+		hs->hs_nhosts++; /* at least one more, not named */
+	if (g != NULL) {
+		qsort(g, np, sizeof(*g), cmp_group);
+		for (size_t i = 0; i < np;) {
+			size_t j = i;
+			const char *first = NULL;
+			bool mixed = false;
+			for (; j < np && cmp_group(&g[i], &g[j]) == 0; j++) {
+				mixed |= g[j].hg_mixed;
+				if (g[j].hg_host != NULL && first == NULL)
+					first = g[j].hg_host;
+				else if (g[j].hg_host != NULL && strcmp(first, g[j].hg_host) != 0)
+					mixed = true;
+			}
+			hs->hs_groups++;
+			hs->hs_mixed += mixed;
+			i = j;
+		}
+	}
+	free(g);
+}
+
+void shard_hosts_names(const struct shard_hosts *hs, char *buf, size_t len)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	unsigned named = hs->hs_nhosts < SHARD_MAX_HOSTS ? hs->hs_nhosts : SHARD_MAX_HOSTS;
+	for (unsigned i = 0; i < named && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "", hs->hs_name[i]);
+	if (hs->hs_nhosts > named && n < len)
+		snprintf(buf + n, len - n, " and more");
+	if (hs->hs_nhosts == 0)
+		snprintf(buf, len, "none");
 }

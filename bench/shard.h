@@ -1,6 +1,8 @@
 /*
  * shard.h — one run over several hosts: `pmapstorm run CONFIG --shard K/N`
- * runs the K-th of N slices of the run's trials (shard.c).  A trial never spans hosts (pmapstorm models one
+ * runs the K-th of N slices of the run's trials (shard.c), and
+ * `pmapstorm merge OUT DIR...` puts the N results folders back together
+ * into one (merge.c).  A trial never spans hosts (pmapstorm models one
  * shared-memory machine); the trials of a sweep are independent, so the
  * schedulers users already have (a CI matrix, a Slurm job array, a
  * Kubernetes Indexed Job, GNU parallel) spread them, and pmapstorm only
@@ -86,5 +88,26 @@ void shard_folder_name(const struct shard_spec *, const char *name, char *buf, s
 json_t *shard_json(const struct shard_spec *);
 /* machine.engine of a config: "threads" until the key exists */
 void shard_engine(const struct machine_config *, char *buf, size_t len);
+
+/* Where a run.json's trials ran.  Safe on any JSON value whatever its
+ * shape (the gate's fuzzed reader calls it): what is not as expected is
+ * skipped. */
+#define SHARD_MAX_HOSTS 16
+struct shard_hosts {
+	unsigned hs_nhosts;                        /* distinct trial hosts (the first SHARD_MAX_HOSTS are named) */
+	char hs_name[SHARD_MAX_HOSTS][64];         /* sorted */
+	unsigned hs_trials[SHARD_MAX_HOSTS];       /* completed trials on each */
+	unsigned hs_mixed;                         /* comparisons (facet and CPU count) whose trials span hosts */
+	unsigned hs_groups;                        /* comparisons */
+	bool hs_host_timing;                       /* timings depend on the host (every engine but virtual) */
+	unsigned hs_shard, hs_of;                  /* a shard: K of N; 0 otherwise */
+	unsigned hs_merged;                        /* a merged run: how many shards; 0 otherwise */
+};
+void shard_doc_hosts(const json_t *doc, struct shard_hosts *);
+/* "node1, node2 (+3 more)" */
+void shard_hosts_names(const struct shard_hosts *, char *buf, size_t len);
+
+/* `pmapstorm merge OUT DIR...` (merge.c) */
+int cmd_merge(int argc, char **argv);
 
 #endif
