@@ -1,7 +1,7 @@
 /*
  * shard.c — `pmapstorm run --shard K/N`: which trials of a run are whose
  * (shard.h says how the slices are cut and why), and what a run.json says
- * about the hosts its trials ran on.
+ * about the hosts its trials ran on, for the report and the gate.
  *
  * The slices must come out the same on every host: they depend only on
  * the seeded order and the points' estimated costs, and the costs are
@@ -417,4 +417,93 @@ void shard_hosts_names(const struct shard_hosts *hs, char *buf, size_t len)
 		snprintf(buf + n, len - n, " and more");
 	if (hs->hs_nhosts == 0)
 		snprintf(buf, len, "none");
+}
+
+/* "node1 (8 trials), node2 (8 trials)" */
+static void hosts_counted(const struct shard_hosts *hs, char *buf, size_t len)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	unsigned named = hs->hs_nhosts < SHARD_MAX_HOSTS ? hs->hs_nhosts : SHARD_MAX_HOSTS;
+	for (unsigned i = 0; i < named && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s (%u trial%s)", i ? ", " : "", hs->hs_name[i], hs->hs_trials[i],
+		    hs->hs_trials[i] == 1 ? "" : "s");
+	if (hs->hs_nhosts > named && n < len)
+		snprintf(buf + n, len - n, ", and more not named");
+}
+
+static struct shard_note *note_add(struct shard_note *out, unsigned *n, unsigned max, const char *title)
+{
+	if (*n >= max)
+		return NULL;
+	struct shard_note *sn = &out[(*n)++];
+	snprintf(sn->sn_title, sizeof(sn->sn_title), "%s", title);
+	sn->sn_text[0] = '\0';
+	return sn;
+}
+
+unsigned shard_report_notes(const json_t *doc, enum shard_note_kind kind, struct shard_note *out, unsigned max)
+{
+	struct shard_hosts hs;
+	shard_doc_hosts(doc, &hs);
+	unsigned n = 0;
+	struct shard_note *sn;
+	char hosts[1024];
+	hosts_counted(&hs, hosts, sizeof(hosts));
+	bool several = hs.hs_nhosts > 1 && hs.hs_host_timing;
+	const json_t *sh = json_object_get(doc, "shard"), *mg = json_object_get(doc, "merged");
+	switch (kind) {
+	case SN_ANSWER:
+		if (several && (sn = note_add(out, &n, max, "")) != NULL)
+			snprintf(sn->sn_text, sizeof(sn->sn_text), "These timings come from %u hosts (%s)%s; see Warnings: "
+			    "deterministic counters compare across hosts, timings only as far as the hosts are alike.",
+			    hs.hs_nhosts, hosts, hs.hs_mixed ? ", and some strategies were compared across them" : "");
+		if (hs.hs_of > 0 && (sn = note_add(out, &n, max, "")) != NULL)
+			snprintf(sn->sn_text, sizeof(sn->sn_text), "This is shard %u of %u: %u of the run's %u trials. "
+			    "pmapstorm merge OUT DIR... of all %u shard folders gives the whole run.", hs.hs_shard, hs.hs_of,
+			    (unsigned)json_array_size(json_object_get(sh, "trials")), uint_at(sh, "total_trials"), hs.hs_of);
+		break;
+	case SN_WHAT_RAN:
+		if (hs.hs_merged > 0 && (sn = note_add(out, &n, max, "Shards")) != NULL) {
+			const json_t *shards = json_object_get(mg, "shards");
+			size_t l = (size_t)snprintf(sn->sn_text, sizeof(sn->sn_text), "merged from %u shards (pmapstorm merge, "
+			    "run.json's \"merged\" says where each ran): ", hs.hs_merged);
+			for (size_t i = 0; json_is_array(shards) && i < json_array_size(shards) && l < sizeof(sn->sn_text); i++) {
+				const json_t *e = json_array_get(shards, i);
+				l += (size_t)snprintf(sn->sn_text + l, sizeof(sn->sn_text) - l, "%s%u/%u on %s (%u trials)",
+				    i ? ", " : "", uint_at(e, "index"), hs.hs_merged, str_at(e, "host") ? str_at(e, "host") : "?",
+				    uint_at(e, "completed"));
+			}
+			cli_utf8_cut(sn->sn_text);
+		}
+		if (hs.hs_of > 0 && (sn = note_add(out, &n, max, "Shard")) != NULL)
+			snprintf(sn->sn_text, sizeof(sn->sn_text), "%u of %u (--shard %s): %u of the run's %u trials, "
+			    "estimated %.1f s of %.1f s", hs.hs_shard, hs.hs_of, str_at(sh, "given_as") ? str_at(sh, "given_as") : "?",
+			    (unsigned)json_array_size(json_object_get(sh, "trials")), uint_at(sh, "total_trials"),
+			    json_number_value(json_object_get(sh, "estimated_s")),
+			    json_number_value(json_object_get(sh, "total_estimated_s")));
+		if (hs.hs_nhosts > 1 && (sn = note_add(out, &n, max, "Hosts")) != NULL)
+			snprintf(sn->sn_text, sizeof(sn->sn_text), "the trials ran on %u hosts: %s; each trial's host is in "
+			    "run.json (points[].trials[].host)", hs.hs_nhosts, hosts);
+		break;
+	case SN_WARNING:
+		if (several && (sn = note_add(out, &n, max, "Timings from several hosts")) != NULL)
+			snprintf(sn->sn_text, sizeof(sn->sn_text), "the trials ran on %u hosts (%s). In %u of %u comparisons "
+			    "(a facet at one CPU count) the trials come from more than one host, so their timings (ops_per_s, "
+			    "update_cost, latencies) mix the hosts' speeds: the shards give every point the same share of each "
+			    "host, but a difference between hosts is noise the U tests do not know about. Deterministic "
+			    "counters (IPIs per update, pages per request, errors) do not depend on the host. Compare timings "
+			    "from one host, or shard over identical hosts.", hs.hs_nhosts, hosts, hs.hs_mixed, hs.hs_groups);
+		if (json_is_true(json_object_get(mg, "host_topologies_differ")) &&
+		    (sn = note_add(out, &n, max, "Host topologies differ")) != NULL)
+			snprintf(sn->sn_text, sizeof(sn->sn_text), "the shards' hosts have different topologies: with "
+			    "machine.topology = host, a trial's placement, hier's groups, hop levels and NUMA placement are "
+			    "those of the host it ran on (each point's topology in run.json is the first shard's that ran it)");
+		if (hs.hs_of > 0 && (sn = note_add(out, &n, max, "One shard of a run")) != NULL)
+			snprintf(sn->sn_text, sizeof(sn->sn_text), "this folder is shard %u of %u and holds only its slice of "
+			    "the trials; points with no trial here are in other shards. Merge all %u shard folders "
+			    "(pmapstorm merge OUT DIR...) for the whole run's answer.", hs.hs_shard, hs.hs_of, hs.hs_of);
+		break;
+	}
+	return n;
 }

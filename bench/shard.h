@@ -25,6 +25,13 @@
  * A shard's results folder is an ordinary one holding its slice, with a
  * "shard" object in run.json: K, N, the experiment file's text, the engine,
  * and the trials it was given.
+ *
+ * Comparable across hosts.  Deterministic counters (IPIs per update, pages
+ * per request, errors: metrics.h's md_count) do not depend on the host.
+ * Timings of the threads engine do: a trial's ops_per_s or latency is the
+ * host's as much as the strategy's.  shard_doc_hosts() reads from any
+ * run.json where its trials ran, so that the report and the gate say so
+ * whenever they compare timings from more than one host.
  */
 #ifndef PMAPSTORM_SHARD_H
 #define PMAPSTORM_SHARD_H
@@ -106,6 +113,16 @@ struct shard_hosts {
 void shard_doc_hosts(const json_t *doc, struct shard_hosts *);
 /* "node1, node2 (+3 more)" */
 void shard_hosts_names(const struct shard_hosts *, char *buf, size_t len);
+
+/* What the report says about shards and hosts (report.c places them):
+ * SN_ANSWER under the answer (and in the run's closing lines), SN_WHAT_RAN
+ * among what ran, SN_WARNING among the warnings. */
+enum shard_note_kind { SN_ANSWER, SN_WHAT_RAN, SN_WARNING };
+struct shard_note {
+	char sn_title[64];
+	char sn_text[1536];
+};
+unsigned shard_report_notes(const json_t *runjson, enum shard_note_kind, struct shard_note *out, unsigned max);
 
 /* `pmapstorm merge OUT DIR...` (merge.c) */
 int cmd_merge(int argc, char **argv);

@@ -296,6 +296,8 @@ check_plots "$MERGED"
 for f in run.json summary.csv trials.csv placement.csv topology.xml topology-shard1.xml topology-shard2.xml report.md index.html; do
 	[ -s "$MERGED/$f" ] || fail "the merged folder has no (or an empty) $f"
 done
+grep -q "Shards.*merged from 2 shards" "$MERGED/report.md" || fail "the merged report does not say it was merged from 2 shards"
+grep -q "One shard of a run" "$TMP"/shards/*-tiny-shard1of2/report.md || fail "a shard's report does not say it is one shard"
 "$PMAPSTORM" gate "$RUN" "$MERGED" --deterministic-only >"$TMP/gate-merged.log" 2>&1
 [ $? -le 1 ] || fail "gate of the merged folder: $(tail -3 "$TMP/gate-merged.log")"
 python3 - "$SRC/docs/run.schema.json" "$MERGED/run.json" "$TMP"/shards/*-tiny-shard*of2/run.json <<'EOF3' || fail "shards and merge: see above"

@@ -3,8 +3,9 @@
  * 19): a small sweep run whole and as three merged shards has the same
  * points, trials, seeds and places in the run's order; a merge with a
  * shard missing, twice, or from another run fails with exit 2 and writes
- * nothing; and the merged folder is a results folder like any other (gate,
- * export, its CSV files made again from run.json alone).
+ * nothing; the merged folder is a results folder like any other (gate,
+ * export, its CSV files made again from run.json alone); and the report
+ * and the gate say when timings come from more than one host.
  *
  * Nothing here depends on timing: the trials are short, and only their
  * identity (point, trial, seed, order), the folders and the messages are
@@ -581,6 +582,7 @@ static void test_gate_and_export(void **state)
 	assert_int_equal(gate_compare(&base, &cur, &o, &r, err, sizeof(err)), EXIT_OK);
 	assert_int_equal(r.gr_matched, 4);
 	assert_int_equal(r.gr_ngaps, 0);
+	assert_null(strstr(r.gr_notes, "different hosts")); /* one host: nothing to say */
 	gate_result_free(&r);
 	gate_doc_free(&cur);
 	gate_doc_free(&base);
@@ -595,6 +597,71 @@ static void test_gate_and_export(void **state)
 	assert_non_null(bmf);
 	assert_true(json_object_size(bmf) == 4); /* a benchmark per point */
 	json_decref(bmf);
+}
+
+/* Trials from two hosts: the gate and the report say so; not for the
+ * virtual-time engine, whose timings do not depend on the host. */
+static void test_hosts_flagged(void **state)
+{
+	(void)state;
+	char path[800], err[1024];
+	struct gate_doc base, cur;
+	struct gate_options o = {.go_threshold = 0.05, .go_alpha = 0.05};
+	struct gate_result r;
+	snprintf(path, sizeof(path), "%s/run.json", whole);
+	assert_int_equal(gate_doc_load(path, &base, err, sizeof(err)), EXIT_OK);
+	/* the second shard's trials as if from another host */
+	json_t *doc = load_run(out);
+	json_t *sh1 = load_run(shards[1]);
+	size_t p, t, k;
+	json_t *pt, *tr, *mine;
+	json_array_foreach(json_object_get(doc, "points"), p, pt)
+		json_array_foreach(json_object_get(pt, "trials"), t, tr)
+			json_array_foreach(json_object_get(json_array_get(json_object_get(sh1, "points"), p), "trials"), k, mine)
+				if (json_equal(json_object_get(mine, "trial"), json_object_get(tr, "trial")))
+					json_object_set_new(json_object_get(tr, "host"), "name", json_string("other-host"));
+	char *text = json_dumps(doc, 0);
+	assert_int_equal(gate_doc_parse(text, strlen(text), "two-hosts", &cur, err, sizeof(err)), EXIT_OK);
+	assert_int_equal(cur.gd_nhosts, 2);
+	assert_true(cur.gd_host_timing);
+	assert_int_equal(gate_compare(&base, &cur, &o, &r, err, sizeof(err)), EXIT_OK);
+	assert_non_null(strstr(r.gr_notes, "timing metrics compare trials run on different hosts"));
+	assert_non_null(strstr(r.gr_notes, "other-host"));
+	assert_true(r.gr_hosts_differ);
+	/* and its closing line says so too */
+	char *outbuf = NULL;
+	size_t outlen = 0;
+	FILE *of = open_memstream(&outbuf, &outlen);
+	gate_print_text(of, &base, &cur, &o, &r);
+	fclose(of);
+	assert_non_null(strstr(outbuf, "failing; timings compared across hosts (see notes)"));
+	free(outbuf);
+	gate_result_free(&r);
+	gate_doc_free(&cur);
+	free(text);
+
+	/* ... and so does the report */
+	struct shard_hosts hs;
+	shard_doc_hosts(doc, &hs);
+	assert_int_equal(hs.hs_nhosts, 2);
+	assert_int_equal(hs.hs_groups, 2);  /* two facets' CPU counts: 1 and 2 */
+	assert_int_equal(hs.hs_mixed, 2);   /* every point has a trial on each shard's host */
+	assert_int_equal(hs.hs_merged, 3);
+	struct shard_note sn[4];
+	unsigned n = shard_report_notes(doc, SN_WARNING, sn, 4);
+	assert_true(n >= 1);
+	assert_string_equal(sn[0].sn_title, "Timings from several hosts");
+	assert_non_null(strstr(sn[0].sn_text, "2 of 2 comparisons"));
+	assert_true(shard_report_notes(doc, SN_ANSWER, sn, 4) == 1);
+	/* not with the virtual engine, whose timings are the model's own */
+	json_array_foreach(json_object_get(doc, "points"), p, pt)
+		json_object_set_new(json_object_get(pt, "config"), "machine.engine", json_string("virtual"));
+	shard_doc_hosts(doc, &hs);
+	assert_false(hs.hs_host_timing);
+	assert_int_equal(shard_report_notes(doc, SN_WARNING, sn, 4), 0);
+	json_decref(doc);
+	json_decref(sh1);
+	gate_doc_free(&base);
 }
 
 /* An interrupted shard: the merge is partial, marked so, and gate fails it. */
@@ -644,6 +711,7 @@ int main(void)
 		cmocka_unit_test(test_tables_from_runjson),
 		cmocka_unit_test(test_merge_refusals),
 		cmocka_unit_test(test_gate_and_export),
+		cmocka_unit_test(test_hosts_flagged),
 		cmocka_unit_test(test_interrupted_shard),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
