@@ -83,6 +83,7 @@ const struct metric *trial_metric(const struct trial_result *, const char *name)
 void trial_free(struct trial_result *);
 
 /* results.c */
+struct shard_spec;
 struct run_results {
 	const struct experiment *rr_ex;
 	struct exp_point *rr_points;   /* ex_npoints of them */
@@ -93,8 +94,14 @@ struct run_results {
 	const char *const *rr_sets;
 	unsigned rr_nsets;
 	double rr_wall_s;
+	const struct shard_spec *rr_shard; /* --shard: run.json's "shard" (shard.h); NULL otherwise */
 };
 int results_write(const struct run_results *, const char *dir);
+/* The CSV files alone (results_write writes them after run.json and the
+ * topologies; pmapstorm merge writes those itself) */
+int results_write_tables(const struct run_results *, const char *dir);
+/* run.json's per-point "summary" of point p, from its completed trials */
+json_t *results_summary_json(const struct run_results *, unsigned p);
 
 /* plot.c / report.c */
 int plot_dir(const char *dir, bool quiet);

@@ -70,6 +70,7 @@
 #include "gate.h"
 #include "cli.h"
 #include "samples.h"
+#include "shard.h"
 
 #include <pmapstorm/alloc.h>
 
@@ -179,6 +180,7 @@ void gate_doc_free(struct gate_doc *d)
 	free(d->gd_file);
 	free(d->gd_name);
 	free(d->gd_commit);
+	free(d->gd_hosts);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -431,7 +433,15 @@ int gate_doc_parse(const char *buf, size_t len, const char *name, struct gate_do
 	                     ? json_string_value(commit) : "");
 	out->gd_interrupted = json_is_true(intr);
 	out->gd_points = mem_zalloc(struct gate_point, np);
-	if (out->gd_file == NULL || out->gd_name == NULL || out->gd_commit == NULL || out->gd_points == NULL) {
+	struct shard_hosts hs; /* where the trials ran: timings from other hosts are said to be */
+	char hosts[SHARD_MAX_HOSTS * 64 + 16];
+	shard_doc_hosts(doc, &hs);
+	shard_hosts_names(&hs, hosts, sizeof(hosts));
+	out->gd_hosts = dupstr(hosts);
+	out->gd_nhosts = hs.hs_nhosts;
+	out->gd_host_timing = hs.hs_host_timing;
+	if (out->gd_file == NULL || out->gd_name == NULL || out->gd_commit == NULL || out->gd_points == NULL ||
+	    out->gd_hosts == NULL) {
 		rc = oom(&ps);
 		goto out;
 	}
@@ -737,6 +747,16 @@ int gate_compare(const struct gate_doc *base, const struct gate_doc *cur, const 
 			r->gr_only_cur++;
 			note(r, "point %u (%s) only in the current run", cur->gd_points[q].gp_index, cur->gd_points[q].gp_label);
 		}
+	/* timings from different hosts measure the hosts as well: never
+	 * compared without saying so (deterministic counters do not care) */
+	if ((base->gd_host_timing || cur->gd_host_timing) && base->gd_hosts != NULL && cur->gd_hosts != NULL &&
+	    base->gd_nhosts > 0 && cur->gd_nhosts > 0 &&
+	    (base->gd_nhosts > 1 || cur->gd_nhosts > 1 || strcmp(base->gd_hosts, cur->gd_hosts) != 0)) {
+		r->gr_hosts_differ = true;
+		note(r, "timing metrics compare trials run on different hosts (baseline: %s; current: %s): a timing ratio "
+		    "includes the hosts' difference; deterministic counters do not depend on the host", base->gd_hosts,
+		    cur->gd_hosts);
+	}
 	if (r->gr_matched == 0) {
 		snprintf(err, errlen, "%s and %s have no sweep point in common (same config and roles): nothing to compare",
 		    base->gd_file, cur->gd_file);
@@ -1014,10 +1034,11 @@ static void summary_line(FILE *f, const struct gate_result *r)
 {
 	fprintf(f, "%u point(s) matched (%u only in the baseline, %u only in the current run), %u comparison(s): "
 	           "%u regression(s), %u improvement(s), %u changed, %u inconclusive, %u no change; "
-	           "%u missing from the current run; %u failing\n",
+	           "%u missing from the current run; %u failing%s\n",
 	    r->gr_matched, r->gr_only_base, r->gr_only_cur, r->gr_nrows, r->gr_count[GV_REGRESSION],
 	    r->gr_count[GV_IMPROVEMENT], r->gr_count[GV_CHANGED], r->gr_count[GV_INCONCLUSIVE], r->gr_count[GV_NO_CHANGE],
-	    r->gr_ngaps, r->gr_failures + r->gr_gap_failures);
+	    r->gr_ngaps, r->gr_failures + r->gr_gap_failures,
+	    r->gr_hosts_differ ? "; timings compared across hosts (see notes)" : "");
 }
 
 void gate_print_text(FILE *f, const struct gate_doc *base, const struct gate_doc *cur, const struct gate_options *o,
@@ -1289,7 +1310,10 @@ static const char *const gate_usage =
     "improvement, changed (no better-direction), no change, inconclusive (with\n"
     "the trials a side it would take).  A point of BASELINE that CURRENT lacks,\n"
     "a gated metric that CURRENT lacks (or has no completed trial of), and an\n"
-    "interrupted CURRENT fail the gate, each listed as missing.\n"
+    "interrupted CURRENT fail the gate, each listed as missing.  A merged run\n"
+    "(pmapstorm merge) is a run like any other; when the trials of the two runs\n"
+    "ran on different hosts, or either's on several, a note says that timing\n"
+    "metrics compare hosts too (deterministic counters do not depend on them).\n"
     "  --threshold PCT      minimum effect that counts, percent (default 5)\n"
     "  --alpha A            significance level of the U test (default 0.05)\n"
     "  --metric GLOB        compare only metrics matching GLOB (repeatable)\n"

@@ -47,6 +47,9 @@ struct gate_doc {
 	char *gd_file;      /* the name given to the parser (the path) */
 	char *gd_name;      /* the experiment's name */
 	char *gd_commit;    /* provenance.commit, or "" */
+	char *gd_hosts;     /* the hosts its trials ran on, sorted, "a, b" (shard.h: shard_doc_hosts) */
+	unsigned gd_nhosts;
+	bool gd_host_timing; /* its timings depend on the host (the threads engine) */
 	bool gd_interrupted;
 	struct gate_point *gd_points;
 	unsigned gd_npoints;
@@ -140,6 +143,7 @@ struct gate_result {
 	unsigned gr_ngaps, gr_gap_failures;               /* gaps, failing gaps */
 	unsigned gr_matched, gr_only_base, gr_only_cur; /* points */
 	char gr_notes[2048];                              /* warnings, one per line */
+	bool gr_hosts_differ;                             /* timings from different hosts (a note says which) */
 };
 
 /* Match the points of base and cur by configuration (config keys that both

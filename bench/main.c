@@ -3,6 +3,7 @@
  */
 #include "cli.h"
 #include "gate.h"
+#include "shard.h"
 #include "stress.h"
 
 #include <stdio.h>
@@ -13,6 +14,8 @@ static const char *const usage_text =
     "\n"
     "commands:\n"
     "  run          run an experiment file: sweeps, trials, results, plots, report\n"
+    "               (--shard K/N: one slice of its trials, for a scheduler's task)\n"
+    "  merge        put the shards of a run back together into one results folder\n"
     "  plot         redraw the plots of a results folder\n"
     "  microbench   measure TLB hit/miss cost, the shootdown round trip and the\n"
     "               cache-line ping-pong floor on one CPU pair\n"
@@ -50,6 +53,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "merge"))
+		return cmd_merge(argc - 1, argv + 1);
 	if (!strcmp(cmd, "plot"))
 		return cmd_plot(argc - 1, argv + 1);
 	if (!strcmp(cmd, "microbench"))

@@ -42,6 +42,7 @@
 #include "driver.h"
 #include "metrics.h"
 #include "samples.h"
+#include "shard.h"
 #include "workload.h"
 
 #include <dirent.h>
@@ -643,6 +644,20 @@ static void answer_line(const struct report *r, unsigned g, char *buf, size_t le
 	}
 }
 
+/* What shard.c says of shards and hosts (a shard, a merged run, trials
+ * from several hosts), as list items: how many */
+static unsigned shard_items(struct doc *d, const struct report *r, enum shard_note_kind kind, FILE *headlines)
+{
+	struct shard_note sn[4];
+	unsigned n = shard_report_notes(r->runjson, kind, sn, 4);
+	for (unsigned i = 0; i < n; i++) {
+		doc_item(d, sn[i].sn_title[0] ? sn[i].sn_title : NULL, "%s", sn[i].sn_text);
+		if (headlines != NULL)
+			fprintf(headlines, "  note: %s\n", sn[i].sn_text);
+	}
+	return n;
+}
+
 static void answer(struct doc *d, const struct report *r, FILE *headlines)
 {
 	char line[2048];
@@ -658,6 +673,7 @@ static void answer(struct doc *d, const struct report *r, FILE *headlines)
 		if (headlines != NULL)
 			fprintf(headlines, "  %s: %s\n", label, line);
 	}
+	shard_items(d, r, SN_ANSWER, headlines);
 	doc_list_end(d);
 	doc_para(d, "Higher throughput is better; each mix is ranked by its primary metric at its largest CPU count "
 	    "(Findings has every count).  \"Significant\" means a two-sided Mann-Whitney U test over the trials, "
@@ -731,6 +747,7 @@ static void what_ran(struct doc *d, const struct report *r)
 	else
 		doc_item(d, "Topology", "the host (topology.xml), placement %s; where each CPU ran: placement.csv",
 		    c0->mc_placement);
+	shard_items(d, r, SN_WHAT_RAN, NULL);
 	doc_item(d, "Date", "%s", prov(r, "date", b, sizeof(b)));
 	doc_list_end(d);
 	doc_para(d, "Everything, per trial, is in run.json (schema docs/run.schema.json); the CSV files are the plots' "
@@ -821,6 +838,7 @@ static void warnings(struct doc *d, struct report *r)
 		    r->nstrat - 1, samples_mwu_min_p(r->T, r->T));
 		r->nwarnings++;
 	}
+	r->nwarnings += shard_items(d, r, SN_WARNING, NULL);
 	doc_list_end(d);
 	if (r->nwarnings == 0)
 		doc_para(d, "None: the host has at least as many processing units as simulated CPUs (%u), every role's "

@@ -25,6 +25,7 @@
 #include "driver.h"
 #include "metrics.h"
 #include "samples.h"
+#include "shard.h"
 #include "workload.h"
 
 #include <errno.h>
@@ -289,6 +290,12 @@ static json_t *point_json(const struct run_results *rr, unsigned p)
 		json_array_append_new(trials, tj);
 	}
 	json_object_set_new(o, "trials", trials);
+	json_object_set_new(o, "summary", results_summary_json(rr, p));
+	return o;
+}
+
+json_t *results_summary_json(const struct run_results *rr, unsigned p)
+{
 	json_t *sum = json_object();
 	const char **names = point_metric_names(rr, p);
 	for (unsigned i = 0; names != NULL && names[i] != NULL; i++) {
@@ -300,8 +307,7 @@ static json_t *point_json(const struct run_results *rr, unsigned p)
 		    "mean", s.mean, "q1", s.q1, "q3", s.q3, "deterministic", det));
 	}
 	free(names);
-	json_object_set_new(o, "summary", sum);
-	return o;
+	return sum;
 }
 
 static int write_run_json(const struct run_results *rr, const char *dir)
@@ -354,6 +360,8 @@ static int write_run_json(const struct run_results *rr, const char *dir)
 	for (unsigned p = 0; p < ex->ex_npoints; p++)
 		json_array_append_new(points, point_json(rr, p));
 	json_object_set_new(doc, "points", points);
+	if (rr->rr_shard != NULL)
+		json_object_set_new(doc, "shard", shard_json(rr->rr_shard));
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/run.json", dir);
 	int rc = cli_write_json(path, doc);
@@ -366,7 +374,6 @@ static int write_run_json(const struct run_results *rr, const char *dir)
 int results_write(const struct run_results *rr, const char *dir)
 {
 	const struct experiment *ex = rr->rr_ex;
-	unsigned T = rr->rr_trials_per_point;
 	char tmp[4096];
 	int rc = write_run_json(rr, dir);
 	if (rc != EXIT_OK)
@@ -399,7 +406,16 @@ int results_write(const struct run_results *rr, const char *dir)
 	}
 	if ((rc = cli_file_commit(f, dir, "placement.csv", tmp)) != EXIT_OK)
 		return rc;
+	return results_write_tables(rr, dir);
+}
 
+int results_write_tables(const struct run_results *rr, const char *dir)
+{
+	const struct experiment *ex = rr->rr_ex;
+	unsigned T = rr->rr_trials_per_point;
+	char tmp[4096];
+	int rc;
+	FILE *f;
 	char facet[512];
 	if ((f = cli_file_begin(dir, "summary.csv", tmp, sizeof(tmp))) == NULL)
 		return EXIT_ENV;

@@ -12,6 +12,7 @@
  * the exit code is 130.
  */
 #include "driver.h"
+#include "shard.h"
 
 #include <pmapstorm/alloc.h>
 #include <pmapstorm/topo.h>
@@ -37,7 +38,7 @@ static void on_signal(int sig)
 
 static const char *const run_usage =
     "usage: pmapstorm run CONFIG [--set section.key=value]... [--results DIR] [--quiet] [--no-plots] [--yes]\n"
-    "                     [--save-baseline NAME | --replace-baseline NAME]\n"
+    "                     [--save-baseline NAME | --replace-baseline NAME] [--shard K/N | --shard env:VAR[+1]/N]\n"
     "\n"
     "Runs the experiment in CONFIG (INI): every sweep point (the cartesian product\n"
     "of all comma-separated lists) for experiment.trials trials, in a seeded random\n"
@@ -52,6 +53,14 @@ static const char *const run_usage =
     "                pmapstorm gate; refuses to overwrite an existing one\n"
     "  --replace-baseline NAME  the same, replacing an existing baseline\n"
     "  --yes         run a sweep estimated to take more than an hour\n"
+    "  --shard K/N   run only shard K of N (K from 1) of the run's trials, into\n"
+    "                DIR/<date>-<time>-<name>-shardKofN/; pmapstorm merge puts the\n"
+    "                N folders together.  The slices are the same on every host\n"
+    "                (the run's seeded order, each point's trials spread evenly,\n"
+    "                balanced by estimated time) and every trial keeps its seed\n"
+    "  --shard env:VAR/N    K from the environment variable VAR (a scheduler's task\n"
+    "                index: SLURM_ARRAY_TASK_ID, a CI matrix variable); env:VAR+1/N\n"
+    "                when VAR counts from 0 (JOB_COMPLETION_INDEX)\n"
     "Nothing is written until the whole file is valid.  SIGINT or SIGTERM stops\n"
     "the run at the CPUs' next interrupt point and writes the finished trials,\n"
     "marked \"interrupted\": true; a second signal exits at once: published\n"
@@ -64,10 +73,6 @@ static const char *const run_usage =
     "Exit: 0 ok, 1 a workload, checker or oracle found a violation, 2 bad config,\n"
     "3 environment or resource error (memory, gnuplot missing: the data is kept),\n"
     "130 interrupted (partial results kept).\n";
-
-struct order_item {
-	unsigned oi_point, oi_trial;
-};
 
 static void shuffle(struct order_item *v, unsigned n, uint64_t seed)
 {
@@ -236,9 +241,10 @@ static int run_main(int argc, char **argv)
 		{"set", required_argument, NULL, 's'}, {"results", required_argument, NULL, 'r'},
 		{"quiet", no_argument, NULL, 'q'}, {"no-plots", no_argument, NULL, 'n'}, {"yes", no_argument, NULL, 'y'},
 		{"save-baseline", required_argument, NULL, 'b'}, {"replace-baseline", required_argument, NULL, 'B'},
-		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+		{"shard", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	int c, rc0;
+	struct shard_spec shard = {0};
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "s:r:qyh", opts, NULL)) != -1) {
@@ -263,6 +269,14 @@ static int run_main(int argc, char **argv)
 			replace = c == 'B';
 			break;
 		case 'y': yes = true; break;
+		case 'S':
+			if (shard.sh_count > 0) {
+				cli_error("run: one --shard");
+				return EXIT_USAGE;
+			}
+			if (shard_parse(optarg, &shard) != EXIT_OK)
+				return EXIT_USAGE;
+			break;
 		case 'h': fputs(run_usage, stdout); return EXIT_OK;
 		default:
 			cli_error("run: unknown or incomplete option '%s'\n%s", argv[optind - 1], run_usage);
@@ -275,6 +289,11 @@ static int run_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *path = argv[optind];
+	if (baseline != NULL && shard.sh_count > 0) {
+		cli_error("run: --%s-baseline with --shard: a shard holds a slice of the trials; gate against the merged "
+		    "folder (pmapstorm merge), or save the baseline from an unsharded run", replace ? "replace" : "save");
+		return EXIT_USAGE;
+	}
 	if (baseline != NULL && (rc0 = baseline_path(results_base, baseline, replace, bpath, sizeof(bpath))) != EXIT_OK)
 		return rc0;
 	struct experiment *ex = mem_zalloc(struct experiment, 1);
@@ -323,14 +342,35 @@ static int run_main(int argc, char **argv)
 		}
 	}
 	unsigned total = ex->ex_npoints * T;
+	/* the trials of all points in one order drawn from the seed; with
+	 * --shard, this host's slice of it (shard.c) */
+	struct order_item *order = mem_zalloc(struct order_item, total + 1);
+	for (unsigned p = 0, k = 0; order != NULL && p < ex->ex_npoints; p++)
+		for (unsigned t = 0; t < T; t++, k++)
+			order[k] = (struct order_item){p, t};
+	if (order == NULL) {
+		cli_error("run: out of host memory for %u trials", total);
+		rc = EXIT_ENV;
+	} else {
+		shuffle(order, total, points[0].ep_seed);
+		if (shard.sh_count > 0)
+			rc = shard_plan(&shard, order, total, ex, points);
+	}
+	unsigned nrun = shard.sh_count > 0 ? shard.sh_ntrials : total;
 	double estimate = 0;
-	for (unsigned p = 0; p < ex->ex_npoints; p++)
-		estimate += T * (points[p].ep_warmup_s + points[p].ep_duration_s + 0.05);
+	for (unsigned k = 0; order != NULL && k < total; k++)
+		if (shard.sh_count == 0 || shard.sh_mine[k])
+			estimate += shard_trial_cost(&points[order[k].oi_point]);
 	char eta[64];
 	cli_duration(eta, sizeof(eta), estimate);
-	if (!quiet || estimate > 3600)
+	if (rc != EXIT_OK)
+		; /* said */
+	else if (shard.sh_count > 0 && (!quiet || estimate > 3600))
+		fprintf(stderr, "pmapstorm run: %s: shard %s: %u of the %u trials (%u points x %u), about %s\n", ex->ex_name,
+		    shard.sh_how, nrun, total, ex->ex_npoints, T, eta);
+	else if (!quiet || estimate > 3600)
 		fprintf(stderr, "pmapstorm run: %s: %u points x %u trials, about %s\n", ex->ex_name, ex->ex_npoints, T, eta);
-	if (estimate > 3600 && !yes) {
+	if (rc == EXIT_OK && estimate > 3600 && !yes) {
 		cli_error("run: %s would run for about %s (more than an hour); pass --yes to run it", path, eta);
 		rc = EXIT_USAGE;
 	}
@@ -349,40 +389,44 @@ static int run_main(int argc, char **argv)
 		rc = cli_memory_check(&points[big].ep_cfg, where);
 	}
 	if (rc != EXIT_OK) {
+		shard_free(&shard);
+		free(order);
 		free(points);
 		exp_free(ex);
 		free(ex);
 		return rc;
 	}
 
-	char final[4096], tmp[4096];
-	if ((rc = make_results_dir(results_base, ex->ex_name, final, sizeof(final), tmp, sizeof(tmp))) != EXIT_OK) {
+	char final[4096], tmp[4096], fname[EXP_NAMELEN + 32];
+	shard_folder_name(&shard, ex->ex_name, fname, sizeof(fname));
+	if ((rc = make_results_dir(results_base, fname, final, sizeof(final), tmp, sizeof(tmp))) != EXIT_OK) {
+		shard_free(&shard);
+		free(order);
 		free(points);
 		exp_free(ex);
 		free(ex);
 		return rc;
 	}
 	struct trial_result *trials = mem_zalloc(struct trial_result, total);
-	struct order_item *order = mem_zalloc(struct order_item, total);
-	if (trials == NULL || order == NULL) {
+	if (trials == NULL) {
 		cli_error("run: out of host memory for %u trials", total);
 		rmdir(tmp);
 		free(trials);
+		shard_free(&shard);
 		free(order);
 		free(points);
 		exp_free(ex);
 		free(ex);
 		return EXIT_ENV;
 	}
-	for (unsigned p = 0, k = 0; p < ex->ex_npoints; p++)
-		for (unsigned t = 0; t < T; t++, k++)
-			order[k] = (struct order_item){p, t};
-	shuffle(order, total, points[0].ep_seed);
 
 	bool tty = isatty(STDERR_FILENO);
 	uint64_t t0 = cpu_now_ns(), last_report = t0;
-	unsigned done = 0, errors = 0;
+	unsigned done = 0, errors = 0, ran = 0;
 	for (unsigned k = 0; k < total && !atomic_load(&run_stop); k++) {
+		if (shard.sh_count > 0 && !shard.sh_mine[k])
+			continue; /* another shard's */
+		ran++;
 		const struct exp_point *pt = &points[order[k].oi_point];
 		struct trial_result *tr = &trials[order[k].oi_point * T + order[k].oi_trial];
 		uint64_t seed = pt->ep_seed * 1000003ULL + order[k].oi_point * 1009ULL + order[k].oi_trial;
@@ -395,8 +439,8 @@ static int run_main(int argc, char **argv)
 			errors += tr->tr_errors;
 		}
 		uint64_t now = cpu_now_ns();
-		if (!quiet && (tty || now - last_report > 10ULL * 1000000000ULL || k + 1 == total)) {
-			progress(tty, k + 1, total, (double)(now - t0) / 1e9, estimate);
+		if (!quiet && (tty || now - last_report > 10ULL * 1000000000ULL || ran == nrun)) {
+			progress(tty, ran, nrun, (double)(now - t0) / 1e9, estimate);
 			last_report = now;
 		}
 	}
@@ -405,11 +449,12 @@ static int run_main(int argc, char **argv)
 		.rr_points = points,
 		.rr_trials = trials,
 		.rr_trials_per_point = T,
-		.rr_interrupted = atomic_load(&run_stop) != 0 || done < total,
+		.rr_interrupted = atomic_load(&run_stop) != 0 || done < nrun,
 		.rr_config_path = path,
 		.rr_sets = sets,
 		.rr_nsets = nsets,
 		.rr_wall_s = (double)(cpu_now_ns() - t0) / 1e9,
+		.rr_shard = shard.sh_count > 0 ? &shard : NULL,
 	};
 	if (rc != EXIT_OK && done == 0) {
 		rmdir(tmp);
@@ -457,6 +502,7 @@ out:
 	for (unsigned i = 0; i < total; i++)
 		trial_free(&trials[i]);
 	free(trials);
+	shard_free(&shard);
 	free(order);
 	free(points);
 	exp_free(ex);

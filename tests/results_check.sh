@@ -284,5 +284,46 @@ assert doc["provenance"]["config"]["check.enabled"] == "on", "provenance does no
 EOF2
 grep -q '"check"' "$RUN/run.json" && fail "run.json of a run without check = on has a check object"
 
+# ---- 7. shards and their merge (issue 19): schema-valid, with plots and report ----
+for k in 1 2; do
+	"$PMAPSTORM" run "$SRC/tests/data/tiny.ini" --results "$TMP/shards" --quiet --no-plots --shard "$k/2" \
+		>"$TMP/shard$k.log" 2>&1 || fail "pmapstorm run --shard $k/2: exit $?: $(cat "$TMP/shard$k.log")"
+done
+"$PMAPSTORM" merge "$TMP/shards/merged" "$TMP"/shards/*-tiny-shard*of2 >"$TMP/merge.log" 2>&1 ||
+	fail "pmapstorm merge: exit $?: $(cat "$TMP/merge.log")"
+MERGED="$TMP/shards/merged"
+check_plots "$MERGED"
+for f in run.json summary.csv trials.csv placement.csv topology.xml topology-shard1.xml topology-shard2.xml report.md index.html; do
+	[ -s "$MERGED/$f" ] || fail "the merged folder has no (or an empty) $f"
+done
+grep -q "Shards.*merged from 2 shards" "$MERGED/report.md" || fail "the merged report does not say it was merged from 2 shards"
+grep -q "One shard of a run" "$TMP"/shards/*-tiny-shard1of2/report.md || fail "a shard's report does not say it is one shard"
+"$PMAPSTORM" gate "$RUN" "$MERGED" --deterministic-only >"$TMP/gate-merged.log" 2>&1
+[ $? -le 1 ] || fail "gate of the merged folder: $(tail -3 "$TMP/gate-merged.log")"
+python3 - "$SRC/docs/run.schema.json" "$MERGED/run.json" "$TMP"/shards/*-tiny-shard*of2/run.json <<'EOF3' || fail "shards and merge: see above"
+import json, sys
+import jsonschema
+v = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))
+docs = [json.load(open(p)) for p in sys.argv[2:]]
+for path, d in zip(sys.argv[2:], docs):
+    for e in list(v.iter_errors(d))[:5]:
+        print("%s: /%s: %s" % (path, "/".join(map(str, e.absolute_path)), e.message[:300]), file=sys.stderr)
+    if not v.is_valid(d):
+        sys.exit(1)
+merged, shards = docs[0], docs[1:]
+assert "merged" in merged and "shard" not in merged, "the merged run.json is not marked merged"
+assert merged["merged"]["count"] == 2 and len(merged["merged"]["shards"]) == 2
+assert sorted(s["shard"]["index"] for s in shards) == [1, 2] and all(s["shard"]["count"] == 2 for s in shards)
+# tiny.ini: 1 point x 2 trials, one in each shard, both in the merge
+assert [len(s["points"][0]["trials"]) for s in shards] == [1, 1], "each shard of tiny.ini should hold one trial"
+assert [t["trial"] for t in merged["points"][0]["trials"]] == [0, 1]
+assert merged["points"][0]["summary"]["errors"]["n"] == 2
+# the schema notices a misspelt shard or merged field
+bad = json.loads(json.dumps(shards[0])); bad["shard"]["idx"] = bad["shard"].pop("index")
+assert not v.is_valid(bad), "the schema accepts shard.index renamed"
+bad = json.loads(json.dumps(merged)); bad["merged"]["shards"][0]["extra"] = 1
+assert not v.is_valid(bad), "the schema accepts an unexpected field in merged.shards"
+EOF3
+
 echo "results_check: ok"
 exit 0
