@@ -309,15 +309,15 @@ int cmd_stress(int argc, char **argv)
 	if (unsafe)
 		machine_config_set(&cfg, "shootdown.allow_unsafe", "yes");
 	for (unsigned i = 0; i < nsets; i++)
-		if (cli_apply_set(&cfg, sets[i]) != EXIT_OK)
+		if (cli_apply_set(&cfg, sets[i]) != 0)
 			return EXIT_USAGE;
 	unsafe = cfg.mc_sd_unsafe;
 	if (cpus_given)
 		cfg.mc_ncpu = cpus;
 	cpus = cfg.mc_ncpu;
 	int mrc = cli_memory_check(&cfg, "stress");
-	if (mrc != EXIT_OK)
-		return mrc;
+	if (mrc != 0)
+		return exitcode_of(mrc);
 	cfg.mc_check = true;
 	cfg.mc_inject_seed = seed;
 	if (oracles != NULL) {
@@ -377,8 +377,8 @@ int cmd_stress(int argc, char **argv)
 			    (unsigned long)seed);
 		int r = stress_run(&o, &res);
 		report_cfg = NULL;
-		if (r != EXIT_OK)
-			return r;
+		if (r != 0)
+			return exitcode_of(r);
 		ran++;
 		if (stress_violations(&res) != 0) {
 			failed++;

@@ -49,7 +49,8 @@ struct stress_result {
 };
 extern const char *const stress_injected_names[5];
 
-/* 0, or an exit code (EXIT_USAGE: the config does not boot; EXIT_ENV). */
+/* 0, or an errno after a message (the convention of bench/):
+ * EINVAL when the config does not boot, else the environment's. */
 int stress_run(const struct stress_opts *, struct stress_result *);
 uint64_t stress_violations(const struct stress_result *);
 

@@ -5,9 +5,27 @@
 #ifndef PMAPSTORM_CLI_H
 #define PMAPSTORM_CLI_H
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <pmapstorm/machine.h>
+
+/*
+ * The error convention below the commands: a function returns 0, or an
+ * errno after it has said what went wrong -- EINVAL: the input is wrong
+ * (a flag's value, a config, a file's contents, an input file that cannot
+ * be read); EEXIST: an output that must be new exists; EINTR: stopped by a
+ * signal; any other errno: the environment or a resource (ENOMEM, EIO,
+ * ENOSPC, ...).  Only the commands turn a code into an exit code
+ * (exitcode_of).
+ */
+
+/* e as an environment error: e itself, unless it would read as something
+ * else under the convention (0, EINVAL, EEXIST, EINTR): then EIO */
+static inline int err_env(int e)
+{
+	return e == 0 || e == EINVAL || e == EEXIST || e == EINTR ? EIO : e;
+}
 
 /* Exit codes (README, "Exit codes") */
 enum {
@@ -18,24 +36,37 @@ enum {
 	EXIT_INTERRUPTED = 130,
 };
 
+/* The exit code of an error code of the convention above. */
+static inline int exitcode_of(int err)
+{
+	switch (err) {
+	case 0: return EXIT_OK;
+	case EINVAL:
+	case EEXIST: return EXIT_USAGE;
+	case EINTR: return EXIT_INTERRUPTED;
+	default: return EXIT_ENV;
+	}
+}
+
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "42 s", "3 min 05 s", "2 h 10 min" */
 void cli_duration(char *buf, size_t len, double seconds);
-/* machine.memory against what the host can give now: EXIT_OK, or EXIT_ENV with
+/* machine.memory against what the host can give now: 0, or ENOMEM after
  * "WHERE: machine.memory: ..." (WHERE: "file:line", "--set", or NULL) */
 int cli_memory_check(const struct machine_config *cfg, const char *where);
-/* "key=value" -> machine_config_set(); prints "--set: key: reason" and returns EXIT_USAGE */
+/* "key=value" -> machine_config_set(): 0, or EINVAL after "--set: key: reason" */
 int cli_apply_set(struct machine_config *, const char *kv);
 
 /* version, git commit, compiler, host, the full config: into a JSON object */
 json_t *cli_provenance(const struct machine_config *);
-/* Atomic files: write to the temporary name cli_file_begin() opens, then
- * cli_file_commit() renames it into place (dir may be NULL: name is a path). */
+/* Atomic files: write to the temporary name cli_file_begin() opens (NULL
+ * and errno after a message), then cli_file_commit() renames it into place
+ * (dir may be NULL: name is a path): 0 or an errno, after a message. */
 FILE *cli_file_begin(const char *dir, const char *name, char *tmp, size_t len);
 int cli_file_commit(FILE *f, const char *dir, const char *name, const char *tmp);
-/* write a JSON document atomically (temporary name, fsync, then rename) */
+/* write a JSON document atomically (temporary name, fsync, then rename): 0 or an errno */
 int cli_write_json(const char *path, json_t *doc);
-/* the same, but never over an existing file: EXIT_USAGE and a message if path exists */
+/* the same, but never over an existing file: EEXIST and a message if path exists */
 int cli_write_json_new(const char *path, json_t *doc);
 /* s with every byte that does not begin or continue a valid UTF-8 sequence
  * replaced by U+FFFD: a new string (free it), or NULL when out of memory */
@@ -77,11 +108,11 @@ void pingpong_follow(_Atomic uint64_t *ball, unsigned batches);
  * two-CPU machine made from cfg (microbench.c): medians, ns; 0 or an errno. */
 int microbench_shootdown(const struct machine_config *cfg, unsigned rounds, uint64_t *sd_med, uint64_t *pp_med);
 /* ipi.preset = calibrated: ipi.send_ns and ipi.handler_ns from the file
- * ipi.calibration names (calibrate.c); 0, or -1 with "key: reason" in why. */
+ * ipi.calibration names (calibrate.c); 0, or EINVAL with "key: reason" in why. */
 int calib_apply(struct machine_config *, char *why, size_t len);
 /* What `pmapstorm calibrate` measures, with its options (calibrate.c):
  * the host PUs cfg places its CPUs on; writes the calibration file out.
- * EXIT_OK, or an exit code after a message. */
+ * 0, or an errno after a message. */
 struct calib_params {
 	unsigned cp_samples, cp_rounds, cp_max_pairs;
 	double cp_seconds;

@@ -150,7 +150,7 @@ static int save_baseline(const char *dir, const char *base, const char *path, bo
 		rc = EXIT_ENV;
 	}
 	if (rc == EXIT_OK) /* the check before the run is advice; this one is atomic */
-		rc = replace ? cli_write_json(path, doc) : cli_write_json_new(path, doc);
+		rc = exitcode_of(replace ? cli_write_json(path, doc) : cli_write_json_new(path, doc));
 	json_decref(doc);
 	if (rc == EXIT_OK)
 		fprintf(stderr, "pmapstorm run: baseline %s %s\n", path, existed && replace ? "replaced" : "written");
@@ -206,10 +206,10 @@ static int publish(const char *base, char *final, size_t len, const char *tmp)
 static int run_calibrate_if_missing(struct experiment *ex, bool quiet)
 {
 	struct exp_point *pt = mem_zalloc(struct exp_point, 1);
-	int rc = pt != NULL ? EXIT_OK : EXIT_ENV;
+	int rc = pt != NULL ? 0 : ENOMEM;
 	ex->ex_skip_calib = true;
-	for (unsigned p = 0; rc == EXIT_OK && p < ex->ex_npoints; p++) {
-		if ((rc = exp_point(ex, p, pt)) != EXIT_OK)
+	for (unsigned p = 0; rc == 0 && p < ex->ex_npoints; p++) {
+		if ((rc = exp_point(ex, p, pt)) != 0)
 			break;
 		if (pt->ep_cfg.mc_ipi_preset != IPI_PRESET_CALIBRATED || access(pt->ep_cfg.mc_ipi_calibration, R_OK) == 0)
 			continue;
@@ -279,28 +279,28 @@ static int run_main(int argc, char **argv)
 		return rc0;
 	struct experiment *ex = mem_zalloc(struct experiment, 1);
 	int rc = exp_load(ex, path);
-	for (unsigned i = 0; rc == EXIT_OK && i < nsets; i++)
+	for (unsigned i = 0; rc == 0 && i < nsets; i++)
 		rc = exp_override(ex, sets[i]);
-	if (rc != EXIT_OK) {
+	if (rc != 0) {
 		exp_free(ex); /* exp_load frees on its own failure; the overrides' values are still held */
 		free(ex);
-		return rc;
+		return exitcode_of(rc);
 	}
 	/* ipi.preset = calibrated without its file: calibrate this host first
 	 * (pmapstorm calibrate; under a second), once, and keep the file */
-	if ((rc = run_calibrate_if_missing(ex, quiet)) != EXIT_OK) {
+	if ((rc = run_calibrate_if_missing(ex, quiet)) != 0) {
 		exp_free(ex);
 		free(ex);
-		return rc;
+		return exitcode_of(rc);
 	}
 	/* every point resolves (CPU sets against each point's machine) before anything runs */
 	struct exp_point *points = mem_zalloc(struct exp_point, ex->ex_npoints);
 	for (unsigned p = 0; p < ex->ex_npoints; p++)
-		if ((rc = exp_point(ex, p, &points[p])) != EXIT_OK) {
+		if ((rc = exp_point(ex, p, &points[p])) != 0) {
 			exp_free(ex);
 			free(points);
 			free(ex);
-			return rc;
+			return exitcode_of(rc);
 		}
 	unsigned T = points[0].ep_trials;
 	for (unsigned p = 1; p < ex->ex_npoints; p++)
@@ -346,7 +346,7 @@ static int run_main(int argc, char **argv)
 			snprintf(where, sizeof(where), "%s:%d", path, line);
 		else
 			snprintf(where, sizeof(where), "%s", line < 0 ? "--set" : path);
-		rc = cli_memory_check(&points[big].ep_cfg, where);
+		rc = exitcode_of(cli_memory_check(&points[big].ep_cfg, where));
 	}
 	if (rc != EXIT_OK) {
 		free(points);
@@ -386,7 +386,7 @@ static int run_main(int argc, char **argv)
 		const struct exp_point *pt = &points[order[k].oi_point];
 		struct trial_result *tr = &trials[order[k].oi_point * T + order[k].oi_trial];
 		uint64_t seed = pt->ep_seed * 1000003ULL + order[k].oi_point * 1009ULL + order[k].oi_trial;
-		rc = trial_run(pt, order[k].oi_trial, seed, tr, &run_stop);
+		rc = exitcode_of(trial_run(pt, order[k].oi_trial, seed, tr, &run_stop));
 		if (rc != EXIT_OK)
 			break;
 		tr->tr_order = k;
@@ -415,15 +415,15 @@ static int run_main(int argc, char **argv)
 		rmdir(tmp);
 		goto out;
 	}
-	int wrc = results_write(&rr, tmp), prc = EXIT_OK;
+	int wrc = exitcode_of(results_write(&rr, tmp)), prc = EXIT_OK;
 	if (wrc == EXIT_OK && plots)
-		prc = plot_dir(tmp, quiet); /* a plotting problem keeps the data, then exits 3 */
+		prc = exitcode_of(plot_dir(tmp, quiet)); /* a plotting problem keeps the data, then exits 3 */
 	/* the answer per mix and the warnings, for the end of the run */
 	char *heads = NULL;
 	size_t headsz = 0;
 	FILE *hf = open_memstream(&heads, &headsz);
 	if (wrc == EXIT_OK)
-		wrc = report_write(&rr, tmp, hf);
+		wrc = exitcode_of(report_write(&rr, tmp, hf));
 	if (hf != NULL)
 		fclose(hf);
 	if (wrc == EXIT_OK)

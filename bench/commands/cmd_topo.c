@@ -72,18 +72,18 @@ int cmd_topo(int argc, char **argv)
 	const char *sets[32];
 	for (unsigned i = 0; i < nkv; i++)
 		sets[i] = kvs[i];
-	if ((rc = exp_first_config("topo", argc - optind, argv + optind, sets, nkv, &cfg)) != EXIT_OK)
-		return rc;
+	if ((rc = exp_first_config("topo", argc - optind, argv + optind, sets, nkv, &cfg)) != 0)
+		return exitcode_of(rc);
 	struct topo *t;
-	if ((rc = exp_config_topo(&cfg, "topo", &t)) != EXIT_OK)
-		return rc;
+	if ((rc = exp_config_topo(&cfg, "topo", &t)) != 0)
+		return exitcode_of(rc);
 	topo_print(t, stdout);
 	struct topo_numa tn;
 	char numa[768];
-	if ((rc = exp_numa(&cfg, &tn, numa, sizeof(numa))) != EXIT_OK) {
+	if ((rc = exp_numa(&cfg, &tn, numa, sizeof(numa))) != 0) {
 		cli_error("topo: %s", numa);
 		topo_close(t);
-		return rc;
+		return exitcode_of(rc);
 	}
 	printf("memory (machine.numa = %s): %s\n", cfg.mc_numa, numa);
 	if (cfg.mc_ipi_ndistance > 0) {
@@ -108,7 +108,7 @@ int cmd_topo(int argc, char **argv)
 			fclose(f);
 			unlink(tmp);
 		}
-		rc = e != 0 ? EXIT_ENV : cli_file_commit(f, NULL, xml, tmp);
+		rc = e != 0 ? EXIT_ENV : exitcode_of(cli_file_commit(f, NULL, xml, tmp));
 	}
 	topo_close(t);
 	return rc;

@@ -97,11 +97,11 @@ int cli_memory_check(const struct machine_config *cfg, const char *where)
 	uint64_t need = cfg->mc_memory + cfg->mc_memory / 16 + (64ULL << 20);
 	uint64_t have = host_available_bytes();
 	if (need <= have)
-		return EXIT_OK;
+		return 0;
 	cli_error("%s%smachine.memory: %" PRIu64 " MiB of simulated memory needs about %" PRIu64
 	    " MiB, more than this host has available (%" PRIu64 " MiB); lower machine.memory",
 	    where ? where : "", where ? ": " : "", cfg->mc_memory >> 20, need >> 20, have >> 20);
-	return EXIT_ENV;
+	return ENOMEM;
 }
 
 int cli_apply_set(struct machine_config *cfg, const char *kv)
@@ -109,21 +109,21 @@ int cli_apply_set(struct machine_config *cfg, const char *kv)
 	const char *eq = strchr(kv, '=');
 	if (eq == NULL || eq == kv) {
 		cli_error("--set: '%s' is not key=value", kv);
-		return EXIT_USAGE;
+		return EINVAL;
 	}
 	char key[128];
 	size_t n = (size_t)(eq - kv);
 	if (n >= sizeof(key)) {
 		cli_error("--set: key too long");
-		return EXIT_USAGE;
+		return EINVAL;
 	}
 	memcpy(key, kv, n);
 	key[n] = '\0';
 	if (machine_config_set(cfg, key, eq + 1) != 0) {
 		cli_error("--set: %s", machine_errmsg());
-		return EXIT_USAGE;
+		return EINVAL;
 	}
-	return EXIT_OK;
+	return 0;
 }
 
 json_t *cli_provenance(const struct machine_config *cfg)
@@ -183,8 +183,11 @@ FILE *cli_file_begin(const char *dir, const char *name, char *tmp, size_t len)
 	cli_path(path, sizeof(path), dir, name);
 	snprintf(tmp, len, "%s.tmp.%d", path, (int)getpid());
 	FILE *f = fopen(tmp, "w");
-	if (f == NULL)
-		cli_error("%s: cannot write (%s)", path, strerror(errno));
+	if (f == NULL) {
+		int err = errno;
+		cli_error("%s: cannot write (%s)", path, strerror(err));
+		errno = err; /* for the caller, whatever stdio did to it */
+	}
 	return f;
 }
 
@@ -218,9 +221,9 @@ static int cli_commit(FILE *f, const char *tmp, const char *path, bool replace)
 		int err = errno; /* before cli_error() and unlink() can change it */
 		unlink(tmp);
 		cli_error("%s: cannot write (%s)", path, err == EEXIST ? "it exists already; not overwritten" : strerror(err));
-		return err == EEXIST ? EXIT_USAGE : EXIT_ENV;
+		return err != 0 ? err : EIO;
 	}
-	return EXIT_OK;
+	return 0;
 }
 
 int cli_file_commit(FILE *f, const char *dir, const char *name, const char *tmp)
@@ -235,12 +238,14 @@ static int cli_json_to(const char *path, json_t *doc, bool replace)
 	char tmp[4096];
 	FILE *f = cli_file_begin(NULL, path, tmp, sizeof(tmp));
 	if (f == NULL)
-		return EXIT_ENV;
+		return errno != 0 ? errno : EIO;
+	errno = 0;
 	if (json_dumpf(doc, f, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 || fputc('\n', f) == EOF) {
-		cli_error("%s: cannot write (%s)", path, strerror(errno));
+		int err = errno != 0 ? errno : EIO;
+		cli_error("%s: cannot write (%s)", path, strerror(err));
 		fclose(f);
 		unlink(tmp);
-		return EXIT_ENV;
+		return err;
 	}
 	return cli_commit(f, tmp, path, replace);
 }

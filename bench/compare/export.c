@@ -193,15 +193,15 @@ int cmd_export(int argc, char **argv)
 	gate_input_path(argv[optind], path, sizeof(path));
 	struct gate_doc d;
 	int rc = gate_doc_load(path, &d, err, sizeof(err));
-	if (rc != EXIT_OK) {
+	if (rc != 0) {
 		cli_error("export: %s", err);
-		return rc;
+		return exitcode_of(rc);
 	}
 	json_t *doc = !strcmp(format, "bmf") ? export_bmf(&d) : export_gab(&d, !strcmp(dir, "smaller") ? -1 : 1);
 	if (doc == NULL)
 		rc = EXIT_ENV;
 	else if (out != NULL)
-		rc = cli_write_json(out, doc);
+		rc = exitcode_of(cli_write_json(out, doc));
 	else if (json_dumpf(doc, stdout, JSON_INDENT(2)) != 0 || fputc('\n', stdout) == EOF)
 		rc = EXIT_ENV;
 	json_decref(doc);

@@ -99,7 +99,7 @@ static int perr(struct parse *ps, const char *fmt, ...)
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	snprintf(ps->err, ps->errlen, "%s: %s", ps->name, what);
-	return EXIT_USAGE;
+	return EINVAL;
 }
 
 static char *dupstr(const char *s)
@@ -185,7 +185,7 @@ void gate_doc_free(struct gate_doc *d)
 static int oom(struct parse *ps)
 {
 	perr(ps, "out of memory");
-	return EXIT_ENV;
+	return ENOMEM;
 }
 
 /* One entry of a metrics or summary object: a bounded name, an object with
@@ -200,10 +200,10 @@ static int check_entry(struct parse *ps, const char *where, const char *section,
 		return perr(ps, "%s: not an object", w);
 	const char *b;
 	if ((*unit = get_str(ps, v, "unit", w)) == NULL || (b = get_str(ps, v, "better", w)) == NULL)
-		return EXIT_USAGE;
+		return EINVAL;
 	if ((*better = better_of(b)) == 2)
 		return perr(ps, "%s.better: \"%s\" is not higher, lower or none", w, b);
-	return EXIT_OK;
+	return 0;
 }
 
 /* one trial's metrics object: every entry checked, even those the summary lacks */
@@ -213,7 +213,7 @@ static int check_trial(struct parse *ps, json_t *tr, const char *where)
 		return perr(ps, "%s: not an object", where);
 	json_t *m = get_typed(ps, tr, "metrics", where, is_object, "an object");
 	if (m == NULL)
-		return EXIT_USAGE;
+		return EINVAL;
 	if (json_object_size(m) > GATE_MAX_METRICS)
 		return perr(ps, "%s.metrics: more than %u metrics", where, GATE_MAX_METRICS);
 	const char *k, *unit;
@@ -222,15 +222,15 @@ static int check_trial(struct parse *ps, json_t *tr, const char *where)
 	json_object_foreach(m, k, v)
 	{
 		char w[GATE_MAX_STRING + 128];
-		if (check_entry(ps, where, "metrics", k, v, w, sizeof(w), &unit, &better) != EXIT_OK)
-			return EXIT_USAGE;
+		if (check_entry(ps, where, "metrics", k, v, w, sizeof(w), &unit, &better) != 0)
+			return EINVAL;
 		json_t *val = get_typed(ps, v, "value", w, is_number, "a number");
 		if (val == NULL)
-			return EXIT_USAGE;
+			return EINVAL;
 		if (!isfinite(json_number_value(val)))
 			return perr(ps, "%s.value: not finite", w);
 	}
-	return EXIT_OK;
+	return 0;
 }
 
 /* config (sorted key=value), roles (compact JSON) and label of one point */
@@ -240,7 +240,7 @@ static int parse_identity(struct parse *ps, json_t *pt, const char *where, struc
 	json_t *params = get_typed(ps, pt, "params", where, is_object, "an object");
 	json_t *roles = get_typed(ps, pt, "roles", where, is_array, "an array");
 	if (cfg == NULL || params == NULL || roles == NULL)
-		return EXIT_USAGE;
+		return EINVAL;
 	size_t n = json_object_size(cfg);
 	if (n > GATE_MAX_CONFIG || json_object_size(params) > GATE_MAX_CONFIG || json_array_size(roles) > GATE_MAX_CONFIG)
 		return perr(ps, "%s: more than %u config keys, params or roles", where, GATE_MAX_CONFIG);
@@ -300,7 +300,7 @@ static int parse_identity(struct parse *ps, json_t *pt, const char *where, struc
 	}
 	cli_utf8_cut(label); /* a label cut at sizeof(label) ends on a whole character */
 	gp->gp_label = dupstr(label);
-	return gp->gp_label == NULL ? oom(ps) : EXIT_OK;
+	return gp->gp_label == NULL ? oom(ps) : 0;
 }
 
 static int parse_point(struct parse *ps, json_t *pt, unsigned p, struct gate_point *gp)
@@ -311,24 +311,24 @@ static int parse_point(struct parse *ps, json_t *pt, unsigned p, struct gate_poi
 		return perr(ps, "%s: not an object", where);
 	json_t *idx = get_typed(ps, pt, "index", where, is_integer, "an integer");
 	if (idx == NULL)
-		return EXIT_USAGE;
+		return EINVAL;
 	if (json_integer_value(idx) < 0 || json_integer_value(idx) > GATE_MAX_POINTS)
 		return perr(ps, "%s.index: out of range", where);
 	gp->gp_index = (unsigned)json_integer_value(idx);
 	int rc = parse_identity(ps, pt, where, gp);
-	if (rc != EXIT_OK)
+	if (rc != 0)
 		return rc;
 	json_t *trials = get_typed(ps, pt, "trials", where, is_array, "an array");
 	json_t *sum = get_typed(ps, pt, "summary", where, is_object, "an object");
 	if (trials == NULL || sum == NULL)
-		return EXIT_USAGE;
+		return EINVAL;
 	size_t nt = json_array_size(trials);
 	if (nt > GATE_MAX_TRIALS)
 		return perr(ps, "%s.trials: more than %u trials", where, GATE_MAX_TRIALS);
 	for (size_t t = 0; t < nt; t++) {
 		char w[96];
 		snprintf(w, sizeof(w), "%s.trials[%zu]", where, t);
-		if ((rc = check_trial(ps, json_array_get(trials, t), w)) != EXIT_OK)
+		if ((rc = check_trial(ps, json_array_get(trials, t), w)) != 0)
 			return rc;
 	}
 	size_t nm = json_object_size(sum);
@@ -343,8 +343,8 @@ static int parse_point(struct parse *ps, json_t *pt, unsigned p, struct gate_poi
 	json_object_foreach(sum, k, v)
 	{
 		char w[GATE_MAX_STRING + 128];
-		if (check_entry(ps, where, "summary", k, v, w, sizeof(w), &unit, &better) != EXIT_OK)
-			return EXIT_USAGE;
+		if (check_entry(ps, where, "summary", k, v, w, sizeof(w), &unit, &better) != 0)
+			return EINVAL;
 		json_t *det = json_object_get(v, "deterministic");
 		if (det != NULL && !json_is_boolean(det))
 			return perr(ps, "%s.deterministic: not a boolean", w);
@@ -369,7 +369,7 @@ static int parse_point(struct parse *ps, json_t *pt, unsigned p, struct gate_poi
 			if (gm->gm_vals[i] != gm->gm_vals[0])
 				return perr(ps, "%s: marked deterministic but the trials differ", w);
 	}
-	return EXIT_OK;
+	return 0;
 }
 
 int gate_doc_parse(const char *buf, size_t len, const char *name, struct gate_doc *out, char *err, size_t errlen)
@@ -386,7 +386,7 @@ int gate_doc_parse(const char *buf, size_t len, const char *name, struct gate_do
 	json_t *doc = json_loadb(buf != NULL ? buf : "", len, JSON_REJECT_DUPLICATES, &je);
 	if (doc == NULL)
 		return perr(&ps, "line %d column %d: not valid JSON (%s)", je.line, je.column, je.text);
-	int rc = EXIT_USAGE;
+	int rc = EINVAL;
 	json_t *points, *sv;
 	const char *schema, *nm;
 	if (!json_is_object(doc)) {
@@ -437,13 +437,13 @@ int gate_doc_parse(const char *buf, size_t len, const char *name, struct gate_do
 	}
 	for (size_t p = 0; p < np; p++) {
 		out->gd_npoints = (unsigned)p + 1; /* so that gate_doc_free frees a half-built point */
-		if ((rc = parse_point(&ps, json_array_get(points, p), (unsigned)p, &out->gd_points[p])) != EXIT_OK)
+		if ((rc = parse_point(&ps, json_array_get(points, p), (unsigned)p, &out->gd_points[p])) != 0)
 			goto out;
 	}
-	rc = EXIT_OK;
+	rc = 0;
 out:
 	json_decref(doc);
-	if (rc != EXIT_OK)
+	if (rc != 0)
 		gate_doc_free(out);
 	return rc;
 }
@@ -454,7 +454,7 @@ int gate_doc_load(const char *path, struct gate_doc *out, char *err, size_t errl
 	FILE *f = fopen(path, "rb");
 	if (f == NULL) {
 		snprintf(err, errlen, "%s: cannot read (%s)", path, strerror(errno));
-		return EXIT_USAGE;
+		return EINVAL; /* an input that is not there: the caller's mistake */
 	}
 	size_t cap = 1 << 16, len = 0;
 	char *buf = mem_alloc(char, cap);
@@ -479,7 +479,7 @@ int gate_doc_load(const char *path, struct gate_doc *out, char *err, size_t errl
 	if (buf == NULL || bad) {
 		snprintf(err, errlen, "%s: cannot read (%s)", path, buf == NULL ? "out of memory" : "read error");
 		free(buf);
-		return buf == NULL ? EXIT_ENV : EXIT_USAGE;
+		return buf == NULL ? ENOMEM : EINVAL;
 	}
 	int rc = gate_doc_parse(buf, len, path, out, err, errlen);
 	free(buf);
@@ -662,14 +662,14 @@ static int add_gap(struct gate_result *r, size_t *cap, const struct gate_options
 	if (r->gr_ngaps == *cap) {
 		struct gate_gap *ng = mem_realloc(struct gate_gap, r->gr_gaps, (*cap = *cap ? 2 * *cap : 16));
 		if (ng == NULL)
-			return EXIT_ENV;
+			return ENOMEM;
 		r->gr_gaps = ng;
 	}
 	struct gate_gap *g = &r->gr_gaps[r->gr_ngaps++];
 	*g = (struct gate_gap){.gg_point = bp, .gg_metric = metric, .gg_no_trials = no_trials, .gg_gated = gated,
 	    .gg_fails = gated && !o->go_allow_missing};
 	r->gr_gap_failures += g->gg_fails;
-	return EXIT_OK;
+	return 0;
 }
 
 int gate_compare(const struct gate_doc *base, const struct gate_doc *cur, const struct gate_options *o,
@@ -681,10 +681,10 @@ int gate_compare(const struct gate_doc *base, const struct gate_doc *cur, const 
 	bool *used = mem_zalloc(bool, cur->gd_npoints + 1);
 	bool *glob_hit = mem_zalloc(bool, o->go_nglobs + 1);
 	size_t cap = 0, gcap = 0;
-	int rc = EXIT_OK;
+	int rc = 0;
 	if (used == NULL || glob_hit == NULL)
 		goto nomem;
-	if (cur->gd_interrupted && add_gap(r, &gcap, o, NULL, NULL, false, true) != EXIT_OK)
+	if (cur->gd_interrupted && add_gap(r, &gcap, o, NULL, NULL, false, true) != 0)
 		goto nomem;
 	for (unsigned p = 0; p < base->gd_npoints; p++) {
 		const struct gate_point *bp = &base->gd_points[p], *cp = NULL;
@@ -695,7 +695,7 @@ int gate_compare(const struct gate_doc *base, const struct gate_doc *cur, const 
 			}
 		if (cp == NULL) {
 			r->gr_only_base++;
-			if (add_gap(r, &gcap, o, bp, NULL, false, true) != EXIT_OK)
+			if (add_gap(r, &gcap, o, bp, NULL, false, true) != 0)
 				goto nomem;
 			continue;
 		}
@@ -715,7 +715,7 @@ int gate_compare(const struct gate_doc *base, const struct gate_doc *cur, const 
 			 * a regression when it would have been gated: a gate must not pass
 			 * on what it never saw */
 			if (cm == NULL || (cm->gm_n == 0 && bm->gm_n > 0)) {
-				if (add_gap(r, &gcap, o, bp, bm->gm_name, cm != NULL, bm->gm_det || !o->go_det_only) != EXIT_OK)
+				if (add_gap(r, &gcap, o, bp, bm->gm_name, cm != NULL, bm->gm_det || !o->go_det_only) != 0)
 					goto nomem;
 				continue;
 			}
@@ -740,21 +740,21 @@ int gate_compare(const struct gate_doc *base, const struct gate_doc *cur, const 
 	if (r->gr_matched == 0) {
 		snprintf(err, errlen, "%s and %s have no sweep point in common (same config and roles): nothing to compare",
 		    base->gd_file, cur->gd_file);
-		rc = EXIT_USAGE;
+		rc = EINVAL;
 	}
-	for (unsigned k = 0; rc == EXIT_OK && k < o->go_nglobs; k++)
+	for (unsigned k = 0; rc == 0 && k < o->go_nglobs; k++)
 		if (!glob_hit[k]) {
 			snprintf(err, errlen, "--metric %s: matches no metric of %s", o->go_globs[k], base->gd_file);
-			rc = EXIT_USAGE;
+			rc = EINVAL;
 		}
 	goto out;
 nomem:
 	snprintf(err, errlen, "out of memory");
-	rc = EXIT_ENV;
+	rc = ENOMEM;
 out:
 	free(used);
 	free(glob_hit);
-	if (rc != EXIT_OK)
+	if (rc != 0)
 		gate_result_free(r);
 	return rc;
 }
@@ -768,9 +768,9 @@ void gate_result_free(struct gate_result *r)
 	r->gr_nrows = r->gr_ngaps = 0;
 }
 
-int gate_exit_code(const struct gate_result *r)
+bool gate_failed(const struct gate_result *r)
 {
-	return r->gr_failures > 0 || r->gr_gap_failures > 0 ? EXIT_VIOLATION : EXIT_OK;
+	return r->gr_failures > 0 || r->gr_gap_failures > 0;
 }
 
 void gate_gap_text(char *buf, size_t len, const struct gate_doc *cur, const struct gate_gap *g)
@@ -836,9 +836,9 @@ int gate_noise_load(const char *path, struct gate_options *o, char *err, size_t 
 	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je), *m;
 	if (doc == NULL) {
 		snprintf(err, errlen, "%s: line %d: %s", path, je.line, je.text);
-		return EXIT_USAGE;
+		return EINVAL;
 	}
-	int rc = EXIT_USAGE;
+	int rc = EINVAL;
 	json_t *schema = json_object_get(doc, "schema");
 	if (!json_is_string(schema) || strcmp(json_string_value(schema), "pmapstorm-noise") != 0) {
 		snprintf(err, errlen, "%s: not a noise file (schema is not \"pmapstorm-noise\")", path);
@@ -869,10 +869,10 @@ int gate_noise_load(const char *path, struct gate_options *o, char *err, size_t 
 		}
 		o->go_noise_vals[o->go_nnoise++] = json_number_value(v);
 	}
-	rc = EXIT_OK;
+	rc = 0;
 out:
 	json_decref(doc);
-	if (rc != EXIT_OK)
+	if (rc != 0)
 		gate_noise_free(o);
 	return rc;
 }
@@ -935,9 +935,9 @@ int gate_noise_write(const char *path, const struct gate_options *o, const struc
 	unsigned n;
 	struct noise_acc *acc = noise_collect(r, &n);
 	if (acc == NULL)
-		return EXIT_ENV;
+		return ENOMEM;
 	json_t *m = json_object(), *doc = NULL;
-	int rc = EXIT_ENV;
+	int rc = ENOMEM;
 	if (json_built(m, path, "the metrics", 0, "object"))
 		goto out;
 	for (unsigned i = 0; i < o->go_nnoise; i++)
@@ -1075,7 +1075,7 @@ int gate_write_junit(const char *path, const struct gate_doc *base, const struct
 	char tmp[4200];
 	FILE *f = cli_file_begin(NULL, path, tmp, sizeof(tmp));
 	if (f == NULL)
-		return EXIT_ENV;
+		return err_env(errno);
 	(void)o;
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	unsigned tests = r->gr_nrows + r->gr_ngaps, failures = r->gr_failures + r->gr_gap_failures;
@@ -1154,8 +1154,8 @@ int gate_write_markdown(const char *path, const struct gate_doc *base, const str
 	char tmp[4200];
 	FILE *f = cli_file_begin(NULL, path, tmp, sizeof(tmp));
 	if (f == NULL)
-		return EXIT_ENV;
-	fprintf(f, "## pmapstorm gate: %s\n\n", gate_exit_code(r) != EXIT_OK ? "FAILED" : "passed");
+		return err_env(errno);
+	fprintf(f, "## pmapstorm gate: %s\n\n", gate_failed(r) ? "FAILED" : "passed");
 	heading(f, "- ", base, cur, o);
 	fputs("- ", f);
 	summary_line(f, r);
@@ -1210,7 +1210,7 @@ int gate_write_json(const char *path, const struct gate_doc *base, const struct 
     const struct gate_options *o, const struct gate_result *r)
 {
 	json_t *rows = json_array(), *missing = json_array(), *notes = json_array(), *doc = NULL;
-	int rc = EXIT_ENV;
+	int rc = ENOMEM;
 	if (json_built(rows, path, "the rows", 0, "array") || json_built(missing, path, "the gaps", 0, "array") ||
 	    json_built(notes, path, "the notes", 0, "array"))
 		goto out;
@@ -1254,10 +1254,13 @@ int gate_write_json(const char *path, const struct gate_doc *base, const struct 
 			goto out;
 		s += n + (s[n] == '\n');
 	}
+	/* "exit": a field of the report's format since it began, the verdict as
+	 * `pmapstorm gate` exits on it (1 fails, 0 passes; a report that cannot
+	 * be written is the command's business) */
 	doc = json_pack("{s:s,s:i,s:o,s:o,s:f,s:f,s:b,s:b,s:i,s:{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i},s:O,s:O,s:O}",
 	    "schema", "pmapstorm-gate", "schema_version", 1, "baseline", jstr(base->gd_file), "current", jstr(cur->gd_file),
 	    "threshold", o->go_threshold, "alpha", o->go_alpha, "deterministic_only", o->go_det_only, "allow_missing",
-	    o->go_allow_missing, "exit", gate_exit_code(r), "summary", "matched_points", r->gr_matched,
+	    o->go_allow_missing, "exit", gate_failed(r) ? 1 : 0, "summary", "matched_points", r->gr_matched,
 	    "only_in_baseline", r->gr_only_base, "only_in_current", r->gr_only_cur, "regressions",
 	    r->gr_count[GV_REGRESSION], "improvements", r->gr_count[GV_IMPROVEMENT], "changed", r->gr_count[GV_CHANGED],
 	    "inconclusive", r->gr_count[GV_INCONCLUSIVE], "no_change", r->gr_count[GV_NO_CHANGE], "missing", r->gr_ngaps,
@@ -1401,42 +1404,43 @@ int cmd_gate(int argc, char **argv)
 	gate_input_path(argv[optind], pb, sizeof(pb));
 	gate_input_path(argv[optind + 1], pc, sizeof(pc));
 	struct gate_doc base, cur;
-	if (noise != NULL && gate_noise_load(noise, &o, err, sizeof(err)) != EXIT_OK) {
+	if (noise != NULL && gate_noise_load(noise, &o, err, sizeof(err)) != 0) {
 		cli_error("gate: --noise %s", err);
 		return EXIT_USAGE;
 	}
 	int rc;
-	if ((rc = gate_doc_load(pb, &base, err, sizeof(err))) != EXIT_OK) {
+	if ((rc = gate_doc_load(pb, &base, err, sizeof(err))) != 0) {
 		cli_error("gate: %s", err);
 		gate_noise_free(&o);
-		return rc;
+		return exitcode_of(rc);
 	}
-	if ((rc = gate_doc_load(pc, &cur, err, sizeof(err))) != EXIT_OK) {
+	if ((rc = gate_doc_load(pc, &cur, err, sizeof(err))) != 0) {
 		cli_error("gate: %s", err);
 		gate_doc_free(&base);
 		gate_noise_free(&o);
-		return rc;
+		return exitcode_of(rc);
 	}
 	struct gate_result r;
 	rc = gate_compare(&base, &cur, &o, &r, err, sizeof(err));
-	if (rc != EXIT_OK) {
+	if (rc != 0) {
 		cli_error("gate: %s", err);
+		rc = exitcode_of(rc);
 	} else {
 		gate_print_text(stdout, &base, &cur, &o, &r);
 		if (aa)
 			gate_print_noise(stdout, &r);
-		rc = gate_exit_code(&r);
-		int wrc = EXIT_OK;
+		rc = gate_failed(&r) ? EXIT_VIOLATION : EXIT_OK;
+		int wrc = 0;
 		if (noise_out != NULL)
 			wrc = gate_noise_write(noise_out, &o, &r, &base, &cur);
-		if (junit != NULL && wrc == EXIT_OK)
+		if (junit != NULL && wrc == 0)
 			wrc = gate_write_junit(junit, &base, &cur, &o, &r);
-		if (md != NULL && wrc == EXIT_OK)
+		if (md != NULL && wrc == 0)
 			wrc = gate_write_markdown(md, &base, &cur, &o, &r);
-		if (js != NULL && wrc == EXIT_OK)
+		if (js != NULL && wrc == 0)
 			wrc = gate_write_json(js, &base, &cur, &o, &r);
-		if (wrc != EXIT_OK)
-			rc = wrc;
+		if (wrc != 0)
+			rc = exitcode_of(err_env(wrc));
 		if (rc == EXIT_VIOLATION && r.gr_failures > 0)
 			cli_error("gate: %u regression(s) or deterministic change(s) in %s against %s%s", r.gr_failures, pc, pb,
 			    aa ? " (A/A: the noise floor is too low for this machine)" : "");

@@ -5,7 +5,7 @@
  *
  * The reader (gate_doc_parse) takes a memory buffer so that it can be
  * fuzzed: on any input -- truncated, hostile, wrong-typed, huge -- it
- * returns EXIT_USAGE with a message (EXIT_ENV when out of memory) and
+ * returns EINVAL with a message (ENOMEM when out of memory) and
  * leaves nothing allocated; it never
  * asserts or crashes.  Sizes are bounded by the GATE_MAX_* limits.
  */
@@ -53,8 +53,8 @@ struct gate_doc {
 };
 
 /* Parse a run.json held in buf[0..len) (need not be NUL-terminated).
- * => EXIT_OK and *out filled (free with gate_doc_free), or EXIT_USAGE with
- *    "NAME: where: what is wrong" in err and *out empty (EXIT_ENV and
+ * => 0 and *out filled (free with gate_doc_free), or EINVAL with
+ *    "NAME: where: what is wrong" in err and *out empty (ENOMEM and
  *    "NAME: out of memory" when memory runs out).
  * => never reads past buf + len; any byte sequence is safe. */
 int gate_doc_parse(const char *buf, size_t len, const char *name, struct gate_doc *out, char *err, size_t errlen);
@@ -98,7 +98,8 @@ void gate_noise_free(struct gate_options *o);
 double gate_threshold_of(const struct gate_options *o, const char *name);
 /* A/A: write (or raise) the noise floor of every metric in r to path: the
  * larger of the floor in o and GATE_NOISE_MARGIN x the largest |ratio - 1|
- * of the metric's timing rows with a finite ratio. */
+ * of the metric's timing rows with a finite ratio.  It and the
+ * gate_write_* reports: 0, or an errno after a message. */
 int gate_noise_write(const char *path, const struct gate_options *o, const struct gate_result *r,
     const struct gate_doc *base, const struct gate_doc *cur);
 /* A/A: per metric, the median and largest |ratio - 1| over points, printed */
@@ -146,13 +147,13 @@ struct gate_result {
  * files know, and the roles) and compare every metric both carry; list as
  * gaps the points and selected metrics of base that cur lacks, and an
  * interrupted cur.
- * => EXIT_OK, or EXIT_USAGE with a message in err: no common point, or a
+ * => 0, or EINVAL with a message in err: no common point, or a
  *    --metric pattern that matches no metric. */
 int gate_compare(const struct gate_doc *base, const struct gate_doc *cur, const struct gate_options *,
     struct gate_result *, char *err, size_t errlen);
 void gate_result_free(struct gate_result *);
-/* EXIT_VIOLATION when a gated row or a gap fails, else EXIT_OK */
-int gate_exit_code(const struct gate_result *);
+/* true when a gated row or a gap fails: the gate does not pass */
+bool gate_failed(const struct gate_result *);
 
 void gate_print_text(FILE *, const struct gate_doc *base, const struct gate_doc *cur, const struct gate_options *,
     const struct gate_result *);

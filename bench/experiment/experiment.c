@@ -656,7 +656,7 @@ static int exp_load_file(struct experiment *ex, const char *path, bool need_role
 	p.p_file = fopen(path, "r");
 	if (p.p_file == NULL) {
 		cli_error("%s: cannot open (%s)", path, strerror(errno));
-		return EXIT_USAGE;
+		return EINVAL;
 	}
 	int line = ini_parse_stream(exp_reader, &p, exp_handler, &p);
 	fclose(p.p_file);
@@ -678,7 +678,7 @@ static int exp_load_file(struct experiment *ex, const char *path, bool need_role
 		else
 			cli_error("%s: %s", path, p.p_err);
 		exp_free(ex);
-		return EXIT_USAGE;
+		return EINVAL;
 	}
 	struct exp_key *nk = key_find(ex, "experiment.name");
 	if (nk != NULL)
@@ -689,7 +689,7 @@ static int exp_load_file(struct experiment *ex, const char *path, bool need_role
 		snprintf(ex->ex_name, sizeof(ex->ex_name), "%.*s", (int)strcspn(base, "."), base);
 	}
 	exp_count_points(ex);
-	return EXIT_OK;
+	return 0;
 }
 
 int exp_load(struct experiment *ex, const char *path)
@@ -702,12 +702,12 @@ int exp_load_machine(struct machine_config *cfg, const char *path)
 	struct experiment *ex = mem_zalloc(struct experiment, 1);
 	if (ex == NULL) {
 		cli_error("%s: out of memory", path);
-		return EXIT_ENV;
+		return ENOMEM;
 	}
 	int rc = exp_load_file(ex, path, false);
-	bool loaded = rc == EXIT_OK;
+	bool loaded = rc == 0;
 	/* two passes: the *.allow_unsafe switches first, wherever they stand */
-	for (unsigned i = 0; rc == EXIT_OK && i < 2 * ex->ex_nkeys; i++) {
+	for (unsigned i = 0; rc == 0 && i < 2 * ex->ex_nkeys; i++) {
 		const struct exp_key *k = &ex->ex_keys[i % ex->ex_nkeys];
 		bool unsafe_switch = strstr(k->ek_key, ".allow_unsafe") != NULL;
 		if (!strncmp(k->ek_key, "experiment.", 11) || !strncmp(k->ek_key, "role.", 5) ||
@@ -716,10 +716,10 @@ int exp_load_machine(struct machine_config *cfg, const char *path)
 		if (k->ek_nvalues > 1) {
 			cli_error("%s:%d: %s: a list (a sweep) where one configuration is measured", path, k->ek_line,
 			    k->ek_key);
-			rc = EXIT_USAGE;
+			rc = EINVAL;
 		} else if (machine_config_set(cfg, k->ek_key, k->ek_values[0]) != 0) {
 			cli_error("%s:%d: %s", path, k->ek_line, machine_errmsg());
-			rc = EXIT_USAGE;
+			rc = EINVAL;
 		}
 	}
 	if (loaded)
@@ -734,7 +734,7 @@ int exp_override(struct experiment *ex, const char *kv)
 	char key[EXP_NAMELEN * 2], why[512];
 	if (eq == NULL || eq == kv || (size_t)(eq - kv) >= sizeof(key)) {
 		cli_error("--set: '%s' is not section.key=value", kv);
-		return EXIT_USAGE;
+		return EINVAL;
 	}
 	snprintf(key, sizeof(key), "%.*s", (int)(eq - kv), kv);
 	/* mix.NAME.KEY: a key of that mix */
@@ -748,7 +748,7 @@ int exp_override(struct experiment *ex, const char *kv)
 	if (k == NULL) {
 		if (ex->ex_nkeys == EXP_MAX_KEYS) {
 			cli_error("--set %s: too many keys", key);
-			return EXIT_USAGE;
+			return EINVAL;
 		}
 		k = &ex->ex_keys[ex->ex_nkeys++];
 		memset(k, 0, sizeof(*k));
@@ -758,28 +758,28 @@ int exp_override(struct experiment *ex, const char *kv)
 	k->ek_line = 0;
 	if (key_set_values(k, eq + 1, why, sizeof(why)) != 0) {
 		cli_error("--set %s: %s", key, why);
-		return EXIT_USAGE;
+		return EINVAL;
 	}
 	if ((!strncmp(key, "experiment.", 11) && !in_list(mix[0] ? mix_exp_keys : exp_keys, key + 11)) ||
 	    (!strncmp(key, "report.", 7) && !in_list(report_keys, key + 7))) {
 		cli_error("--set %s: unknown key", key);
-		return EXIT_USAGE;
+		return EINVAL;
 	}
 	for (unsigned i = 0; i < k->ek_nvalues; i++)
 		if (value_check(ex, key, k->ek_values[i], why, sizeof(why)) != 0) {
 			cli_error("--set %s", why);
-			return EXIT_USAGE;
+			return EINVAL;
 		}
 	struct exp_parse p = {.p_ex = ex};
 	exp_validate(ex, &p);
 	if (p.p_err[0] != '\0') {
 		cli_error("--set %s: %s", key, p.p_err);
-		return EXIT_USAGE;
+		return EINVAL;
 	}
 	if (!strcmp(key, "experiment.name"))
 		snprintf(ex->ex_name, sizeof(ex->ex_name), "%s", k->ek_values[0]);
 	exp_count_points(ex);
-	return EXIT_OK;
+	return 0;
 }
 
 int exp_key_line(const struct experiment *ex, const char *key)
@@ -872,7 +872,7 @@ int exp_point(const struct experiment *ex, unsigned index, struct exp_point *pt)
 			struct exp_role *r = role_get(pt, role);
 			if (r == NULL) {
 				cli_error("%s:%d: [role.%s]: more than %d roles", ex->ex_path, k->ek_line, role, EXP_MAX_ROLES);
-				return EXIT_USAGE;
+				return EINVAL;
 			}
 			const char *opt = dot + 1;
 			if (!strcmp(opt, "workload")) {
@@ -892,7 +892,7 @@ int exp_point(const struct experiment *ex, unsigned index, struct exp_point *pt)
 			/* the report's, not the machine's (ex_baseline, ex_primary) */
 		} else if (machine_config_set(&pt->ep_cfg, k->ek_key, v) != 0) {
 			cli_error("%s:%d: %s", ex->ex_path, k->ek_line, machine_errmsg());
-			return EXIT_USAGE;
+			return EINVAL;
 		}
 	}
 	/* the mix's roles: the others do not run at its points */
@@ -919,7 +919,7 @@ int exp_point(const struct experiment *ex, unsigned index, struct exp_point *pt)
 		if (ck == NULL)
 			ck = key_find((struct experiment *)ex, "ipi.preset");
 		exp_key_error(ex, ck, why);
-		return EXIT_USAGE;
+		return EINVAL;
 	}
 	if (machine_config_check(&pt->ep_cfg) != 0) {
 		/* the message starts with the key: blame that key's line */
@@ -930,7 +930,7 @@ int exp_point(const struct experiment *ex, unsigned index, struct exp_point *pt)
 		if (ck == NULL && !strcmp(key, "machine.placement"))
 			ck = key_find((struct experiment *)ex, "machine.cpus");
 		exp_key_error(ex, ck, msg);
-		return EXIT_USAGE;
+		return EINVAL;
 	}
 	/* CPU sets against this point's machine: inside it, and disjoint */
 	uint64_t used[MAXCPUS / 64] = {0}, bits[MAXCPUS / 64];
@@ -942,18 +942,18 @@ int exp_point(const struct experiment *ex, unsigned index, struct exp_point *pt)
 		int line = ck ? ck->ek_line : r->er_line;
 		if (exp_cpuset(r->er_cpus, pt->ep_cfg.mc_ncpu, bits, MAXCPUS / 64, why, sizeof(why)) != 0) {
 			cli_error("%s:%d: %s: %s", ex->ex_path, line, key, why);
-			return EXIT_USAGE;
+			return EINVAL;
 		}
 		for (unsigned w = 0; w < MAXCPUS / 64; w++) {
 			if (used[w] & bits[w]) {
 				cli_error("%s:%d: %s: CPU %u is in two roles (a CPU runs one role)", ex->ex_path, line, key,
 				    w * 64 + (unsigned)__builtin_ctzll(used[w] & bits[w]));
-				return EXIT_USAGE;
+				return EINVAL;
 			}
 			used[w] |= bits[w];
 		}
 	}
-	return EXIT_OK;
+	return 0;
 }
 
 void exp_point_single(struct exp_point *pt, const struct machine_config *cfg, const char *workload, double warmup_s,
@@ -979,24 +979,24 @@ int exp_first_config(const char *who, int nargs, char *const *args, const char *
 {
 	if (nargs > 1) {
 		cli_error("%s: one experiment file, not several ('%s')", who, args[1]);
-		return EXIT_USAGE;
+		return EINVAL;
 	}
-	int rc = EXIT_OK;
+	int rc = 0;
 	if (nargs == 1) {
 		struct experiment *ex = mem_zalloc(struct experiment, 1);
 		struct exp_point *pt = mem_zalloc(struct exp_point, 1);
-		rc = ex && pt ? exp_load(ex, args[0]) : EXIT_ENV;
-		if (rc == EXIT_OK) {
+		rc = ex && pt ? exp_load(ex, args[0]) : ENOMEM;
+		if (rc == 0) {
 			/* topo and calibrate need no IPI costs; calibrate makes the file */
 			ex->ex_skip_calib = true;
-			if ((rc = exp_point(ex, 0, pt)) == EXIT_OK)
+			if ((rc = exp_point(ex, 0, pt)) == 0)
 				*cfg = pt->ep_cfg;
 			exp_free(ex);
 		}
 		free(pt);
 		free(ex);
 	}
-	for (unsigned i = 0; rc == EXIT_OK && i < nsets; i++)
+	for (unsigned i = 0; rc == 0 && i < nsets; i++)
 		rc = cli_apply_set(cfg, sets[i]);
 	return rc;
 }
@@ -1008,11 +1008,11 @@ int exp_config_topo(const struct machine_config *cfg, const char *who, struct to
 	if (machine_config_check(cfg) == 0)
 		*out = machine_config_topo(cfg);
 	if (*out != NULL)
-		return EXIT_OK;
+		return 0;
 	int e = errno;
 	if (who != NULL)
 		cli_error("%s: %s", who, machine_errmsg());
-	return e == EINVAL ? EXIT_USAGE : EXIT_ENV;
+	return e == EINVAL ? EINVAL : err_env(e);
 }
 
 void exp_point_facet(const struct exp_point *pt, char *buf, size_t len)
@@ -1036,7 +1036,7 @@ struct topo *exp_point_topo(const struct exp_point *pt)
 int exp_numa(const struct machine_config *cfg, struct topo_numa *tn, char *buf, size_t len)
 {
 	if (topo_numa_parse(cfg->mc_numa, tn, buf, len) != 0 || topo_numa_resolve(tn, topo_host_numa_nodes(), buf, len) != 0)
-		return EXIT_USAGE;
+		return EINVAL;
 	topo_numa_describe(tn, buf, len);
-	return EXIT_OK;
+	return 0;
 }

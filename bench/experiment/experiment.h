@@ -92,15 +92,18 @@ struct exp_point {
 	unsigned ep_nsweep;
 };
 
-/* Parse: EXIT_OK or EXIT_USAGE after printing "file:line: key: reason". */
+/* Every function here returns 0 or an errno after a message (cli.h):
+ * EINVAL for bad input, ENOMEM or another errno for the environment. */
+
+/* Parse: 0, or EINVAL after printing "file:line: key: reason". */
 int exp_load(struct experiment *, const char *path);
-/* Apply a --set (may be a list). */
+/* Apply a --set (may be a list): 0 or EINVAL. */
 int exp_override(struct experiment *, const char *kv);
-/* Resolve sweep point i (0 <= i < ex_npoints), validating every value. */
+/* Resolve sweep point i (0 <= i < ex_npoints), validating every value: 0 or EINVAL. */
 int exp_point(const struct experiment *, unsigned i, struct exp_point *);
 /* The machine keys of an INI file (experiment and role sections may be there
- * and are ignored; lists are refused) applied to cfg: EXIT_OK, or a
- * "file:line: key: reason" message and EXIT_USAGE.  The same parser and
+ * and are ignored; lists are refused) applied to cfg: 0, or a
+ * "file:line: key: reason" message and EINVAL.  The same parser and
  * checks as exp_load. */
 int exp_load_machine(struct machine_config *cfg, const char *path);
 /* the line a key was set on: > 0, -1 when --set gave it, 0 when not set */
@@ -110,13 +113,13 @@ void exp_free(struct experiment *);
  * NULL when they do not resolve (exp_point has reported it already). */
 struct topo *exp_point_topo(const struct exp_point *);
 /* The same for a config, checked whole first (machine_config_check, then
- * machine_config_topo: the one code path machine_boot uses): EXIT_OK with
- * *out, else *out NULL and EXIT_USAGE (bad input) or EXIT_ENV (hwloc
+ * machine_config_topo: the one code path machine_boot uses): 0 with
+ * *out, else *out NULL and EINVAL (bad input) or another errno (hwloc
  * cannot load a topology); with who, errors are printed as
  * "who: key: reason" (topo, calibrate). */
 int exp_config_topo(const struct machine_config *, const char *who, struct topo **out);
 /* machine.numa parsed and resolved against the host, described in buf
- * ("interleave over 2 nodes", "none: ..."): EXIT_OK, or EXIT_USAGE with the
+ * ("interleave over 2 nodes", "none: ..."): 0, or EINVAL with the
  * "machine.numa: reason" in buf (topo, run.json). */
 struct topo_numa;
 int exp_numa(const struct machine_config *, struct topo_numa *, char *buf, size_t len);

@@ -36,7 +36,7 @@ int lockstat_write_csv(const char *path, const struct lockstat_row *r, unsigned 
 	char tmp[4096];
 	FILE *f = cli_file_begin(NULL, path, tmp, sizeof(tmp));
 	if (f == NULL)
-		return EXIT_ENV;
+		return err_env(errno);
 	fprintf(f, "cpu,class,algorithm,acquisitions,contentions,bounces,wait_total_ns,wait_avg_ns,wait_min_ns,"
 	           "wait_max_ns,wait_p99_ns,hold_samples,hold_avg_ns,hold_max_ns,hold_p99_ns,max_queue\n");
 	for (unsigned i = 0; i < n; i++, r++) {

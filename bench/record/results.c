@@ -106,13 +106,13 @@ static int write_topology_xml(const struct topo *t, bool host, const char *dir, 
 	char tmp[4096];
 	FILE *f = cli_file_begin(dir, name, tmp, sizeof(tmp));
 	if (f == NULL)
-		return EXIT_ENV;
+		return err_env(errno);
 	int e = topo_export_xml(t, host, f);
 	if (e != 0) {
 		cli_error("%s/%s: cannot write the %s topology (%s)", dir, name, host ? "host" : "synthetic", strerror(e));
 		fclose(f);
 		unlink(tmp);
-		return EXIT_ENV;
+		return err_env(e);
 	}
 	return cli_file_commit(f, dir, name, tmp);
 }
@@ -124,7 +124,7 @@ static json_t *topology_json(const struct exp_point *pt, unsigned p)
 		return json_null();
 	char buf[768];
 	struct topo_numa tn;
-	if (exp_numa(&pt->ep_cfg, &tn, buf, sizeof(buf)) != EXIT_OK) {
+	if (exp_numa(&pt->ep_cfg, &tn, buf, sizeof(buf)) != 0) {
 		/* exp_point checked it: only a host that changed under the run */
 		cli_error("point %u: %s", p, buf);
 		topo_close(t);
@@ -369,13 +369,13 @@ int results_write(const struct run_results *rr, const char *dir)
 	unsigned T = rr->rr_trials_per_point;
 	char tmp[4096];
 	int rc = write_run_json(rr, dir);
-	if (rc != EXIT_OK)
+	if (rc != 0)
 		return rc;
 	FILE *f;
 
 	/* where every CPU ran, and the topologies as hwloc XML */
 	if ((f = cli_file_begin(dir, "placement.csv", tmp, sizeof(tmp))) == NULL)
-		return EXIT_ENV;
+		return err_env(errno);
 	fprintf(f, "point,strategy,cpus,cpu,pu,host_pu,group,numa_node,synthetic\n");
 	for (unsigned p = 0; p < ex->ex_npoints; p++) {
 		const struct exp_point *pt = &rr->rr_points[p];
@@ -388,21 +388,21 @@ int results_write(const struct run_results *rr, const char *dir)
 			snprintf(name, sizeof(name), "topology-p%u.xml", p);
 			rc = write_topology_xml(t, false, dir, name);
 		}
-		if (t != NULL && p == 0 && rc == EXIT_OK)
+		if (t != NULL && p == 0 && rc == 0)
 			rc = write_topology_xml(t, true, dir, "topology.xml");
 		topo_close(t);
-		if (rc != EXIT_OK) {
+		if (rc != 0) {
 			fclose(f);
 			unlink(tmp);
 			return rc;
 		}
 	}
-	if ((rc = cli_file_commit(f, dir, "placement.csv", tmp)) != EXIT_OK)
+	if ((rc = cli_file_commit(f, dir, "placement.csv", tmp)) != 0)
 		return rc;
 
 	char facet[512];
 	if ((f = cli_file_begin(dir, "summary.csv", tmp, sizeof(tmp))) == NULL)
-		return EXIT_ENV;
+		return err_env(errno);
 	fprintf(f, "point,strategy,cpus,facet,metric,unit,better,n,median,min,max,q1,q3\n");
 	for (unsigned p = 0; p < ex->ex_npoints; p++) {
 		exp_point_facet(&rr->rr_points[p], facet, sizeof(facet));
@@ -416,11 +416,11 @@ int results_write(const struct run_results *rr, const char *dir)
 		}
 		free(names);
 	}
-	if ((rc = cli_file_commit(f, dir, "summary.csv", tmp)) != EXIT_OK)
+	if ((rc = cli_file_commit(f, dir, "summary.csv", tmp)) != 0)
 		return rc;
 
 	if ((f = cli_file_begin(dir, "trials.csv", tmp, sizeof(tmp))) == NULL)
-		return EXIT_ENV;
+		return err_env(errno);
 	fprintf(f, "point,strategy,cpus,facet,trial,metric,value\n");
 	for (unsigned p = 0; p < ex->ex_npoints; p++) {
 		exp_point_facet(&rr->rr_points[p], facet, sizeof(facet));
@@ -431,12 +431,12 @@ int results_write(const struct run_results *rr, const char *dir)
 				    tr->tr_metrics[i].m_value);
 		}
 	}
-	if ((rc = cli_file_commit(f, dir, "trials.csv", tmp)) != EXIT_OK)
+	if ((rc = cli_file_commit(f, dir, "trials.csv", tmp)) != 0)
 		return rc;
 
 	/* update_cost's tail: per role, the share of completions that cost at least x */
 	if ((f = cli_file_begin(dir, "update_ccdf.csv", tmp, sizeof(tmp))) == NULL)
-		return EXIT_ENV;
+		return err_env(errno);
 	fprintf(f, "point,strategy,cpus,facet,role,value_ns,ccdf\n");
 	for (unsigned p = 0; p < ex->ex_npoints; p++) {
 		const struct exp_point *pt = &rr->rr_points[p];
@@ -460,15 +460,17 @@ int results_write(const struct run_results *rr, const char *dir)
 			}
 		}
 	}
-	if ((rc = cli_file_commit(f, dir, "update_ccdf.csv", tmp)) != EXIT_OK)
+	if ((rc = cli_file_commit(f, dir, "update_ccdf.csv", tmp)) != 0)
 		return rc;
 
 	if ((f = cli_file_begin(dir, "lockwait.csv", tmp, sizeof(tmp))) == NULL)
-		return EXIT_ENV;
+		return err_env(errno);
 	FILE *g = cli_file_begin(dir, "lockstat.csv", tmp + 2048, sizeof(tmp) - 2048);
 	if (g == NULL) {
+		int e = errno;
 		fclose(f);
-		return EXIT_ENV;
+		unlink(tmp);
+		return err_env(e);
 	}
 	fprintf(f, "point,strategy,cpus,facet,class,algorithm,wait_share,contentions,acquisitions\n");
 	fprintf(g, "point,strategy,cpus,facet,class,algorithm,acquisitions,contentions,bounces,wait_total_ns,wait_max_ns,"
@@ -508,16 +510,16 @@ int results_write(const struct run_results *rr, const char *dir)
 			    n ? hsum / n : 0, (unsigned long)hmax, (unsigned long)q);
 		}
 	}
-	if ((rc = cli_file_commit(f, dir, "lockwait.csv", tmp)) != EXIT_OK) {
+	if ((rc = cli_file_commit(f, dir, "lockwait.csv", tmp)) != 0) {
 		fclose(g);
 		unlink(tmp + 2048);
 		return rc;
 	}
-	if ((rc = cli_file_commit(g, dir, "lockstat.csv", tmp + 2048)) != EXIT_OK)
+	if ((rc = cli_file_commit(g, dir, "lockstat.csv", tmp + 2048)) != 0)
 		return rc;
 
 	if ((f = cli_file_begin(dir, "ackmatrix.csv", tmp, sizeof(tmp))) == NULL)
-		return EXIT_ENV;
+		return err_env(errno);
 	fprintf(f, "point,strategy,cpus,facet,initiator,target,mean_ns,acks\n");
 	for (unsigned p = 0; p < ex->ex_npoints; p++) {
 		unsigned n = rr->rr_points[p].ep_cfg.mc_ncpu;
@@ -537,11 +539,11 @@ int results_write(const struct run_results *rr, const char *dir)
 					    (double)sum / (double)cnt, (unsigned long)cnt);
 			}
 	}
-	if ((rc = cli_file_commit(f, dir, "ackmatrix.csv", tmp)) != EXIT_OK)
+	if ((rc = cli_file_commit(f, dir, "ackmatrix.csv", tmp)) != 0)
 		return rc;
 
 	if ((f = cli_file_begin(dir, "timeline.csv", tmp, sizeof(tmp))) == NULL)
-		return EXIT_ENV;
+		return err_env(errno);
 	fprintf(f, "point,strategy,cpus,facet,trial,t_s,series,value\n");
 	for (unsigned p = 0; p < ex->ex_npoints; p++) {
 		const struct exp_point *pt = &rr->rr_points[p];

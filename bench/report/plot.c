@@ -171,13 +171,14 @@ int plot_dir(const char *dir, bool quiet)
 {
 	if (system("command -v gnuplot >/dev/null 2>&1") != 0) {
 		cli_error("plot: gnuplot is not installed; the data in %s is kept (apt-get install gnuplot-nox)", dir);
-		return EXIT_ENV;
+		return ENOENT;
 	}
 	const char *src = plots_source();
 	DIR *d = opendir(src);
 	if (d == NULL) {
-		cli_error("plot: no plot scripts in %s (%s)", src, strerror(errno));
-		return EXIT_ENV;
+		int e = errno;
+		cli_error("plot: no plot scripts in %s (%s)", src, strerror(e));
+		return err_env(e);
 	}
 	static struct plot_script scripts[128];
 	unsigned n = 0;
@@ -202,12 +203,12 @@ int plot_dir(const char *dir, bool quiet)
 	cli_remove_stale(dir, ".plot-");
 	snprintf(scratch, sizeof(scratch), "%s/.plot-%d", dir, (int)getpid());
 	if (plot_scratch_make(dir, scratch) != 0)
-		return EXIT_ENV;
-	int rc = EXIT_OK;
+		return EIO;
+	int rc = 0;
 	char tmp[4608];
 	FILE *manifest = cli_file_begin(scratch, "plots.txt", tmp, sizeof(tmp));
 	if (manifest == NULL)
-		rc = EXIT_ENV;
+		rc = err_env(errno);
 	if (!quiet)
 		printf("plots:\n");
 	for (unsigned i = 0; i < n && manifest != NULL; i++) {
@@ -230,12 +231,12 @@ int plot_dir(const char *dir, bool quiet)
 		int st = 0;
 		if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 			cli_error("plot: %s.gp failed in %s", ps->ps_name, dir);
-			rc = EXIT_ENV;
+			rc = EIO;
 			continue;
 		}
 		if (!plot_image_made(scratch, ps->ps_name, "png") || !plot_image_made(scratch, ps->ps_name, "svg")) {
 			cli_error("plot: %s.gp drew no %s.png and %s.svg", ps->ps_name, ps->ps_name, ps->ps_name);
-			rc = EXIT_ENV;
+			rc = EIO;
 			continue;
 		}
 		fprintf(manifest, "%s\t%s\n", ps->ps_name, ps->ps_caption);
@@ -244,10 +245,11 @@ int plot_dir(const char *dir, bool quiet)
 	}
 	fflush(stdout);
 	/* plots.txt goes into DIR with the images, by the same rename */
-	if (manifest != NULL && cli_file_commit(manifest, scratch, "plots.txt", tmp) != EXIT_OK)
-		rc = EXIT_ENV;
+	int crc;
+	if (manifest != NULL && (crc = cli_file_commit(manifest, scratch, "plots.txt", tmp)) != 0)
+		rc = crc;
 	if (plot_scratch_publish(dir, scratch) != 0)
-		rc = EXIT_ENV;
+		rc = EIO;
 	return rc;
 }
 
@@ -282,5 +284,5 @@ int cmd_plot(int argc, char **argv)
 		cli_error("plot: %s is not a results folder (no summary.csv)", dir);
 		return EXIT_USAGE;
 	}
-	return plot_dir(dir, quiet);
+	return exitcode_of(plot_dir(dir, quiet));
 }

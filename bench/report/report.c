@@ -1351,10 +1351,13 @@ int report_write(const struct run_results *rr, const char *dir, FILE *headlines)
 	analyse(&r);
 
 	struct doc d = {0};
-	int rc = EXIT_ENV;
-	if ((d.md = cli_file_begin(dir, "report.md", tmd, sizeof(tmd))) == NULL)
+	int rc = 0;
+	if ((d.md = cli_file_begin(dir, "report.md", tmd, sizeof(tmd))) == NULL) {
+		rc = err_env(errno);
 		goto out;
+	}
 	if ((d.html = cli_file_begin(dir, "index.html", thtml, sizeof(thtml))) == NULL) {
+		rc = err_env(errno);
 		fclose(d.md);
 		unlink(tmd);
 		goto out;
@@ -1380,8 +1383,9 @@ int report_write(const struct run_results *rr, const char *dir, FILE *headlines)
 	glossary(&d, &r);
 	fputs("</body>\n</html>\n", d.html);
 	rc = cli_file_commit(d.md, dir, "report.md", tmd);
-	if (cli_file_commit(d.html, dir, "index.html", thtml) != EXIT_OK)
-		rc = EXIT_ENV;
+	int hrc = cli_file_commit(d.html, dir, "index.html", thtml);
+	if (hrc != 0)
+		rc = hrc;
 	if (headlines != NULL)
 		fprintf(headlines, "  %u warning(s)\n", r.nwarnings);
 out:

@@ -284,7 +284,7 @@ int calib_apply(struct machine_config *cfg, char *why, size_t len)
 	if (doc == NULL) {
 		snprintf(why, len, "ipi.calibration: %s: %s (ipi.preset = calibrated; make it with pmapstorm calibrate --out %s)",
 		    cfg->mc_ipi_calibration, je.line > 0 ? je.text : "cannot read", cfg->mc_ipi_calibration);
-		return -1;
+		return EINVAL;
 	}
 	json_t *ipi = json_object_get(doc, "ipi");
 	json_t *snd = json_object_get(ipi, "send_ns"), *hnd = json_object_get(ipi, "handler_ns");
@@ -293,14 +293,14 @@ int calib_apply(struct machine_config *cfg, char *why, size_t len)
 	if (!json_is_integer(snd) || !json_is_integer(hnd) || json_integer_value(snd) < 0 || json_integer_value(hnd) < 0) {
 		snprintf(why, len, "ipi.calibration: %s is not a calibration file (no ipi.send_ns and ipi.handler_ns; "
 		    "make one with pmapstorm calibrate)", cfg->mc_ipi_calibration);
-		rc = -1;
+		rc = EINVAL;
 	} else {
 		snprintf(v, sizeof(v), "%lld", (long long)json_integer_value(snd));
 		if (machine_config_set(cfg, "ipi.send_ns", v) == 0) {
 			snprintf(v, sizeof(v), "%lld", (long long)json_integer_value(hnd));
-			rc = machine_config_set(cfg, "ipi.handler_ns", v) == 0 ? 0 : -1;
+			rc = machine_config_set(cfg, "ipi.handler_ns", v) == 0 ? 0 : EINVAL;
 		} else
-			rc = -1;
+			rc = EINVAL;
 		if (rc != 0)
 			snprintf(why, len, "ipi.calibration: %s: %s", cfg->mc_ipi_calibration, machine_errmsg());
 	}
@@ -417,13 +417,13 @@ int cmd_calibrate(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if ((rc = exp_first_config("calibrate", argc - optind, argv + optind, sets, nsets, &cfg)) != EXIT_OK)
-		return rc;
+	if ((rc = exp_first_config("calibrate", argc - optind, argv + optind, sets, nsets, &cfg)) != 0)
+		return exitcode_of(rc);
 	if (out == NULL)
 		out = cfg.mc_ipi_calibration;
 	struct calib_params cp = {.cp_samples = (unsigned)samples, .cp_rounds = (unsigned)rounds,
 	    .cp_max_pairs = (unsigned)max_pairs, .cp_seconds = seconds, .cp_quiet = quiet};
-	return calib_measure(&cfg, out, &cp);
+	return exitcode_of(calib_measure(&cfg, out, &cp));
 }
 
 const struct calib_params calib_defaults = {.cp_samples = 200, .cp_rounds = 2000, .cp_max_pairs = CALIB_MAX_PAIRS,
@@ -437,14 +437,15 @@ int calib_measure(const struct machine_config *cfgp, const char *out, const stru
 	bool quiet = cp->cp_quiet;
 	int rc;
 	struct topo *t;
-	if ((rc = exp_config_topo(&cfg, "calibrate", &t)) != EXIT_OK)
+	if ((rc = exp_config_topo(&cfg, "calibrate", &t)) != 0)
 		return rc;
 	/* the model machine booted at the end must fit in memory: say so first */
-	if ((rc = cli_memory_check(&cfg, "calibrate")) != EXIT_OK) {
+	if ((rc = cli_memory_check(&cfg, "calibrate")) != 0) {
 		topo_close(t);
 		return rc;
 	}
 	char why[768];
+	bool model_failed = false;
 	/* the distinct host PUs of the run, in placement order */
 	int pus[256];
 	unsigned npu = 0;
@@ -539,7 +540,7 @@ int calib_measure(const struct machine_config *cfgp, const char *out, const stru
 	uint64_t model_sd = 0, model_pp = 0;
 	if ((rc = microbench_shootdown(&mc, (unsigned)rounds, &model_sd, &model_pp)) != 0) {
 		snprintf(why, sizeof(why), "the model's shootdown: %s", machine_errmsg());
-		rc = 0;
+		model_failed = true;
 		goto fail;
 	}
 	double x = floor_ns ? (double)model_sd / (double)floor_ns : 0;
@@ -567,7 +568,7 @@ int calib_measure(const struct machine_config *cfgp, const char *out, const stru
 	}
 	rc = cli_write_json(out, doc);
 	json_decref(doc);
-	if (rc == EXIT_OK && !quiet) {
+	if (rc == 0 && !quiet) {
 		printf("pmapstorm calibrate  (%u host PUs)\n", npu);
 		printf("  %-40s %8lu ns\n", "cache-line ping-pong floor (fastest pair)", (unsigned long)floor_ns);
 		printf("  %-40s %8.1f ns (CLOCK_MONOTONIC %.1f ns)\n", "timer overhead (cpu_now_ns)", model_clock, mono_clock);
@@ -583,7 +584,7 @@ int calib_measure(const struct machine_config *cfgp, const char *out, const stru
 	return rc;
 
 fail:
-	if (rc == 0)
+	if (model_failed)
 		cli_error("calibrate: %s", why);
 	else if (bad_pu >= 0)
 		cli_error("calibrate: %s: cannot pin a thread to host PU %d (%s)", why, bad_pu, strerror(rc));
@@ -595,5 +596,7 @@ fail:
 	json_decref(doc);
 	topo_close(host);
 	topo_close(t);
-	return EXIT_ENV;
+	/* every failure past the checks is the host's, even an EINVAL (from
+	 * sched_setaffinity: a PU this process may not use) */
+	return err_env(rc);
 }

@@ -497,13 +497,13 @@ int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct 
 	if (m == NULL) {
 		int err = errno;
 		cli_error("run: point %u: %s", pt->ep_index, machine_errmsg());
-		return err == EINVAL ? EXIT_USAGE : EXIT_ENV;
+		return err == EINVAL ? EINVAL : err_env(err);
 	}
 	struct drv *d = mem_zalloc(struct drv, 1);
 	if (d == NULL) {
 		cli_error("run: out of host memory");
 		machine_halt(m);
-		return EXIT_ENV;
+		return ENOMEM;
 	}
 	d->d_pt = pt;
 	d->d_m = m;
@@ -520,7 +520,7 @@ int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct 
 		free(d->d_cpus);
 		free(d);
 		machine_halt(m);
-		return EXIT_ENV;
+		return ENOMEM;
 	}
 	for (unsigned c = 0; c < d->d_ncpu; c++)
 		d->d_cpus[c].dc_role = -1;
@@ -559,7 +559,7 @@ int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct 
 			free(d->d_cpus);
 			free(d);
 			machine_halt(m);
-			return EXIT_ENV;
+			return ENOMEM;
 		}
 	}
 	bool monitor = pthread_create(&d->d_mon, NULL, drv_monitor, d) == 0; /* without it: no timeline */
@@ -572,7 +572,7 @@ int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct 
 		machine_halt(m);
 		free(d->d_cpus);
 		free(d);
-		return EXIT_ENV;
+		return err_env(err);
 	}
 	r->tr_seconds = (double)(d->d_t_measure1 - d->d_t_measure0) / 1e9;
 	for (unsigned i = 0; i < pt->ep_nroles; i++)
@@ -594,5 +594,5 @@ int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct 
 	machine_halt(m);
 	free(d->d_cpus);
 	free(d);
-	return EXIT_OK;
+	return 0;
 }

@@ -75,7 +75,8 @@ struct trial_result {
 	bool tr_done;
 };
 
-/* Runs one trial: 0, or an exit code (EXIT_ENV when the machine cannot boot). */
+/* Runs one trial: 0, or an errno after a message (EINVAL: the point's
+ * machine does not boot from its config; ENOMEM, or the machine's errno). */
 int trial_run(const struct exp_point *, unsigned trial, uint64_t seed, struct trial_result *,
     _Atomic int *stop);
 const struct metric *trial_metric(const struct trial_result *, const char *name);
@@ -94,9 +95,11 @@ struct run_results {
 	unsigned rr_nsets;
 	double rr_wall_s;
 };
+/* run.json and the CSV files into dir: 0 or an errno, after a message */
 int results_write(const struct run_results *, const char *dir);
 
-/* plot.c / report.c */
+/* plot.c / report.c: 0 or an errno, after a message (plot_dir: ENOENT
+ * when gnuplot is not installed) */
 int plot_dir(const char *dir, bool quiet);
 /* report.md and index.html; the answer per mix and the warning count go to
  * headlines too, unless it is NULL (the end of `pmapstorm run`) */

@@ -254,7 +254,7 @@ static double driver_touch_ns(const struct machine_config *base, bool stats)
 	for (int rep = 0; rep < 3; rep++) {
 		struct trial_result *r = mem_zalloc(struct trial_result, 1);
 		_Atomic int stop = 0;
-		if (trial_run(&pt, 0, 1, r, &stop) == EXIT_OK) {
+		if (trial_run(&pt, 0, 1, r, &stop) == 0) {
 			const struct metric *m = trial_metric(r, "ops_per_s.touch"); /* exp_point_single names the role */
 			double ns = m && m->m_value > 0 ? 1e9 / m->m_value : 0;
 			if (ns > 0 && (best == 0 || ns < best))
@@ -499,9 +499,9 @@ static int mb_scale_point(const struct machine_config *base, struct mb_scale *sc
 		struct trial_result *res = mem_zalloc(struct trial_result, 1);
 		_Atomic int stop = 0;
 		if (res == NULL)
-			return EXIT_ENV;
+			return ENOMEM;
 		int rc = trial_run(&pt, t, 1 + t, res, &stop);
-		if (rc == EXIT_OK) {
+		if (rc == 0) {
 			const struct metric *mo = trial_metric(res, "ops_per_s"), *ml = trial_metric(res, "shootdown_latency_p50");
 			ops[got] = mo != NULL ? mo->m_value : 0;
 			lat[got] = ml != NULL ? ml->m_value : 0;
@@ -509,14 +509,14 @@ static int mb_scale_point(const struct machine_config *base, struct mb_scale *sc
 		}
 		trial_free(res);
 		free(res);
-		if (rc != EXIT_OK)
+		if (rc != 0)
 			return rc;
 	}
 	qsort(ops, got, sizeof(double), cmp_double);
 	qsort(lat, got, sizeof(double), cmp_double);
 	sc->ops[k] = got ? ops[got / 2] : 0;
 	sc->sd_p50[k] = got ? lat[got / 2] : 0;
-	return EXIT_OK;
+	return 0;
 }
 
 static int mb_scale_run(const struct machine_config *base, struct mb_scale *sc)
@@ -529,10 +529,10 @@ static int mb_scale_run(const struct machine_config *base, struct mb_scale *sc)
 		sc->ncpu[sc->n++] = npus > MAXCPUS ? MAXCPUS : npus;
 	for (unsigned k = 0; k < sc->n; k++) {
 		int rc = mb_scale_point(base, sc, k);
-		if (rc != EXIT_OK)
+		if (rc != 0)
 			return rc;
 	}
-	return EXIT_OK;
+	return 0;
 }
 
 static double mb_scale_ratio(const struct mb_scale *sc, unsigned k)
@@ -641,11 +641,11 @@ int cmd_microbench(int argc, char **argv)
 		case 'o': out_dir = optarg; break;
 		case 'c':
 			if ((rc = exp_load_machine(&cfg, optarg)) != 0)
-				return rc;
+				return exitcode_of(rc);
 			break;
 		case 's':
 			if ((rc = cli_apply_set(&cfg, optarg)) != 0)
-				return rc;
+				return exitcode_of(rc);
 			break;
 		case 'r': {
 			char *end;
@@ -671,8 +671,8 @@ int cmd_microbench(int argc, char **argv)
 		cli_error("microbench: --set machine.cpus: needs at least 2 CPUs");
 		return EXIT_USAGE;
 	}
-	if ((rc = cli_memory_check(&cfg, "microbench")) != EXIT_OK)
-		return rc;
+	if ((rc = cli_memory_check(&cfg, "microbench")) != 0)
+		return exitcode_of(rc);
 	if (out_dir != NULL) {
 		if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
 			cli_error("microbench: --out: cannot create %s (%s)", out_dir, strerror(errno));
@@ -748,9 +748,9 @@ int cmd_microbench(int argc, char **argv)
 		{"touch_private", "touch, private pmaps", "touch", true, NULL, {0}, {0}, {0}, 0},
 	};
 	for (unsigned i = 0; i < 3; i++)
-		if ((rc = mb_scale_run(&cfg, &scales[i])) != EXIT_OK) {
+		if ((rc = mb_scale_run(&cfg, &scales[i])) != 0) {
 			cli_error("microbench: scaling (%s): %s", scales[i].name, machine_errmsg());
-			return rc;
+			return exitcode_of(rc);
 		}
 	/* both CPUs of the shared munmap shoot at each other */
 	double mutual = scales[1].sd_p50[1], mutual_ratio = sd_med ? mutual / (double)sd_med : 0;
@@ -819,7 +819,7 @@ int cmd_microbench(int argc, char **argv)
 		printf("\nlockstat of this run (all CPUs):\n");
 		lockstat_print_text(stdout, rows, LC_NCLASS);
 	}
-	rc = EXIT_OK;
+	rc = 0;
 	if (json_path != NULL) {
 		json_t *doc = json_object();
 		json_object_set_new(doc, "provenance", cli_provenance(&cfg));
@@ -896,7 +896,7 @@ int cmd_microbench(int argc, char **argv)
 		rc = cli_write_json(json_path, doc);
 		json_decref(doc);
 	}
-	if (out_dir != NULL && rc == EXIT_OK) {
+	if (out_dir != NULL && rc == 0) {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/lockstat.csv", out_dir);
 		rc = lockstat_write_csv(path, rows, 3 * LC_NCLASS);
@@ -904,5 +904,5 @@ int cmd_microbench(int argc, char **argv)
 	free(s->sd_samples);
 	free(s->pp_samples);
 	free(s);
-	return rc;
+	return exitcode_of(rc);
 }
