@@ -13,7 +13,11 @@
  */
 #include "stress.h"
 
-#include "cli.h"
+#include "commands/commands.h"
+#include "commands/exitcode.h"
+#include "common/msg.h"
+#include "experiment/experiment.h"
+#include "trials/hostmem.h"
 
 #include <pmapstorm/shootdown.h>
 #include <pmapstorm/topo.h>
@@ -121,7 +125,7 @@ static int apply_inject(struct machine_config *cfg, const char *list)
 		if (all)
 			break;
 		if (!found || n == 0) {
-			cli_error("--inject: unknown injection '%.*s'; valid: ipi, yield, spl, allocfail, pressure, all, none",
+			msg_error("--inject: unknown injection '%.*s'; valid: ipi, yield, spl, allocfail, pressure, all, none",
 			    (int)n, p);
 			return EXIT_USAGE;
 		}
@@ -257,14 +261,14 @@ int cmd_stress(int argc, char **argv)
 		case 't':
 			seconds = strtod(optarg, &end);
 			if (end == optarg || *end != '\0' || !(seconds > 0) || seconds > 86400) {
-				cli_error("--seconds: '%s' is not a positive number of seconds (at most 86400)", optarg);
+				msg_error("--seconds: '%s' is not a positive number of seconds (at most 86400)", optarg);
 				return EXIT_USAGE;
 			}
 			break;
 		case 'c': {
 			unsigned long x = strtoul(optarg, &end, 10);
 			if (end == optarg || *end != '\0' || x < 1 || x > MAXCPUS) {
-				cli_error("--cpus: '%s' is not a CPU count in [1, %d]", optarg, MAXCPUS);
+				msg_error("--cpus: '%s' is not a CPU count in [1, %d]", optarg, MAXCPUS);
 				return EXIT_USAGE;
 			}
 			cpus = (unsigned)x;
@@ -274,7 +278,7 @@ int cmd_stress(int argc, char **argv)
 		case 'r':
 			seed = strtoull(optarg, &end, 10);
 			if (end == optarg || *end != '\0') {
-				cli_error("--seed: '%s' is not a whole number", optarg);
+				msg_error("--seed: '%s' is not a whole number", optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -285,19 +289,19 @@ int cmd_stress(int argc, char **argv)
 		case 'q': quiet = true; break;
 		case 's':
 			if (nsets == sizeof(sets) / sizeof(sets[0])) {
-				cli_error("--set: at most %zu", sizeof(sets) / sizeof(sets[0]));
+				msg_error("--set: at most %zu", sizeof(sets) / sizeof(sets[0]));
 				return EXIT_USAGE;
 			}
 			sets[nsets++] = optarg;
 			break;
 		case 'h': fputs(stress_usage, stdout); return EXIT_OK;
 		default:
-			cli_error("stress: unknown or incomplete option '%s' (see pmapstorm stress --help)", argv[optind - 1]);
+			msg_error("stress: unknown or incomplete option '%s' (see pmapstorm stress --help)", argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
-		cli_error("stress: unexpected argument '%s' (see pmapstorm stress --help)", argv[optind]);
+		msg_error("stress: unexpected argument '%s' (see pmapstorm stress --help)", argv[optind]);
 		return EXIT_USAGE;
 	}
 
@@ -309,13 +313,13 @@ int cmd_stress(int argc, char **argv)
 	if (unsafe)
 		machine_config_set(&cfg, "shootdown.allow_unsafe", "yes");
 	for (unsigned i = 0; i < nsets; i++)
-		if (cli_apply_set(&cfg, sets[i]) != 0)
+		if (exp_apply_set(&cfg, sets[i]) != 0)
 			return EXIT_USAGE;
 	unsafe = cfg.mc_sd_unsafe;
 	if (cpus_given)
 		cfg.mc_ncpu = cpus;
 	cpus = cfg.mc_ncpu;
-	int mrc = cli_memory_check(&cfg, "stress");
+	int mrc = hostmem_check(&cfg, "stress");
 	if (mrc != 0)
 		return exitcode_of(mrc);
 	cfg.mc_check = true;
@@ -323,7 +327,7 @@ int cmd_stress(int argc, char **argv)
 	if (oracles != NULL) {
 		char why[256];
 		if (check_oracles_parse(oracles, &cfg.mc_check_oracles, why, sizeof(why)) != 0) {
-			cli_error("--oracles: %s", why);
+			msg_error("--oracles: %s", why);
 			return EXIT_USAGE;
 		}
 	}
@@ -351,9 +355,9 @@ int cmd_stress(int argc, char **argv)
 					n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", n ? ", " : "",
 					    shootdown_strategies[i]->sd_name);
 			if (sd == NULL)
-				cli_error("--strategy: unknown strategy '%s'; valid: all, %s", strategy, list);
+				msg_error("--strategy: unknown strategy '%s'; valid: all, %s", strategy, list);
 			else
-				cli_error("--strategy: '%s' is a deliberately broken mutant: add --unsafe to run it "
+				msg_error("--strategy: '%s' is a deliberately broken mutant: add --unsafe to run it "
 				    "(mutants: %s)", strategy, list);
 			return EXIT_USAGE;
 		}

@@ -54,8 +54,8 @@
  */
 #include "stress.h"
 
-#include "cli.h"      /* err_env: the error convention */
-#include "workload.h" /* wl_rng */
+#include "common/msg.h"               /* err_env: the error convention */
+#include "trials/workloads/workload.h" /* wl_rng */
 
 #include <pmapstorm/alloc.h>
 #include <pmapstorm/pmap.h>

@@ -10,9 +10,9 @@
 #include <pmapstorm/topo.h>
 #include <unistd.h>
 
-#include "driver.h"
-#include "experiment.h"
-#include "workload.h"
+#include "experiment/experiment.h"
+#include "trials/driver.h"
+#include "trials/workloads/workload.h"
 
 static char tmpdir[] = "/tmp/pmapstorm-test-XXXXXX";
 static char errbuf[8192];
@@ -370,7 +370,7 @@ static void test_mixes(void **state)
 }
 
 /*
- * What the metrics mean, on constructed cases (bench/metrics.c): a strategy
+ * What the metrics mean, on constructed cases (bench/trials/metrics.c): a strategy
  * that sends nothing still pays its pmap_update(); immediate sends one IPI
  * per page, so 8 pages and one target are 8 IPIs per update; per-operation
  * figures divide by the role's own operations.

@@ -15,9 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "gate.h"
-#include "samples.h"
+#include "commands/commands.h"
+#include "commands/exitcode.h"
+#include "common/samples.h"
+#include "common/utf8.h"
+#include "compare/gate.h"
 
 static char tmpdir[] = "/tmp/pmapstorm-gate-XXXXXX";
 static char outbuf[1 << 16], errbuf[8192];
@@ -624,18 +626,18 @@ static void test_utf8_paths_and_labels(void **state)
 	/* cli helpers: bad bytes become U+FFFD; a cut ends on a whole character */
 	const char *bad[] = {"a\xff", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82"};
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		json_t *j = cli_json_string_lossy(bad[i]);
+		json_t *j = utf8_json_string(bad[i]);
 		assert_non_null(j);
 		assert_non_null(strstr(json_string_value(j), "\xef\xbf\xbd"));
 		json_decref(j);
 	}
-	json_t *ok = cli_json_string_lossy("caf\xc3\xa9 \xf0\x9f\x98\x80");
+	json_t *ok = utf8_json_string("caf\xc3\xa9 \xf0\x9f\x98\x80");
 	assert_string_equal(json_string_value(ok), "caf\xc3\xa9 \xf0\x9f\x98\x80");
 	json_decref(ok);
 	char cut[] = "ab\xe2\x82", whole[] = "ab\xe2\x82\xac", ascii[] = "abc";
-	cli_utf8_cut(cut);
-	cli_utf8_cut(whole);
-	cli_utf8_cut(ascii);
+	utf8_cut(cut);
+	utf8_cut(whole);
+	utf8_cut(ascii);
 	assert_string_equal(cut, "ab");
 	assert_string_equal(whole, "ab\xe2\x82\xac");
 	assert_string_equal(ascii, "abc");

@@ -34,9 +34,9 @@
 #include <inttypes.h>
 #include <unistd.h>
 
-#include "driver.h"
-#include "experiment.h"
-#include "workload.h"
+#include "experiment/experiment.h"
+#include "trials/driver.h"
+#include "trials/workloads/workload.h"
 
 #define LZ_VA ((vaddr_t)0x20000000ULL)
 

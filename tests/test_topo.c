@@ -5,7 +5,9 @@
  * tests/hwloc/hwloc_synthetic.c does.  Nothing here depends on timing.
  */
 #include "harness.h"
-#include "experiment.h"
+#include "commands/commands.h"
+#include "commands/exitcode.h"
+#include "experiment/experiment.h"
 
 #include <errno.h>
 #include <fcntl.h>

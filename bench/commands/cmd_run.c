@@ -11,7 +11,17 @@
  * of operations); the finished trials are written, marked interrupted, and
  * the exit code is 130.
  */
-#include "driver.h"
+#include "commands/commands.h"
+#include "commands/exitcode.h"
+#include "common/atomicfile.h"
+#include "common/msg.h"
+#include "experiment/experiment.h"
+#include "record/results.h"
+#include "report/plot.h"
+#include "report/report.h"
+#include "trials/calibrate.h"
+#include "trials/driver.h"
+#include "trials/hostmem.h"
 
 #include <pmapstorm/alloc.h>
 #include <pmapstorm/topo.h>
@@ -110,13 +120,13 @@ static int baseline_path(const char *base, const char *name, bool replace, char 
 	size_t n = strlen(name);
 	if (n == 0 || n > 64 || name[0] == '.' || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	                                                       "0123456789-_.") != n) {
-		cli_error("run: --%s-baseline '%s': a name of letters, digits, - _ . (at most 64, not starting with .)",
+		msg_error("run: --%s-baseline '%s': a name of letters, digits, - _ . (at most 64, not starting with .)",
 		    replace ? "replace" : "save", name);
 		return EXIT_USAGE;
 	}
 	snprintf(path, len, "%s/baselines/%s.json", base, name);
 	if (!replace && access(path, F_OK) == 0) {
-		cli_error("run: --save-baseline %s: %s exists; remove it or use --replace-baseline %s", name, path, name);
+		msg_error("run: --save-baseline %s: %s exists; remove it or use --replace-baseline %s", name, path, name);
 		return EXIT_USAGE;
 	}
 	return EXIT_OK;
@@ -131,7 +141,7 @@ static int save_baseline(const char *dir, const char *base, const char *path, bo
 	snprintf(src, sizeof(src), "%s/run.json", dir);
 	json_t *doc = json_load_file(src, 0, &je);
 	if (doc == NULL) {
-		cli_error("run: %s: cannot read back (%s)", src, je.text);
+		msg_error("run: %s: cannot read back (%s)", src, je.text);
 		return EXIT_ENV;
 	}
 	json_t *pt, *tr;
@@ -146,11 +156,11 @@ static int save_baseline(const char *dir, const char *base, const char *path, bo
 	bool existed = access(path, F_OK) == 0;
 	int rc = EXIT_OK;
 	if (mkdir(bdir, 0777) != 0 && errno != EEXIST) {
-		cli_error("run: cannot create %s (%s)", bdir, strerror(errno));
+		msg_error("run: cannot create %s (%s)", bdir, strerror(errno));
 		rc = EXIT_ENV;
 	}
 	if (rc == EXIT_OK) /* the check before the run is advice; this one is atomic */
-		rc = exitcode_of(replace ? cli_write_json(path, doc) : cli_write_json_new(path, doc));
+		rc = exitcode_of(replace ? atomicfile_write_json(path, doc) : atomicfile_write_json_new(path, doc));
 	json_decref(doc);
 	if (rc == EXIT_OK)
 		fprintf(stderr, "pmapstorm run: baseline %s %s\n", path, existed && replace ? "replaced" : "written");
@@ -160,18 +170,18 @@ static int save_baseline(const char *dir, const char *base, const char *path, bo
 static int make_results_dir(const char *base, const char *name, char *final, size_t len, char *tmp, size_t tlen)
 {
 	if (mkdir(base, 0777) != 0 && errno != EEXIST) {
-		cli_error("run: cannot create %s (%s)", base, strerror(errno));
+		msg_error("run: cannot create %s (%s)", base, strerror(errno));
 		return EXIT_ENV;
 	}
-	cli_remove_stale(base, ".tmp-");
-	cli_remove_stale(base, ".latest-");
+	atomicfile_remove_stale(base, ".tmp-");
+	atomicfile_remove_stale(base, ".latest-");
 	time_t now = time(NULL);
 	char stamp[64];
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&now));
 	snprintf(final, len, "%s/%s-%s", base, stamp, name);
 	snprintf(tmp, tlen, "%s/.tmp-%s-%d", base, name, (int)getpid());
 	if (mkdir(tmp, 0777) != 0) {
-		cli_error("run: cannot create %s (%s)", tmp, strerror(errno));
+		msg_error("run: cannot create %s (%s)", tmp, strerror(errno));
 		return EXIT_ENV;
 	}
 	return EXIT_OK;
@@ -183,9 +193,9 @@ static int publish(const char *base, char *final, size_t len, const char *tmp)
 	char want[4096];
 	snprintf(want, sizeof(want), "%s", final);
 	int k = 2;
-	while (cli_rename_dir_new(tmp, final) != 0) {
+	while (atomicfile_rename_dir_new(tmp, final) != 0) {
 		if (errno != EEXIST || k == 1000 || (size_t)snprintf(final, len, "%s-%d", want, k++) >= len) {
-			cli_error("run: cannot move results from %s into %s (%s)", tmp, final, strerror(errno));
+			msg_error("run: cannot move results from %s into %s (%s)", tmp, final, strerror(errno));
 			return EXIT_ENV;
 		}
 	}
@@ -215,9 +225,9 @@ static int run_calibrate_if_missing(struct experiment *ex, bool quiet)
 			continue;
 		fprintf(stderr, "pmapstorm run: %s is missing: calibrating this host first (pmapstorm calibrate --out %s)\n",
 		    pt->ep_cfg.mc_ipi_calibration, pt->ep_cfg.mc_ipi_calibration);
-		struct calib_params cp = calib_defaults;
+		struct calibrate_params cp = calibrate_defaults;
 		cp.cp_quiet = quiet;
-		rc = calib_measure(&pt->ep_cfg, pt->ep_cfg.mc_ipi_calibration, &cp);
+		rc = calibrate_measure(&pt->ep_cfg, pt->ep_cfg.mc_ipi_calibration, &cp);
 	}
 	ex->ex_skip_calib = false;
 	free(pt);
@@ -245,7 +255,7 @@ static int run_main(int argc, char **argv)
 		switch (c) {
 		case 's':
 			if (nsets == 64) {
-				cli_error("run: too many --set");
+				msg_error("run: too many --set");
 				return EXIT_USAGE;
 			}
 			sets[nsets++] = optarg;
@@ -256,7 +266,7 @@ static int run_main(int argc, char **argv)
 		case 'b':
 		case 'B':
 			if (baseline != NULL) {
-				cli_error("run: one --save-baseline or --replace-baseline");
+				msg_error("run: one --save-baseline or --replace-baseline");
 				return EXIT_USAGE;
 			}
 			baseline = optarg;
@@ -265,12 +275,12 @@ static int run_main(int argc, char **argv)
 		case 'y': yes = true; break;
 		case 'h': fputs(run_usage, stdout); return EXIT_OK;
 		default:
-			cli_error("run: unknown or incomplete option '%s'\n%s", argv[optind - 1], run_usage);
+			msg_error("run: unknown or incomplete option '%s'\n%s", argv[optind - 1], run_usage);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1) {
-		cli_error(optind >= argc ? "run: which experiment file? (pmapstorm run CONFIG)"
+		msg_error(optind >= argc ? "run: which experiment file? (pmapstorm run CONFIG)"
 		                         : "run: one experiment file, not several ('%s')", argv[optind + 1]);
 		return EXIT_USAGE;
 	}
@@ -305,7 +315,7 @@ static int run_main(int argc, char **argv)
 	unsigned T = points[0].ep_trials;
 	for (unsigned p = 1; p < ex->ex_npoints; p++)
 		if (points[p].ep_trials != T) {
-			cli_error("%s: experiment.trials may not be swept", path);
+			msg_error("%s: experiment.trials may not be swept", path);
 			exp_free(ex);
 			free(points);
 			free(ex);
@@ -327,11 +337,11 @@ static int run_main(int argc, char **argv)
 	for (unsigned p = 0; p < ex->ex_npoints; p++)
 		estimate += T * (points[p].ep_warmup_s + points[p].ep_duration_s + 0.05);
 	char eta[64];
-	cli_duration(eta, sizeof(eta), estimate);
+	msg_duration(eta, sizeof(eta), estimate);
 	if (!quiet || estimate > 3600)
 		fprintf(stderr, "pmapstorm run: %s: %u points x %u trials, about %s\n", ex->ex_name, ex->ex_npoints, T, eta);
 	if (estimate > 3600 && !yes) {
-		cli_error("run: %s would run for about %s (more than an hour); pass --yes to run it", path, eta);
+		msg_error("run: %s would run for about %s (more than an hour); pass --yes to run it", path, eta);
 		rc = EXIT_USAGE;
 	}
 	/* the largest simulated memory of any point, against what the host can give */
@@ -346,7 +356,7 @@ static int run_main(int argc, char **argv)
 			snprintf(where, sizeof(where), "%s:%d", path, line);
 		else
 			snprintf(where, sizeof(where), "%s", line < 0 ? "--set" : path);
-		rc = exitcode_of(cli_memory_check(&points[big].ep_cfg, where));
+		rc = exitcode_of(hostmem_check(&points[big].ep_cfg, where));
 	}
 	if (rc != EXIT_OK) {
 		free(points);
@@ -365,7 +375,7 @@ static int run_main(int argc, char **argv)
 	struct trial_result *trials = mem_zalloc(struct trial_result, total);
 	struct order_item *order = mem_zalloc(struct order_item, total);
 	if (trials == NULL || order == NULL) {
-		cli_error("run: out of host memory for %u trials", total);
+		msg_error("run: out of host memory for %u trials", total);
 		rmdir(tmp);
 		free(trials);
 		free(order);
@@ -444,11 +454,11 @@ static int run_main(int argc, char **argv)
 	if (rr.rr_interrupted && atomic_load(&run_stop))
 		rc = EXIT_INTERRUPTED;
 	else if (rc == EXIT_OK && errors > 0) {
-		cli_error("run: %u violation(s) found by the workloads' checks, pmap_check/tlb_check or the oracles (check = on)", errors);
+		msg_error("run: %u violation(s) found by the workloads' checks, pmap_check/tlb_check or the oracles (check = on)", errors);
 		rc = EXIT_VIOLATION;
 	}
 	if (baseline != NULL && (rc != EXIT_OK || rr.rr_interrupted))
-		cli_error("run: no baseline written (%s): the run %s", bpath, rr.rr_interrupted ? "was interrupted" : "failed");
+		msg_error("run: no baseline written (%s): the run %s", bpath, rr.rr_interrupted ? "was interrupted" : "failed");
 	else if (baseline != NULL && (wrc = save_baseline(final, results_base, bpath, replace)) != EXIT_OK)
 		rc = wrc;
 	if (rc == EXIT_OK && prc != EXIT_OK)

@@ -3,7 +3,11 @@
  * a synthetic machine.topology) and the placement of its CPUs, printed by
  * core/topo (topo_print) so the command and the results say the same.
  */
-#include "experiment.h"
+#include "commands/commands.h"
+#include "commands/exitcode.h"
+#include "common/atomicfile.h"
+#include "common/msg.h"
+#include "experiment/experiment.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -60,11 +64,11 @@ int cmd_topo(int argc, char **argv)
 		case 'x': xml = optarg; continue;
 		case 'h': fputs(topo_usage, stdout); return EXIT_OK;
 		default:
-			cli_error("topo: unknown or incomplete option '%s'\n%s", argv[optind - 1], topo_usage);
+			msg_error("topo: unknown or incomplete option '%s'\n%s", argv[optind - 1], topo_usage);
 			return EXIT_USAGE;
 		}
 		if (nkv == 32) {
-			cli_error("topo: too many --set");
+			msg_error("topo: too many --set");
 			return EXIT_USAGE;
 		}
 		snprintf(kvs[nkv++], sizeof(kvs[0]), "%s%s", key, optarg);
@@ -81,7 +85,7 @@ int cmd_topo(int argc, char **argv)
 	struct topo_numa tn;
 	char numa[768];
 	if ((rc = exp_numa(&cfg, &tn, numa, sizeof(numa))) != 0) {
-		cli_error("topo: %s", numa);
+		msg_error("topo: %s", numa);
 		topo_close(t);
 		return exitcode_of(rc);
 	}
@@ -99,16 +103,16 @@ int cmd_topo(int argc, char **argv)
 		    "timings are not those of a real machine of that size)\n", cfg.mc_ncpu);
 	rc = EXIT_OK;
 	if (xml != NULL) {
-		/* a temporary name in the same folder, fsync, rename (cli.c) */
+		/* a temporary name in the same folder, fsync, rename (common/atomicfile.c) */
 		char tmp[4096];
-		FILE *f = cli_file_begin(NULL, xml, tmp, sizeof(tmp));
+		FILE *f = atomicfile_begin(NULL, xml, tmp, sizeof(tmp));
 		int e = f == NULL ? -1 : topo_export_xml(t, false, f);
 		if (e > 0) {
-			cli_error("topo: --xml: cannot write %s (%s)", xml, strerror(e));
+			msg_error("topo: --xml: cannot write %s (%s)", xml, strerror(e));
 			fclose(f);
 			unlink(tmp);
 		}
-		rc = e != 0 ? EXIT_ENV : exitcode_of(cli_file_commit(f, NULL, xml, tmp));
+		rc = e != 0 ? EXIT_ENV : exitcode_of(atomicfile_commit(f, NULL, xml, tmp));
 	}
 	topo_close(t);
 	return rc;

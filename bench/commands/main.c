@@ -1,9 +1,9 @@
 /*
  * main.c — the pmapstorm command: subcommand dispatch only.
  */
-#include "cli.h"
-#include "gate.h"
-#include "stress.h"
+#include "commands/commands.h"
+#include "commands/exitcode.h"
+#include "common/msg.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -67,8 +67,8 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "list"))
 		return cmd_list(argc - 1, argv + 1);
 	if (cmd[0] == '-')
-		cli_error("unknown option '%s' (see pmapstorm --help)", cmd);
+		msg_error("unknown option '%s' (see pmapstorm --help)", cmd);
 	else
-		cli_error("unknown command '%s' (see pmapstorm --help)", cmd);
+		msg_error("unknown command '%s' (see pmapstorm --help)", cmd);
 	return EXIT_USAGE;
 }

@@ -22,7 +22,7 @@
  * No state: the resampling generator (splitmix64, Vigna 2015) is seeded
  * from a constant on every call, so results are reproducible.
  */
-#include "samples.h"
+#include "common/samples.h"
 
 #include <pmapstorm/alloc.h>
 

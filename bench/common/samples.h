@@ -1,8 +1,8 @@
 /*
  * samples.h — statistics over a small sample of trial values: what the
- * report (bench/report.c), run.json's summaries (bench/results.c) and the
- * CI gate (bench/gate.c) share, so that there is one median, one bootstrap
- * and one rank test in the tree.
+ * report (report/report.c), run.json's summaries (record/results.c), the
+ * CI gate (compare/gate.c), microbench and calibrate share, so that there
+ * is one median, one bootstrap and one rank test in the tree.
  *
  * Every function is pure: no globals, fixed-seed resampling, so the same
  * values always give the same numbers (reports and gate verdicts are

@@ -1,5 +1,6 @@
 /*
- * export.c — `pmapstorm export`: a run's medians for existing dashboards.
+ * export.c — a run's medians for existing dashboards (export.h; the
+ * command is `pmapstorm export`).
  *
  * Two formats, both documented by their projects:
  *  - github-action-benchmark's custom tools (benchmark-action/
@@ -19,39 +20,20 @@
  * points and not at others is kept, zeros included.  Metrics that do not
  * apply are absent from run.json and so from the export.
  */
-#include "cli.h"
-#include "gate.h"
-#include "samples.h"
+#include "compare/export.h"
+#include "common/msg.h"
+#include "common/samples.h"
+#include "common/utf8.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const export_usage =
-    "usage: pmapstorm export --format github-action-benchmark|bmf RUN [--direction smaller|bigger] [--out FILE]\n"
-    "\n"
-    "Writes the medians over trials of every point's metrics of RUN (a run.json,\n"
-    "a results folder, or a baseline) for a dashboard; a metric that is 0\n"
-    "everywhere in RUN is left out, and one that does not apply is absent:\n"
-    "  github-action-benchmark  custom tool JSON ({name, unit, value, range,\n"
-    "                           extra}); only the metrics of one direction:\n"
-    "                           --direction smaller (default; tool\n"
-    "                           customSmallerIsBetter) or bigger\n"
-    "                           (customBiggerIsBetter)\n"
-    "  bmf                      Bencher Metric Format: benchmark -> measure ->\n"
-    "                           {value, lower_value, upper_value} (median, min, max)\n"
-    "  --out FILE               write FILE instead of stdout: atomically\n"
-    "                           (temporary name, fsync, rename), replaced if\n"
-    "                           it exists\n"
-    "Exit: 0 ok, 2 bad flag or bad input, 3 cannot write (--out or stdout) or\n"
-    "out of memory.\n";
 
 /* => 0, or -1 after saying which entry could not be built (out of memory) */
 static int built(json_t *v, const char *what, const char *name)
 {
 	if (v != NULL)
 		return 0;
-	cli_error("export: cannot build %s \"%s\": out of memory", what, name);
+	msg_error("export: cannot build %s \"%s\": out of memory", what, name);
 	return -1;
 }
 
@@ -60,8 +42,8 @@ static json_t *entry_name(const struct gate_doc *d, const struct gate_point *gp,
 {
 	char name[2048];
 	snprintf(name, sizeof(name), "%s: %s%s%s", d->gd_name, gp->gp_label, metric ? ": " : "", metric ? metric : "");
-	cli_utf8_cut(name);
-	json_t *j = cli_json_string_lossy(name);
+	utf8_cut(name);
+	json_t *j = utf8_json_string(name);
 	built(j, "the name of", name);
 	return j;
 }
@@ -82,7 +64,7 @@ static bool flat_zero(const struct gate_doc *d, const char *name)
 }
 
 /* => the array, or NULL after a message */
-static json_t *export_gab(const struct gate_doc *d, int direction)
+json_t *export_gab(const struct gate_doc *d, int direction)
 {
 	json_t *a = json_array();
 	if (built(a, "the array", "github-action-benchmark"))
@@ -101,7 +83,7 @@ static json_t *export_gab(const struct gate_doc *d, int direction)
 			json_t *name = entry_name(d, gp, gm->gm_name), *e;
 			if (name == NULL)
 				goto fail;
-			e = json_pack("{s:O,s:o,s:f,s:s,s:s}", "name", name, "unit", cli_json_string_lossy(gm->gm_unit), "value",
+			e = json_pack("{s:O,s:o,s:f,s:s,s:s}", "name", name, "unit", utf8_json_string(gm->gm_unit), "value",
 			    s.median, "range", range, "extra", extra);
 			if (built(e, "the entry", json_string_value(name)) || json_array_append_new(a, e) != 0) {
 				json_decref(name);
@@ -117,7 +99,7 @@ fail:
 }
 
 /* => the object, or NULL after a message */
-static json_t *export_bmf(const struct gate_doc *d)
+json_t *export_bmf(const struct gate_doc *d)
 {
 	json_t *o = json_object();
 	if (built(o, "the object", "bmf"))
@@ -154,57 +136,4 @@ static json_t *export_bmf(const struct gate_doc *d)
 		return NULL;
 	}
 	return o;
-}
-
-int cmd_export(int argc, char **argv)
-{
-	const char *format = NULL, *out = NULL, *dir = "smaller";
-	static const struct option opts[] = {
-		{"format", required_argument, NULL, 'f'}, {"out", required_argument, NULL, 'o'},
-		{"direction", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
-	};
-	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "f:o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f': format = optarg; break;
-		case 'o': out = optarg; break;
-		case 'd': dir = optarg; break;
-		case 'h': fputs(export_usage, stdout); return EXIT_OK;
-		default:
-			cli_error("export: unknown or incomplete option '%s'\n%s", argv[optind - 1], export_usage);
-			return EXIT_USAGE;
-		}
-	}
-	if (format == NULL || (strcmp(format, "github-action-benchmark") != 0 && strcmp(format, "bmf") != 0)) {
-		cli_error("export: --format: github-action-benchmark or bmf%s%s", format ? ", not " : "", format ? format : "");
-		return EXIT_USAGE;
-	}
-	if (strcmp(dir, "smaller") != 0 && strcmp(dir, "bigger") != 0) {
-		cli_error("export: --direction: smaller or bigger, not %s", dir);
-		return EXIT_USAGE;
-	}
-	if (argc - optind != 1) {
-		cli_error("export: one run (a run.json or a results folder)");
-		return EXIT_USAGE;
-	}
-	char path[4096], err[1024];
-	gate_input_path(argv[optind], path, sizeof(path));
-	struct gate_doc d;
-	int rc = gate_doc_load(path, &d, err, sizeof(err));
-	if (rc != 0) {
-		cli_error("export: %s", err);
-		return exitcode_of(rc);
-	}
-	json_t *doc = !strcmp(format, "bmf") ? export_bmf(&d) : export_gab(&d, !strcmp(dir, "smaller") ? -1 : 1);
-	if (doc == NULL)
-		rc = EXIT_ENV;
-	else if (out != NULL)
-		rc = exitcode_of(cli_write_json(out, doc));
-	else if (json_dumpf(doc, stdout, JSON_INDENT(2)) != 0 || fputc('\n', stdout) == EOF)
-		rc = EXIT_ENV;
-	json_decref(doc);
-	gate_doc_free(&d);
-	return rc;
 }

@@ -1,6 +1,6 @@
 /*
- * gate.c — `pmapstorm gate BASELINE CURRENT`: a CI performance gate that
- * fails on regressions and not on noise.
+ * gate.c — what `pmapstorm gate BASELINE CURRENT` decides (gate.h): a CI
+ * performance gate that fails on regressions and not on noise.
  *
  * What it follows.  Google Benchmark's tools/compare.py: per benchmark, the
  * relative change of the measurement and a two-sided Mann-Whitney U test
@@ -10,12 +10,12 @@
  * (a significant 1% change is not a regression) and a bootstrap percentile
  * interval of the ratio of medians (Efron & Tibshirani 1993, ch. 13), which
  * must lie wholly on one side of 1 before anything is called a regression.
- * The statistics live in samples.c, shared with the report.
+ * The statistics live in common/samples.c, shared with the report.
  *
  * The verdict of one metric at one point, medians m_b (baseline) and m_c
  * (current), ratio r = m_c / m_b, effect |r - 1|, threshold t, level alpha:
  *   deterministic  both files mark the metric deterministic (every trial
- *                  agreed exactly, results.c): a relative difference above
+ *                  agreed exactly, record/results.c): a relative difference above
  *                  GATE_DET_TOLERANCE is a regression or an improvement by
  *                  the metric's better-direction, or "changed" when it has
  *                  none; a deterministic change fails the gate either way,
@@ -31,10 +31,9 @@
  *   regression /   p < alpha, effect >= t, and the interval on the same
  *   improvement    side of 1; by the better-direction ("changed" for a
  *                  metric without one, which never fails the gate).
- * Exit 1 when a gated row is a regression (or a deterministic change), 0
- * otherwise, 2 on bad input, 3 when a report cannot be written or memory
- * runs out.  With --deterministic-only, timing rows are computed and
- * printed but do not count.
+ * The gate fails (gate_failed(); the command exits 1) when a gated row is
+ * a regression or a deterministic change.  With --deterministic-only,
+ * timing rows are computed and printed but do not count.
  *
  * Coverage.  A gate that passes on what it never saw is no gate: a
  * baseline point that CURRENT lacks, a gated metric that CURRENT lacks or
@@ -44,10 +43,10 @@
  * (a new point, a new metric) is a note: it cannot hide a regression.
  *
  * Reports.  JSON wants UTF-8 and paths are bytes: every path and label
- * goes through cli_json_string_lossy(), labels are cut on a character
- * boundary (cli_utf8_cut), and every json_pack is checked, so a report is
- * whole or the command says which part failed (exit 3).  Report files
- * are written atomically and replaced (cli_file_begin/commit).
+ * goes through utf8_json_string(), labels are cut on a character
+ * boundary (utf8_cut), and every json_pack is checked, so a report is
+ * whole or the writer says which part failed (ENOMEM).  Report files
+ * are written atomically and replaced (atomicfile_begin/commit).
  *
  * Noise floor.  Trials of one run are interleaved, so the U test compares
  * like with like; two runs, though, may sit on a host in different states
@@ -60,22 +59,23 @@
  * has the same value and their roles (workload, CPU set, pmap, options) are
  * identical.  A key only one file knows (a newer build's new key) is ignored
  * and said so.  Unmatched points are listed (a baseline point as a gap,
- * see Coverage); no match at all is exit 2.
+ * see Coverage); no match at all is bad input (EINVAL).
  *
  * Reading.  gate_doc_parse() checks the type of every field it uses and
  * bounds every size (gate.h), and builds its result only from checked
  * values, so a hostile file gives a message, never a crash (issue 10 fuzzes
  * it).  No shared state: it may run in any thread.
  */
-#include "gate.h"
-#include "cli.h"
-#include "samples.h"
+#include "compare/gate.h"
+#include "common/atomicfile.h"
+#include "common/msg.h"
+#include "common/samples.h"
+#include "common/utf8.h"
 
 #include <pmapstorm/alloc.h>
 
 #include <errno.h>
 #include <fnmatch.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -298,7 +298,7 @@ static int parse_identity(struct parse *ps, json_t *pt, const char *where, struc
 		if (len >= 0 && (size_t)len < sizeof(label))
 			len += snprintf(label + len, sizeof(label) - (size_t)len, ", %s=%s", k, json_string_value(v));
 	}
-	cli_utf8_cut(label); /* a label cut at sizeof(label) ends on a whole character */
+	utf8_cut(label); /* a label cut at sizeof(label) ends on a whole character */
 	gp->gp_label = dupstr(label);
 	return gp->gp_label == NULL ? oom(ps) : 0;
 }
@@ -526,7 +526,7 @@ static void note(struct gate_result *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(r->gr_notes + l, sizeof(r->gr_notes) - l - 1, fmt, ap);
 	va_end(ap);
-	cli_utf8_cut(r->gr_notes);
+	utf8_cut(r->gr_notes);
 	strcat(r->gr_notes, "\n");
 }
 
@@ -782,13 +782,13 @@ void gate_gap_text(char *buf, size_t len, const struct gate_doc *cur, const stru
 	else
 		snprintf(buf, len, "point %u (%s): metric %s %s", g->gg_point->gp_index, g->gg_point->gp_label, g->gg_metric,
 		    g->gg_no_trials ? "has no completed trial in the current run" : "missing from the current run");
-	cli_utf8_cut(buf);
+	utf8_cut(buf);
 }
 
-/* a string for JSON: paths and labels made valid UTF-8 (cli_json_string_lossy) */
+/* a string for JSON: paths and labels made valid UTF-8 (utf8_json_string) */
 static json_t *jstr(const char *s)
 {
-	return cli_json_string_lossy(s);
+	return utf8_json_string(s);
 }
 
 /* => 0, or -1 after saying which part of path could not be built (out of memory) */
@@ -796,7 +796,7 @@ static int json_built(json_t *v, const char *path, const char *what, unsigned in
 {
 	if (v != NULL)
 		return 0;
-	cli_error("gate: %s: cannot build %s %u (%s): out of memory", path, what, index, name);
+	msg_error("gate: %s: cannot build %s %u (%s): out of memory", path, what, index, name);
 	return -1;
 }
 
@@ -958,7 +958,7 @@ int gate_noise_write(const char *path, const struct gate_options *o, const struc
 	    "build (pmapstorm gate --aa); gate --noise raises each metric's threshold to it", "metrics", m, "last_pair",
 	    jstr(base->gd_file), jstr(cur->gd_file));
 	if (!json_built(doc, path, "the document", 0, "top level"))
-		rc = cli_write_json(path, doc);
+		rc = atomicfile_write_json(path, doc);
 out:
 	noise_free(acc, n);
 	json_decref(doc);
@@ -1055,7 +1055,7 @@ void gate_print_text(FILE *f, const struct gate_doc *base, const struct gate_doc
 /* XML escaped and valid UTF-8 (the prolog says UTF-8; paths are bytes) */
 static void xml_text(FILE *f, const char *raw)
 {
-	char *u = cli_utf8_lossy(raw);
+	char *u = utf8_lossy(raw);
 	for (const char *s = u != NULL ? u : "(out of memory)"; *s; s++)
 		switch (*s) {
 		case '&': fputs("&amp;", f); break;
@@ -1073,7 +1073,7 @@ int gate_write_junit(const char *path, const struct gate_doc *base, const struct
     const struct gate_options *o, const struct gate_result *r)
 {
 	char tmp[4200];
-	FILE *f = cli_file_begin(NULL, path, tmp, sizeof(tmp));
+	FILE *f = atomicfile_begin(NULL, path, tmp, sizeof(tmp));
 	if (f == NULL)
 		return err_env(errno);
 	(void)o;
@@ -1129,7 +1129,7 @@ int gate_write_junit(const char *path, const struct gate_doc *base, const struct
 		fprintf(f, "\"%s/></testcase>\n", g->gg_fails ? " type=\"missing\"" : "");
 	}
 	fprintf(f, "  </testsuite>\n</testsuites>\n");
-	return cli_file_commit(f, NULL, path, tmp);
+	return atomicfile_commit(f, NULL, path, tmp);
 }
 
 static void md_text(FILE *f, const char *s)
@@ -1152,7 +1152,7 @@ int gate_write_markdown(const char *path, const struct gate_doc *base, const str
     const struct gate_options *o, const struct gate_result *r)
 {
 	char tmp[4200];
-	FILE *f = cli_file_begin(NULL, path, tmp, sizeof(tmp));
+	FILE *f = atomicfile_begin(NULL, path, tmp, sizeof(tmp));
 	if (f == NULL)
 		return err_env(errno);
 	fprintf(f, "## pmapstorm gate: %s\n\n", gate_failed(r) ? "FAILED" : "passed");
@@ -1198,7 +1198,7 @@ int gate_write_markdown(const char *path, const struct gate_doc *base, const str
 			s += n + (s[n] == '\n');
 		}
 	}
-	return cli_file_commit(f, NULL, path, tmp);
+	return atomicfile_commit(f, NULL, path, tmp);
 }
 
 static json_t *num_json(double v)
@@ -1267,7 +1267,7 @@ int gate_write_json(const char *path, const struct gate_doc *base, const struct 
 	    "failing_missing", r->gr_gap_failures, "failing", r->gr_failures + r->gr_gap_failures, "rows", rows, "missing",
 	    missing, "notes", notes);
 	if (!json_built(doc, path, "the document", 0, "top level"))
-		rc = cli_write_json(path, doc);
+		rc = atomicfile_write_json(path, doc);
 out:
 	json_decref(doc);
 	json_decref(rows);
@@ -1276,43 +1276,7 @@ out:
 	return rc;
 }
 
-/* ---- the command ---- */
-
-static const char *const gate_usage =
-    "usage: pmapstorm gate BASELINE CURRENT [--threshold PCT] [--alpha A] [--metric GLOB]...\n"
-    "                      [--deterministic-only] [--allow-missing] [--noise FILE]\n"
-    "                      [--aa [--noise-out FILE]] [--junit FILE] [--markdown FILE] [--json FILE]\n"
-    "\n"
-    "Compares two runs (a run.json, a results folder, or a baseline from\n"
-    "results/baselines/) point by point: points match by configuration (config\n"
-    "keys both know, and roles), metrics in their better-direction.  Timing\n"
-    "metrics: Mann-Whitney U test (as Google Benchmark's compare.py), bootstrap\n"
-    "interval of the ratio of medians, and a minimum effect.  Deterministic\n"
-    "counters (marked in run.json): a tight tolerance.  Verdicts: regression,\n"
-    "improvement, changed (no better-direction), no change, inconclusive (with\n"
-    "the trials a side it would take).  A point of BASELINE that CURRENT lacks,\n"
-    "a gated metric that CURRENT lacks (or has no completed trial of), and an\n"
-    "interrupted CURRENT fail the gate, each listed as missing.\n"
-    "  --threshold PCT      minimum effect that counts, percent (default 5)\n"
-    "  --alpha A            significance level of the U test (default 0.05)\n"
-    "  --metric GLOB        compare only metrics matching GLOB (repeatable)\n"
-    "  --deterministic-only gate only deterministic counters; timing is printed\n"
-    "  --allow-missing      list what CURRENT lacks (points, metrics, an\n"
-    "                       interrupted run) without failing on it\n"
-    "  --noise FILE         a noise floor per metric (from --aa): a metric's\n"
-    "                       threshold is the larger of --threshold and its floor\n"
-    "  --aa                 A/A mode: BASELINE and CURRENT are runs of the same\n"
-    "                       build; also prints each metric's noise\n"
-    "  --noise-out FILE     with --aa: write the noise floor (raised from --noise)\n"
-    "  --junit FILE         JUnit XML, a test case per point and metric\n"
-    "  --markdown FILE      a Markdown table (for a pull-request comment)\n"
-    "  --json FILE          every comparison as JSON\n"
-    "Each FILE of --noise-out, --junit, --markdown and --json is written\n"
-    "atomically (temporary name, fsync, rename) and replaced if it exists.\n"
-    "Exit: 0 no regression, 1 a regression (or a deterministic counter changed,\n"
-    "or something missing from CURRENT), 2 bad input (missing or malformed file,\n"
-    "no common point, bad flag), 3 cannot write a --noise-out, --junit,\n"
-    "--markdown or --json file, or out of memory.\n";
+/* ---- the command line ---- */
 
 void gate_input_path(const char *arg, char *buf, size_t len)
 {
@@ -1322,135 +1286,4 @@ void gate_input_path(const char *arg, char *buf, size_t len)
 		fclose(f);
 	else
 		snprintf(buf, len, "%s", arg);
-}
-
-static bool parse_double(const char *s, double *out, bool pct)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (pct && *end == '%')
-		end++;
-	if (end == s || *end != '\0' || errno != 0 || !isfinite(v))
-		return false;
-	*out = v;
-	return true;
-}
-
-int cmd_gate(int argc, char **argv)
-{
-	struct gate_options o = {.go_threshold = 0.05, .go_alpha = 0.05};
-	const char *globs[64], *junit = NULL, *md = NULL, *js = NULL, *noise = NULL, *noise_out = NULL;
-	bool aa = false;
-	static const struct option opts[] = {
-		{"threshold", required_argument, NULL, 't'}, {"alpha", required_argument, NULL, 'a'},
-		{"metric", required_argument, NULL, 'm'}, {"junit", required_argument, NULL, 'j'},
-		{"markdown", required_argument, NULL, 'k'}, {"json", required_argument, NULL, 'J'},
-		{"deterministic-only", no_argument, NULL, 'd'}, {"noise", required_argument, NULL, 'n'},
-		{"aa", no_argument, NULL, 'A'}, {"noise-out", required_argument, NULL, 'N'},
-		{"allow-missing", no_argument, NULL, 'M'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
-	};
-	int c;
-	double v;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			if (!parse_double(optarg, &v, true) || v < 0 || v >= 1000) {
-				cli_error("gate: --threshold '%s': a percentage, 0 to 1000", optarg);
-				return EXIT_USAGE;
-			}
-			o.go_threshold = v / 100;
-			break;
-		case 'a':
-			if (!parse_double(optarg, &v, false) || !(v > 0 && v < 1)) {
-				cli_error("gate: --alpha '%s': a probability between 0 and 1", optarg);
-				return EXIT_USAGE;
-			}
-			o.go_alpha = v;
-			break;
-		case 'm':
-			if (o.go_nglobs == 64) {
-				cli_error("gate: more than 64 --metric patterns");
-				return EXIT_USAGE;
-			}
-			globs[o.go_nglobs++] = optarg;
-			break;
-		case 'j': junit = optarg; break;
-		case 'k': md = optarg; break;
-		case 'J': js = optarg; break;
-		case 'd': o.go_det_only = true; break;
-		case 'M': o.go_allow_missing = true; break;
-		case 'n': noise = optarg; break;
-		case 'A': aa = true; break;
-		case 'N': noise_out = optarg; break;
-		case 'h': fputs(gate_usage, stdout); return EXIT_OK;
-		default:
-			cli_error("gate: unknown or incomplete option '%s'\n%s", argv[optind - 1], gate_usage);
-			return EXIT_USAGE;
-		}
-	}
-	o.go_globs = globs;
-	if (argc - optind != 2) {
-		cli_error("gate: two runs, BASELINE and CURRENT (pmapstorm gate BASELINE CURRENT)");
-		return EXIT_USAGE;
-	}
-	if (noise_out != NULL && !aa) {
-		cli_error("gate: --noise-out needs --aa (the noise floor comes from two runs of the same build)");
-		return EXIT_USAGE;
-	}
-	char pb[4096], pc[4096], err[1024];
-	gate_input_path(argv[optind], pb, sizeof(pb));
-	gate_input_path(argv[optind + 1], pc, sizeof(pc));
-	struct gate_doc base, cur;
-	if (noise != NULL && gate_noise_load(noise, &o, err, sizeof(err)) != 0) {
-		cli_error("gate: --noise %s", err);
-		return EXIT_USAGE;
-	}
-	int rc;
-	if ((rc = gate_doc_load(pb, &base, err, sizeof(err))) != 0) {
-		cli_error("gate: %s", err);
-		gate_noise_free(&o);
-		return exitcode_of(rc);
-	}
-	if ((rc = gate_doc_load(pc, &cur, err, sizeof(err))) != 0) {
-		cli_error("gate: %s", err);
-		gate_doc_free(&base);
-		gate_noise_free(&o);
-		return exitcode_of(rc);
-	}
-	struct gate_result r;
-	rc = gate_compare(&base, &cur, &o, &r, err, sizeof(err));
-	if (rc != 0) {
-		cli_error("gate: %s", err);
-		rc = exitcode_of(rc);
-	} else {
-		gate_print_text(stdout, &base, &cur, &o, &r);
-		if (aa)
-			gate_print_noise(stdout, &r);
-		rc = gate_failed(&r) ? EXIT_VIOLATION : EXIT_OK;
-		int wrc = 0;
-		if (noise_out != NULL)
-			wrc = gate_noise_write(noise_out, &o, &r, &base, &cur);
-		if (junit != NULL && wrc == 0)
-			wrc = gate_write_junit(junit, &base, &cur, &o, &r);
-		if (md != NULL && wrc == 0)
-			wrc = gate_write_markdown(md, &base, &cur, &o, &r);
-		if (js != NULL && wrc == 0)
-			wrc = gate_write_json(js, &base, &cur, &o, &r);
-		if (wrc != 0)
-			rc = exitcode_of(err_env(wrc));
-		if (rc == EXIT_VIOLATION && r.gr_failures > 0)
-			cli_error("gate: %u regression(s) or deterministic change(s) in %s against %s%s", r.gr_failures, pc, pb,
-			    aa ? " (A/A: the noise floor is too low for this machine)" : "");
-		if (rc == EXIT_VIOLATION && r.gr_gap_failures > 0)
-			cli_error("gate: %u item(s) of %s missing from %s (listed above; --allow-missing accepts them)",
-			    r.gr_gap_failures, pb, pc);
-		gate_result_free(&r);
-	}
-	gate_doc_free(&base);
-	gate_doc_free(&cur);
-	gate_noise_free(&o);
-	return rc;
 }

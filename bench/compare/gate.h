@@ -166,7 +166,5 @@ void gate_gap_text(char *buf, size_t len, const struct gate_doc *cur, const stru
 int gate_write_json(const char *path, const struct gate_doc *base, const struct gate_doc *cur,
     const struct gate_options *, const struct gate_result *);
 
-int cmd_gate(int argc, char **argv);
-int cmd_export(int argc, char **argv);
 
 #endif

@@ -8,10 +8,13 @@
  * of every list is validated before anything runs — a typo in the last
  * point of a sweep must not surface an hour in.
  */
-#include "experiment.h"
-#include "workload.h"
+#include "experiment/experiment.h"
+#include "common/msg.h"
+#include "experiment/calibration.h"
+#include "trials/workloads/workload.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <ini.h>
 #include <math.h>
@@ -655,7 +658,7 @@ static int exp_load_file(struct experiment *ex, const char *path, bool need_role
 	struct exp_parse p = {.p_ex = ex, .p_need_roles = need_roles};
 	p.p_file = fopen(path, "r");
 	if (p.p_file == NULL) {
-		cli_error("%s: cannot open (%s)", path, strerror(errno));
+		msg_error("%s: cannot open (%s)", path, strerror(errno));
 		return EINVAL;
 	}
 	int line = ini_parse_stream(exp_reader, &p, exp_handler, &p);
@@ -674,9 +677,9 @@ static int exp_load_file(struct experiment *ex, const char *path, bool need_role
 		exp_validate(ex, &p);
 	if (p.p_err[0] != '\0') {
 		if (p.p_err_line > 0)
-			cli_error("%s:%d: %s", path, p.p_err_line, p.p_err);
+			msg_error("%s:%d: %s", path, p.p_err_line, p.p_err);
 		else
-			cli_error("%s: %s", path, p.p_err);
+			msg_error("%s: %s", path, p.p_err);
 		exp_free(ex);
 		return EINVAL;
 	}
@@ -701,7 +704,7 @@ int exp_load_machine(struct machine_config *cfg, const char *path)
 {
 	struct experiment *ex = mem_zalloc(struct experiment, 1);
 	if (ex == NULL) {
-		cli_error("%s: out of memory", path);
+		msg_error("%s: out of memory", path);
 		return ENOMEM;
 	}
 	int rc = exp_load_file(ex, path, false);
@@ -714,11 +717,11 @@ int exp_load_machine(struct machine_config *cfg, const char *path)
 		    unsafe_switch != (i < ex->ex_nkeys))
 			continue;
 		if (k->ek_nvalues > 1) {
-			cli_error("%s:%d: %s: a list (a sweep) where one configuration is measured", path, k->ek_line,
+			msg_error("%s:%d: %s: a list (a sweep) where one configuration is measured", path, k->ek_line,
 			    k->ek_key);
 			rc = EINVAL;
 		} else if (machine_config_set(cfg, k->ek_key, k->ek_values[0]) != 0) {
-			cli_error("%s:%d: %s", path, k->ek_line, machine_errmsg());
+			msg_error("%s:%d: %s", path, k->ek_line, machine_errmsg());
 			rc = EINVAL;
 		}
 	}
@@ -733,7 +736,7 @@ int exp_override(struct experiment *ex, const char *kv)
 	const char *eq = strchr(kv, '=');
 	char key[EXP_NAMELEN * 2], why[512];
 	if (eq == NULL || eq == kv || (size_t)(eq - kv) >= sizeof(key)) {
-		cli_error("--set: '%s' is not section.key=value", kv);
+		msg_error("--set: '%s' is not section.key=value", kv);
 		return EINVAL;
 	}
 	snprintf(key, sizeof(key), "%.*s", (int)(eq - kv), kv);
@@ -747,7 +750,7 @@ int exp_override(struct experiment *ex, const char *kv)
 	struct exp_key *k = key_find_mix(ex, mix, key);
 	if (k == NULL) {
 		if (ex->ex_nkeys == EXP_MAX_KEYS) {
-			cli_error("--set %s: too many keys", key);
+			msg_error("--set %s: too many keys", key);
 			return EINVAL;
 		}
 		k = &ex->ex_keys[ex->ex_nkeys++];
@@ -757,23 +760,23 @@ int exp_override(struct experiment *ex, const char *kv)
 	}
 	k->ek_line = 0;
 	if (key_set_values(k, eq + 1, why, sizeof(why)) != 0) {
-		cli_error("--set %s: %s", key, why);
+		msg_error("--set %s: %s", key, why);
 		return EINVAL;
 	}
 	if ((!strncmp(key, "experiment.", 11) && !in_list(mix[0] ? mix_exp_keys : exp_keys, key + 11)) ||
 	    (!strncmp(key, "report.", 7) && !in_list(report_keys, key + 7))) {
-		cli_error("--set %s: unknown key", key);
+		msg_error("--set %s: unknown key", key);
 		return EINVAL;
 	}
 	for (unsigned i = 0; i < k->ek_nvalues; i++)
 		if (value_check(ex, key, k->ek_values[i], why, sizeof(why)) != 0) {
-			cli_error("--set %s", why);
+			msg_error("--set %s", why);
 			return EINVAL;
 		}
 	struct exp_parse p = {.p_ex = ex};
 	exp_validate(ex, &p);
 	if (p.p_err[0] != '\0') {
-		cli_error("--set %s: %s", key, p.p_err);
+		msg_error("--set %s: %s", key, p.p_err);
 		return EINVAL;
 	}
 	if (!strcmp(key, "experiment.name"))
@@ -815,11 +818,11 @@ static struct exp_role *role_get(struct exp_point *pt, const char *name)
 static void exp_key_error(const struct experiment *ex, const struct exp_key *k, const char *msg)
 {
 	if (k != NULL && k->ek_line > 0)
-		cli_error("%s:%d: %s", ex->ex_path, k->ek_line, msg);
+		msg_error("%s:%d: %s", ex->ex_path, k->ek_line, msg);
 	else if (k != NULL)
-		cli_error("--set: %s", msg);
+		msg_error("--set: %s", msg);
 	else
-		cli_error("%s: %s", ex->ex_path, msg);
+		msg_error("%s: %s", ex->ex_path, msg);
 }
 
 int exp_point(const struct experiment *ex, unsigned index, struct exp_point *pt)
@@ -871,7 +874,7 @@ int exp_point(const struct experiment *ex, unsigned index, struct exp_point *pt)
 			snprintf(role, sizeof(role), "%.*s", (int)(dot - (k->ek_key + 5)), k->ek_key + 5);
 			struct exp_role *r = role_get(pt, role);
 			if (r == NULL) {
-				cli_error("%s:%d: [role.%s]: more than %d roles", ex->ex_path, k->ek_line, role, EXP_MAX_ROLES);
+				msg_error("%s:%d: [role.%s]: more than %d roles", ex->ex_path, k->ek_line, role, EXP_MAX_ROLES);
 				return EINVAL;
 			}
 			const char *opt = dot + 1;
@@ -891,7 +894,7 @@ int exp_point(const struct experiment *ex, unsigned index, struct exp_point *pt)
 		} else if (!strncmp(k->ek_key, "report.", 7)) {
 			/* the report's, not the machine's (ex_baseline, ex_primary) */
 		} else if (machine_config_set(&pt->ep_cfg, k->ek_key, v) != 0) {
-			cli_error("%s:%d: %s", ex->ex_path, k->ek_line, machine_errmsg());
+			msg_error("%s:%d: %s", ex->ex_path, k->ek_line, machine_errmsg());
 			return EINVAL;
 		}
 	}
@@ -914,7 +917,7 @@ int exp_point(const struct experiment *ex, unsigned index, struct exp_point *pt)
 	 * topology, placement and NUMA node are checked against the host */
 	char why[512];
 	if (pt->ep_cfg.mc_ipi_preset == IPI_PRESET_CALIBRATED && !ex->ex_skip_calib &&
-	    calib_apply(&pt->ep_cfg, why, sizeof(why)) != 0) {
+	    calibration_apply(&pt->ep_cfg, why, sizeof(why)) != 0) {
 		const struct exp_key *ck = key_find((struct experiment *)ex, "ipi.calibration");
 		if (ck == NULL)
 			ck = key_find((struct experiment *)ex, "ipi.preset");
@@ -941,12 +944,12 @@ int exp_point(const struct experiment *ex, unsigned index, struct exp_point *pt)
 		const struct exp_key *ck = key_find((struct experiment *)ex, key);
 		int line = ck ? ck->ek_line : r->er_line;
 		if (exp_cpuset(r->er_cpus, pt->ep_cfg.mc_ncpu, bits, MAXCPUS / 64, why, sizeof(why)) != 0) {
-			cli_error("%s:%d: %s: %s", ex->ex_path, line, key, why);
+			msg_error("%s:%d: %s: %s", ex->ex_path, line, key, why);
 			return EINVAL;
 		}
 		for (unsigned w = 0; w < MAXCPUS / 64; w++) {
 			if (used[w] & bits[w]) {
-				cli_error("%s:%d: %s: CPU %u is in two roles (a CPU runs one role)", ex->ex_path, line, key,
+				msg_error("%s:%d: %s: CPU %u is in two roles (a CPU runs one role)", ex->ex_path, line, key,
 				    w * 64 + (unsigned)__builtin_ctzll(used[w] & bits[w]));
 				return EINVAL;
 			}
@@ -978,7 +981,7 @@ int exp_first_config(const char *who, int nargs, char *const *args, const char *
     struct machine_config *cfg)
 {
 	if (nargs > 1) {
-		cli_error("%s: one experiment file, not several ('%s')", who, args[1]);
+		msg_error("%s: one experiment file, not several ('%s')", who, args[1]);
 		return EINVAL;
 	}
 	int rc = 0;
@@ -997,7 +1000,7 @@ int exp_first_config(const char *who, int nargs, char *const *args, const char *
 		free(ex);
 	}
 	for (unsigned i = 0; rc == 0 && i < nsets; i++)
-		rc = cli_apply_set(cfg, sets[i]);
+		rc = exp_apply_set(cfg, sets[i]);
 	return rc;
 }
 
@@ -1011,7 +1014,7 @@ int exp_config_topo(const struct machine_config *cfg, const char *who, struct to
 		return 0;
 	int e = errno;
 	if (who != NULL)
-		cli_error("%s: %s", who, machine_errmsg());
+		msg_error("%s: %s", who, machine_errmsg());
 	return e == EINVAL ? EINVAL : err_env(e);
 }
 
@@ -1038,5 +1041,27 @@ int exp_numa(const struct machine_config *cfg, struct topo_numa *tn, char *buf, 
 	if (topo_numa_parse(cfg->mc_numa, tn, buf, len) != 0 || topo_numa_resolve(tn, topo_host_numa_nodes(), buf, len) != 0)
 		return EINVAL;
 	topo_numa_describe(tn, buf, len);
+	return 0;
+}
+
+int exp_apply_set(struct machine_config *cfg, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	if (eq == NULL || eq == kv) {
+		msg_error("--set: '%s' is not key=value", kv);
+		return EINVAL;
+	}
+	char key[128];
+	size_t n = (size_t)(eq - kv);
+	if (n >= sizeof(key)) {
+		msg_error("--set: key too long");
+		return EINVAL;
+	}
+	memcpy(key, kv, n);
+	key[n] = '\0';
+	if (machine_config_set(cfg, key, eq + 1) != 0) {
+		msg_error("--set: %s", machine_errmsg());
+		return EINVAL;
+	}
 	return 0;
 }

@@ -23,7 +23,11 @@
 #ifndef PMAPSTORM_EXPERIMENT_H
 #define PMAPSTORM_EXPERIMENT_H
 
-#include "cli.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pmapstorm/machine.h>
 
 #define EXP_MAX_KEYS 256
 #define EXP_MAX_MIXES 16
@@ -92,7 +96,7 @@ struct exp_point {
 	unsigned ep_nsweep;
 };
 
-/* Every function here returns 0 or an errno after a message (cli.h):
+/* Every function here returns 0 or an errno after a message (common/msg.h):
  * EINVAL for bad input, ENOMEM or another errno for the environment. */
 
 /* Parse: 0, or EINVAL after printing "file:line: key: reason". */
@@ -142,7 +146,9 @@ int exp_cpuset(const char *spec, unsigned ncpu, uint64_t *bits, unsigned nwords,
 void exp_point_facet(const struct exp_point *, char *buf, size_t len);
 /* A duration "2s", "500ms", "1.5", in seconds; -1 on error. */
 double exp_parse_seconds(const char *v);
-
-int cmd_run(int argc, char **argv);
+/* A --set "section.key=value" of one machine config (no list), through
+ * machine_config_set(): 0, or EINVAL after "--set: key: reason"
+ * (microbench, stress, exp_first_config). */
+int exp_apply_set(struct machine_config *, const char *kv);
 
 #endif

@@ -7,9 +7,10 @@
  * algorithm it ran.  Hold times are over the sampled acquisitions (every
  * contended one and one uncontended in 16, see core/sync/lock.c).
  */
-#include "cli.h"
+#include "record/lockstat.h"
+#include "common/atomicfile.h"
+#include "common/msg.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,7 +35,7 @@ void lockstat_print_text(FILE *f, const struct lockstat_row *r, unsigned n)
 int lockstat_write_csv(const char *path, const struct lockstat_row *r, unsigned n)
 {
 	char tmp[4096];
-	FILE *f = cli_file_begin(NULL, path, tmp, sizeof(tmp));
+	FILE *f = atomicfile_begin(NULL, path, tmp, sizeof(tmp));
 	if (f == NULL)
 		return err_env(errno);
 	fprintf(f, "cpu,class,algorithm,acquisitions,contentions,bounces,wait_total_ns,wait_avg_ns,wait_min_ns,"
@@ -51,19 +52,10 @@ int lockstat_write_csv(const char *path, const struct lockstat_row *r, unsigned 
 		    r->lr_hold_avg_ns, (unsigned long)r->lr_hold_max_ns, (unsigned long)r->lr_hold_p99_ns,
 		    (unsigned long)r->lr_max_queue);
 	}
-	return cli_file_commit(f, NULL, path, tmp);
+	return atomicfile_commit(f, NULL, path, tmp);
 }
 
-void lockstat_site_name(uintptr_t pc, char *buf, size_t len)
-{
-	Dl_info di;
-	if (pc != 0 && dladdr((void *)pc, &di) != 0 && di.dli_sname != NULL)
-		snprintf(buf, len, "%s+%#lx", di.dli_sname, (unsigned long)(pc - (uintptr_t)di.dli_saddr));
-	else
-		snprintf(buf, len, "%#lx", (unsigned long)pc);
-}
-
-json_t *lockstat_json(const struct lockstat_row *r, unsigned n, const char (*sites)[LOCKSTAT_SITES][LOCKSTAT_SITE_NAMELEN])
+json_t *lockstat_json(const struct lockstat_row *r, unsigned n, const char (*sites)[LOCKSTAT_SITES][SYMBOL_NAMELEN])
 {
 	json_t *a = json_array();
 	for (unsigned i = 0; i < n; i++, r++) {

@@ -22,10 +22,14 @@
  * point with a synthetic machine.topology, topology-p<point>.xml.
  * Every file is written under a temporary name and renamed.
  */
-#include "driver.h"
-#include "metrics.h"
-#include "samples.h"
-#include "workload.h"
+#include "record/results.h"
+#include "common/atomicfile.h"
+#include "common/msg.h"
+#include "common/provenance.h"
+#include "common/samples.h"
+#include "record/lockstat.h"
+#include "trials/metrics.h"
+#include "trials/workloads/workload.h"
 
 #include <errno.h>
 #include <math.h>
@@ -100,21 +104,21 @@ static const char *better_word(int b)
 	return b > 0 ? "higher" : b < 0 ? "lower" : "none";
 }
 
-/* a topology as hwloc XML in dir/name, atomically (cli_file_begin/commit) */
+/* a topology as hwloc XML in dir/name, atomically (atomicfile_begin/commit) */
 static int write_topology_xml(const struct topo *t, bool host, const char *dir, const char *name)
 {
 	char tmp[4096];
-	FILE *f = cli_file_begin(dir, name, tmp, sizeof(tmp));
+	FILE *f = atomicfile_begin(dir, name, tmp, sizeof(tmp));
 	if (f == NULL)
 		return err_env(errno);
 	int e = topo_export_xml(t, host, f);
 	if (e != 0) {
-		cli_error("%s/%s: cannot write the %s topology (%s)", dir, name, host ? "host" : "synthetic", strerror(e));
+		msg_error("%s/%s: cannot write the %s topology (%s)", dir, name, host ? "host" : "synthetic", strerror(e));
 		fclose(f);
 		unlink(tmp);
 		return err_env(e);
 	}
-	return cli_file_commit(f, dir, name, tmp);
+	return atomicfile_commit(f, dir, name, tmp);
 }
 
 static json_t *topology_json(const struct exp_point *pt, unsigned p)
@@ -126,7 +130,7 @@ static json_t *topology_json(const struct exp_point *pt, unsigned p)
 	struct topo_numa tn;
 	if (exp_numa(&pt->ep_cfg, &tn, buf, sizeof(buf)) != 0) {
 		/* exp_point checked it: only a host that changed under the run */
-		cli_error("point %u: %s", p, buf);
+		msg_error("point %u: %s", p, buf);
 		topo_close(t);
 		return json_null();
 	}
@@ -313,7 +317,7 @@ static int write_run_json(const struct run_results *rr, const char *dir)
 	json_object_set_new(doc, "name", json_string(ex->ex_name));
 	json_object_set_new(doc, "interrupted", json_boolean(rr->rr_interrupted));
 	json_object_set_new(doc, "wall_seconds", json_real(rr->rr_wall_s));
-	json_object_set_new(doc, "provenance", cli_provenance(&rr->rr_points[0].ep_cfg));
+	json_object_set_new(doc, "provenance", provenance_json(&rr->rr_points[0].ep_cfg));
 	json_object_set_new(doc, "config_file", json_string(rr->rr_config_path));
 	json_t *sets = json_array();
 	for (unsigned i = 0; i < rr->rr_nsets; i++)
@@ -337,7 +341,7 @@ static int write_run_json(const struct run_results *rr, const char *dir)
 			json_array_append_new(mixes, json_string(ex->ex_mixes[m]));
 	json_object_set_new(doc, "mixes", mixes);
 	json_object_set_new(doc, "report", json_pack("{s:s,s:s}", "baseline", ex->ex_baseline, "primary", ex->ex_primary));
-	/* every metric's definition (metrics.c): the one place its meaning is said */
+	/* every metric's definition (trials/metrics.c): the one place its meaning is said */
 	json_t *defs = json_object();
 	for (const struct metric_def *d = metric_defs; d->md_name != NULL; d++) {
 		json_t *e = json_pack("{s:s,s:s,s:s,s:s,s:b}", "unit", d->md_unit, "better", better_word(d->md_better), "scope",
@@ -356,7 +360,7 @@ static int write_run_json(const struct run_results *rr, const char *dir)
 	json_object_set_new(doc, "points", points);
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/run.json", dir);
-	int rc = cli_write_json(path, doc);
+	int rc = atomicfile_write_json(path, doc);
 	json_decref(doc);
 	return rc;
 }
@@ -374,7 +378,7 @@ int results_write(const struct run_results *rr, const char *dir)
 	FILE *f;
 
 	/* where every CPU ran, and the topologies as hwloc XML */
-	if ((f = cli_file_begin(dir, "placement.csv", tmp, sizeof(tmp))) == NULL)
+	if ((f = atomicfile_begin(dir, "placement.csv", tmp, sizeof(tmp))) == NULL)
 		return err_env(errno);
 	fprintf(f, "point,strategy,cpus,cpu,pu,host_pu,group,numa_node,synthetic\n");
 	for (unsigned p = 0; p < ex->ex_npoints; p++) {
@@ -397,11 +401,11 @@ int results_write(const struct run_results *rr, const char *dir)
 			return rc;
 		}
 	}
-	if ((rc = cli_file_commit(f, dir, "placement.csv", tmp)) != 0)
+	if ((rc = atomicfile_commit(f, dir, "placement.csv", tmp)) != 0)
 		return rc;
 
 	char facet[512];
-	if ((f = cli_file_begin(dir, "summary.csv", tmp, sizeof(tmp))) == NULL)
+	if ((f = atomicfile_begin(dir, "summary.csv", tmp, sizeof(tmp))) == NULL)
 		return err_env(errno);
 	fprintf(f, "point,strategy,cpus,facet,metric,unit,better,n,median,min,max,q1,q3\n");
 	for (unsigned p = 0; p < ex->ex_npoints; p++) {
@@ -416,10 +420,10 @@ int results_write(const struct run_results *rr, const char *dir)
 		}
 		free(names);
 	}
-	if ((rc = cli_file_commit(f, dir, "summary.csv", tmp)) != 0)
+	if ((rc = atomicfile_commit(f, dir, "summary.csv", tmp)) != 0)
 		return rc;
 
-	if ((f = cli_file_begin(dir, "trials.csv", tmp, sizeof(tmp))) == NULL)
+	if ((f = atomicfile_begin(dir, "trials.csv", tmp, sizeof(tmp))) == NULL)
 		return err_env(errno);
 	fprintf(f, "point,strategy,cpus,facet,trial,metric,value\n");
 	for (unsigned p = 0; p < ex->ex_npoints; p++) {
@@ -431,11 +435,11 @@ int results_write(const struct run_results *rr, const char *dir)
 				    tr->tr_metrics[i].m_value);
 		}
 	}
-	if ((rc = cli_file_commit(f, dir, "trials.csv", tmp)) != 0)
+	if ((rc = atomicfile_commit(f, dir, "trials.csv", tmp)) != 0)
 		return rc;
 
 	/* update_cost's tail: per role, the share of completions that cost at least x */
-	if ((f = cli_file_begin(dir, "update_ccdf.csv", tmp, sizeof(tmp))) == NULL)
+	if ((f = atomicfile_begin(dir, "update_ccdf.csv", tmp, sizeof(tmp))) == NULL)
 		return err_env(errno);
 	fprintf(f, "point,strategy,cpus,facet,role,value_ns,ccdf\n");
 	for (unsigned p = 0; p < ex->ex_npoints; p++) {
@@ -460,12 +464,12 @@ int results_write(const struct run_results *rr, const char *dir)
 			}
 		}
 	}
-	if ((rc = cli_file_commit(f, dir, "update_ccdf.csv", tmp)) != 0)
+	if ((rc = atomicfile_commit(f, dir, "update_ccdf.csv", tmp)) != 0)
 		return rc;
 
-	if ((f = cli_file_begin(dir, "lockwait.csv", tmp, sizeof(tmp))) == NULL)
+	if ((f = atomicfile_begin(dir, "lockwait.csv", tmp, sizeof(tmp))) == NULL)
 		return err_env(errno);
-	FILE *g = cli_file_begin(dir, "lockstat.csv", tmp + 2048, sizeof(tmp) - 2048);
+	FILE *g = atomicfile_begin(dir, "lockstat.csv", tmp + 2048, sizeof(tmp) - 2048);
 	if (g == NULL) {
 		int e = errno;
 		fclose(f);
@@ -510,15 +514,15 @@ int results_write(const struct run_results *rr, const char *dir)
 			    n ? hsum / n : 0, (unsigned long)hmax, (unsigned long)q);
 		}
 	}
-	if ((rc = cli_file_commit(f, dir, "lockwait.csv", tmp)) != 0) {
+	if ((rc = atomicfile_commit(f, dir, "lockwait.csv", tmp)) != 0) {
 		fclose(g);
 		unlink(tmp + 2048);
 		return rc;
 	}
-	if ((rc = cli_file_commit(g, dir, "lockstat.csv", tmp + 2048)) != 0)
+	if ((rc = atomicfile_commit(g, dir, "lockstat.csv", tmp + 2048)) != 0)
 		return rc;
 
-	if ((f = cli_file_begin(dir, "ackmatrix.csv", tmp, sizeof(tmp))) == NULL)
+	if ((f = atomicfile_begin(dir, "ackmatrix.csv", tmp, sizeof(tmp))) == NULL)
 		return err_env(errno);
 	fprintf(f, "point,strategy,cpus,facet,initiator,target,mean_ns,acks\n");
 	for (unsigned p = 0; p < ex->ex_npoints; p++) {
@@ -539,10 +543,10 @@ int results_write(const struct run_results *rr, const char *dir)
 					    (double)sum / (double)cnt, (unsigned long)cnt);
 			}
 	}
-	if ((rc = cli_file_commit(f, dir, "ackmatrix.csv", tmp)) != 0)
+	if ((rc = atomicfile_commit(f, dir, "ackmatrix.csv", tmp)) != 0)
 		return rc;
 
-	if ((f = cli_file_begin(dir, "timeline.csv", tmp, sizeof(tmp))) == NULL)
+	if ((f = atomicfile_begin(dir, "timeline.csv", tmp, sizeof(tmp))) == NULL)
 		return err_env(errno);
 	fprintf(f, "point,strategy,cpus,facet,trial,t_s,series,value\n");
 	for (unsigned p = 0; p < ex->ex_npoints; p++) {
@@ -565,5 +569,5 @@ int results_write(const struct run_results *rr, const char *dir)
 			}
 		}
 	}
-	return cli_file_commit(f, dir, "timeline.csv", tmp);
+	return atomicfile_commit(f, dir, "timeline.csv", tmp);
 }

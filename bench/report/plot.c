@@ -1,5 +1,6 @@
 /*
- * plot.c — `pmapstorm plot DIR`: draw a results folder's plots.
+ * plot.c — a results folder's plots (plot.h); `pmapstorm plot DIR` and
+ * `pmapstorm run` draw them.
  *
  * A plot is one file, plots/NAME.gp: a gnuplot script that runs with the
  * folder as its working directory, reads only the CSV files there, and
@@ -8,7 +9,7 @@
  * load path: GNUPLOT_LIB names the scripts' folder.  The scripts live in the
  * source tree's plots/ (or $PMAPSTORM_PLOTS, or the installed
  * share/pmapstorm/plots).  Missing gnuplot: the data stays, the message says
- * what to install, and the exit code is 3.
+ * what to install, and plot_dir() returns ENOENT (the commands exit 3).
  *
  * Each script says what it shows in its opening comment block:
  *   # caption: one line, under the image in the report
@@ -24,7 +25,9 @@
  * folder .plot-PID is all it can leave behind, and the next plot of DIR
  * removes it.
  */
-#include "driver.h"
+#include "report/plot.h"
+#include "common/atomicfile.h"
+#include "common/msg.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -92,7 +95,7 @@ static void plot_script_read(const char *src, struct plot_script *ps)
 	if (f != NULL)
 		fclose(f);
 	if (ps->ps_caption[0] == '\0') {
-		cli_error("plot: %s has no '# caption:' line in its opening comments; its caption is its name", path);
+		msg_error("plot: %s has no '# caption:' line in its opening comments; its caption is its name", path);
 		snprintf(ps->ps_caption, sizeof(ps->ps_caption), "%s", ps->ps_name);
 	}
 }
@@ -110,7 +113,7 @@ static bool plot_image_made(const char *scratch, const char *name, const char *e
 static int plot_scratch_make(const char *dir, const char *scratch)
 {
 	if (mkdir(scratch, 0777) != 0) {
-		cli_error("plot: cannot create %s (%s)", scratch, strerror(errno));
+		msg_error("plot: cannot create %s (%s)", scratch, strerror(errno));
 		return -1;
 	}
 	DIR *d = opendir(dir);
@@ -129,7 +132,7 @@ static int plot_scratch_make(const char *dir, const char *scratch)
 	if (d != NULL)
 		closedir(d);
 	if (rc != 0)
-		cli_error("plot: cannot link the CSV files of %s into %s (%s)", dir, scratch, strerror(errno));
+		msg_error("plot: cannot link the CSV files of %s into %s (%s)", dir, scratch, strerror(errno));
 	return rc;
 }
 
@@ -153,7 +156,7 @@ static int plot_scratch_publish(const char *dir, const char *scratch)
 				close(fd);
 			}
 			if (rename(from, to) != 0) {
-				cli_error("plot: cannot move %s into %s (%s)", from, dir, strerror(errno));
+				msg_error("plot: cannot move %s into %s (%s)", from, dir, strerror(errno));
 				rc = -1;
 			}
 		} else {
@@ -170,14 +173,14 @@ static int plot_scratch_publish(const char *dir, const char *scratch)
 int plot_dir(const char *dir, bool quiet)
 {
 	if (system("command -v gnuplot >/dev/null 2>&1") != 0) {
-		cli_error("plot: gnuplot is not installed; the data in %s is kept (apt-get install gnuplot-nox)", dir);
+		msg_error("plot: gnuplot is not installed; the data in %s is kept (apt-get install gnuplot-nox)", dir);
 		return ENOENT;
 	}
 	const char *src = plots_source();
 	DIR *d = opendir(src);
 	if (d == NULL) {
 		int e = errno;
-		cli_error("plot: no plot scripts in %s (%s)", src, strerror(e));
+		msg_error("plot: no plot scripts in %s (%s)", src, strerror(e));
 		return err_env(e);
 	}
 	static struct plot_script scripts[128];
@@ -200,13 +203,13 @@ int plot_dir(const char *dir, bool quiet)
 	snprintf(libpath, sizeof(libpath), "%s%s%s", src, oldlib != NULL && *oldlib != '\0' ? ":" : "",
 	    oldlib != NULL ? oldlib : "");
 	char scratch[4096];
-	cli_remove_stale(dir, ".plot-");
+	atomicfile_remove_stale(dir, ".plot-");
 	snprintf(scratch, sizeof(scratch), "%s/.plot-%d", dir, (int)getpid());
 	if (plot_scratch_make(dir, scratch) != 0)
 		return EIO;
 	int rc = 0;
 	char tmp[4608];
-	FILE *manifest = cli_file_begin(scratch, "plots.txt", tmp, sizeof(tmp));
+	FILE *manifest = atomicfile_begin(scratch, "plots.txt", tmp, sizeof(tmp));
 	if (manifest == NULL)
 		rc = err_env(errno);
 	if (!quiet)
@@ -230,12 +233,12 @@ int plot_dir(const char *dir, bool quiet)
 		}
 		int st = 0;
 		if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-			cli_error("plot: %s.gp failed in %s", ps->ps_name, dir);
+			msg_error("plot: %s.gp failed in %s", ps->ps_name, dir);
 			rc = EIO;
 			continue;
 		}
 		if (!plot_image_made(scratch, ps->ps_name, "png") || !plot_image_made(scratch, ps->ps_name, "svg")) {
-			cli_error("plot: %s.gp drew no %s.png and %s.svg", ps->ps_name, ps->ps_name, ps->ps_name);
+			msg_error("plot: %s.gp drew no %s.png and %s.svg", ps->ps_name, ps->ps_name, ps->ps_name);
 			rc = EIO;
 			continue;
 		}
@@ -246,43 +249,9 @@ int plot_dir(const char *dir, bool quiet)
 	fflush(stdout);
 	/* plots.txt goes into DIR with the images, by the same rename */
 	int crc;
-	if (manifest != NULL && (crc = cli_file_commit(manifest, scratch, "plots.txt", tmp)) != 0)
+	if (manifest != NULL && (crc = atomicfile_commit(manifest, scratch, "plots.txt", tmp)) != 0)
 		rc = crc;
 	if (plot_scratch_publish(dir, scratch) != 0)
 		rc = EIO;
 	return rc;
-}
-
-int cmd_plot(int argc, char **argv)
-{
-	bool quiet = false, help = false;
-	const char *dir = NULL;
-	int bad = 0;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--quiet"))
-			quiet = true;
-		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-			help = true;
-		else if (argv[i][0] == '-') {
-			cli_error("plot: unknown option '%s'", argv[i]);
-			bad++;
-		} else if (dir != NULL) {
-			cli_error("plot: one results folder, not '%s' too", argv[i]);
-			bad++;
-		} else
-			dir = argv[i];
-	}
-	if (help || bad || dir == NULL) {
-		printf("usage: pmapstorm plot DIR [--quiet]\n"
-		       "  redraws the plots of a results folder from its CSV files and lists them in DIR/plots.txt;\n"
-		       "  --quiet: do not print what was drawn\n");
-		return help && !bad ? EXIT_OK : EXIT_USAGE;
-	}
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/summary.csv", dir);
-	if (access(path, R_OK) != 0) {
-		cli_error("plot: %s is not a results folder (no summary.csv)", dir);
-		return EXIT_USAGE;
-	}
-	return exitcode_of(plot_dir(dir, quiet));
 }

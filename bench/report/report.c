@@ -19,7 +19,7 @@
  *   Metrics    per facet and CPU count, every metric that is not 0
  *              everywhere: each strategy's median [q1, q3], its ratio to
  *              the baseline and the Holm-corrected p-value; "n/a" where a
- *              metric does not apply (metrics.c), never 0;
+ *              metric does not apply (trials/metrics.c), never 0;
  *   Lock contention  the call sites that waited longest (lockstat -s);
  *   Plots, Points, Glossary (each metric's definition, from metrics.c).
  * Both files carry the same content, written in one pass through a tiny
@@ -27,7 +27,7 @@
  * and an HTML back end.  index.html is self-contained: the plots are inline
  * (base64 PNG), so a CI artifact viewer shows it whole.
  *
- * Statistics (samples.c, shared with run.json and the gate): medians and
+ * Statistics (common/samples.c, shared with run.json and the gate): medians and
  * quartiles over trials; two-sided Mann-Whitney U tests, as Google
  * Benchmark's compare.py runs them, corrected for the comparisons of one
  * table with Holm's step-down method (Holm 1979).  A difference is called
@@ -39,10 +39,12 @@
  * the first strategy); the primary metric of a facet is report.primary,
  * else ops_per_s of the facet's first role.
  */
-#include "driver.h"
-#include "metrics.h"
-#include "samples.h"
-#include "workload.h"
+#include "report/report.h"
+#include "common/atomicfile.h"
+#include "common/msg.h"
+#include "common/samples.h"
+#include "trials/metrics.h"
+#include "trials/workloads/workload.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -1352,11 +1354,11 @@ int report_write(const struct run_results *rr, const char *dir, FILE *headlines)
 
 	struct doc d = {0};
 	int rc = 0;
-	if ((d.md = cli_file_begin(dir, "report.md", tmd, sizeof(tmd))) == NULL) {
+	if ((d.md = atomicfile_begin(dir, "report.md", tmd, sizeof(tmd))) == NULL) {
 		rc = err_env(errno);
 		goto out;
 	}
-	if ((d.html = cli_file_begin(dir, "index.html", thtml, sizeof(thtml))) == NULL) {
+	if ((d.html = atomicfile_begin(dir, "index.html", thtml, sizeof(thtml))) == NULL) {
 		rc = err_env(errno);
 		fclose(d.md);
 		unlink(tmd);
@@ -1382,8 +1384,8 @@ int report_write(const struct run_results *rr, const char *dir, FILE *headlines)
 	points(&d, &r);
 	glossary(&d, &r);
 	fputs("</body>\n</html>\n", d.html);
-	rc = cli_file_commit(d.md, dir, "report.md", tmd);
-	int hrc = cli_file_commit(d.html, dir, "index.html", thtml);
+	rc = atomicfile_commit(d.md, dir, "report.md", tmd);
+	int hrc = atomicfile_commit(d.html, dir, "index.html", thtml);
 	if (hrc != 0)
 		rc = hrc;
 	if (headlines != NULL)

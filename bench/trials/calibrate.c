@@ -1,7 +1,8 @@
 /*
- * calibrate.c — `pmapstorm calibrate`: the physical floor and the host
- * kernel's real shootdown cost, for the host PUs a run would use, and
- * ipi.preset = calibrated, which sets the model's IPI costs from them.
+ * calibrate.c — what `pmapstorm calibrate` measures: the physical floor
+ * and the host kernel's real shootdown cost, for the host PUs a run would
+ * use, written to calibration.json; ipi.preset = calibrated sets the
+ * model's IPI costs from that file (experiment/calibration.c).
  *
  * What it measures, and after whom:
  *  - the cache-line ping-pong round trip of every pair of those PUs (at
@@ -30,11 +31,18 @@
  * cannot be pinned to is an environment error naming it, and the
  * command's thread gets its affinity back when the pairs are done.
  */
-#include "experiment.h"
-#include "samples.h"
+#include "trials/calibrate.h"
+#include "common/msg.h"
+#include "common/atomicfile.h"
+#include "common/provenance.h"
+#include "common/samples.h"
+#include "experiment/experiment.h"
+#include "trials/hostmem.h"
+#include "trials/microbench.h"
+#include "trials/pingpong.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <jansson.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -51,37 +59,7 @@
 #include <pmapstorm/alloc.h>
 #include <pmapstorm/topo.h>
 
-/* ---- the ping-pong (shared with microbench) ---- */
-
-unsigned pingpong_lead(_Atomic uint64_t *ball, unsigned batches, uint64_t *samples)
-{
-	for (unsigned b = 0; b < batches; b++) {
-		uint64_t t0 = cpu_now_ns();
-		for (unsigned i = 0; i < PINGPONG_BATCH; i++) {
-			uint64_t x = ((uint64_t)b * PINGPONG_BATCH + i) * 2 + 1;
-			/* release/acquire: each side's store is what the other waits for */
-			atomic_store_explicit(ball, x, memory_order_release);
-			unsigned spins = 0;
-			while (atomic_load_explicit(ball, memory_order_acquire) != x + 1)
-				if (++spins > 100000)
-					sched_yield(); /* oversubscribed host: let the other side run */
-		}
-		samples[b] = (cpu_now_ns() - t0) / PINGPONG_BATCH;
-	}
-	return batches;
-}
-
-void pingpong_follow(_Atomic uint64_t *ball, unsigned batches)
-{
-	for (uint64_t n = 0; n < (uint64_t)batches * PINGPONG_BATCH; n++) {
-		uint64_t want = n * 2 + 1;
-		unsigned spins = 0;
-		while (atomic_load_explicit(ball, memory_order_acquire) != want)
-			if (++spins > 100000)
-				sched_yield();
-		atomic_store_explicit(ball, want + 1, memory_order_release);
-	}
-}
+/* ---- the ping-pong of PU pairs ---- */
 
 struct pp_pair {
 	int pp_pu[2];
@@ -275,161 +253,10 @@ out:
 	return err;
 }
 
-/* ---- ipi.preset = calibrated ---- */
-
-int calib_apply(struct machine_config *cfg, char *why, size_t len)
-{
-	json_error_t je;
-	json_t *doc = json_load_file(cfg->mc_ipi_calibration, 0, &je);
-	if (doc == NULL) {
-		snprintf(why, len, "ipi.calibration: %s: %s (ipi.preset = calibrated; make it with pmapstorm calibrate --out %s)",
-		    cfg->mc_ipi_calibration, je.line > 0 ? je.text : "cannot read", cfg->mc_ipi_calibration);
-		return EINVAL;
-	}
-	json_t *ipi = json_object_get(doc, "ipi");
-	json_t *snd = json_object_get(ipi, "send_ns"), *hnd = json_object_get(ipi, "handler_ns");
-	char v[32];
-	int rc = 0;
-	if (!json_is_integer(snd) || !json_is_integer(hnd) || json_integer_value(snd) < 0 || json_integer_value(hnd) < 0) {
-		snprintf(why, len, "ipi.calibration: %s is not a calibration file (no ipi.send_ns and ipi.handler_ns; "
-		    "make one with pmapstorm calibrate)", cfg->mc_ipi_calibration);
-		rc = EINVAL;
-	} else {
-		snprintf(v, sizeof(v), "%lld", (long long)json_integer_value(snd));
-		if (machine_config_set(cfg, "ipi.send_ns", v) == 0) {
-			snprintf(v, sizeof(v), "%lld", (long long)json_integer_value(hnd));
-			rc = machine_config_set(cfg, "ipi.handler_ns", v) == 0 ? 0 : EINVAL;
-		} else
-			rc = EINVAL;
-		if (rc != 0)
-			snprintf(why, len, "ipi.calibration: %s: %s", cfg->mc_ipi_calibration, machine_errmsg());
-	}
-	json_decref(doc);
-	return rc;
-}
-
-/* ---- the command ---- */
-
-/* Pairs of PUs measured at most, unless --pairs says otherwise: 256 pairs
- * take a few seconds at the default --samples; every pair of 23 PUs. */
-#define CALIB_MAX_PAIRS 256
-
-static const char *const calib_usage =
-    "usage: pmapstorm calibrate [CONFIG] [--set section.key=value]... [--out FILE]\n"
-    "                           [--samples N] [--seconds S] [--rounds N] [--pairs N]\n"
-    "                           [--quiet]\n"
-    "\n"
-    "Measures, on the host PUs a run of CONFIG would use (machine.cpus,\n"
-    "machine.placement, machine.topology; default: every host PU):\n"
-    "  - the cache-line ping-pong round trip of every pair of those PUs (median;\n"
-    "    at most --pairs of them);\n"
-    "  - the timer's own overhead (the model's clock and CLOCK_MONOTONIC);\n"
-    "  - the host kernel's real shootdown cost: threads that touch and\n"
-    "    madvise(MADV_DONTNEED) their pages in one address space, against the same\n"
-    "    in separate processes (will-it-scale tlb_flush2);\n"
-    "  - the model's shootdown round trip on two CPUs, IPI costs at zero.\n"
-    "It writes calibration.json (default results/calibration.json, the default of\n"
-    "ipi.calibration); a run with ipi.preset = calibrated sets ipi.send_ns and\n"
-    "ipi.handler_ns from it.  A few seconds with the defaults.\n"
-    "  --out FILE    where calibration.json goes\n"
-    "  --samples N   ping-pong batches of 100 round trips per pair (default 200)\n"
-    "  --seconds S   run time of each tlb_flush2 mode (default 0.3)\n"
-    "  --rounds N    model shootdowns measured (default 2000)\n"
-    "  --pairs N     PU pairs ping-ponged at most (default 256): with more pairs, N\n"
-    "                of them evenly spread over the i < j order, the same every time\n"
-    "  --quiet       no summary on stdout\n"
-    "ipi.preset = calibrated in CONFIG is not applied (the file need not exist yet;\n"
-    "by default calibrate writes the one CONFIG's ipi.calibration names).\n"
-    "Timings are figures, never a pass or fail.\n"
-    "Exit: 0 ok, 2 bad input, 3 environment error (cannot pin to a PU, which it\n"
-    "names; cannot fork or write; machine.memory more than the host has free).\n";
-
-static int parse_count(const char *flag, const char *v, unsigned long lo, unsigned long hi, unsigned long *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long x = strtoul(v, &end, 10);
-	if (errno || end == v || *end != '\0' || x < lo || x > hi) {
-		cli_error("calibrate: %s: '%s' is not a number in [%lu, %lu]", flag, v, lo, hi);
-		return EXIT_USAGE;
-	}
-	*out = x;
-	return EXIT_OK;
-}
-
-int cmd_calibrate(int argc, char **argv)
-{
-	struct machine_config cfg;
-	machine_config_init(&cfg);
-	char cpus[16];
-	snprintf(cpus, sizeof(cpus), "%u", topo_npus() > 2 ? topo_npus() : 2);
-	machine_config_set(&cfg, "machine.cpus", cpus);
-	const char *out = NULL;
-	const char *sets[32];
-	unsigned nsets = 0;
-	unsigned long samples = 200, rounds = 2000, max_pairs = CALIB_MAX_PAIRS;
-	double seconds = 0.3;
-	bool quiet = false;
-	static const struct option opts[] = {
-		{"set", required_argument, NULL, 's'}, {"out", required_argument, NULL, 'o'},
-		{"samples", required_argument, NULL, 'n'}, {"seconds", required_argument, NULL, 'S'},
-		{"rounds", required_argument, NULL, 'r'}, {"quiet", no_argument, NULL, 'q'},
-		{"pairs", required_argument, NULL, 'P'},
-		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
-	};
-	int c, rc;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "s:o:n:S:r:P:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			if (nsets == 32) {
-				cli_error("calibrate: too many --set");
-				return EXIT_USAGE;
-			}
-			sets[nsets++] = optarg;
-			break;
-		case 'o': out = optarg; break;
-		case 'n':
-			if ((rc = parse_count("--samples", optarg, 10, 1000000, &samples)) != EXIT_OK)
-				return rc;
-			break;
-		case 'r':
-			if ((rc = parse_count("--rounds", optarg, 100, 10000000, &rounds)) != EXIT_OK)
-				return rc;
-			break;
-		case 'P':
-			if ((rc = parse_count("--pairs", optarg, 1, 32640, &max_pairs)) != EXIT_OK)
-				return rc;
-			break;
-		case 'S': {
-			seconds = exp_parse_seconds(optarg);
-			if (seconds < 0.01 || seconds > 600) {
-				cli_error("calibrate: --seconds: '%s' is not a time in [0.01, 600] seconds", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		}
-		case 'q': quiet = true; break;
-		case 'h': fputs(calib_usage, stdout); return EXIT_OK;
-		default:
-			cli_error("calibrate: unknown or incomplete option '%s'\n%s", argv[optind - 1], calib_usage);
-			return EXIT_USAGE;
-		}
-	}
-	if ((rc = exp_first_config("calibrate", argc - optind, argv + optind, sets, nsets, &cfg)) != 0)
-		return exitcode_of(rc);
-	if (out == NULL)
-		out = cfg.mc_ipi_calibration;
-	struct calib_params cp = {.cp_samples = (unsigned)samples, .cp_rounds = (unsigned)rounds,
-	    .cp_max_pairs = (unsigned)max_pairs, .cp_seconds = seconds, .cp_quiet = quiet};
-	return exitcode_of(calib_measure(&cfg, out, &cp));
-}
-
-const struct calib_params calib_defaults = {.cp_samples = 200, .cp_rounds = 2000, .cp_max_pairs = CALIB_MAX_PAIRS,
+const struct calibrate_params calibrate_defaults = {.cp_samples = 200, .cp_rounds = 2000, .cp_max_pairs = CALIBRATE_MAX_PAIRS,
     .cp_seconds = 0.3, .cp_quiet = false};
 
-int calib_measure(const struct machine_config *cfgp, const char *out, const struct calib_params *cp)
+int calibrate_measure(const struct machine_config *cfgp, const char *out, const struct calibrate_params *cp)
 {
 	struct machine_config cfg = *cfgp;
 	unsigned long samples = cp->cp_samples, rounds = cp->cp_rounds, max_pairs = cp->cp_max_pairs;
@@ -440,7 +267,7 @@ int calib_measure(const struct machine_config *cfgp, const char *out, const stru
 	if ((rc = exp_config_topo(&cfg, "calibrate", &t)) != 0)
 		return rc;
 	/* the model machine booted at the end must fit in memory: say so first */
-	if ((rc = cli_memory_check(&cfg, "calibrate")) != 0) {
+	if ((rc = hostmem_check(&cfg, "calibrate")) != 0) {
 		topo_close(t);
 		return rc;
 	}
@@ -475,7 +302,7 @@ int calib_measure(const struct machine_config *cfgp, const char *out, const stru
 	cpu_set_t saved;
 	bool restore = pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved) == 0;
 	json_t *doc = json_object();
-	json_object_set_new(doc, "provenance", cli_provenance(&cfg));
+	json_object_set_new(doc, "provenance", provenance_json(&cfg));
 	json_t *jpus = json_array();
 	for (unsigned i = 0; i < npu; i++)
 		json_array_append_new(jpus, json_integer(pus[i]));
@@ -566,7 +393,7 @@ int calib_measure(const struct machine_config *cfgp, const char *out, const stru
 		*slash = '\0';
 		mkdir(dir, 0777);
 	}
-	rc = cli_write_json(out, doc);
+	rc = atomicfile_write_json(out, doc);
 	json_decref(doc);
 	if (rc == 0 && !quiet) {
 		printf("pmapstorm calibrate  (%u host PUs)\n", npu);
@@ -585,11 +412,11 @@ int calib_measure(const struct machine_config *cfgp, const char *out, const stru
 
 fail:
 	if (model_failed)
-		cli_error("calibrate: %s", why);
+		msg_error("calibrate: %s", why);
 	else if (bad_pu >= 0)
-		cli_error("calibrate: %s: cannot pin a thread to host PU %d (%s)", why, bad_pu, strerror(rc));
+		msg_error("calibrate: %s: cannot pin a thread to host PU %d (%s)", why, bad_pu, strerror(rc));
 	else
-		cli_error("calibrate: %s: %s", why, strerror(rc));
+		msg_error("calibrate: %s: %s", why, strerror(rc));
 	if (restore)
 		pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
 	json_decref(pairs);

@@ -14,9 +14,11 @@
  * CPUs in no role idle at interrupt points: they are attached, so kernel
  * shootdowns still target them, as idle CPUs in a real kernel.
  */
-#include "driver.h"
-#include "metrics.h"
-#include "workload.h"
+#include "trials/driver.h"
+#include "common/msg.h"
+#include "common/symbol.h"
+#include "trials/metrics.h"
+#include "trials/workloads/workload.h"
 
 #include <pmapstorm/alloc.h>
 #include <pmapstorm/shootdown.h>
@@ -134,7 +136,7 @@ static void drv_snapshot(struct drv *d)
 	lockstat_read(r->tr_lockstat, -1);
 	for (int c = 0; c < LC_NCLASS; c++)
 		for (unsigned k = 0; k < r->tr_lockstat[c].lr_nsites; k++)
-			lockstat_site_name(r->tr_lockstat[c].lr_sites[k].ls_pc, r->tr_sites[c][k], sizeof(r->tr_sites[c][k]));
+			symbol_name(r->tr_lockstat[c].lr_sites[k].ls_pc, r->tr_sites[c][k], sizeof(r->tr_sites[c][k]));
 	r->tr_ack_sum = mem_zalloc(uint64_t, (size_t)d->d_ncpu * d->d_ncpu);
 	r->tr_ack_count = mem_zalloc(uint64_t, (size_t)d->d_ncpu * d->d_ncpu);
 	for (unsigned i = 0; r->tr_ack_sum && r->tr_ack_count && i < d->d_ncpu; i++)
@@ -496,12 +498,12 @@ int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct 
 	struct machine *m = machine_boot(&pt->ep_cfg);
 	if (m == NULL) {
 		int err = errno;
-		cli_error("run: point %u: %s", pt->ep_index, machine_errmsg());
+		msg_error("run: point %u: %s", pt->ep_index, machine_errmsg());
 		return err == EINVAL ? EINVAL : err_env(err);
 	}
 	struct drv *d = mem_zalloc(struct drv, 1);
 	if (d == NULL) {
-		cli_error("run: out of host memory");
+		msg_error("run: out of host memory");
 		machine_halt(m);
 		return ENOMEM;
 	}
@@ -516,7 +518,7 @@ int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct 
 	r->tr_intervals = mem_zalloc(struct interval_sample, TRIAL_MAX_INTERVALS);
 	d->d_cpus = mem_zalloc(struct drv_cpu, d->d_ncpu);
 	if (r->tr_intervals == NULL || d->d_cpus == NULL) {
-		cli_error("run: out of host memory");
+		msg_error("run: out of host memory");
 		free(d->d_cpus);
 		free(d);
 		machine_halt(m);
@@ -554,7 +556,7 @@ int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct 
 			}
 		ro->ro_ncpu = wr->wr_ncpu;
 		if ((ro->ro_cost_buckets = mem_zalloc(uint64_t, STATS_HIST_BUCKETS)) == NULL) {
-			cli_error("run: out of host memory");
+			msg_error("run: out of host memory");
 			trial_free(r);
 			free(d->d_cpus);
 			free(d);
@@ -568,7 +570,7 @@ int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct 
 	if (monitor)
 		pthread_join(d->d_mon, NULL);
 	if (err != 0) {
-		cli_error("run: point %u trial %u: %s", pt->ep_index, trial, machine_errmsg());
+		msg_error("run: point %u trial %u: %s", pt->ep_index, trial, machine_errmsg());
 		machine_halt(m);
 		free(d->d_cpus);
 		free(d);

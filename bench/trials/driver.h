@@ -4,7 +4,8 @@
 #ifndef PMAPSTORM_DRIVER_H
 #define PMAPSTORM_DRIVER_H
 
-#include "experiment.h"
+#include "common/symbol.h"
+#include "experiment/experiment.h"
 
 #include <pmapstorm/check.h>
 #include <pmapstorm/stats.h>
@@ -17,7 +18,7 @@ struct metric {
 	int m_better;         /* +1 higher is better, -1 lower, 0 neither */
 	double m_value;
 	bool m_count;         /* a ratio of event counts, no time in it: a candidate
-	                         deterministic counter (results.c marks it so when
+	                         deterministic counter (record/results.c marks it so when
 	                         every trial of a point agrees exactly) */
 };
 
@@ -54,7 +55,7 @@ struct trial_result {
 	struct role_result tr_roles[EXP_MAX_ROLES];     /* in the point's role order */
 	unsigned tr_nroles;
 	struct lockstat_row tr_lockstat[LC_NCLASS];
-	char tr_sites[LC_NCLASS][LOCKSTAT_SITES][LOCKSTAT_SITE_NAMELEN]; /* their call sites, symbolized */
+	char tr_sites[LC_NCLASS][LOCKSTAT_SITES][SYMBOL_NAMELEN]; /* their call sites, symbolized */
 	uint64_t tr_cpu_ops[MAXCPUS];
 	unsigned tr_ncpu;
 	struct interval_sample *tr_intervals;
@@ -82,27 +83,5 @@ int trial_run(const struct exp_point *, unsigned trial, uint64_t seed, struct tr
 const struct metric *trial_metric(const struct trial_result *, const char *name);
 /* Frees what trial_run() allocated inside the result (not the result itself). */
 void trial_free(struct trial_result *);
-
-/* results.c */
-struct run_results {
-	const struct experiment *rr_ex;
-	struct exp_point *rr_points;   /* ex_npoints of them */
-	struct trial_result *rr_trials;/* point-major: [p * trials + t] */
-	unsigned rr_trials_per_point;
-	bool rr_interrupted;
-	const char *rr_config_path;
-	const char *const *rr_sets;
-	unsigned rr_nsets;
-	double rr_wall_s;
-};
-/* run.json and the CSV files into dir: 0 or an errno, after a message */
-int results_write(const struct run_results *, const char *dir);
-
-/* plot.c / report.c: 0 or an errno, after a message (plot_dir: ENOENT
- * when gnuplot is not installed) */
-int plot_dir(const char *dir, bool quiet);
-/* report.md and index.html; the answer per mix and the warning count go to
- * headlines too, unless it is NULL (the end of `pmapstorm run`) */
-int report_write(const struct run_results *, const char *dir, FILE *headlines);
 
 #endif

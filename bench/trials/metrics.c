@@ -11,7 +11,7 @@
  * Percentiles come from log-linear histograms (at most 6.25 % relative
  * error, the low edge of the bucket); maxima are exact.
  */
-#include "metrics.h"
+#include "trials/metrics.h"
 
 #include <string.h>
 

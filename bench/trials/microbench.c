@@ -33,10 +33,20 @@
  * short (the targets of issues 3, 4 and 17).  These are benchmark figures,
  * printed and written with --json; nothing here passes or fails on timing.
  */
-#include "cli.h"
-#include "driver.h"
-#include "samples.h"
-#include "workload.h"
+#include "trials/microbench.h"
+#include "commands/commands.h"
+#include "commands/exitcode.h"
+#include "common/atomicfile.h"
+#include "common/msg.h"
+#include "common/provenance.h"
+#include "common/samples.h"
+#include "experiment/calibration.h"
+#include "experiment/experiment.h"
+#include "record/lockstat.h"
+#include "trials/driver.h"
+#include "trials/hostmem.h"
+#include "trials/pingpong.h"
+#include "trials/workloads/workload.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -644,14 +654,14 @@ int cmd_microbench(int argc, char **argv)
 				return exitcode_of(rc);
 			break;
 		case 's':
-			if ((rc = cli_apply_set(&cfg, optarg)) != 0)
+			if ((rc = exp_apply_set(&cfg, optarg)) != 0)
 				return exitcode_of(rc);
 			break;
 		case 'r': {
 			char *end;
 			rounds = strtoul(optarg, &end, 10);
 			if (*end != '\0' || rounds < 100 || rounds > 10000000) {
-				cli_error("microbench: --rounds: '%s' is not a number in [100, 10000000]", optarg);
+				msg_error("microbench: --rounds: '%s' is not a number in [100, 10000000]", optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -659,23 +669,23 @@ int cmd_microbench(int argc, char **argv)
 		case 'q': quiet = true; break;
 		case 'h': fputs(mb_usage, stdout); return EXIT_OK;
 		default:
-			cli_error("microbench: unknown or incomplete option '%s'\n%s", argv[optind - 1], mb_usage);
+			msg_error("microbench: unknown or incomplete option '%s'\n%s", argv[optind - 1], mb_usage);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
-		cli_error("microbench: unexpected argument '%s'", argv[optind]);
+		msg_error("microbench: unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
 	if (cfg.mc_ncpu < 2) {
-		cli_error("microbench: --set machine.cpus: needs at least 2 CPUs");
+		msg_error("microbench: --set machine.cpus: needs at least 2 CPUs");
 		return EXIT_USAGE;
 	}
-	if ((rc = cli_memory_check(&cfg, "microbench")) != 0)
+	if ((rc = hostmem_check(&cfg, "microbench")) != 0)
 		return exitcode_of(rc);
 	if (out_dir != NULL) {
 		if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
-			cli_error("microbench: --out: cannot create %s (%s)", out_dir, strerror(errno));
+			msg_error("microbench: --out: cannot create %s (%s)", out_dir, strerror(errno));
 			return EXIT_ENV;
 		}
 		if (json_path == NULL) {
@@ -684,13 +694,13 @@ int cmd_microbench(int argc, char **argv)
 		}
 	}
 	char why[512];
-	if (cfg.mc_ipi_preset == IPI_PRESET_CALIBRATED && calib_apply(&cfg, why, sizeof(why)) != 0) {
-		cli_error("microbench: %s", why);
+	if (cfg.mc_ipi_preset == IPI_PRESET_CALIBRATED && calibration_apply(&cfg, why, sizeof(why)) != 0) {
+		msg_error("microbench: %s", why);
 		return EXIT_USAGE;
 	}
 	struct machine *m = machine_boot(&cfg);
 	if (m == NULL) {
-		cli_error("microbench: %s", machine_errmsg());
+		msg_error("microbench: %s", machine_errmsg());
 		return errno == EINVAL ? EXIT_USAGE : EXIT_ENV;
 	}
 	struct mb_state *s = mem_zalloc(struct mb_state, 1);
@@ -701,20 +711,20 @@ int cmd_microbench(int argc, char **argv)
 	s->sd_samples = mem_zalloc(uint64_t, rounds);
 	s->pp_samples = mem_zalloc(uint64_t, rounds);
 	if (s->miss_pages > machine_phys_pages(m) / 2) {
-		cli_error("microbench: machine.memory is too small for %u pages of TLB-miss working set", s->miss_pages);
+		msg_error("microbench: machine.memory is too small for %u pages of TLB-miss working set", s->miss_pages);
 		machine_halt(m);
 		return EXIT_USAGE;
 	}
 	/* the pmap outlives both CPU threads: created and freed around the run */
 	if (cpu_attach(m, 0) != 0) {
-		cli_error("microbench: %s", machine_errmsg());
+		msg_error("microbench: %s", machine_errmsg());
 		return EXIT_ENV;
 	}
 	s->pm = pmap_create();
 	cpu_detach();
 	rc = machine_run(m, 2, mb_main, s);
 	if (rc != 0) {
-		cli_error("microbench: %s", machine_errmsg());
+		msg_error("microbench: %s", machine_errmsg());
 		machine_halt(m);
 		return EXIT_ENV;
 	}
@@ -736,7 +746,7 @@ int cmd_microbench(int argc, char **argv)
 	m = NULL;
 	struct mb_pp pp_direct = {0}, pp_vacache = {0};
 	if ((rc = mb_poolpage(&cfg, "direct", &pp_direct)) != 0 || (rc = mb_poolpage(&cfg, "vacache", &pp_vacache)) != 0) {
-		cli_error("microbench: pool pages: %s", machine_errmsg());
+		msg_error("microbench: pool pages: %s", machine_errmsg());
 		return EXIT_ENV;
 	}
 	double pp_ratio = pp_direct.dual_med ? (double)pp_vacache.dual_med / (double)pp_direct.dual_med : 0;
@@ -749,7 +759,7 @@ int cmd_microbench(int argc, char **argv)
 	};
 	for (unsigned i = 0; i < 3; i++)
 		if ((rc = mb_scale_run(&cfg, &scales[i])) != 0) {
-			cli_error("microbench: scaling (%s): %s", scales[i].name, machine_errmsg());
+			msg_error("microbench: scaling (%s): %s", scales[i].name, machine_errmsg());
 			return exitcode_of(rc);
 		}
 	/* both CPUs of the shared munmap shoot at each other */
@@ -822,7 +832,7 @@ int cmd_microbench(int argc, char **argv)
 	rc = 0;
 	if (json_path != NULL) {
 		json_t *doc = json_object();
-		json_object_set_new(doc, "provenance", cli_provenance(&cfg));
+		json_object_set_new(doc, "provenance", provenance_json(&cfg));
 		json_t *r = json_object();
 		json_object_set_new(r, "tlb_hit_ns", json_real(s->hit_ns));
 		json_object_set_new(r, "tlb_miss_ns", json_real(s->miss_ns));
@@ -893,7 +903,7 @@ int cmd_microbench(int argc, char **argv)
 		json_object_set_new(ls, "cpu0", lockstat_json(rows + LC_NCLASS, LC_NCLASS, NULL));
 		json_object_set_new(ls, "cpu1", lockstat_json(rows + 2 * LC_NCLASS, LC_NCLASS, NULL));
 		json_object_set_new(doc, "lockstat", ls);
-		rc = cli_write_json(json_path, doc);
+		rc = atomicfile_write_json(json_path, doc);
 		json_decref(doc);
 	}
 	if (out_dir != NULL && rc == 0) {

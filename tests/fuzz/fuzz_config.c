@@ -21,8 +21,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "experiment.h"
+#include "experiment/experiment.h"
 
 #include <pmapstorm/alloc.h>
 
@@ -34,7 +33,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	/* the refusals' messages are the expected outcome, not findings:
-	 * cli_error() writes to stdio's stderr, the sanitizers to fd 2 */
+	 * msg_error() writes to stdio's stderr, the sanitizers to fd 2 */
 	FILE *nul = fopen("/dev/null", "w");
 	if (nul != NULL)
 		stderr = nul;

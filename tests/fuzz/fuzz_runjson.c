@@ -18,8 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cli.h"
-#include "gate.h"
+#include "compare/gate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

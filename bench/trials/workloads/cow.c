@@ -8,7 +8,7 @@
  * a frame change, whose invalidation pmap_update() completes) and frees the
  * old frame only after that update.  The copy is checked.
  */
-#include "../workload.h"
+#include "trials/workloads/workload.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -7,7 +7,7 @@
  * and touches that lwp's pages, which then hit or miss depending on whether
  * the TLB kept their PCID-tagged entries.
  */
-#include "../workload.h"
+#include "trials/workloads/workload.h"
 
 #include <errno.h>
 #include <stdlib.h>

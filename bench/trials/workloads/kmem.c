@@ -7,7 +7,7 @@
  * and frees the oldest — uvm_km_free() unmaps it and completes a kernel
  * shootdown, which targets every CPU (the kernel pmap is active on all).
  */
-#include "../workload.h"
+#include "trials/workloads/workload.h"
 
 #include <errno.h>
 #include <stdlib.h>

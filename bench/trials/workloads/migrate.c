@@ -20,7 +20,7 @@
  * Races: the frame array is the migrator's alone; readers reach pages
  * only through mmu_load(), as hardware would.
  */
-#include "../workload.h"
+#include "trials/workloads/workload.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -7,7 +7,7 @@
  * then pmap_enter() of the same frames with write permission (an upgrade:
  * no shootdown needed) and a store that must succeed.
  */
-#include "../workload.h"
+#include "trials/workloads/workload.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -16,7 +16,7 @@
  * its own before the address comes back, as LATR's munmap keeps a freed
  * range from reuse for an epoch.
  */
-#include "../workload.h"
+#include "trials/workloads/workload.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -9,7 +9,7 @@
  * the same size — faulted back in as a fresh page.  Each operation makes
  * `touch` random accesses and advances the hand by one page.
  */
-#include "../workload.h"
+#include "trials/workloads/workload.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -24,7 +24,7 @@
  * the model's pools keep at most one idle page, so with the cache off
  * pages already come and go with every burst: `cache = off`.)
  */
-#include "../workload.h"
+#include "trials/workloads/workload.h"
 
 #include <errno.h>
 #include <stdlib.h>

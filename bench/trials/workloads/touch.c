@@ -8,7 +8,7 @@
  * shared every CPU of the role touches the same frames (at the same
  * addresses); with private each has its own.  One operation is one access.
  */
-#include "../workload.h"
+#include "trials/workloads/workload.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,9 +1,8 @@
 /*
- * workload.c — the workload table, option handling, and the helpers every
- * workload shares.  Adding a workload: one file in bench/workloads/ and one
- * line in the table below.
+ * workload.c — what every workload shares (workload.h): option lookup and
+ * checks, pages, mappings, errors.  The table of workloads is registry.c.
  */
-#include "workload.h"
+#include "trials/workloads/workload.h"
 
 #include <errno.h>
 #include <math.h>
@@ -11,30 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-extern const struct workload wl_touch, wl_munmap, wl_mprotect, wl_cow, wl_pagedaemon, wl_ctxswitch, wl_poolchurn,
-    wl_kmem, wl_migrate;
-
-const struct workload *const workloads[] = {
-	&wl_touch,
-	&wl_munmap,
-	&wl_mprotect,
-	&wl_cow,
-	&wl_pagedaemon,
-	&wl_ctxswitch,
-	&wl_poolchurn,
-	&wl_kmem,
-	&wl_migrate,
-	NULL,
-};
-
-const struct workload *workload_find(const char *name)
-{
-	for (unsigned i = 0; workloads[i] != NULL; i++)
-		if (strcmp(workloads[i]->wl_name, name) == 0)
-			return workloads[i];
-	return NULL;
-}
 
 static const struct wl_option *opt_find(const struct workload *w, const char *name)
 {

@@ -1,10 +1,10 @@
 /*
  * workload.h — what a workload is, for the driver.
  *
- * A workload is one file in bench/workloads/ defining a struct workload (an
- * info record in stress-ng's style: name, description, options with
- * defaults, the counters it reports) and one line in the table of
- * bench/workload.c.  The driver runs it in a role: a set of CPUs sharing
+ * A workload is one file in bench/trials/workloads/ defining a struct
+ * workload (an info record in stress-ng's style: name, description,
+ * options with defaults, the counters it reports) and one line in the
+ * table of registry.c.  The driver runs it in a role: a set of CPUs sharing
  * one pmap (or one each).  Per trial it calls wl_role_init once (on the
  * role's first CPU, before the start barrier), wl_init on every CPU of the
  * role, wl_op in a loop until the time is up, then wl_fini and
