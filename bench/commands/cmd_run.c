@@ -1,5 +1,7 @@
 /*
- * run.c — `pmapstorm run CONFIG`: the experiment driver.
+ * cmd_run.c — `pmapstorm run CONFIG`: an experiment from its file to its
+ * published results, in steps: options, load, check the host, trials,
+ * write (results, plots, report, publish), verdict.
  *
  * Loads and validates the whole experiment first (every value of every
  * sweep list), then runs every trial of every sweep point in one random
@@ -234,45 +236,64 @@ static int run_calibrate_if_missing(struct experiment *ex, bool quiet)
 	return rc;
 }
 
-static int run_main(int argc, char **argv)
+/* A run from its options to its exit code, in the steps below. */
+struct run {
+	/* the options */
+	const char *ru_path, *ru_base, *ru_baseline;
+	const char *ru_sets[64];
+	unsigned ru_nsets;
+	bool ru_quiet, ru_plots, ru_yes, ru_replace;
+	char ru_bpath[4200];
+	/* the experiment, resolved */
+	struct experiment *ru_ex;
+	struct exp_point *ru_points;
+	unsigned ru_T, ru_total;    /* trials per point; trials in all */
+	double ru_estimate;         /* seconds, from the points' warm-up and duration */
+	/* the trials */
+	struct trial_result *ru_trials;
+	struct order_item *ru_order;
+	unsigned ru_done, ru_errors; /* complete trials; violations they found */
+	uint64_t ru_t0;
+	/* the results folder: written as tmp, published as final */
+	char ru_final[4096], ru_tmp[4096];
+};
+
+/* the options: EXIT_GO_ON or an exit code */
+static int run_options(int argc, char **argv, struct run *ru)
 {
-	const char *results_base = "results";
-	bool quiet = false, plots = true, yes = false;
-	const char *sets[64], *baseline = NULL;
-	unsigned nsets = 0;
-	bool replace = false;
-	char bpath[4200];
 	static const struct option opts[] = {
 		{"set", required_argument, NULL, 's'}, {"results", required_argument, NULL, 'r'},
 		{"quiet", no_argument, NULL, 'q'}, {"no-plots", no_argument, NULL, 'n'}, {"yes", no_argument, NULL, 'y'},
 		{"save-baseline", required_argument, NULL, 'b'}, {"replace-baseline", required_argument, NULL, 'B'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
-	int c, rc0;
+	int c;
+	ru->ru_base = "results";
+	ru->ru_plots = true;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "s:r:qyh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			if (nsets == 64) {
+			if (ru->ru_nsets == 64) {
 				msg_error("run: too many --set");
 				return EXIT_USAGE;
 			}
-			sets[nsets++] = optarg;
+			ru->ru_sets[ru->ru_nsets++] = optarg;
 			break;
-		case 'r': results_base = optarg; break;
-		case 'q': quiet = true; break;
-		case 'n': plots = false; break;
+		case 'r': ru->ru_base = optarg; break;
+		case 'q': ru->ru_quiet = true; break;
+		case 'n': ru->ru_plots = false; break;
 		case 'b':
 		case 'B':
-			if (baseline != NULL) {
+			if (ru->ru_baseline != NULL) {
 				msg_error("run: one --save-baseline or --replace-baseline");
 				return EXIT_USAGE;
 			}
-			baseline = optarg;
-			replace = c == 'B';
+			ru->ru_baseline = optarg;
+			ru->ru_replace = c == 'B';
 			break;
-		case 'y': yes = true; break;
+		case 'y': ru->ru_yes = true; break;
 		case 'h': fputs(run_usage, stdout); return EXIT_OK;
 		default:
 			msg_error("run: unknown or incomplete option '%s'\n%s", argv[optind - 1], run_usage);
@@ -284,193 +305,238 @@ static int run_main(int argc, char **argv)
 		                         : "run: one experiment file, not several ('%s')", argv[optind + 1]);
 		return EXIT_USAGE;
 	}
-	const char *path = argv[optind];
-	if (baseline != NULL && (rc0 = baseline_path(results_base, baseline, replace, bpath, sizeof(bpath))) != EXIT_OK)
-		return rc0;
-	struct experiment *ex = mem_zalloc(struct experiment, 1);
-	int rc = exp_load(ex, path);
-	for (unsigned i = 0; rc == 0 && i < nsets; i++)
-		rc = exp_override(ex, sets[i]);
-	if (rc != 0) {
-		exp_free(ex); /* exp_load frees on its own failure; the overrides' values are still held */
-		free(ex);
-		return exitcode_of(rc);
+	ru->ru_path = argv[optind];
+	if (ru->ru_baseline != NULL) {
+		int rc = baseline_path(ru->ru_base, ru->ru_baseline, ru->ru_replace, ru->ru_bpath, sizeof(ru->ru_bpath));
+		if (rc != EXIT_OK)
+			return rc;
 	}
+	return EXIT_GO_ON;
+}
+
+/* The experiment file, its overrides, a missing calibration made, and every
+ * point resolved (CPU sets against each point's machine) before anything
+ * runs: an exit code */
+static int run_load(struct run *ru)
+{
+	int rc;
+	if ((ru->ru_ex = mem_zalloc(struct experiment, 1)) == NULL) {
+		msg_error("run: out of host memory");
+		return EXIT_ENV;
+	}
+	rc = exp_load(ru->ru_ex, ru->ru_path);
+	for (unsigned i = 0; rc == 0 && i < ru->ru_nsets; i++)
+		rc = exp_override(ru->ru_ex, ru->ru_sets[i]);
 	/* ipi.preset = calibrated without its file: calibrate this host first
 	 * (pmapstorm calibrate; under a second), once, and keep the file */
-	if ((rc = run_calibrate_if_missing(ex, quiet)) != 0) {
-		exp_free(ex);
-		free(ex);
+	if (rc == 0)
+		rc = run_calibrate_if_missing(ru->ru_ex, ru->ru_quiet);
+	if (rc != 0)
 		return exitcode_of(rc);
+	const struct experiment *ex = ru->ru_ex;
+	if ((ru->ru_points = mem_zalloc(struct exp_point, ex->ex_npoints)) == NULL) {
+		msg_error("run: out of host memory for %u points", ex->ex_npoints);
+		return EXIT_ENV;
 	}
-	/* every point resolves (CPU sets against each point's machine) before anything runs */
-	struct exp_point *points = mem_zalloc(struct exp_point, ex->ex_npoints);
 	for (unsigned p = 0; p < ex->ex_npoints; p++)
-		if ((rc = exp_point(ex, p, &points[p])) != 0) {
-			exp_free(ex);
-			free(points);
-			free(ex);
+		if ((rc = exp_point(ex, p, &ru->ru_points[p])) != 0)
 			return exitcode_of(rc);
-		}
-	unsigned T = points[0].ep_trials;
+	ru->ru_T = ru->ru_points[0].ep_trials;
 	for (unsigned p = 1; p < ex->ex_npoints; p++)
-		if (points[p].ep_trials != T) {
-			msg_error("%s: experiment.trials may not be swept", path);
-			exp_free(ex);
-			free(points);
-			free(ex);
+		if (ru->ru_points[p].ep_trials != ru->ru_T) {
+			msg_error("%s: experiment.trials may not be swept", ru->ru_path);
 			return EXIT_USAGE;
 		}
+	ru->ru_total = ex->ex_npoints * ru->ru_T;
+	return EXIT_OK;
+}
+
+/* What the host can give, said before anything runs: oversubscription (a
+ * warning), the time (more than an hour needs --yes), the memory of the
+ * largest point: an exit code */
+static int run_check_host(struct run *ru)
+{
+	const struct experiment *ex = ru->ru_ex;
 	/* more simulated CPUs than PUs is allowed, and said once (run.json records it per point) */
 	for (unsigned p = 0; p < ex->ex_npoints; p++) {
-		struct topo *t = exp_point_topo(&points[p]);
+		struct topo *t = exp_point_topo(&ru->ru_points[p]);
 		bool over = t != NULL && topo_oversubscribed(t);
 		topo_close(t);
 		if (over) {
 			fprintf(stderr, "pmapstorm run: warning: point %u has %u simulated CPUs on fewer PUs "
-			    "(oversubscribed: allowed, recorded in run.json; timings share PUs)\n", p, points[p].ep_cfg.mc_ncpu);
+			    "(oversubscribed: allowed, recorded in run.json; timings share PUs)\n", p,
+			    ru->ru_points[p].ep_cfg.mc_ncpu);
 			break;
 		}
 	}
-	unsigned total = ex->ex_npoints * T;
-	double estimate = 0;
 	for (unsigned p = 0; p < ex->ex_npoints; p++)
-		estimate += T * (points[p].ep_warmup_s + points[p].ep_duration_s + 0.05);
+		ru->ru_estimate += ru->ru_T * (ru->ru_points[p].ep_warmup_s + ru->ru_points[p].ep_duration_s + 0.05);
 	char eta[64];
-	msg_duration(eta, sizeof(eta), estimate);
-	if (!quiet || estimate > 3600)
-		fprintf(stderr, "pmapstorm run: %s: %u points x %u trials, about %s\n", ex->ex_name, ex->ex_npoints, T, eta);
-	if (estimate > 3600 && !yes) {
-		msg_error("run: %s would run for about %s (more than an hour); pass --yes to run it", path, eta);
-		rc = EXIT_USAGE;
+	msg_duration(eta, sizeof(eta), ru->ru_estimate);
+	if (!ru->ru_quiet || ru->ru_estimate > 3600)
+		fprintf(stderr, "pmapstorm run: %s: %u points x %u trials, about %s\n", ex->ex_name, ex->ex_npoints,
+		    ru->ru_T, eta);
+	if (ru->ru_estimate > 3600 && !ru->ru_yes) {
+		msg_error("run: %s would run for about %s (more than an hour); pass --yes to run it", ru->ru_path, eta);
+		return EXIT_USAGE;
 	}
 	/* the largest simulated memory of any point, against what the host can give */
 	unsigned big = 0;
 	for (unsigned p = 1; p < ex->ex_npoints; p++)
-		if (points[p].ep_cfg.mc_memory > points[big].ep_cfg.mc_memory)
+		if (ru->ru_points[p].ep_cfg.mc_memory > ru->ru_points[big].ep_cfg.mc_memory)
 			big = p;
-	if (rc == EXIT_OK) {
-		char where[4200];
-		int line = exp_key_line(ex, "machine.memory");
-		if (line > 0)
-			snprintf(where, sizeof(where), "%s:%d", path, line);
-		else
-			snprintf(where, sizeof(where), "%s", line < 0 ? "--set" : path);
-		rc = exitcode_of(hostmem_check(&points[big].ep_cfg, where));
-	}
-	if (rc != EXIT_OK) {
-		free(points);
-		exp_free(ex);
-		free(ex);
-		return rc;
-	}
+	char where[4200];
+	int line = exp_key_line(ex, "machine.memory");
+	if (line > 0)
+		snprintf(where, sizeof(where), "%s:%d", ru->ru_path, line);
+	else
+		snprintf(where, sizeof(where), "%s", line < 0 ? "--set" : ru->ru_path);
+	return exitcode_of(hostmem_check(&ru->ru_points[big].ep_cfg, where));
+}
 
-	char final[4096], tmp[4096];
-	if ((rc = make_results_dir(results_base, ex->ex_name, final, sizeof(final), tmp, sizeof(tmp))) != EXIT_OK) {
-		free(points);
-		exp_free(ex);
-		free(ex);
-		return rc;
-	}
-	struct trial_result *trials = mem_zalloc(struct trial_result, total);
-	struct order_item *order = mem_zalloc(struct order_item, total);
-	if (trials == NULL || order == NULL) {
+/* Every trial of every point, in one order drawn from the seed, until done
+ * or a signal: the exit code of the trial that failed, else EXIT_OK */
+static int run_trials(struct run *ru)
+{
+	const struct exp_point *points = ru->ru_points;
+	unsigned T = ru->ru_T, total = ru->ru_total;
+	ru->ru_trials = mem_zalloc(struct trial_result, total);
+	ru->ru_order = mem_zalloc(struct order_item, total);
+	if (ru->ru_trials == NULL || ru->ru_order == NULL) {
 		msg_error("run: out of host memory for %u trials", total);
-		rmdir(tmp);
-		free(trials);
-		free(order);
-		free(points);
-		exp_free(ex);
-		free(ex);
 		return EXIT_ENV;
 	}
-	for (unsigned p = 0, k = 0; p < ex->ex_npoints; p++)
+	for (unsigned p = 0, k = 0; p < ru->ru_ex->ex_npoints; p++)
 		for (unsigned t = 0; t < T; t++, k++)
-			order[k] = (struct order_item){p, t};
-	shuffle(order, total, points[0].ep_seed);
+			ru->ru_order[k] = (struct order_item){p, t};
+	shuffle(ru->ru_order, total, points[0].ep_seed);
 
 	bool tty = isatty(STDERR_FILENO);
-	uint64_t t0 = cpu_now_ns(), last_report = t0;
-	unsigned done = 0, errors = 0;
+	uint64_t last_report = ru->ru_t0 = cpu_now_ns();
+	int rc = EXIT_OK;
 	for (unsigned k = 0; k < total && !atomic_load(&run_stop); k++) {
-		const struct exp_point *pt = &points[order[k].oi_point];
-		struct trial_result *tr = &trials[order[k].oi_point * T + order[k].oi_trial];
-		uint64_t seed = pt->ep_seed * 1000003ULL + order[k].oi_point * 1009ULL + order[k].oi_trial;
-		rc = exitcode_of(trial_run(pt, order[k].oi_trial, seed, tr, &run_stop));
-		if (rc != EXIT_OK)
+		const struct order_item *oi = &ru->ru_order[k];
+		const struct exp_point *pt = &points[oi->oi_point];
+		struct trial_result *tr = &ru->ru_trials[oi->oi_point * T + oi->oi_trial];
+		uint64_t seed = pt->ep_seed * 1000003ULL + oi->oi_point * 1009ULL + oi->oi_trial;
+		if ((rc = exitcode_of(trial_run(pt, oi->oi_trial, seed, tr, &run_stop))) != EXIT_OK)
 			break;
 		tr->tr_order = k;
 		if (tr->tr_done) {
-			done++;
-			errors += tr->tr_errors;
+			ru->ru_done++;
+			ru->ru_errors += tr->tr_errors;
 		}
 		uint64_t now = cpu_now_ns();
-		if (!quiet && (tty || now - last_report > 10ULL * 1000000000ULL || k + 1 == total)) {
-			progress(tty, k + 1, total, (double)(now - t0) / 1e9, estimate);
+		if (!ru->ru_quiet && (tty || now - last_report > 10ULL * 1000000000ULL || k + 1 == total)) {
+			progress(tty, k + 1, total, (double)(now - ru->ru_t0) / 1e9, ru->ru_estimate);
 			last_report = now;
 		}
 	}
-	struct run_results rr = {
-		.rr_ex = ex,
-		.rr_points = points,
-		.rr_trials = trials,
-		.rr_trials_per_point = T,
-		.rr_interrupted = atomic_load(&run_stop) != 0 || done < total,
-		.rr_config_path = path,
-		.rr_sets = sets,
-		.rr_nsets = nsets,
-		.rr_wall_s = (double)(cpu_now_ns() - t0) / 1e9,
-	};
-	if (rc != EXIT_OK && done == 0) {
-		rmdir(tmp);
-		goto out;
-	}
-	int wrc = exitcode_of(results_write(&rr, tmp)), prc = EXIT_OK;
-	if (wrc == EXIT_OK && plots)
-		prc = exitcode_of(plot_dir(tmp, quiet)); /* a plotting problem keeps the data, then exits 3 */
+	return rc;
+}
+
+/* run.json and the CSV files, the plots, the report, then the folder
+ * renamed into place; the answer per mix on stdout.  An exit code; *plots_rc
+ * is the plots' own (a plotting problem keeps the data, then exits 3). */
+static int run_write(struct run *ru, const struct run_results *rr, int *plots_rc)
+{
+	int rc = exitcode_of(results_write(rr, ru->ru_tmp));
+	*plots_rc = EXIT_OK;
+	if (rc == EXIT_OK && ru->ru_plots)
+		*plots_rc = exitcode_of(plot_dir(ru->ru_tmp, ru->ru_quiet));
 	/* the answer per mix and the warnings, for the end of the run */
 	char *heads = NULL;
 	size_t headsz = 0;
 	FILE *hf = open_memstream(&heads, &headsz);
-	if (wrc == EXIT_OK)
-		wrc = exitcode_of(report_write(&rr, tmp, hf));
+	if (rc == EXIT_OK)
+		rc = exitcode_of(report_write(rr, ru->ru_tmp, hf));
 	if (hf != NULL)
 		fclose(hf);
-	if (wrc == EXIT_OK)
-		wrc = publish(results_base, final, sizeof(final), tmp);
-	if (wrc != EXIT_OK) {
-		free(heads);
-		rc = wrc;
-		goto out;
-	}
-	if (!quiet && heads != NULL) {
+	if (rc == EXIT_OK)
+		rc = publish(ru->ru_base, ru->ru_final, sizeof(ru->ru_final), ru->ru_tmp);
+	if (rc == EXIT_OK && !ru->ru_quiet && heads != NULL) {
 		fputs(heads, stdout);
-		printf("  report: %s/report.md (and index.html, self-contained)\n", final);
+		printf("  report: %s/report.md (and index.html, self-contained)\n", ru->ru_final);
 		fflush(stdout);
 	}
 	free(heads);
-	if (!quiet || rr.rr_interrupted)
-		fprintf(stderr, "pmapstorm run: results in %s%s\n", final, rr.rr_interrupted ? " (interrupted: partial)" : "");
-	if (rr.rr_interrupted && atomic_load(&run_stop))
+	return rc;
+}
+
+/* After the results are published: interrupted (130), violations (1), the
+ * baseline, and plots that could not be drawn (3): the exit code */
+static int run_verdict(struct run *ru, const struct run_results *rr, int rc, int plots_rc)
+{
+	if (!ru->ru_quiet || rr->rr_interrupted)
+		fprintf(stderr, "pmapstorm run: results in %s%s\n", ru->ru_final,
+		    rr->rr_interrupted ? " (interrupted: partial)" : "");
+	if (rr->rr_interrupted && atomic_load(&run_stop))
 		rc = EXIT_INTERRUPTED;
-	else if (rc == EXIT_OK && errors > 0) {
-		msg_error("run: %u violation(s) found by the workloads' checks, pmap_check/tlb_check or the oracles (check = on)", errors);
+	else if (rc == EXIT_OK && ru->ru_errors > 0) {
+		msg_error("run: %u violation(s) found by the workloads' checks, pmap_check/tlb_check or the oracles "
+		    "(check = on)", ru->ru_errors);
 		rc = EXIT_VIOLATION;
 	}
-	if (baseline != NULL && (rc != EXIT_OK || rr.rr_interrupted))
-		msg_error("run: no baseline written (%s): the run %s", bpath, rr.rr_interrupted ? "was interrupted" : "failed");
-	else if (baseline != NULL && (wrc = save_baseline(final, results_base, bpath, replace)) != EXIT_OK)
-		rc = wrc;
-	if (rc == EXIT_OK && prc != EXIT_OK)
-		rc = prc; /* plots missing: the data and any baseline are written, then exit 3 */
-out:
-	for (unsigned i = 0; i < total; i++)
-		trial_free(&trials[i]);
-	free(trials);
-	free(order);
-	free(points);
-	exp_free(ex);
-	free(ex);
+	int brc;
+	if (ru->ru_baseline != NULL && (rc != EXIT_OK || rr->rr_interrupted))
+		msg_error("run: no baseline written (%s): the run %s", ru->ru_bpath,
+		    rr->rr_interrupted ? "was interrupted" : "failed");
+	else if (ru->ru_baseline != NULL &&
+	    (brc = save_baseline(ru->ru_final, ru->ru_base, ru->ru_bpath, ru->ru_replace)) != EXIT_OK)
+		rc = brc;
+	if (rc == EXIT_OK && plots_rc != EXIT_OK)
+		rc = plots_rc; /* plots missing: the data and any baseline are written, then exit 3 */
+	return rc;
+}
+
+static void run_free(struct run *ru)
+{
+	for (unsigned i = 0; ru->ru_trials != NULL && i < ru->ru_total; i++)
+		trial_free(&ru->ru_trials[i]);
+	free(ru->ru_trials);
+	free(ru->ru_order);
+	free(ru->ru_points);
+	if (ru->ru_ex != NULL)
+		exp_free(ru->ru_ex); /* exp_load frees on its own failure; the overrides' values are still held */
+	free(ru->ru_ex);
+}
+
+static int run_main(int argc, char **argv)
+{
+	struct run *ru = mem_zalloc(struct run, 1);
+	if (ru == NULL) {
+		msg_error("run: out of host memory");
+		return EXIT_ENV;
+	}
+	int rc = run_options(argc, argv, ru);
+	if (rc == EXIT_GO_ON && (rc = run_load(ru)) == EXIT_OK && (rc = run_check_host(ru)) == EXIT_OK)
+		rc = make_results_dir(ru->ru_base, ru->ru_ex->ex_name, ru->ru_final, sizeof(ru->ru_final), ru->ru_tmp,
+		    sizeof(ru->ru_tmp));
+	if (rc != EXIT_OK) {
+		run_free(ru);
+		free(ru);
+		return rc == EXIT_GO_ON ? EXIT_OK : rc;
+	}
+	rc = run_trials(ru);
+	struct run_results rr = {
+		.rr_ex = ru->ru_ex,
+		.rr_points = ru->ru_points,
+		.rr_trials = ru->ru_trials,
+		.rr_trials_per_point = ru->ru_T,
+		.rr_interrupted = atomic_load(&run_stop) != 0 || ru->ru_done < ru->ru_total,
+		.rr_config_path = ru->ru_path,
+		.rr_sets = ru->ru_sets,
+		.rr_nsets = ru->ru_nsets,
+		.rr_wall_s = (double)(cpu_now_ns() - ru->ru_t0) / 1e9,
+	};
+	if (ru->ru_trials == NULL || (rc != EXIT_OK && ru->ru_done == 0)) {
+		rmdir(ru->ru_tmp); /* nothing to keep */
+	} else {
+		int plots_rc, wrc = run_write(ru, &rr, &plots_rc);
+		rc = wrc != EXIT_OK ? wrc : run_verdict(ru, &rr, rc, plots_rc);
+	}
+	run_free(ru);
+	free(ru);
 	return rc;
 }
 

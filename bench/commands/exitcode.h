@@ -15,6 +15,8 @@ enum {
 	EXIT_USAGE = 2,       /* bad flag, bad config, bad input */
 	EXIT_ENV = 3,         /* environment or resource error */
 	EXIT_INTERRUPTED = 130,
+	EXIT_GO_ON = -1,      /* not an exit code: a command's step (its options,
+	                         its checks) says "no exit yet, go on" */
 };
 
 /* The exit code of an error code: 0 -> 0; EINVAL (bad input) and EEXIST

@@ -367,17 +367,13 @@ static int write_run_json(const struct run_results *rr, const char *dir)
 
 #define ROWKEY(pt) (pt)->ep_index, (pt)->ep_cfg.mc_strategy, (pt)->ep_cfg.mc_ncpu
 
-int results_write(const struct run_results *rr, const char *dir)
+/* placement.csv: where every CPU ran; the topologies as hwloc XML */
+static int write_placement(const struct run_results *rr, const char *dir)
 {
 	const struct experiment *ex = rr->rr_ex;
-	unsigned T = rr->rr_trials_per_point;
 	char tmp[4096];
-	int rc = write_run_json(rr, dir);
-	if (rc != 0)
-		return rc;
 	FILE *f;
-
-	/* where every CPU ran, and the topologies as hwloc XML */
+	int rc = 0;
 	if ((f = atomicfile_begin(dir, "placement.csv", tmp, sizeof(tmp))) == NULL)
 		return err_env(errno);
 	fprintf(f, "point,strategy,cpus,cpu,pu,host_pu,group,numa_node,synthetic\n");
@@ -401,9 +397,15 @@ int results_write(const struct run_results *rr, const char *dir)
 			return rc;
 		}
 	}
-	if ((rc = atomicfile_commit(f, dir, "placement.csv", tmp)) != 0)
-		return rc;
+	return atomicfile_commit(f, dir, "placement.csv", tmp);
+}
 
+/* summary.csv: per point and metric, the median, range and quartiles over trials */
+static int write_summary(const struct run_results *rr, const char *dir)
+{
+	const struct experiment *ex = rr->rr_ex;
+	char tmp[4096];
+	FILE *f;
 	char facet[512];
 	if ((f = atomicfile_begin(dir, "summary.csv", tmp, sizeof(tmp))) == NULL)
 		return err_env(errno);
@@ -420,9 +422,17 @@ int results_write(const struct run_results *rr, const char *dir)
 		}
 		free(names);
 	}
-	if ((rc = atomicfile_commit(f, dir, "summary.csv", tmp)) != 0)
-		return rc;
+	return atomicfile_commit(f, dir, "summary.csv", tmp);
+}
 
+/* trials.csv: every completed trial's metrics */
+static int write_trials(const struct run_results *rr, const char *dir)
+{
+	const struct experiment *ex = rr->rr_ex;
+	unsigned T = rr->rr_trials_per_point;
+	char tmp[4096];
+	FILE *f;
+	char facet[512];
 	if ((f = atomicfile_begin(dir, "trials.csv", tmp, sizeof(tmp))) == NULL)
 		return err_env(errno);
 	fprintf(f, "point,strategy,cpus,facet,trial,metric,value\n");
@@ -435,10 +445,17 @@ int results_write(const struct run_results *rr, const char *dir)
 				    tr->tr_metrics[i].m_value);
 		}
 	}
-	if ((rc = atomicfile_commit(f, dir, "trials.csv", tmp)) != 0)
-		return rc;
+	return atomicfile_commit(f, dir, "trials.csv", tmp);
+}
 
-	/* update_cost's tail: per role, the share of completions that cost at least x */
+/* update_ccdf.csv: per role, the share of pmap_update() completions that cost at least x */
+static int write_ccdf(const struct run_results *rr, const char *dir)
+{
+	const struct experiment *ex = rr->rr_ex;
+	unsigned T = rr->rr_trials_per_point;
+	char tmp[4096];
+	FILE *f;
+	char facet[512];
 	if ((f = atomicfile_begin(dir, "update_ccdf.csv", tmp, sizeof(tmp))) == NULL)
 		return err_env(errno);
 	fprintf(f, "point,strategy,cpus,facet,role,value_ns,ccdf\n");
@@ -464,12 +481,21 @@ int results_write(const struct run_results *rr, const char *dir)
 			}
 		}
 	}
-	if ((rc = atomicfile_commit(f, dir, "update_ccdf.csv", tmp)) != 0)
-		return rc;
+	return atomicfile_commit(f, dir, "update_ccdf.csv", tmp);
+}
 
+/* lockwait.csv and lockstat.csv: per lock class, summed over trials */
+static int write_lockwait(const struct run_results *rr, const char *dir)
+{
+	const struct experiment *ex = rr->rr_ex;
+	unsigned T = rr->rr_trials_per_point;
+	char tmp[4096], tmpg[4096];
+	FILE *f;
+	int rc = 0;
+	char facet[512];
 	if ((f = atomicfile_begin(dir, "lockwait.csv", tmp, sizeof(tmp))) == NULL)
 		return err_env(errno);
-	FILE *g = atomicfile_begin(dir, "lockstat.csv", tmp + 2048, sizeof(tmp) - 2048);
+	FILE *g = atomicfile_begin(dir, "lockstat.csv", tmpg, sizeof(tmpg));
 	if (g == NULL) {
 		int e = errno;
 		fclose(f);
@@ -516,12 +542,20 @@ int results_write(const struct run_results *rr, const char *dir)
 	}
 	if ((rc = atomicfile_commit(f, dir, "lockwait.csv", tmp)) != 0) {
 		fclose(g);
-		unlink(tmp + 2048);
+		unlink(tmpg);
 		return rc;
 	}
-	if ((rc = atomicfile_commit(g, dir, "lockstat.csv", tmp + 2048)) != 0)
-		return rc;
+	return atomicfile_commit(g, dir, "lockstat.csv", tmpg);
+}
 
+/* ackmatrix.csv: request -> acknowledgement per initiator and target */
+static int write_ackmatrix(const struct run_results *rr, const char *dir)
+{
+	const struct experiment *ex = rr->rr_ex;
+	unsigned T = rr->rr_trials_per_point;
+	char tmp[4096];
+	FILE *f;
+	char facet[512];
 	if ((f = atomicfile_begin(dir, "ackmatrix.csv", tmp, sizeof(tmp))) == NULL)
 		return err_env(errno);
 	fprintf(f, "point,strategy,cpus,facet,initiator,target,mean_ns,acks\n");
@@ -543,9 +577,17 @@ int results_write(const struct run_results *rr, const char *dir)
 					    (double)sum / (double)cnt, (unsigned long)cnt);
 			}
 	}
-	if ((rc = atomicfile_commit(f, dir, "ackmatrix.csv", tmp)) != 0)
-		return rc;
+	return atomicfile_commit(f, dir, "ackmatrix.csv", tmp);
+}
 
+/* timeline.csv: each trial's interval samples */
+static int write_timeline(const struct run_results *rr, const char *dir)
+{
+	const struct experiment *ex = rr->rr_ex;
+	unsigned T = rr->rr_trials_per_point;
+	char tmp[4096];
+	FILE *f;
+	char facet[512];
 	if ((f = atomicfile_begin(dir, "timeline.csv", tmp, sizeof(tmp))) == NULL)
 		return err_env(errno);
 	fprintf(f, "point,strategy,cpus,facet,trial,t_s,series,value\n");
@@ -570,4 +612,14 @@ int results_write(const struct run_results *rr, const char *dir)
 		}
 	}
 	return atomicfile_commit(f, dir, "timeline.csv", tmp);
+}
+
+int results_write(const struct run_results *rr, const char *dir)
+{
+	int rc;
+	if ((rc = write_run_json(rr, dir)) != 0 || (rc = write_placement(rr, dir)) != 0 ||
+	    (rc = write_summary(rr, dir)) != 0 || (rc = write_trials(rr, dir)) != 0 || (rc = write_ccdf(rr, dir)) != 0 ||
+	    (rc = write_lockwait(rr, dir)) != 0 || (rc = write_ackmatrix(rr, dir)) != 0)
+		return rc;
+	return write_timeline(rr, dir);
 }

@@ -34,6 +34,7 @@
 #include "trials/calibrate.h"
 #include "common/msg.h"
 #include "common/atomicfile.h"
+#include "common/path.h"
 #include "common/provenance.h"
 #include "common/samples.h"
 #include "experiment/experiment.h"
@@ -256,174 +257,242 @@ out:
 const struct calibrate_params calibrate_defaults = {.cp_samples = 200, .cp_rounds = 2000, .cp_max_pairs = CALIBRATE_MAX_PAIRS,
     .cp_seconds = 0.3, .cp_quiet = false};
 
-int calibrate_measure(const struct machine_config *cfgp, const char *out, const struct calibrate_params *cp)
+/* ---- the measurement, step by step ---- */
+
+/* One calibration: its parameters, the host PUs, and what each step found. */
+struct cal {
+	const struct calibrate_params *c_p;
+	struct machine_config c_cfg;
+	int c_pus[256];               /* the distinct host PUs of the run, in placement order */
+	unsigned c_npu;
+	struct topo *c_host;          /* the host, placed on c_pus (hop levels); may be NULL */
+	json_t *c_doc;                /* calibration.json */
+	uint64_t c_floor_ns;          /* the fastest pair's ping-pong median */
+	double c_model_clock, c_mono_clock;
+	double c_thr_ns, c_proc_ns, c_host_sd_ns;
+	uint64_t c_model_sd, c_model_pp;
+	uint64_t c_send, c_handler;
+	char c_summary[256];
+	/* a failure: what was measured, the PU that could not be pinned to
+	 * (-1: another failure), or the model's own failure */
+	char c_why[768];
+	int c_bad_pu;
+	bool c_model_failed;
+};
+
+/* the run's host PUs, and the host topology placed on them */
+static void cal_pus(struct cal *c, const struct topo *t)
 {
-	struct machine_config cfg = *cfgp;
-	unsigned long samples = cp->cp_samples, rounds = cp->cp_rounds, max_pairs = cp->cp_max_pairs;
-	double seconds = cp->cp_seconds;
-	bool quiet = cp->cp_quiet;
-	int rc;
-	struct topo *t;
-	if ((rc = exp_config_topo(&cfg, "calibrate", &t)) != 0)
-		return rc;
-	/* the model machine booted at the end must fit in memory: say so first */
-	if ((rc = hostmem_check(&cfg, "calibrate")) != 0) {
-		topo_close(t);
-		return rc;
-	}
-	char why[768];
-	bool model_failed = false;
-	/* the distinct host PUs of the run, in placement order */
-	int pus[256];
-	unsigned npu = 0;
-	for (unsigned i = 0; i < topo_ncpu(t) && npu < 256; i++) {
+	for (unsigned i = 0; i < topo_ncpu(t) && c->c_npu < 256; i++) {
 		int p = topo_cpu_host_pu(t, i);
 		bool dup = false;
-		for (unsigned j = 0; j < npu; j++)
-			dup = dup || pus[j] == p;
+		for (unsigned j = 0; j < c->c_npu; j++)
+			dup = dup || c->c_pus[j] == p;
 		if (!dup)
-			pus[npu++] = p;
+			c->c_pus[c->c_npu++] = p;
 	}
-	struct topo *host = topo_open(NULL, why, sizeof(why));
+	c->c_host = topo_open(NULL, c->c_why, sizeof(c->c_why));
 	char hostpl[1024];
 	size_t o = (size_t)snprintf(hostpl, sizeof(hostpl), "list:");
-	for (unsigned i = 0; i < npu && o < sizeof(hostpl); i++)
-		o += (size_t)snprintf(hostpl + o, sizeof(hostpl) - o, "%s%d", i ? "," : "", pus[i]);
-	if (host != NULL && topo_place(host, hostpl, npu, why, sizeof(why)) != 0) {
-		topo_close(host);
-		host = NULL;
+	for (unsigned i = 0; i < c->c_npu && o < sizeof(hostpl); i++)
+		o += (size_t)snprintf(hostpl + o, sizeof(hostpl) - o, "%s%d", i ? "," : "", c->c_pus[i]);
+	if (c->c_host != NULL && topo_place(c->c_host, hostpl, c->c_npu, c->c_why, sizeof(c->c_why)) != 0) {
+		topo_close(c->c_host);
+		c->c_host = NULL;
 	}
-	unsigned npairs = npu * (npu - 1) / 2, nmeasured = npairs < max_pairs ? npairs : (unsigned)max_pairs;
-	if (!quiet)
+	json_t *jpus = json_array();
+	for (unsigned i = 0; i < c->c_npu; i++)
+		json_array_append_new(jpus, json_integer(c->c_pus[i]));
+	json_object_set_new(c->c_doc, "host_pus", jpus);
+}
+
+/* The pairs' ping-pong; the floor is the fastest pair's median.  With more
+ * pairs than --pairs, pair k of the i < j enumeration is measured for
+ * k = m * npairs / nmeasured, m = 0..nmeasured-1: evenly spread, the same
+ * every time, and the first (the two closest PUs) included.  The pinning
+ * moves this thread: the caller gives it its affinity back.  0 or an errno. */
+static int cal_pairs(struct cal *c)
+{
+	unsigned npu = c->c_npu, npairs = npu * (npu - 1) / 2;
+	unsigned nmeasured = npairs < c->c_p->cp_max_pairs ? npairs : c->c_p->cp_max_pairs;
+	if (!c->c_p->cp_quiet)
 		fprintf(stderr, "pmapstorm calibrate: %u host PUs, %u pairs%s\n", npu, nmeasured,
 		    nmeasured < npairs ? " (a sample; --pairs)" : "");
-
-	/* the pinning below moves this thread: it gets its affinity back */
-	cpu_set_t saved;
-	bool restore = pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved) == 0;
-	json_t *doc = json_object();
-	json_object_set_new(doc, "provenance", provenance_json(&cfg));
-	json_t *jpus = json_array();
-	for (unsigned i = 0; i < npu; i++)
-		json_array_append_new(jpus, json_integer(pus[i]));
-	json_object_set_new(doc, "host_pus", jpus);
-
-	/* the pairs' ping-pong; the floor is the fastest pair's median.  With
-	 * more pairs than --pairs, pair k of the i < j enumeration is measured
-	 * for k = m * npairs / nmeasured, m = 0..nmeasured-1: evenly spread,
-	 * the same every time, and the first (the two closest PUs) included */
 	json_t *pairs = json_array();
-	uint64_t floor_ns = 0;
 	unsigned k = 0, m = 0;
-	int bad_pu = -1;
 	for (unsigned i = 0; i < npu; i++)
 		for (unsigned j = i + 1; j < npu; j++, k++) {
 			if (m >= nmeasured || k != (unsigned)((uint64_t)m * npairs / nmeasured))
 				continue;
 			m++;
 			uint64_t med = 0;
-			if ((rc = pp_measure(pus[i], pus[j], (unsigned)samples, &med, &bad_pu)) != 0) {
-				snprintf(why, sizeof(why), "ping-pong PU %d - PU %d", pus[i], pus[j]);
-				goto fail;
+			int rc = pp_measure(c->c_pus[i], c->c_pus[j], c->c_p->cp_samples, &med, &c->c_bad_pu);
+			if (rc != 0) {
+				snprintf(c->c_why, sizeof(c->c_why), "ping-pong PU %d - PU %d", c->c_pus[i], c->c_pus[j]);
+				json_decref(pairs);
+				return rc;
 			}
-			unsigned hops = host ? topo_hops(host, i, j) : 0;
-			json_array_append_new(pairs, json_pack("{s:i,s:i,s:I,s:i,s:s}", "a", pus[i], "b", pus[j], "median_ns",
-			    (json_int_t)med, "hop_level", (int)hops, "level", host ? topo_level_name(host, hops) : ""));
-			if (floor_ns == 0 || med < floor_ns)
-				floor_ns = med;
+			unsigned hops = c->c_host ? topo_hops(c->c_host, i, j) : 0;
+			json_array_append_new(pairs, json_pack("{s:i,s:i,s:I,s:i,s:s}", "a", c->c_pus[i], "b", c->c_pus[j],
+			    "median_ns", (json_int_t)med, "hop_level", (int)hops, "level",
+			    c->c_host ? topo_level_name(c->c_host, hops) : ""));
+			if (c->c_floor_ns == 0 || med < c->c_floor_ns)
+				c->c_floor_ns = med;
 		}
-	if (restore)
-		pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
-	json_object_set_new(doc, "pingpong", json_pack("{s:o,s:I,s:i,s:i,s:i,s:i}", "pairs", pairs, "floor_ns",
-	    (json_int_t)floor_ns, "batches", (int)samples, "batch", PINGPONG_BATCH, "pairs_total", (int)npairs,
-	    "pairs_measured", (int)nmeasured));
-	pairs = NULL; /* doc holds it now */
+	json_object_set_new(c->c_doc, "pingpong", json_pack("{s:o,s:I,s:i,s:i,s:i,s:i}", "pairs", pairs, "floor_ns",
+	    (json_int_t)c->c_floor_ns, "batches", (int)c->c_p->cp_samples, "batch", PINGPONG_BATCH, "pairs_total",
+	    (int)npairs, "pairs_measured", (int)nmeasured));
+	return 0;
+}
 
-	double model_clock = 0, mono_clock = 0;
-	timer_overhead(&model_clock, &mono_clock);
-	json_object_set_new(doc, "timer_overhead_ns", json_pack("{s:f,s:f}", "cpu_now_ns", model_clock,
-	    "clock_gettime_monotonic", mono_clock));
+static void cal_timer(struct cal *c)
+{
+	timer_overhead(&c->c_model_clock, &c->c_mono_clock);
+	json_object_set_new(c->c_doc, "timer_overhead_ns", json_pack("{s:f,s:f}", "cpu_now_ns", c->c_model_clock,
+	    "clock_gettime_monotonic", c->c_mono_clock));
+}
 
-	double thr_ns = 0, proc_ns = 0;
-	if ((rc = tf_run(pus, npu, false, seconds, &thr_ns, &bad_pu)) != 0 ||
-	    (rc = tf_run(pus, npu, true, seconds, &proc_ns, &bad_pu)) != 0) {
-		snprintf(why, sizeof(why), "tlb_flush2");
-		goto fail;
+/* the host kernel's shootdown: tlb_flush2 as threads, then as processes; 0 or an errno */
+static int cal_host_shootdown(struct cal *c)
+{
+	double seconds = c->c_p->cp_seconds;
+	int rc;
+	if ((rc = tf_run(c->c_pus, c->c_npu, false, seconds, &c->c_thr_ns, &c->c_bad_pu)) != 0 ||
+	    (rc = tf_run(c->c_pus, c->c_npu, true, seconds, &c->c_proc_ns, &c->c_bad_pu)) != 0) {
+		snprintf(c->c_why, sizeof(c->c_why), "tlb_flush2");
+		return rc;
 	}
-	double host_sd_ns = thr_ns > proc_ns ? thr_ns - proc_ns : 0;
-	json_object_set_new(doc, "host_shootdown", json_pack("{s:i,s:f,s:f,s:f,s:f,s:s}", "tasks", (int)npu,
-	    "threads_ns_per_madvise", thr_ns, "processes_ns_per_madvise", proc_ns, "shootdown_ns", host_sd_ns,
-	    "seconds_per_mode", seconds, "method",
-	    npu < 2 ? "one PU: no other CPU to shoot down, cost 0"
-	            : "will-it-scale tlb_flush2: touch + madvise(MADV_DONTNEED) of each task's page; "
-	              "threads of one process minus separate processes"));
+	c->c_host_sd_ns = c->c_thr_ns > c->c_proc_ns ? c->c_thr_ns - c->c_proc_ns : 0;
+	json_object_set_new(c->c_doc, "host_shootdown", json_pack("{s:i,s:f,s:f,s:f,s:f,s:s}", "tasks", (int)c->c_npu,
+	    "threads_ns_per_madvise", c->c_thr_ns, "processes_ns_per_madvise", c->c_proc_ns, "shootdown_ns",
+	    c->c_host_sd_ns, "seconds_per_mode", seconds, "method",
+	    c->c_npu < 2 ? "one PU: no other CPU to shoot down, cost 0"
+	                 : "will-it-scale tlb_flush2: touch + madvise(MADV_DONTNEED) of each task's page; "
+	                   "threads of one process minus separate processes"));
+	return 0;
+}
 
-	/* the model, IPI costs at zero, on the run's first two CPUs */
-	struct machine_config mc = cfg;
+/* the model, IPI costs at zero, on the run's first two CPUs; 0 or an errno */
+static int cal_model(struct cal *c)
+{
+	struct machine_config mc = c->c_cfg;
 	machine_config_set(&mc, "ipi.preset", "manual");
 	machine_config_set(&mc, "ipi.send_ns", "0");
 	machine_config_set(&mc, "ipi.handler_ns", "0");
 	machine_config_set(&mc, "ipi.distance_ns", "0");
-	uint64_t model_sd = 0, model_pp = 0;
-	if ((rc = microbench_shootdown(&mc, (unsigned)rounds, &model_sd, &model_pp)) != 0) {
-		snprintf(why, sizeof(why), "the model's shootdown: %s", machine_errmsg());
-		model_failed = true;
-		goto fail;
+	int rc = microbench_shootdown(&mc, c->c_p->cp_rounds, &c->c_model_sd, &c->c_model_pp);
+	if (rc != 0) {
+		snprintf(c->c_why, sizeof(c->c_why), "the model's shootdown: %s", machine_errmsg());
+		c->c_model_failed = true;
+		return rc;
 	}
-	double x = floor_ns ? (double)model_sd / (double)floor_ns : 0;
-	json_object_set_new(doc, "model", json_pack("{s:I,s:I,s:f,s:i}", "shootdown_rtt_ns", (json_int_t)model_sd,
-	    "pingpong_rtt_ns", (json_int_t)model_pp, "shootdown_over_floor", x, "rounds", (int)rounds));
-
+	double x = c->c_floor_ns ? (double)c->c_model_sd / (double)c->c_floor_ns : 0;
+	json_object_set_new(c->c_doc, "model", json_pack("{s:I,s:I,s:f,s:i}", "shootdown_rtt_ns",
+	    (json_int_t)c->c_model_sd, "pingpong_rtt_ns", (json_int_t)c->c_model_pp, "shootdown_over_floor", x, "rounds",
+	    (int)c->c_p->cp_rounds));
 	/* what the model lacks to cost what the host kernel pays, half sending, half handling */
-	uint64_t extra = host_sd_ns > (double)model_sd ? (uint64_t)(host_sd_ns - (double)model_sd) : 0;
-	uint64_t send = extra / 2, handler = extra - send;
-	json_object_set_new(doc, "ipi", json_pack("{s:I,s:I,s:s}", "send_ns", (json_int_t)send, "handler_ns",
-	    (json_int_t)handler, "rule",
+	double host = c->c_host_sd_ns, model = (double)c->c_model_sd;
+	uint64_t extra = host > model ? (uint64_t)(host - model) : 0;
+	c->c_send = extra / 2;
+	c->c_handler = extra - c->c_send;
+	json_object_set_new(c->c_doc, "ipi", json_pack("{s:I,s:I,s:s}", "send_ns", (json_int_t)c->c_send, "handler_ns",
+	    (json_int_t)c->c_handler, "rule",
 	    "ipi.send_ns + ipi.handler_ns = host_shootdown.shootdown_ns - model.shootdown_rtt_ns (at least 0), "
 	    "split in halves"));
-	char summary[256];
-	snprintf(summary, sizeof(summary), "shootdown in the model = %.2f x the ping-pong floor; the host kernel's = %.2f us",
-	    x, host_sd_ns / 1000);
-	json_object_set_new(doc, "summary", json_string(summary));
-	/* the default lives in results/, which a fresh checkout lacks */
-	char dir[4096];
-	snprintf(dir, sizeof(dir), "%s", out);
-	char *slash = strrchr(dir, '/');
-	if (slash != NULL && slash != dir) {
-		*slash = '\0';
-		mkdir(dir, 0777);
-	}
-	rc = atomicfile_write_json(out, doc);
-	json_decref(doc);
-	if (rc == 0 && !quiet) {
-		printf("pmapstorm calibrate  (%u host PUs)\n", npu);
-		printf("  %-40s %8lu ns\n", "cache-line ping-pong floor (fastest pair)", (unsigned long)floor_ns);
-		printf("  %-40s %8.1f ns (CLOCK_MONOTONIC %.1f ns)\n", "timer overhead (cpu_now_ns)", model_clock, mono_clock);
-		printf("  %-40s %8.0f ns (threads %.0f, processes %.0f ns per madvise)\n", "host kernel shootdown", host_sd_ns,
-		    thr_ns, proc_ns);
-		printf("  %-40s %8lu ns (model ping-pong %lu ns)\n", "model shootdown round trip", (unsigned long)model_sd,
-		    (unsigned long)model_pp);
-		printf("  calibrated: ipi.send_ns = %lu, ipi.handler_ns = %lu\n", (unsigned long)send, (unsigned long)handler);
-		printf("%s\nwritten to %s\n", summary, out);
-	}
-	topo_close(host);
-	topo_close(t);
-	return rc;
+	snprintf(c->c_summary, sizeof(c->c_summary),
+	    "shootdown in the model = %.2f x the ping-pong floor; the host kernel's = %.2f us", x, host / 1000);
+	json_object_set_new(c->c_doc, "summary", json_string(c->c_summary));
+	return 0;
+}
 
-fail:
-	if (model_failed)
-		msg_error("calibrate: %s", why);
-	else if (bad_pu >= 0)
-		msg_error("calibrate: %s: cannot pin a thread to host PU %d (%s)", why, bad_pu, strerror(rc));
+/* calibration.json to out; its folder made (the default lives in
+ * results/, which a fresh checkout lacks): 0 or an errno */
+static int cal_write(struct cal *c, const char *out)
+{
+	char dir[4096];
+	if (path_join(dir, sizeof(dir), NULL, out) == 0) {
+		char *slash = strrchr(dir, '/');
+		if (slash != NULL && slash != dir) {
+			*slash = '\0';
+			mkdir(dir, 0777);
+		}
+	}
+	return atomicfile_write_json(out, c->c_doc);
+}
+
+static void cal_print(const struct cal *c, const char *out)
+{
+	printf("pmapstorm calibrate  (%u host PUs)\n", c->c_npu);
+	printf("  %-40s %8lu ns\n", "cache-line ping-pong floor (fastest pair)", (unsigned long)c->c_floor_ns);
+	printf("  %-40s %8.1f ns (CLOCK_MONOTONIC %.1f ns)\n", "timer overhead (cpu_now_ns)", c->c_model_clock,
+	    c->c_mono_clock);
+	printf("  %-40s %8.0f ns (threads %.0f, processes %.0f ns per madvise)\n", "host kernel shootdown",
+	    c->c_host_sd_ns, c->c_thr_ns, c->c_proc_ns);
+	printf("  %-40s %8lu ns (model ping-pong %lu ns)\n", "model shootdown round trip", (unsigned long)c->c_model_sd,
+	    (unsigned long)c->c_model_pp);
+	printf("  calibrated: ipi.send_ns = %lu, ipi.handler_ns = %lu\n", (unsigned long)c->c_send,
+	    (unsigned long)c->c_handler);
+	printf("%s\nwritten to %s\n", c->c_summary, out);
+}
+
+/* what a failed measuring step says */
+static void cal_fail_msg(const struct cal *c, int rc)
+{
+	if (c->c_model_failed)
+		msg_error("calibrate: %s", c->c_why);
+	else if (c->c_bad_pu >= 0)
+		msg_error("calibrate: %s: cannot pin a thread to host PU %d (%s)", c->c_why, c->c_bad_pu, strerror(rc));
 	else
-		msg_error("calibrate: %s: %s", why, strerror(rc));
+		msg_error("calibrate: %s: %s", c->c_why, strerror(rc));
+}
+
+int calibrate_measure(const struct machine_config *cfg, const char *out, const struct calibrate_params *cp)
+{
+	struct cal *c = mem_zalloc(struct cal, 1);
+	if (c == NULL) {
+		msg_error("calibrate: out of host memory");
+		return ENOMEM;
+	}
+	c->c_p = cp;
+	c->c_cfg = *cfg;
+	c->c_bad_pu = -1;
+	struct topo *t;
+	int rc;
+	if ((rc = exp_config_topo(&c->c_cfg, "calibrate", &t)) != 0) {
+		free(c);
+		return rc;
+	}
+	/* the model machine booted at the end must fit in memory: say so first */
+	if ((rc = hostmem_check(&c->c_cfg, "calibrate")) != 0) {
+		topo_close(t);
+		free(c);
+		return rc;
+	}
+	c->c_doc = json_object();
+	json_object_set_new(c->c_doc, "provenance", provenance_json(&c->c_cfg));
+	cal_pus(c, t);
+	/* the pinning moves this thread: it gets its affinity back */
+	cpu_set_t saved;
+	bool restore = pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved) == 0;
+	rc = cal_pairs(c);
 	if (restore)
 		pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
-	json_decref(pairs);
-	json_decref(doc);
-	topo_close(host);
+	if (rc == 0) {
+		cal_timer(c);
+		rc = cal_host_shootdown(c);
+	}
+	if (rc == 0)
+		rc = cal_model(c);
+	if (rc != 0) {
+		cal_fail_msg(c, rc);
+		/* every failure while measuring is the host's, even an EINVAL
+		 * (from sched_setaffinity: a PU this process may not use) */
+		rc = err_env(rc);
+	} else if ((rc = cal_write(c, out)) == 0 && !cp->cp_quiet)
+		cal_print(c, out);
+	json_decref(c->c_doc);
+	topo_close(c->c_host);
 	topo_close(t);
-	/* every failure past the checks is the host's, even an EINVAL (from
-	 * sched_setaffinity: a PU this process may not use) */
-	return err_env(rc);
+	free(c);
+	return rc;
 }

@@ -1,6 +1,7 @@
 /*
- * microbench.c — `pmapstorm microbench`: the model's unit costs on one CPU
- * pair, against the physical floor measured in the same run.
+ * microbench.c — what `pmapstorm microbench` measures (microbench.h): the
+ * model's unit costs on one CPU pair, against the physical floor measured
+ * in the same run.
  *
  *  tlb_hit_ns       mmu_load() of one mapped page, TLB hit (CPU 0 alone)
  *  tlb_miss_ns      mmu_load() cycling over more pages than the TLB holds:
@@ -29,32 +30,24 @@
  *                   the vacache pair with that shootdown, the direct pair
  *                   (no shootdown: no TLB entry), and their ratio (medians)
  *
- * Every figure is printed beside its target, with "not met" where it falls
- * short (the targets of issues 3, 4 and 17).  These are benchmark figures,
- * printed and written with --json; nothing here passes or fails on timing.
+ * The command (commands/cmd_microbench.c) prints every figure beside its
+ * target, with "not met" where it falls short (the targets of issues 3, 4
+ * and 17).  These are benchmark figures; nothing passes or fails on timing.
  */
 #include "trials/microbench.h"
-#include "commands/commands.h"
-#include "commands/exitcode.h"
-#include "common/atomicfile.h"
 #include "common/msg.h"
-#include "common/provenance.h"
 #include "common/samples.h"
-#include "experiment/calibration.h"
 #include "experiment/experiment.h"
-#include "record/lockstat.h"
 #include "trials/driver.h"
 #include "trials/hostmem.h"
 #include "trials/pingpong.h"
 #include "trials/workloads/workload.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <pmapstorm/alloc.h>
 #include <pmapstorm/pmap.h>
@@ -68,13 +61,6 @@
 #include <pthread.h>
 
 #define MB_VA 0x10000000ULL
-
-#define MB_MAXALGO 16
-
-struct mb_lockcost {
-	const char *name;
-	double bare_ns, off_ns, on_ns;
-};
 
 struct mb_state {
 	struct machine *m;
@@ -458,7 +444,9 @@ static int mb_poolpage(const struct machine_config *cfg, const char *mode, struc
 	if (m == NULL)
 		return errno;
 	p->samples = mem_zalloc(uint64_t, PP_SAMPLES);
-	if ((err = machine_run(m, 1, pp_solo, p)) == 0)
+	if (p->samples == NULL)
+		err = ENOMEM;
+	else if ((err = machine_run(m, 1, pp_solo, p)) == 0)
 		err = machine_run(m, 2, pp_dual, p);
 	free(p->samples);
 	p->samples = NULL;
@@ -467,20 +455,6 @@ static int mb_poolpage(const struct machine_config *cfg, const char *mode, struc
 }
 
 /* ---- scaling: workloads through the driver on 1, 2 and N CPUs ---- */
-
-#define MB_SCALE_MAX 3
-
-struct mb_scale {
-	const char *name;      /* json key */
-	const char *label;
-	const char *workload;
-	bool private_pmap;
-	const char *len;       /* munmap's len, or NULL */
-	unsigned ncpu[MB_SCALE_MAX];
-	double ops[MB_SCALE_MAX];
-	double sd_p50[MB_SCALE_MAX]; /* shootdown latency p50 (ns) */
-	unsigned n;
-};
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -545,27 +519,9 @@ static int mb_scale_run(const struct machine_config *base, struct mb_scale *sc)
 	return 0;
 }
 
-static double mb_scale_ratio(const struct mb_scale *sc, unsigned k)
+double microbench_scale_ratio(const struct mb_scale *sc, unsigned k)
 {
 	return sc->ops[0] > 0 ? sc->ops[k] / sc->ops[0] : 0;
-}
-
-/* A figure beside its target: "(target <= 2)" or "(target >= 1.9)", and
- * "not met" when it falls short. */
-static bool mb_met(double v, char op, double target)
-{
-	return op == '<' ? v <= target : v >= target;
-}
-
-static void mb_target(char *buf, size_t len, double v, char op, double target)
-{
-	snprintf(buf, len, "(target %s %g)%s", op == '<' ? "<=" : ">=", target, mb_met(v, op, target) ? "" : "  not met");
-}
-
-static json_t *mb_target_json(double v, char op, double target)
-{
-	return json_pack("{s:f,s:s,s:f,s:b}", "value", v, "target", op == '<' ? "<=" : ">=", "bound", target, "met",
-	    mb_met(v, op, target));
 }
 
 int microbench_shootdown(const struct machine_config *base, unsigned rounds, uint64_t *sd_med, uint64_t *pp_med)
@@ -605,314 +561,126 @@ out:
 	return err;
 }
 
-static const char *const mb_usage =
-    "usage: pmapstorm microbench [--config FILE] [--out DIR] [--json FILE] [--rounds N] [--set key=value]...\n"
-    "                            [--quiet]\n"
-    "\n"
-    "Measures on CPUs 0 and 1 of a simulated machine: TLB-hit and TLB-miss access\n"
-    "time, the single-target shootdown round trip (pmap_remove + pmap_update\n"
-    "against a CPU that keeps the page cached), the cache-line ping-pong round\n"
-    "trip between the same two threads, and their ratio; the lock layer against\n"
-    "each lock library's own calls; pool-page pairs; the driver's own cost; and,\n"
-    "through the driver, how munmap (len 1) on private pmaps and on one shared\n"
-    "pmap, and touch on private pmaps, scale from 1 to 2 CPUs (and to every host\n"
-    "PU when there are more), with the shared munmap's p50 shootdown latency (both\n"
-    "CPUs shoot at each other) over the single-target round trip.  Prints each\n"
-    "figure beside its target, \"not met\" where it falls short; --json FILE also\n"
-    "writes the figures, the targets and the run's provenance.\n"
-    "  --out DIR    write DIR/microbench.json and DIR/lockstat.csv\n"
-    "  --config F   an INI file: its machine keys (experiment and role sections\n"
-    "               are ignored; a list is an error); options after it override it\n"
-    "  --rounds N   shootdown and ping-pong samples (default 20000)\n"
-    "  --set k=v    any config key (pmapstorm list keys); machine.cpus >= 2\n"
-    "  --quiet      print nothing (with --json: only write the file)\n";
+/* ---- every figure, one machine at a time ---- */
 
-int cmd_microbench(int argc, char **argv)
+/* CPUs 0 and 1 of one machine: the lock pairs, TLB hit and miss, the
+ * shootdown round trip and the ping-pong; the run's lockstat rows and the
+ * model's metadata */
+static int mb_pair(const struct machine_config *cfg, unsigned rounds, struct microbench_result *out)
 {
-	struct machine_config cfg;
-	machine_config_init(&cfg);
-	machine_config_set(&cfg, "machine.cpus", "2");
-	const char *json_path = NULL, *out_dir = NULL;
-	char out_json[4096];
-	bool quiet = false;
-	unsigned long rounds = 20000;
-	static const struct option opts[] = {
-		{"json", required_argument, NULL, 'j'}, {"set", required_argument, NULL, 's'},
-		{"config", required_argument, NULL, 'c'}, {"out", required_argument, NULL, 'o'},
-		{"rounds", required_argument, NULL, 'r'}, {"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
-	};
-	int c, rc;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "j:s:c:o:r:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j': json_path = optarg; break;
-		case 'o': out_dir = optarg; break;
-		case 'c':
-			if ((rc = exp_load_machine(&cfg, optarg)) != 0)
-				return exitcode_of(rc);
-			break;
-		case 's':
-			if ((rc = exp_apply_set(&cfg, optarg)) != 0)
-				return exitcode_of(rc);
-			break;
-		case 'r': {
-			char *end;
-			rounds = strtoul(optarg, &end, 10);
-			if (*end != '\0' || rounds < 100 || rounds > 10000000) {
-				msg_error("microbench: --rounds: '%s' is not a number in [100, 10000000]", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		}
-		case 'q': quiet = true; break;
-		case 'h': fputs(mb_usage, stdout); return EXIT_OK;
-		default:
-			msg_error("microbench: unknown or incomplete option '%s'\n%s", argv[optind - 1], mb_usage);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		msg_error("microbench: unexpected argument '%s'", argv[optind]);
-		return EXIT_USAGE;
-	}
-	if (cfg.mc_ncpu < 2) {
-		msg_error("microbench: --set machine.cpus: needs at least 2 CPUs");
-		return EXIT_USAGE;
-	}
-	if ((rc = hostmem_check(&cfg, "microbench")) != 0)
-		return exitcode_of(rc);
-	if (out_dir != NULL) {
-		if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
-			msg_error("microbench: --out: cannot create %s (%s)", out_dir, strerror(errno));
-			return EXIT_ENV;
-		}
-		if (json_path == NULL) {
-			snprintf(out_json, sizeof(out_json), "%s/microbench.json", out_dir);
-			json_path = out_json;
-		}
-	}
-	char why[512];
-	if (cfg.mc_ipi_preset == IPI_PRESET_CALIBRATED && calibration_apply(&cfg, why, sizeof(why)) != 0) {
-		msg_error("microbench: %s", why);
-		return EXIT_USAGE;
-	}
-	struct machine *m = machine_boot(&cfg);
+	struct machine *m = machine_boot(cfg);
 	if (m == NULL) {
+		int err = errno;
 		msg_error("microbench: %s", machine_errmsg());
-		return errno == EINVAL ? EXIT_USAGE : EXIT_ENV;
+		return err == EINVAL ? EINVAL : err_env(err);
 	}
+	int rc = 0;
 	struct mb_state *s = mem_zalloc(struct mb_state, 1);
+	if (s != NULL) {
+		s->sd_samples = mem_zalloc(uint64_t, rounds);
+		s->pp_samples = mem_zalloc(uint64_t, rounds);
+	}
+	if (s == NULL || s->sd_samples == NULL || s->pp_samples == NULL) {
+		msg_error("microbench: out of host memory");
+		rc = ENOMEM;
+		goto out;
+	}
 	s->m = m;
-	s->cfg = &cfg;
-	s->rounds = (unsigned)rounds;
-	s->miss_pages = cfg.mc_tlb_entries * 4 > 1024 ? cfg.mc_tlb_entries * 4 : 1024;
-	s->sd_samples = mem_zalloc(uint64_t, rounds);
-	s->pp_samples = mem_zalloc(uint64_t, rounds);
+	s->cfg = cfg;
+	s->rounds = rounds;
+	s->miss_pages = cfg->mc_tlb_entries * 4 > 1024 ? cfg->mc_tlb_entries * 4 : 1024;
 	if (s->miss_pages > machine_phys_pages(m) / 2) {
 		msg_error("microbench: machine.memory is too small for %u pages of TLB-miss working set", s->miss_pages);
-		machine_halt(m);
-		return EXIT_USAGE;
+		rc = EINVAL;
+		goto out;
 	}
 	/* the pmap outlives both CPU threads: created and freed around the run */
-	if (cpu_attach(m, 0) != 0) {
+	if ((rc = cpu_attach(m, 0)) != 0) {
 		msg_error("microbench: %s", machine_errmsg());
-		return EXIT_ENV;
+		rc = err_env(rc);
+		goto out;
 	}
 	s->pm = pmap_create();
 	cpu_detach();
-	rc = machine_run(m, 2, mb_main, s);
-	if (rc != 0) {
+	if ((rc = machine_run(m, 2, mb_main, s)) != 0) {
 		msg_error("microbench: %s", machine_errmsg());
-		machine_halt(m);
-		return EXIT_ENV;
+		rc = err_env(rc);
+		goto out;
 	}
 	cpu_attach(m, 0);
 	pmap_destroy(s->pm);
 	cpu_detach();
-	uint64_t sd_med = samples_pct_u64(s->sd_samples, s->sd_n, 0.5);
-	uint64_t sd_p90 = samples_pct_u64(s->sd_samples, s->sd_n, 0.9);
-	uint64_t sd_min = s->sd_n ? s->sd_samples[0] : 0;
-	uint64_t pp_med = samples_pct_u64(s->pp_samples, s->pp_n, 0.5), pp_min = s->pp_n ? s->pp_samples[0] : 0;
-	double ratio = pp_med ? (double)sd_med / (double)pp_med : 0;
-	double meta = (double)machine_metadata_bytes(m) / (double)cfg.mc_memory;
+	out->hit_ns = s->hit_ns;
+	out->miss_ns = s->miss_ns;
+	out->sd_med = samples_pct_u64(s->sd_samples, s->sd_n, 0.5); /* sorts them */
+	out->sd_p90 = samples_pct_u64(s->sd_samples, s->sd_n, 0.9);
+	out->sd_min = s->sd_n ? s->sd_samples[0] : 0;
+	out->sd_n = s->sd_n;
+	out->pp_med = samples_pct_u64(s->pp_samples, s->pp_n, 0.5);
+	out->pp_min = s->pp_n ? s->pp_samples[0] : 0;
+	out->pp_n = s->pp_n;
+	out->ratio = out->pp_med ? (double)out->sd_med / (double)out->pp_med : 0;
+	out->meta = (double)machine_metadata_bytes(m) / (double)cfg->mc_memory;
+	memcpy(out->locks, s->locks, sizeof(out->locks));
+	out->nlocks = s->nlocks;
 	/* lockstat: all CPUs, then each CPU of the run */
-	struct lockstat_row rows[3 * LC_NCLASS];
-	lockstat_read(rows, -1);
-	lockstat_read(rows + LC_NCLASS, 0);
-	lockstat_read(rows + 2 * LC_NCLASS, 1);
-	machine_halt(m); /* one machine at a time: the pool-page runs boot their own */
-	m = NULL;
-	struct mb_pp pp_direct = {0}, pp_vacache = {0};
-	if ((rc = mb_poolpage(&cfg, "direct", &pp_direct)) != 0 || (rc = mb_poolpage(&cfg, "vacache", &pp_vacache)) != 0) {
-		msg_error("microbench: pool pages: %s", machine_errmsg());
-		return EXIT_ENV;
+	lockstat_read(out->rows, -1);
+	lockstat_read(out->rows + LC_NCLASS, 0);
+	lockstat_read(out->rows + 2 * LC_NCLASS, 1);
+out:
+	if (s != NULL) {
+		free(s->sd_samples);
+		free(s->pp_samples);
 	}
-	double pp_ratio = pp_direct.dual_med ? (double)pp_vacache.dual_med / (double)pp_direct.dual_med : 0;
-	double drv_on = driver_touch_ns(&cfg, true), drv_off = driver_touch_ns(&cfg, false);
-	/* scaling (issue 17): private and shared munmap, private touch */
-	struct mb_scale scales[3] = {
+	free(s);
+	machine_halt(m); /* one machine at a time: the pool-page runs boot their own */
+	return rc;
+}
+
+/* both pool-page modes, each on a machine of its own */
+static int mb_poolpages(const struct machine_config *cfg, struct microbench_result *out)
+{
+	struct mb_pp d = {0}, v = {0};
+	int rc;
+	if ((rc = mb_poolpage(cfg, "direct", &d)) != 0 || (rc = mb_poolpage(cfg, "vacache", &v)) != 0) {
+		msg_error("microbench: pool pages: %s", machine_errmsg());
+		return err_env(rc);
+	}
+	out->pp_direct = (struct mb_poolpage){d.solo_ns, d.dual_med, d.dual_p90};
+	out->pp_vacache = (struct mb_poolpage){v.solo_ns, v.dual_med, v.dual_p90};
+	out->pp_ratio = d.dual_med ? (double)v.dual_med / (double)d.dual_med : 0;
+	return 0;
+}
+
+/* scaling (issue 17): private and shared munmap, private touch */
+static int mb_scaling(const struct machine_config *cfg, struct microbench_result *out)
+{
+	static const struct mb_scale scales[MB_NSCALES] = {
 		{"munmap_private", "munmap len 1, private pmaps", "munmap", true, "1", {0}, {0}, {0}, 0},
 		{"munmap_shared", "munmap len 1, one shared pmap", "munmap", false, "1", {0}, {0}, {0}, 0},
 		{"touch_private", "touch, private pmaps", "touch", true, NULL, {0}, {0}, {0}, 0},
 	};
-	for (unsigned i = 0; i < 3; i++)
-		if ((rc = mb_scale_run(&cfg, &scales[i])) != 0) {
-			msg_error("microbench: scaling (%s): %s", scales[i].name, machine_errmsg());
-			return exitcode_of(rc);
+	memcpy(out->scales, scales, sizeof(scales));
+	for (unsigned i = 0; i < MB_NSCALES; i++) {
+		int rc = mb_scale_run(cfg, &out->scales[i]);
+		if (rc != 0) {
+			msg_error("microbench: scaling (%s): %s", out->scales[i].name, machine_errmsg());
+			return rc;
 		}
+	}
 	/* both CPUs of the shared munmap shoot at each other */
-	double mutual = scales[1].sd_p50[1], mutual_ratio = sd_med ? mutual / (double)sd_med : 0;
-	/* the targets: [i][k] = 2 CPUs, N CPUs */
-	static const double scale_min2[3] = {1.9, 1.0, 1.95};
-	char tg[96];
+	out->mutual = out->scales[1].sd_p50[1];
+	out->mutual_ratio = out->sd_med ? out->mutual / (double)out->sd_med : 0;
+	return 0;
+}
 
-	if (!quiet) {
-		printf("pmapstorm microbench  (%s, %u-entry %u-way TLB, pcid %s, strategy %s)\n", PMAPSTORM_GIT,
-		    cfg.mc_tlb_entries, cfg.mc_tlb_ways, cfg.mc_pcid ? "on" : "off", cfg.mc_strategy);
-		mb_target(tg, sizeof(tg), s->hit_ns, '<', 5);
-		printf("  %-34s %10.2f ns   %s\n", "TLB-hit access", s->hit_ns, tg);
-		mb_target(tg, sizeof(tg), s->miss_ns, '<', 60);
-		printf("  %-34s %10.2f ns   %s\n", "TLB-miss access (4-level walk)", s->miss_ns, tg);
-		printf("  %-34s %10lu ns   (p90 %lu, min %lu)\n", "shootdown round trip (1 target)",
-		    (unsigned long)sd_med, (unsigned long)sd_p90, (unsigned long)sd_min);
-		printf("  %-34s %10lu ns   (min %lu)\n", "cache-line ping-pong round trip", (unsigned long)pp_med,
-		    (unsigned long)pp_min);
-		mb_target(tg, sizeof(tg), ratio, '<', 2);
-		printf("  %-34s %10.2f x    %s\n", "shootdown / ping-pong", ratio, tg);
-		mb_target(tg, sizeof(tg), meta * 100, '<', 2);
-		printf("  %-34s %10.3f %%    %s\n", "page-table + TLB metadata", meta * 100, tg);
-		printf("\n  pool page alloc+free pair (uvm_km_alloc_poolpage_cache + uvm_km_free_poolpage_cache)\n");
-		mb_target(tg, sizeof(tg), pp_direct.solo_ns, '<', 100);
-		printf("  %-34s %10.1f ns   %s\n", "direct, one CPU", pp_direct.solo_ns, tg);
-		mb_target(tg, sizeof(tg), pp_vacache.solo_ns, '<', 400);
-		printf("  %-34s %10.1f ns   %s\n", "vacache, one CPU", pp_vacache.solo_ns, tg);
-		printf("  %-34s %10lu ns   (p90 %lu; page written, CPU 1 attached)\n", "vacache + shootdown, two CPUs",
-		    (unsigned long)pp_vacache.dual_med, (unsigned long)pp_vacache.dual_p90);
-		printf("  %-34s %10lu ns   (p90 %lu; no TLB entry, no shootdown)\n", "direct, two CPUs",
-		    (unsigned long)pp_direct.dual_med, (unsigned long)pp_direct.dual_p90);
-		printf("  %-34s %10.2f x\n", "vacache / direct, two CPUs", pp_ratio);
-		printf("\n  the driver, touch on one CPU (target: statistics on <= 1.05 x off)\n");
-		printf("  %-34s %10.2f ns/op\n", "statistics on", drv_on);
-		printf("  %-34s %10.2f ns/op\n", "statistics off", drv_off);
-		mb_target(tg, sizeof(tg), drv_off > 0 ? drv_on / drv_off : 0, '<', 1.05);
-		printf("  %-34s %10.2f x    %s\n", "on / off", drv_off > 0 ? drv_on / drv_off : 0, tg);
-		printf("\n  scaling: total operations per second, median of 3 trials of 0.3 s (strategy %s)\n",
-		    cfg.mc_strategy);
-		for (unsigned i = 0; i < 3; i++) {
-			const struct mb_scale *sc = &scales[i];
-			for (unsigned k = 0; k < sc->n; k++)
-				printf("  %-30s %3u CPU%s %10.0f ops/s\n", sc->label, sc->ncpu[k], sc->ncpu[k] == 1 ? " " : "s",
-				    sc->ops[k]);
-			for (unsigned k = 1; k < sc->n; k++) {
-				/* 2 CPUs: the issue's bound; N: the same share of N (1.0 for the shared pmap) */
-				double bound = k == 1 ? scale_min2[i] : (i == 1 ? 1.0 : scale_min2[i] / 2 * sc->ncpu[k]);
-				char lab[64];
-				snprintf(lab, sizeof(lab), "%s, %u / 1 CPU", sc->name, sc->ncpu[k]);
-				mb_target(tg, sizeof(tg), mb_scale_ratio(sc, k), '>', bound);
-				printf("  %-34s %10.2f x    %s\n", lab, mb_scale_ratio(sc, k), tg);
-			}
-		}
-		printf("  %-34s %10.0f ns   (p50 of both CPUs' pmap_update() in the shared munmap)\n",
-		    "mutual shootdowns, 2 CPUs", mutual);
-		mb_target(tg, sizeof(tg), mutual_ratio, '<', 1.5);
-		printf("  %-34s %10.2f x    %s\n", "mutual / single-target round trip", mutual_ratio, tg);
-		printf("\n  uncontended lock acquire+release, ns (targets: layer/bare <= 1.05 lockstat off, <= 1.3 on)\n");
-		printf("  %-18s %8s %10s %7s %10s %7s\n", "algorithm", "bare", "lockstat-", "ratio", "lockstat+", "ratio");
-		for (unsigned i = 0; i < s->nlocks; i++) {
-			const struct mb_lockcost *lc = &s->locks[i];
-			double off = lc->bare_ns > 0 ? lc->off_ns / lc->bare_ns : 0, on = lc->bare_ns > 0 ? lc->on_ns / lc->bare_ns : 0;
-			printf("  %-18s %8.2f %10.2f %7.2f %10.2f %7.2f%s%s\n", lc->name, lc->bare_ns, lc->off_ns, off, lc->on_ns,
-			    on, mb_met(off, '<', 1.05) ? "" : "  off: not met", mb_met(on, '<', 1.3) ? "" : "  on: not met");
-		}
-		printf("\nlockstat of this run (all CPUs):\n");
-		lockstat_print_text(stdout, rows, LC_NCLASS);
-	}
-	rc = 0;
-	if (json_path != NULL) {
-		json_t *doc = json_object();
-		json_object_set_new(doc, "provenance", provenance_json(&cfg));
-		json_t *r = json_object();
-		json_object_set_new(r, "tlb_hit_ns", json_real(s->hit_ns));
-		json_object_set_new(r, "tlb_miss_ns", json_real(s->miss_ns));
-		json_object_set_new(r, "shootdown_rtt_ns", json_pack("{s:I,s:I,s:I,s:I}", "median", (json_int_t)sd_med,
-		    "p90", (json_int_t)sd_p90, "min", (json_int_t)sd_min, "samples", (json_int_t)s->sd_n));
-		json_object_set_new(r, "pingpong_rtt_ns", json_pack("{s:I,s:I,s:I}", "median", (json_int_t)pp_med,
-		    "min", (json_int_t)pp_min, "samples", (json_int_t)s->pp_n));
-		json_object_set_new(r, "shootdown_over_pingpong", json_real(ratio));
-		json_object_set_new(r, "metadata_fraction", json_real(meta));
-		json_t *lk = json_array();
-		for (unsigned i = 0; i < s->nlocks; i++) {
-			const struct mb_lockcost *lc = &s->locks[i];
-			json_array_append_new(lk, json_pack("{s:s,s:f,s:f,s:f}", "algorithm", lc->name, "bare_ns",
-			    lc->bare_ns, "lockstat_off_ns", lc->off_ns, "lockstat_on_ns", lc->on_ns));
-		}
-		json_object_set_new(r, "lock_pair_ns", lk);
-		json_object_set_new(r, "driver_touch_ns", json_pack("{s:f,s:f,s:f}", "stats_on", drv_on, "stats_off", drv_off,
-		    "ratio", drv_off > 0 ? drv_on / drv_off : 0));
-		json_object_set_new(r, "poolpage_pair_ns",
-		    json_pack("{s:f,s:f,s:{s:I,s:I},s:{s:I,s:I},s:f}", "direct_one_cpu", pp_direct.solo_ns,
-		        "vacache_one_cpu", pp_vacache.solo_ns, "vacache_two_cpus_shootdown", "median",
-		        (json_int_t)pp_vacache.dual_med, "p90", (json_int_t)pp_vacache.dual_p90, "direct_two_cpus",
-		        "median", (json_int_t)pp_direct.dual_med, "p90", (json_int_t)pp_direct.dual_p90,
-		        "vacache_over_direct", pp_ratio));
-		json_t *sj = json_object();
-		for (unsigned i = 0; i < 3; i++) {
-			const struct mb_scale *sc = &scales[i];
-			json_t *o = json_object(), *cpus = json_array(), *ops = json_array();
-			for (unsigned k = 0; k < sc->n; k++) {
-				json_array_append_new(cpus, json_integer(sc->ncpu[k]));
-				json_array_append_new(ops, json_real(sc->ops[k]));
-			}
-			json_object_set_new(o, "cpus", cpus);
-			json_object_set_new(o, "ops_per_s", ops);
-			json_object_set_new(o, "over_1_cpu", json_real(mb_scale_ratio(sc, 1)));
-			if (sc->n > 2)
-				json_object_set_new(o, "n_over_1_cpu", json_real(mb_scale_ratio(sc, 2)));
-			json_object_set_new(sj, sc->name, o);
-		}
-		json_object_set_new(sj, "mutual_shootdown_p50_ns", json_real(mutual));
-		json_object_set_new(sj, "mutual_over_single", json_real(mutual_ratio));
-		json_object_set_new(r, "scaling", sj);
-		/* every figure that has a target, with it */
-		json_t *tj = json_object();
-		json_object_set_new(tj, "tlb_hit_ns", mb_target_json(s->hit_ns, '<', 5));
-		json_object_set_new(tj, "tlb_miss_ns", mb_target_json(s->miss_ns, '<', 60));
-		json_object_set_new(tj, "shootdown_over_pingpong", mb_target_json(ratio, '<', 2));
-		json_object_set_new(tj, "metadata_percent", mb_target_json(meta * 100, '<', 2));
-		json_object_set_new(tj, "poolpage_direct_one_cpu_ns", mb_target_json(pp_direct.solo_ns, '<', 100));
-		json_object_set_new(tj, "poolpage_vacache_one_cpu_ns", mb_target_json(pp_vacache.solo_ns, '<', 400));
-		json_object_set_new(tj, "driver_stats_on_over_off", mb_target_json(drv_off > 0 ? drv_on / drv_off : 0, '<', 1.05));
-		json_object_set_new(tj, "munmap_private_2_over_1", mb_target_json(mb_scale_ratio(&scales[0], 1), '>', 1.9));
-		json_object_set_new(tj, "munmap_shared_2_over_1", mb_target_json(mb_scale_ratio(&scales[1], 1), '>', 1.0));
-		json_object_set_new(tj, "touch_private_2_over_1", mb_target_json(mb_scale_ratio(&scales[2], 1), '>', 1.95));
-		json_object_set_new(tj, "mutual_over_single", mb_target_json(mutual_ratio, '<', 1.5));
-		for (unsigned i = 0; i < s->nlocks; i++) {
-			const struct mb_lockcost *lc = &s->locks[i];
-			char key[64];
-			snprintf(key, sizeof(key), "lock_%s_off_over_bare", lc->name);
-			json_object_set_new(tj, key, mb_target_json(lc->bare_ns > 0 ? lc->off_ns / lc->bare_ns : 0, '<', 1.05));
-			snprintf(key, sizeof(key), "lock_%s_on_over_bare", lc->name);
-			json_object_set_new(tj, key, mb_target_json(lc->bare_ns > 0 ? lc->on_ns / lc->bare_ns : 0, '<', 1.3));
-		}
-		json_object_set_new(r, "targets", tj);
-		json_object_set_new(doc, "microbench", r);
-		json_t *ls = json_object();
-		json_object_set_new(ls, "all", lockstat_json(rows, LC_NCLASS, NULL));
-		json_object_set_new(ls, "cpu0", lockstat_json(rows + LC_NCLASS, LC_NCLASS, NULL));
-		json_object_set_new(ls, "cpu1", lockstat_json(rows + 2 * LC_NCLASS, LC_NCLASS, NULL));
-		json_object_set_new(doc, "lockstat", ls);
-		rc = atomicfile_write_json(json_path, doc);
-		json_decref(doc);
-	}
-	if (out_dir != NULL && rc == 0) {
-		char path[4096];
-		snprintf(path, sizeof(path), "%s/lockstat.csv", out_dir);
-		rc = lockstat_write_csv(path, rows, 3 * LC_NCLASS);
-	}
-	free(s->sd_samples);
-	free(s->pp_samples);
-	free(s);
-	return exitcode_of(rc);
+int microbench_run(const struct machine_config *cfg, unsigned rounds, struct microbench_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	int rc;
+	if ((rc = mb_pair(cfg, rounds, out)) != 0 || (rc = mb_poolpages(cfg, out)) != 0)
+		return rc;
+	out->drv_on = driver_touch_ns(cfg, true);
+	out->drv_off = driver_touch_ns(cfg, false);
+	return mb_scaling(cfg, out);
 }
