@@ -20,6 +20,7 @@
 #include "commands/exitcode.h"
 #include "common/atomicfile.h"
 #include "common/msg.h"
+#include "common/path.h"
 #include "trials/hostmem.h"
 
 static char tmpdir[] = "/tmp/pmapstorm-run-XXXXXX";
@@ -75,7 +76,7 @@ static unsigned count_folders(char *first, size_t len)
 		if (e->d_name[0] == '.' || !strcmp(e->d_name, "latest"))
 			continue;
 		if (n++ == 0 && first != NULL)
-			snprintf(first, len, "%s/%s", results, e->d_name);
+			assert_int_equal(path_join(first, len, results, e->d_name), 0);
 	}
 	closedir(d);
 	return n;

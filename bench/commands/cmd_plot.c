@@ -5,6 +5,7 @@
 #include "commands/commands.h"
 #include "commands/exitcode.h"
 #include "common/msg.h"
+#include "common/path.h"
 #include "report/plot.h"
 
 #include <stdio.h>
@@ -37,8 +38,7 @@ int cmd_plot(int argc, char **argv)
 		return help && !bad ? EXIT_OK : EXIT_USAGE;
 	}
 	char path[4096];
-	snprintf(path, sizeof(path), "%s/summary.csv", dir);
-	if (access(path, R_OK) != 0) {
+	if (path_join(path, sizeof(path), dir, "summary.csv") != 0 || access(path, R_OK) != 0) {
 		msg_error("plot: %s is not a results folder (no summary.csv)", dir);
 		return EXIT_USAGE;
 	}

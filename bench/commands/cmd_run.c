@@ -17,6 +17,7 @@
 #include "commands/exitcode.h"
 #include "common/atomicfile.h"
 #include "common/msg.h"
+#include "common/path.h"
 #include "experiment/experiment.h"
 #include "record/results.h"
 #include "report/plot.h"
@@ -126,7 +127,12 @@ static int baseline_path(const char *base, const char *name, bool replace, char 
 		    replace ? "replace" : "save", name);
 		return EXIT_USAGE;
 	}
-	snprintf(path, len, "%s/baselines/%s.json", base, name);
+	char file[80];
+	snprintf(file, sizeof(file), "baselines/%s.json", name); /* the name is at most 64 */
+	if (path_join(path, len, base, file) != 0) {
+		msg_error("run: --results %s: path too long", base);
+		return EXIT_USAGE;
+	}
 	if (!replace && access(path, F_OK) == 0) {
 		msg_error("run: --save-baseline %s: %s exists; remove it or use --replace-baseline %s", name, path, name);
 		return EXIT_USAGE;
@@ -138,9 +144,12 @@ static int baseline_path(const char *base, const char *name, bool replace, char 
  * emptied: still valid against docs/run.schema.json), written to path. */
 static int save_baseline(const char *dir, const char *base, const char *path, bool replace)
 {
-	char src[4096];
+	char src[4096], bdir[4096];
 	json_error_t je;
-	snprintf(src, sizeof(src), "%s/run.json", dir);
+	if (path_join(src, sizeof(src), dir, "run.json") != 0 || path_join(bdir, sizeof(bdir), base, "baselines") != 0) {
+		msg_error("run: %s: path too long", dir);
+		return EXIT_ENV;
+	}
 	json_t *doc = json_load_file(src, 0, &je);
 	if (doc == NULL) {
 		msg_error("run: %s: cannot read back (%s)", src, je.text);
@@ -153,8 +162,6 @@ static int save_baseline(const char *dir, const char *base, const char *path, bo
 		json_object_set_new(tr, "counters", json_object());
 		json_object_set_new(tr, "lockstat", json_array());
 	}
-	char bdir[4096];
-	snprintf(bdir, sizeof(bdir), "%s/baselines", base);
 	bool existed = access(path, F_OK) == 0;
 	int rc = EXIT_OK;
 	if (mkdir(bdir, 0777) != 0 && errno != EEXIST) {
@@ -178,10 +185,14 @@ static int make_results_dir(const char *base, const char *name, char *final, siz
 	atomicfile_remove_stale(base, ".tmp-");
 	atomicfile_remove_stale(base, ".latest-");
 	time_t now = time(NULL);
-	char stamp[64];
+	char stamp[64], fname[160], tname[160]; /* the experiment's name is shorter than EXP_NAMELEN */
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&now));
-	snprintf(final, len, "%s/%s-%s", base, stamp, name);
-	snprintf(tmp, tlen, "%s/.tmp-%s-%d", base, name, (int)getpid());
+	snprintf(fname, sizeof(fname), "%s-%s", stamp, name);
+	snprintf(tname, sizeof(tname), ".tmp-%s-%d", name, (int)getpid());
+	if (path_join(final, len, base, fname) != 0 || path_join(tmp, tlen, base, tname) != 0) {
+		msg_error("run: --results %s: path too long", base);
+		return EXIT_USAGE;
+	}
 	if (mkdir(tmp, 0777) != 0) {
 		msg_error("run: cannot create %s (%s)", tmp, strerror(errno));
 		return EXIT_ENV;
@@ -201,9 +212,10 @@ static int publish(const char *base, char *final, size_t len, const char *tmp)
 			return EXIT_ENV;
 		}
 	}
-	char link[4096], ltmp[4096];
-	snprintf(link, sizeof(link), "%s/latest", base);
-	snprintf(ltmp, sizeof(ltmp), "%s/.latest-%d", base, (int)getpid());
+	char link[4096], ltmp[4096], lname[32];
+	snprintf(lname, sizeof(lname), ".latest-%d", (int)getpid());
+	if (path_join(link, sizeof(link), base, "latest") != 0 || path_join(ltmp, sizeof(ltmp), base, lname) != 0)
+		return EXIT_OK; /* the results are in place; latest is a convenience */
 	const char *target = strrchr(final, '/') ? strrchr(final, '/') + 1 : final;
 	unlink(ltmp);
 	if (symlink(target, ltmp) == 0 && rename(ltmp, link) != 0)

@@ -6,6 +6,7 @@
  */
 #include "common/atomicfile.h"
 #include "common/msg.h"
+#include "common/path.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,20 +20,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* path = dir/name, or name alone when dir is NULL */
-static void af_path(char *buf, size_t len, const char *dir, const char *name)
-{
-	if (dir != NULL)
-		snprintf(buf, len, "%s/%s", dir, name);
-	else
-		snprintf(buf, len, "%s", name);
-}
-
 FILE *atomicfile_begin(const char *dir, const char *name, char *tmp, size_t len)
 {
-	char path[4096];
-	af_path(path, sizeof(path), dir, name);
-	snprintf(tmp, len, "%s.tmp.%d", path, (int)getpid());
+	char path[4096], tname[32];
+	snprintf(tname, sizeof(tname), ".tmp.%d", (int)getpid());
+	/* a cut name would be another file: too long is an error */
+	if (path_join(path, sizeof(path), dir, name) != 0 || strlen(path) + strlen(tname) >= len) {
+		msg_error("%s%s%s: cannot write (path too long)", dir != NULL ? dir : "", dir != NULL ? "/" : "", name);
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	snprintf(tmp, len, "%s%s", path, tname);
 	FILE *f = fopen(tmp, "w");
 	if (f == NULL) {
 		int err = errno;
@@ -80,7 +78,13 @@ static int af_commit(FILE *f, const char *tmp, const char *path, bool replace)
 int atomicfile_commit(FILE *f, const char *dir, const char *name, const char *tmp)
 {
 	char path[4096];
-	af_path(path, sizeof(path), dir, name);
+	if (path_join(path, sizeof(path), dir, name) != 0) {
+		/* atomicfile_begin() made tmp from the same dir and name: not reached */
+		fclose(f);
+		unlink(tmp);
+		msg_error("%s: cannot write (path too long)", name);
+		return ENAMETOOLONG;
+	}
 	return af_commit(f, tmp, path, true);
 }
 
@@ -135,7 +139,8 @@ void atomicfile_remove_stale(const char *dir, const char *prefix)
 		if (pid <= 0 || *end != '\0' || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
 			continue; /* not ours to judge, or its writer still runs */
 		char path[4352];
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (path_join(path, sizeof(path), dir, e->d_name) != 0)
+			continue; /* never remove what a cut path would name */
 		if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0)
 			fprintf(stderr, "pmapstorm: removed %s, left by an interrupted run (process %ld)\n", path, pid);
 	}

@@ -69,6 +69,7 @@
 #include "compare/gate.h"
 #include "common/atomicfile.h"
 #include "common/msg.h"
+#include "common/path.h"
 #include "common/samples.h"
 #include "common/utf8.h"
 
@@ -1281,8 +1282,7 @@ out:
 void gate_input_path(const char *arg, char *buf, size_t len)
 {
 	FILE *f = NULL;
-	snprintf(buf, len, "%s/run.json", arg);
-	if ((f = fopen(buf, "rb")) != NULL)
+	if (path_join(buf, len, arg, "run.json") == 0 && (f = fopen(buf, "rb")) != NULL)
 		fclose(f);
 	else
 		snprintf(buf, len, "%s", arg);

@@ -25,6 +25,7 @@
 #include "record/results.h"
 #include "common/atomicfile.h"
 #include "common/msg.h"
+#include "common/path.h"
 #include "common/provenance.h"
 #include "common/samples.h"
 #include "record/lockstat.h"
@@ -359,8 +360,11 @@ static int write_run_json(const struct run_results *rr, const char *dir)
 		json_array_append_new(points, point_json(rr, p));
 	json_object_set_new(doc, "points", points);
 	char path[4096];
-	snprintf(path, sizeof(path), "%s/run.json", dir);
-	int rc = atomicfile_write_json(path, doc);
+	int rc = path_join(path, sizeof(path), dir, "run.json");
+	if (rc != 0)
+		msg_error("%s/run.json: cannot write (path too long)", dir);
+	else
+		rc = atomicfile_write_json(path, doc);
 	json_decref(doc);
 	return rc;
 }

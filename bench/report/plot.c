@@ -28,6 +28,8 @@
 #include "report/plot.h"
 #include "common/atomicfile.h"
 #include "common/msg.h"
+#include "common/path.h"
+#include "common/utf8.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -71,10 +73,9 @@ static int cmp_script(const void *a, const void *b)
 static void plot_script_read(const char *src, struct plot_script *ps)
 {
 	char path[4352], line[1024];
-	snprintf(path, sizeof(path), "%s/%s.gp", src, ps->ps_name);
 	ps->ps_caption[0] = '\0';
 	ps->ps_order = PLOT_ORDER_NONE;
-	FILE *f = fopen(path, "r");
+	FILE *f = path_join_ext(path, sizeof(path), src, ps->ps_name, "gp") == 0 ? fopen(path, "r") : NULL;
 	while (f != NULL && fgets(line, sizeof(line), f) != NULL && line[0] == '#') {
 		line[strcspn(line, "\r\n")] = '\0';
 		char *v;
@@ -84,7 +85,9 @@ static void plot_script_read(const char *src, struct plot_script *ps)
 			for (char *t = v; *t != '\0'; t++)
 				if (*t == '\t')
 					*t = ' '; /* plots.txt is NAME<TAB>caption */
-			snprintf(ps->ps_caption, sizeof(ps->ps_caption), "%s", v);
+			/* a longer caption is cut, on a character boundary */
+			snprintf(ps->ps_caption, sizeof(ps->ps_caption), "%.*s", (int)sizeof(ps->ps_caption) - 1, v);
+			utf8_cut(ps->ps_caption);
 		} else if (!strncmp(line, "# order:", 8)) {
 			char *end;
 			long o = strtol(line + 8, &end, 10);
@@ -105,8 +108,8 @@ static bool plot_image_made(const char *scratch, const char *name, const char *e
 {
 	char path[4608];
 	struct stat st;
-	snprintf(path, sizeof(path), "%s/%s.%s", scratch, name, ext);
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+	return path_join_ext(path, sizeof(path), scratch, name, ext) == 0 && stat(path, &st) == 0 &&
+	    S_ISREG(st.st_mode) && st.st_size > 0;
 }
 
 /* scratch = DIR/.plot-PID with a link to each of DIR's CSV files */
@@ -124,9 +127,11 @@ static int plot_scratch_make(const char *dir, const char *scratch)
 		if (l <= 4 || strcmp(e->d_name + l - 4, ".csv") != 0)
 			continue;
 		char from[4352], to[4352];
-		snprintf(from, sizeof(from), "../%s", e->d_name);
-		snprintf(to, sizeof(to), "%s/%s", scratch, e->d_name);
-		if (symlink(from, to) != 0)
+		if (path_join(from, sizeof(from), "..", e->d_name) != 0 ||
+		    path_join(to, sizeof(to), scratch, e->d_name) != 0) {
+			errno = ENAMETOOLONG;
+			rc = -1;
+		} else if (symlink(from, to) != 0)
 			rc = -1;
 	}
 	if (d != NULL)
@@ -147,9 +152,11 @@ static int plot_scratch_publish(const char *dir, const char *scratch)
 			continue;
 		char from[4352], to[4352];
 		struct stat st;
-		snprintf(from, sizeof(from), "%s/%s", scratch, e->d_name);
-		snprintf(to, sizeof(to), "%s/%s", dir, e->d_name);
-		if (lstat(from, &st) == 0 && S_ISREG(st.st_mode)) {
+		if (path_join(from, sizeof(from), scratch, e->d_name) != 0 ||
+		    path_join(to, sizeof(to), dir, e->d_name) != 0) {
+			msg_error("plot: %s/%s: path too long", dir, e->d_name);
+			rc = -1;
+		} else if (lstat(from, &st) == 0 && S_ISREG(st.st_mode)) {
 			int fd = open(from, O_RDONLY);
 			if (fd >= 0) {
 				(void)fsync(fd); /* the image's bytes before its name */
@@ -202,9 +209,13 @@ int plot_dir(const char *dir, bool quiet)
 	const char *oldlib = getenv("GNUPLOT_LIB");
 	snprintf(libpath, sizeof(libpath), "%s%s%s", src, oldlib != NULL && *oldlib != '\0' ? ":" : "",
 	    oldlib != NULL ? oldlib : "");
-	char scratch[4096];
+	char scratch[4096], name[32];
 	atomicfile_remove_stale(dir, ".plot-");
-	snprintf(scratch, sizeof(scratch), "%s/.plot-%d", dir, (int)getpid());
+	snprintf(name, sizeof(name), ".plot-%d", (int)getpid());
+	if (path_join(scratch, sizeof(scratch), dir, name) != 0) {
+		msg_error("plot: %s: path too long", dir);
+		return ENAMETOOLONG;
+	}
 	if (plot_scratch_make(dir, scratch) != 0)
 		return EIO;
 	int rc = 0;
@@ -217,7 +228,11 @@ int plot_dir(const char *dir, bool quiet)
 	for (unsigned i = 0; i < n && manifest != NULL; i++) {
 		const struct plot_script *ps = &scripts[i];
 		char script[4352];
-		snprintf(script, sizeof(script), "%s/%s.gp", src, ps->ps_name);
+		if (path_join_ext(script, sizeof(script), src, ps->ps_name, "gp") != 0) {
+			msg_error("plot: %s/%s.gp: path too long", src, ps->ps_name);
+			rc = ENAMETOOLONG;
+			continue;
+		}
 		fflush(stdout);
 		pid_t pid = fork();
 		if (pid == 0) {

@@ -42,6 +42,7 @@
 #include "report/report.h"
 #include "common/atomicfile.h"
 #include "common/msg.h"
+#include "common/path.h"
 #include "common/samples.h"
 #include "trials/metrics.h"
 #include "trials/workloads/workload.h"
@@ -230,8 +231,7 @@ static void doc_image(struct doc *d, const char *dir, const char *name, const ch
 	char png[1100], path[4352], svg[1100];
 	snprintf(png, sizeof(png), "%s.png", name);
 	snprintf(svg, sizeof(svg), "%s.svg", name);
-	snprintf(path, sizeof(path), "%s/%s", dir, svg);
-	bool have_svg = access(path, R_OK) == 0;
+	bool have_svg = path_join(path, sizeof(path), dir, svg) == 0 && access(path, R_OK) == 0;
 	fputs("![", d->md);
 	md_text(d->md, caption);
 	fprintf(d->md, "](%s)\n\n", png);
@@ -240,8 +240,8 @@ static void doc_image(struct doc *d, const char *dir, const char *name, const ch
 	fputs("<figure><img alt=\"", d->html);
 	html_text(d->html, caption);
 	fputs("\" src=\"data:image/png;base64,", d->html);
-	snprintf(path, sizeof(path), "%s/%s", dir, png);
-	base64_file(d->html, path);
+	if (path_join(path, sizeof(path), dir, png) == 0)
+		base64_file(d->html, path);
 	fputs("\"><figcaption>", d->html);
 	html_text(d->html, caption);
 	if (have_svg) {
@@ -1258,8 +1258,7 @@ static void plots(struct doc *d, const char *dir)
 {
 	doc_heading(d, 2, "Plots");
 	char path[4352], line[1024];
-	snprintf(path, sizeof(path), "%s/plots.txt", dir);
-	FILE *f = fopen(path, "r");
+	FILE *f = path_join(path, sizeof(path), dir, "plots.txt") == 0 ? fopen(path, "r") : NULL;
 	unsigned n = 0;
 	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
 		line[strcspn(line, "\n")] = '\0';
@@ -1267,8 +1266,7 @@ static void plots(struct doc *d, const char *dir)
 		if (tab == NULL)
 			continue;
 		*tab = '\0';
-		snprintf(path, sizeof(path), "%s/%s.png", dir, line);
-		if (access(path, R_OK) != 0)
+		if (path_join_ext(path, sizeof(path), dir, line, "png") != 0 || access(path, R_OK) != 0)
 			continue;
 		doc_image(d, dir, line, tab + 1);
 		n++;
@@ -1346,8 +1344,7 @@ int report_write(const struct run_results *rr, const char *dir, FILE *headlines)
 {
 	struct report r = {.rr = rr, .np = rr->rr_ex->ex_npoints, .T = rr->rr_trials_per_point};
 	char path[4096], tmd[4096], thtml[4096];
-	snprintf(path, sizeof(path), "%s/run.json", dir);
-	r.runjson = json_load_file(path, 0, NULL);
+	r.runjson = path_join(path, sizeof(path), dir, "run.json") == 0 ? json_load_file(path, 0, NULL) : NULL;
 	json_t *pus = json_object_get(json_object_get(r.runjson, "provenance"), "host_pus");
 	r.host_pus = json_is_integer(pus) ? (long)json_integer_value(pus) : (long)topo_npus();
 	analyse(&r);
