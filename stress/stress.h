@@ -50,7 +50,7 @@ struct stress_result {
 };
 extern const char *const stress_injected_names[5];
 
-/* 0, or an errno after a message (the convention of bench/):
+/* 0, or an errno after a message (the convention of bench/common/msg.h):
  * EINVAL when the config does not boot, else the environment's. */
 int stress_run(const struct stress_opts *, struct stress_result *);
 uint64_t stress_violations(const struct stress_result *);
