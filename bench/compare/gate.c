@@ -1277,7 +1277,7 @@ out:
 	return rc;
 }
 
-/* ---- the command line ---- */
+/* ---- RUN arguments (gate, export) ---- */
 
 void gate_input_path(const char *arg, char *buf, size_t len)
 {

@@ -1,5 +1,5 @@
 /*
- * experiment.h — experiment files, sweeps, roles, and the driver.
+ * experiment.h — experiment files, sweeps, roles, and the points they resolve to.
  *
  * An experiment file is INI (parsed by inih).  Sections:
  *   [experiment]  name, trials, warmup, duration, seed, interval
