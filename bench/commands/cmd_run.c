@@ -513,23 +513,10 @@ static void run_free(struct run *ru)
 	free(ru->ru_ex);
 }
 
-static int run_main(int argc, char **argv)
+/* The trials, then what they found written and published: the exit code */
+static int run_go(struct run *ru)
 {
-	struct run *ru = mem_zalloc(struct run, 1);
-	if (ru == NULL) {
-		msg_error("run: out of host memory");
-		return EXIT_ENV;
-	}
-	int rc = run_options(argc, argv, ru);
-	if (rc == EXIT_GO_ON && (rc = run_load(ru)) == EXIT_OK && (rc = run_check_host(ru)) == EXIT_OK)
-		rc = make_results_dir(ru->ru_base, ru->ru_ex->ex_name, ru->ru_final, sizeof(ru->ru_final), ru->ru_tmp,
-		    sizeof(ru->ru_tmp));
-	if (rc != EXIT_OK) {
-		run_free(ru);
-		free(ru);
-		return rc == EXIT_GO_ON ? EXIT_OK : rc;
-	}
-	rc = run_trials(ru);
+	int rc = run_trials(ru);
 	struct run_results rr = {
 		.rr_ex = ru->ru_ex,
 		.rr_points = ru->ru_points,
@@ -543,10 +530,24 @@ static int run_main(int argc, char **argv)
 	};
 	if (ru->ru_trials == NULL || (rc != EXIT_OK && ru->ru_done == 0)) {
 		rmdir(ru->ru_tmp); /* nothing to keep */
-	} else {
-		int plots_rc, wrc = run_write(ru, &rr, &plots_rc);
-		rc = wrc != EXIT_OK ? wrc : run_verdict(ru, &rr, rc, plots_rc);
+		return rc;
 	}
+	int plots_rc, wrc = run_write(ru, &rr, &plots_rc);
+	return wrc != EXIT_OK ? wrc : run_verdict(ru, &rr, rc, plots_rc);
+}
+
+static int run_main(int argc, char **argv)
+{
+	struct run *ru = mem_zalloc(struct run, 1);
+	if (ru == NULL) {
+		msg_error("run: out of host memory");
+		return EXIT_ENV;
+	}
+	int rc = run_options(argc, argv, ru);
+	if (rc == EXIT_GO_ON && (rc = run_load(ru)) == EXIT_OK && (rc = run_check_host(ru)) == EXIT_OK &&
+	    (rc = make_results_dir(ru->ru_base, ru->ru_ex->ex_name, ru->ru_final, sizeof(ru->ru_final), ru->ru_tmp,
+	        sizeof(ru->ru_tmp))) == EXIT_OK)
+		rc = run_go(ru);
 	run_free(ru);
 	free(ru);
 	return rc;
