@@ -1,11 +1,11 @@
 # common.gnuplot -- what every plots/*.gp script shares.  Each script starts
 #     load "common.gnuplot"
 # and runs alone, with a results folder as its working directory, reading
-# only the CSV files there.  `pmapstorm plot` (bench/plot.c) puts plots/ on
+# only the CSV files there.  `pmapstorm plot` (bench/report/plot.c) puts plots/ on
 # gnuplot's load path (GNUPLOT_LIB); by hand:
 #     cd results/latest && GNUPLOT_LIB=/path/to/plots gnuplot /path/to/plots/throughput.gp
 #
-# Every CSV row starts point,strategy,cpus,facet (bench/results.c).  A facet
+# Every CSV row starts point,strategy,cpus,facet (bench/record/results.c).  A facet
 # is a mix plus the swept values other than strategy and CPU count, so the
 # points of one facet differ only in strategy and CPUs: plots draw a panel
 # per facet (or per facet and role), a colour per strategy, and CPUs on x.

@@ -8,7 +8,7 @@
 # quartiles instead (q3 / q1 and q1 / q3): a rough spread, not a test (the
 # report has the U tests).  With several CPU counts, against the CPU count.
 # The alone facet matches a role to the single-role facet whose swept values
-# agree wherever both have the key (as bench/report.c pairs them).
+# agree wherever both have the key (as bench/report/report.c pairs them).
 # Reads summary.csv (ops_per_s.ROLE).  Writes interference.png and .svg.
 load "common.gnuplot"
 NAME = "interference"

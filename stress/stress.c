@@ -13,8 +13,13 @@
  */
 #include "stress.h"
 
-#include "cli.h"
+#include "commands/commands.h"
+#include "commands/exitcode.h"
+#include "common/msg.h"
+#include "experiment/experiment.h"
+#include "trials/hostmem.h"
 
+#include <pmapstorm/alloc.h>
 #include <pmapstorm/shootdown.h>
 #include <pmapstorm/topo.h>
 
@@ -121,7 +126,7 @@ static int apply_inject(struct machine_config *cfg, const char *list)
 		if (all)
 			break;
 		if (!found || n == 0) {
-			cli_error("--inject: unknown injection '%.*s'; valid: ipi, yield, spl, allocfail, pressure, all, none",
+			msg_error("--inject: unknown injection '%.*s'; valid: ipi, yield, spl, allocfail, pressure, all, none",
 			    (int)n, p);
 			return EXIT_USAGE;
 		}
@@ -229,16 +234,24 @@ static void make_rerun(const char *strategy, double seconds, unsigned cpus, uint
 		n += (size_t)snprintf(rerun_line + n, sizeof(rerun_line) - n, " --set '%s'", sets[i]);
 }
 
-int cmd_stress(int argc, char **argv)
+/* what `pmapstorm stress` was asked, and the config and strategies made of it */
+struct stress_cmd {
+	const char *sc_strategy, *sc_inject, *sc_oracles;
+	double sc_seconds;
+	unsigned sc_cpus;
+	uint64_t sc_seed;
+	bool sc_unsafe, sc_keep_going, sc_quiet, sc_cpus_given;
+	const char *sc_sets[64];
+	unsigned sc_nsets;
+	struct machine_config sc_cfg;
+	char sc_cfg_strategy[MACHINE_STRATEGY_NAMELEN];
+	const char *sc_names[64]; /* the strategies to run */
+	unsigned sc_nnames;
+};
+
+/* the options: EXIT_GO_ON or an exit code */
+static int stress_options(int argc, char **argv, struct stress_cmd *sc)
 {
-	const char *strategy = NULL, *inject = NULL, *oracles = NULL;
-	double seconds = 10;
-	unsigned cpus = topo_npus();
-	cpus = cpus < 2 ? 2 : cpus > 4 ? 4 : cpus;
-	uint64_t seed = 1;
-	bool unsafe = false, keep_going = false, quiet = false, cpus_given = false;
-	const char *sets[64];
-	unsigned nsets = 0;
 	static const struct option opts[] = {
 		{"strategy", required_argument, NULL, 'S'}, {"seconds", required_argument, NULL, 't'},
 		{"cpus", required_argument, NULL, 'c'}, {"seed", required_argument, NULL, 'r'},
@@ -249,160 +262,194 @@ int cmd_stress(int argc, char **argv)
 	};
 	int c;
 	char *end;
+	sc->sc_seconds = 10;
+	sc->sc_cpus = topo_npus();
+	sc->sc_cpus = sc->sc_cpus < 2 ? 2 : sc->sc_cpus > 4 ? 4 : sc->sc_cpus;
+	sc->sc_seed = 1;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'S': strategy = optarg; break;
+		case 'S': sc->sc_strategy = optarg; break;
 		case 't':
-			seconds = strtod(optarg, &end);
-			if (end == optarg || *end != '\0' || !(seconds > 0) || seconds > 86400) {
-				cli_error("--seconds: '%s' is not a positive number of seconds (at most 86400)", optarg);
+			sc->sc_seconds = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' || !(sc->sc_seconds > 0) || sc->sc_seconds > 86400) {
+				msg_error("--seconds: '%s' is not a positive number of seconds (at most 86400)", optarg);
 				return EXIT_USAGE;
 			}
 			break;
 		case 'c': {
 			unsigned long x = strtoul(optarg, &end, 10);
 			if (end == optarg || *end != '\0' || x < 1 || x > MAXCPUS) {
-				cli_error("--cpus: '%s' is not a CPU count in [1, %d]", optarg, MAXCPUS);
+				msg_error("--cpus: '%s' is not a CPU count in [1, %d]", optarg, MAXCPUS);
 				return EXIT_USAGE;
 			}
-			cpus = (unsigned)x;
-			cpus_given = true;
+			sc->sc_cpus = (unsigned)x;
+			sc->sc_cpus_given = true;
 			break;
 		}
 		case 'r':
-			seed = strtoull(optarg, &end, 10);
+			sc->sc_seed = strtoull(optarg, &end, 10);
 			if (end == optarg || *end != '\0') {
-				cli_error("--seed: '%s' is not a whole number", optarg);
+				msg_error("--seed: '%s' is not a whole number", optarg);
 				return EXIT_USAGE;
 			}
 			break;
-		case 'i': inject = optarg; break;
-		case 'o': oracles = optarg; break;
-		case 'u': unsafe = true; break;
-		case 'k': keep_going = true; break;
-		case 'q': quiet = true; break;
+		case 'i': sc->sc_inject = optarg; break;
+		case 'o': sc->sc_oracles = optarg; break;
+		case 'u': sc->sc_unsafe = true; break;
+		case 'k': sc->sc_keep_going = true; break;
+		case 'q': sc->sc_quiet = true; break;
 		case 's':
-			if (nsets == sizeof(sets) / sizeof(sets[0])) {
-				cli_error("--set: at most %zu", sizeof(sets) / sizeof(sets[0]));
+			if (sc->sc_nsets == sizeof(sc->sc_sets) / sizeof(sc->sc_sets[0])) {
+				msg_error("--set: at most %zu", sizeof(sc->sc_sets) / sizeof(sc->sc_sets[0]));
 				return EXIT_USAGE;
 			}
-			sets[nsets++] = optarg;
+			sc->sc_sets[sc->sc_nsets++] = optarg;
 			break;
 		case 'h': fputs(stress_usage, stdout); return EXIT_OK;
 		default:
-			cli_error("stress: unknown or incomplete option '%s' (see pmapstorm stress --help)", argv[optind - 1]);
+			msg_error("stress: unknown or incomplete option '%s' (see pmapstorm stress --help)", argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
-		cli_error("stress: unexpected argument '%s' (see pmapstorm stress --help)", argv[optind]);
+		msg_error("stress: unexpected argument '%s' (see pmapstorm stress --help)", argv[optind]);
 		return EXIT_USAGE;
 	}
+	return EXIT_GO_ON;
+}
 
-	struct machine_config cfg;
-	machine_config_init(&cfg);
-	/* stress's own defaults first, so a --set overrides them and --cpus both */
-	machine_config_set(&cfg, "watchdog.seconds", "10");
-	cfg.mc_ncpu = cpus;
-	if (unsafe)
-		machine_config_set(&cfg, "shootdown.allow_unsafe", "yes");
-	for (unsigned i = 0; i < nsets; i++)
-		if (cli_apply_set(&cfg, sets[i]) != EXIT_OK)
+/* The config: stress's own defaults first, so that a --set overrides them
+ * and --cpus both; then the host's memory, the oracles and the injections:
+ * EXIT_GO_ON or an exit code */
+static int stress_config(struct stress_cmd *sc)
+{
+	struct machine_config *cfg = &sc->sc_cfg;
+	machine_config_init(cfg);
+	machine_config_set(cfg, "watchdog.seconds", "10");
+	cfg->mc_ncpu = sc->sc_cpus;
+	if (sc->sc_unsafe)
+		machine_config_set(cfg, "shootdown.allow_unsafe", "yes");
+	for (unsigned i = 0; i < sc->sc_nsets; i++)
+		if (exp_apply_set(cfg, sc->sc_sets[i]) != 0)
 			return EXIT_USAGE;
-	unsafe = cfg.mc_sd_unsafe;
-	if (cpus_given)
-		cfg.mc_ncpu = cpus;
-	cpus = cfg.mc_ncpu;
-	int mrc = cli_memory_check(&cfg, "stress");
-	if (mrc != EXIT_OK)
-		return mrc;
-	machine_config_set(&cfg, "check.enabled", "on");
-	machine_config_setu(&cfg, "inject.seed", seed);
-	if (oracles != NULL) {
+	sc->sc_unsafe = cfg->mc_sd_unsafe;
+	if (sc->sc_cpus_given)
+		cfg->mc_ncpu = sc->sc_cpus;
+	sc->sc_cpus = cfg->mc_ncpu;
+	int mrc = hostmem_check(cfg, "stress");
+	if (mrc != 0)
+		return exitcode_of(mrc);
+	machine_config_set(cfg, "check.enabled", "on");
+	machine_config_setu(cfg, "inject.seed", sc->sc_seed);
+	if (sc->sc_oracles != NULL) {
 		char why[256];
 		unsigned mask;
-		if (check_oracles_parse(oracles, &mask, why, sizeof(why)) != 0) {
-			cli_error("--oracles: %s", why);
+		if (check_oracles_parse(sc->sc_oracles, &mask, why, sizeof(why)) != 0) {
+			msg_error("--oracles: %s", why);
 			return EXIT_USAGE;
 		}
-		machine_config_set(&cfg, "check.oracles", oracles);
+		machine_config_set(cfg, "check.oracles", sc->sc_oracles);
 	}
-	if (inject != NULL && apply_inject(&cfg, inject) != EXIT_OK)
+	if (sc->sc_inject != NULL && apply_inject(cfg, sc->sc_inject) != EXIT_OK)
 		return EXIT_USAGE;
-	char cfg_strategy[MACHINE_STRATEGY_NAMELEN];
-	snprintf(cfg_strategy, sizeof(cfg_strategy), "%s", cfg.mc_strategy);
-	if (strategy == NULL)
-		strategy = cfg_strategy; /* shootdown.strategy, or its default */
-	/* the strategies to run */
-	const char *names[64];
-	unsigned nnames = 0;
-	if (!strcmp(strategy, "all")) {
-		for (unsigned i = 0; shootdown_strategies[i] != NULL && nnames < 64; i++)
-			if (!shootdown_strategies[i]->sd_unsafe)
-				names[nnames++] = shootdown_strategies[i]->sd_name;
-	} else {
-		const struct shootdown_strategy *sd = shootdown_find(strategy);
-		if (sd == NULL || (sd->sd_unsafe && !unsafe)) {
-			char list[512];
-			size_t n = 0;
-			list[0] = '\0';
-			for (unsigned i = 0; shootdown_strategies[i] != NULL && n < sizeof(list); i++)
-				if (sd != NULL ? shootdown_strategies[i]->sd_unsafe : !shootdown_strategies[i]->sd_unsafe)
-					n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", n ? ", " : "",
-					    shootdown_strategies[i]->sd_name);
-			if (sd == NULL)
-				cli_error("--strategy: unknown strategy '%s'; valid: all, %s", strategy, list);
-			else
-				cli_error("--strategy: '%s' is a deliberately broken mutant: add --unsafe to run it "
-				    "(mutants: %s)", strategy, list);
-			return EXIT_USAGE;
-		}
-		names[nnames++] = strategy;
-	}
+	return EXIT_GO_ON;
+}
 
+/* --strategy: all (every correct one), one, or a mutant with --unsafe;
+ * default shootdown.strategy: EXIT_GO_ON or an exit code */
+static int stress_strategies(struct stress_cmd *sc)
+{
+	snprintf(sc->sc_cfg_strategy, sizeof(sc->sc_cfg_strategy), "%s", sc->sc_cfg.mc_strategy);
+	const char *strategy = sc->sc_strategy != NULL ? sc->sc_strategy : sc->sc_cfg_strategy;
+	if (!strcmp(strategy, "all")) {
+		for (unsigned i = 0; shootdown_strategies[i] != NULL && sc->sc_nnames < 64; i++)
+			if (!shootdown_strategies[i]->sd_unsafe)
+				sc->sc_names[sc->sc_nnames++] = shootdown_strategies[i]->sd_name;
+		return EXIT_GO_ON;
+	}
+	const struct shootdown_strategy *sd = shootdown_find(strategy);
+	if (sd == NULL || (sd->sd_unsafe && !sc->sc_unsafe)) {
+		char list[512];
+		size_t n = 0;
+		list[0] = '\0';
+		for (unsigned i = 0; shootdown_strategies[i] != NULL && n < sizeof(list); i++)
+			if (sd != NULL ? shootdown_strategies[i]->sd_unsafe : !shootdown_strategies[i]->sd_unsafe)
+				n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", n ? ", " : "",
+				    shootdown_strategies[i]->sd_name);
+		if (sd == NULL)
+			msg_error("--strategy: unknown strategy '%s'; valid: all, %s", strategy, list);
+		else
+			msg_error("--strategy: '%s' is a deliberately broken mutant: add --unsafe to run it "
+			    "(mutants: %s)", strategy, list);
+		return EXIT_USAGE;
+	}
+	sc->sc_names[sc->sc_nnames++] = strategy;
+	return EXIT_GO_ON;
+}
+
+/* Every strategy in turn, until a signal: a report for each that failed,
+ * a table for each, and the summary ending in SUCCESS or FAILURE.  The exit
+ * code: 1 when a strategy failed, else 130 when interrupted, else 0. */
+static int stress_all(struct stress_cmd *sc)
+{
+	struct machine_config *cfg = &sc->sc_cfg;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	check_set_watchdog_hook(on_watchdog);
 	int rc = EXIT_OK;
 	unsigned failed = 0, ran = 0;
-	for (unsigned k = 0; k < nnames && !atomic_load(&stress_stop); k++) {
-		snprintf(cfg.mc_strategy, sizeof(cfg.mc_strategy), "%s", names[k]);
-		make_rerun(names[k], seconds, cpus, seed, inject, oracles, unsafe, sets, nsets);
-		report_cfg = &cfg;
-		struct stress_opts o = {.so_cfg = cfg, .so_seconds = seconds, .so_seed = seed, .so_keep_going = keep_going,
-		    .so_quiet = quiet, .so_break = -1, .so_stop = &stress_stop};
+	for (unsigned k = 0; k < sc->sc_nnames && !atomic_load(&stress_stop); k++) {
+		const char *name = sc->sc_names[k];
+		snprintf(cfg->mc_strategy, sizeof(cfg->mc_strategy), "%s", name);
+		make_rerun(name, sc->sc_seconds, sc->sc_cpus, sc->sc_seed, sc->sc_inject, sc->sc_oracles, sc->sc_unsafe,
+		    sc->sc_sets, sc->sc_nsets);
+		report_cfg = cfg;
+		struct stress_opts o = {.so_cfg = *cfg, .so_seconds = sc->sc_seconds, .so_seed = sc->sc_seed,
+		    .so_keep_going = sc->sc_keep_going, .so_quiet = sc->sc_quiet, .so_break = -1, .so_stop = &stress_stop};
 		struct stress_result res;
-		if (!quiet)
-			fprintf(stderr, "pmapstorm stress: %s for %g s on %u CPUs (seed %lu)\n", names[k], seconds, cpus,
-			    (unsigned long)seed);
+		if (!sc->sc_quiet)
+			fprintf(stderr, "pmapstorm stress: %s for %g s on %u CPUs (seed %lu)\n", name, sc->sc_seconds,
+			    sc->sc_cpus, (unsigned long)sc->sc_seed);
 		int r = stress_run(&o, &res);
 		report_cfg = NULL;
-		if (r != EXIT_OK)
-			return r;
+		if (r != 0)
+			return exitcode_of(r);
 		ran++;
 		if (stress_violations(&res) != 0) {
 			failed++;
 			if (res.sr_have_first)
-				print_report(stdout, &res, &cfg, seed);
+				print_report(stdout, &res, cfg, sc->sc_seed);
 		}
 		uint64_t oracle_mask = CHK_ALL;
-		machine_config_u64(&cfg, "check.oracles", &oracle_mask);
-		print_table(stdout, &res, &cfg, (unsigned)oracle_mask);
+		machine_config_u64(cfg, "check.oracles", &oracle_mask);
+		print_table(stdout, &res, cfg, (unsigned)oracle_mask);
 		if (res.sr_interrupted)
 			rc = EXIT_INTERRUPTED;
 	}
 	if (atomic_load(&stress_stop))
 		rc = EXIT_INTERRUPTED;
 	printf("\n");
-	reproducibility(stdout, seed);
-	if (nnames > 1)
-		printf("pmapstorm stress: %u of %u strategies ran, %u failed\n", ran, nnames, failed);
+	reproducibility(stdout, sc->sc_seed);
+	if (sc->sc_nnames > 1)
+		printf("pmapstorm stress: %u of %u strategies ran, %u failed\n", ran, sc->sc_nnames, failed);
 	printf("End of test: %s%s\n", failed ? "FAILURE" : "SUCCESS", rc == EXIT_INTERRUPTED ? " (interrupted)" : "");
 	fflush(stdout);
 	check_set_watchdog_hook(NULL);
-	if (failed)
-		return EXIT_VIOLATION;
+	return failed ? EXIT_VIOLATION : rc;
+}
+
+int cmd_stress(int argc, char **argv)
+{
+	struct stress_cmd *sc = mem_zalloc(struct stress_cmd, 1);
+	if (sc == NULL) {
+		msg_error("stress: out of host memory");
+		return EXIT_ENV;
+	}
+	int rc = stress_options(argc, argv, sc);
+	if (rc == EXIT_GO_ON && (rc = stress_config(sc)) == EXIT_GO_ON && (rc = stress_strategies(sc)) == EXIT_GO_ON)
+		rc = stress_all(sc);
+	free(sc);
 	return rc;
 }

@@ -4,7 +4,8 @@
  * stress_run() boots one machine with check.enabled = on, runs the torture
  * workload (torture.c) on every CPU for the given time, with quiescent
  * points every stress epoch where the counting and allocation oracles
- * run, and returns the per-oracle counts.  cmd_stress() (stress.c) is the
+ * run, and returns the per-oracle counts.  cmd_stress() (stress.c,
+ * declared with the other commands in bench/commands/commands.h) is the
  * command: options, --strategy all, the violation report, the summary
  * table ending in SUCCESS or FAILURE.
  */
@@ -49,10 +50,10 @@ struct stress_result {
 };
 extern const char *const stress_injected_names[5];
 
-/* 0, or an exit code (EXIT_USAGE: the config does not boot; EXIT_ENV). */
+/* 0, or an errno after a message (the convention of bench/common/msg.h):
+ * EINVAL when the config does not boot, else the environment's. */
 int stress_run(const struct stress_opts *, struct stress_result *);
 uint64_t stress_violations(const struct stress_result *);
 
-int cmd_stress(int argc, char **argv);
 
 #endif

@@ -54,7 +54,8 @@
  */
 #include "stress.h"
 
-#include "workload.h" /* wl_rng */
+#include "common/msg.h"               /* err_env: the error convention */
+#include "trials/workloads/workload.h" /* wl_rng */
 
 #include <pmapstorm/alloc.h>
 #include <pmapstorm/pmap.h>
@@ -68,9 +69,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define EXIT_USAGE_ 2
-#define EXIT_ENV_ 3
 
 #define ST_SLOTS 32
 #define ST_KM 6
@@ -779,7 +777,7 @@ int stress_run(const struct stress_opts *o, struct stress_result *res)
 	if (m == NULL) {
 		int err = errno;
 		fprintf(stderr, "pmapstorm stress: %s\n", machine_errmsg());
-		return err == EINVAL ? EXIT_USAGE_ : EXIT_ENV_;
+		return err == EINVAL ? EINVAL : err_env(err);
 	}
 	struct st_run *r = mem_zalloc(struct st_run, 1);
 	int rc = 0;
@@ -811,7 +809,7 @@ int stress_run(const struct stress_opts *o, struct stress_result *res)
 	st_cur = NULL;
 	if (err != 0) {
 		fprintf(stderr, "pmapstorm stress: %s\n", machine_errmsg());
-		rc = EXIT_ENV_;
+		rc = err_env(err);
 	}
 	res->sr_seconds = (double)(cpu_now_ns() - r->r_t0) / 1e9;
 	for (unsigned i = 0; i < r->r_ncpu; i++)
@@ -828,7 +826,7 @@ int stress_run(const struct stress_opts *o, struct stress_result *res)
 	goto out;
 nomem:
 	fprintf(stderr, "pmapstorm stress: out of host memory\n");
-	rc = EXIT_ENV_;
+	rc = ENOMEM;
 out:
 	if (r != NULL) {
 		free(r->r_cpus);

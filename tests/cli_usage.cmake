@@ -30,6 +30,10 @@ expect_rc(2 "not a results folder" plot /nonexistent)
 expect_rc(2 "unknown option '--frob'" plot /nonexistent --frob)
 expect_rc(2 "usage: pmapstorm plot DIR" plot)
 expect_rc(0 "--quiet" plot --help)
+# every command's --help: its usage and exit 0, before any work
+expect_rc(0 "usage: pmapstorm run CONFIG" run --help)
+expect_rc(0 "usage: pmapstorm microbench" microbench --help)
+expect_rc(0 "usage: pmapstorm list" list --help)
 
 # A bad experiment file: file:line: key, exit 2, and no results folder left behind.
 set(tmp "${CMAKE_CURRENT_BINARY_DIR}/cli_usage_tmp")

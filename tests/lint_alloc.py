@@ -3,7 +3,7 @@
 
 malloc() and calloc() align to 16 bytes; the model's per-CPU types are
 64-byte aligned, and a calloc()'d array of them is misaligned whenever the
-heap says so (issue 14: struct drv_cpu, bench/driver.c).  The project's rule
+heap says so (issue 14: struct drv_cpu, bench/trials/driver.c).  The project's rule
 (core/include/pmapstorm/alloc.h): host objects are allocated with
 mem_alloc/mem_zalloc/mem_zalloc_flex/mem_realloc(T, ...), which take the
 allocator from _Alignof(T).  A textual check cannot tell the type behind

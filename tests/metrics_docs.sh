@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # metrics_docs.sh PMAPSTORM SRCDIR — every metric is defined once, in
-# bench/metrics.c: the copies in docs/run.schema.json ($defs.metric_catalog)
+# bench/trials/metrics.c: the copies in docs/run.schema.json ($defs.metric_catalog)
 # and in README.md (the metrics table) must say exactly what the catalog
 # says, metric for metric.  Regenerate them with `pmapstorm list metrics
 # --json` / `--markdown` when a definition changes.

@@ -10,9 +10,9 @@
 #include <pmapstorm/topo.h>
 #include <unistd.h>
 
-#include "driver.h"
-#include "experiment.h"
-#include "workload.h"
+#include "experiment/experiment.h"
+#include "trials/driver.h"
+#include "trials/workloads/workload.h"
 
 static char tmpdir[] = "/tmp/pmapstorm-test-XXXXXX";
 static char errbuf[8192];
@@ -39,8 +39,8 @@ static int load_capture(struct experiment *ex, const char *path)
 	close(fd);
 	int rc = exp_load(ex, path);
 	struct exp_point pt;
-	for (unsigned p = 0; rc == EXIT_OK && p < ex->ex_npoints; p++)
-		if ((rc = exp_point(ex, p, &pt)) != EXIT_OK)
+	for (unsigned p = 0; rc == 0 && p < ex->ex_npoints; p++)
+		if ((rc = exp_point(ex, p, &pt)) != 0)
 			exp_free(ex);
 	fflush(stderr);
 	dup2(saved, 2);
@@ -74,12 +74,12 @@ static void test_sweep_product(void **state)
 {
 	(void)state;
 	struct experiment ex;
-	assert_int_equal(load_capture(&ex, write_ini("good.ini", good)), EXIT_OK);
+	assert_int_equal(load_capture(&ex, write_ini("good.ini", good)), 0);
 	assert_string_equal(ex.ex_name, "t1");
 	assert_int_equal(ex.ex_npoints, 2 * 2 * 3);
 	/* mixed radix in file order: cpus fastest, then pcid, then len */
 	struct exp_point pt;
-	assert_int_equal(exp_point(&ex, 0, &pt), EXIT_OK);
+	assert_int_equal(exp_point(&ex, 0, &pt), 0);
 	assert_int_equal(pt.ep_cfg.mc_ncpu, 2);
 	assert_true(pt.ep_cfg.mc_pcid);
 	assert_int_equal(pt.ep_trials, 2);
@@ -87,16 +87,16 @@ static void test_sweep_product(void **state)
 	assert_int_equal(pt.ep_nroles, 2);
 	assert_string_equal(pt.ep_roles[0].er_workload->wl_name, "munmap");
 	assert_int_equal(pt.ep_nsweep, 3);
-	assert_int_equal(exp_point(&ex, 1, &pt), EXIT_OK);
+	assert_int_equal(exp_point(&ex, 1, &pt), 0);
 	assert_int_equal(pt.ep_cfg.mc_ncpu, 4);
-	assert_int_equal(exp_point(&ex, 2, &pt), EXIT_OK);
+	assert_int_equal(exp_point(&ex, 2, &pt), 0);
 	assert_false(pt.ep_cfg.mc_pcid);
-	assert_int_equal(exp_point(&ex, 11, &pt), EXIT_OK);
+	assert_int_equal(exp_point(&ex, 11, &pt), 0);
 	assert_string_equal(pt.ep_roles[0].er_optvals[0], "16");
 	/* --set overrides a file value, and may itself sweep */
-	assert_int_equal(exp_override(&ex, "machine.cpus=3"), EXIT_OK);
+	assert_int_equal(exp_override(&ex, "machine.cpus=3"), 0);
 	assert_int_equal(ex.ex_npoints, 2 * 3);
-	assert_int_equal(exp_override(&ex, "experiment.seed=7,8"), EXIT_OK);
+	assert_int_equal(exp_override(&ex, "experiment.seed=7,8"), 0);
 	assert_int_equal(ex.ex_npoints, 2 * 3 * 2);
 	exp_free(&ex);
 }
@@ -107,18 +107,18 @@ static void test_list_expansions(void **state)
 	struct experiment ex;
 	const char *p = write_ini("exp.ini", "[machine]\ncpus = 1..8\n[shootdown]\nstrategy = all\n"
 	                                     "[role.r]\nworkload = touch\n");
-	assert_int_equal(load_capture(&ex, p), EXIT_OK);
+	assert_int_equal(load_capture(&ex, p), 0);
 	unsigned nstrat = 0;
 	for (unsigned i = 0; shootdown_strategies[i] != NULL; i++)
 		nstrat += !shootdown_strategies[i]->sd_unsafe;
 	assert_int_equal(ex.ex_npoints, 4 * nstrat); /* 1, 2, 4, 8 */
 	struct exp_point pt;
-	assert_int_equal(exp_point(&ex, 2, &pt), EXIT_OK);
+	assert_int_equal(exp_point(&ex, 2, &pt), 0);
 	assert_int_equal(pt.ep_cfg.mc_ncpu, 4);
 	exp_free(&ex);
 	p = write_ini("exp2.ini", "[machine]\ncpus = 1..host\n[role.r]\nworkload = touch\n");
-	assert_int_equal(load_capture(&ex, p), EXIT_OK);
-	assert_int_equal(exp_point(&ex, ex.ex_npoints - 1, &pt), EXIT_OK);
+	assert_int_equal(load_capture(&ex, p), 0);
+	assert_int_equal(exp_point(&ex, ex.ex_npoints - 1, &pt), 0);
 	assert_int_equal(pt.ep_cfg.mc_ncpu, topo_npus());
 	exp_free(&ex);
 }
@@ -156,10 +156,10 @@ static void expect_bad_bytes(const char *bytes, size_t len, const char *expect)
 	fclose(f);
 	struct experiment ex;
 	int rc = load_capture(&ex, path);
-	if (rc == EXIT_OK)
+	if (rc == 0)
 		exp_free(&ex);
-	if (rc != EXIT_USAGE || strstr(errbuf, expect) == NULL || strstr(errbuf, "bad.ini") == NULL)
-		fail_msg("exit %d, message '%s' lacks '%s'", rc, errbuf, expect);
+	if (rc != EINVAL || strstr(errbuf, expect) == NULL || strstr(errbuf, "bad.ini") == NULL)
+		fail_msg("error %d, message '%s' lacks '%s'", rc, errbuf, expect);
 }
 
 /* Bad input: one message with file, line and key; exit code 2. */
@@ -244,7 +244,7 @@ static void test_bad_configs(void **state)
 	static const char nul[] = "[machine]\ncpus = 2\0\n[role.r]\nworkload = touch\n";
 	expect_bad_bytes(nul, sizeof(nul) - 1, ":2: byte 0x00 at column 9: not a text file");
 	struct experiment ex;
-	assert_int_equal(load_capture(&ex, "/nonexistent/x.ini"), EXIT_USAGE);
+	assert_int_equal(load_capture(&ex, "/nonexistent/x.ini"), EINVAL);
 	assert_non_null(strstr(errbuf, "cannot open"));
 }
 
@@ -252,13 +252,13 @@ static void test_bad_configs(void **state)
 static struct trial_result *run_text(const char *text, uint64_t seed)
 {
 	struct experiment ex;
-	assert_int_equal(load_capture(&ex, write_ini("run.ini", text)), EXIT_OK);
+	assert_int_equal(load_capture(&ex, write_ini("run.ini", text)), 0);
 	struct exp_point pt;
-	assert_int_equal(exp_point(&ex, 0, &pt), EXIT_OK);
+	assert_int_equal(exp_point(&ex, 0, &pt), 0);
 	struct trial_result *r = mem_zalloc(struct trial_result, 1);
 	assert_non_null(r);
 	_Atomic int stop = 0;
-	assert_int_equal(trial_run(&pt, 0, seed, r, &stop), EXIT_OK);
+	assert_int_equal(trial_run(&pt, 0, seed, r, &stop), 0);
 	exp_free(&ex);
 	return r;
 }
@@ -336,13 +336,13 @@ static void test_mixes(void **state)
 	assert_int_equal(load_capture(&ex, write_ini("mix.ini",
 	    "[experiment]\nmix = both, alone\n[machine]\ncpus = 2\n[shootdown]\nstrategy = netbsd-x86, latr\n"
 	    "[role.u]\nworkload = munmap\ncpus = lo\n[role.c]\nworkload = poolchurn\ncpus = hi\n"
-	    "[mix.both]\nkmem.poolpage = direct, vacache\nrole.c.burst = 8\n[mix.alone]\nroles = c\n")), EXIT_OK);
+	    "[mix.both]\nkmem.poolpage = direct, vacache\nrole.c.burst = 8\n[mix.alone]\nroles = c\n")), 0);
 	assert_int_equal(ex.ex_nmixes, 2);
 	assert_int_equal(ex.ex_npoints, 2 * 2 + 2); /* both: strategy x poolpage; alone: strategy */
 	struct exp_point pt;
 	char facet[256];
 	for (unsigned p = 0; p < ex.ex_npoints; p++) {
-		assert_int_equal(exp_point(&ex, p, &pt), EXIT_OK);
+		assert_int_equal(exp_point(&ex, p, &pt), 0);
 		exp_point_facet(&pt, facet, sizeof(facet));
 		if (p < 4) {
 			assert_string_equal(pt.ep_mix, "both");
@@ -363,14 +363,14 @@ static void test_mixes(void **state)
 		assert_string_equal(pt.ep_cfg.mc_strategy, p % 2 ? "latr" : "netbsd-x86"); /* the file's list, first fastest */
 	}
 	/* --set mix.NAME.key overrides that mix only */
-	assert_int_equal(exp_override(&ex, "mix.alone.kmem.poolpage=vacache"), EXIT_OK);
-	assert_int_equal(exp_point(&ex, 4, &pt), EXIT_OK);
+	assert_int_equal(exp_override(&ex, "mix.alone.kmem.poolpage=vacache"), 0);
+	assert_int_equal(exp_point(&ex, 4, &pt), 0);
 	assert_string_equal(cfg_str(&pt.ep_cfg, "kmem.poolpage"), "vacache");
 	exp_free(&ex);
 }
 
 /*
- * What the metrics mean, on constructed cases (bench/metrics.c): a strategy
+ * What the metrics mean, on constructed cases (bench/trials/metrics.c): a strategy
  * that sends nothing still pays its pmap_update(); immediate sends one IPI
  * per page, so 8 pages and one target are 8 IPIs per update; per-operation
  * figures divide by the role's own operations.

@@ -15,9 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "gate.h"
-#include "samples.h"
+#include "commands/commands.h"
+#include "commands/exitcode.h"
+#include "common/samples.h"
+#include "common/utf8.h"
+#include "compare/gate.h"
 
 static char tmpdir[] = "/tmp/pmapstorm-gate-XXXXXX";
 static char outbuf[1 << 16], errbuf[8192];
@@ -424,7 +426,7 @@ static void test_bad_input_exits_2(void **state)
 }
 
 /* The reader never crashes or leaks (ASan) on any prefix of a valid file
- * or on bytes flipped at random: it answers EXIT_OK or EXIT_USAGE. */
+ * or on bytes flipped at random: it answers 0 or EINVAL. */
 static void test_reader_survives_truncation_and_mutation(void **state)
 {
 	(void)state;
@@ -435,12 +437,12 @@ static void test_reader_survives_truncation_and_mutation(void **state)
 	size_t len = strlen(text);
 	struct gate_doc d;
 	char err[512];
-	assert_int_equal(gate_doc_parse(text, len, "whole", &d, err, sizeof(err)), EXIT_OK);
+	assert_int_equal(gate_doc_parse(text, len, "whole", &d, err, sizeof(err)), 0);
 	assert_int_equal(d.gd_npoints, 1);
 	assert_int_equal(d.gd_points[0].gp_nmetrics, 2);
 	gate_doc_free(&d);
 	for (size_t n = 0; n < len; n++) {
-		assert_int_equal(gate_doc_parse(text, n, "prefix", &d, err, sizeof(err)), EXIT_USAGE);
+		assert_int_equal(gate_doc_parse(text, n, "prefix", &d, err, sizeof(err)), EINVAL);
 		assert_non_null(strstr(err, "prefix: "));
 		assert_null(d.gd_points);
 	}
@@ -452,17 +454,17 @@ static void test_reader_survives_truncation_and_mutation(void **state)
 		for (unsigned k = 0; k < 1 + i % 4; k++)
 			m[samples_splitmix64(&seed) % len] = bytes[samples_splitmix64(&seed) % (sizeof(bytes) - 1)];
 		int rc = gate_doc_parse(m, len, "mutant", &d, err, sizeof(err));
-		assert_true(rc == EXIT_OK || rc == EXIT_USAGE);
+		assert_true(rc == 0 || rc == EINVAL);
 		gate_doc_free(&d);
 	}
 	free(m);
 	free(text);
-	assert_int_equal(gate_doc_parse(NULL, 0, "empty", &d, err, sizeof(err)), EXIT_USAGE);
+	assert_int_equal(gate_doc_parse(NULL, 0, "empty", &d, err, sizeof(err)), EINVAL);
 	/* nesting far deeper than any run.json: refused by the parser, not the stack */
 	size_t deep = 200000;
 	char *nest = mem_alloc(char, deep);
 	memset(nest, '[', deep);
-	assert_int_equal(gate_doc_parse(nest, deep, "deep", &d, err, sizeof(err)), EXIT_USAGE);
+	assert_int_equal(gate_doc_parse(nest, deep, "deep", &d, err, sizeof(err)), EINVAL);
 	assert_non_null(strstr(err, "deep: "));
 	free(nest);
 	/* the right shape with the wrong types everywhere */
@@ -483,7 +485,7 @@ static void test_reader_survives_truncation_and_mutation(void **state)
 		"{\"schema\":\"pmapstorm-run\",\"schema_version\":2,\"name\":\"a\\u0000b\",\"interrupted\":false}",
 	};
 	for (unsigned i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
-		if (gate_doc_parse(wrong[i], strlen(wrong[i]), "wrong", &d, err, sizeof(err)) != EXIT_USAGE)
+		if (gate_doc_parse(wrong[i], strlen(wrong[i]), "wrong", &d, err, sizeof(err)) != EINVAL)
 			fail_msg("accepted: %s", wrong[i]);
 		assert_non_null(strstr(err, "wrong: "));
 	}
@@ -624,18 +626,18 @@ static void test_utf8_paths_and_labels(void **state)
 	/* cli helpers: bad bytes become U+FFFD; a cut ends on a whole character */
 	const char *bad[] = {"a\xff", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82"};
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		json_t *j = cli_json_string_lossy(bad[i]);
+		json_t *j = utf8_json_string(bad[i]);
 		assert_non_null(j);
 		assert_non_null(strstr(json_string_value(j), "\xef\xbf\xbd"));
 		json_decref(j);
 	}
-	json_t *ok = cli_json_string_lossy("caf\xc3\xa9 \xf0\x9f\x98\x80");
+	json_t *ok = utf8_json_string("caf\xc3\xa9 \xf0\x9f\x98\x80");
 	assert_string_equal(json_string_value(ok), "caf\xc3\xa9 \xf0\x9f\x98\x80");
 	json_decref(ok);
 	char cut[] = "ab\xe2\x82", whole[] = "ab\xe2\x82\xac", ascii[] = "abc";
-	cli_utf8_cut(cut);
-	cli_utf8_cut(whole);
-	cli_utf8_cut(ascii);
+	utf8_cut(cut);
+	utf8_cut(whole);
+	utf8_cut(ascii);
 	assert_string_equal(cut, "ab");
 	assert_string_equal(whole, "ab\xe2\x82\xac");
 	assert_string_equal(ascii, "abc");
@@ -650,7 +652,7 @@ static void test_utf8_paths_and_labels(void **state)
 	const char *pr = save("label.json", make_run(json_pack("[o]", pt)));
 	struct gate_doc d;
 	char err[512];
-	assert_int_equal(gate_doc_load(pr, &d, err, sizeof(err)), EXIT_OK);
+	assert_int_equal(gate_doc_load(pr, &d, err, sizeof(err)), 0);
 	size_t len = strlen(d.gd_points[0].gp_label);
 	assert_int_equal(len, 1022); /* "netbsd-x86 2 CPU, workload.xy=" is 30 bytes, then 496 x 2 */
 	assert_memory_equal(d.gd_points[0].gp_label + len - 2, "\xc3\xa9", 2);

@@ -16,7 +16,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "commands/commands.h"
+#include "commands/exitcode.h"
+#include "common/atomicfile.h"
+#include "common/msg.h"
+#include "common/path.h"
+#include "trials/hostmem.h"
 
 static char tmpdir[] = "/tmp/pmapstorm-run-XXXXXX";
 static char results[600], cfg[600];
@@ -71,7 +76,7 @@ static unsigned count_folders(char *first, size_t len)
 		if (e->d_name[0] == '.' || !strcmp(e->d_name, "latest"))
 			continue;
 		if (n++ == 0 && first != NULL)
-			snprintf(first, len, "%s/%s", results, e->d_name);
+			assert_int_equal(path_join(first, len, results, e->d_name), 0);
 	}
 	closedir(d);
 	return n;
@@ -110,9 +115,9 @@ static void test_memory_beyond_host_is_exit_3(void **state)
 	machine_config_init(&c);
 	c.mc_memory = 1ULL << 30;
 	setenv("PMAPSTORM_MEM_AVAILABLE", "1073741824", 1);
-	assert_int_equal(cli_memory_check(&c, NULL), EXIT_ENV);
+	assert_int_equal(hostmem_check(&c, NULL), ENOMEM);
 	setenv("PMAPSTORM_MEM_AVAILABLE", "4294967296", 1);
-	assert_int_equal(cli_memory_check(&c, NULL), EXIT_OK);
+	assert_int_equal(hostmem_check(&c, NULL), 0);
 	unsetenv("PMAPSTORM_MEM_AVAILABLE");
 }
 
@@ -124,9 +129,9 @@ static void test_long_sweep_needs_yes(void **state)
 	assert_int_equal(run(NULL, NULL), EXIT_USAGE);
 	assert_int_equal(count_folders(NULL, 0), 0);
 	char buf[32];
-	cli_duration(buf, sizeof(buf), 4020);
+	msg_duration(buf, sizeof(buf), 4020);
 	assert_string_equal(buf, "1 h 07 min");
-	cli_duration(buf, sizeof(buf), 65);
+	msg_duration(buf, sizeof(buf), 65);
 	assert_string_equal(buf, "1 min 05 s");
 }
 
@@ -164,11 +169,11 @@ static void test_results_never_overwritten(void **state)
 	snprintf(b, sizeof(b), "%s/to", tmpdir);
 	mkdir(a, 0777);
 	mkdir(b, 0777); /* rename(2) would replace an empty directory */
-	assert_int_equal(cli_rename_dir_new(a, b), -1);
+	assert_int_equal(atomicfile_rename_dir_new(a, b), -1);
 	assert_int_equal(errno, EEXIST);
 	assert_int_equal(access(a, F_OK), 0);
 	rmdir(b);
-	assert_int_equal(cli_rename_dir_new(a, b), 0);
+	assert_int_equal(atomicfile_rename_dir_new(a, b), 0);
 	rmdir(b);
 }
 
@@ -179,21 +184,21 @@ static void test_json_new_never_replaces(void **state)
 	snprintf(path, sizeof(path), "%s/baseline.json", tmpdir);
 	unlink(path);
 	json_t *one = json_pack("{s:i}", "v", 1), *two = json_pack("{s:i}", "v", 2);
-	assert_int_equal(cli_write_json_new(path, one), EXIT_OK);
+	assert_int_equal(atomicfile_write_json_new(path, one), 0);
 	int saved = dup(2), fd = open("/dev/null", O_WRONLY);
 	dup2(fd, 2);
 	close(fd);
-	int rc = cli_write_json_new(path, two);
+	int rc = atomicfile_write_json_new(path, two);
 	dup2(saved, 2);
 	close(saved);
-	assert_int_equal(rc, EXIT_USAGE);
+	assert_int_equal(rc, EEXIST);
 	FILE *f = fopen(path, "r");
 	assert_non_null(f);
 	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
 	assert_non_null(strstr(buf, "\"v\": 1"));
-	assert_int_equal(cli_write_json(path, two), EXIT_OK); /* the replacing kind does replace */
+	assert_int_equal(atomicfile_write_json(path, two), 0); /* the replacing kind does replace */
 	/* no temporary files left beside it */
 	DIR *d = opendir(tmpdir);
 	struct dirent *e;

@@ -49,7 +49,7 @@ static uint64_t sc_foreign_acquisitions(void)
 }
 
 /* One will-it-scale tlb_flush2 cycle on a page of its own: enter, touch,
- * remove, update (bench/workloads/munmap.c with len 1). */
+ * remove, update (bench/trials/workloads/munmap.c with len 1). */
 static void sc_cycle(pmap_t pm, vaddr_t va, struct vm_page *pg, uint64_t i)
 {
 	TH_CHECK(pmap_enter(pm, va, VM_PAGE_TO_PHYS(pg), SC_RW, SC_RW) == 0);

@@ -21,10 +21,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "driver.h"
-#include "gate.h"
-#include "runjson.h"
-#include "shard.h"
+#include "commands/commands.h"
+#include "commands/exitcode.h"
+#include "compare/gate.h"
+#include "record/results.h"
+#include "record/runjson.h"
+#include "trials/driver.h"
+#include "trials/shard.h"
 
 static char tmpdir[] = "/tmp/pmapstorm-shard-XXXXXX";
 static char cfg[600], cfg2[600], whole[700], shards[3][700], out[700];
@@ -212,26 +215,26 @@ static void test_parse(void **state)
 	int saved = dup(2), fd = open("/dev/null", O_WRONLY);
 	dup2(fd, 2);
 	close(fd);
-	assert_int_equal(shard_parse("2/3", &s), EXIT_OK);
+	assert_int_equal(shard_parse("2/3", &s), 0);
 	assert_int_equal(s.sh_index, 2);
 	assert_int_equal(s.sh_count, 3);
-	assert_int_equal(shard_parse("1/1", &s), EXIT_OK);
+	assert_int_equal(shard_parse("1/1", &s), 0);
 	const char *bad[] = {"0/3", "4/3", "3", "/3", "2/", "2/0", "a/b", "-1/3", "1.5/3", "2/3x", "1/99999999", "env:/3",
 	    "env:1X/3", "env:NO_SUCH_VARIABLE_HERE/3", "env:X Y/3", NULL};
 	for (const char **b = bad; *b != NULL; b++)
-		if (shard_parse(*b, &s) != EXIT_USAGE)
+		if (shard_parse(*b, &s) != EINVAL)
 			fail_msg("--shard %s accepted", *b);
 	setenv("TEST_SHARD_K", "3", 1);
-	assert_int_equal(shard_parse("env:TEST_SHARD_K/3", &s), EXIT_OK);
+	assert_int_equal(shard_parse("env:TEST_SHARD_K/3", &s), 0);
 	assert_int_equal(s.sh_index, 3);
 	assert_non_null(strstr(s.sh_how, "TEST_SHARD_K=3"));
-	assert_int_equal(shard_parse("env:TEST_SHARD_K+1/3", &s), EXIT_USAGE); /* shard 4 of 3 */
+	assert_int_equal(shard_parse("env:TEST_SHARD_K+1/3", &s), EINVAL); /* shard 4 of 3 */
 	setenv("TEST_SHARD_K", "0", 1);
-	assert_int_equal(shard_parse("env:TEST_SHARD_K/3", &s), EXIT_USAGE); /* counts from 1 */
-	assert_int_equal(shard_parse("env:TEST_SHARD_K+1/3", &s), EXIT_OK);
+	assert_int_equal(shard_parse("env:TEST_SHARD_K/3", &s), EINVAL); /* counts from 1 */
+	assert_int_equal(shard_parse("env:TEST_SHARD_K+1/3", &s), 0);
 	assert_int_equal(s.sh_index, 1);
 	setenv("TEST_SHARD_K", "two", 1);
-	assert_int_equal(shard_parse("env:TEST_SHARD_K/3", &s), EXIT_USAGE);
+	assert_int_equal(shard_parse("env:TEST_SHARD_K/3", &s), EINVAL);
 	unsetenv("TEST_SHARD_K");
 	dup2(saved, 2);
 	close(saved);
@@ -464,11 +467,11 @@ static void tables_again(const char *folder, const char *name)
 	json_t *doc = load_run(folder);
 	struct runjson rj;
 	char err[512], dir[700];
-	if (runjson_read(doc, name, &rj, err, sizeof(err)) != EXIT_OK)
+	if (runjson_read(doc, name, &rj, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 	snprintf(dir, sizeof(dir), "%s/again-%s", tmpdir, name);
 	assert_int_equal(mkdir(dir, 0777), 0);
-	assert_int_equal(results_write_tables(&rj.rj_rr, dir), EXIT_OK);
+	assert_int_equal(results_write_tables(&rj.rj_rr, dir), 0);
 	const char *csv[] = {"summary.csv", "trials.csv", "update_ccdf.csv", "lockwait.csv", "lockstat.csv",
 	    "timeline.csv", "ackmatrix.csv", NULL};
 	for (const char **f = csv; *f != NULL; f++) {
@@ -508,12 +511,12 @@ static void test_tables_from_runjson(void **state)
 	doc = load_run(whole);
 	/* a document that is not one fails with a message, never a crash */
 	json_t *bad = json_pack("{s:s}", "name", "x");
-	assert_int_equal(runjson_read(bad, "bad", &rj, err, sizeof(err)), EXIT_USAGE);
+	assert_int_equal(runjson_read(bad, "bad", &rj, err, sizeof(err)), EINVAL);
 	assert_non_null(strstr(err, "bad: "));
 	json_decref(bad);
 	json_object_set_new(json_array_get(json_object_get(doc, "points"), 0), "config",
 	    json_pack("{s:s}", "no.such_key", "1"));
-	assert_int_equal(runjson_read(doc, "whole", &rj, err, sizeof(err)), EXIT_USAGE);
+	assert_int_equal(runjson_read(doc, "whole", &rj, err, sizeof(err)), EINVAL);
 	assert_non_null(strstr(err, "no.such_key"));
 	json_decref(doc);
 }
@@ -575,11 +578,11 @@ static void test_gate_and_export(void **state)
 	struct gate_options o = {.go_threshold = 0.05, .go_alpha = 0.05};
 	struct gate_result r;
 	snprintf(path, sizeof(path), "%s/run.json", whole);
-	assert_int_equal(gate_doc_load(path, &base, err, sizeof(err)), EXIT_OK);
+	assert_int_equal(gate_doc_load(path, &base, err, sizeof(err)), 0);
 	snprintf(path, sizeof(path), "%s/run.json", out);
-	assert_int_equal(gate_doc_load(path, &cur, err, sizeof(err)), EXIT_OK);
+	assert_int_equal(gate_doc_load(path, &cur, err, sizeof(err)), 0);
 	assert_int_equal(cur.gd_npoints, 4);
-	assert_int_equal(gate_compare(&base, &cur, &o, &r, err, sizeof(err)), EXIT_OK);
+	assert_int_equal(gate_compare(&base, &cur, &o, &r, err, sizeof(err)), 0);
 	assert_int_equal(r.gr_matched, 4);
 	assert_int_equal(r.gr_ngaps, 0);
 	assert_null(strstr(r.gr_notes, "different hosts")); /* one host: nothing to say */
@@ -609,7 +612,7 @@ static void test_hosts_flagged(void **state)
 	struct gate_options o = {.go_threshold = 0.05, .go_alpha = 0.05};
 	struct gate_result r;
 	snprintf(path, sizeof(path), "%s/run.json", whole);
-	assert_int_equal(gate_doc_load(path, &base, err, sizeof(err)), EXIT_OK);
+	assert_int_equal(gate_doc_load(path, &base, err, sizeof(err)), 0);
 	/* the second shard's trials as if from another host */
 	json_t *doc = load_run(out);
 	json_t *sh1 = load_run(shards[1]);
@@ -621,10 +624,10 @@ static void test_hosts_flagged(void **state)
 				if (json_equal(json_object_get(mine, "trial"), json_object_get(tr, "trial")))
 					json_object_set_new(json_object_get(tr, "host"), "name", json_string("other-host"));
 	char *text = json_dumps(doc, 0);
-	assert_int_equal(gate_doc_parse(text, strlen(text), "two-hosts", &cur, err, sizeof(err)), EXIT_OK);
+	assert_int_equal(gate_doc_parse(text, strlen(text), "two-hosts", &cur, err, sizeof(err)), 0);
 	assert_int_equal(cur.gd_nhosts, 2);
 	assert_true(cur.gd_host_timing);
-	assert_int_equal(gate_compare(&base, &cur, &o, &r, err, sizeof(err)), EXIT_OK);
+	assert_int_equal(gate_compare(&base, &cur, &o, &r, err, sizeof(err)), 0);
 	assert_non_null(strstr(r.gr_notes, "timing metrics compare trials run on different hosts"));
 	assert_non_null(strstr(r.gr_notes, "other-host"));
 	assert_true(r.gr_hosts_differ);
@@ -690,11 +693,11 @@ static void test_interrupted_shard(void **state)
 	struct gate_options go = {.go_threshold = 0.05, .go_alpha = 0.05};
 	struct gate_result r;
 	snprintf(path, sizeof(path), "%s/run.json", whole);
-	assert_int_equal(gate_doc_load(path, &base, err, sizeof(err)), EXIT_OK);
+	assert_int_equal(gate_doc_load(path, &base, err, sizeof(err)), 0);
 	snprintf(path, sizeof(path), "%s/run.json", o);
-	assert_int_equal(gate_doc_load(path, &cur, err, sizeof(err)), EXIT_OK);
-	assert_int_equal(gate_compare(&base, &cur, &go, &r, err, sizeof(err)), EXIT_OK);
-	assert_int_equal(gate_exit_code(&r), EXIT_VIOLATION); /* an interrupted CURRENT is a gap */
+	assert_int_equal(gate_doc_load(path, &cur, err, sizeof(err)), 0);
+	assert_int_equal(gate_compare(&base, &cur, &go, &r, err, sizeof(err)), 0);
+	assert_true(gate_failed(&r)); /* an interrupted CURRENT is a gap */
 	gate_result_free(&r);
 	gate_doc_free(&base);
 	gate_doc_free(&cur);

@@ -5,7 +5,9 @@
  * tests/hwloc/hwloc_synthetic.c does.  Nothing here depends on timing.
  */
 #include "harness.h"
-#include "experiment.h"
+#include "commands/commands.h"
+#include "commands/exitcode.h"
+#include "experiment/experiment.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -389,7 +391,7 @@ static void test_experiment_errors(void **state)
 		struct experiment *ex = mem_zalloc(struct experiment, 1);
 		struct exp_point *pt = mem_zalloc(struct exp_point, 1);
 		int rc = exp_load(ex, path);
-		if (rc == EXIT_OK) {
+		if (rc == 0) {
 			rc = exp_point(ex, 0, pt);
 			exp_free(ex);
 		}
@@ -402,7 +404,7 @@ static void test_experiment_errors(void **state)
 		f = fopen(cap, "r");
 		err[fread(err, 1, sizeof(err) - 1, f)] = '\0';
 		fclose(f);
-		assert_int_equal(rc, EXIT_USAGE);
+		assert_int_equal(rc, EINVAL);
 		if (strstr(err, cases[i].want) == NULL)
 			fail_msg("case %u: '%s' not in: %s", i, cases[i].want, err);
 		unlink(cap);
@@ -417,7 +419,7 @@ static void test_experiment_errors(void **state)
 	struct machine_config cfg;
 	machine_config_init(&cfg);
 	char *args[] = {path};
-	assert_int_equal(exp_first_config("test", 1, args, NULL, 0, &cfg), EXIT_OK);
+	assert_int_equal(exp_first_config("test", 1, args, NULL, 0, &cfg), 0);
 	assert_int_equal(cfg.mc_ipi_preset, IPI_PRESET_CALIBRATED);
 	assert_string_equal(cfg.mc_ipi_calibration, "/nonexistent/calibration.json");
 	unlink(path);

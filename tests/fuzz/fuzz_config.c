@@ -9,19 +9,19 @@
  * properties checked are the ones ASan, UBSan and LeakSanitizer watch —
  * no crash, no undefined behaviour, no leak on any path, error or not —
  * plus the issue's contract: a file is either accepted or refused with
- * exit code 2, never anything else.
+ * EINVAL (bad input: exit code 2 in the commands), never anything else.
  *
  * Seed corpus: tests/fuzz/config/ (the shipped configs and bad cases).
  * The input format follows the libFuzzer manual (llvm.org/docs/LibFuzzer).
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "experiment.h"
+#include "experiment/experiment.h"
 
 #include <pmapstorm/alloc.h>
 
@@ -33,7 +33,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	/* the refusals' messages are the expected outcome, not findings:
-	 * cli_error() writes to stdio's stderr, the sanitizers to fd 2 */
+	 * msg_error() writes to stdio's stderr, the sanitizers to fd 2 */
 	FILE *nul = fopen("/dev/null", "w");
 	if (nul != NULL)
 		stderr = nul;
@@ -54,13 +54,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	struct experiment *ex = mem_zalloc(struct experiment, 1);
 	int rc = exp_load(ex, path);
-	if (rc != EXIT_OK && rc != EXIT_USAGE)
+	if (rc != 0 && rc != EINVAL)
 		abort();
-	if (rc == EXIT_OK) {
+	if (rc == 0) {
 		struct exp_point pt;
 		for (unsigned p = 0; p < ex->ex_npoints && p < 256; p++) {
 			int prc = exp_point(ex, p, &pt);
-			if (prc != EXIT_OK && prc != EXIT_USAGE)
+			if (prc != 0 && prc != EINVAL)
 				abort();
 		}
 		exp_free(ex);
@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct machine_config cfg;
 	machine_config_init(&cfg);
 	rc = exp_load_machine(&cfg, path);
-	if (rc != EXIT_OK && rc != EXIT_USAGE)
+	if (rc != 0 && rc != EINVAL)
 		abort();
 	close(fd);
 	return 0;

@@ -7,7 +7,7 @@
  * that two CPUs never write one line), and a calloc()'d array of them is
  * 64-aligned only when the heap happens to be laid out that way: undefined
  * behaviour that UBSan reports on one machine and not on the next (issue 14:
- * struct drv_cpu in bench/driver.c).  So callers never choose an allocator:
+ * struct drv_cpu in bench/trials/driver.c).  So callers never choose an allocator:
  * they name the type, and the macros below take its alignment from
  * _Alignof(T) — aligned_alloc() above malloc's promise, malloc()/calloc()
  * below it.  Adding an aligned member to a type allocated here needs no

@@ -1,0 +1,384 @@
+/*
+ * cmd_microbench.c — `pmapstorm microbench`: options, the measurement
+ * (trials/microbench.c says what each figure is), every figure printed
+ * beside its target with "not met" where it falls short, and --json /
+ * --out.  Benchmark figures: nothing here passes or fails on timing.
+ */
+#include "commands/commands.h"
+#include "commands/exitcode.h"
+#include "common/atomicfile.h"
+#include "common/msg.h"
+#include "common/path.h"
+#include "common/provenance.h"
+#include "experiment/calibration.h"
+#include "experiment/experiment.h"
+#include "record/lockstat.h"
+#include "trials/hostmem.h"
+#include "trials/microbench.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <pmapstorm/alloc.h>
+
+static const char *const mb_usage =
+    "usage: pmapstorm microbench [--config FILE] [--out DIR] [--json FILE] [--rounds N] [--set key=value]...\n"
+    "                            [--quiet]\n"
+    "\n"
+    "Measures on CPUs 0 and 1 of a simulated machine: TLB-hit and TLB-miss access\n"
+    "time, the single-target shootdown round trip (pmap_remove + pmap_update\n"
+    "against a CPU that keeps the page cached), the cache-line ping-pong round\n"
+    "trip between the same two threads, and their ratio; the lock layer against\n"
+    "each lock library's own calls; pool-page pairs; the driver's own cost; and,\n"
+    "through the driver, how munmap (len 1) on private pmaps and on one shared\n"
+    "pmap, and touch on private pmaps, scale from 1 to 2 CPUs (and to every host\n"
+    "PU when there are more), with the shared munmap's p50 shootdown latency (both\n"
+    "CPUs shoot at each other) over the single-target round trip.  Prints each\n"
+    "figure beside its target, \"not met\" where it falls short; --json FILE also\n"
+    "writes the figures, the targets and the run's provenance.\n"
+    "  --out DIR    write DIR/microbench.json and DIR/lockstat.csv\n"
+    "  --config F   an INI file: its machine keys (experiment and role sections\n"
+    "               are ignored; a list is an error); options after it override it\n"
+    "  --rounds N   shootdown and ping-pong samples (default 20000)\n"
+    "  --set k=v    any config key (pmapstorm list keys); machine.cpus >= 2\n"
+    "  --quiet      print nothing (with --json: only write the file)\n";
+
+/* A figure beside its target: "(target <= 2)" or "(target >= 1.9)", and
+ * "not met" when it falls short. */
+static bool mb_met(double v, char op, double target)
+{
+	return op == '<' ? v <= target : v >= target;
+}
+
+static void mb_target(char *buf, size_t len, double v, char op, double target)
+{
+	snprintf(buf, len, "(target %s %g)%s", op == '<' ? "<=" : ">=", target, mb_met(v, op, target) ? "" : "  not met");
+}
+
+static json_t *mb_target_json(double v, char op, double target)
+{
+	return json_pack("{s:f,s:s,s:f,s:b}", "value", v, "target", op == '<' ? "<=" : ">=", "bound", target, "met",
+	    mb_met(v, op, target));
+}
+
+/* the scaling targets on 2 CPUs, per scale (the bounds) */
+static const double scale_min2[MB_NSCALES] = {1.9, 1.0, 1.95};
+
+struct mb_opts {
+	struct machine_config cfg;
+	const char *json_path, *out_dir;
+	char out_json[4096];
+	bool quiet;
+	unsigned long rounds;
+};
+
+/* the options, in order (--config, then each --set over it): EXIT_GO_ON or an exit code */
+static int mb_options(int argc, char **argv, struct mb_opts *o)
+{
+	machine_config_init(&o->cfg);
+	machine_config_set(&o->cfg, "machine.cpus", "2");
+	o->rounds = 20000;
+	static const struct option opts[] = {
+		{"json", required_argument, NULL, 'j'}, {"set", required_argument, NULL, 's'},
+		{"config", required_argument, NULL, 'c'}, {"out", required_argument, NULL, 'o'},
+		{"rounds", required_argument, NULL, 'r'}, {"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	};
+	int c, rc;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "j:s:c:o:r:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': o->json_path = optarg; break;
+		case 'o': o->out_dir = optarg; break;
+		case 'c':
+			if ((rc = exp_load_machine(&o->cfg, optarg)) != 0)
+				return exitcode_of(rc);
+			break;
+		case 's':
+			if ((rc = exp_apply_set(&o->cfg, optarg)) != 0)
+				return exitcode_of(rc);
+			break;
+		case 'r': {
+			char *end;
+			o->rounds = strtoul(optarg, &end, 10);
+			if (*end != '\0' || o->rounds < 100 || o->rounds > 10000000) {
+				msg_error("microbench: --rounds: '%s' is not a number in [100, 10000000]", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		}
+		case 'q': o->quiet = true; break;
+		case 'h': fputs(mb_usage, stdout); return EXIT_OK;
+		default:
+			msg_error("microbench: unknown or incomplete option '%s'\n%s", argv[optind - 1], mb_usage);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		msg_error("microbench: unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	return EXIT_GO_ON;
+}
+
+/* what must hold before any machine boots: two CPUs, the memory, the
+ * output folder, the calibration file: EXIT_GO_ON or an exit code */
+static int mb_prepare(struct mb_opts *o)
+{
+	int rc;
+	if (o->cfg.mc_ncpu < 2) {
+		msg_error("microbench: --set machine.cpus: needs at least 2 CPUs");
+		return EXIT_USAGE;
+	}
+	if ((rc = hostmem_check(&o->cfg, "microbench")) != 0)
+		return exitcode_of(rc);
+	if (o->out_dir != NULL) {
+		if (mkdir(o->out_dir, 0777) != 0 && errno != EEXIST) {
+			msg_error("microbench: --out: cannot create %s (%s)", o->out_dir, strerror(errno));
+			return EXIT_ENV;
+		}
+		if (o->json_path == NULL) {
+			if (path_join(o->out_json, sizeof(o->out_json), o->out_dir, "microbench.json") != 0) {
+				msg_error("microbench: --out: %s: path too long", o->out_dir);
+				return EXIT_USAGE;
+			}
+			o->json_path = o->out_json;
+		}
+	}
+	char why[512];
+	if (o->cfg.mc_ipi_preset == IPI_PRESET_CALIBRATED && calibration_apply(&o->cfg, why, sizeof(why)) != 0) {
+		msg_error("microbench: %s", why);
+		return EXIT_USAGE;
+	}
+	return EXIT_GO_ON;
+}
+
+/* ---- the figures as text, beside their targets ---- */
+
+static void mb_print_pair(const struct machine_config *cfg, const struct microbench_result *r)
+{
+	char tg[96];
+	printf("pmapstorm microbench  (%s, %u-entry %u-way TLB, pcid %s, strategy %s)\n", PMAPSTORM_GIT,
+	    cfg->mc_tlb_entries, cfg->mc_tlb_ways, cfg->mc_pcid ? "on" : "off", cfg->mc_strategy);
+	mb_target(tg, sizeof(tg), r->hit_ns, '<', 5);
+	printf("  %-34s %10.2f ns   %s\n", "TLB-hit access", r->hit_ns, tg);
+	mb_target(tg, sizeof(tg), r->miss_ns, '<', 60);
+	printf("  %-34s %10.2f ns   %s\n", "TLB-miss access (4-level walk)", r->miss_ns, tg);
+	printf("  %-34s %10lu ns   (p90 %lu, min %lu)\n", "shootdown round trip (1 target)",
+	    (unsigned long)r->sd_med, (unsigned long)r->sd_p90, (unsigned long)r->sd_min);
+	printf("  %-34s %10lu ns   (min %lu)\n", "cache-line ping-pong round trip", (unsigned long)r->pp_med,
+	    (unsigned long)r->pp_min);
+	mb_target(tg, sizeof(tg), r->ratio, '<', 2);
+	printf("  %-34s %10.2f x    %s\n", "shootdown / ping-pong", r->ratio, tg);
+	mb_target(tg, sizeof(tg), r->meta * 100, '<', 2);
+	printf("  %-34s %10.3f %%    %s\n", "page-table + TLB metadata", r->meta * 100, tg);
+}
+
+static void mb_print_poolpages(const struct microbench_result *r)
+{
+	char tg[96];
+	printf("\n  pool page alloc+free pair (uvm_km_alloc_poolpage_cache + uvm_km_free_poolpage_cache)\n");
+	mb_target(tg, sizeof(tg), r->pp_direct.solo_ns, '<', 100);
+	printf("  %-34s %10.1f ns   %s\n", "direct, one CPU", r->pp_direct.solo_ns, tg);
+	mb_target(tg, sizeof(tg), r->pp_vacache.solo_ns, '<', 400);
+	printf("  %-34s %10.1f ns   %s\n", "vacache, one CPU", r->pp_vacache.solo_ns, tg);
+	printf("  %-34s %10lu ns   (p90 %lu; page written, CPU 1 attached)\n", "vacache + shootdown, two CPUs",
+	    (unsigned long)r->pp_vacache.dual_med, (unsigned long)r->pp_vacache.dual_p90);
+	printf("  %-34s %10lu ns   (p90 %lu; no TLB entry, no shootdown)\n", "direct, two CPUs",
+	    (unsigned long)r->pp_direct.dual_med, (unsigned long)r->pp_direct.dual_p90);
+	printf("  %-34s %10.2f x\n", "vacache / direct, two CPUs", r->pp_ratio);
+}
+
+static void mb_print_driver(const struct microbench_result *r)
+{
+	char tg[96];
+	double ratio = r->drv_off > 0 ? r->drv_on / r->drv_off : 0;
+	printf("\n  the driver, touch on one CPU (target: statistics on <= 1.05 x off)\n");
+	printf("  %-34s %10.2f ns/op\n", "statistics on", r->drv_on);
+	printf("  %-34s %10.2f ns/op\n", "statistics off", r->drv_off);
+	mb_target(tg, sizeof(tg), ratio, '<', 1.05);
+	printf("  %-34s %10.2f x    %s\n", "on / off", ratio, tg);
+}
+
+static void mb_print_scaling(const struct machine_config *cfg, const struct microbench_result *r)
+{
+	char tg[96];
+	printf("\n  scaling: total operations per second, median of 3 trials of 0.3 s (strategy %s)\n",
+	    cfg->mc_strategy);
+	for (unsigned i = 0; i < MB_NSCALES; i++) {
+		const struct mb_scale *sc = &r->scales[i];
+		for (unsigned k = 0; k < sc->n; k++)
+			printf("  %-30s %3u CPU%s %10.0f ops/s\n", sc->label, sc->ncpu[k], sc->ncpu[k] == 1 ? " " : "s",
+			    sc->ops[k]);
+		for (unsigned k = 1; k < sc->n; k++) {
+			/* 2 CPUs: the bound; N: the same share of N (1.0 for the shared pmap) */
+			double bound = k == 1 ? scale_min2[i] : (i == 1 ? 1.0 : scale_min2[i] / 2 * sc->ncpu[k]);
+			char lab[64];
+			snprintf(lab, sizeof(lab), "%s, %u / 1 CPU", sc->name, sc->ncpu[k]);
+			mb_target(tg, sizeof(tg), microbench_scale_ratio(sc, k), '>', bound);
+			printf("  %-34s %10.2f x    %s\n", lab, microbench_scale_ratio(sc, k), tg);
+		}
+	}
+	printf("  %-34s %10.0f ns   (p50 of both CPUs' pmap_update() in the shared munmap)\n",
+	    "mutual shootdowns, 2 CPUs", r->mutual);
+	mb_target(tg, sizeof(tg), r->mutual_ratio, '<', 1.5);
+	printf("  %-34s %10.2f x    %s\n", "mutual / single-target round trip", r->mutual_ratio, tg);
+}
+
+static void mb_print_locks(const struct microbench_result *r)
+{
+	printf("\n  uncontended lock acquire+release, ns (targets: layer/bare <= 1.05 lockstat off, <= 1.3 on)\n");
+	printf("  %-18s %8s %10s %7s %10s %7s\n", "algorithm", "bare", "lockstat-", "ratio", "lockstat+", "ratio");
+	for (unsigned i = 0; i < r->nlocks; i++) {
+		const struct mb_lockcost *lc = &r->locks[i];
+		double off = lc->bare_ns > 0 ? lc->off_ns / lc->bare_ns : 0, on = lc->bare_ns > 0 ? lc->on_ns / lc->bare_ns : 0;
+		printf("  %-18s %8.2f %10.2f %7.2f %10.2f %7.2f%s%s\n", lc->name, lc->bare_ns, lc->off_ns, off, lc->on_ns,
+		    on, mb_met(off, '<', 1.05) ? "" : "  off: not met", mb_met(on, '<', 1.3) ? "" : "  on: not met");
+	}
+	printf("\nlockstat of this run (all CPUs):\n");
+	lockstat_print_text(stdout, r->rows, LC_NCLASS);
+}
+
+/* ---- the figures as JSON (--json, --out) ---- */
+
+static json_t *mb_json_scaling(const struct microbench_result *r)
+{
+	json_t *sj = json_object();
+	for (unsigned i = 0; i < MB_NSCALES; i++) {
+		const struct mb_scale *sc = &r->scales[i];
+		json_t *o = json_object(), *cpus = json_array(), *ops = json_array();
+		for (unsigned k = 0; k < sc->n; k++) {
+			json_array_append_new(cpus, json_integer(sc->ncpu[k]));
+			json_array_append_new(ops, json_real(sc->ops[k]));
+		}
+		json_object_set_new(o, "cpus", cpus);
+		json_object_set_new(o, "ops_per_s", ops);
+		json_object_set_new(o, "over_1_cpu", json_real(microbench_scale_ratio(sc, 1)));
+		if (sc->n > 2)
+			json_object_set_new(o, "n_over_1_cpu", json_real(microbench_scale_ratio(sc, 2)));
+		json_object_set_new(sj, sc->name, o);
+	}
+	json_object_set_new(sj, "mutual_shootdown_p50_ns", json_real(r->mutual));
+	json_object_set_new(sj, "mutual_over_single", json_real(r->mutual_ratio));
+	return sj;
+}
+
+/* every figure that has a target, with it */
+static json_t *mb_json_targets(const struct microbench_result *r)
+{
+	json_t *tj = json_object();
+	double drv = r->drv_off > 0 ? r->drv_on / r->drv_off : 0;
+	json_object_set_new(tj, "tlb_hit_ns", mb_target_json(r->hit_ns, '<', 5));
+	json_object_set_new(tj, "tlb_miss_ns", mb_target_json(r->miss_ns, '<', 60));
+	json_object_set_new(tj, "shootdown_over_pingpong", mb_target_json(r->ratio, '<', 2));
+	json_object_set_new(tj, "metadata_percent", mb_target_json(r->meta * 100, '<', 2));
+	json_object_set_new(tj, "poolpage_direct_one_cpu_ns", mb_target_json(r->pp_direct.solo_ns, '<', 100));
+	json_object_set_new(tj, "poolpage_vacache_one_cpu_ns", mb_target_json(r->pp_vacache.solo_ns, '<', 400));
+	json_object_set_new(tj, "driver_stats_on_over_off", mb_target_json(drv, '<', 1.05));
+	json_object_set_new(tj, "munmap_private_2_over_1",
+	    mb_target_json(microbench_scale_ratio(&r->scales[0], 1), '>', scale_min2[0]));
+	json_object_set_new(tj, "munmap_shared_2_over_1",
+	    mb_target_json(microbench_scale_ratio(&r->scales[1], 1), '>', scale_min2[1]));
+	json_object_set_new(tj, "touch_private_2_over_1",
+	    mb_target_json(microbench_scale_ratio(&r->scales[2], 1), '>', scale_min2[2]));
+	json_object_set_new(tj, "mutual_over_single", mb_target_json(r->mutual_ratio, '<', 1.5));
+	for (unsigned i = 0; i < r->nlocks; i++) {
+		const struct mb_lockcost *lc = &r->locks[i];
+		char key[64];
+		snprintf(key, sizeof(key), "lock_%s_off_over_bare", lc->name);
+		json_object_set_new(tj, key, mb_target_json(lc->bare_ns > 0 ? lc->off_ns / lc->bare_ns : 0, '<', 1.05));
+		snprintf(key, sizeof(key), "lock_%s_on_over_bare", lc->name);
+		json_object_set_new(tj, key, mb_target_json(lc->bare_ns > 0 ? lc->on_ns / lc->bare_ns : 0, '<', 1.3));
+	}
+	return tj;
+}
+
+static json_t *mb_json(const struct machine_config *cfg, const struct microbench_result *r)
+{
+	json_t *doc = json_object();
+	json_object_set_new(doc, "provenance", provenance_json(cfg));
+	json_t *m = json_object();
+	json_object_set_new(m, "tlb_hit_ns", json_real(r->hit_ns));
+	json_object_set_new(m, "tlb_miss_ns", json_real(r->miss_ns));
+	json_object_set_new(m, "shootdown_rtt_ns", json_pack("{s:I,s:I,s:I,s:I}", "median", (json_int_t)r->sd_med,
+	    "p90", (json_int_t)r->sd_p90, "min", (json_int_t)r->sd_min, "samples", (json_int_t)r->sd_n));
+	json_object_set_new(m, "pingpong_rtt_ns", json_pack("{s:I,s:I,s:I}", "median", (json_int_t)r->pp_med,
+	    "min", (json_int_t)r->pp_min, "samples", (json_int_t)r->pp_n));
+	json_object_set_new(m, "shootdown_over_pingpong", json_real(r->ratio));
+	json_object_set_new(m, "metadata_fraction", json_real(r->meta));
+	json_t *lk = json_array();
+	for (unsigned i = 0; i < r->nlocks; i++) {
+		const struct mb_lockcost *lc = &r->locks[i];
+		json_array_append_new(lk, json_pack("{s:s,s:f,s:f,s:f}", "algorithm", lc->name, "bare_ns",
+		    lc->bare_ns, "lockstat_off_ns", lc->off_ns, "lockstat_on_ns", lc->on_ns));
+	}
+	json_object_set_new(m, "lock_pair_ns", lk);
+	json_object_set_new(m, "driver_touch_ns", json_pack("{s:f,s:f,s:f}", "stats_on", r->drv_on, "stats_off",
+	    r->drv_off, "ratio", r->drv_off > 0 ? r->drv_on / r->drv_off : 0));
+	json_object_set_new(m, "poolpage_pair_ns",
+	    json_pack("{s:f,s:f,s:{s:I,s:I},s:{s:I,s:I},s:f}", "direct_one_cpu", r->pp_direct.solo_ns,
+	        "vacache_one_cpu", r->pp_vacache.solo_ns, "vacache_two_cpus_shootdown", "median",
+	        (json_int_t)r->pp_vacache.dual_med, "p90", (json_int_t)r->pp_vacache.dual_p90, "direct_two_cpus",
+	        "median", (json_int_t)r->pp_direct.dual_med, "p90", (json_int_t)r->pp_direct.dual_p90,
+	        "vacache_over_direct", r->pp_ratio));
+	json_object_set_new(m, "scaling", mb_json_scaling(r));
+	json_object_set_new(m, "targets", mb_json_targets(r));
+	json_object_set_new(doc, "microbench", m);
+	json_t *ls = json_object();
+	json_object_set_new(ls, "all", lockstat_json(r->rows, LC_NCLASS, NULL));
+	json_object_set_new(ls, "cpu0", lockstat_json(r->rows + LC_NCLASS, LC_NCLASS, NULL));
+	json_object_set_new(ls, "cpu1", lockstat_json(r->rows + 2 * LC_NCLASS, LC_NCLASS, NULL));
+	json_object_set_new(doc, "lockstat", ls);
+	return doc;
+}
+
+/* --json FILE and --out DIR's lockstat.csv: 0 or an errno */
+static int mb_write(const struct mb_opts *o, const struct microbench_result *r)
+{
+	int rc = 0;
+	if (o->json_path != NULL) {
+		json_t *doc = mb_json(&o->cfg, r);
+		rc = atomicfile_write_json(o->json_path, doc);
+		json_decref(doc);
+	}
+	if (o->out_dir != NULL && rc == 0) {
+		char path[4096];
+		if (path_join(path, sizeof(path), o->out_dir, "lockstat.csv") != 0) {
+			msg_error("microbench: --out: %s: path too long", o->out_dir);
+			return ENAMETOOLONG;
+		}
+		rc = lockstat_write_csv(path, r->rows, 3 * LC_NCLASS);
+	}
+	return rc;
+}
+
+int cmd_microbench(int argc, char **argv)
+{
+	struct mb_opts *o = mem_zalloc(struct mb_opts, 1);
+	struct microbench_result *r = mem_zalloc(struct microbench_result, 1);
+	int rc = EXIT_ENV;
+	if (o == NULL || r == NULL)
+		msg_error("microbench: out of host memory");
+	else if ((rc = mb_options(argc, argv, o)) == EXIT_GO_ON && (rc = mb_prepare(o)) == EXIT_GO_ON) {
+		int err = microbench_run(&o->cfg, (unsigned)o->rounds, r);
+		if (err == 0 && !o->quiet) {
+			mb_print_pair(&o->cfg, r);
+			mb_print_poolpages(r);
+			mb_print_driver(r);
+			mb_print_scaling(&o->cfg, r);
+			mb_print_locks(r);
+		}
+		if (err == 0)
+			err = mb_write(o, r);
+		rc = exitcode_of(err);
+	}
+	free(o);
+	free(r);
+	return rc;
+}

@@ -1,0 +1,22 @@
+/*
+ * commands.h — the pmapstorm command's subcommands, one file each in
+ * commands/ (cmd_NAME.c), dispatched by main.c.  Each takes its argv from
+ * the subcommand's name on and returns the process's exit code
+ * (exitcode.h): the commands are the only code that knows exit codes.
+ * Nothing below the commands includes this header (tests/bench_deps.py).
+ */
+#ifndef PMAPSTORM_COMMANDS_H
+#define PMAPSTORM_COMMANDS_H
+
+int cmd_run(int argc, char **argv);        /* cmd_run.c */
+int cmd_plot(int argc, char **argv);       /* cmd_plot.c */
+int cmd_microbench(int argc, char **argv); /* cmd_microbench.c */
+int cmd_gate(int argc, char **argv);       /* cmd_gate.c */
+int cmd_export(int argc, char **argv);     /* cmd_export.c */
+int cmd_topo(int argc, char **argv);       /* cmd_topo.c */
+int cmd_calibrate(int argc, char **argv);  /* cmd_calibrate.c */
+int cmd_list(int argc, char **argv);       /* cmd_list.c */
+int cmd_merge(int argc, char **argv);      /* cmd_merge.c: shards of a run into one results folder */
+int cmd_stress(int argc, char **argv);     /* stress/stress.c: torture mode */
+
+#endif

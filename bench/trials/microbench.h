@@ -1,0 +1,75 @@
+/*
+ * microbench.h — the model's unit costs on one CPU pair, against the
+ * physical floor measured in the same run (microbench.c says what each
+ * figure is).  `pmapstorm microbench` prints them beside their targets;
+ * calibrate uses the shootdown round trip alone.
+ */
+#ifndef PMAPSTORM_TRIALS_MICROBENCH_H
+#define PMAPSTORM_TRIALS_MICROBENCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <pmapstorm/lock.h>
+#include <pmapstorm/machine.h>
+
+#define MB_MAXALGO 16
+#define MB_SCALE_MAX 3
+#define MB_NSCALES 3
+
+/* one lock algorithm's uncontended acquire+release pair, ns */
+struct mb_lockcost {
+	const char *name;
+	double bare_ns, off_ns, on_ns; /* its library's own calls; the lock layer, lockstat off; on */
+};
+
+/* a pool-page mode's alloc+free pair */
+struct mb_poolpage {
+	double solo_ns;              /* one CPU, pair without touching the page */
+	uint64_t dual_med, dual_p90; /* CPU 1 attached, page written: pair incl. shootdown */
+};
+
+/* a workload through the driver on 1, 2 (and N) CPUs */
+struct mb_scale {
+	const char *name;      /* json key */
+	const char *label;
+	const char *workload;
+	bool private_pmap;
+	const char *len;       /* munmap's len, or NULL */
+	unsigned ncpu[MB_SCALE_MAX];
+	double ops[MB_SCALE_MAX];
+	double sd_p50[MB_SCALE_MAX]; /* shootdown latency p50 (ns) */
+	unsigned n;
+};
+
+struct microbench_result {
+	double hit_ns, miss_ns;                 /* TLB hit and miss (4-level walk) */
+	uint64_t sd_med, sd_p90, sd_min;        /* single-target shootdown round trip */
+	unsigned sd_n;
+	uint64_t pp_med, pp_min;                /* cache-line ping-pong round trip */
+	unsigned pp_n;
+	double ratio;                           /* sd_med / pp_med */
+	double meta;                            /* page-table + TLB metadata / simulated memory */
+	struct lockstat_row rows[3 * LC_NCLASS];/* lockstat of the pair's run: all CPUs, CPU 0, CPU 1 */
+	struct mb_lockcost locks[MB_MAXALGO];
+	unsigned nlocks;
+	struct mb_poolpage pp_direct, pp_vacache;
+	double pp_ratio;                        /* vacache / direct, two CPUs (medians) */
+	double drv_on, drv_off;                 /* the driver: touch on one CPU, statistics on and off, ns/op */
+	struct mb_scale scales[MB_NSCALES];     /* munmap private, munmap shared, touch private */
+	double mutual, mutual_ratio;            /* shared munmap's p50 on 2 CPUs; over sd_med */
+};
+
+/* Every figure, machine after machine (one at a time), for cfg
+ * (machine.cpus >= 2; ipi.preset already applied).  0, or an errno after a
+ * "microbench: ..." message: EINVAL when cfg does not boot or is too small
+ * for the TLB-miss working set. */
+int microbench_run(const struct machine_config *cfg, unsigned rounds, struct microbench_result *out);
+/* scaling k CPUs over 1 CPU (0 when 1 CPU did nothing) */
+double microbench_scale_ratio(const struct mb_scale *, unsigned k);
+
+/* The model's shootdown round trip and ping-pong on CPUs 0 and 1 of a
+ * two-CPU machine made from cfg: medians, ns; 0 or an errno
+ * (machine_errmsg() says why). */
+int microbench_shootdown(const struct machine_config *cfg, unsigned rounds, uint64_t *sd_med, uint64_t *pp_med);
+
+#endif
