@@ -488,7 +488,11 @@ static int mb_scale_point(const struct machine_config *base, struct mb_scale *sc
 			return ENOMEM;
 		int rc = trial_run(&pt, t, 1 + t, res, &stop);
 		if (rc == 0) {
-			const struct metric *mo = trial_metric(res, "ops_per_s"), *ml = trial_metric(res, "shootdown_latency_p50");
+			/* per-role metrics: exp_point_single names the role after its workload */
+			char on[128], ln[128];
+			snprintf(on, sizeof(on), "ops_per_s.%s", r->er_name);
+			snprintf(ln, sizeof(ln), "update_cost_p50.%s", r->er_name); /* the pmap_update() a CPU pays */
+			const struct metric *mo = trial_metric(res, on), *ml = trial_metric(res, ln);
 			ops[got] = mo != NULL ? mo->m_value : 0;
 			lat[got] = ml != NULL ? ml->m_value : 0;
 			got++;
