@@ -597,7 +597,7 @@ out:
 
 static const char *const mb_usage =
     "usage: pmapstorm microbench [--config FILE] [--out DIR] [--json FILE] [--rounds N] [--set key=value]...\n"
-    "                            [--quiet]\n"
+    "                            [--engine threads|virtual] [--quiet]\n"
     "\n"
     "Measures on CPUs 0 and 1 of a simulated machine: TLB-hit and TLB-miss access\n"
     "time, the single-target shootdown round trip (pmap_remove + pmap_update\n"
@@ -615,6 +615,9 @@ static const char *const mb_usage =
     "               are ignored; a list is an error); options after it override it\n"
     "  --rounds N   shootdown and ping-pong samples (default 20000)\n"
     "  --set k=v    any config key (pmapstorm list keys); machine.cpus >= 2\n"
+    "  --engine E   machine.engine (threads or virtual): with virtual every figure is\n"
+    "               in virtual ns from the cost model (cost.*, engine.costs), and the\n"
+    "               bare library lock calls, which run outside the model, read 0\n"
     "  --quiet      print nothing (with --json: only write the file)\n";
 
 int cmd_microbench(int argc, char **argv)
@@ -630,12 +633,13 @@ int cmd_microbench(int argc, char **argv)
 		{"json", required_argument, NULL, 'j'}, {"set", required_argument, NULL, 's'},
 		{"config", required_argument, NULL, 'c'}, {"out", required_argument, NULL, 'o'},
 		{"rounds", required_argument, NULL, 'r'}, {"quiet", no_argument, NULL, 'q'},
+		{"engine", required_argument, NULL, 'e'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	int c, rc;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "j:s:c:o:r:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "j:s:c:o:r:e:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json_path = optarg; break;
 		case 'o': out_dir = optarg; break;
@@ -647,6 +651,13 @@ int cmd_microbench(int argc, char **argv)
 			if ((rc = cli_apply_set(&cfg, optarg)) != 0)
 				return rc;
 			break;
+		case 'e': {
+			char kv[96];
+			snprintf(kv, sizeof(kv), "machine.engine=%s", optarg);
+			if ((rc = cli_apply_set(&cfg, kv)) != 0)
+				return rc;
+			break;
+		}
 		case 'r': {
 			char *end;
 			rounds = strtoul(optarg, &end, 10);

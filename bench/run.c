@@ -36,14 +36,18 @@ static void on_signal(int sig)
 }
 
 static const char *const run_usage =
-    "usage: pmapstorm run CONFIG [--set section.key=value]... [--results DIR] [--quiet] [--no-plots] [--yes]\n"
-    "                     [--save-baseline NAME | --replace-baseline NAME]\n"
+    "usage: pmapstorm run CONFIG [--set section.key=value]... [--engine threads|virtual] [--results DIR]\n"
+    "                     [--quiet] [--no-plots] [--yes] [--save-baseline NAME | --replace-baseline NAME]\n"
     "\n"
     "Runs the experiment in CONFIG (INI): every sweep point (the cartesian product\n"
     "of all comma-separated lists) for experiment.trials trials, in a seeded random\n"
     "order, and writes results/<date>-<time>-<name>/ with run.json, CSV files,\n"
     "plots (gnuplot) and report.md / index.html; results/latest points at it.\n"
     "  --set k=v     override a key of the file (may be a list: a sweep)\n"
+    "  --engine E    machine.engine: threads (default: each CPU a host thread, real\n"
+    "                time) or virtual (one CPU at a time in virtual time: runs are\n"
+    "                bit-for-bit repeatable, any CPU count fits the host, and every\n"
+    "                time reported is in virtual ns; docs/engine.md); a list sweeps\n"
     "  --results DIR where results folders go (default results)\n"
     "  --quiet       no progress output\n"
     "  --no-plots    skip gnuplot\n"
@@ -234,14 +238,14 @@ static int run_main(int argc, char **argv)
 	char bpath[4200];
 	static const struct option opts[] = {
 		{"set", required_argument, NULL, 's'}, {"results", required_argument, NULL, 'r'},
-		{"quiet", no_argument, NULL, 'q'}, {"no-plots", no_argument, NULL, 'n'}, {"yes", no_argument, NULL, 'y'},
+		{"engine", required_argument, NULL, 'e'}, {"quiet", no_argument, NULL, 'q'}, {"no-plots", no_argument, NULL, 'n'}, {"yes", no_argument, NULL, 'y'},
 		{"save-baseline", required_argument, NULL, 'b'}, {"replace-baseline", required_argument, NULL, 'B'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	int c, rc0;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "s:r:qyh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:r:e:qyh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (nsets == 64) {
@@ -251,6 +255,18 @@ static int run_main(int argc, char **argv)
 			sets[nsets++] = optarg;
 			break;
 		case 'r': results_base = optarg; break;
+		case 'e': {
+			/* --engine E is --set machine.engine=E (a list sweeps both) */
+			static char eng[64][80];
+			if (nsets == 64) {
+				cli_error("run: too many --set");
+				return EXIT_USAGE;
+			}
+			snprintf(eng[nsets], sizeof(eng[nsets]), "machine.engine=%s", optarg);
+			sets[nsets] = eng[nsets];
+			nsets++;
+			break;
+		}
 		case 'q': quiet = true; break;
 		case 'n': plots = false; break;
 		case 'b':

@@ -255,7 +255,10 @@ void inject_yield_slow(struct cpu_info *ci)
 	if (ci == NULL || inj_rand(ci) % 1000 >= machine_cur->m_cfg.mc_inject_yield)
 		return;
 	stats_inc(&inj_yields);
-	sched_yield();
+	if (engine_on)
+		engine_preempt(ci); /* virtual: another CPU, picked by engine.seed, runs a step */
+	else
+		sched_yield();
 }
 
 bool inject_allocfail(void)

@@ -679,6 +679,7 @@ void machine_config_init(struct machine_config *c)
 	c->mc_inject_ipi_cpus = UINT64_MAX;
 	c->mc_inject_spl_us = 50;
 	c->mc_watchdog_s = 60;
+	engine_config_init(c);
 }
 
 int machine_config_set(struct machine_config *c, const char *key, const char *value)
@@ -686,7 +687,8 @@ int machine_config_set(struct machine_config *c, const char *key, const char *va
 	for (size_t i = 0; i < NKEYS; i++)
 		if (strcmp(cfg_keys[i].ck_name, key) == 0)
 			return cfg_keys[i].ck_set(c, key, value);
-	return machine_seterr(ENOENT, "%s: unknown key", key);
+	int e = engine_config_set(c, key, value); /* engine.c's own table */
+	return e != ENOENT ? e : machine_seterr(ENOENT, "%s: unknown key", key);
 }
 
 int machine_config_get(const struct machine_config *c, const char *key, char *buf, size_t len)
@@ -696,14 +698,18 @@ int machine_config_get(const struct machine_config *c, const char *key, char *bu
 			cfg_keys[i].ck_get(c, buf, len);
 			return 0;
 		}
-	return machine_seterr(ENOENT, "%s: unknown key", key);
+	return engine_config_get(c, key, buf, len) == 0 ? 0 : machine_seterr(ENOENT, "%s: unknown key", key);
 }
 
 const char *const *machine_config_keys(void)
 {
-	static const char *names[NKEYS + 1];
+	static const char *names[NKEYS + 2 * MACHINE_MAX_COSTS + 1];
+	size_t n = 0;
 	for (size_t i = 0; i < NKEYS; i++)
-		names[i] = cfg_keys[i].ck_name;
+		names[n++] = cfg_keys[i].ck_name;
+	for (unsigned i = 0; engine_config_key(i) != NULL; i++)
+		names[n++] = engine_config_key(i);
+	names[n] = NULL;
 	return names;
 }
 
@@ -779,6 +785,8 @@ static int config_validate(const struct machine_config *c)
 	if (c->mc_ipi_preset != IPI_PRESET_MANUAL && c->mc_ipi_preset != IPI_PRESET_CALIBRATED)
 		return machine_seterr(EINVAL, "ipi.preset: %d is not manual or calibrated", (int)c->mc_ipi_preset);
 	if ((e = numa_check(c->mc_numa)) != 0)
+		return e;
+	if ((e = engine_config_validate(c)) != 0)
 		return e;
 	/* the placement against the topology: a list may name PUs it lacks */
 	struct topo *t = machine_config_topo(c);
@@ -926,6 +934,8 @@ struct machine *machine_boot(const struct machine_config *cfg)
 		goto fail;
 	if ((err = check_boot(m)) != 0)
 		goto fail;
+	if ((err = engine_boot(m)) != 0)
+		goto fail;
 	return m;
 fail:
 	machine_halt(m);
@@ -940,6 +950,7 @@ void machine_halt(struct machine *m)
 	for (unsigned i = 0; m->m_cpus != NULL && i < m->m_ncpu; i++)
 		KASSERTMSG(!cpu_is_attached(&m->m_cpus[i]), "machine_halt with CPU %u attached", i);
 	check_halt(m);
+	engine_halt(m);
 	/* let every deferred free (call_rcu) finish before memory goes away */
 	sync_rcu_barrier();
 	/* the uvm layer first (its halt is safe after a failed boot) */

@@ -53,6 +53,13 @@ enum ipi_preset {
 	IPI_PRESET_MANUAL = 0,
 	IPI_PRESET_CALIBRATED = 1,
 };
+/* machine.engine: threads (each simulated CPU a host thread in real time) or
+ * virtual (one CPU at a time, in virtual time: docs/engine.md) */
+enum machine_engine {
+	MACHINE_ENGINE_THREADS = 0,
+	MACHINE_ENGINE_VIRTUAL = 1,
+};
+#define MACHINE_MAX_COSTS 16 /* room for the cost.* keys (engine.c names them) */
 #define MACHINE_MAX_HOPS 8 /* values of ipi.distance_ns (hop levels 1..8; the last repeats) */
 
 /*
@@ -110,6 +117,15 @@ struct machine_config {
 	unsigned mc_inject_allocfail; /* inject.allocfail (0): per mille of CANFAIL/NOWAIT allocations that fail */
 	unsigned mc_inject_pressure;  /* inject.pressure (0): percent of free memory the torture runner holds */
 	unsigned mc_watchdog_s;       /* watchdog.seconds (60; 0 = off): no progress this long -> dump, exit 1 */
+	/* machine.engine, engine.*, cost.*: the execution engine and its cost
+	 * model.  core/machine/engine.c declares these keys in its own table
+	 * (name, range, default, help); set them with machine_config_set(). */
+	enum machine_engine mc_engine; /* machine.engine = threads|virtual (default threads) */
+	uint64_t mc_engine_seed;      /* engine.seed (1): tie-breaks and preemptions of the virtual scheduler */
+	unsigned mc_engine_preempt;   /* engine.preempt (0): per mille of yield points that preempt at random */
+	uint64_t mc_engine_quantum_ns; /* engine.quantum_ns: how far a CPU may run ahead of the slowest */
+	unsigned mc_engine_costs;     /* engine.costs: the cost preset the cost.* values came from */
+	uint64_t mc_cost_ns[MACHINE_MAX_COSTS]; /* cost.*: virtual nanoseconds per modelled event */
 };
 
 /* Upper and lower bounds the validator enforces. */
@@ -173,8 +189,15 @@ void splx(int s);
 void cpu_spin_wait(unsigned *iter);
 /* The same, saying what it waits for (the watchdog's dump names it). */
 void cpu_spin_wait_for(unsigned *iter, const char *what);
+/* Now, in ns: the host's clock, or with machine.engine = virtual the
+ * calling CPU's virtual clock (a thread that is no CPU: the newest clock
+ * the engine published). */
 uint64_t cpu_now_ns(void);
 void cpu_delay_ns(uint64_t ns);
+/* Does the booted machine run machine.engine = virtual?  A wait loop of
+ * the caller's own must then go through cpu_spin_wait(): only one CPU runs
+ * at a time, and a bare spin would wait for a CPU that cannot run. */
+bool cpu_virtual(void);
 
 /* 8-byte accesses by the current CPU: 0, EFAULT (no valid mapping) or EACCES. */
 int mmu_load(vaddr_t va, uint64_t *val);

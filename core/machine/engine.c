@@ -1,0 +1,518 @@
+/*
+ * engine.c — the virtual-time engine (machine.engine = virtual), its keys
+ * and its cost model.  docs/engine.md is the design; this is the summary.
+ *
+ * What it models.  The same simulated CPUs, the same host threads, but only
+ * one of them runs at a time: it holds the baton.  Each CPU has a virtual
+ * clock (ci_vclock, in virtual nanoseconds) that the cost model advances —
+ * a TLB hit, each level of a walk, an invalidation, an IPI sent, delivered
+ * and handled, a wait turn on a line another CPU writes, the code between
+ * two interrupt points.  At a yield point (an interrupt point, a wait turn,
+ * an IPI send, an injected yield) the running CPU keeps the baton while its
+ * clock stays within engine.quantum_ns of the smallest clock of the other
+ * runnable CPUs; past that, the scheduler hands the baton to the CPU with
+ * the smallest clock, ties broken by a priority each CPU drew from
+ * engine.seed.  With engine.preempt it also hands the baton, at that per
+ * mille of yield points, to a CPU the seed picks, whatever the clocks: the
+ * random preemption of PCT (Burckhardt et al., "A Randomized Scheduler
+ * with Probabilistic Guarantees of Finding Bugs", ASPLOS 2010), simplified
+ * to a fixed rate.  Everything the scheduler reads is state of the model
+ * that only the baton holder writes, so the run is a function of the
+ * binary, the config and the seed: FoundationDB's deterministic simulation
+ * in miniature, with real threads instead of an event loop.
+ *
+ * A waiting CPU does not burn host time: each wait turn puts its clock at
+ * max(its clock, the smallest other clock) + cost.line_transfer_ns, so the
+ * next CPU that can change what it waits for runs first, and the waiter
+ * costs one baton hand-off per step of the others.
+ *
+ * Why baton passing between the existing threads and not coroutines: the
+ * model keeps per-CPU state in thread-local storage it does not own
+ * (liburcu's QSBR reader registration, the lock layer's node pools, the
+ * statistics block, curcpu), so one host thread switching stacks would
+ * have to switch all of them by hand; a hand-off through a per-CPU futex
+ * word keeps every thread-local intact, and its atomics are the
+ * happens-before edges ThreadSanitizer needs.  docs/engine.md has the
+ * measured cost of a hand-off against a ucontext switch.
+ *
+ * Races: none by construction among CPUs under the engine.  Threads that
+ * are not CPUs (the watchdog, an embedder's monitor) read engine_now(),
+ * which the baton holder publishes at every hand-off.
+ */
+#include "machine_impl.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+STATS_COUNTER(eng_switches, "engine.switches", "baton hand-offs between simulated CPUs (machine.engine = virtual)")
+STATS_COUNTER(eng_preempts, "engine.preemptions", "hand-offs the seed forced (engine.preempt, inject.yield)")
+
+bool engine_on;
+uint64_t engine_cost[EC_NCOSTS];
+
+/* ---- the keys ---- */
+
+enum eng_preset { EP_XEON_SP = 0, EP_CALIBRATED = 1, EP_MANUAL = 2, EP_NPRESETS };
+
+/* One cost: its key, its one-line help, and its value in each preset that
+ * has values (calibrated derives its own from calibration.json in the
+ * pmapstorm command; until then it starts from xeon-sp's). */
+struct eng_cost_key {
+	const char *ek_name;
+	const char *ek_help;
+	uint64_t ek_xeon;
+};
+static const struct eng_cost_key eng_costs[EC_NCOSTS] = {
+	[EC_TLB_HIT] = {"cost.tlb_hit_ns", "a translation the TLB holds", 1},
+	[EC_WALK_LEVEL] = {"cost.walk_level_ns", "each page-table level a walk reads", 20},
+	[EC_INVLPG] = {"cost.invlpg_ns", "one page invalidated in the own TLB (INVLPG)", 100},
+	[EC_FLUSH] = {"cost.flush_ns", "a whole-TLB or whole-PCID flush", 300},
+	[EC_IPI_SEND] = {"cost.ipi_send_ns", "the sender's cost of one IPI (an ICR write)", 200},
+	[EC_IPI_DELIVER] = {"cost.ipi_deliver_ns", "from an IPI's send to when the target can take it", 1000},
+	[EC_HANDLER] = {"cost.handler_ns", "interrupt entry and exit on the target", 500},
+	[EC_LINE] = {"cost.line_transfer_ns", "a cache line another CPU wrote: a wait turn, a mailbox", 80},
+	[EC_POLL] = {"cost.intr_poll_ns", "the code between two interrupt points, as a floor", 20},
+};
+static const char *const eng_preset_names[EP_NPRESETS] = {"xeon-sp", "calibrated", "manual"};
+
+/* Keys other than the costs, in the order `pmapstorm list keys` shows. */
+enum { EK_ENGINE, EK_SEED, EK_PREEMPT, EK_QUANTUM, EK_COSTS, EK_NPLAIN };
+static const struct {
+	const char *name, *help;
+} eng_keys[EK_NPLAIN] = {
+	[EK_ENGINE] = {"machine.engine", "threads (host threads, real time) or virtual (one CPU at a time, virtual time)"},
+	[EK_SEED] = {"engine.seed", "the virtual scheduler's tie-breaks and preemptions (0 .. 2^64-1)"},
+	[EK_PREEMPT] = {"engine.preempt", "per mille of yield points where the seed preempts the running CPU (0 .. 1000)"},
+	[EK_QUANTUM] = {"engine.quantum_ns", "how far past the slowest CPU the running one may go (0 .. 1000000)"},
+	[EK_COSTS] = {"engine.costs", "cost preset: xeon-sp (published figures), calibrated (this host), manual"},
+};
+
+void engine_config_init(struct machine_config *c)
+{
+	c->mc_engine = MACHINE_ENGINE_THREADS;
+	c->mc_engine_seed = 1;
+	c->mc_engine_preempt = 0;
+	c->mc_engine_quantum_ns = 200;
+	c->mc_engine_costs = EP_XEON_SP;
+	for (unsigned i = 0; i < EC_NCOSTS; i++)
+		c->mc_cost_ns[i] = eng_costs[i].ek_xeon;
+}
+
+static int eng_u64(const char *key, const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	char *end;
+	if (v == NULL || *v < '0' || *v > '9')
+		return machine_seterr(EINVAL, "%s: '%s' is not a whole number", key, v ? v : "");
+	errno = 0;
+	unsigned long long x = strtoull(v, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return machine_seterr(EINVAL, "%s: '%s' is not a whole number", key, v);
+	if (x < lo || x > hi)
+		return machine_seterr(EINVAL, "%s: %llu is out of range [%" PRIu64 ", %" PRIu64 "]", key, x, lo, hi);
+	*out = x;
+	return 0;
+}
+
+int engine_config_set(struct machine_config *c, const char *key, const char *v)
+{
+	uint64_t x;
+	int e;
+	for (unsigned i = 0; i < EC_NCOSTS; i++)
+		if (!strcmp(key, eng_costs[i].ek_name)) {
+			if ((e = eng_u64(key, v, 0, 1000000000, &x)) == 0)
+				c->mc_cost_ns[i] = x;
+			return e;
+		}
+	if (!strcmp(key, eng_keys[EK_ENGINE].name)) {
+		if (v != NULL && !strcasecmp(v, "threads"))
+			c->mc_engine = MACHINE_ENGINE_THREADS;
+		else if (v != NULL && !strcasecmp(v, "virtual"))
+			c->mc_engine = MACHINE_ENGINE_VIRTUAL;
+		else
+			return machine_seterr(EINVAL, "%s: '%s' is not one of: threads, virtual", key, v ? v : "");
+		return 0;
+	}
+	if (!strcmp(key, eng_keys[EK_SEED].name)) {
+		if ((e = eng_u64(key, v, 0, UINT64_MAX, &x)) == 0)
+			c->mc_engine_seed = x;
+		return e;
+	}
+	if (!strcmp(key, eng_keys[EK_PREEMPT].name)) {
+		if ((e = eng_u64(key, v, 0, 1000, &x)) == 0)
+			c->mc_engine_preempt = (unsigned)x;
+		return e;
+	}
+	if (!strcmp(key, eng_keys[EK_QUANTUM].name)) {
+		if ((e = eng_u64(key, v, 0, 1000000, &x)) == 0)
+			c->mc_engine_quantum_ns = x;
+		return e;
+	}
+	if (!strcmp(key, eng_keys[EK_COSTS].name)) {
+		/* a preset sets every cost.* key; a cost.* set after it overrides one */
+		for (unsigned p = 0; p < EP_NPRESETS; p++)
+			if (v != NULL && !strcasecmp(v, eng_preset_names[p])) {
+				c->mc_engine_costs = p;
+				if (p != EP_MANUAL)
+					for (unsigned i = 0; i < EC_NCOSTS; i++)
+						c->mc_cost_ns[i] = eng_costs[i].ek_xeon;
+				return 0;
+			}
+		return machine_seterr(EINVAL, "%s: '%s' is not one of: xeon-sp, calibrated, manual", key, v ? v : "");
+	}
+	return ENOENT;
+}
+
+int engine_config_get(const struct machine_config *c, const char *key, char *b, size_t n)
+{
+	for (unsigned i = 0; i < EC_NCOSTS; i++)
+		if (!strcmp(key, eng_costs[i].ek_name)) {
+			snprintf(b, n, "%" PRIu64, c->mc_cost_ns[i]);
+			return 0;
+		}
+	if (!strcmp(key, eng_keys[EK_ENGINE].name))
+		snprintf(b, n, "%s", c->mc_engine == MACHINE_ENGINE_VIRTUAL ? "virtual" : "threads");
+	else if (!strcmp(key, eng_keys[EK_SEED].name))
+		snprintf(b, n, "%" PRIu64, c->mc_engine_seed);
+	else if (!strcmp(key, eng_keys[EK_PREEMPT].name))
+		snprintf(b, n, "%u", c->mc_engine_preempt);
+	else if (!strcmp(key, eng_keys[EK_QUANTUM].name))
+		snprintf(b, n, "%" PRIu64, c->mc_engine_quantum_ns);
+	else if (!strcmp(key, eng_keys[EK_COSTS].name))
+		snprintf(b, n, "%s", c->mc_engine_costs < EP_NPRESETS ? eng_preset_names[c->mc_engine_costs] : "?");
+	else
+		return ENOENT;
+	return 0;
+}
+
+unsigned engine_config_nkeys(void)
+{
+	return EK_NPLAIN + EC_NCOSTS;
+}
+
+const char *engine_config_key(unsigned i)
+{
+	return i < EK_NPLAIN ? eng_keys[i].name : i < EK_NPLAIN + EC_NCOSTS ? eng_costs[i - EK_NPLAIN].ek_name : NULL;
+}
+
+const char *engine_config_help(const char *key)
+{
+	for (unsigned i = 0; i < EK_NPLAIN; i++)
+		if (!strcmp(key, eng_keys[i].name))
+			return eng_keys[i].help;
+	for (unsigned i = 0; i < EC_NCOSTS; i++)
+		if (!strcmp(key, eng_costs[i].ek_name))
+			return eng_costs[i].ek_help;
+	return NULL;
+}
+
+int engine_config_validate(const struct machine_config *c)
+{
+	if (c->mc_engine != MACHINE_ENGINE_THREADS && c->mc_engine != MACHINE_ENGINE_VIRTUAL)
+		return machine_seterr(EINVAL, "machine.engine: %d is not threads or virtual", (int)c->mc_engine);
+	if (c->mc_engine_preempt > 1000 || c->mc_engine_quantum_ns > 1000000 || c->mc_engine_costs >= EP_NPRESETS)
+		return machine_seterr(EINVAL, "engine.*: a value out of range (set them with machine_config_set)");
+	for (unsigned i = 0; i < EC_NCOSTS; i++)
+		if (c->mc_cost_ns[i] > 1000000000)
+			return machine_seterr(EINVAL, "%s: %" PRIu64 " is out of range [0, 1000000000]", eng_costs[i].ek_name,
+			    c->mc_cost_ns[i]);
+	if (c->mc_engine != MACHINE_ENGINE_VIRTUAL)
+		return 0;
+	/* a lock that sleeps in the host kernel would sleep holding the baton:
+	 * the holder it waits for cannot run until the sleep times out */
+	for (int cls = 0; cls < LC_NCLASS; cls++) {
+		const char *name = c->mc_locks[cls][0] ? c->mc_locks[cls] : lock_class_default((lock_class_t)cls);
+		for (unsigned k = 0; lock_algo_at(k) != NULL; k++) {
+			const struct lock_algo_info *li = lock_algo_at(k);
+			if (!strcmp(li->li_name, name) && li->li_blocking)
+				return machine_seterr(EINVAL,
+				    "locks.%s: '%s' sleeps in the host kernel, which machine.engine = virtual cannot "
+				    "schedule; choose a spinning algorithm (tas, ticket, mcs, clh, ck-rw)",
+				    lock_class_name((lock_class_t)cls), name);
+		}
+	}
+	return 0;
+}
+
+/* ---- the scheduler ---- */
+
+enum { ES_OUT = 0, ES_RUN, ES_DONE };
+
+struct eng_cpu {
+	_Atomic uint32_t e_go __cacheline_aligned; /* the baton: 1 = this CPU holds it (a futex word) */
+	uint8_t e_state;                            /* ES_*: baton holder only */
+	uint64_t e_prio;                            /* the tie-break drawn from engine.seed */
+	uint64_t e_ipi_at[IPI_NTYPES];              /* virtual arrival of the oldest IPI not taken */
+};
+
+static struct eng_cpu *eng_cpus;
+static unsigned eng_n;
+static bool eng_running;                 /* a machine_run() is under the engine */
+static _Atomic bool eng_abort_flag;
+static _Atomic uint32_t eng_done;        /* futex word of the thread in engine_start() */
+static _Atomic uint64_t eng_now;         /* the newest clock a hand-off published */
+static uint64_t eng_rng;
+static uint64_t eng_horizon;             /* the holder runs on while its clock is not past this */
+static uint64_t eng_min_other;           /* the smallest clock of the other runnable CPUs */
+static uint64_t eng_quantum;
+static unsigned eng_preempt;
+
+static uint64_t eng_rand(void)
+{
+	/* xorshift64*: only the baton holder (or engine_start) draws */
+	uint64_t x = eng_rng;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	eng_rng = x;
+	return x * 0x2545F4914F6CDD1DULL;
+}
+
+static long eng_futex(_Atomic uint32_t *w, int op, uint32_t val)
+{
+	return syscall(SYS_futex, (uint32_t *)w, op, val, NULL, NULL, 0);
+}
+
+int engine_boot(struct machine *m)
+{
+	const struct machine_config *c = &m->m_cfg;
+	engine_on = c->mc_engine == MACHINE_ENGINE_VIRTUAL;
+	if (!engine_on)
+		return 0;
+	for (unsigned i = 0; i < EC_NCOSTS; i++)
+		engine_cost[i] = c->mc_cost_ns[i];
+	if ((eng_cpus = mem_zalloc(struct eng_cpu, m->m_ncpu)) == NULL) {
+		engine_on = false;
+		return machine_seterr(ENOMEM, "machine.engine: no host memory for %u CPUs", m->m_ncpu);
+	}
+	eng_n = m->m_ncpu;
+	eng_quantum = c->mc_engine_quantum_ns;
+	eng_preempt = c->mc_engine_preempt;
+	eng_rng = (c->mc_engine_seed ^ 0x9E3779B97F4A7C15ULL) | 1;
+	atomic_store(&eng_now, 0);
+	eng_running = false;
+	return 0;
+}
+
+void engine_halt(struct machine *m)
+{
+	(void)m;
+	free(eng_cpus);
+	eng_cpus = NULL;
+	eng_n = 0;
+	engine_on = false;
+}
+
+uint64_t engine_now(void)
+{
+	return atomic_load_explicit(&eng_now, memory_order_relaxed);
+}
+
+bool engine_scheduled(const struct cpu_info *ci)
+{
+	return eng_running && eng_cpus[ci->ci_cpuid].e_state == ES_RUN;
+}
+
+static inline bool eng_before(unsigned a, unsigned b)
+{
+	const struct machine *m = machine_cur;
+	uint64_t ca = m->m_cpus[a].ci_vclock, cb = m->m_cpus[b].ci_vclock;
+	return ca < cb || (ca == cb && eng_cpus[a].e_prio < eng_cpus[b].e_prio);
+}
+
+/* The runnable CPU with the smallest (clock, priority); eng_n if none. */
+static unsigned eng_pick(void)
+{
+	unsigned best = eng_n;
+	for (unsigned i = 0; i < eng_n; i++)
+		if (eng_cpus[i].e_state == ES_RUN && (best == eng_n || eng_before(i, best)))
+			best = i;
+	return best;
+}
+
+/* => the new holder: how far it may run before the next decision */
+static void eng_set_horizon(unsigned self)
+{
+	const struct machine *m = machine_cur;
+	uint64_t min = UINT64_MAX;
+	for (unsigned i = 0; i < eng_n; i++)
+		if (i != self && eng_cpus[i].e_state == ES_RUN && m->m_cpus[i].ci_vclock < min)
+			min = m->m_cpus[i].ci_vclock;
+	eng_min_other = min;
+	eng_horizon = min > UINT64_MAX - eng_quantum ? UINT64_MAX : min + eng_quantum;
+}
+
+static void eng_publish(const struct cpu_info *ci)
+{
+	if (ci->ci_vclock > atomic_load_explicit(&eng_now, memory_order_relaxed))
+		atomic_store_explicit(&eng_now, ci->ci_vclock, memory_order_relaxed);
+}
+
+/* Give the baton to next (release: everything this CPU did happens before
+ * what next does after its acquire in eng_wait_baton). */
+static void eng_give(unsigned next)
+{
+	atomic_store_explicit(&eng_cpus[next].e_go, 1, memory_order_release);
+	eng_futex(&eng_cpus[next].e_go, FUTEX_WAKE_PRIVATE, 1);
+}
+
+static void eng_wait_baton(unsigned self)
+{
+	_Atomic uint32_t *go = &eng_cpus[self].e_go;
+	/* a short spin first: on an idle host core the hand-off lands within
+	 * a microsecond; then sleep in the kernel until it comes */
+	for (unsigned i = 0; i < 200; i++) {
+		if (atomic_load_explicit(go, memory_order_acquire))
+			goto got;
+		__builtin_ia32_pause();
+	}
+	while (!atomic_load_explicit(go, memory_order_acquire))
+		eng_futex(go, FUTEX_WAIT_PRIVATE, 0);
+got:
+	atomic_store_explicit(go, 0, memory_order_relaxed);
+}
+
+static void eng_switch(struct cpu_info *ci, unsigned next)
+{
+	unsigned self = ci->ci_cpuid;
+	stats_inc(&eng_switches);
+	eng_publish(ci);
+	eng_give(next);
+	eng_wait_baton(self);
+	if (atomic_load_explicit(&eng_abort_flag, memory_order_relaxed))
+		return;
+	eng_set_horizon(self);
+}
+
+void engine_yield(struct cpu_info *ci)
+{
+	if (!eng_running || eng_cpus[ci->ci_cpuid].e_state != ES_RUN)
+		return;
+	if (eng_preempt != 0 && eng_rand() % 1000 < eng_preempt) {
+		engine_preempt(ci);
+		return;
+	}
+	if (__predict_true(ci->ci_vclock <= eng_horizon))
+		return;
+	unsigned next = eng_pick();
+	if (next == ci->ci_cpuid) {
+		eng_set_horizon(next);
+		return;
+	}
+	eng_switch(ci, next);
+}
+
+void engine_wait_turn(struct cpu_info *ci)
+{
+	if (!eng_running || eng_cpus[ci->ci_cpuid].e_state != ES_RUN)
+		return;
+	/* what this CPU waits for can change only when another CPU runs: its
+	 * clock goes past the slowest other one, which then runs first */
+	uint64_t t = ci->ci_vclock > eng_min_other || eng_min_other == UINT64_MAX ? ci->ci_vclock : eng_min_other;
+	ci->ci_vclock = t + engine_cost[EC_LINE] + 1;
+	engine_yield(ci);
+}
+
+void engine_preempt(struct cpu_info *ci)
+{
+	if (!eng_running || eng_cpus[ci->ci_cpuid].e_state != ES_RUN)
+		return;
+	unsigned nrun = 0;
+	for (unsigned i = 0; i < eng_n; i++)
+		nrun += i != ci->ci_cpuid && eng_cpus[i].e_state == ES_RUN;
+	if (nrun == 0)
+		return;
+	unsigned k = (unsigned)(eng_rand() % nrun), next = eng_n;
+	for (unsigned i = 0; i < eng_n && next == eng_n; i++)
+		if (i != ci->ci_cpuid && eng_cpus[i].e_state == ES_RUN && k-- == 0)
+			next = i;
+	stats_inc(&eng_preempts);
+	eng_switch(ci, next);
+}
+
+void engine_ipi_sent(struct cpu_info *target, unsigned type, uint64_t at)
+{
+	/* the oldest IPI not taken decides when the target sees one: later
+	 * ones coalesce with it, as pending-bit IPIs do */
+	if (atomic_load_explicit(&target->ci_ipi_seq[type], memory_order_relaxed) ==
+	    atomic_load_explicit(&target->ci_ipi_seen[type], memory_order_relaxed))
+		eng_cpus[target->ci_cpuid].e_ipi_at[type] = at;
+}
+
+bool engine_ipi_arrived(const struct cpu_info *ci, unsigned type)
+{
+	return eng_cpus == NULL || ci->ci_vclock >= eng_cpus[ci->ci_cpuid].e_ipi_at[type];
+}
+
+/* ---- machine_run() under the engine ---- */
+
+void engine_park(struct cpu_info *ci)
+{
+	eng_wait_baton(ci->ci_cpuid);
+	if (!atomic_load_explicit(&eng_abort_flag, memory_order_relaxed))
+		eng_set_horizon(ci->ci_cpuid);
+}
+
+bool engine_aborted(void)
+{
+	return atomic_load_explicit(&eng_abort_flag, memory_order_relaxed);
+}
+
+void engine_abort(struct machine *m, unsigned ncpu)
+{
+	(void)m;
+	atomic_store(&eng_abort_flag, true);
+	for (unsigned i = 0; i < ncpu; i++)
+		eng_give(i);
+}
+
+/*
+ * => the thread that called machine_run(), once every CPU thread attached
+ *    and parked.  Every clock starts at the newest time a run reached (0
+ *    after boot), so trials in one boot follow each other in virtual time.
+ */
+int engine_start(struct machine *m, unsigned ncpu)
+{
+	atomic_store(&eng_abort_flag, false);
+	uint64_t t0 = atomic_load(&eng_now);
+	for (unsigned i = 0; i < ncpu; i++) {
+		eng_cpus[i].e_state = ES_RUN;
+		eng_cpus[i].e_prio = eng_rand();
+		memset(eng_cpus[i].e_ipi_at, 0, sizeof(eng_cpus[i].e_ipi_at));
+		m->m_cpus[i].ci_vclock = t0;
+		if (m->m_cpus[i].ci_tick_ns != 0)
+			m->m_cpus[i].ci_next_tick = t0 + m->m_cpus[i].ci_tick_ns;
+	}
+	atomic_store(&eng_done, 0);
+	eng_running = true;
+	eng_give(eng_pick());
+	while (!atomic_load_explicit(&eng_done, memory_order_acquire))
+		eng_futex(&eng_done, FUTEX_WAIT_PRIVATE, 0);
+	eng_running = false;
+	for (unsigned i = 0; i < ncpu; i++)
+		eng_cpus[i].e_state = ES_OUT;
+	return 0;
+}
+
+/* => ci detached (its thread is about to return): the baton goes on */
+void engine_exit(struct cpu_info *ci)
+{
+	if (!eng_running)
+		return;
+	eng_cpus[ci->ci_cpuid].e_state = ES_DONE;
+	eng_publish(ci);
+	unsigned next = eng_pick();
+	if (next != eng_n) {
+		stats_inc(&eng_switches);
+		eng_give(next);
+		return;
+	}
+	atomic_store_explicit(&eng_done, 1, memory_order_release);
+	eng_futex(&eng_done, FUTEX_WAKE_PRIVATE, 1);
+}

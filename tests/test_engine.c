@@ -1,0 +1,260 @@
+/*
+ * test_engine.c — machine.engine = virtual (core/machine/engine.c,
+ * docs/engine.md): its keys and refusals, virtual clocks that only the
+ * cost model moves, and determinism: one multi-strategy experiment run
+ * twice, the second time beside a host thread that keeps a host CPU busy,
+ * gives the same run.json apart from provenance and host fields.
+ * Nothing here reads the host's clock or depends on how the host schedules.
+ */
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* ---- keys ---- */
+
+static void test_engine_keys(void **state)
+{
+	(void)state;
+	struct machine_config c;
+	char buf[64];
+	machine_config_init(&c);
+	assert_int_equal(machine_config_get(&c, "machine.engine", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "threads");
+	assert_int_equal(machine_config_set(&c, "machine.engine", "virtual"), 0);
+	assert_int_equal(c.mc_engine, MACHINE_ENGINE_VIRTUAL);
+	assert_int_equal(machine_config_set(&c, "machine.engine", "coroutines"), EINVAL);
+	assert_non_null(strstr(machine_errmsg(), "machine.engine"));
+	assert_int_equal(machine_config_set(&c, "engine.preempt", "1001"), EINVAL);
+	assert_int_equal(machine_config_set(&c, "cost.ipi_send_ns", "123"), 0);
+	assert_int_equal(machine_config_get(&c, "cost.ipi_send_ns", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "123");
+	/* a preset sets every cost; a cost set after it overrides one */
+	assert_int_equal(machine_config_set(&c, "engine.costs", "xeon-sp"), 0);
+	assert_int_equal(machine_config_get(&c, "cost.ipi_send_ns", buf, sizeof(buf)), 0);
+	assert_string_not_equal(buf, "123");
+	assert_int_equal(machine_config_set(&c, "engine.costs", "nonesuch"), EINVAL);
+	/* every engine key is listed, and reads back */
+	unsigned found = 0;
+	for (const char *const *k = machine_config_keys(); *k != NULL; k++)
+		if (!strncmp(*k, "engine.", 7) || !strncmp(*k, "cost.", 5) || !strcmp(*k, "machine.engine")) {
+			assert_int_equal(machine_config_get(&c, *k, buf, sizeof(buf)), 0);
+			found++;
+		}
+	assert_true(found >= 10);
+	/* a lock that sleeps in the host kernel cannot run under the engine */
+	assert_int_equal(machine_config_set(&c, "locks.pmap", "pthread"), 0);
+	assert_int_equal(machine_config_check(&c), EINVAL);
+	assert_non_null(strstr(machine_errmsg(), "locks.pmap"));
+	assert_non_null(strstr(machine_errmsg(), "machine.engine"));
+	assert_int_equal(machine_config_set(&c, "machine.engine", "threads"), 0);
+	assert_int_equal(machine_config_check(&c), 0);
+}
+
+/* ---- clocks ---- */
+
+struct clk {
+	uint64_t t[4][3];
+	_Atomic unsigned order[8];
+	_Atomic unsigned norder;
+};
+
+static void clk_main(unsigned cpu, void *arg)
+{
+	struct clk *k = arg;
+	k->t[cpu][0] = cpu_now_ns();
+	cpu_delay_ns(1000 * (cpu + 1));
+	k->t[cpu][1] = cpu_now_ns();
+	/* the interrupt point is a yield point: CPUs come back in clock order */
+	cpu_intr_poll();
+	k->order[atomic_fetch_add(&k->norder, 1) % 8] = cpu;
+	k->t[cpu][2] = cpu_now_ns();
+}
+
+static void test_engine_clock(void **state)
+{
+	(void)state;
+	struct machine_config c;
+	machine_config_init(&c);
+	machine_config_set(&c, "machine.cpus", "4");
+	machine_config_set(&c, "machine.memory", "8M");
+	machine_config_set(&c, "machine.engine", "virtual");
+	machine_config_set(&c, "engine.quantum_ns", "0");
+	machine_config_set(&c, "cost.intr_poll_ns", "7");
+	machine_config_set(&c, "cost.flush_ns", "0");
+	machine_config_set(&c, "watchdog.seconds", "0");
+	struct machine *m = machine_boot(&c);
+	assert_non_null(m);
+	assert_true(cpu_virtual());
+	struct clk k;
+	memset(&k, 0, sizeof(k));
+	assert_int_equal(machine_run(m, 4, clk_main, &k), 0);
+	for (unsigned i = 0; i < 4; i++) {
+		assert_int_equal(k.t[i][0], 0); /* every clock starts at the run's start */
+		assert_int_equal(k.t[i][1], 1000 * (i + 1));
+		assert_int_equal(k.t[i][2], 1000 * (i + 1) + 7);
+		assert_int_equal(k.order[i], i); /* smallest clock first */
+	}
+	/* a thread that is no CPU reads the newest published clock */
+	assert_int_equal(cpu_now_ns(), 4007);
+	/* the next run starts there */
+	memset(&k, 0, sizeof(k));
+	assert_int_equal(machine_run(m, 2, clk_main, &k), 0);
+	assert_int_equal(k.t[0][0], 4007);
+	machine_halt(m);
+	assert_false(cpu_virtual());
+}
+
+/* ---- determinism ---- */
+
+static char tmpdir[] = "/tmp/pmapstorm-engine-XXXXXX";
+
+/* every strategy family: IPIs (netbsd-x86, linux), hierarchical fan-out,
+ * broadcast invalidation, lazy (latr), access tracking (tracked); 4 CPUs
+ * in two roles, kernel memory churn, a few virtual milliseconds each */
+static const char *const det_ini =
+    "[experiment]\n"
+    "name = det\n"
+    "trials = 2\n"
+    "warmup = 1ms\n"
+    "duration = 3ms\n"
+    "seed = 7\n"
+    "[machine]\n"
+    "cpus = 4\n"
+    "memory = 32M\n"
+    "topology = pack:2 core:2 pu:1\n"
+    "engine = virtual\n"
+    "[shootdown]\n"
+    "strategy = netbsd-x86, linux, hier, broadcast, latr, tracked\n"
+    "[role.unmap]\n"
+    "workload = munmap\n"
+    "pmap = app\n"
+    "cpus = 0-1\n"
+    "len = 4\n"
+    "[role.churn]\n"
+    "workload = poolchurn\n"
+    "pmap = app\n"
+    "cpus = 2-3\n"
+    "[kmem]\n"
+    "poolpage = vacache\n";
+
+static int quiet_run(char **argv, int argc)
+{
+	fflush(stderr);
+	int saved = dup(2), fd = open("/dev/null", O_WRONLY);
+	dup2(fd, 2);
+	close(fd);
+	int rc = cmd_run(argc, argv);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	return rc;
+}
+
+/* run.json less what may differ between runs of one binary: provenance,
+ * host wall-clock fields, and each trial's host usage */
+static json_t *load_stripped(const char *results)
+{
+	char path[700];
+	snprintf(path, sizeof(path), "%s/latest/run.json", results);
+	json_error_t je;
+	json_t *doc = json_load_file(path, 0, &je);
+	assert_non_null(doc);
+	json_object_del(doc, "provenance");
+	json_object_del(doc, "wall_seconds");
+	size_t i, j;
+	json_t *pt, *tr;
+	json_array_foreach(json_object_get(doc, "points"), i, pt)
+		json_array_foreach(json_object_get(pt, "trials"), j, tr)
+			json_object_del(tr, "host");
+	return doc;
+}
+
+static _Atomic bool busy_stop;
+static void *busy_main(void *arg)
+{
+	(void)arg;
+	volatile uint64_t x = 0;
+	while (!atomic_load_explicit(&busy_stop, memory_order_relaxed))
+		x++;
+	return NULL;
+}
+
+static void test_engine_determinism(void **state)
+{
+	(void)state;
+	char cfg[700], r1[700], r2[700];
+	snprintf(cfg, sizeof(cfg), "%s/det.ini", tmpdir);
+	snprintf(r1, sizeof(r1), "%s/r1", tmpdir);
+	snprintf(r2, sizeof(r2), "%s/r2", tmpdir);
+	FILE *f = fopen(cfg, "w");
+	assert_non_null(f);
+	fputs(det_ini, f);
+	fclose(f);
+	char *a1[] = {"run", cfg, "--results", r1, "--quiet", "--no-plots"};
+	assert_int_equal(quiet_run(a1, 6), EXIT_OK);
+	/* again, beside a thread that keeps a host CPU busy */
+	pthread_t busy;
+	atomic_store(&busy_stop, false);
+	assert_int_equal(pthread_create(&busy, NULL, busy_main, NULL), 0);
+	char *a2[] = {"run", cfg, "--results", r2, "--quiet", "--no-plots"};
+	int rc = quiet_run(a2, 6);
+	atomic_store(&busy_stop, true);
+	pthread_join(busy, NULL);
+	assert_int_equal(rc, EXIT_OK);
+	json_t *d1 = load_stripped(r1), *d2 = load_stripped(r2);
+	/* the runs did work, in virtual time */
+	json_t *p0 = json_array_get(json_object_get(d1, "points"), 0);
+	assert_string_equal(json_string_value(json_object_get(p0, "clock")), "virtual");
+	json_t *t0 = json_array_get(json_object_get(p0, "trials"), 0);
+	json_t *lat = json_object_get(json_object_get(t0, "metrics"), "remote_latency_p50.unmap");
+	assert_non_null(lat);
+	assert_string_equal(json_string_value(json_object_get(lat, "unit")), "virtual ns");
+	assert_true(json_integer_value(json_object_get(json_object_get(t0, "counters"), "shootdown.requests")) > 0);
+	if (!json_equal(d1, d2)) {
+		char *s1 = json_dumps(d1, JSON_SORT_KEYS | JSON_INDENT(1)), *s2 = json_dumps(d2, JSON_SORT_KEYS | JSON_INDENT(1));
+		size_t k = 0;
+		while (s1[k] == s2[k])
+			k++;
+		size_t from = k > 300 ? k - 300 : 0;
+		fprintf(stderr, "run.json differs at byte %zu:\n--- first\n%.400s\n--- second\n%.400s\n", k, s1 + from,
+		    s2 + from);
+		free(s1);
+		free(s2);
+		fail();
+	}
+	json_decref(d1);
+	json_decref(d2);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return mkdtemp(tmpdir) != NULL ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_engine_keys),
+		cmocka_unit_test(test_engine_clock),
+		cmocka_unit_test(test_engine_determinism),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
