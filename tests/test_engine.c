@@ -18,6 +18,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "stress.h"
+
+#include <inttypes.h>
+#include <pmapstorm/shootdown.h>
 
 /* ---- keys ---- */
 
@@ -123,7 +127,7 @@ static char tmpdir[] = "/tmp/pmapstorm-engine-XXXXXX";
 static const char *const det_ini =
     "[experiment]\n"
     "name = det\n"
-    "trials = 2\n"
+    "trials = 1\n"
     "warmup = 1ms\n"
     "duration = 3ms\n"
     "seed = 7\n"
@@ -235,6 +239,112 @@ static void test_engine_determinism(void **state)
 	json_decref(d2);
 }
 
+
+/* ---- stress: replay from the seed ---- */
+
+static void vst_opts(struct stress_opts *o, const char *strategy, unsigned cpus, uint64_t seed)
+{
+	memset(o, 0, sizeof(*o));
+	machine_config_init(&o->so_cfg);
+	o->so_cfg.mc_ncpu = cpus;
+	o->so_cfg.mc_watchdog_s = 0;
+	o->so_cfg.mc_sd_unsafe = true;
+	o->so_cfg.mc_check = true;
+	o->so_cfg.mc_engine = MACHINE_ENGINE_VIRTUAL;
+	o->so_cfg.mc_engine_seed = seed;
+	o->so_cfg.mc_inject_seed = seed;
+	snprintf(o->so_cfg.mc_strategy, sizeof(o->so_cfg.mc_strategy), "%s", strategy);
+	o->so_seconds = 0.03; /* virtual */
+	o->so_seed = seed;
+	o->so_quiet = true;
+	o->so_break = -1;
+}
+
+static void test_engine_mutants_replay(void **state)
+{
+	(void)state;
+	static const unsigned cpus[] = {2, 4};
+	for (unsigned k = 0; shootdown_strategies[k] != NULL; k++) {
+		const struct shootdown_strategy *sd = shootdown_strategies[k];
+		if (!sd->sd_unsafe)
+			continue;
+		for (unsigned ci = 0; ci < 2; ci++) {
+			/* what --schedules does: the first seed that fails */
+			struct stress_opts o;
+			struct stress_result r1, r2;
+			uint64_t seed = 0;
+			for (uint64_t s = 1; s <= 8 && seed == 0; s++) {
+				vst_opts(&o, sd->sd_name, cpus[ci], s);
+				assert_int_equal(stress_run(&o, &r1), 0);
+				if (stress_violations(&r1) != 0)
+					seed = s;
+			}
+			if (seed == 0)
+				fail_msg("%s on %u CPUs: no violation in 8 schedules", sd->sd_name, cpus[ci]);
+			assert_true(r1.sr_have_first);
+			/* the rerun line's case: the same first violation, and the same run */
+			vst_opts(&o, sd->sd_name, cpus[ci], seed);
+			assert_int_equal(stress_run(&o, &r2), 0);
+			assert_true(r2.sr_have_first);
+			const struct check_violation *a = &r1.sr_first, *b = &r2.sr_first;
+			print_message("  %s, %u CPUs, seed %" PRIu64 ": [%s] cpu%d op %" PRIu64 " va %#lx at %" PRIu64
+			              " virtual ns\n", sd->sd_name, cpus[ci], seed, check_oracle_name(a->cv_oracle), a->cv_cpu,
+			    r1.sr_first_op, (unsigned long)a->cv_va, r1.sr_first_t_ns);
+			assert_int_equal(a->cv_oracle, b->cv_oracle);
+			assert_int_equal(a->cv_cpu, b->cv_cpu);
+			assert_int_equal(a->cv_va, b->cv_va);
+			assert_int_equal(a->cv_pa, b->cv_pa);
+			assert_string_equal(a->cv_what, b->cv_what);
+			assert_int_equal(r1.sr_first_op, r2.sr_first_op);
+			assert_int_equal(r1.sr_first_t_ns, r2.sr_first_t_ns);
+			assert_int_equal(r1.sr_ops, r2.sr_ops);
+			assert_memory_equal(r1.sr_violations, r2.sr_violations, sizeof(r1.sr_violations));
+			assert_memory_equal(r1.sr_checks, r2.sr_checks, sizeof(r1.sr_checks));
+		}
+	}
+}
+
+/* The command: --schedules names the first failing seed, and refuses threads. */
+static int quiet_cmd(int (*cmd)(int, char **), char **argv, int argc, const char *out)
+{
+	fflush(stdout);
+	fflush(stderr);
+	int so = dup(1), se = dup(2), fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	close(fd);
+	int rc = cmd(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(so, 1);
+	dup2(se, 2);
+	close(so);
+	close(se);
+	return rc;
+}
+
+static void test_engine_stress_schedules(void **state)
+{
+	(void)state;
+	char out[700], text[8192];
+	snprintf(out, sizeof(out), "%s/stress.txt", tmpdir);
+	char *a1[] = {"stress", "--strategy", "mutant-skip", "--unsafe", "--cpus", "2", "--engine", "virtual",
+	    "--schedules", "5", "--seconds", "0.02", "--quiet"};
+	assert_int_equal(quiet_cmd(cmd_stress, a1, 13, out), EXIT_VIOLATION);
+	FILE *f = fopen(out, "r");
+	assert_non_null(f);
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	assert_non_null(strstr(text, "is the first that fails"));
+	assert_non_null(strstr(text, "--engine virtual"));
+	char *a2[] = {"stress", "--strategy", "netbsd-x86", "--cpus", "2", "--schedules", "2", "--quiet"};
+	assert_int_equal(quiet_cmd(cmd_stress, a2, 8, out), EXIT_USAGE);
+	char *a3[] = {"stress", "--strategy", "linux", "--cpus", "3", "--engine", "virtual", "--schedules", "2",
+	    "--seconds", "0.01", "--set", "engine.preempt=20", "--quiet"};
+	assert_int_equal(quiet_cmd(cmd_stress, a3, 14, out), EXIT_OK);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -255,6 +365,8 @@ int main(void)
 		cmocka_unit_test(test_engine_keys),
 		cmocka_unit_test(test_engine_clock),
 		cmocka_unit_test(test_engine_determinism),
+		cmocka_unit_test(test_engine_mutants_replay),
+		cmocka_unit_test(test_engine_stress_schedules),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
