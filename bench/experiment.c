@@ -109,7 +109,13 @@ int exp_cpuset(const char *spec, unsigned ncpu, uint64_t *bits, unsigned nwords,
 			unsigned long lo = strtoul(tok, &end, 10), hi = lo;
 			if (end == tok)
 				goto bad;
-			if (*end == '-') {
+			if (*end == '-' && end[1] == '\0') {
+				/* "A-": A to the last CPU, none when the machine is smaller
+				 * (the rest of a CPU sweep, beside a role on CPUs below A) */
+				if (lo >= ncpu)
+					continue;
+				hi = ncpu - 1;
+			} else if (*end == '-') {
 				char *e2;
 				hi = strtoul(end + 1, &e2, 10);
 				if (e2 == end + 1 || *e2 != '\0')
@@ -123,7 +129,7 @@ int exp_cpuset(const char *spec, unsigned ncpu, uint64_t *bits, unsigned nwords,
 	}
 	return 0;
 bad:
-	snprintf(why, len, "'%s' is not a CPU set (all, even, odd, lo, hi, N, A-B, joined with '+')", spec);
+	snprintf(why, len, "'%s' is not a CPU set (all, even, odd, lo, hi, N, A-B, A-, joined with '+')", spec);
 	return -1;
 }
 

@@ -329,6 +329,8 @@ static int run_main(int argc, char **argv)
 		}
 	/* more simulated CPUs than PUs is allowed, and said once (run.json records it per point) */
 	for (unsigned p = 0; p < ex->ex_npoints; p++) {
+		if (points[p].ep_cfg.mc_engine == MACHINE_ENGINE_VIRTUAL)
+			continue; /* one CPU at a time: virtual timings share nothing */
 		struct topo *t = exp_point_topo(&points[p]);
 		bool over = t != NULL && topo_oversubscribed(t);
 		topo_close(t);

@@ -117,6 +117,47 @@ static void test_engine_clock(void **state)
 	assert_false(cpu_virtual());
 }
 
+/* 256 CPUs on whatever host: each takes turns at a barrier and sends an
+ * IPI to its neighbour; clocks stay exact */
+static struct cpu_barrier big_bar;
+static _Atomic unsigned big_done;
+static void big_main(unsigned cpu, void *arg)
+{
+	(void)arg;
+	for (int r = 0; r < 3; r++) {
+		cpu_intr_poll();
+		cpu_barrier_wait(&big_bar);
+	}
+	atomic_fetch_add(&big_done, 1);
+}
+
+static void test_engine_256_cpus(void **state)
+{
+	(void)state;
+	struct machine_config c;
+	machine_config_init(&c);
+	machine_config_set(&c, "machine.cpus", "256");
+	machine_config_set(&c, "machine.memory", "64M");
+	machine_config_set(&c, "machine.topology", "pack:4 l3:4 core:16 pu:1");
+	machine_config_set(&c, "machine.engine", "virtual");
+	machine_config_set(&c, "watchdog.seconds", "0");
+	struct machine *m = machine_boot(&c);
+	assert_non_null(m);
+	cpu_barrier_init(&big_bar, 256);
+	atomic_store(&big_done, 0);
+	assert_int_equal(machine_run(m, 256, big_main, NULL), 0);
+	assert_int_equal(atomic_load(&big_done), 256);
+	uint64_t t = cpu_now_ns();
+	machine_halt(m);
+	/* the same again: the same virtual end */
+	m = machine_boot(&c);
+	assert_non_null(m);
+	cpu_barrier_init(&big_bar, 256);
+	assert_int_equal(machine_run(m, 256, big_main, NULL), 0);
+	assert_int_equal(cpu_now_ns(), t);
+	machine_halt(m);
+}
+
 /* ---- determinism ---- */
 
 static char tmpdir[] = "/tmp/pmapstorm-engine-XXXXXX";
@@ -364,6 +405,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_engine_keys),
 		cmocka_unit_test(test_engine_clock),
+		cmocka_unit_test(test_engine_256_cpus),
 		cmocka_unit_test(test_engine_determinism),
 		cmocka_unit_test(test_engine_mutants_replay),
 		cmocka_unit_test(test_engine_stress_schedules),

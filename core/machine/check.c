@@ -384,6 +384,7 @@ void machine_dump_state(FILE *f)
 		if (m->m_hooks.mh_dump != NULL)
 			m->m_hooks.mh_dump(f, ci);
 	}
+	engine_dump(f);
 }
 
 static void *wd_main(void *arg)

@@ -155,8 +155,10 @@ void cpu_delay_ns(uint64_t ns)
 static inline void cpu_qs_answer(struct cpu_info *ci)
 {
 	uint64_t qs = atomic_load_explicit(&ci->ci_qs_req, memory_order_acquire);
-	if (__predict_false(qs != atomic_load_explicit(&ci->ci_qs_ack, memory_order_relaxed)))
+	if (__predict_false(qs != atomic_load_explicit(&ci->ci_qs_ack, memory_order_relaxed))) {
 		atomic_store_explicit(&ci->ci_qs_ack, qs, memory_order_release);
+		engine_changed();
+	}
 }
 
 /* New IPIs?  => owner only; relaxed loads of the (usually cached) mailbox line */
@@ -185,6 +187,7 @@ static void cpu_intr_dispatch(struct cpu_info *ci, bool all)
 	}
 	if (fired == 0)
 		return;
+	engine_changed();
 	/* a request posted before these IPIs is visible now (their acquire
 	 * loads): answer it before a handler acknowledges, so an initiator
 	 * that asked and then shot down finds the answer with the ack */
@@ -214,6 +217,7 @@ static void cpu_tick(struct cpu_info *ci)
 	if (now < ci->ci_next_tick)
 		return;
 	ci->ci_next_tick = now + ci->ci_tick_ns;
+	engine_changed();
 	ci->ci_ipl++;
 	machine_cur->m_hooks.mh_tick(ci);
 	ci->ci_ipl--;
@@ -229,8 +233,10 @@ static inline void cpu_intr_point(struct cpu_info *ci, bool progress)
 	cpu_qs_answer(ci);
 	/* broadcast invalidations: the MMU applies them whatever the CPU's
 	 * interrupt level (no software involved) */
-	if (__predict_false(atomic_load_explicit(&ci->ci_tlb_inbox, memory_order_relaxed) != 0))
+	if (__predict_false(atomic_load_explicit(&ci->ci_tlb_inbox, memory_order_relaxed) != 0)) {
 		machine_cur->m_hooks.mh_tlb_inbox(ci);
+		engine_changed();
+	}
 	if (ci->ci_ipl != 0)
 		return;
 	/* inject.spl / inject.ipi_delay_us (check.c): off, one test of a flag */
@@ -366,7 +372,7 @@ static inline void cpu_spin_turn(unsigned *iter, void *site, const char *what)
 		if (m->m_watchdog != NULL)
 			cpu_wait_note(ci, i, site, what);
 		cpu_intr_point(ci, false);
-		engine_wait_turn(ci);
+		engine_wait_turn(ci, i);
 		return;
 	}
 	/* the flat turns: the caller re-checks its condition three times
@@ -408,8 +414,7 @@ void cpu_spin_pause(unsigned *iter)
 		cpu_wait_note(ci, *iter, __builtin_return_address(0), NULL);
 		cpu_intr_point(ci, false);
 		if (__predict_false(engine_on) && engine_scheduled(ci)) {
-			(*iter)++;
-			engine_wait_turn(ci);
+			engine_wait_turn(ci, (*iter)++);
 			return;
 		}
 	}

@@ -56,6 +56,7 @@ STATS_COUNTER(eng_preempts, "engine.preemptions", "hand-offs the seed forced (en
 
 bool engine_on;
 uint64_t engine_cost[EC_NCOSTS];
+uint64_t engine_epoch;
 
 /* ---- the keys ---- */
 
@@ -246,12 +247,18 @@ enum { ES_OUT = 0, ES_RUN, ES_DONE };
 
 struct eng_cpu {
 	_Atomic uint32_t e_go __cacheline_aligned; /* the baton: 1 = this CPU holds it (a futex word) */
-	uint8_t e_state;                            /* ES_*: baton holder only */
-	uint64_t e_prio;                            /* the tie-break drawn from engine.seed */
 	uint64_t e_ipi_at[IPI_NTYPES];              /* virtual arrival of the oldest IPI not taken */
 };
 
 static struct eng_cpu *eng_cpus;
+/* what the scheduler scans, dense (a pick reads every CPU's clock): the
+ * clock each CPU had when it last gave the baton away, and the priorities */
+static uint64_t *eng_clk;
+static uint64_t *eng_prio;
+static uint8_t *eng_state;
+static uint8_t *eng_waiting;             /* parked in a wait turn (engine_wait_turn) */
+static uint64_t *eng_wepoch;             /* engine_epoch at the CPU's last wait turn */
+static unsigned eng_nrun;                /* CPUs in ES_RUN */
 static unsigned eng_n;
 static bool eng_running;                 /* a machine_run() is under the engine */
 static _Atomic bool eng_abort_flag;
@@ -287,8 +294,15 @@ int engine_boot(struct machine *m)
 		return 0;
 	for (unsigned i = 0; i < EC_NCOSTS; i++)
 		engine_cost[i] = c->mc_cost_ns[i];
-	if ((eng_cpus = mem_zalloc(struct eng_cpu, m->m_ncpu)) == NULL) {
-		engine_on = false;
+	eng_cpus = mem_zalloc(struct eng_cpu, m->m_ncpu);
+	eng_clk = mem_zalloc(uint64_t, m->m_ncpu);
+	eng_prio = mem_zalloc(uint64_t, m->m_ncpu);
+	eng_state = mem_zalloc(uint8_t, m->m_ncpu);
+	eng_waiting = mem_zalloc(uint8_t, m->m_ncpu);
+	eng_wepoch = mem_zalloc(uint64_t, m->m_ncpu);
+	if (eng_cpus == NULL || eng_clk == NULL || eng_prio == NULL || eng_state == NULL || eng_waiting == NULL ||
+	    eng_wepoch == NULL) {
+		engine_halt(m);
 		return machine_seterr(ENOMEM, "machine.engine: no host memory for %u CPUs", m->m_ncpu);
 	}
 	eng_n = m->m_ncpu;
@@ -304,7 +318,14 @@ void engine_halt(struct machine *m)
 {
 	(void)m;
 	free(eng_cpus);
+	free(eng_clk);
+	free(eng_prio);
+	free(eng_state);
+	free(eng_waiting);
+	free(eng_wepoch);
 	eng_cpus = NULL;
+	eng_clk = eng_prio = eng_wepoch = NULL;
+	eng_state = eng_waiting = NULL;
 	eng_n = 0;
 	engine_on = false;
 }
@@ -316,34 +337,31 @@ uint64_t engine_now(void)
 
 bool engine_scheduled(const struct cpu_info *ci)
 {
-	return eng_running && eng_cpus[ci->ci_cpuid].e_state == ES_RUN;
+	return eng_running && eng_state[ci->ci_cpuid] == ES_RUN;
 }
 
-static inline bool eng_before(unsigned a, unsigned b)
-{
-	const struct machine *m = machine_cur;
-	uint64_t ca = m->m_cpus[a].ci_vclock, cb = m->m_cpus[b].ci_vclock;
-	return ca < cb || (ca == cb && eng_cpus[a].e_prio < eng_cpus[b].e_prio);
-}
-
-/* The runnable CPU with the smallest (clock, priority); eng_n if none. */
+/* The runnable CPU with the smallest (clock, priority); eng_n if none.
+ * => the baton holder, whose own clock is in eng_clk[] already */
 static unsigned eng_pick(void)
 {
 	unsigned best = eng_n;
+	uint64_t bc = UINT64_MAX, bp = UINT64_MAX;
 	for (unsigned i = 0; i < eng_n; i++)
-		if (eng_cpus[i].e_state == ES_RUN && (best == eng_n || eng_before(i, best)))
+		if (eng_state[i] == ES_RUN && (eng_clk[i] < bc || (eng_clk[i] == bc && eng_prio[i] < bp))) {
 			best = i;
+			bc = eng_clk[i];
+			bp = eng_prio[i];
+		}
 	return best;
 }
 
 /* => the new holder: how far it may run before the next decision */
 static void eng_set_horizon(unsigned self)
 {
-	const struct machine *m = machine_cur;
 	uint64_t min = UINT64_MAX;
 	for (unsigned i = 0; i < eng_n; i++)
-		if (i != self && eng_cpus[i].e_state == ES_RUN && m->m_cpus[i].ci_vclock < min)
-			min = m->m_cpus[i].ci_vclock;
+		if (i != self && eng_state[i] == ES_RUN && eng_clk[i] < min)
+			min = eng_clk[i];
 	eng_min_other = min;
 	eng_horizon = min > UINT64_MAX - eng_quantum ? UINT64_MAX : min + eng_quantum;
 }
@@ -365,9 +383,12 @@ static void eng_give(unsigned next)
 static void eng_wait_baton(unsigned self)
 {
 	_Atomic uint32_t *go = &eng_cpus[self].e_go;
-	/* a short spin first: on an idle host core the hand-off lands within
-	 * a microsecond; then sleep in the kernel until it comes */
-	for (unsigned i = 0; i < 200; i++) {
+	/* a short spin first where the baton comes straight back (two CPUs
+	 * that take turns: the hand-off lands within a microsecond); with more,
+	 * it comes back after the others ran, and a spin would only keep a
+	 * host core from the CPU that has it.  Then sleep in the kernel. */
+	unsigned spin = eng_nrun <= 2 ? 200 : 0;
+	for (unsigned i = 0; i < spin; i++) {
 		if (atomic_load_explicit(go, memory_order_acquire))
 			goto got;
 		__builtin_ia32_pause();
@@ -382,6 +403,7 @@ static void eng_switch(struct cpu_info *ci, unsigned next)
 {
 	unsigned self = ci->ci_cpuid;
 	stats_inc(&eng_switches);
+	eng_clk[self] = ci->ci_vclock;
 	eng_publish(ci);
 	eng_give(next);
 	eng_wait_baton(self);
@@ -390,16 +412,16 @@ static void eng_switch(struct cpu_info *ci, unsigned next)
 	eng_set_horizon(self);
 }
 
-void engine_yield(struct cpu_info *ci)
+/* The decision at a yield point: keep the baton, or hand it on. */
+static void eng_step(struct cpu_info *ci)
 {
-	if (!eng_running || eng_cpus[ci->ci_cpuid].e_state != ES_RUN)
-		return;
 	if (eng_preempt != 0 && eng_rand() % 1000 < eng_preempt) {
 		engine_preempt(ci);
 		return;
 	}
 	if (__predict_true(ci->ci_vclock <= eng_horizon))
 		return;
+	eng_clk[ci->ci_cpuid] = ci->ci_vclock;
 	unsigned next = eng_pick();
 	if (next == ci->ci_cpuid) {
 		eng_set_horizon(next);
@@ -408,31 +430,98 @@ void engine_yield(struct cpu_info *ci)
 	eng_switch(ci, next);
 }
 
-void engine_wait_turn(struct cpu_info *ci)
+void engine_yield(struct cpu_info *ci)
 {
-	if (!eng_running || eng_cpus[ci->ci_cpuid].e_state != ES_RUN)
+	if (!eng_running || eng_state[ci->ci_cpuid] != ES_RUN)
 		return;
-	/* what this CPU waits for can change only when another CPU runs: its
-	 * clock goes past the slowest other one, which then runs first */
+	/* outside a wait: whatever this CPU did may be what a waiter waits for */
+	engine_epoch++;
+	eng_waiting[ci->ci_cpuid] = 0;
+	eng_step(ci);
+}
+
+/*
+ * When could something another CPU does next change what a waiter sees?
+ * A CPU outside a wait: at its clock.  A CPU parked in a wait turn: at its
+ * clock if anything changed since its last turn (its condition may hold
+ * now), else only when it takes an interrupt (an IPI that has arrived, a
+ * tick), which runs a handler.  UINT64_MAX: never (every CPU waits on
+ * every other: the model deadlocked, which the watchdog reports).
+ */
+static uint64_t eng_next_event(unsigned self)
+{
+	const struct machine *m = machine_cur;
+	uint64_t ev = UINT64_MAX;
+	for (unsigned i = 0; i < eng_n; i++) {
+		if (i == self || eng_state[i] != ES_RUN)
+			continue;
+		uint64_t e = UINT64_MAX;
+		if (!eng_waiting[i] || eng_wepoch[i] != engine_epoch) {
+			e = eng_clk[i];
+		} else {
+			const struct cpu_info *c = &m->m_cpus[i];
+			for (unsigned t = 0; t < IPI_NTYPES; t++)
+				if (atomic_load_explicit((_Atomic uint32_t *)&c->ci_ipi_seq[t], memory_order_relaxed) !=
+				        atomic_load_explicit((_Atomic uint32_t *)&c->ci_ipi_seen[t], memory_order_relaxed) &&
+				    eng_cpus[i].e_ipi_at[t] < e)
+					e = eng_cpus[i].e_ipi_at[t];
+			if (c->ci_tick_ns != 0 && c->ci_next_tick < e)
+				e = c->ci_next_tick;
+			if (e != UINT64_MAX && e < eng_clk[i])
+				e = eng_clk[i];
+		}
+		if (e < ev)
+			ev = e;
+	}
+	return ev;
+}
+
+/*
+ * A wait turn.  What this CPU waits for can change only when another CPU
+ * runs: its clock goes past the slowest other one, which then runs first,
+ * and the waiter polls again a line transfer later.  When nothing changed
+ * since its last turn (engine_epoch: every yield outside a wait, every
+ * wait's first turn, every interrupt handled moves it), the polls between
+ * now and the next event that can change anything would all find the
+ * same: the clock jumps to that event.  Without that, K CPUs waiting
+ * behind one that is D ahead leapfrog one another a line transfer at a
+ * time, K * D / cost.line_transfer_ns hand-offs before it runs again.
+ */
+void engine_wait_turn(struct cpu_info *ci, unsigned turn)
+{
+	unsigned self = ci->ci_cpuid;
+	if (!eng_running || eng_state[self] != ES_RUN)
+		return;
+	/* a wait's first turn follows work; a wait loop's own work (a reclaim
+	 * every 64 turns in phys_wait) counts as a change too */
+	if (turn == 0 || (turn & 63) == 0)
+		engine_epoch++;
 	uint64_t t = ci->ci_vclock > eng_min_other || eng_min_other == UINT64_MAX ? ci->ci_vclock : eng_min_other;
+	if (eng_waiting[self] && eng_wepoch[self] == engine_epoch) {
+		uint64_t ev = eng_next_event(self);
+		if (ev != UINT64_MAX && ev > t)
+			t = ev;
+	}
 	ci->ci_vclock = t + engine_cost[EC_LINE] + 1;
-	engine_yield(ci);
+	eng_waiting[self] = 1;
+	eng_wepoch[self] = engine_epoch;
+	eng_step(ci);
 }
 
 void engine_preempt(struct cpu_info *ci)
 {
-	if (!eng_running || eng_cpus[ci->ci_cpuid].e_state != ES_RUN)
+	if (!eng_running || eng_state[ci->ci_cpuid] != ES_RUN)
 		return;
-	unsigned nrun = 0;
-	for (unsigned i = 0; i < eng_n; i++)
-		nrun += i != ci->ci_cpuid && eng_cpus[i].e_state == ES_RUN;
+	unsigned nrun = eng_nrun - 1; /* the others */
 	if (nrun == 0)
 		return;
 	unsigned k = (unsigned)(eng_rand() % nrun), next = eng_n;
 	for (unsigned i = 0; i < eng_n && next == eng_n; i++)
-		if (i != ci->ci_cpuid && eng_cpus[i].e_state == ES_RUN && k-- == 0)
+		if (i != ci->ci_cpuid && eng_state[i] == ES_RUN && k-- == 0)
 			next = i;
 	stats_inc(&eng_preempts);
+	engine_epoch++;
+	eng_waiting[ci->ci_cpuid] = 0;
 	eng_switch(ci, next);
 }
 
@@ -448,6 +537,21 @@ void engine_ipi_sent(struct cpu_info *target, unsigned type, uint64_t at)
 bool engine_ipi_arrived(const struct cpu_info *ci, unsigned type)
 {
 	return eng_cpus == NULL || ci->ci_vclock >= eng_cpus[ci->ci_cpuid].e_ipi_at[type];
+}
+
+/* The watchdog's dump: the scheduler's view (read racily, for a human). */
+void engine_dump(FILE *f)
+{
+	if (!engine_on || eng_cpus == NULL)
+		return;
+	fprintf(f, "engine: virtual, %s, epoch %lu, published clock %lu ns, horizon %lu\n",
+	    eng_running ? "running" : "not running", (unsigned long)engine_epoch, (unsigned long)engine_now(),
+	    (unsigned long)eng_horizon);
+	for (unsigned i = 0; i < eng_n; i++)
+		fprintf(f, "  cpu%u: %s clock %lu%s, last wait turn at epoch %lu, baton %u\n", i,
+		    eng_state[i] == ES_RUN ? "runnable" : eng_state[i] == ES_DONE ? "done" : "out", (unsigned long)eng_clk[i],
+		    eng_waiting[i] ? " waiting" : "", (unsigned long)eng_wepoch[i],
+		    atomic_load_explicit(&eng_cpus[i].e_go, memory_order_relaxed));
 }
 
 /* ---- machine_run() under the engine ---- */
@@ -482,21 +586,24 @@ int engine_start(struct machine *m, unsigned ncpu)
 	atomic_store(&eng_abort_flag, false);
 	uint64_t t0 = atomic_load(&eng_now);
 	for (unsigned i = 0; i < ncpu; i++) {
-		eng_cpus[i].e_state = ES_RUN;
-		eng_cpus[i].e_prio = eng_rand();
+		eng_state[i] = ES_RUN;
+		eng_waiting[i] = 0;
+		eng_prio[i] = eng_rand();
+		eng_clk[i] = t0;
 		memset(eng_cpus[i].e_ipi_at, 0, sizeof(eng_cpus[i].e_ipi_at));
 		m->m_cpus[i].ci_vclock = t0;
 		if (m->m_cpus[i].ci_tick_ns != 0)
 			m->m_cpus[i].ci_next_tick = t0 + m->m_cpus[i].ci_tick_ns;
 	}
 	atomic_store(&eng_done, 0);
+	eng_nrun = ncpu;
 	eng_running = true;
 	eng_give(eng_pick());
 	while (!atomic_load_explicit(&eng_done, memory_order_acquire))
 		eng_futex(&eng_done, FUTEX_WAIT_PRIVATE, 0);
 	eng_running = false;
 	for (unsigned i = 0; i < ncpu; i++)
-		eng_cpus[i].e_state = ES_OUT;
+		eng_state[i] = ES_OUT;
 	return 0;
 }
 
@@ -505,7 +612,10 @@ void engine_exit(struct cpu_info *ci)
 {
 	if (!eng_running)
 		return;
-	eng_cpus[ci->ci_cpuid].e_state = ES_DONE;
+	eng_state[ci->ci_cpuid] = ES_DONE;
+	eng_nrun--;
+	engine_epoch++;
+	eng_clk[ci->ci_cpuid] = ci->ci_vclock;
 	eng_publish(ci);
 	unsigned next = eng_pick();
 	if (next != eng_n) {

@@ -463,6 +463,14 @@ enum engine_cost {
 _Static_assert(EC_NCOSTS <= MACHINE_MAX_COSTS, "struct machine_config has room for every cost");
 extern bool engine_on;                 /* the booted machine runs machine.engine = virtual */
 extern uint64_t engine_cost[EC_NCOSTS]; /* the booted machine's cost.* values */
+extern uint64_t engine_epoch;          /* moves whenever a CPU may have changed what a waiter sees */
+/* An interrupt point changed shared state (a handler ran, a request was
+ * answered): a waiter may see something new (engine_wait_turn). */
+static inline void engine_changed(void)
+{
+	if (__predict_false(engine_on))
+		engine_epoch++;
+}
 static inline void engine_charge(struct cpu_info *ci, enum engine_cost what)
 {
 	if (__predict_false(engine_on))
@@ -478,7 +486,7 @@ void engine_halt(struct machine *);
 uint64_t engine_now(void);               /* virtual now of a thread that is no CPU */
 bool engine_scheduled(const struct cpu_info *); /* ci runs under the scheduler now */
 void engine_yield(struct cpu_info *);    /* a yield point (ci is curcpu()) */
-void engine_wait_turn(struct cpu_info *); /* a turn of a wait: the clock jumps, then a yield */
+void engine_wait_turn(struct cpu_info *, unsigned turn); /* turn of a wait (0: its first): the clock jumps, then a yield */
 void engine_preempt(struct cpu_info *);  /* hand the baton to a CPU the seed picks */
 void engine_ipi_sent(struct cpu_info *target, unsigned type, uint64_t at); /* arrives at `at` */
 bool engine_ipi_arrived(const struct cpu_info *ci, unsigned type);
@@ -490,6 +498,7 @@ int engine_start(struct machine *, unsigned ncpu);
 void engine_exit(struct cpu_info *);
 void engine_abort(struct machine *, unsigned ncpu);
 bool engine_aborted(void);
+void engine_dump(FILE *);                /* the watchdog's dump */
 /* the keys (engine.c's table), for machine.c's config functions */
 void engine_config_init(struct machine_config *);
 int engine_config_set(struct machine_config *, const char *key, const char *value); /* ENOENT: not ours */

@@ -244,8 +244,10 @@ static inline int mmu_translate(vaddr_t va, int access, _Atomic uint64_t **pp)
 		return EFAULT;
 	/* broadcast invalidations posted to this TLB apply before the lookup
 	 * (the MMU's own work: one relaxed load of a line this CPU owns) */
-	if (__predict_false(atomic_load_explicit(&ci->ci_tlb_inbox, memory_order_relaxed) != 0))
+	if (__predict_false(atomic_load_explicit(&ci->ci_tlb_inbox, memory_order_relaxed) != 0)) {
 		machine_cur->m_hooks.mh_tlb_inbox(ci);
+		engine_changed();
+	}
 	uint64_t vpn = va >> PAGE_SHIFT;
 	uint8_t need = (uint8_t)((access & VM_PROT_WRITE) ? (TE_W | TE_D) : (access & VM_PROT_EXECUTE) ? TE_X : 0);
 	uint16_t pcid = cur_pcid(ci);
