@@ -79,6 +79,10 @@ int microbench_shootdown(const struct machine_config *cfg, unsigned rounds, uint
 /* ipi.preset = calibrated: ipi.send_ns and ipi.handler_ns from the file
  * ipi.calibration names (calibrate.c); 0, or -1 with "key: reason" in why. */
 int calib_apply(struct machine_config *, char *why, size_t len);
+/* engine.costs = calibrated (with machine.engine = virtual): the cost.*
+ * keys an IPI and a line transfer take, from ipi.calibration */
+bool calib_engine_wanted(const struct machine_config *);
+int calib_engine_apply(struct machine_config *, char *why, size_t len);
 /* What `pmapstorm calibrate` measures, with its options (calibrate.c):
  * the host PUs cfg places its CPUs on; writes the calibration file out.
  * EXIT_OK, or an exit code after a message. */

@@ -699,6 +699,10 @@ int cmd_microbench(int argc, char **argv)
 		cli_error("microbench: %s", why);
 		return EXIT_USAGE;
 	}
+	if (calib_engine_wanted(&cfg) && calib_engine_apply(&cfg, why, sizeof(why)) != 0) {
+		cli_error("microbench: %s", why);
+		return EXIT_USAGE;
+	}
 	struct machine *m = machine_boot(&cfg);
 	if (m == NULL) {
 		cli_error("microbench: %s", machine_errmsg());

@@ -215,7 +215,8 @@ static int run_calibrate_if_missing(struct experiment *ex, bool quiet)
 	for (unsigned p = 0; rc == EXIT_OK && p < ex->ex_npoints; p++) {
 		if ((rc = exp_point(ex, p, pt)) != EXIT_OK)
 			break;
-		if (pt->ep_cfg.mc_ipi_preset != IPI_PRESET_CALIBRATED || access(pt->ep_cfg.mc_ipi_calibration, R_OK) == 0)
+		if ((pt->ep_cfg.mc_ipi_preset != IPI_PRESET_CALIBRATED && !calib_engine_wanted(&pt->ep_cfg)) ||
+		    access(pt->ep_cfg.mc_ipi_calibration, R_OK) == 0)
 			continue;
 		fprintf(stderr, "pmapstorm run: %s is missing: calibrating this host first (pmapstorm calibrate --out %s)\n",
 		    pt->ep_cfg.mc_ipi_calibration, pt->ep_cfg.mc_ipi_calibration);

@@ -131,9 +131,13 @@ void cpu_delay_ns(uint64_t ns)
 	if (ns == 0)
 		return;
 	if (__predict_false(engine_on)) {
+		/* virtual: the time passes, and CPUs behind it run first (a
+		 * yield, not an interrupt point: nothing is taken here) */
 		struct cpu_info *ci = curcpu();
-		if (ci != NULL)
+		if (ci != NULL) {
 			ci->ci_vclock += ns;
+			engine_yield(ci);
+		}
 		return;
 	}
 	uint64_t end = cpu_now_ns() + ns;
@@ -193,7 +197,13 @@ static void cpu_intr_dispatch(struct cpu_info *ci, bool all)
 	 * that asked and then shot down finds the answer with the ack */
 	cpu_qs_answer(ci);
 	ci->ci_ipl++; /* handlers run with interrupts blocked */
-	engine_charge(ci, EC_HANDLER);
+	if (__predict_false(engine_on)) {
+		/* virtual: the entry costs its time first, and CPUs behind that
+		 * time run before the handler acts (its acknowledgement must
+		 * not be seen by a CPU whose clock has not reached it yet) */
+		ci->ci_vclock += engine_cost[EC_HANDLER];
+		engine_yield(ci);
+	}
 	const struct machine *m = machine_cur;
 	if (m->m_cfg.mc_ipi_handler_ns != 0)
 		cpu_delay_ns(m->m_cfg.mc_ipi_handler_ns);

@@ -505,6 +505,19 @@ void engine_wait_turn(struct cpu_info *ci, unsigned turn)
 	ci->ci_vclock = t + engine_cost[EC_LINE] + 1;
 	eng_waiting[self] = 1;
 	eng_wepoch[self] = engine_epoch;
+	/* a waiter gets no lookahead (engine.quantum_ns is for CPUs that
+	 * work): past the slowest other CPU, what it waits for may be done in
+	 * that CPU's next steps, and a poll ahead of them only adds latency */
+	if (ci->ci_vclock > eng_min_other && eng_min_other != UINT64_MAX && eng_preempt == 0) {
+		eng_clk[self] = ci->ci_vclock;
+		unsigned next = eng_pick();
+		if (next != self) {
+			eng_switch(ci, next);
+			return;
+		}
+		eng_set_horizon(self);
+		return;
+	}
 	eng_step(ci);
 }
 
