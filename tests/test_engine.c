@@ -524,6 +524,61 @@ static void test_engine_calibrated_band(void **state)
 	assert_non_null(strstr(why, "engine.costs"));
 }
 
+/* ---- RCU callbacks run on simulated CPUs, not liburcu's worker ---- */
+
+struct rcu_t {
+	_Atomic int ran;
+	int on_cpu;          /* the CPU that ran the callback, -1: no CPU */
+	uint64_t at;         /* its virtual clock then */
+	uint64_t deferred_at;
+};
+
+static void rcu_cb(void *arg)
+{
+	struct rcu_t *r = arg;
+	r->on_cpu = cpu_attached() ? (int)cpu_number() : -1;
+	r->at = cpu_now_ns();
+	atomic_store(&r->ran, 1);
+}
+
+static void rcu_main(unsigned cpu, void *arg)
+{
+	struct rcu_t *r = arg;
+	if (cpu == 0) {
+		r->deferred_at = cpu_now_ns();
+		sync_rcu_defer(rcu_cb, r);
+	}
+	unsigned iter = 0;
+	while (!atomic_load(&r->ran))
+		cpu_spin_wait(&iter);
+}
+
+static void test_engine_rcu(void **state)
+{
+	(void)state;
+	struct machine_config c;
+	machine_config_init(&c);
+	machine_config_set(&c, "machine.cpus", "3");
+	machine_config_set(&c, "machine.memory", "8M");
+	machine_config_set(&c, "machine.engine", "virtual");
+	machine_config_set(&c, "watchdog.seconds", "0");
+	struct machine *m = machine_boot(&c);
+	assert_non_null(m);
+	struct rcu_t r = {.on_cpu = -2};
+	assert_int_equal(machine_run(m, 3, rcu_main, &r), 0);
+	assert_int_equal(atomic_load(&r.ran), 1);
+	assert_true(r.on_cpu >= 0 && r.on_cpu < 3); /* a simulated CPU ran it */
+	assert_true(r.at >= r.deferred_at);
+	/* one left over at halt runs on the halting thread */
+	struct rcu_t r2 = {.on_cpu = -2};
+	assert_int_equal(cpu_attach(m, 0), 0);
+	sync_rcu_defer(rcu_cb, &r2);
+	cpu_detach();
+	machine_halt(m);
+	assert_int_equal(atomic_load(&r2.ran), 1);
+	assert_int_equal(r2.on_cpu, -1);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -544,6 +599,7 @@ int main(void)
 		cmocka_unit_test(test_engine_keys),
 		cmocka_unit_test(test_engine_clock),
 		cmocka_unit_test(test_engine_256_cpus),
+		cmocka_unit_test(test_engine_rcu),
 		cmocka_unit_test(test_engine_determinism),
 		cmocka_unit_test(test_engine_mutants_replay),
 		cmocka_unit_test(test_engine_stress_schedules),

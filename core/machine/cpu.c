@@ -257,6 +257,8 @@ static inline void cpu_intr_point(struct cpu_info *ci, bool progress)
 	if (ci->ci_tick_ns != 0)
 		cpu_tick(ci);
 	sync_rcu_quiescent();
+	if (__predict_false(engine_rcu_pending))
+		engine_rcu_poll();
 }
 
 void cpu_intr_poll(void)

@@ -270,6 +270,9 @@ static uint64_t eng_min_other;           /* the smallest clock of the other runn
 static uint64_t eng_quantum;
 static unsigned eng_preempt;
 
+static void eng_rcu_defer(void (*fn)(void *), void *arg);
+static void eng_rcu_drain(void);
+
 static uint64_t eng_rand(void)
 {
 	/* xorshift64*: only the baton holder (or engine_start) draws */
@@ -311,12 +314,17 @@ int engine_boot(struct machine *m)
 	eng_rng = (c->mc_engine_seed ^ 0x9E3779B97F4A7C15ULL) | 1;
 	atomic_store(&eng_now, 0);
 	eng_running = false;
+	sync_set_defer(eng_rcu_defer);
 	return 0;
 }
 
 void engine_halt(struct machine *m)
 {
 	(void)m;
+	if (engine_on) {
+		sync_set_defer(NULL);
+		eng_rcu_drain();
+	}
 	free(eng_cpus);
 	free(eng_clk);
 	free(eng_prio);
@@ -565,6 +573,72 @@ void engine_dump(FILE *f)
 		    eng_state[i] == ES_RUN ? "runnable" : eng_state[i] == ES_DONE ? "done" : "out", (unsigned long)eng_clk[i],
 		    eng_waiting[i] ? " waiting" : "", (unsigned long)eng_wepoch[i],
 		    atomic_load_explicit(&eng_cpus[i].e_go, memory_order_relaxed));
+}
+
+/* ---- RCU callbacks on the simulated CPUs ----
+ *
+ * liburcu's call_rcu() worker is a host thread outside the simulated CPUs;
+ * under the engine it would touch the machine at host-chosen times.  So
+ * sync_rcu_defer() comes here instead: a callback waits in a FIFO with a
+ * quiescent-state ticket of every attached CPU (cpu_qs_request), and the
+ * first CPU to pass an interrupt point after all of them answered runs it
+ * there — a grace period as ptp.c runs its own.  Only the baton holder
+ * touches the list.  What is left at halt runs on the halting thread, when
+ * no CPU can be walking anything any more.
+ */
+struct eng_rcu {
+	struct eng_rcu *er_next;
+	void (*er_fn)(void *);
+	void *er_arg;
+	uint64_t er_ticket[]; /* per CPU; 0: not attached when deferred */
+};
+static struct eng_rcu *eng_rcu_head, **eng_rcu_tail = &eng_rcu_head;
+bool engine_rcu_pending;
+
+static void eng_rcu_defer(void (*fn)(void *), void *arg)
+{
+	const struct machine *m = machine_cur;
+	struct eng_rcu *r = mem_zalloc_flex(struct eng_rcu, er_ticket, m->m_ncpu);
+	if (r == NULL)
+		panic("machine.engine = virtual: no host memory for an RCU callback");
+	r->er_fn = fn;
+	r->er_arg = arg;
+	for (unsigned i = 0; i < m->m_ncpu; i++)
+		if (cpu_is_attached(&m->m_cpus[i]))
+			r->er_ticket[i] = cpu_qs_request(&m->m_cpus[i]);
+	*eng_rcu_tail = r;
+	eng_rcu_tail = &r->er_next;
+	engine_rcu_pending = true;
+}
+
+void engine_rcu_poll(void)
+{
+	const struct machine *m = machine_cur;
+	while (eng_rcu_head != NULL) {
+		struct eng_rcu *r = eng_rcu_head;
+		for (unsigned i = 0; i < m->m_ncpu; i++)
+			if (r->er_ticket[i] != 0 && !cpu_qs_passed(&m->m_cpus[i], r->er_ticket[i]))
+				return;
+		if ((eng_rcu_head = r->er_next) == NULL) {
+			eng_rcu_tail = &eng_rcu_head;
+			engine_rcu_pending = false;
+		}
+		engine_epoch++;
+		r->er_fn(r->er_arg);
+		free(r);
+	}
+}
+
+static void eng_rcu_drain(void)
+{
+	while (eng_rcu_head != NULL) {
+		struct eng_rcu *r = eng_rcu_head;
+		eng_rcu_head = r->er_next;
+		r->er_fn(r->er_arg);
+		free(r);
+	}
+	eng_rcu_tail = &eng_rcu_head;
+	engine_rcu_pending = false;
 }
 
 /* ---- machine_run() under the engine ---- */

@@ -499,6 +499,8 @@ void engine_exit(struct cpu_info *);
 void engine_abort(struct machine *, unsigned ncpu);
 bool engine_aborted(void);
 void engine_dump(FILE *);                /* the watchdog's dump */
+extern bool engine_rcu_pending;          /* sync_rcu_defer() callbacks wait (virtual) */
+void engine_rcu_poll(void);              /* at an interrupt point: run the ones whose grace period ended */
 /* the keys (engine.c's table), for machine.c's config functions */
 void engine_config_init(struct machine_config *);
 int engine_config_set(struct machine_config *, const char *key, const char *value); /* ENOENT: not ours */
