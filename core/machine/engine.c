@@ -388,14 +388,11 @@ static void eng_give(unsigned next)
 	eng_futex(&eng_cpus[next].e_go, FUTEX_WAKE_PRIVATE, 1);
 }
 
-static void eng_wait_baton(unsigned self)
+/* => spin: pause turns before sleeping, chosen by the caller while it still
+ * held the baton (eng_nrun is the holder's to read) */
+static void eng_wait_baton(unsigned self, unsigned spin)
 {
 	_Atomic uint32_t *go = &eng_cpus[self].e_go;
-	/* a short spin first where the baton comes straight back (two CPUs
-	 * that take turns: the hand-off lands within a microsecond); with more,
-	 * it comes back after the others ran, and a spin would only keep a
-	 * host core from the CPU that has it.  Then sleep in the kernel. */
-	unsigned spin = eng_nrun <= 2 ? 200 : 0;
 	for (unsigned i = 0; i < spin; i++) {
 		if (atomic_load_explicit(go, memory_order_acquire))
 			goto got;
@@ -413,8 +410,13 @@ static void eng_switch(struct cpu_info *ci, unsigned next)
 	stats_inc(&eng_switches);
 	eng_clk[self] = ci->ci_vclock;
 	eng_publish(ci);
+	/* a short spin first where the baton comes straight back (two CPUs
+	 * that take turns: the hand-off lands within a microsecond); with more,
+	 * it comes back after the others ran, and a spin would only keep a
+	 * host core from the CPU that has it.  Then sleep in the kernel. */
+	unsigned spin = eng_nrun <= 2 ? 200 : 0;
 	eng_give(next);
-	eng_wait_baton(self);
+	eng_wait_baton(self, spin);
 	if (atomic_load_explicit(&eng_abort_flag, memory_order_relaxed))
 		return;
 	eng_set_horizon(self);
@@ -645,7 +647,7 @@ static void eng_rcu_drain(void)
 
 void engine_park(struct cpu_info *ci)
 {
-	eng_wait_baton(ci->ci_cpuid);
+	eng_wait_baton(ci->ci_cpuid, 0);
 	if (!atomic_load_explicit(&eng_abort_flag, memory_order_relaxed))
 		eng_set_horizon(ci->ci_cpuid);
 }
