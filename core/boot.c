@@ -7,7 +7,8 @@
  * component's table, then the rules between keys), the lock layer takes
  * its algorithms, the machine's hardware boots (core/machine), then the
  * pmap with its shootdown strategy (core/pmap, core/shootdown), then the
- * uvm layer (core/uvm), then the oracles and the watchdog (check.c).  Halt
+ * uvm layer (core/uvm), then the oracles and the watchdog (check.c), then
+ * the execution engine (core/machine/engine.c: threads or virtual).  Halt
  * runs the other way.  Each layer installs the upcalls the machine makes
  * into it (m_hooks, m_uvm_hooks) in its own boot function: nothing is
  * registered from constructors.  docs/architecture.md, "Boot" and
@@ -33,6 +34,7 @@
  */
 static const struct cfg_key *const cfg_tables[] = {
 	machine_keys,
+	engine_keys,
 	shootdown_keys,
 	lock_keys,
 	uvm_page_keys,
@@ -176,6 +178,9 @@ struct machine *machine_boot(const struct machine_config *cfg)
 		goto fail;
 	if ((err = check_boot(m)) != 0)
 		goto fail;
+	/* last: with machine.engine = virtual, the CPUs attach to its scheduler */
+	if ((err = engine_boot(m)) != 0)
+		goto fail;
 	return m;
 fail:
 	machine_halt(m);
@@ -190,6 +195,7 @@ void machine_halt(struct machine *m)
 	for (unsigned i = 0; m->m_cpus != NULL && i < m->m_ncpu; i++)
 		KASSERTMSG(!cpu_is_attached(&m->m_cpus[i]), "machine_halt with CPU %u attached", i);
 	check_halt(m);
+	engine_halt(m);
 	/* let every deferred free (call_rcu) finish before memory goes away */
 	sync_rcu_barrier();
 	/* the uvm layer first (its halt is safe after a failed boot) */

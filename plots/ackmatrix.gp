@@ -11,7 +11,7 @@
 # Writes ackmatrix.png and ackmatrix.svg.
 load "common.gnuplot"
 NAME = "ackmatrix"
-TITLE = "Acknowledgement latency, initiator x target"
+TITLE = "Acknowledgement latency, initiator x target" . VCLK
 HAVE = rows("ackmatrix.csv") > 0 && NFACET > 0
 C = HAVE ? int(system("awk -F, 'NR>1 && $3+0>m{m=$3+0} END{print m+0}' ackmatrix.csv")) : 0
 # the facet no. with the most acknowledgements at C (the first such)

@@ -50,6 +50,10 @@ SKEY = "for [i=1:NSTRAT] keyentry with linespoints lw 2 pt 7 lc rgb scol(i) titl
 # are many), log2 x when they span 8x or more (a sweep of 1..256 CPUs).
 CPUS = system("test -r summary.csv && awk -F, 'NR>1{print $3+0}' summary.csv | sort -n -u | tr '\\n' ' '")
 NCPU = words(CPUS)
+# machine.engine = virtual: every time and rate in summary.csv is virtual
+# (units "virtual ns", "ops/virtual s"); VCLK goes into every title
+VIRT = rows("summary.csv") ? int(system("awk -F, '$6 ~ /^(virtual |ops.virtual|1.virtual)/{v=1} END{print v+0}' summary.csv")) : 0
+VCLK = VIRT ? " (virtual time)" : ""
 CMIN = NCPU > 0 ? real(word(CPUS, 1)) : 1
 CMAX = NCPU > 0 ? real(word(CPUS, NCPU)) : 1
 LOGX = CMAX / CMIN >= 8

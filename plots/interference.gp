@@ -12,7 +12,7 @@
 # Reads summary.csv (ops_per_s.ROLE).  Writes interference.png and .svg.
 load "common.gnuplot"
 NAME = "interference"
-TITLE = "Interference"
+TITLE = "Interference" . VCLK
 # every pairing as facet no., role, alone facet no., strategy no., cpus, slowdown %, low %, high %
 PAIRS = pre("summary.csv")." | awk -F, -v OFS=, '$7 ~ /^ops_per_s[.]/ && $11>0{r=substr($7, 11); " \
     ."if(!(($1 FS r) in hr)){hr[$1 FS r]; nr[$1]++; role[$1]=r} k=$1 FS r FS $2 FS $5; md[k]=$11; q1[k]=$14; q3[k]=$15; " \

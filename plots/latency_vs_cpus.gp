@@ -10,7 +10,7 @@
 # remote_latency_p50.ROLE).  Writes latency_vs_cpus.png and .svg.
 load "common.gnuplot"
 NAME = "latency_vs_cpus"
-TITLE = "Update cost and remote latency"
+TITLE = "Update cost and remote latency" . VCLK
 # the panels: "facet no.:role", the first role of each facet with an update cost
 PANELS = !rows("summary.csv") ? "" : system(pre("summary.csv")." | awk -F, '$7 ~ /^ops_per_s[.]/ && !(($1 FS $7) in s)" \
     ."{s[$1 FS $7]; o[++n]=$1 FS substr($7, 11)} $7 ~ /^update_cost_p50[.]/{u[$1 FS substr($7, 17)]} " \

@@ -8,7 +8,7 @@
 # wait_share, contentions, acquisitions).  Writes lockwait.png and .svg.
 load "common.gnuplot"
 NAME = "lockwait"
-TITLE = "Lock wait by class"
+TITLE = "Lock wait by class" . VCLK
 HAVE = rows("lockwait.csv") > 0 && NFACET > 0
 C = HAVE ? int(system("awk -F, 'NR>1 && $3+0>m{m=$3+0} END{print m+0}' lockwait.csv")) : 0
 # the classes with any wait at C, in file order

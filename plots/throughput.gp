@@ -7,7 +7,7 @@
 # ops_per_s.ROLE: median, q1, q3).  Writes throughput.png and throughput.svg.
 load "common.gnuplot"
 NAME = "throughput"
-TITLE = "Throughput of each role"
+TITLE = "Throughput of each role" . VCLK
 # the panels: facet no. and role of every ops_per_s.ROLE, in point order
 PANELS = !rows("summary.csv") ? "" : system(pre("summary.csv")." | awk -F, '$7 ~ /^ops_per_s[.]/ && !(($1 FS $7) in s)" \
     ."{s[$1 FS $7]; print $1 \":\" substr($7, 11)}' | tr '\\n' ' '")

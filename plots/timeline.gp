@@ -10,7 +10,7 @@
 # Reads timeline.csv (..., trial, t_s, series, value).  Writes timeline.png/.svg.
 load "common.gnuplot"
 NAME = "timeline"
-TITLE = "Over time"
+TITLE = "Over time" . VCLK
 HAVE = rows("timeline.csv") > 0 && NFACET > 0
 # the samples of each point's median trial at CMAX, as
 # facet no., strategy no., t_s, series, value

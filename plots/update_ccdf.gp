@@ -8,7 +8,7 @@
 # (..., role, value_ns, ccdf).  Writes update_ccdf.png and update_ccdf.svg.
 load "common.gnuplot"
 NAME = "update_ccdf"
-TITLE = "Update cost, tail"
+TITLE = "Update cost, tail" . VCLK
 HAVE = rows("update_ccdf.csv") > 0 && NFACET > 0
 C = HAVE ? int(system("awk -F, 'NR>1 && $3+0>m{m=$3+0} END{print m+0}' update_ccdf.csv")) : 0
 # the panels: facet no. and role with samples at C, in point order

@@ -9,7 +9,9 @@
  * oracle, CPU, address, frame, strategy, seed, the config keys that differ
  * from the defaults, the commit — and a one-line command that reruns the
  * same case.  The same seed repeats every choice the workload and the
- * injection make; the interleaving of real threads is the host's.
+ * injection make; with threads the interleaving is the host's, with
+ * --engine virtual the seed fixes it too (engine.seed), so the rerun line
+ * replays the same violation, and --schedules N tries N seeds in turn.
  */
 #include "stress.h"
 
@@ -32,6 +34,7 @@
 
 static const char *const stress_usage =
     "usage: pmapstorm stress [--strategy NAME|all] [--seconds N] [--cpus N] [--seed N]\n"
+    "                        [--engine threads|virtual] [--schedules N]\n"
     "                        [--inject LIST] [--oracles LIST] [--unsafe] [--keep-going]\n"
     "                        [--set section.key=value]... [--quiet]\n"
     "\n"
@@ -42,12 +45,20 @@ static const char *const stress_usage =
     "per oracle ending in SUCCESS or FAILURE.\n"
     "  --strategy S   a shootdown strategy, or all (every correct one, one after the\n"
     "                 other; default: shootdown.strategy, netbsd-x86)\n"
-    "  --seconds N    how long per strategy (default 10; fractions allowed, > 0)\n"
+    "  --seconds N    how long per strategy (default 10; fractions allowed, > 0;\n"
+    "                 virtual seconds with --engine virtual, default there 0.05)\n"
     "  --cpus N       simulated CPUs (overrides --set machine.cpus; default: that,\n"
     "                 else the host's CPUs, at least 2, at most 4; more simulated\n"
     "                 CPUs than host CPUs make every wait slow)\n"
     "  --seed N       fixes every random choice of the workload and the injection\n"
-    "                 (default 1); thread interleavings still vary on real threads\n"
+    "                 (default 1); thread interleavings still vary on real threads,\n"
+    "                 and with --engine virtual the seed fixes them too (engine.seed)\n"
+    "  --engine E     machine.engine: threads (default) or virtual — one CPU at a\n"
+    "                 time under a seeded scheduler, so a violation replays from its\n"
+    "                 rerun line at the same operation, CPU and address\n"
+    "  --schedules N  with --engine virtual: try seeds --seed, --seed+1, ... (N of\n"
+    "                 them, each --seconds long) and stop at the first that fails,\n"
+    "                 naming it; add --set engine.preempt=P for random preemption\n"
     "  --inject LIST  comma-separated, or all / none (default none):\n"
     "                   ipi        IPI handling on inject.ipi_delay_cpus held back\n"
     "                              inject.ipi_delay_us (default here 200)\n"
@@ -159,8 +170,14 @@ static void print_config_diff(FILE *f, const struct machine_config *cfg)
 		fprintf(f, "(defaults)");
 }
 
-static void reproducibility(FILE *f, uint64_t seed)
+static void reproducibility(FILE *f, uint64_t seed, bool virt)
 {
+	if (virt) {
+		fprintf(f, "reproducibility: seed %lu fixes every random choice of the workload, of the injection\n"
+		    "  and of the virtual scheduler (engine.seed): the rerun line replays the same run, the\n"
+		    "  same violation at the same operation, CPU and address\n", (unsigned long)seed);
+		return;
+	}
 	fprintf(f, "reproducibility: seed %lu fixes every random choice of the workload and of the injection;\n"
 	    "  thread interleavings on real threads still vary, so a rerun repeats the same operations,\n"
 	    "  not necessarily the same race (run it longer, or with --inject, to hit it again)\n",
@@ -178,8 +195,12 @@ static void print_report(FILE *f, const struct stress_result *res, const struct 
 	else
 		fprintf(f, "  cpu:      (the runner, at a quiescent point)\n");
 	fprintf(f, "  address:  %#lx\n  frame:    %#lx\n", (unsigned long)v->cv_va, (unsigned long)v->cv_pa);
-	fprintf(f, "  strategy: %s\n  seed:     %lu\n  after:    %.3f s\n", cfg->mc_strategy, (unsigned long)seed,
-	    res->sr_first_s);
+	if (v->cv_cpu >= 0)
+		fprintf(f, "  op:       after operation %lu of cpu %d\n", (unsigned long)res->sr_first_op, v->cv_cpu);
+	if (cfg->mc_engine == MACHINE_ENGINE_VIRTUAL)
+		fprintf(f, "  at:       %lu virtual ns\n", (unsigned long)res->sr_first_t_ns);
+	fprintf(f, "  strategy: %s\n  seed:     %lu\n  after:    %.3f %ss\n", cfg->mc_strategy, (unsigned long)seed,
+	    res->sr_first_s, cfg->mc_engine == MACHINE_ENGINE_VIRTUAL ? "virtual " : "");
 	fprintf(f, "  config:   ");
 	print_config_diff(f, cfg);
 	fprintf(f, "\n  commit:   %s (pmapstorm %s, %s)\n", PMAPSTORM_GIT, PMAPSTORM_VERSION, PMAPSTORM_COMPILER);
@@ -218,12 +239,19 @@ static void on_watchdog(void)
 	fprintf(stderr, "  rerun:    %s\n", rerun_line);
 }
 
-static void make_rerun(const char *strategy, double seconds, unsigned cpus, uint64_t seed, const char *inject,
-    const char *oracles, bool unsafe, const char *const *sets, unsigned nsets)
+static void make_rerun(const char *strategy, double seconds, unsigned cpus, uint64_t seed, const char *engine,
+    const char *inject, const char *oracles, bool unsafe, const char *const *sets, unsigned nsets)
 {
+	/* the shortest text that reads back as the same seconds */
+	char secs[40];
+	snprintf(secs, sizeof(secs), "%g", seconds);
+	if (strtod(secs, NULL) != seconds)
+		snprintf(secs, sizeof(secs), "%.17g", seconds);
 	size_t n = (size_t)snprintf(rerun_line, sizeof(rerun_line),
-	    "pmapstorm stress --strategy %s --seconds %g --cpus %u --seed %lu", strategy, seconds, cpus,
+	    "pmapstorm stress --strategy %s --seconds %s --cpus %u --seed %lu", strategy, secs, cpus,
 	    (unsigned long)seed);
+	if (engine != NULL && n < sizeof(rerun_line))
+		n += (size_t)snprintf(rerun_line + n, sizeof(rerun_line) - n, " --engine %s", engine);
 	if (inject != NULL && n < sizeof(rerun_line))
 		n += (size_t)snprintf(rerun_line + n, sizeof(rerun_line) - n, " --inject %s", inject);
 	if (oracles != NULL && n < sizeof(rerun_line))
@@ -240,7 +268,10 @@ struct stress_cmd {
 	double sc_seconds;
 	unsigned sc_cpus;
 	uint64_t sc_seed;
-	bool sc_unsafe, sc_keep_going, sc_quiet, sc_cpus_given;
+	bool sc_unsafe, sc_keep_going, sc_quiet, sc_cpus_given, sc_seconds_given;
+	const char *sc_engine;     /* --engine */
+	unsigned long sc_schedules; /* --schedules: seeds tried per strategy */
+	bool sc_virtual;           /* machine.engine = virtual */
 	const char *sc_sets[64];
 	unsigned sc_nsets;
 	struct machine_config sc_cfg;
@@ -258,6 +289,7 @@ static int stress_options(int argc, char **argv, struct stress_cmd *sc)
 		{"inject", required_argument, NULL, 'i'}, {"oracles", required_argument, NULL, 'o'},
 		{"unsafe", no_argument, NULL, 'u'}, {"keep-going", no_argument, NULL, 'k'},
 		{"set", required_argument, NULL, 's'}, {"quiet", no_argument, NULL, 'q'},
+		{"engine", required_argument, NULL, 'e'}, {"schedules", required_argument, NULL, 'n'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -266,6 +298,7 @@ static int stress_options(int argc, char **argv, struct stress_cmd *sc)
 	sc->sc_cpus = topo_npus();
 	sc->sc_cpus = sc->sc_cpus < 2 ? 2 : sc->sc_cpus > 4 ? 4 : sc->sc_cpus;
 	sc->sc_seed = 1;
+	sc->sc_schedules = 1;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -275,6 +308,15 @@ static int stress_options(int argc, char **argv, struct stress_cmd *sc)
 			sc->sc_seconds = strtod(optarg, &end);
 			if (end == optarg || *end != '\0' || !(sc->sc_seconds > 0) || sc->sc_seconds > 86400) {
 				msg_error("--seconds: '%s' is not a positive number of seconds (at most 86400)", optarg);
+				return EXIT_USAGE;
+			}
+			sc->sc_seconds_given = true;
+			break;
+		case 'e': sc->sc_engine = optarg; break;
+		case 'n':
+			sc->sc_schedules = strtoul(optarg, &end, 10);
+			if (end == optarg || *end != '\0' || sc->sc_schedules < 1 || sc->sc_schedules > 1000000) {
+				msg_error("--schedules: '%s' is not a count in [1, 1000000]", optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -334,6 +376,19 @@ static int stress_config(struct stress_cmd *sc)
 	for (unsigned i = 0; i < sc->sc_nsets; i++)
 		if (exp_apply_set(cfg, sc->sc_sets[i]) != 0)
 			return EXIT_USAGE;
+	if (sc->sc_engine != NULL) {
+		char kv[96];
+		snprintf(kv, sizeof(kv), "machine.engine=%s", sc->sc_engine);
+		if (exp_apply_set(cfg, kv) != 0)
+			return EXIT_USAGE;
+	}
+	sc->sc_virtual = cfg->mc_engine == MACHINE_ENGINE_VIRTUAL;
+	if (sc->sc_schedules > 1 && !sc->sc_virtual) {
+		msg_error("--schedules: needs --engine virtual (with threads the host picks the interleavings)");
+		return EXIT_USAGE;
+	}
+	if (sc->sc_virtual && !sc->sc_seconds_given)
+		sc->sc_seconds = 0.05; /* virtual seconds: a few µs of host time each virtual µs */
 	sc->sc_unsafe = cfg->mc_sd_unsafe;
 	if (sc->sc_cpus_given)
 		cfg->mc_ncpu = sc->sc_cpus;
@@ -400,27 +455,51 @@ static int stress_all(struct stress_cmd *sc)
 	check_set_watchdog_hook(on_watchdog);
 	int rc = EXIT_OK;
 	unsigned failed = 0, ran = 0;
+	uint64_t first_failing = 0;
+	bool any_failing = false;
 	for (unsigned k = 0; k < sc->sc_nnames && !atomic_load(&stress_stop); k++) {
 		const char *name = sc->sc_names[k];
 		snprintf(cfg->mc_strategy, sizeof(cfg->mc_strategy), "%s", name);
-		make_rerun(name, sc->sc_seconds, sc->sc_cpus, sc->sc_seed, sc->sc_inject, sc->sc_oracles, sc->sc_unsafe,
-		    sc->sc_sets, sc->sc_nsets);
-		report_cfg = cfg;
-		struct stress_opts o = {.so_cfg = *cfg, .so_seconds = sc->sc_seconds, .so_seed = sc->sc_seed,
-		    .so_keep_going = sc->sc_keep_going, .so_quiet = sc->sc_quiet, .so_break = -1, .so_stop = &stress_stop};
 		struct stress_result res;
-		if (!sc->sc_quiet)
-			fprintf(stderr, "pmapstorm stress: %s for %g s on %u CPUs (seed %lu)\n", name, sc->sc_seconds,
-			    sc->sc_cpus, (unsigned long)sc->sc_seed);
-		int r = stress_run(&o, &res);
-		report_cfg = NULL;
-		if (r != 0)
-			return exitcode_of(r);
+		uint64_t s = sc->sc_seed;
+		/* --schedules N: seeds seed .. seed+N-1, to the first that fails;
+		 * each seed fixes the workload, the injection and the scheduler */
+		for (unsigned long t = 0; t < sc->sc_schedules && !atomic_load(&stress_stop); t++) {
+			s = sc->sc_seed + t;
+			machine_config_setu(cfg, "inject.seed", s);
+			machine_config_setu(cfg, "engine.seed", s);
+			make_rerun(name, sc->sc_seconds, sc->sc_cpus, s, sc->sc_virtual ? "virtual" : NULL, sc->sc_inject,
+			    sc->sc_oracles, sc->sc_unsafe, sc->sc_sets, sc->sc_nsets);
+			report_cfg = cfg;
+			struct stress_opts o = {.so_cfg = *cfg, .so_seconds = sc->sc_seconds, .so_seed = s,
+			    .so_keep_going = sc->sc_keep_going, .so_quiet = sc->sc_quiet, .so_break = -1,
+			    .so_stop = &stress_stop};
+			if (!sc->sc_quiet && (sc->sc_schedules == 1 || t == 0))
+				fprintf(stderr, "pmapstorm stress: %s for %g %ss on %u CPUs (seed %lu%s)\n", name, sc->sc_seconds,
+				    sc->sc_virtual ? "virtual " : "", sc->sc_cpus, (unsigned long)s,
+				    sc->sc_schedules > 1 ? ", and the next schedules" : "");
+			int r = stress_run(&o, &res);
+			report_cfg = NULL;
+			if (r != 0)
+				return exitcode_of(r);
+			if (stress_violations(&res) != 0) {
+				if (sc->sc_schedules > 1)
+					printf("\npmapstorm stress: %s: schedule %lu of %lu, seed %lu, is the first that fails\n",
+					    name, t + 1, sc->sc_schedules, (unsigned long)s);
+				if (!any_failing)
+					first_failing = s;
+				any_failing = true;
+				break;
+			}
+		}
+		if (sc->sc_schedules > 1 && stress_violations(&res) == 0)
+			printf("\npmapstorm stress: %s: %lu schedules (seeds %lu to %lu), none failed\n", name,
+			    sc->sc_schedules, (unsigned long)sc->sc_seed, (unsigned long)(sc->sc_seed + sc->sc_schedules - 1));
 		ran++;
 		if (stress_violations(&res) != 0) {
 			failed++;
 			if (res.sr_have_first)
-				print_report(stdout, &res, cfg, sc->sc_seed);
+				print_report(stdout, &res, cfg, s);
 		}
 		uint64_t oracle_mask = CHK_ALL;
 		machine_config_u64(cfg, "check.oracles", &oracle_mask);
@@ -431,7 +510,7 @@ static int stress_all(struct stress_cmd *sc)
 	if (atomic_load(&stress_stop))
 		rc = EXIT_INTERRUPTED;
 	printf("\n");
-	reproducibility(stdout, sc->sc_seed);
+	reproducibility(stdout, any_failing ? first_failing : sc->sc_seed, sc->sc_virtual);
 	if (sc->sc_nnames > 1)
 		printf("pmapstorm stress: %u of %u strategies ran, %u failed\n", ran, sc->sc_nnames, failed);
 	printf("End of test: %s%s\n", failed ? "FAILURE" : "SUCCESS", rc == EXIT_INTERRUPTED ? " (interrupted)" : "");

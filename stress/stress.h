@@ -43,6 +43,8 @@ struct stress_result {
 	bool sr_have_first;
 	struct check_violation sr_first;
 	double sr_first_s;            /* seconds from the start to the first violation */
+	uint64_t sr_first_op;         /* the violating CPU's operations before it (its own count; 0: no CPU) */
+	uint64_t sr_first_t_ns;       /* cpu_now_ns() of the first violation (virtual ns with --engine virtual) */
 	bool sr_interrupted;
 	/* what the injection did: inject.yields, inject.spl_windows,
 	 * inject.ipi_delays, inject.allocfails, uvm.page.waits */

@@ -133,6 +133,7 @@ struct st_run {
 	struct cpu_barrier r_bar;
 	_Atomic bool r_stop;           /* decided by CPU 0 at a quiescent point */
 	_Atomic unsigned r_epoch;      /* quiescent points passed */
+	bool r_first_noted;            /* st_report() saw the first violation (the check layer orders them) */
 	_Atomic uint64_t r_epoch_end;
 	uint64_t r_t0, r_deadline;
 	/* pressure (CPU 0 only) */
@@ -747,7 +748,17 @@ static _Atomic unsigned st_printed;
 static void st_report(const struct check_violation *v)
 {
 	struct st_run *r = st_cur;
-	if (r == NULL || r->r_o->so_quiet)
+	if (r == NULL)
+		return;
+	/* the first violation: which operation of its CPU (owner-written
+	 * count, read on that CPU) — with the virtual engine, the same in
+	 * every rerun */
+	if (!r->r_first_noted) {
+		r->r_first_noted = true;
+		r->r_res->sr_first_op = v->cv_cpu >= 0 ? r->r_cpus[v->cv_cpu].c_ops : 0;
+		r->r_res->sr_first_t_ns = v->cv_t_ns - r->r_t0;
+	}
+	if (r->r_o->so_quiet)
 		return;
 	if (atomic_fetch_add(&st_printed, 1) >= 10)
 		return;

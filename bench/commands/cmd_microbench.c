@@ -28,7 +28,7 @@
 
 static const char *const mb_usage =
     "usage: pmapstorm microbench [--config FILE] [--out DIR] [--json FILE] [--rounds N] [--set key=value]...\n"
-    "                            [--quiet]\n"
+    "                            [--engine threads|virtual] [--quiet]\n"
     "\n"
     "Measures on CPUs 0 and 1 of a simulated machine: TLB-hit and TLB-miss access\n"
     "time, the single-target shootdown round trip (pmap_remove + pmap_update\n"
@@ -46,6 +46,9 @@ static const char *const mb_usage =
     "               are ignored; a list is an error); options after it override it\n"
     "  --rounds N   shootdown and ping-pong samples (default 20000)\n"
     "  --set k=v    any config key (pmapstorm list keys); machine.cpus >= 2\n"
+    "  --engine E   machine.engine (threads or virtual): with virtual every figure is\n"
+    "               in virtual ns from the cost model (cost.*, engine.costs), and the\n"
+    "               bare library lock calls, which run outside the model, read 0\n"
     "  --quiet      print nothing (with --json: only write the file)\n";
 
 /* A figure beside its target: "(target <= 2)" or "(target >= 1.9)", and
@@ -87,12 +90,13 @@ static int mb_options(int argc, char **argv, struct mb_opts *o)
 		{"json", required_argument, NULL, 'j'}, {"set", required_argument, NULL, 's'},
 		{"config", required_argument, NULL, 'c'}, {"out", required_argument, NULL, 'o'},
 		{"rounds", required_argument, NULL, 'r'}, {"quiet", no_argument, NULL, 'q'},
+		{"engine", required_argument, NULL, 'e'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	int c, rc;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "j:s:c:o:r:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "j:s:c:o:r:e:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': o->json_path = optarg; break;
 		case 'o': o->out_dir = optarg; break;
@@ -111,6 +115,13 @@ static int mb_options(int argc, char **argv, struct mb_opts *o)
 				msg_error("microbench: --rounds: '%s' is not a number in [100, 10000000]", optarg);
 				return EXIT_USAGE;
 			}
+			break;
+		}
+		case 'e': {
+			char kv[96];
+			snprintf(kv, sizeof(kv), "machine.engine=%s", optarg);
+			if ((rc = exp_apply_set(&o->cfg, kv)) != 0)
+				return exitcode_of(rc);
 			break;
 		}
 		case 'q': o->quiet = true; break;
@@ -153,6 +164,10 @@ static int mb_prepare(struct mb_opts *o)
 	}
 	char why[512];
 	if (o->cfg.mc_ipi_preset == IPI_PRESET_CALIBRATED && calibration_apply(&o->cfg, why, sizeof(why)) != 0) {
+		msg_error("microbench: %s", why);
+		return EXIT_USAGE;
+	}
+	if (calibration_engine_wanted(&o->cfg) && calibration_engine_apply(&o->cfg, why, sizeof(why)) != 0) {
 		msg_error("microbench: %s", why);
 		return EXIT_USAGE;
 	}

@@ -18,6 +18,7 @@
 #include "common/atomicfile.h"
 #include "common/msg.h"
 #include "common/path.h"
+#include "experiment/calibration.h"
 #include "experiment/experiment.h"
 #include "record/results.h"
 #include "report/plot.h"
@@ -50,14 +51,19 @@ static void on_signal(int sig)
 }
 
 static const char *const run_usage =
-    "usage: pmapstorm run CONFIG [--set section.key=value]... [--results DIR] [--quiet] [--no-plots] [--yes]\n"
-    "                     [--save-baseline NAME | --replace-baseline NAME] [--shard K/N | --shard env:VAR[+1]/N]\n"
+    "usage: pmapstorm run CONFIG [--set section.key=value]... [--engine threads|virtual] [--results DIR]\n"
+    "                     [--quiet] [--no-plots] [--yes] [--save-baseline NAME | --replace-baseline NAME]\n"
+    "                     [--shard K/N | --shard env:VAR[+1]/N]\n"
     "\n"
     "Runs the experiment in CONFIG (INI): every sweep point (the cartesian product\n"
     "of all comma-separated lists) for experiment.trials trials, in a seeded random\n"
     "order, and writes results/<date>-<time>-<name>/ with run.json, CSV files,\n"
     "plots (gnuplot) and report.md / index.html; results/latest points at it.\n"
     "  --set k=v     override a key of the file (may be a list: a sweep)\n"
+    "  --engine E    machine.engine: threads (default: each CPU a host thread, real\n"
+    "                time) or virtual (one CPU at a time in virtual time: runs are\n"
+    "                bit-for-bit repeatable, any CPU count fits the host, and every\n"
+    "                time reported is in virtual ns; docs/engine.md); a list sweeps\n"
     "  --results DIR where results folders go (default results)\n"
     "  --quiet       no progress output\n"
     "  --no-plots    skip gnuplot\n"
@@ -240,7 +246,8 @@ static int run_calibrate_if_missing(struct experiment *ex, bool quiet)
 	for (unsigned p = 0; rc == 0 && p < ex->ex_npoints; p++) {
 		if ((rc = exp_point(ex, p, pt)) != 0)
 			break;
-		if (pt->ep_cfg.mc_ipi_preset != IPI_PRESET_CALIBRATED || access(pt->ep_cfg.mc_ipi_calibration, R_OK) == 0)
+		if ((pt->ep_cfg.mc_ipi_preset != IPI_PRESET_CALIBRATED && !calibration_engine_wanted(&pt->ep_cfg)) ||
+		    access(pt->ep_cfg.mc_ipi_calibration, R_OK) == 0)
 			continue;
 		fprintf(stderr, "pmapstorm run: %s is missing: calibrating this host first (pmapstorm calibrate --out %s)\n",
 		    pt->ep_cfg.mc_ipi_calibration, pt->ep_cfg.mc_ipi_calibration);
@@ -282,7 +289,7 @@ static int run_options(int argc, char **argv, struct run *ru)
 {
 	static const struct option opts[] = {
 		{"set", required_argument, NULL, 's'}, {"results", required_argument, NULL, 'r'},
-		{"quiet", no_argument, NULL, 'q'}, {"no-plots", no_argument, NULL, 'n'}, {"yes", no_argument, NULL, 'y'},
+		{"engine", required_argument, NULL, 'e'}, {"quiet", no_argument, NULL, 'q'}, {"no-plots", no_argument, NULL, 'n'}, {"yes", no_argument, NULL, 'y'},
 		{"save-baseline", required_argument, NULL, 'b'}, {"replace-baseline", required_argument, NULL, 'B'},
 		{"shard", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
@@ -291,7 +298,7 @@ static int run_options(int argc, char **argv, struct run *ru)
 	ru->ru_plots = true;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "s:r:qyh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:r:e:qyh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (ru->ru_nsets == 64) {
@@ -301,6 +308,18 @@ static int run_options(int argc, char **argv, struct run *ru)
 			ru->ru_sets[ru->ru_nsets++] = optarg;
 			break;
 		case 'r': ru->ru_base = optarg; break;
+		case 'e': {
+			/* --engine E is --set machine.engine=E (a list sweeps both) */
+			static char eng[64][80];
+			if (ru->ru_nsets == 64) {
+				msg_error("run: too many --set");
+				return EXIT_USAGE;
+			}
+			unsigned i = ru->ru_nsets++;
+			snprintf(eng[i], sizeof(eng[i]), "machine.engine=%s", optarg);
+			ru->ru_sets[i] = eng[i];
+			break;
+		}
 		case 'q': ru->ru_quiet = true; break;
 		case 'n': ru->ru_plots = false; break;
 		case 'b':
@@ -418,6 +437,8 @@ static int run_check_host(struct run *ru)
 	const struct experiment *ex = ru->ru_ex;
 	/* more simulated CPUs than PUs is allowed, and said once (run.json records it per point) */
 	for (unsigned p = 0; p < ex->ex_npoints; p++) {
+		if (ru->ru_points[p].ep_cfg.mc_engine == MACHINE_ENGINE_VIRTUAL)
+			continue; /* one CPU at a time: virtual timings share nothing */
 		struct topo *t = exp_point_topo(&ru->ru_points[p]);
 		bool over = t != NULL && topo_oversubscribed(t);
 		topo_close(t);

@@ -15,7 +15,9 @@
  * The verdict of one metric at one point, medians m_b (baseline) and m_c
  * (current), ratio r = m_c / m_b, effect |r - 1|, threshold t, level alpha:
  *   deterministic  both files mark the metric deterministic (every trial
- *                  agreed exactly, record/results.c): a relative difference above
+ *                  agreed exactly, record/results.c), or both points ran in
+ *                  virtual time ("clock": "virtual": the value is a function
+ *                  of binary, config and seeds): a relative difference above
  *                  GATE_DET_TOLERANCE is a regression or an improvement by
  *                  the metric's better-direction, or "changed" when it has
  *                  none; a deterministic change fails the gate either way,
@@ -318,6 +320,10 @@ static int parse_point(struct parse *ps, json_t *pt, unsigned p, struct gate_poi
 	if (json_integer_value(idx) < 0 || json_integer_value(idx) > GATE_MAX_POINTS)
 		return perr(ps, "%s.index: out of range", where);
 	gp->gp_index = (unsigned)json_integer_value(idx);
+	json_t *clk = json_object_get(pt, "clock");
+	if (clk != NULL && !json_is_string(clk))
+		return perr(ps, "%s.clock: not a string", where);
+	gp->gp_virtual = clk != NULL && !strcmp(json_string_value(clk), "virtual");
 	int rc = parse_identity(ps, pt, where, gp);
 	if (rc != 0)
 		return rc;
@@ -612,7 +618,10 @@ static void compare_metric(const struct gate_options *o, struct gate_row *row)
 	double mb = row->gr_med_base, mc = row->gr_med_cur;
 	row->gr_ratio = mb != 0 ? mc / mb : mc == 0 ? 1 : (mc > 0 ? INFINITY : -INFINITY);
 	row->gr_p = 1;
-	row->gr_det = b->gm_det && c->gm_det;
+	/* deterministic: a counter every trial agreed on, or any metric of a
+	 * point both runs ran in virtual time (docs/engine.md): the same binary,
+	 * config and seeds give the same value, so any change is the model's */
+	row->gr_det = (b->gm_det && c->gm_det) || (row->gr_base->gp_virtual && row->gr_cur->gp_virtual);
 	row->gr_gated = row->gr_det || !o->go_det_only;
 	if (b->gm_n == 0 || c->gm_n == 0) {
 		row->gr_verdict = GV_INCONCLUSIVE;

@@ -41,6 +41,8 @@ struct gate_point {
 	char *gp_roles;     /* the roles, compact JSON with sorted keys */
 	struct gate_metric *gp_metrics;
 	unsigned gp_nmetrics;
+	bool gp_virtual;    /* "clock": "virtual" (machine.engine = virtual): every metric is a function of
+	                     * the binary, the config and the seeds, timing included */
 };
 
 struct gate_doc {

@@ -6,6 +6,7 @@
 #ifndef PMAPSTORM_EXPERIMENT_CALIBRATION_H
 #define PMAPSTORM_EXPERIMENT_CALIBRATION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <pmapstorm/machine.h>
 
@@ -13,5 +14,10 @@
  * names: 0, or EINVAL with "ipi.calibration: reason" in why (a missing or
  * malformed file is bad input). */
 int calibration_apply(struct machine_config *, char *why, size_t len);
+/* engine.costs = calibrated (with machine.engine = virtual): the cost.*
+ * keys an IPI and a line transfer take, from the same file; the same
+ * contract. */
+bool calibration_engine_wanted(const struct machine_config *);
+int calibration_engine_apply(struct machine_config *, char *why, size_t len);
 
 #endif

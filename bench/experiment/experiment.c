@@ -112,7 +112,13 @@ int exp_cpuset(const char *spec, unsigned ncpu, uint64_t *bits, unsigned nwords,
 			unsigned long lo = strtoul(tok, &end, 10), hi = lo;
 			if (end == tok)
 				goto bad;
-			if (*end == '-') {
+			if (*end == '-' && end[1] == '\0') {
+				/* "A-": A to the last CPU, none when the machine is smaller
+				 * (the rest of a CPU sweep, beside a role on CPUs below A) */
+				if (lo >= ncpu)
+					continue;
+				hi = ncpu - 1;
+			} else if (*end == '-') {
 				char *e2;
 				hi = strtoul(end + 1, &e2, 10);
 				if (e2 == end + 1 || *e2 != '\0')
@@ -126,7 +132,7 @@ int exp_cpuset(const char *spec, unsigned ncpu, uint64_t *bits, unsigned nwords,
 	}
 	return 0;
 bad:
-	snprintf(why, len, "'%s' is not a CPU set (all, even, odd, lo, hi, N, A-B, joined with '+')", spec);
+	snprintf(why, len, "'%s' is not a CPU set (all, even, odd, lo, hi, N, A-B, A-, joined with '+')", spec);
 	return -1;
 }
 
@@ -922,6 +928,11 @@ int exp_point(const struct experiment *ex, unsigned index, struct exp_point *pt)
 		if (ck == NULL)
 			ck = key_find((struct experiment *)ex, "ipi.preset");
 		exp_key_error(ex, ck, why);
+		return EINVAL;
+	}
+	if (calibration_engine_wanted(&pt->ep_cfg) && !ex->ex_skip_calib &&
+	    calibration_engine_apply(&pt->ep_cfg, why, sizeof(why)) != 0) {
+		exp_key_error(ex, key_find((struct experiment *)ex, "engine.costs"), why);
 		return EINVAL;
 	}
 	if (machine_config_check(&pt->ep_cfg) != 0) {

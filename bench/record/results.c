@@ -257,6 +257,10 @@ static json_t *point_json(const struct run_results *rr, unsigned p)
 	json_object_set_new(o, "warmup_s", json_real(pt->ep_warmup_s));
 	json_object_set_new(o, "duration_s", json_real(pt->ep_duration_s));
 	json_object_set_new(o, "interval_s", json_real(pt->ep_interval_s));
+	/* machine.engine = virtual: every time and rate of the point is virtual */
+	bool virt = pt->ep_cfg.mc_engine == MACHINE_ENGINE_VIRTUAL;
+	json_object_set_new(o, "clock", json_string(virt ? "virtual" : "host"));
+	json_object_set_new(o, "time_unit", json_string(virt ? "virtual ns" : "ns"));
 	json_t *trials = json_array();
 	for (unsigned t = 0; t < rr->rr_trials_per_point; t++) {
 		const struct trial_result *tr = &rr->rr_trials[p * rr->rr_trials_per_point + t];
@@ -279,9 +283,21 @@ static json_t *point_json(const struct run_results *rr, unsigned p)
 		    tr->tr_order, "seed", (json_int_t)tr->tr_seed, "seconds", tr->tr_seconds, "errors", tr->tr_errors,
 		    "metrics", m, "counters", ctrs, "lockstat", lockstat_json(tr->tr_lockstat, LC_NCLASS, tr->tr_sites), "cpu_ops_per_s",
 		    cpu_ops);
-		json_object_set_new(tj, "host", json_pack("{s:s,s:f,s:f,s:I,s:I}", "name", tr->tr_host, "usr_s",
+		json_t *hj = json_pack("{s:s,s:f,s:f,s:I,s:I,s:f}", "name", tr->tr_host, "usr_s",
 		    tr->tr_host_usr_s, "sys_s", tr->tr_host_sys_s, "involuntary_switches", (json_int_t)tr->tr_host_nivcsw,
-		    "voluntary_switches", (json_int_t)tr->tr_host_nvcsw));
+		    "voluntary_switches", (json_int_t)tr->tr_host_nvcsw, "wall_s", tr->tr_host_wall_s);
+		if (tr->tr_virtual && tr->tr_host_wall_s > 0) {
+			/* the engine's own speed: simulated work per host second (host-dependent, so here) */
+			uint64_t ops = 0;
+			for (unsigned c = 0; c < tr->tr_ncpu; c++)
+				ops += tr->tr_cpu_ops[c];
+			const struct stats_counter *sd = stats_counter_find("shootdown.requests");
+			json_object_set_new(hj, "engine_ops_per_host_s", json_real((double)ops / tr->tr_host_wall_s));
+			json_object_set_new(hj, "engine_shootdowns_per_host_s",
+			    json_real(sd != NULL ? (double)tr->tr_counters[sd->sc_index] / tr->tr_host_wall_s : 0));
+		}
+		json_object_set_new(tj, "host", hj);
+		json_object_set_new(tj, "clock", json_string(tr->tr_virtual ? "virtual" : "host"));
 		json_object_set_new(tj, "roles", roles_json(pt, tr));
 		json_object_set_new(tj, "intervals", intervals_json(pt, tr));
 		json_object_set_new(tj, "ack_matrix", ack_json(tr));

@@ -59,13 +59,26 @@ struct drv {
 	_Atomic int d_phase; /* 0 setup, 1 warm-up, 2 measure, 3 done */
 	_Atomic int *d_stop;
 	uint64_t d_t_measure0, d_t_measure1;
+	uint64_t d_host0, d_host1; /* CLOCK_MONOTONIC at the window's ends (the engine's speed) */
 	struct trial_result *d_res;
 	_Atomic unsigned d_errors;
 	_Atomic unsigned d_checker_viol; /* d_errors also counted as oracle violations */
 	/* the monitor */
 	pthread_t d_mon;
 	_Atomic bool d_mon_stop;
+	bool d_virtual;    /* machine.engine = virtual: CPU 0 samples the timeline itself */
+	struct drv_mon *d_vmon;
 };
+
+static void drv_mon_step(struct drv *d, struct drv_mon *s, uint64_t now);
+
+/* The host's clock, whatever the engine: how long a window took here. */
+static uint64_t host_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
 
 static void drv_barrier(struct drv *d)
 {
@@ -91,6 +104,8 @@ static void drv_loop(struct drv *d, struct wl_ctx *c, uint64_t until, bool count
 		if (count)
 			atomic_store_explicit(&dc->dc_ops, c->wc_ops, memory_order_relaxed);
 		uint64_t now = cpu_now_ns();
+		if (d->d_vmon != NULL && c->wc_cpu == 0 && count)
+			drv_mon_step(d, d->d_vmon, now);
 		if (now >= until)
 			break;
 		if (now - last > SLOW_BATCH_NS)
@@ -223,6 +238,7 @@ static void drv_cpu_main(unsigned cpu, void *arg)
 		lockstat_sites_reset();
 		shootdown_ack_reset();
 		d->d_t_measure0 = cpu_now_ns();
+		d->d_host0 = host_ns();
 		atomic_store(&d->d_phase, 2);
 	}
 	drv_barrier(d);
@@ -233,13 +249,17 @@ static void drv_cpu_main(unsigned cpu, void *arg)
 	if (role != NULL && !failed)
 		drv_loop(d, &c, end, true);
 	else
-		while (cpu_now_ns() < end && !atomic_load(d->d_stop))
+		while (cpu_now_ns() < end && !atomic_load(d->d_stop)) {
 			cpu_intr_poll();
+			if (d->d_vmon != NULL && cpu == 0)
+				drv_mon_step(d, d->d_vmon, cpu_now_ns());
+		}
 	atomic_store(&dc->dc_ops, c.wc_ops);
 	getrusage(RUSAGE_THREAD, &dc->dc_ru1);
 	drv_barrier(d);
 	if (cpu == 0) {
 		d->d_t_measure1 = cpu_now_ns();
+		d->d_host1 = host_ns();
 		atomic_store(&d->d_phase, 3);
 		drv_snapshot(d);
 	}
@@ -278,38 +298,46 @@ static void drv_cpu_main(unsigned cpu, void *arg)
 	drv_barrier(d);
 }
 
-/* The timeline: sampled every experiment.interval by a host thread that is
- * not a CPU (it reads counters and operation counts; it takes no simulated
- * lock). */
-static void *drv_monitor(void *arg)
+/* The timeline: sampled every experiment.interval (it reads counters and
+ * operation counts; it takes no simulated lock).  With threads, by a host
+ * thread that is not a CPU; with machine.engine = virtual, by CPU 0 in its
+ * own loop, at virtual times (a host thread's samples would fall wherever
+ * the host put them). */
+struct drv_mon {
+	const struct stats_counter *fl, *kfl, *ppa, *ppf;
+	uint64_t last_ops[EXP_MAX_ROLES], last_fl, last_kfl, last_pp;
+	uint64_t next, last_t;
+};
+
+static void drv_mon_init(struct drv_mon *s)
 {
-	struct drv *d = arg;
+	memset(s, 0, sizeof(*s));
+	s->fl = stats_counter_find("pmap.flushes");
+	s->kfl = stats_counter_find("pmap.kernel_flushes");
+	s->ppa = stats_counter_find("uvm.km.poolpage_allocs");
+	s->ppf = stats_counter_find("uvm.km.poolpage_frees");
+}
+
+static void drv_mon_step(struct drv *d, struct drv_mon *s, uint64_t now)
+{
 	struct trial_result *r = d->d_res;
-	const struct stats_counter *fl = stats_counter_find("pmap.flushes"),
-				   *kfl = stats_counter_find("pmap.kernel_flushes"),
-				   *ppa = stats_counter_find("uvm.km.poolpage_allocs"),
-				   *ppf = stats_counter_find("uvm.km.poolpage_frees");
+	const struct stats_counter *fl = s->fl, *kfl = s->kfl, *ppa = s->ppa, *ppf = s->ppf;
 	double interval = d->d_pt->ep_interval_s;
-	uint64_t last_ops[EXP_MAX_ROLES] = {0}, last_fl = 0, last_kfl = 0, last_pp = 0;
-	uint64_t next = 0, last_t = 0;
-	while (!atomic_load(&d->d_mon_stop)) {
-		/* a tenth of the interval, at most 20 ms: samples land close to their time */
-		uint64_t nap = (uint64_t)(interval * 1e8);
-		struct timespec ts = {0, (long)(nap < 20000000 ? nap : 20000000)};
-		nanosleep(&ts, NULL);
-		if (atomic_load(&d->d_phase) != 2)
-			continue;
-		uint64_t now = cpu_now_ns();
-		if (next == 0) {
-			next = d->d_t_measure0 + (uint64_t)(interval * 1e9);
-			last_t = d->d_t_measure0;
-			continue;
-		}
-		if (now < next || r->tr_nintervals >= TRIAL_MAX_INTERVALS)
-			continue;
-		/* past the window: the CPUs are finishing their last operation */
-		if (next > d->d_t_measure0 + (uint64_t)(d->d_pt->ep_duration_s * 1e9) + 1000)
-			continue;
+	uint64_t *last_ops = s->last_ops, last_fl = s->last_fl, last_kfl = s->last_kfl, last_pp = s->last_pp;
+	uint64_t next = s->next, last_t = s->last_t;
+	if (atomic_load(&d->d_phase) != 2)
+		return;
+	if (next == 0) {
+		s->next = d->d_t_measure0 + (uint64_t)(interval * 1e9);
+		s->last_t = d->d_t_measure0;
+		return;
+	}
+	if (now < next || r->tr_nintervals >= TRIAL_MAX_INTERVALS)
+		return;
+	/* past the window: the CPUs are finishing their last operation */
+	if (next > d->d_t_measure0 + (uint64_t)(d->d_pt->ep_duration_s * 1e9) + 1000)
+		return;
+	{
 		uint64_t ops[EXP_MAX_ROLES] = {0};
 		for (unsigned c = 0; c < d->d_ncpu; c++)
 			if (d->d_cpus[c].dc_role >= 0)
@@ -335,6 +363,26 @@ static void *drv_monitor(void *arg)
 		while (next <= now)
 			next += (uint64_t)(interval * 1e9);
 	}
+	s->last_fl = last_fl;
+	s->last_kfl = last_kfl;
+	s->last_pp = last_pp;
+	s->last_t = last_t;
+	s->next = next;
+}
+
+static void *drv_monitor(void *arg)
+{
+	struct drv *d = arg;
+	struct drv_mon s;
+	drv_mon_init(&s);
+	double interval = d->d_pt->ep_interval_s;
+	while (!atomic_load(&d->d_mon_stop)) {
+		/* a tenth of the interval, at most 20 ms: samples land close to their time */
+		uint64_t nap = (uint64_t)(interval * 1e8);
+		struct timespec ts = {0, (long)(nap < 20000000 ? nap : 20000000)};
+		nanosleep(&ts, NULL);
+		drv_mon_step(d, &s, cpu_now_ns());
+	}
 	return NULL;
 }
 
@@ -354,7 +402,7 @@ static void metric_put(struct trial_result *r, const char *base, const char *sco
 		snprintf(m->m_name, sizeof(m->m_name), "%s.%s", base, scope);
 	else
 		snprintf(m->m_name, sizeof(m->m_name), "%s", base);
-	m->m_unit = md->md_unit;
+	m->m_unit = r->tr_virtual ? metric_unit_virtual(md->md_unit) : md->md_unit;
 	m->m_better = md->md_better;
 	m->m_value = v;
 	m->m_count = md->md_count;
@@ -564,7 +612,14 @@ int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct 
 			return ENOMEM;
 		}
 	}
-	bool monitor = pthread_create(&d->d_mon, NULL, drv_monitor, d) == 0; /* without it: no timeline */
+	struct drv_mon vmon;
+	d->d_virtual = r->tr_virtual = pt->ep_cfg.mc_engine == MACHINE_ENGINE_VIRTUAL;
+	if (d->d_virtual) {
+		drv_mon_init(&vmon);
+		d->d_vmon = &vmon;
+	}
+	/* without it: no timeline */
+	bool monitor = !d->d_virtual && pthread_create(&d->d_mon, NULL, drv_monitor, d) == 0;
 	int err = machine_run(m, d->d_ncpu, drv_cpu_main, d);
 	atomic_store(&d->d_mon_stop, true);
 	if (monitor)
@@ -577,6 +632,7 @@ int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct 
 		return err_env(err);
 	}
 	r->tr_seconds = (double)(d->d_t_measure1 - d->d_t_measure0) / 1e9;
+	r->tr_host_wall_s = (double)(d->d_host1 - d->d_host0) / 1e9;
 	for (unsigned i = 0; i < pt->ep_nroles; i++)
 		r->tr_errors += atomic_load(&d->d_roles[i].wr_errors);
 	r->tr_errors += atomic_load(&d->d_errors);

@@ -48,7 +48,10 @@ struct role_result {
 struct trial_result {
 	unsigned tr_point, tr_trial, tr_order;
 	uint64_t tr_seed;
-	double tr_seconds;        /* measured window, as run */
+	double tr_seconds;        /* measured window, as run (virtual seconds with tr_virtual) */
+	bool tr_virtual;          /* machine.engine = virtual: every time is virtual (metric_unit_virtual) */
+	uint64_t tr_engine_switches; /* machine.engine = virtual: baton hand-offs over the trial */
+	double tr_host_wall_s;    /* host seconds the whole trial took (the engine's speed) */
 	struct metric tr_metrics[TRIAL_MAX_METRICS];
 	unsigned tr_nmetrics;
 	uint64_t tr_counters[STATS_MAX_COUNTERS];       /* every registered counter */

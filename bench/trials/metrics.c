@@ -133,3 +133,16 @@ const struct metric_def *metric_def_of(const char *name)
 			return d;
 	return NULL;
 }
+
+const char *metric_unit_virtual(const char *unit)
+{
+	static const char *const map[][2] = {
+		{"ns", "virtual ns"},
+		{"ops/s", "ops/virtual s"},
+		{"1/s", "1/virtual s"},
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(unit, map[i][0]))
+			return map[i][1];
+	return unit;
+}

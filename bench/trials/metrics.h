@@ -45,6 +45,10 @@ extern const struct metric_def metric_defs[];
 /* The definition of a metric name ("walks_per_op.unmap" -> walks_per_op),
  * or NULL. */
 const struct metric_def *metric_def_of(const char *name);
+/* The unit of a metric measured under machine.engine = virtual: times in
+ * virtual nanoseconds, rates per virtual second ("ns" -> "virtual ns",
+ * "ops/s" -> "ops/virtual s"); units without time stay as they are. */
+const char *metric_unit_virtual(const char *unit);
 /* The role or class part of a scoped name ("unmap"), or "" for a trial metric. */
 const char *metric_scope_part(const char *name);
 

@@ -19,7 +19,9 @@ unsigned pingpong_lead(_Atomic uint64_t *ball, unsigned batches, uint64_t *sampl
 			atomic_store_explicit(ball, x, memory_order_release);
 			unsigned spins = 0;
 			while (atomic_load_explicit(ball, memory_order_acquire) != x + 1)
-				if (++spins > 100000)
+				if (cpu_virtual())
+					cpu_spin_wait(&spins); /* one CPU runs at a time: the other side must get a turn */
+				else if (++spins > 100000)
 					sched_yield(); /* oversubscribed host: let the other side run */
 		}
 		samples[b] = (cpu_now_ns() - t0) / PINGPONG_BATCH;
@@ -33,7 +35,9 @@ void pingpong_follow(_Atomic uint64_t *ball, unsigned batches)
 		uint64_t want = n * 2 + 1;
 		unsigned spins = 0;
 		while (atomic_load_explicit(ball, memory_order_acquire) != want)
-			if (++spins > 100000)
+			if (cpu_virtual())
+				cpu_spin_wait(&spins);
+			else if (++spins > 100000)
 				sched_yield();
 		atomic_store_explicit(ball, want + 1, memory_order_release);
 	}

@@ -383,7 +383,10 @@ void inject_yield_slow(struct cpu_info *ci)
 	if (ci == NULL || inj_rand(ci) % 1000 >= ckv[CK_YIELD])
 		return;
 	stats_inc(&inj_yields);
-	sched_yield();
+	if (engine_on)
+		engine_preempt(ci); /* virtual: another CPU, picked by engine.seed, runs a step */
+	else
+		sched_yield();
 }
 
 bool inject_allocfail(void)
@@ -510,6 +513,7 @@ void machine_dump_state(FILE *f)
 		if (m->m_hooks.mh_dump != NULL)
 			m->m_hooks.mh_dump(f, ci);
 	}
+	engine_dump(f);
 }
 
 static void *wd_main(void *arg)

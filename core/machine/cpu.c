@@ -102,6 +102,12 @@ static void clock_init(void)
 
 uint64_t cpu_now_ns(void)
 {
+	/* machine.engine = virtual: the CPU's own clock; a thread that is no
+	 * CPU reads the newest clock the engine published */
+	if (__predict_false(engine_on)) {
+		struct cpu_info *ci = curcpu();
+		return ci != NULL ? ci->ci_vclock : engine_now();
+	}
 	/* acquire: the calibration's results are visible once the flag is;
 	 * pthread_once() only on the first calls (it was a call per read) */
 	if (__predict_false(!atomic_load_explicit(&clock_ready, memory_order_acquire)))
@@ -117,6 +123,16 @@ void cpu_delay_ns(uint64_t ns)
 {
 	if (ns == 0)
 		return;
+	if (__predict_false(engine_on)) {
+		/* virtual: the time passes, and CPUs behind it run first (a
+		 * yield, not an interrupt point: nothing is taken here) */
+		struct cpu_info *ci = curcpu();
+		if (ci != NULL) {
+			ci->ci_vclock += ns;
+			engine_yield(ci);
+		}
+		return;
+	}
 	uint64_t end = cpu_now_ns() + ns;
 	while (cpu_now_ns() < end)
 		__builtin_ia32_pause();
@@ -136,8 +152,10 @@ void cpu_delay_ns(uint64_t ns)
 static inline void cpu_qs_answer(struct cpu_info *ci)
 {
 	uint64_t qs = atomic_load_explicit(&ci->ci_qs_req, memory_order_acquire);
-	if (__predict_false(qs != atomic_load_explicit(&ci->ci_qs_ack, memory_order_relaxed)))
+	if (__predict_false(qs != atomic_load_explicit(&ci->ci_qs_ack, memory_order_relaxed))) {
 		atomic_store_explicit(&ci->ci_qs_ack, qs, memory_order_release);
+		engine_changed();
+	}
 }
 
 /* New IPIs?  => owner only; relaxed loads of the (usually cached) mailbox line */
@@ -145,30 +163,40 @@ static inline bool cpu_ipi_pending(const struct cpu_info *ci)
 {
 	for (unsigned t = 0; t < IPI_NTYPES; t++)
 		if (atomic_load_explicit(&((struct cpu_info *)ci)->ci_ipi_seq[t], memory_order_relaxed) !=
-		    atomic_load_explicit(&((struct cpu_info *)ci)->ci_ipi_seen[t], memory_order_relaxed))
+		    atomic_load_explicit(&((struct cpu_info *)ci)->ci_ipi_seen[t], memory_order_relaxed) &&
+		    (!engine_on || engine_ipi_arrived(ci, t)))
 			return true;
 	return false;
 }
 
-static void cpu_intr_dispatch(struct cpu_info *ci)
+static void cpu_intr_dispatch(struct cpu_info *ci, bool all)
 {
 	uint32_t fired = 0;
 	for (unsigned t = 0; t < IPI_NTYPES; t++) {
 		/* acquire: pairs with the sender's release; what it wrote
 		 * before sending (the request) is visible to the handler */
 		uint32_t seq = atomic_load_explicit(&ci->ci_ipi_seq[t], memory_order_acquire);
-		if (seq != atomic_load_explicit(&ci->ci_ipi_seen[t], memory_order_relaxed)) {
+		if (seq != atomic_load_explicit(&ci->ci_ipi_seen[t], memory_order_relaxed) &&
+		    (all || !engine_on || engine_ipi_arrived(ci, t))) {
 			atomic_store_explicit(&ci->ci_ipi_seen[t], seq, memory_order_relaxed);
 			fired |= 1u << t;
 		}
 	}
 	if (fired == 0)
 		return;
+	engine_changed();
 	/* a request posted before these IPIs is visible now (their acquire
 	 * loads): answer it before a handler acknowledges, so an initiator
 	 * that asked and then shot down finds the answer with the ack */
 	cpu_qs_answer(ci);
 	ci->ci_ipl++; /* handlers run with interrupts blocked */
+	if (__predict_false(engine_on)) {
+		/* virtual: the entry costs its time first, and CPUs behind that
+		 * time run before the handler acts (its acknowledgement must
+		 * not be seen by a CPU whose clock has not reached it yet) */
+		ci->ci_vclock += engine_cost[EC_HANDLER];
+		engine_yield(ci);
+	}
 	const struct machine *m = machine_cur;
 	if (m->m_cfg.mc_ipi_handler_ns != 0)
 		cpu_delay_ns(m->m_cfg.mc_ipi_handler_ns);
@@ -192,6 +220,7 @@ static void cpu_tick(struct cpu_info *ci)
 	if (now < ci->ci_next_tick)
 		return;
 	ci->ci_next_tick = now + ci->ci_tick_ns;
+	engine_changed();
 	ci->ci_ipl++;
 	machine_cur->m_hooks.mh_tick(ci);
 	ci->ci_ipl--;
@@ -207,25 +236,36 @@ static inline void cpu_intr_point(struct cpu_info *ci, bool progress)
 	cpu_qs_answer(ci);
 	/* broadcast invalidations: the MMU applies them whatever the CPU's
 	 * interrupt level (no software involved) */
-	if (__predict_false(atomic_load_explicit(&ci->ci_tlb_inbox, memory_order_relaxed) != 0))
+	if (__predict_false(atomic_load_explicit(&ci->ci_tlb_inbox, memory_order_relaxed) != 0)) {
 		machine_cur->m_hooks.mh_tlb_inbox(ci);
+		engine_changed();
+	}
 	if (ci->ci_ipl != 0)
 		return;
 	/* inject.spl / inject.ipi_delay_us (check.c): off, one test of a flag */
 	if (__predict_false(inject_intr_on) && inject_intr(ci, cpu_ipi_pending(ci)))
 		return;
 	if (__predict_false(cpu_ipi_pending(ci)))
-		cpu_intr_dispatch(ci);
+		cpu_intr_dispatch(ci, false);
 	if (ci->ci_tick_ns != 0)
 		cpu_tick(ci);
 	sync_rcu_quiescent();
+	if (__predict_false(engine_rcu_pending))
+		engine_rcu_poll();
 }
 
 void cpu_intr_poll(void)
 {
 	struct cpu_info *ci = curcpu();
-	if (ci != NULL)
-		cpu_intr_point(ci, true);
+	if (ci == NULL)
+		return;
+	if (__predict_false(engine_on)) {
+		/* a yield point: the code since the last one costs its floor,
+		 * and whatever other CPUs do before this clock happens first */
+		ci->ci_vclock += engine_cost[EC_POLL];
+		engine_yield(ci);
+	}
+	cpu_intr_point(ci, true);
 }
 
 void cpu_send_ipi(struct cpu_info *target, unsigned type)
@@ -238,6 +278,16 @@ void cpu_send_ipi(struct cpu_info *target, unsigned type)
 	struct cpu_info *self = curcpu();
 	if (m->m_ipi_dist != NULL && self != NULL)
 		ns += m->m_ipi_dist[self->ci_cpuid * m->m_ncpu + target->ci_cpuid];
+	if (__predict_false(engine_on) && self != NULL) {
+		/* virtual: the sender pays the send, the wire takes the delivery
+		 * latency and the hops; a shared-state step, so a yield point */
+		self->ci_vclock += engine_cost[EC_IPI_SEND] + ns;
+		engine_ipi_sent(target, type, self->ci_vclock + engine_cost[EC_IPI_DELIVER]);
+		atomic_fetch_add_explicit(&target->ci_ipi_seq[type], 1, memory_order_release);
+		stats_inc(&ipi_sent);
+		engine_yield(self);
+		return;
+	}
 	if (ns != 0)
 		cpu_delay_ns(ns);
 	atomic_fetch_add_explicit(&target->ci_ipi_seq[type], 1, memory_order_release);
@@ -321,6 +371,15 @@ static inline void cpu_spin_turn(unsigned *iter, void *site, const char *what)
 	unsigned spin = m != NULL ? m->m_cfg.mc_spin_before_yield : 64;
 	struct cpu_info *ci = curcpu();
 	unsigned i = (*iter)++;
+	if (__predict_false(engine_on) && ci != NULL && engine_scheduled(ci)) {
+		/* virtual: every turn takes interrupts, then the clock jumps
+		 * past the slowest other CPU and the baton moves on */
+		if (m->m_watchdog != NULL)
+			cpu_wait_note(ci, i, site, what);
+		cpu_intr_point(ci, false);
+		engine_wait_turn(ci, i);
+		return;
+	}
 	/* the flat turns: the caller re-checks its condition three times
 	 * between interrupt points (a few ns apart), so an acknowledgement is
 	 * seen as soon as its line arrives; IPIs are still taken every
@@ -359,6 +418,10 @@ void cpu_spin_pause(unsigned *iter)
 	if (ci != NULL) {
 		cpu_wait_note(ci, *iter, __builtin_return_address(0), NULL);
 		cpu_intr_point(ci, false);
+		if (__predict_false(engine_on) && engine_scheduled(ci)) {
+			engine_wait_turn(ci, (*iter)++);
+			return;
+		}
 	}
 	(*iter)++;
 	__builtin_ia32_pause();
@@ -410,13 +473,18 @@ void cpu_detach(void)
 		m->m_hooks.mh_cpu_detach(ci); /* the pmap: switch away from the current lwp */
 	kcpuset_atomic_clear(&m->m_attached, ci->ci_cpuid);
 	ci->ci_ipl = 0;
-	cpu_intr_dispatch(ci);
+	cpu_intr_dispatch(ci, true);
 	tlb_invalidate_all(ci);
 	sync_rcu_unregister();
 	sync_set_held_slot(NULL);
 	stats_attach(NULL);
 	curcpu_tls = NULL;
 	atomic_store_explicit(&ci->ci_state, CPU_DETACHED, memory_order_release);
+}
+
+bool cpu_virtual(void)
+{
+	return engine_on;
 }
 
 unsigned cpu_number(void)
@@ -472,13 +540,28 @@ static void *run_main(void *p)
 {
 	struct run_thread *rt = p;
 	struct run_state *s = rt->rt_s;
-	topo_bind_thread(rt->rt_cpu);
+	if (!engine_on)
+		topo_bind_thread(rt->rt_cpu);
 	int err = cpu_attach(s->rs_m, rt->rt_cpu);
 	if (err != 0) {
 		int z = 0;
 		atomic_compare_exchange_strong(&s->rs_err, &z, err);
 	}
 	atomic_fetch_add(&s->rs_arrived, 1);
+	if (engine_on) {
+		/* virtual: wait for the baton; the first goes out once every
+		 * CPU attached (engine_start) */
+		if (err != 0)
+			return NULL;
+		engine_park(curcpu());
+		if (!engine_aborted())
+			s->rs_fn(rt->rt_cpu, s->rs_arg);
+		struct cpu_info *ci = curcpu();
+		cpu_detach();
+		if (!engine_aborted())
+			engine_exit(ci);
+		return NULL;
+	}
 	unsigned iter = 0;
 	while (atomic_load(&s->rs_arrived) < s->rs_ncpu)
 		cpu_spin_wait(&iter);
@@ -512,6 +595,15 @@ int machine_run(struct machine *m, unsigned ncpu, machine_cpu_fn fn, void *arg)
 			atomic_fetch_add(&s.rs_arrived, ncpu - started);
 			break;
 		}
+	}
+	if (engine_on) {
+		/* every thread attached (or failed to) before the baton goes out */
+		while (atomic_load(&s.rs_arrived) < ncpu)
+			sched_yield();
+		if (err != 0 || atomic_load(&s.rs_err) != 0)
+			engine_abort(m, started);
+		else
+			engine_start(m, ncpu);
 	}
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(tids[i], NULL);

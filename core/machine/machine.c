@@ -235,6 +235,8 @@ int machine_config_validate(const struct machine_config *c)
 		return machine_seterr(EINVAL, "ipi.distance_ns: %u values, at most %d", c->mc_ipi_ndistance, MACHINE_MAX_HOPS);
 	if ((e = numa_check(c->mc_numa)) != 0)
 		return e;
+	if ((e = engine_config_validate(c)) != 0)
+		return e;
 	/* the placement against the topology: a list may name PUs it lacks */
 	struct topo *t = machine_config_topo(c);
 	if (t == NULL)

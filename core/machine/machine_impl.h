@@ -194,6 +194,7 @@ struct cpu_info {
 	_Atomic uint64_t ci_sd_req[CI_SD_REQ_WORDS];
 	/* owner only (others may read ci_progress) */
 	unsigned ci_cpuid __cacheline_aligned;
+	uint64_t ci_vclock;         /* machine.engine = virtual: this CPU's clock, virtual ns (engine.c) */
 	_Atomic uint32_t ci_ipi_seen[IPI_NTYPES];   /* relaxed: owner-written, read by the watchdog's dump */
 	_Atomic uint64_t ci_progress;               /* interrupt points passed outside waits (the watchdog's view) */
 	int ci_ipl;                 /* interrupt-block depth (splvm) */
@@ -443,6 +444,71 @@ bool inject_intr(struct cpu_info *, bool ipi_pending);
 /* IPIs (cpu.c) */
 void cpu_spin_pause(unsigned *iter);
 void cpu_send_ipi(struct cpu_info *target, unsigned type);
+
+/*
+ * The execution engine (engine.c; docs/engine.md).  With machine.engine =
+ * threads nothing here does anything but test engine_on.  With virtual,
+ * one simulated CPU runs at a time; each has a virtual clock (ci_vclock)
+ * that the cost model advances, and at every yield point the scheduler
+ * may hand the baton to the runnable CPU with the smallest clock.
+ */
+enum engine_cost {
+	EC_TLB_HIT,      /* cost.tlb_hit_ns: a translation the TLB holds */
+	EC_WALK_LEVEL,   /* cost.walk_level_ns: each level a page walk reads */
+	EC_INVLPG,       /* cost.invlpg_ns: one page invalidated in the own TLB */
+	EC_FLUSH,        /* cost.flush_ns: a whole-TLB / whole-PCID flush */
+	EC_IPI_SEND,     /* cost.ipi_send_ns: the sender's cost of one IPI */
+	EC_IPI_DELIVER,  /* cost.ipi_deliver_ns: from the send to when the target can take it */
+	EC_HANDLER,      /* cost.handler_ns: interrupt entry and exit on the target */
+	EC_LINE,         /* cost.line_transfer_ns: a cache line another CPU wrote (a wait turn, a mailbox) */
+	EC_POLL,         /* cost.intr_poll_ns: the code between two interrupt points, as a floor */
+	EC_NCOSTS
+};
+extern bool engine_on;                 /* the booted machine runs machine.engine = virtual */
+extern uint64_t engine_cost[EC_NCOSTS]; /* the booted machine's cost.* values */
+extern uint64_t engine_epoch;          /* moves whenever a CPU may have changed what a waiter sees */
+/* An interrupt point changed shared state (a handler ran, a request was
+ * answered): a waiter may see something new (engine_wait_turn). */
+static inline void engine_changed(void)
+{
+	if (__predict_false(engine_on))
+		engine_epoch++;
+}
+static inline void engine_charge(struct cpu_info *ci, enum engine_cost what)
+{
+	if (__predict_false(engine_on))
+		ci->ci_vclock += engine_cost[what];
+}
+static inline void engine_charge_n(struct cpu_info *ci, enum engine_cost what, uint64_t n)
+{
+	if (__predict_false(engine_on))
+		ci->ci_vclock += engine_cost[what] * n;
+}
+int engine_boot(struct machine *);
+void engine_halt(struct machine *);
+uint64_t engine_now(void);               /* virtual now of a thread that is no CPU */
+bool engine_scheduled(const struct cpu_info *); /* ci runs under the scheduler now */
+void engine_yield(struct cpu_info *);    /* a yield point (ci is curcpu()) */
+void engine_wait_turn(struct cpu_info *, unsigned turn); /* turn of a wait (0: its first): the clock jumps, then a yield */
+void engine_preempt(struct cpu_info *);  /* hand the baton to a CPU the seed picks */
+void engine_ipi_sent(struct cpu_info *target, unsigned type, uint64_t at); /* arrives at `at` */
+bool engine_ipi_arrived(const struct cpu_info *ci, unsigned type);
+/* machine_run() under the engine: the CPU threads park at engine_park()
+ * after they attached; engine_start() releases the first and waits until
+ * every one of them went through engine_exit(). */
+void engine_park(struct cpu_info *);     /* returns with the baton, or when the run was called off */
+int engine_start(struct machine *, unsigned ncpu);
+void engine_exit(struct cpu_info *);
+void engine_abort(struct machine *, unsigned ncpu);
+bool engine_aborted(void);
+void engine_dump(FILE *);                /* the watchdog's dump */
+extern bool engine_rcu_pending;          /* sync_rcu_defer() callbacks wait (virtual) */
+void engine_rcu_poll(void);              /* at an interrupt point: run the ones whose grace period ended */
+/* the engine's keys (machine.engine, engine.*, cost.*: NULL-terminated,
+ * listed in core/boot.c) and its rule between keys (no sleeping lock in
+ * virtual time) */
+extern const struct cfg_key engine_keys[];
+int engine_config_validate(const struct machine_config *);
 
 /*
  * Quiescent states (cpu.c).  An interrupt point is a quiescent state: no

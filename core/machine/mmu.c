@@ -87,6 +87,7 @@ void tlb_invalidate_page(struct cpu_info *ci, vaddr_t va, uint16_t pcid)
 	for (unsigned w = 0; w < ci->ci_tlb.tlb_ways; w++)
 		if (s[w].te_vpn == vpn && (s[w].te_pcid == pcid || (s[w].te_flags & TE_G)))
 			s[w].te_vpn = TLB_INVALID_VPN;
+	engine_charge(ci, EC_INVLPG);
 	stats_inc(&tlb_inv_page);
 }
 
@@ -104,6 +105,7 @@ static void tlb_flush_matching(struct cpu_info *ci, bool keep_global, bool one_p
 			continue;
 		e->te_vpn = TLB_INVALID_VPN;
 	}
+	engine_charge(ci, EC_FLUSH);
 }
 
 void tlb_invalidate_pcid(struct cpu_info *ci, uint16_t pcid)
@@ -182,6 +184,7 @@ static int mmu_walk(struct cpu_info *ci, vaddr_t va, int access, pt_entry_t *pte
 	if (table == 0)
 		return EFAULT;
 	for (int lvl = PTP_LEVELS; lvl > 1; lvl--) {
+		engine_charge(ci, EC_WALK_LEVEL);
 		/* acquire: the page-table page's contents were published with release */
 		pt_entry_t pde = atomic_load_explicit(pte_slot(phys_to_host(table), pl_index(va, lvl)),
 		    memory_order_acquire);
@@ -190,6 +193,7 @@ static int mmu_walk(struct cpu_info *ci, vaddr_t va, int access, pt_entry_t *pte
 		table = pte_pa(pde);
 	}
 	_Atomic pt_entry_t *ptep = pte_slot(phys_to_host(table), pl_index(va, 1));
+	engine_charge(ci, EC_WALK_LEVEL);
 	bool write = access & VM_PROT_WRITE;
 	pt_entry_t pte = atomic_load_explicit(ptep, memory_order_acquire);
 	for (;;) {
@@ -240,8 +244,10 @@ static inline int mmu_translate(vaddr_t va, int access, _Atomic uint64_t **pp)
 		return EFAULT;
 	/* broadcast invalidations posted to this TLB apply before the lookup
 	 * (the MMU's own work: one relaxed load of a line this CPU owns) */
-	if (__predict_false(atomic_load_explicit(&ci->ci_tlb_inbox, memory_order_relaxed) != 0))
+	if (__predict_false(atomic_load_explicit(&ci->ci_tlb_inbox, memory_order_relaxed) != 0)) {
 		machine_cur->m_hooks.mh_tlb_inbox(ci);
+		engine_changed();
+	}
 	uint64_t vpn = va >> PAGE_SHIFT;
 	uint8_t need = (uint8_t)((access & VM_PROT_WRITE) ? (TE_W | TE_D) : (access & VM_PROT_EXECUTE) ? TE_X : 0);
 	uint16_t pcid = cur_pcid(ci);
@@ -253,6 +259,7 @@ static inline int mmu_translate(vaddr_t va, int access, _Atomic uint64_t **pp)
 			if (__predict_false((e->te_flags & need) != need))
 				break; /* re-walk: sets D, or finds the fault */
 			e->te_lru = ++t->tlb_clock;
+			engine_charge(ci, EC_TLB_HIT);
 			stats_block_inc(ci->ci_stats, &tlb_hits);
 			/* check.enabled: the frame and update oracles (check.c) */
 			if (__predict_false(check_tlb_on))

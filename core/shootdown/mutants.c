@@ -155,12 +155,15 @@ static void mu_ipi(struct cpu_info *ci)
 		 * once, of the request still there: a whole flush, nothing lost
 		 * this time.  seq_cst loads: they pair with the stores above. */
 		bool lost = true;
+		unsigned iter = 0;
 		while (atomic_load(&mu_gen[c]) == gen) {
 			if (!kcpuset_iszero(&s->s_pending) || atomic_load(&mu_waiting[c])) {
 				lost = false;
 				break;
 			}
-			__builtin_ia32_pause();
+			/* through the machine: interrupts stay blocked (a handler),
+			 * and with machine.engine = virtual the initiator gets its turn */
+			cpu_spin_wait_for(&iter, "mutant-early-ack: the initiator to move on");
 		}
 		atomic_store(&mu_waiting[me], false);
 		if (!lost)

@@ -850,15 +850,21 @@ void lockstat_read(struct lockstat_row *rows, int cpu)
 			    atomic_load_explicit(&ls_sites[c][i].s_wait, memory_order_relaxed)};
 			if (st.ls_pc == 0 || st.ls_contentions == 0)
 				continue;
+			/* longest wait first; ties by address, not by the table's
+			 * order (a hash of the address, which moves with where the
+			 * binary was loaded): a virtual-time run lists the same
+			 * sites in the same order every time */
+#define LS_BEFORE(a, b) ((a).ls_wait_ns > (b).ls_wait_ns || ((a).ls_wait_ns == (b).ls_wait_ns && (a).ls_pc < (b).ls_pc))
 			unsigned k = r->lr_nsites < LOCKSTAT_SITES ? r->lr_nsites++ : LOCKSTAT_SITES;
 			if (k == LOCKSTAT_SITES) {
-				if (st.ls_wait_ns <= r->lr_sites[LOCKSTAT_SITES - 1].ls_wait_ns)
+				if (!LS_BEFORE(st, r->lr_sites[LOCKSTAT_SITES - 1]))
 					continue;
 				k = LOCKSTAT_SITES - 1;
 			}
-			for (; k > 0 && r->lr_sites[k - 1].ls_wait_ns < st.ls_wait_ns; k--)
+			for (; k > 0 && LS_BEFORE(st, r->lr_sites[k - 1]); k--)
 				r->lr_sites[k] = r->lr_sites[k - 1];
 			r->lr_sites[k] = st;
+#undef LS_BEFORE
 		}
 	}
 }

@@ -11,7 +11,9 @@
  * worker is a host thread outside the simulated CPUs, so the model's core
  * defers nothing through it: page-table pages are reclaimed by the CPUs
  * themselves (core/pmap/ptp.c, which says why).  This stays for an
- * embedder's own read-mostly data.
+ * embedder's own read-mostly data.  With machine.engine = virtual the
+ * machine takes the deferrals over (sync_set_defer): its callbacks run on
+ * simulated CPUs, at interrupt points, never on liburcu's worker.
  */
 #define _LGPL_SOURCE 1
 #include <pmapstorm/alloc.h>
@@ -51,9 +53,21 @@ static void rcu_deferred_run(struct rcu_head *h)
 	free(d);
 }
 
+static void (*_Atomic defer_hook)(void (*)(void *), void *);
+
+void sync_set_defer(void (*defer)(void (*fn)(void *), void *arg))
+{
+	atomic_store(&defer_hook, defer);
+}
+
 /* => the caller is a registered, online reader (an attached CPU) */
 void sync_rcu_defer(void (*fn)(void *), void *arg)
 {
+	void (*hook)(void (*)(void *), void *) = atomic_load(&defer_hook);
+	if (hook != NULL) {
+		hook(fn, arg); /* the machine's own grace periods (virtual engine) */
+		return;
+	}
 	struct rcu_deferred *d = mem_alloc(struct rcu_deferred, 1);
 	if (d == NULL) {
 		/* no memory for the record: wait out a grace period instead */

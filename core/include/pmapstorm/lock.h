@@ -217,6 +217,11 @@ void sync_rcu_register(void);
 void sync_rcu_unregister(void);
 void sync_rcu_quiescent(void);
 void sync_rcu_defer(void (*fn)(void *), void *arg);
+/* The machine may take sync_rcu_defer() over (machine.engine = virtual,
+ * where no host thread but the simulated CPUs may touch the machine: the
+ * callbacks then run on a CPU at an interrupt point once every CPU passed
+ * one); NULL gives it back to liburcu's call_rcu(). */
+void sync_set_defer(void (*defer)(void (*fn)(void *), void *arg));
 void sync_rcu_barrier(void); /* waits for every deferred call made so far */
 
 /*

@@ -41,6 +41,12 @@ enum ipi_preset {
 	IPI_PRESET_MANUAL = 0,
 	IPI_PRESET_CALIBRATED = 1,
 };
+/* machine.engine: threads (each simulated CPU a host thread in real time) or
+ * virtual (one CPU at a time, in virtual time: docs/engine.md) */
+enum machine_engine {
+	MACHINE_ENGINE_THREADS = 0,
+	MACHINE_ENGINE_VIRTUAL = 1,
+};
 #define MACHINE_MAX_HOPS 8 /* values of ipi.distance_ns (hop levels 1..8; the last repeats) */
 
 /* A knob of a component, in the config's knob store (pmapstorm/config.h). */
@@ -81,6 +87,7 @@ struct machine_config {
 	uint64_t mc_ipi_distance_ns[MACHINE_MAX_HOPS];
 	enum ipi_preset mc_ipi_preset; /* ipi.preset = manual|calibrated (default manual) */
 	char mc_ipi_calibration[256]; /* ipi.calibration: calibration.json of `pmapstorm calibrate` */
+	enum machine_engine mc_engine; /* machine.engine = threads|virtual (default threads; core/machine/engine.c) */
 	/* the components' keys: set ones only; the rest read as their defaults */
 	unsigned mc_nknob;
 	struct machine_knob mc_knob[MACHINE_MAX_KNOBS];
@@ -145,8 +152,15 @@ void splx(int s);
 void cpu_spin_wait(unsigned *iter);
 /* The same, saying what it waits for (the watchdog's dump names it). */
 void cpu_spin_wait_for(unsigned *iter, const char *what);
+/* Now, in ns: the host's clock, or with machine.engine = virtual the
+ * calling CPU's virtual clock (a thread that is no CPU: the newest clock
+ * the engine published). */
 uint64_t cpu_now_ns(void);
 void cpu_delay_ns(uint64_t ns);
+/* Does the booted machine run machine.engine = virtual?  A wait loop of
+ * the caller's own must then go through cpu_spin_wait(): only one CPU runs
+ * at a time, and a bare spin would wait for a CPU that cannot run. */
+bool cpu_virtual(void);
 
 /* 8-byte accesses by the current CPU: 0, EFAULT (no valid mapping) or EACCES. */
 int mmu_load(vaddr_t va, uint64_t *val);
