@@ -186,18 +186,6 @@ void sd_req_fini(struct sd_req *r)
 	r->r_pcid_of = NULL;
 }
 
-void sd_req_reset(struct sd_req *r)
-{
-	r->r_count = 0;
-	r->r_naddrs = 0;
-	r->r_pcid = SD_PCID_MIXED;
-	r->r_global = false;
-	r->r_downgrade = false;
-	r->r_min = UINT64_MAX;
-	r->r_max = 0;
-	kcpuset_zero(&r->r_cpus);
-}
-
 void sd_req_add(struct sd_req *r, const struct mmu_ctx *ctx, vaddr_t va, uint64_t opte, enum sd_inv_kind kind,
     const kcpuset_t *who)
 {
@@ -275,29 +263,6 @@ void sd_req_copy(struct sd_req *dst, const struct sd_req *src)
 		memcpy(dst->r_va, src->r_va, sizeof(vaddr_t) * src->r_count);
 		memcpy(dst->r_pcid_of, src->r_pcid_of, sizeof(uint16_t) * src->r_count);
 	}
-}
-
-unsigned sd_targets(const struct cpu_info *me, const kcpuset_t *may, kcpuset_t *out, unsigned *nskipped)
-{
-	/* out is the caller's: plain (relaxed) stores, one word in the usual case */
-	const unsigned nw = sd_cpuset_words(), mw = me->ci_cpuid / 64;
-	const uint64_t mbit = 1ULL << (me->ci_cpuid % 64);
-	unsigned n = 0, skipped = 0;
-	for (unsigned w = 0; w < MAXCPUS / 64; w++) {
-		uint64_t m = w < nw ? atomic_load((_Atomic uint64_t *)&may->bits[w]) : 0, t = 0;
-		if (w == mw)
-			m &= ~mbit;
-		if (m != 0) {
-			/* seq_cst: the attached set is read after the PTE changes */
-			t = m & atomic_load(&machine_cur->m_attached.bits[w]);
-			n += (unsigned)__builtin_popcountll(t);
-			skipped += (unsigned)__builtin_popcountll(m & ~t);
-		}
-		atomic_store_explicit(&out->bits[w], t, memory_order_relaxed);
-	}
-	if (nskipped != NULL)
-		*nskipped += skipped;
-	return n;
 }
 
 /* ---- per-initiator slots ---- */

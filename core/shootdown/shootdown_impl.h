@@ -96,7 +96,18 @@ int sd_req_init(struct sd_req *, uint32_t cap);
  * state's own lines); no sd_req_fini then. */
 void sd_req_init_at(struct sd_req *, uint32_t cap, vaddr_t *va, uint16_t *pcid_of);
 void sd_req_fini(struct sd_req *);
-void sd_req_reset(struct sd_req *);
+/* Inline, as sd_targets below: every strategy's update runs them. */
+static inline void sd_req_reset(struct sd_req *r)
+{
+	r->r_count = 0;
+	r->r_naddrs = 0;
+	r->r_pcid = SD_PCID_MIXED;
+	r->r_global = false;
+	r->r_downgrade = false;
+	r->r_min = UINT64_MAX;
+	r->r_max = 0;
+	kcpuset_zero(&r->r_cpus);
+}
 /* Queue one invalidation; targets are sd_ctx_cpus(ctx) unless who != NULL.
  * => the current CPU's own batch (one writer) */
 void sd_req_add(struct sd_req *, const struct mmu_ctx *ctx, vaddr_t va, uint64_t opte, enum sd_inv_kind,
@@ -108,7 +119,34 @@ bool sd_req_covers(const struct sd_req *, vaddr_t va, uint16_t pcid);
  * the CPU set); dst's capacity holds src's addresses */
 void sd_req_copy(struct sd_req *dst, const struct sd_req *src);
 /* out = may ∩ attached − me; counts targets and the skipped (detached) */
-unsigned sd_targets(const struct cpu_info *me, const kcpuset_t *may, kcpuset_t *out, unsigned *nskipped);
+static inline unsigned sd_targets(const struct cpu_info *me, const kcpuset_t *may, kcpuset_t *out,
+    unsigned *nskipped)
+{
+	/* out is the caller's: plain (relaxed) stores.  One word in the usual
+	 * case, and no popcount (a libgcc call without -mpopcnt) of a zero */
+	const struct machine *m = machine_cur;
+	const unsigned nw = (m->m_ncpu + 63) / 64, mw = me->ci_cpuid / 64;
+	unsigned n = 0, skipped = 0, w;
+	for (w = 0; w < nw; w++) {
+		uint64_t may_w = atomic_load((_Atomic uint64_t *)&may->bits[w]), t = 0;
+		if (w == mw)
+			may_w &= ~(1ULL << (me->ci_cpuid % 64));
+		if (may_w != 0) {
+			/* seq_cst: the attached set is read after the PTE changes */
+			t = may_w & atomic_load((_Atomic uint64_t *)&m->m_attached.bits[w]);
+			if (t != 0)
+				n += (unsigned)__builtin_popcountll(t);
+			if (may_w & ~t)
+				skipped += (unsigned)__builtin_popcountll(may_w & ~t);
+		}
+		atomic_store_explicit(&out->bits[w], t, memory_order_relaxed);
+	}
+	for (; w < MAXCPUS / 64; w++)
+		atomic_store_explicit(&out->bits[w], 0, memory_order_relaxed);
+	if (nskipped != NULL)
+		*nskipped += skipped;
+	return n;
+}
 
 /* ---- posting to a set of targets, and their acknowledgements ---- */
 /* The initiator publishes a set naming its targets (an sd_slot's pending
