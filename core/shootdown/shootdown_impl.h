@@ -4,7 +4,15 @@
  *
  *  - struct sd_req: a batch of invalidations (addresses with their PCIDs,
  *    overflowing into a whole flush), the CPUs that may hold them, and how
- *    to apply it to the current CPU's TLB;
+ *    to apply it to the current CPU's TLB, copy it, or match an address
+ *    against it.  Every strategy that batches keeps its addresses in one,
+ *    in its own lines where the layout matters (netbsd-x86's packet,
+ *    latr's ring states: sd_req_init_at);
+ *  - the targets of a batch (sd_targets), a target set published to its
+ *    targets and acknowledged bit by bit (sd_cpuset_publish, _named,
+ *    _ack: sd_slot's pending set, latr's state masks), and the
+ *    initiator's wait for acknowledgements however they travel
+ *    (sd_wait_acks: sd_slot's pending set, netbsd-x86's mailbox words);
  *  - sd_slot: a per-initiator request slot with a pending set, scanned by
  *    every target that takes a shootdown IPI (Linux's per-CPU
  *    call_single_data queues, FreeBSD's per-CPU request fields), so
@@ -69,7 +77,8 @@ static inline const kcpuset_t *sd_ctx_cpus(const struct mmu_ctx *ctx)
 
 struct sd_req {
 	/* what a target reads to apply it (sd_req_apply, sd_req_copy): the
-	 * first SD_REQ_HEAD bytes, one line */
+	 * first SD_REQ_HEAD bytes, within one line where the request is laid
+	 * out for it (netbsd-x86's packet, latr's states) */
 	uint32_t r_count;  /* addresses kept, or SD_ALLVA (whole flush) */
 	uint32_t r_pcid;   /* the one PCID involved, or SD_PCID_MIXED */
 	bool r_global;     /* a global entry is involved */
