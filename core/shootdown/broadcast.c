@@ -190,14 +190,7 @@ static void bc_inbox(struct cpu_info *ci)
 	struct bc_inbox *ib = &bc_inboxes[ci->ci_cpuid];
 	struct sd_req *q = &ib->ib_ops, *cp = &ib->ib_copy;
 	ib_lock(ib);
-	cp->r_count = q->r_count;
-	cp->r_pcid = q->r_pcid;
-	cp->r_global = q->r_global;
-	cp->r_naddrs = q->r_naddrs;
-	if (q->r_count != SD_ALLVA) {
-		memcpy(cp->r_va, q->r_va, sizeof(vaddr_t) * q->r_count);
-		memcpy(cp->r_pcid_of, q->r_pcid_of, sizeof(uint16_t) * q->r_count);
-	}
+	sd_req_copy(cp, q);
 	sd_req_reset(q);
 	uint64_t posted = ib->ib_posted;
 	atomic_store_explicit(&ci->ci_tlb_inbox, 0, memory_order_relaxed);

@@ -33,12 +33,16 @@
  * state's lines and clears its bit (one RMW back on the mask's line).  A
  * full ring or a downgrade falls back to the flat protocol.
  *
+ * A state is a batch of shootdown.c (struct sd_req, applied and matched
+ * by its helpers) whose CPU set is the mask; a state is four lines.
+ *
  * Memory ordering.  The ring's owner writes a free state's fields with
- * plain stores and publishes its mask with release stores, then bumps each
- * target's posted count (seq_cst, sd_lazy_posted).  A sweeper reads its
- * posted count (seq_cst) first, then each state's mask with acquire; it
- * reads the fields only when its bit is set, and clears its bit with a
- * release RMW after applying.  The owner reuses a state only after an
+ * plain stores and publishes its mask with release stores
+ * (sd_cpuset_publish), then bumps each target's posted count (seq_cst,
+ * sd_lazy_posted).  A sweeper reads its posted count (seq_cst) first, then
+ * each state's mask with acquire (sd_cpuset_named); it reads the fields
+ * only when its bit is set, and clears its bit with a release RMW after
+ * applying (sd_cpuset_ack).  The owner reuses a state only after an
  * acquire load saw its mask empty, so no sweeper is still reading it.
  * A sweeper publishes its swept count (release) after its sweep; a free
  * that snapshotted the posted counts waits for those.
@@ -51,14 +55,14 @@
 
 #define LATR_NVA 16 /* addresses a state names before it flushes the PCID */
 
+/* A LATR state: a batch of shootdown.c over its own arrays, whose CPU set
+ * (ls_req.r_cpus) holds the CPUs that have not swept it; empty = free. */
 struct latr_state {
-	kcpuset_t ls_mask; /* CPUs that have not swept it; empty = free */
-	uint32_t ls_count; /* addresses, or SD_ALLVA */
-	uint32_t ls_pcid;  /* one PCID or SD_PCID_MIXED */
-	bool ls_global;
+	struct sd_req ls_req;
 	vaddr_t ls_va[LATR_NVA];
 	uint16_t ls_pcid_of[LATR_NVA];
-};
+} __cacheline_aligned;
+_Static_assert(sizeof(struct latr_state) == 4 * CACHE_LINE, "a state is four lines");
 
 struct latr_cpu {
 	struct latr_state *lc_ring;
@@ -100,9 +104,11 @@ static int latr_boot(struct machine *m)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory");
 	memset(latr_cpus, 0, sizeof(*latr_cpus) * latr_ncpu);
 	for (unsigned i = 0; i < latr_ncpu; i++) {
-		latr_cpus[i].lc_ring = mem_zalloc(struct latr_state, latr_ring);
-		if (latr_cpus[i].lc_ring == NULL || sd_req_init(&latr_cpus[i].lc_batch, LATR_NVA) != 0)
+		struct latr_state *ring = latr_cpus[i].lc_ring = mem_zalloc(struct latr_state, latr_ring);
+		if (ring == NULL || sd_req_init(&latr_cpus[i].lc_batch, LATR_NVA) != 0)
 			return machine_seterr(ENOMEM, "shootdown.latr_ring: no memory for %u-entry rings", latr_ring);
+		for (unsigned k = 0; k < latr_ring; k++)
+			sd_req_init_at(&ring[k].ls_req, LATR_NVA, ring[k].ls_va, ring[k].ls_pcid_of);
 	}
 	int err = sd_lazy_boot(m, latr_sweep, false);
 	return err ? err : sd_slots_boot(m);
@@ -117,33 +123,18 @@ static void latr_invalidate(struct mmu_ctx *ctx, vaddr_t va, uint64_t opte, enum
 	sd_req_add(&latr_cpus[curcpu()->ci_cpuid].lc_batch, ctx, va, opte, kind, NULL);
 }
 
-/* Apply a state to the current CPU's TLB. */
-static void latr_apply(struct cpu_info *ci, const struct latr_state *s)
-{
-	if (s->ls_count == SD_ALLVA) {
-		if (s->ls_global)
-			tlb_invalidate_all(ci);
-		else if (s->ls_pcid != SD_PCID_MIXED)
-			tlb_invalidate_pcid(ci, (uint16_t)s->ls_pcid);
-		else
-			tlb_invalidate_nonglobal(ci);
-		return;
-	}
-	for (uint32_t i = 0; i < s->ls_count; i++)
-		tlb_invalidate_page(ci, s->ls_va[i], s->ls_pcid_of[i]);
-}
-
 /* A free state in my ring, or NULL (full). */
 static struct latr_state *latr_claim(struct latr_cpu *lc)
 {
 	for (unsigned k = 0; k < latr_ring; k++) {
 		struct latr_state *s = &lc->lc_ring[(lc->lc_head + k) % latr_ring];
-		if (!kcpuset_iszero(&s->ls_mask)) {
+		kcpuset_t *mask = &s->ls_req.r_cpus;
+		if (!kcpuset_iszero(mask)) {
 			/* a CPU that detached has an empty TLB: it owes nothing */
-			KCPUSET_FOREACH(&s->ls_mask, c)
+			KCPUSET_FOREACH(mask, c)
 				if (!cpu_is_attached(cpu_lookup(c)))
-					kcpuset_atomic_clear(&s->ls_mask, c);
-			if (!kcpuset_iszero(&s->ls_mask))
+					kcpuset_atomic_clear(mask, c);
+			if (!kcpuset_iszero(mask))
 				continue;
 		}
 		lc->lc_head = (lc->lc_head + k + 1) % latr_ring;
@@ -155,17 +146,16 @@ static struct latr_state *latr_claim(struct latr_cpu *lc)
 /* Sweep every ring for states naming ci (tick, context switch). */
 static void latr_sweep(struct cpu_info *ci)
 {
-	const unsigned me = ci->ci_cpuid, w = me / 64;
-	const uint64_t bit = 1ULL << (me % 64);
+	const unsigned me = ci->ci_cpuid;
 	uint64_t since, seen = sd_lazy_sweep_begin(ci, &since);
 	for (unsigned c = 0; c < latr_ncpu; c++) {
 		struct latr_cpu *lc = &latr_cpus[c];
 		for (unsigned k = 0; k < latr_ring; k++) {
 			struct latr_state *s = &lc->lc_ring[k];
-			if (!(atomic_load_explicit(&s->ls_mask.bits[w], memory_order_acquire) & bit))
+			if (!sd_cpuset_named(&s->ls_req.r_cpus, me))
 				continue;
-			latr_apply(ci, s);
-			atomic_fetch_and_explicit(&s->ls_mask.bits[w], ~bit, memory_order_release);
+			sd_req_apply(ci, &s->ls_req, true);
+			sd_cpuset_ack(&s->ls_req.r_cpus, me);
 		}
 	}
 	sd_lazy_sweep_end(ci, seen, since);
@@ -192,19 +182,8 @@ static void latr_flush(bool sync)
 	}
 	kcpuset_t targets;
 	unsigned nskipped = 0, n = sd_targets(ci, &r->r_cpus, &targets, &nskipped);
-	s->ls_count = r->r_count;
-	s->ls_pcid = r->r_pcid;
-	s->ls_global = r->r_global;
-	if (r->r_count != SD_ALLVA)
-		for (uint32_t i = 0; i < r->r_count; i++) {
-			s->ls_va[i] = r->r_va[i];
-			s->ls_pcid_of[i] = r->r_pcid_of[i];
-		}
-	for (unsigned i = 0; i < MAXCPUS / 64; i++) {
-		uint64_t b = atomic_load_explicit(&targets.bits[i], memory_order_relaxed);
-		if (b)
-			atomic_store_explicit(&s->ls_mask.bits[i], b, memory_order_release);
-	}
+	sd_req_copy(&s->ls_req, r);
+	sd_cpuset_publish(&s->ls_req.r_cpus, &targets);
 	KCPUSET_FOREACH(&targets, c)
 		sd_lazy_posted(c, true);
 	sd_req_apply(ci, r, true);
@@ -258,13 +237,8 @@ static bool latr_pending(struct cpu_info *ci, vaddr_t va, uint16_t pcid)
 	for (unsigned c = 0; c < latr_ncpu; c++)
 		for (unsigned k = 0; k < latr_ring; k++) {
 			const struct latr_state *s = &latr_cpus[c].lc_ring[k];
-			if (!kcpuset_isset(&s->ls_mask, me))
-				continue;
-			if (s->ls_count == SD_ALLVA)
+			if (kcpuset_isset(&s->ls_req.r_cpus, me) && sd_req_covers(&s->ls_req, va, pcid))
 				return true;
-			for (uint32_t i = 0; i < s->ls_count; i++)
-				if (s->ls_va[i] == va && (s->ls_pcid_of[i] == pcid || s->ls_pcid_of[i] == 0))
-					return true;
 		}
 	return false;
 }

@@ -18,6 +18,12 @@
  *    acknowledgement), then invalidates.  That is safe because it copies and
  *    invalidates inside one interrupt: it cannot use a stale entry between
  *    its acknowledgement and its invalidation.
+ * The packet is a batch of shootdown.c (struct sd_req: adding an
+ * invalidation with the overflow into a whole flush, applying, the
+ * oracle's "still pending?"), and so are the targets and the wait for
+ * acknowledgements (sd_targets, sd_wait_acks); what this file holds is
+ * what x86_tlb.c does its own way: the global slot claimed by CAS, the
+ * request packed into the target's line, early acknowledgement.
  *
  * Where the request travels.  NetBSD copies the packet to a shared mailbox
  * and counts acknowledgements down in a global counter (pmap_tlb_pendcount,
@@ -40,7 +46,9 @@
  *    point misses on it).  The global slot's line crosses only when another
  *    CPU claimed it last.  A request of more than TP_REQ_INLINE (2)
  *    addresses also moves the packet's address lines to each target:
- *    1 + ceil(8 * n / 64) + ceil(2 * n / 64) lines for n addresses.
+ *    ceil(8 * n / 64) + 1 lines for n addresses up to TP_INLINE (16; the
+ *    PCIDs and the request's header share the last), at most
+ *    1 + ceil(8 * n / 64) + ceil(2 * n / 64) for a larger batch.
  *  - per acknowledgement: one line, the same mailbox line back (the target's
  *    plain store; the initiator's poll misses on it once).
  *  So a single-target shootdown of one or two pages is one line there and
@@ -68,9 +76,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TP_ALLVA UINT32_MAX /* whole flush */
 #define TP_INLINE 16 /* the default batch lives in the packet's own lines */
-#define TP_PCID_MIXED UINT32_MAX
 
 /* The request in the target's mailbox line (ci_sd_req) */
 #define TP_REQ_INLINE 2          /* addresses that travel with the IPI */
@@ -100,26 +106,27 @@ static inline vaddr_t tp_word_va(uint64_t w)
 	return (va & (1ULL << 47)) ? va | 0xffff000000000000ULL : va;
 }
 
-/* What a target reads of a long request comes first. */
+/*
+ * A CPU's packet: a batch of shootdown.c (struct sd_req) whose TP_MAXVA
+ * (shootdown.batch) addresses live in the packet's own lines unless the
+ * batch is larger.  What a target reads of a long request comes first: the
+ * addresses, then the PCIDs and the request's header in the next line.
+ */
 struct tlb_packet {
-	uint32_t tp_count;     /* addresses, or TP_ALLVA */
-	uint32_t tp_pcid;      /* the one PCID involved, or TP_PCID_MIXED */
-	bool tp_global;        /* a global entry is involved */
-	vaddr_t *tp_va;        /* TP_MAXVA (shootdown.batch) of each: the */
-	uint16_t *tp_pcid_of;  /* inline arrays below, unless the batch is larger */
 	vaddr_t tp_va_inline[TP_INLINE];
 	uint16_t tp_pcid_inline[TP_INLINE];
-	unsigned tp_naddrs;    /* invalidations queued, for statistics */
-	kcpuset_t tp_cpumask;  /* CPUs that may hold the entries */
+	struct sd_req tp_req;
 	struct tlb_packet *tp_copy; /* where this CPU copies a long request it takes */
 	bool tp_want_slot;     /* this CPU waits for the global slot (its own handler reads it) */
 } __cacheline_aligned;
+_Static_assert(__builtin_offsetof(struct tlb_packet, tp_pcid_inline) / CACHE_LINE ==
+        (__builtin_offsetof(struct tlb_packet, tp_req) + SD_REQ_HEAD - 1) / CACHE_LINE,
+    "a long request's PCIDs and header share a line");
 
 /* The global slot: the one packet in flight. */
 static _Atomic(struct tlb_packet *) tlb_inflight __cacheline_aligned;
 static struct tlb_packet *packets; /* 2 per CPU: its packet, and its copy of a request */
 static unsigned TP_MAXVA, npackets;
-static unsigned tp_words; /* words of a CPU set the machine's CPUs use */
 
 STATS_COUNTER(x86_handoffs, "shootdown.x86.slot_handoffs", "netbsd-x86: the global slot passed from a request's "
     "sole target's acknowledgement straight to that target, which was waiting for it")
@@ -130,10 +137,8 @@ static void x86_halt(struct machine *m)
 {
 	(void)m;
 	for (unsigned i = 0; packets != NULL && i < npackets; i++)
-		if (packets[i].tp_va != packets[i].tp_va_inline) {
-			free(packets[i].tp_va);
-			free(packets[i].tp_pcid_of);
-		}
+		if (packets[i].tp_req.r_va != packets[i].tp_va_inline)
+			sd_req_fini(&packets[i].tp_req);
 	free(packets);
 	packets = NULL;
 }
@@ -143,21 +148,16 @@ static const struct cfg_key *const x86_keys[] = {&sd_batch_key, NULL};
 static int x86_boot(struct machine *m)
 {
 	TP_MAXVA = (unsigned)machine_knob(&m->m_cfg, &sd_batch_key);
-	tp_words = (m->m_ncpu + 63) / 64;
 	npackets = 2 * m->m_ncpu;
 	if ((packets = mem_alloc(struct tlb_packet, npackets)) == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory for TLB packets");
 	memset(packets, 0, sizeof(*packets) * npackets);
 	for (unsigned i = 0; i < npackets; i++) {
-		packets[i].tp_pcid = TP_PCID_MIXED;
 		if (TP_MAXVA <= TP_INLINE) {
-			packets[i].tp_va = packets[i].tp_va_inline;
-			packets[i].tp_pcid_of = packets[i].tp_pcid_inline;
+			sd_req_init_at(&packets[i].tp_req, TP_MAXVA, packets[i].tp_va_inline, packets[i].tp_pcid_inline);
 			continue;
 		}
-		packets[i].tp_va = mem_zalloc(vaddr_t, TP_MAXVA);
-		packets[i].tp_pcid_of = mem_zalloc(uint16_t, TP_MAXVA);
-		if (packets[i].tp_va == NULL || packets[i].tp_pcid_of == NULL) {
+		if (sd_req_init(&packets[i].tp_req, TP_MAXVA) != 0) {
 			x86_halt(m);
 			return machine_seterr(ENOMEM, "shootdown.batch: no memory for TLB packets");
 		}
@@ -172,123 +172,74 @@ static int x86_boot(struct machine *m)
 	return 0;
 }
 
-static void packet_reset(struct tlb_packet *tp)
-{
-	tp->tp_count = 0;
-	tp->tp_naddrs = 0;
-	tp->tp_pcid = TP_PCID_MIXED;
-	tp->tp_global = false;
-	kcpuset_zero(&tp->tp_cpumask);
-}
-
 /* pmap_tlb_shootdown(): => pmap lock or pv lock held; on the current CPU */
 static void x86_invalidate(struct mmu_ctx *ctx, vaddr_t va, uint64_t opte, enum sd_inv_kind kind)
 {
-	(void)kind; /* removals and downgrades alike are complete at pmap_update() */
-	struct cpu_info *ci = curcpu();
-	struct tlb_packet *tp = ci->ci_sd;
+	/* removals and downgrades alike are complete at pmap_update() */
 	if (!sd_pte_cached(opte)) {
 		sd_count_unaccessed();
 		return;
 	}
-	uint16_t pcid = (opte & PTE_G) ? 0 : ctx->mc_pcid;
-	if (tp->tp_naddrs == 0)
-		tp->tp_pcid = pcid;
-	else if (tp->tp_pcid != pcid)
-		tp->tp_pcid = TP_PCID_MIXED;
-	tp->tp_naddrs++;
-	if (opte & PTE_G)
-		tp->tp_global = true;
-	if (tp->tp_count != TP_ALLVA) {
-		if (tp->tp_count < TP_MAXVA) {
-			tp->tp_va[tp->tp_count] = va;
-			tp->tp_pcid_of[tp->tp_count] = pcid;
-			tp->tp_count++;
-		} else
-			tp->tp_count = TP_ALLVA;
-	}
-	/* the CPUs that may cache it: read after the PTE changed (seq_cst
-	 * loads).  The packet is this CPU's: a relaxed load and store merge
-	 * them (x86_pending() on other CPUs only reads) */
-	const kcpuset_t *who = ctx->mc_kernel ? &machine_cur->m_attached : &ctx->mc_cpus;
-	for (unsigned i = 0; i < tp_words; i++) {
-		uint64_t b = atomic_load((_Atomic uint64_t *)&who->bits[i]);
-		uint64_t o = atomic_load_explicit(&tp->tp_cpumask.bits[i], memory_order_relaxed);
-		if ((o | b) != o)
-			atomic_store_explicit(&tp->tp_cpumask.bits[i], o | b, memory_order_relaxed);
-	}
-}
-
-/* Apply a request to the current CPU's TLB. */
-static void packet_apply(struct cpu_info *ci, const struct tlb_packet *req, uint32_t count)
-{
-	if (count == TP_ALLVA) {
-		if (req->tp_global)
-			tlb_invalidate_all(ci);
-		else if (req->tp_pcid != TP_PCID_MIXED)
-			tlb_invalidate_pcid(ci, (uint16_t)req->tp_pcid);
-		else
-			tlb_invalidate_nonglobal(ci);
-		return;
-	}
-	for (uint32_t i = 0; i < count; i++)
-		tlb_invalidate_page(ci, req->tp_va[i], req->tp_pcid_of[i]);
+	sd_req_add(&((struct tlb_packet *)curcpu()->ci_sd)->tp_req, ctx, va, opte, kind, NULL);
 }
 
 /* The request words the initiator writes to each target: control (without
  * TP_REQ) in w[0], the rest complete. */
-static void x86_req_words(const struct cpu_info *ci, const struct tlb_packet *tp, uint64_t sent, uint64_t *w)
+static void x86_req_words(const struct cpu_info *ci, const struct sd_req *r, uint64_t sent, uint64_t *w)
 {
 	uint64_t ctl = (uint64_t)ci->ci_cpuid << TP_REQ_INIT_SHIFT;
-	if (tp->tp_global)
+	if (r->r_global)
 		ctl |= TP_REQ_GLOBAL;
-	if (tp->tp_pcid == TP_PCID_MIXED)
+	if (r->r_pcid == SD_PCID_MIXED)
 		ctl |= TP_REQ_MIXED;
 	else
-		ctl |= (uint64_t)tp->tp_pcid << TP_REQ_PCID_SHIFT;
-	if (tp->tp_count == TP_ALLVA) {
+		ctl |= (uint64_t)r->r_pcid << TP_REQ_PCID_SHIFT;
+	if (r->r_count == SD_ALLVA) {
 		ctl |= TP_REQ_ALLVA;
-	} else if (tp->tp_count > TP_REQ_INLINE) {
+	} else if (r->r_count > TP_REQ_INLINE) {
 		ctl |= TP_REQ_LONG;
 	} else {
-		ctl |= (uint64_t)tp->tp_count << TP_REQ_COUNT_SHIFT;
-		for (uint32_t i = 0; i < tp->tp_count; i++)
-			w[TP_W_VA + i] = tp_va_word(tp->tp_va[i], tp->tp_pcid_of[i]);
+		ctl |= (uint64_t)r->r_count << TP_REQ_COUNT_SHIFT;
+		for (uint32_t i = 0; i < r->r_count; i++)
+			w[TP_W_VA + i] = tp_va_word(r->r_va[i], r->r_pcid_of[i]);
 	}
 	w[TP_W_CTL] = ctl;
 	w[TP_W_SENT] = sent;
+}
+
+/* The initiator's wait (sd_wait_acks): has target c acknowledged?
+ * acquire: pairs with the target's release of its acknowledgement, after
+ * its copy.  *taken: the sole target takes the slot over. */
+static bool x86_acked(unsigned c, void *taken)
+{
+	uint64_t a = atomic_load_explicit(&cpu_lookup(c)->ci_sd_req[TP_W_CTL], memory_order_acquire);
+	if (a & TP_REQ)
+		return false;
+	*(bool *)taken = (a & TP_ACK_TAKE) != 0;
+	return true;
+}
+
+/* c detached with the request unread: withdraw it.  Its TLB is empty and
+ * it is quiescent, so the initiator is the word's one writer. */
+static void x86_withdraw(unsigned c, void *taken)
+{
+	(void)taken;
+	_Atomic uint64_t *ctl = &cpu_lookup(c)->ci_sd_req[TP_W_CTL];
+	atomic_store_explicit(ctl, atomic_load_explicit(ctl, memory_order_relaxed) & ~TP_REQ, memory_order_relaxed);
 }
 
 /* pmap_tlb_shootnow() */
 static void x86_update(void)
 {
 	struct cpu_info *ci = curcpu();
-	struct machine *m = machine_cur;
 	struct tlb_packet *tp = ci->ci_sd;
-	if (tp->tp_naddrs == 0)
+	struct sd_req *r = &tp->tp_req;
+	if (r->r_naddrs == 0)
 		return;
 	uint64_t t0 = cpu_now_ns();
-	/* remote targets: may hold the entries, attached, not me; a plain
-	 * local set (one word in the usual case) */
-	uint64_t targets[MAXCPUS / 64];
-	unsigned ntargets = 0, nskipped = 0;
-	const unsigned mw = ci->ci_cpuid / 64;
-	const uint64_t mbit = 1ULL << (ci->ci_cpuid % 64);
-	for (unsigned w = 0; w < tp_words; w++) {
-		uint64_t may = atomic_load_explicit(&tp->tp_cpumask.bits[w], memory_order_relaxed);
-		if (w == mw)
-			may &= ~mbit;
-		targets[w] = 0;
-		if (may == 0)
-			continue;
-		/* seq_cst: the attached set is read after the PTE changes */
-		uint64_t t = may & atomic_load(&m->m_attached.bits[w]);
-		targets[w] = t;
-		if (t != 0)
-			ntargets += (unsigned)__builtin_popcountll(t);
-		if (may & ~t)
-			nskipped += (unsigned)__builtin_popcountll(may & ~t);
-	}
+	/* remote targets: may hold the entries, attached, not me */
+	kcpuset_t targets;
+	unsigned nskipped = 0, ntargets = sd_targets(ci, &r->r_cpus, &targets, &nskipped);
 	if (ntargets > 0) {
 		/* claim the global slot; keep taking IPIs meanwhile — and if the
 		 * holder's request was for this CPU alone, the handler that
@@ -309,65 +260,36 @@ static void x86_update(void)
 		}
 		tp->tp_want_slot = false;
 		uint64_t w[CI_SD_REQ_WORDS];
-		x86_req_words(ci, tp, t0, w);
+		x86_req_words(ci, r, t0, w);
 		if (ntargets == 1)
 			w[TP_W_CTL] |= TP_REQ_SOLE;
 		const unsigned nw = (w[TP_W_CTL] & (TP_REQ_LONG | TP_REQ_ALLVA))
 		    ? TP_W_VA
 		    : TP_W_VA + (unsigned)((w[TP_W_CTL] >> TP_REQ_COUNT_SHIFT) & 0xff);
-		for (unsigned k = 0; k < tp_words; k++)
-			for (uint64_t b = targets[k]; b != 0; b &= b - 1) {
-				struct cpu_info *t = cpu_lookup(k * 64 + (unsigned)__builtin_ctzll(b));
-				/* the request words, the control word last (release:
-				 * the target's acquire of it sees the rest, and the
-				 * packet), then the IPI, all in the target's line */
-				for (unsigned i = TP_W_SENT; i < nw; i++)
-					atomic_store_explicit(&t->ci_sd_req[i], w[i], memory_order_relaxed);
-				atomic_store_explicit(&t->ci_sd_req[TP_W_CTL], w[TP_W_CTL] | TP_REQ, memory_order_release);
-				cpu_send_ipi(t, IPI_SHOOTDOWN);
-			}
+		KCPUSET_FOREACH(&targets, c) {
+			struct cpu_info *t = cpu_lookup(c);
+			/* the request words, the control word last (release: the
+			 * target's acquire of it sees the rest, and the packet),
+			 * then the IPI, all in the target's line */
+			for (unsigned i = TP_W_SENT; i < nw; i++)
+				atomic_store_explicit(&t->ci_sd_req[i], w[i], memory_order_relaxed);
+			atomic_store_explicit(&t->ci_sd_req[TP_W_CTL], w[TP_W_CTL] | TP_REQ, memory_order_release);
+			cpu_send_ipi(t, IPI_SHOOTDOWN);
+		}
 	}
 	/* the local flush, concurrent with the remote ones */
-	packet_apply(ci, tp, tp->tp_count);
+	sd_req_apply(ci, r, true);
 	if (ntargets > 0) {
-		unsigned iter = 0;
 		bool taken = false;
-		for (;;) {
-			bool pending = false;
-			for (unsigned k = 0; k < tp_words; k++)
-				for (uint64_t b = targets[k]; b != 0; b &= b - 1) {
-					unsigned c = k * 64 + (unsigned)__builtin_ctzll(b);
-					struct cpu_info *t = cpu_lookup(c);
-					/* acquire: pairs with the target's release of its
-					 * acknowledgement, after its copy */
-					uint64_t a = atomic_load_explicit(&t->ci_sd_req[TP_W_CTL], memory_order_acquire);
-					if (!(a & TP_REQ)) {
-						taken = (a & TP_ACK_TAKE) != 0;
-						targets[k] &= ~(1ULL << (c % 64));
-					} else if ((iter & 63) == 63 && !cpu_is_attached(t)) {
-						/* detached: its TLB is empty, and it is quiescent
-						 * (its last interrupt came before CPU_DETACHED) */
-						atomic_store_explicit(&t->ci_sd_req[TP_W_CTL],
-						    atomic_load_explicit(&t->ci_sd_req[TP_W_CTL], memory_order_relaxed) & ~TP_REQ,
-						    memory_order_relaxed);
-						targets[k] &= ~(1ULL << (c % 64));
-					} else {
-						pending = true;
-					}
-				}
-			if (!pending)
-				break;
-			cpu_spin_wait_for(&iter, "shootdown acknowledgements");
-		}
+		sd_wait_acks(&targets, x86_acked, x86_withdraw, &taken);
 		/* release the slot (release: the next holder writes request words
 		 * after ours were acknowledged) — unless the sole target said it
 		 * takes it over */
 		if (!taken)
 			atomic_store_explicit(&tlb_inflight, NULL, memory_order_release);
 	}
-	sd_count_request(tp->tp_naddrs, tp->tp_count == TP_ALLVA, ntargets, nskipped,
-	    ntargets ? cpu_now_ns() - t0 : 0);
-	packet_reset(tp);
+	sd_count_request(r->r_naddrs, r->r_count == SD_ALLVA, ntargets, nskipped, ntargets ? cpu_now_ns() - t0 : 0);
+	sd_req_reset(r);
 }
 
 /* pmap_tlb_intr(): => at interrupt level, on the target */
@@ -381,31 +303,28 @@ static void x86_ipi(struct cpu_info *ci)
 	/* copy the request: small ones from this line, long ones from the
 	 * initiator's packet (to the stack up to TP_INLINE addresses, else to
 	 * this CPU's copy packet) */
-	struct tlb_packet stack, *copy = &stack;
-	stack.tp_va = stack.tp_va_inline;
-	stack.tp_pcid_of = stack.tp_pcid_inline;
+	vaddr_t va[TP_INLINE];
+	uint16_t pcid_of[TP_INLINE];
+	struct sd_req stack = {.r_va = va, .r_pcid_of = pcid_of, .r_cap = TP_INLINE}, *copy = &stack;
 	unsigned initiator = (unsigned)(ctl >> TP_REQ_INIT_SHIFT) & 0xffff;
-	uint32_t count;
-	copy->tp_global = (ctl & TP_REQ_GLOBAL) != 0;
-	copy->tp_pcid = (ctl & TP_REQ_MIXED) ? TP_PCID_MIXED : (uint32_t)((ctl >> TP_REQ_PCID_SHIFT) & 0xffff);
-	if (ctl & TP_REQ_ALLVA) {
-		count = TP_ALLVA;
-	} else if (ctl & TP_REQ_LONG) {
-		const struct tlb_packet *tp = &packets[initiator];
-		count = tp->tp_count;
-		if (count > TP_INLINE)
-			copy = ((struct tlb_packet *)ci->ci_sd)->tp_copy;
-		copy->tp_global = tp->tp_global;
-		copy->tp_pcid = tp->tp_pcid;
-		memcpy(copy->tp_va, tp->tp_va, sizeof(vaddr_t) * count);
-		memcpy(copy->tp_pcid_of, tp->tp_pcid_of, sizeof(uint16_t) * count);
+	if (ctl & TP_REQ_LONG) {
+		const struct sd_req *r = &packets[initiator].tp_req;
+		if (r->r_count > TP_INLINE)
+			copy = &((struct tlb_packet *)ci->ci_sd)->tp_copy->tp_req;
+		sd_req_copy(copy, r);
 		stats_inc(&x86_packet_reads);
 	} else {
-		count = (uint32_t)(ctl >> TP_REQ_COUNT_SHIFT) & 0xff;
-		for (uint32_t i = 0; i < count; i++) {
-			uint64_t w = atomic_load_explicit(&ci->ci_sd_req[TP_W_VA + i], memory_order_relaxed);
-			stack.tp_va[i] = tp_word_va(w);
-			stack.tp_pcid_of[i] = (uint16_t)(w >> 48);
+		copy->r_global = (ctl & TP_REQ_GLOBAL) != 0;
+		copy->r_pcid = (ctl & TP_REQ_MIXED) ? SD_PCID_MIXED : (uint32_t)((ctl >> TP_REQ_PCID_SHIFT) & 0xffff);
+		if (ctl & TP_REQ_ALLVA) {
+			copy->r_count = SD_ALLVA;
+		} else {
+			copy->r_count = (uint32_t)(ctl >> TP_REQ_COUNT_SHIFT) & 0xff;
+			for (uint32_t i = 0; i < copy->r_count; i++) {
+				uint64_t w = atomic_load_explicit(&ci->ci_sd_req[TP_W_VA + i], memory_order_relaxed);
+				va[i] = tp_word_va(w);
+				pcid_of[i] = (uint16_t)(w >> 48);
+			}
 		}
 	}
 	uint64_t sent = atomic_load_explicit(&ci->ci_sd_req[TP_W_SENT], memory_order_relaxed);
@@ -430,22 +349,15 @@ static void x86_ipi(struct cpu_info *ci)
 		stats_inc(&x86_handoffs);
 	}
 	sd_ack_record(initiator, ci->ci_cpuid, sent);
-	packet_apply(ci, copy, count);
+	sd_req_apply(ci, copy, true);
 }
 
 static bool x86_pending(struct cpu_info *ci, vaddr_t va, uint16_t pcid)
 {
 	(void)ci;
-	for (unsigned c = 0; c < machine_cur->m_ncpu; c++) {
-		const struct tlb_packet *tp = &packets[c];
-		if (tp->tp_naddrs == 0)
-			continue;
-		if (tp->tp_count == TP_ALLVA)
+	for (unsigned c = 0; c < machine_cur->m_ncpu; c++)
+		if (sd_req_covers(&packets[c].tp_req, va, pcid))
 			return true;
-		for (uint32_t i = 0; i < tp->tp_count; i++)
-			if (tp->tp_va[i] == va && (tp->tp_pcid_of[i] == pcid || tp->tp_pcid_of[i] == 0))
-				return true;
-	}
 	return false;
 }
 

@@ -161,15 +161,20 @@ void sd_count_skipped(unsigned n)
 
 /* ---- batches ---- */
 
-int sd_req_init(struct sd_req *r, uint32_t cap)
+void sd_req_init_at(struct sd_req *r, uint32_t cap, vaddr_t *va, uint16_t *pcid_of)
 {
 	memset(r, 0, sizeof(*r));
 	r->r_cap = cap;
-	r->r_va = mem_zalloc(vaddr_t, cap ? cap : 1);
-	r->r_pcid_of = mem_zalloc(uint16_t, cap ? cap : 1);
+	r->r_va = va;
+	r->r_pcid_of = pcid_of;
+	sd_req_reset(r);
+}
+
+int sd_req_init(struct sd_req *r, uint32_t cap)
+{
+	sd_req_init_at(r, cap, mem_zalloc(vaddr_t, cap ? cap : 1), mem_zalloc(uint16_t, cap ? cap : 1));
 	if (r->r_va == NULL || r->r_pcid_of == NULL)
 		return machine_seterr(ENOMEM, "shootdown.strategy: no memory for request batches");
-	sd_req_reset(r);
 	return 0;
 }
 
@@ -179,18 +184,6 @@ void sd_req_fini(struct sd_req *r)
 	free(r->r_pcid_of);
 	r->r_va = NULL;
 	r->r_pcid_of = NULL;
-}
-
-void sd_req_reset(struct sd_req *r)
-{
-	r->r_count = 0;
-	r->r_naddrs = 0;
-	r->r_pcid = SD_PCID_MIXED;
-	r->r_global = false;
-	r->r_downgrade = false;
-	r->r_min = UINT64_MAX;
-	r->r_max = 0;
-	kcpuset_zero(&r->r_cpus);
 }
 
 void sd_req_add(struct sd_req *r, const struct mmu_ctx *ctx, vaddr_t va, uint64_t opte, enum sd_inv_kind kind,
@@ -219,12 +212,17 @@ void sd_req_add(struct sd_req *r, const struct mmu_ctx *ctx, vaddr_t va, uint64_
 			r->r_count = SD_ALLVA;
 	}
 	/* the CPUs that may cache it: read after the PTE changed (seq_cst
-	 * loads; pairs with pmap_activate's set-then-fence, a Dekker pair) */
+	 * loads; pairs with pmap_activate's set-then-fence, a Dekker pair).
+	 * The batch is this CPU's: a relaxed load and store merge them (other
+	 * CPUs only read it: sd_pending) */
 	if (who == NULL)
 		who = sd_ctx_cpus(ctx);
-	for (unsigned i = 0; i < MAXCPUS / 64; i++)
-		atomic_fetch_or_explicit(&r->r_cpus.bits[i], atomic_load((_Atomic uint64_t *)&who->bits[i]),
-		    memory_order_relaxed);
+	for (unsigned i = 0, nw = sd_cpuset_words(); i < nw; i++) {
+		uint64_t b = atomic_load((_Atomic uint64_t *)&who->bits[i]);
+		uint64_t o = atomic_load_explicit(&r->r_cpus.bits[i], memory_order_relaxed);
+		if ((o | b) != o)
+			atomic_store_explicit(&r->r_cpus.bits[i], o | b, memory_order_relaxed);
+	}
 }
 
 void sd_req_apply(struct cpu_info *ci, const struct sd_req *r, bool global_too)
@@ -254,22 +252,17 @@ bool sd_req_covers(const struct sd_req *r, vaddr_t va, uint16_t pcid)
 	return false;
 }
 
-unsigned sd_targets(const struct cpu_info *me, const kcpuset_t *may, kcpuset_t *out, unsigned *nskipped)
+void sd_req_copy(struct sd_req *dst, const struct sd_req *src)
 {
-	unsigned n = 0, skipped = 0;
-	kcpuset_intersect_into(out, may, &machine_cur->m_attached);
-	kcpuset_atomic_clear(out, me->ci_cpuid);
-	for (unsigned w = 0; w < MAXCPUS / 64; w++) {
-		uint64_t t = atomic_load_explicit(&out->bits[w], memory_order_relaxed);
-		uint64_t all = atomic_load((_Atomic uint64_t *)&may->bits[w]);
-		if (w == me->ci_cpuid / 64)
-			all &= ~(1ULL << (me->ci_cpuid % 64));
-		n += (unsigned)__builtin_popcountll(t);
-		skipped += (unsigned)__builtin_popcountll(all & ~t);
+	KASSERT(src->r_count == SD_ALLVA || src->r_count <= dst->r_cap);
+	dst->r_count = src->r_count;
+	dst->r_pcid = src->r_pcid;
+	dst->r_global = src->r_global;
+	dst->r_naddrs = src->r_naddrs;
+	if (src->r_count != SD_ALLVA) {
+		memcpy(dst->r_va, src->r_va, sizeof(vaddr_t) * src->r_count);
+		memcpy(dst->r_pcid_of, src->r_pcid_of, sizeof(uint16_t) * src->r_count);
 	}
-	if (nskipped != NULL)
-		*nskipped += skipped;
-	return n;
 }
 
 /* ---- per-initiator slots ---- */
@@ -313,29 +306,31 @@ void sd_slot_post(struct cpu_info *ci, const void *req, sd_apply_fn fn, const kc
 	s->s_apply = fn;
 	s->s_sent_ns = cpu_now_ns();
 	/* release: a target that reads its bit with acquire sees the request */
-	for (unsigned w = 0; w < MAXCPUS / 64; w++) {
-		uint64_t b = atomic_load_explicit((_Atomic uint64_t *)&targets->bits[w], memory_order_relaxed);
-		if (b != 0)
-			atomic_store_explicit(&s->s_pending.bits[w], b, memory_order_release);
-	}
+	sd_cpuset_publish(&s->s_pending, targets);
 	KCPUSET_FOREACH(targets, c)
 		cpu_send_ipi(cpu_lookup(c), IPI_SHOOTDOWN);
+}
+
+/* seq_cst loads: the targets' acknowledgements come after their
+ * invalidations, so the request may be reused once all are seen */
+static bool slot_acked(unsigned c, void *s)
+{
+	return !kcpuset_isset(&((struct sd_slot *)s)->s_pending, c);
+}
+
+/* a detached CPU has an empty TLB: nothing to wait for */
+static void slot_gone(unsigned c, void *s)
+{
+	kcpuset_atomic_clear(&((struct sd_slot *)s)->s_pending, c);
 }
 
 void sd_slot_wait(struct cpu_info *ci)
 {
 	struct sd_slot *s = &sd_slots[ci->ci_cpuid];
-	unsigned iter = 0;
-	/* seq_cst loads: the targets' acknowledgements come after their
-	 * invalidations, so the request may be reused once all are seen */
-	while (!kcpuset_iszero(&s->s_pending)) {
-		/* a detached CPU has an empty TLB: nothing to wait for */
-		if ((iter & 63) == 63)
-			KCPUSET_FOREACH(&s->s_pending, c)
-				if (!cpu_is_attached(cpu_lookup(c)))
-					kcpuset_atomic_clear(&s->s_pending, c);
-		cpu_spin_wait_for(&iter, "shootdown acknowledgements");
-	}
+	kcpuset_t left;
+	for (unsigned w = 0; w < MAXCPUS / 64; w++)
+		atomic_store_explicit(&left.bits[w], atomic_load(&s->s_pending.bits[w]), memory_order_relaxed);
+	sd_wait_acks(&left, slot_acked, slot_gone, s);
 }
 
 void sd_apply_req(struct cpu_info *ci, const void *req)
@@ -345,18 +340,17 @@ void sd_apply_req(struct cpu_info *ci, const void *req)
 
 void sd_slots_serve(struct cpu_info *ci)
 {
-	const unsigned me = ci->ci_cpuid, w = me / 64;
-	const uint64_t bit = 1ULL << (me % 64);
+	const unsigned me = ci->ci_cpuid;
 	for (unsigned c = 0; c < machine_cur->m_ncpu; c++) {
 		struct sd_slot *s = &sd_slots[c];
 		/* acquire: pairs with the initiator's release of the pending set */
-		if (!(atomic_load_explicit(&s->s_pending.bits[w], memory_order_acquire) & bit))
+		if (!sd_cpuset_named(&s->s_pending, me))
 			continue;
 		s->s_apply(ci, s->s_req);
 		sd_ack_record(c, me, s->s_sent_ns);
 		/* the acknowledgement comes after the invalidation (late ack):
 		 * the initiator may reuse the request and free frames after it */
-		atomic_fetch_and_explicit(&s->s_pending.bits[w], ~bit, memory_order_release);
+		sd_cpuset_ack(&s->s_pending, me);
 	}
 }
 

@@ -4,7 +4,15 @@
  *
  *  - struct sd_req: a batch of invalidations (addresses with their PCIDs,
  *    overflowing into a whole flush), the CPUs that may hold them, and how
- *    to apply it to the current CPU's TLB;
+ *    to apply it to the current CPU's TLB, copy it, or match an address
+ *    against it.  Every strategy that batches keeps its addresses in one,
+ *    in its own lines where the layout matters (netbsd-x86's packet,
+ *    latr's ring states: sd_req_init_at);
+ *  - the targets of a batch (sd_targets), a target set published to its
+ *    targets and acknowledged bit by bit (sd_cpuset_publish, _named,
+ *    _ack: sd_slot's pending set, latr's state masks), and the
+ *    initiator's wait for acknowledgements however they travel
+ *    (sd_wait_acks: sd_slot's pending set, netbsd-x86's mailbox words);
  *  - sd_slot: a per-initiator request slot with a pending set, scanned by
  *    every target that takes a shootdown IPI (Linux's per-CPU
  *    call_single_data queues, FreeBSD's per-CPU request fields), so
@@ -68,29 +76,146 @@ static inline const kcpuset_t *sd_ctx_cpus(const struct mmu_ctx *ctx)
 #define SD_PCID_MIXED UINT32_MAX
 
 struct sd_req {
+	/* what a target reads to apply it (sd_req_apply, sd_req_copy): the
+	 * first SD_REQ_HEAD bytes, within one line where the request is laid
+	 * out for it (netbsd-x86's packet, latr's states) */
 	uint32_t r_count;  /* addresses kept, or SD_ALLVA (whole flush) */
 	uint32_t r_pcid;   /* the one PCID involved, or SD_PCID_MIXED */
 	bool r_global;     /* a global entry is involved */
 	bool r_downgrade;  /* a downgrade (not a removal) is in it */
 	unsigned r_naddrs; /* invalidations queued, for statistics */
+	vaddr_t *r_va;
+	uint16_t *r_pcid_of;
+	/* the initiator's */
 	uint32_t r_cap;    /* addresses before the whole flush */
 	vaddr_t r_min, r_max;
 	kcpuset_t r_cpus;  /* CPUs that may hold the entries */
-	vaddr_t *r_va;
-	uint16_t *r_pcid_of;
 };
+#define SD_REQ_HEAD __builtin_offsetof(struct sd_req, r_cap)
+_Static_assert(SD_REQ_HEAD <= CACHE_LINE, "what a target reads of a request is one line");
+
+/* The words of a CPU set that the machine's CPUs use. */
+static inline unsigned sd_cpuset_words(void)
+{
+	return (machine_cur->m_ncpu + 63) / 64;
+}
 
 int sd_req_init(struct sd_req *, uint32_t cap);
+/* The same over the caller's arrays of cap entries (a packet's or a ring
+ * state's own lines); no sd_req_fini then. */
+void sd_req_init_at(struct sd_req *, uint32_t cap, vaddr_t *va, uint16_t *pcid_of);
 void sd_req_fini(struct sd_req *);
-void sd_req_reset(struct sd_req *);
-/* Queue one invalidation; targets are sd_ctx_cpus(ctx) unless who != NULL. */
+/* Inline, as sd_targets below: every strategy's update runs them. */
+static inline void sd_req_reset(struct sd_req *r)
+{
+	r->r_count = 0;
+	r->r_naddrs = 0;
+	r->r_pcid = SD_PCID_MIXED;
+	r->r_global = false;
+	r->r_downgrade = false;
+	r->r_min = UINT64_MAX;
+	r->r_max = 0;
+	kcpuset_zero(&r->r_cpus);
+}
+/* Queue one invalidation; targets are sd_ctx_cpus(ctx) unless who != NULL.
+ * => the current CPU's own batch (one writer) */
 void sd_req_add(struct sd_req *, const struct mmu_ctx *ctx, vaddr_t va, uint64_t opte, enum sd_inv_kind,
     const kcpuset_t *who);
 /* Apply to the current CPU's TLB; `global_too` is false only for a mutant. */
 void sd_req_apply(struct cpu_info *, const struct sd_req *, bool global_too);
 bool sd_req_covers(const struct sd_req *, vaddr_t va, uint16_t pcid);
+/* dst = what src asks of a TLB (count, PCID, global, the addresses; not
+ * the CPU set); dst's capacity holds src's addresses */
+void sd_req_copy(struct sd_req *dst, const struct sd_req *src);
 /* out = may ∩ attached − me; counts targets and the skipped (detached) */
-unsigned sd_targets(const struct cpu_info *me, const kcpuset_t *may, kcpuset_t *out, unsigned *nskipped);
+static inline unsigned sd_targets(const struct cpu_info *me, const kcpuset_t *may, kcpuset_t *out,
+    unsigned *nskipped)
+{
+	/* out is the caller's: plain (relaxed) stores.  One word in the usual
+	 * case, and no popcount (a libgcc call without -mpopcnt) of a zero */
+	const struct machine *m = machine_cur;
+	const unsigned nw = (m->m_ncpu + 63) / 64, mw = me->ci_cpuid / 64;
+	unsigned n = 0, skipped = 0, w;
+	for (w = 0; w < nw; w++) {
+		uint64_t may_w = atomic_load((_Atomic uint64_t *)&may->bits[w]), t = 0;
+		if (w == mw)
+			may_w &= ~(1ULL << (me->ci_cpuid % 64));
+		if (may_w != 0) {
+			/* seq_cst: the attached set is read after the PTE changes */
+			t = may_w & atomic_load((_Atomic uint64_t *)&m->m_attached.bits[w]);
+			if (t != 0)
+				n += (unsigned)__builtin_popcountll(t);
+			if (may_w & ~t)
+				skipped += (unsigned)__builtin_popcountll(may_w & ~t);
+		}
+		atomic_store_explicit(&out->bits[w], t, memory_order_relaxed);
+	}
+	for (; w < MAXCPUS / 64; w++)
+		atomic_store_explicit(&out->bits[w], 0, memory_order_relaxed);
+	if (nskipped != NULL)
+		*nskipped += skipped;
+	return n;
+}
+
+/* ---- posting to a set of targets, and their acknowledgements ---- */
+/* The initiator publishes a set naming its targets (an sd_slot's pending
+ * set, a latr state's mask) after writing what they will read: release
+ * stores, one a non-empty word (dst was empty). */
+static inline void sd_cpuset_publish(kcpuset_t *dst, const kcpuset_t *src)
+{
+	for (unsigned w = 0; w < MAXCPUS / 64; w++) {
+		uint64_t b = atomic_load_explicit((_Atomic uint64_t *)&src->bits[w], memory_order_relaxed);
+		if (b != 0)
+			atomic_store_explicit(&dst->bits[w], b, memory_order_release);
+	}
+}
+/* A target: is it named (acquire: pairs with sd_cpuset_publish, so it
+ * sees what the initiator wrote before) ... */
+static inline bool sd_cpuset_named(const kcpuset_t *s, unsigned me)
+{
+	return (atomic_load_explicit((_Atomic uint64_t *)&s->bits[me / 64], memory_order_acquire) >> (me % 64)) & 1;
+}
+/* ... and its acknowledgement after it applied what it read (release: the
+ * initiator may reuse that once it sees the bit clear) */
+static inline void sd_cpuset_ack(kcpuset_t *s, unsigned me)
+{
+	atomic_fetch_and_explicit(&s->bits[me / 64], ~(1ULL << (me % 64)), memory_order_release);
+}
+/*
+ * The initiator's wait for acknowledgements (sd_slot_wait, netbsd-x86's
+ * mailboxes): spin, taking IPIs, until every CPU in *left acknowledged —
+ * acked(c, arg) — or detached.  A detached CPU has an empty TLB and is
+ * quiescent (its last interrupt came before CPU_DETACHED): every 64 turns
+ * the wait withdraws its request, gone(c, arg), and stops waiting for it.
+ * *left is the caller's own copy of the targets; it ends empty.  Inline,
+ * so that each caller's acked() is compiled into its loop.
+ */
+static inline void sd_wait_acks(kcpuset_t *left, bool (*acked)(unsigned c, void *arg),
+    void (*gone)(unsigned c, void *arg), void *arg)
+{
+	const unsigned nw = sd_cpuset_words();
+	unsigned iter = 0;
+	for (;;) {
+		bool pending = false;
+		for (unsigned w = 0; w < nw; w++)
+			for (uint64_t b = atomic_load_explicit(&left->bits[w], memory_order_relaxed); b != 0; b &= b - 1) {
+				unsigned c = w * 64 + (unsigned)__builtin_ctzll(b);
+				if (!acked(c, arg)) {
+					if ((iter & 63) != 63 || cpu_is_attached(cpu_lookup(c))) {
+						pending = true;
+						continue;
+					}
+					gone(c, arg);
+				}
+				atomic_store_explicit(&left->bits[w],
+				    atomic_load_explicit(&left->bits[w], memory_order_relaxed) & ~(1ULL << (c % 64)),
+				    memory_order_relaxed);
+			}
+		if (!pending)
+			return;
+		cpu_spin_wait_for(&iter, "shootdown acknowledgements");
+	}
+}
 
 /* ---- per-initiator slots ---- */
 typedef void (*sd_apply_fn)(struct cpu_info *, const void *req);
