@@ -104,7 +104,7 @@ static int parse_onoff(const char *key, const char *v, uint64_t *out)
 void machine_format_size(uint64_t x, char *b, size_t n)
 {
 	if (x == 0)
-		snprintf(b, n, "0");
+		snprintf(b, n, "0K"); /* as run.json files and baselines have always written it */
 	else if (x % (1ULL << 30) == 0)
 		snprintf(b, n, "%" PRIu64 "G", x >> 30);
 	else if (x % (1ULL << 20) == 0)
