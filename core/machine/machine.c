@@ -932,9 +932,11 @@ struct machine *machine_boot(const struct machine_config *cfg)
 	m->m_pmap_booted = true;
 	if (m->m_uvm_hooks.mu_boot != NULL && (err = m->m_uvm_hooks.mu_boot(m)) != 0)
 		goto fail;
-	if ((err = check_boot(m)) != 0)
-		goto fail;
+	/* the engine before the watchdog: its thread reads engine_on (the
+	 * clock of its dump), written here once, before that thread exists */
 	if ((err = engine_boot(m)) != 0)
+		goto fail;
+	if ((err = check_boot(m)) != 0)
 		goto fail;
 	return m;
 fail:
