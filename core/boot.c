@@ -7,8 +7,8 @@
  * component's table, then the rules between keys), the lock layer takes
  * its algorithms, the machine's hardware boots (core/machine), then the
  * pmap with its shootdown strategy (core/pmap, core/shootdown), then the
- * uvm layer (core/uvm), then the oracles and the watchdog (check.c), then
- * the execution engine (core/machine/engine.c: threads or virtual).  Halt
+ * uvm layer (core/uvm), then the execution engine (core/machine/engine.c:
+ * threads or virtual), then the oracles and the watchdog (check.c).  Halt
  * runs the other way.  Each layer installs the upcalls the machine makes
  * into it (m_hooks, m_uvm_hooks) in its own boot function: nothing is
  * registered from constructors.  docs/architecture.md, "Boot" and
@@ -176,10 +176,11 @@ struct machine *machine_boot(const struct machine_config *cfg)
 	m->m_pmap_booted = true;
 	if ((err = uvm_boot(m)) != 0)
 		goto fail;
-	if ((err = check_boot(m)) != 0)
-		goto fail;
-	/* last: with machine.engine = virtual, the CPUs attach to its scheduler */
+	/* the engine before the watchdog: its thread reads engine_on (the
+	 * clock of its dump), written here once, before that thread exists */
 	if ((err = engine_boot(m)) != 0)
+		goto fail;
+	if ((err = check_boot(m)) != 0)
 		goto fail;
 	return m;
 fail:
