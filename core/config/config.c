@@ -212,7 +212,7 @@ uint64_t machine_knob(const struct machine_config *c, const struct cfg_key *k)
 	/* a default that does not parse is a bug in the table (test_config) */
 	if (k->ck_type == CFG_TEXT) {
 		/* a text knob's own parser reads its default into a scratch config */
-		static _Thread_local struct machine_config scratch;
+		struct machine_config scratch;
 		scratch.mc_nknob = 0;
 		if (k->ck_set == NULL || k->ck_set(k, &scratch, k->ck_default) != 0 ||
 		    (kn = knob_find(&scratch, k->ck_name)) == NULL)
