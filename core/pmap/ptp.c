@@ -454,12 +454,10 @@ void ptp_retired_complete(struct cpu_info *ci)
 	ptp_spill(spill, nspill);
 }
 
-void ptp_cpu_detach(struct cpu_info *ci)
+/* pc's batches that every CPU passed and its ready pages, back to the
+ * free list: how many frames moved.  => pc_lock not held */
+static unsigned ptp_drain(struct cpu_info *ci, struct pmap_cpu *pc)
 {
-	/* the free pages go back to the free list; waiting batches stay (a
-	 * later attach, a shortage or the halt releases them: a detaching CPU
-	 * does not wait for others) */
-	struct pmap_cpu *pc = ci->ci_pmap_md;
 	struct vm_page *spill = NULL;
 	unsigned nspill = 0;
 	mutex_enter(&pc->pc_lock);
@@ -471,6 +469,15 @@ void ptp_cpu_detach(struct cpu_info *ci)
 	mutex_exit(&pc->pc_lock);
 	ptp_spill(spill, nspill);
 	ptp_spill(chain, n);
+	return n + nspill;
+}
+
+void ptp_cpu_detach(struct cpu_info *ci)
+{
+	/* the free pages go back to the free list; waiting batches stay (a
+	 * later attach, a shortage or the halt releases them: a detaching CPU
+	 * does not wait for others) */
+	ptp_drain(ci, ci->ci_pmap_md);
 }
 
 /* mh_ptp_reclaim: memory is short.  => any thread; no pc_lock held */
@@ -479,20 +486,8 @@ bool ptp_reclaim(void)
 	struct cpu_info *ci = curcpu();
 	bool moved = false;
 	for (unsigned i = 0; ptp_cpus != NULL && i < ptp_ncpu; i++) {
-		struct pmap_cpu *pc = &ptp_cpus[i];
-		struct vm_page *spill = NULL;
-		unsigned nspill = 0;
-		mutex_enter(&pc->pc_lock);
-		ptp_advance(ci, pc, &spill, &nspill);
-		unsigned n = atomic_load_explicit(&pc->pc_nready, memory_order_relaxed);
-		struct vm_page *chain = pc->pc_ready;
-		pc->pc_ready = NULL;
-		atomic_store_explicit(&pc->pc_nready, 0, memory_order_relaxed);
-		mutex_exit(&pc->pc_lock);
-		if (n + nspill != 0)
+		if (ptp_drain(ci, &ptp_cpus[i]) != 0)
 			moved = true;
-		ptp_spill(spill, nspill);
-		ptp_spill(chain, n);
 	}
 	return moved;
 }
