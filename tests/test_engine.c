@@ -106,6 +106,7 @@ static void test_engine_clock(void **state)
 	machine_config_set(&c, "engine.quantum_ns", "0");
 	machine_config_set(&c, "cost.intr_poll_ns", "7");
 	machine_config_set(&c, "cost.flush_ns", "0");
+	machine_config_set(&c, "cost.lock_ns", "0"); /* attach and detach take locks */
 	machine_config_set(&c, "watchdog.seconds", "0");
 	struct machine *m = machine_boot(&c);
 	assert_non_null(m);
@@ -490,6 +491,26 @@ static void test_engine_gate(void **state)
 	text[n] = '\0';
 	assert_non_null(strstr(text, "remote_latency_p50.unmap"));
 	assert_non_null(strstr(text, "regression"));
+
+	/* one extra lock acquisition per pmap_update(), as a code change would
+	 * add it: its cost.lock_ns shows in the update cost (a timing metric),
+	 * not only in the lock counters */
+	char more[700];
+	snprintf(more, sizeof(more), "%s/glock", tmpdir);
+	char *r4[] = {"run", cfg, "--results", more, "--quiet", "--no-plots", "--set", "inject.update_locks=1"};
+	assert_int_equal(quiet_run(r4, 8), EXIT_OK);
+	retag_config(more, "inject.update_locks", "0");
+	assert_int_equal(gate(a1, more), EXIT_VIOLATION);
+	f = fopen(out, "r");
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	const char *row = strstr(text, "update_cost_per_op.unmap");
+	assert_non_null(row);
+	const char *eol = strchr(row, '\n');
+	const char *verdict = strstr(row, "regression");
+	assert_true(verdict != NULL && (eol == NULL || verdict < eol));
 }
 
 /* ---- validity: the calibrated preset lands on the host's own figures ----

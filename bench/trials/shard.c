@@ -103,8 +103,14 @@ int shard_parse(const char *arg, struct shard_spec *out)
 double shard_trial_cost(const struct exp_point *pt)
 {
 	/* warm-up and window as configured, and about 50 ms of boot and
-	 * teardown: what `run` has always estimated a trial at */
-	return pt->ep_warmup_s + pt->ep_duration_s + 0.05;
+	 * teardown: what `run` has always estimated a trial at.  In virtual
+	 * time the window is virtual: a virtual second of N simulated CPUs took
+	 * about 3 + 30 N host seconds on this project's 2-core host, quiet
+	 * (docs/engine.md, "Speed": every hand-off between CPUs is one) */
+	double window = pt->ep_warmup_s + pt->ep_duration_s;
+	if (pt->ep_cfg.mc_engine == MACHINE_ENGINE_VIRTUAL)
+		window *= 3.0 + 30.0 * pt->ep_cfg.mc_ncpu;
+	return window + 0.05;
 }
 
 static uint64_t cost_us(double s)

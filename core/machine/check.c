@@ -249,7 +249,7 @@ bool check_inflight_covers(vaddr_t va)
 
 enum {
 	CK_ENABLED, CK_ORACLES, CK_SEED, CK_IPI_DELAY, CK_IPI_CPUS, CK_YIELD, CK_SPL, CK_SPL_US, CK_ALLOCFAIL,
-	CK_PRESSURE, CK_WATCHDOG, CK_N
+	CK_PRESSURE, CK_UPDATE_LOCKS, CK_WATCHDOG, CK_N
 };
 
 /* A bit mask as "all" or a comma list: names from name(), or the bit numbers. */
@@ -340,6 +340,9 @@ const struct cfg_key check_keys[] = {
 	[CK_PRESSURE] = CFG_KEY("inject.pressure", CFG_UINT, 0, 90, NULL, "0",
 	    "percent of free memory the torture runner's CPU 0 holds in a cycle (then all of it above the reserve), so "
 	    "allocations wait in `uvm_wait()` (0–90; `stress` only)"),
+	[CK_UPDATE_LOCKS] = CFG_KEY("inject.update_locks", CFG_UINT, 0, 1000, NULL, "0",
+	    "extra acquisitions and releases of a lock in every `pmap_update()`: a modelled code change, for "
+	    "checking that `gate` sees one (in virtual time each costs `cost.lock_ns`)"),
 	[CK_WATCHDOG] = CFG_KEY("watchdog.seconds", CFG_UINT, 0, 86400, NULL, "60",
 	    "a hang this long — a CPU without progress (interrupt points outside waits) that stayed in one wait, or in "
 	    "none, or no CPU progressing at all: every CPU's state is dumped and the process exits 1 (0 = off; `stress` "
@@ -387,6 +390,11 @@ void inject_yield_slow(struct cpu_info *ci)
 		engine_preempt(ci); /* virtual: another CPU, picked by engine.seed, runs a step */
 	else
 		sched_yield();
+}
+
+unsigned inject_update_locks(void)
+{
+	return (unsigned)ckv[CK_UPDATE_LOCKS];
 }
 
 bool inject_allocfail(void)

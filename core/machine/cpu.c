@@ -427,6 +427,15 @@ void cpu_spin_pause(unsigned *iter)
 	__builtin_ia32_pause();
 }
 
+/* A lock acquisition in virtual time: cost.lock_ns, and a line transfer
+ * when another CPU held the lock last (the lock word's line crosses). */
+static void cpu_charge_lock(bool bounced)
+{
+	struct cpu_info *ci = curcpu();
+	if (ci != NULL)
+		ci->ci_vclock += engine_cost[EC_LOCK] + (bounced ? engine_cost[EC_LINE] : 0);
+}
+
 int cpu_attach(struct machine *m, unsigned cpuid)
 {
 	if (m == NULL || m != machine_cur || cpuid >= m->m_ncpu)
@@ -457,6 +466,8 @@ int cpu_attach(struct machine *m, unsigned cpuid)
 	/* held-lock counts only for the watchdog's dump (off: one test per lock operation) */
 	atomic_store_explicit(&ci->ci_locks_held, 0, memory_order_relaxed);
 	sync_set_held_slot(check_config_watchdog_s(&m->m_cfg) != 0 ? &ci->ci_locks_held : NULL);
+	/* virtual: every lock acquisition costs cost.lock_ns (docs/engine.md) */
+	sync_set_charge(engine_on ? cpu_charge_lock : NULL);
 	sync_rcu_register();
 	/* seq_cst, before any walk: pairs with initiators reading the set */
 	kcpuset_atomic_set(&m->m_attached, cpuid);
@@ -477,6 +488,7 @@ void cpu_detach(void)
 	tlb_invalidate_all(ci);
 	sync_rcu_unregister();
 	sync_set_held_slot(NULL);
+	sync_set_charge(NULL);
 	stats_attach(NULL);
 	curcpu_tls = NULL;
 	atomic_store_explicit(&ci->ci_state, CPU_DETACHED, memory_order_release);

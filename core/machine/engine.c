@@ -74,7 +74,11 @@ enum eng_preset { EP_XEON_SP = 0, EP_CALIBRATED = 1, EP_MANUAL = 2, EP_NPRESETS 
 	X(EC_IPI_DELIVER, "cost.ipi_deliver_ns", 1000, "from an IPI's send to when the target can take it") \
 	X(EC_HANDLER, "cost.handler_ns", 500, "interrupt entry and exit on the target")                 \
 	X(EC_LINE, "cost.line_transfer_ns", 80, "a cache line another CPU wrote: a wait turn, a mailbox") \
-	X(EC_POLL, "cost.intr_poll_ns", 20, "the code between two interrupt points, as a floor")
+	X(EC_POLL, "cost.intr_poll_ns", 20, "the code between two interrupt points, as a floor")        \
+	X(EC_PTE_WRITE, "cost.pte_write_ns", 5, "a page-table entry written by the pmap (any level)")   \
+	X(EC_LOCK, "cost.lock_ns", 20,                                                                  \
+	    "a lock acquisition and its release, uncontended; a lock another CPU held last adds "         \
+	    "cost.line_transfer_ns")
 
 #define ENG_XEON(idx, name, val, help) [idx] = val,
 static const uint64_t eng_xeon[EC_NCOSTS] = {ENG_COSTS(ENG_XEON)};

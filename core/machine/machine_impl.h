@@ -438,6 +438,7 @@ static inline void cpu_inject_yield(void)
 }
 /* Should this CANFAIL / NOWAIT allocation fail (inject.allocfail)? */
 bool inject_allocfail(void);
+unsigned inject_update_locks(void); /* inject.update_locks */
 /* At an interrupt point (interrupts not blocked): may run an injected
  * interrupt-blocked window; true while pending IPIs are held back. */
 bool inject_intr(struct cpu_info *, bool ipi_pending);
@@ -462,6 +463,8 @@ enum engine_cost {
 	EC_HANDLER,      /* cost.handler_ns: interrupt entry and exit on the target */
 	EC_LINE,         /* cost.line_transfer_ns: a cache line another CPU wrote (a wait turn, a mailbox) */
 	EC_POLL,         /* cost.intr_poll_ns: the code between two interrupt points, as a floor */
+	EC_PTE_WRITE,    /* cost.pte_write_ns: a page-table entry the pmap writes */
+	EC_LOCK,         /* cost.lock_ns: a lock acquisition and release (+ EC_LINE if another CPU held it last) */
 	EC_NCOSTS
 };
 extern bool engine_on;                 /* the booted machine runs machine.engine = virtual */
@@ -478,6 +481,16 @@ static inline void engine_charge(struct cpu_info *ci, enum engine_cost what)
 {
 	if (__predict_false(engine_on))
 		ci->ci_vclock += engine_cost[what];
+}
+/* A step the core takes outside the machine layer (a PTE write): the
+ * calling CPU pays it; a thread that is no CPU (boot) pays nothing */
+static inline void engine_charge_cur(enum engine_cost what)
+{
+	if (__predict_false(engine_on)) {
+		struct cpu_info *ci = curcpu();
+		if (ci != NULL)
+			ci->ci_vclock += engine_cost[what];
+	}
 }
 static inline void engine_charge_n(struct cpu_info *ci, enum engine_cost what, uint64_t n)
 {

@@ -123,6 +123,7 @@ static vaddr_t kernel_virtual_start; /* first VA uvm manages */
 static _Atomic vaddr_t kernel_virtual_end; /* end of what the kernel page tables map:
 					    * published (release) after the tables exist */
 static kmutex_t pmaps_lock;          /* growkernel, PCID allocation */
+static kmutex_t pmap_inject_lock;    /* inject.update_locks (pmap_update) */
 static bool pmap_initialized;
 
 /* PCIDs: 0 is the kernel's; user pmaps take 1..PCID_MAX from a stack. */
@@ -204,10 +205,12 @@ static _Atomic pt_entry_t *pmap_pte_lookup_skip(struct pmap *pm, vaddr_t va, boo
 			int l = lvl - 1 - (i - 1); /* level of fresh[i-1] */
 			atomic_store_explicit(pte_slot(ptp_va(fresh[i - 1]), pl_index(va, l)),
 			    fresh[i]->phys_addr | pdebits, memory_order_relaxed);
+			engine_charge_cur(EC_PTE_WRITE); /* virtual time (docs/engine.md) */
 			fresh[i - 1]->mdpage.mp_ptpcount = 1;
 		}
 		/* release: publishes the zeroed, chained levels */
 		atomic_store_explicit(slot, fresh[0]->phys_addr | pdebits, memory_order_release);
+		engine_charge_cur(EC_PTE_WRITE);
 		PHYS_TO_VM_PAGE(table)->mdpage.mp_ptpcount++;
 		for (int i = 0; i < n; i++)
 			if (ptps)
@@ -233,6 +236,7 @@ static void pmap_ptp_unref(struct pmap *pm, vaddr_t va, struct vm_page **ptps)
 			return;
 		_Atomic pt_entry_t *slot = pte_slot(ptp_va(ptps[lvl + 1]), pl_index(va, lvl + 1));
 		atomic_store_explicit(slot, 0, memory_order_release);
+		engine_charge_cur(EC_PTE_WRITE);
 		ptp_retire(pm, pg);
 		if (sd()->sd_ptp_freed != NULL)
 			sd()->sd_ptp_freed(&pm->pm_ctx);
@@ -407,6 +411,7 @@ static pt_entry_t pmap_remove_pte_kind(struct pmap *pm, _Atomic pt_entry_t *ptep
 {
 	check_inflight_add(curcpu(), va); /* the update oracle: before the change */
 	pt_entry_t opte = atomic_exchange(ptep, 0);
+	engine_charge_cur(EC_PTE_WRITE);
 	if (!(opte & PTE_SWV))
 		return 0;
 	enum sd_inv_kind kind = sync || pmap_is_kernel(pm) ? SD_INV_DOWNGRADE : SD_INV_REMOVE;
@@ -517,6 +522,7 @@ int pmap_boot(struct machine *m)
 	pmap_lazy_guard = s->sd_lazy && !s->sd_unguarded;
 	atomic_store(&pmap_lazy_gen, 0);
 	mutex_init(&pmaps_lock, LC_PMAPS);
+	mutex_init(&pmap_inject_lock, LC_PMAP);
 	/* one line per CPU (struct pmap_cpu is cache-line aligned): a CPU's
 	 * pmap state shares no line with another's */
 	pmap_cpus = mem_zalloc(struct pmap_cpu, m->m_ncpu);
@@ -807,6 +813,7 @@ static int pmap_enter1(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsign
 			if (!(n & PTE_SWW))
 				n &= ~(pt_entry_t)PTE_W;
 		} while (!atomic_compare_exchange_weak(ptep, &opte, n));
+		engine_charge_cur(EC_PTE_WRITE);
 		bool lost_rights = ((opte & PTE_W) && !(n & PTE_W)) || (!(opte & PTE_NX) && (n & PTE_NX)) ||
 		    ((opte ^ n) & PTE_CACHEBITS);
 		if (lost_rights)
@@ -830,6 +837,7 @@ static int pmap_enter1(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsign
 		mutex_enter(&pg->mdpage.mp_pvlock);
 		pv_insert(pg, pv);
 		atomic_store(ptep, npte);
+		engine_charge_cur(EC_PTE_WRITE);
 		mutex_exit(&pg->mdpage.mp_pvlock);
 		if (!kernel)
 			ptps[1]->mdpage.mp_ptpcount++;
@@ -942,6 +950,7 @@ static void pmap_protect1(pmap_t pm, vaddr_t sva, vaddr_t eva, vm_prot_t prot)
 			} while (n != opte && !atomic_compare_exchange_weak(ptep, &opte, n));
 			if (!(opte & PTE_SWV) || n == opte)
 				continue;
+			engine_charge_cur(EC_PTE_WRITE);
 			stats_inc(&pmap_protects);
 			if (((opte & PTE_W) && !(n & PTE_W)) || (!(opte & PTE_NX) && (n & PTE_NX)))
 				pmap_invalidate(pm, va, opte, SD_INV_DOWNGRADE);
@@ -960,6 +969,7 @@ void pmap_unwire(pmap_t pm, vaddr_t va)
 		panic("pmap_unwire: no mapping at va %#lx", (unsigned long)va);
 	if (opte & PTE_WIRED) {
 		atomic_fetch_and(ptep, ~(pt_entry_t)PTE_WIRED);
+		engine_charge_cur(EC_PTE_WRITE);
 		atomic_fetch_sub(&pm->pm_wired, 1);
 	}
 	mutex_exit(&pm->pm_lock);
@@ -1007,6 +1017,7 @@ void pmap_kenter_pa(vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags)
 	_Atomic pt_entry_t *ptep = pmap_pte_lookup(pm, va, false, NULL);
 	KASSERT(ptep != NULL);
 	pt_entry_t opte = atomic_exchange(ptep, npte);
+	engine_charge_cur(EC_PTE_WRITE);
 	if (opte & PTE_SWV)
 		panic("pmap_kenter_pa: va %#lx is already mapped (pte %#lx)", (unsigned long)va, (unsigned long)opte);
 	atomic_fetch_add_explicit(&pm->pm_resident, 1, memory_order_relaxed);
@@ -1042,6 +1053,11 @@ void pmap_update(pmap_t pm)
 	stats_inc(&pmap_updates);
 	struct pmap_cpu *pc = pmap_op_begin();
 	pmap_sync(false);
+	/* inject.update_locks: a modelled code change that takes a lock more */
+	for (unsigned n = inject_update_locks(); __predict_false(n != 0); n--) {
+		mutex_enter(&pmap_inject_lock);
+		mutex_exit(&pmap_inject_lock);
+	}
 	pmap_op_end(pc);
 }
 
@@ -1122,8 +1138,11 @@ static bool pv_clear_bits(struct vm_page *pg, pt_entry_t clear, pt_entry_t test,
 		pt_entry_t mark = (clear & PTE_A) ? PTE_SWA : 0;
 		if (opte & clear)
 			check_inflight_add(curcpu(), pv->pv_va);
-		while ((opte & clear) && !atomic_compare_exchange_weak(ptep, &opte, (opte & ~clear) | mark))
-			;
+		if (opte & clear) {
+			while ((opte & clear) && !atomic_compare_exchange_weak(ptep, &opte, (opte & ~clear) | mark))
+				;
+			engine_charge_cur(EC_PTE_WRITE);
+		}
 		if (opte & test)
 			seen = true;
 		if (opte & shoot_if)
@@ -1280,8 +1299,10 @@ static int pmap_refmod_fault(_Atomic pt_entry_t *ptep, pt_entry_t pte, int acces
 		n |= PTE_W | PTE_D;
 		attrs |= PP_ATTRS_M;
 	}
-	if (atomic_compare_exchange_strong(ptep, &pte, n))
+	if (atomic_compare_exchange_strong(ptep, &pte, n)) {
+		engine_charge_cur(EC_PTE_WRITE);
 		atomic_fetch_or(&pte_page(n)->mdpage.mp_attrs, attrs);
+	}
 	return 0;
 }
 

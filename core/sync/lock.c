@@ -595,6 +595,28 @@ void sync_set_held_slot(_Atomic uint64_t *slot)
 	lock_thread_tls.lt_held = slot;
 }
 
+void sync_set_charge(void (*charge)(bool bounced))
+{
+	lock_thread_tls.lt_charge = charge;
+}
+
+/* The virtual cost of an acquisition (every path: inline, out of line,
+ * try, reader): whether another CPU held the lock last comes from
+ * mtx_lastcpu, which lockstat writes at each release when it is on, and
+ * this at each acquisition when it is off. */
+void lock_charge_acquired(kmutex_t *m)
+{
+	void (*charge)(bool) = lock_thread_tls.lt_charge;
+	if (charge == NULL)
+		return;
+	struct stats_block *b = stats_tls;
+	uint16_t me = (uint16_t)(b != NULL ? b->sb_cpu + 1 : 0);
+	uint16_t last = atomic_load_explicit(&m->mtx_lastcpu, memory_order_relaxed);
+	charge(last != 0 && last != me);
+	if (!atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed))
+		atomic_store_explicit(&m->mtx_lastcpu, me, memory_order_relaxed);
+}
+
 /* The held-lock count of the class, for the watchdog's dump: owner-only
  * relaxed load and store (no locked instruction on the fast path).  Eight
  * bits per class in one word: more than 255 nested holds of one class
@@ -666,6 +688,8 @@ static inline void lock_own(kmutex_t *m, uint64_t t0)
 	atomic_store_explicit(&m->mtx_t0, t0, memory_order_relaxed);
 	atomic_store_explicit(&m->mtx_owner, lock_self, memory_order_relaxed);
 	lock_held_note(m, 1);
+	if (lock_thread_tls.lt_charge != NULL)
+		lock_charge_acquired(m);
 }
 
 /* The inline ticket path took a ticket that is not served yet: wait for it
@@ -713,6 +737,8 @@ bool mutex_tryenter(kmutex_t *m)
 	atomic_store_explicit(&m->mtx_t0, t0, memory_order_relaxed);
 	atomic_store_explicit(&m->mtx_owner, self_id(), memory_order_relaxed);
 	lock_held_note(m, 1);
+	if (lock_thread_tls.lt_charge != NULL)
+		lock_charge_acquired(m);
 	return true;
 }
 
@@ -778,6 +804,8 @@ static bool rw_enter_common(krwlock_t *rw, krw_t op, bool try_only, uintptr_t pc
 	} else {
 		(void)lock_slow(m, true, pc);
 	}
+	if (lock_thread_tls.lt_charge != NULL)
+		lock_charge_acquired(m);
 	TSAN_ACQUIRE(m);
 	return true;
 }

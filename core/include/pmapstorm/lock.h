@@ -167,6 +167,10 @@ void sync_set_wait(void (*wait)(unsigned *iter), void (*spin)(unsigned *iter));
 /* Where this thread's held mutexes are counted (8 bits per class, relaxed
  * stores, read by the watchdog's dump); NULL to stop. */
 void sync_set_held_slot(_Atomic uint64_t *slot);
+/* What this thread's lock acquisitions cost in virtual time (the machine
+ * installs it on a CPU of machine.engine = virtual; NULL: nothing).
+ * bounced: another CPU held the lock last.  docs/engine.md */
+void sync_set_charge(void (*charge)(bool bounced));
 void sync_wait(unsigned *iter);
 void sync_set_clock(uint64_t (*now)(void));
 
@@ -245,6 +249,7 @@ struct lock_thread {
 	uint32_t lt_self;                   /* lock id: 0 until the first out-of-line acquisition */
 	uint32_t lt_sample;                 /* uncontended acquisitions, for hold sampling */
 	_Atomic uint64_t *lt_held;          /* sync_set_held_slot() */
+	void (*lt_charge)(bool bounced);    /* sync_set_charge() */
 	struct lock_clh_node *lt_clh_free;  /* CLH node pool */
 	unsigned lt_clh_nfree;
 	uint32_t lt_mcs_used;               /* MCS node pool: a bit per node in use */
@@ -264,6 +269,7 @@ void rw_enter_slow(krwlock_t *, krw_t);
 void rw_exit_slow(krwlock_t *);
 void lockstat_hold_begin(kmutex_t *);
 void lockstat_hold_end(kmutex_t *);
+void lock_charge_acquired(kmutex_t *); /* lt_charge set: the acquisition's virtual cost */
 /* pthread-rw's uncontended try and release, out of line (ls_prw) */
 bool lock_prw_trywrlock(kmutex_t *);
 void lock_prw_unlock(kmutex_t *);
@@ -411,6 +417,7 @@ LOCK_ALWAYS_INLINE void mutex_enter(kmutex_t *m)
 	const uint32_t self = t->lt_self;
 	const unsigned kind = m->mtx_fast;
 	_Atomic uint64_t *const held = t->lt_held;
+	void (*const charge)(bool) = t->lt_charge;
 	const bool stat = atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed);
 	if (kind == LF_TICKET && __builtin_expect(self != 0, 1)) {
 		/* ck_spinlock_ticket_lock()'s take-a-number, not a try by CAS
@@ -450,6 +457,8 @@ LOCK_ALWAYS_INLINE void mutex_enter(kmutex_t *m)
 		lock_held_note_at(held, m->mtx_class, 1);
 		if (__builtin_expect(stat, 0))
 			lockstat_acquired_fast(m, t);
+		if (__builtin_expect(charge != NULL, 0))
+			lock_charge_acquired(m);
 		return;
 	}
 #endif
