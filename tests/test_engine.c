@@ -617,6 +617,69 @@ static void test_engine_rcu(void **state)
 	assert_int_equal(r2.on_cpu, -1);
 }
 
+/* ---- only machine_run()'s CPUs run in virtual time ---- */
+
+struct self_t {
+	struct machine *m;
+	int rc;
+	char msg[512]; /* machine_errmsg() is the thread's own */
+};
+
+static void *self_attach_main(void *arg)
+{
+	struct self_t *t = arg;
+	t->rc = cpu_attach(t->m, 2);
+	snprintf(t->msg, sizeof(t->msg), "%s", machine_errmsg());
+	if (t->rc == 0)
+		cpu_detach();
+	return NULL;
+}
+
+static void self_run_main(unsigned cpu, void *arg)
+{
+	/* CPU 0 asks, from a thread of its own making, for CPU 2 */
+	if (cpu == 0) {
+		pthread_t helper;
+		assert_int_equal(pthread_create(&helper, NULL, self_attach_main, arg), 0);
+		pthread_join(helper, NULL);
+	}
+}
+
+static void test_engine_self_attach(void **state)
+{
+	(void)state;
+	struct machine_config c;
+	machine_config_init(&c);
+	machine_config_set(&c, "machine.cpus", "3");
+	machine_config_set(&c, "machine.memory", "8M");
+	machine_config_set(&c, "machine.engine", "virtual");
+	machine_config_set(&c, "watchdog.seconds", "0");
+	struct machine *m = machine_boot(&c);
+	assert_non_null(m);
+	/* a thread alone may attach itself (setup, teardown) */
+	assert_int_equal(cpu_attach(m, 0), 0);
+	/* but then no run starts: its steps would race the scheduled CPUs' */
+	assert_int_equal(machine_run(m, 2, self_run_main, NULL), EBUSY);
+	assert_non_null(strstr(machine_errmsg(), "detach it first"));
+	/* nor may a second thread attach itself beside it */
+	struct self_t t = {.m = m, .rc = -1, .msg = ""};
+	pthread_t helper;
+	assert_int_equal(pthread_create(&helper, NULL, self_attach_main, &t), 0);
+	pthread_join(helper, NULL);
+	assert_int_equal(t.rc, EBUSY);
+	assert_non_null(strstr(t.msg, "attached on its own"));
+	cpu_detach();
+	/* during a run, a thread the run did not start is refused */
+	t.rc = -1;
+	assert_int_equal(machine_run(m, 2, self_run_main, &t), 0);
+	assert_int_equal(t.rc, EBUSY);
+	assert_non_null(strstr(t.msg, "in progress"));
+	/* after it, alone again, it may */
+	assert_int_equal(cpu_attach(m, 0), 0);
+	cpu_detach();
+	machine_halt(m);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -638,6 +701,7 @@ int main(void)
 		cmocka_unit_test(test_engine_clock),
 		cmocka_unit_test(test_engine_256_cpus),
 		cmocka_unit_test(test_engine_rcu),
+		cmocka_unit_test(test_engine_self_attach),
 		cmocka_unit_test(test_engine_determinism),
 		cmocka_unit_test(test_engine_mutants_replay),
 		cmocka_unit_test(test_engine_stress_schedules),

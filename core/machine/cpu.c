@@ -436,6 +436,18 @@ static void cpu_charge_lock(bool bounced)
 		ci->ci_vclock += engine_cost[EC_LOCK] + (bounced ? engine_cost[EC_LINE] : 0);
 }
 
+/*
+ * Virtual time schedules only machine_run()'s CPUs.  A thread that attaches
+ * itself (an embedder's setup, microbench's) runs outside the scheduler, so
+ * it may do so only alone: not while a machine_run() is in progress, and not
+ * beside another such thread; and machine_run() refuses to start while one
+ * is attached.  Otherwise its steps would interleave with the scheduled
+ * CPUs' as the host pleases, and the run would not repeat.
+ */
+static _Thread_local bool cpu_run_thread;   /* this thread was started by machine_run() */
+static _Atomic unsigned cpu_runs_active;     /* machine_run()s in progress */
+static _Atomic unsigned cpu_self_attached;   /* CPUs attached by threads of their own */
+
 int cpu_attach(struct machine *m, unsigned cpuid)
 {
 	if (m == NULL || m != machine_cur || cpuid >= m->m_ncpu)
@@ -443,10 +455,25 @@ int cpu_attach(struct machine *m, unsigned cpuid)
 		    m ? m->m_ncpu : 0);
 	if (curcpu() != NULL)
 		return machine_seterr(EBUSY, "cpu_attach: this thread is already cpu%u", curcpu()->ci_cpuid);
+	const bool own = engine_on && !cpu_run_thread;
+	if (own && atomic_fetch_add(&cpu_self_attached, 1) != 0) {
+		atomic_fetch_sub(&cpu_self_attached, 1);
+		return machine_seterr(EBUSY, "cpu_attach: machine.engine = virtual schedules only machine_run()'s CPUs: "
+		    "another thread is attached on its own");
+	}
+	if (own && atomic_load(&cpu_runs_active) != 0) {
+		atomic_fetch_sub(&cpu_self_attached, 1);
+		return machine_seterr(EBUSY, "cpu_attach: machine.engine = virtual schedules only machine_run()'s CPUs: "
+		    "a machine_run() is in progress");
+	}
 	struct cpu_info *ci = &m->m_cpus[cpuid];
 	int expect = CPU_DETACHED;
-	if (!atomic_compare_exchange_strong(&ci->ci_state, &expect, CPU_ATTACHED))
+	if (!atomic_compare_exchange_strong(&ci->ci_state, &expect, CPU_ATTACHED)) {
+		if (own)
+			atomic_fetch_sub(&cpu_self_attached, 1);
 		return machine_seterr(EBUSY, "cpu_attach: cpu%u is already attached", cpuid);
+	}
+	ci->ci_self_attached = own;
 	curcpu_tls = ci;
 	stats_attach(ci->ci_stats);
 	ci->ci_ipl = 0;
@@ -489,6 +516,10 @@ void cpu_detach(void)
 	sync_rcu_unregister();
 	sync_set_held_slot(NULL);
 	sync_set_charge(NULL);
+	if (ci->ci_self_attached) {
+		ci->ci_self_attached = false;
+		atomic_fetch_sub(&cpu_self_attached, 1);
+	}
 	stats_attach(NULL);
 	curcpu_tls = NULL;
 	atomic_store_explicit(&ci->ci_state, CPU_DETACHED, memory_order_release);
@@ -554,6 +585,7 @@ static void *run_main(void *p)
 	struct run_state *s = rt->rt_s;
 	if (!engine_on)
 		topo_bind_thread(rt->rt_cpu);
+	cpu_run_thread = true;
 	int err = cpu_attach(s->rs_m, rt->rt_cpu);
 	if (err != 0) {
 		int z = 0;
@@ -588,6 +620,14 @@ int machine_run(struct machine *m, unsigned ncpu, machine_cpu_fn fn, void *arg)
 {
 	if (m == NULL || ncpu == 0 || ncpu > m->m_ncpu)
 		return machine_seterr(EINVAL, "machine_run: %u CPUs asked, machine.cpus = %u", ncpu, m ? m->m_ncpu : 0);
+	if (engine_on) {
+		atomic_fetch_add(&cpu_runs_active, 1);
+		if (atomic_load(&cpu_self_attached) != 0) {
+			atomic_fetch_sub(&cpu_runs_active, 1);
+			return machine_seterr(EBUSY, "machine_run: machine.engine = virtual schedules only its own CPUs, and "
+			    "a thread that attached itself (cpu_attach) is still attached: detach it first");
+		}
+	}
 	struct run_state s = {.rs_m = m, .rs_ncpu = ncpu, .rs_fn = fn, .rs_arg = arg};
 	pthread_t *tids = mem_zalloc(pthread_t, ncpu);
 	struct run_thread *rts = mem_zalloc(struct run_thread, ncpu);
@@ -619,6 +659,8 @@ int machine_run(struct machine *m, unsigned ncpu, machine_cpu_fn fn, void *arg)
 	}
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(tids[i], NULL);
+	if (engine_on)
+		atomic_fetch_sub(&cpu_runs_active, 1);
 	free(tids);
 	free(rts);
 	return err != 0 ? err : atomic_load(&s.rs_err);

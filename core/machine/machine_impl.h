@@ -204,6 +204,7 @@ struct cpu_info {
 	struct lwp *ci_curlwp;
 	kcpuset_t ci_pu_peers;      /* the other CPUs placed on this CPU's host PU (boot) */
 	bool ci_pinned;             /* this CPU's thread is bound to its PU, and only to it (cpu_attach) */
+	bool ci_self_attached;      /* virtual: attached by a thread machine_run() did not start (cpu.c) */
 	uint64_t ci_tick_ns;        /* tick period; 0: the strategy takes no ticks */
 	uint64_t ci_next_tick;      /* cpu_now_ns() of the next tick */
 	struct tlb ci_tlb;

@@ -126,7 +126,10 @@ unsigned machine_ncpu(const struct machine *);
 uint64_t machine_phys_pages(const struct machine *);
 uint64_t machine_metadata_bytes(const struct machine *);
 
-/* => the calling thread becomes CPU cpuid: 0, EINVAL (bad id), EBUSY (attached). */
+/* => the calling thread becomes CPU cpuid: 0, EINVAL (bad id), EBUSY (attached;
+ * or, with machine.engine = virtual, a thread machine_run() did not start
+ * while a machine_run() is in progress or another such thread is attached:
+ * virtual time schedules only machine_run()'s CPUs). */
 int cpu_attach(struct machine *, unsigned cpuid);
 void cpu_detach(void);
 unsigned cpu_number(void);
@@ -178,7 +181,9 @@ struct pmap *lwp_pmap(const struct lwp *);
 /*
  * The shared helper for running code on simulated CPUs: starts ncpu threads,
  * pins each (hwloc), attaches thread i as CPU i, releases them together from
- * one start barrier, runs fn(i, arg), detaches and joins.  0 or an errno.
+ * one start barrier, runs fn(i, arg), detaches and joins.  0 or an errno
+ * (EBUSY with machine.engine = virtual while a thread that attached itself
+ * is still attached).
  */
 typedef void (*machine_cpu_fn)(unsigned cpuid, void *arg);
 int machine_run(struct machine *, unsigned ncpu, machine_cpu_fn fn, void *arg);
