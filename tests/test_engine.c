@@ -633,6 +633,62 @@ static void test_engine_rcu(void **state)
 	assert_int_equal(r2.on_cpu, -1);
 }
 
+/* ---- delay-bounded scheduling: engine.delays ---- */
+
+struct delay_t {
+	uint64_t end[3]; /* each CPU's clock after its loop */
+};
+
+static void delay_main(unsigned cpu, void *arg)
+{
+	struct delay_t *d = arg;
+	for (int i = 0; i < 100; i++)
+		cpu_intr_poll();
+	d->end[cpu] = cpu_now_ns();
+}
+
+/* => the CPUs' end clocks and the delays taken, with delays D */
+static uint64_t delay_run(unsigned delays, uint64_t seed, struct delay_t *d)
+{
+	struct machine_config c;
+	machine_config_init(&c);
+	machine_config_set(&c, "machine.cpus", "3");
+	machine_config_set(&c, "machine.memory", "8M");
+	machine_config_set(&c, "machine.engine", "virtual");
+	machine_config_set(&c, "watchdog.seconds", "0");
+	machine_config_setu(&c, "engine.seed", seed);
+	machine_config_setu(&c, "engine.delays", delays);
+	machine_config_set(&c, "engine.delay_steps", "200"); /* 3 CPUs x 100 interrupt points, and a few more */
+	machine_config_set(&c, "engine.delay_ns", "100000");
+	struct machine *m = machine_boot(&c);
+	assert_non_null(m);
+	memset(d, 0, sizeof(*d));
+	stats_reset();
+	assert_int_equal(machine_run(m, 3, delay_main, d), 0);
+	uint64_t n = stats_counter_total(stats_counter_find("engine.delayed"));
+	machine_halt(m);
+	return n;
+}
+
+static void test_engine_delays(void **state)
+{
+	(void)state;
+	struct delay_t none, a, b;
+	assert_int_equal(delay_run(0, 1, &none), 0);
+	for (unsigned i = 0; i < 3; i++)
+		assert_true(none.end[i] < 100000); /* 100 interrupt points cost a few µs */
+	/* two delays: two CPUs (or one twice) are held back 100 µs each */
+	uint64_t n = delay_run(2, 1, &a);
+	assert_true(n >= 1 && n <= 2); /* two draws may land on one yield point */
+	uint64_t held = 0;
+	for (unsigned i = 0; i < 3; i++)
+		held += a.end[i] >= 100000 ? a.end[i] / 100000 : 0;
+	assert_int_equal(held, n);
+	/* from the seed: the same seed, the same delays */
+	assert_int_equal(delay_run(2, 1, &b), n);
+	assert_memory_equal(a.end, b.end, sizeof(a.end));
+}
+
 /* ---- only machine_run()'s CPUs run in virtual time ---- */
 
 struct self_t {
@@ -718,6 +774,7 @@ int main(void)
 		cmocka_unit_test(test_engine_256_cpus),
 		cmocka_unit_test(test_engine_rcu),
 		cmocka_unit_test(test_engine_self_attach),
+		cmocka_unit_test(test_engine_delays),
 		cmocka_unit_test(test_engine_determinism),
 		cmocka_unit_test(test_engine_mutants_replay),
 		cmocka_unit_test(test_engine_stress_schedules),

@@ -53,12 +53,15 @@
 
 STATS_COUNTER(eng_switches, "engine.switches", "baton hand-offs between simulated CPUs (machine.engine = virtual)")
 STATS_COUNTER(eng_preempts, "engine.preemptions", "hand-offs the seed forced (engine.preempt, inject.yield)")
+STATS_COUNTER(eng_delays, "engine.delayed", "CPUs held back at a delay point (engine.delays)")
 
 bool engine_on;
 uint64_t engine_cost[EC_NCOSTS];
 uint64_t engine_epoch;
 
 /* ---- the keys ---- */
+
+#define ENG_MAXDELAYS 64
 
 enum eng_preset { EP_XEON_SP = 0, EP_CALIBRATED = 1, EP_MANUAL = 2, EP_NPRESETS };
 
@@ -83,7 +86,7 @@ enum eng_preset { EP_XEON_SP = 0, EP_CALIBRATED = 1, EP_MANUAL = 2, EP_NPRESETS 
 #define ENG_XEON(idx, name, val, help) [idx] = val,
 static const uint64_t eng_xeon[EC_NCOSTS] = {ENG_COSTS(ENG_XEON)};
 
-enum { EK_ENGINE, EK_SEED, EK_PREEMPT, EK_QUANTUM, EK_COSTS, EK_COST0 };
+enum { EK_ENGINE, EK_SEED, EK_PREEMPT, EK_DELAYS, EK_DELAY_NS, EK_DELAY_STEPS, EK_QUANTUM, EK_COSTS, EK_COST0 };
 static const char *const engine_values[] = {"threads", "virtual", NULL};
 static const char *const preset_values[] = {"xeon-sp", "calibrated", "manual", NULL};
 
@@ -103,6 +106,14 @@ const struct cfg_key engine_keys[] = {
 	    "the virtual scheduler's tie-breaks and preemptions"),
 	[EK_PREEMPT] = CFG_KEY("engine.preempt", CFG_UINT, 0, 1000, NULL, "0",
 	    "per mille of yield points where the seed preempts the running CPU (virtual; PCT-style exploration)"),
+	[EK_DELAYS] = CFG_KEY("engine.delays", CFG_UINT, 0, ENG_MAXDELAYS, NULL, "0",
+	    "delays per machine run (virtual; delay-bounded scheduling): at this many yield points drawn from the "
+	    "seed among the first `engine.delay_steps`, the running CPU is held back `engine.delay_ns`, as if its "
+	    "host had descheduled it there"),
+	[EK_DELAY_NS] = CFG_KEY("engine.delay_ns", CFG_UINT, 1, 1000000000, NULL, "50000",
+	    "how long a delayed CPU is held back (virtual ns)"),
+	[EK_DELAY_STEPS] = CFG_KEY("engine.delay_steps", CFG_UINT, 1, 1000000000000ULL, NULL, "100000",
+	    "the yield points of a machine run over which `engine.delays` are drawn"),
 	[EK_QUANTUM] = CFG_KEY("engine.quantum_ns", CFG_UINT, 0, 1000000, NULL, "200",
 	    "how far past the slowest CPU the running one may go before it yields (virtual ns)"),
 	[EK_COSTS] = CFG_KEY("engine.costs", CFG_ENUM, 0, 0, preset_values, "xeon-sp",
@@ -175,6 +186,11 @@ static uint64_t eng_horizon;             /* the holder runs on while its clock i
 static uint64_t eng_min_other;           /* the smallest clock of the other runnable CPUs */
 static uint64_t eng_quantum;
 static unsigned eng_preempt;
+/* delay-bounded scheduling (engine.delays): the yield points of this run
+ * where the running CPU is held back, ascending; the count so far */
+static uint64_t eng_delay_at[ENG_MAXDELAYS];
+static unsigned eng_ndelays, eng_delay_next;
+static uint64_t eng_delay_ns, eng_delay_steps, eng_steps;
 
 static void eng_rcu_defer(void (*fn)(void *), void *arg);
 static void eng_rcu_drain(void);
@@ -217,6 +233,9 @@ int engine_boot(struct machine *m)
 	eng_n = m->m_ncpu;
 	eng_quantum = machine_knob(c, &engine_keys[EK_QUANTUM]);
 	eng_preempt = (unsigned)machine_knob(c, &engine_keys[EK_PREEMPT]);
+	eng_ndelays = (unsigned)machine_knob(c, &engine_keys[EK_DELAYS]);
+	eng_delay_ns = machine_knob(c, &engine_keys[EK_DELAY_NS]);
+	eng_delay_steps = machine_knob(c, &engine_keys[EK_DELAY_STEPS]);
 	eng_rng = (machine_knob(c, &engine_keys[EK_SEED]) ^ 0x9E3779B97F4A7C15ULL) | 1;
 	atomic_store(&eng_now, 0);
 	eng_running = false;
@@ -353,6 +372,14 @@ void engine_yield(struct cpu_info *ci)
 	/* outside a wait: whatever this CPU did may be what a waiter waits for */
 	engine_epoch++;
 	eng_waiting[ci->ci_cpuid] = 0;
+	/* a delay point: the CPU stalls here, and every other CPU runs on
+	 * past it (then the clocks decide again) */
+	if (__predict_false(eng_delay_next < eng_ndelays) && ++eng_steps >= eng_delay_at[eng_delay_next]) {
+		while (eng_delay_next < eng_ndelays && eng_delay_at[eng_delay_next] <= eng_steps)
+			eng_delay_next++;
+		ci->ci_vclock += eng_delay_ns;
+		stats_inc(&eng_delays);
+	}
 	eng_step(ci);
 }
 
@@ -589,6 +616,15 @@ int engine_start(struct machine *m, unsigned ncpu)
 		m->m_cpus[i].ci_vclock = t0;
 		if (m->m_cpus[i].ci_tick_ns != 0)
 			m->m_cpus[i].ci_next_tick = t0 + m->m_cpus[i].ci_tick_ns;
+	}
+	/* this run's delay points, from the seed: ascending yield-point counts */
+	eng_steps = 0;
+	eng_delay_next = 0;
+	for (unsigned j = 0; j < eng_ndelays; j++) {
+		uint64_t at = 1 + eng_rand() % eng_delay_steps, k = j;
+		for (; k > 0 && eng_delay_at[k - 1] > at; k--)
+			eng_delay_at[k] = eng_delay_at[k - 1];
+		eng_delay_at[k] = at;
 	}
 	atomic_store(&eng_done, 0);
 	eng_nrun = ncpu;
