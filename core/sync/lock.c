@@ -9,7 +9,7 @@
  *  - lockstat, in the style of Linux lock_stat (Documentation/locking/
  *    lockstat.rst) and NetBSD lockstat(8): per class and per CPU,
  *    acquisitions, contentions, bounces (acquired on another CPU than the
- *    last release), wait time, hold time and queue length.  Only contended
+ *    last acquisition), wait time, hold time and queue length.  Only contended
  *    acquisitions take timestamps for the wait; hold time is timed for every
  *    contended acquisition and for one uncontended acquisition in
  *    LOCKSTAT_HOLD_SAMPLE, so the uncontended path stays cheap; averages and
@@ -78,7 +78,7 @@ _Atomic bool lockstat_on_flag = true;
 #define LS_DECL(id, name)                                                                                  \
 	STATS_COUNTER(ls_acq_##id, "lock." name ".acquisitions", "acquisitions of " name " locks")        \
 	STATS_COUNTER(ls_con_##id, "lock." name ".contentions", "contended acquisitions of " name " locks") \
-	STATS_COUNTER(ls_bnc_##id, "lock." name ".bounces", name " locks acquired on another CPU than the last release") \
+	STATS_COUNTER(ls_bnc_##id, "lock." name ".bounces", name " locks acquired on another CPU than the last acquisition") \
 	STATS_HIST(ls_wait_##id, "lock." name ".wait", "ns", "wait time of contended " name " acquisitions")   \
 	STATS_HIST(ls_hold_##id, "lock." name ".hold", "ns", "hold time of " name " locks (sampled)")          \
 	STATS_HIST(ls_queue_##id, "lock." name ".queue", "waiters", "waiters found by contended " name " acquisitions")
@@ -471,9 +471,13 @@ static inline uint64_t ls_acquired(kmutex_t *m, bool contended, uint64_t t1)
 {
 	const unsigned c = m->mtx_class;
 	stats_inc(ls[c].acq);
-	uint16_t last = atomic_load_explicit(&m->mtx_lastcpu, memory_order_relaxed);
-	if (last != 0 && last != (uint16_t)(ls_cpu() + 1))
+	uint16_t last = atomic_load_explicit(&m->mtx_lastcpu, memory_order_relaxed), me = (uint16_t)(ls_cpu() + 1);
+	if (last != 0 && last != me)
 		stats_inc(ls[c].bnc);
+	/* the last acquirer, written when it changes (lockstat_acquired_fast);
+	 * under virtual time the charge writes it after reading it */
+	if (last != me && lock_thread_tls.lt_charge == NULL)
+		atomic_store_explicit(&m->mtx_lastcpu, me, memory_order_relaxed);
 	if (contended)
 		return t1;
 	return (++lock_thread_tls.lt_sample % LOCKSTAT_HOLD_SAMPLE) == 0 ? ls_now() : 0;
@@ -499,7 +503,6 @@ static inline void ls_released(kmutex_t *m, uint64_t t0)
 		atomic_store_explicit(&m->mtx_t0, 0, memory_order_relaxed);
 		stats_hist_record(ls[m->mtx_class].hold, ls_now() - t0);
 	}
-	atomic_store_explicit(&m->mtx_lastcpu, (uint16_t)(ls_cpu() + 1), memory_order_relaxed);
 }
 
 /*
@@ -602,8 +605,8 @@ void sync_set_charge(void (*charge)(bool bounced))
 
 /* The virtual cost of an acquisition (every path: inline, out of line,
  * try, reader): whether another CPU held the lock last comes from
- * mtx_lastcpu, which lockstat writes at each release when it is on, and
- * this at each acquisition when it is off. */
+ * mtx_lastcpu, the last acquirer, which lockstat reads before this and
+ * this writes (lockstat leaves it to the charge). */
 void lock_charge_acquired(kmutex_t *m)
 {
 	void (*charge)(bool) = lock_thread_tls.lt_charge;
@@ -613,7 +616,7 @@ void lock_charge_acquired(kmutex_t *m)
 	uint16_t me = (uint16_t)(b != NULL ? b->sb_cpu + 1 : 0);
 	uint16_t last = atomic_load_explicit(&m->mtx_lastcpu, memory_order_relaxed);
 	charge(last != 0 && last != me);
-	if (!atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed))
+	if (last != me)
 		atomic_store_explicit(&m->mtx_lastcpu, me, memory_order_relaxed);
 }
 
@@ -752,8 +755,8 @@ void mutex_exit_slow(kmutex_t *m)
 	atomic_store_explicit(&m->mtx_owner, 0, memory_order_relaxed);
 	lock_held_note(m, -1);
 	uint64_t t0 = atomic_load_explicit(&m->mtx_t0, memory_order_relaxed);
-	if (atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed) || t0 != 0)
-		ls_released(m, t0);
+	if (t0 != 0)
+		ls_released(m, t0); /* a timed hold (whatever lockstat says now) */
 	TSAN_RELEASE(m);
 	algo_exit(m);
 }
@@ -829,9 +832,7 @@ void rw_exit_slow(krwlock_t *rw)
 		mutex_exit(m);
 		return;
 	}
-	if (atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed))
-		ls_released(m, 0);
-	TSAN_RELEASE(m);
+	TSAN_RELEASE(m); /* a shared hold is not timed (see rw_enter_common) */
 	m->mtx_algo->la_exit_read(m);
 }
 

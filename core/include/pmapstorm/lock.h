@@ -96,7 +96,7 @@ typedef struct kmutex {
 	_Atomic uint64_t mtx_t0;      /* the holder's hold-time start, 0 if unsampled */
 	_Atomic uint32_t mtx_owner;   /* the holder's lock id (0: free or readers), | LOCK_OWNER_RDEXCL */
 	_Atomic uint16_t mtx_waiters; /* waiting now (slow path only) */
-	_Atomic uint16_t mtx_lastcpu; /* CPU of the last release, +1 (bounces) */
+	_Atomic uint16_t mtx_lastcpu; /* CPU of the last acquisition, +1 (bounces; written only when it changes) */
 	uint8_t mtx_class;
 	uint8_t mtx_fast;             /* enum lock_fast: the inline path's algorithm */
 	uint16_t mtx_ls_acq, mtx_ls_bnc; /* the class's lockstat counters (stats block indices) */
@@ -385,19 +385,25 @@ static inline void lockstat_acquired_fast(kmutex_t *m, struct lock_thread *t)
 {
 	struct stats_block *b = stats_tls;
 	uint16_t last = atomic_load_explicit(&m->mtx_lastcpu, memory_order_relaxed);
+	const uint16_t me = (uint16_t)(b != NULL ? b->sb_cpu + 1 : 0);
 	if (__builtin_expect(b != NULL && stats_on, 1)) {
 		/* a CPU's own block: single writer, relaxed load and store */
 		_Atomic uint64_t *acq = &b->sb_counters[m->mtx_ls_acq];
 		atomic_store_explicit(acq, atomic_load_explicit(acq, memory_order_relaxed) + 1, memory_order_relaxed);
-		if (last != 0 && last != (uint16_t)(b->sb_cpu + 1)) {
+		if (__builtin_expect(last != me, 0) && last != 0) {
 			_Atomic uint64_t *bnc = &b->sb_counters[m->mtx_ls_bnc];
 			atomic_store_explicit(bnc, atomic_load_explicit(bnc, memory_order_relaxed) + 1, memory_order_relaxed);
 		}
 	} else {
 		stats_inc(lockstat_acq_counter[m->mtx_class]);
-		if (last != 0 && last != (uint16_t)(b != NULL ? b->sb_cpu + 1 : 0))
+		if (last != 0 && last != me)
 			stats_inc(lockstat_bounce_counter[m->mtx_class]);
 	}
+	/* the last acquirer, written only when it changes (a lock that stays
+	 * on one CPU is not written here at all); under virtual time the
+	 * charge, which reads it next, writes it (lock_charge_acquired) */
+	if (__builtin_expect(last != me, 0) && t->lt_charge == NULL)
+		atomic_store_explicit(&m->mtx_lastcpu, me, memory_order_relaxed);
 	/* one uncontended hold in LOCKSTAT_HOLD_SAMPLE is timed */
 	if (__builtin_expect(++t->lt_sample % LOCKSTAT_HOLD_SAMPLE == 0, 0))
 		lockstat_hold_begin(m);
@@ -472,16 +478,10 @@ LOCK_ALWAYS_INLINE void mutex_exit(kmutex_t *m)
 	const uint32_t self = t->lt_self;
 	const unsigned kind = m->mtx_fast;
 	_Atomic uint64_t *const held = t->lt_held;
-	const bool stat = atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed);
 	const uint32_t owner = atomic_load_explicit(&m->mtx_owner, memory_order_relaxed);
 	if (__builtin_expect(kind != LF_NONE && self != 0 && (owner & ~LOCK_OWNER_RDEXCL) == self, 1)) {
 		atomic_store_explicit(&m->mtx_owner, 0, memory_order_relaxed);
 		lock_held_note_at(held, m->mtx_class, -1);
-		if (__builtin_expect(stat, 0)) {
-			struct stats_block *b = stats_tls;
-			atomic_store_explicit(&m->mtx_lastcpu, (uint16_t)(b != NULL ? b->sb_cpu + 1 : 0),
-			    memory_order_relaxed);
-		}
 		/* a sampled hold (whatever lockstat says now: a start left behind
 		 * would time the next, unsampled hold); resets the start */
 		if (__builtin_expect(atomic_load_explicit(&m->mtx_t0, memory_order_relaxed) != 0, 0))
