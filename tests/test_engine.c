@@ -578,6 +578,16 @@ static void test_engine_calibrated_band(void **state)
 	assert_non_null(strstr(why, "engine.costs"));
 }
 
+/* A small virtual machine's config: ncpu CPUs, 8 MiB, no watchdog. */
+static void vconfig(struct machine_config *c, const char *ncpu)
+{
+	machine_config_init(c);
+	machine_config_set(c, "machine.cpus", ncpu);
+	machine_config_set(c, "machine.memory", "8M");
+	machine_config_set(c, "machine.engine", "virtual");
+	machine_config_set(c, "watchdog.seconds", "0");
+}
+
 /* ---- RCU callbacks run on simulated CPUs, not liburcu's worker ---- */
 
 struct rcu_t {
@@ -611,11 +621,7 @@ static void test_engine_rcu(void **state)
 {
 	(void)state;
 	struct machine_config c;
-	machine_config_init(&c);
-	machine_config_set(&c, "machine.cpus", "3");
-	machine_config_set(&c, "machine.memory", "8M");
-	machine_config_set(&c, "machine.engine", "virtual");
-	machine_config_set(&c, "watchdog.seconds", "0");
+	vconfig(&c, "3");
 	struct machine *m = machine_boot(&c);
 	assert_non_null(m);
 	struct rcu_t r = {.on_cpu = -2};
@@ -651,11 +657,7 @@ static void delay_main(unsigned cpu, void *arg)
 static uint64_t delay_run(unsigned delays, uint64_t seed, struct delay_t *d)
 {
 	struct machine_config c;
-	machine_config_init(&c);
-	machine_config_set(&c, "machine.cpus", "3");
-	machine_config_set(&c, "machine.memory", "8M");
-	machine_config_set(&c, "machine.engine", "virtual");
-	machine_config_set(&c, "watchdog.seconds", "0");
+	vconfig(&c, "3");
 	machine_config_setu(&c, "engine.seed", seed);
 	machine_config_setu(&c, "engine.delays", delays);
 	machine_config_set(&c, "engine.delay_steps", "200"); /* 3 CPUs x 100 interrupt points, and a few more */
@@ -721,11 +723,7 @@ static void test_engine_self_attach(void **state)
 {
 	(void)state;
 	struct machine_config c;
-	machine_config_init(&c);
-	machine_config_set(&c, "machine.cpus", "3");
-	machine_config_set(&c, "machine.memory", "8M");
-	machine_config_set(&c, "machine.engine", "virtual");
-	machine_config_set(&c, "watchdog.seconds", "0");
+	vconfig(&c, "3");
 	struct machine *m = machine_boot(&c);
 	assert_non_null(m);
 	/* a thread alone may attach itself (setup, teardown) */
