@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 struct th_state th;
@@ -130,4 +131,38 @@ const char *cfg_str(const struct machine_config *c, const char *key)
 	if (machine_config_get(c, key, buf, sizeof(buf)) != 0)
 		snprintf(buf, sizeof(buf), "(unknown key %s)", key);
 	return buf;
+}
+
+int th_cmd(int (*cmd)(int, char **), int argc, char **argv, const char *out, const char *err)
+{
+	fflush(stdout);
+	fflush(stderr);
+	int so = -1, se = -1, fo = -1, fe = -1;
+	if (out != NULL) {
+		fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		assert_true(fo >= 0);
+		so = dup(1);
+		dup2(fo, 1);
+	}
+	if (err != NULL) {
+		/* one file for both: one descriptor, so they do not overwrite each other */
+		fe = out != NULL && !strcmp(out, err) ? dup(fo) : open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		assert_true(fe >= 0);
+		se = dup(2);
+		dup2(fe, 2);
+	}
+	int rc = cmd(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	if (so >= 0) {
+		dup2(so, 1);
+		close(so);
+		close(fo);
+	}
+	if (se >= 0) {
+		dup2(se, 2);
+		close(se);
+		close(fe);
+	}
+	return rc;
 }

@@ -152,4 +152,9 @@ void th_run_cpus(unsigned n, machine_cpu_fn fn, void *arg);
 /* The test thread is CPU 0 with a user pmap: map one fresh page at va. */
 struct vm_page *th_map(vaddr_t va, vm_prot_t prot, unsigned flags);
 
+/* Runs a command (cmd_run, cmd_gate, ...) with its stdout sent to out and
+ * its stderr to err: a path each, NULL to leave the stream as it is, the
+ * same path twice for one file; "/dev/null" to silence.  Its exit code. */
+int th_cmd(int (*cmd)(int, char **), int argc, char **argv, const char *out, const char *err);
+
 #endif

@@ -9,7 +9,6 @@
 #include "harness.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -210,15 +209,7 @@ static const char *const det_ini =
 
 static int quiet_run(char **argv, int argc)
 {
-	fflush(stderr);
-	int saved = dup(2), fd = open("/dev/null", O_WRONLY);
-	dup2(fd, 2);
-	close(fd);
-	int rc = cmd_run(argc, argv);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	return rc;
+	return th_cmd(cmd_run, argc, argv, NULL, "/dev/null");
 }
 
 /* run.json less what may differ between runs of one binary: provenance,
@@ -367,20 +358,7 @@ static void test_engine_mutants_replay(void **state)
 /* The command: --schedules names the first failing seed, and refuses threads. */
 static int quiet_cmd(int (*cmd)(int, char **), char **argv, int argc, const char *out)
 {
-	fflush(stdout);
-	fflush(stderr);
-	int so = dup(1), se = dup(2), fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	dup2(fd, 1);
-	dup2(fd, 2);
-	close(fd);
-	int rc = cmd(argc, argv);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(so, 1);
-	dup2(se, 2);
-	close(so);
-	close(se);
-	return rc;
+	return th_cmd(cmd, argc, argv, out, out);
 }
 
 static void test_engine_stress_schedules(void **state)

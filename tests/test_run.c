@@ -53,15 +53,7 @@ static int run(const char *extra1, const char *extra2)
 		argv[argc++] = (char *)extra1;
 	if (extra2 != NULL)
 		argv[argc++] = (char *)extra2;
-	fflush(stderr);
-	int saved = dup(2), fd = open("/dev/null", O_WRONLY);
-	dup2(fd, 2);
-	close(fd);
-	int rc = cmd_run(argc, argv);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	return rc;
+	return th_cmd(cmd_run, argc, argv, NULL, "/dev/null");
 }
 
 /* results folders in results/ (not .tmp-*, .latest-*, or the latest link) */

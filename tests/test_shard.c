@@ -102,20 +102,7 @@ static void write_file(const char *path, const char *text)
 /* stderr to /dev/null around a command; its exit code */
 static int quietly(int (*cmd)(int, char **), int argc, char **argv)
 {
-	fflush(stderr);
-	fflush(stdout);
-	int saved = dup(2), savedo = dup(1), fd = open("/dev/null", O_WRONLY);
-	dup2(fd, 2);
-	dup2(fd, 1);
-	close(fd);
-	int rc = cmd(argc, argv);
-	fflush(stderr);
-	fflush(stdout);
-	dup2(saved, 2);
-	dup2(savedo, 1);
-	close(saved);
-	close(savedo);
-	return rc;
+	return th_cmd(cmd, argc, argv, "/dev/null", "/dev/null");
 }
 
 /* pmapstorm run CONFIG --results DIR --quiet --no-plots [extra...]; the new folder in folder */
