@@ -223,7 +223,6 @@ struct sd_slot {
 	kcpuset_t s_pending;    /* targets that have not acknowledged */
 	const void *s_req;      /* valid while a target's bit is set */
 	sd_apply_fn s_apply;
-	bool s_early_ack;       /* acknowledge before applying (s_req is copied first) */
 	uint64_t s_sent_ns;     /* when it was posted (ack latency, at the targets) */
 } __cacheline_aligned;
 extern struct sd_slot *sd_slots;
