@@ -46,19 +46,6 @@ static const char *const calib_usage =
     "Exit: 0 ok, 2 bad input, 3 environment error (cannot pin to a PU, which it\n"
     "names; cannot fork or write; machine.memory more than the host has free).\n";
 
-static int parse_count(const char *flag, const char *v, unsigned long lo, unsigned long hi, unsigned long *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long x = strtoul(v, &end, 10);
-	if (errno || end == v || *end != '\0' || x < lo || x > hi) {
-		msg_error("calibrate: %s: '%s' is not a number in [%lu, %lu]", flag, v, lo, hi);
-		return EXIT_USAGE;
-	}
-	*out = x;
-	return EXIT_OK;
-}
-
 int cmd_calibrate(int argc, char **argv)
 {
 	struct machine_config cfg;
@@ -93,15 +80,15 @@ int cmd_calibrate(int argc, char **argv)
 			break;
 		case 'o': out = optarg; break;
 		case 'n':
-			if ((rc = parse_count("--samples", optarg, 10, 1000000, &samples)) != EXIT_OK)
+			if ((rc = cmd_parse_count("calibrate", "--samples", optarg, 10, 1000000, &samples)) != EXIT_OK)
 				return rc;
 			break;
 		case 'r':
-			if ((rc = parse_count("--rounds", optarg, 100, 10000000, &rounds)) != EXIT_OK)
+			if ((rc = cmd_parse_count("calibrate", "--rounds", optarg, 100, 10000000, &rounds)) != EXIT_OK)
 				return rc;
 			break;
 		case 'P':
-			if ((rc = parse_count("--pairs", optarg, 1, 32640, &max_pairs)) != EXIT_OK)
+			if ((rc = cmd_parse_count("calibrate", "--pairs", optarg, 1, 32640, &max_pairs)) != EXIT_OK)
 				return rc;
 			break;
 		case 'S': {

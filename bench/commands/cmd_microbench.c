@@ -108,15 +108,10 @@ static int mb_options(int argc, char **argv, struct mb_opts *o)
 			if ((rc = exp_apply_set(&o->cfg, optarg)) != 0)
 				return exitcode_of(rc);
 			break;
-		case 'r': {
-			char *end;
-			o->rounds = strtoul(optarg, &end, 10);
-			if (*end != '\0' || o->rounds < 100 || o->rounds > 10000000) {
-				msg_error("microbench: --rounds: '%s' is not a number in [100, 10000000]", optarg);
-				return EXIT_USAGE;
-			}
+		case 'r':
+			if ((rc = cmd_parse_count("microbench", "--rounds", optarg, 100, 10000000, &o->rounds)) != EXIT_OK)
+				return rc;
 			break;
-		}
 		case 'e': {
 			char kv[96];
 			snprintf(kv, sizeof(kv), "machine.engine=%s", optarg);

@@ -19,4 +19,9 @@ int cmd_list(int argc, char **argv);       /* cmd_list.c */
 int cmd_merge(int argc, char **argv);      /* cmd_merge.c: shards of a run into one results folder */
 int cmd_stress(int argc, char **argv);     /* stress/stress.c: torture mode */
 
+/* options.c: a whole number in [lo, hi] for cmd's flag; EXIT_OK, or
+ * EXIT_USAGE with a message naming the command, the flag and the range */
+int cmd_parse_count(const char *cmd, const char *flag, const char *v, unsigned long lo, unsigned long hi,
+    unsigned long *out);
+
 #endif
