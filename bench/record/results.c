@@ -428,227 +428,201 @@ static int write_placement(const struct run_results *rr, const char *dir)
 	return atomicfile_commit(f, dir, "placement.csv", tmp);
 }
 
-/* summary.csv: per point and metric, the median, range and quartiles over trials */
-static int write_summary(const struct run_results *rr, const char *dir)
+/*
+ * The CSV tables: one file each, a header, and each point's rows (its
+ * index, strategy, CPU count and facet first).  write_table() does the rest
+ * (the atomic file, the walk over the points).
+ */
+typedef void (*csv_rows_fn)(FILE *f, const struct run_results *rr, unsigned p, const char *facet);
+struct csv_table {
+	const char *ct_file, *ct_header;
+	csv_rows_fn ct_rows;
+};
+
+static int write_table(const struct run_results *rr, const char *dir, const struct csv_table *t)
 {
-	const struct experiment *ex = rr->rr_ex;
-	char tmp[4096];
-	FILE *f;
-	char facet[512];
-	if ((f = atomicfile_begin(dir, "summary.csv", tmp, sizeof(tmp))) == NULL)
+	char tmp[4096], facet[512];
+	FILE *f = atomicfile_begin(dir, t->ct_file, tmp, sizeof(tmp));
+	if (f == NULL)
 		return err_env(errno);
-	fprintf(f, "point,strategy,cpus,facet,metric,unit,better,n,median,min,max,q1,q3\n");
-	for (unsigned p = 0; p < ex->ex_npoints; p++) {
+	fprintf(f, "%s\n", t->ct_header);
+	for (unsigned p = 0; p < rr->rr_ex->ex_npoints; p++) {
 		exp_point_facet(&rr->rr_points[p], facet, sizeof(facet));
-		const char **names = point_metric_names(rr, p);
-		for (unsigned i = 0; names != NULL && names[i] != NULL; i++) {
-			bool det;
-			const struct metric *me = NULL;
-			struct samples_stats s = summarize(rr, p, names[i], &det, &me);
-			fprintf(f, "%u,%s,%u,%s,%s,%s,%s,%u,%.6g,%.6g,%.6g,%.6g,%.6g\n", ROWKEY(&rr->rr_points[p]), facet, names[i],
-			    me->m_unit, better_word(me->m_better), s.n, s.median, s.min, s.max, s.q1, s.q3);
-		}
-		free(names);
+		t->ct_rows(f, rr, p, facet);
 	}
-	return atomicfile_commit(f, dir, "summary.csv", tmp);
+	return atomicfile_commit(f, dir, t->ct_file, tmp);
+}
+
+/* summary.csv: per point and metric, the median, range and quartiles over trials */
+static void summary_rows(FILE *f, const struct run_results *rr, unsigned p, const char *facet)
+{
+	const char **names = point_metric_names(rr, p);
+	for (unsigned i = 0; names != NULL && names[i] != NULL; i++) {
+		bool det;
+		const struct metric *me = NULL;
+		struct samples_stats s = summarize(rr, p, names[i], &det, &me);
+		fprintf(f, "%u,%s,%u,%s,%s,%s,%s,%u,%.6g,%.6g,%.6g,%.6g,%.6g\n", ROWKEY(&rr->rr_points[p]), facet, names[i],
+		    me->m_unit, better_word(me->m_better), s.n, s.median, s.min, s.max, s.q1, s.q3);
+	}
+	free(names);
 }
 
 /* trials.csv: every completed trial's metrics */
-static int write_trials(const struct run_results *rr, const char *dir)
+static void trials_rows(FILE *f, const struct run_results *rr, unsigned p, const char *facet)
 {
-	const struct experiment *ex = rr->rr_ex;
 	unsigned T = rr->rr_trials_per_point;
-	char tmp[4096];
-	FILE *f;
-	char facet[512];
-	if ((f = atomicfile_begin(dir, "trials.csv", tmp, sizeof(tmp))) == NULL)
-		return err_env(errno);
-	fprintf(f, "point,strategy,cpus,facet,trial,metric,value\n");
-	for (unsigned p = 0; p < ex->ex_npoints; p++) {
-		exp_point_facet(&rr->rr_points[p], facet, sizeof(facet));
-		for (unsigned t = 0; t < T; t++) {
-			const struct trial_result *tr = &rr->rr_trials[p * T + t];
-			for (unsigned i = 0; tr->tr_done && i < tr->tr_nmetrics; i++)
-				fprintf(f, "%u,%s,%u,%s,%u,%s,%.6g\n", ROWKEY(&rr->rr_points[p]), facet, t, tr->tr_metrics[i].m_name,
-				    tr->tr_metrics[i].m_value);
-		}
+	for (unsigned t = 0; t < T; t++) {
+		const struct trial_result *tr = &rr->rr_trials[p * T + t];
+		for (unsigned i = 0; tr->tr_done && i < tr->tr_nmetrics; i++)
+			fprintf(f, "%u,%s,%u,%s,%u,%s,%.6g\n", ROWKEY(&rr->rr_points[p]), facet, t, tr->tr_metrics[i].m_name,
+			    tr->tr_metrics[i].m_value);
 	}
-	return atomicfile_commit(f, dir, "trials.csv", tmp);
 }
 
 /* update_ccdf.csv: per role, the share of pmap_update() completions that cost at least x */
-static int write_ccdf(const struct run_results *rr, const char *dir)
+static void ccdf_rows(FILE *f, const struct run_results *rr, unsigned p, const char *facet)
 {
-	const struct experiment *ex = rr->rr_ex;
 	unsigned T = rr->rr_trials_per_point;
-	char tmp[4096];
-	FILE *f;
-	char facet[512];
-	if ((f = atomicfile_begin(dir, "update_ccdf.csv", tmp, sizeof(tmp))) == NULL)
-		return err_env(errno);
-	fprintf(f, "point,strategy,cpus,facet,role,value_ns,ccdf\n");
-	for (unsigned p = 0; p < ex->ex_npoints; p++) {
-		const struct exp_point *pt = &rr->rr_points[p];
-		exp_point_facet(pt, facet, sizeof(facet));
-		for (unsigned i = 0; i < pt->ep_nroles; i++) {
-			uint64_t merged[STATS_HIST_BUCKETS] = {0}, total = 0, above;
-			for (unsigned t = 0; t < T; t++) {
-				const struct trial_result *tr = &rr->rr_trials[p * T + t];
-				for (unsigned k = 0; tr->tr_done && tr->tr_roles[i].ro_cost_buckets != NULL && k < STATS_HIST_BUCKETS; k++)
-					merged[k] += tr->tr_roles[i].ro_cost_buckets[k];
-			}
-			for (unsigned k = 0; k < STATS_HIST_BUCKETS; k++)
-				total += merged[k];
-			above = total;
-			for (unsigned k = 0; total && k < STATS_HIST_BUCKETS; k++) {
-				if (merged[k] == 0)
-					continue;
-				fprintf(f, "%u,%s,%u,%s,%s,%lu,%.6g\n", ROWKEY(pt), facet, pt->ep_roles[i].er_name,
-				    (unsigned long)stats_hist_bucket_low(k), (double)above / (double)total);
-				above -= merged[k];
-			}
+	const struct exp_point *pt = &rr->rr_points[p];
+	for (unsigned i = 0; i < pt->ep_nroles; i++) {
+		uint64_t merged[STATS_HIST_BUCKETS] = {0}, total = 0, above;
+		for (unsigned t = 0; t < T; t++) {
+			const struct trial_result *tr = &rr->rr_trials[p * T + t];
+			for (unsigned k = 0; tr->tr_done && tr->tr_roles[i].ro_cost_buckets != NULL && k < STATS_HIST_BUCKETS; k++)
+				merged[k] += tr->tr_roles[i].ro_cost_buckets[k];
+		}
+		for (unsigned k = 0; k < STATS_HIST_BUCKETS; k++)
+			total += merged[k];
+		above = total;
+		for (unsigned k = 0; total && k < STATS_HIST_BUCKETS; k++) {
+			if (merged[k] == 0)
+				continue;
+			fprintf(f, "%u,%s,%u,%s,%s,%lu,%.6g\n", ROWKEY(pt), facet, pt->ep_roles[i].er_name,
+			    (unsigned long)stats_hist_bucket_low(k), (double)above / (double)total);
+			above -= merged[k];
 		}
 	}
-	return atomicfile_commit(f, dir, "update_ccdf.csv", tmp);
 }
 
-/* lockwait.csv and lockstat.csv: per lock class, summed over trials */
-static int write_lockwait(const struct run_results *rr, const char *dir)
+/* A lock class at a point, summed over its completed trials (lockwait.csv, lockstat.csv) */
+struct lock_agg {
+	const char *cls, *algo;
+	uint64_t acq, con, bnc, wt, wmax, hmax, q, n;
+	double hsum, secs;
+};
+
+static bool lock_agg_of(const struct run_results *rr, unsigned p, int c, struct lock_agg *a)
 {
-	const struct experiment *ex = rr->rr_ex;
 	unsigned T = rr->rr_trials_per_point;
-	char tmp[4096], tmpg[4096];
-	FILE *f;
-	int rc = 0;
-	char facet[512];
-	if ((f = atomicfile_begin(dir, "lockwait.csv", tmp, sizeof(tmp))) == NULL)
-		return err_env(errno);
-	FILE *g = atomicfile_begin(dir, "lockstat.csv", tmpg, sizeof(tmpg));
-	if (g == NULL) {
-		int e = errno;
-		fclose(f);
-		unlink(tmp);
-		return err_env(e);
+	memset(a, 0, sizeof(*a));
+	for (unsigned t = 0; t < T; t++) {
+		const struct trial_result *tr = &rr->rr_trials[p * T + t];
+		if (!tr->tr_done)
+			continue;
+		const struct lockstat_row *lr = &tr->tr_lockstat[c];
+		a->cls = lr->lr_class;
+		a->algo = lr->lr_algo;
+		a->acq += lr->lr_acquisitions;
+		a->con += lr->lr_contentions;
+		a->bnc += lr->lr_bounces;
+		a->wt += lr->lr_wait_total_ns;
+		a->wmax = lr->lr_wait_max_ns > a->wmax ? lr->lr_wait_max_ns : a->wmax;
+		a->hmax = lr->lr_hold_max_ns > a->hmax ? lr->lr_hold_max_ns : a->hmax;
+		a->q = lr->lr_max_queue > a->q ? lr->lr_max_queue : a->q;
+		a->hsum += lr->lr_hold_avg_ns;
+		a->secs += tr->tr_seconds;
+		a->n++;
 	}
-	fprintf(f, "point,strategy,cpus,facet,class,algorithm,wait_share,contentions,acquisitions\n");
-	fprintf(g, "point,strategy,cpus,facet,class,algorithm,acquisitions,contentions,bounces,wait_total_ns,wait_max_ns,"
-	           "hold_avg_ns,hold_max_ns,max_queue\n");
-	for (unsigned p = 0; p < ex->ex_npoints; p++) {
-		const struct exp_point *pt = &rr->rr_points[p];
-		exp_point_facet(pt, facet, sizeof(facet));
-		for (int c = 0; c < LC_NCLASS; c++) {
-			uint64_t acq = 0, con = 0, bnc = 0, wt = 0, wmax = 0, hmax = 0, q = 0, n = 0;
-			double hsum = 0, secs = 0;
-			const char *cls = NULL, *algo = NULL;
-			for (unsigned t = 0; t < T; t++) {
-				const struct trial_result *tr = &rr->rr_trials[p * T + t];
-				if (!tr->tr_done)
-					continue;
-				const struct lockstat_row *lr = &tr->tr_lockstat[c];
-				cls = lr->lr_class;
-				algo = lr->lr_algo;
-				acq += lr->lr_acquisitions;
-				con += lr->lr_contentions;
-				bnc += lr->lr_bounces;
-				wt += lr->lr_wait_total_ns;
-				wmax = lr->lr_wait_max_ns > wmax ? lr->lr_wait_max_ns : wmax;
-				hmax = lr->lr_hold_max_ns > hmax ? lr->lr_hold_max_ns : hmax;
-				q = lr->lr_max_queue > q ? lr->lr_max_queue : q;
-				hsum += lr->lr_hold_avg_ns;
-				secs += tr->tr_seconds;
-				n++;
-			}
-			if (cls == NULL || acq == 0)
-				continue;
-			double share = secs > 0 ? (double)wt / 1e9 / (secs * pt->ep_cfg.mc_ncpu) : 0;
-			fprintf(f, "%u,%s,%u,%s,%s,%s,%.6g,%lu,%lu\n", ROWKEY(pt), facet, cls, algo, share, (unsigned long)con,
-			    (unsigned long)acq);
-			fprintf(g, "%u,%s,%u,%s,%s,%s,%lu,%lu,%lu,%lu,%lu,%.1f,%lu,%lu\n", ROWKEY(pt), facet, cls, algo,
-			    (unsigned long)acq, (unsigned long)con, (unsigned long)bnc, (unsigned long)wt, (unsigned long)wmax,
-			    n ? hsum / n : 0, (unsigned long)hmax, (unsigned long)q);
+	return a->cls != NULL && a->acq != 0;
+}
+
+/* lockwait.csv: per lock class, the share of the CPUs' time spent waiting */
+static void lockwait_rows(FILE *f, const struct run_results *rr, unsigned p, const char *facet)
+{
+	const struct exp_point *pt = &rr->rr_points[p];
+	struct lock_agg a;
+	for (int c = 0; c < LC_NCLASS; c++)
+		if (lock_agg_of(rr, p, c, &a)) {
+			double share = a.secs > 0 ? (double)a.wt / 1e9 / (a.secs * pt->ep_cfg.mc_ncpu) : 0;
+			fprintf(f, "%u,%s,%u,%s,%s,%s,%.6g,%lu,%lu\n", ROWKEY(pt), facet, a.cls, a.algo, share,
+			    (unsigned long)a.con, (unsigned long)a.acq);
 		}
-	}
-	if ((rc = atomicfile_commit(f, dir, "lockwait.csv", tmp)) != 0) {
-		fclose(g);
-		unlink(tmpg);
-		return rc;
-	}
-	return atomicfile_commit(g, dir, "lockstat.csv", tmpg);
+}
+
+/* lockstat.csv: per lock class, lockstat's columns summed over trials */
+static void lockstat_rows(FILE *f, const struct run_results *rr, unsigned p, const char *facet)
+{
+	struct lock_agg a;
+	for (int c = 0; c < LC_NCLASS; c++)
+		if (lock_agg_of(rr, p, c, &a))
+			fprintf(f, "%u,%s,%u,%s,%s,%s,%lu,%lu,%lu,%lu,%lu,%.1f,%lu,%lu\n", ROWKEY(&rr->rr_points[p]), facet, a.cls,
+			    a.algo, (unsigned long)a.acq, (unsigned long)a.con, (unsigned long)a.bnc, (unsigned long)a.wt,
+			    (unsigned long)a.wmax, a.n ? a.hsum / a.n : 0, (unsigned long)a.hmax, (unsigned long)a.q);
 }
 
 /* ackmatrix.csv: request -> acknowledgement per initiator and target */
-static int write_ackmatrix(const struct run_results *rr, const char *dir)
+static void ackmatrix_rows(FILE *f, const struct run_results *rr, unsigned p, const char *facet)
 {
-	const struct experiment *ex = rr->rr_ex;
 	unsigned T = rr->rr_trials_per_point;
-	char tmp[4096];
-	FILE *f;
-	char facet[512];
-	if ((f = atomicfile_begin(dir, "ackmatrix.csv", tmp, sizeof(tmp))) == NULL)
-		return err_env(errno);
-	fprintf(f, "point,strategy,cpus,facet,initiator,target,mean_ns,acks\n");
-	for (unsigned p = 0; p < ex->ex_npoints; p++) {
-		unsigned n = rr->rr_points[p].ep_cfg.mc_ncpu;
-		exp_point_facet(&rr->rr_points[p], facet, sizeof(facet));
-		for (unsigned i = 0; i < n; i++)
-			for (unsigned t = 0; t < n; t++) {
-				uint64_t sum = 0, cnt = 0;
-				for (unsigned k = 0; k < T; k++) {
-					const struct trial_result *tr = &rr->rr_trials[p * T + k];
-					if (!tr->tr_done || tr->tr_ack_sum == NULL || tr->tr_ncpu != n)
-						continue;
-					sum += tr->tr_ack_sum[i * n + t];
-					cnt += tr->tr_ack_count[i * n + t];
-				}
-				if (cnt > 0)
-					fprintf(f, "%u,%s,%u,%s,%u,%u,%.1f,%lu\n", ROWKEY(&rr->rr_points[p]), facet, i, t,
-					    (double)sum / (double)cnt, (unsigned long)cnt);
+	unsigned n = rr->rr_points[p].ep_cfg.mc_ncpu;
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned t = 0; t < n; t++) {
+			uint64_t sum = 0, cnt = 0;
+			for (unsigned k = 0; k < T; k++) {
+				const struct trial_result *tr = &rr->rr_trials[p * T + k];
+				if (!tr->tr_done || tr->tr_ack_sum == NULL || tr->tr_ncpu != n)
+					continue;
+				sum += tr->tr_ack_sum[i * n + t];
+				cnt += tr->tr_ack_count[i * n + t];
 			}
-	}
-	return atomicfile_commit(f, dir, "ackmatrix.csv", tmp);
+			if (cnt > 0)
+				fprintf(f, "%u,%s,%u,%s,%u,%u,%.1f,%lu\n", ROWKEY(&rr->rr_points[p]), facet, i, t,
+				    (double)sum / (double)cnt, (unsigned long)cnt);
+		}
 }
 
 /* timeline.csv: each trial's interval samples */
-static int write_timeline(const struct run_results *rr, const char *dir)
+static void timeline_rows(FILE *f, const struct run_results *rr, unsigned p, const char *facet)
 {
-	const struct experiment *ex = rr->rr_ex;
 	unsigned T = rr->rr_trials_per_point;
-	char tmp[4096];
-	FILE *f;
-	char facet[512];
-	if ((f = atomicfile_begin(dir, "timeline.csv", tmp, sizeof(tmp))) == NULL)
-		return err_env(errno);
-	fprintf(f, "point,strategy,cpus,facet,trial,t_s,series,value\n");
-	for (unsigned p = 0; p < ex->ex_npoints; p++) {
-		const struct exp_point *pt = &rr->rr_points[p];
-		exp_point_facet(pt, facet, sizeof(facet));
-		for (unsigned t = 0; t < T; t++) {
-			const struct trial_result *tr = &rr->rr_trials[p * T + t];
-			for (unsigned i = 0; tr->tr_done && i < tr->tr_nintervals; i++) {
-				const struct interval_sample *is = &tr->tr_intervals[i];
-				for (unsigned k = 0; k < pt->ep_nroles; k++)
-					if (tr->tr_roles[k].ro_ncpu > 0)
-						fprintf(f, "%u,%s,%u,%s,%u,%.3f,ops_per_s.%s,%.6g\n", ROWKEY(pt), facet, t, is->is_t,
-						    pt->ep_roles[k].er_name, is->is_role_ops_per_s[k]);
-				fprintf(f, "%u,%s,%u,%s,%u,%.3f,flushes_per_s,%.6g\n", ROWKEY(pt), facet, t, is->is_t,
-				    is->is_flushes_per_s);
-				fprintf(f, "%u,%s,%u,%s,%u,%.3f,kernel_flushes_per_s,%.6g\n", ROWKEY(pt), facet, t, is->is_t,
-				    is->is_kernel_flushes_per_s);
-				fprintf(f, "%u,%s,%u,%s,%u,%.3f,poolpages_per_s,%.6g\n", ROWKEY(pt), facet, t, is->is_t,
-				    is->is_poolpages_per_s);
-			}
+	const struct exp_point *pt = &rr->rr_points[p];
+	for (unsigned t = 0; t < T; t++) {
+		const struct trial_result *tr = &rr->rr_trials[p * T + t];
+		for (unsigned i = 0; tr->tr_done && i < tr->tr_nintervals; i++) {
+			const struct interval_sample *is = &tr->tr_intervals[i];
+			for (unsigned k = 0; k < pt->ep_nroles; k++)
+				if (tr->tr_roles[k].ro_ncpu > 0)
+					fprintf(f, "%u,%s,%u,%s,%u,%.3f,ops_per_s.%s,%.6g\n", ROWKEY(pt), facet, t, is->is_t,
+					    pt->ep_roles[k].er_name, is->is_role_ops_per_s[k]);
+			fprintf(f, "%u,%s,%u,%s,%u,%.3f,flushes_per_s,%.6g\n", ROWKEY(pt), facet, t, is->is_t,
+			    is->is_flushes_per_s);
+			fprintf(f, "%u,%s,%u,%s,%u,%.3f,kernel_flushes_per_s,%.6g\n", ROWKEY(pt), facet, t, is->is_t,
+			    is->is_kernel_flushes_per_s);
+			fprintf(f, "%u,%s,%u,%s,%u,%.3f,poolpages_per_s,%.6g\n", ROWKEY(pt), facet, t, is->is_t,
+			    is->is_poolpages_per_s);
 		}
 	}
-	return atomicfile_commit(f, dir, "timeline.csv", tmp);
 }
+
+static const struct csv_table csv_tables[] = {
+	{"summary.csv", "point,strategy,cpus,facet,metric,unit,better,n,median,min,max,q1,q3", summary_rows},
+	{"trials.csv", "point,strategy,cpus,facet,trial,metric,value", trials_rows},
+	{"update_ccdf.csv", "point,strategy,cpus,facet,role,value_ns,ccdf", ccdf_rows},
+	{"lockwait.csv", "point,strategy,cpus,facet,class,algorithm,wait_share,contentions,acquisitions", lockwait_rows},
+	{"lockstat.csv",
+	    "point,strategy,cpus,facet,class,algorithm,acquisitions,contentions,bounces,wait_total_ns,wait_max_ns,"
+	    "hold_avg_ns,hold_max_ns,max_queue",
+	    lockstat_rows},
+	{"ackmatrix.csv", "point,strategy,cpus,facet,initiator,target,mean_ns,acks", ackmatrix_rows},
+	{"timeline.csv", "point,strategy,cpus,facet,trial,t_s,series,value", timeline_rows},
+};
 
 int results_write_tables(const struct run_results *rr, const char *dir)
 {
-	int rc;
-	if ((rc = write_summary(rr, dir)) != 0 || (rc = write_trials(rr, dir)) != 0 || (rc = write_ccdf(rr, dir)) != 0 ||
-	    (rc = write_lockwait(rr, dir)) != 0 || (rc = write_ackmatrix(rr, dir)) != 0)
-		return rc;
-	return write_timeline(rr, dir);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < sizeof(csv_tables) / sizeof(csv_tables[0]); i++)
+		rc = write_table(rr, dir, &csv_tables[i]);
+	return rc;
 }
 
 int results_write(const struct run_results *rr, const char *dir)
