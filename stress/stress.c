@@ -31,6 +31,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 static const char *const stress_usage =
     "usage: pmapstorm stress [--strategy NAME|all] [--seconds N] [--cpus N] [--seed N]\n"
@@ -102,7 +104,7 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	if (atomic_exchange(&stress_stop, 1) != 0)
-		_exit(EXIT_INTERRUPTED);
+		syscall(SYS_exit_group, EXIT_INTERRUPTED); /* not _exit(): see cmd_run.c's on_signal() */
 }
 
 struct inject_default {

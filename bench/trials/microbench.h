@@ -37,13 +37,15 @@ struct mb_scale {
 	const char *len;       /* munmap's len, or NULL */
 	unsigned ncpu[MB_SCALE_MAX];
 	double ops[MB_SCALE_MAX];
-	double sd_p50[MB_SCALE_MAX]; /* shootdown latency p50 (ns) */
+	double sd_p50[MB_SCALE_MAX]; /* update cost p50 (ns): a completion with the page operations before it */
+	double rl_p50[MB_SCALE_MAX]; /* remote latency p50 (ns): the shootdowns alone (shootdown.latency) */
 	unsigned n;
 };
 
 struct microbench_result {
 	double hit_ns, miss_ns;                 /* TLB hit and miss (4-level walk) */
 	uint64_t sd_med, sd_p90, sd_min;        /* single-target shootdown round trip */
+	uint64_t sd_lat_p50;                    /* the same loop's shootdown.latency p50 (remote latency) */
 	unsigned sd_n;
 	uint64_t pp_med, pp_min;                /* cache-line ping-pong round trip */
 	unsigned pp_n;
@@ -56,7 +58,8 @@ struct microbench_result {
 	double pp_ratio;                        /* vacache / direct, two CPUs (medians) */
 	double drv_on, drv_off;                 /* the driver: touch on one CPU, statistics on and off, ns/op */
 	struct mb_scale scales[MB_NSCALES];     /* munmap private, munmap shared, touch private */
-	double mutual, mutual_ratio;            /* shared munmap's p50 on 2 CPUs; over sd_med */
+	double mutual, mutual_ratio;            /* shared munmap's remote latency p50 on 2 CPUs; over sd_lat_p50 */
+	double mutual_update;                   /* its update cost p50 (page operations and lock waits included) */
 };
 
 /* Every figure, machine after machine (one at a time), for cfg
