@@ -8,15 +8,23 @@
 #include <jansson.h>
 #include <stdio.h>
 
-int calibration_apply(struct machine_config *cfg, char *why, size_t len)
+/* The calibration file ipi.calibration names, or NULL with why saying
+ * which setting (who) wanted it and how to make it. */
+static json_t *calibration_load(const struct machine_config *cfg, const char *who, char *why, size_t len)
 {
 	json_error_t je;
 	json_t *doc = json_load_file(cfg->mc_ipi_calibration, 0, &je);
-	if (doc == NULL) {
-		snprintf(why, len, "ipi.calibration: %s: %s (ipi.preset = calibrated; make it with pmapstorm calibrate --out %s)",
-		    cfg->mc_ipi_calibration, je.line > 0 ? je.text : "cannot read", cfg->mc_ipi_calibration);
+	if (doc == NULL)
+		snprintf(why, len, "ipi.calibration: %s: %s (%s; make it with pmapstorm calibrate --out %s)",
+		    cfg->mc_ipi_calibration, je.line > 0 ? je.text : "cannot read", who, cfg->mc_ipi_calibration);
+	return doc;
+}
+
+int calibration_apply(struct machine_config *cfg, char *why, size_t len)
+{
+	json_t *doc = calibration_load(cfg, "ipi.preset = calibrated", why, len);
+	if (doc == NULL)
 		return EINVAL;
-	}
 	json_t *ipi = json_object_get(doc, "ipi");
 	json_t *snd = json_object_get(ipi, "send_ns"), *hnd = json_object_get(ipi, "handler_ns");
 	char v[32];
@@ -46,7 +54,8 @@ int calibration_apply(struct machine_config *cfg, char *why, size_t len)
  * target) less two line transfers (the request and the acknowledgement)
  * is split between the sender (10 %), the wire (50 %) and the target's
  * interrupt entry (40 %) — the split is ours, the total is measured.  The
- * TLB and walk costs keep the xeon-sp values: calibrate measures none.
+ * TLB, walk, lock and PTE-write costs keep the xeon-sp values: calibrate
+ * measures none.
  */
 bool calibration_engine_wanted(const struct machine_config *cfg)
 {
@@ -57,13 +66,9 @@ bool calibration_engine_wanted(const struct machine_config *cfg)
 
 int calibration_engine_apply(struct machine_config *cfg, char *why, size_t len)
 {
-	json_error_t je;
-	json_t *doc = json_load_file(cfg->mc_ipi_calibration, 0, &je);
-	if (doc == NULL) {
-		snprintf(why, len, "engine.costs = calibrated: ipi.calibration %s: %s (make it with pmapstorm calibrate --out %s)",
-		    cfg->mc_ipi_calibration, je.line > 0 ? je.text : "cannot read", cfg->mc_ipi_calibration);
+	json_t *doc = calibration_load(cfg, "engine.costs = calibrated", why, len);
+	if (doc == NULL)
 		return EINVAL;
-	}
 	json_t *fl = json_object_get(json_object_get(doc, "pingpong"), "floor_ns");
 	json_t *sd = json_object_get(json_object_get(doc, "host_shootdown"), "shootdown_ns");
 	int rc = 0;
