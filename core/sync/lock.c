@@ -466,21 +466,29 @@ static inline int ls_cpu(void)
 	return b != NULL ? b->sb_cpu : -1;
 }
 
-/* after an acquisition: bounces; maybe start timing the hold (exclusive only) */
+/* after an acquisition: counted; maybe start timing the hold (exclusive
+ * only).  Bounces are lock_acquired_extra()'s. */
 static inline uint64_t ls_acquired(kmutex_t *m, bool contended, uint64_t t1)
 {
-	const unsigned c = m->mtx_class;
-	stats_inc(ls[c].acq);
-	uint16_t last = atomic_load_explicit(&m->mtx_lastcpu, memory_order_relaxed), me = (uint16_t)(ls_cpu() + 1);
-	if (last != 0 && last != me)
-		stats_inc(ls[c].bnc);
-	/* the last acquirer, written when it changes (lockstat_acquired_fast);
-	 * under virtual time the charge writes it after reading it */
-	if (last != me && lock_thread_tls.lt_charge == NULL)
-		atomic_store_explicit(&m->mtx_lastcpu, me, memory_order_relaxed);
+	stats_inc(ls[m->mtx_class].acq);
 	if (contended)
 		return t1;
 	return (++lock_thread_tls.lt_sample % LOCKSTAT_HOLD_SAMPLE) == 0 ? ls_now() : 0;
+}
+
+/* Every out-of-line acquisition, once: the last acquirer, lockstat's
+ * bounce, the virtual-time charge (lock_note_acquirer, pmapstorm/lock.h) */
+static inline void lock_acquired_extra(kmutex_t *m)
+{
+	void (*charge)(bool) = lock_thread_tls.lt_charge;
+	const bool stat = atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed);
+	if (!stat && charge == NULL)
+		return;
+	const bool bounced = lock_note_acquirer(m, (uint16_t)(ls_cpu() + 1));
+	if (stat && bounced)
+		stats_inc(ls[m->mtx_class].bnc);
+	if (charge != NULL)
+		charge(bounced);
 }
 
 /* The inline path's hold sample: start (acquired) and end (released). */
@@ -495,14 +503,6 @@ void lockstat_hold_end(kmutex_t *m)
 	atomic_store_explicit(&m->mtx_t0, 0, memory_order_relaxed);
 	if (t0 != 0)
 		stats_hist_record(ls[m->mtx_class].hold, ls_now() - t0);
-}
-
-static inline void ls_released(kmutex_t *m, uint64_t t0)
-{
-	if (t0 != 0) {
-		atomic_store_explicit(&m->mtx_t0, 0, memory_order_relaxed);
-		stats_hist_record(ls[m->mtx_class].hold, ls_now() - t0);
-	}
 }
 
 /*
@@ -603,23 +603,6 @@ void sync_set_charge(void (*charge)(bool bounced))
 	lock_thread_tls.lt_charge = charge;
 }
 
-/* The virtual cost of an acquisition (every path: inline, out of line,
- * try, reader): whether another CPU held the lock last comes from
- * mtx_lastcpu, the last acquirer, which lockstat reads before this and
- * this writes (lockstat leaves it to the charge). */
-void lock_charge_acquired(kmutex_t *m)
-{
-	void (*charge)(bool) = lock_thread_tls.lt_charge;
-	if (charge == NULL)
-		return;
-	struct stats_block *b = stats_tls;
-	uint16_t me = (uint16_t)(b != NULL ? b->sb_cpu + 1 : 0);
-	uint16_t last = atomic_load_explicit(&m->mtx_lastcpu, memory_order_relaxed);
-	charge(last != 0 && last != me);
-	if (last != me)
-		atomic_store_explicit(&m->mtx_lastcpu, me, memory_order_relaxed);
-}
-
 /* The held-lock count of the class, for the watchdog's dump: owner-only
  * relaxed load and store (no locked instruction on the fast path).  Eight
  * bits per class in one word: more than 255 nested holds of one class
@@ -691,8 +674,7 @@ static inline void lock_own(kmutex_t *m, uint64_t t0)
 	atomic_store_explicit(&m->mtx_t0, t0, memory_order_relaxed);
 	atomic_store_explicit(&m->mtx_owner, lock_self, memory_order_relaxed);
 	lock_held_note(m, 1);
-	if (lock_thread_tls.lt_charge != NULL)
-		lock_charge_acquired(m);
+	lock_acquired_extra(m);
 }
 
 /* The inline ticket path took a ticket that is not served yet: wait for it
@@ -740,8 +722,7 @@ bool mutex_tryenter(kmutex_t *m)
 	atomic_store_explicit(&m->mtx_t0, t0, memory_order_relaxed);
 	atomic_store_explicit(&m->mtx_owner, self_id(), memory_order_relaxed);
 	lock_held_note(m, 1);
-	if (lock_thread_tls.lt_charge != NULL)
-		lock_charge_acquired(m);
+	lock_acquired_extra(m);
 	return true;
 }
 
@@ -754,9 +735,8 @@ void mutex_exit_slow(kmutex_t *m)
 		lock_panic(m, "released by a thread that does not hold it");
 	atomic_store_explicit(&m->mtx_owner, 0, memory_order_relaxed);
 	lock_held_note(m, -1);
-	uint64_t t0 = atomic_load_explicit(&m->mtx_t0, memory_order_relaxed);
-	if (t0 != 0)
-		ls_released(m, t0); /* a timed hold (whatever lockstat says now) */
+	if (atomic_load_explicit(&m->mtx_t0, memory_order_relaxed) != 0)
+		lockstat_hold_end(m); /* a timed hold (whatever lockstat says now) */
 	TSAN_RELEASE(m);
 	algo_exit(m);
 }
@@ -807,8 +787,7 @@ static bool rw_enter_common(krwlock_t *rw, krw_t op, bool try_only, uintptr_t pc
 	} else {
 		(void)lock_slow(m, true, pc);
 	}
-	if (lock_thread_tls.lt_charge != NULL)
-		lock_charge_acquired(m);
+	lock_acquired_extra(m);
 	TSAN_ACQUIRE(m);
 	return true;
 }

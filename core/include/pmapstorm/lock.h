@@ -269,7 +269,6 @@ void rw_enter_slow(krwlock_t *, krw_t);
 void rw_exit_slow(krwlock_t *);
 void lockstat_hold_begin(kmutex_t *);
 void lockstat_hold_end(kmutex_t *);
-void lock_charge_acquired(kmutex_t *); /* lt_charge set: the acquisition's virtual cost */
 /* pthread-rw's uncontended try and release, out of line (ls_prw) */
 bool lock_prw_trywrlock(kmutex_t *);
 void lock_prw_unlock(kmutex_t *);
@@ -380,33 +379,48 @@ static inline void lock_held_note_fast(const kmutex_t *m, struct lock_thread *t,
 	lock_held_note_at(t->lt_held, m->mtx_class, delta);
 }
 
-/* lockstat of an uncontended acquisition, on the CPU's own block */
-static inline void lockstat_acquired_fast(kmutex_t *m, struct lock_thread *t)
+/* The lock's last acquirer (mtx_lastcpu, CPU + 1; me 0: a thread that is no
+ * CPU, which leaves it alone): whether this acquisition took the lock from
+ * another CPU (lockstat's bounces, virtual time's line transfer).  One load,
+ * and a store only when the acquirer changed.  Every acquisition path calls
+ * it once, when lockstat or the virtual-time charge wants it. */
+static inline bool lock_note_acquirer(kmutex_t *m, uint16_t me)
+{
+	uint16_t last = atomic_load_explicit(&m->mtx_lastcpu, memory_order_relaxed);
+	if (__builtin_expect(last == me || me == 0, 1))
+		return false;
+	atomic_store_explicit(&m->mtx_lastcpu, me, memory_order_relaxed);
+	return last != 0;
+}
+
+/* An uncontended acquisition with lockstat on (its counters in the CPU's
+ * own block) or under virtual time (the charge): out of the fast path's
+ * common case, one test of both */
+static inline void lock_acquired_fast_extra(kmutex_t *m, struct lock_thread *t, bool stat, void (*charge)(bool))
 {
 	struct stats_block *b = stats_tls;
-	uint16_t last = atomic_load_explicit(&m->mtx_lastcpu, memory_order_relaxed);
-	const uint16_t me = (uint16_t)(b != NULL ? b->sb_cpu + 1 : 0);
-	if (__builtin_expect(b != NULL && stats_on, 1)) {
-		/* a CPU's own block: single writer, relaxed load and store */
-		_Atomic uint64_t *acq = &b->sb_counters[m->mtx_ls_acq];
-		atomic_store_explicit(acq, atomic_load_explicit(acq, memory_order_relaxed) + 1, memory_order_relaxed);
-		if (__builtin_expect(last != me, 0) && last != 0) {
-			_Atomic uint64_t *bnc = &b->sb_counters[m->mtx_ls_bnc];
-			atomic_store_explicit(bnc, atomic_load_explicit(bnc, memory_order_relaxed) + 1, memory_order_relaxed);
+	const bool bounced = lock_note_acquirer(m, (uint16_t)(b != NULL ? b->sb_cpu + 1 : 0));
+	if (stat) {
+		if (__builtin_expect(b != NULL && stats_on, 1)) {
+			/* a CPU's own block: single writer, relaxed load and store */
+			_Atomic uint64_t *acq = &b->sb_counters[m->mtx_ls_acq];
+			atomic_store_explicit(acq, atomic_load_explicit(acq, memory_order_relaxed) + 1, memory_order_relaxed);
+			if (bounced) {
+				_Atomic uint64_t *bnc = &b->sb_counters[m->mtx_ls_bnc];
+				atomic_store_explicit(bnc, atomic_load_explicit(bnc, memory_order_relaxed) + 1,
+				    memory_order_relaxed);
+			}
+		} else {
+			stats_inc(lockstat_acq_counter[m->mtx_class]);
+			if (bounced)
+				stats_inc(lockstat_bounce_counter[m->mtx_class]);
 		}
-	} else {
-		stats_inc(lockstat_acq_counter[m->mtx_class]);
-		if (last != 0 && last != me)
-			stats_inc(lockstat_bounce_counter[m->mtx_class]);
+		/* one uncontended hold in LOCKSTAT_HOLD_SAMPLE is timed */
+		if (__builtin_expect(++t->lt_sample % LOCKSTAT_HOLD_SAMPLE == 0, 0))
+			lockstat_hold_begin(m);
 	}
-	/* the last acquirer, written only when it changes (a lock that stays
-	 * on one CPU is not written here at all); under virtual time the
-	 * charge, which reads it next, writes it (lock_charge_acquired) */
-	if (__builtin_expect(last != me, 0) && t->lt_charge == NULL)
-		atomic_store_explicit(&m->mtx_lastcpu, me, memory_order_relaxed);
-	/* one uncontended hold in LOCKSTAT_HOLD_SAMPLE is timed */
-	if (__builtin_expect(++t->lt_sample % LOCKSTAT_HOLD_SAMPLE == 0, 0))
-		lockstat_hold_begin(m);
+	if (charge != NULL)
+		charge(bounced);
 }
 
 /* mtx_owner: the holder's lock id; this bit set when a reader holds an
@@ -461,10 +475,8 @@ LOCK_ALWAYS_INLINE void mutex_enter(kmutex_t *m)
 		/* holder-only fields: relaxed (see struct kmutex) */
 		atomic_store_explicit(&m->mtx_owner, self, memory_order_relaxed);
 		lock_held_note_at(held, m->mtx_class, 1);
-		if (__builtin_expect(stat, 0))
-			lockstat_acquired_fast(m, t);
-		if (__builtin_expect(charge != NULL, 0))
-			lock_charge_acquired(m);
+		if (__builtin_expect(stat || charge != NULL, 0))
+			lock_acquired_fast_extra(m, t, stat, charge);
 		return;
 	}
 #endif
