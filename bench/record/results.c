@@ -507,8 +507,8 @@ static void ccdf_rows(FILE *f, const struct run_results *rr, unsigned p, const c
 /* A lock class at a point, summed over its completed trials (lockwait.csv, lockstat.csv) */
 struct lock_agg {
 	const char *cls, *algo;
-	uint64_t acq, con, bnc, wt, wmax, hmax, q, n;
-	double hsum, secs;
+	uint64_t acq, con, bnc, wt, wmax, hmax, q, hn; /* hn: timed holds */
+	double hsum, secs;                               /* hsum: their total, ns */
 };
 
 static bool lock_agg_of(const struct run_results *rr, unsigned p, int c, struct lock_agg *a)
@@ -529,9 +529,11 @@ static bool lock_agg_of(const struct run_results *rr, unsigned p, int c, struct 
 		a->wmax = lr->lr_wait_max_ns > a->wmax ? lr->lr_wait_max_ns : a->wmax;
 		a->hmax = lr->lr_hold_max_ns > a->hmax ? lr->lr_hold_max_ns : a->hmax;
 		a->q = lr->lr_max_queue > a->q ? lr->lr_max_queue : a->q;
-		a->hsum += lr->lr_hold_avg_ns;
+		/* the pooled mean of the timed holds: a trial that timed none
+		 * (the class unused) adds nothing, not an average of 0 */
+		a->hsum += lr->lr_hold_avg_ns * (double)lr->lr_hold_samples;
+		a->hn += lr->lr_hold_samples;
 		a->secs += tr->tr_seconds;
-		a->n++;
 	}
 	return a->cls != NULL && a->acq != 0;
 }
@@ -557,7 +559,7 @@ static void lockstat_rows(FILE *f, const struct run_results *rr, unsigned p, con
 		if (lock_agg_of(rr, p, c, &a))
 			fprintf(f, "%u,%s,%u,%s,%s,%s,%lu,%lu,%lu,%lu,%lu,%.1f,%lu,%lu\n", ROWKEY(&rr->rr_points[p]), facet, a.cls,
 			    a.algo, (unsigned long)a.acq, (unsigned long)a.con, (unsigned long)a.bnc, (unsigned long)a.wt,
-			    (unsigned long)a.wmax, a.n ? a.hsum / a.n : 0, (unsigned long)a.hmax, (unsigned long)a.q);
+			    (unsigned long)a.wmax, a.hn ? a.hsum / (double)a.hn : 0, (unsigned long)a.hmax, (unsigned long)a.q);
 }
 
 /* ackmatrix.csv: request -> acknowledgement per initiator and target */

@@ -634,8 +634,12 @@ int machine_run(struct machine *m, unsigned ncpu, machine_cpu_fn fn, void *arg)
 	if (tids == NULL || rts == NULL) {
 		free(tids);
 		free(rts);
+		if (engine_on)
+			atomic_fetch_sub(&cpu_runs_active, 1);
 		return machine_seterr(ENOMEM, "machine_run: out of host memory");
 	}
+	if (engine_on)
+		engine_prepare(ncpu); /* no baton left over from an aborted run */
 	unsigned started = 0;
 	int err = 0;
 	for (; started < ncpu; started++) {

@@ -590,6 +590,15 @@ bool engine_aborted(void)
 	return atomic_load_explicit(&eng_abort_flag, memory_order_relaxed);
 }
 
+/* => machine_run(), before its threads exist.  An aborted run gives the
+ * baton to every CPU, and one whose attach failed never took it: cleared
+ * here, or that CPU would run beside the real holder next time. */
+void engine_prepare(unsigned ncpu)
+{
+	for (unsigned i = 0; i < ncpu; i++)
+		atomic_store_explicit(&eng_cpus[i].e_go, 0, memory_order_relaxed);
+}
+
 void engine_abort(struct machine *m, unsigned ncpu)
 {
 	(void)m;

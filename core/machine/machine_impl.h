@@ -510,6 +510,7 @@ bool engine_ipi_arrived(const struct cpu_info *ci, unsigned type);
 /* machine_run() under the engine: the CPU threads park at engine_park()
  * after they attached; engine_start() releases the first and waits until
  * every one of them went through engine_exit(). */
+void engine_prepare(unsigned ncpu);      /* machine_run(), before its threads: no stale baton */
 void engine_park(struct cpu_info *);     /* returns with the baton, or when the run was called off */
 int engine_start(struct machine *, unsigned ncpu);
 void engine_exit(struct cpu_info *);
