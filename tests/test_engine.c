@@ -554,6 +554,12 @@ static void test_engine_calibrated_band(void **state)
 	fclose(f);
 	assert_int_equal(calibration_engine_apply(&c, why, sizeof(why)), EINVAL);
 	assert_non_null(strstr(why, "engine.costs"));
+	/* nor is one that measured no host shootdown: IPIs at no cost would win */
+	f = fopen(path, "w");
+	fputs("{\"pingpong\": {\"floor_ns\": 181}, \"host_shootdown\": {\"shootdown_ns\": 0}}\n", f);
+	fclose(f);
+	assert_int_equal(calibration_engine_apply(&c, why, sizeof(why)), EINVAL);
+	assert_non_null(strstr(why, "measured no host shootdown"));
 }
 
 /* A small virtual machine's config: ncpu CPUs, 8 MiB, no watchdog. */

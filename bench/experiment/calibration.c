@@ -76,6 +76,13 @@ int calibration_engine_apply(struct machine_config *cfg, char *why, size_t len)
 		snprintf(why, len, "engine.costs = calibrated: %s has no pingpong.floor_ns and host_shootdown.shootdown_ns "
 		    "(make one with pmapstorm calibrate)", cfg->mc_ipi_calibration);
 		rc = EINVAL;
+	} else if (json_number_value(sd) <= 0) {
+		/* not measured (one PU, or the threads ran no slower than the
+		 * processes): IPIs at no cost would make every IPI strategy win */
+		snprintf(why, len, "engine.costs = calibrated: %s measured no host shootdown (host_shootdown.shootdown_ns "
+		    "is 0: one PU, or noise); calibrate again on an idle host, or use engine.costs = xeon-sp",
+		    cfg->mc_ipi_calibration);
+		rc = EINVAL;
 	} else {
 		double line = (double)json_integer_value(fl) / 2, rest = json_number_value(sd) - 2 * line;
 		if (rest < 0)
