@@ -67,6 +67,7 @@ STATS_COUNTER(inj_ipi, "inject.ipi_delays", "IPI deliveries held back")
 STATS_COUNTER(inj_allocfail, "inject.allocfails", "CANFAIL/NOWAIT allocations failed on purpose")
 
 bool check_tlb_on, check_update_on, inject_yield_on, inject_intr_on;
+unsigned inject_update_locks_n;
 
 static const struct {
 	const char *name, *desc;
@@ -392,11 +393,6 @@ void inject_yield_slow(struct cpu_info *ci)
 		sched_yield();
 }
 
-unsigned inject_update_locks(void)
-{
-	return (unsigned)ckv[CK_UPDATE_LOCKS];
-}
-
 bool inject_allocfail(void)
 {
 	struct cpu_info *ci = curcpu();
@@ -594,6 +590,7 @@ int check_boot(struct machine *m)
 	check_update_on = check_on(CHK_UPDATE);
 	check_tlb_on = check_on(CHK_FRAME) || check_update_on;
 	inject_yield_on = ckv[CK_YIELD] != 0;
+	inject_update_locks_n = (unsigned)ckv[CK_UPDATE_LOCKS];
 	inject_intr_on = ckv[CK_SPL] != 0 || ckv[CK_IPI_DELAY] != 0;
 	check_reset();
 	for (unsigned i = 0; i < m->m_ncpu; i++) {
@@ -650,5 +647,6 @@ void check_halt(struct machine *m)
 		m->m_watchdog = NULL;
 	}
 	check_tlb_on = check_update_on = inject_yield_on = inject_intr_on = false;
+	inject_update_locks_n = 0;
 	check_mask = 0;
 }

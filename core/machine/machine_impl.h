@@ -397,6 +397,7 @@ void mmu_set_ctx(struct cpu_info *, struct mmu_ctx *);
 extern bool check_tlb_on;     /* frame or update oracle on: mmu_translate's TLB-hit hook */
 extern bool check_update_on;  /* the update oracle: the pmap records its in-flight changes */
 extern bool inject_yield_on;  /* inject.yield > 0 */
+extern unsigned inject_update_locks_n; /* inject.update_locks (pmap_update) */
 extern bool inject_intr_on;   /* inject.ipi_delay_us or inject.spl > 0 */
 int check_boot(struct machine *);
 void check_halt(struct machine *);
@@ -439,7 +440,6 @@ static inline void cpu_inject_yield(void)
 }
 /* Should this CANFAIL / NOWAIT allocation fail (inject.allocfail)? */
 bool inject_allocfail(void);
-unsigned inject_update_locks(void); /* inject.update_locks */
 /* At an interrupt point (interrupts not blocked): may run an injected
  * interrupt-blocked window; true while pending IPIs are held back. */
 bool inject_intr(struct cpu_info *, bool ipi_pending);

@@ -1054,7 +1054,7 @@ void pmap_update(pmap_t pm)
 	struct pmap_cpu *pc = pmap_op_begin();
 	pmap_sync(false);
 	/* inject.update_locks: a modelled code change that takes a lock more */
-	for (unsigned n = inject_update_locks(); __predict_false(n != 0); n--) {
+	for (unsigned n = inject_update_locks_n; __predict_false(n != 0); n--) {
 		mutex_enter(&pmap_inject_lock);
 		mutex_exit(&pmap_inject_lock);
 	}
@@ -1136,12 +1136,14 @@ static bool pv_clear_bits(struct vm_page *pg, pt_entry_t clear, pt_entry_t test,
 		/* clearing A hides from later removers that a TLB may hold the
 		 * entry until this clear's shootdown completes: PTE_SWA keeps it */
 		pt_entry_t mark = (clear & PTE_A) ? PTE_SWA : 0;
-		if (opte & clear)
-			check_inflight_add(curcpu(), pv->pv_va);
 		if (opte & clear) {
-			while ((opte & clear) && !atomic_compare_exchange_weak(ptep, &opte, (opte & ~clear) | mark))
-				;
-			engine_charge_cur(EC_PTE_WRITE);
+			check_inflight_add(curcpu(), pv->pv_va);
+			/* charged when this CPU's CAS wrote: another may clear first */
+			while (opte & clear)
+				if (atomic_compare_exchange_weak(ptep, &opte, (opte & ~clear) | mark)) {
+					engine_charge_cur(EC_PTE_WRITE);
+					break;
+				}
 		}
 		if (opte & test)
 			seen = true;
