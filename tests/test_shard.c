@@ -99,7 +99,7 @@ static void write_file(const char *path, const char *text)
 	fclose(f);
 }
 
-/* stderr to /dev/null around a command; its exit code */
+/* stdout and stderr to /dev/null around a command; its exit code */
 static int quietly(int (*cmd)(int, char **), int argc, char **argv)
 {
 	return th_cmd(cmd, argc, argv, "/dev/null", "/dev/null");

@@ -42,7 +42,8 @@ static const char *const mb_usage =
     "(shootdown.latency: a request to its last acknowledgement).  Prints each\n"
     "figure beside its target, \"not met\" where it falls short; --json FILE also\n"
     "writes the figures, the targets and the run's provenance.\n"
-    "  --out DIR    write DIR/microbench.json and DIR/lockstat.csv\n"
+    "  --out DIR    write DIR/microbench.json (unless --json names another file)\n"
+    "               and DIR/lockstat.csv\n"
     "  --config F   an INI file: its machine keys (experiment and role sections\n"
     "               are ignored; a list is an error); options after it override it\n"
     "  --rounds N   shootdown and ping-pong samples (default 20000)\n"
@@ -52,8 +53,6 @@ static const char *const mb_usage =
     "               bare library lock calls, which run outside the model, read 0\n"
     "  --quiet      print nothing (with --json: only write the file)\n";
 
-/* A figure beside its target: "(target <= 2)" or "(target >= 1.9)", and
- * "not met" when it falls short. */
 /* A figure of 0 (or less) was not measured — a histogram without samples,
  * a ratio over a missing figure, a bare lock call under virtual time —
  * and meets no target: a zero never wins. */
@@ -67,6 +66,8 @@ static bool mb_met(double v, char op, double target)
 	return mb_measured(v) && (op == '<' ? v <= target : v >= target);
 }
 
+/* A figure beside its target: "(target <= 2)" or "(target >= 1.9)", and
+ * "not met" when it falls short ("not measured" when it is 0). */
 static void mb_target(char *buf, size_t len, double v, char op, double target)
 {
 	snprintf(buf, len, "(target %s %g)%s", op == '<' ? "<=" : ">=", target,
