@@ -439,6 +439,8 @@ static void test_watchdog_dumps_and_exits_1(void **state)
 	assert_non_null(strstr(buf, "cpu1:"));
 	assert_non_null(strstr(buf, "IPIs pending: shootdown")); /* CPU 1 never took it */
 	assert_non_null(strstr(buf, "shootdown acknowledgements")); /* what CPU 0 waits for */
+	/* ... and since when: a wait that reached its pausing turns has read the clock */
+	assert_non_null(strstr(buf, "s ago"));
 	assert_non_null(strstr(buf, "locks held"));
 }
 

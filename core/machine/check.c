@@ -41,7 +41,7 @@
  *
  * The watchdog is a host thread (not a simulated CPU): every 100 ms it
  * reads each attached CPU's ci_progress, which cpu_intr_poll() bumps outside
- * waits, and the start of its current wait (ci_wait_t0).  A hang is a CPU
+ * waits, and its count of waits begun (ci_wait_seq).  A hang is a CPU
  * that neither progressed nor began another wait for watchdog.seconds (one
  * wait that never ends, or a loop without interrupt points), or a machine
  * on which no CPU progressed for that long (CPUs that only wait, each for
@@ -444,7 +444,7 @@ struct watchdog {
 	uint64_t w_limit_ticks;
 	uint64_t w_tick;      /* ticks so far (the watchdog thread's own) */
 	uint64_t *w_last;     /* per CPU: progress seen */
-	uint64_t *w_lastwait; /* per CPU: the start of the wait seen (ci_wait_t0) */
+	uint64_t *w_lastwait; /* per CPU: the count of waits seen (ci_wait_seq) */
 	uint64_t *w_since;    /* per CPU: the tick either last changed */
 	uint64_t w_any;       /* the tick at which any CPU last progressed */
 };
@@ -498,11 +498,15 @@ void machine_dump_state(FILE *f)
 		fprintf(f, "; TLB inbox %s\n", atomic_load(&ci->ci_tlb_inbox) ? "non-empty" : "empty");
 		const char *what = atomic_load_explicit(&ci->ci_wait_what, memory_order_relaxed);
 		uint64_t t0 = atomic_load_explicit(&ci->ci_wait_t0, memory_order_relaxed);
-		if (t0 == 0) {
+		if (atomic_load_explicit(&ci->ci_wait_seq, memory_order_relaxed) == 0) {
 			fprintf(f, "        last wait: none since it attached");
 		} else {
-			fprintf(f, "        last wait: %s, began %.3f s ago", what != NULL ? what : "(unnamed)",
-			    now > t0 ? (double)(now - t0) / 1e9 : 0.0);
+			fprintf(f, "        last wait: %s, ", what != NULL ? what : "(unnamed)");
+			/* the clock is read at a wait's first pausing turn (cpu.c) */
+			if (t0 == 0)
+				fprintf(f, "short (it ended, or is still, within its first polls)");
+			else
+				fprintf(f, "began %.3f s ago", now > t0 ? (double)(now - t0) / 1e9 : 0.0);
 			dump_site(f, atomic_load_explicit(&ci->ci_wait_site, memory_order_relaxed));
 		}
 		fprintf(f, "\n        locks held:");
@@ -543,18 +547,18 @@ static void *wd_main(void *arg)
 		for (unsigned i = 0; i < m->m_ncpu; i++) {
 			struct cpu_info *ci = &m->m_cpus[i];
 			uint64_t p = atomic_load_explicit(&ci->ci_progress, memory_order_relaxed);
-			uint64_t t0 = atomic_load_explicit(&ci->ci_wait_t0, memory_order_relaxed);
+			uint64_t waits = atomic_load_explicit(&ci->ci_wait_seq, memory_order_relaxed);
 			if (!cpu_is_attached(ci) || p != w->w_last[i]) {
 				if (cpu_is_attached(ci))
 					w->w_any = w->w_tick;
 				w->w_last[i] = p;
-				w->w_lastwait[i] = t0;
+				w->w_lastwait[i] = waits;
 				w->w_since[i] = w->w_tick;
 				continue;
 			}
 			attached = true;
-			if (t0 != w->w_lastwait[i]) { /* another wait: the last one ended */
-				w->w_lastwait[i] = t0;
+			if (waits != w->w_lastwait[i]) { /* another wait: the last one ended */
+				w->w_lastwait[i] = waits;
 				w->w_since[i] = w->w_tick;
 			}
 			if (stuck < 0 && w->w_tick - w->w_since[i] >= w->w_limit_ticks)

@@ -322,15 +322,28 @@ void splx(int s)
 		ci->ci_ipl = s;
 }
 
-/* A wait's first turn records what it waits for, where and since when
- * (the watchdog's dump). */
+/* A wait's first turns are flat polls (cpu_spin_turn); the rest pause. */
+#define CPU_SPIN_FLAT 16
+
+/* A wait's first turn records what it waits for and where, and counts the
+ * wait (the watchdog tells one wait from the next by the count); its first
+ * pausing turn records since when.  A wait that ends within its flat turns
+ * (an acknowledgement a line transfer or two away) reads no clock: a read
+ * costs about 20 ns here, a twentieth of a shootdown's round trip
+ * (docs/performance.md, section 11). */
 static inline void cpu_wait_note(struct cpu_info *ci, unsigned iter, void *site, const char *what)
 {
+	if (iter == CPU_SPIN_FLAT) {
+		atomic_store_explicit(&ci->ci_wait_t0, cpu_now_ns(), memory_order_relaxed);
+		return;
+	}
 	if (iter != 0)
 		return;
+	atomic_store_explicit(&ci->ci_wait_seq, atomic_load_explicit(&ci->ci_wait_seq, memory_order_relaxed) + 1,
+	    memory_order_relaxed);
 	atomic_store_explicit(&ci->ci_wait_what, what, memory_order_relaxed);
 	atomic_store_explicit(&ci->ci_wait_site, (uintptr_t)site, memory_order_relaxed);
-	atomic_store_explicit(&ci->ci_wait_t0, cpu_now_ns(), memory_order_relaxed);
+	atomic_store_explicit(&ci->ci_wait_t0, 0, memory_order_relaxed);
 }
 
 /* Is ci's thread bound to a host PU that no other attached CPU shares? */
@@ -363,8 +376,6 @@ static inline bool cpu_pu_alone(const struct cpu_info *ci, struct machine *m)
  * a CPU keeps pausing; the host's scheduler still preempts it when its
  * slice ends.
  */
-#define CPU_SPIN_FLAT 16
-
 static inline void cpu_spin_turn(unsigned *iter, void *site, const char *what)
 {
 	struct machine *m = machine_cur;
@@ -489,6 +500,7 @@ int cpu_attach(struct machine *m, unsigned cpuid)
 	ci->ci_next_tick = ci->ci_tick_ns ? cpu_now_ns() + ci->ci_tick_ns : 0;
 	tlb_invalidate_all(ci);
 	atomic_store_explicit(&ci->ci_wait_what, NULL, memory_order_relaxed);
+	atomic_store_explicit(&ci->ci_wait_seq, 0, memory_order_relaxed);
 	atomic_store_explicit(&ci->ci_wait_t0, 0, memory_order_relaxed);
 	/* held-lock counts only for the watchdog's dump (off: one test per lock operation) */
 	atomic_store_explicit(&ci->ci_locks_held, 0, memory_order_relaxed);

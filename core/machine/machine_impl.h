@@ -207,6 +207,7 @@ struct cpu_info {
 	bool ci_self_attached;      /* virtual: attached by a thread machine_run() did not start (cpu.c) */
 	uint64_t ci_tick_ns;        /* tick period; 0: the strategy takes no ticks */
 	uint64_t ci_next_tick;      /* cpu_now_ns() of the next tick */
+	uint64_t ci_update_t0;      /* the clock pmap_update() read as it began, while its strategy runs; 0: none */
 	struct tlb ci_tlb;
 	struct stats_block *ci_stats;
 	void *ci_sd;                /* the shootdown strategy's per-CPU state */
@@ -222,7 +223,8 @@ struct cpu_info {
 	bool ci_inj_ipi;            /* inject.ipi_delay_* applies to this CPU */
 	_Atomic(const char *) ci_wait_what; /* the current wait's description, or NULL */
 	_Atomic uintptr_t ci_wait_site;     /* the caller of the current cpu_spin_wait() loop */
-	_Atomic uint64_t ci_wait_t0;        /* when that wait began */
+	_Atomic uint64_t ci_wait_seq;       /* waits begun (the watchdog tells one wait from the next) */
+	_Atomic uint64_t ci_wait_t0;        /* when that wait began; 0 until its first pausing turn */
 	_Atomic uint64_t ci_locks_held;     /* held mutexes: 8 bits per lock class (lock.c) */
 };
 

@@ -169,7 +169,7 @@ static void hier_update(void)
 	struct sd_req *r = &hier_reqs[me];
 	if (r->r_naddrs == 0)
 		return;
-	uint64_t t0 = cpu_now_ns();
+	uint64_t t0 = sd_clock_start(ci);
 	struct hier_slot *s = &hier_slots[me];
 	kcpuset_t targets;
 	unsigned nskipped = 0, n = sd_targets(ci, &r->r_cpus, &targets, &nskipped);

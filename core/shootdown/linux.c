@@ -162,7 +162,7 @@ static void lx_flush_one(struct cpu_info *ci, struct lx_info *f)
 	struct sd_req *r = &f->f_req;
 	if (r->r_naddrs == 0)
 		return;
-	uint64_t t0 = cpu_now_ns();
+	uint64_t t0 = sd_clock_start(ci);
 	unsigned nskipped = 0, n;
 	kcpuset_t targets;
 	if (f->f_ctx == NULL) {

@@ -236,7 +236,7 @@ static void x86_update(void)
 	struct sd_req *r = &tp->tp_req;
 	if (r->r_naddrs == 0)
 		return;
-	uint64_t t0 = cpu_now_ns();
+	uint64_t t0 = sd_clock_start(ci);
 	/* remote targets: may hold the entries, attached, not me */
 	kcpuset_t targets;
 	unsigned nskipped = 0, ntargets = sd_targets(ci, &r->r_cpus, &targets, &nskipped);

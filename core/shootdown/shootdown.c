@@ -665,7 +665,7 @@ unsigned sd_flat_update(struct cpu_info *ci, struct sd_req *r, bool wait, bool g
 {
 	if (r->r_naddrs == 0)
 		return 0;
-	uint64_t t0 = cpu_now_ns();
+	uint64_t t0 = sd_clock_start(ci);
 	kcpuset_t targets;
 	unsigned nskipped = 0;
 	unsigned n = sd_targets(ci, &r->r_cpus, &targets, &nskipped);

@@ -46,6 +46,18 @@ extern const struct cfg_key sd_batch_key;
 
 #include <pmapstorm/shootdown.h>
 
+/* The start of a request's latency (shootdown.latency, and the sent time a
+ * target's acknowledgement latency counts from): the clock pmap_update()
+ * read as it began, when this completion is one (pmap_sync sets
+ * ci_update_t0 around the strategy), else a read of its own.  One clock
+ * read fewer per shootdown; the figure then also counts pmap_update()'s
+ * few steps before the strategy, the same for every strategy.
+ * docs/performance.md, section 11. */
+static inline uint64_t sd_clock_start(const struct cpu_info *ci)
+{
+	return ci->ci_update_t0 != 0 ? ci->ci_update_t0 : cpu_now_ns();
+}
+
 /* one completed request: addresses, whole flush?, remote targets interrupted,
  * targets skipped, and the time it took when it had remote targets */
 void sd_count_request(unsigned naddrs, bool whole, unsigned ntargets, unsigned nskipped, uint64_t ns);
