@@ -33,6 +33,11 @@ STATS_COUNTER(phys_fails, "phys.failures", "allocations that found no frame")
 STATS_COUNTER(phys_reserve_used, "phys.reserve_used", "allocations served from the reserve")
 STATS_COUNTER(phys_waits, "phys.waits", "waits for free frames (uvm_wait)")
 
+/* neighbouring frames share no line (pmapstorm/uvm_page.h); mem_zalloc
+ * aligns the array to the type */
+_Static_assert(sizeof(struct vm_page) % 64 == 0 && _Alignof(struct vm_page) == 64,
+    "struct vm_page fills whole cache lines");
+
 int phys_init(struct machine *m)
 {
 	m->m_npages = m->m_cfg.mc_memory >> PAGE_SHIFT;

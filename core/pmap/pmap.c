@@ -399,6 +399,19 @@ static void pmap_lazy_pageop(bool lazy)
  * downgrades, which every strategy completes before pmap_update() returns.
  * What a lazy removal leaves behind is the lazy guard's (top of file).
  */
+/* pm_resident and pm_wired by d: a user pmap changes them under pm_lock,
+ * so a plain add does (no locked instruction inside the critical section
+ * both CPUs of a shared pmap queue for: docs/performance.md, section 12);
+ * the kernel pmap's pmap_kenter_pa() and pmap_kremove() take no lock, so
+ * its counts take an atomic add.  Readers load them relaxed. */
+static inline void pmap_stat_add(struct pmap *pm, _Atomic long *count, long d)
+{
+	if (pmap_is_kernel(pm))
+		atomic_fetch_add_explicit(count, d, memory_order_relaxed);
+	else
+		atomic_store_explicit(count, atomic_load_explicit(count, memory_order_relaxed) + d, memory_order_relaxed);
+}
+
 static pt_entry_t pmap_remove_pte_kind(struct pmap *pm, _Atomic pt_entry_t *ptep, vaddr_t va, bool pv_locked,
     bool sync);
 static pt_entry_t pmap_remove_pte(struct pmap *pm, _Atomic pt_entry_t *ptep, vaddr_t va, bool pv_locked)
@@ -429,9 +442,9 @@ static pt_entry_t pmap_remove_pte_kind(struct pmap *pm, _Atomic pt_entry_t *ptep
 			mutex_exit(&pg->mdpage.mp_pvlock);
 		free(pv);
 	}
-	atomic_fetch_sub_explicit(&pm->pm_resident, 1, memory_order_relaxed);
+	pmap_stat_add(pm, &pm->pm_resident, -1);
 	if (opte & PTE_WIRED)
-		atomic_fetch_sub_explicit(&pm->pm_wired, 1, memory_order_relaxed);
+		pmap_stat_add(pm, &pm->pm_wired, -1);
 	pmap_invalidate(pm, va, opte, kind);
 	stats_inc(&pmap_removes);
 	return opte;
@@ -847,9 +860,9 @@ static int pmap_enter1(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsign
 		mutex_exit(&pg->mdpage.mp_pvlock);
 		if (!kernel)
 			ptps[1]->mdpage.mp_ptpcount++;
-		atomic_fetch_add_explicit(&pm->pm_resident, 1, memory_order_relaxed);
+		pmap_stat_add(pm, &pm->pm_resident, 1);
 		if (wired)
-			atomic_fetch_add_explicit(&pm->pm_wired, 1, memory_order_relaxed);
+			pmap_stat_add(pm, &pm->pm_wired, 1);
 	}
 	if (npte & (PTE_A | PTE_D))
 		pmap_harvest(pg, npte, 0);

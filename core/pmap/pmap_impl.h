@@ -29,8 +29,13 @@ struct pv_entry {
 
 struct pmap {
 	struct mmu_ctx pm_ctx;       /* what the MMU and strategies see */
-	kmutex_t pm_lock;            /* page tables, statistics, pv insertion */
-	_Atomic unsigned pm_refcnt;
+	/* page tables, statistics, pv insertion.  A line of its own (two: its
+	 * word, then its state), and what its holder writes inside the
+	 * critical section starts the next: a CPU waiting for the lock reads
+	 * the lock's lines, and a counter beside them was pulled away from
+	 * the holder at every write (docs/performance.md, section 12) */
+	kmutex_t pm_lock __cacheline_aligned;
+	_Atomic unsigned pm_refcnt __cacheline_aligned;
 	_Atomic long pm_resident;    /* struct pmap_statistics, kept incrementally */
 	_Atomic long pm_wired;
 	struct vm_page *pm_root;     /* L4 page-table page */
@@ -39,6 +44,8 @@ struct pmap {
 	 * the lazy guard first (pmap.c) */
 	vaddr_t pm_lazy_lo, pm_lazy_hi;
 } __cacheline_aligned; /* pmaps are written by every CPU that runs them: one line each */
+_Static_assert(offsetof(struct pmap, pm_lock) % 64 == 0 && offsetof(struct pmap, pm_refcnt) % 64 == 0,
+    "struct pmap: the lock starts a line, and the counters its holder writes start another");
 
 /* Per-CPU pmap state, one cache line apart (a CPU with a private pmap
  * writes no line another CPU writes).  Owner only: page-table pages

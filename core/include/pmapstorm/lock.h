@@ -87,20 +87,28 @@ struct lock_algo;
 struct stats_hist;
 
 typedef struct kmutex {
+	/* Two lines when the lock starts one (struct pmap's does).  The first:
+	 * what a waiting CPU reads or writes — the algorithm's state, the
+	 * owner (its recursion check), the waiters count, the last acquirer.
+	 * The second: set at init, or the holder's own.  A waiter then never
+	 * pulls away a line the holder writes during its critical section
+	 * (docs/performance.md, section 12).
+	 *
+	 * mtx_owner, mtx_waiters, mtx_lastcpu and mtx_t0 are accessed with
+	 * relaxed atomics: plain loads and stores on x86, and race-free even
+	 * when a deliberately broken lock lets two threads "hold" it at once. */
 	union lock_state mtx_u;
+	_Atomic uint32_t mtx_owner;   /* the holder's lock id (0: free or readers), | LOCK_OWNER_RDEXCL */
+	_Atomic uint16_t mtx_waiters; /* waiting now (slow path with lockstat on) */
+	_Atomic uint16_t mtx_lastcpu; /* CPU of the last acquisition, +1 (bounces; written only when it changes) */
 	const struct lock_algo *mtx_algo;
 	void *mtx_node;               /* the holder's queue node (MCS, CLH); holder only */
-	/* holder-only fields, accessed with relaxed atomics: plain loads and
-	 * stores on x86, and race-free even when a deliberately broken lock
-	 * lets two threads "hold" it at once */
 	_Atomic uint64_t mtx_t0;      /* the holder's hold-time start, 0 if unsampled */
-	_Atomic uint32_t mtx_owner;   /* the holder's lock id (0: free or readers), | LOCK_OWNER_RDEXCL */
-	_Atomic uint16_t mtx_waiters; /* waiting now (slow path only) */
-	_Atomic uint16_t mtx_lastcpu; /* CPU of the last acquisition, +1 (bounces; written only when it changes) */
 	uint8_t mtx_class;
 	uint8_t mtx_fast;             /* enum lock_fast: the inline path's algorithm */
 	uint16_t mtx_ls_acq, mtx_ls_bnc; /* the class's lockstat counters (stats block indices) */
 } kmutex_t;
+_Static_assert(sizeof(union lock_state) + 8 == 64, "kmutex_t: the waiters' fields fill its first line");
 
 typedef struct krwlock {
 	kmutex_t rw_lock;

@@ -7,6 +7,13 @@
  * attributes (atomic), the pv list and its lock, and the frame generation,
  * bumped every time the frame is freed, which coherence oracles use to tell
  * a stale translation from a live one.
+ *
+ * A struct vm_page starts a cache line and fills whole lines (192 bytes),
+ * as Linux keeps its struct page at one line: two CPUs that map different
+ * frames never write one line (the pv lock, the attributes, a page-table
+ * page's count).  At 168 bytes, neighbouring frames shared a line, and two
+ * CPUs each with a frame of its own queued for it (docs/performance.md,
+ * section 12).
  */
 #ifndef PMAPSTORM_UVM_PAGE_H
 #define PMAPSTORM_UVM_PAGE_H
@@ -50,7 +57,7 @@ struct vm_page {
 	uint32_t wire_count;
 	struct vm_page *pageq_next; /* free list link */
 	struct vm_page_md mdpage;
-};
+} __attribute__((aligned(64))); /* whole lines: see the top */
 
 /* uvm_pagealloc() flags */
 #define UVM_PGA_USERESERVE 0x0001 /* may dip into the reserve */
