@@ -293,8 +293,9 @@ static json_t *point_json(const struct run_results *rr, unsigned p)
 				ops += tr->tr_cpu_ops[c];
 			const struct stats_counter *sd = stats_counter_find("shootdown.requests");
 			json_object_set_new(hj, "engine_ops_per_host_s", json_real((double)ops / tr->tr_host_wall_s));
-			json_object_set_new(hj, "engine_shootdowns_per_host_s",
-			    json_real(sd != NULL ? (double)tr->tr_counters[sd->sc_index] / tr->tr_host_wall_s : 0));
+			if (sd != NULL) /* a build without the counter writes no figure, not a 0 */
+				json_object_set_new(hj, "engine_shootdowns_per_host_s",
+				    json_real((double)tr->tr_counters[sd->sc_index] / tr->tr_host_wall_s));
 		}
 		json_object_set_new(tj, "host", hj);
 		json_object_set_new(tj, "clock", json_string(tr->tr_virtual ? "virtual" : "host"));
