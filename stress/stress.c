@@ -18,6 +18,7 @@
 #include "commands/commands.h"
 #include "commands/exitcode.h"
 #include "common/msg.h"
+#include "common/provenance.h"
 #include "experiment/experiment.h"
 #include "trials/hostmem.h"
 
@@ -207,7 +208,7 @@ static void print_report(FILE *f, const struct stress_result *res, const struct 
 	    res->sr_first_s, cfg->mc_engine == MACHINE_ENGINE_VIRTUAL ? "virtual " : "");
 	fprintf(f, "  config:   ");
 	print_config_diff(f, cfg);
-	fprintf(f, "\n  commit:   %s (pmapstorm %s, %s)\n", PMAPSTORM_GIT, PMAPSTORM_VERSION, PMAPSTORM_COMPILER);
+	fprintf(f, "\n  commit:   %s (pmapstorm %s, %s)\n", pmapstorm_commit(), PMAPSTORM_VERSION, PMAPSTORM_COMPILER);
 	fprintf(f, "  rerun:    %s\n", rerun_line);
 }
 
@@ -238,7 +239,7 @@ static void on_watchdog(void)
 	if (report_cfg != NULL) {
 		fprintf(stderr, "  strategy: %s\n  config:   ", report_cfg->mc_strategy);
 		print_config_diff(stderr, report_cfg);
-		fprintf(stderr, "\n  commit:   %s\n", PMAPSTORM_GIT);
+		fprintf(stderr, "\n  commit:   %s\n", pmapstorm_commit());
 	}
 	fprintf(stderr, "  rerun:    %s\n", rerun_line);
 }

@@ -34,6 +34,7 @@
 #include "commands/exitcode.h"
 #include "common/atomicfile.h"
 #include "common/msg.h"
+#include "common/provenance.h"
 #include "common/utf8.h"
 #include "compare/gate.h"
 #include "record/results.h"
@@ -437,7 +438,7 @@ static json_t *merged_doc(struct shard_in *in, unsigned n, const char *const *ar
 	json_t *merged = json_pack("{s:i,s:s,s:O,s:b,s:o,s:{s:s,s:s,s:s,s:s}}", "count", (int)n, "engine",
 	    str_of(in[0].si_shard, "engine"), "experiment_text", json_object_get(in[0].si_shard, "experiment_text"),
 	    "host_topologies_differ", topo_differ, "shards", shards, "by", "pmapstorm", PMAPSTORM_VERSION, "commit",
-	    PMAPSTORM_GIT, "host", host, "date", date);
+	    pmapstorm_commit(), "host", host, "date", date);
 	if (merged == NULL) {
 		json_decref(doc);
 		return NULL;
@@ -615,9 +616,9 @@ static int merge_main(const char *out, char **dirs, unsigned n, bool quiet, bool
 	json_t *pts = json_object_get(doc, "points");
 	for (unsigned p = 0; p < np; p++)
 		json_object_set_new(json_array_get(pts, p), "summary", results_summary_json(&rj.rj_rr, p));
-	if (strcmp(str_of(prov_of(&in[0]), "commit"), PMAPSTORM_GIT) != 0)
+	if (strcmp(str_of(prov_of(&in[0]), "commit"), pmapstorm_commit()) != 0)
 		fprintf(stderr, "pmapstorm merge: warning: the shards ran commit %s, this is %s: the CSV files and report "
-		    "are this build's view of their run.json\n", str_of(prov_of(&in[0]), "commit"), PMAPSTORM_GIT);
+		    "are this build's view of their run.json\n", str_of(prov_of(&in[0]), "commit"), pmapstorm_commit());
 	if (rj.rj_rr.rr_interrupted)
 		fprintf(stderr, "pmapstorm merge: warning: a shard was interrupted: the merged run is partial, marked "
 		    "\"interrupted\": true\n");

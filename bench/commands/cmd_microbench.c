@@ -185,7 +185,7 @@ static int mb_prepare(struct mb_opts *o)
 static void mb_print_pair(const struct machine_config *cfg, const struct microbench_result *r)
 {
 	char tg[96];
-	printf("pmapstorm microbench  (%s, %u-entry %u-way TLB, pcid %s, strategy %s)\n", PMAPSTORM_GIT,
+	printf("pmapstorm microbench  (%s, %u-entry %u-way TLB, pcid %s, strategy %s)\n", pmapstorm_commit(),
 	    cfg->mc_tlb_entries, cfg->mc_tlb_ways, cfg->mc_pcid ? "on" : "off", cfg->mc_strategy);
 	mb_target(tg, sizeof(tg), r->hit_ns, '<', 5);
 	printf("  %-34s %10.2f ns   %s\n", "TLB-hit access", r->hit_ns, tg);

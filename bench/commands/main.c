@@ -4,6 +4,7 @@
 #include "commands/commands.h"
 #include "commands/exitcode.h"
 #include "common/msg.h"
+#include "common/provenance.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -47,7 +48,7 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!strcmp(cmd, "--version")) {
-		printf("pmapstorm %s (commit %s, %s)\n", PMAPSTORM_VERSION, PMAPSTORM_GIT, PMAPSTORM_COMPILER);
+		printf("pmapstorm %s (commit %s, %s)\n", PMAPSTORM_VERSION, pmapstorm_commit(), PMAPSTORM_COMPILER);
 		return EXIT_OK;
 	}
 	if (!strcmp(cmd, "run"))

@@ -19,7 +19,7 @@ json_t *provenance_json(const struct machine_config *cfg)
 	struct utsname u;
 	char buf[256], host[256] = "";
 	json_object_set_new(o, "pmapstorm", json_string(PMAPSTORM_VERSION));
-	json_object_set_new(o, "commit", json_string(PMAPSTORM_GIT));
+	json_object_set_new(o, "commit", json_string(pmapstorm_commit()));
 	json_object_set_new(o, "compiler", json_string(PMAPSTORM_COMPILER));
 	if (uname(&u) == 0) {
 		snprintf(buf, sizeof(buf), "%s %s %s", u.sysname, u.release, u.machine);
