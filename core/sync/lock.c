@@ -316,6 +316,9 @@ const struct cfg_key lock_keys[] = {
 	{0},
 };
 _Static_assert(LC_NCLASS == 7, "a lock class without its locks.<class> key");
+/* what a waiter touches fills the first line, the rest starts the second
+ * (pmapstorm/lock.h) */
+_Static_assert(offsetof(kmutex_t, mtx_algo) == 64, "kmutex_t: the waiters' fields fill its first line");
 
 void lock_config_read(const struct machine_config *c, char (*algo)[LOCK_ALGO_NAMELEN], enum lock_wait *wait,
     bool *lockstat, bool *allow_unsafe)

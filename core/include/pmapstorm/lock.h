@@ -108,7 +108,6 @@ typedef struct kmutex {
 	uint8_t mtx_fast;             /* enum lock_fast: the inline path's algorithm */
 	uint16_t mtx_ls_acq, mtx_ls_bnc; /* the class's lockstat counters (stats block indices) */
 } kmutex_t;
-_Static_assert(sizeof(union lock_state) + 8 == 64, "kmutex_t: the waiters' fields fill its first line");
 
 typedef struct krwlock {
 	kmutex_t rw_lock;
