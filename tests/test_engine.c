@@ -514,6 +514,32 @@ static void test_engine_gate(void **state)
 	assert_true(timing_regressed);
 }
 
+/* An IPI handler's modelled time is cost.handler_ns plus ipi.handler_ns,
+ * charged before one yield: moving time from one key to the other gives
+ * the same run, every metric equal.  (The handler yielded once for each,
+ * so a sweep of ipi.handler_ns changed the schedule, not only the time.) */
+static void test_engine_handler_time_is_one_charge(void **state)
+{
+	(void)state;
+	char cfg[700], a[700], b[700];
+	snprintf(cfg, sizeof(cfg), "%s/vhandler.ini", tmpdir);
+	snprintf(a, sizeof(a), "%s/ha", tmpdir);
+	snprintf(b, sizeof(b), "%s/hb", tmpdir);
+	FILE *f = fopen(cfg, "w");
+	assert_non_null(f);
+	fputs(gate_ini, f);
+	fclose(f);
+	char *ra[] = {"run", cfg, "--results", a, "--quiet", "--no-plots", "--set", "cost.handler_ns=500", "--set",
+	    "ipi.handler_ns=0"};
+	char *rb[] = {"run", cfg, "--results", b, "--quiet", "--no-plots", "--set", "cost.handler_ns=400", "--set",
+	    "ipi.handler_ns=100"};
+	assert_int_equal(quiet_run(ra, 10), EXIT_OK);
+	assert_int_equal(quiet_run(rb, 10), EXIT_OK);
+	retag_config(b, "cost.handler_ns", "500");
+	retag_config(b, "ipi.handler_ns", "0");
+	assert_int_equal(gate(a, b), EXIT_OK);
+}
+
 /* ---- validity: the calibrated preset lands on the host's own figures ----
  *
  * engine.costs = calibrated takes a line transfer and the IPI costs from a
@@ -768,6 +794,7 @@ int main(void)
 		cmocka_unit_test(test_engine_mutants_replay),
 		cmocka_unit_test(test_engine_stress_schedules),
 		cmocka_unit_test(test_engine_gate),
+		cmocka_unit_test(test_engine_handler_time_is_one_charge),
 		cmocka_unit_test(test_engine_calibrated_band),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

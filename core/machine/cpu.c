@@ -190,16 +190,18 @@ static void cpu_intr_dispatch(struct cpu_info *ci, bool all)
 	 * that asked and then shot down finds the answer with the ack */
 	cpu_qs_answer(ci);
 	ci->ci_ipl++; /* handlers run with interrupts blocked */
-	if (__predict_false(engine_on)) {
-		/* virtual: the entry costs its time first, and CPUs behind that
-		 * time run before the handler acts (its acknowledgement must
-		 * not be seen by a CPU whose clock has not reached it yet) */
-		ci->ci_vclock += engine_cost[EC_HANDLER];
-		engine_yield(ci);
-	}
 	const struct machine *m = machine_cur;
-	if (m->m_cfg.mc_ipi_handler_ns != 0)
+	if (__predict_false(engine_on)) {
+		/* virtual: the entry costs its time first (cost.handler_ns and
+		 * ipi.handler_ns together: one yield, so moving time from one
+		 * to the other moves nothing else), and CPUs behind that time
+		 * run before the handler acts (its acknowledgement must not be
+		 * seen by a CPU whose clock has not reached it yet) */
+		ci->ci_vclock += engine_cost[EC_HANDLER] + m->m_cfg.mc_ipi_handler_ns;
+		engine_yield(ci);
+	} else if (m->m_cfg.mc_ipi_handler_ns != 0) {
 		cpu_delay_ns(m->m_cfg.mc_ipi_handler_ns);
+	}
 	/* several IPIs of one type coalesce into one handler call, as
 	 * pending-bit IPIs do on real hardware */
 	if (fired & (1u << IPI_SHOOTDOWN))
