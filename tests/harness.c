@@ -133,6 +133,14 @@ const char *cfg_str(const struct machine_config *c, const char *key)
 	return buf;
 }
 
+void th_write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
 int th_cmd(int (*cmd)(int, char **), int argc, char **argv, const char *out, const char *err)
 {
 	fflush(stdout);

@@ -157,4 +157,7 @@ struct vm_page *th_map(vaddr_t va, vm_prot_t prot, unsigned flags);
  * same path twice for one file; "/dev/null" to silence.  Its exit code. */
 int th_cmd(int (*cmd)(int, char **), int argc, char **argv, const char *out, const char *err);
 
+/* Writes text to path (a config, a run.json to read back), replacing it. */
+void th_write_file(const char *path, const char *text);
+
 #endif

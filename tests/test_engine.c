@@ -444,10 +444,7 @@ static void test_engine_gate(void **state)
 	snprintf(a1, sizeof(a1), "%s/ga1", tmpdir);
 	snprintf(a2, sizeof(a2), "%s/ga2", tmpdir);
 	snprintf(slow, sizeof(slow), "%s/gslow", tmpdir);
-	FILE *f = fopen(cfg, "w");
-	assert_non_null(f);
-	fputs(gate_ini, f);
-	fclose(f);
+	th_write_file(cfg, gate_ini);
 	char *r1[] = {"run", cfg, "--results", a1, "--quiet", "--no-plots"};
 	char *r2[] = {"run", cfg, "--results", a2, "--quiet", "--no-plots"};
 	char *r3[] = {"run", cfg, "--results", slow, "--quiet", "--no-plots", "--set", "cost.handler_ns=525"};
@@ -478,7 +475,7 @@ static void test_engine_gate(void **state)
 	assert_int_equal(gate(a1, slow), EXIT_VIOLATION);
 	char out[700], text[65536];
 	snprintf(out, sizeof(out), "%s/gate.txt", tmpdir);
-	f = fopen(out, "r");
+	FILE *f = fopen(out, "r");
 	assert_non_null(f);
 	size_t n = fread(text, 1, sizeof(text) - 1, f);
 	fclose(f);
@@ -525,10 +522,7 @@ static void test_engine_handler_time_is_one_charge(void **state)
 	snprintf(cfg, sizeof(cfg), "%s/vhandler.ini", tmpdir);
 	snprintf(a, sizeof(a), "%s/ha", tmpdir);
 	snprintf(b, sizeof(b), "%s/hb", tmpdir);
-	FILE *f = fopen(cfg, "w");
-	assert_non_null(f);
-	fputs(gate_ini, f);
-	fclose(f);
+	th_write_file(cfg, gate_ini);
 	char *ra[] = {"run", cfg, "--results", a, "--quiet", "--no-plots", "--set", "cost.handler_ns=500", "--set",
 	    "ipi.handler_ns=0"};
 	char *rb[] = {"run", cfg, "--results", b, "--quiet", "--no-plots", "--set", "cost.handler_ns=400", "--set",

@@ -37,14 +37,6 @@ static const char *const tiny =
     "[role.r]\n"
     "workload = touch\n";
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 static int run(const char *extra1, const char *extra2)
 {
 	char *argv[8] = {"run", cfg, "--results", results, "--quiet"};
@@ -80,16 +72,16 @@ static int clean_results(void **state)
 	char cmd[700];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", results);
 	assert_int_equal(system(cmd), 0);
-	write_file(cfg, tiny);
+	th_write_file(cfg, tiny);
 	return 0;
 }
 
 static void test_bad_config_leaves_nothing(void **state)
 {
 	(void)state;
-	write_file(cfg, "[machine]\ncpus = many\n[role.r]\nworkload = touch\n");
+	th_write_file(cfg, "[machine]\ncpus = many\n[role.r]\nworkload = touch\n");
 	assert_int_equal(run(NULL, NULL), EXIT_USAGE);
-	write_file(cfg, tiny);
+	th_write_file(cfg, tiny);
 	assert_int_equal(run("--set", "role.r.reach=nan"), EXIT_USAGE);
 	assert_int_equal(run("--frobnicate", NULL), EXIT_USAGE);
 	assert_int_equal(count_folders(NULL, 0), 0);
@@ -117,7 +109,7 @@ static void test_long_sweep_needs_yes(void **state)
 {
 	(void)state;
 	/* 2 points x 1000 trials x 2 s: more than an hour */
-	write_file(cfg, "[experiment]\ntrials = 1000\nduration = 2s\n[machine]\ncpus = 1, 2\n[role.r]\nworkload = touch\n");
+	th_write_file(cfg, "[experiment]\ntrials = 1000\nduration = 2s\n[machine]\ncpus = 1, 2\n[role.r]\nworkload = touch\n");
 	assert_int_equal(run(NULL, NULL), EXIT_USAGE);
 	assert_int_equal(count_folders(NULL, 0), 0);
 	char buf[32];
@@ -218,7 +210,7 @@ static void test_stale_temporaries_removed(void **state)
 	assert_int_equal(mkdir(gone, 0777), 0);
 	char f[900];
 	snprintf(f, sizeof(f), "%s/run.json.tmp.1", gone);
-	write_file(f, "{");
+	th_write_file(f, "{");
 	assert_int_equal(mkdir(live, 0777), 0);
 	assert_int_equal(mkdir(other, 0777), 0);
 	assert_int_equal(run("--no-plots", NULL), EXIT_OK);

@@ -91,14 +91,6 @@ static const char *const mixes =
     "kmem.poolpage = vacache, direct\n";
 static char mixed[700];
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 /* stdout and stderr to /dev/null around a command; its exit code */
 static int quietly(int (*cmd)(int, char **), int argc, char **argv)
 {
@@ -173,12 +165,12 @@ static int setup(void **state)
 		return -1;
 	snprintf(cfg, sizeof(cfg), "%s/sweep.ini", tmpdir);
 	snprintf(cfg2, sizeof(cfg2), "%s/other.ini", tmpdir);
-	write_file(cfg, sweep);
+	th_write_file(cfg, sweep);
 	char results[700];
 	snprintf(results, sizeof(results), "%s/results", tmpdir);
 	if (run_into(cfg, results, NULL, NULL, NULL, NULL, whole, sizeof(whole)) != EXIT_OK)
 		return -1;
-	write_file(cfg2, mixes);
+	th_write_file(cfg2, mixes);
 	if (run_into(cfg2, results, NULL, NULL, NULL, NULL, mixed, sizeof(mixed)) != EXIT_OK)
 		return -1;
 	if (run_into(cfg, results, "--shard", "1/3", NULL, NULL, shards[0], sizeof(shards[0])) != EXIT_OK ||
@@ -577,7 +569,7 @@ static void test_merge_refusals(void **state)
 	refused("a shard run with another --set", shards[0], shards[1], seed8, NULL);
 	char text[2048];
 	snprintf(text, sizeof(text), "%s; the same sweep, another file\n", sweep);
-	write_file(cfg2, text);
+	th_write_file(cfg2, text);
 	assert_int_equal(run_into(cfg2, results, "--shard", "3/3", NULL, NULL, other, sizeof(other)), EXIT_OK);
 	refused("a shard of another experiment file", shards[0], shards[1], other, NULL);
 	/* a shard of another split */
