@@ -48,14 +48,18 @@ extern const struct cfg_key sd_batch_key;
 
 /* The start of a request's latency (shootdown.latency, and the sent time a
  * target's acknowledgement latency counts from): the clock pmap_update()
- * read as it began, when this completion is one (pmap_sync sets
- * ci_update_t0 around the strategy), else a read of its own.  One clock
- * read fewer per shootdown; the figure then also counts pmap_update()'s
- * few steps before the strategy, the same for every strategy.
- * docs/performance.md, section 11. */
-static inline uint64_t sd_clock_start(const struct cpu_info *ci)
+ * read as it began, for the first request of that completion (pmap_sync
+ * sets ci_update_t0 around the strategy; taking it clears it, so a second
+ * request of the same update — linux's per-address-space flushes — or one
+ * a handler makes meanwhile reads its own clock), else a read of its own.
+ * One clock read fewer per shootdown; the first request's figure then also
+ * counts pmap_update()'s few steps before the strategy and what the
+ * strategy does before that request.  docs/performance.md, section 11. */
+static inline uint64_t sd_clock_start(struct cpu_info *ci)
 {
-	return ci->ci_update_t0 != 0 ? ci->ci_update_t0 : cpu_now_ns();
+	const uint64_t t0 = ci->ci_update_t0;
+	ci->ci_update_t0 = 0;
+	return t0 != 0 ? t0 : cpu_now_ns();
 }
 
 /* one completed request: addresses, whole flush?, remote targets interrupted,
