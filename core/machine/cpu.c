@@ -328,15 +328,17 @@ void splx(int s)
 #define CPU_SPIN_FLAT 16
 
 /* A wait's first turn records what it waits for and where, and counts the
- * wait (the watchdog tells one wait from the next by the count); its first
- * pausing turn records since when.  A wait that ends within its flat turns
+ * wait (the watchdog tells one wait from the next by the count); its
+ * pausing turns record since when, if nothing has (a handler's short wait
+ * inside a long one clears it).  A wait that ends within its flat turns
  * (an acknowledgement a line transfer or two away) reads no clock: a read
  * costs about 20 ns here, a twentieth of a shootdown's round trip
  * (docs/performance.md, section 11). */
 static inline void cpu_wait_note(struct cpu_info *ci, unsigned iter, void *site, const char *what)
 {
-	if (iter == CPU_SPIN_FLAT) {
-		atomic_store_explicit(&ci->ci_wait_t0, cpu_now_ns(), memory_order_relaxed);
+	if (iter >= CPU_SPIN_FLAT) {
+		if (atomic_load_explicit(&ci->ci_wait_t0, memory_order_relaxed) == 0)
+			atomic_store_explicit(&ci->ci_wait_t0, cpu_now_ns(), memory_order_relaxed);
 		return;
 	}
 	if (iter != 0)
