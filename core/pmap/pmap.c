@@ -385,24 +385,6 @@ static void pmap_lazy_pageop(bool lazy)
 	pmap_lazy_barrier();
 }
 
-/*
- * Remove the mapping in *ptep and queue its invalidation.
- * => pm_lock held (or a kernel unmanaged mapping: no lock)
- * => pv_locked: the caller holds the page's pv lock
- * => sync: the removal must be complete when the operation returns: the
- *    VA gets a new frame at once (pmap_enter over it), or a page operation
- *    that completes synchronously (pmap_page_protect) does it
- * Returns the old PTE (0 if there was no mapping).
- *
- * A lazy strategy (latr, netbsd-mi) may complete a removal after
- * pmap_update() returns: the frame is held back, but a CPU may still read
- * the old frame through the VA meanwhile.  That is acceptable only when
- * nothing new appears at the VA before the lazy sweep — not when pmap_enter
- * replaces the frame (a COW break), and not for kernel VAs, which the
- * kernel's allocators hand out again at once.  Those are queued as
- * downgrades, which every strategy completes before pmap_update() returns.
- * What a lazy removal leaves behind is the lazy guard's (top of file).
- */
 /* A point inside pm_lock's critical section (pmap_enter, pmap_remove,
  * pmap_protect, after each entry): an interrupt point, since NetBSD holds
  * pm_lock with interrupts enabled ("Interrupts" above), and where
@@ -426,6 +408,24 @@ static inline void pmap_stat_add(struct pmap *pm, _Atomic long *count, long d)
 		atomic_store_explicit(count, atomic_load_explicit(count, memory_order_relaxed) + d, memory_order_relaxed);
 }
 
+/*
+ * Remove the mapping in *ptep and queue its invalidation.
+ * => pm_lock held (or a kernel unmanaged mapping: no lock)
+ * => pv_locked: the caller holds the page's pv lock
+ * => sync: the removal must be complete when the operation returns: the
+ *    VA gets a new frame at once (pmap_enter over it), or a page operation
+ *    that completes synchronously (pmap_page_protect) does it
+ * Returns the old PTE (0 if there was no mapping).
+ *
+ * A lazy strategy (latr, netbsd-mi) may complete a removal after
+ * pmap_update() returns: the frame is held back, but a CPU may still read
+ * the old frame through the VA meanwhile.  That is acceptable only when
+ * nothing new appears at the VA before the lazy sweep — not when pmap_enter
+ * replaces the frame (a COW break), and not for kernel VAs, which the
+ * kernel's allocators hand out again at once.  Those are queued as
+ * downgrades, which every strategy completes before pmap_update() returns.
+ * What a lazy removal leaves behind is the lazy guard's (top of file).
+ */
 static pt_entry_t pmap_remove_pte_kind(struct pmap *pm, _Atomic pt_entry_t *ptep, vaddr_t va, bool pv_locked,
     bool sync);
 static pt_entry_t pmap_remove_pte(struct pmap *pm, _Atomic pt_entry_t *ptep, vaddr_t va, bool pv_locked)
