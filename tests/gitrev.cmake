@@ -4,6 +4,12 @@
 # commit leaves the file alone (nothing recompiles).
 # Run as: cmake -DGITREV=<cmake/gitrev.cmake> -DWORK=<scratch dir> -P gitrev.cmake
 find_program(GIT git REQUIRED)
+# the scratch repository alone decides: no user or system config (signing,
+# hooks), no repository named by the environment
+set(ENV{GIT_CONFIG_GLOBAL} /dev/null)
+set(ENV{GIT_CONFIG_NOSYSTEM} 1)
+unset(ENV{GIT_DIR})
+unset(ENV{GIT_WORK_TREE})
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}/repo")
 function(git)
