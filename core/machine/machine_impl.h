@@ -207,7 +207,7 @@ struct cpu_info {
 	bool ci_self_attached;      /* virtual: attached by a thread machine_run() did not start (cpu.c) */
 	uint64_t ci_tick_ns;        /* tick period; 0: the strategy takes no ticks */
 	uint64_t ci_next_tick;      /* cpu_now_ns() of the next tick */
-	uint64_t ci_update_t0;      /* the clock pmap_update() read as it began, while its strategy runs; 0: none */
+	uint64_t ci_update_t0;      /* the clock pmap_update() read as it began, until its strategy's first request takes it (sd_clock_start); 0: none */
 	struct tlb ci_tlb;
 	struct stats_block *ci_stats;
 	void *ci_sd;                /* the shootdown strategy's per-CPU state */
