@@ -1025,6 +1025,7 @@ static void test_lockstat_contended(void **state)
 			continue;
 		struct lt_sets s;
 		lt_sets_for(&s, li, NULL);
+		lt_set(&s, "locks.hold_sample=1"); /* every hold timed: the contended one too */
 		struct machine *m = th_boot(s.p);
 		struct ls_run *r = mem_zalloc(struct ls_run, 1);
 		assert_non_null(r);
@@ -1142,11 +1143,18 @@ static void test_lockstat_uncontended(void **state)
 			    " wait %" PRIu64 " bounces %" PRIu64 " max queue %" PRIu64 " hold samples %" PRIu64,
 			    li->li_name, n, row.lr_acquisitions, row.lr_contentions, row.lr_wait_total_ns,
 			    row.lr_bounces, row.lr_max_queue, row.lr_hold_samples);
-		/* hold time is sampled: 16 uncontended acquisitions give a sample */
-		ls_run1(li, NULL, 1, ls_single_cpu, 16, false, &row);
-		if (row.lr_acquisitions != 16 || row.lr_hold_samples == 0)
-			lt_note(sum, sizeof(sum), "\n  %s x16: acquisitions %" PRIu64 " hold samples %" PRIu64,
+		/* hold time is sampled, one hold in locks.hold_sample: 1 times
+		 * every hold, and 1000 acquisitions at the default (64) give
+		 * about 16 (the draws are the thread's own, so always the same
+		 * number: the bounds leave room for another generator) */
+		ls_run1(li, "locks.hold_sample=1", 1, ls_single_cpu, 16, false, &row);
+		if (row.lr_acquisitions != 16 || row.lr_hold_samples != 16)
+			lt_note(sum, sizeof(sum), "\n  %s x16, hold_sample 1: acquisitions %" PRIu64 " hold samples %" PRIu64,
 			    li->li_name, row.lr_acquisitions, row.lr_hold_samples);
+		ls_run1(li, NULL, 1, ls_single_cpu, n, false, &row);
+		if (row.lr_hold_samples < 4 || row.lr_hold_samples > 48)
+			lt_note(sum, sizeof(sum), "\n  %s x%u, hold_sample 64: hold samples %" PRIu64 " (about 16)",
+			    li->li_name, n, row.lr_hold_samples);
 		/* same CPU twice: no bounce */
 		ls_run1(li, NULL, 1, ls_single_cpu, 2, false, &row);
 		if (row.lr_acquisitions != 2 || row.lr_bounces != 0)
@@ -1182,6 +1190,59 @@ static void test_lockstat_uncontended(void **state)
 	}
 	if (sum[0] != '\0')
 		fail_msg("lockstat, uncontended:%s", sum);
+}
+
+/*
+ * Hold sampling does not alias with a fixed order of acquisitions: one CPU
+ * takes a pool lock and a pagefree lock in turn, n times each.  Every
+ * 16th acquisition (the old rule) always fell on the same one of the two
+ * — the munmap cycle's pv locks went untimed that way — while random draws
+ * at one in 64 time about n / 64 holds of each.  Deterministic: the draws
+ * are the thread's own sequence.
+ */
+struct alias_run {
+	kmutex_t a_pool, a_pagefree;
+	unsigned a_n;
+};
+
+static void alias_cpu(unsigned cpu, void *arg)
+{
+	struct alias_run *a = arg;
+	if (cpu != 0)
+		return;
+	for (unsigned i = 0; i < a->a_n; i++) {
+		mutex_enter(&a->a_pool);
+		mutex_exit(&a->a_pool);
+		mutex_enter(&a->a_pagefree);
+		mutex_exit(&a->a_pagefree);
+	}
+}
+
+static void test_lockstat_hold_sampling_does_not_alias(void **state)
+{
+	(void)state;
+	struct machine *m = th_boot((const char *const[]){"machine.cpus=1", NULL});
+	struct alias_run *a = mem_zalloc(struct alias_run, 1);
+	assert_non_null(a);
+	a->a_n = 2000;
+	mutex_init(&a->a_pool, LC_POOL);
+	mutex_init(&a->a_pagefree, LC_PAGEFREE);
+	stats_reset();
+	assert_int_equal(machine_run(m, 1, alias_cpu, a), 0);
+	struct lockstat_row rows[LC_NCLASS];
+	lockstat_read(rows, -1);
+	mutex_destroy(&a->a_pool);
+	mutex_destroy(&a->a_pagefree);
+	free(a);
+	machine_halt(m);
+	print_message("  pool: %" PRIu64 " acquisitions, %" PRIu64 " holds timed; pagefree: %" PRIu64 ", %" PRIu64 "\n",
+	    rows[LC_POOL].lr_acquisitions, rows[LC_POOL].lr_hold_samples, rows[LC_PAGEFREE].lr_acquisitions,
+	    rows[LC_PAGEFREE].lr_hold_samples);
+	assert_int_equal(rows[LC_POOL].lr_acquisitions, 2000);
+	assert_true(rows[LC_PAGEFREE].lr_acquisitions >= 2000); /* the machine's own pages too */
+	/* about 31 each; the old rule gave one of them 0 */
+	assert_true(rows[LC_POOL].lr_hold_samples >= 8);
+	assert_true(rows[LC_PAGEFREE].lr_hold_samples >= 8);
 }
 
 static void test_lockstat_switch(void **state)
@@ -1600,6 +1661,7 @@ int main(void)
 		LT_TEST(test_rw_write_held),
 		LT_TEST(test_lockstat_contended),
 		LT_TEST(test_lockstat_uncontended),
+		LT_TEST(test_lockstat_hold_sampling_does_not_alias),
 		LT_TEST(test_lockstat_switch),
 		LT_TEST(test_rw_readers_share),
 		LT_TEST(test_ckrw_writer_bias),

@@ -557,10 +557,14 @@ static void lockstat_rows(FILE *f, const struct run_results *rr, unsigned p, con
 {
 	struct lock_agg a;
 	for (int c = 0; c < LC_NCLASS; c++)
-		if (lock_agg_of(rr, p, c, &a))
-			fprintf(f, "%u,%s,%u,%s,%s,%s,%lu,%lu,%lu,%lu,%lu,%.1f,%lu,%lu\n", ROWKEY(&rr->rr_points[p]), facet, a.cls,
+		if (lock_agg_of(rr, p, c, &a)) {
+			char hold[64] = ","; /* avg, max: none without a timed hold (record/lockstat.c) */
+			if (a.hn != 0)
+				snprintf(hold, sizeof(hold), "%.1f,%lu", a.hsum / (double)a.hn, (unsigned long)a.hmax);
+			fprintf(f, "%u,%s,%u,%s,%s,%s,%lu,%lu,%lu,%lu,%lu,%s,%lu\n", ROWKEY(&rr->rr_points[p]), facet, a.cls,
 			    a.algo, (unsigned long)a.acq, (unsigned long)a.con, (unsigned long)a.bnc, (unsigned long)a.wt,
-			    (unsigned long)a.wmax, a.hn ? a.hsum / (double)a.hn : 0, (unsigned long)a.hmax, (unsigned long)a.q);
+			    (unsigned long)a.wmax, hold, (unsigned long)a.q);
+		}
 }
 
 /* ackmatrix.csv: request -> acknowledgement per initiator and target */

@@ -123,6 +123,31 @@ static bool get_num(struct rd *r, const json_t *o, const char *key, double *out)
 	return v != NULL;
 }
 
+/* A hold-time figure of a lockstat row is null when no hold was timed
+ * (hold_samples 0: record/lockstat.c); read as 0, the count saying so. */
+static bool hold_null(const json_t *row, const char *key, uint64_t samples)
+{
+	return samples == 0 && json_is_object(row) && json_is_null(json_object_get(row, key));
+}
+
+static bool get_hold(struct rd *r, const json_t *row, const char *key, uint64_t samples, double *out)
+{
+	if (hold_null(row, key, samples)) {
+		*out = 0;
+		return true;
+	}
+	return get_num(r, row, key, out);
+}
+
+static bool get_hold_u64(struct rd *r, const json_t *row, const char *key, uint64_t samples, uint64_t *out)
+{
+	if (hold_null(row, key, samples)) {
+		*out = 0;
+		return true;
+	}
+	return get_u64(r, row, key, out);
+}
+
 static int better_of(const char *w)
 {
 	return !strcmp(w, "higher") ? 1 : !strcmp(w, "lower") ? -1 : 0;
@@ -168,8 +193,10 @@ static int read_lockstat(struct rd *r, const json_t *a, struct trial_result *tr)
 		    !get_u64(r, row, "bounces", &lr->lr_bounces) || !get_u64(r, row, "wait_total_ns", &lr->lr_wait_total_ns) ||
 		    !get_num(r, row, "wait_avg_ns", &lr->lr_wait_avg_ns) || !get_u64(r, row, "wait_min_ns", &lr->lr_wait_min_ns) ||
 		    !get_u64(r, row, "wait_max_ns", &lr->lr_wait_max_ns) || !get_u64(r, row, "wait_p99_ns", &lr->lr_wait_p99_ns) ||
-		    !get_u64(r, row, "hold_samples", &lr->lr_hold_samples) || !get_num(r, row, "hold_avg_ns", &lr->lr_hold_avg_ns) ||
-		    !get_u64(r, row, "hold_max_ns", &lr->lr_hold_max_ns) || !get_u64(r, row, "hold_p99_ns", &lr->lr_hold_p99_ns) ||
+		    !get_u64(r, row, "hold_samples", &lr->lr_hold_samples) ||
+		    !get_hold(r, row, "hold_avg_ns", lr->lr_hold_samples, &lr->lr_hold_avg_ns) ||
+		    !get_hold_u64(r, row, "hold_max_ns", lr->lr_hold_samples, &lr->lr_hold_max_ns) ||
+		    !get_hold_u64(r, row, "hold_p99_ns", lr->lr_hold_samples, &lr->lr_hold_p99_ns) ||
 		    !get_u64(r, row, "max_queue", &lr->lr_max_queue) || !get_u64(r, row, "sites_lost", &q))
 			return EINVAL;
 		lr->lr_sites_lost = q;

@@ -10,9 +10,10 @@
  *    lockstat.rst) and NetBSD lockstat(8): per class and per CPU,
  *    acquisitions, contentions, bounces (acquired on another CPU than the
  *    last acquisition), wait time, hold time and queue length.  Only contended
- *    acquisitions take timestamps for the wait; hold time is timed for every
- *    contended acquisition and for one uncontended acquisition in
- *    LOCKSTAT_HOLD_SAMPLE, so the uncontended path stays cheap; averages and
+ *    acquisitions take timestamps for the wait; hold time is timed for one
+ *    acquisition in locks.hold_sample (64), drawn at random whether
+ *    contended or not (lockstat_hold_draw(), pmapstorm/lock.h), so the
+ *    uncontended path stays cheap and the samples are unbiased; averages and
  *    percentiles of hold time are over those samples;
  *  - ThreadSanitizer annotations: ck's atomics are inline assembly that
  *    TSan cannot see, so acquire/release edges are declared here.
@@ -72,6 +73,7 @@ static const struct lock_class_info lock_classes[LC_NCLASS] = {
 static const struct lock_algo *class_algo[LC_NCLASS];
 static lock_wait_fn class_wait = NULL;
 _Atomic bool lockstat_on_flag = true;
+uint64_t lockstat_hold_thr = UINT64_MAX / LOCKSTAT_HOLD_SAMPLE;
 
 /* ---- lockstat counters and histograms, declared where they are bumped ---- */
 
@@ -259,9 +261,9 @@ int lock_configure(const char (*algo)[LOCK_ALGO_NAMELEN], enum lock_wait wait, b
 	return 0;
 }
 
-/* ---- the keys: locks.<class>, locks.wait, locks.lockstat, locks.allow_unsafe ---- */
+/* ---- the keys: locks.<class>, locks.wait, locks.lockstat, locks.hold_sample, locks.allow_unsafe ---- */
 
-enum { LK_WAIT = LC_NCLASS, LK_LOCKSTAT, LK_UNSAFE, LK_N };
+enum { LK_WAIT = LC_NCLASS, LK_LOCKSTAT, LK_HOLD_SAMPLE, LK_UNSAFE, LK_N };
 static const char *const wait_values[] = {"spin-yield", "spin", NULL};
 
 static lock_class_t key_class(const struct cfg_key *k)
@@ -311,6 +313,9 @@ const struct cfg_key lock_keys[] = {
 	    "says). `spin`: take IPIs and pause, never yield (use it only with no more simulated CPUs than host cores)"),
 	[LK_LOCKSTAT] = CFG_KEY("locks.lockstat", CFG_BOOL, 0, 0, NULL, "on",
 	    "lockstat: per class and per CPU acquisitions, contentions, bounces, wait and hold times, queue length"),
+	[LK_HOLD_SAMPLE] = CFG_KEY("locks.hold_sample", CFG_UINT, 1, 1u << 20, NULL, "64",
+	    "lockstat times the hold of one acquisition in this many, drawn at random (1: every hold). Hold-time "
+	    "averages and percentiles are over the timed holds; each costs two clock reads"),
 	[LK_UNSAFE] = CFG_KEY("locks.allow_unsafe", CFG_BOOL, 0, 0, NULL, "no",
 	    "allow the deliberately broken lock `broken` (for validators)", .ck_get = unsafe_get),
 	{0},
@@ -350,12 +355,18 @@ int lock_configure_from(const struct machine_config *c)
 	enum lock_wait wait;
 	bool stat, unsafe;
 	lock_config_read(c, algo, &wait, &stat, &unsafe);
+	lockstat_hold_sample_set((unsigned)machine_knob(c, &lock_keys[LK_HOLD_SAMPLE]));
 	return lock_configure((const char(*)[LOCK_ALGO_NAMELEN])algo, wait, stat, unsafe);
 }
 
 void lockstat_enable(bool on)
 {
 	atomic_store(&lockstat_on_flag, on);
+}
+
+void lockstat_hold_sample_set(unsigned n)
+{
+	lockstat_hold_thr = UINT64_MAX / (n != 0 ? n : 1);
 }
 
 bool lockstat_enabled(void)
@@ -470,13 +481,14 @@ static inline int ls_cpu(void)
 }
 
 /* after an acquisition: counted; maybe start timing the hold (exclusive
- * only).  Bounces are lock_acquired_extra()'s. */
-static inline uint64_t ls_acquired(kmutex_t *m, bool contended, uint64_t t1)
+ * only: the caller keeps the start).  t1: the clock at the end of a wait,
+ * 0 if none was read.  Bounces are lock_acquired_extra()'s. */
+static inline uint64_t ls_acquired(kmutex_t *m, uint64_t t1)
 {
 	stats_inc(ls[m->mtx_class].acq);
-	if (contended)
-		return t1;
-	return (++lock_thread_tls.lt_sample % LOCKSTAT_HOLD_SAMPLE) == 0 ? ls_now() : 0;
+	if (!lockstat_hold_draw(&lock_thread_tls))
+		return 0;
+	return t1 != 0 ? t1 : ls_now();
 }
 
 /* Every out-of-line acquisition, once: the last acquirer, lockstat's
@@ -578,7 +590,7 @@ static inline uint64_t ls_wait_end(kmutex_t *m, bool stat, uint64_t t0, uintptr_
 	atomic_fetch_sub_explicit(&m->mtx_waiters, 1, memory_order_relaxed);
 	stats_hist_record(ls[m->mtx_class].wait, t1 - t0);
 	ls_site_note(m->mtx_class, pc, t1 - t0);
-	return ls_acquired(m, true, t1);
+	return ls_acquired(m, t1);
 }
 
 /* The slow path: wait, counted and timed.  Returns the hold start.
@@ -666,7 +678,7 @@ static inline void algo_exit(kmutex_t *m)
 static inline uint64_t lock_enter(kmutex_t *m, uintptr_t pc)
 {
 	if (__builtin_expect(algo_try(m), 1))
-		return atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed) ? ls_acquired(m, false, 0) : 0;
+		return atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed) ? ls_acquired(m, 0) : 0;
 	return lock_slow(m, false, pc);
 }
 
@@ -720,7 +732,7 @@ bool mutex_tryenter(kmutex_t *m)
 {
 	if (!algo_try(m))
 		return false;
-	uint64_t t0 = atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed) ? ls_acquired(m, false, 0) : 0;
+	uint64_t t0 = atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed) ? ls_acquired(m, 0) : 0;
 	TSAN_ACQUIRE(m);
 	atomic_store_explicit(&m->mtx_t0, t0, memory_order_relaxed);
 	atomic_store_explicit(&m->mtx_owner, self_id(), memory_order_relaxed);
@@ -784,7 +796,7 @@ static bool rw_enter_common(krwlock_t *rw, krw_t op, bool try_only, uintptr_t pc
 	}
 	if (a->la_try_read(m)) {
 		if (atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed))
-			(void)ls_acquired(m, true, 0);
+			stats_inc(ls[m->mtx_class].acq); /* counted; a shared hold is not timed */
 	} else if (try_only) {
 		return false;
 	} else {

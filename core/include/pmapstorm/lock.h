@@ -166,6 +166,9 @@ void lock_config_read(const struct machine_config *, char (*algo)[LOCK_ALGO_NAME
 int lock_configure_from(const struct machine_config *);
 void lockstat_enable(bool on); /* the runtime switch */
 bool lockstat_enabled(void);
+/* Time one hold in n (n >= 1; 1: every hold), as locks.hold_sample;
+ * before the CPUs run. */
+void lockstat_hold_sample_set(unsigned n);
 
 /* The machine installs its wait functions — wait: take IPIs, pause, then
  * yield; spin: take IPIs and pause, never yield — and its clock here: the
@@ -242,19 +245,20 @@ void sync_rcu_barrier(void); /* waits for every deferred call made so far */
  * writer are inline: an uncontended acquisition of tas, ticket, mcs, clh,
  * ck-rw, pthread, pthread-adaptive or pthread-rw is the algorithm's own
  * atomic, a store of the owner and, with lockstat on, a counter or two in
- * the CPU's own statistics block (a hold time every LOCKSTAT_HOLD_SAMPLE-th
- * acquisition).  Anything else — contention, the broken lock, a thread's
- * first lock, ThreadSanitizer builds (ck's atomics are inline assembly it
- * cannot see) — goes to the out-of-line path in lock.c, which counts
- * contentions, wait and queue length.  Measured in docs/
- * performance.md and by `pmapstorm microbench` (layer / bare library call).
+ * the CPU's own statistics block (and the hold time of one acquisition in
+ * locks.hold_sample, at random: lockstat_hold_draw()).  Anything else —
+ * contention, the broken lock, a thread's first lock, ThreadSanitizer
+ * builds (ck's atomics are inline assembly it cannot see) — goes to the
+ * out-of-line path in lock.c, which counts contentions, wait and queue
+ * length.  Measured in docs/performance.md and by `pmapstorm microbench`
+ * (layer / bare library call).
  */
-#define LOCKSTAT_HOLD_SAMPLE 16
+#define LOCKSTAT_HOLD_SAMPLE 64 /* locks.hold_sample's default */
 
 #define LOCK_MCS_NODES 32
 struct lock_thread {
 	uint32_t lt_self;                   /* lock id: 0 until the first out-of-line acquisition */
-	uint32_t lt_sample;                 /* uncontended acquisitions, for hold sampling */
+	uint64_t lt_sample;                 /* the hold sampling's generator (lockstat_hold_draw) */
 	_Atomic uint64_t *lt_held;          /* sync_set_held_slot() */
 	void (*lt_charge)(bool bounced);    /* sync_set_charge() */
 	struct lock_clh_node *lt_clh_free;  /* CLH node pool */
@@ -264,6 +268,7 @@ struct lock_thread {
 };
 extern _Thread_local struct lock_thread lock_thread_tls __attribute__((tls_model("initial-exec")));
 extern _Atomic bool lockstat_on_flag;
+extern uint64_t lockstat_hold_thr; /* a draw at or below it times the hold (lockstat_hold_sample_set) */
 extern struct stats_counter *const lockstat_acq_counter[LC_NCLASS];
 extern struct stats_counter *const lockstat_bounce_counter[LC_NCLASS];
 
@@ -315,6 +320,24 @@ static inline bool lock_clh_try_fast(kmutex_t *m, struct lock_thread *t)
 }
 
 #define LOCK_ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/*
+ * Whether this acquisition's hold is timed (lockstat on): a draw from the
+ * thread's own generator, Knuth's MMIX linear congruential generator
+ * (TAOCP vol. 2, 3.3.4), at or below lockstat_hold_thr — one hold in
+ * locks.hold_sample on average, contended or not, at random.  A fixed
+ * period aliased with the workloads' fixed orders of acquisitions (every
+ * 16th acquisition of the munmap cycle's six never fell on a pv lock, and
+ * the pmap lock's samples fell on one of its two call sites), and timing
+ * every contended hold weighted the average toward them.  The sequence
+ * is the thread's alone, so a virtual-time run samples the same holds
+ * every time.
+ */
+LOCK_ALWAYS_INLINE bool lockstat_hold_draw(struct lock_thread *t)
+{
+	t->lt_sample = t->lt_sample * 6364136223846793005ULL + 1442695040888963407ULL;
+	return t->lt_sample <= lockstat_hold_thr;
+}
 
 LOCK_ALWAYS_INLINE bool lock_try_fast(kmutex_t *m, struct lock_thread *t, unsigned kind)
 {
@@ -422,8 +445,7 @@ static inline void lock_acquired_fast_extra(kmutex_t *m, struct lock_thread *t, 
 			if (bounced)
 				stats_inc(lockstat_bounce_counter[m->mtx_class]);
 		}
-		/* one uncontended hold in LOCKSTAT_HOLD_SAMPLE is timed */
-		if (__builtin_expect(++t->lt_sample % LOCKSTAT_HOLD_SAMPLE == 0, 0))
+		if (__builtin_expect(lockstat_hold_draw(t), 0))
 			lockstat_hold_begin(m);
 	}
 	if (charge != NULL)
