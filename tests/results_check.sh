@@ -149,6 +149,13 @@ for i, p in enumerate(doc["points"]):
     for k in doc["sweep_keys"]:
         if k not in p["params"]:
             bad.append("points[%d].params lacks swept key %s" % (i, k))
+    # a lock class without a timed hold has no hold time, not 0
+    for t in p["trials"]:
+        for row in t["lockstat"]:
+            for f in ("hold_avg_ns", "hold_max_ns", "hold_p99_ns"):
+                if (row[f] is None) != (row["hold_samples"] == 0):
+                    bad.append("points[%d] lockstat %s: %s is %r with %d hold samples" %
+                               (i, row["class"], f, row[f], row["hold_samples"]))
 if len(doc["points"]) != 1 or len(doc["points"][0]["trials"]) != 2 or doc["interrupted"]:
     bad.append("tiny.ini is 1 point x 2 trials, not interrupted")
 for b in bad:
