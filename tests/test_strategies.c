@@ -159,6 +159,7 @@ struct sc_run {
 	_Atomic uint64_t stale;
 	uint64_t whole, ipis; /* deltas measured by CPU 0 around the removal (last round) */
 	uint64_t ipis_cpu0;
+	uint64_t acks;      /* the acknowledgement matrix's count, all pairs, at the end */
 	bool quiet; /* observers wait for the removal without interrupt points */
 };
 
@@ -260,6 +261,12 @@ static struct sc_run sc(const char *const *sets, unsigned ncpu, unsigned npages,
 	pmap_virtual_space(&vs, &ve);
 	s->kva = vs + (4ULL << 20);
 	assert_int_equal(machine_run(st_m, ncpu, sc_cpu, s), 0);
+	for (unsigned i = 0; i < ncpu; i++)
+		for (unsigned t = 0; t < ncpu; t++) {
+			uint64_t sum, n;
+			if (shootdown_ack_get(i, t, &sum, &n))
+				s->acks += n;
+		}
 	st_pmap_destroy(s->pm);
 	machine_halt(st_m);
 	st_m = NULL;
@@ -343,6 +350,34 @@ static void test_targets(void **state)
 	r = sc(fb, 3, 2, false, 0x6, 0x2, 5);
 	assert_int_equal(r.ipis, 1);
 	assert_int_equal(r.stale, 0);
+}
+
+/*
+ * The acknowledgement matrix is a statistic: with stats.enabled = off it
+ * stays empty, and the strategies read no clock to fill it (a request's
+ * send time is 0, sd_clock_start) — while the shootdowns still do their
+ * work: no stale entry survives.  With statistics on, the same scenario
+ * fills it.
+ */
+static void test_ack_matrix_follows_stats(void **state)
+{
+	(void)state;
+	/* the strategies whose initiator waits for acknowledgements (netbsd-mi
+	 * and latr do not, broadcast counts none: no matrix to fill) */
+	static const char *const names[] = {"netbsd-x86", "linux", "freebsd", "hier", "tracked", NULL};
+	for (const char *const *n = names; *n != NULL; n++) {
+		char strat[64];
+		snprintf(strat, sizeof(strat), "shootdown.strategy=%s", *n);
+		const char *const on[] = {strat, NULL}, *const off[] = {strat, "stats.enabled=off", NULL};
+		struct sc_run r = sc(on, 3, 2, false, 0x6, 0x6, 3);
+		if (r.acks == 0 || r.stale != 0)
+			fail_msg("%s, statistics on: %" PRIu64 " acknowledgements recorded, %" PRIu64 " stale", *n, r.acks,
+			    (uint64_t)r.stale);
+		r = sc(off, 3, 2, false, 0x6, 0x6, 3);
+		if (r.acks != 0 || r.stale != 0)
+			fail_msg("%s, statistics off: %" PRIu64 " acknowledgements recorded, %" PRIu64 " stale", *n, r.acks,
+			    (uint64_t)r.stale);
+	}
 }
 
 /* linux with a page table that stays: the lazy CPU is skipped */
@@ -609,6 +644,7 @@ int main(void)
 		cmocka_unit_test(test_every_strategy_boots),
 		cmocka_unit_test(test_thresholds),
 		cmocka_unit_test(test_targets),
+		cmocka_unit_test(test_ack_matrix_follows_stats),
 		cmocka_unit_test(test_linux_lazy_skipped),
 		cmocka_unit_test(test_latr_lazy_and_deferred_free),
 		cmocka_unit_test(test_latr_full_ring_and_downgrade),

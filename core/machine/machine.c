@@ -220,7 +220,8 @@ const struct cfg_key machine_keys[] = {
 	    "`node:N`; ignored, and said so in `run.json`, on a host with one node or none",
 	    CFG_FIELD(mc_numa), .ck_set = numa_set, .ck_get = numa_get),
 	CFG_KEY("stats.enabled", CFG_BOOL, 0, 0, NULL, "on",
-	    "counters and histograms; `off` measures the harness's own cost (results then carry no statistics)",
+	    "counters, histograms and the acknowledgement matrix; `off` measures the harness's own cost (results then "
+	    "carry no statistics, and the strategies read no clock)",
 	    CFG_FIELD(mc_stats)),
 	{0},
 };

@@ -180,7 +180,7 @@ static void bc_update(void)
 		    cpu_is_attached(cpu_lookup(c)))
 			cpu_spin_wait_for(&iter, "broadcast completion (TLB inboxes to drain)");
 	}
-	sd_count_request(r->r_naddrs, r->r_count == SD_ALLVA, n, 0, n ? cpu_now_ns() - t0 : 0);
+	sd_count_request(r->r_naddrs, r->r_count == SD_ALLVA, n, 0, n ? sd_elapsed(t0) : 0);
 	sd_req_reset(r);
 }
 

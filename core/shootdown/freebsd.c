@@ -182,7 +182,7 @@ static void fb_update(void)
 	uint64_t gen = atomic_load_explicit(&fc->fc_gen, memory_order_relaxed) + 1;
 	if (n > 0) {
 		fc->fc_req = q;
-		fc->fc_sent_ns = cpu_now_ns();
+		fc->fc_sent_ns = sd_clock_sent();
 		for (unsigned c = 0; c < fb_ncpu; c++)
 			if (!kcpuset_isset(&targets, c))
 				atomic_store_explicit(FB_SCORE(c, me), gen, memory_order_relaxed);
@@ -199,7 +199,7 @@ static void fb_update(void)
 				cpu_spin_wait_for(&iter, "shootdown acknowledgements");
 		}
 	}
-	sd_count_request(b->r_naddrs, q.q_op != FB_PAGES, n, nskipped, n ? cpu_now_ns() - t0 : 0);
+	sd_count_request(b->r_naddrs, q.q_op != FB_PAGES, n, nskipped, n ? sd_elapsed(t0) : 0);
 	sd_req_reset(b);
 	fc->fc_ctx = NULL;
 }

@@ -182,7 +182,7 @@ static void hier_update(void)
 			atomic_fetch_add_explicit(&s->hs_left[hier_group[c]], 1, memory_order_relaxed);
 		}
 		s->hs_req = r;
-		s->hs_sent_ns = cpu_now_ns();
+		s->hs_sent_ns = sd_clock_sent();
 		s->hs_init_group = hier_group[me];
 		kcpuset_copy(&s->hs_targets, &targets);
 		atomic_store_explicit(&s->hs_groups, groups, memory_order_relaxed);
@@ -223,7 +223,7 @@ static void hier_update(void)
 			cpu_spin_wait_for(&iter, "shootdown acknowledgements");
 		}
 	}
-	sd_count_request(r->r_naddrs, r->r_count == SD_ALLVA, n, nskipped, n ? cpu_now_ns() - t0 : 0);
+	sd_count_request(r->r_naddrs, r->r_count == SD_ALLVA, n, nskipped, n ? sd_elapsed(t0) : 0);
 	sd_req_reset(r);
 }
 

@@ -188,7 +188,7 @@ static void lx_flush_one(struct cpu_info *ci, struct lx_info *f)
 		sd_req_apply(ci, r, true);
 	if (n > 0)
 		sd_slot_wait(ci);
-	sd_count_request(r->r_naddrs, r->r_count == SD_ALLVA, n, nskipped, n ? cpu_now_ns() - t0 : 0);
+	sd_count_request(r->r_naddrs, r->r_count == SD_ALLVA, n, nskipped, n ? sd_elapsed(t0) : 0);
 	sd_req_reset(r);
 	f->f_freed_tables = false;
 	f->f_ctx = NULL;

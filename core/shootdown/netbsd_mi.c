@@ -223,7 +223,7 @@ static void mi_flush(bool wait)
 			while (snap[c] && sd_lazy_outstanding(c) && cpu_is_attached(cpu_lookup(c)))
 				cpu_spin_wait_for(&iter, "shootdown acknowledgements (lazy drains)");
 	}
-	sd_count_request(mc->mc_naddrs, true, ntargets, nskipped, ntargets ? cpu_now_ns() - t0 : 0);
+	sd_count_request(mc->mc_naddrs, true, ntargets, nskipped, ntargets ? sd_elapsed(t0) : 0);
 	mc->mc_nctx = 0;
 	mc->mc_alluser = mc->mc_kernel = mc->mc_downgrade = false;
 	mc->mc_naddrs = 0;

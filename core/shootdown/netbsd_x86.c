@@ -288,7 +288,7 @@ static void x86_update(void)
 		if (!taken)
 			atomic_store_explicit(&tlb_inflight, NULL, memory_order_release);
 	}
-	sd_count_request(r->r_naddrs, r->r_count == SD_ALLVA, ntargets, nskipped, ntargets ? cpu_now_ns() - t0 : 0);
+	sd_count_request(r->r_naddrs, r->r_count == SD_ALLVA, ntargets, nskipped, ntargets ? sd_elapsed(t0) : 0);
 	sd_req_reset(r);
 }
 

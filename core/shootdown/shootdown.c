@@ -304,7 +304,7 @@ void sd_slot_post(struct cpu_info *ci, const void *req, sd_apply_fn fn, const kc
 	KASSERT(kcpuset_iszero(&s->s_pending));
 	s->s_req = req;
 	s->s_apply = fn;
-	s->s_sent_ns = cpu_now_ns();
+	s->s_sent_ns = sd_clock_sent();
 	/* release: a target that reads its bit with acquire sees the request */
 	sd_cpuset_publish(&s->s_pending, targets);
 	KCPUSET_FOREACH(targets, c)
@@ -682,7 +682,7 @@ unsigned sd_flat_update(struct cpu_info *ci, struct sd_req *r, bool wait, bool g
 	sd_req_apply(ci, r, global_too);
 	if (n > 0 && wait)
 		sd_slot_wait(ci);
-	sd_count_request(r->r_naddrs, r->r_count == SD_ALLVA, n, nskipped, n ? cpu_now_ns() - t0 : 0);
+	sd_count_request(r->r_naddrs, r->r_count == SD_ALLVA, n, nskipped, n ? sd_elapsed(t0) : 0);
 	return n;
 }
 
@@ -739,6 +739,8 @@ void sd_common_halt(void)
 
 void sd_ack_record(unsigned initiator, unsigned target, uint64_t sent_ns)
 {
+	if (sent_ns == 0)
+		return; /* statistics off: the initiator read no clock (sd_clock_start) */
 	uint64_t now = cpu_now_ns(), d = now > sent_ns ? now - sent_ns : 0;
 	stats_hist_record(&sd_ack_lat, d);
 	if (sd_ack == NULL || initiator >= sd_ack_ncpu || target >= sd_ack_ncpu)
