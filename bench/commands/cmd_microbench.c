@@ -39,7 +39,10 @@ static const char *const mb_usage =
     "pmap, and touch on private pmaps, scale from 1 to 2 CPUs (and to every host\n"
     "PU when there are more), with the shared munmap's p50 shootdown latency (both\n"
     "CPUs shoot at each other) over the same measure in the single-target loop\n"
-    "(shootdown.latency: a request to its last acknowledgement).  Prints each\n"
+    "(shootdown.latency: a request to its last acknowledgement), and the host\n"
+    "kernel under the same loop (will-it-scale tlb_flush2: touch a page, madvise it\n"
+    "away) with 1 thread and 2 threads of one process on the same host PUs, for\n"
+    "the shared munmap's scaling and speed beside it.  Prints each\n"
     "figure beside its target, \"not met\" where it falls short; --json FILE also\n"
     "writes the figures, the targets and the run's provenance.\n"
     "  --out DIR    write DIR/microbench.json (unless --json names another file)\n"
@@ -50,7 +53,8 @@ static const char *const mb_usage =
     "  --set k=v    any config key (pmapstorm list keys); machine.cpus >= 2\n"
     "  --engine E   machine.engine (threads or virtual): with virtual every figure is\n"
     "               in virtual ns from the cost model (cost.*, engine.costs), and the\n"
-    "               bare library lock calls, which run outside the model, read 0\n"
+    "               bare library lock calls and the host kernel, which run outside\n"
+    "               the model, are not measured\n"
     "  --quiet      print nothing (with --json: only write the file)\n";
 
 /* A figure of 0 (or less) was not measured — a histogram without samples,
@@ -246,6 +250,20 @@ static void mb_print_scaling(const struct machine_config *cfg, const struct micr
 			printf("  %-34s %10.2f x    %s\n", lab, microbench_scale_ratio(sc, k), tg);
 		}
 	}
+	/* the shared munmap's host counterpart, measured in the same run */
+	double host21 = r->host_ops[0] > 0 ? r->host_ops[1] / r->host_ops[0] : 0,
+	       over_host = r->host_ops[1] > 0 ? r->scales[1].ops[1] / r->host_ops[1] : 0;
+	if (r->host_ops[1] > 0) {
+		printf("  %-34s %10.0f ops/s  (touch + madvise of one page: tlb_flush2's loop)\n",
+		    "host kernel, 1 thread", r->host_ops[0]);
+		printf("  %-34s %10.0f ops/s  (2 threads of one process: each madvise shoots)\n",
+		    "host kernel, 2 threads", r->host_ops[1]);
+		printf("  %-34s %10.2f x    (munmap_shared's host counterpart)\n", "host kernel, 2 / 1 thread", host21);
+	} else {
+		printf("  %-34s %10s      (%s)\n", "host kernel, tlb_flush2's loop", "not measured", r->host_why);
+	}
+	mb_target(tg, sizeof(tg), over_host, '>', 30);
+	printf("  %-34s %10.2f x    %s\n", "munmap_shared 2 CPUs / host 2 thr.", over_host, tg);
 	printf("  %-34s %10.0f ns   (shootdown latency p50, both CPUs shooting: the shared munmap)\n",
 	    "mutual shootdowns, 2 CPUs", r->mutual);
 	printf("  %-34s %10lu ns   (shootdown latency p50 of the round-trip loop)\n", "single-target shootdowns",
@@ -290,6 +308,16 @@ static json_t *mb_json_scaling(const struct microbench_result *r)
 			json_object_set_new(o, "n_over_1_cpu", json_real(microbench_scale_ratio(sc, 2)));
 		json_object_set_new(sj, sc->name, o);
 	}
+	json_t *host = json_object(), *hops = json_array();
+	for (unsigned k = 0; k < 2; k++)
+		json_array_append_new(hops, r->host_ops[1] > 0 ? json_real(r->host_ops[k]) : json_null());
+	json_object_set_new(host, "threads", json_pack("[i,i]", 1, 2));
+	json_object_set_new(host, "ops_per_s", hops);
+	json_object_set_new(host, "over_1_thread",
+	    r->host_ops[1] > 0 ? json_real(r->host_ops[1] / r->host_ops[0]) : json_null());
+	if (r->host_ops[1] <= 0)
+		json_object_set_new(host, "not_measured", json_string(r->host_why));
+	json_object_set_new(sj, "host_tlb_flush2", host);
 	json_object_set_new(sj, "mutual_shootdown_p50_ns", json_real(r->mutual));
 	json_object_set_new(sj, "single_shootdown_p50_ns", json_real((double)r->sd_lat_p50));
 	json_object_set_new(sj, "mutual_over_single", json_real(r->mutual_ratio));
@@ -315,6 +343,8 @@ static json_t *mb_json_targets(const struct microbench_result *r)
 	    mb_target_json(microbench_scale_ratio(&r->scales[1], 1), '>', scale_min2[1]));
 	json_object_set_new(tj, "touch_private_2_over_1",
 	    mb_target_json(microbench_scale_ratio(&r->scales[2], 1), '>', scale_min2[2]));
+	json_object_set_new(tj, "munmap_shared_2_cpus_over_host_2_threads",
+	    mb_target_json(r->host_ops[1] > 0 ? r->scales[1].ops[1] / r->host_ops[1] : 0, '>', 30));
 	json_object_set_new(tj, "mutual_over_single", mb_target_json(r->mutual_ratio, '<', 1.5));
 	for (unsigned i = 0; i < r->nlocks; i++) {
 		const struct mb_lockcost *lc = &r->locks[i];

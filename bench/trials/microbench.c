@@ -21,6 +21,11 @@
  *                   touch on private pmaps; and the p50 shootdown latency
  *                   of the shared munmap on 2 CPUs (both shoot at each
  *                   other) over shootdown_rtt_ns
+ *  host_ops         the host kernel under will-it-scale tlb_flush2's loop
+ *                   (tlbflush2.c: touch a page, madvise(MADV_DONTNEED) it)
+ *                   on the host PUs of CPUs 0 and 1 for 0.3 s: one thread,
+ *                   then two threads of one process — the shared munmap's
+ *                   host counterpart, for its scaling and its speed
  *  poolpage_*_ns    uvm_km_alloc_poolpage_cache + uvm_km_free_poolpage_cache
  *                   pairs (issue 4), each mode on a machine of its own:
  *                   direct and vacache with CPU 0 alone (mean of best
@@ -41,6 +46,7 @@
 #include "trials/driver.h"
 #include "trials/hostmem.h"
 #include "trials/pingpong.h"
+#include "trials/tlbflush2.h"
 #include "trials/workloads/workload.h"
 
 #include <errno.h>
@@ -668,6 +674,39 @@ static int mb_poolpages(const struct machine_config *cfg, struct microbench_resu
 	return 0;
 }
 
+/* The host kernel under tlb_flush2's loop on the PUs CPUs 0 and 1 run on:
+ * 1 thread, then 2 threads of one process.  Real time only; a failure
+ * leaves the figures unmeasured (host_why says why), not the run failed. */
+static void mb_host(const struct machine_config *cfg, struct microbench_result *out)
+{
+	if (cfg->mc_engine == MACHINE_ENGINE_VIRTUAL) {
+		snprintf(out->host_why, sizeof(out->host_why), "virtual time");
+		return;
+	}
+	struct topo *t = machine_config_topo(cfg);
+	if (t == NULL) {
+		snprintf(out->host_why, sizeof(out->host_why), "%s", machine_errmsg());
+		return;
+	}
+	int pus[2] = {topo_cpu_host_pu(t, 0), topo_cpu_host_pu(t, 1)};
+	topo_close(t);
+	if (pus[0] == pus[1]) {
+		snprintf(out->host_why, sizeof(out->host_why), "CPUs 0 and 1 share host PU %d", pus[0]);
+		return;
+	}
+	for (unsigned k = 1; k <= 2; k++) {
+		double ns = 0;
+		int bad = -1, rc = host_tlb_flush2(pus, k, false, 0.3, &ns, &bad);
+		if (rc != 0 || ns <= 0) {
+			snprintf(out->host_why, sizeof(out->host_why), "%s%s", rc ? strerror(rc) : "no operation completed",
+			    bad >= 0 ? " (pinning to a host PU)" : "");
+			out->host_ops[0] = out->host_ops[1] = 0;
+			return;
+		}
+		out->host_ops[k - 1] = (double)k * 1e9 / ns;
+	}
+}
+
 /* scaling (issue 17): private and shared munmap, private touch */
 static int mb_scaling(const struct machine_config *cfg, struct microbench_result *out)
 {
@@ -693,6 +732,7 @@ static int mb_scaling(const struct machine_config *cfg, struct microbench_result
 	out->mutual = out->scales[1].rl_p50[1];
 	out->mutual_ratio = out->sd_lat_p50 ? out->mutual / (double)out->sd_lat_p50 : 0;
 	out->mutual_update = out->scales[1].sd_p50[1];
+	mb_host(cfg, out);
 	return 0;
 }
 

@@ -60,6 +60,12 @@ struct microbench_result {
 	struct mb_scale scales[MB_NSCALES];     /* munmap private, munmap shared, touch private */
 	double mutual, mutual_ratio;            /* shared munmap's remote latency p50 on 2 CPUs; over sd_lat_p50 */
 	double mutual_update;                   /* its update cost p50 (page operations and lock waits included) */
+	/* the host kernel under tlb_flush2's loop on the host PUs of CPUs 0
+	 * and 1 (trials/tlbflush2.h), ops/s of 1 thread and of 2 threads of
+	 * one process: the shared munmap's host counterpart; 0: not measured
+	 * (virtual time, a PU that could not be pinned to: host_why) */
+	double host_ops[2];
+	char host_why[128];
 };
 
 /* Every figure, machine after machine (one at a time), for cfg

@@ -1,0 +1,17 @@
+/*
+ * tlbflush2.h — the host kernel under will-it-scale tlb_flush2's loop
+ * (tlbflush2.c says what and after whom): calibrate and microbench.
+ */
+#ifndef PMAPSTORM_TRIALS_TLBFLUSH2_H
+#define PMAPSTORM_TRIALS_TLBFLUSH2_H
+
+#include <stdbool.h>
+
+/* k tasks (at most 256), pinned to host PUs pus[0..k-1], each touching its
+ * page and madvise(MADV_DONTNEED)ing it for `seconds`: threads of one
+ * process (each madvise shoots at the others) or processes (no
+ * shootdown).  *ns: the median task's ns per madvise.  0, or an errno with
+ * *bad_pu the PU a task could not be pinned to (-1: another failure). */
+int host_tlb_flush2(const int *pus, unsigned k, bool processes, double seconds, double *ns, int *bad_pu);
+
+#endif
