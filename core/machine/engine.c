@@ -57,7 +57,7 @@ STATS_COUNTER(eng_delays, "engine.delayed", "CPUs held back at a delay point (en
 
 bool engine_on;
 uint64_t engine_cost[EC_NCOSTS];
-uint64_t engine_epoch;
+_Atomic uint64_t engine_epoch;
 
 /* ---- the keys ---- */
 
@@ -167,22 +167,34 @@ struct eng_cpu {
 	uint64_t e_ipi_at[IPI_NTYPES];              /* virtual arrival of the oldest IPI not taken */
 };
 
+/*
+ * The scheduler's state below is the baton holder's (engine_start's and
+ * the halting thread's before and after a run), handed on with the baton
+ * (eng_give's release, eng_wait_baton's acquire).  Two readers see it
+ * without the baton: the watchdog's dump, from its own thread, and the
+ * threads of an aborted run, which all run at once.  What they read is
+ * accessed with relaxed atomics (ENG_LD, ENG_ST): plain loads and stores
+ * on x86, and no data race.
+ */
+#define ENG_LD(x) atomic_load_explicit(&(x), memory_order_relaxed)
+#define ENG_ST(x, v) atomic_store_explicit(&(x), (v), memory_order_relaxed)
+
 static struct eng_cpu *eng_cpus;
 /* what the scheduler scans, dense (a pick reads every CPU's clock): the
  * clock each CPU had when it last gave the baton away, and the priorities */
-static uint64_t *eng_clk;
+static _Atomic uint64_t *eng_clk;
 static uint64_t *eng_prio;
-static uint8_t *eng_state;
-static uint8_t *eng_waiting;             /* parked in a wait turn (engine_wait_turn) */
-static uint64_t *eng_wepoch;             /* engine_epoch at the CPU's last wait turn */
+static _Atomic uint8_t *eng_state;
+static _Atomic uint8_t *eng_waiting;     /* parked in a wait turn (engine_wait_turn) */
+static _Atomic uint64_t *eng_wepoch;     /* engine_epoch at the CPU's last wait turn */
 static unsigned eng_nrun;                /* CPUs in ES_RUN */
 static unsigned eng_n;
-static bool eng_running;                 /* a machine_run() is under the engine */
+static _Atomic bool eng_running;         /* a machine_run() is under the engine */
 static _Atomic bool eng_abort_flag;
 static _Atomic uint32_t eng_done;        /* futex word of the thread in engine_start() */
 static _Atomic uint64_t eng_now;         /* the newest clock a hand-off published */
 static uint64_t eng_rng;
-static uint64_t eng_horizon;             /* the holder runs on while its clock is not past this */
+static _Atomic uint64_t eng_horizon;     /* the holder runs on while its clock is not past this */
 static uint64_t eng_min_other;           /* the smallest clock of the other runnable CPUs */
 static uint64_t eng_quantum;
 static unsigned eng_preempt;
@@ -220,11 +232,11 @@ int engine_boot(struct machine *m)
 	for (unsigned i = 0; i < EC_NCOSTS; i++)
 		engine_cost[i] = machine_knob(c, &engine_keys[EK_COST0 + i]);
 	eng_cpus = mem_zalloc(struct eng_cpu, m->m_ncpu);
-	eng_clk = mem_zalloc(uint64_t, m->m_ncpu);
+	eng_clk = mem_zalloc(_Atomic uint64_t, m->m_ncpu);
 	eng_prio = mem_zalloc(uint64_t, m->m_ncpu);
-	eng_state = mem_zalloc(uint8_t, m->m_ncpu);
-	eng_waiting = mem_zalloc(uint8_t, m->m_ncpu);
-	eng_wepoch = mem_zalloc(uint64_t, m->m_ncpu);
+	eng_state = mem_zalloc(_Atomic uint8_t, m->m_ncpu);
+	eng_waiting = mem_zalloc(_Atomic uint8_t, m->m_ncpu);
+	eng_wepoch = mem_zalloc(_Atomic uint64_t, m->m_ncpu);
 	if (eng_cpus == NULL || eng_clk == NULL || eng_prio == NULL || eng_state == NULL || eng_waiting == NULL ||
 	    eng_wepoch == NULL) {
 		engine_halt(m);
@@ -238,7 +250,7 @@ int engine_boot(struct machine *m)
 	eng_delay_steps = machine_knob(c, &engine_keys[EK_DELAY_STEPS]);
 	eng_rng = (machine_knob(c, &engine_keys[EK_SEED]) ^ 0x9E3779B97F4A7C15ULL) | 1;
 	atomic_store(&eng_now, 0);
-	eng_running = false;
+	ENG_ST(eng_running, false);
 	sync_set_defer(eng_rcu_defer);
 	return 0;
 }
@@ -251,13 +263,14 @@ void engine_halt(struct machine *m)
 		eng_rcu_drain();
 	}
 	free(eng_cpus);
-	free(eng_clk);
+	free((void *)eng_clk);
 	free(eng_prio);
-	free(eng_state);
-	free(eng_waiting);
-	free(eng_wepoch);
+	free((void *)eng_state);
+	free((void *)eng_waiting);
+	free((void *)eng_wepoch);
 	eng_cpus = NULL;
-	eng_clk = eng_prio = eng_wepoch = NULL;
+	eng_clk = eng_wepoch = NULL;
+	eng_prio = NULL;
 	eng_state = eng_waiting = NULL;
 	eng_n = 0;
 	engine_on = false;
@@ -270,7 +283,7 @@ uint64_t engine_now(void)
 
 bool engine_scheduled(const struct cpu_info *ci)
 {
-	return eng_running && eng_state[ci->ci_cpuid] == ES_RUN;
+	return ENG_LD(eng_running) && ENG_LD(eng_state[ci->ci_cpuid]) == ES_RUN;
 }
 
 /* The runnable CPU with the smallest (clock, priority); eng_n if none.
@@ -280,10 +293,13 @@ static unsigned eng_pick(void)
 	unsigned best = eng_n;
 	uint64_t bc = UINT64_MAX, bp = UINT64_MAX;
 	for (unsigned i = 0; i < eng_n; i++)
-		if (eng_state[i] == ES_RUN && (eng_clk[i] < bc || (eng_clk[i] == bc && eng_prio[i] < bp))) {
-			best = i;
-			bc = eng_clk[i];
-			bp = eng_prio[i];
+		if (ENG_LD(eng_state[i]) == ES_RUN) {
+			uint64_t c = ENG_LD(eng_clk[i]);
+			if (c < bc || (c == bc && eng_prio[i] < bp)) {
+				best = i;
+				bc = c;
+				bp = eng_prio[i];
+			}
 		}
 	return best;
 }
@@ -293,10 +309,10 @@ static void eng_set_horizon(unsigned self)
 {
 	uint64_t min = UINT64_MAX;
 	for (unsigned i = 0; i < eng_n; i++)
-		if (i != self && eng_state[i] == ES_RUN && eng_clk[i] < min)
-			min = eng_clk[i];
+		if (i != self && ENG_LD(eng_state[i]) == ES_RUN && ENG_LD(eng_clk[i]) < min)
+			min = ENG_LD(eng_clk[i]);
 	eng_min_other = min;
-	eng_horizon = min > UINT64_MAX - eng_quantum ? UINT64_MAX : min + eng_quantum;
+	ENG_ST(eng_horizon, min > UINT64_MAX - eng_quantum ? UINT64_MAX : min + eng_quantum);
 }
 
 static void eng_publish(const struct cpu_info *ci)
@@ -333,7 +349,7 @@ static void eng_switch(struct cpu_info *ci, unsigned next)
 {
 	unsigned self = ci->ci_cpuid;
 	stats_inc(&eng_switches);
-	eng_clk[self] = ci->ci_vclock;
+	ENG_ST(eng_clk[self], ci->ci_vclock);
 	eng_publish(ci);
 	/* a short spin first where the baton comes straight back (two CPUs
 	 * that take turns: the hand-off lands within a microsecond); with more,
@@ -354,9 +370,9 @@ static void eng_step(struct cpu_info *ci)
 		engine_preempt(ci);
 		return;
 	}
-	if (__predict_true(ci->ci_vclock <= eng_horizon))
+	if (__predict_true(ci->ci_vclock <= ENG_LD(eng_horizon)))
 		return;
-	eng_clk[ci->ci_cpuid] = ci->ci_vclock;
+	ENG_ST(eng_clk[ci->ci_cpuid], ci->ci_vclock);
 	unsigned next = eng_pick();
 	if (next == ci->ci_cpuid) {
 		eng_set_horizon(next);
@@ -367,11 +383,11 @@ static void eng_step(struct cpu_info *ci)
 
 void engine_yield(struct cpu_info *ci)
 {
-	if (!eng_running || eng_state[ci->ci_cpuid] != ES_RUN)
+	if (!ENG_LD(eng_running) || ENG_LD(eng_state[ci->ci_cpuid]) != ES_RUN)
 		return;
 	/* outside a wait: whatever this CPU did may be what a waiter waits for */
-	engine_epoch++;
-	eng_waiting[ci->ci_cpuid] = 0;
+	eng_epoch_bump();
+	ENG_ST(eng_waiting[ci->ci_cpuid], 0);
 	/* a delay point: the CPU stalls here, and every other CPU runs on
 	 * past it (then the clocks decide again) */
 	if (__predict_false(eng_delay_next < eng_ndelays) && ++eng_steps >= eng_delay_at[eng_delay_next]) {
@@ -396,11 +412,11 @@ static uint64_t eng_next_event(unsigned self)
 	const struct machine *m = machine_cur;
 	uint64_t ev = UINT64_MAX;
 	for (unsigned i = 0; i < eng_n; i++) {
-		if (i == self || eng_state[i] != ES_RUN)
+		if (i == self || ENG_LD(eng_state[i]) != ES_RUN)
 			continue;
 		uint64_t e = UINT64_MAX;
-		if (!eng_waiting[i] || eng_wepoch[i] != engine_epoch) {
-			e = eng_clk[i];
+		if (!ENG_LD(eng_waiting[i]) || ENG_LD(eng_wepoch[i]) != ENG_LD(engine_epoch)) {
+			e = ENG_LD(eng_clk[i]);
 		} else {
 			const struct cpu_info *c = &m->m_cpus[i];
 			for (unsigned t = 0; t < IPI_NTYPES; t++)
@@ -410,8 +426,8 @@ static uint64_t eng_next_event(unsigned self)
 					e = eng_cpus[i].e_ipi_at[t];
 			if (c->ci_tick_ns != 0 && c->ci_next_tick < e)
 				e = c->ci_next_tick;
-			if (e != UINT64_MAX && e < eng_clk[i])
-				e = eng_clk[i];
+			if (e != UINT64_MAX && e < ENG_LD(eng_clk[i]))
+				e = ENG_LD(eng_clk[i]);
 		}
 		if (e < ev)
 			ev = e;
@@ -433,26 +449,26 @@ static uint64_t eng_next_event(unsigned self)
 void engine_wait_turn(struct cpu_info *ci, unsigned turn)
 {
 	unsigned self = ci->ci_cpuid;
-	if (!eng_running || eng_state[self] != ES_RUN)
+	if (!ENG_LD(eng_running) || ENG_LD(eng_state[self]) != ES_RUN)
 		return;
 	/* a wait's first turn follows work; a wait loop's own work (a reclaim
 	 * every 64 turns in phys_wait) counts as a change too */
 	if (turn == 0 || (turn & 63) == 0)
-		engine_epoch++;
+		eng_epoch_bump();
 	uint64_t t = ci->ci_vclock > eng_min_other || eng_min_other == UINT64_MAX ? ci->ci_vclock : eng_min_other;
-	if (eng_waiting[self] && eng_wepoch[self] == engine_epoch) {
+	if (ENG_LD(eng_waiting[self]) && ENG_LD(eng_wepoch[self]) == ENG_LD(engine_epoch)) {
 		uint64_t ev = eng_next_event(self);
 		if (ev != UINT64_MAX && ev > t)
 			t = ev;
 	}
 	ci->ci_vclock = t + engine_cost[EC_LINE] + 1;
-	eng_waiting[self] = 1;
-	eng_wepoch[self] = engine_epoch;
+	ENG_ST(eng_waiting[self], 1);
+	ENG_ST(eng_wepoch[self], ENG_LD(engine_epoch));
 	/* a waiter gets no lookahead (engine.quantum_ns is for CPUs that
 	 * work): past the slowest other CPU, what it waits for may be done in
 	 * that CPU's next steps, and a poll ahead of them only adds latency */
 	if (ci->ci_vclock > eng_min_other && eng_min_other != UINT64_MAX && eng_preempt == 0) {
-		eng_clk[self] = ci->ci_vclock;
+		ENG_ST(eng_clk[self], ci->ci_vclock);
 		unsigned next = eng_pick();
 		if (next != self) {
 			eng_switch(ci, next);
@@ -466,18 +482,18 @@ void engine_wait_turn(struct cpu_info *ci, unsigned turn)
 
 void engine_preempt(struct cpu_info *ci)
 {
-	if (!eng_running || eng_state[ci->ci_cpuid] != ES_RUN)
+	if (!ENG_LD(eng_running) || ENG_LD(eng_state[ci->ci_cpuid]) != ES_RUN)
 		return;
 	unsigned nrun = eng_nrun - 1; /* the others */
 	if (nrun == 0)
 		return;
 	unsigned k = (unsigned)(eng_rand() % nrun), next = eng_n;
 	for (unsigned i = 0; i < eng_n && next == eng_n; i++)
-		if (i != ci->ci_cpuid && eng_state[i] == ES_RUN && k-- == 0)
+		if (i != ci->ci_cpuid && ENG_LD(eng_state[i]) == ES_RUN && k-- == 0)
 			next = i;
 	stats_inc(&eng_preempts);
-	engine_epoch++;
-	eng_waiting[ci->ci_cpuid] = 0;
+	eng_epoch_bump();
+	ENG_ST(eng_waiting[ci->ci_cpuid], 0);
 	eng_switch(ci, next);
 }
 
@@ -495,19 +511,22 @@ bool engine_ipi_arrived(const struct cpu_info *ci, unsigned type)
 	return eng_cpus == NULL || ci->ci_vclock >= eng_cpus[ci->ci_cpuid].e_ipi_at[type];
 }
 
-/* The watchdog's dump: the scheduler's view (read racily, for a human). */
+/* The watchdog's dump: the scheduler's view, as its relaxed loads find it
+ * (the holder may be changing it meanwhile), for a human. */
 void engine_dump(FILE *f)
 {
 	if (!engine_on || eng_cpus == NULL)
 		return;
 	fprintf(f, "engine: virtual, %s, epoch %lu, published clock %lu ns, horizon %lu\n",
-	    eng_running ? "running" : "not running", (unsigned long)engine_epoch, (unsigned long)engine_now(),
-	    (unsigned long)eng_horizon);
-	for (unsigned i = 0; i < eng_n; i++)
+	    ENG_LD(eng_running) ? "running" : "not running", (unsigned long)ENG_LD(engine_epoch),
+	    (unsigned long)engine_now(), (unsigned long)ENG_LD(eng_horizon));
+	for (unsigned i = 0; i < eng_n; i++) {
+		const unsigned st = ENG_LD(eng_state[i]);
 		fprintf(f, "  cpu%u: %s clock %lu%s, last wait turn at epoch %lu, baton %u\n", i,
-		    eng_state[i] == ES_RUN ? "runnable" : eng_state[i] == ES_DONE ? "done" : "out", (unsigned long)eng_clk[i],
-		    eng_waiting[i] ? " waiting" : "", (unsigned long)eng_wepoch[i],
+		    st == ES_RUN ? "runnable" : st == ES_DONE ? "done" : "out", (unsigned long)ENG_LD(eng_clk[i]),
+		    ENG_LD(eng_waiting[i]) ? " waiting" : "", (unsigned long)ENG_LD(eng_wepoch[i]),
 		    atomic_load_explicit(&eng_cpus[i].e_go, memory_order_relaxed));
+	}
 }
 
 /* ---- RCU callbacks on the simulated CPUs ----
@@ -558,7 +577,7 @@ void engine_rcu_poll(void)
 			eng_rcu_tail = &eng_rcu_head;
 			engine_rcu_pending = false;
 		}
-		engine_epoch++;
+		eng_epoch_bump();
 		r->er_fn(r->er_arg);
 		free(r);
 	}
@@ -617,10 +636,10 @@ int engine_start(struct machine *m, unsigned ncpu)
 	atomic_store(&eng_abort_flag, false);
 	uint64_t t0 = atomic_load(&eng_now);
 	for (unsigned i = 0; i < ncpu; i++) {
-		eng_state[i] = ES_RUN;
-		eng_waiting[i] = 0;
+		ENG_ST(eng_state[i], ES_RUN);
+		ENG_ST(eng_waiting[i], 0);
 		eng_prio[i] = eng_rand();
-		eng_clk[i] = t0;
+		ENG_ST(eng_clk[i], t0);
 		memset(eng_cpus[i].e_ipi_at, 0, sizeof(eng_cpus[i].e_ipi_at));
 		m->m_cpus[i].ci_vclock = t0;
 		if (m->m_cpus[i].ci_tick_ns != 0)
@@ -637,25 +656,25 @@ int engine_start(struct machine *m, unsigned ncpu)
 	}
 	atomic_store(&eng_done, 0);
 	eng_nrun = ncpu;
-	eng_running = true;
+	ENG_ST(eng_running, true);
 	eng_give(eng_pick());
 	while (!atomic_load_explicit(&eng_done, memory_order_acquire))
 		eng_futex(&eng_done, FUTEX_WAIT_PRIVATE, 0);
-	eng_running = false;
+	ENG_ST(eng_running, false);
 	for (unsigned i = 0; i < ncpu; i++)
-		eng_state[i] = ES_OUT;
+		ENG_ST(eng_state[i], ES_OUT);
 	return 0;
 }
 
 /* => ci detached (its thread is about to return): the baton goes on */
 void engine_exit(struct cpu_info *ci)
 {
-	if (!eng_running)
+	if (!ENG_LD(eng_running))
 		return;
-	eng_state[ci->ci_cpuid] = ES_DONE;
+	ENG_ST(eng_state[ci->ci_cpuid], ES_DONE);
 	eng_nrun--;
-	engine_epoch++;
-	eng_clk[ci->ci_cpuid] = ci->ci_vclock;
+	eng_epoch_bump();
+	ENG_ST(eng_clk[ci->ci_cpuid], ci->ci_vclock);
 	eng_publish(ci);
 	unsigned next = eng_pick();
 	if (next != eng_n) {

@@ -475,13 +475,20 @@ enum engine_cost {
 };
 extern bool engine_on;                 /* the booted machine runs machine.engine = virtual */
 extern uint64_t engine_cost[EC_NCOSTS]; /* the booted machine's cost.* values */
-extern uint64_t engine_epoch;          /* moves whenever a CPU may have changed what a waiter sees */
+/* moves whenever a CPU may have changed what a waiter sees; the baton
+ * holder's, read by the watchdog's dump too (relaxed: engine.c) */
+extern _Atomic uint64_t engine_epoch;
+static inline void eng_epoch_bump(void)
+{
+	atomic_store_explicit(&engine_epoch, atomic_load_explicit(&engine_epoch, memory_order_relaxed) + 1,
+	    memory_order_relaxed);
+}
 /* An interrupt point changed shared state (a handler ran, a request was
  * answered): a waiter may see something new (engine_wait_turn). */
 static inline void engine_changed(void)
 {
 	if (__predict_false(engine_on))
-		engine_epoch++;
+		eng_epoch_bump();
 }
 static inline void engine_charge(struct cpu_info *ci, enum engine_cost what)
 {
