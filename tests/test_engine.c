@@ -429,9 +429,10 @@ static void retag_config(const char *results, const char *key, const char *value
 static int gate(const char *base, const char *cur)
 {
 	char b[700], c[700], out[700];
-	snprintf(b, sizeof(b), "%s/latest", base);
-	snprintf(c, sizeof(c), "%s/latest", cur);
-	snprintf(out, sizeof(out), "%s/gate.txt", tmpdir);
+	/* a path that did not fit would gate the wrong runs */
+	assert_true(snprintf(b, sizeof(b), "%s/latest", base) < (int)sizeof(b));
+	assert_true(snprintf(c, sizeof(c), "%s/latest", cur) < (int)sizeof(c));
+	assert_true(snprintf(out, sizeof(out), "%s/gate.txt", tmpdir) < (int)sizeof(out));
 	char *argv[] = {"gate", b, c, "--deterministic-only"};
 	return quiet_cmd(cmd_gate, argv, 4, out);
 }
