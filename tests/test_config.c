@@ -118,6 +118,7 @@ static void test_bad_values_by_type(void **state)
 		{"inject.spl", "1001", "[0, 1000]"},                  /* CFG_UINT */
 		{"kmem.steal", "lots", "not a size"},                 /* CFG_SIZE */
 		{"locks.lockstat", "maybe", "not on or off"},         /* CFG_BOOL */
+		{"locks.hold_sample", "0", "[1, 1048576]"},           /* CFG_UINT: one hold in 0 */
 		{"uvm.pagecache", "global", "off, percpu"},           /* CFG_ENUM */
 		{"kmem.vacache_pages", "24", "not a power of two"},   /* ck_check */
 		{"check.oracles", "frame,bogus", "bogus"},            /* CFG_TEXT */

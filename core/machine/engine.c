@@ -174,7 +174,7 @@ struct eng_cpu {
  * without the baton: the watchdog's dump, from its own thread, and the
  * threads of an aborted run, which all run at once.  What they read is
  * accessed with relaxed atomics (ENG_LD, ENG_ST): plain loads and stores
- * on x86, and no data race.
+ * on x86, and no data race (docs/engine.md, the watchdog).
  */
 #define ENG_LD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 #define ENG_ST(x, v) atomic_store_explicit(&(x), (v), memory_order_relaxed)

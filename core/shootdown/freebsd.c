@@ -182,7 +182,7 @@ static void fb_update(void)
 	uint64_t gen = atomic_load_explicit(&fc->fc_gen, memory_order_relaxed) + 1;
 	if (n > 0) {
 		fc->fc_req = q;
-		fc->fc_sent_ns = sd_clock_sent();
+		fc->fc_sent_ns = sd_stat_now();
 		for (unsigned c = 0; c < fb_ncpu; c++)
 			if (!kcpuset_isset(&targets, c))
 				atomic_store_explicit(FB_SCORE(c, me), gen, memory_order_relaxed);

@@ -182,7 +182,7 @@ static void hier_update(void)
 			atomic_fetch_add_explicit(&s->hs_left[hier_group[c]], 1, memory_order_relaxed);
 		}
 		s->hs_req = r;
-		s->hs_sent_ns = sd_clock_sent();
+		s->hs_sent_ns = sd_stat_now();
 		s->hs_init_group = hier_group[me];
 		kcpuset_copy(&s->hs_targets, &targets);
 		atomic_store_explicit(&s->hs_groups, groups, memory_order_relaxed);

@@ -304,7 +304,7 @@ void sd_slot_post(struct cpu_info *ci, const void *req, sd_apply_fn fn, const kc
 	KASSERT(kcpuset_iszero(&s->s_pending));
 	s->s_req = req;
 	s->s_apply = fn;
-	s->s_sent_ns = sd_clock_sent();
+	s->s_sent_ns = sd_stat_now();
 	/* release: a target that reads its bit with acquire sees the request */
 	sd_cpuset_publish(&s->s_pending, targets);
 	KCPUSET_FOREACH(targets, c)
@@ -425,9 +425,9 @@ void sd_lazy_posted(unsigned c, bool window)
 	 * cover leaves its time for the next sweep, and one it covers at
 	 * worst leaves it too (the next sweep then reports a window that is
 	 * too long, never one that is too short). */
-	if (atomic_load_explicit(&q->q_since, memory_order_relaxed) == 0) {
+	if (stats_on && atomic_load_explicit(&q->q_since, memory_order_relaxed) == 0) {
 		uint64_t zero = 0;
-		atomic_compare_exchange_strong(&q->q_since, &zero, cpu_now_ns());
+		atomic_compare_exchange_strong(&q->q_since, &zero, sd_stat_now());
 	}
 }
 
@@ -447,7 +447,7 @@ void sd_lazy_sweep_end(struct cpu_info *ci, uint64_t seen, uint64_t since)
 	if (atomic_load_explicit(&q->q_done, memory_order_relaxed) < seen)
 		atomic_store_explicit(&q->q_done, seen, memory_order_release);
 	if (since != 0) {
-		uint64_t now = cpu_now_ns();
+		uint64_t now = sd_stat_now();
 		stats_hist_record(&sd_coherence, now > since ? now - since : 0);
 	}
 }
@@ -546,7 +546,7 @@ bool sd_lazy_free(struct vm_page *pg)
 	d->d_next = NULL;
 	d->d_pg = pg;
 	d->d_n = n;
-	d->d_t0 = cpu_now_ns();
+	d->d_t0 = sd_stat_now();
 	mutex_enter(&sd_deferred_lock);
 	*sd_deferred_tail = d;
 	sd_deferred_tail = &d->d_next;
@@ -585,7 +585,7 @@ static void lazy_reclaim(bool wait, bool from_tick)
 	}
 	sd_deferred_tail = pp;
 	mutex_exit(&sd_deferred_lock);
-	uint64_t now = cpu_now_ns();
+	uint64_t now = sd_stat_now();
 	while (ready != NULL) {
 		struct sd_deferred *d = ready;
 		ready = d->d_next;
@@ -739,8 +739,8 @@ void sd_common_halt(void)
 
 void sd_ack_record(unsigned initiator, unsigned target, uint64_t sent_ns)
 {
-	if (sent_ns == 0)
-		return; /* statistics off: the initiator read no clock (sd_clock_start) */
+	if (!stats_on)
+		return; /* the initiator read no clock (sd_stat_now, sd_clock_start) */
 	uint64_t now = cpu_now_ns(), d = now > sent_ns ? now - sent_ns : 0;
 	stats_hist_record(&sd_ack_lat, d);
 	if (sd_ack == NULL || initiator >= sd_ack_ncpu || target >= sd_ack_ncpu)

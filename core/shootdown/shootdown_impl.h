@@ -64,20 +64,23 @@ static inline uint64_t sd_clock_start(struct cpu_info *ci)
 	return t0 != 0 ? t0 : cpu_now_ns();
 }
 
-/* A request's send time for its targets' sd_ack_record(): 0, and no clock
- * read, with statistics off. */
-static inline uint64_t sd_clock_sent(void)
+/*
+ * The clock for a statistic only — a request's send time for its targets'
+ * sd_ack_record(), a lazy post's time for shootdown.coherence, a deferred
+ * free's for shootdown.deferral: 0, and no clock read, with statistics off
+ * (stats.enabled), when nothing records them.  The protocols themselves
+ * need no clock.  docs/performance.md, section 15.
+ */
+static inline uint64_t sd_stat_now(void)
 {
 	return stats_on ? cpu_now_ns() : 0;
 }
 
 /* The time since sd_clock_start()'s t0 for sd_count_request(): 0, and no
- * clock read, with statistics off (stats.enabled), when nothing records it
- * — the request's latency, like the acknowledgement's (sd_ack_record), is
- * a statistic, and the protocol itself needs no clock. */
+ * clock read, with statistics off. */
 static inline uint64_t sd_elapsed(uint64_t t0)
 {
-	return t0 != 0 ? cpu_now_ns() - t0 : 0;
+	return stats_on ? cpu_now_ns() - t0 : 0;
 }
 
 /* one completed request: addresses, whole flush?, remote targets interrupted,
@@ -85,7 +88,7 @@ static inline uint64_t sd_elapsed(uint64_t t0)
 void sd_count_request(unsigned naddrs, bool whole, unsigned ntargets, unsigned nskipped, uint64_t ns);
 void sd_count_unaccessed(void);
 /* on the target, when it acknowledges a request the initiator sent at
- * sent_ns (sd_clock_start(): 0 with statistics off, and nothing recorded) */
+ * sent_ns (sd_stat_now() or sd_clock_start(); nothing with statistics off) */
 void sd_ack_record(unsigned initiator, unsigned target, uint64_t sent_ns);
 void sd_count_skipped(unsigned n); /* targets skipped outside a request (lazy, untracked) */
 

@@ -169,6 +169,10 @@ bool lockstat_enabled(void);
 /* Time one hold in n (n >= 1; 1: every hold), as locks.hold_sample;
  * before the CPUs run. */
 void lockstat_hold_sample_set(unsigned n);
+/* Start this thread's draws (lockstat_hold_draw) from seed: each simulated
+ * CPU seeds from its number as it attaches, so CPUs running the same code
+ * time different holds, the same ones every run. */
+void lockstat_hold_seed(uint64_t seed);
 
 /* The machine installs its wait functions — wait: take IPIs, pause, then
  * yield; spin: take IPIs and pause, never yield — and its clock here: the
@@ -330,8 +334,9 @@ static inline bool lock_clh_try_fast(kmutex_t *m, struct lock_thread *t)
  * 16th acquisition of the munmap cycle's six never fell on a pv lock, and
  * the pmap lock's samples fell on one of its two call sites), and timing
  * every contended hold weighted the average toward them.  The sequence
- * is the thread's alone, so a virtual-time run samples the same holds
- * every time.
+ * is the thread's own, from its CPU's seed (lockstat_hold_seed), so a
+ * virtual-time run samples the same holds every time.
+ * docs/performance.md, section 14.
  */
 LOCK_ALWAYS_INLINE bool lockstat_hold_draw(struct lock_thread *t)
 {
