@@ -74,6 +74,7 @@
 #include "common/path.h"
 #include "common/samples.h"
 #include "common/utf8.h"
+#include "record/results.h"
 #include "trials/shard.h"
 
 #include <pmapstorm/alloc.h>
@@ -410,11 +411,13 @@ int gate_doc_parse(const char *buf, size_t len, const char *name, struct gate_do
 	}
 	if ((sv = get_typed(&ps, doc, "schema_version", "top level", is_integer, "an integer")) == NULL)
 		goto out;
-	if (json_integer_value(sv) != 2) {
-		perr(&ps, "schema_version %lld: this pmapstorm reads version 2 (%s)", (long long)json_integer_value(sv),
-		    json_integer_value(sv) < 2 ? "the run is from an older pmapstorm, whose metrics had other names: "
-		                                 "run it again, or make the baseline again with --replace-baseline"
-		                               : "the run is from a newer pmapstorm");
+	if (json_integer_value(sv) < RUN_SCHEMA_VERSION_MIN || json_integer_value(sv) > RUN_SCHEMA_VERSION) {
+		perr(&ps, "schema_version %lld: this pmapstorm reads versions %d to %d (%s)",
+		    (long long)json_integer_value(sv), RUN_SCHEMA_VERSION_MIN, RUN_SCHEMA_VERSION,
+		    json_integer_value(sv) < RUN_SCHEMA_VERSION_MIN
+		        ? "the run is from an older pmapstorm, whose metrics had other names: "
+		          "run it again, or make the baseline again with --replace-baseline"
+		        : "the run is from a newer pmapstorm");
 		goto out;
 	}
 	if ((nm = get_str(&ps, doc, "name", "top level")) == NULL)

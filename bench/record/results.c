@@ -337,7 +337,7 @@ static int write_run_json(const struct run_results *rr, const char *dir)
 	const struct experiment *ex = rr->rr_ex;
 	json_t *doc = json_object();
 	json_object_set_new(doc, "schema", json_string("pmapstorm-run"));
-	json_object_set_new(doc, "schema_version", json_integer(2));
+	json_object_set_new(doc, "schema_version", json_integer(RUN_SCHEMA_VERSION));
 	json_object_set_new(doc, "name", json_string(ex->ex_name));
 	json_object_set_new(doc, "interrupted", json_boolean(rr->rr_interrupted));
 	json_object_set_new(doc, "wall_seconds", json_real(rr->rr_wall_s));

@@ -11,6 +11,13 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+/* run.json's schema_version (docs/run.schema.json): what results_write()
+ * writes, and the oldest that gate and merge still read.  3: a lockstat
+ * row's hold times are null when it timed no hold (2 wrote 0 there); a
+ * reader of 3 reads 2. */
+#define RUN_SCHEMA_VERSION 3
+#define RUN_SCHEMA_VERSION_MIN 2
+
 struct shard_spec;
 struct run_results {
 	const struct experiment *rr_ex;
