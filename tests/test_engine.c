@@ -4,7 +4,9 @@
  * cost model moves, and determinism: one multi-strategy experiment run
  * twice, the second time beside a host thread that keeps a host CPU busy,
  * gives the same run.json apart from provenance and host fields.
- * Nothing here reads the host's clock or depends on how the host schedules.
+ * Nothing here reads the host's clock or depends on how the host schedules
+ * — but for the host kernel's loop that microbench sets beside the model
+ * (test_host_tlb_flush2_counts), whose verdict is only that it counts.
  */
 #include "harness.h"
 
@@ -21,10 +23,12 @@
 #include "compare/gate.h"
 #include "experiment/calibration.h"
 #include "trials/microbench.h"
+#include "trials/tlbflush2.h"
 #include "stress.h"
 
 #include <inttypes.h>
 #include <pmapstorm/shootdown.h>
+#include <pmapstorm/topo.h>
 
 /* Sanitizer builds run the same cases smaller (TSan slows every hand-off
  * tenfold): fewer CPUs, strategies and mutant configurations. */
@@ -547,6 +551,28 @@ static void test_engine_handler_time_is_one_charge(void **state)
  * with ipi.preset = calibrated aims at the same shootdown figure
  * (docs/engine.md has both measured); comparing against it here would
  * make the test depend on the host's timing. */
+/* The host kernel under tlb_flush2's loop (microbench's and calibrate's
+ * host figures): one task pinned to the first PU does operations and says
+ * how many; a task count out of range is refused.  No figure is judged. */
+static void test_host_tlb_flush2_counts(void **state)
+{
+	(void)state;
+	struct machine_config c;
+	machine_config_init(&c);
+	struct topo *t = machine_config_topo(&c);
+	assert_non_null(t);
+	int pu = topo_cpu_host_pu(t, 0), bad = 0;
+	topo_close(t);
+	double ns = 0;
+	uint64_t ops = 0;
+	assert_int_equal(host_tlb_flush2(&pu, 1, false, 0.05, &ns, &ops, &bad), 0);
+	assert_true(ops > 0);
+	assert_true(ns > 0);
+	assert_int_equal(bad, -1);
+	assert_int_equal(host_tlb_flush2(&pu, 0, false, 0.05, &ns, &ops, &bad), EINVAL);
+	assert_int_equal(host_tlb_flush2(&pu, TF_MAX_TASKS + 1, false, 0.05, &ns, &ops, &bad), EINVAL);
+}
+
 static void test_engine_calibrated_band(void **state)
 {
 	(void)state;
@@ -791,6 +817,7 @@ int main(void)
 		cmocka_unit_test(test_engine_gate),
 		cmocka_unit_test(test_engine_handler_time_is_one_charge),
 		cmocka_unit_test(test_engine_calibrated_band),
+		cmocka_unit_test(test_host_tlb_flush2_counts),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -252,8 +252,8 @@ static int cal_host_shootdown(struct cal *c)
 {
 	double seconds = c->c_p->cp_seconds;
 	int rc;
-	if ((rc = host_tlb_flush2(c->c_pus, c->c_npu, false, seconds, &c->c_thr_ns, &c->c_bad_pu)) != 0 ||
-	    (rc = host_tlb_flush2(c->c_pus, c->c_npu, true, seconds, &c->c_proc_ns, &c->c_bad_pu)) != 0) {
+	if ((rc = host_tlb_flush2(c->c_pus, c->c_npu, false, seconds, &c->c_thr_ns, NULL, &c->c_bad_pu)) != 0 ||
+	    (rc = host_tlb_flush2(c->c_pus, c->c_npu, true, seconds, &c->c_proc_ns, NULL, &c->c_bad_pu)) != 0) {
 		snprintf(c->c_why, sizeof(c->c_why), "tlb_flush2");
 		return rc;
 	}

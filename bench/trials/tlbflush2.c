@@ -32,8 +32,8 @@
 struct tf_shared {
 	_Atomic int tf_go, tf_stop;
 	_Atomic unsigned tf_ready;
-	uint64_t tf_ops[256];
-	int tf_bind_err[256]; /* each task's topo_bind_host_pu(), before tf_ready */
+	uint64_t tf_ops[TF_MAX_TASKS];
+	int tf_bind_err[TF_MAX_TASKS]; /* each task's topo_bind_host_pu(), before tf_ready */
 };
 
 struct tf_task {
@@ -51,11 +51,11 @@ static void tf_loop(struct tf_task *t)
 	while (!atomic_load_explicit(&s->tf_go, memory_order_acquire))
 		sched_yield();
 	uint64_t n = 0;
-	while (!atomic_load_explicit(&s->tf_stop, memory_order_relaxed)) {
+	do { /* one at least, however late the host runs this task */
 		*(volatile char *)t->tf_page = 1; /* fault it in: a TLB entry on this CPU */
 		madvise(t->tf_page, (size_t)getpagesize(), MADV_DONTNEED);
 		n++;
-	}
+	} while (!atomic_load_explicit(&s->tf_stop, memory_order_relaxed));
 	s->tf_ops[t->tf_i] = n;
 }
 
@@ -65,9 +65,12 @@ static void *tf_thread(void *arg)
 	return NULL;
 }
 
-int host_tlb_flush2(const int *pus, unsigned k, bool processes, double seconds, double *ns, int *bad_pu)
+int host_tlb_flush2(const int *pus, unsigned k, bool processes, double seconds, double *ns, uint64_t *ops,
+    int *bad_pu)
 {
 	*bad_pu = -1;
+	if (k == 0 || k > TF_MAX_TASKS)
+		return EINVAL;
 	size_t pg = (size_t)getpagesize();
 	struct tf_shared *s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	char *pages = mmap(NULL, pg * k, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -112,10 +115,14 @@ int host_tlb_flush2(const int *pus, unsigned k, bool processes, double seconds, 
 		if ((err = s->tf_bind_err[i]) != 0)
 			*bad_pu = pus[i];
 	if (err == 0) {
-		uint64_t per[256];
-		for (unsigned i = 0; i < k; i++)
+		uint64_t per[TF_MAX_TASKS], total = 0;
+		for (unsigned i = 0; i < k; i++) {
 			per[i] = s->tf_ops[i] ? (uint64_t)(seconds * 1e9 / (double)s->tf_ops[i]) : 0;
+			total += s->tf_ops[i];
+		}
 		*ns = (double)samples_pct_u64(per, k, 0.5);
+		if (ops != NULL)
+			*ops = total;
 	}
 out:
 	if (s != MAP_FAILED)

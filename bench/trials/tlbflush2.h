@@ -6,12 +6,18 @@
 #define PMAPSTORM_TRIALS_TLBFLUSH2_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
-/* k tasks (at most 256), pinned to host PUs pus[0..k-1], each touching its
- * page and madvise(MADV_DONTNEED)ing it for `seconds`: threads of one
- * process (each madvise shoots at the others) or processes (no
- * shootdown).  *ns: the median task's ns per madvise.  0, or an errno with
- * *bad_pu the PU a task could not be pinned to (-1: another failure). */
-int host_tlb_flush2(const int *pus, unsigned k, bool processes, double seconds, double *ns, int *bad_pu);
+#define TF_MAX_TASKS 256
+
+/* k tasks (1 to TF_MAX_TASKS), pinned to host PUs pus[0..k-1], each
+ * touching its page and madvise(MADV_DONTNEED)ing it for `seconds`:
+ * threads of one process (each madvise shoots at the others) or processes
+ * (no shootdown).  *ns: the median task's ns per madvise; *ops (unless
+ * NULL): the madvise calls of all tasks together.  0, or an errno (EINVAL
+ * for k out of range) with *bad_pu the PU a task could not be pinned to
+ * (-1: another failure). */
+int host_tlb_flush2(const int *pus, unsigned k, bool processes, double seconds, double *ns, uint64_t *ops,
+    int *bad_pu);
 
 #endif
