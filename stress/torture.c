@@ -133,7 +133,7 @@ struct st_run {
 	struct cpu_barrier r_bar;
 	_Atomic bool r_stop;           /* decided by CPU 0 at a quiescent point */
 	_Atomic unsigned r_epoch;      /* quiescent points passed */
-	bool r_first_noted;            /* st_report() saw the first violation (the check layer orders them) */
+	_Atomic bool r_first_noted;    /* st_report() saw the first violation (an exchange: two CPUs may report at once) */
 	_Atomic uint64_t r_epoch_end;
 	uint64_t r_t0, r_deadline;
 	/* pressure (CPU 0 only) */
@@ -753,8 +753,8 @@ static void st_report(const struct check_violation *v)
 	/* the first violation: which operation of its CPU (owner-written
 	 * count, read on that CPU) — with the virtual engine, the same in
 	 * every rerun */
-	if (!r->r_first_noted) {
-		r->r_first_noted = true;
+	if (!atomic_load_explicit(&r->r_first_noted, memory_order_relaxed) &&
+	    !atomic_exchange_explicit(&r->r_first_noted, true, memory_order_relaxed)) {
 		r->r_res->sr_first_op = v->cv_cpu >= 0 ? r->r_cpus[v->cv_cpu].c_ops : 0;
 		r->r_res->sr_first_t_ns = v->cv_t_ns - r->r_t0;
 	}
