@@ -20,7 +20,8 @@
  *    address space; as separate processes it needs no IPI.
  *    The difference per madvise is the host kernel's shootdown cost;
  *  - the model's own shootdown round trip and ping-pong on two CPUs
- *    (microbench_shootdown), with the IPI costs at zero.
+ *    (microbench_shootdown), with the IPI costs at zero, under netbsd-x86
+ *    whatever the run's strategy (cal_model says why).
  * It writes calibration.json.  ipi.preset = calibrated then sets
  * ipi.send_ns + ipi.handler_ns to what the model lacks to reach the host
  * kernel's cost, half each (the split is a choice, recorded in the file).
@@ -58,6 +59,8 @@
 
 #include <pmapstorm/alloc.h>
 #include <pmapstorm/topo.h>
+
+#define CAL_MODEL_STRATEGY "netbsd-x86"
 
 /* ---- the ping-pong of PU pairs ---- */
 
@@ -275,6 +278,11 @@ static int cal_model(struct cal *c)
 	machine_config_set(&mc, "ipi.send_ns", "0");
 	machine_config_set(&mc, "ipi.handler_ns", "0");
 	machine_config_set(&mc, "ipi.distance_ns", "0");
+	/* the round trip the IPI costs complement is netbsd-x86's, whatever
+	 * strategy the run's first point has: the loop times pmap_update(), and
+	 * immediate shoots inside pmap_remove() (a run of every strategy
+	 * calibrated on immediate's 100 ns "round trip"), a lazy one not at all */
+	machine_config_set(&mc, "shootdown.strategy", CAL_MODEL_STRATEGY);
 	int rc = microbench_shootdown(&mc, c->c_p->cp_rounds, &c->c_model_sd, &c->c_model_pp);
 	if (rc != 0) {
 		snprintf(c->c_why, sizeof(c->c_why), "the model's shootdown: %s", machine_errmsg());
@@ -282,9 +290,9 @@ static int cal_model(struct cal *c)
 		return rc;
 	}
 	double x = c->c_floor_ns ? (double)c->c_model_sd / (double)c->c_floor_ns : 0;
-	json_object_set_new(c->c_doc, "model", json_pack("{s:I,s:I,s:f,s:i}", "shootdown_rtt_ns",
+	json_object_set_new(c->c_doc, "model", json_pack("{s:I,s:I,s:f,s:i,s:s}", "shootdown_rtt_ns",
 	    (json_int_t)c->c_model_sd, "pingpong_rtt_ns", (json_int_t)c->c_model_pp, "shootdown_over_floor", x, "rounds",
-	    (int)c->c_p->cp_rounds));
+	    (int)c->c_p->cp_rounds, "strategy", CAL_MODEL_STRATEGY));
 	/* what the model lacks to cost what the host kernel pays, half sending, half handling */
 	double host = c->c_host_sd_ns, model = (double)c->c_model_sd;
 	uint64_t extra = host > model ? (uint64_t)(host - model) : 0;
