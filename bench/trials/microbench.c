@@ -707,6 +707,8 @@ static void mb_host(const struct machine_config *cfg, struct microbench_result *
 		}
 		out->host_ops[k - 1] = (double)ops / seconds; /* every task's, as the model's ops/s are every CPU's */
 	}
+	out->host_ratio = out->host_ops[1] / out->host_ops[0];
+	out->over_host = out->scales[1].ops[1] / out->host_ops[1];
 }
 
 /* scaling (issue 17): private and shared munmap, private touch */

@@ -65,6 +65,8 @@ struct microbench_result {
 	 * one process: the shared munmap's host counterpart; 0: not measured
 	 * (virtual time, a PU that could not be pinned to: host_why) */
 	double host_ops[2];
+	double host_ratio;                      /* host_ops[1] / host_ops[0]: the kernel's 2 / 1 thread */
+	double over_host;                       /* the shared munmap on 2 CPUs over host_ops[1] */
 	char host_why[128];
 };
 

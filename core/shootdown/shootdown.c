@@ -427,7 +427,7 @@ void sd_lazy_posted(unsigned c, bool window)
 	 * too long, never one that is too short). */
 	if (stats_on && atomic_load_explicit(&q->q_since, memory_order_relaxed) == 0) {
 		uint64_t zero = 0;
-		atomic_compare_exchange_strong(&q->q_since, &zero, sd_stat_now());
+		atomic_compare_exchange_strong(&q->q_since, &zero, cpu_now_ns());
 	}
 }
 

@@ -46,6 +46,18 @@ extern const struct cfg_key sd_batch_key;
 
 #include <pmapstorm/shootdown.h>
 
+/*
+ * The clock for a statistic only — a request's send time for its targets'
+ * sd_ack_record(), a lazy post's time for shootdown.coherence, a deferred
+ * free's for shootdown.deferral: 0, and no clock read, with statistics off
+ * (stats.enabled), when nothing records them.  The protocols themselves
+ * need no clock.  docs/performance.md, section 15.
+ */
+static inline uint64_t sd_stat_now(void)
+{
+	return stats_on ? cpu_now_ns() : 0;
+}
+
 /* The start of a request's latency (shootdown.latency, and the sent time a
  * target's acknowledgement latency counts from): the clock pmap_update()
  * read as it began, for the first request of that completion (pmap_sync
@@ -57,23 +69,9 @@ extern const struct cfg_key sd_batch_key;
  * strategy does before that request.  docs/performance.md, section 11. */
 static inline uint64_t sd_clock_start(struct cpu_info *ci)
 {
-	const uint64_t t0 = ci->ci_update_t0;
+	const uint64_t t0 = ci->ci_update_t0; /* 0 with statistics off: pmap_update() times nothing */
 	ci->ci_update_t0 = 0;
-	if (!stats_on)
-		return 0; /* nothing is timed: no clock read (sd_elapsed) */
-	return t0 != 0 ? t0 : cpu_now_ns();
-}
-
-/*
- * The clock for a statistic only — a request's send time for its targets'
- * sd_ack_record(), a lazy post's time for shootdown.coherence, a deferred
- * free's for shootdown.deferral: 0, and no clock read, with statistics off
- * (stats.enabled), when nothing records them.  The protocols themselves
- * need no clock.  docs/performance.md, section 15.
- */
-static inline uint64_t sd_stat_now(void)
-{
-	return stats_on ? cpu_now_ns() : 0;
+	return t0 != 0 ? t0 : sd_stat_now();
 }
 
 /* The time since sd_clock_start()'s t0 for sd_count_request(): 0, and no
