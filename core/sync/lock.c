@@ -598,7 +598,7 @@ static inline uint64_t ls_wait_begin(kmutex_t *m, bool stat, bool exclusive)
 	return ls_now();
 }
 
-static inline uint64_t ls_wait_end(kmutex_t *m, bool stat, uint64_t t0, uintptr_t pc)
+static inline uint64_t ls_wait_end(kmutex_t *m, bool stat, bool exclusive, uint64_t t0, uintptr_t pc)
 {
 	if (!stat)
 		return 0;
@@ -606,6 +606,10 @@ static inline uint64_t ls_wait_end(kmutex_t *m, bool stat, uint64_t t0, uintptr_
 	atomic_fetch_sub_explicit(&m->mtx_waiters, 1, memory_order_relaxed);
 	stats_hist_record(ls[m->mtx_class].wait, t1 - t0);
 	ls_site_note(m->mtx_class, pc, t1 - t0);
+	if (!exclusive) {
+		stats_inc(ls[m->mtx_class].acq); /* counted; a shared hold is not timed (no draw) */
+		return 0;
+	}
 	return ls_acquired(m, t1);
 }
 
@@ -621,7 +625,7 @@ static uint64_t lock_slow(kmutex_t *m, bool shared, uintptr_t pc)
 		a->la_wait_read(m, w);
 	else
 		a->la_wait(m, w);
-	return ls_wait_end(m, stat, t0, pc);
+	return ls_wait_end(m, stat, !shared, t0, pc);
 }
 
 void sync_set_held_slot(_Atomic uint64_t *slot)
@@ -717,7 +721,7 @@ void mutex_enter_ticket_slow(kmutex_t *m, uint32_t ticket)
 	bool stat = atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed);
 	uint64_t t0 = ls_wait_begin(m, stat, true);
 	lock_ticket_wait_for(m, ticket, w);
-	lock_own(m, ls_wait_end(m, stat, t0, (uintptr_t)__builtin_return_address(0)));
+	lock_own(m, ls_wait_end(m, stat, true, t0, (uintptr_t)__builtin_return_address(0)));
 }
 
 /* The inline MCS path swapped node n in behind prev: link and wait, then own. */
@@ -727,7 +731,7 @@ void mutex_enter_mcs_slow(kmutex_t *m, ck_spinlock_mcs_context_t *n, ck_spinlock
 	bool stat = atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed);
 	uint64_t t0 = ls_wait_begin(m, stat, true);
 	lock_mcs_wait_behind(m, n, prev, w);
-	lock_own(m, ls_wait_end(m, stat, t0, (uintptr_t)__builtin_return_address(0)));
+	lock_own(m, ls_wait_end(m, stat, true, t0, (uintptr_t)__builtin_return_address(0)));
 }
 
 /* => pc: the call site, for lockstat's sites */
