@@ -42,7 +42,10 @@ static const char *const mb_usage =
     "(shootdown.latency: a request to its last acknowledgement), and the host\n"
     "kernel under the same loop (will-it-scale tlb_flush2: touch a page, madvise it\n"
     "away) with 1 thread and 2 threads of one process on the same host PUs, for\n"
-    "the shared munmap's scaling and speed beside it.  Prints each\n"
+    "the shared munmap's scaling and speed beside it.  The host's speed drifts,\n"
+    "so the short figures (TLB, locks) are the best of 9 rounds that each time\n"
+    "all of them, and the driver's figures the best of 5 trials taken in turn\n"
+    "(latencies: the median trial).  Prints each\n"
     "figure beside its target, \"not met\" where it falls short; --json FILE also\n"
     "writes the figures, the targets and the run's provenance.\n"
     "  --out DIR    write DIR/microbench.json (unless --json names another file)\n"
@@ -224,7 +227,8 @@ static void mb_print_driver(const struct microbench_result *r)
 {
 	char tg[96];
 	double ratio = r->drv_off > 0 ? r->drv_on / r->drv_off : 0;
-	printf("\n  the driver, touch on one CPU (target: statistics on <= 1.05 x off)\n");
+	printf("\n  the driver, touch on one CPU, best of %d trials each (target: statistics on <= 1.05 x off)\n",
+	    MB_TRIALS);
 	printf("  %-34s %10.2f ns/op\n", "statistics on", r->drv_on);
 	printf("  %-34s %10.2f ns/op\n", "statistics off", r->drv_off);
 	mb_target(tg, sizeof(tg), ratio, '<', 1.05);
@@ -234,8 +238,8 @@ static void mb_print_driver(const struct microbench_result *r)
 static void mb_print_scaling(const struct machine_config *cfg, const struct microbench_result *r)
 {
 	char tg[96];
-	printf("\n  scaling: total operations per second, median of 3 trials of 0.3 s (strategy %s)\n",
-	    cfg->mc_strategy);
+	printf("\n  scaling: total operations per second, best of %d trials of 0.3 s, taken in turn (strategy %s)\n",
+	    MB_TRIALS, cfg->mc_strategy);
 	for (unsigned i = 0; i < MB_NSCALES; i++) {
 		const struct mb_scale *sc = &r->scales[i];
 		for (unsigned k = 0; k < sc->n; k++)
@@ -274,7 +278,8 @@ static void mb_print_scaling(const struct machine_config *cfg, const struct micr
 
 static void mb_print_locks(const struct microbench_result *r)
 {
-	printf("\n  uncontended lock acquire+release, ns (targets: layer/bare <= 1.05 lockstat off, <= 1.3 on)\n");
+	printf("\n  uncontended lock acquire+release, ns, best of %d rounds (targets: layer/bare <= 1.05 lockstat "
+	       "off, <= 1.3 on)\n", MB_ROUNDS);
 	printf("  %-18s %8s %10s %7s %10s %7s\n", "algorithm", "bare", "lockstat-", "ratio", "lockstat+", "ratio");
 	for (unsigned i = 0; i < r->nlocks; i++) {
 		const struct mb_lockcost *lc = &r->locks[i];

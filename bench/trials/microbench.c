@@ -6,6 +6,10 @@
  *  tlb_hit_ns       mmu_load() of one mapped page, TLB hit (CPU 0 alone)
  *  tlb_miss_ns      mmu_load() cycling over more pages than the TLB holds:
  *                   every access misses and walks four levels
+ *  lock pairs       an uncontended acquire+release, bare library call and
+ *                   lock layer with lockstat off and on (CPU 0 alone); this
+ *                   and the TLB figures: the best of MB_ROUNDS blocks, taken
+ *                   in rounds that measure every one of them in turn
  *  shootdown_rtt_ns pmap_update() after pmap_remove() of a page CPU 1 keeps
  *                   loading (CPU 1 loops on mmu_load + cpu_intr_poll): one
  *                   IPI, one early acknowledgement (median of many)
@@ -15,17 +19,19 @@
  *  ratio            shootdown_rtt / pingpong_rtt
  *  scaling          total operations per second of a workload through the
  *                   experiment driver on 1 and 2 CPUs (and on every host
- *                   PU when the host has more than 2), median of 3 trials
- *                   of 0.3 s: munmap (len 1) on private pmaps, munmap on
+ *                   PU when the host has more than 2), the best of
+ *                   MB_TRIALS trials of 0.3 s, every point's trials taken
+ *                   in turn: munmap (len 1) on private pmaps, munmap on
  *                   one shared pmap (will-it-scale tlb_flush2's pattern),
  *                   touch on private pmaps; and the p50 shootdown latency
  *                   of the shared munmap on 2 CPUs (both shoot at each
- *                   other) over shootdown_rtt_ns
+ *                   other; the median trial) over the single-target loop's
  *  host_ops         the host kernel under will-it-scale tlb_flush2's loop
  *                   (tlbflush2.c: touch a page, madvise(MADV_DONTNEED) it)
- *                   on the host PUs of CPUs 0 and 1 for 0.3 s: one thread,
- *                   then two threads of one process — the shared munmap's
- *                   host counterpart, for its scaling and its speed
+ *                   on the host PUs of CPUs 0 and 1: one thread, and two
+ *                   threads of one process, a trial of 0.1 s each in every
+ *                   round of the scaling trials, the best — the shared
+ *                   munmap's host counterpart, for its scaling and its speed
  *  poolpage_*_ns    uvm_km_alloc_poolpage_cache + uvm_km_free_poolpage_cache
  *                   pairs (issue 4), each mode on a machine of its own:
  *                   direct and vacache with CPU 0 alone (mean of best
@@ -106,90 +112,97 @@ static void wait_phase(struct mb_state *s, unsigned ph)
 
 /* ---- lock costs: one CPU, uncontended acquire+release pairs ---- */
 
-#define LOCK_ITERS 500000
+/*
+ * The fast figures (TLB hit and miss, every lock pair) are blocks of a few
+ * milliseconds, taken in MB_ROUNDS rounds that each measure every figure
+ * once, and each figure is its best block.  The host's own speed changes
+ * from one fraction of a second to the next (on the 2-PU VM of
+ * docs/performance.md, section 17, a TLB hit took 4.2 ns in one boot and
+ * 7.8 ns in the next, with the same layout): five blocks in a row measured
+ * a figure inside one such phase, and a layer and its bare library call in
+ * different phases.  Rounds spread each figure's blocks over the whole
+ * measurement, and keep a ratio's two sides next to each other.
+ */
+#define LOCK_ITERS 300000
+#define HIT_ITERS 1000000
+#define MISS_PASSES 32
 
-/* the algorithm's own library calls, without the lock layer */
+/* the algorithm's own library calls, without the lock layer: one block */
 static double bare_pair_ns(const char *name)
 {
-	double best = 1e30;
-	for (int rep = 0; rep < 5; rep++) {
-		uint64_t t0 = 0, t1 = 0;
-		if (!strcmp(name, "tas")) {
-			ck_spinlock_fas_t l = CK_SPINLOCK_FAS_INITIALIZER;
-			t0 = cpu_now_ns();
-			for (unsigned i = 0; i < LOCK_ITERS; i++) {
-				ck_spinlock_fas_lock_eb(&l);
-				ck_spinlock_fas_unlock(&l);
-			}
-			t1 = cpu_now_ns();
-		} else if (!strcmp(name, "ticket")) {
-			ck_spinlock_ticket_t l = CK_SPINLOCK_TICKET_INITIALIZER;
-			t0 = cpu_now_ns();
-			for (unsigned i = 0; i < LOCK_ITERS; i++) {
-				ck_spinlock_ticket_lock(&l);
-				ck_spinlock_ticket_unlock(&l);
-			}
-			t1 = cpu_now_ns();
-		} else if (!strcmp(name, "mcs")) {
-			ck_spinlock_mcs_t l = CK_SPINLOCK_MCS_INITIALIZER;
-			ck_spinlock_mcs_context_t node;
-			t0 = cpu_now_ns();
-			for (unsigned i = 0; i < LOCK_ITERS; i++) {
-				ck_spinlock_mcs_lock(&l, &node);
-				ck_spinlock_mcs_unlock(&l, &node);
-			}
-			t1 = cpu_now_ns();
-		} else if (!strcmp(name, "clh")) {
-			ck_spinlock_clh_t *l, unowned, mine, *me = &mine;
-			ck_spinlock_clh_init(&l, &unowned);
-			t0 = cpu_now_ns();
-			for (unsigned i = 0; i < LOCK_ITERS; i++) {
-				ck_spinlock_clh_lock(&l, me);
-				ck_spinlock_clh_unlock(&me);
-			}
-			t1 = cpu_now_ns();
-		} else if (!strcmp(name, "pthread") || !strcmp(name, "pthread-adaptive")) {
-			pthread_mutex_t l;
-			pthread_mutexattr_t a;
-			pthread_mutexattr_init(&a);
-			pthread_mutexattr_settype(&a, !strcmp(name, "pthread") ? PTHREAD_MUTEX_NORMAL : PTHREAD_MUTEX_ADAPTIVE_NP);
-			pthread_mutex_init(&l, &a);
-			t0 = cpu_now_ns();
-			for (unsigned i = 0; i < LOCK_ITERS; i++) {
-				pthread_mutex_lock(&l);
-				pthread_mutex_unlock(&l);
-			}
-			t1 = cpu_now_ns();
-			pthread_mutex_destroy(&l);
-		} else if (!strcmp(name, "ck-rw")) {
-			ck_rwlock_t l = CK_RWLOCK_INITIALIZER;
-			t0 = cpu_now_ns();
-			for (unsigned i = 0; i < LOCK_ITERS; i++) {
-				ck_rwlock_write_lock(&l);
-				ck_rwlock_write_unlock(&l);
-			}
-			t1 = cpu_now_ns();
-		} else if (!strcmp(name, "pthread-rw")) {
-			pthread_rwlock_t l;
-			pthread_rwlock_init(&l, NULL);
-			t0 = cpu_now_ns();
-			for (unsigned i = 0; i < LOCK_ITERS; i++) {
-				pthread_rwlock_wrlock(&l);
-				pthread_rwlock_unlock(&l);
-			}
-			t1 = cpu_now_ns();
-			pthread_rwlock_destroy(&l);
-		} else {
-			return 0;
+	uint64_t t0 = 0, t1 = 0;
+	if (!strcmp(name, "tas")) {
+		ck_spinlock_fas_t l = CK_SPINLOCK_FAS_INITIALIZER;
+		t0 = cpu_now_ns();
+		for (unsigned i = 0; i < LOCK_ITERS; i++) {
+			ck_spinlock_fas_lock_eb(&l);
+			ck_spinlock_fas_unlock(&l);
 		}
-		double ns = (double)(t1 - t0) / LOCK_ITERS;
-		if (ns < best)
-			best = ns;
+		t1 = cpu_now_ns();
+	} else if (!strcmp(name, "ticket")) {
+		ck_spinlock_ticket_t l = CK_SPINLOCK_TICKET_INITIALIZER;
+		t0 = cpu_now_ns();
+		for (unsigned i = 0; i < LOCK_ITERS; i++) {
+			ck_spinlock_ticket_lock(&l);
+			ck_spinlock_ticket_unlock(&l);
+		}
+		t1 = cpu_now_ns();
+	} else if (!strcmp(name, "mcs")) {
+		ck_spinlock_mcs_t l = CK_SPINLOCK_MCS_INITIALIZER;
+		ck_spinlock_mcs_context_t node;
+		t0 = cpu_now_ns();
+		for (unsigned i = 0; i < LOCK_ITERS; i++) {
+			ck_spinlock_mcs_lock(&l, &node);
+			ck_spinlock_mcs_unlock(&l, &node);
+		}
+		t1 = cpu_now_ns();
+	} else if (!strcmp(name, "clh")) {
+		ck_spinlock_clh_t *l, unowned, mine, *me = &mine;
+		ck_spinlock_clh_init(&l, &unowned);
+		t0 = cpu_now_ns();
+		for (unsigned i = 0; i < LOCK_ITERS; i++) {
+			ck_spinlock_clh_lock(&l, me);
+			ck_spinlock_clh_unlock(&me);
+		}
+		t1 = cpu_now_ns();
+	} else if (!strcmp(name, "pthread") || !strcmp(name, "pthread-adaptive")) {
+		pthread_mutex_t l;
+		pthread_mutexattr_t a;
+		pthread_mutexattr_init(&a);
+		pthread_mutexattr_settype(&a, !strcmp(name, "pthread") ? PTHREAD_MUTEX_NORMAL : PTHREAD_MUTEX_ADAPTIVE_NP);
+		pthread_mutex_init(&l, &a);
+		t0 = cpu_now_ns();
+		for (unsigned i = 0; i < LOCK_ITERS; i++) {
+			pthread_mutex_lock(&l);
+			pthread_mutex_unlock(&l);
+		}
+		t1 = cpu_now_ns();
+		pthread_mutex_destroy(&l);
+	} else if (!strcmp(name, "ck-rw")) {
+		ck_rwlock_t l = CK_RWLOCK_INITIALIZER;
+		t0 = cpu_now_ns();
+		for (unsigned i = 0; i < LOCK_ITERS; i++) {
+			ck_rwlock_write_lock(&l);
+			ck_rwlock_write_unlock(&l);
+		}
+		t1 = cpu_now_ns();
+	} else if (!strcmp(name, "pthread-rw")) {
+		pthread_rwlock_t l;
+		pthread_rwlock_init(&l, NULL);
+		t0 = cpu_now_ns();
+		for (unsigned i = 0; i < LOCK_ITERS; i++) {
+			pthread_rwlock_wrlock(&l);
+			pthread_rwlock_unlock(&l);
+		}
+		t1 = cpu_now_ns();
+		pthread_rwlock_destroy(&l);
+	} else {
+		return 0;
 	}
-	return best;
+	return (double)(t1 - t0) / LOCK_ITERS;
 }
 
-/* through the lock layer: a lock of class pool (or kernel_map for rw) */
+/* through the lock layer: a lock of class pool (or kernel_map for rw), one block */
 static double layer_pair_ns(const struct machine_config *cfg, const struct lock_algo_info *li, bool stat)
 {
 	char algo[LC_NCLASS][LOCK_ALGO_NAMELEN];
@@ -199,54 +212,59 @@ static double layer_pair_ns(const struct machine_config *cfg, const struct lock_
 	lock_class_t cls = li->li_rw ? LC_KERNEL_MAP : LC_POOL;
 	snprintf(algo[cls], LOCK_ALGO_NAMELEN, "%s", li->li_name);
 	lock_configure((const char(*)[LOCK_ALGO_NAMELEN])algo, wait, stat, false);
-	double best = 1e30;
 	krwlock_t rw;
 	kmutex_t m;
 	if (li->li_rw)
 		rw_init(&rw, cls);
 	else
 		mutex_init(&m, cls);
-	for (int rep = 0; rep < 5; rep++) {
-		uint64_t t0 = cpu_now_ns();
-		if (li->li_rw)
-			for (unsigned i = 0; i < LOCK_ITERS; i++) {
-				rw_enter(&rw, RW_WRITER);
-				rw_exit(&rw);
-			}
-		else
-			for (unsigned i = 0; i < LOCK_ITERS; i++) {
-				mutex_enter(&m);
-				mutex_exit(&m);
-			}
-		double ns = (double)(cpu_now_ns() - t0) / LOCK_ITERS;
-		if (ns < best)
-			best = ns;
-	}
+	uint64_t t0 = cpu_now_ns();
+	if (li->li_rw)
+		for (unsigned i = 0; i < LOCK_ITERS; i++) {
+			rw_enter(&rw, RW_WRITER);
+			rw_exit(&rw);
+		}
+	else
+		for (unsigned i = 0; i < LOCK_ITERS; i++) {
+			mutex_enter(&m);
+			mutex_exit(&m);
+		}
+	const double ns = (double)(cpu_now_ns() - t0) / LOCK_ITERS;
 	if (li->li_rw)
 		rw_destroy(&rw);
 	else
 		mutex_destroy(&m);
 	/* back to the run's own configuration */
 	lock_configure_from(cfg);
-	return best;
+	return ns;
 }
 
-static void mb_locks(struct mb_state *s)
+static inline void mb_keep_best(double *best, double ns)
+{
+	if (ns > 0 && (*best == 0 || ns < *best))
+		*best = ns;
+}
+
+/* One round of the lock pairs: each algorithm's bare call, then the layer
+ * with lockstat off and on, side by side */
+static void mb_locks_round(struct mb_state *s)
 {
 	const struct lock_algo_info *li;
-	for (unsigned k = 0; (li = lock_algo_at(k)) != NULL && s->nlocks < MB_MAXALGO; k++) {
+	unsigned n = 0;
+	for (unsigned k = 0; (li = lock_algo_at(k)) != NULL && n < MB_MAXALGO; k++) {
 		if (li->li_unsafe)
 			continue;
-		struct mb_lockcost *c = &s->locks[s->nlocks++];
+		struct mb_lockcost *c = &s->locks[n++];
 		c->name = li->li_name;
-		c->bare_ns = bare_pair_ns(li->li_name);
-		c->off_ns = layer_pair_ns(s->cfg, li, false);
-		c->on_ns = layer_pair_ns(s->cfg, li, true);
+		mb_keep_best(&c->bare_ns, bare_pair_ns(li->li_name));
+		mb_keep_best(&c->off_ns, layer_pair_ns(s->cfg, li, false));
+		mb_keep_best(&c->on_ns, layer_pair_ns(s->cfg, li, true));
 	}
+	s->nlocks = n;
 }
 
-/* The driver's own cost: touch on one CPU through the driver, statistics on and off. */
-static double driver_touch_ns(const struct machine_config *base, bool stats)
+/* One trial of touch on one CPU through the driver: ns per operation, 0 if it failed */
+static double driver_touch_trial(const struct machine_config *base, bool stats)
 {
 	struct machine_config cfg = *base;
 	cfg.mc_ncpu = 1;
@@ -254,69 +272,85 @@ static double driver_touch_ns(const struct machine_config *base, bool stats)
 	machine_config_set(&cfg, "locks.lockstat", stats ? "on" : "off");
 	struct exp_point pt;
 	exp_point_single(&pt, &cfg, "touch", 0.05, 0.3);
-	double best = 0;
-	for (int rep = 0; rep < 3; rep++) {
-		struct trial_result *r = mem_zalloc(struct trial_result, 1);
-		_Atomic int stop = 0;
-		if (trial_run(&pt, 0, 1, r, &stop) == 0) {
-			const struct metric *m = trial_metric(r, "ops_per_s.touch"); /* exp_point_single names the role */
-			double ns = m && m->m_value > 0 ? 1e9 / m->m_value : 0;
-			if (ns > 0 && (best == 0 || ns < best))
-				best = ns;
-		}
-		trial_free(r);
-		free(r);
+	struct trial_result *r = mem_zalloc(struct trial_result, 1);
+	_Atomic int stop = 0;
+	double ns = 0;
+	if (r != NULL && trial_run(&pt, 0, 1, r, &stop) == 0) {
+		const struct metric *m = trial_metric(r, "ops_per_s.touch"); /* exp_point_single names the role */
+		ns = m && m->m_value > 0 ? 1e9 / m->m_value : 0;
 	}
-	return best;
+	if (r != NULL)
+		trial_free(r);
+	free(r);
+	return ns;
 }
 
-/* TLB hit and miss costs (CPU 0 alone); sink keeps the loads */
-static void cpu0_tlb(struct mb_state *s, uint64_t *sinkp)
+/* The driver's own cost: touch on one CPU through the driver, statistics
+ * on and off in turn, the best of MB_TRIALS trials each. */
+static void driver_touch(const struct machine_config *base, double *on, double *off)
 {
-	uint64_t v = 0, sink = 0;
-	mmu_load(MB_VA, &v);
-	double best = 1e30;
-	const unsigned hit_iters = 2000000;
-	for (int rep = 0; rep < 5; rep++) {
-		uint64_t t0 = cpu_now_ns();
-		for (unsigned i = 0; i < hit_iters; i++) {
-			mmu_load(MB_VA, &v);
-			sink += v;
-		}
-		double ns = (double)(cpu_now_ns() - t0) / hit_iters;
-		if (ns < best)
-			best = ns;
+	*on = *off = 0;
+	for (int rep = 0; rep < MB_TRIALS; rep++) {
+		mb_keep_best(on, driver_touch_trial(base, true));
+		mb_keep_best(off, driver_touch_trial(base, false));
 	}
-	s->hit_ns = best;
+}
 
-	/* ---- TLB miss: more pages than the TLB, visited in a cycle ---- */
+/* TLB hit: one block of loads of a mapped page (CPU 0 alone); sink keeps them */
+static double tlb_hit_block(uint64_t *sink)
+{
+	uint64_t v = 0, sum = 0;
+	uint64_t t0 = cpu_now_ns();
+	for (unsigned i = 0; i < HIT_ITERS; i++) {
+		mmu_load(MB_VA, &v);
+		sum += v;
+	}
+	const double ns = (double)(cpu_now_ns() - t0) / HIT_ITERS;
+	*sink += sum;
+	return ns;
+}
+
+/* TLB miss: one block of passes over more pages than the TLB holds */
+static double tlb_miss_block(const struct mb_state *s, vaddr_t base, uint64_t *sink)
+{
+	uint64_t v = 0, sum = 0;
+	unsigned n = 0;
+	uint64_t t0 = cpu_now_ns();
+	for (unsigned r = 0; r < MISS_PASSES; r++)
+		for (unsigned i = 0; i < s->miss_pages; i++, n++) {
+			mmu_load(base + ptoa(i), &v);
+			sum += v;
+		}
+	const double ns = (double)(cpu_now_ns() - t0) / n;
+	*sink += sum;
+	return ns;
+}
+
+/* The fast figures in rounds (see MB_ROUNDS): TLB hit, TLB miss, and every
+ * lock pair, each its best block */
+static void mb_fast_figures(struct mb_state *s, uint64_t *sink)
+{
+	uint64_t v;
+	mmu_load(MB_VA, &v); /* the hit's entry */
 	vaddr_t base = MB_VA + 0x1000000ULL;
 	struct vm_page **pages = mem_zalloc(struct vm_page *, s->miss_pages);
+	if (pages == NULL)
+		return; /* unmeasured: 0 */
 	for (unsigned i = 0; i < s->miss_pages; i++) {
 		pages[i] = mb_page();
 		pmap_enter(s->pm, base + ptoa(i), VM_PAGE_TO_PHYS(pages[i]), VM_PROT_READ, VM_PROT_READ);
 	}
 	pmap_update(s->pm);
-	best = 1e30;
-	for (int rep = 0; rep < 5; rep++) {
-		uint64_t t0 = cpu_now_ns();
-		unsigned n = 0;
-		for (unsigned r = 0; r < 64; r++)
-			for (unsigned i = 0; i < s->miss_pages; i++, n++) {
-				mmu_load(base + ptoa(i), &v);
-				sink += v;
-			}
-		double ns = (double)(cpu_now_ns() - t0) / n;
-		if (ns < best)
-			best = ns;
+	for (unsigned r = 0; r < MB_ROUNDS; r++) {
+		mb_keep_best(&s->hit_ns, tlb_hit_block(sink));
+		mb_keep_best(&s->miss_ns, tlb_miss_block(s, base, sink));
+		mb_locks_round(s);
 	}
-	s->miss_ns = best;
 	pmap_remove(s->pm, base, base + ptoa(s->miss_pages));
 	pmap_update(s->pm);
 	for (unsigned i = 0; i < s->miss_pages; i++)
 		uvm_pagefree(pages[i]);
 	free(pages);
-	*sinkp += sink;
 }
 
 static void cpu0(struct mb_state *s)
@@ -326,9 +360,8 @@ static void cpu0(struct mb_state *s)
 	pmap_enter(s->pm, MB_VA, VM_PAGE_TO_PHYS(pg), VM_PROT_READ | VM_PROT_WRITE, VM_PROT_READ | VM_PROT_WRITE);
 	pmap_update(s->pm);
 	if (!s->sd_only) {
-		mb_locks(s);
+		mb_fast_figures(s, &sink);
 		stats_reset(); /* the lockstat table below is the rest of the run's */
-		cpu0_tlb(s, &sink);
 	}
 
 	/* ---- shootdown round trip: CPU 1 keeps loading MB_VA ---- */
@@ -470,8 +503,10 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* One point: the median ops/s (and shootdown p50) of 3 trials of 0.3 s. */
-static int mb_scale_point(const struct machine_config *base, struct mb_scale *sc, unsigned k)
+/* One trial of one point (CPU count k) of a scaling workload, 0.3 s:
+ * total ops/s, update cost p50, remote latency p50 (0 where not measured) */
+static int mb_scale_trial(const struct machine_config *base, const struct mb_scale *sc, unsigned k, unsigned t,
+    double *ops, double *lat, double *rl)
 {
 	struct machine_config cfg = *base;
 	cfg.mc_ncpu = sc->ncpu[k];
@@ -485,54 +520,31 @@ static int mb_scale_point(const struct machine_config *base, struct mb_scale *sc
 		r->er_optvals[0] = sc->len;
 		r->er_nopts = 1;
 	}
-	double ops[3], lat[3], rl[3];
-	unsigned got = 0;
-	for (unsigned t = 0; t < 3; t++) {
-		struct trial_result *res = mem_zalloc(struct trial_result, 1);
-		_Atomic int stop = 0;
-		if (res == NULL)
-			return ENOMEM;
-		int rc = trial_run(&pt, t, 1 + t, res, &stop);
-		if (rc == 0) {
-			/* per-role metrics: exp_point_single names the role after its workload */
-			char on[128], ln[128], rn[128];
-			snprintf(on, sizeof(on), "ops_per_s.%s", r->er_name);
-			snprintf(ln, sizeof(ln), "update_cost_p50.%s", r->er_name); /* a completion, page operations included */
-			snprintf(rn, sizeof(rn), "remote_latency_p50.%s", r->er_name); /* the shootdowns alone */
-			const struct metric *mo = trial_metric(res, on), *ml = trial_metric(res, ln), *mr = trial_metric(res, rn);
-			ops[got] = mo != NULL ? mo->m_value : 0;
-			lat[got] = ml != NULL ? ml->m_value : 0;
-			rl[got] = mr != NULL ? mr->m_value : 0;
-			got++;
-		}
-		trial_free(res);
-		free(res);
-		if (rc != 0)
-			return rc;
+	struct trial_result *res = mem_zalloc(struct trial_result, 1);
+	_Atomic int stop = 0;
+	if (res == NULL)
+		return ENOMEM;
+	int rc = trial_run(&pt, t, 1 + t, res, &stop);
+	if (rc == 0) {
+		/* per-role metrics: exp_point_single names the role after its workload */
+		char on[128], ln[128], rn[128];
+		snprintf(on, sizeof(on), "ops_per_s.%s", r->er_name);
+		snprintf(ln, sizeof(ln), "update_cost_p50.%s", r->er_name); /* a completion, page operations included */
+		snprintf(rn, sizeof(rn), "remote_latency_p50.%s", r->er_name); /* the shootdowns alone */
+		const struct metric *mo = trial_metric(res, on), *ml = trial_metric(res, ln), *mr = trial_metric(res, rn);
+		*ops = mo != NULL ? mo->m_value : 0;
+		*lat = ml != NULL ? ml->m_value : 0;
+		*rl = mr != NULL ? mr->m_value : 0;
 	}
-	qsort(ops, got, sizeof(double), cmp_double);
-	qsort(lat, got, sizeof(double), cmp_double);
-	qsort(rl, got, sizeof(double), cmp_double);
-	sc->ops[k] = got ? ops[got / 2] : 0;
-	sc->sd_p50[k] = got ? lat[got / 2] : 0;
-	sc->rl_p50[k] = got ? rl[got / 2] : 0;
-	return 0;
+	trial_free(res);
+	free(res);
+	return rc;
 }
 
-static int mb_scale_run(const struct machine_config *base, struct mb_scale *sc)
+static double mb_median(double *v, unsigned n)
 {
-	unsigned npus = topo_npus();
-	sc->n = 0;
-	sc->ncpu[sc->n++] = 1;
-	sc->ncpu[sc->n++] = 2;
-	if (npus > 2)
-		sc->ncpu[sc->n++] = npus > MAXCPUS ? MAXCPUS : npus;
-	for (unsigned k = 0; k < sc->n; k++) {
-		int rc = mb_scale_point(base, sc, k);
-		if (rc != 0)
-			return rc;
-	}
-	return 0;
+	qsort(v, n, sizeof(double), cmp_double);
+	return n ? v[n / 2] : 0;
 }
 
 double microbench_scale_ratio(const struct mb_scale *sc, unsigned k)
@@ -674,44 +686,56 @@ static int mb_poolpages(const struct machine_config *cfg, struct microbench_resu
 	return 0;
 }
 
-/* The host kernel under tlb_flush2's loop on the PUs CPUs 0 and 1 run on:
- * 1 thread, then 2 threads of one process.  Real time only; a failure
- * leaves the figures unmeasured (host_why says why), not the run failed. */
-static void mb_host(const struct machine_config *cfg, struct microbench_result *out)
+/* The host kernel under tlb_flush2's loop runs on the PUs CPUs 0 and 1 run
+ * on: 1 thread, then 2 threads of one process.  Real time only; where it
+ * cannot run, the figures stay unmeasured (host_why says why), and the run
+ * goes on.  true: pus[] are those PUs. */
+static bool host_pus(const struct machine_config *cfg, int *pus, struct microbench_result *out)
 {
 	if (cfg->mc_engine == MACHINE_ENGINE_VIRTUAL) {
 		snprintf(out->host_why, sizeof(out->host_why), "virtual time");
-		return;
+		return false;
 	}
 	struct topo *t = machine_config_topo(cfg);
 	if (t == NULL) {
 		snprintf(out->host_why, sizeof(out->host_why), "%s", machine_errmsg());
-		return;
+		return false;
 	}
-	int pus[2] = {topo_cpu_host_pu(t, 0), topo_cpu_host_pu(t, 1)};
+	pus[0] = topo_cpu_host_pu(t, 0);
+	pus[1] = topo_cpu_host_pu(t, 1);
 	topo_close(t);
 	if (pus[0] == pus[1]) {
 		snprintf(out->host_why, sizeof(out->host_why), "CPUs 0 and 1 share host PU %d", pus[0]);
-		return;
+		return false;
 	}
-	const double seconds = 0.3;
-	for (unsigned k = 1; k <= 2; k++) {
-		double ns = 0;
-		uint64_t ops = 0;
-		int bad = -1, rc = host_tlb_flush2(pus, k, false, seconds, &ns, &ops, &bad);
-		if (rc != 0 || ops == 0) {
-			snprintf(out->host_why, sizeof(out->host_why), "%s%s", rc ? strerror(rc) : "no operation completed",
-			    bad >= 0 ? " (pinning to a host PU)" : "");
-			out->host_ops[0] = out->host_ops[1] = 0;
-			return;
-		}
-		out->host_ops[k - 1] = (double)ops / seconds; /* every task's, as the model's ops/s are every CPU's */
-	}
-	out->host_ratio = out->host_ops[1] / out->host_ops[0];
-	out->over_host = out->scales[1].ops[1] / out->host_ops[1];
+	return true;
 }
 
-/* scaling (issue 17): private and shared munmap, private touch */
+/* The host kernel under tlb_flush2's loop (mb_host): one trial of k
+ * threads, ops/s; 0 and host_why set if it could not run */
+static double mb_host_trial(const int *pus, unsigned k, struct microbench_result *out)
+{
+	const double seconds = 0.1;
+	double ns = 0;
+	uint64_t ops = 0;
+	int bad = -1, rc = host_tlb_flush2(pus, k, false, seconds, &ns, &ops, &bad);
+	if (rc != 0 || ops == 0) {
+		snprintf(out->host_why, sizeof(out->host_why), "%s%s", rc ? strerror(rc) : "no operation completed",
+		    bad >= 0 ? " (pinning to a host PU)" : "");
+		return 0;
+	}
+	return (double)ops / seconds; /* every task's, as the model's ops/s are every CPU's */
+}
+
+/*
+ * Scaling (issue 17): private and shared munmap, private touch, on 1, 2
+ * (and N) CPUs, and the host kernel's tlb_flush2 loop with 1 and 2
+ * threads.  MB_TRIALS rounds, each running one trial of every point in
+ * turn, so that a point's trials spread over the whole measurement and the
+ * points of a ratio run next to each other (the host's speed drifts: see
+ * MB_ROUNDS).  Operations per second: the best trial (interference only
+ * slows a trial down); latencies: the median trial.
+ */
 static int mb_scaling(const struct machine_config *cfg, struct microbench_result *out)
 {
 	static const struct mb_scale scales[MB_NSCALES] = {
@@ -722,13 +746,48 @@ static int mb_scaling(const struct machine_config *cfg, struct microbench_result
 		{.name = "touch_private", .label = "touch, private pmaps", .workload = "touch", .private_pmap = true, .len = NULL},
 	};
 	memcpy(out->scales, scales, sizeof(scales));
+	const unsigned npus = topo_npus();
 	for (unsigned i = 0; i < MB_NSCALES; i++) {
-		int rc = mb_scale_run(cfg, &out->scales[i]);
-		if (rc != 0) {
-			msg_error("microbench: scaling (%s): %s", out->scales[i].name, machine_errmsg());
-			return rc;
+		struct mb_scale *sc = &out->scales[i];
+		sc->n = 0;
+		sc->ncpu[sc->n++] = 1;
+		sc->ncpu[sc->n++] = 2;
+		if (npus > 2)
+			sc->ncpu[sc->n++] = npus > MAXCPUS ? MAXCPUS : npus;
+	}
+	int pus[2] = {-1, -1};
+	if (!host_pus(cfg, pus, out))
+		pus[0] = -1;
+	double lat[MB_NSCALES][MB_SCALE_MAX][MB_TRIALS], rl[MB_NSCALES][MB_SCALE_MAX][MB_TRIALS];
+	for (unsigned t = 0; t < MB_TRIALS; t++) {
+		for (unsigned i = 0; i < MB_NSCALES; i++) {
+			struct mb_scale *sc = &out->scales[i];
+			for (unsigned k = 0; k < sc->n; k++) {
+				double ops = 0;
+				int rc = mb_scale_trial(cfg, sc, k, t, &ops, &lat[i][k][t], &rl[i][k][t]);
+				if (rc != 0) {
+					msg_error("microbench: scaling (%s): %s", sc->name, machine_errmsg());
+					return rc;
+				}
+				if (ops > sc->ops[k])
+					sc->ops[k] = ops;
+			}
+		}
+		for (unsigned k = 1; pus[0] >= 0 && k <= 2; k++) {
+			double ops = mb_host_trial(pus, k, out);
+			if (ops == 0) {
+				pus[0] = -1; /* unmeasured: host_why says why */
+				out->host_ops[0] = out->host_ops[1] = 0;
+			} else if (ops > out->host_ops[k - 1]) {
+				out->host_ops[k - 1] = ops;
+			}
 		}
 	}
+	for (unsigned i = 0; i < MB_NSCALES; i++)
+		for (unsigned k = 0; k < out->scales[i].n; k++) {
+			out->scales[i].sd_p50[k] = mb_median(lat[i][k], MB_TRIALS);
+			out->scales[i].rl_p50[k] = mb_median(rl[i][k], MB_TRIALS);
+		}
 	/* both CPUs of the shared munmap shoot at each other: their shootdowns'
 	 * latency against the single-target loop's, the same measure; the
 	 * update cost (with pmap_enter()/pmap_remove() and their pmap-lock
@@ -736,7 +795,10 @@ static int mb_scaling(const struct machine_config *cfg, struct microbench_result
 	out->mutual = out->scales[1].rl_p50[1];
 	out->mutual_ratio = out->sd_lat_p50 ? out->mutual / (double)out->sd_lat_p50 : 0;
 	out->mutual_update = out->scales[1].sd_p50[1];
-	mb_host(cfg, out);
+	if (out->host_ops[0] > 0 && out->host_ops[1] > 0) {
+		out->host_ratio = out->host_ops[1] / out->host_ops[0];
+		out->over_host = out->scales[1].ops[1] / out->host_ops[1];
+	}
 	return 0;
 }
 
@@ -746,7 +808,6 @@ int microbench_run(const struct machine_config *cfg, unsigned rounds, struct mic
 	int rc;
 	if ((rc = mb_pair(cfg, rounds, out)) != 0 || (rc = mb_poolpages(cfg, out)) != 0)
 		return rc;
-	out->drv_on = driver_touch_ns(cfg, true);
-	out->drv_off = driver_touch_ns(cfg, false);
+	driver_touch(cfg, &out->drv_on, &out->drv_off);
 	return mb_scaling(cfg, out);
 }

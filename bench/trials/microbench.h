@@ -15,6 +15,8 @@
 #define MB_MAXALGO 16
 #define MB_SCALE_MAX 3
 #define MB_NSCALES 3
+#define MB_ROUNDS 9 /* rounds of the fast figures: TLB hit and miss, lock pairs (best block) */
+#define MB_TRIALS 5 /* trials of each driver figure: the driver's cost, scaling (best trial) */
 
 /* one lock algorithm's uncontended acquire+release pair, ns */
 struct mb_lockcost {
