@@ -3,7 +3,8 @@
  * results folder, resources it cannot have are exit 3 before anything
  * starts, a sweep of more than an hour needs --yes, a missing gnuplot keeps
  * the data, and no results folder or baseline file is ever overwritten.
- * (Signals are tested end to end by tests/signals.sh.)
+ * (Signals are tested end to end by tests/signals.sh.)  And what the
+ * report says of noisy trials: whose time they lost, if anyone's.
  */
 #include "harness.h"
 
@@ -16,11 +17,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "commands/commands.h"
 #include "commands/exitcode.h"
 #include "common/atomicfile.h"
 #include "common/msg.h"
 #include "common/path.h"
+#include "record/runjson.h"
+#include "report/report.h"
 #include "trials/hostmem.h"
 
 static char tmpdir[] = "/tmp/pmapstorm-run-XXXXXX";
@@ -219,6 +224,71 @@ static void test_stale_temporaries_removed(void **state)
 	assert_int_equal(access(other, F_OK), 0);
 }
 
+/* The report of a run whose two trials are made to differ by half, their
+ * CPU thread running `share` of its window: report.md's text, malloc'd */
+static char *noisy_report(const char *first, double share, unsigned k)
+{
+	char path[1024], dir[900];
+	snprintf(path, sizeof(path), "%s/run.json", first);
+	json_error_t je;
+	json_t *doc = json_load_file(path, 0, &je);
+	assert_non_null(doc);
+	json_t *trials = json_object_get(json_array_get(json_object_get(doc, "points"), 0), "trials");
+	assert_int_equal(json_array_size(trials), 2);
+	for (size_t t = 0; t < 2; t++) {
+		json_t *tr = json_array_get(trials, t), *host = json_object_get(tr, "host");
+		json_t *ops = json_object_get(json_object_get(tr, "metrics"), "ops_per_s.r");
+		assert_non_null(host);
+		assert_non_null(ops);
+		json_object_set_new(ops, "value", json_real(t == 0 ? 1e6 : 2e6));
+		json_object_set_new(host, "usr_s", json_real(share * json_number_value(json_object_get(tr, "seconds"))));
+		json_object_set_new(host, "sys_s", json_real(0));
+		json_object_set_new(host, "involuntary_switches", json_integer(12));
+	}
+	snprintf(dir, sizeof(dir), "%s/noisy%u", tmpdir, k);
+	assert_int_equal(mkdir(dir, 0777), 0);
+	snprintf(path, sizeof(path), "%s/run.json", dir);
+	assert_int_equal(json_dump_file(doc, path, 0), 0);
+	struct runjson rj;
+	char err[256];
+	assert_int_equal(runjson_read(doc, path, &rj, err, sizeof(err)), EXIT_OK);
+	assert_int_equal(report_write(&rj.rj_rr, dir, NULL), 0);
+	runjson_free(&rj);
+	json_decref(doc);
+	snprintf(path, sizeof(path), "%s/report.md", dir);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char *text = calloc(1, 1 << 20);
+	assert_non_null(text);
+	size_t n = fread(text, 1, (1 << 20) - 1, f);
+	fclose(f);
+	assert_true(n > 0);
+	return text;
+}
+
+/* A noisy point's warning blames other threads or programs only when its
+ * CPU threads lost time (they ran less of their window than their PUs
+ * allow); preemptions alone are this run's own monitor too. */
+static void test_noisy_warning_says_whose_time(void **state)
+{
+	(void)state;
+	th_write_file(cfg, "[experiment]\ntrials = 2\nwarmup = 0\nduration = 50ms\n[machine]\ncpus = 1\nmemory = 8M\n"
+	                   "[role.r]\nworkload = touch\n");
+	assert_int_equal(run("--no-plots", NULL), EXIT_OK);
+	char first[700];
+	assert_int_equal(count_folders(first, sizeof(first)), 1);
+	char *full = noisy_report(first, 1.0, 0), *half = noisy_report(first, 0.5, 1);
+	assert_non_null(strstr(full, "Noisy trials"));
+	assert_non_null(strstr(full, "ran 100% of their window"));
+	assert_non_null(strstr(full, "the host took no time from them"));
+	assert_null(strstr(full, "other threads or programs took"));
+	assert_non_null(strstr(half, "ran 50% of their window"));
+	assert_non_null(strstr(half, "other threads or programs took"));
+	assert_null(strstr(half, "the host took no time from them"));
+	free(full);
+	free(half);
+}
+
 int main(void)
 {
 	assert_non_null(mkdtemp(tmpdir));
@@ -232,6 +302,7 @@ int main(void)
 		cmocka_unit_test_setup(test_results_never_overwritten, clean_results),
 		cmocka_unit_test(test_json_new_never_replaces),
 		cmocka_unit_test_setup(test_stale_temporaries_removed, clean_results),
+		cmocka_unit_test_setup(test_noisy_warning_says_whose_time, clean_results),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	char cmd[700];

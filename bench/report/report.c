@@ -61,6 +61,7 @@
 #include <pmapstorm/topo.h>
 
 #define NOISY_CV 0.10 /* coefficient of variation of a role's ops_per_s */
+#define NOISY_SHARE 0.95 /* below this share of the time its PUs allow, a point's CPU threads lost time to others */
 #define ALPHA 0.05
 #define MAX_STRAT 64
 #define TOP_SITES 10
@@ -774,8 +775,11 @@ static void warnings(struct doc *d, struct report *r)
 		r->nwarnings++;
 	}
 	/* noisy: a role's ops_per_s varies by more than NOISY_CV over trials
-	 * (the worst role of a point is told); the host's usage says why
-	 * (involuntary switches: another program shared the host) */
+	 * (the worst role of a point is told), and what the host's usage can
+	 * say about why.  Preemptions alone say nothing: with every PU busy,
+	 * this run's own monitor (driver.c) preempts a CPU thread each time it
+	 * wakes, a hundred times a second.  Time taken away does: the CPU
+	 * threads ran less of their window than the PUs they have allow. */
 	double *v = mem_alloc(double, r->T + 1);
 	for (unsigned p = 0; v != NULL && p < r->np; p++) {
 		const struct exp_point *pt = &rr->rr_points[p];
@@ -806,11 +810,17 @@ static void warnings(struct doc *d, struct report *r)
 			sys += tr->tr_host_sys_s;
 			secs += tr->tr_seconds * pt->ep_cfg.mc_ncpu;
 		}
+		const unsigned ncpu = pt->ep_cfg.mc_ncpu;
+		const double share = secs > 0 ? (usr + sys) / secs : 0;
+		const double fair = r->host_pus > 0 && ncpu > (unsigned long)r->host_pus ? (double)r->host_pus / ncpu : 1;
 		doc_item(d, "Noisy trials", "point %u (%s, %s): %s varies by %.0f%% over %u trials; the CPU threads ran "
-		    "%.0f%% of their window (user %.2f s, system %.2f s) and were preempted %lu times (involuntary context "
-		    "switches: another program shared the host)", p, pt->ep_cfg.mc_strategy,
-		    group_label(r, r->pi[p].group, label, sizeof(label)), m, 100 * worst, n,
-		    secs > 0 ? 100 * (usr + sys) / secs : 0, usr, sys, (unsigned long)inv);
+		    "%.0f%% of their window (user %.2f s, system %.2f s; preempted %lu times)%s", p, pt->ep_cfg.mc_strategy,
+		    group_label(r, r->pi[p].group, label, sizeof(label)), m, 100 * worst, n, 100 * share, usr, sys,
+		    (unsigned long)inv,
+		    share < NOISY_SHARE * fair
+		        ? ": other threads or programs took the rest of the host PUs' time"
+		        : ": the host took no time from them that this process can see, so the variation is in the "
+		          "host's speed (its clock, a hypervisor, a sibling hyperthread), which a guest cannot observe");
 		r->nwarnings++;
 	}
 	free(v);
