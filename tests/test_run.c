@@ -258,7 +258,7 @@ static char *noisy_report(const char *first, double share, unsigned k)
 	snprintf(path, sizeof(path), "%s/report.md", dir);
 	FILE *f = fopen(path, "r");
 	assert_non_null(f);
-	char *text = calloc(1, 1 << 20);
+	char *text = mem_zalloc(char, 1 << 20);
 	assert_non_null(text);
 	size_t n = fread(text, 1, (1 << 20) - 1, f);
 	fclose(f);

@@ -118,10 +118,11 @@ static void wait_phase(struct mb_state *s, unsigned ph)
  * once, and each figure is its best block.  The host's own speed changes
  * from one fraction of a second to the next (on the 2-PU VM of
  * docs/performance.md, section 17, a TLB hit took 4.2 ns in one boot and
- * 7.8 ns in the next, with the same layout): five blocks in a row measured
- * a figure inside one such phase, and a layer and its bare library call in
- * different phases.  Rounds spread each figure's blocks over the whole
- * measurement, and keep a ratio's two sides next to each other.
+ * 7.8 ns in the next, its structures at the same page offsets): five
+ * blocks in a row measured a figure inside one such phase, and a layer and
+ * its bare library call in different phases.  Rounds spread each figure's
+ * blocks over the whole measurement, and keep a ratio's two sides next to
+ * each other.
  */
 #define LOCK_ITERS 300000
 #define HIT_ITERS 1000000
