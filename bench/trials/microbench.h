@@ -17,6 +17,8 @@
 #define MB_NSCALES 3
 #define MB_ROUNDS 9 /* rounds of the fast figures: TLB hit and miss, lock pairs (best block) */
 #define MB_TRIALS 5 /* trials of each driver figure: the driver's cost, scaling (best trial) */
+#define MB_STR_(x) #x
+#define MB_STR(x) MB_STR_(x) /* MB_ROUNDS, MB_TRIALS in --help's text */
 
 /* one lock algorithm's uncontended acquire+release pair, ns */
 struct mb_lockcost {
