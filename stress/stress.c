@@ -479,10 +479,12 @@ static int stress_all(struct stress_cmd *sc)
 			struct stress_opts o = {.so_cfg = *cfg, .so_seconds = sc->sc_seconds, .so_seed = s,
 			    .so_keep_going = sc->sc_keep_going, .so_quiet = sc->sc_quiet, .so_break = -1,
 			    .so_stop = &stress_stop};
-			if (!sc->sc_quiet && (sc->sc_schedules == 1 || t == 0))
+			if (!sc->sc_quiet && (sc->sc_schedules == 1 || t == 0)) {
+				fflush(stdout); /* the last strategy's table first, whole, when both go to one file */
 				fprintf(stderr, "pmapstorm stress: %s for %g %ss on %u CPUs (seed %lu%s)\n", name, sc->sc_seconds,
 				    sc->sc_virtual ? "virtual " : "", sc->sc_cpus, (unsigned long)s,
 				    sc->sc_schedules > 1 ? ", and the next schedules" : "");
+			}
 			int r = stress_run(&o, &res);
 			report_cfg = NULL;
 			if (r != 0)

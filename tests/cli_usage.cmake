@@ -236,3 +236,13 @@ expect_rc(0 "netbsd-x86, 3 CPUs" stress --strategy netbsd-x86 --seconds 0.2 --qu
 expect_rc(0 "netbsd-x86, 2 CPUs" stress --strategy netbsd-x86 --seconds 0.2 --quiet --set machine.cpus=3 --cpus 2)
 expect_rc(0 "End of test: SUCCESS" stress --strategy netbsd-x86 --seconds 0.5 --quiet
   --set inject.allocfail=1000 --set watchdog.seconds=5)
+# stdout and stderr into one file (a CI log): each strategy's table comes
+# whole, before the next strategy's progress line (stdout is flushed first)
+set(log "${CMAKE_CURRENT_BINARY_DIR}/cli_usage_stress.log")
+execute_process(COMMAND ${PMAPSTORM} stress --strategy all --seconds 0.02 RESULT_VARIABLE got
+  OUTPUT_FILE ${log} ERROR_FILE ${log})
+file(READ ${log} text)
+if(NOT got EQUAL 0 OR NOT text MATCHES "immediate: SUCCESS\npmapstorm stress: netbsd-x86 for [^\n]*\n\npmapstorm stress: strategy netbsd-x86")
+  message(FATAL_ERROR "pmapstorm stress --strategy all > one file: exit ${got}, tables and progress lines interleaved:\n${text}")
+endif()
+file(REMOVE ${log})
