@@ -499,12 +499,6 @@ static int mb_poolpage(const struct machine_config *cfg, const char *mode, struc
 
 /* ---- scaling: workloads through the driver on 1, 2 and N CPUs ---- */
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
 /* One trial of one point (CPU count k) of a scaling workload, 0.3 s:
  * total ops/s, update cost p50, remote latency p50 (0 where not measured) */
 static int mb_scale_trial(const struct machine_config *base, const struct mb_scale *sc, unsigned k, unsigned t,
@@ -543,10 +537,11 @@ static int mb_scale_trial(const struct machine_config *base, const struct mb_sca
 	return rc;
 }
 
-static double mb_median(double *v, unsigned n)
+/* the median of MB_TRIALS trials' values (sorts them) */
+static double mb_median(double *v)
 {
-	qsort(v, n, sizeof(double), cmp_double);
-	return n ? v[n / 2] : 0;
+	qsort(v, MB_TRIALS, sizeof(double), samples_cmp_double);
+	return samples_median_sorted(v, MB_TRIALS);
 }
 
 double microbench_scale_ratio(const struct mb_scale *sc, unsigned k)
@@ -713,8 +708,8 @@ static bool host_pus(const struct machine_config *cfg, int *pus, struct microben
 	return true;
 }
 
-/* The host kernel under tlb_flush2's loop (mb_host): one trial of k
- * threads, ops/s; 0 and host_why set if it could not run */
+/* The host kernel under tlb_flush2's loop on pus (host_pus): one trial of
+ * k threads, ops/s; 0 and host_why set if it could not run */
 static double mb_host_trial(const int *pus, unsigned k, struct microbench_result *out)
 {
 	const double seconds = 0.1;
@@ -757,9 +752,8 @@ static int mb_scaling(const struct machine_config *cfg, struct microbench_result
 		if (npus > 2)
 			sc->ncpu[sc->n++] = npus > MAXCPUS ? MAXCPUS : npus;
 	}
-	int pus[2] = {-1, -1};
-	if (!host_pus(cfg, pus, out))
-		pus[0] = -1;
+	int pus[2];
+	bool host = host_pus(cfg, pus, out);
 	double lat[MB_NSCALES][MB_SCALE_MAX][MB_TRIALS], rl[MB_NSCALES][MB_SCALE_MAX][MB_TRIALS];
 	for (unsigned t = 0; t < MB_TRIALS; t++) {
 		for (unsigned i = 0; i < MB_NSCALES; i++) {
@@ -775,10 +769,10 @@ static int mb_scaling(const struct machine_config *cfg, struct microbench_result
 					sc->ops[k] = ops;
 			}
 		}
-		for (unsigned k = 1; pus[0] >= 0 && k <= 2; k++) {
+		for (unsigned k = 1; host && k <= 2; k++) {
 			double ops = mb_host_trial(pus, k, out);
 			if (ops == 0) {
-				pus[0] = -1; /* unmeasured: host_why says why */
+				host = false; /* unmeasured: host_why says why */
 				out->host_ops[0] = out->host_ops[1] = 0;
 			} else if (ops > out->host_ops[k - 1]) {
 				out->host_ops[k - 1] = ops;
@@ -787,8 +781,8 @@ static int mb_scaling(const struct machine_config *cfg, struct microbench_result
 	}
 	for (unsigned i = 0; i < MB_NSCALES; i++)
 		for (unsigned k = 0; k < out->scales[i].n; k++) {
-			out->scales[i].sd_p50[k] = mb_median(lat[i][k], MB_TRIALS);
-			out->scales[i].rl_p50[k] = mb_median(rl[i][k], MB_TRIALS);
+			out->scales[i].sd_p50[k] = mb_median(lat[i][k]);
+			out->scales[i].rl_p50[k] = mb_median(rl[i][k]);
 		}
 	/* both CPUs of the shared munmap shoot at each other: their shootdowns'
 	 * latency against the single-target loop's, the same measure; the
