@@ -34,7 +34,8 @@ static const char *const mb_usage =
     "time, the single-target shootdown round trip (pmap_remove + pmap_update\n"
     "against a CPU that keeps the page cached), the cache-line ping-pong round\n"
     "trip between the same two threads, and their ratio; the lock layer against\n"
-    "each lock library's own calls; pool-page pairs; the driver's own cost; and,\n"
+    "each lock library's own calls, with an empty critical section and with one\n"
+    "that stores a word; pool-page pairs; the driver's own cost; and,\n"
     "through the driver, how munmap (len 1) on private pmaps and on one shared\n"
     "pmap, and touch on private pmaps, scale from 1 to 2 CPUs (and to every host\n"
     "PU when there are more), with the shared munmap's p50 shootdown latency (both\n"
@@ -288,6 +289,16 @@ static void mb_print_locks(const struct microbench_result *r)
 		    on, !mb_measured(off) ? "  not measured" : mb_met(off, '<', 1.05) ? "" : "  off: not met",
 		    !mb_measured(on) ? "" : mb_met(on, '<', 1.3) ? "" : "  on: not met");
 	}
+	printf("\n  the same pairs around a critical section of one store to the guarded data, lockstat off (no "
+	       "target:\n  an algorithm whose release is a locked instruction waits there for the layer's owner "
+	       "store\n  when the section is empty, and for the section's own store when it writes)\n");
+	printf("  %-18s %8s %10s %7s\n", "algorithm", "bare", "lockstat-", "ratio");
+	for (unsigned i = 0; i < r->nlocks; i++) {
+		const struct mb_lockcost *lc = &r->locks[i];
+		const double ratio = lc->cs_bare_ns > 0 ? lc->cs_off_ns / lc->cs_bare_ns : 0;
+		printf("  %-18s %8.2f %10.2f %7.2f%s\n", lc->name, lc->cs_bare_ns, lc->cs_off_ns, ratio,
+		    mb_measured(ratio) ? "" : "  not measured");
+	}
 	printf("\nlockstat of this run (all CPUs):\n");
 	lockstat_print_text(stdout, r->rows, LC_NCLASS);
 }
@@ -375,8 +386,9 @@ static json_t *mb_json(const struct machine_config *cfg, const struct microbench
 	json_t *lk = json_array();
 	for (unsigned i = 0; i < r->nlocks; i++) {
 		const struct mb_lockcost *lc = &r->locks[i];
-		json_array_append_new(lk, json_pack("{s:s,s:f,s:f,s:f}", "algorithm", lc->name, "bare_ns",
-		    lc->bare_ns, "lockstat_off_ns", lc->off_ns, "lockstat_on_ns", lc->on_ns));
+		json_array_append_new(lk, json_pack("{s:s,s:f,s:f,s:f,s:f,s:f}", "algorithm", lc->name, "bare_ns",
+		    lc->bare_ns, "lockstat_off_ns", lc->off_ns, "lockstat_on_ns", lc->on_ns, "one_store_bare_ns",
+		    lc->cs_bare_ns, "one_store_lockstat_off_ns", lc->cs_off_ns));
 	}
 	json_object_set_new(m, "lock_pair_ns", lk);
 	json_object_set_new(m, "driver_touch_ns", json_pack("{s:f,s:f,s:f}", "stats_on", r->drv_on, "stats_off",

@@ -128,8 +128,25 @@ static void wait_phase(struct mb_state *s, unsigned ph)
 #define HIT_ITERS 1000000
 #define MISS_PASSES 32
 
-/* the algorithm's own library calls, without the lock layer: one block */
-static double bare_pair_ns(const char *name)
+/*
+ * The critical section: empty, or one store to the data the lock guards
+ * (a line of its own).  An empty one is the layer's whole cost; but where
+ * the algorithm's release is a locked instruction (ticket, clh's queue,
+ * pthread), that instruction waits until every earlier store has left the
+ * store buffer, and the layer's owner store is then the only one it waits
+ * for.  Around a section that writes, as every one in the model does, the
+ * release waits for that write anyway (docs/performance.md, section 18).
+ */
+static _Atomic unsigned long mb_cs_word __attribute__((aligned(64)));
+#define MB_CS(i)                                                                         \
+	do {                                                                             \
+		if (cs)                                                                  \
+			atomic_store_explicit(&mb_cs_word, (i), memory_order_relaxed);   \
+	} while (0)
+
+/* the algorithm's own library calls, without the lock layer: one block
+ * (cs: a constant at each call, so the test is compiled away) */
+static inline __attribute__((always_inline)) double bare_pair_ns_cs(const char *name, const bool cs)
 {
 	uint64_t t0 = 0, t1 = 0;
 	if (!strcmp(name, "tas")) {
@@ -137,6 +154,7 @@ static double bare_pair_ns(const char *name)
 		t0 = cpu_now_ns();
 		for (unsigned i = 0; i < LOCK_ITERS; i++) {
 			ck_spinlock_fas_lock_eb(&l);
+			MB_CS(i);
 			ck_spinlock_fas_unlock(&l);
 		}
 		t1 = cpu_now_ns();
@@ -145,6 +163,7 @@ static double bare_pair_ns(const char *name)
 		t0 = cpu_now_ns();
 		for (unsigned i = 0; i < LOCK_ITERS; i++) {
 			ck_spinlock_ticket_lock(&l);
+			MB_CS(i);
 			ck_spinlock_ticket_unlock(&l);
 		}
 		t1 = cpu_now_ns();
@@ -154,6 +173,7 @@ static double bare_pair_ns(const char *name)
 		t0 = cpu_now_ns();
 		for (unsigned i = 0; i < LOCK_ITERS; i++) {
 			ck_spinlock_mcs_lock(&l, &node);
+			MB_CS(i);
 			ck_spinlock_mcs_unlock(&l, &node);
 		}
 		t1 = cpu_now_ns();
@@ -163,6 +183,7 @@ static double bare_pair_ns(const char *name)
 		t0 = cpu_now_ns();
 		for (unsigned i = 0; i < LOCK_ITERS; i++) {
 			ck_spinlock_clh_lock(&l, me);
+			MB_CS(i);
 			ck_spinlock_clh_unlock(&me);
 		}
 		t1 = cpu_now_ns();
@@ -175,6 +196,7 @@ static double bare_pair_ns(const char *name)
 		t0 = cpu_now_ns();
 		for (unsigned i = 0; i < LOCK_ITERS; i++) {
 			pthread_mutex_lock(&l);
+			MB_CS(i);
 			pthread_mutex_unlock(&l);
 		}
 		t1 = cpu_now_ns();
@@ -184,6 +206,7 @@ static double bare_pair_ns(const char *name)
 		t0 = cpu_now_ns();
 		for (unsigned i = 0; i < LOCK_ITERS; i++) {
 			ck_rwlock_write_lock(&l);
+			MB_CS(i);
 			ck_rwlock_write_unlock(&l);
 		}
 		t1 = cpu_now_ns();
@@ -193,6 +216,7 @@ static double bare_pair_ns(const char *name)
 		t0 = cpu_now_ns();
 		for (unsigned i = 0; i < LOCK_ITERS; i++) {
 			pthread_rwlock_wrlock(&l);
+			MB_CS(i);
 			pthread_rwlock_unlock(&l);
 		}
 		t1 = cpu_now_ns();
@@ -203,8 +227,18 @@ static double bare_pair_ns(const char *name)
 	return (double)(t1 - t0) / LOCK_ITERS;
 }
 
+static double bare_pair_ns(const char *name)
+{
+	return bare_pair_ns_cs(name, false);
+}
+
+static double bare_pair_cs_ns(const char *name)
+{
+	return bare_pair_ns_cs(name, true);
+}
+
 /* through the lock layer: a lock of class pool (or kernel_map for rw), one block */
-static double layer_pair_ns(const struct machine_config *cfg, const struct lock_algo_info *li, bool stat)
+static double layer_pair_ns(const struct machine_config *cfg, const struct lock_algo_info *li, bool stat, bool cs)
 {
 	char algo[LC_NCLASS][LOCK_ALGO_NAMELEN];
 	enum lock_wait wait;
@@ -220,14 +254,26 @@ static double layer_pair_ns(const struct machine_config *cfg, const struct lock_
 	else
 		mutex_init(&m, cls);
 	uint64_t t0 = cpu_now_ns();
-	if (li->li_rw)
+	if (li->li_rw && !cs)
 		for (unsigned i = 0; i < LOCK_ITERS; i++) {
 			rw_enter(&rw, RW_WRITER);
 			rw_exit(&rw);
 		}
+	else if (li->li_rw)
+		for (unsigned i = 0; i < LOCK_ITERS; i++) {
+			rw_enter(&rw, RW_WRITER);
+			atomic_store_explicit(&mb_cs_word, i, memory_order_relaxed);
+			rw_exit(&rw);
+		}
+	else if (!cs)
+		for (unsigned i = 0; i < LOCK_ITERS; i++) {
+			mutex_enter(&m);
+			mutex_exit(&m);
+		}
 	else
 		for (unsigned i = 0; i < LOCK_ITERS; i++) {
 			mutex_enter(&m);
+			atomic_store_explicit(&mb_cs_word, i, memory_order_relaxed);
 			mutex_exit(&m);
 		}
 	const double ns = (double)(cpu_now_ns() - t0) / LOCK_ITERS;
@@ -247,7 +293,8 @@ static inline void mb_keep_best(double *best, double ns)
 }
 
 /* One round of the lock pairs: each algorithm's bare call, then the layer
- * with lockstat off and on, side by side */
+ * with lockstat off and on, side by side; then the bare call and the layer
+ * (lockstat off) around a one-store critical section */
 static void mb_locks_round(struct mb_state *s)
 {
 	const struct lock_algo_info *li;
@@ -258,8 +305,10 @@ static void mb_locks_round(struct mb_state *s)
 		struct mb_lockcost *c = &s->locks[n++];
 		c->name = li->li_name;
 		mb_keep_best(&c->bare_ns, bare_pair_ns(li->li_name));
-		mb_keep_best(&c->off_ns, layer_pair_ns(s->cfg, li, false));
-		mb_keep_best(&c->on_ns, layer_pair_ns(s->cfg, li, true));
+		mb_keep_best(&c->off_ns, layer_pair_ns(s->cfg, li, false, false));
+		mb_keep_best(&c->on_ns, layer_pair_ns(s->cfg, li, true, false));
+		mb_keep_best(&c->cs_bare_ns, bare_pair_cs_ns(li->li_name));
+		mb_keep_best(&c->cs_off_ns, layer_pair_ns(s->cfg, li, false, true));
 	}
 	s->nlocks = n;
 }

@@ -24,6 +24,7 @@
 struct mb_lockcost {
 	const char *name;
 	double bare_ns, off_ns, on_ns; /* its library's own calls; the lock layer, lockstat off; on */
+	double cs_bare_ns, cs_off_ns;  /* the same around a one-store critical section: bare; layer, lockstat off */
 };
 
 /* a pool-page mode's alloc+free pair */
