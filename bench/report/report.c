@@ -777,9 +777,10 @@ static void warnings(struct doc *d, struct report *r)
 	/* noisy: a role's ops_per_s varies by more than NOISY_CV over trials
 	 * (the worst role of a point is told), and what the host's usage can
 	 * say about why.  Preemptions alone say nothing: with every PU busy,
-	 * this run's own monitor (driver.c) preempts a CPU thread each time it
-	 * wakes, a hundred times a second.  Time taken away does: the CPU
-	 * threads ran less of their window than the PUs they have allow. */
+	 * the host preempts a CPU thread now and then even when nothing else
+	 * runs (and this run's own monitor, driver.c, once per sample).  Time
+	 * taken away does: the CPU threads ran less of their window than the
+	 * PUs they have allow. */
 	double *v = mem_alloc(double, r->T + 1);
 	for (unsigned p = 0; v != NULL && p < r->np; p++) {
 		const struct exp_point *pt = &rr->rr_points[p];

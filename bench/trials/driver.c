@@ -63,9 +63,12 @@ struct drv {
 	struct trial_result *d_res;
 	_Atomic unsigned d_errors;
 	_Atomic unsigned d_checker_viol; /* d_errors also counted as oracle violations */
-	/* the monitor */
+	/* the monitor: sleeps on d_mon_cv (CLOCK_MONOTONIC) until its next
+	 * sample, or until d_mon_stop, set under d_mon_mu */
 	pthread_t d_mon;
-	_Atomic bool d_mon_stop;
+	pthread_mutex_t d_mon_mu;
+	pthread_cond_t d_mon_cv;
+	bool d_mon_stop;
 	bool d_virtual;    /* machine.engine = virtual: CPU 0 samples the timeline itself */
 	struct drv_mon *d_vmon;
 };
@@ -370,20 +373,80 @@ static void drv_mon_step(struct drv *d, struct drv_mon *s, uint64_t now)
 	s->next = next;
 }
 
+/* Until the window opens, and once it has closed, the monitor naps a tenth
+ * of the interval (at most 20 ms); inside the window it sleeps until its
+ * next sample.  It used to nap inside the window too, so that on a host
+ * with no free PU it preempted a CPU thread about a hundred times a second
+ * (docs/performance.md, section 19); now it wakes once per sample. */
 static void *drv_monitor(void *arg)
 {
 	struct drv *d = arg;
 	struct drv_mon s;
 	drv_mon_init(&s);
-	double interval = d->d_pt->ep_interval_s;
-	while (!atomic_load(&d->d_mon_stop)) {
-		/* a tenth of the interval, at most 20 ms: samples land close to their time */
-		uint64_t nap = (uint64_t)(interval * 1e8);
-		struct timespec ts = {0, (long)(nap < 20000000 ? nap : 20000000)};
-		nanosleep(&ts, NULL);
-		drv_mon_step(d, &s, cpu_now_ns());
+	const double interval = d->d_pt->ep_interval_s;
+	const uint64_t nap = (uint64_t)(interval * 1e8) < 20000000 ? (uint64_t)(interval * 1e8) : 20000000;
+	pthread_mutex_lock(&d->d_mon_mu);
+	while (!d->d_mon_stop) {
+		pthread_mutex_unlock(&d->d_mon_mu);
+		uint64_t now = cpu_now_ns(), wait = nap;
+		const bool in_window = atomic_load(&d->d_phase) == 2;
+		if (in_window) {
+			const uint64_t before = s.next;
+			drv_mon_step(d, &s, now);
+			/* the step set or moved the next sample: sleep until it
+			 * (a sample it declined — past the window, the series
+			 * full — leaves next behind now: nap) */
+			if (s.next > now && (s.next != before || before > now)) {
+				wait = s.next - now;
+				d->d_res->tr_monitor_waits++;
+			}
+		}
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		const uint64_t ns = (uint64_t)ts.tv_nsec + wait;
+		ts.tv_sec += (time_t)(ns / 1000000000ULL);
+		ts.tv_nsec = (long)(ns % 1000000000ULL);
+		pthread_mutex_lock(&d->d_mon_mu);
+		if (!d->d_mon_stop)
+			pthread_cond_timedwait(&d->d_mon_cv, &d->d_mon_mu, &ts);
 	}
+	pthread_mutex_unlock(&d->d_mon_mu);
 	return NULL;
+}
+
+static int drv_monitor_start(struct drv *d)
+{
+	pthread_condattr_t a;
+	if (pthread_condattr_init(&a) != 0)
+		return -1;
+	int err = pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	if (err == 0)
+		err = pthread_cond_init(&d->d_mon_cv, &a);
+	pthread_condattr_destroy(&a);
+	if (err != 0)
+		return -1;
+	d->d_mon_stop = false;
+	if (pthread_mutex_init(&d->d_mon_mu, NULL) != 0) {
+		pthread_cond_destroy(&d->d_mon_cv);
+		return -1;
+	}
+	if (pthread_create(&d->d_mon, NULL, drv_monitor, d) != 0) {
+		pthread_mutex_destroy(&d->d_mon_mu);
+		pthread_cond_destroy(&d->d_mon_cv);
+		return -1;
+	}
+	return 0;
+}
+
+static void drv_monitor_stop(struct drv *d)
+{
+	pthread_mutex_lock(&d->d_mon_mu);
+	d->d_mon_stop = true;
+	pthread_cond_signal(&d->d_mon_cv);
+	pthread_mutex_unlock(&d->d_mon_mu);
+	pthread_join(d->d_mon, NULL);
+	pthread_mutex_destroy(&d->d_mon_mu);
+	pthread_cond_destroy(&d->d_mon_cv);
 }
 
 /* A metric of the catalog (metrics.c), for the trial or for one role or
@@ -619,11 +682,10 @@ int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct 
 		d->d_vmon = &vmon;
 	}
 	/* without it: no timeline */
-	bool monitor = !d->d_virtual && pthread_create(&d->d_mon, NULL, drv_monitor, d) == 0;
+	bool monitor = !d->d_virtual && drv_monitor_start(d) == 0;
 	int err = machine_run(m, d->d_ncpu, drv_cpu_main, d);
-	atomic_store(&d->d_mon_stop, true);
 	if (monitor)
-		pthread_join(d->d_mon, NULL);
+		drv_monitor_stop(d);
 	if (err != 0) {
 		msg_error("run: point %u trial %u: %s", pt->ep_index, trial, machine_errmsg());
 		machine_halt(m);

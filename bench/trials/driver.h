@@ -63,6 +63,7 @@ struct trial_result {
 	unsigned tr_ncpu;
 	struct interval_sample *tr_intervals;
 	unsigned tr_nintervals;
+	unsigned tr_monitor_waits; /* the monitor's sleeps toward a sample inside the window (threads) */
 	/* whole-trial histograms (metrics.c says which metric each feeds) */
 	struct stats_hist_summary tr_ack, tr_coherence, tr_kcost, tr_km_lat, tr_pp_lat;
 	uint64_t *tr_ack_sum;     /* [initiator * ncpu + target], over the measured window */
