@@ -43,7 +43,8 @@ static const char *const mb_usage =
     "(shootdown.latency: a request to its last acknowledgement), and the host\n"
     "kernel under the same loop (will-it-scale tlb_flush2: touch a page, madvise it\n"
     "away) with 1 thread and 2 threads of one process on the same host PUs, for\n"
-    "the shared munmap's scaling and speed beside it.  The host's speed drifts,\n"
+    "the shared munmap's scaling and speed beside it, and in 1 and 2 processes\n"
+    "(no shootdown) for the private munmap's scaling.  The host's speed drifts,\n"
     "so the short figures (TLB, locks) are the best of " MB_STR(MB_ROUNDS) " rounds that each time\n"
     "all of them, and the driver's figures the best of " MB_STR(MB_TRIALS) " trials taken in turn\n"
     "(latencies: the median trial).  Prints each\n"
@@ -262,6 +263,11 @@ static void mb_print_scaling(const struct machine_config *cfg, const struct micr
 		printf("  %-34s %10.0f ops/s  (2 threads of one process: each madvise shoots)\n",
 		    "host kernel, 2 threads", r->host_ops[1]);
 		printf("  %-34s %10.2f x    (munmap_shared's host counterpart)\n", "host kernel, 2 / 1 thread", r->host_ratio);
+		printf("  %-34s %10.0f ops/s  (the same loop, one process)\n", "host kernel, 1 process", r->host_proc_ops[0]);
+		printf("  %-34s %10.0f ops/s  (2 processes: an address space each, no shootdown)\n",
+		    "host kernel, 2 processes", r->host_proc_ops[1]);
+		printf("  %-34s %10.2f x    (munmap_private's host counterpart)\n", "host kernel, 2 / 1 process",
+		    r->host_proc_ratio);
 	} else {
 		printf("  %-34s %10s      (%s)\n", "host kernel, tlb_flush2's loop", "not measured", r->host_why);
 	}
@@ -328,6 +334,13 @@ static json_t *mb_json_scaling(const struct microbench_result *r)
 	json_object_set_new(host, "threads", json_pack("[i,i]", 1, 2));
 	json_object_set_new(host, "ops_per_s", hops);
 	json_object_set_new(host, "over_1_thread", r->host_ops[1] > 0 ? json_real(r->host_ratio) : json_null());
+	json_t *pops = json_array();
+	for (unsigned k = 0; k < 2; k++)
+		json_array_append_new(pops, r->host_proc_ops[1] > 0 ? json_real(r->host_proc_ops[k]) : json_null());
+	json_object_set_new(host, "processes", json_pack("[i,i]", 1, 2));
+	json_object_set_new(host, "processes_ops_per_s", pops);
+	json_object_set_new(host, "over_1_process",
+	    r->host_proc_ops[1] > 0 ? json_real(r->host_proc_ratio) : json_null());
 	if (r->host_ops[1] <= 0)
 		json_object_set_new(host, "not_measured", json_string(r->host_why));
 	json_object_set_new(sj, "host_tlb_flush2", host);

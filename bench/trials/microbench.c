@@ -31,7 +31,9 @@
  *                   on the host PUs of CPUs 0 and 1: one thread, and two
  *                   threads of one process, a trial of 0.1 s each in every
  *                   round of the scaling trials, the best — the shared
- *                   munmap's host counterpart, for its scaling and its speed
+ *                   munmap's host counterpart, for its scaling and its
+ *                   speed; and one process and two processes (an address
+ *                   space each: no shootdown) — the private munmap's
  *  poolpage_*_ns    uvm_km_alloc_poolpage_cache + uvm_km_free_poolpage_cache
  *                   pairs (issue 4), each mode on a machine of its own:
  *                   direct and vacache with CPU 0 alone (mean of best
@@ -758,13 +760,14 @@ static bool host_pus(const struct machine_config *cfg, int *pus, struct microben
 }
 
 /* The host kernel under tlb_flush2's loop on pus (host_pus): one trial of
- * k threads, ops/s; 0 and host_why set if it could not run */
-static double mb_host_trial(const int *pus, unsigned k, struct microbench_result *out)
+ * k threads of one process, or of k processes, ops/s; 0 and host_why set
+ * if it could not run */
+static double mb_host_trial(const int *pus, unsigned k, bool processes, struct microbench_result *out)
 {
 	const double seconds = 0.1;
 	double ns = 0;
 	uint64_t ops = 0;
-	int bad = -1, rc = host_tlb_flush2(pus, k, false, seconds, &ns, &ops, &bad);
+	int bad = -1, rc = host_tlb_flush2(pus, k, processes, seconds, &ns, &ops, &bad);
 	if (rc != 0 || ops == 0) {
 		snprintf(out->host_why, sizeof(out->host_why), "%s%s", rc ? strerror(rc) : "no operation completed",
 		    bad >= 0 ? " (pinning to a host PU)" : "");
@@ -818,13 +821,19 @@ static int mb_scaling(const struct machine_config *cfg, struct microbench_result
 					sc->ops[k] = ops;
 			}
 		}
-		for (unsigned k = 1; host && k <= 2; k++) {
-			double ops = mb_host_trial(pus, k, out);
+		/* threads of one process (the shared munmap's counterpart), then
+		 * processes (the private munmap's) */
+		for (unsigned j = 0; host && j < 4; j++) {
+			const unsigned k = 1 + j % 2;
+			const bool processes = j >= 2;
+			double *best = processes ? &out->host_proc_ops[k - 1] : &out->host_ops[k - 1];
+			double ops = mb_host_trial(pus, k, processes, out);
 			if (ops == 0) {
 				host = false; /* unmeasured: host_why says why */
-				out->host_ops[0] = out->host_ops[1] = 0;
-			} else if (ops > out->host_ops[k - 1]) {
-				out->host_ops[k - 1] = ops;
+				memset(out->host_ops, 0, sizeof(out->host_ops));
+				memset(out->host_proc_ops, 0, sizeof(out->host_proc_ops));
+			} else if (ops > *best) {
+				*best = ops;
 			}
 		}
 	}
@@ -844,6 +853,8 @@ static int mb_scaling(const struct machine_config *cfg, struct microbench_result
 		out->host_ratio = out->host_ops[1] / out->host_ops[0];
 		out->over_host = out->scales[1].ops[1] / out->host_ops[1];
 	}
+	if (out->host_proc_ops[0] > 0 && out->host_proc_ops[1] > 0)
+		out->host_proc_ratio = out->host_proc_ops[1] / out->host_proc_ops[0];
 	return 0;
 }
 

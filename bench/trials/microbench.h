@@ -71,6 +71,10 @@ struct microbench_result {
 	 * (virtual time, a PU that could not be pinned to: host_why) */
 	double host_ops[2];
 	double host_ratio;                      /* host_ops[1] / host_ops[0]: the kernel's 2 / 1 thread */
+	/* the same loop in 1 and 2 processes (no shootdown: an address space
+	 * each), ops/s: the private munmap's host counterpart; 0: not measured */
+	double host_proc_ops[2];
+	double host_proc_ratio;                 /* host_proc_ops[1] / host_proc_ops[0] */
 	double over_host;                       /* the shared munmap on 2 CPUs over host_ops[1] */
 	char host_why[128];
 };
