@@ -376,8 +376,9 @@ static void drv_mon_step(struct drv *d, struct drv_mon *s, uint64_t now)
 /* Until the window opens, and once it has closed, the monitor naps a tenth
  * of the interval (at most 20 ms); inside the window it sleeps until its
  * next sample.  It used to nap inside the window too, so that on a host
- * with no free PU it preempted a CPU thread about a hundred times a second
- * (docs/performance.md, section 19); now it wakes once per sample. */
+ * with no free PU it preempted a CPU thread about fifty times a second at
+ * the default interval (docs/performance.md, section 19); now it wakes
+ * once per sample. */
 static void *drv_monitor(void *arg)
 {
 	struct drv *d = arg;
@@ -393,12 +394,16 @@ static void *drv_monitor(void *arg)
 		if (in_window) {
 			const uint64_t before = s.next;
 			drv_mon_step(d, &s, now);
-			/* the step set or moved the next sample: sleep until it
-			 * (a sample it declined — past the window, the series
-			 * full — leaves next behind now: nap) */
+			/* the step set or moved the next sample: sleep until it.
+			 * A sample it declined leaves next behind now: with the
+			 * series full, sleep until the window closes; past the
+			 * window (the CPUs finish their last operation), nap */
+			const uint64_t end = d->d_t_measure0 + (uint64_t)(d->d_pt->ep_duration_s * 1e9);
 			if (s.next > now && (s.next != before || before > now)) {
 				wait = s.next - now;
 				d->d_res->tr_monitor_waits++;
+			} else if (now < end) {
+				wait = end - now;
 			}
 		}
 		struct timespec ts;
