@@ -554,8 +554,10 @@ static void test_engine_handler_time_is_one_charge(void **state)
  * (docs/engine.md has both measured); comparing against it here would
  * make the test depend on the host's timing. */
 /* The host kernel under tlb_flush2's loop (microbench's and calibrate's
- * host figures): one task pinned to the first PU does operations and says
- * how many; a task count out of range is refused.  No figure is judged. */
+ * host figures), as a thread and as a process, and the loop that never
+ * enters the kernel (microbench's): one task pinned to the first PU does
+ * operations and says how many; a task count out of range is refused.  No
+ * figure is judged. */
 static void test_host_tlb_flush2_counts(void **state)
 {
 	(void)state;
@@ -573,6 +575,15 @@ static void test_host_tlb_flush2_counts(void **state)
 	assert_int_equal(bad, -1);
 	assert_int_equal(host_tlb_flush2(&pu, 0, false, 0.05, &ns, &ops, &bad), EINVAL);
 	assert_int_equal(host_tlb_flush2(&pu, TF_MAX_TASKS + 1, false, 0.05, &ns, &ops, &bad), EINVAL);
+	ops = 0;
+	assert_int_equal(host_tlb_flush2(&pu, 1, true, 0.05, &ns, &ops, &bad), 0);
+	assert_true(ops > 0);
+	ops = 0;
+	assert_int_equal(host_mem_loop(&pu, 1, 0.05, &ops, &bad), 0);
+	assert_true(ops > 0);
+	assert_int_equal(bad, -1);
+	assert_int_equal(host_mem_loop(&pu, 0, 0.05, &ops, &bad), EINVAL);
+	assert_int_equal(host_mem_loop(&pu, TF_MAX_TASKS + 1, 0.05, &ops, &bad), EINVAL);
 }
 
 /* calibrate takes the model's round trip from netbsd-x86 whatever the

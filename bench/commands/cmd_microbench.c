@@ -15,6 +15,7 @@
 #include "record/lockstat.h"
 #include "trials/hostmem.h"
 #include "trials/microbench.h"
+#include "trials/tlbflush2.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -44,10 +45,11 @@ static const char *const mb_usage =
     "kernel under the same loop (will-it-scale tlb_flush2: touch a page, madvise it\n"
     "away) with 1 thread and 2 threads of one process on the same host PUs, for\n"
     "the shared munmap's scaling and speed beside it, and in 1 and 2 processes\n"
-    "(no shootdown) for the private munmap's scaling.  The host's speed drifts,\n"
-    "so the short figures (TLB, locks) are the best of " MB_STR(MB_ROUNDS) " rounds that each time\n"
-    "all of them, and the driver's figures the best of " MB_STR(MB_TRIALS) " trials taken in turn\n"
-    "(latencies: the median trial).  Prints each\n"
+    "(no shootdown) for the private munmap's scaling; and 1 and 2 threads of\n"
+    "random loads from their own pages, no system call, for the private touch's.\n"
+    "The host's speed drifts, so the short figures (TLB, locks) are the best of\n"
+    MB_STR(MB_ROUNDS) " rounds that each time all of them, and the driver's figures the best\n"
+    "of " MB_STR(MB_TRIALS) " trials taken in turn (latencies: the median trial).  Prints each\n"
     "figure beside its target, \"not met\" where it falls short; --json FILE also\n"
     "writes the figures, the targets and the run's provenance.\n"
     "  --out DIR    write DIR/microbench.json (unless --json names another file)\n"
@@ -268,6 +270,11 @@ static void mb_print_scaling(const struct machine_config *cfg, const struct micr
 		    "host kernel, 2 processes", r->host_proc_ops[1]);
 		printf("  %-34s %10.2f x    (munmap_private's host counterpart)\n", "host kernel, 2 / 1 process",
 		    r->host_proc_ratio);
+		printf("  %-34s %10.0f ops/s  (random loads from its own %d pages, no system call)\n",
+		    "host PUs, 1 thread", r->host_loop_ops[0], HL_PAGES);
+		printf("  %-34s %10.0f ops/s\n", "host PUs, 2 threads", r->host_loop_ops[1]);
+		printf("  %-34s %10.2f x    (touch_private's host counterpart)\n", "host PUs, 2 / 1 thread",
+		    r->host_loop_ratio);
 	} else {
 		printf("  %-34s %10s      (%s)\n", "host kernel, tlb_flush2's loop", "not measured", r->host_why);
 	}
@@ -341,6 +348,12 @@ static json_t *mb_json_scaling(const struct microbench_result *r)
 	json_object_set_new(host, "processes_ops_per_s", pops);
 	json_object_set_new(host, "over_1_process",
 	    r->host_proc_ops[1] > 0 ? json_real(r->host_proc_ratio) : json_null());
+	json_t *lops = json_array();
+	for (unsigned k = 0; k < 2; k++)
+		json_array_append_new(lops, r->host_loop_ops[1] > 0 ? json_real(r->host_loop_ops[k]) : json_null());
+	json_object_set_new(host, "memory_loop_ops_per_s", lops);
+	json_object_set_new(host, "memory_loop_over_1_thread",
+	    r->host_loop_ops[1] > 0 ? json_real(r->host_loop_ratio) : json_null());
 	if (r->host_ops[1] <= 0)
 		json_object_set_new(host, "not_measured", json_string(r->host_why));
 	json_object_set_new(sj, "host_tlb_flush2", host);

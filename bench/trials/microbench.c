@@ -33,7 +33,9 @@
  *                   round of the scaling trials, the best — the shared
  *                   munmap's host counterpart, for its scaling and its
  *                   speed; and one process and two processes (an address
- *                   space each: no shootdown) — the private munmap's
+ *                   space each: no shootdown) — the private munmap's; and
+ *                   one and two threads of random loads over their own
+ *                   128 pages, no system call — the private touch's
  *  poolpage_*_ns    uvm_km_alloc_poolpage_cache + uvm_km_free_poolpage_cache
  *                   pairs (issue 4), each mode on a machine of its own:
  *                   direct and vacache with CPU 0 alone (mean of best
@@ -759,15 +761,21 @@ static bool host_pus(const struct machine_config *cfg, int *pus, struct microben
 	return true;
 }
 
-/* The host kernel under tlb_flush2's loop on pus (host_pus): one trial of
- * k threads of one process, or of k processes, ops/s; 0 and host_why set
- * if it could not run */
-static double mb_host_trial(const int *pus, unsigned k, bool processes, struct microbench_result *out)
+/* What runs on the host beside the model's scaling trials */
+enum mb_host { MB_HOST_THREADS, MB_HOST_PROCESSES, MB_HOST_LOOP, MB_NHOST };
+
+/* The host on pus (host_pus), one trial of k tasks, ops/s: tlb_flush2's
+ * loop as k threads of one process or as k processes, or the loop that
+ * never enters the kernel (k threads); 0 and host_why set if it could not
+ * run */
+static double mb_host_trial(const int *pus, unsigned k, enum mb_host what, struct microbench_result *out)
 {
 	const double seconds = 0.1;
 	double ns = 0;
 	uint64_t ops = 0;
-	int bad = -1, rc = host_tlb_flush2(pus, k, processes, seconds, &ns, &ops, &bad);
+	int bad = -1;
+	int rc = what == MB_HOST_LOOP ? host_mem_loop(pus, k, seconds, &ops, &bad)
+	                              : host_tlb_flush2(pus, k, what == MB_HOST_PROCESSES, seconds, &ns, &ops, &bad);
 	if (rc != 0 || ops == 0) {
 		snprintf(out->host_why, sizeof(out->host_why), "%s%s", rc ? strerror(rc) : "no operation completed",
 		    bad >= 0 ? " (pinning to a host PU)" : "");
@@ -821,17 +829,21 @@ static int mb_scaling(const struct machine_config *cfg, struct microbench_result
 					sc->ops[k] = ops;
 			}
 		}
-		/* threads of one process (the shared munmap's counterpart), then
-		 * processes (the private munmap's) */
-		for (unsigned j = 0; host && j < 4; j++) {
+		/* threads of one process (the shared munmap's counterpart),
+		 * processes (the private munmap's), the loop outside the kernel
+		 * (the private touch's); 1 task, then 2 */
+		for (unsigned j = 0; host && j < 2 * MB_NHOST; j++) {
 			const unsigned k = 1 + j % 2;
-			const bool processes = j >= 2;
-			double *best = processes ? &out->host_proc_ops[k - 1] : &out->host_ops[k - 1];
-			double ops = mb_host_trial(pus, k, processes, out);
+			const enum mb_host what = (enum mb_host)(j / 2);
+			double *best = what == MB_HOST_THREADS ? &out->host_ops[k - 1]
+			    : what == MB_HOST_PROCESSES        ? &out->host_proc_ops[k - 1]
+			                                       : &out->host_loop_ops[k - 1];
+			double ops = mb_host_trial(pus, k, what, out);
 			if (ops == 0) {
 				host = false; /* unmeasured: host_why says why */
 				memset(out->host_ops, 0, sizeof(out->host_ops));
 				memset(out->host_proc_ops, 0, sizeof(out->host_proc_ops));
+				memset(out->host_loop_ops, 0, sizeof(out->host_loop_ops));
 			} else if (ops > *best) {
 				*best = ops;
 			}
@@ -855,6 +867,8 @@ static int mb_scaling(const struct machine_config *cfg, struct microbench_result
 	}
 	if (out->host_proc_ops[0] > 0 && out->host_proc_ops[1] > 0)
 		out->host_proc_ratio = out->host_proc_ops[1] / out->host_proc_ops[0];
+	if (out->host_loop_ops[0] > 0 && out->host_loop_ops[1] > 0)
+		out->host_loop_ratio = out->host_loop_ops[1] / out->host_loop_ops[0];
 	return 0;
 }
 

@@ -75,6 +75,11 @@ struct microbench_result {
 	 * each), ops/s: the private munmap's host counterpart; 0: not measured */
 	double host_proc_ops[2];
 	double host_proc_ratio;                 /* host_proc_ops[1] / host_proc_ops[0] */
+	/* 1 and 2 threads loading at random from their own pages, no system
+	 * call (host_mem_loop), ops/s: the private touch's host counterpart,
+	 * how far two PUs that share nothing scale; 0: not measured */
+	double host_loop_ops[2];
+	double host_loop_ratio;                 /* host_loop_ops[1] / host_loop_ops[0] */
 	double over_host;                       /* the shared munmap on 2 CPUs over host_ops[1] */
 	char host_why[128];
 };

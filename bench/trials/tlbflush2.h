@@ -1,6 +1,7 @@
 /*
  * tlbflush2.h — the host kernel under will-it-scale tlb_flush2's loop
- * (tlbflush2.c says what and after whom): calibrate and microbench.
+ * (tlbflush2.c says what and after whom): calibrate and microbench; and the
+ * host's PUs under a loop that never enters the kernel (microbench).
  */
 #ifndef PMAPSTORM_TRIALS_TLBFLUSH2_H
 #define PMAPSTORM_TRIALS_TLBFLUSH2_H
@@ -19,5 +20,11 @@
  * (-1: another failure). */
 int host_tlb_flush2(const int *pus, unsigned k, bool processes, double seconds, double *ns, uint64_t *ops,
     int *bad_pu);
+
+/* k threads of one process on pus[0..k-1], each loading and storing bytes
+ * of its own HL_PAGES pages at random for `seconds`, no system call: *ops,
+ * the accesses of all threads together.  0, or an errno as above. */
+#define HL_PAGES 128
+int host_mem_loop(const int *pus, unsigned k, double seconds, uint64_t *ops, int *bad_pu);
 
 #endif
