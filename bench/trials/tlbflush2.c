@@ -10,7 +10,7 @@
  * difference, microbench sets the shared munmap beside it.
  *
  * The same runner times a loop that never enters the kernel: each thread
- * loads and stores bytes of its own buffer of HL_PAGES pages at random
+ * loads bytes of its own buffer of HL_PAGES pages at random
  * (Knuth's MMIX linear congruential generator, TAOCP vol. 2, 3.3.4) — the
  * host's own figure for the `touch` workload on private pmaps (its default
  * working set: twice a 64-entry TLB's reach), for how far two PUs that
@@ -53,7 +53,7 @@ struct tf_task {
 	char *tf_page; /* this task's page (TF_MADVISE), its HL_PAGES pages (TF_MEMLOOP) */
 };
 
-/* TF_MEMLOOP: a batch of random byte increments between looks at tf_stop */
+/* TF_MEMLOOP: a batch of random loads between looks at tf_stop */
 #define HL_BATCH 1024
 
 static void tf_loop(struct tf_task *t)
