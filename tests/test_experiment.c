@@ -294,16 +294,18 @@ static void test_every_workload_runs_clean(void **state)
 
 /* The timeline's monitor (a host thread beside the CPUs) sleeps until its
  * next sample inside the window, instead of waking every few milliseconds
- * to look at the clock: at most one sleep per sample, and an early wake per
- * sample, beyond the first (docs/performance.md, section 19).  The bound
- * holds however late the host runs it: a late monitor takes fewer samples
- * and sleeps fewer times. */
+ * to look at the clock (docs/performance.md, section 19): one sleep per
+ * sample and the first, where the napping monitor slept ten times per
+ * sample at this interval.  The bound allows three early wakes a sample
+ * besides — a clock calibrated several percent off — and holds however
+ * late the host runs the monitor: a late one takes fewer samples and
+ * sleeps fewer times. */
 static void test_monitor_sleeps_until_its_sample(void **state)
 {
 	(void)state;
 	struct trial_result *r = run_text("[experiment]\ntrials = 1\nwarmup = 0.02s\nduration = 0.5s\ninterval = 0.05s\n"
 	                                  "[machine]\ncpus = 2\n[role.r]\nworkload = touch\ncpus = all\n", 3);
-	if (!(r->tr_monitor_waits >= r->tr_nintervals && r->tr_monitor_waits <= 2 * r->tr_nintervals + 2))
+	if (!(r->tr_monitor_waits >= r->tr_nintervals && r->tr_monitor_waits <= 4 * r->tr_nintervals + 4))
 		fail_msg("%u samples, %u sleeps toward them", r->tr_nintervals, r->tr_monitor_waits);
 	trial_done(r);
 }

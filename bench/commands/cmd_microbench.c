@@ -77,6 +77,16 @@ static bool mb_met(double v, char op, double target)
 	return mb_measured(v) && (op == '<' ? v <= target : v >= target);
 }
 
+/* a table's figure with two decimals, "-" where it was not measured */
+static const char *mb_fig(char buf[16], double v)
+{
+	if (mb_measured(v))
+		snprintf(buf, 16, "%.2f", v);
+	else
+		snprintf(buf, 16, "-");
+	return buf;
+}
+
 /* A figure beside its target: "(target <= 2)" or "(target >= 1.9)", and
  * "not met" when it falls short ("not measured" when it is 0). */
 static void mb_target(char *buf, size_t len, double v, char op, double target)
@@ -258,25 +268,34 @@ static void mb_print_scaling(const struct machine_config *cfg, const struct micr
 			printf("  %-34s %10.2f x    %s\n", lab, microbench_scale_ratio(sc, k), tg);
 		}
 	}
-	/* the shared munmap's host counterpart, measured in the same run */
+	/* the host counterparts, measured in the same run: each kind is
+	 * measured or not on its own (host_why: the first that was not) */
 	if (r->host_ops[1] > 0) {
 		printf("  %-34s %10.0f ops/s  (touch + madvise of one page: tlb_flush2's loop)\n",
 		    "host kernel, 1 thread", r->host_ops[0]);
 		printf("  %-34s %10.0f ops/s  (2 threads of one process: each madvise shoots)\n",
 		    "host kernel, 2 threads", r->host_ops[1]);
 		printf("  %-34s %10.2f x    (munmap_shared's host counterpart)\n", "host kernel, 2 / 1 thread", r->host_ratio);
+	} else {
+		printf("  %-34s %10s      (%s)\n", "host kernel, threads", "not measured", r->host_why);
+	}
+	if (r->host_proc_ops[1] > 0) {
 		printf("  %-34s %10.0f ops/s  (the same loop, one process)\n", "host kernel, 1 process", r->host_proc_ops[0]);
 		printf("  %-34s %10.0f ops/s  (2 processes: an address space each, no shootdown)\n",
 		    "host kernel, 2 processes", r->host_proc_ops[1]);
 		printf("  %-34s %10.2f x    (munmap_private's host counterpart)\n", "host kernel, 2 / 1 process",
 		    r->host_proc_ratio);
+	} else {
+		printf("  %-34s %10s      (%s)\n", "host kernel, processes", "not measured", r->host_why);
+	}
+	if (r->host_loop_ops[1] > 0) {
 		printf("  %-34s %10.0f ops/s  (random loads from its own %d pages, no system call)\n",
 		    "host PUs, 1 thread", r->host_loop_ops[0], HL_PAGES);
 		printf("  %-34s %10.0f ops/s\n", "host PUs, 2 threads", r->host_loop_ops[1]);
 		printf("  %-34s %10.2f x    (touch_private's host counterpart)\n", "host PUs, 2 / 1 thread",
 		    r->host_loop_ratio);
 	} else {
-		printf("  %-34s %10s      (%s)\n", "host kernel, tlb_flush2's loop", "not measured", r->host_why);
+		printf("  %-34s %10s      (%s)\n", "host PUs, memory loop", "not measured", r->host_why);
 	}
 	mb_target(tg, sizeof(tg), r->over_host, '>', 30);
 	printf("  %-34s %10.2f x    %s\n", "munmap_shared 2 CPUs / host 2 thr.", r->over_host, tg);
@@ -295,11 +314,13 @@ static void mb_print_locks(const struct microbench_result *r)
 	printf("\n  uncontended lock acquire+release, ns, best of %d rounds (targets: layer/bare <= 1.05 lockstat "
 	       "off, <= 1.3 on)\n", MB_ROUNDS);
 	printf("  %-18s %8s %10s %7s %10s %7s\n", "algorithm", "bare", "lockstat-", "ratio", "lockstat+", "ratio");
+	char b[4][16];
 	for (unsigned i = 0; i < r->nlocks; i++) {
 		const struct mb_lockcost *lc = &r->locks[i];
 		double off = lc->bare_ns > 0 ? lc->off_ns / lc->bare_ns : 0, on = lc->bare_ns > 0 ? lc->on_ns / lc->bare_ns : 0;
-		printf("  %-18s %8.2f %10.2f %7.2f %10.2f %7.2f%s%s\n", lc->name, lc->bare_ns, lc->off_ns, off, lc->on_ns,
-		    on, !mb_measured(off) ? "  not measured" : mb_met(off, '<', 1.05) ? "" : "  off: not met",
+		printf("  %-18s %8s %10.2f %7s %10.2f %7s%s%s\n", lc->name, mb_fig(b[0], lc->bare_ns), lc->off_ns,
+		    mb_fig(b[1], off), lc->on_ns, mb_fig(b[2], on),
+		    !mb_measured(off) ? "  not measured" : mb_met(off, '<', 1.05) ? "" : "  off: not met",
 		    !mb_measured(on) ? "" : mb_met(on, '<', 1.3) ? "" : "  on: not met");
 	}
 	printf("\n  the same pairs around a critical section of one store to the guarded data, lockstat off (no "
@@ -309,14 +330,20 @@ static void mb_print_locks(const struct microbench_result *r)
 	for (unsigned i = 0; i < r->nlocks; i++) {
 		const struct mb_lockcost *lc = &r->locks[i];
 		const double ratio = lc->cs_bare_ns > 0 ? lc->cs_off_ns / lc->cs_bare_ns : 0;
-		printf("  %-18s %8.2f %10.2f %7.2f%s\n", lc->name, lc->cs_bare_ns, lc->cs_off_ns, ratio,
-		    mb_measured(ratio) ? "" : "  not measured");
+		printf("  %-18s %8s %10.2f %7s%s\n", lc->name, mb_fig(b[0], lc->cs_bare_ns), lc->cs_off_ns,
+		    mb_fig(b[1], ratio), mb_measured(ratio) ? "" : "  not measured");
 	}
 	printf("\nlockstat of this run (all CPUs):\n");
 	lockstat_print_text(stdout, r->rows, LC_NCLASS);
 }
 
 /* ---- the figures as JSON (--json, --out) ---- */
+
+/* a time, or null where it was not measured (0: a zero never wins) */
+static json_t *mb_json_ns(double ns)
+{
+	return mb_measured(ns) ? json_real(ns) : json_null();
+}
 
 static json_t *mb_json_scaling(const struct microbench_result *r)
 {
@@ -348,15 +375,19 @@ static json_t *mb_json_scaling(const struct microbench_result *r)
 	json_object_set_new(host, "processes_ops_per_s", pops);
 	json_object_set_new(host, "over_1_process",
 	    r->host_proc_ops[1] > 0 ? json_real(r->host_proc_ratio) : json_null());
-	json_t *lops = json_array();
-	for (unsigned k = 0; k < 2; k++)
-		json_array_append_new(lops, r->host_loop_ops[1] > 0 ? json_real(r->host_loop_ops[k]) : json_null());
-	json_object_set_new(host, "memory_loop_ops_per_s", lops);
-	json_object_set_new(host, "memory_loop_over_1_thread",
-	    r->host_loop_ops[1] > 0 ? json_real(r->host_loop_ratio) : json_null());
-	if (r->host_ops[1] <= 0)
+	if (r->host_ops[1] <= 0 || r->host_proc_ops[1] <= 0)
 		json_object_set_new(host, "not_measured", json_string(r->host_why));
 	json_object_set_new(sj, "host_tlb_flush2", host);
+	/* the memory loop (no system call): the private touch's counterpart */
+	json_t *loop = json_object(), *lops = json_array();
+	for (unsigned k = 0; k < 2; k++)
+		json_array_append_new(lops, r->host_loop_ops[1] > 0 ? json_real(r->host_loop_ops[k]) : json_null());
+	json_object_set_new(loop, "threads", json_pack("[i,i]", 1, 2));
+	json_object_set_new(loop, "ops_per_s", lops);
+	json_object_set_new(loop, "over_1_thread", r->host_loop_ops[1] > 0 ? json_real(r->host_loop_ratio) : json_null());
+	if (r->host_loop_ops[1] <= 0)
+		json_object_set_new(loop, "not_measured", json_string(r->host_why));
+	json_object_set_new(sj, "host_memory_loop", loop);
 	json_object_set_new(sj, "mutual_shootdown_p50_ns", json_real(r->mutual));
 	json_object_set_new(sj, "single_shootdown_p50_ns", json_real((double)r->sd_lat_p50));
 	json_object_set_new(sj, "mutual_over_single", json_real(r->mutual_ratio));
@@ -412,9 +443,11 @@ static json_t *mb_json(const struct machine_config *cfg, const struct microbench
 	json_t *lk = json_array();
 	for (unsigned i = 0; i < r->nlocks; i++) {
 		const struct mb_lockcost *lc = &r->locks[i];
-		json_array_append_new(lk, json_pack("{s:s,s:f,s:f,s:f,s:f,s:f}", "algorithm", lc->name, "bare_ns",
-		    lc->bare_ns, "lockstat_off_ns", lc->off_ns, "lockstat_on_ns", lc->on_ns, "one_store_bare_ns",
-		    lc->cs_bare_ns, "one_store_lockstat_off_ns", lc->cs_off_ns));
+		/* a figure not measured (a bare call under virtual time) is null */
+		json_array_append_new(lk, json_pack("{s:s,s:o,s:o,s:o,s:o,s:o}", "algorithm", lc->name, "bare_ns",
+		    mb_json_ns(lc->bare_ns), "lockstat_off_ns", mb_json_ns(lc->off_ns), "lockstat_on_ns",
+		    mb_json_ns(lc->on_ns), "one_store_bare_ns", mb_json_ns(lc->cs_bare_ns), "one_store_lockstat_off_ns",
+		    mb_json_ns(lc->cs_off_ns)));
 	}
 	json_object_set_new(m, "lock_pair_ns", lk);
 	json_object_set_new(m, "driver_touch_ns", json_pack("{s:f,s:f,s:f}", "stats_on", r->drv_on, "stats_off",

@@ -400,7 +400,15 @@ static void *drv_monitor(void *arg)
 			 * window (the CPUs finish their last operation), nap */
 			const uint64_t end = d->d_t_measure0 + (uint64_t)(d->d_pt->ep_duration_s * 1e9);
 			if (s.next > now && (s.next != before || before > now)) {
+				/* the sleep is on CLOCK_MONOTONIC, the sample's time
+				 * on cpu_now_ns() (the TSC, calibrated against it):
+				 * a little over (1/64, at most 2 ms, and 50 us), so
+				 * that a calibration a little off does not wake it
+				 * early again and again (a late sample is still its
+				 * interval's: rates divide by the time that really
+				 * passed) */
 				wait = s.next - now;
+				wait += (wait / 64 < 2000000 ? wait / 64 : 2000000) + 50000;
 				d->d_res->tr_monitor_waits++;
 			} else if (now < end) {
 				wait = end - now;

@@ -7,7 +7,8 @@
  *  tlb_miss_ns      mmu_load() cycling over more pages than the TLB holds:
  *                   every access misses and walks four levels
  *  lock pairs       an uncontended acquire+release, bare library call and
- *                   lock layer with lockstat off and on (CPU 0 alone); this
+ *                   lock layer with lockstat off and on (CPU 0 alone), and
+ *                   bare and layer (off) around a one-store section; this
  *                   and the TLB figures: the best of MB_ROUNDS blocks, taken
  *                   in rounds that measure every one of them in turn
  *  shootdown_rtt_ns pmap_update() after pmap_remove() of a page CPU 1 keeps
@@ -736,8 +737,8 @@ static int mb_poolpages(const struct machine_config *cfg, struct microbench_resu
 	return 0;
 }
 
-/* The host kernel under tlb_flush2's loop runs on the PUs CPUs 0 and 1 run
- * on: 1 thread, then 2 threads of one process.  Real time only; where it
+/* The host's figures (tlb_flush2's loop, the memory loop) run on the PUs
+ * CPUs 0 and 1 run on: 1 task, then 2.  Real time only; where it
  * cannot run, the figures stay unmeasured (host_why says why), and the run
  * goes on.  true: pus[] are those PUs. */
 static bool host_pus(const struct machine_config *cfg, int *pus, struct microbench_result *out)
@@ -764,12 +765,19 @@ static bool host_pus(const struct machine_config *cfg, int *pus, struct microben
 /* What runs on the host beside the model's scaling trials */
 enum mb_host { MB_HOST_THREADS, MB_HOST_PROCESSES, MB_HOST_LOOP, MB_NHOST };
 
+/* a kind's figures: 1 task, 2 tasks (ops/s) */
+static double *mb_host_ops(struct microbench_result *out, enum mb_host what)
+{
+	return what == MB_HOST_THREADS ? out->host_ops : what == MB_HOST_PROCESSES ? out->host_proc_ops : out->host_loop_ops;
+}
+
 /* The host on pus (host_pus), one trial of k tasks, ops/s: tlb_flush2's
  * loop as k threads of one process or as k processes, or the loop that
- * never enters the kernel (k threads); 0 and host_why set if it could not
- * run */
+ * never enters the kernel (k threads); 0 if it could not run, and the
+ * first such failure in host_why */
 static double mb_host_trial(const int *pus, unsigned k, enum mb_host what, struct microbench_result *out)
 {
+	static const char *const kind[MB_NHOST] = {"tlb_flush2 as threads", "tlb_flush2 as processes", "memory loop"};
 	const double seconds = 0.1;
 	double ns = 0;
 	uint64_t ops = 0;
@@ -777,8 +785,9 @@ static double mb_host_trial(const int *pus, unsigned k, enum mb_host what, struc
 	int rc = what == MB_HOST_LOOP ? host_mem_loop(pus, k, seconds, &ops, &bad)
 	                              : host_tlb_flush2(pus, k, what == MB_HOST_PROCESSES, seconds, &ns, &ops, &bad);
 	if (rc != 0 || ops == 0) {
-		snprintf(out->host_why, sizeof(out->host_why), "%s%s", rc ? strerror(rc) : "no operation completed",
-		    bad >= 0 ? " (pinning to a host PU)" : "");
+		if (out->host_why[0] == '\0')
+			snprintf(out->host_why, sizeof(out->host_why), "%s: %s%s", kind[what],
+			    rc ? strerror(rc) : "no operation completed", bad >= 0 ? " (pinning to a host PU)" : "");
 		return 0;
 	}
 	return (double)ops / seconds; /* every task's, as the model's ops/s are every CPU's */
@@ -786,8 +795,9 @@ static double mb_host_trial(const int *pus, unsigned k, enum mb_host what, struc
 
 /*
  * Scaling (issue 17): private and shared munmap, private touch, on 1, 2
- * (and N) CPUs, and the host kernel's tlb_flush2 loop with 1 and 2
- * threads.  MB_TRIALS rounds, each running one trial of every point in
+ * (and N) CPUs, and beside them the host: tlb_flush2's loop as 1 and 2
+ * threads and as 1 and 2 processes, the memory loop in 1 and 2 threads.
+ * MB_TRIALS rounds, each running one trial of every point in
  * turn, so that a point's trials spread over the whole measurement and the
  * points of a ratio run next to each other (the host's speed drifts: see
  * MB_ROUNDS).  Operations per second: the best trial (interference only
@@ -813,7 +823,10 @@ static int mb_scaling(const struct machine_config *cfg, struct microbench_result
 			sc->ncpu[sc->n++] = npus > MAXCPUS ? MAXCPUS : npus;
 	}
 	int pus[2];
-	bool host = host_pus(cfg, pus, out);
+	bool host[MB_NHOST];
+	host[0] = host_pus(cfg, pus, out);
+	for (unsigned w = 1; w < MB_NHOST; w++)
+		host[w] = host[0];
 	double lat[MB_NSCALES][MB_SCALE_MAX][MB_TRIALS], rl[MB_NSCALES][MB_SCALE_MAX][MB_TRIALS];
 	for (unsigned t = 0; t < MB_TRIALS; t++) {
 		for (unsigned i = 0; i < MB_NSCALES; i++) {
@@ -831,21 +844,20 @@ static int mb_scaling(const struct machine_config *cfg, struct microbench_result
 		}
 		/* threads of one process (the shared munmap's counterpart),
 		 * processes (the private munmap's), the loop outside the kernel
-		 * (the private touch's); 1 task, then 2 */
-		for (unsigned j = 0; host && j < 2 * MB_NHOST; j++) {
+		 * (the private touch's); 1 task, then 2.  A kind that fails once
+		 * stays unmeasured (host_why says why); the others go on. */
+		for (unsigned j = 0; j < 2 * MB_NHOST; j++) {
 			const unsigned k = 1 + j % 2;
 			const enum mb_host what = (enum mb_host)(j / 2);
-			double *best = what == MB_HOST_THREADS ? &out->host_ops[k - 1]
-			    : what == MB_HOST_PROCESSES        ? &out->host_proc_ops[k - 1]
-			                                       : &out->host_loop_ops[k - 1];
+			if (!host[what])
+				continue;
+			double *best = mb_host_ops(out, what);
 			double ops = mb_host_trial(pus, k, what, out);
 			if (ops == 0) {
-				host = false; /* unmeasured: host_why says why */
-				memset(out->host_ops, 0, sizeof(out->host_ops));
-				memset(out->host_proc_ops, 0, sizeof(out->host_proc_ops));
-				memset(out->host_loop_ops, 0, sizeof(out->host_loop_ops));
-			} else if (ops > *best) {
-				*best = ops;
+				host[what] = false;
+				best[0] = best[1] = 0;
+			} else if (ops > best[k - 1]) {
+				best[k - 1] = ops;
 			}
 		}
 	}

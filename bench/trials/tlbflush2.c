@@ -22,11 +22,13 @@
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -116,12 +118,17 @@ static int tf_run(const int *pus, unsigned k, bool processes, enum tf_body body,
 		goto out;
 	}
 	memset(s, 0, sizeof(*s));
+	const pid_t parent = getpid();
 	for (; started < k; started++) {
 		tasks[started] = (struct tf_task){s, started, pus[started], body, pages + pg * started};
 		if (processes) {
 			pids[started] = fork();
 			if (pids[started] == 0) {
-				tf_loop(&tasks[started]);
+				/* a task spins until the parent stops it: one whose
+				 * parent was killed (a CI job's timeout) goes too */
+				prctl(PR_SET_PDEATHSIG, SIGKILL);
+				if (getppid() == parent)
+					tf_loop(&tasks[started]);
 				_exit(0);
 			}
 			if (pids[started] < 0) {

@@ -21,8 +21,8 @@
 int host_tlb_flush2(const int *pus, unsigned k, bool processes, double seconds, double *ns, uint64_t *ops,
     int *bad_pu);
 
-/* k threads of one process on pus[0..k-1], each loading and storing bytes
- * of its own HL_PAGES pages at random for `seconds`, no system call: *ops,
+/* k threads of one process on pus[0..k-1], each loading bytes of its own
+ * HL_PAGES pages at random for `seconds`, no system call: *ops,
  * the accesses of all threads together.  0, or an errno as above. */
 #define HL_PAGES 128
 int host_mem_loop(const int *pus, unsigned k, double seconds, uint64_t *ops, int *bad_pu);
