@@ -275,7 +275,8 @@ static void mb_print_scaling(const struct machine_config *cfg, const struct micr
 		    "host kernel, 1 thread", r->host_ops[0]);
 		printf("  %-34s %10.0f ops/s  (2 threads of one process: each madvise shoots)\n",
 		    "host kernel, 2 threads", r->host_ops[1]);
-		printf("  %-34s %10.2f x    (munmap_shared's host counterpart)\n", "host kernel, 2 / 1 thread", r->host_ratio);
+		printf("  %-34s %10.2f x    (munmap_shared's host counterpart)\n", "host kernel, 2 / 1 thread",
+		    microbench_host_ratio(r->host_ops));
 	} else {
 		printf("  %-34s %10s      (%s)\n", "host kernel, threads", "not measured", r->host_why);
 	}
@@ -284,7 +285,7 @@ static void mb_print_scaling(const struct machine_config *cfg, const struct micr
 		printf("  %-34s %10.0f ops/s  (2 processes: an address space each, no shootdown)\n",
 		    "host kernel, 2 processes", r->host_proc_ops[1]);
 		printf("  %-34s %10.2f x    (munmap_private's host counterpart)\n", "host kernel, 2 / 1 process",
-		    r->host_proc_ratio);
+		    microbench_host_ratio(r->host_proc_ops));
 	} else {
 		printf("  %-34s %10s      (%s)\n", "host kernel, processes", "not measured", r->host_why);
 	}
@@ -293,12 +294,13 @@ static void mb_print_scaling(const struct machine_config *cfg, const struct micr
 		    "host PUs, 1 thread", r->host_loop_ops[0], HL_PAGES);
 		printf("  %-34s %10.0f ops/s\n", "host PUs, 2 threads", r->host_loop_ops[1]);
 		printf("  %-34s %10.2f x    (touch_private's host counterpart)\n", "host PUs, 2 / 1 thread",
-		    r->host_loop_ratio);
+		    microbench_host_ratio(r->host_loop_ops));
 	} else {
 		printf("  %-34s %10s      (%s)\n", "host PUs, memory loop", "not measured", r->host_why);
 	}
+	char fig[16];
 	mb_target(tg, sizeof(tg), r->over_host, '>', 30);
-	printf("  %-34s %10.2f x    %s\n", "munmap_shared 2 CPUs / host 2 thr.", r->over_host, tg);
+	printf("  %-34s %10s x    %s\n", "munmap_shared 2 CPUs / host 2 thr.", mb_fig(fig, r->over_host), tg);
 	printf("  %-34s %10.0f ns   (shootdown latency p50, both CPUs shooting: the shared munmap)\n",
 	    "mutual shootdowns, 2 CPUs", r->mutual);
 	printf("  %-34s %10lu ns   (shootdown latency p50 of the round-trip loop)\n", "single-target shootdowns",
@@ -345,6 +347,20 @@ static json_t *mb_json_ns(double ns)
 	return mb_measured(ns) ? json_real(ns) : json_null();
 }
 
+/* A host figure of 1 and 2 tasks into o: the task counts under tasks_key,
+ * ops/s under ops_key, 2 over 1 under ratio_key; null where not measured */
+static void mb_json_host(json_t *o, const char *tasks_key, const char *ops_key, const char *ratio_key,
+    const double ops[2])
+{
+	const double ratio = microbench_host_ratio(ops);
+	json_t *a = json_array();
+	for (unsigned k = 0; k < 2; k++)
+		json_array_append_new(a, mb_measured(ratio) ? json_real(ops[k]) : json_null());
+	json_object_set_new(o, tasks_key, json_pack("[i,i]", 1, 2));
+	json_object_set_new(o, ops_key, a);
+	json_object_set_new(o, ratio_key, mb_measured(ratio) ? json_real(ratio) : json_null());
+}
+
 static json_t *mb_json_scaling(const struct microbench_result *r)
 {
 	json_t *sj = json_object();
@@ -362,29 +378,15 @@ static json_t *mb_json_scaling(const struct microbench_result *r)
 			json_object_set_new(o, "n_over_1_cpu", json_real(microbench_scale_ratio(sc, 2)));
 		json_object_set_new(sj, sc->name, o);
 	}
-	json_t *host = json_object(), *hops = json_array();
-	for (unsigned k = 0; k < 2; k++)
-		json_array_append_new(hops, r->host_ops[1] > 0 ? json_real(r->host_ops[k]) : json_null());
-	json_object_set_new(host, "threads", json_pack("[i,i]", 1, 2));
-	json_object_set_new(host, "ops_per_s", hops);
-	json_object_set_new(host, "over_1_thread", r->host_ops[1] > 0 ? json_real(r->host_ratio) : json_null());
-	json_t *pops = json_array();
-	for (unsigned k = 0; k < 2; k++)
-		json_array_append_new(pops, r->host_proc_ops[1] > 0 ? json_real(r->host_proc_ops[k]) : json_null());
-	json_object_set_new(host, "processes", json_pack("[i,i]", 1, 2));
-	json_object_set_new(host, "processes_ops_per_s", pops);
-	json_object_set_new(host, "over_1_process",
-	    r->host_proc_ops[1] > 0 ? json_real(r->host_proc_ratio) : json_null());
+	json_t *host = json_object();
+	mb_json_host(host, "threads", "ops_per_s", "over_1_thread", r->host_ops);
+	mb_json_host(host, "processes", "processes_ops_per_s", "over_1_process", r->host_proc_ops);
 	if (r->host_ops[1] <= 0 || r->host_proc_ops[1] <= 0)
 		json_object_set_new(host, "not_measured", json_string(r->host_why));
 	json_object_set_new(sj, "host_tlb_flush2", host);
 	/* the memory loop (no system call): the private touch's counterpart */
-	json_t *loop = json_object(), *lops = json_array();
-	for (unsigned k = 0; k < 2; k++)
-		json_array_append_new(lops, r->host_loop_ops[1] > 0 ? json_real(r->host_loop_ops[k]) : json_null());
-	json_object_set_new(loop, "threads", json_pack("[i,i]", 1, 2));
-	json_object_set_new(loop, "ops_per_s", lops);
-	json_object_set_new(loop, "over_1_thread", r->host_loop_ops[1] > 0 ? json_real(r->host_loop_ratio) : json_null());
+	json_t *loop = json_object();
+	mb_json_host(loop, "threads", "ops_per_s", "over_1_thread", r->host_loop_ops);
 	if (r->host_loop_ops[1] <= 0)
 		json_object_set_new(loop, "not_measured", json_string(r->host_why));
 	json_object_set_new(sj, "host_memory_loop", loop);

@@ -149,9 +149,13 @@ static _Atomic unsigned long mb_cs_word __attribute__((aligned(64)));
 			atomic_store_explicit(&mb_cs_word, (i), memory_order_relaxed);   \
 	} while (0)
 
-/* the algorithm's own library calls, without the lock layer: one block
- * (cs: a constant at each call, so the test is compiled away) */
-static inline __attribute__((always_inline)) double bare_pair_ns_cs(const char *name, const bool cs)
+/* Both pair timers are inlined where they are called, and every call
+ * passes cs (and stat) as constants: MB_CS's test is compiled away, and
+ * no loop times a branch the other does not. */
+#define MB_PAIR static inline __attribute__((always_inline))
+
+/* the algorithm's own library calls, without the lock layer: one block */
+MB_PAIR double bare_pair_ns(const char *name, const bool cs)
 {
 	uint64_t t0 = 0, t1 = 0;
 	if (!strcmp(name, "tas")) {
@@ -232,18 +236,9 @@ static inline __attribute__((always_inline)) double bare_pair_ns_cs(const char *
 	return (double)(t1 - t0) / LOCK_ITERS;
 }
 
-static double bare_pair_ns(const char *name)
-{
-	return bare_pair_ns_cs(name, false);
-}
-
-static double bare_pair_cs_ns(const char *name)
-{
-	return bare_pair_ns_cs(name, true);
-}
-
 /* through the lock layer: a lock of class pool (or kernel_map for rw), one block */
-static double layer_pair_ns(const struct machine_config *cfg, const struct lock_algo_info *li, bool stat, bool cs)
+MB_PAIR double layer_pair_ns(const struct machine_config *cfg, const struct lock_algo_info *li, const bool stat,
+    const bool cs)
 {
 	char algo[LC_NCLASS][LOCK_ALGO_NAMELEN];
 	enum lock_wait wait;
@@ -259,26 +254,16 @@ static double layer_pair_ns(const struct machine_config *cfg, const struct lock_
 	else
 		mutex_init(&m, cls);
 	uint64_t t0 = cpu_now_ns();
-	if (li->li_rw && !cs)
+	if (li->li_rw)
 		for (unsigned i = 0; i < LOCK_ITERS; i++) {
 			rw_enter(&rw, RW_WRITER);
+			MB_CS(i);
 			rw_exit(&rw);
-		}
-	else if (li->li_rw)
-		for (unsigned i = 0; i < LOCK_ITERS; i++) {
-			rw_enter(&rw, RW_WRITER);
-			atomic_store_explicit(&mb_cs_word, i, memory_order_relaxed);
-			rw_exit(&rw);
-		}
-	else if (!cs)
-		for (unsigned i = 0; i < LOCK_ITERS; i++) {
-			mutex_enter(&m);
-			mutex_exit(&m);
 		}
 	else
 		for (unsigned i = 0; i < LOCK_ITERS; i++) {
 			mutex_enter(&m);
-			atomic_store_explicit(&mb_cs_word, i, memory_order_relaxed);
+			MB_CS(i);
 			mutex_exit(&m);
 		}
 	const double ns = (double)(cpu_now_ns() - t0) / LOCK_ITERS;
@@ -309,10 +294,10 @@ static void mb_locks_round(struct mb_state *s)
 			continue;
 		struct mb_lockcost *c = &s->locks[n++];
 		c->name = li->li_name;
-		mb_keep_best(&c->bare_ns, bare_pair_ns(li->li_name));
+		mb_keep_best(&c->bare_ns, bare_pair_ns(li->li_name, false));
 		mb_keep_best(&c->off_ns, layer_pair_ns(s->cfg, li, false, false));
 		mb_keep_best(&c->on_ns, layer_pair_ns(s->cfg, li, true, false));
-		mb_keep_best(&c->cs_bare_ns, bare_pair_cs_ns(li->li_name));
+		mb_keep_best(&c->cs_bare_ns, bare_pair_ns(li->li_name, true));
 		mb_keep_best(&c->cs_off_ns, layer_pair_ns(s->cfg, li, false, true));
 	}
 	s->nlocks = n;
@@ -603,6 +588,11 @@ double microbench_scale_ratio(const struct mb_scale *sc, unsigned k)
 	return sc->ops[0] > 0 ? sc->ops[k] / sc->ops[0] : 0;
 }
 
+double microbench_host_ratio(const double ops[2])
+{
+	return ops[0] > 0 && ops[1] > 0 ? ops[1] / ops[0] : 0;
+}
+
 int microbench_shootdown(const struct machine_config *base, unsigned rounds, uint64_t *sd_med, uint64_t *pp_med)
 {
 	struct machine_config cfg = *base;
@@ -873,14 +863,8 @@ static int mb_scaling(const struct machine_config *cfg, struct microbench_result
 	out->mutual = out->scales[1].rl_p50[1];
 	out->mutual_ratio = out->sd_lat_p50 ? out->mutual / (double)out->sd_lat_p50 : 0;
 	out->mutual_update = out->scales[1].sd_p50[1];
-	if (out->host_ops[0] > 0 && out->host_ops[1] > 0) {
-		out->host_ratio = out->host_ops[1] / out->host_ops[0];
+	if (out->host_ops[1] > 0)
 		out->over_host = out->scales[1].ops[1] / out->host_ops[1];
-	}
-	if (out->host_proc_ops[0] > 0 && out->host_proc_ops[1] > 0)
-		out->host_proc_ratio = out->host_proc_ops[1] / out->host_proc_ops[0];
-	if (out->host_loop_ops[0] > 0 && out->host_loop_ops[1] > 0)
-		out->host_loop_ratio = out->host_loop_ops[1] / out->host_loop_ops[0];
 	return 0;
 }
 

@@ -70,16 +70,13 @@ struct microbench_result {
 	 * one process: the shared munmap's host counterpart; 0: not measured
 	 * (virtual time, a PU that could not be pinned to: host_why) */
 	double host_ops[2];
-	double host_ratio;                      /* host_ops[1] / host_ops[0]: the kernel's 2 / 1 thread */
 	/* the same loop in 1 and 2 processes (no shootdown: an address space
 	 * each), ops/s: the private munmap's host counterpart; 0: not measured */
 	double host_proc_ops[2];
-	double host_proc_ratio;                 /* host_proc_ops[1] / host_proc_ops[0] */
 	/* 1 and 2 threads loading at random from their own pages, no system
 	 * call (host_mem_loop), ops/s: the private touch's host counterpart,
 	 * how far two PUs that share nothing scale; 0: not measured */
 	double host_loop_ops[2];
-	double host_loop_ratio;                 /* host_loop_ops[1] / host_loop_ops[0] */
 	double over_host;                       /* the shared munmap on 2 CPUs over host_ops[1] */
 	char host_why[128];
 };
@@ -91,6 +88,8 @@ struct microbench_result {
 int microbench_run(const struct machine_config *cfg, unsigned rounds, struct microbench_result *out);
 /* scaling k CPUs over 1 CPU (0 when 1 CPU did nothing) */
 double microbench_scale_ratio(const struct mb_scale *, unsigned k);
+/* a host figure's 2 tasks over 1 (host_ops, host_proc_ops, host_loop_ops); 0 when not measured */
+double microbench_host_ratio(const double ops[2]);
 
 /* The model's shootdown round trip and ping-pong on CPUs 0 and 1 of a
  * two-CPU machine made from cfg: medians, ns; 0 or an errno
