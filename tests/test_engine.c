@@ -541,6 +541,22 @@ static void test_engine_handler_time_is_one_charge(void **state)
 	assert_int_equal(gate(a, b), EXIT_OK);
 }
 
+/* microbench's host-core line: the best and worst round of the probe, and
+ * the rounds at MB_CORE_SHARED cycles or more (the core's issue slots
+ * shared), with unmeasured rounds (0) left out; none measured (virtual
+ * time) gives zeros, which print no line.  No figure is timed here. */
+static void test_microbench_core_summary(void **state)
+{
+	(void)state;
+	const double cyc[] = {0, 2.7, 4.6, MB_CORE_SHARED - 0.01, MB_CORE_SHARED, 2.9};
+	double best = -1, worst = -1;
+	assert_int_equal(microbench_core_summary(cyc, 6, &best, &worst), 2);
+	assert_true(best == 2.7 && worst == 4.6);
+	const double none[MB_ROUNDS] = {0};
+	assert_int_equal(microbench_core_summary(none, MB_ROUNDS, &best, &worst), 0);
+	assert_true(best == 0 && worst == 0);
+}
+
 /* ---- validity: the calibrated preset lands on the host's own figures ----
  *
  * engine.costs = calibrated takes a line transfer and the IPI costs from a
@@ -862,6 +878,7 @@ int main(void)
 		cmocka_unit_test(test_engine_gate),
 		cmocka_unit_test(test_engine_handler_time_is_one_charge),
 		cmocka_unit_test(test_engine_calibrated_band),
+		cmocka_unit_test(test_microbench_core_summary),
 		cmocka_unit_test(test_host_tlb_flush2_counts),
 		cmocka_unit_test(test_calibrate_model_is_netbsd_x86),
 	};

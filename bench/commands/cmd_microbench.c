@@ -49,7 +49,10 @@ static const char *const mb_usage =
     "random loads from their own pages, no system call, for the private touch's.\n"
     "The host's speed drifts, so the short figures (TLB, locks) are the best of\n"
     MB_STR(MB_ROUNDS) " rounds that each time all of them, and the driver's figures the best\n"
-    "of " MB_STR(MB_TRIALS) " trials taken in turn (latencies: the median trial).  Prints each\n"
+    "of " MB_STR(MB_TRIALS) " trials taken in turn (latencies: the median trial).  Each round\n"
+    "also times the host core (\"host core\": cycles of a loop of 8 independent\n"
+    "operations; about 2.5 when the thread has the core's issue slots, 4 or more\n"
+    "when another hardware thread takes some, and the figures run slower).  Prints each\n"
     "figure beside its target, \"not met\" where it falls short; --json FILE also\n"
     "writes the figures, the targets and the run's provenance.\n"
     "  --out DIR    write DIR/microbench.json (unless --json names another file)\n"
@@ -203,6 +206,24 @@ static int mb_prepare(struct mb_opts *o)
 
 /* ---- the figures as text, beside their targets ---- */
 
+/* The host core during the short figures: whether another hardware thread
+ * took its issue slots (microbench.c, core_cycles; docs/performance.md,
+ * section 21) */
+static void mb_print_core(const struct microbench_result *r)
+{
+	double best, worst;
+	unsigned slow = microbench_core_summary(r->core_cycles, MB_ROUNDS, &best, &worst);
+	if (best == 0)
+		return; /* virtual time: the figures do not depend on the host */
+	if (slow == 0)
+		printf("  %-34s %10.2f cyc  (slowest round %.2f; under %.1f in every round: its issue slots were this "
+		       "thread's)\n", "host core: 8 independent ops", best, worst, MB_CORE_SHARED);
+	else
+		printf("  %-34s %10.2f cyc  (slowest round %.2f; %u of %u rounds at %.1f or more: another hardware "
+		       "thread took issue slots, and the figures of those rounds run slower)\n",
+		    "host core: 8 independent ops", best, worst, slow, MB_ROUNDS, MB_CORE_SHARED);
+}
+
 static void mb_print_pair(const struct machine_config *cfg, const struct microbench_result *r)
 {
 	char tg[96];
@@ -212,6 +233,7 @@ static void mb_print_pair(const struct machine_config *cfg, const struct microbe
 	printf("  %-34s %10.2f ns   %s\n", "TLB-hit access", r->hit_ns, tg);
 	mb_target(tg, sizeof(tg), r->miss_ns, '<', 60);
 	printf("  %-34s %10.2f ns   %s\n", "TLB-miss access (4-level walk)", r->miss_ns, tg);
+	mb_print_core(r);
 	printf("  %-34s %10lu ns   (p90 %lu, min %lu)\n", "shootdown round trip (1 target)",
 	    (unsigned long)r->sd_med, (unsigned long)r->sd_p90, (unsigned long)r->sd_min);
 	printf("  %-34s %10lu ns   (min %lu)\n", "cache-line ping-pong round trip", (unsigned long)r->pp_med,
@@ -397,6 +419,21 @@ static json_t *mb_json_scaling(const struct microbench_result *r)
 	return sj;
 }
 
+/* the core probe of every round (cycles per iteration; null: not measured),
+ * its best and worst, and the rounds at MB_CORE_SHARED cycles or more */
+static json_t *mb_json_core(const struct microbench_result *r)
+{
+	double best, worst;
+	unsigned slow = microbench_core_summary(r->core_cycles, MB_ROUNDS, &best, &worst);
+	if (best == 0)
+		return json_pack("{s:s}", "not_measured", "virtual time");
+	json_t *rounds = json_array();
+	for (unsigned i = 0; i < MB_ROUNDS; i++)
+		json_array_append_new(rounds, mb_json_ns(r->core_cycles[i]));
+	return json_pack("{s:o,s:f,s:f,s:I,s:f}", "cycles_per_iteration", rounds, "best", best, "worst", worst,
+	    "shared_rounds", (json_int_t)slow, "shared_at", MB_CORE_SHARED);
+}
+
 /* every figure that has a target, with it */
 static json_t *mb_json_targets(const struct microbench_result *r)
 {
@@ -436,6 +473,7 @@ static json_t *mb_json(const struct machine_config *cfg, const struct microbench
 	json_t *m = json_object();
 	json_object_set_new(m, "tlb_hit_ns", json_real(r->hit_ns));
 	json_object_set_new(m, "tlb_miss_ns", json_real(r->miss_ns));
+	json_object_set_new(m, "host_core", mb_json_core(r));
 	json_object_set_new(m, "shootdown_rtt_ns", json_pack("{s:I,s:I,s:I,s:I}", "median", (json_int_t)r->sd_med,
 	    "p90", (json_int_t)r->sd_p90, "min", (json_int_t)r->sd_min, "samples", (json_int_t)r->sd_n));
 	json_object_set_new(m, "pingpong_rtt_ns", json_pack("{s:I,s:I,s:I}", "median", (json_int_t)r->pp_med,

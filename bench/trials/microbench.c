@@ -11,6 +11,14 @@
  *                   bare and layer (off) around a one-store section; this
  *                   and the TLB figures: the best of MB_ROUNDS blocks, taken
  *                   in rounds that measure every one of them in turn
+ *  core_cycles      the host core itself, once in every round of those:
+ *                   a loop of 8 independent one-cycle operations, in cycles
+ *                   of a dependent multiply-add chain timed beside it (the
+ *                   host PU of CPU 0; real time only) — about 2 cycles when
+ *                   the thread has the core's issue slots to itself, 4 or
+ *                   more when another hardware thread shares them (rounds
+ *                   at MB_CORE_SHARED or more are counted; docs/
+ *                   performance.md, section 21)
  *  shootdown_rtt_ns pmap_update() after pmap_remove() of a page CPU 1 keeps
  *                   loading (CPU 1 loops on mmu_load + cpu_intr_poll): one
  *                   IPI, one early acknowledgement (median of many)
@@ -65,6 +73,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <pmapstorm/alloc.h>
 #include <pmapstorm/pmap.h>
@@ -94,6 +103,7 @@ struct mb_state {
 	_Atomic uint64_t ball __attribute__((aligned(64)));
 	/* results */
 	double hit_ns, miss_ns;
+	double core_cycles[MB_ROUNDS]; /* mb_core_probe() of each round; 0: not measured */
 	uint64_t *sd_samples, *pp_samples;
 	unsigned sd_n, pp_n;
 };
@@ -123,11 +133,12 @@ static void wait_phase(struct mb_state *s, unsigned ph)
  * once, and each figure is its best block.  The host's own speed changes
  * from one fraction of a second to the next (on the 2-PU VM of
  * docs/performance.md, section 17, a TLB hit took 4.2 ns in one boot and
- * 7.8 ns in the next, its structures at the same page offsets): five
- * blocks in a row measured a figure inside one such phase, and a layer and
- * its bare library call in different phases.  Rounds spread each figure's
- * blocks over the whole measurement, and keep a ratio's two sides next to
- * each other.
+ * 7.8 ns in the next, its structures at the same page offsets; section 21:
+ * the phases are another hardware thread taking the core's issue slots):
+ * five blocks in a row measured a figure inside one such phase, and a
+ * layer and its bare library call in different phases.  Rounds spread each
+ * figure's blocks over the whole measurement, and keep a ratio's two sides
+ * next to each other; each round also times the core (mb_core_probe).
  */
 #define LOCK_ITERS 300000
 #define HIT_ITERS 1000000
@@ -350,6 +361,69 @@ static double tlb_hit_block(uint64_t *sink)
 	return ns;
 }
 
+/*
+ * The host core's share of issue slots, as the rounds go (section 21 of
+ * docs/performance.md): the time of 8 independent one-cycle operations per
+ * iteration (their dependency chains are one cycle long: the core issues
+ * them as fast as it has slots) over that of a dependent chain of a
+ * multiply and an add (3 + 1 cycles on every x86-64 core since 2008;
+ * another thread on the core hardly slows it), times 4: cycles per
+ * iteration, whatever the clock rate.  A core that gives the thread all of
+ * its 4 or more ALU slots runs the loop in 2.25–2.7 cycles; one whose other
+ * hardware thread (another tenant of a VM host) is busy, in 4 or more.
+ * Host time (clock_gettime), about 0.5 ms.  Both loops are written in
+ * assembly: a compiler's register moves in the chain would lengthen it on
+ * cores without move elimination.
+ */
+#define CORE_ITERS 150000
+static double mb_core_probe(void)
+{
+#if defined(__x86_64__)
+	struct timespec a, b, c;
+	uint64_t x = 1, n = CORE_ITERS, k = 0x9e3779b97f4a7c15ULL;
+	uint64_t i = 0, v0 = 0, v1 = 1, v2 = 2, v3 = 3, v4 = 4, v5 = 5, v6 = 6, v7 = 7;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	/* the chain: imul (3 cycles) then add (1), each on the last's result */
+	__asm__ volatile("1:\n\timul %[k], %[x]\n\tadd $1, %[x]\n\tdec %[n]\n\tjnz 1b"
+	                 : [x] "+r"(x), [n] "+r"(n)
+	                 : [k] "r"(k)
+	                 : "cc");
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	/* the loop: 8 one-cycle operations whose chains are one cycle long, and
+	 * the count (9 fused micro-operations an iteration) */
+	__asm__ volatile("1:\n\tadd %[i], %[v0]\n\txor %[i], %[v1]\n\tadd %[v0], %[v2]\n\txor %[v1], %[v3]\n\t"
+	                 "add %[i], %[v4]\n\txor %[i], %[v5]\n\tadd %[v4], %[v6]\n\txor %[v5], %[v7]\n\t"
+	                 "add $1, %[i]\n\tcmp %[n], %[i]\n\tjne 1b"
+	                 : [i] "+r"(i), [v0] "+r"(v0), [v1] "+r"(v1), [v2] "+r"(v2), [v3] "+r"(v3), [v4] "+r"(v4),
+	                 [v5] "+r"(v5), [v6] "+r"(v6), [v7] "+r"(v7)
+	                 : [n] "r"((uint64_t)CORE_ITERS)
+	                 : "cc");
+	clock_gettime(CLOCK_MONOTONIC, &c);
+	const double chain = (double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec);
+	const double loop = (double)(c.tv_sec - b.tv_sec) * 1e9 + (double)(c.tv_nsec - b.tv_nsec);
+	return chain > 0 ? 4 * loop / chain : 0;
+#else
+	return 0; /* not measured: the probe is x86-64's */
+#endif
+}
+
+unsigned microbench_core_summary(const double *cycles, unsigned n, double *best, double *worst)
+{
+	*best = *worst = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (cycles[i] <= 0)
+			continue;
+		if (*best == 0 || cycles[i] < *best)
+			*best = cycles[i];
+		if (cycles[i] > *worst)
+			*worst = cycles[i];
+	}
+	unsigned slow = 0;
+	for (unsigned i = 0; i < n; i++)
+		slow += cycles[i] >= MB_CORE_SHARED;
+	return slow;
+}
+
 /* TLB miss: one block of passes over more pages than the TLB holds */
 static double tlb_miss_block(const struct mb_state *s, vaddr_t base, uint64_t *sink)
 {
@@ -379,7 +453,10 @@ static void mb_fast_figures(struct mb_state *s, uint64_t *sink)
 		pmap_enter(s->pm, base + ptoa(i), VM_PAGE_TO_PHYS(pages[i]), VM_PROT_READ, VM_PROT_READ);
 	}
 	pmap_update(s->pm);
+	const bool host_time = s->cfg->mc_engine != MACHINE_ENGINE_VIRTUAL;
 	for (unsigned r = 0; r < MB_ROUNDS; r++) {
+		if (host_time)
+			s->core_cycles[r] = mb_core_probe();
 		mb_keep_best(&s->hit_ns, tlb_hit_block(sink));
 		if (pages != NULL) /* else the miss stays unmeasured (0) */
 			mb_keep_best(&s->miss_ns, tlb_miss_block(s, base, sink));
@@ -687,6 +764,7 @@ static int mb_pair(const struct machine_config *cfg, unsigned rounds, struct mic
 	cpu_detach();
 	out->hit_ns = s->hit_ns;
 	out->miss_ns = s->miss_ns;
+	memcpy(out->core_cycles, s->core_cycles, sizeof(out->core_cycles));
 	out->sd_med = samples_pct_u64(s->sd_samples, s->sd_n, 0.5); /* sorts them */
 	out->sd_p90 = samples_pct_u64(s->sd_samples, s->sd_n, 0.9);
 	out->sd_min = s->sd_n ? s->sd_samples[0] : 0;

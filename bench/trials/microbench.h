@@ -17,6 +17,7 @@
 #define MB_NSCALES 3
 #define MB_ROUNDS 9 /* rounds of the fast figures: TLB hit and miss, lock pairs (best block) */
 #define MB_TRIALS 5 /* trials of each driver figure: the driver's cost, scaling (best trial) */
+#define MB_CORE_SHARED 3.5 /* core probe cycles at which a round's core was shared (microbench.c, core_cycles) */
 #define MB_STR_(x) #x
 #define MB_STR(x) MB_STR_(x) /* MB_ROUNDS, MB_TRIALS in --help's text */
 
@@ -49,6 +50,10 @@ struct mb_scale {
 
 struct microbench_result {
 	double hit_ns, miss_ns;                 /* TLB hit and miss (4-level walk) */
+	/* the host core in each round of the fast figures: cycles per
+	 * iteration of 8 independent operations (microbench.c, core_cycles);
+	 * 0: not measured (virtual time) */
+	double core_cycles[MB_ROUNDS];
 	uint64_t sd_med, sd_p90, sd_min;        /* single-target shootdown round trip */
 	uint64_t sd_lat_p50;                    /* the same loop's shootdown.latency p50 (remote latency) */
 	unsigned sd_n;
@@ -88,6 +93,9 @@ struct microbench_result {
 int microbench_run(const struct machine_config *cfg, unsigned rounds, struct microbench_result *out);
 /* scaling k CPUs over 1 CPU (0 when 1 CPU did nothing) */
 double microbench_scale_ratio(const struct mb_scale *, unsigned k);
+/* core_cycles' best and worst round, and how many rounds took
+ * MB_CORE_SHARED cycles or more (0, 0 and 0 when none was measured) */
+unsigned microbench_core_summary(const double *cycles, unsigned n, double *best, double *worst);
 /* a host figure's 2 tasks over 1 (host_ops, host_proc_ops, host_loop_ops); 0 when not measured */
 double microbench_host_ratio(const double ops[2]);
 
