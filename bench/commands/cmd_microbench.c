@@ -213,8 +213,10 @@ static void mb_print_core(const struct microbench_result *r)
 {
 	double best, worst;
 	unsigned slow = microbench_core_summary(r->core_cycles, MB_ROUNDS, &best, &worst);
-	if (best == 0)
-		return; /* virtual time: the figures do not depend on the host */
+	if (!mb_measured(best)) {
+		printf("  %-34s %10s      (%s)\n", "host core: 8 independent ops", "not measured", r->core_why);
+		return;
+	}
 	if (slow == 0)
 		printf("  %-34s %10.2f cyc  (slowest round %.2f; under %.1f in every round: its issue slots were this "
 		       "thread's)\n", "host core: 8 independent ops", best, worst, MB_CORE_SHARED);
@@ -363,10 +365,10 @@ static void mb_print_locks(const struct microbench_result *r)
 
 /* ---- the figures as JSON (--json, --out) ---- */
 
-/* a time, or null where it was not measured (0: a zero never wins) */
-static json_t *mb_json_ns(double ns)
+/* a figure, or null where it was not measured (0: a zero never wins) */
+static json_t *mb_json_fig(double v)
 {
-	return mb_measured(ns) ? json_real(ns) : json_null();
+	return mb_measured(v) ? json_real(v) : json_null();
 }
 
 /* A host figure of 1 and 2 tasks into o: the task counts under tasks_key,
@@ -419,19 +421,22 @@ static json_t *mb_json_scaling(const struct microbench_result *r)
 	return sj;
 }
 
-/* the core probe of every round (cycles per iteration; null: not measured),
- * its best and worst, and the rounds at MB_CORE_SHARED cycles or more */
+/* the core probe of every round (cycles per iteration), its best and worst,
+ * and the rounds at MB_CORE_SHARED cycles or more; null where not measured
+ * (core_why says why) */
 static json_t *mb_json_core(const struct microbench_result *r)
 {
 	double best, worst;
 	unsigned slow = microbench_core_summary(r->core_cycles, MB_ROUNDS, &best, &worst);
-	if (best == 0)
-		return json_pack("{s:s}", "not_measured", "virtual time");
 	json_t *rounds = json_array();
 	for (unsigned i = 0; i < MB_ROUNDS; i++)
-		json_array_append_new(rounds, mb_json_ns(r->core_cycles[i]));
-	return json_pack("{s:o,s:f,s:f,s:I,s:f}", "cycles_per_iteration", rounds, "best", best, "worst", worst,
-	    "shared_rounds", (json_int_t)slow, "shared_at", MB_CORE_SHARED);
+		json_array_append_new(rounds, mb_json_fig(r->core_cycles[i]));
+	json_t *o = json_pack("{s:o,s:o,s:o,s:o,s:f}", "cycles_per_iteration", rounds, "best", mb_json_fig(best),
+	    "worst", mb_json_fig(worst), "shared_rounds", mb_measured(best) ? json_integer(slow) : json_null(),
+	    "shared_at", MB_CORE_SHARED);
+	if (!mb_measured(best))
+		json_object_set_new(o, "not_measured", json_string(r->core_why));
+	return o;
 }
 
 /* every figure that has a target, with it */
@@ -485,9 +490,9 @@ static json_t *mb_json(const struct machine_config *cfg, const struct microbench
 		const struct mb_lockcost *lc = &r->locks[i];
 		/* a figure not measured (a bare call under virtual time) is null */
 		json_array_append_new(lk, json_pack("{s:s,s:o,s:o,s:o,s:o,s:o}", "algorithm", lc->name, "bare_ns",
-		    mb_json_ns(lc->bare_ns), "lockstat_off_ns", mb_json_ns(lc->off_ns), "lockstat_on_ns",
-		    mb_json_ns(lc->on_ns), "one_store_bare_ns", mb_json_ns(lc->cs_bare_ns), "one_store_lockstat_off_ns",
-		    mb_json_ns(lc->cs_off_ns)));
+		    mb_json_fig(lc->bare_ns), "lockstat_off_ns", mb_json_fig(lc->off_ns), "lockstat_on_ns",
+		    mb_json_fig(lc->on_ns), "one_store_bare_ns", mb_json_fig(lc->cs_bare_ns), "one_store_lockstat_off_ns",
+		    mb_json_fig(lc->cs_off_ns)));
 	}
 	json_object_set_new(m, "lock_pair_ns", lk);
 	json_object_set_new(m, "driver_touch_ns", json_pack("{s:f,s:f,s:f}", "stats_on", r->drv_on, "stats_off",

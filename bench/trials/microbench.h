@@ -52,8 +52,9 @@ struct microbench_result {
 	double hit_ns, miss_ns;                 /* TLB hit and miss (4-level walk) */
 	/* the host core in each round of the fast figures: cycles per
 	 * iteration of 8 independent operations (microbench.c, core_cycles);
-	 * 0: not measured (virtual time) */
+	 * 0: not measured (core_why says why) */
 	double core_cycles[MB_ROUNDS];
+	const char *core_why;
 	uint64_t sd_med, sd_p90, sd_min;        /* single-target shootdown round trip */
 	uint64_t sd_lat_p50;                    /* the same loop's shootdown.latency p50 (remote latency) */
 	unsigned sd_n;
