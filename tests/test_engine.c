@@ -541,6 +541,18 @@ static void test_engine_handler_time_is_one_charge(void **state)
 	assert_int_equal(gate(a, b), EXIT_OK);
 }
 
+/* the host PU the default machine puts CPU 0 on */
+static int te_host_pu_of_cpu0(void)
+{
+	struct machine_config c;
+	machine_config_init(&c);
+	struct topo *t = machine_config_topo(&c);
+	assert_non_null(t);
+	const int pu = topo_cpu_host_pu(t, 0);
+	topo_close(t);
+	return pu;
+}
+
 /* microbench's host-core line: the best and worst round of the probe, and
  * the rounds at MB_CORE_SHARED cycles or more (the core's issue slots
  * shared), with unmeasured rounds (0) left out; none measured (virtual
@@ -555,6 +567,19 @@ static void test_microbench_core_summary(void **state)
 	const double none[MB_ROUNDS] = {0};
 	assert_int_equal(microbench_core_summary(none, MB_ROUNDS, &best, &worst), 0);
 	assert_true(best == 0 && worst == 0);
+}
+
+/* The scaling rounds' probe of a host PU: measured (some cycles) on a PU
+ * the host has, on x86-64; not measured (0) on one it lacks, rather than
+ * on whatever PU the thread happened to run.  Its value is not judged. */
+static void test_microbench_core_on_pu(void **state)
+{
+	(void)state;
+	const int pu = te_host_pu_of_cpu0();
+#if defined(__x86_64__)
+	assert_true(microbench_core_on_pu(pu) > 0);
+#endif
+	assert_true(microbench_core_on_pu(1 << 20) == 0);
 }
 
 /* ---- validity: the calibrated preset lands on the host's own figures ----
@@ -577,12 +602,7 @@ static void test_microbench_core_summary(void **state)
 static void test_host_tlb_flush2_counts(void **state)
 {
 	(void)state;
-	struct machine_config c;
-	machine_config_init(&c);
-	struct topo *t = machine_config_topo(&c);
-	assert_non_null(t);
-	int pu = topo_cpu_host_pu(t, 0), bad = 0;
-	topo_close(t);
+	int pu = te_host_pu_of_cpu0(), bad = 0;
 	double ns = 0;
 	uint64_t ops = 0;
 	assert_int_equal(host_tlb_flush2(&pu, 1, false, 0.05, &ns, &ops, &bad), 0);
@@ -879,6 +899,7 @@ int main(void)
 		cmocka_unit_test(test_engine_handler_time_is_one_charge),
 		cmocka_unit_test(test_engine_calibrated_band),
 		cmocka_unit_test(test_microbench_core_summary),
+		cmocka_unit_test(test_microbench_core_on_pu),
 		cmocka_unit_test(test_host_tlb_flush2_counts),
 		cmocka_unit_test(test_calibrate_model_is_netbsd_x86),
 	};

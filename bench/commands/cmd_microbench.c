@@ -52,7 +52,8 @@ static const char *const mb_usage =
     "of " MB_STR(MB_TRIALS) " trials taken in turn (latencies: the median trial).  Each round\n"
     "also times the host core (\"host core\": cycles of a loop of 8 independent\n"
     "operations; about 2.5 when the thread has the core's issue slots, 4 or more\n"
-    "when another hardware thread takes some, and the figures run slower).  Prints each\n"
+    "when another hardware thread takes some, and the figures run slower), and\n"
+    "the scaling rounds time both host PUs' cores before every model trial.  Prints each\n"
     "figure beside its target, \"not met\" where it falls short; --json FILE also\n"
     "writes the figures, the targets and the run's provenance.\n"
     "  --out DIR    write DIR/microbench.json (unless --json names another file)\n"
@@ -273,6 +274,34 @@ static void mb_print_driver(const struct microbench_result *r)
 	printf("  %-34s %10.2f x    %s\n", "on / off", ratio, tg);
 }
 
+/* why the scaling rounds' core probes are missing: the host PUs could not
+ * be used (host_why, set before any probe), or the probe itself could not
+ * run (core_why) */
+static const char *mb_scale_core_why(const struct microbench_result *r)
+{
+	return r->scale_nprobes == 0 ? r->host_why : r->core_why;
+}
+
+/* The two host PUs' core probes before the model's trials: a scaling
+ * ratio taken while another hardware thread shared a core is the host's as
+ * much as the model's (docs/performance.md, section 21) */
+static void mb_print_scale_cores(const struct microbench_result *r)
+{
+	char txt[2][96];
+	for (unsigned p = 0; p < 2; p++) {
+		double best, worst;
+		unsigned shared = microbench_core_summary(r->scale_core[p], r->scale_nprobes, &best, &worst);
+		if (!mb_measured(best)) {
+			printf("  %-34s %10s      (%s)\n", "host cores before the trials", "not measured",
+			    mb_scale_core_why(r));
+			return;
+		}
+		snprintf(txt[p], sizeof(txt[p]), "PU %d %.2f-%.2f cyc, %u of %u at %.1f or more", r->scale_pus[p], best, worst,
+		    shared, r->scale_nprobes, MB_CORE_SHARED);
+	}
+	printf("  %-34s %s; %s\n", "host cores before the trials", txt[0], txt[1]);
+}
+
 static void mb_print_scaling(const struct machine_config *cfg, const struct microbench_result *r)
 {
 	char tg[96];
@@ -292,6 +321,7 @@ static void mb_print_scaling(const struct machine_config *cfg, const struct micr
 			printf("  %-34s %10.2f x    %s\n", lab, microbench_scale_ratio(sc, k), tg);
 		}
 	}
+	mb_print_scale_cores(r);
 	/* the host counterparts, measured in the same run: each kind is
 	 * measured or not on its own (host_why: the first that was not) */
 	if (r->host_ops[1] > 0) {
@@ -385,6 +415,24 @@ static void mb_json_host(json_t *o, const char *tasks_key, const char *ops_key, 
 	json_object_set_new(o, ratio_key, mb_measured(ratio) ? json_real(ratio) : json_null());
 }
 
+/* core probes (cycles per iteration, microbench.c: core_cycles): every
+ * probe's, the best and worst, and how many reached MB_CORE_SHARED; null
+ * where not measured, with why */
+static json_t *mb_json_probes(const double *cycles, unsigned n, const char *why)
+{
+	double best, worst;
+	unsigned shared = microbench_core_summary(cycles, n, &best, &worst);
+	json_t *all = json_array();
+	for (unsigned i = 0; i < n; i++)
+		json_array_append_new(all, mb_json_fig(cycles[i]));
+	json_t *o = json_pack("{s:o,s:o,s:o,s:o,s:f}", "cycles_per_iteration", all, "best", mb_json_fig(best), "worst",
+	    mb_json_fig(worst), "shared", mb_measured(best) ? json_integer(shared) : json_null(), "shared_at",
+	    MB_CORE_SHARED);
+	if (!mb_measured(best))
+		json_object_set_new(o, "not_measured", json_string(why));
+	return o;
+}
+
 static json_t *mb_json_scaling(const struct microbench_result *r)
 {
 	json_t *sj = json_object();
@@ -414,29 +462,19 @@ static json_t *mb_json_scaling(const struct microbench_result *r)
 	if (r->host_loop_ops[1] <= 0)
 		json_object_set_new(loop, "not_measured", json_string(r->host_why));
 	json_object_set_new(sj, "host_memory_loop", loop);
+	/* the core probes of the two PUs before every model trial */
+	json_t *cores = json_array();
+	for (unsigned p = 0; p < 2; p++) {
+		json_t *c = mb_json_probes(r->scale_core[p], r->scale_nprobes, mb_scale_core_why(r));
+		json_object_set_new(c, "pu", r->scale_pus[p] >= 0 ? json_integer(r->scale_pus[p]) : json_null());
+		json_array_append_new(cores, c);
+	}
+	json_object_set_new(sj, "host_cores", cores);
 	json_object_set_new(sj, "mutual_shootdown_p50_ns", json_real(r->mutual));
 	json_object_set_new(sj, "single_shootdown_p50_ns", json_real((double)r->sd_lat_p50));
 	json_object_set_new(sj, "mutual_over_single", json_real(r->mutual_ratio));
 	json_object_set_new(sj, "mutual_update_cost_p50_ns", json_real(r->mutual_update));
 	return sj;
-}
-
-/* the core probe of every round (cycles per iteration), its best and worst,
- * and the rounds at MB_CORE_SHARED cycles or more; null where not measured
- * (core_why says why) */
-static json_t *mb_json_core(const struct microbench_result *r)
-{
-	double best, worst;
-	unsigned slow = microbench_core_summary(r->core_cycles, MB_ROUNDS, &best, &worst);
-	json_t *rounds = json_array();
-	for (unsigned i = 0; i < MB_ROUNDS; i++)
-		json_array_append_new(rounds, mb_json_fig(r->core_cycles[i]));
-	json_t *o = json_pack("{s:o,s:o,s:o,s:o,s:f}", "cycles_per_iteration", rounds, "best", mb_json_fig(best),
-	    "worst", mb_json_fig(worst), "shared_rounds", mb_measured(best) ? json_integer(slow) : json_null(),
-	    "shared_at", MB_CORE_SHARED);
-	if (!mb_measured(best))
-		json_object_set_new(o, "not_measured", json_string(r->core_why));
-	return o;
 }
 
 /* every figure that has a target, with it */
@@ -478,7 +516,7 @@ static json_t *mb_json(const struct machine_config *cfg, const struct microbench
 	json_t *m = json_object();
 	json_object_set_new(m, "tlb_hit_ns", json_real(r->hit_ns));
 	json_object_set_new(m, "tlb_miss_ns", json_real(r->miss_ns));
-	json_object_set_new(m, "host_core", mb_json_core(r));
+	json_object_set_new(m, "host_core", mb_json_probes(r->core_cycles, MB_ROUNDS, r->core_why));
 	json_object_set_new(m, "shootdown_rtt_ns", json_pack("{s:I,s:I,s:I,s:I}", "median", (json_int_t)r->sd_med,
 	    "p90", (json_int_t)r->sd_p90, "min", (json_int_t)r->sd_min, "samples", (json_int_t)r->sd_n));
 	json_object_set_new(m, "pingpong_rtt_ns", json_pack("{s:I,s:I,s:I}", "median", (json_int_t)r->pp_med,

@@ -18,7 +18,9 @@
  *                   the thread has the core's issue slots to itself, 4 or
  *                   more when another hardware thread shares them (rounds
  *                   at MB_CORE_SHARED or more are counted; docs/
- *                   performance.md, section 21)
+ *                   performance.md, section 21); and the same on each of
+ *                   the host PUs of CPUs 0 and 1 before every model trial
+ *                   of the scaling rounds (scale_core)
  *  shootdown_rtt_ns pmap_update() after pmap_remove() of a page CPU 1 keeps
  *                   loading (CPU 1 loops on mmu_load + cpu_intr_poll): one
  *                   IPI, one early acknowledgement (median of many)
@@ -424,6 +426,30 @@ static double mb_core_probe(void)
 #else
 	return 0; /* not measured: the probe is x86-64's */
 #endif
+}
+
+/* mb_core_probe() on one host PU, from a thread bound to it (the caller's
+ * binding stays as it was) */
+struct mb_core_on {
+	int pu;
+	double cycles; /* 0: the PU could not be bound to */
+};
+
+static void *mb_core_on_pu_thread(void *arg)
+{
+	struct mb_core_on *a = arg;
+	a->cycles = topo_bind_host_pu(a->pu) == 0 ? mb_core_probe() : 0;
+	return NULL;
+}
+
+double microbench_core_on_pu(int pu)
+{
+	struct mb_core_on a = {.pu = pu, .cycles = 0};
+	pthread_t t;
+	if (pthread_create(&t, NULL, mb_core_on_pu_thread, &a) != 0)
+		return 0;
+	pthread_join(t, NULL);
+	return a.cycles;
 }
 
 unsigned microbench_core_summary(const double *cycles, unsigned n, double *best, double *worst)
@@ -884,7 +910,9 @@ static double mb_host_trial(const int *pus, unsigned k, enum mb_host what, struc
 /*
  * Scaling (issue 17): private and shared munmap, private touch, on 1, 2
  * (and N) CPUs, and beside them the host: tlb_flush2's loop as 1 and 2
- * threads and as 1 and 2 processes, the memory loop in 1 and 2 threads.
+ * threads and as 1 and 2 processes, the memory loop in 1 and 2 threads;
+ * and before every model trial, the core probe on each of the two PUs
+ * (whether another hardware thread shared them then).
  * MB_TRIALS rounds, each running one trial of every point in
  * turn, so that a point's trials spread over the whole measurement and the
  * points of a ratio run next to each other (the host's speed drifts: see
@@ -910,9 +938,11 @@ static int mb_scaling(const struct machine_config *cfg, struct microbench_result
 		if (npus > 2)
 			sc->ncpu[sc->n++] = npus > MAXCPUS ? MAXCPUS : npus;
 	}
-	int pus[2];
+	int pus[2] = {-1, -1};
 	bool host[MB_NHOST];
 	host[0] = host_pus(cfg, pus, out);
+	const bool probe = host[0]; /* the core probes, whatever becomes of the host trials */
+	memcpy(out->scale_pus, pus, sizeof(pus));
 	for (unsigned w = 1; w < MB_NHOST; w++)
 		host[w] = host[0];
 	double lat[MB_NSCALES][MB_SCALE_MAX][MB_TRIALS], rl[MB_NSCALES][MB_SCALE_MAX][MB_TRIALS];
@@ -920,6 +950,13 @@ static int mb_scaling(const struct machine_config *cfg, struct microbench_result
 		for (unsigned i = 0; i < MB_NSCALES; i++) {
 			struct mb_scale *sc = &out->scales[i];
 			for (unsigned k = 0; k < sc->n; k++) {
+				/* the host cores just before the trial, one PU at a
+				 * time (the trial runs on both when it has 2 CPUs) */
+				if (probe && out->scale_nprobes < MB_SCALE_PROBES) {
+					for (unsigned p = 0; p < 2; p++)
+						out->scale_core[p][out->scale_nprobes] = microbench_core_on_pu(pus[p]);
+					out->scale_nprobes++;
+				}
 				double ops = 0;
 				int rc = mb_scale_trial(cfg, sc, k, t, &ops, &lat[i][k][t], &rl[i][k][t]);
 				if (rc != 0) {

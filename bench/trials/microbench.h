@@ -17,6 +17,7 @@
 #define MB_NSCALES 3
 #define MB_ROUNDS 9 /* rounds of the fast figures: TLB hit and miss, lock pairs (best block) */
 #define MB_TRIALS 5 /* trials of each driver figure: the driver's cost, scaling (best trial) */
+#define MB_SCALE_PROBES (MB_TRIALS * MB_NSCALES * MB_SCALE_MAX) /* core probes of a PU in the scaling rounds */
 #define MB_CORE_SHARED 3.5 /* core probe cycles at which a round's core was shared (microbench.c, core_cycles) */
 #define MB_STR_(x) #x
 #define MB_STR(x) MB_STR_(x) /* MB_ROUNDS, MB_TRIALS in --help's text */
@@ -83,6 +84,12 @@ struct microbench_result {
 	 * call (host_mem_loop), ops/s: the private touch's host counterpart,
 	 * how far two PUs that share nothing scale; 0: not measured */
 	double host_loop_ops[2];
+	/* the host cores of CPUs 0 and 1 (host PUs scale_pus) just before every
+	 * model trial of the scaling rounds, one PU at a time: cycles per
+	 * iteration as core_cycles; 0: not measured (host_why says why) */
+	double scale_core[2][MB_SCALE_PROBES];
+	unsigned scale_nprobes;
+	int scale_pus[2];
 	double over_host;                       /* the shared munmap on 2 CPUs over host_ops[1] */
 	char host_why[128];
 };
@@ -94,6 +101,10 @@ struct microbench_result {
 int microbench_run(const struct machine_config *cfg, unsigned rounds, struct microbench_result *out);
 /* scaling k CPUs over 1 CPU (0 when 1 CPU did nothing) */
 double microbench_scale_ratio(const struct mb_scale *, unsigned k);
+/* the core probe (core_cycles) on host PU pu, from a thread of its own
+ * bound there: cycles per iteration; 0 when the thread cannot be bound or
+ * the host is not x86-64 */
+double microbench_core_on_pu(int pu);
 /* core_cycles' best and worst round, and how many rounds took
  * MB_CORE_SHARED cycles or more (0, 0 and 0 when none was measured) */
 unsigned microbench_core_summary(const double *cycles, unsigned n, double *best, double *worst);
