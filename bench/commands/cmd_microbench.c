@@ -53,7 +53,8 @@ static const char *const mb_usage =
     "also times the host core (\"host core\": cycles of a loop of 8 independent\n"
     "operations; about 2.5 when the thread has the core's issue slots, 4 or more\n"
     "when another hardware thread takes some, and the figures run slower), and\n"
-    "the scaling rounds time both host PUs' cores before every model trial.  Prints each\n"
+    "the scaling rounds time both host PUs' cores before every model trial (\"host\n"
+    "cores before the trials\": how many probes found each shared).  Prints each\n"
     "figure beside its target, \"not met\" where it falls short; --json FILE also\n"
     "writes the figures, the targets and the run's provenance.\n"
     "  --out DIR    write DIR/microbench.json (unless --json names another file)\n"
@@ -274,32 +275,29 @@ static void mb_print_driver(const struct microbench_result *r)
 	printf("  %-34s %10.2f x    %s\n", "on / off", ratio, tg);
 }
 
-/* why the scaling rounds' core probes are missing: the host PUs could not
- * be used (host_why, set before any probe), or the probe itself could not
- * run (core_why) */
-static const char *mb_scale_core_why(const struct microbench_result *r)
-{
-	return r->scale_nprobes == 0 ? r->host_why : r->core_why;
-}
-
 /* The two host PUs' core probes before the model's trials: a scaling
  * ratio taken while another hardware thread shared a core is the host's as
- * much as the model's (docs/performance.md, section 21) */
+ * much as the model's (docs/performance.md, section 21).  Each PU's range
+ * and how many of its measured probes reached MB_CORE_SHARED. */
 static void mb_print_scale_cores(const struct microbench_result *r)
 {
 	char txt[2][96];
 	for (unsigned p = 0; p < 2; p++) {
 		double best, worst;
-		unsigned shared = microbench_core_summary(r->scale_core[p], r->scale_nprobes, &best, &worst);
-		if (!mb_measured(best)) {
-			printf("  %-34s %10s      (%s)\n", "host cores before the trials", "not measured",
-			    mb_scale_core_why(r));
-			return;
-		}
-		snprintf(txt[p], sizeof(txt[p]), "PU %d %.2f-%.2f cyc, %u of %u at %.1f or more", r->scale_pus[p], best, worst,
-		    shared, r->scale_nprobes, MB_CORE_SHARED);
+		unsigned shared = microbench_core_summary(r->scale_core[p], r->scale_nprobes, &best, &worst), n = 0;
+		for (unsigned i = 0; i < r->scale_nprobes; i++)
+			n += mb_measured(r->scale_core[p][i]);
+		if (mb_measured(best))
+			snprintf(txt[p], sizeof(txt[p]), "PU %d %.2f-%.2f cyc, %u of %u at %.1f or more", r->scale_pus[p], best,
+			    worst, shared, n, MB_CORE_SHARED);
+		else
+			snprintf(txt[p], sizeof(txt[p]), "PU %d not measured", r->scale_pus[p]);
 	}
-	printf("  %-34s %s; %s\n", "host cores before the trials", txt[0], txt[1]);
+	if (r->scale_core_why[0] != '\0' && r->scale_pus[0] < 0)
+		printf("  %-34s %10s      (%s)\n", "host cores before the trials", "not measured", r->scale_core_why);
+	else
+		printf("  %-34s %s; %s%s%s%s\n", "host cores before the trials", txt[0], txt[1],
+		    r->scale_core_why[0] ? " (" : "", r->scale_core_why, r->scale_core_why[0] ? ")" : "");
 }
 
 static void mb_print_scaling(const struct machine_config *cfg, const struct microbench_result *r)
@@ -465,7 +463,7 @@ static json_t *mb_json_scaling(const struct microbench_result *r)
 	/* the core probes of the two PUs before every model trial */
 	json_t *cores = json_array();
 	for (unsigned p = 0; p < 2; p++) {
-		json_t *c = mb_json_probes(r->scale_core[p], r->scale_nprobes, mb_scale_core_why(r));
+		json_t *c = mb_json_probes(r->scale_core[p], r->scale_nprobes, r->scale_core_why);
 		json_object_set_new(c, "pu", r->scale_pus[p] >= 0 ? json_integer(r->scale_pus[p]) : json_null());
 		json_array_append_new(cores, c);
 	}

@@ -942,7 +942,10 @@ static int mb_scaling(const struct machine_config *cfg, struct microbench_result
 	bool host[MB_NHOST];
 	host[0] = host_pus(cfg, pus, out);
 	const bool probe = host[0]; /* the core probes, whatever becomes of the host trials */
-	memcpy(out->scale_pus, pus, sizeof(pus));
+	for (unsigned p = 0; p < 2; p++)
+		out->scale_pus[p] = probe ? pus[p] : -1;
+	if (!probe)
+		snprintf(out->scale_core_why, sizeof(out->scale_core_why), "%s", out->host_why);
 	for (unsigned w = 1; w < MB_NHOST; w++)
 		host[w] = host[0];
 	double lat[MB_NSCALES][MB_SCALE_MAX][MB_TRIALS], rl[MB_NSCALES][MB_SCALE_MAX][MB_TRIALS];
@@ -991,6 +994,15 @@ static int mb_scaling(const struct machine_config *cfg, struct microbench_result
 			out->scales[i].sd_p50[k] = mb_median(lat[i][k]);
 			out->scales[i].rl_p50[k] = mb_median(rl[i][k]);
 		}
+	/* a PU whose every probe failed: the thread could not be bound there
+	 * (or started), or the host is not x86-64 */
+	for (unsigned p = 0; probe && p < 2 && out->scale_core_why[0] == '\0'; p++) {
+		double best, worst;
+		microbench_core_summary(out->scale_core[p], out->scale_nprobes, &best, &worst);
+		if (best <= 0)
+			snprintf(out->scale_core_why, sizeof(out->scale_core_why),
+			    "the probe did not run on a host PU (no thread bound there, or not x86-64)");
+	}
 	/* both CPUs of the shared munmap shoot at each other: their shootdowns'
 	 * latency against the single-target loop's, the same measure; the
 	 * update cost (with pmap_enter()/pmap_remove() and their pmap-lock

@@ -84,12 +84,14 @@ struct microbench_result {
 	 * call (host_mem_loop), ops/s: the private touch's host counterpart,
 	 * how far two PUs that share nothing scale; 0: not measured */
 	double host_loop_ops[2];
-	/* the host cores of CPUs 0 and 1 (host PUs scale_pus) just before every
-	 * model trial of the scaling rounds, one PU at a time: cycles per
-	 * iteration as core_cycles; 0: not measured (host_why says why) */
+	/* the host cores of CPUs 0 and 1 (host PUs scale_pus, -1 when not
+	 * used) just before every model trial of the scaling rounds, in the
+	 * order the trials ran, one PU at a time: cycles per iteration as
+	 * core_cycles; 0: not measured (scale_core_why says why) */
 	double scale_core[2][MB_SCALE_PROBES];
 	unsigned scale_nprobes;
 	int scale_pus[2];
+	char scale_core_why[128];
 	double over_host;                       /* the shared munmap on 2 CPUs over host_ops[1] */
 	char host_why[128];
 };
