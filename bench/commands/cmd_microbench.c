@@ -444,6 +444,14 @@ static json_t *mb_json_scaling(const struct microbench_result *r)
 		json_object_set_new(o, "cpus", cpus);
 		json_object_set_new(o, "ops_per_s", ops);
 		json_object_set_new(o, "over_1_cpu", json_real(microbench_scale_ratio(sc, 1)));
+		json_t *trials = json_array();
+		for (unsigned k = 0; k < sc->n; k++) {
+			json_t *tk = json_array();
+			for (unsigned t = 0; t < MB_TRIALS; t++)
+				json_array_append_new(tk, json_real(sc->trial_ops[k][t]));
+			json_array_append_new(trials, tk);
+		}
+		json_object_set_new(o, "trial_ops_per_s", trials); /* per point, round by round */
 		if (sc->n > 2)
 			json_object_set_new(o, "n_over_1_cpu", json_real(microbench_scale_ratio(sc, 2)));
 		json_object_set_new(sj, sc->name, o);

@@ -968,6 +968,7 @@ static int mb_scaling(const struct machine_config *cfg, struct microbench_result
 				}
 				if (ops > sc->ops[k])
 					sc->ops[k] = ops;
+				sc->trial_ops[k][t] = ops;
 			}
 		}
 		/* threads of one process (the shared munmap's counterpart),

@@ -46,6 +46,7 @@ struct mb_scale {
 	double ops[MB_SCALE_MAX];
 	double sd_p50[MB_SCALE_MAX]; /* update cost p50 (ns): a completion with the page operations before it */
 	double rl_p50[MB_SCALE_MAX]; /* remote latency p50 (ns): the shootdowns alone (shootdown.latency) */
+	double trial_ops[MB_SCALE_MAX][MB_TRIALS]; /* every trial's ops/s, round by round */
 	unsigned n;
 };
 
