@@ -293,7 +293,7 @@ static void mb_print_scale_cores(const struct microbench_result *r)
 		else
 			snprintf(txt[p], sizeof(txt[p]), "PU %d not measured", r->scale_pus[p]);
 	}
-	if (r->scale_core_why[0] != '\0' && r->scale_pus[0] < 0)
+	if (r->scale_pus[0] < 0) /* no PU probed: scale_core_why says why */
 		printf("  %-34s %10s      (%s)\n", "host cores before the trials", "not measured", r->scale_core_why);
 	else
 		printf("  %-34s %s; %s%s%s%s\n", "host cores before the trials", txt[0], txt[1],

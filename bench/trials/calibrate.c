@@ -39,6 +39,7 @@
 #include "common/provenance.h"
 #include "common/samples.h"
 #include "experiment/experiment.h"
+#include "trials/driver.h"
 #include "trials/hostmem.h"
 #include "trials/microbench.h"
 #include "trials/pingpong.h"
@@ -120,13 +121,6 @@ static int pp_measure(int a, int b, unsigned batches, uint64_t *med, int *bad_pu
 
 /* ---- timer overhead ---- */
 
-static uint64_t mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 #define TIMER_SAMPLES 10001
 
 static void timer_overhead(double *model_ns, double *mono_ns)
@@ -143,9 +137,9 @@ static void timer_overhead(double *model_ns, double *mono_ns)
 	}
 	*model_ns = (double)samples_pct_u64(v, TIMER_SAMPLES, 0.5) / 100;
 	for (unsigned i = 0; i < TIMER_SAMPLES; i++) {
-		uint64_t t0 = mono_now(), t = t0;
+		uint64_t t0 = trial_host_ns(), t = t0;
 		for (int k = 0; k < 100; k++)
-			t = mono_now();
+			t = trial_host_ns();
 		v[i] = t - t0;
 	}
 	*mono_ns = (double)samples_pct_u64(v, TIMER_SAMPLES, 0.5) / 100;

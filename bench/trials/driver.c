@@ -75,14 +75,6 @@ struct drv {
 
 static void drv_mon_step(struct drv *d, struct drv_mon *s, uint64_t now);
 
-/* The host's clock, whatever the engine: how long a window took here. */
-static uint64_t host_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static void drv_barrier(struct drv *d)
 {
 	cpu_barrier_wait(&d->d_bar);
@@ -241,7 +233,7 @@ static void drv_cpu_main(unsigned cpu, void *arg)
 		lockstat_sites_reset();
 		shootdown_ack_reset();
 		d->d_t_measure0 = cpu_now_ns();
-		d->d_host0 = host_ns();
+		d->d_host0 = trial_host_ns();
 		atomic_store(&d->d_phase, 2);
 	}
 	drv_barrier(d);
@@ -262,7 +254,7 @@ static void drv_cpu_main(unsigned cpu, void *arg)
 	drv_barrier(d);
 	if (cpu == 0) {
 		d->d_t_measure1 = cpu_now_ns();
-		d->d_host1 = host_ns();
+		d->d_host1 = trial_host_ns();
 		atomic_store(&d->d_phase, 3);
 		drv_snapshot(d);
 	}

@@ -10,6 +10,9 @@
 #include <pmapstorm/check.h>
 #include <pmapstorm/stats.h>
 
+#include <stdint.h>
+#include <time.h>
+
 #define METRIC_NAMELEN 96
 
 struct metric {
@@ -79,6 +82,16 @@ struct trial_result {
 	uint64_t tr_check_counts[CHK_NORACLES][2]; /* per oracle: checks, violations (whole trial) */
 	bool tr_done;
 };
+
+/* The host's clock (CLOCK_MONOTONIC, ns), whatever the engine: how long
+ * something took here (a window, microbench's core probe, calibrate's
+ * timer overhead). */
+static inline uint64_t trial_host_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
 
 /* Runs one trial: 0, or an errno after a message (EINVAL: the point's
  * machine does not boot from its config; ENOMEM, or the machine's errno). */

@@ -75,7 +75,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <pmapstorm/alloc.h>
 #include <pmapstorm/pmap.h>
@@ -377,7 +376,7 @@ static double tlb_hit_block(uint64_t *sink)
  * or more.  Each loop is run CORE_REPS times in turn and the fastest of
  * each kept, so a preemption inside one does not make a round look shared
  * (in the loop) or hide a shared one (in the chain).  Host time
- * (clock_gettime), about 1.5 ms.  Both loops are written in assembly: a
+ * (trial_host_ns), about 1.5 ms.  Both loops are written in assembly: a
  * compiler's register moves in the chain would lengthen it on cores
  * without move elimination.  Where CPUs 0 and 1 are hardware threads of
  * one core, CPU 1's own spinning takes slots too.
@@ -385,27 +384,21 @@ static double tlb_hit_block(uint64_t *sink)
 #define CORE_ITERS 150000
 #define CORE_REPS 3
 
-static double mb_elapsed_ns(const struct timespec *a, const struct timespec *b)
-{
-	return (double)(b->tv_sec - a->tv_sec) * 1e9 + (double)(b->tv_nsec - a->tv_nsec);
-}
-
 static double mb_core_probe(void)
 {
 #if defined(__x86_64__)
 	double chain = 0, loop = 0;
 	for (unsigned rep = 0; rep < CORE_REPS; rep++) {
-		struct timespec a, b, c;
 		uint64_t x = 1, n = CORE_ITERS, k = 0x9e3779b97f4a7c15ULL;
 		uint64_t i = 0, v0 = 0, v1 = 1, v2 = 2, v3 = 3, v4 = 4, v5 = 5, v6 = 6, v7 = 7;
-		clock_gettime(CLOCK_MONOTONIC, &a);
+		const uint64_t a = trial_host_ns();
 		/* the chain: imul (3 cycles) then add (1), each on the last's
 		 * result ("memory": kept between the clock reads) */
 		__asm__ volatile("1:\n\timul %[k], %[x]\n\tadd $1, %[x]\n\tdec %[n]\n\tjnz 1b"
 		                 : [x] "+r"(x), [n] "+r"(n)
 		                 : [k] "r"(k)
 		                 : "cc", "memory");
-		clock_gettime(CLOCK_MONOTONIC, &b);
+		const uint64_t b = trial_host_ns();
 		/* the loop: 8 one-cycle operations whose chains are one cycle
 		 * long, and the count */
 		__asm__ volatile("1:\n\tadd %[i], %[v0]\n\txor %[i], %[v1]\n\tadd %[v0], %[v2]\n\txor %[v1], %[v3]\n\t"
@@ -415,8 +408,8 @@ static double mb_core_probe(void)
 		                 [v4] "+r"(v4), [v5] "+r"(v5), [v6] "+r"(v6), [v7] "+r"(v7)
 		                 : [n] "r"((uint64_t)CORE_ITERS)
 		                 : "cc", "memory");
-		clock_gettime(CLOCK_MONOTONIC, &c);
-		const double tc = mb_elapsed_ns(&a, &b), tl = mb_elapsed_ns(&b, &c);
+		const uint64_t c = trial_host_ns();
+		const double tc = (double)(b - a), tl = (double)(c - b);
 		if (chain == 0 || tc < chain)
 			chain = tc;
 		if (loop == 0 || tl < loop)
