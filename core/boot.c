@@ -34,6 +34,7 @@
  */
 static const struct cfg_key *const cfg_tables[] = {
 	machine_keys,
+	pmap_keys,
 	engine_keys,
 	shootdown_keys,
 	lock_keys,

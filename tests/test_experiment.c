@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <pmapstorm/shootdown.h>
 #include <pmapstorm/topo.h>
 #include <unistd.h>
@@ -393,6 +394,19 @@ static void test_mixes(void **state)
  * per page, so 8 pages and one target are 8 IPIs per update; per-operation
  * figures divide by the role's own operations.
  */
+/* update_cost_per_op from a sample of completions (stats.update_sample):
+ * the timed mean times every completion, per op; the sum itself when
+ * every completion was timed (the ci-virtual gate's figures stay exact);
+ * not applicable, never 0, when none was */
+static void test_update_cost_per_op_scales_the_sample(void **state)
+{
+	(void)state;
+	assert_true(trial_cost_per_op(800, 8, 64, 32) == 200.0); /* mean 100 x 64 completions / 32 ops */
+	assert_true(trial_cost_per_op(1001, 7, 7, 4) == 1001.0 / 4);
+	assert_true(isnan(trial_cost_per_op(0, 0, 64, 32)));
+	assert_true(isnan(trial_cost_per_op(800, 8, 64, 0)));
+}
+
 static void test_metric_meanings(void **state)
 {
 	(void)state;
@@ -477,6 +491,7 @@ int main(void)
 		cmocka_unit_test(test_named_pmap_shared_between_roles),
 		cmocka_unit_test(test_mixes),
 		cmocka_unit_test(test_metric_meanings),
+		cmocka_unit_test(test_update_cost_per_op_scales_the_sample),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

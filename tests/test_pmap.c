@@ -1017,6 +1017,70 @@ static void test_update(void **state)
 	consistent(th.pm);
 }
 
+/* ---- which completions update_cost times (stats.update_sample) ---- */
+
+static uint64_t hist_count(const char *name)
+{
+	struct stats_hist_summary hs;
+	stats_hist_summarize(stats_hist_find(name), -1, &hs);
+	return hs.hs_count;
+}
+
+/* n user completions (a pmap_update() with nothing to send is one too)
+ * taken in turn with n kernel ones (kenter, kremove, update): how many
+ * completions were counted, how many timed, how many kernel ones timed */
+static void completions_run(unsigned n, uint64_t *done, uint64_t *timed, uint64_t *ktimed)
+{
+	const vaddr_t kva = kva_start() + 4 * PAGE_SIZE;
+	struct vm_page *pg = th_page();
+	assert_non_null(pg);
+	uint64_t c0 = th_counter("pmap.completions"), t0 = hist_count("pmap.update_cost"),
+		 k0 = hist_count("pmap.kernel_update_cost");
+	for (unsigned i = 0; i < n; i++) {
+		pmap_update(th.pm);
+		pmap_kenter_pa(kva, VM_PAGE_TO_PHYS(pg), VM_PROT_READ, 0);
+		pmap_kremove(kva, PAGE_SIZE);
+		pmap_update(pmap_kernel());
+	}
+	*done = th_counter("pmap.completions") - c0;
+	*timed = hist_count("pmap.update_cost") - t0;
+	*ktimed = hist_count("pmap.kernel_update_cost") - k0;
+	uvm_pagefree(pg);
+}
+
+/* Under threads (the default, 0) one completion in 8 is timed, drawn at
+ * random: of 4 000 about 500 (seeded, so the same every run; the bounds
+ * are 7 standard deviations), and the kernel ones, every other completion,
+ * get their share — a fixed period of 8 would have timed all of them or
+ * none.  Every completion is counted. */
+static void test_update_cost_sampled(void **state)
+{
+	(void)state;
+	uint64_t done, timed, ktimed;
+	completions_run(2000, &done, &timed, &ktimed);
+	assert_int_equal(done, 4000);
+	assert_in_range(timed, 350, 650);
+	assert_in_range(ktimed, 150, 350);
+}
+
+static const char *const sets_every[] = {"stats.update_sample=1", NULL};
+static int setup_every(void **state)
+{
+	th.sets = sets_every;
+	return th_setup_cpu0(state);
+}
+
+/* stats.update_sample = 1: every completion is timed */
+static void test_update_cost_every(void **state)
+{
+	(void)state;
+	uint64_t done, timed, ktimed;
+	completions_run(500, &done, &timed, &ktimed);
+	assert_int_equal(done, 1000);
+	assert_int_equal(timed, 1000);
+	assert_int_equal(ktimed, 500);
+}
+
 /* ---- pmap_activate / pmap_deactivate (through lwp_switch) ---- */
 
 static void test_activate_switch(void **state)
@@ -1554,6 +1618,8 @@ int main(void)
 		T_SOFT(test_kenter_unmanaged),
 		T_DEF(test_copy_advisory),
 		T_DEF(test_update),
+		T_DEF(test_update_cost_sampled),
+		T(test_update_cost_every, setup_every, "/update_sample=1"),
 		T_DEF(test_activate_switch),
 		T_NOPCID(test_activate_switch),
 		T_DEF(test_activate_after_destroy),

@@ -17,6 +17,8 @@
 #include "trials/microbench.h"
 #include "trials/tlbflush2.h"
 
+#include <pmapstorm/config.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -48,8 +50,8 @@ static const char *const mb_usage =
     "(no shootdown) for the private munmap's scaling; and 1 and 2 threads of\n"
     "random loads from their own pages, no system call, for the private touch's.\n"
     "The host's speed drifts, so the short figures (TLB, locks) are the best of\n"
-    MB_STR(MB_ROUNDS) " rounds that each time all of them, and the driver's figures the best\n"
-    "of " MB_STR(MB_TRIALS) " trials taken in turn (latencies: the median trial).  Each round\n"
+    CFG_STR(MB_ROUNDS) " rounds that each time all of them, and the driver's figures the best\n"
+    "of " CFG_STR(MB_TRIALS) " trials taken in turn (latencies: the median trial).  Each round\n"
     "also times the host core (\"host core\": cycles of a loop of 8 independent\n"
     "operations; about 2.5 when the thread has the core's issue slots, 4 or more\n"
     "when another hardware thread takes some, and the figures run slower), and\n"

@@ -514,6 +514,15 @@ static double per(uint64_t a, uint64_t b)
 	return b ? (double)a / (double)b : NAN;
 }
 
+/* exact when every completion was timed (the sum itself) */
+double trial_cost_per_op(uint64_t timed_sum, uint64_t timed, uint64_t completions, uint64_t ops)
+{
+	if (timed == 0 || ops == 0)
+		return NAN;
+	double sum = timed == completions ? (double)timed_sum : (double)timed_sum / (double)timed * (double)completions;
+	return sum / (double)ops;
+}
+
 /* a histogram percentile, or NaN when it holds no sample */
 static double pct(const struct stats_hist_summary *h, uint64_t v)
 {
@@ -546,7 +555,8 @@ static void trial_metrics(struct drv *d)
 		metric_put(r, "ops_per_s", name, ops / secs);
 		metric_put(r, "update_cost_p50", name, pct(&ro->ro_cost, ro->ro_cost.hs_p50));
 		metric_put(r, "update_cost_p99", name, pct(&ro->ro_cost, ro->ro_cost.hs_p99));
-		metric_put(r, "update_cost_per_op", name, ro->ro_cost.hs_count ? per(ro->ro_cost.hs_sum, ops) : NAN);
+		metric_put(r, "update_cost_per_op", name,
+		    trial_cost_per_op(ro->ro_cost.hs_sum, ro->ro_cost.hs_count, ctr_of(k, "pmap.completions"), ops));
 		metric_put(r, "remote_latency_p50", name, pct(&ro->ro_lat, ro->ro_lat.hs_p50));
 		metric_put(r, "remote_latency_p99", name, pct(&ro->ro_lat, ro->ro_lat.hs_p99));
 		metric_put(r, "remote_latency_max", name, pct(&ro->ro_lat, ro->ro_lat.hs_max));

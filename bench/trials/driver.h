@@ -100,5 +100,9 @@ int trial_run(const struct exp_point *, unsigned trial, uint64_t seed, struct tr
 const struct metric *trial_metric(const struct trial_result *, const char *name);
 /* Frees what trial_run() allocated inside the result (not the result itself). */
 void trial_free(struct trial_result *);
+/* update_cost per op from the timed completions (sum, count), all the
+ * role's completions (pmap.completions) and its ops: NaN when none was
+ * timed; the timed mean scaled to every completion (stats.update_sample) */
+double trial_cost_per_op(uint64_t timed_sum, uint64_t timed, uint64_t completions, uint64_t ops);
 
 #endif

@@ -28,13 +28,14 @@ const struct metric_def metric_defs[] = {
     {"update_cost_p50", "ns", -1, ROLE, false, false,
         "median time a completion costs the role's CPUs: every pmap_update() or page operation that completes "
         "synchronously, with the time inside the pmap's page operations since the previous completion "
-        "(pmap.update_cost); paid whether or not anything was sent, so it compares across all strategies",
+        "(pmap.update_cost); paid whether or not anything was sent, so it compares across all strategies; "
+        "over the completions timed, one in stats.update_sample drawn at random (every one in virtual time)",
         "the role completed nothing (its workload never calls the pmap)"},
     {"update_cost_p99", "ns", -1, ROLE, false, false, "99th percentile of update_cost (see update_cost_p50)",
         "like update_cost_p50"},
     {"update_cost_per_op", "ns", -1, ROLE, false, false,
         "update_cost summed over the window, per operation of the role: what the pmap and the strategy take "
-        "of each operation",
+        "of each operation (the timed completions' mean times all the role's completions, pmap.completions)",
         "like update_cost_p50"},
     {"remote_latency_p50", "ns", -1, ROLE, false, false,
         "median time from the start of a request that reached at least one other CPU's TLB (by IPI, or by "

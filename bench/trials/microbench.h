@@ -19,8 +19,6 @@
 #define MB_TRIALS 5 /* trials of each driver figure: the driver's cost, scaling (best trial) */
 #define MB_SCALE_PROBES (MB_TRIALS * MB_NSCALES * MB_SCALE_MAX) /* core probes of a PU in the scaling rounds */
 #define MB_CORE_SHARED 3.5 /* core probe cycles at which a round's core was shared (microbench.c, core_cycles) */
-#define MB_STR_(x) #x
-#define MB_STR(x) MB_STR_(x) /* MB_ROUNDS, MB_TRIALS in --help's text */
 
 /* one lock algorithm's uncontended acquire+release pair, ns */
 struct mb_lockcost {

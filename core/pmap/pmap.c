@@ -113,7 +113,10 @@ STATS_COUNTER(pmap_lazy_lates, "pmap.lazy_late", "lazy strategies: pmap_update()
     "could not reach yet (completed at once)")
 
 STATS_HIST(pmap_cost_h, "pmap.update_cost", "ns", "time in the pmap's page operations and pmap_update() per "
-    "completion (operations since the last completion plus the completion), sent or not")
+    "completion (operations since the last completion plus the completion), sent or not; of the completions "
+    "timed (one in stats.update_sample, at random)")
+STATS_COUNTER(pmap_completions, "pmap.completions", "completions: pmap_update() calls and page operations that "
+    "complete synchronously (update_cost's population, timed or not)")
 STATS_HIST(pmap_kcost_h, "pmap.kernel_update_cost", "ns", "update_cost of completions that held kernel "
     "invalidations (kernel shootdowns: kremove, freed pool pages, uvm_km_free)")
 STATS_COUNTER(pmap_invals, "pmap.invalidations", "PTE changes handed to the strategy (a TLB may hold the old PTE)")
@@ -121,6 +124,7 @@ STATS_COUNTER(pmap_flushes, "pmap.flushes", "completions that had at least one i
 STATS_COUNTER(pmap_kflushes, "pmap.kernel_flushes", "completions that had kernel invalidations (kernel shootdowns)")
 
 static struct pmap_cpu *pmap_cpus;
+static uint64_t pmap_cost_thr;            /* a draw at or below it times the next completion */
 static bool pmap_lazy_guard;              /* the strategy is lazy (and not a mutant without the guard) */
 static _Atomic uint64_t pmap_lazy_gen;    /* bumped by every fallback of the guard */
 static vaddr_t kernel_virtual_start; /* first VA uvm manages */
@@ -342,7 +346,13 @@ static uint32_t pmap_lazy_note(struct pmap *pm, vaddr_t va)
  * operations (immediate) pays there.  Every strategy sees the same calls
  * from a workload, so the samples compare across strategies.  Nested
  * operations (a pmap_sync inside a page operation) count once; a thread
- * that is no simulated CPU counts nothing.
+ * that is no simulated CPU counts nothing.  A completion is timed or not
+ * as a whole: one in stats.update_sample, drawn from the CPU's own
+ * generator when the previous one ends (every one in virtual time); an
+ * untimed one reads no clock and hands the strategy no start, and every
+ * one counts in pmap.completions.  Two host clock reads per page
+ * operation were a quarter of a private munmap cycle:
+ * docs/performance.md, section 22.
  */
 
 static inline struct pmap_cpu *pmap_op_begin(void)
@@ -351,7 +361,7 @@ static inline struct pmap_cpu *pmap_op_begin(void)
 	if (ci == NULL || !stats_on)
 		return NULL;
 	struct pmap_cpu *pc = ci->ci_pmap_md;
-	if (pc->pc_depth++ == 0)
+	if (pc->pc_depth++ == 0 && pc->pc_timed)
 		pc->pc_op_t0 = cpu_now_ns();
 	return pc;
 }
@@ -360,19 +370,24 @@ static inline void pmap_op_end(struct pmap_cpu *pc)
 {
 	if (pc == NULL || --pc->pc_depth != 0)
 		return;
-	pc->pc_cost += cpu_now_ns() - pc->pc_op_t0;
+	if (pc->pc_timed)
+		pc->pc_cost += cpu_now_ns() - pc->pc_op_t0;
 	if (!pc->pc_synced)
 		return;
-	stats_hist_record(&pmap_cost_h, pc->pc_cost);
+	stats_inc(&pmap_completions);
 	if (pc->pc_ninv != 0)
 		stats_inc(&pmap_flushes);
-	if (pc->pc_nkinv != 0) {
+	if (pc->pc_nkinv != 0)
 		stats_inc(&pmap_kflushes);
-		stats_hist_record(&pmap_kcost_h, pc->pc_cost);
+	if (pc->pc_timed) {
+		stats_hist_record(&pmap_cost_h, pc->pc_cost);
+		if (pc->pc_nkinv != 0)
+			stats_hist_record(&pmap_kcost_h, pc->pc_cost);
 	}
 	pc->pc_cost = 0;
 	pc->pc_synced = false;
 	pc->pc_ninv = pc->pc_nkinv = 0;
+	pc->pc_timed = stats_sample_draw(&pc->pc_cost_rng, pmap_cost_thr);
 }
 
 /* A page operation took PP_ATTRS_LAZY off its page (`lazy`): no lazily
@@ -503,6 +518,18 @@ static void pmap_sync(bool now, uint64_t t0)
 
 /* ---- boot ---- */
 
+#define PMAP_UPDATE_SAMPLE 8 /* stats.update_sample's value under threads */
+
+const struct cfg_key pmap_keys[] = {
+	CFG_KEY("stats.update_sample", CFG_UINT, 0, 1u << 20, NULL, "0",
+	    "update_cost times one completion in this many, drawn at random (1: every one). 0: every one under "
+	    "`machine.engine = virtual`, whose clock costs nothing to read, and one in " CFG_STR(PMAP_UPDATE_SAMPLE)
+	    " under threads, where a timed completion costs two host clock reads per page operation. Percentiles "
+	    "are over the timed completions; `update_cost_per_op` scales their mean by all completions "
+	    "(`pmap.completions`)"),
+	{0},
+};
+
 static int pmap_grow_to(vaddr_t maxkvaddr, bool canfail)
 {
 	struct pmap *pm = &kernel_pmap_store;
@@ -562,8 +589,19 @@ int pmap_boot(struct machine *m)
 	pcid_free = mem_alloc(uint16_t, PCID_MAX);
 	if (pmap_cpus == NULL || pcid_free == NULL)
 		return machine_seterr(ENOMEM, "machine.cpus: no host memory for the pmap's per-CPU state");
-	for (unsigned i = 0; i < m->m_ncpu; i++)
+	/* update_cost's sample: every completion under virtual time (its
+	 * clock costs nothing to read), one in 8 under threads, unless
+	 * stats.update_sample says; each CPU its own sequence, the same every
+	 * run, and the first completion timed */
+	unsigned every = (unsigned)machine_knob(&m->m_cfg, &pmap_keys[0]);
+	if (every == 0)
+		every = m->m_cfg.mc_engine == MACHINE_ENGINE_VIRTUAL ? 1 : PMAP_UPDATE_SAMPLE;
+	pmap_cost_thr = stats_sample_threshold(every);
+	for (unsigned i = 0; i < m->m_ncpu; i++) {
 		m->m_cpus[i].ci_pmap_md = &pmap_cpus[i];
+		pmap_cpus[i].pc_cost_rng = stats_sample_seed(((uint64_t)1 << 32) + i);
+		pmap_cpus[i].pc_timed = true;
+	}
 	int perr = ptp_boot(m, pmap_cpus);
 	if (perr != 0)
 		return perr;
@@ -1087,7 +1125,7 @@ void pmap_update(pmap_t pm)
 	struct pmap_cpu *pc = pmap_op_begin();
 	/* the update cost's start is the shootdown's too, when this call began
 	 * the measured span (not nested in a page operation) */
-	pmap_sync(false, pc != NULL && pc->pc_depth == 1 ? pc->pc_op_t0 : 0);
+	pmap_sync(false, pc != NULL && pc->pc_depth == 1 && pc->pc_timed ? pc->pc_op_t0 : 0);
 	/* inject.update_locks: a modelled code change that takes a lock more */
 	for (unsigned n = inject_update_locks_n; __predict_false(n != 0); n--) {
 		mutex_enter(&pmap_inject_lock);

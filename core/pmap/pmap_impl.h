@@ -66,10 +66,13 @@ struct pmap_cpu {
 	/* what a completion costs (pmap.c, pmap.update_cost): the time in
 	 * page operations since the last completion, the outermost
 	 * operation's start and depth, whether it completed, and the
-	 * invalidations (kernel ones apart) it handed to the strategy */
+	 * invalidations (kernel ones apart) it handed to the strategy;
+	 * whether this completion is timed (one in stats.update_sample, drawn
+	 * from pc_cost_rng when the previous one completed) */
 	uint64_t pc_op_t0, pc_cost;
 	unsigned pc_depth, pc_ninv, pc_nkinv;
-	bool pc_synced;
+	bool pc_synced, pc_timed;
+	uint64_t pc_cost_rng;
 	_Atomic int64_t pc_ptps;
 	kmutex_t pc_lock;
 	struct vm_page *pc_ready;        /* free, zero page-table pages */
@@ -82,6 +85,9 @@ struct pmap_cpu {
 	unsigned pc_nnext;
 	kcpuset_t pc_next_cpus;
 } __cacheline_aligned;
+
+/* pmap.c: its configuration keys (stats.update_sample) */
+extern const struct cfg_key pmap_keys[];
 
 /* ptp.c: page-table pages and their per-CPU reclamation */
 int ptp_boot(struct machine *, struct pmap_cpu *);

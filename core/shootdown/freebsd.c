@@ -145,7 +145,6 @@ static void fb_update(void)
 	struct sd_req *b = &fc->fc_batch;
 	if (b->r_naddrs == 0)
 		return;
-	uint64_t t0 = sd_clock_start(ci);
 	struct fb_req q = {.q_sva = b->r_min, .q_eva = b->r_max};
 	uint64_t pages = (b->r_max - b->r_min) / PAGE_SIZE + 1;
 	bool mixed = b->r_pcid == SD_PCID_MIXED;
@@ -179,6 +178,7 @@ static void fb_update(void)
 			nskipped++;
 	}
 	unsigned n = sd_targets(ci, &may, &targets, &nskipped);
+	uint64_t t0 = sd_clock_start(ci, n > 0);
 	uint64_t gen = atomic_load_explicit(&fc->fc_gen, memory_order_relaxed) + 1;
 	if (n > 0) {
 		fc->fc_req = q;

@@ -169,10 +169,10 @@ static void hier_update(void)
 	struct sd_req *r = &hier_reqs[me];
 	if (r->r_naddrs == 0)
 		return;
-	uint64_t t0 = sd_clock_start(ci);
 	struct hier_slot *s = &hier_slots[me];
 	kcpuset_t targets;
 	unsigned nskipped = 0, n = sd_targets(ci, &r->r_cpus, &targets, &nskipped);
+	uint64_t t0 = sd_clock_start(ci, n > 0);
 	if (n > 0) {
 		uint64_t groups = 0;
 		for (unsigned g = 0; g < HIER_NGROUP; g++)

@@ -162,7 +162,6 @@ static void lx_flush_one(struct cpu_info *ci, struct lx_info *f)
 	struct sd_req *r = &f->f_req;
 	if (r->r_naddrs == 0)
 		return;
-	uint64_t t0 = sd_clock_start(ci);
 	unsigned nskipped = 0, n;
 	kcpuset_t targets;
 	if (f->f_ctx == NULL) {
@@ -179,6 +178,7 @@ static void lx_flush_one(struct cpu_info *ci, struct lx_info *f)
 			nmay += c != ci->ci_cpuid;
 		nskipped = nmay > n ? nmay - n : 0;
 	}
+	uint64_t t0 = sd_clock_start(ci, n > 0);
 	if (n > 0)
 		sd_slot_post(ci, f, lx_flush_func, &targets);
 	/* the local flush, concurrent with the remote ones */

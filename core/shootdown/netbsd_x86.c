@@ -236,10 +236,10 @@ static void x86_update(void)
 	struct sd_req *r = &tp->tp_req;
 	if (r->r_naddrs == 0)
 		return;
-	uint64_t t0 = sd_clock_start(ci);
 	/* remote targets: may hold the entries, attached, not me */
 	kcpuset_t targets;
 	unsigned nskipped = 0, ntargets = sd_targets(ci, &r->r_cpus, &targets, &nskipped);
+	uint64_t t0 = sd_clock_start(ci, ntargets > 0);
 	if (ntargets > 0) {
 		/* claim the global slot; keep taking IPIs meanwhile — and if the
 		 * holder's request was for this CPU alone, the handler that

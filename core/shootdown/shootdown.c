@@ -665,10 +665,10 @@ unsigned sd_flat_update(struct cpu_info *ci, struct sd_req *r, bool wait, bool g
 {
 	if (r->r_naddrs == 0)
 		return 0;
-	uint64_t t0 = sd_clock_start(ci);
 	kcpuset_t targets;
 	unsigned nskipped = 0;
 	unsigned n = sd_targets(ci, &r->r_cpus, &targets, &nskipped);
+	uint64_t t0 = sd_clock_start(ci, n > 0);
 	if (skip_one && n > 0) {
 		/* mutant: the highest-numbered target never hears of it */
 		unsigned last = 0;

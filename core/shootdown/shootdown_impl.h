@@ -61,17 +61,20 @@ static inline uint64_t sd_stat_now(void)
 /* The start of a request's latency (shootdown.latency, and the sent time a
  * target's acknowledgement latency counts from): the clock pmap_update()
  * read as it began, for the first request of that completion (pmap_sync
- * sets ci_update_t0 around the strategy; taking it clears it, so a second
- * request of the same update — linux's per-address-space flushes — or one
- * a handler makes meanwhile reads its own clock), else a read of its own.
- * One clock read fewer per shootdown; the first request's figure then also
- * counts pmap_update()'s few steps before the strategy and what the
- * strategy does before that request.  docs/performance.md, section 11. */
-static inline uint64_t sd_clock_start(struct cpu_info *ci)
+ * sets ci_update_t0 around the strategy when it times the completion;
+ * taking it clears it, so a second request of the same update — linux's
+ * per-address-space flushes — or one a handler makes meanwhile reads its
+ * own clock), else a read of its own — only when the request has remote
+ * targets (`remote`; a strategy that knows them before it sends calls this
+ * then): a request with none has no latency, and reads no clock.  One clock
+ * read fewer per shootdown; the first request's figure then also counts
+ * pmap_update()'s few steps before the strategy and what the strategy does
+ * before that request.  docs/performance.md, sections 11 and 22. */
+static inline uint64_t sd_clock_start(struct cpu_info *ci, bool remote)
 {
-	const uint64_t t0 = ci->ci_update_t0; /* 0 with statistics off: pmap_update() times nothing */
+	const uint64_t t0 = ci->ci_update_t0; /* 0 with statistics off, or an untimed completion */
 	ci->ci_update_t0 = 0;
-	return t0 != 0 ? t0 : sd_stat_now();
+	return t0 != 0 || !remote ? t0 : sd_stat_now();
 }
 
 /* The time since sd_clock_start()'s t0 for sd_count_request(): 0, and no

@@ -264,8 +264,6 @@ int lock_configure(const char (*algo)[LOCK_ALGO_NAMELEN], enum lock_wait wait, b
 /* ---- the keys: locks.<class>, locks.wait, locks.lockstat, locks.hold_sample, locks.allow_unsafe ---- */
 
 enum { LK_WAIT = LC_NCLASS, LK_LOCKSTAT, LK_HOLD_SAMPLE, LK_UNSAFE, LK_N };
-#define LOCK_STR_(x) #x
-#define LOCK_STR(x) LOCK_STR_(x) /* a number's macro as the key's default text */
 static const char *const wait_values[] = {"spin-yield", "spin", NULL};
 
 static lock_class_t key_class(const struct cfg_key *k)
@@ -316,7 +314,7 @@ const struct cfg_key lock_keys[] = {
 	[LK_LOCKSTAT] = CFG_KEY("locks.lockstat", CFG_BOOL, 0, 0, NULL, "on",
 	    "lockstat: per class and per CPU acquisitions, contentions, bounces, wait and hold times, queue length "
 	    "(off whatever this says with `stats.enabled = off`)"),
-	[LK_HOLD_SAMPLE] = CFG_KEY("locks.hold_sample", CFG_UINT, 1, 1u << 20, NULL, LOCK_STR(LOCKSTAT_HOLD_SAMPLE),
+	[LK_HOLD_SAMPLE] = CFG_KEY("locks.hold_sample", CFG_UINT, 1, 1u << 20, NULL, CFG_STR(LOCKSTAT_HOLD_SAMPLE),
 	    "lockstat times the hold of one acquisition in this many, drawn at random (1: every hold). Hold-time "
 	    "averages and percentiles are over the timed holds; each costs two clock reads"),
 	[LK_UNSAFE] = CFG_KEY("locks.allow_unsafe", CFG_BOOL, 0, 0, NULL, "no",
@@ -371,18 +369,12 @@ void lockstat_enable(bool on)
 
 void lockstat_hold_sample_set(unsigned n)
 {
-	lockstat_hold_thr = UINT64_MAX / (n != 0 ? n : 1);
+	lockstat_hold_thr = stats_sample_threshold(n);
 }
 
 void lockstat_hold_seed(uint64_t seed)
 {
-	/* splitmix64's finalizer (Steele, Lea, Flood, "Fast splittable
-	 * pseudorandom number generators", OOPSLA 2014): nearby seeds, far
-	 * apart starting points */
-	uint64_t z = seed + 0x9E3779B97F4A7C15ULL;
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	lock_thread_tls.lt_sample = z ^ (z >> 31);
+	lock_thread_tls.lt_sample = stats_sample_seed(seed);
 }
 
 bool lockstat_enabled(void)

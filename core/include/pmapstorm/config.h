@@ -64,6 +64,9 @@ struct cfg_key {
 		.ck_name = (name), .ck_type = (type), .ck_min = (lo), .ck_max = (hi), .ck_values = (values),   \
 		.ck_default = (def), .ck_help = __VA_ARGS__                                                 \
 	}
+/* A number's macro as text: a key's default, a --help line. */
+#define CFG_STR_(x) #x
+#define CFG_STR(x) CFG_STR_(x)
 /* A field of struct machine_config, for a table entry. */
 #define CFG_FIELD(f) .ck_offset = offsetof(struct machine_config, f), .ck_size = sizeof(((struct machine_config *)0)->f)
 

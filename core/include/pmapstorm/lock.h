@@ -327,9 +327,8 @@ static inline bool lock_clh_try_fast(kmutex_t *m, struct lock_thread *t)
 
 /*
  * Whether this acquisition's hold is timed (lockstat on): a draw from the
- * thread's own generator, Knuth's MMIX linear congruential generator
- * (TAOCP vol. 2, 3.3.4), at or below lockstat_hold_thr — one hold in
- * locks.hold_sample on average, contended or not, at random.  A fixed
+ * thread's own generator (stats_sample_draw) at or below lockstat_hold_thr
+ * — one hold in locks.hold_sample on average, contended or not, at random.  A fixed
  * period aliased with the workloads' fixed orders of acquisitions (every
  * 16th acquisition of the munmap cycle's six never fell on a pv lock, and
  * the pmap lock's samples fell on one of its two call sites), and timing
@@ -340,8 +339,7 @@ static inline bool lock_clh_try_fast(kmutex_t *m, struct lock_thread *t)
  */
 LOCK_ALWAYS_INLINE bool lockstat_hold_draw(struct lock_thread *t)
 {
-	t->lt_sample = t->lt_sample * 6364136223846793005ULL + 1442695040888963407ULL;
-	return t->lt_sample <= lockstat_hold_thr;
+	return stats_sample_draw(&t->lt_sample, lockstat_hold_thr);
 }
 
 LOCK_ALWAYS_INLINE bool lock_try_fast(kmutex_t *m, struct lock_thread *t, unsigned kind)

@@ -153,6 +153,37 @@ static inline void stats_hist_record(struct stats_hist *h, uint64_t v)
 		atomic_store_explicit(&c->hc_max, v, memory_order_relaxed);
 }
 
+/*
+ * Sampling: which events of a stream a measurement times, one in n on
+ * average, at random — a fixed period aliases with a workload's fixed order
+ * of calls (docs/performance.md, section 14).  A generator is a thread's or
+ * a CPU's own word: seed it with stats_sample_seed() (the same seed, the
+ * same events every run), draw with stats_sample_draw(state,
+ * stats_sample_threshold(n)).  The draw is Knuth's MMIX linear
+ * congruential generator (TAOCP vol. 2, 3.3.4); the seed goes through
+ * splitmix64's finalizer (Steele, Lea, Flood, "Fast splittable
+ * pseudorandom number generators", OOPSLA 2014), so nearby seeds start far
+ * apart.  lockstat's hold times and pmap's update_cost use it.
+ */
+static inline uint64_t stats_sample_threshold(unsigned n)
+{
+	return UINT64_MAX / (n != 0 ? n : 1);
+}
+
+static inline bool stats_sample_draw(uint64_t *state, uint64_t threshold)
+{
+	*state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return *state <= threshold;
+}
+
+static inline uint64_t stats_sample_seed(uint64_t seed)
+{
+	uint64_t z = seed + 0x9E3779B97F4A7C15ULL;
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	return z ^ (z >> 31);
+}
+
 /* Per-CPU blocks: the machine creates one per CPU and installs it on attach. */
 struct stats_block *stats_block_create(int cpu);
 void stats_block_destroy(struct stats_block *);
