@@ -768,6 +768,60 @@ static void updates_main(unsigned cpu, void *arg)
 		pmap_update(pmap_kernel());
 }
 
+/* one CPU: 400 completions alike, each a kernel page entered and removed */
+static void kcycles_main(unsigned cpu, void *arg)
+{
+	(void)cpu;
+	struct vm_page *pg = arg;
+	vaddr_t s, e;
+	pmap_virtual_space(&s, &e);
+	for (int i = 0; i < 400; i++) {
+		pmap_kenter_pa(s + 4 * PAGE_SIZE, VM_PAGE_TO_PHYS(pg), VM_PROT_READ, 0);
+		pmap_kremove(s + 4 * PAGE_SIZE, PAGE_SIZE);
+		pmap_update(pmap_kernel());
+	}
+}
+
+static void kcycles_run(unsigned every, struct stats_hist_summary *hs)
+{
+	struct machine_config c;
+	vconfig(&c, "1");
+	machine_config_setu(&c, "stats.update_sample", every);
+	struct machine *m = machine_boot(&c);
+	assert_non_null(m);
+	assert_int_equal(cpu_attach(m, 0), 0);
+	struct vm_page *pg = uvm_pagealloc(NULL, 0, NULL, UVM_PGA_ZERO);
+	cpu_detach();
+	assert_non_null(pg);
+	stats_reset();
+	assert_int_equal(machine_run(m, 1, kcycles_main, pg), 0);
+	stats_hist_summarize(stats_hist_find("pmap.update_cost"), -1, hs);
+	assert_int_equal(cpu_attach(m, 0), 0);
+	uvm_pagefree(pg);
+	cpu_detach();
+	machine_halt(m);
+}
+
+/* A completion is timed or not as a whole: with one in 8 timed, each
+ * timed completion of 400 alike (virtual time: each costs the same) costs
+ * exactly what every one costs when all are timed — no page operation of
+ * an untimed completion leaks into a timed one, and none of a timed one
+ * is left out. */
+static void test_engine_update_cost_sample_whole(void **state)
+{
+	(void)state;
+	struct stats_hist_summary all, some;
+	kcycles_run(1, &all);
+	assert_int_equal(all.hs_count, 400);
+	assert_true(all.hs_min > 0);
+	assert_int_equal(all.hs_min, all.hs_max); /* alike: the premise */
+	kcycles_run(8, &some);
+	assert_in_range(some.hs_count, 20, 90); /* 50 expected */
+	assert_int_equal(some.hs_min, all.hs_min);
+	assert_int_equal(some.hs_max, all.hs_max);
+	assert_int_equal(some.hs_sum, some.hs_count * all.hs_min);
+}
+
 /* stats.update_sample's default (0) samples only under threads, where a
  * clock read costs the host: the virtual clock is free, so every
  * completion is timed, and the ci-virtual gate's update_cost figures are
@@ -930,6 +984,7 @@ int main(void)
 		cmocka_unit_test(test_engine_self_attach),
 		cmocka_unit_test(test_engine_delays),
 		cmocka_unit_test(test_engine_times_every_completion),
+		cmocka_unit_test(test_engine_update_cost_sample_whole),
 		cmocka_unit_test(test_engine_determinism),
 		cmocka_unit_test(test_engine_mutants_replay),
 		cmocka_unit_test(test_engine_stress_schedules),

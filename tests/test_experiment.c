@@ -405,6 +405,7 @@ static void test_update_cost_per_op_scales_the_sample(void **state)
 	assert_true(trial_cost_per_op(1001, 7, 7, 4) == 1001.0 / 4);
 	assert_true(isnan(trial_cost_per_op(0, 0, 64, 32)));
 	assert_true(isnan(trial_cost_per_op(800, 8, 64, 0)));
+	assert_true(isnan(trial_cost_per_op(800, 8, 0, 32))); /* more timed than completed: not a figure */
 }
 
 static void test_metric_meanings(void **state)

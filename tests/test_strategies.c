@@ -355,7 +355,7 @@ static void test_targets(void **state)
 /*
  * The acknowledgement matrix is a statistic: with stats.enabled = off it
  * stays empty, and the strategies read no clock to fill it (a request's
- * send time is 0: sd_clock_start, sd_stat_now) — while the shootdowns
+ * send time is 0: sd_clock_start) — while the shootdowns
  * still do their work: no stale entry survives.  With statistics on, the
  * same scenario fills it.
  */

@@ -11,7 +11,8 @@
  *   summary.csv       ..., metric, unit, better, n, median, min, max, q1, q3
  *   trials.csv        ..., trial, metric, value
  *   update_ccdf.csv   ..., role, value_ns, ccdf  (pmap.update_cost of the role, merged
- *                     trials: the share of completions that cost at least value_ns)
+ *                     trials: the share of timed completions, stats.update_sample,
+ *                     that cost at least value_ns)
  *   lockwait.csv      ..., class, algorithm, wait_share, contentions, acquisitions
  *   lockstat.csv      ..., class, algorithm, lock_stat columns summed over trials
  *   timeline.csv      ..., trial, t_s, series, value  (series: ops_per_s.<role>,

@@ -517,8 +517,8 @@ static double per(uint64_t a, uint64_t b)
 /* exact when every completion was timed (the sum itself) */
 double trial_cost_per_op(uint64_t timed_sum, uint64_t timed, uint64_t completions, uint64_t ops)
 {
-	if (timed == 0 || ops == 0)
-		return NAN;
+	if (timed == 0 || ops == 0 || completions < timed)
+		return NAN; /* nothing timed, or counts that do not fit together */
 	double sum = timed == completions ? (double)timed_sum : (double)timed_sum / (double)timed * (double)completions;
 	return sum / (double)ops;
 }

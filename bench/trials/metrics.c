@@ -29,8 +29,9 @@ const struct metric_def metric_defs[] = {
         "median time a completion costs the role's CPUs: every pmap_update() or page operation that completes "
         "synchronously, with the time inside the pmap's page operations since the previous completion "
         "(pmap.update_cost); paid whether or not anything was sent, so it compares across all strategies; "
-        "over the completions timed, one in stats.update_sample drawn at random (every one in virtual time)",
-        "the role completed nothing (its workload never calls the pmap)"},
+        "over the completions timed, one in stats.update_sample drawn at random (by default every one in virtual "
+        "time)",
+        "the role completed nothing (its workload never calls the pmap), or none of its completions was timed"},
     {"update_cost_p99", "ns", -1, ROLE, false, false, "99th percentile of update_cost (see update_cost_p50)",
         "like update_cost_p50"},
     {"update_cost_per_op", "ns", -1, ROLE, false, false,
@@ -100,8 +101,9 @@ const struct metric_def metric_defs[] = {
         "kernel memory (pmap.kernel_flushes)",
         "like poolpage_allocs_per_s"},
     {"kernel_update_cost_p50", "ns", -1, TRIAL, false, false,
-        "median update_cost of the completions that held kernel invalidations (pmap.kernel_update_cost)",
-        "no kernel shootdown (kmem.poolpage = direct maps pool pages without any)"},
+        "median update_cost of the timed completions that held kernel invalidations (pmap.kernel_update_cost; "
+        "one completion in stats.update_sample is timed)",
+        "no kernel shootdown (kmem.poolpage = direct maps pool pages without any), or none of them was timed"},
     {"kernel_update_cost_p99", "ns", -1, TRIAL, false, false, "99th percentile of kernel_update_cost",
         "like kernel_update_cost_p50"},
     {"poolpage_alloc_latency_p50", "ns", -1, TRIAL, false, false,

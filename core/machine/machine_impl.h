@@ -211,10 +211,6 @@ struct cpu_info {
 	struct stats_block *ci_stats;
 	void *ci_sd;                /* the shootdown strategy's per-CPU state */
 	void *ci_pmap_md;           /* the pmap's per-CPU state (pending frees) */
-	/* the clock pmap_update() read as it began, until its strategy's first
-	 * request takes it (sd_clock_start); 0: none.  Here, not among the
-	 * fields the TLB-hit path reads. */
-	uint64_t ci_update_t0;
 	/* check.c: oracle counts, the update oracle's in-flight range (the
 	 * VAs whose PTEs this CPU changed since its last completed
 	 * pmap_update(); owner-written, read by every CPU), injection state,

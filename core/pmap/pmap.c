@@ -348,9 +348,9 @@ static uint32_t pmap_lazy_note(struct pmap *pm, vaddr_t va)
  * operations (a pmap_sync inside a page operation) count once; a thread
  * that is no simulated CPU counts nothing.  A completion is timed or not
  * as a whole: one in stats.update_sample, drawn from the CPU's own
- * generator when the previous one ends (every one in virtual time); an
- * untimed one reads no clock and hands the strategy no start, and every
- * one counts in pmap.completions.  Two host clock reads per page
+ * generator when the previous one ends (by default every one in virtual
+ * time); an untimed one reads no clock, and every one counts in
+ * pmap.completions.  Two host clock reads per page
  * operation were a quarter of a private munmap cycle:
  * docs/performance.md, section 22.
  */
@@ -485,21 +485,15 @@ static pt_entry_t pmap_remove_pte_kind(struct pmap *pm, _Atomic pt_entry_t *ptep
  * (pmap_page_protect, pmap_clear_*, pmap_destroy), even with a lazy
  * strategy (sd_sync); otherwise it is pmap_update() (sd_update).
  */
-static void pmap_sync(bool now, uint64_t t0)
+static void pmap_sync(bool now)
 {
 	struct cpu_info *ci = curcpu();
 	KASSERTMSG(ci != NULL, "pmap operations must run on a CPU (cpu_attach)");
 	ptp_retired_ask(ci);
-	/* t0: pmap_update()'s clock read, which the strategy's latency starts
-	 * from (sd_clock_start); saved and restored, since an interrupt taken
-	 * in the strategy's wait may complete too */
-	const uint64_t outer_t0 = ci->ci_update_t0;
-	ci->ci_update_t0 = t0;
 	if (now && sd()->sd_sync != NULL)
 		sd()->sd_sync();
 	else
 		sd()->sd_update();
-	ci->ci_update_t0 = outer_t0;
 	struct pmap_cpu *pc = ci->ci_pmap_md;
 	if (pc->pc_lazy) {
 		pc->pc_lazy = false;
@@ -718,7 +712,7 @@ void pmap_destroy(pmap_t pm)
 	/* everything queued must be complete before the PCID is reused (a
 	 * lazy strategy's older requests are swept by every CPU before it
 	 * loads a context: see their sd_switch) */
-	pmap_sync(true, 0);
+	pmap_sync(true);
 	/* CPUs that kept entries tagged with this PCID drop them lazily: the
 	 * PCID is recycled only after the strategy completed every request,
 	 * and an empty pmap has no valid entries left to cache */
@@ -1123,9 +1117,7 @@ void pmap_update(pmap_t pm)
 	(void)pm; /* the packet is per CPU: it may hold several pmaps' work */
 	stats_inc(&pmap_updates);
 	struct pmap_cpu *pc = pmap_op_begin();
-	/* the update cost's start is the shootdown's too, when this call began
-	 * the measured span (not nested in a page operation) */
-	pmap_sync(false, pc != NULL && pc->pc_depth == 1 && pc->pc_timed ? pc->pc_op_t0 : 0);
+	pmap_sync(false);
 	/* inject.update_locks: a modelled code change that takes a lock more */
 	for (unsigned n = inject_update_locks_n; __predict_false(n != 0); n--) {
 		mutex_enter(&pmap_inject_lock);
@@ -1250,7 +1242,7 @@ static void pmap_page_protect1(struct vm_page *pg, vm_prot_t prot)
 		mutex_enter(pvl);
 		pv_clear_bits(pg, PTE_W | PTE_SWW, 0, PTE_W);
 		mutex_exit(pvl);
-		pmap_sync(true, 0);
+		pmap_sync(true);
 		pmap_lazy_pageop(lazy);
 		return;
 	}
@@ -1281,7 +1273,7 @@ retry:
 		mutex_exit(&pm->pm_lock);
 	}
 	mutex_exit(pvl);
-	pmap_sync(true, 0);
+	pmap_sync(true);
 	pmap_lazy_pageop(lazy);
 }
 
@@ -1307,7 +1299,7 @@ static bool pmap_clear_attr(struct vm_page *pg, uint32_t attr)
 	mutex_enter(&pg->mdpage.mp_pvlock);
 	bool seen = pv_clear_bits(pg, clear, test, shoot);
 	mutex_exit(&pg->mdpage.mp_pvlock);
-	pmap_sync(true, 0);
+	pmap_sync(true);
 	pmap_lazy_pageop(old & PP_ATTRS_LAZY);
 	return was || seen;
 }

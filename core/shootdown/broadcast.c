@@ -152,7 +152,7 @@ static void bc_update(void)
 	struct sd_req *r = &bc_reqs[ci->ci_cpuid];
 	if (r->r_naddrs == 0)
 		return;
-	uint64_t t0 = sd_clock_start(ci, true); /* targets found while posting */
+	uint64_t t0 = sd_clock_start(true); /* targets found while posting */
 	unsigned n = 0;
 	uint64_t bc_wait_for[MAXCPUS];
 	/* one snapshot of the attached CPUs for posting and for waiting: a CPU

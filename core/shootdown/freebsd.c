@@ -178,11 +178,11 @@ static void fb_update(void)
 			nskipped++;
 	}
 	unsigned n = sd_targets(ci, &may, &targets, &nskipped);
-	uint64_t t0 = sd_clock_start(ci, n > 0);
+	uint64_t t0 = sd_clock_start(n > 0);
 	uint64_t gen = atomic_load_explicit(&fc->fc_gen, memory_order_relaxed) + 1;
 	if (n > 0) {
 		fc->fc_req = q;
-		fc->fc_sent_ns = sd_stat_now();
+		fc->fc_sent_ns = t0;
 		for (unsigned c = 0; c < fb_ncpu; c++)
 			if (!kcpuset_isset(&targets, c))
 				atomic_store_explicit(FB_SCORE(c, me), gen, memory_order_relaxed);

@@ -172,7 +172,7 @@ static void hier_update(void)
 	struct hier_slot *s = &hier_slots[me];
 	kcpuset_t targets;
 	unsigned nskipped = 0, n = sd_targets(ci, &r->r_cpus, &targets, &nskipped);
-	uint64_t t0 = sd_clock_start(ci, n > 0);
+	uint64_t t0 = sd_clock_start(n > 0);
 	if (n > 0) {
 		uint64_t groups = 0;
 		for (unsigned g = 0; g < HIER_NGROUP; g++)
@@ -182,7 +182,7 @@ static void hier_update(void)
 			atomic_fetch_add_explicit(&s->hs_left[hier_group[c]], 1, memory_order_relaxed);
 		}
 		s->hs_req = r;
-		s->hs_sent_ns = sd_stat_now();
+		s->hs_sent_ns = t0;
 		s->hs_init_group = hier_group[me];
 		kcpuset_copy(&s->hs_targets, &targets);
 		atomic_store_explicit(&s->hs_groups, groups, memory_order_relaxed);

@@ -178,9 +178,9 @@ static void lx_flush_one(struct cpu_info *ci, struct lx_info *f)
 			nmay += c != ci->ci_cpuid;
 		nskipped = nmay > n ? nmay - n : 0;
 	}
-	uint64_t t0 = sd_clock_start(ci, n > 0);
+	uint64_t t0 = sd_clock_start(n > 0);
 	if (n > 0)
-		sd_slot_post(ci, f, lx_flush_func, &targets);
+		sd_slot_post(ci, f, lx_flush_func, &targets, t0);
 	/* the local flush, concurrent with the remote ones */
 	if (f->f_ctx == NULL || ci->ci_ctx == f->f_ctx)
 		lx_flush_func(ci, f);

@@ -105,7 +105,7 @@ static void mu_update(void)
 		kcpuset_t targets;
 		unsigned nskipped = 0, n = sd_targets(ci, &r->r_cpus, &targets, &nskipped);
 		if (n > 0)
-			sd_slot_post(ci, r, mu_early_apply, &targets);
+			sd_slot_post(ci, r, mu_early_apply, &targets, sd_clock_start(true));
 		sd_req_apply(ci, r, true);
 		if (n > 0)
 			sd_slot_wait(ci);

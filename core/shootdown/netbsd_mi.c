@@ -182,7 +182,7 @@ static void mi_flush(bool wait)
 	struct mi_cpu *mc = &mi_cpus[ci->ci_cpuid];
 	if (mc->mc_naddrs == 0)
 		return;
-	uint64_t t0 = sd_clock_start(ci, true); /* targets found while posting */
+	uint64_t t0 = sd_clock_start(true); /* targets found while posting */
 	struct machine *m = machine_cur;
 	const unsigned me = ci->ci_cpuid;
 	unsigned ntargets = 0, nskipped = 0;

@@ -239,7 +239,7 @@ static void x86_update(void)
 	/* remote targets: may hold the entries, attached, not me */
 	kcpuset_t targets;
 	unsigned nskipped = 0, ntargets = sd_targets(ci, &r->r_cpus, &targets, &nskipped);
-	uint64_t t0 = sd_clock_start(ci, ntargets > 0);
+	uint64_t t0 = sd_clock_start(ntargets > 0);
 	if (ntargets > 0) {
 		/* claim the global slot; keep taking IPIs meanwhile — and if the
 		 * holder's request was for this CPU alone, the handler that

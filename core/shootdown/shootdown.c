@@ -298,13 +298,13 @@ void sd_slots_halt(void)
 	sd_slots = NULL;
 }
 
-void sd_slot_post(struct cpu_info *ci, const void *req, sd_apply_fn fn, const kcpuset_t *targets)
+void sd_slot_post(struct cpu_info *ci, const void *req, sd_apply_fn fn, const kcpuset_t *targets, uint64_t sent_ns)
 {
 	struct sd_slot *s = &sd_slots[ci->ci_cpuid];
 	KASSERT(kcpuset_iszero(&s->s_pending));
 	s->s_req = req;
 	s->s_apply = fn;
-	s->s_sent_ns = sd_stat_now();
+	s->s_sent_ns = sent_ns;
 	/* release: a target that reads its bit with acquire sees the request */
 	sd_cpuset_publish(&s->s_pending, targets);
 	KCPUSET_FOREACH(targets, c)
@@ -668,7 +668,7 @@ unsigned sd_flat_update(struct cpu_info *ci, struct sd_req *r, bool wait, bool g
 	kcpuset_t targets;
 	unsigned nskipped = 0;
 	unsigned n = sd_targets(ci, &r->r_cpus, &targets, &nskipped);
-	uint64_t t0 = sd_clock_start(ci, n > 0);
+	uint64_t t0 = sd_clock_start(n > 0);
 	if (skip_one && n > 0) {
 		/* mutant: the highest-numbered target never hears of it */
 		unsigned last = 0;
@@ -677,7 +677,7 @@ unsigned sd_flat_update(struct cpu_info *ci, struct sd_req *r, bool wait, bool g
 		kcpuset_atomic_clear(&targets, last);
 	}
 	if (n > 0)
-		sd_slot_post(ci, r, global_too ? sd_apply_req : sd_apply_req_noglobal, &targets);
+		sd_slot_post(ci, r, global_too ? sd_apply_req : sd_apply_req_noglobal, &targets, t0);
 	/* the local flush, concurrent with the remote ones */
 	sd_req_apply(ci, r, global_too);
 	if (n > 0 && wait)
@@ -740,7 +740,7 @@ void sd_common_halt(void)
 void sd_ack_record(unsigned initiator, unsigned target, uint64_t sent_ns)
 {
 	if (!stats_on)
-		return; /* the initiator read no clock (sd_stat_now, sd_clock_start) */
+		return; /* the initiator read no clock (sd_clock_start) */
 	uint64_t now = cpu_now_ns(), d = now > sent_ns ? now - sent_ns : 0;
 	stats_hist_record(&sd_ack_lat, d);
 	if (sd_ack == NULL || initiator >= sd_ack_ncpu || target >= sd_ack_ncpu)

@@ -59,22 +59,18 @@ static inline uint64_t sd_stat_now(void)
 }
 
 /* The start of a request's latency (shootdown.latency, and the sent time a
- * target's acknowledgement latency counts from): the clock pmap_update()
- * read as it began, for the first request of that completion (pmap_sync
- * sets ci_update_t0 around the strategy when it times the completion;
- * taking it clears it, so a second request of the same update — linux's
- * per-address-space flushes — or one a handler makes meanwhile reads its
- * own clock), else a read of its own — only when the request has remote
- * targets (`remote`; a strategy that knows them before it sends calls this
- * then): a request with none has no latency, and reads no clock.  One clock
- * read fewer per shootdown; the first request's figure then also counts
- * pmap_update()'s few steps before the strategy and what the strategy does
- * before that request.  docs/performance.md, sections 11 and 22. */
-static inline uint64_t sd_clock_start(struct cpu_info *ci, bool remote)
+ * target's acknowledgement latency counts from): a clock read of the
+ * strategy's own, once it knows the request has remote targets and before
+ * it sends anything (broadcast and netbsd-mi find their targets while
+ * posting, so they read it first).  A request with none has no latency and
+ * reads no clock; with statistics off nothing is read.  Until section 22
+ * of docs/performance.md the first request of an update started where
+ * pmap_update() did, reusing its clock read; update_cost now times one
+ * completion in stats.update_sample, so that read is mostly not taken, and
+ * the latency starts at the strategy for every request. */
+static inline uint64_t sd_clock_start(bool remote)
 {
-	const uint64_t t0 = ci->ci_update_t0; /* 0 with statistics off, or an untimed completion */
-	ci->ci_update_t0 = 0;
-	return t0 != 0 || !remote ? t0 : sd_stat_now();
+	return remote ? sd_stat_now() : 0;
 }
 
 /* The time since sd_clock_start()'s t0 for sd_count_request(): 0, and no
@@ -89,7 +85,7 @@ static inline uint64_t sd_elapsed(uint64_t t0)
 void sd_count_request(unsigned naddrs, bool whole, unsigned ntargets, unsigned nskipped, uint64_t ns);
 void sd_count_unaccessed(void);
 /* on the target, when it acknowledges a request the initiator sent at
- * sent_ns (sd_stat_now() or sd_clock_start(); nothing with statistics off) */
+ * sent_ns (sd_clock_start(); nothing with statistics off) */
 void sd_ack_record(unsigned initiator, unsigned target, uint64_t sent_ns);
 void sd_count_skipped(unsigned n); /* targets skipped outside a request (lazy, untracked) */
 
@@ -268,7 +264,7 @@ extern struct sd_slot *sd_slots;
 int sd_slots_boot(struct machine *);
 void sd_slots_halt(void);
 /* => from ci's slot: publish req to targets and send the IPIs */
-void sd_slot_post(struct cpu_info *ci, const void *req, sd_apply_fn, const kcpuset_t *targets);
+void sd_slot_post(struct cpu_info *ci, const void *req, sd_apply_fn, const kcpuset_t *targets, uint64_t sent_ns);
 /* => wait (taking IPIs) until every target acknowledged or detached */
 void sd_slot_wait(struct cpu_info *ci);
 /* IPI handler: serve every slot that names ci (acknowledge after applying) */
