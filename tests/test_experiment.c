@@ -408,6 +408,22 @@ static void test_update_cost_per_op_scales_the_sample(void **state)
 	assert_true(isnan(trial_cost_per_op(800, 8, 0, 32))); /* more timed than completed: not a figure */
 }
 
+/* The driver's batches between clock reads: as many operations as fit in
+ * 20 µs at the last batch's pace, 1 to 32.  A batch the host stretched
+ * (a preemption) shortens the next one only: the batch after it is fast
+ * again and goes back to 32 (the old rule made every later batch one
+ * operation long, and touch spent a quarter of its time on the clock) */
+static void test_driver_batch_recovers(void **state)
+{
+	(void)state;
+	assert_int_equal(trial_batch_next(32, 32 * 60), 32);    /* 60 ns ops: the most */
+	assert_int_equal(trial_batch_next(32, 1000000), 1);     /* stretched to 1 ms */
+	assert_int_equal(trial_batch_next(1, 60), 32);          /* and back at once */
+	assert_int_equal(trial_batch_next(32, 32 * 800), 25);   /* 800 ns ops: 20 µs a batch */
+	assert_int_equal(trial_batch_next(1, 50000), 1);        /* slow ops: a read after each */
+	assert_int_equal(trial_batch_next(32, 0), 32);          /* a clock that did not move */
+}
+
 static void test_metric_meanings(void **state)
 {
 	(void)state;
@@ -493,6 +509,7 @@ int main(void)
 		cmocka_unit_test(test_mixes),
 		cmocka_unit_test(test_metric_meanings),
 		cmocka_unit_test(test_update_cost_per_op_scales_the_sample),
+		cmocka_unit_test(test_driver_batch_recovers),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -32,12 +32,24 @@
 #include <sys/utsname.h>
 #include <time.h>
 
-/* Operations between two clock reads while operations are short (the
- * clock costs about what a TLB miss does); a role whose operations are
- * slow reads it after every one, so no role overruns its window by more
- * than one operation (counts never come in multiples of a batch). */
+/* Operations between two clock reads: as many as the last batch's pace
+ * fits in DRV_BATCH_NS, at most OPS_BETWEEN_CLOCK_READS (a clock read, 16
+ * ns here, costs what a TLB miss does), at least one.  So a role overruns
+ * its window by about DRV_BATCH_NS at most, or by one operation when its
+ * operations are slower than that (counts never come in multiples of a
+ * batch), and a batch the host stretched (a preemption) shortens only the
+ * next one: until issue 17 one slow batch made every later batch one
+ * operation long, and `touch` spent a quarter of its time reading the
+ * clock (docs/performance.md, section 23). */
 #define OPS_BETWEEN_CLOCK_READS 32
-#define SLOW_BATCH_NS 20000
+#define DRV_BATCH_NS 20000
+
+/* the next batch's length after `batch` operations took `took` ns */
+unsigned trial_batch_next(unsigned batch, uint64_t took)
+{
+	uint64_t fit = took > 0 ? (uint64_t)DRV_BATCH_NS * batch / took : OPS_BETWEEN_CLOCK_READS;
+	return fit >= OPS_BETWEEN_CLOCK_READS ? OPS_BETWEEN_CLOCK_READS : fit == 0 ? 1 : (unsigned)fit;
+}
 
 struct drv_cpu {
 	_Atomic uint64_t dc_ops __attribute__((aligned(64)));
@@ -103,8 +115,7 @@ static void drv_loop(struct drv *d, struct wl_ctx *c, uint64_t until, bool count
 			drv_mon_step(d, d->d_vmon, now);
 		if (now >= until)
 			break;
-		if (now - last > SLOW_BATCH_NS)
-			batch = 1;
+		batch = trial_batch_next(batch, now - last);
 		last = now;
 	}
 	return;

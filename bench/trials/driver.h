@@ -100,6 +100,10 @@ int trial_run(const struct exp_point *, unsigned trial, uint64_t seed, struct tr
 const struct metric *trial_metric(const struct trial_result *, const char *name);
 /* Frees what trial_run() allocated inside the result (not the result itself). */
 void trial_free(struct trial_result *);
+/* The driver's next batch of operations between two clock reads, after
+ * `batch` operations took `took` ns: what fits in 20 µs at that pace,
+ * 1 to 32. */
+unsigned trial_batch_next(unsigned batch, uint64_t took);
 /* update_cost per op from the timed completions (sum, count), all the
  * role's completions (pmap.completions) and its ops: NaN when none was
  * timed; the timed mean scaled to every completion (stats.update_sample) */
