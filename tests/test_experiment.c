@@ -422,6 +422,8 @@ static void test_driver_batch_recovers(void **state)
 	assert_int_equal(trial_batch_next(32, 32 * 800), 25);   /* 800 ns ops: 20 µs a batch */
 	assert_int_equal(trial_batch_next(1, 50000), 1);        /* slow ops: a read after each */
 	assert_int_equal(trial_batch_next(32, 0), 32);          /* a clock that did not move */
+	assert_int_equal(trial_batch_next(32, UINT64_MAX), 1);  /* or ran backwards */
+	assert_int_equal(trial_batch_next(0, 1000), 1);         /* never 0 */
 }
 
 static void test_metric_meanings(void **state)

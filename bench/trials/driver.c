@@ -34,11 +34,11 @@
 
 /* Operations between two clock reads: as many as the last batch's pace
  * fits in DRV_BATCH_NS, at most OPS_BETWEEN_CLOCK_READS (a clock read, 16
- * ns here, costs what a TLB miss does), at least one.  So a role overruns
- * its window by about DRV_BATCH_NS at most, or by one operation when its
- * operations are slower than that (counts never come in multiples of a
- * batch), and a batch the host stretched (a preemption) shortens only the
- * next one: until issue 17 one slow batch made every later batch one
+ * ns here, costs what a TLB miss does), at least one.  So after its first
+ * batch, at a steady pace, a role overruns its window by about
+ * DRV_BATCH_NS at most, or by one operation when its operations are slower
+ * than that; and a batch the host stretched (a preemption) shortens only
+ * the next one: until issue 17 one slow batch made every later batch one
  * operation long, and `touch` spent a quarter of its time reading the
  * clock (docs/performance.md, section 23). */
 #define OPS_BETWEEN_CLOCK_READS 32

@@ -510,6 +510,7 @@ int cpu_attach(struct machine *m, unsigned cpuid)
 	atomic_store_explicit(&ci->ci_locks_held, 0, memory_order_relaxed);
 	sync_set_held_slot(check_config_watchdog_s(&m->m_cfg) != 0 ? &ci->ci_locks_held : NULL);
 	lockstat_hold_seed(cpuid + 1); /* which holds lockstat times: per CPU, the same every run */
+	ci->ci_sample_rng = stats_sample_seed(((uint64_t)1 << 32) + cpuid); /* and which completions, allocations */
 	/* virtual: every lock acquisition costs cost.lock_ns (docs/engine.md) */
 	sync_set_charge(engine_on ? cpu_charge_lock : NULL);
 	sync_rcu_register();

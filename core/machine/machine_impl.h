@@ -211,6 +211,10 @@ struct cpu_info {
 	struct stats_block *ci_stats;
 	void *ci_sd;                /* the shootdown strategy's per-CPU state */
 	void *ci_pmap_md;           /* the pmap's per-CPU state (pending frees) */
+	/* the generator (stats_sample_draw) of the statistics that time one
+	 * event in n at random: pmap's update_cost, uvm_km's allocation
+	 * latencies; seeded from the CPU's number at attach */
+	uint64_t ci_sample_rng;
 	/* check.c: oracle counts, the update oracle's in-flight range (the
 	 * VAs whose PTEs this CPU changed since its last completed
 	 * pmap_update(); owner-written, read by every CPU), injection state,

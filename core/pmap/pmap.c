@@ -387,7 +387,7 @@ static inline void pmap_op_end(struct pmap_cpu *pc)
 	pc->pc_cost = 0;
 	pc->pc_synced = false;
 	pc->pc_ninv = pc->pc_nkinv = 0;
-	pc->pc_timed = stats_sample_draw(&pc->pc_cost_rng, pmap_cost_thr);
+	pc->pc_timed = stats_sample_draw(pc->pc_sample_rng, pmap_cost_thr);
 }
 
 /* A page operation took PP_ATTRS_LAZY off its page (`lazy`): no lazily
@@ -585,15 +585,16 @@ int pmap_boot(struct machine *m)
 		return machine_seterr(ENOMEM, "machine.cpus: no host memory for the pmap's per-CPU state");
 	/* update_cost's sample: every completion under virtual time (its
 	 * clock costs nothing to read), one in 8 under threads, unless
-	 * stats.update_sample says; each CPU its own sequence, the same every
-	 * run, and the first completion timed */
+	 * stats.update_sample says; each CPU its own sequence (ci_sample_rng,
+	 * seeded as it attaches), the same every run, and the first completion
+	 * timed */
 	unsigned every = (unsigned)machine_knob(&m->m_cfg, &pmap_keys[0]);
 	if (every == 0)
 		every = m->m_cfg.mc_engine == MACHINE_ENGINE_VIRTUAL ? 1 : PMAP_UPDATE_SAMPLE;
 	pmap_cost_thr = stats_sample_threshold(every);
 	for (unsigned i = 0; i < m->m_ncpu; i++) {
 		m->m_cpus[i].ci_pmap_md = &pmap_cpus[i];
-		pmap_cpus[i].pc_cost_rng = stats_sample_seed(((uint64_t)1 << 32) + i);
+		pmap_cpus[i].pc_sample_rng = &m->m_cpus[i].ci_sample_rng;
 		pmap_cpus[i].pc_timed = true;
 	}
 	int perr = ptp_boot(m, pmap_cpus);

@@ -68,11 +68,11 @@ struct pmap_cpu {
 	 * operation's start and depth, whether it completed, and the
 	 * invalidations (kernel ones apart) it handed to the strategy;
 	 * whether this completion is timed (one in stats.update_sample, drawn
-	 * from pc_cost_rng when the previous one completed) */
+	 * from the CPU's ci_sample_rng when the previous one completed) */
 	uint64_t pc_op_t0, pc_cost;
 	unsigned pc_depth, pc_ninv, pc_nkinv;
 	bool pc_synced, pc_timed;
-	uint64_t pc_cost_rng;
+	uint64_t *pc_sample_rng;
 	_Atomic int64_t pc_ptps;
 	kmutex_t pc_lock;
 	struct vm_page *pc_ready;        /* free, zero page-table pages */

@@ -581,16 +581,21 @@ void uvm_km_free_poolpage_cache(struct vm_map *map, vaddr_t addr)
 
 /*
  * Allocation latency, sampled: one call in KM_LAT_SAMPLE is timed (two
- * clock reads would otherwise be a large part of a pool-page allocation).
+ * clock reads would otherwise be a large part of a pool-page allocation),
+ * drawn at random from the CPU's generator (stats_sample_draw): a fixed
+ * period, one count per thread for all three calls, timed the same call
+ * of a workload's fixed sequence every time (docs/performance.md, section
+ * 24).  A thread that is no CPU, or statistics off, times nothing.
  */
 #define KM_LAT_SAMPLE 16
-STATS_HIST(km_alloc_lat, "uvm.km_alloc.latency", "ns", "uvm_km_alloc() latency (sampled 1 in 16)")
-STATS_HIST(km_poolpage_lat, "uvm.poolpage.latency", "ns", "pool page allocation latency (sampled 1 in 16)")
-static _Thread_local unsigned km_lat_tick;
+STATS_HIST(km_alloc_lat, "uvm.km_alloc.latency", "ns", "uvm_km_alloc() latency (one call in 16 timed, at random)")
+STATS_HIST(km_poolpage_lat, "uvm.poolpage.latency", "ns",
+    "pool page allocation latency (one call in 16 timed, at random)")
 
 static inline bool km_lat_sampled(void)
 {
-	return ++km_lat_tick % KM_LAT_SAMPLE == 0;
+	struct cpu_info *ci = curcpu();
+	return stats_on && ci != NULL && stats_sample_draw(&ci->ci_sample_rng, UINT64_MAX / KM_LAT_SAMPLE);
 }
 
 vaddr_t uvm_km_alloc(struct vm_map *map, vsize_t size, vsize_t align, int flags)
