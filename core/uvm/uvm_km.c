@@ -582,10 +582,11 @@ void uvm_km_free_poolpage_cache(struct vm_map *map, vaddr_t addr)
 /*
  * Allocation latency, sampled: one call in KM_LAT_SAMPLE is timed (two
  * clock reads would otherwise be a large part of a pool-page allocation),
- * drawn at random from the CPU's generator (stats_sample_draw): a fixed
- * period, one count per thread for all three calls, timed the same call
- * of a workload's fixed sequence every time (docs/performance.md, section
- * 24).  A thread that is no CPU, or statistics off, times nothing.
+ * drawn at random from the CPU's generator (stats_sample_draw).  The rule
+ * it replaced, every 16th call of the thread with one count for all three
+ * functions, timed the same call of a workload's fixed sequence every time
+ * (docs/performance.md, section 24).  A thread that is no CPU, or
+ * statistics off, times nothing.
  */
 #define KM_LAT_SAMPLE 16
 STATS_HIST(km_alloc_lat, "uvm.km_alloc.latency", "ns", "uvm_km_alloc() latency (one call in 16 timed, at random)")
@@ -595,7 +596,7 @@ STATS_HIST(km_poolpage_lat, "uvm.poolpage.latency", "ns",
 static inline bool km_lat_sampled(void)
 {
 	struct cpu_info *ci = curcpu();
-	return stats_on && ci != NULL && stats_sample_draw(&ci->ci_sample_rng, UINT64_MAX / KM_LAT_SAMPLE);
+	return stats_on && ci != NULL && stats_sample_draw(&ci->ci_sample_rng, stats_sample_threshold(KM_LAT_SAMPLE));
 }
 
 vaddr_t uvm_km_alloc(struct vm_map *map, vsize_t size, vsize_t align, int flags)
