@@ -1,7 +1,7 @@
 # update_ccdf.gp -- the tail of what a completion costs: for each facet and
 # role, the share of completions (pmap_update() and synchronous page
 # operations) that cost at least x, on log-log axes, one curve per strategy.
-# caption: The tail of what a completion (pmap_update() or a synchronous page operation) costs each role, per mix, at the largest CPU count: the share of completions that cost at least x, all trials merged, on log-log axes.
+# caption: The tail of what a completion (pmap_update() or a synchronous page operation) costs each role, per mix, at the largest CPU count: the share of completions (the timed ones, stats.update_sample) that cost at least x, all trials merged, on log-log axes.
 # order: 40
 # A curve that stays high to the right is a long tail; where it crosses the
 # dotted 50 % and 1 % lines are its p50 and p99.  Reads update_ccdf.csv

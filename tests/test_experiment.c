@@ -185,6 +185,7 @@ static void test_bad_configs(void **state)
 		{"[role.r]\nworkload = munmap\nfrob = 1\n", ":3: role.r.frob"},
 		{"[role.r]\ncpus = all\n", ":2: [role.r]: no 'workload"},
 		{"[role.r]\nworkload = touch\npmap = my pmap!\n", ":3: role.r.pmap"},
+		{"[role.r]\nworkload = migrate\npmap = private\n", ":3: role.r.pmap: workload migrate needs one pmap"},
 		{"[machine]\ncpus = 2\n[role.r]\nworkload = touch\ncpus = 0-3\n", ":5: role.r.cpus"},
 		{"[role.a]\nworkload = touch\ncpus = 0\n[role.b]\nworkload = touch\ncpus = 0-1\n", "role.b.cpus: CPU 0 is in two roles"},
 		{"cpus = 2\n", ":1: cpus: a key outside any [section]"},
@@ -426,6 +427,31 @@ static void test_driver_batch_recovers(void **state)
 	assert_int_equal(trial_batch_next(0, 1000), 1);         /* never 0 */
 }
 
+/* A role whose wl_role_init fails (here migrate on private pmaps, which
+ * the parser refuses: built by hand) runs nothing on its CPUs: the trial
+ * reports the failure as an error instead of running operations on state
+ * that is not there (it crashed) */
+static void test_role_init_failure_idles_the_role(void **state)
+{
+	(void)state;
+	struct machine_config cfg;
+	machine_config_init(&cfg);
+	machine_config_set(&cfg, "machine.cpus", "2");
+	machine_config_set(&cfg, "machine.memory", "16M");
+	struct exp_point pt;
+	exp_point_single(&pt, &cfg, "migrate", 0.01, 0.05);
+	struct exp_role *r = &pt.ep_roles[0];
+	snprintf(r->er_pmap, sizeof(r->er_pmap), "private");
+	r->er_private_pmap = true;
+	struct trial_result *res = mem_zalloc(struct trial_result, 1);
+	assert_non_null(res);
+	_Atomic int stop = 0;
+	assert_int_equal(trial_run(&pt, 0, 1, res, &stop), 0);
+	assert_true(res->tr_errors >= 1);
+	assert_int_equal(res->tr_roles[0].ro_ops, 0);
+	trial_done(res);
+}
+
 static void test_metric_meanings(void **state)
 {
 	(void)state;
@@ -512,6 +538,7 @@ int main(void)
 		cmocka_unit_test(test_metric_meanings),
 		cmocka_unit_test(test_update_cost_per_op_scales_the_sample),
 		cmocka_unit_test(test_driver_batch_recovers),
+		cmocka_unit_test(test_role_init_failure_idles_the_role),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

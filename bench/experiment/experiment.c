@@ -598,6 +598,13 @@ static int exp_validate(struct experiment *ex, struct exp_parse *p)
 				if (!ok)
 					return exp_err(p, k->ek_line,
 					    "%s: '%s' is not shared, private, or a name (letters, digits, - and _)", k->ek_key, x);
+				for (unsigned w = 0; !strcmp(x, "private") && w < wk->ek_nvalues; w++) {
+					const struct workload *wl = workload_find(wk->ek_values[w]);
+					if (wl != NULL && wl->wl_shared_pmap)
+						return exp_err(p, k->ek_line,
+						    "%s: workload %s needs one pmap for the whole role (shared, or a name), not "
+						    "private ones", k->ek_key, wl->wl_name);
+				}
 			}
 		} else if (!strcmp(opt, "cpus")) {
 			uint64_t bits[MAXCPUS / 64];

@@ -211,8 +211,10 @@ static void drv_cpu_main(unsigned cpu, void *arg)
 	if (first) {
 		if (!strcmp(pt->ep_roles[dc->dc_role].er_pmap, "shared"))
 			role->wr_pmap = pmap_create();
-		if (role->wr_wl->wl_role_init != NULL && role->wr_wl->wl_role_init(role) != 0)
+		if (role->wr_wl->wl_role_init != NULL && role->wr_wl->wl_role_init(role) != 0) {
 			wl_error(role, "role init failed");
+			role->wr_failed = true; /* its CPUs run nothing: the role's state is not there */
+		}
 	}
 	drv_barrier(d);
 	if (role != NULL) {
@@ -223,7 +225,9 @@ static void drv_cpu_main(unsigned cpu, void *arg)
 		c.wc_rng.r_state = (d->d_seed ^ (0x9E3779B97F4A7C15ULL * (cpu + 1))) | 1;
 		l = lwp_create(c.wc_pmap);
 		lwp_switch(l);
-		if (role->wr_wl->wl_init != NULL && role->wr_wl->wl_init(&c) != 0) {
+		if (role->wr_failed)
+			failed = true;
+		else if (role->wr_wl->wl_init != NULL && role->wr_wl->wl_init(&c) != 0) {
 			wl_error(role, "cpu%u: init failed", cpu);
 			failed = true; /* idle from here: no operations, no fini */
 		}

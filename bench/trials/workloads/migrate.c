@@ -105,9 +105,11 @@ static void migrate_role_fini(struct wl_role *r)
 
 const struct workload wl_migrate = {
 	.wl_name = "migrate",
-	.wl_desc = "page migration: CPU 0 of the role moves shared pages to new frames while the others read them",
+	.wl_desc = "page migration: CPU 0 of the role moves shared pages to new frames while the others read them "
+	    "(one pmap for the role: pmap = shared or a name)",
 	.wl_options = migrate_options,
 	.wl_reports = "migrations and reads; shootdowns per migration; reads of a stale frame (errors)",
+	.wl_shared_pmap = true,
 	.wl_role_init = migrate_role_init,
 	.wl_op = migrate_op,
 	.wl_role_fini = migrate_role_fini,

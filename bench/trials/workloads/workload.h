@@ -63,6 +63,7 @@ struct wl_role {
 	uint64_t wr_seed;
 	_Atomic uint64_t wr_ops;   /* operations done (measured window) */
 	_Atomic unsigned wr_errors;/* violations or failures the workload saw */
+	bool wr_failed;            /* wl_role_init failed: the role's CPUs stay idle */
 };
 
 struct wl_ctx {
@@ -83,6 +84,8 @@ struct workload {
 	const char *wl_reports;             /* what it counts, one line */
 	bool wl_kmem;                       /* it allocates kernel memory or pool pages (the kernel-memory
 	                                       metrics apply: metrics.c) */
+	bool wl_shared_pmap;                /* it needs one pmap for the role: `pmap = private` is an
+	                                       input error (experiment.c) */
 	int (*wl_role_init)(struct wl_role *);
 	void (*wl_role_fini)(struct wl_role *);
 	int (*wl_init)(struct wl_ctx *);
