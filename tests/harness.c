@@ -71,6 +71,16 @@ uint64_t th_counter(const char *name)
 	return stats_counter_total(c);
 }
 
+uint64_t th_hist_count(const char *name)
+{
+	const struct stats_hist *h = stats_hist_find(name);
+	if (h == NULL)
+		fail_msg("no histogram %s", name);
+	struct stats_hist_summary hs;
+	stats_hist_summarize(h, -1, &hs);
+	return hs.hs_count;
+}
+
 void th_run_cpus(unsigned n, machine_cpu_fn fn, void *arg)
 {
 	cpu_detach();

@@ -144,6 +144,8 @@ int th_setup_sets(void **state);
 int th_teardown_sets(void **state);
 /* The total of a registered counter (fails the test if there is none). */
 uint64_t th_counter(const char *name);
+/* The samples a registered histogram holds, all CPUs (fails if there is none). */
+uint64_t th_hist_count(const char *name);
 /* machine_config_get() into a static buffer (the last call's) */
 const char *cfg_str(const struct machine_config *, const char *key);
 /* Runs fn on CPUs 0..n-1 while the test thread gives up CPU 0; asserts no TH_CHECK failed. */

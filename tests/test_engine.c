@@ -839,7 +839,7 @@ static void test_engine_times_every_completion(void **state)
 		assert_int_equal(machine_run(m, 2, updates_main, NULL), 0);
 		struct stats_hist_summary hs;
 		stats_hist_summarize(stats_hist_find("pmap.update_cost"), -1, &hs);
-		uint64_t done = stats_counter_total(stats_counter_find("pmap.completions"));
+		uint64_t done = th_counter("pmap.completions");
 		machine_halt(m);
 		assert_int_equal(done, 600);
 		if (every == 0)

@@ -1019,13 +1019,6 @@ static void test_update(void **state)
 
 /* ---- which completions update_cost times (stats.update_sample) ---- */
 
-static uint64_t hist_count(const char *name)
-{
-	struct stats_hist_summary hs;
-	stats_hist_summarize(stats_hist_find(name), -1, &hs);
-	return hs.hs_count;
-}
-
 /* n user completions (a pmap_update() with nothing to send is one too)
  * taken in turn with n kernel ones (kenter, kremove, update): how many
  * completions were counted, how many timed, how many kernel ones timed */
@@ -1034,8 +1027,8 @@ static void completions_run(unsigned n, uint64_t *done, uint64_t *timed, uint64_
 	const vaddr_t kva = kva_start() + 4 * PAGE_SIZE;
 	struct vm_page *pg = th_page();
 	assert_non_null(pg);
-	uint64_t c0 = th_counter("pmap.completions"), t0 = hist_count("pmap.update_cost"),
-		 k0 = hist_count("pmap.kernel_update_cost");
+	uint64_t c0 = th_counter("pmap.completions"), t0 = th_hist_count("pmap.update_cost");
+	uint64_t k0 = th_hist_count("pmap.kernel_update_cost");
 	for (unsigned i = 0; i < n; i++) {
 		pmap_update(th.pm);
 		pmap_kenter_pa(kva, VM_PAGE_TO_PHYS(pg), VM_PROT_READ, 0);
@@ -1043,8 +1036,8 @@ static void completions_run(unsigned n, uint64_t *done, uint64_t *timed, uint64_
 		pmap_update(pmap_kernel());
 	}
 	*done = th_counter("pmap.completions") - c0;
-	*timed = hist_count("pmap.update_cost") - t0;
-	*ktimed = hist_count("pmap.kernel_update_cost") - k0;
+	*timed = th_hist_count("pmap.update_cost") - t0;
+	*ktimed = th_hist_count("pmap.kernel_update_cost") - k0;
 	uvm_pagefree(pg);
 }
 

@@ -687,13 +687,6 @@ static void test_no_frame_freed_while_mapped_vacache(void **state)
 
 /* ---- which allocations the latency histograms time ---- */
 
-static uint64_t lat_count(const char *name)
-{
-	struct stats_hist_summary hs;
-	stats_hist_summarize(stats_hist_find(name), -1, &hs);
-	return hs.hs_count;
-}
-
 /* One call in 16 is timed, drawn at random on each CPU: a workload that
  * takes a wired page and a pool page in turn gets about 20 timed of each
  * of its 320 (seeded, the same every run; the bounds are 4 standard
@@ -702,7 +695,7 @@ static uint64_t lat_count(const char *name)
 static void test_alloc_latency_sampled(void **state)
 {
 	(void)state;
-	uint64_t a0 = lat_count("uvm.km_alloc.latency"), p0 = lat_count("uvm.poolpage.latency");
+	uint64_t a0 = th_hist_count("uvm.km_alloc.latency"), p0 = th_hist_count("uvm.poolpage.latency");
 	for (int i = 0; i < 320; i++) {
 		vaddr_t va = uvm_km_alloc(kernel_map, PAGE_SIZE, 0, UVM_KMF_WIRED);
 		vaddr_t pp = uvm_km_alloc_poolpage(kernel_map, true);
@@ -710,8 +703,8 @@ static void test_alloc_latency_sampled(void **state)
 		uvm_km_free(kernel_map, va, PAGE_SIZE, UVM_KMF_WIRED);
 		uvm_km_free_poolpage(kernel_map, pp);
 	}
-	assert_in_range(lat_count("uvm.km_alloc.latency") - a0, 3, 37);
-	assert_in_range(lat_count("uvm.poolpage.latency") - p0, 3, 37);
+	assert_in_range(th_hist_count("uvm.km_alloc.latency") - a0, 3, 37);
+	assert_in_range(th_hist_count("uvm.poolpage.latency") - p0, 3, 37);
 }
 
 /* ---- pool pages ---- */
