@@ -255,10 +255,15 @@ static inline bool lt_owned(struct lt_lock *l)
 	return l->l_rw ? rw_write_held(&l->l_rwl) : mutex_owned(&l->l_m);
 }
 
+/* the kmutex under an lt_lock */
+static inline kmutex_t *lt_mutex(struct lt_lock *l)
+{
+	return l->l_rw ? &l->l_rwl.rw_lock : &l->l_m;
+}
+
 static inline unsigned lt_waiters(struct lt_lock *l)
 {
-	kmutex_t *m = l->l_rw ? &l->l_rwl.rw_lock : &l->l_m;
-	return atomic_load(&m->mtx_waiters);
+	return atomic_load(&lt_mutex(l)->mtx_waiters);
 }
 
 /* ---- waiting on CPU threads, bounded ---- */
@@ -1008,6 +1013,75 @@ static void ls_contend_cpu(unsigned cpu, void *arg)
 	}
 }
 
+/* The watchdog's view of a wait (sync_set_wait_slot): CPU 1 comes to wait
+ * for the lock CPU 0 holds, with a slot of its own that already names
+ * another lock (as when the wait is inside an interrupt taken during an
+ * outer wait).  CPU 0 sees the slot name its lock and itself as the holder,
+ * then releases; once CPU 1 owns, the slot names the outer lock again. */
+struct ws_run {
+	struct lt_lock w_lock;
+	kmutex_t w_outer;
+	_Atomic(const kmutex_t *) w_slot;
+	_Atomic unsigned w_step;
+	_Atomic uint32_t w_holder_id, w_seen_holder; /* CPU 0's lock id; the holder lock_holder() said */
+	_Atomic(const kmutex_t *) w_after;           /* the slot once CPU 1 owned */
+};
+
+static void ws_cpu(unsigned cpu, void *arg)
+{
+	struct ws_run *r = arg;
+	kmutex_t *m = lt_mutex(&r->w_lock);
+	if (cpu == 0) {
+		lt_enter(&r->w_lock);
+		atomic_store(&r->w_holder_id, lock_thread_id());
+		atomic_store(&r->w_step, 1);
+		atomic_store_explicit(&lt_waiting_for, "cpu1's wait slot to name the lock", memory_order_relaxed);
+		unsigned iter = 0;
+		while (atomic_load(&r->w_slot) != m)
+			cpu_spin_wait(&iter);
+		atomic_store(&r->w_seen_holder, lock_holder(m));
+		lt_exit(&r->w_lock);
+	} else if (cpu == 1) {
+		lt_wait_ge(&r->w_step, 1, "cpu0 to take the lock");
+		atomic_store(&r->w_slot, &r->w_outer);
+		sync_set_wait_slot(&r->w_slot);
+		lt_enter(&r->w_lock);
+		atomic_store(&r->w_after, atomic_load(&r->w_slot));
+		lt_exit(&r->w_lock);
+		sync_set_wait_slot(NULL);
+	}
+}
+
+static void test_wait_slot_names_the_lock(void **state)
+{
+	(void)state;
+	const struct lock_algo_info *li;
+	for (unsigned i = 0; (li = lock_algo_at(i)) != NULL; i++) {
+		if (li->li_unsafe)
+			continue;
+		struct lt_sets s;
+		lt_sets_for(&s, li, NULL);
+		struct machine *m = th_boot(s.p);
+		struct ws_run *r = mem_zalloc(struct ws_run, 1);
+		assert_non_null(r);
+		lt_lock_init(&r->w_lock, li);
+		mutex_init(&r->w_outer, LC_POOL);
+		int e = machine_run(m, 2, ws_cpu, r);
+		print_message("  %-17s holder id %u, seen %u\n", li->li_name, (unsigned)atomic_load(&r->w_holder_id),
+		    (unsigned)atomic_load(&r->w_seen_holder));
+		assert_int_equal(e, 0);
+		assert_int_not_equal(atomic_load(&r->w_holder_id), 0);
+		assert_int_equal(atomic_load(&r->w_seen_holder), atomic_load(&r->w_holder_id));
+		assert_ptr_equal(atomic_load(&r->w_after), &r->w_outer);
+		assert_int_equal(lock_holder(lt_mutex(&r->w_lock)), 0);
+		mutex_destroy(&r->w_outer);
+		lt_lock_destroy(&r->w_lock);
+		free(r);
+		machine_halt(m);
+		assert_int_equal(th_failures(), 0);
+	}
+}
+
 static void lt_row(struct lockstat_row *row, lock_class_t c)
 {
 	struct lockstat_row rows[LC_NCLASS];
@@ -1661,6 +1735,7 @@ int main(void)
 		LT_TEST(test_tryenter_owned),
 		LT_TEST(test_rw_write_held),
 		LT_TEST(test_lockstat_contended),
+		LT_TEST(test_wait_slot_names_the_lock),
 		LT_TEST(test_lockstat_uncontended),
 		LT_TEST(test_lockstat_hold_sampling_does_not_alias),
 		LT_TEST(test_lockstat_switch),

@@ -359,6 +359,8 @@ static void test_oracles_off_by_default(void **state)
 struct hang_run {
 	pmap_t pm;
 	struct vm_page *pg;
+	kmutex_t lock;
+	bool lock_cycle;
 	_Atomic int step;
 };
 
@@ -372,11 +374,21 @@ static void hang_cpu(unsigned cpu, void *arg)
 	if (cpu == 1) {
 		(void)mmu_load(0x50000000, &v); /* an entry CPU 0 must shoot down */
 		(void)splvm();                   /* ... and then never takes the IPI */
-		atomic_store(&h->step, 1);
+		while (h->lock_cycle && atomic_load(&h->step) == 0)
+			cpu_spin_wait(&iter); /* CPU 0 takes the lock */
+		atomic_store(&h->step, 2);
+		/* ... and waits for the lock CPU 0 holds while it waits for
+		 * this CPU's acknowledgement: a cycle of waits */
+		if (h->lock_cycle)
+			mutex_enter(&h->lock);
 		for (;;)
 			cpu_delay_ns(1000000);
 	}
-	while (atomic_load(&h->step) == 0)
+	if (h->lock_cycle) {
+		mutex_enter(&h->lock);
+		atomic_store(&h->step, 1);
+	}
+	while (atomic_load(&h->step) != 2)
 		cpu_spin_wait(&iter);
 	pmap_remove(h->pm, 0x50000000, 0x50001000);
 	pmap_update(h->pm); /* waits for CPU 1 forever */
@@ -396,7 +408,8 @@ static int hang_child(bool virtual_time)
 	struct machine *m = machine_boot(&cfg);
 	if (m == NULL)
 		return 3;
-	struct hang_run h = {0};
+	struct hang_run h = {.lock_cycle = !virtual_time};
+	mutex_init(&h.lock, LC_POOL);
 	cpu_attach(m, 0);
 	h.pm = pmap_create();
 	h.pg = uvm_pagealloc(NULL, 0, NULL, UVM_PGA_ZERO);
@@ -454,7 +467,17 @@ static void test_watchdog_dumps_and_exits_1(void **state)
 	assert_non_null(strstr(buf, "shootdown acknowledgements")); /* what CPU 0 waits for */
 	/* ... and since when: a wait that reached its pausing turns has read the clock */
 	assert_non_null(strstr(buf, "s ago"));
-	assert_non_null(strstr(buf, "locks held"));
+	/* and the cycle: CPU 1 waits for a lock that CPU 0 holds while it
+	 * waits for CPU 1 */
+	const char *c1 = strstr(buf, "cpu1:");
+	assert_non_null(c1);
+	assert_non_null(strstr(c1, "lock wait: a pool lock at "));
+	assert_non_null(strstr(c1, "held by cpu0"));
+	const char *c0 = strstr(buf, "cpu0:");
+	assert_non_null(c0);
+	assert_true(c0 < c1);
+	const char *w0 = strstr(c0, "lock wait: none");
+	assert_true(w0 != NULL && w0 < c1); /* CPU 0 waits for acknowledgements, not for a lock */
 }
 
 /* Under virtual time the dump adds the scheduler's view, read while the

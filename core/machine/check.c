@@ -464,6 +464,32 @@ static void dump_site(FILE *f, uintptr_t site)
 		fprintf(f, " (in or after %s)", di.dli_sname);
 }
 
+/* The lock a CPU waits for and which CPU holds it: read racily (the lock
+ * may change hands as the dump prints), enough to show a cycle of waits. */
+static void dump_lock_wait(FILE *f, const struct machine *m, struct cpu_info *ci)
+{
+	/* acquire: pairs with the waiter's release (lock.c), so the lock's
+	 * class, set at its init, is read after it */
+	const struct kmutex *l = atomic_load_explicit(&ci->ci_lock_wait, memory_order_acquire);
+	if (l == NULL) {
+		fprintf(f, "        lock wait: none\n");
+		return;
+	}
+	fprintf(f, "        lock wait: a %s lock at %p, ", lock_class_name((lock_class_t)l->mtx_class), (const void *)l);
+	uint32_t holder = lock_holder(l);
+	if (holder == 0) {
+		fprintf(f, "held by no CPU now (free, or by readers)\n");
+		return;
+	}
+	for (unsigned i = 0; i < m->m_ncpu; i++)
+		if (cpu_is_attached(&m->m_cpus[i]) &&
+		    atomic_load_explicit(&m->m_cpus[i].ci_lock_id, memory_order_relaxed) == holder) {
+			fprintf(f, "held by cpu%u\n", i);
+			return;
+		}
+	fprintf(f, "held by a thread that is no CPU (lock id %u)\n", (unsigned)holder);
+}
+
 void machine_dump_state(FILE *f)
 {
 	struct machine *m = machine_cur;
@@ -509,15 +535,8 @@ void machine_dump_state(FILE *f)
 				fprintf(f, "began %.3f s ago", now > t0 ? (double)(now - t0) / 1e9 : 0.0);
 			dump_site(f, atomic_load_explicit(&ci->ci_wait_site, memory_order_relaxed));
 		}
-		fprintf(f, "\n        locks held:");
-		uint64_t held = atomic_load_explicit(&ci->ci_locks_held, memory_order_relaxed);
-		any = false;
-		for (int c = 0; c < LC_NCLASS; c++)
-			if ((held >> (8 * c)) & 0xff) {
-				fprintf(f, " %s x%u", lock_class_name((lock_class_t)c), (unsigned)((held >> (8 * c)) & 0xff));
-				any = true;
-			}
-		fprintf(f, "%s\n", any ? "" : " none");
+		fprintf(f, "\n");
+		dump_lock_wait(f, m, ci);
 		if (m->m_hooks.mh_dump != NULL)
 			m->m_hooks.mh_dump(f, ci);
 	}

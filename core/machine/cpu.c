@@ -506,9 +506,11 @@ int cpu_attach(struct machine *m, unsigned cpuid)
 	atomic_store_explicit(&ci->ci_wait_what, NULL, memory_order_relaxed);
 	atomic_store_explicit(&ci->ci_wait_seq, 0, memory_order_relaxed);
 	atomic_store_explicit(&ci->ci_wait_t0, 0, memory_order_relaxed);
-	/* held-lock counts only for the watchdog's dump (off: one test per lock operation) */
-	atomic_store_explicit(&ci->ci_locks_held, 0, memory_order_relaxed);
-	sync_set_held_slot(check_config_watchdog_s(&m->m_cfg) != 0 ? &ci->ci_locks_held : NULL);
+	/* for the watchdog's dump: which lock a contended acquisition waits
+	 * for, and this thread's lock id, which tells whose CPU holds it */
+	atomic_store_explicit(&ci->ci_lock_wait, NULL, memory_order_relaxed);
+	atomic_store_explicit(&ci->ci_lock_id, lock_thread_id(), memory_order_relaxed);
+	sync_set_wait_slot(&ci->ci_lock_wait);
 	lockstat_hold_seed(cpuid + 1); /* which holds lockstat times: per CPU, the same every run */
 	ci->ci_sample_rng = stats_sample_seed(((uint64_t)1 << 32) + cpuid); /* and which completions, allocations */
 	/* virtual: every lock acquisition costs cost.lock_ns (docs/engine.md) */
@@ -532,7 +534,7 @@ void cpu_detach(void)
 	cpu_intr_dispatch(ci, true);
 	tlb_invalidate_all(ci);
 	sync_rcu_unregister();
-	sync_set_held_slot(NULL);
+	sync_set_wait_slot(NULL);
 	sync_set_charge(NULL);
 	if (ci->ci_self_attached) {
 		ci->ci_self_attached = false;

@@ -228,7 +228,8 @@ struct cpu_info {
 	_Atomic uintptr_t ci_wait_site;     /* the caller of the current cpu_spin_wait() loop */
 	_Atomic uint64_t ci_wait_seq;       /* waits begun (the watchdog tells one wait from the next) */
 	_Atomic uint64_t ci_wait_t0;        /* when that wait began; 0 until its first pausing turn */
-	_Atomic uint64_t ci_locks_held;     /* held mutexes: 8 bits per lock class (lock.c) */
+	_Atomic(const struct kmutex *) ci_lock_wait; /* the lock a contended acquisition waits for (lock.c) */
+	_Atomic uint32_t ci_lock_id;        /* its thread's lock id: what a lock it holds has in mtx_owner */
 };
 
 /*

@@ -573,6 +573,50 @@ void lockstat_sites_reset(void)
 	}
 }
 
+void sync_set_wait_slot(_Atomic(const kmutex_t *) *slot)
+{
+	lock_thread_tls.lt_wait_slot = slot;
+}
+
+void sync_set_charge(void (*charge)(bool bounced))
+{
+	lock_thread_tls.lt_charge = charge;
+}
+
+uint32_t lock_thread_id(void)
+{
+	return self_id();
+}
+
+uint32_t lock_holder(const kmutex_t *m)
+{
+	return atomic_load_explicit((_Atomic uint32_t *)&m->mtx_owner, memory_order_relaxed) & ~LOCK_OWNER_RDEXCL;
+}
+
+/* The watchdog's view of a contended acquisition (sync_set_wait_slot): the
+ * lock this thread waits for, from before its wait until it owns; the
+ * previous value comes back after (an interrupt taken during a wait may
+ * wait for a lock of its own).  Only the slow paths pay, a load and two
+ * stores: the uncontended path keeps no record of what a thread holds
+ * (docs/performance.md, section 26). */
+static inline const kmutex_t *lock_wait_note(const kmutex_t *m)
+{
+	_Atomic(const kmutex_t *) *slot = lock_thread_tls.lt_wait_slot;
+	if (slot == NULL)
+		return NULL;
+	const kmutex_t *prev = atomic_load_explicit(slot, memory_order_relaxed);
+	/* release: the dump reads the lock's class through the pointer */
+	atomic_store_explicit(slot, m, memory_order_release);
+	return prev;
+}
+
+static inline void lock_wait_done(const kmutex_t *prev)
+{
+	_Atomic(const kmutex_t *) *slot = lock_thread_tls.lt_wait_slot;
+	if (slot != NULL)
+		atomic_store_explicit(slot, prev, memory_order_release);
+}
+
 /* A contended acquisition, counted and timed (lock_slow(), and the waits
  * the inline paths began: a ticket taken, an MCS node queued):
  * ls_wait_begin() before the wait (0 with lockstat off), ls_wait_end()
@@ -613,31 +657,13 @@ static uint64_t lock_slow(kmutex_t *m, bool shared, uintptr_t pc)
 	lock_wait_fn w = class_wait != NULL ? class_wait : sync_wait;
 	bool stat = atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed);
 	uint64_t t0 = ls_wait_begin(m, stat, !shared);
+	const kmutex_t *outer = lock_wait_note(m);
 	if (shared)
 		a->la_wait_read(m, w);
 	else
 		a->la_wait(m, w);
+	lock_wait_done(outer);
 	return ls_wait_end(m, stat, !shared, t0, pc);
-}
-
-void sync_set_held_slot(_Atomic uint64_t *slot)
-{
-	lock_thread_tls.lt_held = slot;
-}
-
-void sync_set_charge(void (*charge)(bool bounced))
-{
-	lock_thread_tls.lt_charge = charge;
-}
-
-/* The held-lock count of the class, for the watchdog's dump: owner-only
- * relaxed load and store (no locked instruction on the fast path).  Eight
- * bits per class in one word: more than 255 nested holds of one class
- * would carry into the next class's count (the dump would misreport). */
-_Static_assert(LC_NCLASS <= 8, "the held-lock word packs 8 bits per lock class");
-static inline void lock_held_note(const kmutex_t *m, int delta)
-{
-	lock_held_note_fast(m, &lock_thread_tls, delta);
 }
 
 /* ---- mutex(9) ---- */
@@ -700,7 +726,6 @@ static inline void lock_own(kmutex_t *m, uint64_t t0)
 	TSAN_ACQUIRE(m);
 	atomic_store_explicit(&m->mtx_t0, t0, memory_order_relaxed);
 	atomic_store_explicit(&m->mtx_owner, lock_self, memory_order_relaxed);
-	lock_held_note(m, 1);
 	lock_acquired_extra(m);
 }
 
@@ -712,7 +737,9 @@ void mutex_enter_ticket_slow(kmutex_t *m, uint32_t ticket)
 	lock_wait_fn w = class_wait != NULL ? class_wait : sync_wait;
 	bool stat = atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed);
 	uint64_t t0 = ls_wait_begin(m, stat, true);
+	const kmutex_t *outer = lock_wait_note(m);
 	lock_ticket_wait_for(m, ticket, w);
+	lock_wait_done(outer);
 	lock_own(m, ls_wait_end(m, stat, true, t0, (uintptr_t)__builtin_return_address(0)));
 }
 
@@ -722,7 +749,9 @@ void mutex_enter_mcs_slow(kmutex_t *m, ck_spinlock_mcs_context_t *n, ck_spinlock
 	lock_wait_fn w = class_wait != NULL ? class_wait : sync_wait;
 	bool stat = atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed);
 	uint64_t t0 = ls_wait_begin(m, stat, true);
+	const kmutex_t *outer = lock_wait_note(m);
 	lock_mcs_wait_behind(m, n, prev, w);
+	lock_wait_done(outer);
 	lock_own(m, ls_wait_end(m, stat, true, t0, (uintptr_t)__builtin_return_address(0)));
 }
 
@@ -748,7 +777,6 @@ bool mutex_tryenter(kmutex_t *m)
 	TSAN_ACQUIRE(m);
 	atomic_store_explicit(&m->mtx_t0, t0, memory_order_relaxed);
 	atomic_store_explicit(&m->mtx_owner, self_id(), memory_order_relaxed);
-	lock_held_note(m, 1);
 	lock_acquired_extra(m);
 	return true;
 }
@@ -761,7 +789,6 @@ void mutex_exit_slow(kmutex_t *m)
 	    !m->mtx_algo->la_info.li_unsafe) /* a broken lock has two holders at once: that is its point */
 		lock_panic(m, "released by a thread that does not hold it");
 	atomic_store_explicit(&m->mtx_owner, 0, memory_order_relaxed);
-	lock_held_note(m, -1);
 	if (atomic_load_explicit(&m->mtx_t0, memory_order_relaxed) != 0)
 		lockstat_hold_end(m); /* a timed hold (whatever lockstat says now) */
 	TSAN_RELEASE(m);

@@ -33,8 +33,8 @@
  * that watches every attached CPU's progress (interrupt points passed
  * outside waits).  A CPU that makes none for that long — stuck waiting for
  * an acknowledgement, a lock, anything — gets the machine's state dumped
- * (every CPU: pending IPIs, what it waits on and since when, locks held),
- * the hook set with check_set_watchdog_hook() runs, and the process exits
+ * (every CPU: pending IPIs, what it waits on and since when, the lock it
+ * waits for and which CPU holds it), the hook set with check_set_watchdog_hook() runs, and the process exits
  * with status 1: never a hang.
  */
 #ifndef PMAPSTORM_CHECK_H

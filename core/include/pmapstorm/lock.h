@@ -178,9 +178,18 @@ void lockstat_hold_seed(uint64_t seed);
  * yield; spin: take IPIs and pause, never yield — and its clock here: the
  * lock layer never waits or reads a clock by itself. */
 void sync_set_wait(void (*wait)(unsigned *iter), void (*spin)(unsigned *iter));
-/* Where this thread's held mutexes are counted (8 bits per class, relaxed
- * stores, read by the watchdog's dump); NULL to stop. */
-void sync_set_held_slot(_Atomic uint64_t *slot);
+/* Where this thread says which lock it waits for (the watchdog's dump):
+ * a contended acquisition stores the lock there for the length of its
+ * wait, and what was there before once it owns (a wait inside an interrupt
+ * taken during another wait); never on the uncontended path.  NULL to
+ * stop. */
+void sync_set_wait_slot(_Atomic(const struct kmutex *) *slot);
+/* This thread's lock id (what mtx_owner holds while it holds a lock),
+ * assigned now if it has none: the dump tells a holder's CPU by it. */
+uint32_t lock_thread_id(void);
+/* A lock's exclusive holder as the dump shows it: its lock id (0: free,
+ * or held by readers). */
+uint32_t lock_holder(const struct kmutex *);
 /* What this thread's lock acquisitions cost in virtual time (the machine
  * installs it on a CPU of machine.engine = virtual; NULL: nothing).
  * bounced: another CPU held the lock last.  docs/engine.md */
@@ -261,9 +270,9 @@ void sync_rcu_barrier(void); /* waits for every deferred call made so far */
 
 #define LOCK_MCS_NODES 32
 struct lock_thread {
-	uint32_t lt_self;                   /* lock id: 0 until the first out-of-line acquisition */
+	uint32_t lt_self;                   /* lock id: 0 until the first out-of-line acquisition or lock_thread_id() */
 	uint64_t lt_sample;                 /* the hold sampling's generator (lockstat_hold_draw) */
-	_Atomic uint64_t *lt_held;          /* sync_set_held_slot() */
+	_Atomic(const struct kmutex *) *lt_wait_slot; /* sync_set_wait_slot() */
 	void (*lt_charge)(bool bounced);    /* sync_set_charge() */
 	struct lock_clh_node *lt_clh_free;  /* CLH node pool */
 	unsigned lt_clh_nfree;
@@ -399,19 +408,6 @@ LOCK_ALWAYS_INLINE void lock_exit_fast(kmutex_t *m, struct lock_thread *t, unsig
 	}
 }
 
-/* The held-lock count of the class, for the watchdog's dump (owner-only
- * relaxed load and store: no locked instruction). */
-LOCK_ALWAYS_INLINE void lock_held_note_at(_Atomic uint64_t *p, unsigned cls, int delta)
-{
-	if (p != NULL)
-		atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) +
-		    (uint64_t)(int64_t)delta * (1ULL << (8 * cls)), memory_order_relaxed);
-}
-static inline void lock_held_note_fast(const kmutex_t *m, struct lock_thread *t, int delta)
-{
-	lock_held_note_at(t->lt_held, m->mtx_class, delta);
-}
-
 /* The lock's last acquirer (mtx_lastcpu, CPU + 1; me 0: a thread that is no
  * CPU, which leaves it alone): whether this acquisition took the lock from
  * another CPU (lockstat's bounces, virtual time's line transfer).  One load,
@@ -468,7 +464,6 @@ LOCK_ALWAYS_INLINE void mutex_enter(kmutex_t *m)
 	 * stores and branches */
 	const uint32_t self = t->lt_self;
 	const unsigned kind = m->mtx_fast;
-	_Atomic uint64_t *const held = t->lt_held;
 	void (*const charge)(bool) = t->lt_charge;
 	const bool stat = atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed);
 	if (kind == LF_TICKET && __builtin_expect(self != 0, 1)) {
@@ -506,7 +501,6 @@ LOCK_ALWAYS_INLINE void mutex_enter(kmutex_t *m)
 	acquired:
 		/* holder-only fields: relaxed (see struct kmutex) */
 		atomic_store_explicit(&m->mtx_owner, self, memory_order_relaxed);
-		lock_held_note_at(held, m->mtx_class, 1);
 		if (__builtin_expect(stat || charge != NULL, 0))
 			lock_acquired_fast_extra(m, t, stat, charge);
 		return;
@@ -521,11 +515,9 @@ LOCK_ALWAYS_INLINE void mutex_exit(kmutex_t *m)
 	struct lock_thread *t = &lock_thread_tls;
 	const uint32_t self = t->lt_self;
 	const unsigned kind = m->mtx_fast;
-	_Atomic uint64_t *const held = t->lt_held;
 	const uint32_t owner = atomic_load_explicit(&m->mtx_owner, memory_order_relaxed);
 	if (__builtin_expect(kind != LF_NONE && self != 0 && (owner & ~LOCK_OWNER_RDEXCL) == self, 1)) {
 		atomic_store_explicit(&m->mtx_owner, 0, memory_order_relaxed);
-		lock_held_note_at(held, m->mtx_class, -1);
 		/* a sampled hold (whatever lockstat says now: a start left behind
 		 * would time the next, unsampled hold); resets the start */
 		if (__builtin_expect(atomic_load_explicit(&m->mtx_t0, memory_order_relaxed) != 0, 0))
