@@ -93,6 +93,18 @@ static void test_bad_config_leaves_nothing(void **state)
 	assert_int_equal(access(results, F_OK), -1); /* not even results/ */
 }
 
+/* Options that pass one by one but that the workload refuses as it sets up
+ * (munmap: 2 M pages, more than a CPU's 4 GiB): input, exit 2, not a
+ * violation the run found (it was exit 1); no trial ran, no folder stays */
+static void test_workload_setup_refusal_is_exit_2(void **state)
+{
+	(void)state;
+	th_write_file(cfg, "[experiment]\ntrials = 1\nwarmup = 0\nduration = 50ms\n[machine]\ncpus = 1\nmemory = 8M\n"
+	                   "[role.r]\nworkload = munmap\nlen = 1024\nslots = 2048\n");
+	assert_int_equal(run(NULL, NULL), EXIT_USAGE);
+	assert_int_equal(count_folders(NULL, 0), 0);
+}
+
 static void test_memory_beyond_host_is_exit_3(void **state)
 {
 	(void)state;
@@ -296,6 +308,7 @@ int main(void)
 	snprintf(cfg, sizeof(cfg), "%s/tiny.ini", tmpdir);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_bad_config_leaves_nothing, clean_results),
+		cmocka_unit_test_setup(test_workload_setup_refusal_is_exit_2, clean_results),
 		cmocka_unit_test_setup(test_memory_beyond_host_is_exit_3, clean_results),
 		cmocka_unit_test_setup(test_long_sweep_needs_yes, clean_results),
 		cmocka_unit_test_setup(test_missing_gnuplot_keeps_data, clean_results),

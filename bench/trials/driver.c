@@ -75,6 +75,7 @@ struct drv {
 	struct trial_result *d_res;
 	_Atomic unsigned d_errors;
 	_Atomic unsigned d_checker_viol; /* d_errors also counted as oracle violations */
+	_Atomic int d_init_err;          /* the first workload set-up that failed: its errno (trial_run's) */
 	/* the monitor: sleeps on d_mon_cv (CLOCK_MONOTONIC) until its next
 	 * sample, or until d_mon_stop, set under d_mon_mu */
 	pthread_t d_mon;
@@ -179,6 +180,22 @@ static void drv_checker(struct drv *d, enum check_oracle o, int bad, const char 
 		atomic_fetch_add(&d->d_errors, 1);
 }
 
+/* A workload could not set up (wl_role_init, or wl_init on cpu >= 0): not a
+ * violation the run found but a trial that could not run — bad options the
+ * workload checks itself (EINVAL: exit 2) or no host memory (ENOMEM: exit
+ * 3).  The role's CPUs idle; trial_run() returns the first such error. */
+static void drv_init_failed(struct drv *d, struct wl_role *role, int cpu, int err)
+{
+	int none = 0;
+	atomic_compare_exchange_strong(&d->d_init_err, &none, err);
+	if (cpu < 0)
+		msg_error("run: workload %s (role %s) could not set up: %s", role->wr_wl->wl_name, role->wr_name,
+		    strerror(err));
+	else
+		msg_error("run: workload %s (role %s) could not set up on cpu%d: %s", role->wr_wl->wl_name, role->wr_name,
+		    cpu, strerror(err));
+}
+
 static void drv_cpu_main(unsigned cpu, void *arg)
 {
 	struct drv *d = arg;
@@ -211,8 +228,9 @@ static void drv_cpu_main(unsigned cpu, void *arg)
 	if (first) {
 		if (!strcmp(pt->ep_roles[dc->dc_role].er_pmap, "shared"))
 			role->wr_pmap = pmap_create();
-		if (role->wr_wl->wl_role_init != NULL && role->wr_wl->wl_role_init(role) != 0) {
-			wl_error(role, "role init failed");
+		int e = role->wr_wl->wl_role_init != NULL ? role->wr_wl->wl_role_init(role) : 0;
+		if (e != 0) {
+			drv_init_failed(d, role, -1, e);
 			role->wr_failed = true; /* its CPUs run nothing: the role's state is not there */
 		}
 	}
@@ -225,10 +243,11 @@ static void drv_cpu_main(unsigned cpu, void *arg)
 		c.wc_rng.r_state = (d->d_seed ^ (0x9E3779B97F4A7C15ULL * (cpu + 1))) | 1;
 		l = lwp_create(c.wc_pmap);
 		lwp_switch(l);
+		int e = 0;
 		if (role->wr_failed)
 			failed = true;
-		else if (role->wr_wl->wl_init != NULL && role->wr_wl->wl_init(&c) != 0) {
-			wl_error(role, "cpu%u: init failed", cpu);
+		else if (role->wr_wl->wl_init != NULL && (e = role->wr_wl->wl_init(&c)) != 0) {
+			drv_init_failed(d, role, (int)cpu, e);
 			failed = true; /* idle from here: no operations, no fini */
 		}
 	}
@@ -722,6 +741,14 @@ int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct 
 		free(d->d_cpus);
 		free(d);
 		return err_env(err);
+	}
+	int init_err = atomic_load(&d->d_init_err);
+	if (init_err != 0) {
+		msg_error("run: point %u trial %u: a workload could not set up", pt->ep_index, trial);
+		machine_halt(m);
+		free(d->d_cpus);
+		free(d);
+		return init_err;
 	}
 	r->tr_seconds = (double)(d->d_t_measure1 - d->d_t_measure0) / 1e9;
 	r->tr_host_wall_s = (double)(d->d_host1 - d->d_host0) / 1e9;

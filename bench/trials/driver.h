@@ -94,7 +94,8 @@ static inline uint64_t trial_host_ns(void)
 }
 
 /* Runs one trial: 0, or an errno after a message (EINVAL: the point's
- * machine does not boot from its config; ENOMEM, or the machine's errno). */
+ * machine does not boot from its config, or a workload refused its options
+ * as it set up; ENOMEM, or the machine's errno). */
 int trial_run(const struct exp_point *, unsigned trial, uint64_t seed, struct trial_result *,
     _Atomic int *stop);
 const struct metric *trial_metric(const struct trial_result *, const char *name);
