@@ -104,12 +104,14 @@ static void mu_update(void)
 	if (mu_kind == MU_EARLY) {
 		kcpuset_t targets;
 		unsigned nskipped = 0, n = sd_targets(ci, &r->r_cpus, &targets, &nskipped);
+		uint64_t t0 = sd_clock_start(n > 0);
 		if (n > 0)
-			sd_slot_post(ci, r, mu_early_apply, &targets, sd_clock_start(true));
+			sd_slot_post(ci, r, mu_early_apply, &targets, t0);
 		sd_req_apply(ci, r, true);
 		if (n > 0)
 			sd_slot_wait(ci);
-		sd_count_request(r->r_naddrs, r->r_count == SD_ALLVA, n, nskipped, 0);
+		/* its latency as every strategy's: 0 is not "not measured" */
+		sd_count_request(r->r_naddrs, r->r_count == SD_ALLVA, n, nskipped, n ? sd_elapsed(t0) : 0);
 	} else {
 		sd_flat_update(ci, r, mu_kind != MU_NOWAIT, mu_kind != MU_NOGLOBAL, mu_kind == MU_SKIP);
 	}
