@@ -465,7 +465,8 @@ static void dump_site(FILE *f, uintptr_t site)
 }
 
 /* The lock a CPU waits for and which CPU holds it: read racily (the lock
- * may change hands as the dump prints), enough to show a cycle of waits. */
+ * may change hands as the dump prints; a hung CPU's stays where it is),
+ * enough to show a cycle of waits. */
 static void dump_lock_wait(FILE *f, const struct machine *m, struct cpu_info *ci)
 {
 	/* acquire: pairs with the waiter's release (lock.c), so the lock's

@@ -34,8 +34,9 @@
  * outside waits).  A CPU that makes none for that long — stuck waiting for
  * an acknowledgement, a lock, anything — gets the machine's state dumped
  * (every CPU: pending IPIs, what it waits on and since when, the lock it
- * waits for and which CPU holds it), the hook set with check_set_watchdog_hook() runs, and the process exits
- * with status 1: never a hang.
+ * waits for and which CPU holds it), the hook set with
+ * check_set_watchdog_hook() runs, and the process exits with status 1:
+ * never a hang.
  */
 #ifndef PMAPSTORM_CHECK_H
 #define PMAPSTORM_CHECK_H
