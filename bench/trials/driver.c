@@ -735,20 +735,15 @@ int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct 
 	int err = machine_run(m, d->d_ncpu, drv_cpu_main, d);
 	if (monitor)
 		drv_monitor_stop(d);
-	if (err != 0) {
-		msg_error("run: point %u trial %u: %s", pt->ep_index, trial, machine_errmsg());
+	/* the machine failed, or a workload could not set up (drv_init_failed) */
+	int rc = err != 0 ? err_env(err) : atomic_load(&d->d_init_err);
+	if (rc != 0) {
+		msg_error("run: point %u trial %u: %s", pt->ep_index, trial,
+		    err != 0 ? machine_errmsg() : "a workload could not set up");
 		machine_halt(m);
 		free(d->d_cpus);
 		free(d);
-		return err_env(err);
-	}
-	int init_err = atomic_load(&d->d_init_err);
-	if (init_err != 0) {
-		msg_error("run: point %u trial %u: a workload could not set up", pt->ep_index, trial);
-		machine_halt(m);
-		free(d->d_cpus);
-		free(d);
-		return init_err;
+		return rc;
 	}
 	r->tr_seconds = (double)(d->d_t_measure1 - d->d_t_measure0) / 1e9;
 	r->tr_host_wall_s = (double)(d->d_host1 - d->d_host0) / 1e9;
