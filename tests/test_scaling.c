@@ -65,6 +65,7 @@ static void sc_cycle(pmap_t pm, vaddr_t va, struct vm_page *pg, uint64_t i)
 static const char *const sc_window[] = {
 	"phys.allocs", "phys.frees", "pmap.ptp_alloc", "pmap.ptp_cached", "pmap.ptp_refills", "pmap.ptp_spills",
 	"pmap.ptp_qs_requests", "lock.pagefree.contentions", "lock.pagefree.bounces", "lock.pmap.bounces",
+	"pmap.pv_alloc",
 };
 #define SC_NWIN (sizeof(sc_window) / sizeof(sc_window[0]))
 
@@ -157,6 +158,12 @@ static void test_private_pmaps_share_nothing(void **state)
 		assert_int_equal(sc_delta(&s, c, "pmap.ptp_refills"), 0);
 		assert_int_equal(sc_delta(&s, c, "pmap.ptp_spills"), 0);
 		assert_int_equal(sc_delta(&s, c, "pmap.ptp_qs_requests"), 0);
+		/* the pv entry each cycle enters is the one its last cycle
+		 * removed, from the CPU's own cache (pv_get), not malloc */
+		if (sc_delta(&s, c, "pmap.pv_alloc") != 0)
+			fail_msg("cpu%u: %" PRIu64 " pv entries from the host allocator in %d cycles (want 0: the CPU "
+			         "reuses the one it freed)",
+			    c, sc_delta(&s, c, "pmap.pv_alloc"), SC_CYCLES);
 	}
 	machine_halt(th.m);
 	th.m = NULL;

@@ -98,6 +98,8 @@ STATS_COUNTER(pmap_removes, "pmap.remove_pages", "mappings removed by pmap_remov
 STATS_COUNTER(pmap_protects, "pmap.protect_pages", "mappings downgraded by pmap_protect()")
 STATS_COUNTER(pmap_updates, "pmap.update", "pmap_update() calls")
 STATS_COUNTER(pmap_pv_retries, "pmap.pv_retries", "pv-list walks restarted to respect the lock order")
+STATS_COUNTER(pmap_pv_allocs, "pmap.pv_alloc", "pv entries taken from the host allocator (a CPU reuses those it freed "
+    "first)")
 STATS_COUNTER(pmap_enomem, "pmap.enter_enomem", "pmap_enter(PMAP_CANFAIL) that returned ENOMEM")
 STATS_COUNTER(pmap_forks, "pmap.fork", "pmap_fork() calls")
 STATS_COUNTER(pmap_procwrs, "pmap.procwr", "pmap_procwr() calls")
@@ -276,6 +278,45 @@ static struct pv_entry *pv_remove(struct vm_page *pg, struct pmap *pm, vaddr_t v
 	}
 	panic("pv_remove: no pv entry for pmap %p va %#lx on page %#lx", (void *)pm, (unsigned long)va,
 	    (unsigned long)pg->phys_addr);
+}
+
+/*
+ * pv entries.  NetBSD takes them from pmap_pv_cache, a pool_cache, whose
+ * per-CPU caches make a get and a put touch only the CPU's own lines; and
+ * its pmap_enter() takes the entry before it locks the pmap, handing it
+ * back if the mapping needed none.  So here: a CPU's freed entries wait in
+ * its own list (up to PV_CACHE_MAX), and pmap_enter() takes one before
+ * pm_lock.  docs/performance.md, section 29.
+ */
+#define PV_CACHE_MAX 64
+
+static struct pv_entry *pv_get(void)
+{
+	struct cpu_info *ci = curcpu();
+	struct pmap_cpu *pc = ci != NULL ? ci->ci_pmap_md : NULL;
+	if (pc != NULL && pc->pc_pv != NULL) {
+		struct pv_entry *pv = pc->pc_pv;
+		pc->pc_pv = pv->pv_next;
+		pc->pc_npv--;
+		return pv;
+	}
+	stats_inc(&pmap_pv_allocs);
+	return mem_alloc(struct pv_entry, 1);
+}
+
+static void pv_put(struct pv_entry *pv)
+{
+	if (pv == NULL)
+		return;
+	struct cpu_info *ci = curcpu();
+	struct pmap_cpu *pc = ci != NULL ? ci->ci_pmap_md : NULL;
+	if (pc == NULL || pc->pc_npv >= PV_CACHE_MAX) {
+		free(pv);
+		return;
+	}
+	pv->pv_next = pc->pc_pv;
+	pc->pc_pv = pv;
+	pc->pc_npv++;
 }
 
 /* The page remembers what the walker recorded in a PTE (and `more`:
@@ -469,7 +510,7 @@ static pt_entry_t pmap_remove_pte_kind(struct pmap *pm, _Atomic pt_entry_t *ptep
 		struct pv_entry *pv = pv_remove(pg, pm, va);
 		if (!pv_locked)
 			mutex_exit(&pg->mdpage.mp_pvlock);
-		free(pv);
+		pv_put(pv);
 	}
 	pmap_stat_add(pm, &pm->pm_resident, -1);
 	if (opte & PTE_WIRED)
@@ -643,12 +684,17 @@ int pmap_boot(struct machine *m)
 /* After a boot, even a failed one (core/boot.c's machine_halt). */
 void pmap_halt(struct machine *m)
 {
-	(void)m;
 	if (shootdown_current != NULL && shootdown_current->sd_halt != NULL)
 		shootdown_current->sd_halt(m);
 	sd_common_halt();
 	shootdown_current = NULL;
 	ptp_halt();
+	for (unsigned i = 0; pmap_cpus != NULL && i < m->m_ncpu; i++)
+		while (pmap_cpus[i].pc_pv != NULL) {
+			struct pv_entry *pv = pmap_cpus[i].pc_pv;
+			pmap_cpus[i].pc_pv = pv->pv_next;
+			free(pv);
+		}
 	free(pmap_cpus);
 	pmap_cpus = NULL;
 	free(pcid_free);
@@ -836,12 +882,15 @@ static int pmap_enter1(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsign
 		return ENOMEM;
 	}
 
+	/* the pv entry a new mapping needs, before the lock (pv_get) */
+	struct pv_entry *pv = pv_get();
 	mutex_enter(&pm->pm_lock);
 	struct vm_page *ptps[PTP_LEVELS + 1];
 	_Atomic pt_entry_t *ptep = pmap_pte_lookup(pm, va, true, ptps);
 	pmap_intr_inside();
 	if (ptep == NULL) {
 		mutex_exit(&pm->pm_lock);
+		pv_put(pv);
 		if (flags & PMAP_CANFAIL) {
 			stats_inc(&pmap_enomem);
 			return ENOMEM;
@@ -889,7 +938,6 @@ static int pmap_enter1(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsign
 		else if (!(opte & PTE_WIRED) && wired)
 			atomic_fetch_add(&pm->pm_wired, 1);
 	} else {
-		struct pv_entry *pv = mem_alloc(struct pv_entry, 1);
 		if (pv == NULL) {
 			mutex_exit(&pm->pm_lock);
 			if (flags & PMAP_CANFAIL)
@@ -902,6 +950,7 @@ static int pmap_enter1(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsign
 		 * never misses a live mapping of the page */
 		mutex_enter(&pg->mdpage.mp_pvlock);
 		pv_insert(pg, pv);
+		pv = NULL; /* the page's now */
 		atomic_store(ptep, npte);
 		engine_charge_cur(EC_PTE_WRITE);
 		mutex_exit(&pg->mdpage.mp_pvlock);
@@ -914,6 +963,7 @@ static int pmap_enter1(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsign
 	if (npte & (PTE_A | PTE_D))
 		pmap_harvest(pg, npte, 0);
 	mutex_exit(&pm->pm_lock);
+	pv_put(pv); /* not needed: the same frame */
 	return 0;
 }
 

@@ -73,6 +73,8 @@ struct pmap_cpu {
 	unsigned pc_depth, pc_ninv, pc_nkinv;
 	bool pc_synced, pc_timed;
 	uint64_t *pc_sample_rng;
+	struct pv_entry *pc_pv;          /* pv entries this CPU freed, for its next pmap_enter()s (pv_get) */
+	unsigned pc_npv;
 	_Atomic int64_t pc_ptps;
 	kmutex_t pc_lock;
 	struct vm_page *pc_ready;        /* free, zero page-table pages */
