@@ -857,12 +857,14 @@ bool rw_tryenter(krwlock_t *rw, krw_t op)
 	return rw_enter_common(rw, op, true, 0);
 }
 
-/* rw_exit()'s path beyond the inline one: a reader, or a foreign release */
+/* rw_exit()'s path beyond the inline one (lock_exit_inline() declined):
+ * a reader, an exclusive holder of an out-of-line algorithm, or a foreign
+ * release */
 void rw_exit_slow(krwlock_t *rw)
 {
 	kmutex_t *m = &rw->rw_lock;
 	if (mutex_owned(m) || !m->mtx_algo->la_info.li_rw) {
-		mutex_exit(m);
+		mutex_exit_slow(m);
 		return;
 	}
 	TSAN_RELEASE(m); /* a shared hold is not timed (see rw_enter_common) */

@@ -509,7 +509,12 @@ LOCK_ALWAYS_INLINE void mutex_enter(kmutex_t *m)
 	mutex_enter_slow(m);
 }
 
-LOCK_ALWAYS_INLINE void mutex_exit(kmutex_t *m)
+/* The inline release: true if this thread held m exclusively and an
+ * inline algorithm released it; false leaves m as it was, for the
+ * out-of-line path.  mutex_exit() and rw_exit() each test ownership once,
+ * here (rw_exit() of a writer tested it twice, through mutex_owned() and
+ * again in mutex_exit(): docs/performance.md, section 30). */
+LOCK_ALWAYS_INLINE bool lock_exit_inline(kmutex_t *m)
 {
 #if LOCK_INLINE_FAST
 	struct lock_thread *t = &lock_thread_tls;
@@ -523,10 +528,18 @@ LOCK_ALWAYS_INLINE void mutex_exit(kmutex_t *m)
 		if (__builtin_expect(atomic_load_explicit(&m->mtx_t0, memory_order_relaxed) != 0, 0))
 			lockstat_hold_end(m);
 		lock_exit_fast(m, t, kind);
-		return;
+		return true;
 	}
+#else
+	(void)m;
 #endif
-	mutex_exit_slow(m);
+	return false;
+}
+
+LOCK_ALWAYS_INLINE void mutex_exit(kmutex_t *m)
+{
+	if (!lock_exit_inline(m))
+		mutex_exit_slow(m);
 }
 
 static inline bool mutex_owned(const kmutex_t *m)
@@ -546,9 +559,10 @@ LOCK_ALWAYS_INLINE void rw_enter(krwlock_t *rw, krw_t op)
 
 LOCK_ALWAYS_INLINE void rw_exit(krwlock_t *rw)
 {
-	if (mutex_owned(&rw->rw_lock))
-		mutex_exit(&rw->rw_lock);
-	else
+	/* a writer (or a reader holding a mutex algorithm exclusively) of an
+	 * inline algorithm; anything else — readers, the out-of-line
+	 * algorithms — in rw_exit_slow() */
+	if (!lock_exit_inline(&rw->rw_lock))
 		rw_exit_slow(rw);
 }
 
