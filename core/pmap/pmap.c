@@ -300,8 +300,10 @@ static struct pv_entry *pv_get(void)
 		pc->pc_npv--;
 		return pv;
 	}
-	stats_inc(&pmap_pv_allocs);
-	return mem_alloc(struct pv_entry, 1);
+	struct pv_entry *pv = mem_alloc(struct pv_entry, 1);
+	if (pv != NULL)
+		stats_inc(&pmap_pv_allocs);
+	return pv;
 }
 
 static void pv_put(struct pv_entry *pv)
@@ -938,6 +940,8 @@ static int pmap_enter1(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsign
 		else if (!(opte & PTE_WIRED) && wired)
 			atomic_fetch_add(&pm->pm_wired, 1);
 	} else {
+		if (pv == NULL)
+			pv = pv_get(); /* the host had none: a replaced mapping may just have given one back */
 		if (pv == NULL) {
 			mutex_exit(&pm->pm_lock);
 			if (flags & PMAP_CANFAIL)

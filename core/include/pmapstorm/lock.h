@@ -561,7 +561,8 @@ LOCK_ALWAYS_INLINE void rw_exit(krwlock_t *rw)
 {
 	/* a writer (or a reader holding a mutex algorithm exclusively) of an
 	 * inline algorithm; anything else — readers, the out-of-line
-	 * algorithms — in rw_exit_slow() */
+	 * algorithms, a release by a thread that does not hold it — in
+	 * rw_exit_slow() */
 	if (!lock_exit_inline(&rw->rw_lock))
 		rw_exit_slow(rw);
 }
