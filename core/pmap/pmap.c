@@ -887,6 +887,21 @@ static int pmap_enter1(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsign
 	/* the pv entry a new mapping needs, before the lock (pv_get) */
 	struct pv_entry *pv = pv_get();
 	mutex_enter(&pm->pm_lock);
+	if (__predict_false(pv == NULL)) {
+		/* the host had no memory for one: only a change of an existing
+		 * mapping of this frame needs none.  Anything else fails now,
+		 * before a table is allocated or an old mapping removed */
+		_Atomic pt_entry_t *p = pmap_pte_lookup(pm, va, false, NULL);
+		pt_entry_t o = p != NULL ? atomic_load(p) : 0;
+		if (!(o & PTE_SWV) || pte_pa(o) != pa) {
+			mutex_exit(&pm->pm_lock);
+			if (flags & PMAP_CANFAIL) {
+				stats_inc(&pmap_enomem);
+				return ENOMEM;
+			}
+			panic("pmap_enter: no memory for a pv entry");
+		}
+	}
 	struct vm_page *ptps[PTP_LEVELS + 1];
 	_Atomic pt_entry_t *ptep = pmap_pte_lookup(pm, va, true, ptps);
 	pmap_intr_inside();
@@ -940,14 +955,7 @@ static int pmap_enter1(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsign
 		else if (!(opte & PTE_WIRED) && wired)
 			atomic_fetch_add(&pm->pm_wired, 1);
 	} else {
-		if (pv == NULL)
-			pv = pv_get(); /* the host had none: a replaced mapping may just have given one back */
-		if (pv == NULL) {
-			mutex_exit(&pm->pm_lock);
-			if (flags & PMAP_CANFAIL)
-				return ENOMEM;
-			panic("pmap_enter: no memory for a pv entry");
-		}
+		KASSERT(pv != NULL); /* checked above: a new mapping */
 		pv->pv_pmap = pm;
 		pv->pv_va = va;
 		/* the pv entry exists before the mapping does: pmap_page_protect
