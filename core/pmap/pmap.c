@@ -290,10 +290,16 @@ static struct pv_entry *pv_remove(struct vm_page *pg, struct pmap *pm, vaddr_t v
  */
 #define PV_CACHE_MAX 64
 
-static struct pv_entry *pv_get(void)
+/* The calling CPU's pmap state; NULL on a thread that is no CPU. */
+static inline struct pmap_cpu *pmap_cpu_cur(void)
 {
 	struct cpu_info *ci = curcpu();
-	struct pmap_cpu *pc = ci != NULL ? ci->ci_pmap_md : NULL;
+	return ci != NULL ? ci->ci_pmap_md : NULL;
+}
+
+static struct pv_entry *pv_get(void)
+{
+	struct pmap_cpu *pc = pmap_cpu_cur();
 	if (pc != NULL && pc->pc_pv != NULL) {
 		struct pv_entry *pv = pc->pc_pv;
 		pc->pc_pv = pv->pv_next;
@@ -310,8 +316,7 @@ static void pv_put(struct pv_entry *pv)
 {
 	if (pv == NULL)
 		return;
-	struct cpu_info *ci = curcpu();
-	struct pmap_cpu *pc = ci != NULL ? ci->ci_pmap_md : NULL;
+	struct pmap_cpu *pc = pmap_cpu_cur();
 	if (pc == NULL || pc->pc_npv >= PV_CACHE_MAX) {
 		free(pv);
 		return;
