@@ -23,7 +23,9 @@
 #include "commands/exitcode.h"
 #include "compare/gate.h"
 #include "experiment/calibration.h"
+#include "experiment/experiment.h"
 #include "trials/calibrate.h"
+#include "trials/driver.h"
 #include "trials/microbench.h"
 #include "trials/tlbflush2.h"
 #include "stress.h"
@@ -707,6 +709,44 @@ static void vconfig(struct machine_config *c, const char *ncpu)
 	machine_config_set(c, "watchdog.seconds", "0");
 }
 
+/* The mutual-shootdown figure's divisor (microbench_single_point): under
+ * virtual time, every update of the unmap role's CPU 0 that removed a page
+ * shoots CPU 1, which runs touch in the same pmap and shoots nothing back
+ * (docs/performance.md, section 32).  Counts, not times. */
+static void test_microbench_single_target_point(void **state)
+{
+	(void)state;
+	struct machine_config c;
+	vconfig(&c, "2");
+	struct exp_point pt;
+	microbench_single_point(&c, &pt);
+	pt.ep_warmup_s = 0.0002;
+	pt.ep_duration_s = 0.002;
+	struct trial_result *r = mem_zalloc(struct trial_result, 1);
+	assert_non_null(r);
+	_Atomic int stop = 0;
+	assert_int_equal(trial_run(&pt, 0, 1, r, &stop), 0);
+	assert_int_equal(r->tr_errors, 0);
+	assert_int_equal(r->tr_nroles, 2);
+	const struct role_result *unmap = &r->tr_roles[0], *target = &r->tr_roles[1];
+	print_message("  unmap: %" PRIu64 " ops, %" PRIu64 " remote requests; target: %" PRIu64 " ops, %" PRIu64
+	              " remote requests; acks 0->1 %" PRIu64 ", 1->0 %" PRIu64 "\n",
+	    unmap->ro_ops, unmap->ro_lat.hs_count, target->ro_ops, target->ro_lat.hs_count, r->tr_ack_count[0 * 2 + 1],
+	    r->tr_ack_count[1 * 2 + 0]);
+	assert_true(unmap->ro_ops > 10 && target->ro_ops > 10);
+	/* one remote request per cycle: its remove's update (the enter's has
+	 * nothing to invalidate); a cycle may straddle the window's edges */
+	assert_in_range(unmap->ro_lat.hs_count, unmap->ro_ops - 1, unmap->ro_ops + 1);
+	assert_int_equal(target->ro_lat.hs_count, 0);
+	assert_int_equal(r->tr_ack_count[1 * 2 + 0], 0);
+	assert_int_equal(r->tr_ack_count[0 * 2 + 1], unmap->ro_lat.hs_count);
+	const struct metric *m = trial_metric(r, "remote_latency_p50.unmap");
+	assert_non_null(m);
+	assert_true(m->m_value > 0);
+	trial_free(r);
+	free(r);
+}
+
 /* ---- RCU callbacks run on simulated CPUs, not liburcu's worker ---- */
 
 struct rcu_t {
@@ -993,6 +1033,7 @@ int main(void)
 		cmocka_unit_test(test_engine_calibrated_band),
 		cmocka_unit_test(test_microbench_core_summary),
 		cmocka_unit_test(test_microbench_core_on_pu),
+		cmocka_unit_test(test_microbench_single_target_point),
 		cmocka_unit_test(test_host_tlb_flush2_counts),
 		cmocka_unit_test(test_calibrate_model_is_netbsd_x86),
 	};

@@ -36,7 +36,9 @@
  *                   one shared pmap (will-it-scale tlb_flush2's pattern),
  *                   touch on private pmaps; and the p50 shootdown latency
  *                   of the shared munmap on 2 CPUs (both shoot at each
- *                   other; the median trial) over the single-target loop's
+ *                   other; the median trial) over that of the same munmap
+ *                   on CPU 0 alone while CPU 1 runs touch in its pmap (a
+ *                   target that shoots nothing back; a trial in every round)
  *  host_ops         the host kernel under will-it-scale tlb_flush2's loop
  *                   (tlbflush2.c: touch a page, madvise(MADV_DONTNEED) it)
  *                   on the host PUs of CPUs 0 and 1: one thread, and two
@@ -691,6 +693,46 @@ static int mb_scale_trial(const struct machine_config *base, const struct mb_sca
 	return rc;
 }
 
+void microbench_single_point(const struct machine_config *base, struct exp_point *pt)
+{
+	struct machine_config cfg = *base;
+	cfg.mc_ncpu = 2;
+	exp_point_single(pt, &cfg, "munmap", 0.05, 0.3);
+	pt->ep_nroles = 2;
+	static const char *const roles[2][3] = {{"unmap", "munmap", "0"}, {"target", "touch", "1"}};
+	for (unsigned i = 0; i < 2; i++) {
+		struct exp_role *r = &pt->ep_roles[i];
+		snprintf(r->er_name, sizeof(r->er_name), "%s", roles[i][0]);
+		r->er_workload = workload_find(roles[i][1]);
+		snprintf(r->er_cpus, sizeof(r->er_cpus), "%s", roles[i][2]);
+		snprintf(r->er_pmap, sizeof(r->er_pmap), "mb"); /* one pmap, named by both roles */
+		r->er_private_pmap = false;
+	}
+	pt->ep_roles[0].er_optkeys[0] = "len";
+	pt->ep_roles[0].er_optvals[0] = "1";
+	pt->ep_roles[0].er_nopts = 1;
+}
+
+/* One trial of microbench_single_point(): the unmap role's remote latency
+ * p50 (ns), 0 if none was measured */
+static int mb_single_trial(const struct machine_config *base, unsigned t, double *rl)
+{
+	struct exp_point pt;
+	microbench_single_point(base, &pt);
+	struct trial_result *res = mem_zalloc(struct trial_result, 1);
+	_Atomic int stop = 0;
+	if (res == NULL)
+		return ENOMEM;
+	int rc = trial_run(&pt, t, 1 + t, res, &stop);
+	if (rc == 0) {
+		const struct metric *m = trial_metric(res, "remote_latency_p50.unmap");
+		*rl = m != NULL ? m->m_value : 0;
+	}
+	trial_free(res);
+	free(res);
+	return rc;
+}
+
 /* the median of MB_TRIALS trials' values (sorts them) */
 static double mb_median(double *v)
 {
@@ -941,7 +983,7 @@ static int mb_scaling(const struct machine_config *cfg, struct microbench_result
 		snprintf(out->scale_core_why, sizeof(out->scale_core_why), "%s", out->host_why);
 	for (unsigned w = 1; w < MB_NHOST; w++)
 		host[w] = host[0];
-	double lat[MB_NSCALES][MB_SCALE_MAX][MB_TRIALS], rl[MB_NSCALES][MB_SCALE_MAX][MB_TRIALS];
+	double lat[MB_NSCALES][MB_SCALE_MAX][MB_TRIALS], rl[MB_NSCALES][MB_SCALE_MAX][MB_TRIALS], single[MB_TRIALS];
 	for (unsigned t = 0; t < MB_TRIALS; t++) {
 		for (unsigned i = 0; i < MB_NSCALES; i++) {
 			struct mb_scale *sc = &out->scales[i];
@@ -963,6 +1005,17 @@ static int mb_scaling(const struct machine_config *cfg, struct microbench_result
 					sc->ops[k] = ops;
 				sc->trial_ops[k][t] = ops;
 			}
+		}
+		/* the mutual figure's single-target counterpart, in the same round */
+		if (probe && out->scale_nprobes < MB_SCALE_PROBES) {
+			for (unsigned p = 0; p < 2; p++)
+				out->scale_core[p][out->scale_nprobes] = microbench_core_on_pu(pus[p]);
+			out->scale_nprobes++;
+		}
+		int rc = mb_single_trial(cfg, t, &single[t]);
+		if (rc != 0) {
+			msg_error("microbench: scaling (single-target munmap): %s", machine_errmsg());
+			return rc;
 		}
 		/* threads of one process (the shared munmap's counterpart),
 		 * processes (the private munmap's), the loop outside the kernel
@@ -1002,7 +1055,8 @@ static int mb_scaling(const struct machine_config *cfg, struct microbench_result
 	 * update cost (with pmap_enter()/pmap_remove() and their pmap-lock
 	 * waits, the shared-scaling figure's matter) is kept as a figure */
 	out->mutual = out->scales[1].rl_p50[1];
-	out->mutual_ratio = out->sd_lat_p50 ? out->mutual / (double)out->sd_lat_p50 : 0;
+	out->single = mb_median(single);
+	out->mutual_ratio = out->single > 0 ? out->mutual / out->single : 0;
 	out->mutual_update = out->scales[1].sd_p50[1];
 	if (out->host_ops[1] > 0)
 		out->over_host = out->scales[1].ops[1] / out->host_ops[1];

@@ -17,7 +17,8 @@
 #define MB_NSCALES 3
 #define MB_ROUNDS 9 /* rounds of the fast figures: TLB hit and miss, lock pairs (best block) */
 #define MB_TRIALS 5 /* trials of each driver figure: the driver's cost, scaling (best trial) */
-#define MB_SCALE_PROBES (MB_TRIALS * MB_NSCALES * MB_SCALE_MAX) /* core probes of a PU in the scaling rounds */
+/* core probes of a PU in the scaling rounds: every scaling trial's and the single-target trial's */
+#define MB_SCALE_PROBES (MB_TRIALS * (MB_NSCALES * MB_SCALE_MAX + 1))
 #define MB_CORE_SHARED 3.5 /* core probe cycles at which a round's core was shared (microbench.c, core_cycles) */
 
 /* one lock algorithm's uncontended acquire+release pair, ns */
@@ -69,7 +70,10 @@ struct microbench_result {
 	double pp_ratio;                        /* vacache / direct, two CPUs (medians) */
 	double drv_on, drv_off;                 /* the driver: touch on one CPU, statistics on and off, ns/op */
 	struct mb_scale scales[MB_NSCALES];     /* munmap private, munmap shared, touch private */
-	double mutual, mutual_ratio;            /* shared munmap's remote latency p50 on 2 CPUs; over sd_lat_p50 */
+	double mutual;                          /* the shared munmap's remote latency p50 on 2 CPUs (both shoot) */
+	double single;                          /* the same munmap on CPU 0 alone, CPU 1 running touch in its
+	                                           pmap: remote latency p50 (the median trial) */
+	double mutual_ratio;                    /* mutual / single */
 	double mutual_update;                   /* its update cost p50 (page operations and lock waits included) */
 	/* the host kernel under tlb_flush2's loop on the host PUs of CPUs 0
 	 * and 1 (trials/tlbflush2.h), ops/s of 1 thread and of 2 threads of
@@ -116,5 +120,12 @@ double microbench_host_ratio(const double ops[2]);
  * two-CPU machine made from cfg: medians, ns; 0 or an errno
  * (machine_errmsg() says why). */
 int microbench_shootdown(const struct machine_config *cfg, unsigned rounds, uint64_t *sd_med, uint64_t *pp_med);
+/* The mutual-shootdown figure's single-target counterpart, a point of 2 CPUs
+ * for trial_run(): munmap (len 1) on CPU 0 (role "unmap") in a pmap that
+ * CPU 1 has loaded while it runs touch (role "target"), so every update of
+ * CPU 0 shoots CPU 1 and CPU 1 shoots nothing back; 0.05 s of warm-up,
+ * 0.3 s measured (docs/performance.md, section 32) */
+struct exp_point;
+void microbench_single_point(const struct machine_config *cfg, struct exp_point *pt);
 
 #endif
