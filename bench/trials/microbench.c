@@ -655,6 +655,34 @@ static int mb_poolpage(const struct machine_config *cfg, const char *mode, struc
 
 /* ---- scaling: workloads through the driver on 1, 2 and N CPUs ---- */
 
+/* One trial (t) of pt: the named role's total ops/s, update cost p50 and
+ * remote latency p50 (0 where not measured; any may be NULL) */
+static int mb_point_trial(const struct exp_point *pt, unsigned t, const char *role, double *ops, double *lat,
+    double *rl)
+{
+	struct trial_result *res = mem_zalloc(struct trial_result, 1);
+	_Atomic int stop = 0;
+	if (res == NULL)
+		return ENOMEM;
+	int rc = trial_run(pt, t, 1 + t, res, &stop);
+	static const char *const names[3] = {
+	    "ops_per_s",
+	    "update_cost_p50",    /* a completion, page operations included */
+	    "remote_latency_p50", /* the shootdowns alone */
+	};
+	double *const out[3] = {ops, lat, rl};
+	for (unsigned i = 0; rc == 0 && i < 3; i++) {
+		char name[128];
+		snprintf(name, sizeof(name), "%s.%s", names[i], role);
+		const struct metric *m = trial_metric(res, name);
+		if (out[i] != NULL)
+			*out[i] = m != NULL ? m->m_value : 0;
+	}
+	trial_free(res);
+	free(res);
+	return rc;
+}
+
 /* One trial of one point (CPU count k) of a scaling workload, 0.3 s:
  * total ops/s, update cost p50, remote latency p50 (0 where not measured) */
 static int mb_scale_trial(const struct machine_config *base, const struct mb_scale *sc, unsigned k, unsigned t,
@@ -672,25 +700,8 @@ static int mb_scale_trial(const struct machine_config *base, const struct mb_sca
 		r->er_optvals[0] = sc->len;
 		r->er_nopts = 1;
 	}
-	struct trial_result *res = mem_zalloc(struct trial_result, 1);
-	_Atomic int stop = 0;
-	if (res == NULL)
-		return ENOMEM;
-	int rc = trial_run(&pt, t, 1 + t, res, &stop);
-	if (rc == 0) {
-		/* per-role metrics: exp_point_single names the role after its workload */
-		char on[128], ln[128], rn[128];
-		snprintf(on, sizeof(on), "ops_per_s.%s", r->er_name);
-		snprintf(ln, sizeof(ln), "update_cost_p50.%s", r->er_name); /* a completion, page operations included */
-		snprintf(rn, sizeof(rn), "remote_latency_p50.%s", r->er_name); /* the shootdowns alone */
-		const struct metric *mo = trial_metric(res, on), *ml = trial_metric(res, ln), *mr = trial_metric(res, rn);
-		*ops = mo != NULL ? mo->m_value : 0;
-		*lat = ml != NULL ? ml->m_value : 0;
-		*rl = mr != NULL ? mr->m_value : 0;
-	}
-	trial_free(res);
-	free(res);
-	return rc;
+	/* exp_point_single names the role after its workload */
+	return mb_point_trial(&pt, t, r->er_name, ops, lat, rl);
 }
 
 void microbench_single_point(const struct machine_config *base, struct exp_point *pt)
@@ -719,18 +730,7 @@ static int mb_single_trial(const struct machine_config *base, unsigned t, double
 {
 	struct exp_point pt;
 	microbench_single_point(base, &pt);
-	struct trial_result *res = mem_zalloc(struct trial_result, 1);
-	_Atomic int stop = 0;
-	if (res == NULL)
-		return ENOMEM;
-	int rc = trial_run(&pt, t, 1 + t, res, &stop);
-	if (rc == 0) {
-		const struct metric *m = trial_metric(res, "remote_latency_p50.unmap");
-		*rl = m != NULL ? m->m_value : 0;
-	}
-	trial_free(res);
-	free(res);
-	return rc;
+	return mb_point_trial(&pt, t, "unmap", NULL, NULL, rl);
 }
 
 /* the median of MB_TRIALS trials' values (sorts them) */
