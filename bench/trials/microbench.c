@@ -1051,8 +1051,8 @@ static int mb_scaling(const struct machine_config *cfg, struct microbench_result
 			    "the probe did not run on a host PU (no thread bound there, or not x86-64)");
 	}
 	/* both CPUs of the shared munmap shoot at each other: their shootdowns'
-	 * latency against the single-target loop's, the same measure; the
-	 * update cost (with pmap_enter()/pmap_remove() and their pmap-lock
+	 * latency against the same munmap's with a target that shoots nothing
+	 * back (mb_single_trial), the same measure; the update cost (with pmap_enter()/pmap_remove() and their pmap-lock
 	 * waits, the shared-scaling figure's matter) is kept as a figure */
 	out->mutual = out->scales[1].rl_p50[1];
 	out->single = mb_median(single);
