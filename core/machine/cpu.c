@@ -515,6 +515,7 @@ int cpu_attach(struct machine *m, unsigned cpuid)
 	ci->ci_sample_rng = stats_sample_seed(((uint64_t)1 << 32) + cpuid); /* and which completions, allocations */
 	/* virtual: every lock acquisition costs cost.lock_ns (docs/engine.md) */
 	sync_set_charge(engine_on ? cpu_charge_lock : NULL);
+	sync_set_cpu((int)cpuid); /* the acquirer that mtx_lastcpu names */
 	sync_rcu_register();
 	/* seq_cst, before any walk: pairs with initiators reading the set */
 	kcpuset_atomic_set(&m->m_attached, cpuid);
@@ -536,6 +537,7 @@ void cpu_detach(void)
 	sync_rcu_unregister();
 	sync_set_wait_slot(NULL);
 	sync_set_charge(NULL);
+	sync_set_cpu(-1);
 	if (ci->ci_self_attached) {
 		ci->ci_self_attached = false;
 		atomic_fetch_sub(&cpu_self_attached, 1);

@@ -482,12 +482,6 @@ void lock_clh_node_put(struct lock_clh_node *n)
 
 /* ---- lockstat ---- */
 
-static inline int ls_cpu(void)
-{
-	struct stats_block *b = stats_tls;
-	return b != NULL ? b->sb_cpu : -1;
-}
-
 /* after an acquisition: counted; maybe start timing the hold (exclusive
  * only: the caller keeps the start).  t1: the clock at the end of a wait,
  * 0 if none was read.  Bounces are lock_acquired_extra()'s. */
@@ -507,7 +501,7 @@ static inline void lock_acquired_extra(kmutex_t *m)
 	const bool stat = atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed);
 	if (!stat && charge == NULL)
 		return;
-	const bool bounced = lock_note_acquirer(m, (uint16_t)(ls_cpu() + 1));
+	const bool bounced = lock_note_acquirer(m, lock_thread_tls.lt_cpu1);
 	if (stat && bounced)
 		stats_inc(ls[m->mtx_class].bnc);
 	if (charge != NULL)
@@ -581,6 +575,11 @@ void sync_set_wait_slot(_Atomic(const kmutex_t *) *slot)
 void sync_set_charge(void (*charge)(bool bounced))
 {
 	lock_thread_tls.lt_charge = charge;
+}
+
+void sync_set_cpu(int cpu)
+{
+	lock_thread_tls.lt_cpu1 = (uint16_t)(cpu >= 0 && cpu < UINT16_MAX ? cpu + 1 : 0);
 }
 
 uint32_t lock_thread_id(void)

@@ -194,6 +194,10 @@ uint32_t lock_holder(const struct kmutex *);
  * installs it on a CPU of machine.engine = virtual; NULL: nothing).
  * bounced: another CPU held the lock last.  docs/engine.md */
 void sync_set_charge(void (*charge)(bool bounced));
+/* The simulated CPU this thread runs as (-1: none; the machine sets it as
+ * the CPU attaches): an acquisition names its acquirer by it for lockstat's
+ * bounces and the virtual-time charge (mtx_lastcpu). */
+void sync_set_cpu(int cpu);
 void sync_wait(unsigned *iter);
 void sync_set_clock(uint64_t (*now)(void));
 
@@ -271,6 +275,7 @@ void sync_rcu_barrier(void); /* waits for every deferred call made so far */
 #define LOCK_MCS_NODES 32
 struct lock_thread {
 	uint32_t lt_self;                   /* lock id: 0 until the first out-of-line acquisition or lock_thread_id() */
+	uint16_t lt_cpu1;                   /* sync_set_cpu()'s CPU + 1; 0: no CPU */
 	uint64_t lt_sample;                 /* the hold sampling's generator (lockstat_hold_draw) */
 	_Atomic(const struct kmutex *) *lt_wait_slot; /* sync_set_wait_slot() */
 	void (*lt_charge)(bool bounced);    /* sync_set_charge() */
@@ -427,9 +432,9 @@ static inline bool lock_note_acquirer(kmutex_t *m, uint16_t me)
  * common case, one test of both */
 static inline void lock_acquired_fast_extra(kmutex_t *m, struct lock_thread *t, bool stat, void (*charge)(bool))
 {
-	struct stats_block *b = stats_tls;
-	const bool bounced = lock_note_acquirer(m, (uint16_t)(b != NULL ? b->sb_cpu + 1 : 0));
+	const bool bounced = lock_note_acquirer(m, t->lt_cpu1);
 	if (stat) {
+		struct stats_block *b = stats_tls;
 		if (__builtin_expect(b != NULL && stats_on, 1)) {
 			/* a CPU's own block: single writer, relaxed load and store */
 			_Atomic uint64_t *acq = &b->sb_counters[m->mtx_ls_acq];
