@@ -460,7 +460,10 @@ static inline void lock_acquired_fast_extra(kmutex_t *m, struct lock_thread *t, 
  * rw-class lock of a mutex algorithm (exclusively, but not "write held") */
 #define LOCK_OWNER_RDEXCL 0x80000000u
 
-LOCK_ALWAYS_INLINE void mutex_enter(kmutex_t *m)
+/* The inline acquisition; likely: the algorithm the caller's locks mostly
+ * use (tas for mutexes, ck-rw for reader-writer locks), whose try the
+ * compiler then calls without dispatching on the algorithm */
+LOCK_ALWAYS_INLINE void lock_enter_inline(kmutex_t *m, unsigned likely)
 {
 #if LOCK_INLINE_FAST
 	struct lock_thread *t = &lock_thread_tls;
@@ -502,7 +505,8 @@ LOCK_ALWAYS_INLINE void mutex_enter(kmutex_t *m)
 		m->mtx_node = n;
 		goto acquired;
 	}
-	if (__builtin_expect(self != 0, 1) && lock_try_fast(m, t, kind)) {
+	if (__builtin_expect(self != 0, 1) &&
+	    (kind == likely ? lock_try_fast(m, t, likely) : lock_try_fast(m, t, kind))) {
 	acquired:
 		/* holder-only fields: relaxed (see struct kmutex) */
 		atomic_store_explicit(&m->mtx_owner, self, memory_order_relaxed);
@@ -514,12 +518,17 @@ LOCK_ALWAYS_INLINE void mutex_enter(kmutex_t *m)
 	mutex_enter_slow(m);
 }
 
+LOCK_ALWAYS_INLINE void mutex_enter(kmutex_t *m)
+{
+	lock_enter_inline(m, LF_TAS);
+}
+
 /* The inline release: true if this thread held m exclusively and an
  * inline algorithm released it; false leaves m as it was, for the
  * out-of-line path.  mutex_exit() and rw_exit() each test ownership once,
  * here (rw_exit() of a writer tested it twice, through mutex_owned() and
  * again in mutex_exit(): docs/performance.md, section 30). */
-LOCK_ALWAYS_INLINE bool lock_exit_inline(kmutex_t *m)
+LOCK_ALWAYS_INLINE bool lock_exit_inline(kmutex_t *m, unsigned likely)
 {
 #if LOCK_INLINE_FAST
 	struct lock_thread *t = &lock_thread_tls;
@@ -532,18 +541,22 @@ LOCK_ALWAYS_INLINE bool lock_exit_inline(kmutex_t *m)
 		 * would time the next, unsampled hold); resets the start */
 		if (__builtin_expect(atomic_load_explicit(&m->mtx_t0, memory_order_relaxed) != 0, 0))
 			lockstat_hold_end(m);
-		lock_exit_fast(m, t, kind);
+		if (kind == likely)
+			lock_exit_fast(m, t, likely);
+		else
+			lock_exit_fast(m, t, kind);
 		return true;
 	}
 #else
 	(void)m;
+	(void)likely;
 #endif
 	return false;
 }
 
 LOCK_ALWAYS_INLINE void mutex_exit(kmutex_t *m)
 {
-	if (!lock_exit_inline(m))
+	if (!lock_exit_inline(m, LF_TAS))
 		mutex_exit_slow(m);
 }
 
@@ -557,7 +570,7 @@ static inline bool mutex_owned(const kmutex_t *m)
 LOCK_ALWAYS_INLINE void rw_enter(krwlock_t *rw, krw_t op)
 {
 	if (op == RW_WRITER)
-		mutex_enter(&rw->rw_lock); /* exclusive: the mutex path */
+		lock_enter_inline(&rw->rw_lock, LF_CKRW); /* exclusive: the mutex path */
 	else
 		rw_enter_slow(rw, op);
 }
@@ -568,7 +581,7 @@ LOCK_ALWAYS_INLINE void rw_exit(krwlock_t *rw)
 	 * inline algorithm; anything else — readers, the out-of-line
 	 * algorithms, a release by a thread that does not hold it — in
 	 * rw_exit_slow() */
-	if (!lock_exit_inline(&rw->rw_lock))
+	if (!lock_exit_inline(&rw->rw_lock, LF_CKRW))
 		rw_exit_slow(rw);
 }
 
