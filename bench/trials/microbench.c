@@ -834,8 +834,9 @@ static int mb_pair(const struct machine_config *cfg, unsigned rounds, struct mic
 		goto out;
 	}
 	/* the single-target loop's shootdowns as the driver measures them
-	 * (shootdown.latency: the request to its last acknowledgement), for
-	 * the mutual figure's like-for-like denominator */
+	 * (shootdown.latency: the request to its last acknowledgement), a
+	 * figure beside the mutual one ("single target, round-trip loop";
+	 * its divisor is the same munmap with one target: mb_single_trial) */
 	struct stats_hist_summary hs;
 	stats_hist_summarize(stats_hist_find("shootdown.latency"), -1, &hs);
 	out->sd_lat_p50 = hs.hs_p50;

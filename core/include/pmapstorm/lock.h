@@ -514,6 +514,8 @@ LOCK_ALWAYS_INLINE void lock_enter_inline(kmutex_t *m, unsigned likely)
 			lock_acquired_fast_extra(m, t, stat, charge);
 		return;
 	}
+#else
+	(void)likely;
 #endif
 	mutex_enter_slow(m);
 }
