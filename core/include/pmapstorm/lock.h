@@ -462,7 +462,10 @@ static inline void lock_acquired_fast_extra(kmutex_t *m, struct lock_thread *t, 
 
 /* The inline acquisition; likely: the algorithm the caller's locks mostly
  * use (tas for mutexes, ck-rw for reader-writer locks), whose try the
- * compiler then calls without dispatching on the algorithm */
+ * compiler then calls without dispatching on the algorithm.  The test for
+ * tas ahead of the switch in lock_try_fast() and lock_exit_fast() stays:
+ * folded into the switch, it made clh and ck-rw slower by 0.05-0.1
+ * (docs/performance.md, section 34). */
 LOCK_ALWAYS_INLINE void lock_enter_inline(kmutex_t *m, unsigned likely)
 {
 #if LOCK_INLINE_FAST
