@@ -278,6 +278,16 @@ static void mb_print_driver(const struct microbench_result *r)
 	printf("  %-34s %10.2f x    %s\n", "on / off", ratio, tg);
 }
 
+/* A latency figure in ns with what it is, or "not measured" and why
+ * (why: the reason when it was not; NULL: "nothing recorded") */
+static void mb_print_ns(const char *label, double v, const char *what, const char *why)
+{
+	if (mb_measured(v))
+		printf("  %-34s %10.0f ns   (%s)\n", label, v, what);
+	else
+		printf("  %-34s %10s      (%s; %s)\n", label, "not measured", what, why != NULL ? why : "nothing recorded");
+}
+
 /* The two host PUs' core probes before the model's trials: a scaling
  * ratio taken while another hardware thread shared a core is the host's as
  * much as the model's (docs/performance.md, section 21).  Each PU's range
@@ -356,19 +366,22 @@ static void mb_print_scaling(const struct machine_config *cfg, const struct micr
 	char fig[16];
 	mb_target(tg, sizeof(tg), r->over_host, '>', 30);
 	printf("  %-34s %10s x    %s\n", "munmap_shared 2 CPUs / host 2 thr.", mb_fig(fig, r->over_host), tg);
-	printf("  %-34s %10.0f ns   (shootdown latency p50, both CPUs shooting: the shared munmap)\n",
-	    "mutual shootdowns, 2 CPUs", r->mutual);
-	printf("  %-34s %10.0f ns   (the same munmap on CPU 0 alone, CPU 1 running touch in its pmap)\n",
-	    "single-target shootdowns", r->single);
+	/* shootdown.latency and update_cost are statistics: with stats.enabled
+	 * = off nothing records them, and the figures are not measured (not 0) */
+	const char *off = cfg->mc_stats ? NULL : "statistics off: stats.enabled = off";
+	mb_print_ns("mutual shootdowns, 2 CPUs", r->mutual,
+	    "shootdown latency p50, both CPUs shooting: the shared munmap", off);
+	mb_print_ns("single-target shootdowns", r->single,
+	    "the same munmap on CPU 0 alone, CPU 1 running touch in its pmap", off);
 	mb_target(tg, sizeof(tg), r->mutual_ratio, '<', 1.5);
-	printf("  %-34s %10.2f x    %s\n", "mutual / single-target", r->mutual_ratio, tg);
-	printf("  %-34s %10.0f ns   (update cost p50: with pmap_enter/remove and their pmap-lock waits)\n",
-	    "mutual, whole completions", r->mutual_update);
-	printf("  %-34s %10lu ns   (shootdown latency p50 of the round-trip loop: a target that only polls)\n",
-	    "single target, round-trip loop", (unsigned long)r->sd_lat_p50);
+	printf("  %-34s %10s x    %s\n", "mutual / single-target", mb_fig(fig, r->mutual_ratio), tg);
+	mb_print_ns("mutual, whole completions", r->mutual_update,
+	    "update cost p50: with pmap_enter/remove and their pmap-lock waits", off);
+	mb_print_ns("single target, round-trip loop", (double)r->sd_lat_p50,
+	    "shootdown latency p50 of the round-trip loop: a target that only polls", off);
 }
 
-static void mb_print_locks(const struct microbench_result *r)
+static void mb_print_locks(const struct machine_config *cfg, const struct microbench_result *r)
 {
 	printf("\n  uncontended lock acquire+release, ns, best of %d rounds (targets: layer/bare <= 1.05 lockstat "
 	       "off, <= 1.3 on)\n", MB_ROUNDS);
@@ -391,6 +404,10 @@ static void mb_print_locks(const struct microbench_result *r)
 		const double ratio = lc->cs_bare_ns > 0 ? lc->cs_off_ns / lc->cs_bare_ns : 0;
 		printf("  %-18s %8s %10.2f %7s%s\n", lc->name, mb_fig(b[0], lc->cs_bare_ns), lc->cs_off_ns,
 		    mb_fig(b[1], ratio), mb_measured(ratio) ? "" : "  not measured");
+	}
+	if (!cfg->mc_stats) { /* lockstat is statistics too (locks.lockstat) */
+		printf("\nlockstat of this run: not recorded (statistics off: stats.enabled = off)\n");
+		return;
 	}
 	printf("\nlockstat of this run (all CPUs):\n");
 	lockstat_print_text(stdout, r->rows, LC_NCLASS);
@@ -436,7 +453,7 @@ static json_t *mb_json_probes(const double *cycles, unsigned n, const char *why)
 	return o;
 }
 
-static json_t *mb_json_scaling(const struct microbench_result *r)
+static json_t *mb_json_scaling(const struct machine_config *cfg, const struct microbench_result *r)
 {
 	json_t *sj = json_object();
 	for (unsigned i = 0; i < MB_NSCALES; i++) {
@@ -481,11 +498,13 @@ static json_t *mb_json_scaling(const struct microbench_result *r)
 		json_array_append_new(cores, c);
 	}
 	json_object_set_new(sj, "host_cores", cores);
-	json_object_set_new(sj, "mutual_shootdown_p50_ns", json_real(r->mutual));
-	json_object_set_new(sj, "single_shootdown_p50_ns", json_real(r->single));
-	json_object_set_new(sj, "round_trip_loop_shootdown_p50_ns", json_real((double)r->sd_lat_p50));
-	json_object_set_new(sj, "mutual_over_single", json_real(r->mutual_ratio));
-	json_object_set_new(sj, "mutual_update_cost_p50_ns", json_real(r->mutual_update));
+	json_object_set_new(sj, "mutual_shootdown_p50_ns", mb_json_fig(r->mutual));
+	json_object_set_new(sj, "single_shootdown_p50_ns", mb_json_fig(r->single));
+	json_object_set_new(sj, "round_trip_loop_shootdown_p50_ns", mb_json_fig((double)r->sd_lat_p50));
+	json_object_set_new(sj, "mutual_over_single", mb_json_fig(r->mutual_ratio));
+	json_object_set_new(sj, "mutual_update_cost_p50_ns", mb_json_fig(r->mutual_update));
+	if (!cfg->mc_stats) /* the latencies above are statistics: null */
+		json_object_set_new(sj, "latency_not_measured", json_string("statistics off: stats.enabled = off"));
 	return sj;
 }
 
@@ -553,7 +572,7 @@ static json_t *mb_json(const struct machine_config *cfg, const struct microbench
 	        (json_int_t)r->pp_vacache.dual_med, "p90", (json_int_t)r->pp_vacache.dual_p90, "direct_two_cpus",
 	        "median", (json_int_t)r->pp_direct.dual_med, "p90", (json_int_t)r->pp_direct.dual_p90,
 	        "vacache_over_direct", r->pp_ratio));
-	json_object_set_new(m, "scaling", mb_json_scaling(r));
+	json_object_set_new(m, "scaling", mb_json_scaling(cfg, r));
 	json_object_set_new(m, "targets", mb_json_targets(r));
 	json_object_set_new(doc, "microbench", m);
 	json_t *ls = json_object();
@@ -598,7 +617,7 @@ int cmd_microbench(int argc, char **argv)
 			mb_print_poolpages(r);
 			mb_print_driver(r);
 			mb_print_scaling(&o->cfg, r);
-			mb_print_locks(r);
+			mb_print_locks(&o->cfg, r);
 		}
 		if (err == 0)
 			err = mb_write(o, r);
