@@ -151,6 +151,18 @@ void th_write_file(const char *path, const char *text)
 	assert_int_equal(fclose(f), 0);
 }
 
+char *th_read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char *text = mem_zalloc(char, 1 << 20);
+	assert_non_null(text);
+	size_t n = fread(text, 1, (1 << 20) - 1, f);
+	fclose(f);
+	assert_true(n > 0);
+	return text;
+}
+
 int th_cmd(int (*cmd)(int, char **), int argc, char **argv, const char *out, const char *err)
 {
 	fflush(stdout);

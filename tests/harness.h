@@ -161,5 +161,7 @@ int th_cmd(int (*cmd)(int, char **), int argc, char **argv, const char *out, con
 
 /* Writes text to path (a config, a run.json to read back), replacing it. */
 void th_write_file(const char *path, const char *text);
+/* A file's whole text (up to 1 MiB), malloc'd; the test fails without it. */
+char *th_read_file(const char *path);
 
 #endif

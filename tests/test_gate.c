@@ -384,7 +384,7 @@ static void test_bad_input_exits_2(void **state)
 	expect_bad("{\"schema\": \"pmapstorm-run\", \"points\": [", "not valid JSON");
 	expect_bad("[1, 2]", "not a JSON object");
 	expect_bad("{\"schema\": \"other\"}", "not \"pmapstorm-run\"");
-	expect_bad("{\"schema\": \"pmapstorm-run\", \"schema_version\": 4}", "schema_version 4");
+	expect_bad("{\"schema\": \"pmapstorm-run\", \"schema_version\": 5}", "schema_version 5");
 	expect_bad("{\"schema\": \"pmapstorm-run\", \"schema_version\": 1}", "schema_version 1");
 	expect_bad("{\"schema\": \"pmapstorm-run\", \"schema_version\": 2, \"name\": \"x\", \"interrupted\": false, "
 	           "\"points\": []}",

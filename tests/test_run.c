@@ -2,7 +2,8 @@
  * test_run.c — `pmapstorm run` when things go wrong: bad input leaves no
  * results folder, resources it cannot have are exit 3 before anything
  * starts, a sweep of more than an hour needs --yes, a missing gnuplot keeps
- * the data, and no results folder or baseline file is ever overwritten.
+ * the data, and no results folder or baseline file is ever overwritten;
+ * with statistics off, what nothing counted is absent, not 0.
  * (Signals are tested end to end by tests/signals.sh.)  And what the
  * report says of noisy trials: whose time they lost, if anyone's.
  */
@@ -11,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -268,14 +270,7 @@ static char *noisy_report(const char *first, double share, unsigned k)
 	runjson_free(&rj);
 	json_decref(doc);
 	snprintf(path, sizeof(path), "%s/report.md", dir);
-	FILE *f = fopen(path, "r");
-	assert_non_null(f);
-	char *text = mem_zalloc(char, 1 << 20);
-	assert_non_null(text);
-	size_t n = fread(text, 1, (1 << 20) - 1, f);
-	fclose(f);
-	assert_true(n > 0);
-	return text;
+	return th_read_file(path);
 }
 
 /* A noisy point's warning blames other threads or programs only when its
@@ -301,6 +296,94 @@ static void test_noisy_warning_says_whose_time(void **state)
 	free(half);
 }
 
+
+/* With stats.enabled = off nothing is counted: the metrics from counters
+ * and histograms (ipis_per_op, walks_per_op, update_cost, ...) are absent
+ * from the trial, never 0, ops_per_s and errors stay; a timeline
+ * interval's counter rates are null in run.json (schema 4), which the
+ * reader takes as not measured, and timeline.csv has no row of them.  With
+ * statistics on, the same run has them. */
+static json_t *stats_run(const char *stats, char *first, size_t len)
+{
+	char set[64], path[800];
+	snprintf(set, sizeof(set), "stats.enabled=%s", stats);
+	th_write_file(cfg, "[experiment]\ntrials = 1\nwarmup = 0\nduration = 200ms\ninterval = 50ms\n[machine]\n"
+	                   "cpus = 2\nmemory = 16M\n[role.r]\nworkload = munmap\ncpus = all\npmap = shared\n");
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", results);
+	assert_int_equal(system(cmd), 0);
+	char *argv[] = {"run", cfg, "--results", results, "--quiet", "--no-plots", "--set", set};
+	assert_int_equal(th_cmd(cmd_run, 8, argv, NULL, "/dev/null"), EXIT_OK);
+	assert_int_equal(count_folders(first, len), 1);
+	snprintf(path, sizeof(path), "%s/run.json", first);
+	json_error_t je;
+	json_t *doc = json_load_file(path, 0, &je);
+	assert_non_null(doc);
+	return doc;
+}
+
+static void test_stats_off_leaves_counted_metrics_absent(void **state)
+{
+	(void)state;
+	char first[700], path[800];
+	json_t *on = stats_run("on", first, sizeof(first));
+	json_t *m = json_object_get(json_array_get(json_object_get(json_array_get(json_object_get(on, "points"), 0),
+	    "trials"), 0), "metrics");
+	assert_non_null(json_object_get(m, "ipis_per_op.r"));
+	assert_non_null(json_object_get(m, "walks_per_op.r"));
+	json_decref(on);
+
+	json_t *doc = stats_run("off", first, sizeof(first));
+	assert_int_equal(json_integer_value(json_object_get(doc, "schema_version")), 4);
+	json_t *tr = json_array_get(json_object_get(json_array_get(json_object_get(doc, "points"), 0), "trials"), 0);
+	m = json_object_get(tr, "metrics");
+	assert_non_null(json_object_get(m, "ops_per_s.r"));
+	assert_non_null(json_object_get(m, "errors"));
+	const char *counted[] = {"ipis_per_op.r", "walks_per_op.r", "ipis_per_update.r", "update_cost_p50.r",
+	    "remote_latency_p50.r", "tlb_hit_rate.r", "ack_latency_p50"};
+	for (unsigned i = 0; i < sizeof(counted) / sizeof(counted[0]); i++)
+		if (json_object_get(m, counted[i]) != NULL)
+			fail_msg("statistics off: %s is in the trial (it counts nothing)", counted[i]);
+	/* every interval the monitor took (the host decides how many): null
+	 * rates; and one more, so the reader is tried whatever the host did */
+	json_t *ivs = json_object_get(tr, "intervals"), *iv;
+	size_t i;
+	json_array_foreach(ivs, i, iv)
+	{
+		assert_true(json_is_null(json_object_get(iv, "flushes_per_s")));
+		assert_true(json_is_null(json_object_get(iv, "kernel_flushes_per_s")));
+		assert_true(json_is_null(json_object_get(iv, "poolpages_per_s")));
+		assert_true(json_number_value(json_object_get(json_object_get(iv, "ops_per_s"), "r")) >= 0);
+	}
+	/* the report warns that the run measured little */
+	snprintf(path, sizeof(path), "%s/report.md", first);
+	char *report = th_read_file(path);
+	assert_non_null(report);
+	assert_non_null(strstr(report, "**Statistics off**: 1 of 1 point(s) ran with stats.enabled = off"));
+	free(report);
+	snprintf(path, sizeof(path), "%s/timeline.csv", first);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char line[512];
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, "flushes_per_s") != NULL || strstr(line, "poolpages_per_s") != NULL)
+			fail_msg("statistics off: timeline.csv has a counter's row: %s", line);
+	fclose(f);
+	json_array_append_new(ivs, json_pack("{s:f,s:{s:f},s:n,s:n,s:n}", "t_s", 0.2, "ops_per_s", "r", 1.0,
+	    "flushes_per_s", "kernel_flushes_per_s", "poolpages_per_s"));
+	struct runjson rj;
+	char err[256];
+	snprintf(path, sizeof(path), "%s/run.json", first);
+	assert_int_equal(runjson_read(doc, path, &rj, err, sizeof(err)), EXIT_OK);
+	const struct trial_result *r = &rj.rj_rr.rr_trials[0];
+	assert_true(r->tr_nintervals >= 1);
+	const struct interval_sample *last = &r->tr_intervals[r->tr_nintervals - 1];
+	assert_true(isnan(last->is_flushes_per_s) && isnan(last->is_kernel_flushes_per_s) &&
+	    isnan(last->is_poolpages_per_s));
+	runjson_free(&rj);
+	json_decref(doc);
+}
+
 int main(void)
 {
 	assert_non_null(mkdtemp(tmpdir));
@@ -316,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_json_new_never_replaces),
 		cmocka_unit_test_setup(test_stale_temporaries_removed, clean_results),
 		cmocka_unit_test_setup(test_noisy_warning_says_whose_time, clean_results),
+		cmocka_unit_test_setup(test_stats_off_leaves_counted_metrics_absent, clean_results),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	char cmd[700];

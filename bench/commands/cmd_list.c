@@ -62,10 +62,13 @@ static int list_metrics(int argc, char **argv)
 	bool md = argc > 2 && !strcmp(argv[2], "--markdown"), js = argc > 2 && !strcmp(argv[2], "--json");
 	if (js) {
 		json_t *o = json_object();
-		for (const struct metric_def *d = metric_defs; d->md_name != NULL; d++)
+		for (const struct metric_def *d = metric_defs; d->md_name != NULL; d++) {
+			char buf[METRIC_NA_LEN];
+			const char *na = metric_na(d, buf, sizeof(buf));
 			json_object_set_new(o, d->md_name, json_pack("{s:s,s:s,s:s,s:s}", "unit", d->md_unit, "scope",
 			    d->md_scope == MS_ROLE ? "role" : d->md_scope == MS_CLASS ? "lock class" : "trial", "definition",
-			    d->md_desc, "not_applicable_when", d->md_na ? d->md_na : ""));
+			    d->md_desc, "not_applicable_when", na ? na : ""));
+		}
 		char *txt = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		json_decref(o);
 		if (txt == NULL)
@@ -79,13 +82,14 @@ static int list_metrics(int argc, char **argv)
 	for (const struct metric_def *d = metric_defs; d->md_name != NULL; d++) {
 		const char *name = d->md_scope == MS_ROLE ? ".ROLE" : d->md_scope == MS_CLASS ? ".CLASS" : "";
 		const char *better = d->md_better > 0 ? "higher" : d->md_better < 0 ? "lower" : "-";
+		char buf[METRIC_NA_LEN];
+		const char *na = metric_na(d, buf, sizeof(buf));
 		if (md)
 			printf("| `%s%s` | %s | %s | %s | %s |\n", d->md_name, name, d->md_unit, better, d->md_desc,
-			    d->md_na ? d->md_na : "-");
+			    na ? na : "-");
 		else
 			printf("%s%s  [%s, %s is better]\n    %s\n%s%s%s", d->md_name, name, d->md_unit, better, d->md_desc,
-			    d->md_na ? "    not applicable (absent from the trial): " : "", d->md_na ? d->md_na : "",
-			    d->md_na ? "\n" : "");
+			    na ? "    not applicable (absent from the trial): " : "", na ? na : "", na ? "\n" : "");
 	}
 	return EXIT_OK;
 }

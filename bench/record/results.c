@@ -190,6 +190,12 @@ static json_t *roles_json(const struct exp_point *pt, const struct trial_result 
 	return a;
 }
 
+/* a figure, or null where it was not measured (NaN) */
+static json_t *real_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
 /* The timeline: one object per interval, rates per second. */
 static json_t *intervals_json(const struct exp_point *pt, const struct trial_result *tr)
 {
@@ -199,9 +205,10 @@ static json_t *intervals_json(const struct exp_point *pt, const struct trial_res
 		json_t *ops = json_object();
 		for (unsigned k = 0; k < pt->ep_nroles; k++)
 			json_object_set_new(ops, pt->ep_roles[k].er_name, json_real(is->is_role_ops_per_s[k]));
-		json_array_append_new(a, json_pack("{s:f,s:o,s:f,s:f,s:f}", "t_s", is->is_t, "ops_per_s", ops, "flushes_per_s",
-		    is->is_flushes_per_s, "kernel_flushes_per_s", is->is_kernel_flushes_per_s, "poolpages_per_s",
-		    is->is_poolpages_per_s));
+		/* the counters' rates are null with statistics off (driver.c) */
+		json_array_append_new(a, json_pack("{s:f,s:o,s:o,s:o,s:o}", "t_s", is->is_t, "ops_per_s", ops, "flushes_per_s",
+		    real_or_null(is->is_flushes_per_s), "kernel_flushes_per_s", real_or_null(is->is_kernel_flushes_per_s),
+		    "poolpages_per_s", real_or_null(is->is_poolpages_per_s)));
 	}
 	return a;
 }
@@ -372,8 +379,10 @@ static int write_run_json(const struct run_results *rr, const char *dir)
 		json_t *e = json_pack("{s:s,s:s,s:s,s:s,s:b}", "unit", d->md_unit, "better", better_word(d->md_better), "scope",
 		    d->md_scope == MS_ROLE ? "role" : d->md_scope == MS_CLASS ? "lock class" : "trial", "definition",
 		    d->md_desc, "deterministic_candidate", d->md_count);
-		if (d->md_na != NULL)
-			json_object_set_new(e, "not_applicable_when", json_string(d->md_na));
+		char buf[METRIC_NA_LEN];
+		const char *na = metric_na(d, buf, sizeof(buf));
+		if (na != NULL)
+			json_object_set_new(e, "not_applicable_when", json_string(na));
 		json_object_set_new(defs, d->md_name, e);
 	}
 	json_object_set_new(doc, "metric_defs", defs);
@@ -602,12 +611,12 @@ static void timeline_rows(FILE *f, const struct run_results *rr, unsigned p, con
 				if (tr->tr_roles[k].ro_ncpu > 0)
 					fprintf(f, "%u,%s,%u,%s,%u,%.3f,ops_per_s.%s,%.6g\n", ROWKEY(pt), facet, t, is->is_t,
 					    pt->ep_roles[k].er_name, is->is_role_ops_per_s[k]);
-			fprintf(f, "%u,%s,%u,%s,%u,%.3f,flushes_per_s,%.6g\n", ROWKEY(pt), facet, t, is->is_t,
-			    is->is_flushes_per_s);
-			fprintf(f, "%u,%s,%u,%s,%u,%.3f,kernel_flushes_per_s,%.6g\n", ROWKEY(pt), facet, t, is->is_t,
-			    is->is_kernel_flushes_per_s);
-			fprintf(f, "%u,%s,%u,%s,%u,%.3f,poolpages_per_s,%.6g\n", ROWKEY(pt), facet, t, is->is_t,
-			    is->is_poolpages_per_s);
+			/* the counters' rates: no row where nothing counted them */
+			const char *series[] = {"flushes_per_s", "kernel_flushes_per_s", "poolpages_per_s"};
+			const double v[] = {is->is_flushes_per_s, is->is_kernel_flushes_per_s, is->is_poolpages_per_s};
+			for (unsigned j = 0; j < 3; j++)
+				if (isfinite(v[j]))
+					fprintf(f, "%u,%s,%u,%s,%u,%.3f,%s,%.6g\n", ROWKEY(pt), facet, t, is->is_t, series[j], v[j]);
 		}
 	}
 }

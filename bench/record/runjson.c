@@ -123,6 +123,17 @@ static bool get_num(struct rd *r, const json_t *o, const char *key, double *out)
 	return v != NULL;
 }
 
+/* A timeline interval's counter rate: null (schema 4) when statistics were
+ * off, read as NaN (not measured) */
+static bool get_rate(struct rd *r, const json_t *o, const char *key, double *out)
+{
+	if (json_is_null(json_object_get(o, key))) {
+		*out = NAN;
+		return true;
+	}
+	return get_num(r, o, key, out);
+}
+
 /* A hold-time figure of a lockstat row is null when no hold was timed
  * (hold_samples 0: record/lockstat.c); read as 0, the count saying so. */
 static bool hold_null(const json_t *row, const char *key, uint64_t samples)
@@ -278,9 +289,9 @@ static int read_intervals(struct rd *r, const struct exp_point *pt, const json_t
 	{
 		struct interval_sample *is = &tr->tr_intervals[i];
 		json_t *ops = GET_OBJ(r, iv, "ops_per_s");
-		if (ops == NULL || !get_num(r, iv, "t_s", &is->is_t) || !get_num(r, iv, "flushes_per_s", &is->is_flushes_per_s) ||
-		    !get_num(r, iv, "kernel_flushes_per_s", &is->is_kernel_flushes_per_s) ||
-		    !get_num(r, iv, "poolpages_per_s", &is->is_poolpages_per_s))
+		if (ops == NULL || !get_num(r, iv, "t_s", &is->is_t) || !get_rate(r, iv, "flushes_per_s", &is->is_flushes_per_s) ||
+		    !get_rate(r, iv, "kernel_flushes_per_s", &is->is_kernel_flushes_per_s) ||
+		    !get_rate(r, iv, "poolpages_per_s", &is->is_poolpages_per_s))
 			return EINVAL;
 		for (unsigned k = 0; k < pt->ep_nroles; k++) {
 			json_t *v = json_object_get(ops, pt->ep_roles[k].er_name);

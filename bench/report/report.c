@@ -9,7 +9,7 @@
  *              which other strategies it cannot be told apart from;
  *   What ran   experiment, overrides, points x trials, IPI costs, host;
  *   Warnings   oversubscribed host, noisy trials (with the host's usage
- *              that explains them), interruption, errors;
+ *              that explains them), statistics off, interruption, errors;
  *   Findings   per facet (a mix and the other swept values but strategy
  *              and CPU count): the ranking by the facet's primary metric,
  *              with medians, quartiles and rank tests against the winner
@@ -825,6 +825,17 @@ static void warnings(struct doc *d, struct report *r)
 		r->nwarnings++;
 	}
 	free(v);
+	/* statistics off: the metrics from counters and histograms are absent
+	 * (trials/metrics.c, metric_from_stats), which the tables show as n/a */
+	unsigned nostats = 0;
+	for (unsigned p = 0; p < r->np; p++)
+		nostats += !rr->rr_points[p].ep_cfg.mc_stats;
+	if (nostats > 0) {
+		doc_item(d, "Statistics off", "%u of %u point(s) ran with stats.enabled = off: only ops_per_s and errors were "
+		    "measured there; every other metric is absent (n/a), and the findings cannot say why a strategy ranks "
+		    "where it does", nostats, r->np);
+		r->nwarnings++;
+	}
 	if (rr->rr_interrupted) {
 		unsigned done = 0;
 		for (unsigned p = 0; p < r->np; p++)
@@ -1350,9 +1361,11 @@ static void glossary(struct doc *d, const struct report *r)
 			used = metric_def_of(r->metrics[k]) == md;
 		if (!used)
 			continue;
+		char buf[METRIC_NA_LEN];
+		const char *na = metric_na(md, buf, sizeof(buf));
 		doc_item(d, md->md_name, "%s (%s, %s is better)%s%s.", md->md_desc, md->md_unit,
-		    md->md_better > 0 ? "higher" : md->md_better < 0 ? "lower" : "neither", md->md_na ? "; not applicable when " : "",
-		    md->md_na ? md->md_na : "");
+		    md->md_better > 0 ? "higher" : md->md_better < 0 ? "lower" : "neither", na ? "; not applicable when " : "",
+		    na ? na : "");
 	}
 	doc_list_end(d);
 }

@@ -382,9 +382,12 @@ static void drv_mon_step(struct drv *d, struct drv_mon *s, uint64_t now)
 			is->is_role_ops_per_s[i] = (double)(ops[i] - last_ops[i]) / dt;
 			last_ops[i] = ops[i];
 		}
-		is->is_flushes_per_s = (double)(f - last_fl) / dt;
-		is->is_kernel_flushes_per_s = (double)(k - last_kfl) / dt;
-		is->is_poolpages_per_s = (double)(pp - last_pp) / dt;
+		/* the counters' rates; statistics off: nothing counted, so NaN
+		 * (null in run.json, no row in timeline.csv), not 0 */
+		const bool counted = d->d_pt->ep_cfg.mc_stats;
+		is->is_flushes_per_s = counted ? (double)(f - last_fl) / dt : NAN;
+		is->is_kernel_flushes_per_s = counted ? (double)(k - last_kfl) / dt : NAN;
+		is->is_poolpages_per_s = counted ? (double)(pp - last_pp) / dt : NAN;
 		last_fl = f;
 		last_kfl = k;
 		last_pp = pp;
@@ -497,7 +500,9 @@ static void metric_put(struct trial_result *r, const char *base, const char *sco
 	for (const struct metric_def *k = metric_defs; k->md_name != NULL && md == NULL; k++)
 		if (!strcmp(k->md_name, base))
 			md = k;
-	if (md == NULL || r->tr_nmetrics == TRIAL_MAX_METRICS || !isfinite(v))
+	/* statistics off: a counter or histogram read 0 because nothing
+	 * counted, so the metric is absent, not 0 */
+	if (md == NULL || r->tr_nmetrics == TRIAL_MAX_METRICS || !isfinite(v) || (!r->tr_stats && metric_from_stats(md)))
 		return;
 	struct metric *m = &r->tr_metrics[r->tr_nmetrics++];
 	if (scope != NULL)
@@ -726,6 +731,7 @@ int trial_run(const struct exp_point *pt, unsigned trial, uint64_t seed, struct 
 	}
 	struct drv_mon vmon;
 	d->d_virtual = r->tr_virtual = pt->ep_cfg.mc_engine == MACHINE_ENGINE_VIRTUAL;
+	r->tr_stats = pt->ep_cfg.mc_stats;
 	if (d->d_virtual) {
 		drv_mon_init(&vmon);
 		d->d_vmon = &vmon;

@@ -53,6 +53,7 @@ struct trial_result {
 	uint64_t tr_seed;
 	double tr_seconds;        /* measured window, as run (virtual seconds with tr_virtual) */
 	bool tr_virtual;          /* machine.engine = virtual: every time is virtual (metric_unit_virtual) */
+	bool tr_stats;            /* stats.enabled: else only ops_per_s and errors are measured (metric_from_stats) */
 	uint64_t tr_engine_switches; /* machine.engine = virtual: baton hand-offs over the trial */
 	double tr_host_wall_s;    /* host seconds the whole trial took (the engine's speed) */
 	struct metric tr_metrics[TRIAL_MAX_METRICS];

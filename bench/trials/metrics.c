@@ -13,6 +13,7 @@
  */
 #include "trials/metrics.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define ROLE MS_ROLE
@@ -121,6 +122,20 @@ const struct metric_def metric_defs[] = {
         "violations the workloads' own checks, pmap_check(), tlb_check() and (check = on) the oracles found", NULL},
     {NULL, NULL, 0, 0, false, false, NULL, NULL},
 };
+
+bool metric_from_stats(const struct metric_def *md)
+{
+	return strcmp(md->md_name, "ops_per_s") != 0 && strcmp(md->md_name, "errors") != 0;
+}
+
+const char *metric_na(const struct metric_def *md, char *buf, size_t len)
+{
+	if (!metric_from_stats(md) || (md->md_na != NULL && !strncmp(md->md_na, "like ", 5)))
+		return md->md_na;
+	snprintf(buf, len, "%s%sstatistics are off (stats.enabled = off)", md->md_na ? md->md_na : "",
+	    md->md_na ? "; or " : "");
+	return buf;
+}
 
 const char *metric_scope_part(const char *name)
 {

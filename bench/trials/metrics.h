@@ -19,6 +19,7 @@
 #define PMAPSTORM_METRICS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum metric_scope {
 	MS_TRIAL = 0, /* the whole machine: "name" */
@@ -45,6 +46,17 @@ extern const struct metric_def metric_defs[];
 /* The definition of a metric name ("walks_per_op.unmap" -> walks_per_op),
  * or NULL. */
 const struct metric_def *metric_def_of(const char *name);
+/* Does the metric come from the statistics (counters, histograms,
+ * lockstat)?  Every one but ops_per_s and errors, which the driver counts
+ * itself: with stats.enabled = off the others are absent from every
+ * trial, never 0 (metric_na() says so beside each definition). */
+bool metric_from_stats(const struct metric_def *);
+/* When the metric is absent (not applicable), in words: md_na, and for a
+ * metric from the statistics "or statistics are off" (unless md_na says
+ * "like" another metric, whose text says it); NULL when it always applies.
+ * buf holds the composed text. */
+const char *metric_na(const struct metric_def *, char *buf, size_t len);
+#define METRIC_NA_LEN 512
 /* The unit of a metric measured under machine.engine = virtual: times in
  * virtual nanoseconds, rates per virtual second ("ns" -> "virtual ns",
  * "ops/s" -> "ops/virtual s"); units without time stay as they are. */
