@@ -16,7 +16,7 @@ foreach(line "mutual shootdowns, 2 CPUs" "single-target shootdowns" "mutual, who
     message(FATAL_ERROR "microbench with statistics off: '${line}' is not 'not measured' with the reason:\n${out}")
   endif()
 endforeach()
-if(NOT out MATCHES "lockstat of this run: not recorded \\(statistics off")
+if(NOT out MATCHES "lockstat of this run: not recorded \\(locks.lockstat = off or stats.enabled = off")
   message(FATAL_ERROR "microbench with statistics off prints a lockstat table:\n${out}")
 endif()
 file(READ "${json}" doc)

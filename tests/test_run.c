@@ -299,7 +299,8 @@ static void test_noisy_warning_says_whose_time(void **state)
 
 /* With stats.enabled = off nothing is counted: the metrics from counters
  * and histograms (ipis_per_op, walks_per_op, update_cost, ...) are absent
- * from the trial, never 0, ops_per_s and errors stay; a timeline
+ * from the trial, never 0, ops_per_s and errors stay; lockstat has no
+ * rows, and the report says it was not recorded; a timeline
  * interval's counter rates are null in run.json (schema 4), which the
  * reader takes as not measured, and timeline.csv has no row of them.  With
  * statistics on, the same run has them. */
@@ -331,6 +332,8 @@ static void test_stats_off_leaves_counted_metrics_absent(void **state)
 	    "trials"), 0), "metrics");
 	assert_non_null(json_object_get(m, "ipis_per_op.r"));
 	assert_non_null(json_object_get(m, "walks_per_op.r"));
+	assert_int_equal(json_array_size(json_object_get(json_array_get(json_object_get(json_array_get(
+	    json_object_get(on, "points"), 0), "trials"), 0), "lockstat")), LC_NCLASS);
 	json_decref(on);
 
 	json_t *doc = stats_run("off", first, sizeof(first));
@@ -360,6 +363,8 @@ static void test_stats_off_leaves_counted_metrics_absent(void **state)
 	char *report = th_read_file(path);
 	assert_non_null(report);
 	assert_non_null(strstr(report, "**Statistics off**: 1 of 1 point(s) ran with stats.enabled = off"));
+	assert_non_null(strstr(report, "Not recorded: every point ran with locks.lockstat = off or stats.enabled = off."));
+	assert_int_equal(json_array_size(json_object_get(tr, "lockstat")), 0); /* no rows of 0 */
 	free(report);
 	snprintf(path, sizeof(path), "%s/timeline.csv", first);
 	FILE *f = fopen(path, "r");

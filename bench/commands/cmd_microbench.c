@@ -405,8 +405,8 @@ static void mb_print_locks(const struct machine_config *cfg, const struct microb
 		printf("  %-18s %8s %10.2f %7s%s\n", lc->name, mb_fig(b[0], lc->cs_bare_ns), lc->cs_off_ns,
 		    mb_fig(b[1], ratio), mb_measured(ratio) ? "" : "  not measured");
 	}
-	if (!cfg->mc_stats) { /* lockstat is statistics too (locks.lockstat) */
-		printf("\nlockstat of this run: not recorded (statistics off: stats.enabled = off)\n");
+	if (!lockstat_recorded(cfg)) {
+		printf("\nlockstat of this run: not recorded (locks.lockstat = off or stats.enabled = off)\n");
 		return;
 	}
 	printf("\nlockstat of this run (all CPUs):\n");
@@ -575,10 +575,12 @@ static json_t *mb_json(const struct machine_config *cfg, const struct microbench
 	json_object_set_new(m, "scaling", mb_json_scaling(cfg, r));
 	json_object_set_new(m, "targets", mb_json_targets(r));
 	json_object_set_new(doc, "microbench", m);
+	/* lockstat off (locks.lockstat or stats.enabled): no rows, not rows of 0 */
+	const unsigned nrows = lockstat_recorded(cfg) ? LC_NCLASS : 0;
 	json_t *ls = json_object();
-	json_object_set_new(ls, "all", lockstat_json(r->rows, LC_NCLASS, NULL));
-	json_object_set_new(ls, "cpu0", lockstat_json(r->rows + LC_NCLASS, LC_NCLASS, NULL));
-	json_object_set_new(ls, "cpu1", lockstat_json(r->rows + 2 * LC_NCLASS, LC_NCLASS, NULL));
+	json_object_set_new(ls, "all", lockstat_json(r->rows, nrows, NULL));
+	json_object_set_new(ls, "cpu0", lockstat_json(r->rows + LC_NCLASS, nrows, NULL));
+	json_object_set_new(ls, "cpu1", lockstat_json(r->rows + 2 * LC_NCLASS, nrows, NULL));
 	json_object_set_new(doc, "lockstat", ls);
 	return doc;
 }
@@ -598,7 +600,7 @@ static int mb_write(const struct mb_opts *o, const struct microbench_result *r)
 			msg_error("microbench: --out: %s: path too long", o->out_dir);
 			return ENAMETOOLONG;
 		}
-		rc = lockstat_write_csv(path, r->rows, 3 * LC_NCLASS);
+		rc = lockstat_write_csv(path, r->rows, lockstat_recorded(&o->cfg) ? 3 * LC_NCLASS : 0);
 	}
 	return rc;
 }

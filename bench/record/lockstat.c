@@ -91,3 +91,12 @@ json_t *lockstat_json(const struct lockstat_row *r, unsigned n, const char (*sit
 	}
 	return a;
 }
+
+bool lockstat_recorded(const struct machine_config *cfg)
+{
+	char algo[LC_NCLASS][LOCK_ALGO_NAMELEN];
+	enum lock_wait wait;
+	bool stat, unsafe;
+	lock_config_read(cfg, algo, &wait, &stat, &unsafe);
+	return stat && cfg->mc_stats;
+}

@@ -8,8 +8,10 @@
 #include "common/symbol.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <pmapstorm/lock.h>
+#include <pmapstorm/machine.h>
 
 void lockstat_print_text(FILE *f, const struct lockstat_row *rows, unsigned n);
 /* rows: blocks of LC_NCLASS rows, all CPUs first, then CPU 0, 1, ...;
@@ -19,5 +21,9 @@ int lockstat_write_csv(const char *path, const struct lockstat_row *rows, unsign
  * process that ran (symbol_name); sites may be NULL */
 json_t *lockstat_json(const struct lockstat_row *rows, unsigned n,
     const char (*sites)[LOCKSTAT_SITES][SYMBOL_NAMELEN]);
+/* Did a run of this config record lockstat?  locks.lockstat = on and
+ * statistics on (stats.enabled): else its rows would read 0 for what
+ * nothing counted, so run.json writes none (an empty array). */
+bool lockstat_recorded(const struct machine_config *);
 
 #endif

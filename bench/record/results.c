@@ -287,10 +287,12 @@ static json_t *point_json(const struct run_results *rr, unsigned p)
 		json_t *cpu_ops = json_array();
 		for (unsigned c = 0; c < tr->tr_ncpu; c++)
 			json_array_append_new(cpu_ops, json_real(tr->tr_seconds > 0 ? tr->tr_cpu_ops[c] / tr->tr_seconds : 0));
+		/* lockstat off: no rows, rather than rows of 0 for what nothing counted */
+		json_t *ls = lockstat_recorded(&pt->ep_cfg) ? lockstat_json(tr->tr_lockstat, LC_NCLASS, tr->tr_sites)
+		                                            : json_array();
 		json_t *tj = json_pack("{s:i,s:i,s:I,s:f,s:i,s:o,s:o,s:o,s:o}", "trial", tr->tr_trial, "order",
 		    tr->tr_order, "seed", (json_int_t)tr->tr_seed, "seconds", tr->tr_seconds, "errors", tr->tr_errors,
-		    "metrics", m, "counters", ctrs, "lockstat", lockstat_json(tr->tr_lockstat, LC_NCLASS, tr->tr_sites), "cpu_ops_per_s",
-		    cpu_ops);
+		    "metrics", m, "counters", ctrs, "lockstat", ls, "cpu_ops_per_s", cpu_ops);
 		json_t *hj = json_pack("{s:s,s:f,s:f,s:I,s:I,s:f}", "name", tr->tr_host, "usr_s",
 		    tr->tr_host_usr_s, "sys_s", tr->tr_host_sys_s, "involuntary_switches", (json_int_t)tr->tr_host_nivcsw,
 		    "voluntary_switches", (json_int_t)tr->tr_host_nvcsw, "wall_s", tr->tr_host_wall_s);

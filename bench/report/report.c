@@ -44,6 +44,7 @@
 #include "common/msg.h"
 #include "common/path.h"
 #include "common/samples.h"
+#include "record/lockstat.h"
 #include "trials/metrics.h"
 #include "trials/shard.h"
 #include "trials/workloads/workload.h"
@@ -1268,10 +1269,24 @@ static void lock_contention(struct doc *d, const struct report *r)
 		}
 	qsort(ss, n, sizeof(*ss), cmp_site);
 	doc_heading(d, 2, "Lock contention");
+	/* points that recorded no lockstat (locks.lockstat or stats.enabled
+	 * off) say nothing about contention: not "none was found" */
+	unsigned unrecorded = 0;
+	for (unsigned p = 0; p < r->np; p++)
+		unrecorded += !lockstat_recorded(&r->rr->rr_points[p].ep_cfg);
 	if (n == 0) {
-		doc_para(d, "No lock was ever found taken (or locks.lockstat = off).");
+		if (unrecorded == r->np)
+			doc_para(d, "Not recorded: every point ran with locks.lockstat = off or stats.enabled = off.");
+		else if (unrecorded > 0)
+			doc_para(d, "No lock was found taken in the %u point(s) that recorded lockstat; %u ran with "
+			    "locks.lockstat = off or stats.enabled = off and recorded nothing.", r->np - unrecorded, unrecorded);
+		else
+			doc_para(d, "No lock was ever found taken.");
 		goto out;
 	}
+	if (unrecorded > 0)
+		doc_para(d, "%u of %u point(s) ran with locks.lockstat = off or stats.enabled = off: they recorded no "
+		    "lock statistics and are not in the table.", unrecorded, r->np);
 	doc_para(d, "The call sites that waited longest, over every trial, as lockstat(8) -s and perf lock contention "
 	    "list them: the caller of mutex_enter() or rw_enter() that found the lock taken.  Locks are simulated "
 	    "locks of the model; only simulated CPUs take them (no host thread does: the page-table pages the pmap "
