@@ -324,6 +324,39 @@ static void test_munmap_shared_pmap_shoots(void **state)
 	trial_done(r);
 }
 
+/* munmap's tables option: with free (NetBSD's pmap_remove frees what it
+ * empties) each cycle allocates at least the CPU's own last two levels of
+ * page-table pages again (its 4 GiB region has an L2 page of its own);
+ * with keep, the page mapped past the range keeps every one of them, so
+ * no cycle allocates or frees any.  Counts of the measured window. */
+static void test_munmap_tables_keep_frees_none(void **state)
+{
+	(void)state;
+	const unsigned alloc = stats_counter_find("pmap.ptp_alloc")->sc_index,
+	               freed = stats_counter_find("pmap.ptp_free")->sc_index;
+	for (int keep = 0; keep < 2; keep++) {
+		char text[512];
+		snprintf(text, sizeof(text),
+		    "[experiment]\ntrials = 1\nwarmup = 0.02s\nduration = 0.1s\n[machine]\ncpus = 2\n"
+		    "[role.r]\nworkload = munmap\ncpus = all\npmap = shared\nlen = 1\ntables = %s\n",
+		    keep ? "keep" : "free");
+		struct trial_result *r = run_text(text, 1);
+		assert_int_equal(r->tr_errors, 0);
+		const struct role_result *ro = &r->tr_roles[0];
+		assert_true(ro->ro_ops > 0);
+		if (keep) {
+			if (ro->ro_counters[alloc] != 0 || ro->ro_counters[freed] != 0)
+				fail_msg("tables = keep: %lu page-table pages allocated and %lu freed in %lu cycles (want 0)",
+				    (unsigned long)ro->ro_counters[alloc], (unsigned long)ro->ro_counters[freed],
+				    (unsigned long)ro->ro_ops);
+		} else if (ro->ro_counters[alloc] < 2 * ro->ro_ops) {
+			fail_msg("tables = free: %lu page-table pages allocated in %lu cycles (want 2 or more a cycle)",
+			    (unsigned long)ro->ro_counters[alloc], (unsigned long)ro->ro_ops);
+		}
+		trial_done(r);
+	}
+}
+
 /* A pmap named by two roles is one address space: the second role's CPU is
  * a target of the first role's shootdowns; with separate pmaps it is not. */
 static void test_named_pmap_shared_between_roles(void **state)
@@ -533,6 +566,7 @@ int main(void)
 		cmocka_unit_test(test_bad_configs),
 		cmocka_unit_test(test_every_workload_runs_clean),
 		cmocka_unit_test(test_munmap_shared_pmap_shoots),
+		cmocka_unit_test(test_munmap_tables_keep_frees_none),
 		cmocka_unit_test(test_monitor_sleeps_until_its_sample),
 		cmocka_unit_test(test_named_pmap_shared_between_roles),
 		cmocka_unit_test(test_mixes),
