@@ -47,7 +47,8 @@ do for [fmt in "png svg"] {
     eval HAVE ? term(fmt, gridw(NC), gridh(NR)) : term(fmt, 1000, 650)
     set output NAME.".".fmt
     if (!HAVE) {
-        eval nodata(TITLE, "no data (no strategy acknowledged requests: ackmatrix.csv is missing or empty)")
+        eval nodata(TITLE, NOREC(5) ? "not recorded (stats.enabled = off: no acknowledgement was timed)" \
+            : "no data (no strategy acknowledged requests: ackmatrix.csv is missing or empty)")
     } else {
         set multiplot title sprintf("%s: %s at %d simulated CPUs\nmean time from a request's posting to its acknowledgement, measured at the target%s", \
             TITLE, fname(F), C, SNONE eq "" ? "" : "\nno acknowledgements: ".SNONE) font ",12"

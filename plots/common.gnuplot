@@ -33,6 +33,15 @@ fname(i) = (word(FACETS, i) eq "" ? "all points" : word(FACETS, i))
 pre(f) = "awk -F, -v OFS=, 'FNR==NR{if(FNR>1){if(!($4 in F))F[$4]=++nf; if(!($2 in S))S[$2]=++ns} next} " \
     ."FNR>1{print F[$4]+0, S[$2]+0, $0}' summary.csv ".f
 
+# recorded.csv (point, strategy, cpus, facet, statistics, lockstat; 1/0):
+# NOREC(col) is true when no point recorded column col (5: statistics,
+# 6: lockstat), so a plot with no data says "not recorded", not "none";
+# UNREC(col, c) the facet numbers at c CPUs that did not record it.
+NOREC(col) = rows("recorded.csv") > 0 && \
+    int(system(sprintf("awk -F, 'NR>1 && $%d==1{n++} END{print n+0}' recorded.csv", col))) == 0
+UNREC(col, c) = !(rows("recorded.csv") > 0) ? "" : \
+    system(sprintf("%s | awk -F, -v c=%d '$5==c && $%d==0{print $1}' | sort -un | tr '\\n' ' '", pre("recorded.csv"), c, col + 2))
+
 # one colour per strategy, the same in every plot of a run
 COLORS = "#1f77b4 #d62728 #2ca02c #ff7f0e #9467bd #8c564b #e377c2 #7f7f7f #bcbd22 #17becf #000080 #808000"
 scol(i) = word(COLORS, (int(i) - 1) % words(COLORS) + 1)

@@ -53,7 +53,8 @@ do for [fmt in "png svg"] {
     eval NP > 0 ? term(fmt, gridw(NC), gridh(NR)) : term(fmt, 1000, 650)
     set output NAME.".".fmt
     if (NP == 0) {
-        eval nodata(TITLE, "no data (no role with an update cost in summary.csv)")
+        eval nodata(TITLE, NOREC(5) ? "not recorded (stats.enabled = off: no update cost or latency was timed)" \
+            : "no data (no role with an update cost in summary.csv)")
     } else {
         set multiplot title sprintf("%s of each mix's first role, %s\n%smedian over trials; bars: first to third quartile; log scale", \
             TITLE, ONE ? "per strategy" : "against the CPU count", \

@@ -21,8 +21,16 @@ F0 = !HAVE ? "" : system("{ ".pre("summary.csv")." | awk -F, -v OFS=, -v c=".C."
     .pre("lockwait.csv")." | awk -F, -v OFS=, -v c=".C." '$5==c && $9>0{print \"w\", $1}'; } " \
     ."| awk -F, '$1==\"s\"{s[$2]} $1==\"w\"{w[$2]} END{for(f in s) if(!(f in w)) print f}' | sort -n | tr '\\n' ' '")
 NP = words(FW)
+# of those, the facets that recorded no lockstat (locks.lockstat or
+# stats.enabled off): not recorded, which is not "no wait"
+FU = !HAVE ? "" : UNREC(6, C)
 NOWAIT = ""
-do for [i=1:words(F0)] { NOWAIT = NOWAIT.(i > 1 ? "; " : "").fname(int(word(F0, i))) }
+NOREC6 = ""
+do for [i=1:words(F0)] {
+    f0 = word(F0, i)
+    if (strstrt(" ".FU, " ".f0." ") > 0) { NOREC6 = NOREC6.(NOREC6 eq "" ? "" : "; ").fname(int(f0)) } \
+    else { NOWAIT = NOWAIT.(NOWAIT eq "" ? "" : "; ").fname(int(f0)) }
+}
 # bars(f): facet f's stacked segments as strategy no., start %, end %, class colour
 CCOLORS = "#4e79a7 #f28e2b #e15759 #76b7b2 #59a14f #edc948 #b07aa1 #ff9da7 #9c755f #bab0ac"
 ccol(i) = word(CCOLORS, (int(i) - 1) % words(CCOLORS) + 1)
@@ -43,7 +51,9 @@ eval widen(NC, 1000)
 KR = keyrows(NCL, 10, gridw(NC))
 PXT = keytop(KR)
 # the facets without wait, as a footnote wrapped to the image's width
-FOOT = NOWAIT eq "" ? "" : system(sprintf("echo 'no lock wait in: %s' | fold -s -w %d", NOWAIT, int(gridw(NC) / 8.5)))
+FOOTT = (NOWAIT eq "" ? "" : "no lock wait in: ".NOWAIT).(NOWAIT ne "" && NOREC6 ne "" ? ". " : "") \
+    .(NOREC6 eq "" ? "" : "not recorded (locks.lockstat or stats.enabled off) in: ".NOREC6)
+FOOT = FOOTT eq "" ? "" : system(sprintf("echo '%s' | fold -s -w %d", FOOTT, int(gridw(NC) / 8.5)))
 FOOTN = FOOT eq "" ? 0 : int(system(sprintf("echo '%s' | wc -l", FOOT)))
 PXB = PXB + 18 * FOOTN + 16
 
@@ -51,7 +61,8 @@ do for [fmt in "png svg"] {
     eval HAVE && NP > 0 ? term(fmt, gridw(NC), gridh(NR)) : term(fmt, 1000, 650)
     set output NAME.".".fmt
     if (!HAVE) {
-        eval nodata(TITLE, "no data (no lock acquisitions recorded)")
+        eval nodata(TITLE, NOREC(6) ? "not recorded (locks.lockstat or stats.enabled = off)" \
+            : "no data (no lock acquisitions recorded)")
     } else { if (NP == 0) {
         eval nodata(TITLE, sprintf("no lock wait: no CPU waited for a lock at %d simulated CPUs", C))
     } else {

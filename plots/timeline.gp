@@ -32,12 +32,13 @@ NCOLS = words(COLS) > 4 ? 4 : words(COLS)
 CL = ""
 do for [i=1:NCOLS] { CL = CL.word(COLS, i)." " }
 # the rows: the roles' ops_per_s, then pool pages and kernel shootdowns where
-# any column has them; all shootdowns when neither
+# any column has them; all shootdowns when neither, if they were counted
+# (statistics off: timeline.csv has no such row, and no row is drawn)
 SERIES = !HAVE || NCOLS == 0 ? "" : system(MED." | awk -F, -v cl='".CL."' 'BEGIN{split(cl, a, \" \"); for(i in a) c[a[i]]} " \
     ."($1 in c) && !($4 in s){s[$4]; o[++n]=$4} ($1 in c) && $5>0{nz[$4]} " \
     ."END{for(i=1;i<=n;i++) if(o[i] ~ /^ops_per_s[.]/) printf \"%s \", o[i]; " \
     ."if(\"poolpages_per_s\" in nz) printf \"poolpages_per_s \"; if(\"kernel_flushes_per_s\" in nz) printf \"kernel_flushes_per_s \"; " \
-    ."if(!(\"poolpages_per_s\" in nz) && !(\"kernel_flushes_per_s\" in nz)) printf \"flushes_per_s\"}'")
+    ."if(!(\"poolpages_per_s\" in nz) && !(\"kernel_flushes_per_s\" in nz) && (\"flushes_per_s\" in s)) printf \"flushes_per_s\"}'")
 NROWS = words(SERIES)
 HAVE = HAVE && NCOLS > 0 && NROWS > 0
 rowlabel(s) = s eq "poolpages_per_s" ? "pool pages/s (allocated + freed)" : \

@@ -37,7 +37,8 @@ do for [fmt in "png svg"] {
     eval NP > 0 ? term(fmt, gridw(NC), gridh(NR)) : term(fmt, 1000, 650)
     set output NAME.".".fmt
     if (NP == 0) {
-        eval nodata(TITLE, "no data (no role completed a pmap_update() or page operation)")
+        eval nodata(TITLE, NOREC(5) ? "not recorded (stats.enabled = off: no update_cost was timed)" \
+            : "no data (no role completed a pmap_update() or page operation)")
     } else {
         set multiplot title sprintf("%s at %d simulated CPUs: share of completions that cost at least x (all trials merged)\n" \
             ."dotted: 50 %% (p50) and 1 %% (p99); log-log", TITLE, C) font ",12"

@@ -82,10 +82,24 @@ rc=$?
 [ $rc -eq 0 ] || fail "pmapstorm run tests/data/tiny.ini: exit $rc: $(cat "$TMP/run.log")"
 RUN="$TMP/res/latest"
 [ -d "$RUN" ] || fail "no results/latest after the run"
-for f in run.json summary.csv trials.csv update_ccdf.csv lockwait.csv lockstat.csv timeline.csv plots.txt report.md index.html; do
+for f in run.json summary.csv trials.csv update_ccdf.csv lockwait.csv lockstat.csv timeline.csv recorded.csv plots.txt report.md index.html; do
 	[ -s "$RUN/$f" ] || fail "the run left no (or an empty) $f"
 done
 check_plots "$RUN"
+grep -qx '0,netbsd-x86,2,,1,1' "$RUN/recorded.csv" || fail "recorded.csv of tiny.ini does not say it recorded both"
+# statistics off: recorded.csv says so, and the plots draw what was measured
+# and say "not recorded" for the rest, without a gnuplot warning
+"$PMAPSTORM" run "$SRC/tests/data/tiny.ini" --results "$TMP/off" --quiet --set stats.enabled=off \
+	--set report.primary=update_cost_p50 >"$TMP/off.log" 2>&1 ||
+	fail "pmapstorm run tiny.ini with stats.enabled=off: $(cat "$TMP/off.log")"
+[ -s "$TMP/off.log" ] && fail "pmapstorm run tiny.ini with stats.enabled=off wrote: $(head -5 "$TMP/off.log")"
+check_plots "$TMP/off/latest"
+grep -qx '0,netbsd-x86,2,,0,0' "$TMP/off/latest/recorded.csv" || fail "recorded.csv with stats.enabled=off does not say 0,0"
+grep -qF 'update\_cost\_p50.unmap not measured (stats.enabled = off)' "$TMP/off/latest/report.md" ||
+	fail "report.md with stats.enabled=off and a statistic as the primary metric does not say it was not measured"
+for p in update_ccdf ackmatrix lockwait latency_vs_cpus; do
+	grep -q "not recorded" "$TMP/off/latest/$p.svg" || fail "$p.svg with stats.enabled=off does not say 'not recorded'"
+done
 # the baseline: written, never overwritten silently, and gate of the run against it passes
 BASE="$TMP/res/baselines/tiny.json"
 [ -s "$BASE" ] || fail "--save-baseline tiny wrote no $BASE"

@@ -18,6 +18,8 @@
  *   timeline.csv      ..., trial, t_s, series, value  (series: ops_per_s.<role>,
  *                     flushes_per_s, kernel_flushes_per_s, poolpages_per_s)
  *   ackmatrix.csv     ..., initiator, target, mean_ns, acks  (request -> ack, at the target)
+ *   recorded.csv      ..., statistics, lockstat  (1/0: what the point recorded; with 0
+ *                     the tables above have no row of it, which is not 0)
  *   placement.csv     point, strategy, cpus, cpu, pu, host_pu, group, numa_node, synthetic
  * and the topologies, as hwloc XML: topology.xml (the host's) and, for a
  * point with a synthetic machine.topology, topology-p<point>.xml.
@@ -303,7 +305,9 @@ static json_t *point_json(const struct run_results *rr, unsigned p)
 				ops += tr->tr_cpu_ops[c];
 			const struct stats_counter *sd = stats_counter_find("shootdown.requests");
 			json_object_set_new(hj, "engine_ops_per_host_s", json_real((double)ops / tr->tr_host_wall_s));
-			if (sd != NULL) /* a build without the counter writes no figure, not a 0 */
+			/* a build without the counter, or statistics off, writes no
+			 * figure, not a 0 */
+			if (sd != NULL && pt->ep_cfg.mc_stats)
 				json_object_set_new(hj, "engine_shootdowns_per_host_s",
 				    json_real((double)tr->tr_counters[sd->sc_index] / tr->tr_host_wall_s));
 		}
@@ -623,6 +627,16 @@ static void timeline_rows(FILE *f, const struct run_results *rr, unsigned p, con
 	}
 }
 
+/* recorded.csv: what each point recorded (1) or not (0): statistics
+ * (stats.enabled) and lockstat (locks.lockstat, which needs statistics
+ * too), so a plot says "not recorded" where a table has no row, not "none" */
+static void recorded_rows(FILE *f, const struct run_results *rr, unsigned p, const char *facet)
+{
+	const struct exp_point *pt = &rr->rr_points[p];
+	fprintf(f, "%u,%s,%u,%s,%d,%d\n", ROWKEY(pt), facet, pt->ep_cfg.mc_stats ? 1 : 0,
+	    lockstat_recorded(&pt->ep_cfg) ? 1 : 0);
+}
+
 static const struct csv_table csv_tables[] = {
 	{"summary.csv", "point,strategy,cpus,facet,metric,unit,better,n,median,min,max,q1,q3", summary_rows},
 	{"trials.csv", "point,strategy,cpus,facet,trial,metric,value", trials_rows},
@@ -634,6 +648,7 @@ static const struct csv_table csv_tables[] = {
 	    lockstat_rows},
 	{"ackmatrix.csv", "point,strategy,cpus,facet,initiator,target,mean_ns,acks", ackmatrix_rows},
 	{"timeline.csv", "point,strategy,cpus,facet,trial,t_s,series,value", timeline_rows},
+	{"recorded.csv", "point,strategy,cpus,facet,statistics,lockstat", recorded_rows},
 };
 
 int results_write_tables(const struct run_results *rr, const char *dir)

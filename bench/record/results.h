@@ -13,9 +13,11 @@
 
 /* run.json's schema_version (docs/run.schema.json): what results_write()
  * writes, and the oldest that gate and merge still read.  3: a lockstat
- * row's hold times are null when it timed no hold (2 wrote 0 there); 4: a
- * timeline interval's counter rates are null with stats.enabled = off (3
- * wrote 0); a reader of 4 reads 2 and 3. */
+ * row's hold times are null when it timed no hold (2 wrote 0 there); 4:
+ * with stats.enabled = off a timeline interval's counter rates are null (3
+ * wrote 0), a trial has no metric from the statistics (3 wrote counter
+ * metrics of 0), and a trial's lockstat is empty when lockstat was not
+ * recorded (3 wrote rows of 0); a reader of 4 reads 2 and 3. */
 #define RUN_SCHEMA_VERSION 4
 #define RUN_SCHEMA_VERSION_MIN 2
 

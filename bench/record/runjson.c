@@ -9,6 +9,7 @@
  * write gives a message naming where it went wrong, never a crash.
  */
 #include "record/runjson.h"
+#include "record/lockstat.h"
 #include "common/msg.h"
 #include "trials/metrics.h"
 #include "trials/workloads/workload.h"
@@ -373,8 +374,12 @@ static int read_trial(struct rd *r, const struct exp_point *pt, unsigned p, cons
 			return rd_err(r, "more than %d metrics", TRIAL_MAX_METRICS);
 		if (strlen(mk) >= METRIC_NAMELEN)
 			return rd_err(r, "metric name %.40s... longer than %d bytes", mk, METRIC_NAMELEN - 1);
-		struct metric *m = &tr->tr_metrics[tr->tr_nmetrics++];
 		const struct metric_def *md = metric_def_of(mk);
+		/* a run with statistics off before schema 4 wrote what nothing
+		 * counted as 0: not kept (driver.c leaves it out) */
+		if (!pt->ep_cfg.mc_stats && md != NULL && metric_from_stats(md))
+			continue;
+		struct metric *m = &tr->tr_metrics[tr->tr_nmetrics++];
 		snprintf(m->m_name, sizeof(m->m_name), "%s", mk);
 		m->m_unit = md != NULL && !strcmp(md->md_unit, json_string_value(unit)) ? md->md_unit : keep(r, json_string_value(unit));
 		if (m->m_unit == NULL)
@@ -386,10 +391,23 @@ static int read_trial(struct rd *r, const struct exp_point *pt, unsigned p, cons
 	sort_point = pt; /* qsort has no context argument; the reader runs in one thread at a time */
 	qsort(tr->tr_metrics, tr->tr_nmetrics, sizeof(tr->tr_metrics[0]), cmp_metric);
 	read_counters(ctrs, tr->tr_counters);
+	tr->tr_stats = pt->ep_cfg.mc_stats;
 	int rc;
 	if ((rc = read_lockstat(r, lockstat, tr)) != 0 || (rc = read_roles(r, pt, roles, tr)) != 0 ||
 	    (rc = read_intervals(r, pt, intervals, tr)) != 0)
 		return rc;
+	/* the same for a file before schema 4: rows and rates of 0 where
+	 * nothing was recorded are not kept */
+	if (!lockstat_recorded(&pt->ep_cfg))
+		for (int c = 0; c < LC_NCLASS; c++) {
+			struct lockstat_row *lr = &tr->tr_lockstat[c];
+			memset(lr, 0, sizeof(*lr));
+			lr->lr_class = lock_class_name((lock_class_t)c);
+			lr->lr_algo = "";
+		}
+	for (unsigned i = 0; !tr->tr_stats && i < tr->tr_nintervals; i++)
+		tr->tr_intervals[i].is_flushes_per_s = tr->tr_intervals[i].is_kernel_flushes_per_s =
+		    tr->tr_intervals[i].is_poolpages_per_s = NAN;
 	if (json_array_size(cpu_ops) > MAXCPUS)
 		return rd_err(r, "cpu_ops_per_s: more than %d CPUs", MAXCPUS);
 	tr->tr_ncpu = (unsigned)json_array_size(cpu_ops);

@@ -610,6 +610,28 @@ static int facet_top_group(const struct report *r, unsigned f)
 
 /* ---- the answer ---- */
 
+/* Why group g ranks nothing by metric m: no trial completed, or the
+ * metric was not measured (statistics off) or does not apply. */
+static const char *why_unranked(const struct report *r, unsigned g, const char *m, char *buf, size_t len)
+{
+	bool done = false, stats = false;
+	for (unsigned s = 0; s < r->nstrat; s++) {
+		int p = r->groups[g].g_point[s];
+		if (p < 0)
+			continue;
+		done |= r->pi[p].done > 0;
+		stats |= r->rr->rr_points[p].ep_cfg.mc_stats;
+	}
+	const struct metric_def *md = metric_def_of(m);
+	if (!done)
+		snprintf(buf, len, "no completed trial");
+	else if (!stats && md != NULL && metric_from_stats(md))
+		snprintf(buf, len, "%s not measured (stats.enabled = off)", m);
+	else
+		snprintf(buf, len, "no completed trial has %s (not applicable: the Glossary says when)", m);
+	return buf;
+}
+
 /* One sentence for group g: the winner by its primary metric, its lead, and
  * the strategies the rank test cannot tell from it. */
 static void answer_line(const struct report *r, unsigned g, char *buf, size_t len)
@@ -622,7 +644,7 @@ static void answer_line(const struct report *r, unsigned g, char *buf, size_t le
 	unsigned n = rank_group(r, g, prim, order, st);
 	buf[0] = '\0';
 	if (n == 0) {
-		snprintf(buf, len, "no completed trial");
+		why_unranked(r, g, prim, buf, len);
 		return;
 	}
 	unsigned w = order[0];
@@ -935,7 +957,8 @@ static void ranking(struct doc *d, const struct report *r, unsigned g)
 	unsigned n = rank_group(r, g, prim, order, st);
 	doc_heading(d, 4, "%s", group_label(r, g, label, sizeof(label)));
 	if (n == 0) {
-		doc_para(d, "No completed trial has %s.", prim);
+		char why[EXP_NAMELEN * 4 + 96];
+		doc_para(d, "Not ranked: %s.", why_unranked(r, g, prim, why, sizeof(why)));
 		return;
 	}
 	holm_against(r, g, order[0], prim, pw);

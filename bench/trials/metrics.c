@@ -90,7 +90,7 @@ const struct metric_def metric_defs[] = {
         "the strategy is not lazy"},
     {"lock_wait_share", "ratio", -1, CLASS, false, true,
         "time CPUs spent waiting for locks of the class, as a share of all CPU time in the window",
-        "nobody took a lock of the class"},
+        "nobody took a lock of the class, or locks.lockstat = off"},
     /* ---- kernel memory: pool pages and the kernel shootdowns they cause ---- */
     {"poolpage_allocs_per_s", "1/s", 0, TRIAL, false, false,
         "pool pages allocated per second (uvm_km_alloc_poolpage: uvm.km.poolpage_allocs)",
