@@ -555,6 +555,21 @@ static int te_host_pu_of_cpu0(void)
 	return pu;
 }
 
+/* microbench's medians over trials leave out a trial that measured nothing
+ * (0): it is not the fastest */
+static void test_microbench_median_skips_unmeasured(void **state)
+{
+	(void)state;
+	double v[5] = {300, 0, 200, 0, 100};
+	assert_true(microbench_median(v, 5) == 200);
+	double w[4] = {0, 400, 0, 0};
+	assert_true(microbench_median(w, 4) == 400);
+	double none[3] = {0, 0, 0};
+	assert_true(microbench_median(none, 3) == 0);
+	double even[4] = {10, 40, 20, 30};
+	assert_true(microbench_median(even, 4) == 25);
+}
+
 /* microbench's host-core line: the best and worst round of the probe, and
  * the rounds at MB_CORE_SHARED cycles or more (the core's issue slots
  * shared), with unmeasured rounds (0) left out; none measured (virtual
@@ -1032,6 +1047,7 @@ int main(void)
 		cmocka_unit_test(test_engine_handler_time_is_one_charge),
 		cmocka_unit_test(test_engine_calibrated_band),
 		cmocka_unit_test(test_microbench_core_summary),
+		cmocka_unit_test(test_microbench_median_skips_unmeasured),
 		cmocka_unit_test(test_microbench_core_on_pu),
 		cmocka_unit_test(test_microbench_single_target_point),
 		cmocka_unit_test(test_host_tlb_flush2_counts),

@@ -733,11 +733,19 @@ static int mb_single_trial(const struct machine_config *base, unsigned t, double
 	return mb_point_trial(&pt, t, "unmap", NULL, NULL, rl);
 }
 
-/* the median of MB_TRIALS trials' values (sorts them) */
+double microbench_median(double *v, unsigned n)
+{
+	qsort(v, n, sizeof(double), samples_cmp_double);
+	unsigned z = 0;
+	while (z < n && !(v[z] > 0))
+		z++;
+	return z < n ? samples_median_sorted(v + z, n - z) : 0;
+}
+
+/* the median of the MB_TRIALS trials' values (microbench_median) */
 static double mb_median(double *v)
 {
-	qsort(v, MB_TRIALS, sizeof(double), samples_cmp_double);
-	return samples_median_sorted(v, MB_TRIALS);
+	return microbench_median(v, MB_TRIALS);
 }
 
 double microbench_scale_ratio(const struct mb_scale *sc, unsigned k)

@@ -104,6 +104,10 @@ struct microbench_result {
  * "microbench: ..." message: EINVAL when cfg does not boot or is too small
  * for the TLB-miss working set. */
 int microbench_run(const struct machine_config *cfg, unsigned rounds, struct microbench_result *out);
+/* The median of the n values that were measured (> 0; sorts v): a trial
+ * that measured nothing (0: no remote request timed, or statistics off) is
+ * left out, not counted as the fastest; 0 when none was. */
+double microbench_median(double *v, unsigned n);
 /* scaling k CPUs over 1 CPU (0 when 1 CPU did nothing) */
 double microbench_scale_ratio(const struct mb_scale *, unsigned k);
 /* the core probe (core_cycles) on host PU pu, from a thread of its own
