@@ -325,6 +325,24 @@ static void test_matching_by_configuration(void **state)
 	pc = save("cur.json", make_run(json_pack("[o]", p)));
 	pb = save("base.json", make_run(json_pack("[o]", make_point(0, "linux", &s, 1))));
 	assert_int_equal(gate(pb, pc, NULL, NULL), EXIT_USAGE);
+	/* a workload option only the current run has (a newer build's, at its
+	 * default) is ignored like a new config key, and said so; one both
+	 * have with different values keeps the points apart */
+	p = make_point(0, "linux", &s, 1);
+	json_object_set_new(json_object_get(json_array_get(json_object_get(p, "roles"), 0), "options"), "tables",
+	    json_string("free"));
+	pc = save("cur.json", make_run(json_pack("[o]", p)));
+	pb = save("base.json", make_run(json_pack("[o]", make_point(0, "linux", &s, 1))));
+	assert_int_equal(gate(pb, pc, NULL, NULL), EXIT_OK);
+	assert_non_null(strstr(outbuf, "1 point(s) matched"));
+	assert_non_null(strstr(outbuf, "config key role.unmap.tables only in the current run: ignored when matching"));
+	p = make_point(0, "linux", &s, 1);
+	json_object_set_new(json_object_get(json_array_get(json_object_get(p, "roles"), 0), "options"), "len",
+	    json_string("1"));
+	pc = save("cur.json", make_run(json_pack("[o]", p)));
+	pb = save("base.json", make_run(json_pack("[o]", make_point(0, "linux", &s, 1))));
+	assert_int_equal(gate(pb, pc, NULL, NULL), EXIT_USAGE);
+	assert_non_null(strstr(errbuf, "no sweep point in common"));
 }
 
 /* A/A: a shift between two runs of one build fails the plain gate; the

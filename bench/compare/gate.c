@@ -57,10 +57,11 @@
  * and --noise-out keeps GATE_NOISE_MARGIN x the largest; --noise raises a
  * metric's threshold t to that floor.
  *
- * Matching.  Two points match when every config key that both points carry
- * has the same value and their roles (workload, CPU set, pmap, options) are
- * identical.  A key only one file knows (a newer build's new key) is ignored
- * and said so.  Unmatched points are listed (a baseline point as a gap,
+ * Matching.  Two points match when every config key and workload option
+ * (role.NAME.OPTION) that both points carry has the same value and their
+ * roles (name, workload, CPU set, pmap) are identical.  A key or option only
+ * one file knows (a newer build's new key, or a new option with its
+ * default) is ignored and said so.  Unmatched points are listed (a baseline point as a gap,
  * see Coverage); no match at all is bad input (EINVAL).
  *
  * Reading.  gate_doc_parse() checks the type of every field it uses and
@@ -239,7 +240,20 @@ static int check_trial(struct parse *ps, json_t *tr, const char *where)
 	return 0;
 }
 
-/* config (sorted key=value), roles (compact JSON) and label of one point */
+/* one "prefix key=value" into gp_cfg (sized by the caller) */
+static int add_kv(struct parse *ps, struct gate_point *gp, const char *prefix, const char *key, const char *val)
+{
+	size_t len = strlen(prefix) + strlen(key) + strlen(val) + 2;
+	char *kv = mem_alloc(char, len);
+	if (kv == NULL)
+		return oom(ps);
+	snprintf(kv, len, "%s%s=%s", prefix, key, val);
+	gp->gp_cfg[gp->gp_ncfg++] = kv;
+	return 0;
+}
+
+/* config and role options (sorted key=value), roles without their options
+ * (compact JSON) and label of one point */
 static int parse_identity(struct parse *ps, json_t *pt, const char *where, struct gate_point *gp)
 {
 	json_t *cfg = get_typed(ps, pt, "config", where, is_object, "an object");
@@ -250,23 +264,8 @@ static int parse_identity(struct parse *ps, json_t *pt, const char *where, struc
 	size_t n = json_object_size(cfg);
 	if (n > GATE_MAX_CONFIG || json_object_size(params) > GATE_MAX_CONFIG || json_array_size(roles) > GATE_MAX_CONFIG)
 		return perr(ps, "%s: more than %u config keys, params or roles", where, GATE_MAX_CONFIG);
-	gp->gp_cfg = mem_zalloc(char *, n + 1);
-	if (gp->gp_cfg == NULL)
-		return oom(ps);
 	const char *k;
 	json_t *v;
-	json_object_foreach(cfg, k, v)
-	{
-		if (!json_is_string(v) || strlen(k) >= GATE_MAX_STRING || json_string_length(v) >= GATE_MAX_STRING)
-			return perr(ps, "%s.config.%.64s: not a string (or too long)", where, k);
-		size_t len = strlen(k) + json_string_length(v) + 2;
-		char *kv = mem_alloc(char, len);
-		if (kv == NULL)
-			return oom(ps);
-		snprintf(kv, len, "%s=%s", k, json_string_value(v));
-		gp->gp_cfg[gp->gp_ncfg++] = kv;
-	}
-	qsort(gp->gp_cfg, gp->gp_ncfg, sizeof(char *), cmp_str);
 	size_t i;
 	json_array_foreach(roles, i, v)
 	{
@@ -276,18 +275,59 @@ static int parse_identity(struct parse *ps, json_t *pt, const char *where, struc
 		json_t *rv;
 		json_object_foreach(v, rk, rv)
 		{
-			bool ok = json_is_string(rv);
+			bool ok = json_is_string(rv) && json_string_length(rv) < GATE_MAX_STRING;
 			if (!strcmp(rk, "options") && json_is_object(rv)) {
 				const char *ok2;
 				json_t *ov;
 				ok = json_object_size(rv) <= GATE_MAX_CONFIG;
 				json_object_foreach(rv, ok2, ov) ok = ok && json_is_string(ov);
+				n += json_object_size(rv);
 			}
 			if (!ok)
 				return perr(ps, "%s.roles[%zu].%.64s: wrong type", where, i, rk);
 		}
 	}
-	gp->gp_roles = json_dumps(roles, JSON_COMPACT | JSON_SORT_KEYS);
+	/* the config keys and, as role.NAME.OPTION (the key a sweep uses),
+	 * every role's workload options: a key only one file carries (an
+	 * option a newer build added, with its default) is ignored when
+	 * matching, like a new config key */
+	gp->gp_cfg = mem_zalloc(char *, n + 1);
+	if (gp->gp_cfg == NULL)
+		return oom(ps);
+	json_object_foreach(cfg, k, v)
+	{
+		if (!json_is_string(v) || strlen(k) >= GATE_MAX_STRING || json_string_length(v) >= GATE_MAX_STRING)
+			return perr(ps, "%s.config.%.64s: not a string (or too long)", where, k);
+		if (add_kv(ps, gp, "", k, json_string_value(v)) != 0)
+			return ENOMEM;
+	}
+	json_t *core = json_array();
+	if (core == NULL)
+		return oom(ps);
+	json_array_foreach(roles, i, v)
+	{
+		json_t *opts = json_object_get(v, "options"), *name = json_object_get(v, "name"), *ov;
+		json_object_foreach(opts, k, ov)
+		{
+			char prefix[GATE_MAX_STRING + 8];
+			snprintf(prefix, sizeof(prefix), "role.%s.", json_is_string(name) ? json_string_value(name) : "?");
+			if (strlen(k) >= GATE_MAX_STRING || add_kv(ps, gp, prefix, k, json_string_value(ov)) != 0) {
+				json_decref(core);
+				return strlen(k) >= GATE_MAX_STRING ? perr(ps, "%s.roles[%zu].options: key too long", where, i)
+				                                    : ENOMEM;
+			}
+		}
+		json_t *c = json_deep_copy(v);
+		if (c == NULL || json_array_append_new(core, c) != 0) {
+			json_decref(core);
+			return oom(ps);
+		}
+		json_object_del(c, "options");
+	}
+	qsort(gp->gp_cfg, gp->gp_ncfg, sizeof(char *), cmp_str);
+	/* the roles but their options: workload, CPU set, pmap, name */
+	gp->gp_roles = json_dumps(core, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(core);
 	if (gp->gp_roles == NULL)
 		return oom(ps);
 	/* label: strategy, CPUs, then the other swept keys */

@@ -36,9 +36,9 @@ struct gate_metric {
 struct gate_point {
 	unsigned gp_index;
 	char *gp_label;     /* strategy, CPUs and the other swept keys, for people */
-	char **gp_cfg;      /* "key=value" of every config key, sorted */
+	char **gp_cfg;      /* "key=value" of every config key and role.NAME.OPTION, sorted */
 	unsigned gp_ncfg;
-	char *gp_roles;     /* the roles, compact JSON with sorted keys */
+	char *gp_roles;     /* the roles without their options, compact JSON with sorted keys */
 	struct gate_metric *gp_metrics;
 	unsigned gp_nmetrics;
 	bool gp_virtual;    /* "clock": "virtual" (machine.engine = virtual): every metric is a function of
