@@ -477,6 +477,15 @@ LOCK_ALWAYS_INLINE void lock_enter_inline(kmutex_t *m, unsigned likely)
 	const unsigned kind = m->mtx_fast;
 	void (*const charge)(bool) = t->lt_charge;
 	const bool stat = atomic_load_explicit(&lockstat_on_flag, memory_order_relaxed);
+	/* the likely algorithm first, laid out straight through (the compiler
+	 * otherwise tests ticket and mcs first and jumps out of line to it:
+	 * docs/performance.md, section 36) */
+	if (__builtin_expect(kind == likely, 1)) {
+		if (__builtin_expect(self != 0, 1) && __builtin_expect(lock_try_fast(m, t, likely), 1))
+			goto acquired;
+		mutex_enter_slow(m);
+		return;
+	}
 	if (kind == LF_TICKET && __builtin_expect(self != 0, 1)) {
 		/* ck_spinlock_ticket_lock()'s take-a-number, not a try by CAS
 		 * (that costs the same atomic and a load before it): served at
@@ -508,8 +517,7 @@ LOCK_ALWAYS_INLINE void lock_enter_inline(kmutex_t *m, unsigned likely)
 		m->mtx_node = n;
 		goto acquired;
 	}
-	if (__builtin_expect(self != 0, 1) &&
-	    (kind == likely ? lock_try_fast(m, t, likely) : lock_try_fast(m, t, kind))) {
+	if (__builtin_expect(self != 0, 1) && lock_try_fast(m, t, kind)) {
 	acquired:
 		/* holder-only fields: relaxed (see struct kmutex) */
 		atomic_store_explicit(&m->mtx_owner, self, memory_order_relaxed);
@@ -546,7 +554,7 @@ LOCK_ALWAYS_INLINE bool lock_exit_inline(kmutex_t *m, unsigned likely)
 		 * would time the next, unsampled hold); resets the start */
 		if (__builtin_expect(atomic_load_explicit(&m->mtx_t0, memory_order_relaxed) != 0, 0))
 			lockstat_hold_end(m);
-		if (kind == likely)
+		if (__builtin_expect(kind == likely, 1))
 			lock_exit_fast(m, t, likely);
 		else
 			lock_exit_fast(m, t, kind);
