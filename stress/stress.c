@@ -227,7 +227,9 @@ static void print_table(FILE *f, const struct stress_result *res, const struct m
 		    res->sr_violations[o] ? "  <-- FAILURE" : "");
 	}
 	fprintf(f, "  injected:");
-	for (int k = 0; k < 5; k++)
+	if (!cfg->mc_stats) /* the injections are counted by statistics counters: 0 would be a lie */
+		fprintf(f, " not counted (stats.enabled = off)");
+	for (int k = 0; cfg->mc_stats && k < 5; k++)
 		fprintf(f, " %s %lu", stress_injected_names[k], (unsigned long)res->sr_injected[k]);
 	fprintf(f, "\n  %s: %s%s\n", cfg->mc_strategy, stress_violations(res) ? "FAILURE" : "SUCCESS",
 	    res->sr_interrupted ? " (interrupted)" : "");

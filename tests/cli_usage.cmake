@@ -195,6 +195,10 @@ expect_rc(2 "--strategy: 'mutant-skip' is a deliberately broken mutant: add --un
 expect_rc(2 "--strategy: unknown strategy 'nope'; valid: all, immediate" stress --strategy nope)
 expect_rc(2 "check.oracles: unknown oracle 'x'" stress --set check.oracles=x)
 expect_rc(2 "inject.yield: 1001 is out of range" stress --set inject.yield=1001)
+# ... the injections it made, counted; with statistics off, not counted (not 0) ...
+expect_rc(0 "injected: inject.yields [0-9]+ inject.spl_windows" stress --strategy netbsd-x86 --seconds 0.2 --inject yield)
+expect_rc(0 "injected: not counted \\(stats.enabled = off\\)\n" stress --strategy netbsd-x86 --seconds 0.2
+  --inject yield --set stats.enabled=off)
 # ... a correct strategy: the table, SUCCESS, the reproducibility statement, exit 0 ...
 expect_rc(0 "contents +[0-9]+ +0\n.*netbsd-x86: SUCCESS.*seed 7 fixes every random choice.*vary.*End of test: SUCCESS"
   stress --strategy netbsd-x86 --seconds 0.3 --seed 7 --inject yield)
