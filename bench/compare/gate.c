@@ -59,9 +59,12 @@
  *
  * Matching.  Two points match when every config key and workload option
  * (role.NAME.OPTION) that both points carry has the same value and their
- * roles (name, workload, CPU set, pmap) are identical.  A key or option only
- * one file knows (a newer build's new key, or a new option with its
- * default) is ignored and said so.  Unmatched points are listed (a baseline point as a gap,
+ * roles (name, workload, CPU set, pmap) are identical.  An option of a
+ * workload this build knows that a file does not record is taken at its
+ * default (parse_identity); any other key only one file knows (a newer
+ * build's) is ignored, and both are said.  Points that agree on every key
+ * pair first; a baseline point that several current points match once the
+ * one-sided keys are ignored stays unmatched (gate_compare).  Unmatched points are listed (a baseline point as a gap,
  * see Coverage); no match at all is bad input (EINVAL).
  *
  * Reading.  gate_doc_parse() checks the type of every field it uses and
@@ -74,6 +77,7 @@
 #include "common/msg.h"
 #include "common/path.h"
 #include "common/samples.h"
+#include "trials/workloads/workload.h"
 #include "common/utf8.h"
 #include "record/results.h"
 #include "trials/shard.h"
@@ -157,9 +161,20 @@ static int better_of(const char *s)
 	return !strcmp(s, "higher") ? 1 : !strcmp(s, "lower") ? -1 : !strcmp(s, "none") ? 0 : 2;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* "key=value" entries in key order, then value: the order points_match()
+ * merges in ('=' ends the key, so "a=1" sorts before "a.b=1") */
+static int cmp_key(const char *a, const char *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	size_t la = strcspn(a, "="), lb = strcspn(b, "=");
+	int c = memcmp(a, b, la < lb ? la : lb);
+	return c != 0 ? c : (la > lb) - (la < lb);
+}
+
+static int cmp_kv(const void *x, const void *y)
+{
+	const char *a = *(char *const *)x, *b = *(char *const *)y;
+	int c = cmp_key(a, b);
+	return c != 0 ? c : strcmp(a, b);
 }
 
 static void point_free(struct gate_point *gp)
@@ -168,6 +183,7 @@ static void point_free(struct gate_point *gp)
 	for (unsigned i = 0; i < gp->gp_ncfg; i++)
 		free(gp->gp_cfg[i]);
 	free(gp->gp_cfg);
+	free(gp->gp_implied); /* its strings are gp_cfg's */
 	free(gp->gp_roles);
 	for (unsigned i = 0; i < gp->gp_nmetrics; i++) {
 		free(gp->gp_metrics[i].gm_name);
@@ -276,28 +292,44 @@ static int parse_identity(struct parse *ps, json_t *pt, const char *where, struc
 		json_object_foreach(v, rk, rv)
 		{
 			bool ok = json_is_string(rv) && json_string_length(rv) < GATE_MAX_STRING;
-			if (!strcmp(rk, "options") && json_is_object(rv)) {
+			if (!strcmp(rk, "options")) {
 				const char *ok2;
 				json_t *ov;
-				ok = json_object_size(rv) <= GATE_MAX_CONFIG;
-				json_object_foreach(rv, ok2, ov) ok = ok && json_is_string(ov);
+				ok = json_is_object(rv) && json_object_size(rv) <= GATE_MAX_CONFIG;
+				json_object_foreach(rv, ok2, ov) ok = ok && json_is_string(ov) &&
+				    json_string_length(ov) < GATE_MAX_STRING && strlen(ok2) < GATE_MAX_STRING && !strchr(ok2, '=');
 				n += json_object_size(rv);
 			}
 			if (!ok)
-				return perr(ps, "%s.roles[%zu].%.64s: wrong type", where, i, rk);
+				return perr(ps, "%s.roles[%zu].%.64s: wrong type (or too long)", where, i, rk);
 		}
+		/* the role's name prefixes its options' keys: a name with a dot or
+		 * an equals sign could make two keys one */
+		json_t *name = json_object_get(v, "name"), *wl = json_object_get(v, "workload");
+		if (!json_is_string(name) || json_string_length(name) == 0 || strpbrk(json_string_value(name), ".=") != NULL)
+			return perr(ps, "%s.roles[%zu].name: missing, or holds '.' or '='", where, i);
+		const struct workload *w = json_is_string(wl) ? workload_find(json_string_value(wl)) : NULL;
+		for (const struct wl_option *o = w != NULL ? w->wl_options : NULL; o != NULL && o->wo_name != NULL; o++)
+			n++; /* room for the defaults of the options the role does not record */
 	}
+	if (n > 2 * GATE_MAX_CONFIG)
+		return perr(ps, "%s: more than %u config keys and workload options", where, 2 * GATE_MAX_CONFIG);
 	/* the config keys and, as role.NAME.OPTION (the key a sweep uses),
-	 * every role's workload options: a key only one file carries (an
-	 * option a newer build added, with its default) is ignored when
-	 * matching, like a new config key */
+	 * every role's workload options.  An option of a workload this build
+	 * knows that the role does not record (the file is older than the
+	 * option) is taken at its default, which is what that build ran (an
+	 * option is added with the old behaviour as its default), and noted;
+	 * a key only one file carries otherwise (a newer build's) is ignored
+	 * when matching (points_match) */
 	gp->gp_cfg = mem_zalloc(char *, n + 1);
-	if (gp->gp_cfg == NULL)
+	gp->gp_implied = mem_zalloc(char *, n + 1);
+	if (gp->gp_cfg == NULL || gp->gp_implied == NULL)
 		return oom(ps);
 	json_object_foreach(cfg, k, v)
 	{
-		if (!json_is_string(v) || strlen(k) >= GATE_MAX_STRING || json_string_length(v) >= GATE_MAX_STRING)
-			return perr(ps, "%s.config.%.64s: not a string (or too long)", where, k);
+		if (!json_is_string(v) || strlen(k) >= GATE_MAX_STRING || json_string_length(v) >= GATE_MAX_STRING ||
+		    strchr(k, '=') != NULL)
+			return perr(ps, "%s.config.%.64s: not a string (or too long, or a key with '=')", where, k);
 		if (add_kv(ps, gp, "", k, json_string_value(v)) != 0)
 			return ENOMEM;
 	}
@@ -306,16 +338,25 @@ static int parse_identity(struct parse *ps, json_t *pt, const char *where, struc
 		return oom(ps);
 	json_array_foreach(roles, i, v)
 	{
-		json_t *opts = json_object_get(v, "options"), *name = json_object_get(v, "name"), *ov;
+		json_t *opts = json_object_get(v, "options"), *wl = json_object_get(v, "workload"), *ov;
+		char prefix[GATE_MAX_STRING + 8];
+		snprintf(prefix, sizeof(prefix), "role.%s.", json_string_value(json_object_get(v, "name")));
 		json_object_foreach(opts, k, ov)
 		{
-			char prefix[GATE_MAX_STRING + 8];
-			snprintf(prefix, sizeof(prefix), "role.%s.", json_is_string(name) ? json_string_value(name) : "?");
-			if (strlen(k) >= GATE_MAX_STRING || add_kv(ps, gp, prefix, k, json_string_value(ov)) != 0) {
+			if (add_kv(ps, gp, prefix, k, json_string_value(ov)) != 0) {
 				json_decref(core);
-				return strlen(k) >= GATE_MAX_STRING ? perr(ps, "%s.roles[%zu].options: key too long", where, i)
-				                                    : ENOMEM;
+				return ENOMEM;
 			}
+		}
+		const struct workload *w = json_is_string(wl) ? workload_find(json_string_value(wl)) : NULL;
+		for (const struct wl_option *o = w != NULL ? w->wl_options : NULL; o != NULL && o->wo_name != NULL; o++) {
+			if (json_object_get(opts, o->wo_name) != NULL)
+				continue;
+			if (add_kv(ps, gp, prefix, o->wo_name, o->wo_default) != 0) {
+				json_decref(core);
+				return ENOMEM;
+			}
+			gp->gp_implied[gp->gp_nimplied++] = gp->gp_cfg[gp->gp_ncfg - 1];
 		}
 		json_t *c = json_deep_copy(v);
 		if (c == NULL || json_array_append_new(core, c) != 0) {
@@ -324,7 +365,17 @@ static int parse_identity(struct parse *ps, json_t *pt, const char *where, struc
 		}
 		json_object_del(c, "options");
 	}
-	qsort(gp->gp_cfg, gp->gp_ncfg, sizeof(char *), cmp_str);
+	qsort(gp->gp_cfg, gp->gp_ncfg, sizeof(char *), cmp_kv);
+	/* a key twice (a config key spelled role.NAME.OPTION beside the
+	 * role's own option): which value counts would be a guess */
+	for (unsigned j = 1; j < gp->gp_ncfg; j++) {
+		size_t klen = strcspn(gp->gp_cfg[j], "=");
+		if (cmp_key(gp->gp_cfg[j - 1], gp->gp_cfg[j]) == 0) {
+			json_decref(core);
+			return perr(ps, "%s: %.*s twice (a config key and a role's option, or two roles of one name)", where,
+			    (int)(klen > 256 ? 256 : klen), gp->gp_cfg[j]);
+		}
+	}
 	/* the roles but their options: workload, CPU set, pmap, name */
 	gp->gp_roles = json_dumps(core, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(core);
@@ -563,16 +614,24 @@ static const char *cfg_value(const struct gate_point *gp, const char *key, size_
 	return NULL;
 }
 
-static bool points_match(const struct gate_point *a, const struct gate_point *b)
+/* Do a and b match: the same roles, and every key both carry at the same
+ * value?  *one_sided: the keys only one carries.  One merge of the two
+ * sorted lists (cmp_kv). */
+static bool points_match(const struct gate_point *a, const struct gate_point *b, unsigned *one_sided)
 {
+	*one_sided = 0;
 	if (strcmp(a->gp_roles, b->gp_roles) != 0)
 		return false;
-	for (unsigned i = 0; i < a->gp_ncfg; i++) {
-		size_t klen = strcspn(a->gp_cfg[i], "=");
-		const char *v = cfg_value(b, a->gp_cfg[i], klen);
-		if (v != NULL && strcmp(v, a->gp_cfg[i] + klen + 1) != 0)
+	unsigned i = 0, j = 0;
+	while (i < a->gp_ncfg && j < b->gp_ncfg) {
+		int c = cmp_key(a->gp_cfg[i], b->gp_cfg[j]);
+		if (c == 0 && strcmp(a->gp_cfg[i], b->gp_cfg[j]) != 0)
 			return false;
+		*one_sided += c != 0;
+		i += c <= 0;
+		j += c >= 0;
 	}
+	*one_sided += (a->gp_ncfg - i) + (b->gp_ncfg - j);
 	return true;
 }
 
@@ -594,14 +653,22 @@ static void note(struct gate_result *r, const char *fmt, ...)
  * matching, said once per key */
 static void note_key_differences(const struct gate_point *a, const struct gate_point *b, struct gate_result *r)
 {
+	char line[2 * GATE_MAX_STRING + 160];
 	for (int side = 0; side < 2; side++) {
 		const struct gate_point *x = side ? b : a, *y = side ? a : b;
+		const char *who = side ? "current run" : "baseline";
 		for (unsigned i = 0; i < x->gp_ncfg; i++) {
 			size_t klen = strcspn(x->gp_cfg[i], "=");
-			char line[GATE_MAX_STRING + 128];
-			snprintf(line, sizeof(line), "config key %.*s only in the %s: ignored when matching points", (int)klen,
-			    x->gp_cfg[i], side ? "current run" : "baseline");
+			snprintf(line, sizeof(line), "key %.*s (%s) only in the %s: ignored when matching points", (int)klen,
+			    x->gp_cfg[i], x->gp_cfg[i] + klen + 1, who);
 			if (cfg_value(y, x->gp_cfg[i], klen) == NULL && strstr(r->gr_notes, line) == NULL)
+				note(r, "%s", line);
+		}
+		for (unsigned i = 0; i < x->gp_nimplied; i++) {
+			size_t klen = strcspn(x->gp_implied[i], "=");
+			snprintf(line, sizeof(line), "workload option %.*s not recorded in the %s (an older build): taken as "
+			    "its default, %s", (int)klen, x->gp_implied[i], who, x->gp_implied[i] + klen + 1);
+			if (strstr(r->gr_notes, line) == NULL)
 				note(r, "%s", line);
 		}
 	}
@@ -743,19 +810,47 @@ int gate_compare(const struct gate_doc *base, const struct gate_doc *cur, const 
 		note(r, "%s is an interrupted run: partial results", base->gd_file);
 	bool *used = mem_zalloc(bool, cur->gd_npoints + 1);
 	bool *glob_hit = mem_zalloc(bool, o->go_nglobs + 1);
+	int *pair = mem_alloc(int, base->gd_npoints + 1);
+	unsigned nambiguous = 0;
 	size_t cap = 0, gcap = 0;
 	int rc = 0;
-	if (used == NULL || glob_hit == NULL)
+	if (used == NULL || glob_hit == NULL || pair == NULL)
 		goto nomem;
+	for (unsigned p = 0; p < base->gd_npoints; p++)
+		pair[p] = -1;
 	if (cur->gd_interrupted && add_gap(r, &gcap, o, NULL, NULL, false, true) != 0)
 		goto nomem;
-	for (unsigned p = 0; p < base->gd_npoints; p++) {
-		const struct gate_point *bp = &base->gd_points[p], *cp = NULL;
-		for (unsigned q = 0; q < cur->gd_npoints && cp == NULL; q++)
-			if (!used[q] && points_match(bp, &cur->gd_points[q])) {
-				used[q] = true;
-				cp = &cur->gd_points[q];
+	/* the pairs: first those that agree on every key (both files record
+	 * the same keys); then, for the rest, the one point that agrees on
+	 * the keys both carry — where several do, the keys only one file
+	 * knows are what tells them apart, and the gate will not guess */
+	for (int pass = 0; pass < 2; pass++)
+		for (unsigned p = 0; p < base->gd_npoints; p++) {
+			if (pair[p] >= 0)
+				continue;
+			int found = -1;
+			unsigned nfound = 0, one;
+			for (unsigned q = 0; q < cur->gd_npoints; q++)
+				if (!used[q] && points_match(&base->gd_points[p], &cur->gd_points[q], &one) && (pass || one == 0)) {
+					if (nfound++ == 0)
+						found = (int)q;
+					if (!pass)
+						break;
+				}
+			if (nfound > 1) {
+				nambiguous++;
+				note(r, "point %u (%s) of the baseline matches %u points of the current run once the keys only "
+				    "one file carries are ignored: left unmatched", base->gd_points[p].gp_index,
+				    base->gd_points[p].gp_label, nfound);
+				continue;
 			}
+			if (found >= 0) {
+				pair[p] = found;
+				used[found] = true;
+			}
+		}
+	for (unsigned p = 0; p < base->gd_npoints; p++) {
+		const struct gate_point *bp = &base->gd_points[p], *cp = pair[p] >= 0 ? &cur->gd_points[pair[p]] : NULL;
 		if (cp == NULL) {
 			r->gr_only_base++;
 			if (add_gap(r, &gcap, o, bp, NULL, false, true) != 0)
@@ -811,8 +906,9 @@ int gate_compare(const struct gate_doc *base, const struct gate_doc *cur, const 
 		    cur->gd_hosts);
 	}
 	if (r->gr_matched == 0) {
-		snprintf(err, errlen, "%s and %s have no sweep point in common (same config and roles): nothing to compare",
-		    base->gd_file, cur->gd_file);
+		snprintf(err, errlen, "%s and %s have no sweep point in common (same config and roles): nothing to "
+		    "compare%s", base->gd_file, cur->gd_file, nambiguous ? " (a baseline point matched several points of "
+		    "the current run once the keys only one file carries were ignored)" : "");
 		rc = EINVAL;
 	}
 	for (unsigned k = 0; rc == 0 && k < o->go_nglobs; k++)
@@ -826,6 +922,7 @@ nomem:
 	rc = ENOMEM;
 out:
 	free(used);
+	free(pair);
 	free(glob_hit);
 	if (rc != 0)
 		gate_result_free(r);

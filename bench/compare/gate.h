@@ -38,6 +38,8 @@ struct gate_point {
 	char *gp_label;     /* strategy, CPUs and the other swept keys, for people */
 	char **gp_cfg;      /* "key=value" of every config key and role.NAME.OPTION, sorted */
 	unsigned gp_ncfg;
+	char **gp_implied;  /* the entries of gp_cfg the file did not record: a workload option at its default */
+	unsigned gp_nimplied;
 	char *gp_roles;     /* the roles without their options, compact JSON with sorted keys */
 	struct gate_metric *gp_metrics;
 	unsigned gp_nmetrics;

@@ -25,7 +25,7 @@
  * process's other mappings would: the tables above it are never emptied,
  * and with slots x len < 512 neither is the last-level one the ranges
  * share with it — will-it-scale's tlb_flush2 madvise()s its pages away and
- * frees no page table at all (docs/performance.md, section 31).
+ * frees no page table at all (docs/performance.md, sections 31 and 35).
  */
 #include "trials/workloads/workload.h"
 
