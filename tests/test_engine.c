@@ -556,7 +556,7 @@ static int te_host_pu_of_cpu0(void)
 }
 
 /* microbench's medians over trials leave out a trial that measured nothing
- * (0): it is not the fastest */
+ * (0): it is not the fastest; a ratio's two medians cover the same trials */
 static void test_microbench_median_skips_unmeasured(void **state)
 {
 	(void)state;
@@ -568,6 +568,11 @@ static void test_microbench_median_skips_unmeasured(void **state)
 	assert_true(microbench_median(none, 3) == 0);
 	double even[4] = {10, 40, 20, 30};
 	assert_true(microbench_median(even, 4) == 25);
+	/* a ratio's two medians over the same rounds: the round that measured
+	 * only one side counts for neither */
+	double mut[5] = {100, 0, 300, 200, 900}, single[5] = {50, 60, 70, 80, 0};
+	microbench_pair_measured(mut, single, 5);
+	assert_true(microbench_median(mut, 5) == 200 && microbench_median(single, 5) == 70);
 }
 
 /* microbench's host-core line: the best and worst round of the probe, and

@@ -742,6 +742,13 @@ double microbench_median(double *v, unsigned n)
 	return z < n ? samples_median_sorted(v + z, n - z) : 0;
 }
 
+void microbench_pair_measured(double *a, double *b, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (!(a[i] > 0 && b[i] > 0))
+			a[i] = b[i] = 0;
+}
+
 /* the median of the MB_TRIALS trials' values (microbench_median) */
 static double mb_median(double *v)
 {
@@ -1063,7 +1070,10 @@ static int mb_scaling(const struct machine_config *cfg, struct microbench_result
 	 * latency against the same munmap's with a target that shoots nothing
 	 * back (mb_single_trial), the same measure; the update cost (with pmap_enter()/pmap_remove() and their pmap-lock
 	 * waits, the shared-scaling figure's matter) is kept as a figure */
-	out->mutual = out->scales[1].rl_p50[1];
+	double mut[MB_TRIALS];
+	memcpy(mut, rl[1][1], sizeof(mut));
+	microbench_pair_measured(mut, single, MB_TRIALS); /* the same rounds on both sides of the ratio */
+	out->mutual = mb_median(mut);
 	out->single = mb_median(single);
 	out->mutual_ratio = out->single > 0 ? out->mutual / out->single : 0;
 	out->mutual_update = out->scales[1].sd_p50[1];

@@ -108,6 +108,10 @@ int microbench_run(const struct machine_config *cfg, unsigned rounds, struct mic
  * that measured nothing (0: no remote request timed, or statistics off) is
  * left out, not counted as the fastest; 0 when none was. */
 double microbench_median(double *v, unsigned n);
+/* Two figures measured round by round, for a ratio of their medians: a
+ * round that measured one but not the other counts for neither (both 0),
+ * so the two medians are over the same rounds. */
+void microbench_pair_measured(double *a, double *b, unsigned n);
 /* scaling k CPUs over 1 CPU (0 when 1 CPU did nothing) */
 double microbench_scale_ratio(const struct mb_scale *, unsigned k);
 /* the core probe (core_cycles) on host PU pu, from a thread of its own
