@@ -57,6 +57,16 @@ static json_t *make_point(unsigned index, const char *strategy, const struct spe
 	    "config", cfg, "roles", roles, "warmup_s", 0.1, "duration_s", 1.0, "trials", trials, "summary", sum);
 }
 
+/* a point of make_point() whose role has workload option key = val */
+static json_t *point_with_option(unsigned index, const char *strategy, const struct spec *s, const char *key,
+    const char *val)
+{
+	json_t *p = make_point(index, strategy, s, 1);
+	json_object_set_new(json_object_get(json_array_get(json_object_get(p, "roles"), 0), "options"), key,
+	    json_string(val));
+	return p;
+}
+
 static json_t *make_run(json_t *points)
 {
 	return json_pack("{s:s,s:i,s:s,s:b,s:{s:s},s:o}", "schema", "pmapstorm-run", "schema_version", 2, "name", "synthetic",
@@ -328,10 +338,7 @@ static void test_matching_by_configuration(void **state)
 	/* a workload option only the current run has (a newer build's, at its
 	 * default) is ignored like a new config key, and said so; one both
 	 * have with different values keeps the points apart */
-	p = make_point(0, "linux", &s, 1);
-	json_object_set_new(json_object_get(json_array_get(json_object_get(p, "roles"), 0), "options"), "tables",
-	    json_string("free"));
-	pc = save("cur.json", make_run(json_pack("[o]", p)));
+	pc = save("cur.json", make_run(json_pack("[o]", point_with_option(0, "linux", &s, "tables", "free"))));
 	pb = save("base.json", make_run(json_pack("[o]", make_point(0, "linux", &s, 1))));
 	assert_int_equal(gate(pb, pc, NULL, NULL), EXIT_OK);
 	assert_non_null(strstr(outbuf, "1 point(s) matched"));
@@ -339,12 +346,8 @@ static void test_matching_by_configuration(void **state)
 	                                "taken as its default, free"));
 	/* ... so of a current run that sweeps it, the baseline matches the
 	 * point at the default, not the first */
-	json_t *keep = make_point(0, "linux", &s, 1), *fr = make_point(1, "linux", &s, 1);
-	json_object_set_new(json_object_get(json_array_get(json_object_get(keep, "roles"), 0), "options"), "tables",
-	    json_string("keep"));
-	json_object_set_new(json_object_get(json_array_get(json_object_get(fr, "roles"), 0), "options"), "tables",
-	    json_string("free"));
-	pc = save("cur.json", make_run(json_pack("[o,o]", keep, fr)));
+	pc = save("cur.json", make_run(json_pack("[o,o]", point_with_option(0, "linux", &s, "tables", "keep"),
+	                                             point_with_option(1, "linux", &s, "tables", "free"))));
 	pb = save("base.json", make_run(json_pack("[o]", make_point(0, "linux", &s, 1))));
 	assert_int_equal(gate(pb, pc, NULL, NULL), EXIT_OK);
 	assert_non_null(strstr(outbuf, "point 0 (linux 2 CPU) only in the current run"));
@@ -370,10 +373,7 @@ static void test_matching_by_configuration(void **state)
 	pc = save("cur.json", make_run(json_pack("[o]", p)));
 	assert_int_equal(gate(pb, pc, NULL, NULL), EXIT_USAGE);
 	assert_non_null(strstr(errbuf, "roles[0].name: missing, or holds '.' or '='"));
-	p = make_point(0, "linux", &s, 1);
-	json_object_set_new(json_object_get(json_array_get(json_object_get(p, "roles"), 0), "options"), "len",
-	    json_string("1"));
-	pc = save("cur.json", make_run(json_pack("[o]", p)));
+	pc = save("cur.json", make_run(json_pack("[o]", point_with_option(0, "linux", &s, "len", "1"))));
 	pb = save("base.json", make_run(json_pack("[o]", make_point(0, "linux", &s, 1))));
 	assert_int_equal(gate(pb, pc, NULL, NULL), EXIT_USAGE);
 	assert_non_null(strstr(errbuf, "no sweep point in common"));

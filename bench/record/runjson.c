@@ -179,12 +179,19 @@ static void read_counters(const json_t *o, uint64_t *ctrs)
 	}
 }
 
-static int read_lockstat(struct rd *r, const json_t *a, struct trial_result *tr)
+/* every class's row empty: what a trial without a row of the class has */
+static void lockstat_clear(struct trial_result *tr)
 {
 	for (int c = 0; c < LC_NCLASS; c++) {
+		memset(&tr->tr_lockstat[c], 0, sizeof(tr->tr_lockstat[c]));
 		tr->tr_lockstat[c].lr_class = lock_class_name((lock_class_t)c);
 		tr->tr_lockstat[c].lr_algo = "";
 	}
+}
+
+static int read_lockstat(struct rd *r, const json_t *a, struct trial_result *tr)
+{
+	lockstat_clear(tr);
 	size_t i;
 	json_t *row;
 	json_array_foreach((json_t *)a, i, row)
@@ -399,12 +406,7 @@ static int read_trial(struct rd *r, const struct exp_point *pt, unsigned p, cons
 	/* the same for a file before schema 4: rows and rates of 0 where
 	 * nothing was recorded are not kept */
 	if (!lockstat_recorded(&pt->ep_cfg))
-		for (int c = 0; c < LC_NCLASS; c++) {
-			struct lockstat_row *lr = &tr->tr_lockstat[c];
-			memset(lr, 0, sizeof(*lr));
-			lr->lr_class = lock_class_name((lock_class_t)c);
-			lr->lr_algo = "";
-		}
+		lockstat_clear(tr);
 	for (unsigned i = 0; !tr->tr_stats && i < tr->tr_nintervals; i++)
 		tr->tr_intervals[i].is_flushes_per_s = tr->tr_intervals[i].is_kernel_flushes_per_s =
 		    tr->tr_intervals[i].is_poolpages_per_s = NAN;
