@@ -132,8 +132,9 @@ static int load_shard(struct shard_in *s)
 		return EXIT_USAGE;
 	}
 	if (json_integer_value(sv) < RUN_SCHEMA_VERSION_MIN || json_integer_value(sv) > RUN_SCHEMA_VERSION) {
-		msg_error("merge: %s: schema_version %lld; this pmapstorm merges versions %d to %d and writes %d", s->si_path,
-		    (long long)json_integer_value(sv), RUN_SCHEMA_VERSION_MIN, RUN_SCHEMA_VERSION, RUN_SCHEMA_VERSION);
+		msg_error("merge: %s: schema_version %lld; this pmapstorm merges versions %d to %d (the merged run.json "
+		    "keeps its shards' version)", s->si_path, (long long)json_integer_value(sv), RUN_SCHEMA_VERSION_MIN,
+		    RUN_SCHEMA_VERSION);
 		return EXIT_USAGE;
 	}
 	if (json_object_get(s->si_doc, "merged") != NULL) {
