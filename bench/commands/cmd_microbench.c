@@ -378,6 +378,11 @@ static void mb_print_scaling(const struct machine_config *cfg, const struct micr
 	    "the same munmap on CPU 0 alone, CPU 1 running touch in its pmap", off);
 	mb_target(tg, sizeof(tg), r->mutual_ratio, '<', 1.5);
 	printf("  %-34s %10s x    %s\n", "mutual / single-target", mb_fig(fig, r->mutual_ratio), tg);
+	/* a round where either side timed no remote request counts for
+	 * neither median (microbench_pair_measured): say so when one did */
+	if (r->mutual_trials > 0 && r->mutual_trials < MB_TRIALS)
+		printf("  %-34s (medians of the %u of %d rounds in which both measured a shootdown)\n", "",
+		    r->mutual_trials, MB_TRIALS);
 	mb_print_ns("mutual, whole completions", r->mutual_update,
 	    "update cost p50: with pmap_enter/remove and their pmap-lock waits", off);
 	mb_print_ns("single target, round-trip loop", (double)r->sd_lat_p50,
@@ -505,6 +510,7 @@ static json_t *mb_json_scaling(const struct machine_config *cfg, const struct mi
 	json_object_set_new(sj, "single_shootdown_p50_ns", mb_json_fig(r->single));
 	json_object_set_new(sj, "round_trip_loop_shootdown_p50_ns", mb_json_fig((double)r->sd_lat_p50));
 	json_object_set_new(sj, "mutual_over_single", mb_json_fig(r->mutual_ratio));
+	json_object_set_new(sj, "mutual_trials_measured", json_integer(r->mutual_trials));
 	json_object_set_new(sj, "mutual_update_cost_p50_ns", mb_json_fig(r->mutual_update));
 	if (!cfg->mc_stats) /* the latencies above are statistics: null */
 		json_object_set_new(sj, "latency_not_measured", json_string("statistics off: stats.enabled = off"));

@@ -742,11 +742,16 @@ double microbench_median(double *v, unsigned n)
 	return z < n ? samples_median_sorted(v + z, n - z) : 0;
 }
 
-void microbench_pair_measured(double *a, double *b, unsigned n)
+unsigned microbench_pair_measured(double *a, double *b, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++)
-		if (!(a[i] > 0 && b[i] > 0))
+	unsigned both = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (a[i] > 0 && b[i] > 0)
+			both++;
+		else
 			a[i] = b[i] = 0;
+	}
+	return both;
 }
 
 /* the median of the MB_TRIALS trials' values (microbench_median) */
@@ -1072,7 +1077,7 @@ static int mb_scaling(const struct machine_config *cfg, struct microbench_result
 	 * waits, the shared-scaling figure's matter) is kept as a figure */
 	double mut[MB_TRIALS];
 	memcpy(mut, rl[1][1], sizeof(mut));
-	microbench_pair_measured(mut, single, MB_TRIALS); /* the same rounds on both sides of the ratio */
+	out->mutual_trials = microbench_pair_measured(mut, single, MB_TRIALS); /* the same rounds on both sides */
 	out->mutual = mb_median(mut);
 	out->single = mb_median(single);
 	out->mutual_ratio = out->single > 0 ? out->mutual / out->single : 0;

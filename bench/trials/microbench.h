@@ -74,6 +74,7 @@ struct microbench_result {
 	double single;                          /* the same munmap on CPU 0 alone, CPU 1 running touch in its
 	                                           pmap: remote latency p50 (the median trial) */
 	double mutual_ratio;                    /* mutual / single */
+	unsigned mutual_trials;                 /* the rounds both measured, of MB_TRIALS (the medians' count) */
 	double mutual_update;                   /* its update cost p50 (page operations and lock waits included) */
 	/* the host kernel under tlb_flush2's loop on the host PUs of CPUs 0
 	 * and 1 (trials/tlbflush2.h), ops/s of 1 thread and of 2 threads of
@@ -110,8 +111,8 @@ int microbench_run(const struct machine_config *cfg, unsigned rounds, struct mic
 double microbench_median(double *v, unsigned n);
 /* Two figures measured round by round, for a ratio of their medians: a
  * round that measured one but not the other counts for neither (both 0),
- * so the two medians are over the same rounds. */
-void microbench_pair_measured(double *a, double *b, unsigned n);
+ * so the two medians are over the same rounds, whose number it returns. */
+unsigned microbench_pair_measured(double *a, double *b, unsigned n);
 /* scaling k CPUs over 1 CPU (0 when 1 CPU did nothing) */
 double microbench_scale_ratio(const struct mb_scale *, unsigned k);
 /* the core probe (core_cycles) on host PU pu, from a thread of its own
