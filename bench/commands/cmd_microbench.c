@@ -338,33 +338,35 @@ static void mb_print_scaling(const struct machine_config *cfg, const struct micr
 	mb_print_scale_cores(r);
 	/* the host counterparts, measured in the same run: each kind is
 	 * measured or not on its own (host_why: the first that was not) */
-	if (r->host_ops[1] > 0) {
-		printf("  %-34s %10.0f ops/s  (touch + madvise of one page: tlb_flush2's loop)\n",
-		    "host kernel, 1 thread", r->host_ops[0]);
-		printf("  %-34s %10.0f ops/s  (2 threads of one process: each madvise shoots)\n",
-		    "host kernel, 2 threads", r->host_ops[1]);
-		printf("  %-34s %10.2f x    (munmap_shared's host counterpart)\n", "host kernel, 2 / 1 thread",
-		    microbench_host_ratio(r->host_ops));
-	} else {
-		printf("  %-34s %10s      (%s)\n", "host kernel, threads", "not measured", r->host_why);
-	}
-	if (r->host_proc_ops[1] > 0) {
-		printf("  %-34s %10.0f ops/s  (the same loop, one process)\n", "host kernel, 1 process", r->host_proc_ops[0]);
-		printf("  %-34s %10.0f ops/s  (2 processes: an address space each, no shootdown)\n",
-		    "host kernel, 2 processes", r->host_proc_ops[1]);
-		printf("  %-34s %10.2f x    (munmap_private's host counterpart)\n", "host kernel, 2 / 1 process",
-		    microbench_host_ratio(r->host_proc_ops));
-	} else {
-		printf("  %-34s %10s      (%s)\n", "host kernel, processes", "not measured", r->host_why);
-	}
-	if (r->host_loop_ops[1] > 0) {
-		printf("  %-34s %10.0f ops/s  (random loads from its own %d pages, no system call)\n",
-		    "host PUs, 1 thread", r->host_loop_ops[0], HL_PAGES);
-		printf("  %-34s %10.0f ops/s\n", "host PUs, 2 threads", r->host_loop_ops[1]);
-		printf("  %-34s %10.2f x    (touch_private's host counterpart)\n", "host PUs, 2 / 1 thread",
-		    microbench_host_ratio(r->host_loop_ops));
-	} else {
-		printf("  %-34s %10s      (%s)\n", "host PUs, memory loop", "not measured", r->host_why);
+	char loads[64];
+	snprintf(loads, sizeof(loads), "random loads from its own %d pages, no system call", HL_PAGES);
+	const struct {
+		const double *ops;
+		const char *label[3], *note[3], *missing;
+	} host[] = {
+	    {r->host_ops, {"host kernel, 1 thread", "host kernel, 2 threads", "host kernel, 2 / 1 thread"},
+	        {"touch + madvise of one page: tlb_flush2's loop", "2 threads of one process: each madvise shoots",
+	            "munmap_shared's host counterpart"},
+	        "host kernel, threads"},
+	    {r->host_proc_ops, {"host kernel, 1 process", "host kernel, 2 processes", "host kernel, 2 / 1 process"},
+	        {"the same loop, one process", "2 processes: an address space each, no shootdown",
+	            "munmap_private's host counterpart"},
+	        "host kernel, processes"},
+	    {r->host_loop_ops, {"host PUs, 1 thread", "host PUs, 2 threads", "host PUs, 2 / 1 thread"},
+	        {loads, NULL, "touch_private's host counterpart"}, "host PUs, memory loop"},
+	};
+	for (size_t h = 0; h < sizeof(host) / sizeof(host[0]); h++) {
+		if (!(host[h].ops[1] > 0)) {
+			printf("  %-34s %10s      (%s)\n", host[h].missing, "not measured", r->host_why);
+			continue;
+		}
+		for (unsigned k = 0; k < 2; k++) {
+			if (host[h].note[k] != NULL)
+				printf("  %-34s %10.0f ops/s  (%s)\n", host[h].label[k], host[h].ops[k], host[h].note[k]);
+			else
+				printf("  %-34s %10.0f ops/s\n", host[h].label[k], host[h].ops[k]);
+		}
+		printf("  %-34s %10.2f x    (%s)\n", host[h].label[2], microbench_host_ratio(host[h].ops), host[h].note[2]);
 	}
 	char fig[16];
 	mb_target(tg, sizeof(tg), r->over_host, '>', 30);
