@@ -229,8 +229,9 @@ static void print_table(FILE *f, const struct stress_result *res, const struct m
 	fprintf(f, "  injected:");
 	if (!cfg->mc_stats) /* the injections are counted by statistics counters: 0 would be a lie */
 		fprintf(f, " not counted (stats.enabled = off)");
-	for (int k = 0; cfg->mc_stats && k < 5; k++)
-		fprintf(f, " %s %lu", stress_injected_names[k], (unsigned long)res->sr_injected[k]);
+	else
+		for (int k = 0; k < 5; k++)
+			fprintf(f, " %s %lu", stress_injected_names[k], (unsigned long)res->sr_injected[k]);
 	fprintf(f, "\n  %s: %s%s\n", cfg->mc_strategy, stress_violations(res) ? "FAILURE" : "SUCCESS",
 	    res->sr_interrupted ? " (interrupted)" : "");
 }
