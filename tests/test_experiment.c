@@ -367,6 +367,40 @@ static void test_munmap_tables_keep_frees_none(void **state)
 	trial_done(r);
 }
 
+/* An enum option's value reaches its workload (wl_opt_is), each value
+ * seen by a counter of the measured window: kmem's type = pageable faults
+ * its pages in, wired never does; poolchurn's cache = on serves objects
+ * from the CPUs' pool_cache groups, off goes to the bare pool. */
+static void test_enum_options_reach_the_workload(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *workload, *option, *value, *counter;
+		bool counts;
+	} cases[] = {
+	    {"kmem", "type", "pageable", "uvm.km.faults", true},
+	    {"kmem", "type", "wired", "uvm.km.faults", false},
+	    {"poolchurn", "cache", "on", "pool.cache_hits", true},
+	    {"poolchurn", "cache", "off", "pool.cache_hits", false},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[512];
+		snprintf(text, sizeof(text),
+		    "[experiment]\ntrials = 1\nwarmup = 0.02s\nduration = 0.05s\n[machine]\ncpus = 2\n"
+		    "[role.r]\ncpus = all\nworkload = %s\n%s = %s\n", cases[i].workload, cases[i].option, cases[i].value);
+		struct trial_result *r = run_text(text, 1);
+		assert_int_equal(r->tr_errors, 0);
+		const struct role_result *ro = &r->tr_roles[0];
+		assert_true(ro->ro_ops > 0);
+		const uint64_t n = ro->ro_counters[stats_counter_find(cases[i].counter)->sc_index];
+		if ((n > 0) != cases[i].counts)
+			fail_msg("%s with %s = %s: %s = %lu in %lu operations (want %s)", cases[i].workload, cases[i].option,
+			    cases[i].value, cases[i].counter, (unsigned long)n, (unsigned long)ro->ro_ops,
+			    cases[i].counts ? "some" : "none");
+		trial_done(r);
+	}
+}
+
 /* A pmap named by two roles is one address space: the second role's CPU is
  * a target of the first role's shootdowns; with separate pmaps it is not. */
 static void test_named_pmap_shared_between_roles(void **state)
@@ -577,6 +611,7 @@ int main(void)
 		cmocka_unit_test(test_every_workload_runs_clean),
 		cmocka_unit_test(test_munmap_shared_pmap_shoots),
 		cmocka_unit_test(test_munmap_tables_keep_frees_none),
+		cmocka_unit_test(test_enum_options_reach_the_workload),
 		cmocka_unit_test(test_monitor_sleeps_until_its_sample),
 		cmocka_unit_test(test_named_pmap_shared_between_roles),
 		cmocka_unit_test(test_mixes),

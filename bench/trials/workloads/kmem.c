@@ -35,7 +35,7 @@ static int kmem_init(struct wl_ctx *c)
 		return ENOMEM;
 	k->km_pages = (unsigned)wl_opt_long(c->wc_role, "pages");
 	k->km_hold = (unsigned)wl_opt_long(c->wc_role, "hold");
-	k->km_flags = wl_opt(c->wc_role, "type")[0] == 'w' ? UVM_KMF_WIRED : UVM_KMF_PAGEABLE;
+	k->km_flags = wl_opt_is(c->wc_role, "type", "wired") ? UVM_KMF_WIRED : UVM_KMF_PAGEABLE;
 	k->km_ring = mem_zalloc(vaddr_t, k->km_hold);
 	c->wc_priv = k;
 	return 0;

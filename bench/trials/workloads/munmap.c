@@ -59,7 +59,7 @@ static int munmap_init(struct wl_ctx *c)
 	m->mc_len = (unsigned)wl_opt_long(c->wc_role, "len");
 	m->mc_touch = wl_opt_long(c->wc_role, "touch") != 0;
 	m->mc_slots = (unsigned)wl_opt_long(c->wc_role, "slots");
-	const bool keep = wl_opt(c->wc_role, "tables")[0] == 'k';
+	const bool keep = wl_opt_is(c->wc_role, "tables", "keep");
 	/* the CPU's region: 4 GiB, the anchor's page too with tables = keep */
 	if ((uint64_t)m->mc_slots * m->mc_len + keep > (1ULL << 20)) {
 		wl_error(c->wc_role, "munmap: slots x len = %u pages%s, more than a CPU's 4 GiB region",

@@ -84,7 +84,7 @@ static int pc_role_init(struct wl_role *wr)
 	r->pr_burst = (unsigned)wl_opt_long(wr, "burst");
 	r->pr_remote = (unsigned)wl_opt_long(wr, "remote");
 	r->pr_drain = (unsigned)wl_opt_long(wr, "drain");
-	r->pr_use_cache = wl_opt(wr, "cache")[1] == 'n';
+	r->pr_use_cache = wl_opt_is(wr, "cache", "on");
 	if (r->pr_use_cache)
 		r->pr_cache = pool_cache_init(r->pr_size, 8, 0, 0, "churn", NULL, 0, NULL, NULL, NULL);
 	else

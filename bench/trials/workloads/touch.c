@@ -46,10 +46,9 @@ static int touch_role_init(struct wl_role *r)
 	t->tr_pages = (unsigned)ceil(wl_opt_double(r, "reach") * r->wr_cfg->mc_tlb_entries);
 	if (t->tr_pages == 0)
 		t->tr_pages = 1;
-	const char *p = wl_opt(r, "pattern");
-	t->tr_pattern = p[0] == 's' ? 0 : p[0] == 'r' ? 1 : 2;
+	t->tr_pattern = wl_opt_is(r, "pattern", "seq") ? 0 : wl_opt_is(r, "pattern", "random") ? 1 : 2;
 	t->tr_write = (unsigned)wl_opt_long(r, "write");
-	t->tr_shared = wl_opt(r, "scope")[0] == 's';
+	t->tr_shared = wl_opt_is(r, "scope", "shared");
 	if (t->tr_pattern == 2) {
 		t->tr_cdf = mem_alloc(double, t->tr_pages);
 		double theta = wl_opt_double(r, "theta"), sum = 0;

@@ -83,6 +83,11 @@ double wl_opt_double(const struct wl_role *r, const char *name)
 	return strtod(wl_opt(r, name), NULL);
 }
 
+bool wl_opt_is(const struct wl_role *r, const char *name, const char *value)
+{
+	return strcmp(wl_opt(r, name), value) == 0;
+}
+
 struct vm_page *wl_page(void)
 {
 	struct vm_page *pg;

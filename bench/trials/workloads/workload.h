@@ -100,6 +100,9 @@ const struct workload *workload_find(const char *name);
 const char *wl_opt(const struct wl_role *, const char *name);
 long wl_opt_long(const struct wl_role *, const char *name);
 double wl_opt_double(const struct wl_role *, const char *name);
+/* Is an enum option's value (checked against its choices at configuration
+ * time) this one? */
+bool wl_opt_is(const struct wl_role *, const char *name, const char *value);
 /* Validates an option value given for workload w: 0, or EINVAL with why. */
 int wl_opt_check(const struct workload *w, const char *name, const char *value, char *why, size_t len);
 
