@@ -28,6 +28,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -322,29 +323,26 @@ static int stress_options(int argc, char **argv, struct stress_cmd *sc)
 			break;
 		case 'e': sc->sc_engine = optarg; break;
 		case 'n':
-			sc->sc_schedules = strtoul(optarg, &end, 10);
-			if (end == optarg || *end != '\0' || sc->sc_schedules < 1 || sc->sc_schedules > 1000000) {
-				msg_error("--schedules: '%s' is not a count in [1, 1000000]", optarg);
+			if (cmd_parse_count("stress", "--schedules", optarg, 1, 1000000, &sc->sc_schedules) != EXIT_OK)
 				return EXIT_USAGE;
-			}
 			break;
 		case 'c': {
-			unsigned long x = strtoul(optarg, &end, 10);
-			if (end == optarg || *end != '\0' || x < 1 || x > MAXCPUS) {
-				msg_error("--cpus: '%s' is not a CPU count in [1, %d]", optarg, MAXCPUS);
+			unsigned long x;
+			if (cmd_parse_count("stress", "--cpus", optarg, 1, MAXCPUS, &x) != EXIT_OK)
 				return EXIT_USAGE;
-			}
 			sc->sc_cpus = (unsigned)x;
 			sc->sc_cpus_given = true;
 			break;
 		}
-		case 'r':
-			sc->sc_seed = strtoull(optarg, &end, 10);
-			if (end == optarg || *end != '\0') {
-				msg_error("--seed: '%s' is not a whole number", optarg);
+		case 'r': {
+			/* a seed is any uint64_t: no sign, no overflow (strtoul wraps "-5") */
+			_Static_assert(sizeof(unsigned long) == sizeof(uint64_t), "a seed fits an unsigned long");
+			unsigned long x;
+			if (cmd_parse_count("stress", "--seed", optarg, 0, ULONG_MAX, &x) != EXIT_OK)
 				return EXIT_USAGE;
-			}
+			sc->sc_seed = x;
 			break;
+		}
 		case 'i': sc->sc_inject = optarg; break;
 		case 'o': sc->sc_oracles = optarg; break;
 		case 'u': sc->sc_unsafe = true; break;

@@ -190,6 +190,10 @@ expect_rc(2 "--inject: unknown injection 'bogus'; valid: ipi, yield, spl, allocf
 expect_rc(2 "--oracles: unknown oracle 'nope'; valid: all, frame, update, modref, counts, alloc, contents"
   stress --oracles frame,nope)
 expect_rc(2 "--seconds: '0' is not a positive number" stress --seconds 0)
+# a seed is a uint64_t: no sign (strtoull would wrap it), no overflow
+expect_rc(2 "stress: --seed: '-5' is not a number in \\[0, 18446744073709551615\\]" stress --seed -5)
+expect_rc(2 "stress: --seed: '18446744073709551616' is not a number" stress --seed 18446744073709551616)
+expect_rc(2 "stress: --cpus: '0' is not a number in \\[1, 256\\]" stress --cpus 0)
 expect_rc(2 "--strategy: 'mutant-skip' is a deliberately broken mutant: add --unsafe.*mutant-nowait"
   stress --strategy mutant-skip)
 expect_rc(2 "--strategy: unknown strategy 'nope'; valid: all, immediate" stress --strategy nope)

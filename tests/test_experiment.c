@@ -176,6 +176,11 @@ static void test_bad_configs(void **state)
 		{"[nosuch]\nkey = 1\n[role.r]\nworkload = touch\n", ":2: [nosuch]: unknown section; sections: experiment"},
 		{"[experiment]\nfrobs = 1\n[role.r]\nworkload = touch\n", ":2: experiment.frobs: unknown key"},
 		{"[experiment]\ntrials = 0\n[role.r]\nworkload = touch\n", ":2: experiment.trials"},
+		/* a seed run.json can record: a JSON integer, so at most 2^63 - 1 */
+		{"[experiment]\nseed = 9223372036854775808\n[role.r]\nworkload = touch\n",
+		    ":2: experiment.seed: '9223372036854775808' is not a whole number in [0, 9223372036854775807]"},
+		{"[experiment]\nseed = 99999999999999999999\n[role.r]\nworkload = touch\n", ":2: experiment.seed"},
+		{"[experiment]\nseed = -1\n[role.r]\nworkload = touch\n", ":2: experiment.seed"},
 		{"[experiment]\nduration = soon\n[role.r]\nworkload = touch\n", ":2: experiment.duration"},
 		{"[shootdown]\nstrategy = nope\n[role.r]\nworkload = touch\n", ":2: shootdown.strategy"},
 		{"[machine]\ncpus = 2\ncpus = 4\n[role.r]\nworkload = touch\n", ":3: machine.cpus: given twice"},

@@ -502,7 +502,8 @@ static int run_trials(struct run *ru)
 		const struct order_item *oi = &ru->ru_order[k];
 		const struct exp_point *pt = &points[oi->oi_point];
 		struct trial_result *tr = &ru->ru_trials[oi->oi_point * T + oi->oi_trial];
-		uint64_t seed = pt->ep_seed * 1000003ULL + oi->oi_point * 1009ULL + oi->oi_trial;
+		/* 63 bits: run.json records it as a (signed) JSON integer */
+		uint64_t seed = (pt->ep_seed * 1000003ULL + oi->oi_point * 1009ULL + oi->oi_trial) & INT64_MAX;
 		if ((rc = exitcode_of(trial_run(pt, oi->oi_trial, seed, tr, &run_stop))) != EXIT_OK)
 			break;
 		tr->tr_order = k;

@@ -5,6 +5,7 @@
 #include "commands/exitcode.h"
 #include "common/msg.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 
@@ -14,7 +15,8 @@ int cmd_parse_count(const char *cmd, const char *flag, const char *v, unsigned l
 	char *end;
 	errno = 0;
 	unsigned long x = strtoul(v, &end, 10);
-	if (errno || end == v || *end != '\0' || *v == '-' || x < lo || x > hi) {
+	/* digits only: strtoul() would take blanks, a sign and wrap "-5" */
+	if (errno || !isdigit((unsigned char)*v) || *end != '\0' || x < lo || x > hi) {
 		msg_error("%s: %s: '%s' is not a number in [%lu, %lu]", cmd, flag, v, lo, hi);
 		return EXIT_USAGE;
 	}

@@ -370,11 +370,15 @@ static int value_check(const struct experiment *ex, const char *key, const char 
 			return 0;
 		}
 		if (!strcmp(k, "trials") || !strcmp(k, "seed")) {
+			/* a seed is at most INT64_MAX: run.json writes it, and the
+			 * trial seeds drawn from it, as JSON integers (signed) */
+			const bool trials = !strcmp(k, "trials");
+			const unsigned long long lo = trials ? 1 : 0, hi = trials ? 1000 : INT64_MAX;
 			char *end;
+			errno = 0;
 			unsigned long long x = strtoull(v, &end, 10);
-			if (end == v || *end != '\0' || !isdigit((unsigned char)*v) ||
-			    (!strcmp(k, "trials") && (x < 1 || x > 1000))) {
-				snprintf(why, len, "'%s' is not %s", v, !strcmp(k, "trials") ? "a whole number in [1, 1000]" : "a whole number");
+			if (errno != 0 || end == v || *end != '\0' || !isdigit((unsigned char)*v) || x < lo || x > hi) {
+				snprintf(why, len, "'%s' is not a whole number in [%llu, %llu]", v, lo, hi);
 				return -1;
 			}
 			return 0;
