@@ -19,6 +19,7 @@
 #include "commands/exitcode.h"
 #include "common/msg.h"
 #include "common/provenance.h"
+#include "experiment/calibration.h"
 #include "experiment/experiment.h"
 #include "trials/hostmem.h"
 
@@ -321,7 +322,11 @@ static int stress_options(int argc, char **argv, struct stress_cmd *sc)
 			}
 			sc->sc_seconds_given = true;
 			break;
-		case 'e': sc->sc_engine = optarg; break;
+		case 'e':
+			if (cmd_check_engine("stress", optarg, false) != EXIT_OK)
+				return EXIT_USAGE;
+			sc->sc_engine = optarg;
+			break;
 		case 'n':
 			if (cmd_parse_count("stress", "--schedules", optarg, 1, 1000000, &sc->sc_schedules) != EXIT_OK)
 				return EXIT_USAGE;
@@ -388,6 +393,13 @@ static int stress_config(struct stress_cmd *sc)
 		if (exp_apply_set(cfg, kv) != 0)
 			return EXIT_USAGE;
 	}
+	/* ipi.preset = calibrated, engine.costs = calibrated: their file, as
+	 * microbench reads it (missing or malformed: exit 2) */
+	char why[512];
+	if (calibration_apply_wanted(cfg, why, sizeof(why)) != 0) {
+		msg_error("stress: %s", why);
+		return EXIT_USAGE;
+	}
 	sc->sc_virtual = cfg->mc_engine == MACHINE_ENGINE_VIRTUAL;
 	if (sc->sc_schedules > 1 && !sc->sc_virtual) {
 		msg_error("--schedules: needs --engine virtual (with threads the host picks the interleavings)");
@@ -405,7 +417,6 @@ static int stress_config(struct stress_cmd *sc)
 	machine_config_set(cfg, "check.enabled", "on");
 	machine_config_setu(cfg, "inject.seed", sc->sc_seed);
 	if (sc->sc_oracles != NULL) {
-		char why[256];
 		unsigned mask;
 		if (check_oracles_parse(sc->sc_oracles, &mask, why, sizeof(why)) != 0) {
 			msg_error("--oracles: %s", why);

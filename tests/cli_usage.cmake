@@ -194,6 +194,16 @@ expect_rc(2 "--seconds: '0' is not a positive number" stress --seconds 0)
 expect_rc(2 "stress: --seed: '-5' is not a number in \\[0, 18446744073709551615\\]" stress --seed -5)
 expect_rc(2 "stress: --seed: '18446744073709551616' is not a number" stress --seed 18446744073709551616)
 expect_rc(2 "stress: --cpus: '0' is not a number in \\[1, 256\\]" stress --cpus 0)
+# --engine is named as the flag it is, on each command that has it
+expect_rc(2 "stress: --engine: 'warp' is not threads or virtual" stress --engine warp)
+expect_rc(2 "microbench: --engine: 'warp' is not threads or virtual" microbench --engine warp)
+expect_rc(2 "run: --engine: 'warp' is not threads or virtual \\(or a comma-separated list of them\\)"
+  run ${CMAKE_CURRENT_LIST_DIR}/data/tiny.ini --engine threads,warp)
+# stress reads the calibration file as microbench does: missing or malformed is exit 2
+expect_rc(2 "stress: ipi.calibration: .*none.json: cannot read \\(ipi.preset = calibrated"
+  stress --set ipi.preset=calibrated --set ipi.calibration=${CMAKE_CURRENT_BINARY_DIR}/none.json)
+expect_rc(2 "stress: ipi.calibration: .*none.json: cannot read \\(engine.costs = calibrated"
+  stress --engine virtual --set engine.costs=calibrated --set ipi.calibration=${CMAKE_CURRENT_BINARY_DIR}/none.json)
 expect_rc(2 "--strategy: 'mutant-skip' is a deliberately broken mutant: add --unsafe.*mutant-nowait"
   stress --strategy mutant-skip)
 expect_rc(2 "--strategy: unknown strategy 'nope'; valid: all, immediate" stress --strategy nope)

@@ -156,6 +156,8 @@ static int mb_options(int argc, char **argv, struct mb_opts *o)
 				return rc;
 			break;
 		case 'e': {
+			if ((rc = cmd_check_engine("microbench", optarg, false)) != EXIT_OK)
+				return rc;
 			char kv[96];
 			snprintf(kv, sizeof(kv), "machine.engine=%s", optarg);
 			if ((rc = exp_apply_set(&o->cfg, kv)) != 0)
@@ -201,11 +203,7 @@ static int mb_prepare(struct mb_opts *o)
 		}
 	}
 	char why[512];
-	if (o->cfg.mc_ipi_preset == IPI_PRESET_CALIBRATED && calibration_apply(&o->cfg, why, sizeof(why)) != 0) {
-		msg_error("microbench: %s", why);
-		return EXIT_USAGE;
-	}
-	if (calibration_engine_wanted(&o->cfg) && calibration_engine_apply(&o->cfg, why, sizeof(why)) != 0) {
+	if (calibration_apply_wanted(&o->cfg, why, sizeof(why)) != 0) {
 		msg_error("microbench: %s", why);
 		return EXIT_USAGE;
 	}

@@ -316,6 +316,8 @@ static int run_options(int argc, char **argv, struct run *ru)
 		case 'e': {
 			/* --engine E is --set machine.engine=E (a list sweeps both) */
 			static char eng[64][80];
+			if (cmd_check_engine("run", optarg, true) != EXIT_OK)
+				return EXIT_USAGE;
 			if (ru->ru_nsets == 64) {
 				msg_error("run: too many --set");
 				return EXIT_USAGE;

@@ -8,6 +8,8 @@
 #ifndef PMAPSTORM_COMMANDS_H
 #define PMAPSTORM_COMMANDS_H
 
+#include <stdbool.h>
+
 int cmd_run(int argc, char **argv);        /* cmd_run.c */
 int cmd_plot(int argc, char **argv);       /* cmd_plot.c */
 int cmd_microbench(int argc, char **argv); /* cmd_microbench.c */
@@ -23,5 +25,9 @@ int cmd_stress(int argc, char **argv);     /* stress/stress.c: torture mode */
  * EXIT_USAGE with a message naming the command, the flag and the range */
 int cmd_parse_count(const char *cmd, const char *flag, const char *v, unsigned long lo, unsigned long hi,
     unsigned long *out);
+/* options.c: --engine's value, machine.engine's (threads or virtual), or with
+ * list a comma-separated list of them (run sweeps it); EXIT_OK, or
+ * EXIT_USAGE with a message naming the command and the flag */
+int cmd_check_engine(const char *cmd, const char *v, bool list);
 
 #endif

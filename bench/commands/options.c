@@ -7,7 +7,9 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int cmd_parse_count(const char *cmd, const char *flag, const char *v, unsigned long lo, unsigned long hi,
     unsigned long *out)
@@ -21,5 +23,29 @@ int cmd_parse_count(const char *cmd, const char *flag, const char *v, unsigned l
 		return EXIT_USAGE;
 	}
 	*out = x;
+	return EXIT_OK;
+}
+
+int cmd_check_engine(const char *cmd, const char *v, bool list)
+{
+	char buf[128];
+	snprintf(buf, sizeof(buf), "%s", v);
+	char *tok = buf;
+	do {
+		char *end = list ? strchr(tok, ',') : NULL;
+		if (end != NULL)
+			*end = '\0';
+		while (*tok == ' ')
+			tok++;
+		size_t n = strlen(tok);
+		while (n > 0 && tok[n - 1] == ' ')
+			tok[--n] = '\0';
+		if (strcmp(tok, "threads") != 0 && strcmp(tok, "virtual") != 0) {
+			msg_error("%s: --engine: '%s' is not threads or virtual%s", cmd, tok,
+			    list ? " (or a comma-separated list of them)" : "");
+			return EXIT_USAGE;
+		}
+		tok = end != NULL ? end + 1 : NULL;
+	} while (tok != NULL);
 	return EXIT_OK;
 }

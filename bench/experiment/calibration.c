@@ -104,3 +104,12 @@ int calibration_engine_apply(struct machine_config *cfg, char *why, size_t len)
 	json_decref(doc);
 	return rc;
 }
+
+int calibration_apply_wanted(struct machine_config *cfg, char *why, size_t len)
+{
+	if (cfg->mc_ipi_preset == IPI_PRESET_CALIBRATED && calibration_apply(cfg, why, len) != 0)
+		return EINVAL;
+	if (calibration_engine_wanted(cfg) && calibration_engine_apply(cfg, why, len) != 0)
+		return EINVAL;
+	return 0;
+}

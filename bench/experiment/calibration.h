@@ -19,5 +19,9 @@ int calibration_apply(struct machine_config *, char *why, size_t len);
  * contract. */
 bool calibration_engine_wanted(const struct machine_config *);
 int calibration_engine_apply(struct machine_config *, char *why, size_t len);
+/* Both, where the config asks for them (ipi.preset, engine.costs): what a
+ * command that runs one machine config (microbench, stress) does before it
+ * boots; run does the same per point, naming the key's line. */
+int calibration_apply_wanted(struct machine_config *, char *why, size_t len);
 
 #endif
