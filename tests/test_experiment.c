@@ -209,7 +209,8 @@ static void test_bad_configs(void **state)
 		{"[experiment]\nmix = a b\n[role.r]\nworkload = touch\n", ":2: experiment.mix: 'a b' is not a mix name"},
 		{"[report]\nbaseline = nope\n[role.r]\nworkload = touch\n", ":2: report.baseline: 'nope' is not a strategy"},
 		{"[report]\ncolour = 1\n[role.r]\nworkload = touch\n", ":2: report.colour: unknown key"},
-		/* inih reads an indented line as a continuation of the last value */
+		/* inih reads an indented line as a continuation of the last value;
+		 * here it stands on its own (exp_reader drops the indentation) */
 		{"[machine]\ncpus = 2\n   4\n[role.r]\nworkload = touch\n", ":3: not a 'key = value' line"},
 		/* numbers: overflow, sign, NaN, infinity, fractions, units */
 		{"[machine]\ncpus = 99999999999999999999999\n[role.r]\nworkload = touch\n", ":2: machine.cpus: '9999"},
