@@ -49,6 +49,20 @@ expect_rc(2 "--set machine.cpus" run "${tmp}/bad2.ini" --set machine.cpus=0 --re
 if(EXISTS "${tmp}/results")
   message(FATAL_ERROR "a bad --set left ${tmp}/results behind")
 endif()
+# report.primary: a metric of the catalog (a role metric may go without its
+# role), with a role or lock class the run has; checked before anything runs
+file(WRITE "${tmp}/prim.ini" "[report]\nprimary = nope\n[machine]\ncpus = 2\n[role.r]\nworkload = touch\n")
+expect_rc(2 "prim.ini:2: report.primary: 'nope' is not a metric name \\(pmapstorm list metrics\\)"
+  run "${tmp}/prim.ini" --results "${tmp}/results")
+expect_rc(2 "--set report.primary: 's' is not a role of the file"
+  run "${tmp}/bad2.ini" --set report.primary=walks_per_op.s --results "${tmp}/results")
+expect_rc(2 "--set report.primary: 'nope' is not a lock class"
+  run "${tmp}/bad2.ini" --set report.primary=lock_wait_share.nope --results "${tmp}/results")
+expect_rc(2 "--set report.primary: 'lock_wait_share' is not a metric name"
+  run "${tmp}/bad2.ini" --set report.primary=lock_wait_share --results "${tmp}/results")
+if(EXISTS "${tmp}/results")
+  message(FATAL_ERROR "a bad report.primary left ${tmp}/results behind")
+endif()
 file(REMOVE_RECURSE "${tmp}")
 
 expect_rc(0 "deliberately broken.*mutant-skip" list strategies)

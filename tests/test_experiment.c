@@ -209,6 +209,9 @@ static void test_bad_configs(void **state)
 		{"[experiment]\nmix = a b\n[role.r]\nworkload = touch\n", ":2: experiment.mix: 'a b' is not a mix name"},
 		{"[report]\nbaseline = nope\n[role.r]\nworkload = touch\n", ":2: report.baseline: 'nope' is not a strategy"},
 		{"[report]\ncolour = 1\n[role.r]\nworkload = touch\n", ":2: report.colour: unknown key"},
+		/* one value, not a list: the run's name, and its trials (one order) */
+		{"[experiment]\nname = a, b\n[role.r]\nworkload = touch\n", ":2: experiment.name: one value, not a list"},
+		{"[experiment]\ntrials = 1, 2\n[role.r]\nworkload = touch\n", ":2: experiment.trials: one value, not a list"},
 		/* inih reads an indented line as a continuation of the last value;
 		 * here it stands on its own (exp_reader drops the indentation) */
 		{"[machine]\ncpus = 2\n   4\n[role.r]\nworkload = touch\n", ":3: not a 'key = value' line"},

@@ -386,6 +386,15 @@ static int run_load(struct run *ru)
 	rc = exp_load(ru->ru_ex, ru->ru_path);
 	for (unsigned i = 0; rc == 0 && i < ru->ru_nsets; i++)
 		rc = exp_override(ru->ru_ex, ru->ru_sets[i]);
+	char why[256];
+	if (rc == 0 && report_primary_check(ru->ru_ex, why, sizeof(why)) != 0) {
+		const int line = exp_key_line(ru->ru_ex, "report.primary");
+		if (line > 0)
+			msg_error("%s:%d: report.primary: %s", ru->ru_path, line, why);
+		else
+			msg_error("--set report.primary: %s", why);
+		return EXIT_USAGE;
+	}
 	/* ipi.preset = calibrated without its file: calibrate this host first
 	 * (pmapstorm calibrate; under a second), once, and keep the file */
 	if (rc == 0)
@@ -400,12 +409,8 @@ static int run_load(struct run *ru)
 	for (unsigned p = 0; p < ex->ex_npoints; p++)
 		if ((rc = exp_point(ex, p, &ru->ru_points[p])) != 0)
 			return exitcode_of(rc);
+	/* one value for every point: the experiment refuses a list of trials */
 	ru->ru_T = ru->ru_points[0].ep_trials;
-	for (unsigned p = 1; p < ex->ex_npoints; p++)
-		if (ru->ru_points[p].ep_trials != ru->ru_T) {
-			msg_error("%s: experiment.trials may not be swept", ru->ru_path);
-			return EXIT_USAGE;
-		}
 	ru->ru_total = ex->ex_npoints * ru->ru_T;
 	return EXIT_OK;
 }

@@ -335,6 +335,13 @@ static void scratch_config(const struct experiment *ex, struct machine_config *c
 	}
 }
 
+/* One value, not a list: what names the run (experiment.name), what all of
+ * its points share (experiment.trials: one trial order), and the report's */
+static bool key_single(const char *key)
+{
+	return !strcmp(key, "experiment.trials") || !strcmp(key, "experiment.name") || !strncmp(key, "report.", 7);
+}
+
 static int value_check(const struct experiment *ex, const char *key, const char *v, char *why, size_t len)
 {
 	if (!strncmp(key, "report.", 7)) {
@@ -342,6 +349,7 @@ static int value_check(const struct experiment *ex, const char *key, const char 
 			snprintf(why, len, "'%s' is not a strategy (pmapstorm list strategies)", v);
 			return -1;
 		}
+		/* the metric itself: report_primary_check(), a layer up */
 		if (!strcmp(key + 7, "primary") && (strlen(v) >= EXP_NAMELEN * 2 || *v == '\0')) {
 			snprintf(why, len, "'%s' is not a metric name (pmapstorm list metrics)", v);
 			return -1;
@@ -512,7 +520,7 @@ static int exp_handler(void *user, const char *section, const char *name, const 
 	k->ek_line = p->p_line;
 	if (key_set_values(k, value, why, sizeof(why)) != 0)
 		return exp_err(p, p->p_line, "%s: %s", key, why);
-	if (!strncmp(key, "report.", 7) && k->ek_nvalues > 1)
+	if (key_single(key) && k->ek_nvalues > 1)
 		return exp_err(p, p->p_line, "%s: one value, not a list", key);
 	/* machine keys are checked once the whole file is read (exp_validate):
 	 * an allow_unsafe switch may follow the key it allows */
@@ -785,15 +793,23 @@ int exp_override(struct experiment *ex, const char *kv)
 		msg_error("--set %s: unknown key", key);
 		return EINVAL;
 	}
+	if (key_single(key) && k->ek_nvalues > 1) {
+		msg_error("--set %s: one value, not a list", key);
+		return EINVAL;
+	}
 	for (unsigned i = 0; i < k->ek_nvalues; i++)
 		if (value_check(ex, key, k->ek_values[i], why, sizeof(why)) != 0) {
-			msg_error("--set %s", why);
+			msg_error("--set %s: %s", key, why);
 			return EINVAL;
 		}
 	struct exp_parse p = {.p_ex = ex};
 	exp_validate(ex, &p);
 	if (p.p_err[0] != '\0') {
-		msg_error("--set %s: %s", key, p.p_err);
+		/* most whole-file messages start with their key already */
+		if (!strncmp(p.p_err, key, strlen(key)) && p.p_err[strlen(key)] == ':')
+			msg_error("--set %s", p.p_err);
+		else
+			msg_error("--set %s: %s", key, p.p_err);
 		return EINVAL;
 	}
 	if (!strcmp(key, "experiment.name"))

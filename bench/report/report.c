@@ -59,6 +59,7 @@
 #include <unistd.h>
 
 #include <pmapstorm/alloc.h>
+#include <pmapstorm/lock.h>
 #include <pmapstorm/topo.h>
 
 #define NOISY_CV 0.10 /* coefficient of variation of a role's ops_per_s */
@@ -1476,4 +1477,30 @@ out:
 	free(r.groups);
 	free(r.metrics);
 	return rc;
+}
+
+int report_primary_check(const struct experiment *ex, char *why, size_t len)
+{
+	const char *v = ex->ex_primary, *dot = strchr(v, '.');
+	if (v[0] == '\0')
+		return 0;
+	const struct metric_def *d = metric_def_of(v);
+	for (const struct metric_def *m = metric_defs; d == NULL && dot == NULL && m->md_name != NULL; m++)
+		if (m->md_scope == MS_ROLE && !strcmp(m->md_name, v))
+			return 0; /* the mix's first role's */
+	if (d == NULL) {
+		snprintf(why, len, "'%s' is not a metric name (pmapstorm list metrics)", v);
+		return EINVAL;
+	}
+	char rkey[sizeof(ex->ex_primary) + 16];
+	snprintf(rkey, sizeof(rkey), "role.%s.workload", dot != NULL ? dot + 1 : "");
+	if (d->md_scope == MS_ROLE && exp_key_line(ex, rkey) == 0) {
+		snprintf(why, len, "'%s' is not a role of the file ([role.%s] with a workload)", dot + 1, dot + 1);
+		return EINVAL;
+	}
+	if (d->md_scope == MS_CLASS && lock_class_find(dot + 1) < 0) {
+		snprintf(why, len, "'%s' is not a lock class (pmapstorm list locks)", dot + 1);
+		return EINVAL;
+	}
+	return 0;
 }
