@@ -288,3 +288,17 @@ if(NOT got EQUAL 0 OR NOT text MATCHES "immediate: SUCCESS\npmapstorm stress: ne
   message(FATAL_ERROR "pmapstorm stress --strategy all > one file: exit ${got}, tables and progress lines interleaved:\n${text}")
 endif()
 file(REMOVE ${log})
+
+# gnuplot missing: run keeps the data in the published folder, names that
+# folder (not its temporary name) and exits 3
+set(np "${CMAKE_CURRENT_BINARY_DIR}/cli_noplot_tmp")
+file(REMOVE_RECURSE "${np}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E env PATH=/nonexistent ${PMAPSTORM} run
+  ${CMAKE_CURRENT_LIST_DIR}/data/tiny.ini --results "${np}" --quiet --set experiment.trials=1
+  RESULT_VARIABLE got OUTPUT_VARIABLE out ERROR_VARIABLE err)
+file(GLOB published "${np}/*-tiny/run.json")
+if(NOT got EQUAL 3 OR NOT published OR NOT err MATCHES "gnuplot is not installed"
+   OR NOT err MATCHES "run: ${np}/[0-9]+-[0-9]+-tiny holds the data without plots" OR err MATCHES "\\.tmp-")
+  message(FATAL_ERROR "run without gnuplot: exit ${got} (want 3), run.json ${published}:\n${out}${err}")
+endif()
+file(REMOVE_RECURSE "${np}")

@@ -687,8 +687,9 @@ static int merge_main(const char *out, char **dirs, unsigned n, bool quiet, bool
 		msg_error("merge: %u violation(s) in the shards' trials (workload checks, pmap_check/tlb_check or the oracles)",
 		    errors);
 		rc = EXIT_VIOLATION;
-	} else
-		rc = prc;
+	} else if ((rc = prc) != EXIT_OK) {
+		msg_error("merge: %s holds the data without plots (pmapstorm plot %s draws them)", out, out);
+	}
 out:
 	if (tmp[0] != '\0')
 		nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS); /* nothing half-written stays */

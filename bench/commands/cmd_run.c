@@ -576,8 +576,11 @@ static int run_verdict(struct run *ru, const struct run_results *rr, int rc, int
 	else if (ru->ru_baseline != NULL &&
 	    (brc = save_baseline(ru->ru_final, ru->ru_base, ru->ru_bpath, ru->ru_replace)) != EXIT_OK)
 		rc = brc;
-	if (rc == EXIT_OK && plots_rc != EXIT_OK)
-		rc = plots_rc; /* plots missing: the data and any baseline are written, then exit 3 */
+	if (rc == EXIT_OK && plots_rc != EXIT_OK) {
+		/* plots missing: the data and any baseline are written, then exit 3 */
+		msg_error("run: %s holds the data without plots (pmapstorm plot %s draws them)", ru->ru_final, ru->ru_final);
+		rc = plots_rc;
+	}
 	return rc;
 }
 

@@ -180,7 +180,9 @@ static int plot_scratch_publish(const char *dir, const char *scratch)
 int plot_dir(const char *dir, bool quiet)
 {
 	if (system("command -v gnuplot >/dev/null 2>&1") != 0) {
-		msg_error("plot: gnuplot is not installed; the data in %s is kept (apt-get install gnuplot-nox)", dir);
+		/* dir may be a run's folder under its temporary name: the caller
+		 * names the folder the data ends up in (run, merge) */
+		msg_error("plot: gnuplot is not installed (apt-get install gnuplot-nox); the data is kept, without plots");
 		return ENOENT;
 	}
 	const char *src = plots_source();
