@@ -87,6 +87,16 @@ expect_rc(2 "bad_knob.ini:3: shootdown.latr_ring" microbench --config ${CMAKE_CU
 expect_rc(0 "usage: pmapstorm gate BASELINE CURRENT" gate --help)
 expect_rc(2 "two runs, BASELINE and CURRENT" gate)
 expect_rc(2 "/nonexistent/run.json: cannot read" gate /nonexistent/run.json /nonexistent/run.json)
+# a folder without run.json, and a noise file that is not there: said as such
+file(MAKE_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}/cli_emptydir")
+expect_rc(2 "gate: .*cli_emptydir: a folder without run.json" gate "${CMAKE_CURRENT_BINARY_DIR}/cli_emptydir"
+  "${CMAKE_CURRENT_BINARY_DIR}/cli_emptydir")
+expect_rc(2 "export: .*cli_emptydir: a folder without run.json" export --format bmf "${CMAKE_CURRENT_BINARY_DIR}/cli_emptydir")
+# ... and a folder given as the experiment file
+expect_rc(2 "cli_emptydir: cannot read \\(Is a directory\\)" run "${CMAKE_CURRENT_BINARY_DIR}/cli_emptydir")
+expect_rc(2 "--noise /nonexistent.json: unable to open /nonexistent.json" gate
+  ${CMAKE_CURRENT_LIST_DIR}/../results/baselines/ci-quick.json ${CMAKE_CURRENT_LIST_DIR}/../results/baselines/ci-quick.json
+  --noise /nonexistent.json)
 expect_rc(2 "--threshold" gate --threshold=-3 a b)
 expect_rc(0 "usage: pmapstorm export" export --help)
 expect_rc(0 "replaced if it exists.*3 cannot write" gate --help)
@@ -113,7 +123,8 @@ expect_rc(0 "  stress       torture mode" --help)
 expect_rc(0 "synthetic \"[^\"]*Package:2 L3Cache:2[^\"]*Core:4 PU:2\".*hop levels: 1=Core 2=L3Cache 3=Package 4=Machine.*placement: scatter"
   topo --topology "pack:2 l3:2 core:4 pu:2" --cpus 4 --placement scatter)
 expect_rc(0 "\n1     16 " topo --topology "pack:2 l3:2 core:4 pu:2" --cpus 4 --placement scatter)
-expect_rc(2 "machine.topology: 'pack:2 bogus:1' is not an hwloc synthetic description.*this host is" topo --topology "pack:2 bogus:1")
+expect_rc(2 "topo: --topology: machine.topology: 'pack:2 bogus:1' is not an hwloc synthetic description.*this host is" topo --topology "pack:2 bogus:1")
+expect_rc(2 "topo: --cpus: machine.cpus: 'abc' is not a whole number" topo --cpus abc)
 expect_rc(2 "machine.placement: PU 9 does not exist \\(the synthetic machine has 4 PUs \\(0-3\\)\\)"
   topo --topology "pack:2 core:2 pu:1" --placement list:0,9)
 expect_rc(2 "machine.numa: node 4095 does not exist \\(the host has" topo --set machine.numa=node:4095)

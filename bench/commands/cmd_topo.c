@@ -55,12 +55,21 @@ int cmd_topo(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "s:c:p:t:x:h", opts, NULL)) != -1) {
-		const char *key = NULL;
+		const char *key = NULL, *flag = NULL;
 		switch (c) {
 		case 's': key = ""; break;
-		case 'c': key = "machine.cpus="; break;
-		case 'p': key = "machine.placement="; break;
-		case 't': key = "machine.topology="; break;
+		case 'c':
+			key = "machine.cpus=";
+			flag = "--cpus";
+			break;
+		case 'p':
+			key = "machine.placement=";
+			flag = "--placement";
+			break;
+		case 't':
+			key = "machine.topology=";
+			flag = "--topology";
+			break;
 		case 'x': xml = optarg; continue;
 		case 'h': fputs(topo_usage, stdout); return EXIT_OK;
 		default:
@@ -70,6 +79,17 @@ int cmd_topo(int argc, char **argv)
 		if (nkv == 32) {
 			msg_error("topo: too many --set");
 			return EXIT_USAGE;
+		}
+		if (flag != NULL) {
+			/* --cpus, --placement, --topology: a bad value names the flag */
+			struct machine_config scratch;
+			char k[32];
+			machine_config_init(&scratch);
+			snprintf(k, sizeof(k), "%.*s", (int)strlen(key) - 1, key);
+			if (machine_config_set(&scratch, k, optarg) != 0) {
+				msg_error("topo: %s: %s", flag, machine_errmsg());
+				return EXIT_USAGE;
+			}
 		}
 		snprintf(kvs[nkv++], sizeof(kvs[0]), "%s%s", key, optarg);
 	}

@@ -91,6 +91,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ---- reading run.json ---- */
 
@@ -562,6 +563,12 @@ out:
 int gate_doc_load(const char *path, struct gate_doc *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		/* gate_input_path() found no DIR/run.json */
+		snprintf(err, errlen, "%s: a folder without run.json (a run.json, a results folder or a baseline)", path);
+		return EINVAL;
+	}
 	FILE *f = fopen(path, "rb");
 	if (f == NULL) {
 		snprintf(err, errlen, "%s: cannot read (%s)", path, strerror(errno));
@@ -585,10 +592,11 @@ int gate_doc_load(const char *path, struct gate_doc *out, char *err, size_t errl
 			cap *= 2;
 		}
 	}
-	bool bad = ferror(f);
+	const int rerr = ferror(f) ? errno : 0;
+	const bool bad = ferror(f);
 	fclose(f);
 	if (buf == NULL || bad) {
-		snprintf(err, errlen, "%s: cannot read (%s)", path, buf == NULL ? "out of memory" : "read error");
+		snprintf(err, errlen, "%s: cannot read (%s)", path, buf == NULL ? "out of memory" : strerror(rerr));
 		free(buf);
 		return buf == NULL ? ENOMEM : EINVAL;
 	}
@@ -1005,7 +1013,11 @@ int gate_noise_load(const char *path, struct gate_options *o, char *err, size_t 
 	json_error_t je;
 	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je), *m;
 	if (doc == NULL) {
-		snprintf(err, errlen, "%s: line %d: %s", path, je.line, je.text);
+		/* jansson's line is -1 when the file could not be opened */
+		if (je.line > 0)
+			snprintf(err, errlen, "%s: line %d: %s", path, je.line, je.text);
+		else
+			snprintf(err, errlen, "%s: %s", path, je.text);
 		return EINVAL;
 	}
 	int rc = EINVAL;

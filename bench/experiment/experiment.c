@@ -165,9 +165,14 @@ static char *exp_reader(char *str, int num, void *stream)
 	struct exp_parse *p = stream;
 	if (p->p_err[0] != '\0')
 		return NULL;
+	errno = 0;
 	ssize_t n = getline(&p->p_buf, &p->p_bufsize, p->p_file);
-	if (n < 0)
+	if (n < 0) {
+		/* the end, or a file that cannot be read (a folder: EISDIR) */
+		if (ferror(p->p_file))
+			exp_err(p, 0, "cannot read (%s)", strerror(errno != 0 ? errno : EIO));
 		return NULL;
+	}
 	p->p_line++;
 	for (ssize_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)p->p_buf[i];
