@@ -170,10 +170,25 @@ static void test_mann_whitney_known_values(void **state)
 	assert_float_equal(u, 0, 0);
 	/* asymptotic, 10 a side: scipy.stats.mannwhitneyu gives 1.8267e-4 */
 	assert_float_equal(samples_mann_whitney(a, 10, b, 10, &u, &z), 1.826717911e-4, 1e-10);
-	/* ties: midranks and the tie-corrected variance */
+	/* ties, a sample under 8: midranks, and the exact p over the 70 ways
+	 * to choose 4 of the 8 pooled values (14 lie as far from the mean
+	 * rank sum; scipy's normal approximation would say 0.1367) */
 	double ta[] = {1, 2, 2, 3}, tb[] = {2, 3, 4, 5};
-	assert_float_equal(samples_mann_whitney(ta, 4, tb, 4, &u, &z), 0.1366582477, 1e-9);
+	assert_float_equal(samples_mann_whitney(ta, 4, tb, 4, &u, &z), 0.2, 1e-12);
 	assert_float_equal(u, 2.5, 0);
+	/* three tied trials a side, all apart: the smallest p three trials can
+	 * give, 2 / C(6, 3) = 0.1 (the approximation said 0.047, "significant") */
+	double t5[] = {5, 5, 5}, t7[] = {7, 7, 7};
+	assert_float_equal(samples_mann_whitney(t5, 3, t7, 3, &u, &z), 0.1, 1e-12);
+	assert_true(samples_mann_whitney(t5, 3, t7, 3, &u, &z) >= samples_mwu_min_p(3, 3) - 1e-12);
+	/* ties with 10 a side: the normal approximation, tie-corrected
+	 * (scipy.stats.mannwhitneyu's formula, computed by hand) */
+	double ua[10], ub[10];
+	for (int i = 0; i < 10; i++) {
+		ua[i] = i / 2;
+		ub[i] = 10 + i / 2;
+	}
+	assert_float_equal(samples_mann_whitney(ua, 10, ub, 10, &u, &z), 1.726539968822677e-4, 1e-12);
 	/* identical samples: p = 1 */
 	assert_float_equal(samples_mann_whitney(a, 10, a, 10, &u, &z), 1, 0);
 	/* all values tied: no variance, p = 1 */

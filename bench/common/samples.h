@@ -51,7 +51,9 @@ bool samples_boot_ratio_ci(const double *a, unsigned na, const double *b, unsign
  * tools/compare.py runs it (scipy.stats.mannwhitneyu, alternative
  * "two-sided", method "auto"): the exact distribution of U when there are
  * no ties and the smaller sample has fewer than 8 values, else the normal
- * approximation with tie correction and continuity correction.
+ * approximation with tie correction and continuity correction — except
+ * that with ties, a sample under 8 and at most 64 values in all, the p is
+ * the exact permutation p given the ties (samples.c says why).
  * *u is U of a; *z the normal score of the approximation (also computed
  * when the exact method gives p; 0 when every value is tied).
  * => p-value in [0, 1]; 1 when na or nb is 0. */
