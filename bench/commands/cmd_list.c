@@ -183,7 +183,7 @@ static void wl_option_values(const struct wl_option *o, char *buf, size_t len)
 	if (o->wo_type == WO_ENUM)
 		snprintf(buf, len, "%s", o->wo_choices);
 	else
-		snprintf(buf, len, "%g-%g", o->wo_min, o->wo_max);
+		snprintf(buf, len, "%.15g-%.15g", o->wo_min, o->wo_max); /* 1000000, not 1e+06 */
 }
 
 /* the workloads with their options */

@@ -5,6 +5,8 @@
 #include "commands/exitcode.h"
 #include "common/msg.h"
 
+#include <pmapstorm/machine.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -28,24 +30,27 @@ int cmd_parse_count(const char *cmd, const char *flag, const char *v, unsigned l
 
 int cmd_check_engine(const char *cmd, const char *v, bool list)
 {
-	char buf[128];
-	snprintf(buf, sizeof(buf), "%s", v);
-	char *tok = buf;
+	/* each value through machine.engine's own parser, so the flag takes
+	 * what the key takes; a list's items trimmed as the experiment's
+	 * lists are */
+	struct machine_config scratch;
+	machine_config_init(&scratch);
+	const char *item = v;
 	do {
-		char *end = list ? strchr(tok, ',') : NULL;
-		if (end != NULL)
-			*end = '\0';
-		while (*tok == ' ')
-			tok++;
-		size_t n = strlen(tok);
-		while (n > 0 && tok[n - 1] == ' ')
-			tok[--n] = '\0';
-		if (strcmp(tok, "threads") != 0 && strcmp(tok, "virtual") != 0) {
+		const char *end = list ? strchr(item, ',') : NULL;
+		size_t n = end != NULL ? (size_t)(end - item) : strlen(item);
+		while (list && n > 0 && *item == ' ')
+			item++, n--;
+		while (list && n > 0 && item[n - 1] == ' ')
+			n--;
+		char tok[256];
+		snprintf(tok, sizeof(tok), "%.*s", (int)n, item);
+		if (n >= sizeof(tok) || machine_config_set(&scratch, "machine.engine", tok) != 0) {
 			msg_error("%s: --engine: '%s' is not threads or virtual%s", cmd, tok,
 			    list ? " (or a comma-separated list of them)" : "");
 			return EXIT_USAGE;
 		}
-		tok = end != NULL ? end + 1 : NULL;
-	} while (tok != NULL);
+		item = end != NULL ? end + 1 : NULL;
+	} while (item != NULL);
 	return EXIT_OK;
 }
