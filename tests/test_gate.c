@@ -340,6 +340,16 @@ static void test_matching_by_configuration(void **state)
 	assert_int_equal(gate(pb, pc, NULL, NULL), EXIT_OK);
 	assert_non_null(strstr(outbuf, "2 point(s) matched (0 only in the baseline, 1 only in the current run)"));
 	assert_non_null(strstr(outbuf, "key new.key (1) only in the current run: ignored when matching points"));
+	/* the window is no key: points measured over another window match, and
+	 * the gate says so (rates compare, maxima do not); the same window: silent */
+	assert_null(strstr(outbuf, "another window"));
+	json_t *w1 = make_point(0, "netbsd-x86", &s, 1);
+	json_object_set_new(w1, "duration_s", json_real(0.5));
+	pc = save("cur.json", make_run(json_pack("[o]", w1)));
+	const char *pw = save("basew.json", make_run(json_pack("[o]", make_point(0, "netbsd-x86", &s, 1))));
+	assert_int_equal(gate(pw, pc, NULL, NULL), EXIT_OK);
+	assert_non_null(strstr(outbuf, "1 matched point(s) were measured over another window than the baseline's "
+	                                "(point 0, netbsd-x86 2 CPU: warm-up 0.1 s and window 0.5 s, against 0.1 s and 1 s)"));
 	/* no point in common: exit 2 */
 	pc = save("cur.json", make_run(json_pack("[o]", make_point(0, "latr", &s, 1))));
 	assert_int_equal(gate(pb, pc, NULL, NULL), EXIT_USAGE);

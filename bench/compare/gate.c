@@ -417,6 +417,11 @@ static int parse_point(struct parse *ps, json_t *pt, unsigned p, struct gate_poi
 	if (clk != NULL && !json_is_string(clk))
 		return perr(ps, "%s.clock: not a string", where);
 	gp->gp_virtual = clk != NULL && !strcmp(json_string_value(clk), "virtual");
+	/* the window is no config key (experiment.duration is the file's), so
+	 * points match across windows; the gate says when they differ */
+	json_t *wu = json_object_get(pt, "warmup_s"), *du = json_object_get(pt, "duration_s");
+	gp->gp_warmup_s = json_is_number(wu) ? json_number_value(wu) : -1;
+	gp->gp_duration_s = json_is_number(du) ? json_number_value(du) : -1;
 	int rc = parse_identity(ps, pt, where, gp);
 	if (rc != 0)
 		return rc;
@@ -596,7 +601,8 @@ int gate_doc_load(const char *path, struct gate_doc *out, char *err, size_t errl
 	const bool bad = ferror(f);
 	fclose(f);
 	if (buf == NULL || bad) {
-		snprintf(err, errlen, "%s: cannot read (%s)", path, buf == NULL ? "out of memory" : strerror(rerr));
+		snprintf(err, errlen, "%s: cannot read (%s)", path,
+		    buf == NULL ? "out of memory" : rerr != 0 ? strerror(rerr) : "read error");
 		free(buf);
 		return buf == NULL ? ENOMEM : EINVAL;
 	}
@@ -819,7 +825,7 @@ int gate_compare(const struct gate_doc *base, const struct gate_doc *cur, const 
 	bool *used = mem_zalloc(bool, cur->gd_npoints + 1);
 	bool *glob_hit = mem_zalloc(bool, o->go_nglobs + 1);
 	int *pair = mem_alloc(int, base->gd_npoints + 1);
-	unsigned nambiguous = 0;
+	unsigned nambiguous = 0, nwindow = 0, window_eg = 0;
 	size_t cap = 0, gcap = 0;
 	int rc = 0;
 	if (used == NULL || glob_hit == NULL || pair == NULL)
@@ -867,6 +873,9 @@ int gate_compare(const struct gate_doc *base, const struct gate_doc *cur, const 
 		}
 		r->gr_matched++;
 		note_key_differences(bp, cp, r);
+		if (bp->gp_duration_s >= 0 && cp->gp_duration_s >= 0 &&
+		    (bp->gp_duration_s != cp->gp_duration_s || bp->gp_warmup_s != cp->gp_warmup_s) && nwindow++ == 0)
+			window_eg = p;
 		for (unsigned i = 0; i < bp->gp_nmetrics; i++) {
 			const struct gate_metric *bm = &bp->gp_metrics[i], *cm = NULL;
 			for (unsigned k = 0; k < o->go_nglobs; k++)
@@ -897,6 +906,13 @@ int gate_compare(const struct gate_doc *base, const struct gate_doc *cur, const 
 			r->gr_count[row->gr_verdict]++;
 			r->gr_failures += row->gr_fails;
 		}
+	}
+	if (nwindow > 0) {
+		const struct gate_point *bp = &base->gd_points[window_eg], *cp = &cur->gd_points[pair[window_eg]];
+		note(r, "%u matched point(s) were measured over another window than the baseline's (point %u, %s: "
+		    "warm-up %g s and window %g s, against %g s and %g s): rates compare, but the maxima and what a slow "
+		    "start weighs do not", nwindow, bp->gp_index, bp->gp_label, cp->gp_warmup_s, cp->gp_duration_s,
+		    bp->gp_warmup_s, bp->gp_duration_s);
 	}
 	for (unsigned q = 0; q < cur->gd_npoints; q++)
 		if (!used[q]) {

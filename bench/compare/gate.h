@@ -45,6 +45,7 @@ struct gate_point {
 	unsigned gp_nmetrics;
 	bool gp_virtual;    /* "clock": "virtual" (machine.engine = virtual): every metric is a function of
 	                     * the binary, the config and the seeds, timing included */
+	double gp_warmup_s, gp_duration_s; /* the trials' warm-up and measured window; -1 when not recorded */
 };
 
 struct gate_doc {
