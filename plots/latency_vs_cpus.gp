@@ -11,9 +11,11 @@
 load "common.gnuplot"
 NAME = "latency_vs_cpus"
 TITLE = "Update cost and remote latency" . VCLK
-# the panels: "facet no.:role", the first role of each facet with an update cost
+# the panels: "facet no.:role", the first role of each facet with an update
+# cost p50 above 0 somewhere (a log axis cannot draw 0: a pool role's
+# completions cost 0 virtual ns when they touch no TLB)
 PANELS = !rows("summary.csv") ? "" : system(pre("summary.csv")." | awk -F, '$7 ~ /^ops_per_s[.]/ && !(($1 FS $7) in s)" \
-    ."{s[$1 FS $7]; o[++n]=$1 FS substr($7, 11)} $7 ~ /^update_cost_p50[.]/{u[$1 FS substr($7, 17)]} " \
+    ."{s[$1 FS $7]; o[++n]=$1 FS substr($7, 11)} $7 ~ /^update_cost_p50[.]/ && $11>0{u[$1 FS substr($7, 17)]} " \
     ."END{for(i=1;i<=n;i++){split(o[i], a, FS); if(!(a[1] in d) && (o[i] in u)){d[a[1]]; printf \"%s:%s \", a[1], a[2]}}}'")
 NP = words(PANELS)
 # the panels whose role has a remote latency somewhere ("facet no.:role" words)
