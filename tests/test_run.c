@@ -297,6 +297,68 @@ static void test_noisy_warning_says_whose_time(void **state)
 }
 
 
+/* The report of a virtual-time run (the same figures on every host):
+ * three strategies, three tied trials each.  A winner whose median is 0
+ * leads by no ratio ("against 1 for the baseline", never inf or nan); a
+ * strategy without a value of the primary metric is named as not ranked;
+ * three tied trials a side are never "significant" (U test p >= 0.1);
+ * virtual times and rates carry virtual units; a report.baseline that did
+ * not run is a warning; and simulated CPUs beyond the host's PUs are no
+ * oversubscription in virtual time (the host is made to have one PU). */
+static char *report_of(const char *primary, const char *baseline, char *first, size_t len)
+{
+	char text[512], path[1024];
+	snprintf(text, sizeof(text), "[experiment]\ntrials = 3\nwarmup = 1ms\nduration = 3ms\n[machine]\ncpus = 2\n"
+	                             "memory = 16M\nengine = virtual\n[shootdown]\nstrategy = netbsd-x86, broadcast, latr\n"
+	                             "[report]\nprimary = %s\nbaseline = %s\n[role.r]\nworkload = munmap\ncpus = all\n"
+	                             "pmap = shared\nlen = 4\n", primary, baseline);
+	th_write_file(cfg, text);
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", results);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(run("--no-plots", NULL), EXIT_OK);
+	assert_int_equal(count_folders(first, len), 1);
+	/* one host PU: the run's 2 CPUs outnumber it */
+	snprintf(path, sizeof(path), "%s/run.json", first);
+	json_error_t je;
+	json_t *doc = json_load_file(path, 0, &je);
+	assert_non_null(doc);
+	json_object_set_new(json_object_get(doc, "provenance"), "host_pus", json_integer(1));
+	struct runjson rj;
+	char err[256];
+	assert_int_equal(runjson_read(doc, path, &rj, err, sizeof(err)), EXIT_OK);
+	assert_int_equal(report_write(&rj.rj_rr, first, NULL), 0);
+	runjson_free(&rj);
+	json_decref(doc);
+	snprintf(path, sizeof(path), "%s/report.md", first);
+	return th_read_file(path);
+}
+
+static void test_report_tells_the_truth(void **state)
+{
+	(void)state;
+	char first[700];
+	char *md = report_of("ipis_per_update", "netbsd-x86", first, sizeof(first));
+	/* broadcast shoots down by the MMU: 0 IPIs an update, the least */
+	assert_non_null(strstr(md, "broadcast wins on ipis\\_per\\_update.r (0), against "));
+	assert_non_null(strstr(md, "for the baseline netbsd-x86"));
+	assert_null(strstr(md, "infx"));
+	assert_null(strstr(md, "| nan"));
+	assert_null(strstr(md, "significantly ahead"));
+	assert_null(strstr(md, " \\* |")); /* no p marked significant: the Findings' cells ... */
+	assert_null(strstr(md, " \\*)"));  /* ... and the Metrics' */
+	assert_null(strstr(md, "Oversubscribed"));
+	assert_non_null(strstr(md, "| ops\\_per\\_s.r | ops/virtual s |"));
+	free(md);
+	/* latr sends no IPI in this window: no remote latency, so not ranked */
+	md = report_of("remote_latency_p50", "tracked", first, sizeof(first));
+	assert_non_null(strstr(md, "virtual time)"));
+	assert_non_null(strstr(md, "not ranked, no value of remote\\_latency\\_p50.r: latr"));
+	assert_non_null(strstr(md, "Not ranked, no value of remote\\_latency\\_p50.r"));
+	assert_non_null(strstr(md, "report.baseline = tracked did not run here; the report compares with netbsd-x86"));
+	free(md);
+}
+
 /* With stats.enabled = off nothing is counted: the metrics from counters
  * and histograms (ipis_per_op, walks_per_op, update_cost, ...) are absent
  * from the trial, never 0, ops_per_s and errors stay; lockstat has no
@@ -410,6 +472,7 @@ int main(void)
 		cmocka_unit_test(test_json_new_never_replaces),
 		cmocka_unit_test_setup(test_stale_temporaries_removed, clean_results),
 		cmocka_unit_test_setup(test_noisy_warning_says_whose_time, clean_results),
+		cmocka_unit_test_setup(test_report_tells_the_truth, clean_results),
 		cmocka_unit_test_setup(test_stats_off_leaves_counted_metrics_absent, clean_results),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,8 @@
  * the experiment as run, every point's configuration, every trial's metrics
  * with unit and better-direction, lockstat rows, and per-point summaries.
  * The CSV files are views for gnuplot (plots/ reads only them).  Every row
- * starts with point, strategy, cpus, facet (exp_point_facet: the mix and
+ * starts with point, strategy, cpus, and but in placement.csv facet
+ * (exp_point_facet: the mix and
  * the other swept values; the points of a facet differ only in strategy
  * and CPU count, so a plot draws one panel per facet):
  *   summary.csv       ..., metric, unit, better, n, median, min, max, q1, q3

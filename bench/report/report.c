@@ -408,6 +408,52 @@ static int metric_better(const char *name)
 	return d != NULL ? d->md_better : 0;
 }
 
+/* Did point p run in virtual time?  Its times are virtual ns then, its
+ * rates per virtual second (metric_unit_virtual), and its variation the
+ * seeds', not the host's. */
+static bool point_virtual(const struct report *r, int p)
+{
+	return p >= 0 && r->rr->rr_points[p].ep_cfg.mc_engine == MACHINE_ENGINE_VIRTUAL;
+}
+
+/* The same for group g (its points share the engine: machine.engine, when
+ * swept, is part of the facet) */
+static bool group_virtual(const struct report *r, unsigned g)
+{
+	for (unsigned s = 0; s < r->nstrat; s++)
+		if (r->groups[g].g_point[s] >= 0)
+			return point_virtual(r, r->groups[g].g_point[s]);
+	return false;
+}
+
+/* metric name's unit as group g measured it: "virtual ns" in virtual time */
+static const char *group_unit(const struct report *r, unsigned g, const char *name)
+{
+	return group_virtual(r, g) ? metric_unit_virtual(metric_unit(name)) : metric_unit(name);
+}
+
+/* A ratio of two medians: 2 decimals, or 2 significant digits below 0.1
+ * (0.0047x, where "0.00x" would read as nothing) */
+static const char *fmt_ratio(char *buf, size_t len, double x)
+{
+	snprintf(buf, len, fabs(x) < 0.1 ? "%.2gx" : "%.2fx", x);
+	return buf;
+}
+
+/* How far a winner's median w leads another's, o, on metric m, in its
+ * better-direction: "1.52x" — or, when either is 0 and no ratio can say
+ * it, "against 3 for" (the other's value), never "inf" or "nan" */
+static const char *lead_text(char *buf, size_t len, const char *m, const char *unit, double w, double o)
+{
+	if (w != 0 && o != 0 && isfinite(w / o)) {
+		fmt_ratio(buf, len, metric_better(m) >= 0 ? w / o : o / w);
+		return buf;
+	}
+	char v[64];
+	snprintf(buf, len, "against %s for", fmt_val(v, sizeof(v), o, unit));
+	return buf;
+}
+
 static void analyse(struct report *r)
 {
 	const struct run_results *rr = r->rr;
@@ -650,25 +696,30 @@ static void answer_line(const struct report *r, unsigned g, char *buf, size_t le
 	}
 	unsigned w = order[0];
 	holm_against(r, g, w, prim, padj);
-	char ties[1024] = "";
+	char ties[1024] = "", unranked[1024] = "", lead[96];
 	for (unsigned i = 1; i < n; i++)
 		if (!(padj[order[i]] < ALPHA))
 			append(ties, sizeof(ties), "%s%s", ties[0] ? ", " : "", r->strat[order[i]]);
-	snprintf(buf, len, "%s wins on %s (%s)", r->strat[w], prim, fmt_val(v, sizeof(v), st[w].median, metric_unit(prim)));
-	if (n > 1) {
-		double ratio = st[order[1]].median != 0 ? st[w].median / st[order[1]].median : NAN;
-		if (isfinite(ratio))
-			append(buf, len, ", %.2fx the next (%s)", metric_better(prim) >= 0 ? ratio : 1 / ratio,
-			    r->strat[order[1]]);
-	}
+	/* strategies that ran here without a value of the metric: said, not
+	 * ranked (a value that does not apply is not 0) */
+	for (unsigned s = 0; s < r->nstrat; s++)
+		if (r->groups[g].g_point[s] >= 0 && st[s].n == 0)
+			append(unranked, sizeof(unranked), "%s%s", unranked[0] ? ", " : "", r->strat[s]);
+	const char *u = metric_unit(prim);
+	snprintf(buf, len, "%s wins on %s (%s%s)", r->strat[w], prim, fmt_val(v, sizeof(v), st[w].median, u),
+	    group_virtual(r, g) && strcmp(group_unit(r, g, prim), u) != 0 ? ", virtual time" : "");
+	if (n > 1)
+		append(buf, len, ", %s the next (%s)", lead_text(lead, sizeof(lead), prim, u, st[w].median,
+		    st[order[1]].median), r->strat[order[1]]);
 	if (ties[0])
 		append(buf, len, "; not significantly different from it: %s", ties);
 	else if (n > 1)
-		append(buf, len, "; significantly ahead of every other strategy");
-	if (r->base >= 0 && (unsigned)r->base != w && st[r->base].n > 0 && st[r->base].median != 0) {
-		double x = st[w].median / st[r->base].median;
-		append(buf, len, "; %.2fx the baseline %s", metric_better(prim) >= 0 ? x : 1 / x, r->strat[r->base]);
-	}
+		append(buf, len, "; significantly ahead of every other strategy%s", unranked[0] ? " ranked" : "");
+	if (r->base >= 0 && (unsigned)r->base != w && st[r->base].n > 0)
+		append(buf, len, "; %s the baseline %s", lead_text(lead, sizeof(lead), prim, u, st[w].median,
+		    st[r->base].median), r->strat[r->base]);
+	if (unranked[0])
+		append(buf, len, "; not ranked, no value of %s: %s", prim, unranked);
 }
 
 /* What shard.c says of shards and hosts (a shard, a merged run, trials
@@ -702,9 +753,11 @@ static void answer(struct doc *d, const struct report *r, FILE *headlines)
 	}
 	shard_items(d, r, SN_ANSWER, headlines);
 	doc_list_end(d);
-	doc_para(d, "Higher throughput is better; each mix is ranked by its primary metric at its largest CPU count "
-	    "(Findings has every count).  \"Significant\" means a two-sided Mann-Whitney U test over the trials, "
-	    "Holm-corrected for the comparisons of the table, gives p < %.2f.", ALPHA);
+	doc_para(d, "Each mix is ranked by its primary metric (report.primary; by default its first role's ops_per_s), "
+	    "better in the direction the Glossary gives, at its largest CPU count (Findings has every count).  "
+	    "A strategy without a value of it (not applicable there, or not measured) is named as not ranked, never "
+	    "counted as 0.  \"Significant\" means a two-sided Mann-Whitney U test over the trials, Holm-corrected for "
+	    "the comparisons of the table, gives p < %.2f.", ALPHA);
 }
 
 /* ---- what ran ---- */
@@ -788,9 +841,17 @@ static void warnings(struct doc *d, struct report *r)
 	doc_heading(d, 2, "Warnings");
 	unsigned over = 0, maxcpus = 0;
 	for (unsigned p = 0; p < r->np; p++) {
+		/* virtual time runs one CPU at a time: no host PU is shared */
 		unsigned c = rr->rr_points[p].ep_cfg.mc_ncpu;
-		over += r->host_pus > 0 && c > (unsigned long)r->host_pus;
+		over += r->host_pus > 0 && c > (unsigned long)r->host_pus && !point_virtual(r, (int)p);
 		maxcpus = c > maxcpus ? c : maxcpus;
+	}
+	/* report.baseline names a strategy this run did not run */
+	const char *want = rr->rr_ex->ex_baseline;
+	if (want[0] != '\0' && r->base >= 0 && strcmp(r->strat[r->base], want) != 0) {
+		doc_item(d, "Baseline", "report.baseline = %s did not run here; the report compares with %s instead", want,
+		    r->strat[r->base]);
+		r->nwarnings++;
 	}
 	if (over > 0) {
 		doc_item(d, "Oversubscribed host", "%u point(s) simulate more CPUs than the host has processing units (%ld): "
@@ -824,6 +885,15 @@ static void warnings(struct doc *d, struct report *r)
 		}
 		if (worst <= NOISY_CV)
 			continue;
+		if (point_virtual(r, (int)p)) {
+			/* virtual time: the host has no say; each trial's seed does */
+			doc_item(d, "Varied trials", "point %u (%s, %s): %s varies by %.0f%% over %u trials in virtual time, "
+			    "where the host has no say: each trial's own seed changes the workload's random choices and the "
+			    "interleaving of the CPUs, and this is how much that moves it (a rerun gives the same figures)",
+			    p, pt->ep_cfg.mc_strategy, group_label(r, r->pi[p].group, label, sizeof(label)), m, 100 * worst, n);
+			r->nwarnings++;
+			continue;
+		}
 		uint64_t inv = 0;
 		double usr = 0, sys = 0, secs = 0;
 		for (unsigned t = 0; t < r->T; t++) {
@@ -905,8 +975,8 @@ static unsigned explainers(const struct report *r, unsigned g, const char *prim,
 	const char *role = metric_scope_part(prim);
 	for (unsigned k = 0; k < r->nmetrics && n < max; k++) {
 		const struct metric_def *d = metric_def_of(r->metrics[k]);
-		if (d == NULL || !d->md_explains)
-			continue;
+		if (d == NULL || !d->md_explains || !strcmp(r->metrics[k], prim))
+			continue; /* the primary has its own column */
 		if (d->md_scope == MS_ROLE && strcmp(metric_scope_part(r->metrics[k]), role) != 0)
 			continue;
 		bool nonzero = false;
@@ -972,7 +1042,8 @@ static void ranking(struct doc *d, const struct report *r, unsigned g)
 	char align[64];
 	unsigned nc = 0;
 	char h0[320], hx[32][96];
-	snprintf(h0, sizeof(h0), "%s median [q1, q3]", prim);
+	snprintf(h0, sizeof(h0), "%s median [q1, q3]%s", prim,
+	    strcmp(group_unit(r, g, prim), metric_unit(prim)) != 0 ? " (virtual time)" : "");
 	hdr[nc++] = "#";
 	hdr[nc++] = "Strategy";
 	hdr[nc++] = h0;
@@ -980,7 +1051,8 @@ static void ranking(struct doc *d, const struct report *r, unsigned g)
 	hdr[nc++] = "p vs winner";
 	hdr[nc++] = "p vs baseline";
 	for (unsigned i = 0; i < nex; i++) {
-		snprintf(hx[i], sizeof(hx[i]), "%s", ex[i]);
+		snprintf(hx[i], sizeof(hx[i]), "%s%s", ex[i],
+		    strcmp(group_unit(r, g, ex[i]), metric_unit(ex[i])) != 0 ? " (virtual time)" : "");
 		hdr[nc++] = hx[i];
 	}
 	for (unsigned i = 0; i < nc; i++)
@@ -996,7 +1068,11 @@ static void ranking(struct doc *d, const struct report *r, unsigned g)
 		snprintf(cells[c++], 96, "%s%s", r->strat[s], (int)s == r->base ? " (baseline)" : "");
 		snprintf(cells[c++], 96, "%s [%s, %s]", fmt_val(a, sizeof(a), st[s].median, metric_unit(prim)),
 		    fmt_val(b, sizeof(b), st[s].q1, metric_unit(prim)), fmt_val(q, sizeof(q), st[s].q3, metric_unit(prim)));
-		snprintf(cells[c++], 96, "%.3g", st[order[0]].median != 0 ? st[s].median / st[order[0]].median : NAN);
+		/* no ratio to a winner of 0: "-" (equal to it: 1) */
+		if (st[order[0]].median != 0)
+			snprintf(cells[c++], 96, "%.3g", st[s].median / st[order[0]].median);
+		else
+			snprintf(cells[c++], 96, "%s", st[s].median == 0 ? "1" : "-");
 		if (i == 0)
 			snprintf(cells[c++], 96, "-");
 		else
@@ -1017,6 +1093,12 @@ static void ranking(struct doc *d, const struct report *r, unsigned g)
 		doc_row(d, cp);
 	}
 	doc_table_end(d);
+	char unranked[1024] = "";
+	for (unsigned s = 0; s < r->nstrat; s++)
+		if (r->groups[g].g_point[s] >= 0 && st[s].n == 0)
+			append(unranked, sizeof(unranked), "%s%s", unranked[0] ? ", " : "", r->strat[s]);
+	if (unranked[0])
+		doc_para(d, "Not ranked, no value of %s (not applicable there, or not measured; not 0): %s.", prim, unranked);
 	/* why, in words: the winner and the last, against the baseline */
 	char why[4096];
 	for (unsigned i = 0; i < n; i += (n > 1 ? n - 1 : 1)) {
@@ -1070,18 +1152,18 @@ static void interference(struct doc *d, const struct report *r, unsigned g)
 			if (with.n == 0 || without.n == 0 || without.median == 0)
 				continue;
 			if (!opened) {
-				static const char *const hdr[] = {"Strategy", "Role", "ops/s with the others", "ops/s alone",
-				    "slowdown", "p"};
+				static const char *const hdr[] = {"Strategy", "Role", "alone in mix", "ops/s with the others",
+				    "ops/s alone", "slowdown", "p"};
 				doc_para(d, "How each side slows the other down: each role's throughput in this mix against the "
-				    "same role alone (mix %s), same strategy and CPUs.", rr->rr_points[alone].ep_mix);
-				doc_table(d, 6, hdr, "llrrrr");
+				    "same role alone (in the mix each row names), same strategy and CPUs.");
+				doc_table(d, 7, hdr, "lllrrrr");
 				opened = true;
 			}
 			char sl[32], pv[32];
 			snprintf(sl, sizeof(sl), "%.1f%%", 100 * (1 - with.median / without.median));
 			double pu = point_u(r, p, alone, m);
 			snprintf(pv, sizeof(pv), "%s", fmt_p(c, sizeof(c), pu));
-			const char *cells[] = {pt->ep_cfg.mc_strategy, pt->ep_roles[i].er_name,
+			const char *cells[] = {pt->ep_cfg.mc_strategy, pt->ep_roles[i].er_name, rr->rr_points[alone].ep_mix,
 			    fmt_val(a, sizeof(a), with.median, "ops/s"), fmt_val(b, sizeof(b), without.median, "ops/s"), sl, pv};
 			doc_row(d, cells);
 		}
@@ -1216,9 +1298,9 @@ static void metrics_tables(struct doc *d, const struct report *r)
 				holm_against(r, g, (unsigned)r->base, m, padj);
 			unsigned c = 0;
 			snprintf(cells[c++], 320, "%s", m);
-			snprintf(cells[c++], 320, "%s", metric_unit(m));
+			snprintf(cells[c++], 320, "%s", group_unit(r, g, m));
 			for (unsigned s = 0; s < r->nstrat; s++) {
-				char a[32], b[32], q[32], p[32];
+				char a[32], b[32], q[32], p[32], x[32];
 				if (r->groups[g].g_point[s] < 0)
 					snprintf(cells[c++], 320, "-");
 				else if (st[s].n == 0)
@@ -1227,8 +1309,9 @@ static void metrics_tables(struct doc *d, const struct report *r)
 					snprintf(cells[c++], 320, "%s [%s, %s]", fmt_val(a, sizeof(a), st[s].median, metric_unit(m)),
 					    fmt_val(b, sizeof(b), st[s].q1, metric_unit(m)), fmt_val(q, sizeof(q), st[s].q3, metric_unit(m)));
 				else if (st[r->base].median != 0)
-					snprintf(cells[c++], 320, "%s (%.2fx, p %s%s)", fmt_val(a, sizeof(a), st[s].median, metric_unit(m)),
-					    st[s].median / st[r->base].median, fmt_p(p, sizeof(p), padj[s]), padj[s] < ALPHA ? " *" : "");
+					snprintf(cells[c++], 320, "%s (%s, p %s%s)", fmt_val(a, sizeof(a), st[s].median, metric_unit(m)),
+					    fmt_ratio(x, sizeof(x), st[s].median / st[r->base].median), fmt_p(p, sizeof(p), padj[s]),
+					    padj[s] < ALPHA ? " *" : "");
 				else
 					snprintf(cells[c++], 320, "%s (p %s%s)", fmt_val(a, sizeof(a), st[s].median, metric_unit(m)),
 					    fmt_p(p, sizeof(p), padj[s]), padj[s] < ALPHA ? " *" : "");
@@ -1451,7 +1534,8 @@ int report_write(const struct run_results *rr, const char *dir, FILE *headlines)
 	    "Sections: answer, what ran, warnings, findings, metrics, lock contention, plots, points, glossary.",
 	    r.np, r.T, rr->rr_interrupted ? ", interrupted: partial results" : "");
 	if (headlines != NULL)
-		fprintf(headlines, "pmapstorm run: %s: the answer per mix (report.md has why)\n", rr->rr_ex->ex_name);
+		fprintf(headlines, "pmapstorm %s: %s: the answer per mix (report.md has why)\n",
+		    json_object_get(r.runjson, "merged") != NULL ? "merge" : "run", rr->rr_ex->ex_name);
 	answer(&d, &r, headlines);
 	what_ran(&d, &r);
 	warnings(&d, &r);
@@ -1487,13 +1571,20 @@ int report_primary_check(const struct experiment *ex, char *why, size_t len)
 	const struct metric_def *d = metric_def_of(v);
 	for (const struct metric_def *m = metric_defs; d == NULL && dot == NULL && m->md_name != NULL; m++)
 		if (m->md_scope == MS_ROLE && !strcmp(m->md_name, v))
-			return 0; /* the mix's first role's */
+			d = m; /* a role metric without its role: the mix's first role's */
 	if (d == NULL) {
 		snprintf(why, len, "'%s' is not a metric name (pmapstorm list metrics)", v);
 		return EINVAL;
 	}
+	if (d->md_better == 0) {
+		snprintf(why, len, "'%s' has no better direction (neither higher nor lower is better): it cannot rank "
+		    "strategies", v);
+		return EINVAL;
+	}
+	if (dot == NULL)
+		return 0;
 	char rkey[sizeof(ex->ex_primary) + 16];
-	snprintf(rkey, sizeof(rkey), "role.%s.workload", dot != NULL ? dot + 1 : "");
+	snprintf(rkey, sizeof(rkey), "role.%s.workload", dot + 1);
 	if (d->md_scope == MS_ROLE && exp_key_line(ex, rkey) == 0) {
 		snprintf(why, len, "'%s' is not a role of the file ([role.%s] with a workload)", dot + 1, dot + 1);
 		return EINVAL;

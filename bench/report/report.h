@@ -16,8 +16,10 @@ int report_write(const struct run_results *, const char *dir, FILE *headlines);
 /* report.primary against the metric catalog: a metric by its full name
  * (ops_per_s, walks_per_op.unmap with a role of the file,
  * lock_wait_share.pmap with a lock class), or a role metric without its
- * role, which the report takes at each mix's first role.  0 (also when the
- * key is not given), or EINVAL with the reason in why. */
+ * role, which the report takes at each mix's first role; one with a
+ * better direction (a metric that is neither better higher nor lower
+ * cannot rank).  0 (also when the key is not given), or EINVAL with the
+ * reason in why. */
 int report_primary_check(const struct experiment *, char *why, size_t len);
 
 #endif
