@@ -70,6 +70,8 @@ expect_rc(2 "--set report.primary: 'nope' is not a lock class"
   run "${tmp}/bad2.ini" --set report.primary=lock_wait_share.nope --results "${tmp}/results")
 expect_rc(2 "--set report.primary: 'lock_wait_share' is not a metric name"
   run "${tmp}/bad2.ini" --set report.primary=lock_wait_share --results "${tmp}/results")
+expect_rc(2 "--set report.primary: 'whole_flush_share' has no better direction"
+  run "${tmp}/bad2.ini" --set report.primary=whole_flush_share --results "${tmp}/results")
 if(EXISTS "${tmp}/results")
   message(FATAL_ERROR "a bad report.primary left ${tmp}/results behind")
 endif()
