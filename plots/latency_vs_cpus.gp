@@ -12,16 +12,21 @@ load "common.gnuplot"
 NAME = "latency_vs_cpus"
 TITLE = "Update cost and remote latency" . VCLK
 # the panels: "facet no.:role", the first role of each facet with an update
-# cost p50 above 0 somewhere (a log axis cannot draw 0: a pool role's
-# completions cost 0 virtual ns when they touch no TLB)
+# cost p99 above 0 somewhere
 PANELS = !rows("summary.csv") ? "" : system(pre("summary.csv")." | awk -F, '$7 ~ /^ops_per_s[.]/ && !(($1 FS $7) in s)" \
-    ."{s[$1 FS $7]; o[++n]=$1 FS substr($7, 11)} $7 ~ /^update_cost_p50[.]/ && $11>0{u[$1 FS substr($7, 17)]} " \
+    ."{s[$1 FS $7]; o[++n]=$1 FS substr($7, 11)} $7 ~ /^update_cost_p99[.]/ && $11>0{u[$1 FS substr($7, 17)]} " \
     ."END{for(i=1;i<=n;i++){split(o[i], a, FS); if(!(a[1] in d) && (o[i] in u)){d[a[1]]; printf \"%s:%s \", a[1], a[2]}}}'")
 NP = words(PANELS)
-# the panels whose role has a remote latency somewhere ("facet no.:role" words)
-REMOTE = NP == 0 ? "" : system(pre("summary.csv")." | awk -F, '$7 ~ /^remote_latency_p50[.]/ && $11>0 && !(($1 FS $7) in s)" \
-    ."{s[$1 FS $7]; printf \"%s:%s \", $1, substr($7, 20)}'")
-remote(k) = strstrt(" ".REMOTE, " ".word(PANELS, k)." ") > 0
+# the panels whose role has metric M above 0 somewhere ("facet no.:role"
+# words): a log axis cannot draw 0, and a series with no point makes gnuplot
+# warn (a pool role's completions cost 0 ns when they touch no TLB; a
+# strategy that sends nothing has no remote latency)
+POS(M) = NP == 0 ? "" : system(pre("summary.csv")." | awk -F, '$7 ~ /^".M."[.]/ && $11>0 && !(($1 FS $7) in s)" \
+    ."{s[$1 FS $7]; printf \"%s:%s \", $1, substr($7, ".(strlen(M) + 2).")}'")
+P50 = POS("update_cost_p50")
+REMOTE = POS("remote_latency_p50")
+haspos(L, k) = strstrt(" ".L, " ".word(PANELS, k)." ") > 0
+remote(k) = haspos(REMOTE, k)
 pf(k) = int(word(PANELS, k)[1:strstrt(word(PANELS, k), ":") - 1])
 pr(k) = word(PANELS, k)[strstrt(word(PANELS, k), ":") + 1:]
 # met(k, m, d): panel k's metric m.ROLE as x, median, q1, q3, strategy no.;
@@ -75,7 +80,7 @@ do for [fmt in "png svg"] {
                 set yrange [NSTRAT + 0.6:0.4]
                 eval "set ytics (".(firstcol(k, NC) ? YT : YN).") nomirror"
                 set xlabel (lastrow(k, NC, NP) ? "time per completion" : "")
-                P = "plot met(k, 'update_cost_p50', -0.22) using 2:1:3:4:(scoli($5)) ".DOTS(7).", " \
+                P = "plot ".(haspos(P50, k) ? "met(k, 'update_cost_p50', -0.22) using 2:1:3:4:(scoli($5)) ".DOTS(7).", " : "") \
                     ."met(k, 'update_cost_p99', 0) using 2:1:3:4:(scoli($5)) ".DOTS(5) \
                     .(remote(k) ? ", met(k, 'remote_latency_p50', 0.22) using 2:1:3:4:(scoli($5)) ".DOTS(8) : "")
             } else {
@@ -87,7 +92,7 @@ do for [fmt in "png svg"] {
                 set yrange [real(word(YR, 1)) / 1.5:real(word(YR, 2)) * 1.5]
                 set xlabel (lastrow(k, NC, NP) ? "simulated CPUs" : "")
                 set ylabel (firstcol(k, NC) ? "time per completion" : "")
-                P = "plot met(k, 'update_cost_p50', 0) using 1:2:3:4:(scoli($5)) ".LINES(7, 1).", " \
+                P = "plot ".(haspos(P50, k) ? "met(k, 'update_cost_p50', 0) using 1:2:3:4:(scoli($5)) ".LINES(7, 1).", " : "") \
                     ."met(k, 'update_cost_p99', 0) using 1:2:3:4:(scoli($5)) ".LINES(5, 2) \
                     .(remote(k) ? ", met(k, 'remote_latency_p50', 0) using 1:2:3:4:(scoli($5)) ".LINES(8, 3) : "")
             }
