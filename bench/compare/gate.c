@@ -65,7 +65,9 @@
  * build's) is ignored, and both are said.  Points that agree on every key
  * pair first; a baseline point that several current points match once the
  * one-sided keys are ignored stays unmatched (gate_compare).  Unmatched points are listed (a baseline point as a gap,
- * see Coverage); no match at all is bad input (EINVAL).
+ * see Coverage); no match at all is bad input (EINVAL).  The warm-up and
+ * the window are no key: matched points measured over other windows are
+ * counted in a note.
  *
  * Reading.  gate_doc_parse() checks the type of every field it uses and
  * bounds every size (gate.h), and builds its result only from checked
