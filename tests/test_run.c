@@ -238,15 +238,38 @@ static void test_stale_temporaries_removed(void **state)
 	assert_int_equal(access(other, F_OK), 0);
 }
 
+/* dir's run.json */
+static json_t *load_run_json(const char *dir)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/run.json", dir);
+	json_error_t je;
+	json_t *doc = json_load_file(path, 0, &je);
+	assert_non_null(doc);
+	return doc;
+}
+
+/* The report of run.json doc (taken), written into dir: report.md's text,
+ * malloc'd */
+static char *report_from(json_t *doc, const char *dir)
+{
+	char path[1024], err[256];
+	snprintf(path, sizeof(path), "%s/run.json", dir);
+	struct runjson rj;
+	assert_int_equal(runjson_read(doc, path, &rj, err, sizeof(err)), EXIT_OK);
+	assert_int_equal(report_write(&rj.rj_rr, dir, NULL), 0);
+	runjson_free(&rj);
+	json_decref(doc);
+	snprintf(path, sizeof(path), "%s/report.md", dir);
+	return th_read_file(path);
+}
+
 /* The report of a run whose two trials are made to differ by half, their
  * CPU thread running `share` of its window: report.md's text, malloc'd */
 static char *noisy_report(const char *first, double share, unsigned k)
 {
 	char path[1024], dir[900];
-	snprintf(path, sizeof(path), "%s/run.json", first);
-	json_error_t je;
-	json_t *doc = json_load_file(path, 0, &je);
-	assert_non_null(doc);
+	json_t *doc = load_run_json(first);
 	json_t *trials = json_object_get(json_array_get(json_object_get(doc, "points"), 0), "trials");
 	assert_int_equal(json_array_size(trials), 2);
 	for (size_t t = 0; t < 2; t++) {
@@ -263,14 +286,7 @@ static char *noisy_report(const char *first, double share, unsigned k)
 	assert_int_equal(mkdir(dir, 0777), 0);
 	snprintf(path, sizeof(path), "%s/run.json", dir);
 	assert_int_equal(json_dump_file(doc, path, 0), 0);
-	struct runjson rj;
-	char err[256];
-	assert_int_equal(runjson_read(doc, path, &rj, err, sizeof(err)), EXIT_OK);
-	assert_int_equal(report_write(&rj.rj_rr, dir, NULL), 0);
-	runjson_free(&rj);
-	json_decref(doc);
-	snprintf(path, sizeof(path), "%s/report.md", dir);
-	return th_read_file(path);
+	return report_from(doc, dir);
 }
 
 /* A noisy point's warning blames other threads or programs only when its
@@ -307,7 +323,7 @@ static void test_noisy_warning_says_whose_time(void **state)
  * oversubscription in virtual time (the host is made to have one PU). */
 static char *report_of(const char *primary, const char *baseline, char *first, size_t len)
 {
-	char text[512], path[1024];
+	char text[512];
 	snprintf(text, sizeof(text), "[experiment]\ntrials = 3\nwarmup = 1ms\nduration = 3ms\n[machine]\ncpus = 2\n"
 	                             "memory = 16M\nengine = virtual\n[shootdown]\nstrategy = netbsd-x86, broadcast, latr\n"
 	                             "[report]\nprimary = %s\nbaseline = %s\n[role.r]\nworkload = munmap\ncpus = all\n"
@@ -319,19 +335,9 @@ static char *report_of(const char *primary, const char *baseline, char *first, s
 	assert_int_equal(run("--no-plots", NULL), EXIT_OK);
 	assert_int_equal(count_folders(first, len), 1);
 	/* one host PU: the run's 2 CPUs outnumber it */
-	snprintf(path, sizeof(path), "%s/run.json", first);
-	json_error_t je;
-	json_t *doc = json_load_file(path, 0, &je);
-	assert_non_null(doc);
+	json_t *doc = load_run_json(first);
 	json_object_set_new(json_object_get(doc, "provenance"), "host_pus", json_integer(1));
-	struct runjson rj;
-	char err[256];
-	assert_int_equal(runjson_read(doc, path, &rj, err, sizeof(err)), EXIT_OK);
-	assert_int_equal(report_write(&rj.rj_rr, first, NULL), 0);
-	runjson_free(&rj);
-	json_decref(doc);
-	snprintf(path, sizeof(path), "%s/report.md", first);
-	return th_read_file(path);
+	return report_from(doc, first);
 }
 
 static void test_report_tells_the_truth(void **state)
@@ -368,7 +374,7 @@ static void test_report_tells_the_truth(void **state)
  * statistics on, the same run has them. */
 static json_t *stats_run(const char *stats, char *first, size_t len)
 {
-	char set[64], path[800];
+	char set[64];
 	snprintf(set, sizeof(set), "stats.enabled=%s", stats);
 	th_write_file(cfg, "[experiment]\ntrials = 1\nwarmup = 0\nduration = 200ms\ninterval = 50ms\n[machine]\n"
 	                   "cpus = 2\nmemory = 16M\n[role.r]\nworkload = munmap\ncpus = all\npmap = shared\n");
@@ -378,11 +384,7 @@ static json_t *stats_run(const char *stats, char *first, size_t len)
 	char *argv[] = {"run", cfg, "--results", results, "--quiet", "--no-plots", "--set", set};
 	assert_int_equal(th_cmd(cmd_run, 8, argv, NULL, "/dev/null"), EXIT_OK);
 	assert_int_equal(count_folders(first, len), 1);
-	snprintf(path, sizeof(path), "%s/run.json", first);
-	json_error_t je;
-	json_t *doc = json_load_file(path, 0, &je);
-	assert_non_null(doc);
-	return doc;
+	return load_run_json(first);
 }
 
 static void test_stats_off_leaves_counted_metrics_absent(void **state)

@@ -432,6 +432,13 @@ static const char *group_unit(const struct report *r, unsigned g, const char *na
 	return group_virtual(r, g) ? metric_unit_virtual(metric_unit(name)) : metric_unit(name);
 }
 
+/* Is metric name a virtual time or rate in group g (not a count)? */
+static bool group_unit_virtual(const struct report *r, unsigned g, const char *name)
+{
+	return strcmp(group_unit(r, g, name), metric_unit(name)) != 0;
+}
+
+
 /* A ratio of two medians: 2 decimals, or 2 significant digits below 0.1
  * (0.0047x, where "0.00x" would read as nothing) */
 static const char *fmt_ratio(char *buf, size_t len, double x)
@@ -638,6 +645,16 @@ static void append(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The strategies that ran in group g without a value of the metric st
+ * summarizes (st[s].n == 0): not ranked, never 0 */
+static void unranked_names(const struct report *r, unsigned g, const struct samples_stats *st, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (unsigned s = 0; s < r->nstrat; s++)
+		if (r->groups[g].g_point[s] >= 0 && st[s].n == 0)
+			append(buf, len, "%s%s", buf[0] ? ", " : "", r->strat[s]);
+}
+
 static const char *group_label(const struct report *r, unsigned g, char *buf, size_t len)
 {
 	const char *f = r->facets[r->groups[g].g_facet];
@@ -696,18 +713,16 @@ static void answer_line(const struct report *r, unsigned g, char *buf, size_t le
 	}
 	unsigned w = order[0];
 	holm_against(r, g, w, prim, padj);
-	char ties[1024] = "", unranked[1024] = "", lead[96];
+	char ties[1024] = "", unranked[1024], lead[96];
 	for (unsigned i = 1; i < n; i++)
 		if (!(padj[order[i]] < ALPHA))
 			append(ties, sizeof(ties), "%s%s", ties[0] ? ", " : "", r->strat[order[i]]);
 	/* strategies that ran here without a value of the metric: said, not
 	 * ranked (a value that does not apply is not 0) */
-	for (unsigned s = 0; s < r->nstrat; s++)
-		if (r->groups[g].g_point[s] >= 0 && st[s].n == 0)
-			append(unranked, sizeof(unranked), "%s%s", unranked[0] ? ", " : "", r->strat[s]);
+	unranked_names(r, g, st, unranked, sizeof(unranked));
 	const char *u = metric_unit(prim);
 	snprintf(buf, len, "%s wins on %s (%s%s)", r->strat[w], prim, fmt_val(v, sizeof(v), st[w].median, u),
-	    group_virtual(r, g) && strcmp(group_unit(r, g, prim), u) != 0 ? ", virtual time" : "");
+	    group_unit_virtual(r, g, prim) ? ", virtual time" : "");
 	if (n > 1)
 		append(buf, len, ", %s the next (%s)", lead_text(lead, sizeof(lead), prim, u, st[w].median,
 		    st[order[1]].median), r->strat[order[1]]);
@@ -1043,7 +1058,7 @@ static void ranking(struct doc *d, const struct report *r, unsigned g)
 	unsigned nc = 0;
 	char h0[320], hx[32][96];
 	snprintf(h0, sizeof(h0), "%s median [q1, q3]%s", prim,
-	    strcmp(group_unit(r, g, prim), metric_unit(prim)) != 0 ? " (virtual time)" : "");
+	    group_unit_virtual(r, g, prim) ? " (virtual time)" : "");
 	hdr[nc++] = "#";
 	hdr[nc++] = "Strategy";
 	hdr[nc++] = h0;
@@ -1052,7 +1067,7 @@ static void ranking(struct doc *d, const struct report *r, unsigned g)
 	hdr[nc++] = "p vs baseline";
 	for (unsigned i = 0; i < nex; i++) {
 		snprintf(hx[i], sizeof(hx[i]), "%s%s", ex[i],
-		    strcmp(group_unit(r, g, ex[i]), metric_unit(ex[i])) != 0 ? " (virtual time)" : "");
+		    group_unit_virtual(r, g, ex[i]) ? " (virtual time)" : "");
 		hdr[nc++] = hx[i];
 	}
 	for (unsigned i = 0; i < nc; i++)
@@ -1093,10 +1108,8 @@ static void ranking(struct doc *d, const struct report *r, unsigned g)
 		doc_row(d, cp);
 	}
 	doc_table_end(d);
-	char unranked[1024] = "";
-	for (unsigned s = 0; s < r->nstrat; s++)
-		if (r->groups[g].g_point[s] >= 0 && st[s].n == 0)
-			append(unranked, sizeof(unranked), "%s%s", unranked[0] ? ", " : "", r->strat[s]);
+	char unranked[1024];
+	unranked_names(r, g, st, unranked, sizeof(unranked));
 	if (unranked[0])
 		doc_para(d, "Not ranked, no value of %s (not applicable there, or not measured; not 0): %s.", prim, unranked);
 	/* why, in words: the winner and the last, against the baseline */
