@@ -641,6 +641,11 @@ static void test_missing_points_and_metrics_fail(void **state)
 	assert_non_null(strstr(slurp(md), "## pmapstorm gate: FAILED"));
 	assert_non_null(strstr(slurp(md), "- point 0 (netbsd-x86 2 CPU): metric errors missing from the current run \\[FAIL\\]"));
 	assert_non_null(strstr(slurp(xml), "failures=\"2\""));
+	/* the suite names the runs in the command's order */
+	const char *suite = strstr(slurp(xml), "<testsuite name=\"pmapstorm gate: baseline ");
+	assert_non_null(suite);
+	assert_non_null(strstr(suite, "base.json, current "));
+	assert_non_null(strstr(suite, "cur.json\" tests="));
 	assert_non_null(strstr(slurp(xml), "name=\"errors\"><failure message=\"point 0 (netbsd-x86 2 CPU): metric errors "
 	                                   "missing from the current run\" type=\"missing\"/>"));
 	/* --allow-missing lists them and passes */

@@ -1281,10 +1281,11 @@ int gate_write_junit(const char *path, const struct gate_doc *base, const struct
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	unsigned tests = r->gr_nrows + r->gr_ngaps, failures = r->gr_failures + r->gr_gap_failures;
 	fprintf(f, "<testsuites name=\"pmapstorm gate\" tests=\"%u\" failures=\"%u\">\n", tests, failures);
-	fprintf(f, "  <testsuite name=\"pmapstorm gate: ");
-	xml_text(f, cur->gd_file);
-	fprintf(f, " vs ");
+	/* named in the command's argument order: baseline, then current */
+	fprintf(f, "  <testsuite name=\"pmapstorm gate: baseline ");
 	xml_text(f, base->gd_file);
+	fprintf(f, ", current ");
+	xml_text(f, cur->gd_file);
 	unsigned skipped = 0;
 	for (unsigned i = 0; i < r->gr_nrows; i++)
 		skipped += !r->gr_rows[i].gr_gated || r->gr_rows[i].gr_verdict == GV_INCONCLUSIVE;
