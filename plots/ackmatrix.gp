@@ -32,8 +32,8 @@ grid(s) = sprintf("< %s | awk -F, -v OFS=, -v c=%d -v f=%d -v s=%s '$5==c && $1=
     ."END{for(i=0;i<c;i++){for(t=0;t<c;t++) print t, i, ((i FS t) in v ? v[i FS t] : \"NaN\"); print \"\"}}'", pre("ackmatrix.csv"), C, F, s)
 ZR = !HAVE ? "1 2" : system(pre("ackmatrix.csv")." | awk -F, -v c=".C." -v f=".F." '$5==c && $1==f{if(!n++ || $9<a)a=$9; if($9>b)b=$9} " \
     ."END{print a+0, b+0}'")
-ZMIN = real(word(ZR, 1))
-ZMAX = real(word(ZR, 2))
+ZMIN = num(word(ZR, 1))
+ZMAX = num(word(ZR, 2))
 LOGZ = ZMIN > 0 && ZMAX / ZMIN >= 20
 ZS = LOGZ ? 1 : 1e-3
 # the diagonal: a CPU does not acknowledge itself

@@ -26,6 +26,12 @@ FACETS = system("test -r summary.csv && awk -F, 'NR>1 && !($4 in s){s[$4]; print
 NFACET = words(FACETS)
 fname(i) = (word(FACETS, i) eq "" ? "all points" : word(FACETS, i))
 
+# num(s): the number that awk printed as s.  gnuplot's real() refuses an
+# exponent whose mantissa has no point ("5e+10", which mawk prints for
+# 5e10, or "2e+06" for 2000000.5), so one is added before it is read
+numexp(s) = strstrt(s, "e") > 0 ? strstrt(s, "e") : strstrt(s, "E")
+num(s) = numexp(s) > 0 && strstrt(s, ".") == 0 ? real(s[1:numexp(s) - 1] . ".0" . s[numexp(s):]) : real(s)
+
 # pre(f): a shell pipeline printing every data row of f prefixed with its
 # facet and strategy numbers (from summary.csv's order), so that a filter
 # never has to quote a facet name.  Columns then shift by two:

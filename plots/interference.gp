@@ -32,8 +32,8 @@ pfld(k, i) = system(sprintf("echo '%s' | cut -d: -f%d", word(PANELS, k), i))
 sl(k) = sprintf("< %s | awk -F, -v OFS=, -v f=%s -v r=%s -v one=%d '$1==f && $2==r{print (one ? $4 : $5), $6, $7, $8, $4}' " \
     ."| sort -t, -k5,5n -k1,1n | awk -F, '$5!=l && NR>1{print \"\"} {l=$5; print}'", PAIRS, pfld(k, 1), pfld(k, 2), NCPU == 1)
 XR = NP == 0 ? "0 1" : system(PAIRS." | awk -F, '{for(i=6;i<=8;i++){if($i<a)a=$i; if($i>b)b=$i}} END{print a+0, b+0}'")
-XLO = real(word(XR, 1)) < 0 ? real(word(XR, 1)) : 0
-XHI = real(word(XR, 2)) > 0 ? real(word(XR, 2)) : 1
+XLO = num(word(XR, 1)) < 0 ? num(word(XR, 1)) : 0
+XHI = num(word(XR, 2)) > 0 ? num(word(XR, 2)) : 1
 ONE = NCPU == 1
 NC = gcols(NP)
 NR = grows(NP)

@@ -35,9 +35,11 @@ pr(k) = word(PANELS, k)[strstrt(word(PANELS, k), ":") + 1:]
 met(k, m, d) = sprintf("< %s | awk -F, -v OFS=, -v f=%d -v m=%s.%s -v one=%d -v d=%g '$1==f && $7==m && $11>0" \
     ."{print (one ? $2 + d : $5), $11, ($14>0 ? $14 : $11), $15, $2}' | sort -t, -k5,5n -k1,1g " \
     ."| awk -F, '$5!=l && NR>1{print \"\"} {l=$5; print}'", pre("summary.csv"), pf(k), m, pr(k), NCPU == 1, d)
-# the time range over every panel (ns), so panels compare
-YR = NP == 0 ? "1 10" : system(pre("summary.csv")." | awk -F, '$7 ~ /^(update_cost_p50|update_cost_p99|remote_latency_p50)[.]/ " \
-    ."&& $11>0{if(!n++ || $14<a)a=($14>0 ? $14 : $11); if($15>b)b=$15; if($11>b)b=$11} END{print a+0, b+0}'")
+# the time range over every panel (ns), so panels compare; the roles that
+# get no panel do not stretch it
+YR = NP == 0 ? "1 10" : system(pre("summary.csv")." | awk -F, -v P=' ".PANELS."' '$7 ~ /^(update_cost_p50|update_cost_p99|remote_latency_p50)[.]/ " \
+    ."&& $11>0{r=$7; sub(/^[^.]*[.]/, \"\", r); if(!index(P, \" \" $1 \":\" r \" \"))next; " \
+    ."if(!n++ || $14<a)a=($14>0 ? $14 : $11); if($15>b)b=$15; if($11>b)b=$11} END{print a+0, b+0}'")
 NC = gcols(NP)
 NR = grows(NP)
 # one CPU count: a dot plot, strategies down the y axis (names in the first column)
@@ -76,7 +78,7 @@ do for [fmt in "png svg"] {
                 eval "set xtics ".NSTICS
                 set xtics out nomirror
                 set mxtics 10
-                set xrange [real(word(YR, 1)) / 1.5:real(word(YR, 2)) * 1.5]
+                set xrange [num(word(YR, 1)) / 1.5:num(word(YR, 2)) * 1.5]
                 set yrange [NSTRAT + 0.6:0.4]
                 eval "set ytics (".(firstcol(k, NC) ? YT : YN).") nomirror"
                 set xlabel (lastrow(k, NC, NP) ? "time per completion" : "")
@@ -89,7 +91,7 @@ do for [fmt in "png svg"] {
                 eval "set ytics ".NSTICS
                 set ytics out nomirror
                 set mytics 10
-                set yrange [real(word(YR, 1)) / 1.5:real(word(YR, 2)) * 1.5]
+                set yrange [num(word(YR, 1)) / 1.5:num(word(YR, 2)) * 1.5]
                 set xlabel (lastrow(k, NC, NP) ? "simulated CPUs" : "")
                 set ylabel (firstcol(k, NC) ? "time per completion" : "")
                 P = "plot ".(haspos(P50, k) ? "met(k, 'update_cost_p50', 0) using 1:2:3:4:(scoli($5)) ".LINES(7, 1).", " : "") \

@@ -41,7 +41,7 @@ bars(f) = sprintf("< %s | awk -F, -v OFS=, -v c=%d -v f=%d -v cl='%s' 'BEGIN{n=s
 # totals(f): strategy no., total % of facet f
 totals(f) = sprintf("< %s | awk -F, -v OFS=, -v c=%d -v f=%d '$5==c && $1==f{t[$2]+=$9 * 100} END{for(x in t) print x, t[x]}'", \
     pre("lockwait.csv"), C, f)
-tmax(f) = real(system(sprintf("%s | awk -F, -v c=%d -v f=%d '$5==c && $1==f{t[$2]+=$9 * 100} END{for(x in t) if(t[x]>m)m=t[x]; print m+0}'", \
+tmax(f) = num(system(sprintf("%s | awk -F, -v c=%d -v f=%d '$5==c && $1==f{t[$2]+=$9 * 100} END{for(x in t) if(t[x]>m)m=t[x]; print m+0}'", \
     pre("lockwait.csv"), C, f)))
 pct(v) = v >= 10 ? sprintf("%.0f%%", v) : v >= 1 ? sprintf("%.1f%%", v) : v >= 0.01 ? sprintf("%.2f%%", v) : sprintf("%.1g%%", v)
 NC = gcols(NP)

@@ -45,8 +45,8 @@ do for [fmt in "png svg"] {
             eval cell(k, NC, NR)
             set title ptitle(k)
             R = range(k)
-            T = real(word(R, 2))
-            B = real(word(R, 1))
+            T = num(word(R, 2))
+            B = num(word(R, 1))
             if (BARS) {
                 unset logscale
                 set yrange [NSTRAT + 0.6:0.4]

@@ -48,9 +48,9 @@ rowlabel(s) = s eq "poolpages_per_s" ? "pool pages/s (allocated + freed)" : \
 tl(f, s) = sprintf("< %s | awk -F, -v OFS=, -v f=%s -v s=%s '$1==f && $4==s{print $2, $3, $5}' | sort -t, -k1,1n -k2,2g " \
     ."| awk -F, '$1!=l && NR>1{print \"\"} {l=$1; print}'", MED, f, s)
 # ymax(s): the row's largest value over its columns
-ymax(s) = real(system(sprintf("%s | awk -F, -v cl='%s' -v s=%s 'BEGIN{split(cl, a, \" \"); for(i in a) c[a[i]]} " \
+ymax(s) = num(system(sprintf("%s | awk -F, -v cl='%s' -v s=%s 'BEGIN{split(cl, a, \" \"); for(i in a) c[a[i]]} " \
     ."($1 in c) && $4==s && $5>m{m=$5} END{print m+0}'", MED, CL, s)))
-TMAX = !HAVE ? 1 : real(system(MED." | awk -F, '$3>m{m=$3} END{print m+0}'"))
+TMAX = !HAVE ? 1 : num(system(MED." | awk -F, '$3>m{m=$3} END{print m+0}'"))
 PXCW = 430; PXCH = 150; PXGY = 50; PXGX = 55; PXL = 90
 eval widen(NCOLS, 900)
 KR = keyrows(NSTRAT, SLEN, gridw(NCOLS))

@@ -25,7 +25,7 @@ ccdf(k) = sprintf("< %s | awk -F, -v OFS=, -v f=%d -v r=%s -v c=%d '$1==f && $7=
 # the axes' range over every panel, so panels compare
 XR = !HAVE ? "1 10" : system(sprintf("awk -F, -v c=%d 'NR>1 && $3==c && $6>0{if(!n++ || $6<a)a=$6; if($6>b)b=$6} " \
     ."END{print a+0, b+0}' update_ccdf.csv", C))
-YMIN = !HAVE ? 1 : real(system(sprintf("awk -F, -v c=%d 'NR>1 && $3==c && $7>0 && (!n++ || $7<m){m=$7} END{print m * 100}' update_ccdf.csv", C)))
+YMIN = !HAVE ? 1 : num(system(sprintf("awk -F, -v c=%d 'NR>1 && $3==c && $7>0 && (!n++ || $7<m){m=$7} END{print m * 100}' update_ccdf.csv", C)))
 NC = gcols(NP)
 NR = grows(NP)
 PXCW = 420; PXCH = 250; PXGX = 65; PXGY = 80; PXL = 95
@@ -46,7 +46,7 @@ do for [fmt in "png svg"] {
         eval "set xtics ".NSTICS
         set xtics out nomirror
         set mxtics 10
-        set xrange [real(word(XR, 1)) / 1.5:real(word(XR, 2)) * 1.5]
+        set xrange [num(word(XR, 1)) / 1.5:num(word(XR, 2)) * 1.5]
         set yrange [YMIN / 2 < 100 ? YMIN / 2 : 1:150]
         set ytics out nomirror
         set format y "%g%%"

@@ -7,8 +7,9 @@
 # shootdowns and each alone; "one" is "full" cut to its 8-CPU rows, the
 # shape of a run with one CPU count; "empty" has header-only CSV files and no
 # ackmatrix.csv, so every plot must say "no data" instead of failing;
-# "nowait" is "full" with every lock wait 0; and "zero50" is "full" with
-# every update cost p50 0).
+# "nowait" is "full" with every lock wait 0; "zero50" is "full" with
+# every update cost p50 0; and "tall" is "full" with large values that mawk
+# prints without a point, and a role that gets no latency panel at 50 s).
 #
 #   tests/results_check.sh PMAPSTORM_BINARY SOURCE_DIR
 #
@@ -255,8 +256,20 @@ mkdir "$TMP/zero50"
 cp "$FIX"/full/*.csv "$TMP/zero50/"
 awk -F, -v OFS=, 'NR>1 && $5 ~ /^update_cost_p50[.]/{$9=0; $10=0; $12=0; $13=0} {print}' "$FIX/full/summary.csv" \
 	>"$TMP/zero50/summary.csv"
+# "tall": a role that gets no latency panel (the second role of a mix)
+# takes 50 s a completion, and the panels' time axis must not stretch to
+# it; where churn is the first role, 3 s.  Each plot's largest value is one
+# that mawk prints without a point ("3e+09", "2e+06"), which gnuplot's
+# real() refuses
+mkdir "$TMP/tall"
+cp "$FIX"/full/*.csv "$TMP/tall/"
+awk -F, -v OFS=, 'NR>1 && $5 ~ /^(update_cost_p99|remote_latency_p50)[.]churn$/{v = $4 ~ /^pool-kernel/ ? 3e9 : 5e10
+	$9=v; $10=v; $11=v; $12=v; $13=v} {print}' "$FIX/full/summary.csv" >"$TMP/tall/summary.csv"
+awk -F, -v OFS=, 'NR==2{$7=3e9} {print}' "$FIX/full/ackmatrix.csv" >"$TMP/tall/ackmatrix.csv"
+awk -F, -v OFS=, 'NR>1 && $7 ~ /^ops_per_s[.]/{$8=2000000.5} {print}' "$FIX/full/timeline.csv" >"$TMP/tall/timeline.csv"
+awk -F, -v OFS=, 'NR>1{$6=3e9} {print}' "$FIX/full/update_ccdf.csv" >"$TMP/tall/update_ccdf.csv"
 chmod -R u+w "$TMP/full" "$TMP/empty"
-for d in full one empty nowait zero50; do
+for d in full one empty nowait zero50 tall; do
 	"$PMAPSTORM" plot "$TMP/$d" >"$TMP/plot-$d.log" 2>&1 || fail "pmapstorm plot on the $d fixture: $(cat "$TMP/plot-$d.log")"
 	# nothing on stderr (gnuplot's warnings included), one line per plot on stdout
 	"$PMAPSTORM" plot "$TMP/$d" 2>"$TMP/plot-$d.err" >"$TMP/plot-$d.out"
@@ -294,6 +307,8 @@ grep -q "pool / kmem.poolpage=direct" "$TMP/full/throughput.svg" || fail "full f
 grep -q "alone: pool-user" "$TMP/full/interference.svg" || fail "full fixture: interference.svg does not pair role user with pool-user"
 # CPU counts: the full fixture spans 8x (log2 axes), the one-count cut says it has one
 grep -q "simulated CPUs" "$TMP/full/latency_vs_cpus.svg" || fail "full fixture: latency_vs_cpus.svg has no CPU axis"
+grep -q ">1 s<" "$TMP/tall/latency_vs_cpus.svg" || fail "tall fixture: latency_vs_cpus.svg's time axis does not reach the 3 s of its churn panel"
+grep -q "10 s<" "$TMP/tall/latency_vs_cpus.svg" && fail "tall fixture: latency_vs_cpus.svg's time axis reaches 10 s for a role it draws no panel of"
 grep -q "the run has one CPU count" "$TMP/one/latency_vs_cpus.svg" || fail "one-CPU-count fixture: latency_vs_cpus.svg does not say the run has one CPU count"
 
 # ---- 6. check = on: every trial carries each oracle's counts (schema-valid) ----
