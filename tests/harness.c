@@ -163,6 +163,21 @@ char *th_read_file(const char *path)
 	return text;
 }
 
+json_t *th_load_json(const char *fmt, ...)
+{
+	char path[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	assert_true(n > 0 && (size_t)n < sizeof(path));
+	json_error_t je;
+	json_t *doc = json_load_file(path, 0, &je);
+	if (doc == NULL)
+		fail_msg("%s: %s", path, je.text);
+	return doc;
+}
+
 int th_cmd(int (*cmd)(int, char **), int argc, char **argv, const char *out, const char *err)
 {
 	fflush(stdout);

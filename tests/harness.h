@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include <jansson.h>
 #include <string.h>
 #include <sys/types.h>
 
@@ -163,5 +165,9 @@ int th_cmd(int (*cmd)(int, char **), int argc, char **argv, const char *out, con
 void th_write_file(const char *path, const char *text);
 /* A file's whole text (up to 1 MiB), malloc'd; the test fails without it. */
 char *th_read_file(const char *path);
+/* The JSON document at the path that fmt and its arguments print (a
+ * run.json, a calibration); the test fails, with jansson's message, without
+ * it.  The caller json_decref()s it. */
+json_t *th_load_json(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -224,11 +224,7 @@ static int quiet_run(char **argv, int argc)
  * host wall-clock fields, and each trial's host usage */
 static json_t *load_stripped(const char *results)
 {
-	char path[700];
-	snprintf(path, sizeof(path), "%s/latest/run.json", results);
-	json_error_t je;
-	json_t *doc = json_load_file(path, 0, &je);
-	assert_non_null(doc);
+	json_t *doc = th_load_json("%s/latest/run.json", results);
 	json_object_del(doc, "provenance");
 	json_object_del(doc, "wall_seconds");
 	size_t i, j;
@@ -423,9 +419,7 @@ static void retag_config(const char *results, const char *key, const char *value
 {
 	char path[700];
 	snprintf(path, sizeof(path), "%s/latest/run.json", results);
-	json_error_t je;
-	json_t *doc = json_load_file(path, 0, &je);
-	assert_non_null(doc);
+	json_t *doc = th_load_json("%s", path);
 	size_t i;
 	json_t *pt;
 	json_array_foreach(json_object_get(doc, "points"), i, pt)
@@ -666,9 +660,7 @@ static void test_calibrate_model_is_netbsd_x86(void **state)
 	cp.cp_seconds = 0.05;
 	cp.cp_quiet = true;
 	assert_int_equal(calibrate_measure(&c, path, &cp), 0);
-	json_error_t je;
-	json_t *doc = json_load_file(path, 0, &je);
-	assert_non_null(doc);
+	json_t *doc = th_load_json("%s", path);
 	json_t *model = json_object_get(doc, "model");
 	assert_non_null(json_object_get(model, "strategy"));
 	assert_string_equal(json_string_value(json_object_get(model, "strategy")), "netbsd-x86");

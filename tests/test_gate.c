@@ -225,8 +225,7 @@ static void test_regression_20pct_exits_1(void **state)
 	snprintf(js, sizeof(js), "%s/gate.json", tmpdir);
 	assert_int_equal(gate(pb, pc, "--json", js), EXIT_VIOLATION);
 	assert_non_null(strstr(outbuf, "regression"));
-	json_t *g = json_load_file(js, 0, NULL);
-	assert_non_null(g);
+	json_t *g = th_load_json("%s", js);
 	json_t *row = json_array_get(json_object_get(g, "rows"), 0);
 	assert_string_equal(json_string_value(json_object_get(row, "verdict")), "regression");
 	assert_float_equal(json_real_value(json_object_get(row, "ratio")), 1.2, 1e-9);
@@ -419,8 +418,7 @@ static void test_aa_noise_floor(void **state)
 	assert_int_equal(capture(cmd_gate, a1), EXIT_VIOLATION); /* no floor yet: the A/A pair fails */
 	assert_non_null(strstr(outbuf, "A/A noise"));
 	assert_non_null(strstr(errbuf, "noise floor is too low"));
-	json_t *n = json_load_file(noise, 0, NULL);
-	assert_non_null(n);
+	json_t *n = th_load_json("%s", noise);
 	assert_float_equal(json_real_value(json_object_get(json_object_get(n, "metrics"), "shootdown_latency_p50")),
 	    GATE_NOISE_MARGIN * 0.4, 1e-9);
 	json_decref(n);
@@ -567,7 +565,7 @@ static void test_export_formats(void **state)
 	snprintf(out, sizeof(out), "%s/bmf.json", tmpdir);
 	const char *a1[] = {"export", "--format", "bmf", pr, "--out", out, NULL};
 	assert_int_equal(capture(cmd_export, a1), EXIT_OK);
-	json_t *j = json_load_file(out, 0, NULL);
+	json_t *j = th_load_json("%s", out);
 	json_t *m = json_object_get(json_object_get(j, "synthetic: netbsd-x86 2 CPU"), "shootdown_latency_p50");
 	assert_non_null(m);
 	assert_float_equal(json_real_value(json_object_get(m, "value")), 100, 1e-9);
@@ -577,7 +575,7 @@ static void test_export_formats(void **state)
 	snprintf(out, sizeof(out), "%s/gab.json", tmpdir);
 	const char *a2[] = {"export", "--format", "github-action-benchmark", pr, "--out", out, NULL};
 	assert_int_equal(capture(cmd_export, a2), EXIT_OK);
-	j = json_load_file(out, 0, NULL);
+	j = th_load_json("%s", out);
 	assert_int_equal(json_array_size(j), 1); /* smaller-is-better only */
 	assert_string_equal(json_string_value(json_object_get(json_array_get(j, 0), "name")),
 	    "synthetic: netbsd-x86 2 CPU: shootdown_latency_p50");
@@ -585,7 +583,7 @@ static void test_export_formats(void **state)
 	json_decref(j);
 	const char *a3[] = {"export", "--format", "github-action-benchmark", "--direction", "bigger", pr, "--out", out, NULL};
 	assert_int_equal(capture(cmd_export, a3), EXIT_OK);
-	j = json_load_file(out, 0, NULL);
+	j = th_load_json("%s", out);
 	assert_int_equal(json_array_size(j), 1);
 	assert_non_null(strstr(json_string_value(json_object_get(json_array_get(j, 0), "name")), "ops_per_s"));
 	json_decref(j);
@@ -628,8 +626,7 @@ static void test_missing_points_and_metrics_fail(void **state)
 	assert_non_null(strstr(outbuf, "point 0 (netbsd-x86 2 CPU): metric errors missing from the current run [FAIL]"));
 	assert_non_null(strstr(outbuf, "2 missing from the current run; 2 failing"));
 	assert_non_null(strstr(errbuf, "2 item(s) of"));
-	json_t *j = json_load_file(js, 0, NULL);
-	assert_non_null(j);
+	json_t *j = th_load_json("%s", js);
 	assert_int_equal(json_integer_value(json_object_get(j, "exit")), EXIT_VIOLATION);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "summary"), "failing_missing")), 2);
 	json_t *m = json_object_get(j, "missing");
@@ -652,7 +649,7 @@ static void test_missing_points_and_metrics_fail(void **state)
 	const char *a2[] = {"gate", pb, pc, "--deterministic-only", "--allow-missing", "--json", js, NULL};
 	assert_int_equal(capture(cmd_gate, a2), EXIT_OK);
 	assert_non_null(strstr(outbuf, "metric errors missing from the current run [allowed: --allow-missing]"));
-	j = json_load_file(js, 0, NULL);
+	j = th_load_json("%s", js);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "summary"), "missing")), 2);
 	assert_true(json_is_false(json_object_get(json_array_get(json_object_get(j, "missing"), 0), "fails")));
 	json_decref(j);
@@ -739,15 +736,13 @@ static void test_utf8_paths_and_labels(void **state)
 	assert_int_equal(capture(cmd_gate, a1), EXIT_OK);
 	assert_non_null(strstr(slurp(xml), "/b\xef\xbf\xbd.json"));
 	assert_null(strstr(slurp(xml), "\xff"));
-	json_t *j = json_load_file(js, 0, NULL);
-	assert_non_null(j);
+	json_t *j = th_load_json("%s", js);
 	assert_non_null(strstr(json_string_value(json_object_get(j, "baseline")), "/b\xef\xbf\xbd.json"));
 	json_t *row = json_array_get(json_object_get(j, "rows"), 0);
 	assert_non_null(row);
 	assert_int_equal(strlen(json_string_value(json_object_get(row, "point"))), 1022);
 	json_decref(j);
-	j = json_load_file(noise, 0, NULL);
-	assert_non_null(j);
+	j = th_load_json("%s", noise);
 	assert_int_equal(json_array_size(json_object_get(j, "last_pair")), 2);
 	json_decref(j);
 	/* export: names carry the label */
@@ -755,12 +750,12 @@ static void test_utf8_paths_and_labels(void **state)
 	snprintf(out, sizeof(out), "%s/gab.json", tmpdir);
 	const char *a2[] = {"export", "--format", "github-action-benchmark", pb, "--out", out, NULL};
 	assert_int_equal(capture(cmd_export, a2), EXIT_OK);
-	j = json_load_file(out, 0, NULL);
+	j = th_load_json("%s", out);
 	assert_int_equal(json_array_size(j), 1);
 	json_decref(j);
 	const char *a3[] = {"export", "--format", "bmf", pb, "--out", out, NULL};
 	assert_int_equal(capture(cmd_export, a3), EXIT_OK);
-	j = json_load_file(out, 0, NULL);
+	j = th_load_json("%s", out);
 	assert_int_equal(json_object_size(j), 1);
 	json_decref(j);
 }

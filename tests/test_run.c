@@ -239,16 +239,6 @@ static void test_stale_temporaries_removed(void **state)
 }
 
 /* dir's run.json */
-static json_t *load_run_json(const char *dir)
-{
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/run.json", dir);
-	json_error_t je;
-	json_t *doc = json_load_file(path, 0, &je);
-	assert_non_null(doc);
-	return doc;
-}
-
 /* The report of run.json doc (taken), written into dir: report.md's text,
  * malloc'd */
 static char *report_from(json_t *doc, const char *dir)
@@ -269,7 +259,7 @@ static char *report_from(json_t *doc, const char *dir)
 static char *noisy_report(const char *first, double share, unsigned k)
 {
 	char path[1024], dir[900];
-	json_t *doc = load_run_json(first);
+	json_t *doc = th_load_json("%s/run.json", first);
 	json_t *trials = json_object_get(json_array_get(json_object_get(doc, "points"), 0), "trials");
 	assert_int_equal(json_array_size(trials), 2);
 	for (size_t t = 0; t < 2; t++) {
@@ -335,7 +325,7 @@ static char *report_of(const char *primary, const char *baseline, char *first, s
 	assert_int_equal(run("--no-plots", NULL), EXIT_OK);
 	assert_int_equal(count_folders(first, len), 1);
 	/* one host PU: the run's 2 CPUs outnumber it */
-	json_t *doc = load_run_json(first);
+	json_t *doc = th_load_json("%s/run.json", first);
 	json_object_set_new(json_object_get(doc, "provenance"), "host_pus", json_integer(1));
 	return report_from(doc, first);
 }
@@ -384,7 +374,7 @@ static json_t *stats_run(const char *stats, char *first, size_t len)
 	char *argv[] = {"run", cfg, "--results", results, "--quiet", "--no-plots", "--set", set};
 	assert_int_equal(th_cmd(cmd_run, 8, argv, NULL, "/dev/null"), EXIT_OK);
 	assert_int_equal(count_folders(first, len), 1);
-	return load_run_json(first);
+	return th_load_json("%s/run.json", first);
 }
 
 static void test_stats_off_leaves_counted_metrics_absent(void **state)

@@ -132,17 +132,6 @@ static int merge(const char *o, const char *a, const char *b, const char *c, con
 	return quietly(cmd_merge, argc, argv);
 }
 
-static json_t *load_run(const char *folder)
-{
-	char path[800];
-	snprintf(path, sizeof(path), "%s/run.json", folder);
-	json_error_t je;
-	json_t *doc = json_load_file(path, 0, &je);
-	if (doc == NULL)
-		fail_msg("%s: %s", path, je.text);
-	return doc;
-}
-
 /* entries of dir other than . and .. */
 static unsigned entries(const char *dir)
 {
@@ -317,12 +306,12 @@ static char *identity(json_t *doc)
 static void test_shards_are_the_run(void **state)
 {
 	(void)state;
-	json_t *w = load_run(whole);
+	json_t *w = th_load_json("%s/run.json", whole);
 	char seen[4][3] = {{0}};
 	size_t p, t;
 	json_t *pt, *tr;
 	for (unsigned k = 0; k < 3; k++) {
-		json_t *s = load_run(shards[k]), *sh = json_object_get(s, "shard");
+		json_t *s = th_load_json("%s/run.json", shards[k]), *sh = json_object_get(s, "shard");
 		assert_non_null(sh);
 		assert_int_equal(json_integer_value(json_object_get(sh, "index")), k + 1);
 		assert_int_equal(json_integer_value(json_object_get(sh, "count")), 3);
@@ -372,7 +361,7 @@ static void test_shards_are_the_run(void **state)
 static void test_merged_is_the_run(void **state)
 {
 	(void)state;
-	json_t *w = load_run(whole), *m = load_run(out);
+	json_t *w = th_load_json("%s/run.json", whole), *m = th_load_json("%s/run.json", out);
 	char *a = identity(w), *b = identity(m);
 	assert_string_equal(a, b);
 	/* 4 points x 3 trials, all there */
@@ -432,7 +421,7 @@ static void test_merged_is_the_run(void **state)
  */
 static json_t *load_identity(const char *folder)
 {
-	json_t *doc = load_run(folder);
+	json_t *doc = th_load_json("%s/run.json", folder);
 	json_object_del(doc, "provenance");
 	json_object_del(doc, "wall_seconds");
 	json_object_del(doc, "merged");
@@ -481,7 +470,7 @@ static void test_virtual_engine_identical(void **state)
  * merged folder's tables need is lost on the way */
 static void tables_again(const char *folder, const char *name)
 {
-	json_t *doc = load_run(folder);
+	json_t *doc = th_load_json("%s/run.json", folder);
 	struct runjson rj;
 	char err[512], dir[700];
 	if (runjson_read(doc, name, &rj, err, sizeof(err)) != 0)
@@ -516,7 +505,7 @@ static void test_tables_from_runjson(void **state)
 	(void)state;
 	tables_again(whole, "sweep");
 	tables_again(mixed, "mixes");
-	json_t *doc = load_run(mixed);
+	json_t *doc = th_load_json("%s/run.json", mixed);
 	/* the mixes run did what it is for: a facet of two swept values, lock rows, oracles */
 	assert_non_null(strstr(json_string_value(json_object_get(json_array_get(json_object_get(doc, "points"), 0), "facet")),
 	    " / "));
@@ -525,7 +514,7 @@ static void test_tables_from_runjson(void **state)
 	json_decref(doc);
 	struct runjson rj;
 	char err[512];
-	doc = load_run(whole);
+	doc = th_load_json("%s/run.json", whole);
 	/* a document that is not one fails with a message, never a crash */
 	json_t *bad = json_pack("{s:s}", "name", "x");
 	assert_int_equal(runjson_read(bad, "bad", &rj, err, sizeof(err)), EINVAL);
@@ -612,9 +601,7 @@ static void test_gate_and_export(void **state)
 	snprintf(o2, sizeof(o2), "%s/bmf.json", tmpdir);
 	char *argv[] = {"export", "--format", "bmf", out, "--out", o2};
 	assert_int_equal(quietly(cmd_export, 6, argv), EXIT_OK);
-	json_error_t je;
-	json_t *bmf = json_load_file(o2, 0, &je);
-	assert_non_null(bmf);
+	json_t *bmf = th_load_json("%s", o2);
 	assert_true(json_object_size(bmf) == 4); /* a benchmark per point */
 	json_decref(bmf);
 }
@@ -631,8 +618,8 @@ static void test_hosts_flagged(void **state)
 	snprintf(path, sizeof(path), "%s/run.json", whole);
 	assert_int_equal(gate_doc_load(path, &base, err, sizeof(err)), 0);
 	/* the second shard's trials as if from another host */
-	json_t *doc = load_run(out);
-	json_t *sh1 = load_run(shards[1]);
+	json_t *doc = th_load_json("%s/run.json", out);
+	json_t *sh1 = th_load_json("%s/run.json", shards[1]);
 	size_t p, t, k;
 	json_t *pt, *tr, *mine;
 	json_array_foreach(json_object_get(doc, "points"), p, pt)
@@ -692,7 +679,7 @@ static void test_interrupted_shard(void **state)
 	snprintf(part, sizeof(part), "%s/partial-shard3", tmpdir);
 	snprintf(cmd, sizeof(cmd), "cp -R '%s' '%s'", shards[2], part);
 	assert_int_equal(system(cmd), 0);
-	json_t *doc = load_run(part);
+	json_t *doc = th_load_json("%s/run.json", part);
 	json_t *pt = json_array_get(json_object_get(doc, "points"), 0);
 	assert_true(json_array_size(json_object_get(pt, "trials")) > 0);
 	json_array_remove(json_object_get(pt, "trials"), 0);
@@ -702,7 +689,7 @@ static void test_interrupted_shard(void **state)
 	json_decref(doc);
 	snprintf(o, sizeof(o), "%s/merged/partial", tmpdir);
 	assert_int_equal(merge(o, shards[0], shards[1], part, NULL), EXIT_OK);
-	doc = load_run(o);
+	doc = th_load_json("%s/run.json", o);
 	assert_true(json_is_true(json_object_get(doc, "interrupted")));
 	assert_int_equal(json_array_size(json_object_get(json_array_get(json_object_get(doc, "points"), 0), "trials")), 2);
 	json_decref(doc);
