@@ -341,6 +341,11 @@ static void test_report_tells_the_truth(void **state)
 	assert_null(strstr(md, "infx"));
 	assert_null(strstr(md, "| nan"));
 	assert_null(strstr(md, "significantly ahead"));
+	/* 3 trials a side, 2 comparisons: the smallest p is 2 x 0.1 */
+	assert_non_null(strstr(md, "; too few trials for any difference to be significant (3 a point: the U test's "
+	                           "smallest p after Holm's correction is 0.2; Warnings)"));
+	assert_non_null(strstr(md, "**Few trials**: 3 trial(s) a point: a U test cannot reach p \\< 0.05 after Holm's "
+	                           "correction over 2 comparison(s) (its smallest p is 0.2); run 5 or more"));
 	assert_null(strstr(md, " \\* |")); /* no p marked significant: the Findings' cells ... */
 	assert_null(strstr(md, " \\*)"));  /* ... and the Metrics' */
 	assert_null(strstr(md, "Oversubscribed"));

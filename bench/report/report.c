@@ -726,7 +726,17 @@ static void answer_line(const struct report *r, unsigned g, char *buf, size_t le
 	if (n > 1)
 		append(buf, len, ", %s the next (%s)", lead_text(lead, sizeof(lead), prim, u, st[w].median,
 		    st[order[1]].median), r->strat[order[1]]);
-	if (ties[0])
+	/* Holm's smallest adjusted p is the smallest raw p times the number
+	 * of comparisons: with too few trials no order of them can pass */
+	double pmin = 1;
+	for (unsigned i = 1; i < n; i++) {
+		double p = samples_mwu_min_p(st[w].n, st[order[i]].n) * (n - 1);
+		pmin = p < pmin ? p : pmin;
+	}
+	if (ties[0] && !(pmin < ALPHA))
+		append(buf, len, "; too few trials for any difference to be significant (%u a point: the U test's "
+		    "smallest p after Holm's correction is %.3g; Warnings)", st[w].n, pmin);
+	else if (ties[0])
 		append(buf, len, "; not significantly different from it: %s", ties);
 	else if (n > 1)
 		append(buf, len, "; significantly ahead of every other strategy%s", unranked[0] ? " ranked" : "");
@@ -965,10 +975,15 @@ static void warnings(struct doc *d, struct report *r)
 			r->nwarnings++;
 		}
 	}
-	if (r->T < 6 && r->nstrat > 2) {
-		doc_item(d, "Few trials", "%u trials a point: a U test cannot reach p < %.2f after Holm's correction over "
-		    "%u comparisons (its smallest p is %.3g); run 6 or more to call differences significant", r->T, ALPHA,
-		    r->nstrat - 1, samples_mwu_min_p(r->T, r->T));
+	/* Holm's smallest adjusted p: the smallest raw p of T trials a side
+	 * times the comparisons against one strategy */
+	unsigned ncmp = r->nstrat > 1 ? r->nstrat - 1 : 0, need = r->T;
+	if (ncmp > 0 && samples_mwu_min_p(r->T, r->T) * ncmp >= ALPHA) {
+		while (need < 1000 && samples_mwu_min_p(need, need) * ncmp >= ALPHA)
+			need++;
+		doc_item(d, "Few trials", "%u trial(s) a point: a U test cannot reach p < %.2f after Holm's correction over "
+		    "%u comparison(s) (its smallest p is %.3g); run %u or more to call differences significant", r->T,
+		    ALPHA, ncmp, fmin(1, samples_mwu_min_p(r->T, r->T) * ncmp), need);
 		r->nwarnings++;
 	}
 	r->nwarnings += shard_items(d, r, SN_WARNING, NULL);
