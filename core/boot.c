@@ -194,8 +194,11 @@ void machine_halt(struct machine *m)
 {
 	if (m == NULL)
 		return;
+	/* checked in release builds too: an attached thread would go on using
+	 * the memory freed below */
 	for (unsigned i = 0; m->m_cpus != NULL && i < m->m_ncpu; i++)
-		KASSERTMSG(!cpu_is_attached(&m->m_cpus[i]), "machine_halt with CPU %u attached", i);
+		if (cpu_is_attached(&m->m_cpus[i]))
+			panic("machine_halt with CPU %u attached: every CPU thread must cpu_detach() first", i);
 	check_halt(m);
 	engine_halt(m);
 	/* let every deferred free (call_rcu) finish before memory goes away */

@@ -138,6 +138,9 @@ int th_child_output(pid_t pid, int fd, char *buf, size_t len);
  * KASSERTs it must return, bump uvm.bad_input and say the same in
  * machine_errmsg(). */
 void th_expect_bad_input(void (*fn)(void *), void *arg, const char *needle1, const char *needle2);
+/* fn(arg), in a child, must panic (abort) in every build, with a message
+ * holding each needle (needle2 may be NULL). */
+void th_expect_panic(void (*fn)(void *), void *arg, const char *needle1, const char *needle2);
 
 int th_setup_cpu0(void **state);
 int th_teardown_cpu0(void **state);

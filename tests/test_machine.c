@@ -162,6 +162,12 @@ static void *attach_thread(void *arg)
 	return (void *)(intptr_t)cpu_attach(m, 0);
 }
 
+static void halt_attached(void *arg)
+{
+	assert_int_equal(cpu_attach(arg, 2), 0);
+	machine_halt(arg);
+}
+
 static void test_cpu_attach(void **state)
 {
 	(void)state;
@@ -183,6 +189,8 @@ static void test_cpu_attach(void **state)
 	assert_int_equal(cpu_attach(m, 3), 0);
 	assert_int_equal(cpu_number(), 3);
 	cpu_detach();
+	/* halting with a CPU attached is a panic, in release builds too */
+	th_expect_panic(halt_attached, m, "machine_halt with CPU 2 attached", "cpu_detach() first");
 	machine_halt(m);
 }
 

@@ -252,6 +252,24 @@ static void test_kernel_pmap_and_init(void **state)
 	consistent(th.pm);
 }
 
+/* pmap_update() and the page operations from a thread that is not a CPU
+ * panic with the reason, in release builds too (no bare SIGSEGV) */
+static void update_detached(void *arg)
+{
+	cpu_detach();
+	if (arg != NULL)
+		pmap_page_protect(arg, VM_PROT_NONE);
+	else
+		pmap_update(pmap_kernel());
+}
+
+static void test_update_off_cpu_panics(void **state)
+{
+	(void)state;
+	th_expect_panic(update_detached, NULL, "pmap operations must run on a CPU", "not attached");
+	th_expect_panic(update_detached, th_page(), "pmap operations must run on a CPU", "not attached");
+}
+
 static void test_virtual_space(void **state)
 {
 	(void)state;
@@ -846,6 +864,20 @@ static void test_extract(void **state)
 	assert_true(pmap_extract(pmap_kernel(), PMAP_DIRECT_BASE, &pa));
 	assert_int_equal(pa, 0);
 	assert_false(pmap_extract(pmap_kernel(), PMAP_DIRECT_BASE + ptoa(machine_phys_pages(th.m)), &pa));
+	/* a user pmap translates kernel addresses too, direct-mapped ones
+	 * included (pmap(9): "any kernel-accessible address") */
+	pa = 0;
+	assert_true(pmap_extract(th.pm, dva + 0x48, &pa));
+	assert_int_equal(pa, VM_PAGE_TO_PHYS(pg) + 0x48);
+	struct vm_page *kpg = th_page();
+	pmap_kenter_pa(kva_start() + 0x6000, VM_PAGE_TO_PHYS(kpg), VM_PROT_READ, 0);
+	pmap_update(pmap_kernel());
+	assert_true(pmap_extract(th.pm, kva_start() + 0x6010, &pa));
+	assert_int_equal(pa, VM_PAGE_TO_PHYS(kpg) + 0x10);
+	pmap_kremove(kva_start() + 0x6000, PAGE_SIZE);
+	pmap_update(pmap_kernel());
+	assert_false(pmap_extract(th.pm, kva_start() + 0x6000, &pa));
+	assert_false(pmap_extract(th.pm, PMAP_DIRECT_BASE + ptoa(machine_phys_pages(th.m)), &pa));
 	/* kernel pmap: unmapped kernel address, user address */
 	assert_false(pmap_extract(pmap_kernel(), kva_start() + 0x5000, &pa));
 	assert_false(pmap_extract(pmap_kernel(), UVA, &pa));
@@ -1575,6 +1607,7 @@ int main(void)
 		T_DEF(test_create_reference_destroy),
 		T_DEF(test_create_many),
 		T_DEF(test_kernel_pmap_and_init),
+		T_DEF(test_update_off_cpu_panics),
 		T_DEF(test_virtual_space),
 		T_DEF(test_enter_maps_frame),
 		T_SOFT(test_enter_maps_frame),

@@ -182,7 +182,7 @@ const struct cfg_key machine_keys[] = {
 	    "a PU that no other attached CPU shares never yields (what it waits for runs elsewhere)",
 	    CFG_FIELD(mc_spin_before_yield)),
 	CFG_KEY("tlb.entries", CFG_UINT, 1, MACHINE_MAX_TLB_ENTRIES, NULL, "64",
-	    "TLB entries per CPU (entries / ways must be a power of two)", CFG_FIELD(mc_tlb_entries)),
+	    "TLB entries per CPU (entries / ways must be a power of two: checked at boot, with tlb.ways, whatever order the keys came in)", CFG_FIELD(mc_tlb_entries)),
 	CFG_KEY("tlb.ways", CFG_UINT, 1, 64, NULL, "4", "associativity (1–64)", CFG_FIELD(mc_tlb_ways)),
 	CFG_KEY("mmu.pcid", CFG_BOOL, 0, 0, NULL, "on",
 	    "PCID-tagged TLB entries; `off`: a context switch flushes every non-global entry", CFG_FIELD(mc_pcid)),

@@ -536,7 +536,11 @@ static pt_entry_t pmap_remove_pte_kind(struct pmap *pm, _Atomic pt_entry_t *ptep
 static void pmap_sync(bool now)
 {
 	struct cpu_info *ci = curcpu();
-	KASSERTMSG(ci != NULL, "pmap operations must run on a CPU (cpu_attach)");
+	/* checked in release builds too: a thread that is no CPU has no TLB to
+	 * complete and no per-CPU state, and would crash below without a word */
+	if (__builtin_expect(ci == NULL, 0))
+		panic("pmap operations must run on a CPU (cpu_attach): pmap_update() or a page operation "
+		      "called from a thread that is not attached");
 	ptp_retired_ask(ci);
 	if (now && sd()->sd_sync != NULL)
 		sd()->sd_sync();
@@ -1110,6 +1114,10 @@ void pmap_unwire(pmap_t pm, vaddr_t va)
 
 bool pmap_extract(pmap_t pm, vaddr_t va, paddr_t *pap)
 {
+	/* any kernel-accessible address, direct-mapped ones included, through
+	 * any pmap (pmap(9)): the kernel half is every address space's */
+	if (!pmap_is_kernel(pm) && va >= VM_MAXUSER_ADDRESS)
+		pm = pmap_kernel();
 	if (pmap_is_kernel(pm) && va >= PMAP_DIRECT_BASE && va < PMAP_DIRECT_END) {
 		paddr_t pa = va - PMAP_DIRECT_BASE;
 		if (atop(pa) >= machine_cur->m_npages)
@@ -1118,8 +1126,7 @@ bool pmap_extract(pmap_t pm, vaddr_t va, paddr_t *pap)
 			*pap = pa;
 		return true;
 	}
-	if (pmap_is_kernel(pm) ? (va < VM_MIN_KERNEL_ADDRESS || va >= VM_MAX_KERNEL_ADDRESS)
-	                       : va >= VM_MAXUSER_ADDRESS)
+	if (pmap_is_kernel(pm) && (va < VM_MIN_KERNEL_ADDRESS || va >= VM_MAX_KERNEL_ADDRESS))
 		return false;
 	/* lock-free for the kernel; a user pmap's tables could be retired */
 	bool locked = !pmap_is_kernel(pm);

@@ -119,6 +119,8 @@ const char *machine_errmsg(void);
 
 /* NULL + errno (EINVAL: bad config, EBUSY: a machine exists, ENOMEM) on failure. */
 struct machine *machine_boot(const struct machine_config *);
+/* Every CPU must be detached first (cpu_detach(), or machine_run() returned):
+ * a CPU still attached is a panic. */
 void machine_halt(struct machine *);
 const struct machine_config *machine_config_of(const struct machine *);
 unsigned machine_ncpu(const struct machine *);
@@ -165,7 +167,8 @@ void cpu_delay_ns(uint64_t ns);
  * at a time, and a bare spin would wait for a CPU that cannot run. */
 bool cpu_virtual(void);
 
-/* 8-byte accesses by the current CPU: 0, EFAULT (no valid mapping) or EACCES. */
+/* 8-byte accesses by the current CPU: 0, EFAULT (no valid mapping, or va
+ * not 8-byte aligned) or EACCES (the mapping forbids the access). */
 int mmu_load(vaddr_t va, uint64_t *val);
 int mmu_store(vaddr_t va, uint64_t val);
 int mmu_fetch(vaddr_t va);

@@ -4,7 +4,10 @@
  * Names, signatures, flags and semantics follow the pmap(9) manual (NetBSD
  * 7.1.2, section 9) and sys/uvm/uvm_pmap.h.  In brief:
  *  - pmap_enter(), pmap_remove(), pmap_protect(), pmap_kenter_pa() and
- *    pmap_kremove() may defer TLB invalidation until pmap_update();
+ *    pmap_kremove() may defer TLB invalidation until pmap_update(); the
+ *    lazy strategies (shootdown.strategy netbsd-mi, latr) defer it past
+ *    pmap_update() too, a remote CPU sweeping at its next tick or switch
+ *    (README, "Lazy strategies"); the page operations below never do;
  *  - pmap_page_protect(), pmap_clear_modify() and pmap_clear_reference() are
  *    complete when they return (they shoot down before returning);
  *  - modified/referenced are attributes of the page, kept after every mapping
@@ -84,6 +87,7 @@ bool pmap_clear_modify(struct vm_page *);
 bool pmap_clear_reference(struct vm_page *);
 bool pmap_is_modified(struct vm_page *);
 bool pmap_is_referenced(struct vm_page *);
+/* the cookie is a page number, as on x86 (d_mmap's): its physical address */
 paddr_t pmap_phys_address(paddr_t cookie);
 
 /* optional functions, all provided */
