@@ -420,6 +420,56 @@ static int hang_child(bool virtual_time)
 	return 0; /* not reached: the watchdog exits 1 */
 }
 
+/* Virtual time runs one CPU at a time: CPU 1 stays in one wait (servicing
+ * CPU 0's shootdowns in it) for 2.5 host seconds while CPU 0 works, over a
+ * watchdog of 1 s.  That is no hang. */
+static void longwait_cpu(unsigned cpu, void *arg)
+{
+	struct hang_run *h = arg;
+	struct lwp *l = lwp_create(h->pm);
+	lwp_switch(l);
+	unsigned iter = 0;
+	if (cpu == 1) {
+		while (atomic_load(&h->step) == 0)
+			cpu_spin_wait(&iter);
+	} else {
+		struct timespec t0, t;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		do {
+			pmap_enter(h->pm, 0x50000000, VM_PAGE_TO_PHYS(h->pg), VM_PROT_READ, 0);
+			pmap_update(h->pm);
+			pmap_remove(h->pm, 0x50000000, 0x50001000);
+			pmap_update(h->pm);
+			cpu_intr_poll();
+			clock_gettime(CLOCK_MONOTONIC, &t);
+		} while ((double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9 < 2.5);
+		atomic_store(&h->step, 1);
+	}
+	lwp_switch(NULL);
+	lwp_destroy(l);
+}
+
+static int longwait_child(void)
+{
+	struct machine_config cfg;
+	machine_config_init(&cfg);
+	machine_config_set(&cfg, "machine.cpus", "2");
+	machine_config_set(&cfg, "machine.engine", "virtual");
+	machine_config_set(&cfg, "watchdog.seconds", "1");
+	struct machine *m = machine_boot(&cfg);
+	if (m == NULL)
+		return 3;
+	struct hang_run h = {0};
+	cpu_attach(m, 0);
+	h.pm = pmap_create();
+	h.pg = uvm_pagealloc(NULL, 0, NULL, UVM_PGA_ZERO);
+	cpu_detach();
+	if (machine_run(m, 2, longwait_cpu, &h) != 0)
+		return 3;
+	machine_halt(m);
+	return 0;
+}
+
 static char self_path[4096];
 
 /* Runs this program again with PMAPSTORM_TEST_HANG=hang (so no fork of a
@@ -497,12 +547,24 @@ static void test_watchdog_dumps_virtual_engine(void **state)
 	assert_null(strstr(buf, "ThreadSanitizer"));
 }
 
+/* ... and a CPU that stays in one wait for more host seconds than the
+ * watchdog's while another works is no hang there: it fired before */
+static void test_watchdog_virtual_long_wait_no_hang(void **state)
+{
+	(void)state;
+	char buf[16384];
+	int status = hang_spawn("longwait", buf, sizeof(buf));
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_null(strstr(buf, "watchdog"));
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
 	const char *hang = getenv("PMAPSTORM_TEST_HANG");
 	if (hang != NULL)
-		return hang_child(strcmp(hang, "virtual") == 0);
+		return strcmp(hang, "longwait") == 0 ? longwait_child() : hang_child(strcmp(hang, "virtual") == 0);
 	if (realpath("/proc/self/exe", self_path) == NULL)
 		snprintf(self_path, sizeof(self_path), "%s", argv[0]);
 	const struct CMUnitTest tests[] = {
@@ -517,6 +579,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_contents_oracle_catches_foreign_page),
 		cmocka_unit_test(test_watchdog_dumps_and_exits_1),
 		cmocka_unit_test(test_watchdog_dumps_virtual_engine),
+		cmocka_unit_test(test_watchdog_virtual_long_wait_no_hang),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
