@@ -7,10 +7,17 @@
 #    CPUs' next interrupt point (the trial is not finished, so it is not
 #    recorded), writes a result marked "interrupted": true, exits 130.
 # 2. SIGTERM does the same.
-# 3. Two signals in a row: exit 130 at once; every published results
+# 3. The same signal twice at once from one process (as GNU timeout sends
+#    it to the run and then to its process group) is one signal: the
+#    partial result is written, exit 130.
+# 4. Two signals from two processes: exit 130 at once; every published results
 #    folder is whole (run.json parses), the folder of an earlier run is byte
 #    for byte what it was, and the unfinished .tmp-NAME-PID folder, if the
 #    second signal left one, is removed by the next run.
+# 5. A signal while the plots are drawn (a gnuplot on PATH that sends it,
+#    as a terminal's ^C reaches the whole group, and dies): exit 130, every
+#    trial kept and run.json not marked interrupted, no plot listed, no
+#    "failed", and stderr names `pmapstorm plot`.
 # Nothing here depends on timing: the script waits for the run's temporary
 # folder to appear (the handlers are installed by then), and a run that did
 # not stop mid-trial shows up as a finished trial, which fails the check.
@@ -57,6 +64,7 @@ sum_before=$(cd "$earlier" && find . -type f -print0 | sort -z | xargs -0 sha256
 
 # start a long run; wait until its temporary folder exists
 start_long() {
+	before=$(readlink -f "$R/latest")
 	"$PMAPSTORM" run "$TMP/long.ini" --results "$R" --quiet --no-plots 2>"$TMP/stderr" &
 	pid=$!
 	for _ in $(seq 1 600); do
@@ -72,6 +80,7 @@ check_interrupted() {
 	local dir
 	dir=$(readlink -f "$R/latest")
 	case "$dir" in *-long*) ;; *) fail "$1: results/latest is $dir, not the long run" ;; esac
+	[ "$dir" != "$before" ] || fail "$1: no new result: results/latest is still the one before the run"
 	python3 - "$dir/run.json" "$1" <<'PY' || exit 1
 import json, sys
 doc = json.load(open(sys.argv[1]))
@@ -95,10 +104,40 @@ for sig in INT TERM; do
 	check_interrupted "SIG$sig"
 done
 
-# two signals: at once, nothing damaged
+# the same sender twice at once: one signal.  The second is sent once the
+# first has been delivered (no longer pending in /proc/PID/status: two
+# pending SIGINTs would merge into one, and the case would test nothing);
+# a sender the host stalled past half a second between the two says so,
+# and the case is not judged (the run counts them once within a second)
+start_long
+python3 - $pid >"$TMP/sender" <<'PY'
+import os, signal, sys, time
+pid = int(sys.argv[1])
+def pending():
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith(("SigPnd:", "ShdPnd:")) and int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)):
+            return True
+    return False
+os.kill(pid, signal.SIGINT)
+t0 = time.monotonic()
+while pending():
+    pass
+os.kill(pid, signal.SIGINT)
+print("stalled" if time.monotonic() - t0 > 0.5 else "ok")
+PY
+wait $pid
+rc=$?
+if [ "$(cat "$TMP/sender")" = ok ]; then
+	[ $rc -eq 130 ] || fail "one sender, two signals: exit $rc, not 130 ($(cat "$TMP/stderr"))"
+	check_interrupted "one sender, two signals"
+else
+	echo "signals: one sender, two signals: the sender stalled between them; not judged"
+fi
+
+# two signals from two processes: at once, nothing damaged
 start_long
 kill -INT $pid
-kill -INT $pid
+python3 -c 'import os, signal, sys; os.kill(int(sys.argv[1]), signal.SIGINT)' $pid
 wait $pid
 rc=$?
 [ $rc -eq 130 ] || fail "two signals: exit $rc, not 130"
@@ -117,4 +156,26 @@ sum_after=$(cd "$earlier" && find . -type f -print0 | sort -z | xargs -0 sha256s
 [ "$sum_before" = "$sum_after" ] || fail "the earlier run's folder changed"
 [ -L "$R/latest" ] && [ -f "$R/latest/run.json" ] || fail "results/latest does not lead to a whole result"
 pid=
+
+# a signal while plotting: the gnuplot on PATH sends it to the run and dies
+mkdir "$TMP/bin"
+printf '#!/bin/sh\nkill -INT $PPID\nexit 1\n' >"$TMP/bin/gnuplot"
+chmod +x "$TMP/bin/gnuplot"
+PATH="$TMP/bin:$PATH" "$PMAPSTORM" run "$TMP/tiny.ini" --results "$R" --quiet 2>"$TMP/stderr"
+rc=$?
+[ $rc -eq 130 ] || fail "a signal while plotting: exit $rc, not 130 ($(cat "$TMP/stderr"))"
+grep -q "interrupted while drawing the plots" "$TMP/stderr" || fail "a signal while plotting: stderr does not say so: $(cat "$TMP/stderr")"
+grep -q "pmapstorm plot" "$TMP/stderr" || fail "a signal while plotting: stderr does not name pmapstorm plot"
+grep -q "failed" "$TMP/stderr" && fail "a signal while plotting: stderr calls it a failure: $(cat "$TMP/stderr")"
+dir=$(readlink -f "$R/latest")
+python3 - "$dir/run.json" <<'PY' || exit 1
+import json, sys
+doc = json.load(open(sys.argv[1]))
+if doc.get("interrupted") is not False:
+    sys.exit("signals: FAIL: a signal while plotting: run.json is marked interrupted, yet every trial ran")
+if sum(len(p["trials"]) for p in doc["points"]) != 1:
+    sys.exit("signals: FAIL: a signal while plotting: the trial is not in run.json")
+PY
+[ -f "$dir/plots.txt" ] && [ ! -s "$dir/plots.txt" ] || fail "a signal while plotting: plots.txt is missing or lists a plot"
+[ -f "$dir/report.md" ] || fail "a signal while plotting: no report.md"
 echo "signals: ok"

@@ -648,7 +648,7 @@ static int merge_main(const char *out, char **dirs, unsigned n, bool quiet, bool
 	if ((rc = exitcode_of(atomicfile_write_json(b, doc))) != EXIT_OK || (rc = write_topologies(doc, in, n, tmp)) != EXIT_OK ||
 	    (rc = exitcode_of(results_write_tables(&rj.rj_rr, tmp))) != EXIT_OK)
 		goto out;
-	int prc = plots ? exitcode_of(plot_dir(tmp, quiet)) : EXIT_OK; /* missing gnuplot keeps the data, then exits 3 */
+	int prc = plots ? exitcode_of(plot_dir(tmp, quiet, NULL)) : EXIT_OK; /* missing gnuplot keeps the data, then exits 3 */
 	char *heads = NULL;
 	size_t headsz = 0;
 	FILE *hf = open_memstream(&heads, &headsz);

@@ -42,5 +42,5 @@ int cmd_plot(int argc, char **argv)
 		msg_error("plot: %s is not a results folder (no summary.csv)", dir);
 		return EXIT_USAGE;
 	}
-	return exitcode_of(plot_dir(dir, quiet));
+	return exitcode_of(plot_dir(dir, quiet, NULL));
 }

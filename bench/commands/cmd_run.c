@@ -43,16 +43,37 @@
 #include <unistd.h>
 
 static _Atomic int run_stop;
+static _Atomic long run_stop_from;    /* the first signal's sender: a pid, or -1 (the kernel: a terminal's ^C) */
+static _Atomic uint64_t run_stop_ns; /* when it came (CLOCK_MONOTONIC + 1; 0 until then) */
 
 /* A second signal exits at once, by the exit_group system call itself:
  * _exit() is intercepted by the sanitizers, and ThreadSanitizer's exit hook,
  * run inside this handler, reported the CPU threads that had ended but were
- * not joined yet as leaked (exit 66, now and then: tests/signals.sh). */
-static void on_signal(int sig)
+ * not joined yet as leaked (exit 66, now and then: tests/signals.sh).  The
+ * same process sending again within a second is no second signal: GNU
+ * timeout (without --foreground) sends its signal to the run and then to
+ * its whole process group, and the run lost every result to that.  Both
+ * signals are blocked while the handler runs (cmd_run), so it never nests
+ * on one thread; on two, the second waits for the first's notes. */
+static void on_signal(int sig, siginfo_t *si, void *uc)
 {
 	(void)sig;
-	if (atomic_exchange(&run_stop, 1) != 0)
-		syscall(SYS_exit_group, EXIT_INTERRUPTED);
+	(void)uc;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec + 1;
+	long from = si != NULL && si->si_code <= 0 ? (long)si->si_pid : -1; /* SI_USER, SI_QUEUE: kill(2) */
+	if (atomic_exchange(&run_stop, 1) == 0) {
+		atomic_store(&run_stop_from, from);
+		atomic_store(&run_stop_ns, now);
+		return;
+	}
+	uint64_t t0;
+	while ((t0 = atomic_load(&run_stop_ns)) == 0)
+		;
+	if (from >= 0 && from == atomic_load(&run_stop_from) && now < t0 + 1000000000ULL)
+		return;
+	syscall(SYS_exit_group, EXIT_INTERRUPTED);
 }
 
 static const char *const run_usage =
@@ -87,9 +108,11 @@ static const char *const run_usage =
     "                when VAR counts from 0 (JOB_COMPLETION_INDEX)\n"
     "Nothing is written until the whole file is valid.  SIGINT or SIGTERM stops\n"
     "the run at the CPUs' next interrupt point and writes the finished trials,\n"
-    "marked \"interrupted\": true; a second signal exits at once: published\n"
-    "results stay whole, and the unfinished DIR/.tmp-NAME-PID is removed by the\n"
-    "next run in DIR.\n"
+    "marked \"interrupted\": true; after the last trial (while plotting) it keeps\n"
+    "every trial and the plots drawn so far, and exits 130.  A second signal exits\n"
+    "at once (the same sender within a second, as GNU timeout sends to the run and\n"
+    "then its process group, counts once): published results stay whole, and the\n"
+    "unfinished DIR/.tmp-NAME-PID is removed by the next run in DIR.\n"
     "With check = on in [experiment] (or --set check.enabled=on) the coherence\n"
     "oracles run during every trial (see pmapstorm stress --help); their checks and\n"
     "violations go into run.json.  watchdog.seconds (default 60): a CPU without\n"
@@ -535,7 +558,7 @@ static int run_write(struct run *ru, const struct run_results *rr, int *plots_rc
 	int rc = exitcode_of(results_write(rr, ru->ru_tmp));
 	*plots_rc = EXIT_OK;
 	if (rc == EXIT_OK && ru->ru_plots)
-		*plots_rc = exitcode_of(plot_dir(ru->ru_tmp, ru->ru_quiet));
+		*plots_rc = exitcode_of(plot_dir(ru->ru_tmp, ru->ru_quiet, &run_stop));
 	/* the answer per mix and the warnings, for the end of the run */
 	char *heads = NULL;
 	size_t headsz = 0;
@@ -559,10 +582,16 @@ static int run_write(struct run *ru, const struct run_results *rr, int *plots_rc
  * baseline, and plots that could not be drawn (3): the exit code */
 static int run_verdict(struct run *ru, const struct run_results *rr, int rc, int plots_rc)
 {
-	if (!ru->ru_quiet || rr->rr_interrupted)
+	/* a signal after the last trial (while plotting, or writing) leaves
+	 * every trial in run.json, which is then no partial result */
+	bool late = !rr->rr_interrupted && atomic_load(&run_stop);
+	if (!ru->ru_quiet || rr->rr_interrupted || late)
 		fprintf(stderr, "pmapstorm run: results in %s%s\n", ru->ru_final,
-		    rr->rr_interrupted ? " (interrupted: partial)" : "");
-	if (rr->rr_interrupted && atomic_load(&run_stop))
+		    rr->rr_interrupted ? " (interrupted: partial)" : late ? " (every trial; interrupted after them)" : "");
+	if (late && plots_rc == EXIT_INTERRUPTED)
+		msg_error("run: interrupted while drawing the plots: %s has the plots drawn before (pmapstorm plot %s "
+		    "draws them all)", ru->ru_final, ru->ru_final);
+	if (atomic_load(&run_stop))
 		rc = EXIT_INTERRUPTED;
 	else if (rc == EXIT_OK && ru->ru_errors > 0) {
 		msg_error("run: %u violation(s) found by the workloads' checks, pmap_check/tlb_check or the oracles "
@@ -572,7 +601,7 @@ static int run_verdict(struct run *ru, const struct run_results *rr, int rc, int
 	int brc;
 	if (ru->ru_baseline != NULL && (rc != EXIT_OK || rr->rr_interrupted))
 		msg_error("run: no baseline written (%s): the run %s", ru->ru_bpath,
-		    rr->rr_interrupted ? "was interrupted" : "failed");
+		    rc == EXIT_INTERRUPTED || rr->rr_interrupted ? "was interrupted" : "failed");
 	else if (ru->ru_baseline != NULL &&
 	    (brc = save_baseline(ru->ru_final, ru->ru_base, ru->ru_bpath, ru->ru_replace)) != EXIT_OK)
 		rc = brc;
@@ -647,8 +676,11 @@ int cmd_run(int argc, char **argv)
 	/* from the start a signal stops the run: even before the first trial it
 	 * ends in a (then empty) result marked interrupted, and exit 130 */
 	atomic_store(&run_stop, 0);
-	struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
+	atomic_store(&run_stop_ns, 0);
+	struct sigaction sa = {.sa_sigaction = on_signal, .sa_flags = SA_SIGINFO}, old_int, old_term;
 	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGINT);
+	sigaddset(&sa.sa_mask, SIGTERM);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	int rc = run_main(argc, argv);

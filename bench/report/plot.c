@@ -32,6 +32,7 @@
 #include "common/utf8.h"
 
 #include <dirent.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,7 +178,7 @@ static int plot_scratch_publish(const char *dir, const char *scratch)
 	return rc;
 }
 
-int plot_dir(const char *dir, bool quiet)
+int plot_dir(const char *dir, bool quiet, _Atomic int *stop)
 {
 	if (system("command -v gnuplot >/dev/null 2>&1") != 0) {
 		/* dir may be a run's folder under its temporary name: the caller
@@ -229,6 +230,10 @@ int plot_dir(const char *dir, bool quiet)
 		printf("plots:\n");
 	for (unsigned i = 0; i < n && manifest != NULL; i++) {
 		const struct plot_script *ps = &scripts[i];
+		if (stop != NULL && atomic_load(stop)) {
+			rc = EINTR;
+			break;
+		}
 		char script[4352];
 		if (path_join_ext(script, sizeof(script), src, ps->ps_name, "gp") != 0) {
 			msg_error("plot: %s/%s.gp: path too long", src, ps->ps_name);
@@ -249,7 +254,16 @@ int plot_dir(const char *dir, bool quiet)
 			_exit(127);
 		}
 		int st = 0;
-		if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		pid_t w = pid;
+		/* the caller's handler interrupts the wait (no SA_RESTART) */
+		while (pid > 0 && (w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+			;
+		bool ok = pid > 0 && w == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+		if (!ok && stop != NULL && atomic_load(stop)) {
+			rc = EINTR; /* the signal reached gnuplot too (a terminal's ^C goes to the group) */
+			break;
+		}
+		if (!ok) {
 			msg_error("plot: %s.gp failed in %s", ps->ps_name, dir);
 			rc = EIO;
 			continue;
