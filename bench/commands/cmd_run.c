@@ -540,6 +540,8 @@ static int run_trials(struct run *ru)
 		if (tr->tr_done) {
 			ru->ru_done++;
 			ru->ru_errors += tr->tr_errors;
+		} else if (atomic_load(&run_stop)) {
+			break; /* dropped mid-way: no progress line counts it */
 		}
 		uint64_t now = cpu_now_ns();
 		if (!ru->ru_quiet && (tty || now - last_report > 10ULL * 1000000000ULL || ran == ru->ru_nrun)) {

@@ -105,12 +105,18 @@ double shard_trial_cost(const struct exp_point *pt)
 	/* warm-up and window as configured, and about 50 ms of boot and
 	 * teardown: what `run` has always estimated a trial at.  In virtual
 	 * time the window is virtual: a virtual second of N simulated CPUs took
-	 * about 3 + 30 N host seconds on this project's 2-core host, quiet
-	 * (docs/engine.md, "Speed": every hand-off between CPUs is one) */
-	double window = pt->ep_warmup_s + pt->ep_duration_s;
-	if (pt->ep_cfg.mc_engine == MACHINE_ENGINE_VIRTUAL)
-		window *= 3.0 + 30.0 * pt->ep_cfg.mc_ncpu;
-	return window + 0.05;
+	 * about 3 + 30 N + 0.15 N^2 host seconds on this project's 2-core host,
+	 * quiet, and a trial's set-up about N^2 ms more (netbsd-x86, the
+	 * costliest common case, at 16-256 CPUs: docs/engine.md, "Speed";
+	 * every hand-off between CPUs is one, and with many waiters each
+	 * change wakes them all) */
+	double window = pt->ep_warmup_s + pt->ep_duration_s, extra = 0.05;
+	if (pt->ep_cfg.mc_engine == MACHINE_ENGINE_VIRTUAL) {
+		double n = pt->ep_cfg.mc_ncpu;
+		window *= 3.0 + 30.0 * n + 0.15 * n * n;
+		extra += 1e-3 * n * n;
+	}
+	return window + extra;
 }
 
 static uint64_t cost_us(double s)
