@@ -630,9 +630,18 @@ static const char *cfg_value(const struct gate_point *gp, const char *key, size_
 	return NULL;
 }
 
+/* A key that models a change to the code rather than the experiment
+ * (inject.update_locks: README, "Virtual time"): points that differ in it
+ * are the same point, which is what a gate of that change compares */
+static bool code_key(const char *kv)
+{
+	return cmp_key(kv, "inject.update_locks=") == 0;
+}
+
 /* Do a and b match: the same roles, and every key both carry at the same
- * value?  *one_sided: the keys only one carries.  One merge of the two
- * sorted lists (cmp_kv). */
+ * value (a code key at any)?  *one_sided: the keys only one carries, and
+ * the code keys that differ (so an exact pair is preferred).  One merge of
+ * the two sorted lists (cmp_kv). */
 static bool points_match(const struct gate_point *a, const struct gate_point *b, unsigned *one_sided)
 {
 	*one_sided = 0;
@@ -641,8 +650,11 @@ static bool points_match(const struct gate_point *a, const struct gate_point *b,
 	unsigned i = 0, j = 0;
 	while (i < a->gp_ncfg && j < b->gp_ncfg) {
 		int c = cmp_key(a->gp_cfg[i], b->gp_cfg[j]);
-		if (c == 0 && strcmp(a->gp_cfg[i], b->gp_cfg[j]) != 0)
-			return false;
+		if (c == 0 && strcmp(a->gp_cfg[i], b->gp_cfg[j]) != 0) {
+			if (!code_key(a->gp_cfg[i]))
+				return false;
+			++*one_sided;
+		}
 		*one_sided += c != 0;
 		i += c <= 0;
 		j += c >= 0;
@@ -670,6 +682,16 @@ static void note(struct gate_result *r, const char *fmt, ...)
 static void note_key_differences(const struct gate_point *a, const struct gate_point *b, struct gate_result *r)
 {
 	char line[2 * GATE_MAX_STRING + 160];
+	for (unsigned i = 0; i < a->gp_ncfg; i++) {
+		size_t klen = strcspn(a->gp_cfg[i], "=");
+		const char *bv = cfg_value(b, a->gp_cfg[i], klen);
+		if (!code_key(a->gp_cfg[i]) || bv == NULL || !strcmp(bv, a->gp_cfg[i] + klen + 1))
+			continue;
+		snprintf(line, sizeof(line), "key %.*s is %s in the baseline and %s in the current run: a modelled code "
+		    "change, compared as the same point", (int)klen, a->gp_cfg[i], a->gp_cfg[i] + klen + 1, bv);
+		if (strstr(r->gr_notes, line) == NULL)
+			note(r, "%s", line);
+	}
 	for (int side = 0; side < 2; side++) {
 		const struct gate_point *x = side ? b : a, *y = side ? a : b;
 		const char *who = side ? "current run" : "baseline";
