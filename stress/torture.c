@@ -762,9 +762,14 @@ static void st_report(const struct check_violation *v)
 		return;
 	if (atomic_fetch_add(&st_printed, 1) >= 10)
 		return;
-	fprintf(stderr, "pmapstorm stress: VIOLATION [%s] cpu%d va %#lx frame %#lx at %.3f s: %s\n",
-	    check_oracle_name(v->cv_oracle), v->cv_cpu, (unsigned long)v->cv_va, (unsigned long)v->cv_pa,
-	    (double)(v->cv_t_ns - r->r_t0) / 1e9, v->cv_what);
+	char at[48];
+	if (cpu_virtual()) /* virtual ns, as the report's "at" line: a 50 ms run's are all "0.000 s" */
+		snprintf(at, sizeof(at), "%llu virtual ns", (unsigned long long)(v->cv_t_ns - r->r_t0));
+	else
+		snprintf(at, sizeof(at), "%.3f s", (double)(v->cv_t_ns - r->r_t0) / 1e9);
+	fprintf(stderr, "pmapstorm stress: VIOLATION [%s] cpu%d va %#lx frame %#lx at %s: %s\n",
+	    check_oracle_name(v->cv_oracle), v->cv_cpu, (unsigned long)v->cv_va, (unsigned long)v->cv_pa, at,
+	    v->cv_what);
 }
 
 const char *const stress_injected_names[5] = {"inject.yields", "inject.spl_windows", "inject.ipi_delays",
