@@ -54,6 +54,14 @@ expect_rc(2 "bad.ini:5: role.r.cpus" run "${tmp}/bad.ini" --results "${tmp}/resu
 if(EXISTS "${tmp}/results")
   message(FATAL_ERROR "a bad config left ${tmp}/results behind")
 endif()
+# the timeline's interval: 50 ms at least with threads (a host thread
+# samples), any from 1 us in virtual time
+file(WRITE "${tmp}/iv.ini" "[experiment]\ninterval = 10ms\n[machine]\ncpus = 1\n[role.r]\nworkload = touch\n")
+expect_rc(2 "iv.ini:2: experiment.interval: 0.01 s is below the shortest interval of the threads engine, 50ms"
+  run "${tmp}/iv.ini" --results "${tmp}/results")
+file(WRITE "${tmp}/iv2.ini" "[experiment]\ninterval = 0.5us\n[machine]\ncpus = 1\n[role.r]\nworkload = touch\n")
+expect_rc(2 "iv2.ini:2: experiment.interval: '0.5us' is below the shortest interval, 1us" run "${tmp}/iv2.ini"
+  --engine virtual --results "${tmp}/results")
 file(WRITE "${tmp}/bad2.ini" "[machine]\ncpus = 2\n[role.r]\nworkload = touch\n")
 expect_rc(2 "--set machine.cpus" run "${tmp}/bad2.ini" --set machine.cpus=0 --results "${tmp}/results")
 if(EXISTS "${tmp}/results")

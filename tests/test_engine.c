@@ -278,6 +278,12 @@ static void test_engine_determinism(void **state)
 	assert_non_null(lat);
 	assert_string_equal(json_string_value(json_object_get(lat, "unit")), "virtual ns");
 	assert_true(json_integer_value(json_object_get(json_object_get(t0, "counters"), "shootdown.requests")) > 0);
+	/* the timeline, sampled by CPU 0 every twentieth of the 3 ms window
+	 * when experiment.interval is unset (the threads' default, 1 s, left
+	 * it empty), and compared with the rest below */
+	size_t nint = json_array_size(json_object_get(t0, "intervals"));
+	if (nint < 15 || nint > 21)
+		fail_msg("%zu timeline samples in a 3 ms virtual window, not about 20", nint);
 	if (!json_equal(d1, d2)) {
 		char *s1 = json_dumps(d1, JSON_SORT_KEYS | JSON_INDENT(1)), *s2 = json_dumps(d2, JSON_SORT_KEYS | JSON_INDENT(1));
 		size_t k = 0;

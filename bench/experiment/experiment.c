@@ -397,8 +397,8 @@ static int value_check(const struct experiment *ex, const char *key, const char 
 			return 0;
 		}
 		double s = exp_parse_seconds(v);
-		if (!strcmp(k, "interval") && s >= 0 && s < 0.05) {
-			snprintf(why, len, "'%s' is below the shortest interval, 50ms", v);
+		if (!strcmp(k, "interval") && s >= 0 && s < 1e-6) {
+			snprintf(why, len, "'%s' is below the shortest interval, 1us (50ms with machine.engine = threads)", v);
 			return -1;
 		}
 		if (s < 0 || (!strcmp(k, "duration") && s <= 0) || s > 86400) {
@@ -872,6 +872,7 @@ int exp_point(const struct experiment *ex, unsigned index, struct exp_point *pt)
 	pt->ep_warmup_s = 0.2;
 	pt->ep_duration_s = 1.0;
 	pt->ep_interval_s = 1.0;
+	bool interval_set = false;
 	pt->ep_seed = 1;
 	/* the mix of point index: the points are numbered mix after mix */
 	unsigned mi = 0, local = index;
@@ -902,8 +903,10 @@ int exp_point(const struct experiment *ex, unsigned index, struct exp_point *pt)
 				pt->ep_warmup_s = exp_parse_seconds(v);
 			else if (!strcmp(n, "duration"))
 				pt->ep_duration_s = exp_parse_seconds(v);
-			else if (!strcmp(n, "interval"))
+			else if (!strcmp(n, "interval")) {
 				pt->ep_interval_s = exp_parse_seconds(v);
+				interval_set = true;
+			}
 			else if (!strcmp(n, "seed"))
 				pt->ep_seed = strtoull(v, NULL, 10);
 		} else if (!strncmp(k->ek_key, "role.", 5)) {
@@ -951,9 +954,21 @@ int exp_point(const struct experiment *ex, unsigned index, struct exp_point *pt)
 		}
 		pt->ep_nroles = kept;
 	}
-	/* the machine as a whole: ipi.preset = calibrated reads its file; the
-	 * topology, placement and NUMA node are checked against the host */
+	/* the timeline: with threads a host thread samples it, and wakes no
+	 * more often than every 50 ms; in virtual time CPU 0 samples at the
+	 * interval's virtual boundaries, so any interval works, and one left
+	 * unset is a twentieth of the window (virtual windows are
+	 * milliseconds: the threads' default of 1 s left the timeline empty) */
 	char why[512];
+	if (pt->ep_cfg.mc_engine == MACHINE_ENGINE_VIRTUAL && !interval_set)
+		pt->ep_interval_s = pt->ep_duration_s / 20;
+	else if (pt->ep_cfg.mc_engine != MACHINE_ENGINE_VIRTUAL && pt->ep_interval_s < 0.05) {
+		snprintf(why, sizeof(why), "experiment.interval: %g s is below the shortest interval of the threads "
+		    "engine, 50ms (a host thread samples; with machine.engine = virtual CPU 0 does, at any interval)",
+		    pt->ep_interval_s);
+		exp_key_error(ex, key_find((struct experiment *)ex, "experiment.interval"), why);
+		return EINVAL;
+	}
 	if (pt->ep_cfg.mc_ipi_preset == IPI_PRESET_CALIBRATED && !ex->ex_skip_calib &&
 	    calibration_apply(&pt->ep_cfg, why, sizeof(why)) != 0) {
 		const struct exp_key *ck = key_find((struct experiment *)ex, "ipi.calibration");

@@ -616,14 +616,14 @@ static void timeline_rows(FILE *f, const struct run_results *rr, unsigned p, con
 			const struct interval_sample *is = &tr->tr_intervals[i];
 			for (unsigned k = 0; k < pt->ep_nroles; k++)
 				if (tr->tr_roles[k].ro_ncpu > 0)
-					fprintf(f, "%u,%s,%u,%s,%u,%.3f,ops_per_s.%s,%.6g\n", ROWKEY(pt), facet, t, is->is_t,
+					fprintf(f, "%u,%s,%u,%s,%u,%.6g,ops_per_s.%s,%.6g\n", ROWKEY(pt), facet, t, is->is_t,
 					    pt->ep_roles[k].er_name, is->is_role_ops_per_s[k]);
 			/* the counters' rates: no row where nothing counted them */
 			const char *series[] = {"flushes_per_s", "kernel_flushes_per_s", "poolpages_per_s"};
 			const double v[] = {is->is_flushes_per_s, is->is_kernel_flushes_per_s, is->is_poolpages_per_s};
 			for (unsigned j = 0; j < 3; j++)
 				if (isfinite(v[j]))
-					fprintf(f, "%u,%s,%u,%s,%u,%.3f,%s,%.6g\n", ROWKEY(pt), facet, t, is->is_t, series[j], v[j]);
+					fprintf(f, "%u,%s,%u,%s,%u,%.6g,%s,%.6g\n", ROWKEY(pt), facet, t, is->is_t, series[j], v[j]);
 		}
 	}
 }
