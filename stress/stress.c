@@ -394,11 +394,13 @@ static int stress_config(struct stress_cmd *sc)
 			return EXIT_USAGE;
 	}
 	/* ipi.preset = calibrated, engine.costs = calibrated: their file, as
-	 * microbench reads it (missing or malformed: exit 2) */
+	 * microbench reads it (missing or malformed: exit 2; a host that
+	 * measured no shootdown: exit 3) */
 	char why[512];
-	if (calibration_apply_wanted(cfg, why, sizeof(why)) != 0) {
+	int crc = calibration_apply_wanted(cfg, why, sizeof(why));
+	if (crc != 0) {
 		msg_error("stress: %s", why);
-		return EXIT_USAGE;
+		return exitcode_of(crc);
 	}
 	sc->sc_virtual = cfg->mc_engine == MACHINE_ENGINE_VIRTUAL;
 	if (sc->sc_schedules > 1 && !sc->sc_virtual) {

@@ -203,9 +203,10 @@ static int mb_prepare(struct mb_opts *o)
 		}
 	}
 	char why[512];
-	if (calibration_apply_wanted(&o->cfg, why, sizeof(why)) != 0) {
+	int crc = calibration_apply_wanted(&o->cfg, why, sizeof(why));
+	if (crc != 0) {
 		msg_error("microbench: %s", why);
-		return EXIT_USAGE;
+		return exitcode_of(crc);
 	}
 	return EXIT_GO_ON;
 }

@@ -82,7 +82,7 @@ int calibration_engine_apply(struct machine_config *cfg, char *why, size_t len)
 		snprintf(why, len, "engine.costs = calibrated: %s measured no host shootdown (host_shootdown.shootdown_ns "
 		    "is 0: one PU, or noise); calibrate again on an idle host, or use engine.costs = xeon-sp",
 		    cfg->mc_ipi_calibration);
-		rc = EINVAL;
+		rc = ENODATA; /* the host's, not the input's: exit 3 */
 	} else {
 		double line = (double)json_integer_value(fl) / 2, rest = json_number_value(sd) - 2 * line;
 		if (rest < 0)
@@ -109,7 +109,5 @@ int calibration_apply_wanted(struct machine_config *cfg, char *why, size_t len)
 {
 	if (cfg->mc_ipi_preset == IPI_PRESET_CALIBRATED && calibration_apply(cfg, why, len) != 0)
 		return EINVAL;
-	if (calibration_engine_wanted(cfg) && calibration_engine_apply(cfg, why, len) != 0)
-		return EINVAL;
-	return 0;
+	return calibration_engine_wanted(cfg) ? calibration_engine_apply(cfg, why, len) : 0;
 }

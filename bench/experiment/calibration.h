@@ -16,7 +16,8 @@
 int calibration_apply(struct machine_config *, char *why, size_t len);
 /* engine.costs = calibrated (with machine.engine = virtual): the cost.*
  * keys an IPI and a line transfer take, from the same file; the same
- * contract. */
+ * contract, but ENODATA (an environment error, exit 3) when the file is
+ * whole and its host measured no shootdown (one PU, or a loaded host). */
 bool calibration_engine_wanted(const struct machine_config *);
 int calibration_engine_apply(struct machine_config *, char *why, size_t len);
 /* Both, where the config asks for them (ipi.preset, engine.costs): what a

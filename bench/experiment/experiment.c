@@ -977,10 +977,11 @@ int exp_point(const struct experiment *ex, unsigned index, struct exp_point *pt)
 		exp_key_error(ex, ck, why);
 		return EINVAL;
 	}
+	int crc;
 	if (calibration_engine_wanted(&pt->ep_cfg) && !ex->ex_skip_calib &&
-	    calibration_engine_apply(&pt->ep_cfg, why, sizeof(why)) != 0) {
+	    (crc = calibration_engine_apply(&pt->ep_cfg, why, sizeof(why))) != 0) {
 		exp_key_error(ex, key_find((struct experiment *)ex, "engine.costs"), why);
-		return EINVAL;
+		return crc;
 	}
 	if (machine_config_check(&pt->ep_cfg) != 0) {
 		/* the message starts with the key: blame that key's line */

@@ -206,7 +206,8 @@ const struct cfg_key machine_keys[] = {
 	    "`pmapstorm calibrate` writes)", CFG_FIELD(mc_ipi_preset)),
 	CFG_KEY("ipi.calibration", CFG_TEXT, 0, 0, NULL, "results/calibration.json",
 	    "the calibration file `ipi.preset = calibrated` and `engine.costs = calibrated` read. A missing one `run` "
-	    "makes first (`pmapstorm calibrate`); to `microbench` and `stress` it is exit 2. A malformed one is exit 2",
+	    "makes first (`pmapstorm calibrate`); to `microbench` and `stress` it is exit 2. A malformed one is exit 2; "
+	    "one whose host measured no shootdown, to `engine.costs = calibrated`, exit 3",
 	    CFG_FIELD(mc_ipi_calibration), .ck_set = calibration_set, .ck_get = calibration_get),
 	CFG_KEY("machine.topology", CFG_TEXT, 0, 0, NULL, "host",
 	    "the host (hwloc), or a synthetic machine in hwloc's synthetic syntax, e.g. `pack:2 l3:2 core:4 pu:2`, at "
