@@ -252,22 +252,29 @@ static void test_kernel_pmap_and_init(void **state)
 	consistent(th.pm);
 }
 
-/* pmap_update() and the page operations from a thread that is not a CPU
- * panic with the reason, in release builds too (no bare SIGSEGV) */
+/* pmap_update(), the page operations and a removal that frees page-table
+ * pages, from a thread that is not a CPU, panic with the reason, in
+ * release builds too (no bare SIGSEGV); the pages are mapped, so each
+ * has work to do */
+static struct vm_page *off_cpu_pg;
+
 static void update_detached(void *arg)
 {
 	cpu_detach();
-	if (arg != NULL)
-		pmap_page_protect(arg, VM_PROT_NONE);
-	else
-		pmap_update(pmap_kernel());
+	switch ((int)(intptr_t)arg) {
+	case 0: pmap_update(pmap_kernel()); break;
+	case 1: pmap_page_protect(off_cpu_pg, VM_PROT_NONE); break;
+	case 2: pmap_clear_modify(off_cpu_pg); break;
+	default: pmap_remove(th.pm, UVA, UVA + PAGE_SIZE); break;
+	}
 }
 
 static void test_update_off_cpu_panics(void **state)
 {
 	(void)state;
-	th_expect_panic(update_detached, NULL, "pmap operations must run on a CPU", "not attached");
-	th_expect_panic(update_detached, th_page(), "pmap operations must run on a CPU", "not attached");
+	off_cpu_pg = th_map(UVA, VM_PROT_READ | VM_PROT_WRITE, 0);
+	for (intptr_t k = 0; k < 4; k++)
+		th_expect_panic(update_detached, (void *)k, "pmap operations must run on a CPU", "not attached");
 }
 
 static void test_virtual_space(void **state)

@@ -535,12 +535,7 @@ static pt_entry_t pmap_remove_pte_kind(struct pmap *pm, _Atomic pt_entry_t *ptep
  */
 static void pmap_sync(bool now)
 {
-	struct cpu_info *ci = curcpu();
-	/* checked in release builds too: a thread that is no CPU has no TLB to
-	 * complete and no per-CPU state, and would crash below without a word */
-	if (__builtin_expect(ci == NULL, 0))
-		panic("pmap operations must run on a CPU (cpu_attach): pmap_update() or a page operation "
-		      "called from a thread that is not attached");
+	struct cpu_info *ci = pmap_need_cpu();
 	ptp_retired_ask(ci);
 	if (now && sd()->sd_sync != NULL)
 		sd()->sd_sync();
@@ -1298,6 +1293,7 @@ static void pmap_page_protect1(struct vm_page *pg, vm_prot_t prot);
 
 void pmap_page_protect(struct vm_page *pg, vm_prot_t prot)
 {
+	(void)pmap_need_cpu();
 	struct pmap_cpu *pc = pmap_op_begin();
 	pmap_page_protect1(pg, prot);
 	pmap_op_end(pc);
@@ -1381,6 +1377,7 @@ static bool pmap_clear_attr(struct vm_page *pg, uint32_t attr)
 
 bool pmap_clear_modify(struct vm_page *pg)
 {
+	(void)pmap_need_cpu();
 	struct pmap_cpu *pc = pmap_op_begin();
 	bool was = pmap_clear_attr(pg, PP_ATTRS_M);
 	pmap_op_end(pc);
@@ -1389,6 +1386,7 @@ bool pmap_clear_modify(struct vm_page *pg)
 
 bool pmap_clear_reference(struct vm_page *pg)
 {
+	(void)pmap_need_cpu();
 	struct pmap_cpu *pc = pmap_op_begin();
 	bool was = pmap_clear_attr(pg, PP_ATTRS_R);
 	pmap_op_end(pc);

@@ -116,4 +116,17 @@ struct lwp {
 
 void pmap_cpu_detach(struct cpu_info *);
 
+/* The calling CPU, where an operation needs one (its TLB, its per-CPU
+ * state: an update, a page operation, a page-table page retired).
+ * Checked in release builds too: a thread that is not attached would
+ * crash further on without a word (pmap.h: every function on a CPU). */
+static inline struct cpu_info *pmap_need_cpu(void)
+{
+	struct cpu_info *ci = curcpu();
+	if (__builtin_expect(ci == NULL, 0))
+		panic("pmap operations must run on a CPU (cpu_attach): pmap_update(), a page operation or a "
+		      "page-table page's release called from a thread that is not attached");
+	return ci;
+}
+
 #endif

@@ -361,8 +361,7 @@ void ptp_free_unlinked(struct vm_page **pgs, unsigned n)
 
 void ptp_retire(struct pmap *pm, struct vm_page *pg)
 {
-	struct cpu_info *ci = curcpu();
-	KASSERT(ci != NULL);
+	struct cpu_info *ci = pmap_need_cpu();
 	struct pmap_cpu *pc = ci->ci_pmap_md;
 	pg->pageq_next = pc->pc_gc;
 	pc->pc_gc = pg;
