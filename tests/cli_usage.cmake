@@ -62,6 +62,10 @@ expect_rc(2 "iv.ini:2: experiment.interval: 0.01 s is below the shortest interva
 file(WRITE "${tmp}/iv2.ini" "[experiment]\ninterval = 0.5us\n[machine]\ncpus = 1\n[role.r]\nworkload = touch\n")
 expect_rc(2 "iv2.ini:2: experiment.interval: '0.5us' is below the shortest interval, 1us" run "${tmp}/iv2.ini"
   --engine virtual --results "${tmp}/results")
+# ... and a trial keeps 4096 samples: more is refused, not cut without a word
+file(WRITE "${tmp}/iv3.ini" "[experiment]\ninterval = 1us\nduration = 10ms\n[machine]\ncpus = 1\n[role.r]\nworkload = touch\n")
+expect_rc(2 "iv3.ini:2: experiment.interval: 1e-06 s over a window of 0.01 s is more than 4096 samples" run
+  "${tmp}/iv3.ini" --engine virtual --results "${tmp}/results")
 file(WRITE "${tmp}/bad2.ini" "[machine]\ncpus = 2\n[role.r]\nworkload = touch\n")
 expect_rc(2 "--set machine.cpus" run "${tmp}/bad2.ini" --set machine.cpus=0 --results "${tmp}/results")
 if(EXISTS "${tmp}/results")

@@ -17,7 +17,10 @@
 # 5. A signal while the plots are drawn (a gnuplot on PATH that sends it,
 #    as a terminal's ^C reaches the whole group, and dies): exit 130, every
 #    trial kept and run.json not marked interrupted, no plot listed, no
-#    "failed", and stderr names `pmapstorm plot`.
+#    "failed", and stderr names `pmapstorm plot`.  With violations found
+#    (a mutant under check = on) exit 1 outranks it, and both are said.
+# 6. A run interrupted mid-run still draws the plots of what it has (with
+#    gnuplot installed).
 # Nothing here depends on timing: the script waits for the run's temporary
 # folder to appear (the handlers are installed by then), and a run that did
 # not stop mid-trial shows up as a finished trial, which fails the check.
@@ -29,6 +32,7 @@ fail() {
 }
 [ $# -eq 1 ] && [ -x "$1" ] || { echo "usage: signals.sh PMAPSTORM_BINARY" >&2; exit 2; }
 PMAPSTORM=$1
+SRC=$(cd "$(dirname "$0")/.." && pwd)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/signals.XXXXXX") || fail "cannot create a temporary folder"
 trap 'kill -KILL $pid 2>/dev/null; rm -rf "$TMP"' EXIT
 pid=
@@ -62,10 +66,11 @@ EOF
 earlier=$(readlink -f "$R/latest")
 sum_before=$(cd "$earlier" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
 
-# start a long run; wait until its temporary folder exists
+# start a long run (arguments: options instead of --no-plots); wait until
+# its temporary folder exists
 start_long() {
 	before=$(readlink -f "$R/latest")
-	"$PMAPSTORM" run "$TMP/long.ini" --results "$R" --quiet --no-plots 2>"$TMP/stderr" &
+	"$PMAPSTORM" run "$TMP/long.ini" --results "$R" --quiet "${@:---no-plots}" 2>"$TMP/stderr" &
 	pid=$!
 	for _ in $(seq 1 600); do
 		compgen -G "$R/.tmp-long-$pid" >/dev/null && return 0
@@ -178,4 +183,27 @@ if sum(len(p["trials"]) for p in doc["points"]) != 1:
 PY
 [ -f "$dir/plots.txt" ] && [ ! -s "$dir/plots.txt" ] || fail "a signal while plotting: plots.txt is missing or lists a plot"
 [ -f "$dir/report.md" ] || fail "a signal while plotting: no report.md"
+# ... and with violations found: exit 1, both said
+printf '[experiment]\ntrials = 1\nwarmup = 0\nduration = 200ms\ncheck = on\n[machine]\ncpus = 2\nmemory = 16M\n[shootdown]\nstrategy = mutant-skip\nallow_unsafe = yes\n[role.m]\nworkload = migrate\ncpus = all\n' >"$TMP/mig.ini"
+PATH="$TMP/bin:$PATH" "$PMAPSTORM" run "$TMP/mig.ini" --results "$R" --quiet 2>"$TMP/stderr"
+rc=$?
+[ $rc -eq 1 ] || fail "violations and a signal while plotting: exit $rc, not 1 ($(cat "$TMP/stderr"))"
+grep -q "violation(s) found" "$TMP/stderr" || fail "violations and a signal while plotting: the violations are not said"
+grep -q "interrupted while drawing the plots" "$TMP/stderr" || fail "violations and a signal while plotting: the signal is not said"
+
+# a run interrupted mid-run draws the plots of what it has
+if command -v gnuplot >/dev/null 2>&1; then
+	start_long --set experiment.trials=1
+	kill -INT $pid
+	wait $pid
+	rc=$?
+	[ $rc -eq 130 ] || fail "mid-run, with plots: exit $rc, not 130 ($(cat "$TMP/stderr"))"
+	check_interrupted "mid-run, with plots"
+	dir=$(readlink -f "$R/latest")
+	[ "$(wc -l <"$dir/plots.txt")" -eq "$(ls "$SRC/plots/"*.gp | wc -l)" ] ||
+		fail "mid-run, with plots: plots.txt lists $(wc -l <"$dir/plots.txt") plot(s), not every one"
+else
+	echo "signals: gnuplot is not installed: the mid-run plots case is not run"
+fi
+pid=
 echo "signals: ok"

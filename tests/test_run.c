@@ -238,7 +238,6 @@ static void test_stale_temporaries_removed(void **state)
 	assert_int_equal(access(other, F_OK), 0);
 }
 
-/* dir's run.json */
 /* The report of run.json doc (taken), written into dir: report.md's text,
  * malloc'd */
 static char *report_from(json_t *doc, const char *dir)

@@ -119,7 +119,8 @@ static const char *const run_usage =
     "progress that long dumps every CPU's state and exits 1.\n"
     "Exit: 0 ok, 1 a workload, checker or oracle found a violation, 2 bad config,\n"
     "3 environment or resource error (memory, gnuplot missing: the data is kept),\n"
-    "130 interrupted (partial results kept).\n";
+    "130 interrupted (partial results kept; a signal after the last trial keeps\n"
+    "every trial, and violations found then still exit 1).\n";
 
 static void shuffle(struct order_item *v, unsigned n, uint64_t seed)
 {
@@ -559,8 +560,10 @@ static int run_write(struct run *ru, const struct run_results *rr, int *plots_rc
 {
 	int rc = exitcode_of(results_write(rr, ru->ru_tmp));
 	*plots_rc = EXIT_OK;
+	/* a run the signal cut short still gets its plots (a second signal
+	 * exits at once); a complete one stops drawing at a signal */
 	if (rc == EXIT_OK && ru->ru_plots)
-		*plots_rc = exitcode_of(plot_dir(ru->ru_tmp, ru->ru_quiet, &run_stop));
+		*plots_rc = exitcode_of(plot_dir(ru->ru_tmp, ru->ru_quiet, rr->rr_interrupted ? NULL : &run_stop));
 	/* the answer per mix and the warnings, for the end of the run */
 	char *heads = NULL;
 	size_t headsz = 0;
@@ -580,8 +583,9 @@ static int run_write(struct run *ru, const struct run_results *rr, int *plots_rc
 	return rc;
 }
 
-/* After the results are published: interrupted (130), violations (1), the
- * baseline, and plots that could not be drawn (3): the exit code */
+/* After the results are published: interrupted mid-run (130), violations
+ * (1), interrupted after the last trial (130), the baseline, and plots that
+ * could not be drawn (3): the exit code */
 static int run_verdict(struct run *ru, const struct run_results *rr, int rc, int plots_rc)
 {
 	/* a signal after the last trial (while plotting, or writing) leaves
@@ -593,13 +597,15 @@ static int run_verdict(struct run *ru, const struct run_results *rr, int rc, int
 	if (late && plots_rc == EXIT_INTERRUPTED)
 		msg_error("run: interrupted while drawing the plots: %s has the plots drawn before (pmapstorm plot %s "
 		    "draws them all)", ru->ru_final, ru->ru_final);
-	if (atomic_load(&run_stop))
+	if (rr->rr_interrupted && atomic_load(&run_stop))
 		rc = EXIT_INTERRUPTED;
 	else if (rc == EXIT_OK && ru->ru_errors > 0) {
+		/* every trial ran: what they found outranks a late signal */
 		msg_error("run: %u violation(s) found by the workloads' checks, pmap_check/tlb_check or the oracles "
 		    "(check = on)", ru->ru_errors);
 		rc = EXIT_VIOLATION;
-	}
+	} else if (late)
+		rc = EXIT_INTERRUPTED;
 	int brc;
 	if (ru->ru_baseline != NULL && (rc != EXIT_OK || rr->rr_interrupted))
 		msg_error("run: no baseline written (%s): the run %s", ru->ru_bpath,
@@ -637,7 +643,9 @@ static int run_go(struct run *ru)
 		.rr_points = ru->ru_points,
 		.rr_trials = ru->ru_trials,
 		.rr_trials_per_point = ru->ru_T,
-		.rr_interrupted = atomic_load(&run_stop) != 0 || ru->ru_done < ru->ru_nrun,
+		/* partial when a trial is missing; a signal after the last one
+		 * leaves every trial (run_verdict) */
+		.rr_interrupted = ru->ru_done < ru->ru_nrun,
 		.rr_config_path = ru->ru_path,
 		.rr_sets = ru->ru_sets,
 		.rr_nsets = ru->ru_nsets,

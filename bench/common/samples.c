@@ -330,6 +330,14 @@ out:
 	return p;
 }
 
+unsigned samples_mwu_trials_needed(double alpha, unsigned ncmp)
+{
+	unsigned n = 2;
+	while (n < 1000 && samples_mwu_min_p(n, n) * (ncmp > 0 ? ncmp : 1) >= alpha)
+		n++;
+	return n;
+}
+
 double samples_mwu_min_p(unsigned na, unsigned nb)
 {
 	if (na == 0 || nb == 0)

@@ -63,6 +63,9 @@ double samples_mann_whitney(const double *a, unsigned na, const double *b, unsig
  * 2 / C(na + nb, na): with 3 trials a side it is 0.1, so no difference is
  * ever significant at 0.05. */
 double samples_mwu_min_p(unsigned na, unsigned nb);
+/* The fewest trials a side (2 to 1000) with which the smallest p, times
+ * ncmp comparisons (Holm's correction of its smallest p), is below alpha. */
+unsigned samples_mwu_trials_needed(double alpha, unsigned ncmp);
 
 /* Holm's step-down correction (Holm 1979) of m p-values for many
  * comparisons: adj[i] for p[i], each in [0, 1]; a family's

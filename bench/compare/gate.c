@@ -744,10 +744,7 @@ static double z_crit(double alpha)
 /* the fewest trials a side for which the U test can reach p < alpha */
 static unsigned min_trials(double alpha)
 {
-	unsigned n = 2;
-	while (n < 1000 && samples_mwu_min_p(n, n) >= alpha)
-		n++;
-	return n;
+	return samples_mwu_trials_needed(alpha, 1);
 }
 
 static enum gate_verdict by_direction(int better, double ratio)
@@ -878,7 +875,7 @@ int gate_compare(const struct gate_doc *base, const struct gate_doc *cur, const 
 			if (nfound > 1) {
 				nambiguous++;
 				note(r, "point %u (%s) of the baseline matches %u points of the current run once the keys only "
-				    "one file carries are ignored: left unmatched", base->gd_points[p].gp_index,
+				    "one file carries (and inject.update_locks) are ignored: left unmatched", base->gd_points[p].gp_index,
 				    base->gd_points[p].gp_label, nfound);
 				continue;
 			}

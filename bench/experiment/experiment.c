@@ -969,6 +969,15 @@ int exp_point(const struct experiment *ex, unsigned index, struct exp_point *pt)
 		exp_key_error(ex, key_find((struct experiment *)ex, "experiment.interval"), why);
 		return EINVAL;
 	}
+	if (pt->ep_duration_s / pt->ep_interval_s > EXP_MAX_INTERVALS) {
+		/* the timeline would lose its later samples without a word */
+		snprintf(why, sizeof(why), "experiment.interval: %g s over a window of %g s is more than %d samples, all "
+		    "a trial keeps; make the interval at least %g s", pt->ep_interval_s, pt->ep_duration_s,
+		    EXP_MAX_INTERVALS, pt->ep_duration_s / EXP_MAX_INTERVALS);
+		const struct exp_key *ik = key_find((struct experiment *)ex, "experiment.interval");
+		exp_key_error(ex, ik != NULL ? ik : key_find((struct experiment *)ex, "experiment.duration"), why);
+		return EINVAL;
+	}
 	if (pt->ep_cfg.mc_ipi_preset == IPI_PRESET_CALIBRATED && !ex->ex_skip_calib &&
 	    calibration_apply(&pt->ep_cfg, why, sizeof(why)) != 0) {
 		const struct exp_key *ck = key_find((struct experiment *)ex, "ipi.calibration");

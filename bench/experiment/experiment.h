@@ -33,6 +33,8 @@
 #define EXP_MAX_MIXES 16
 #define EXP_MAX_VALUES 32
 #define EXP_MAX_ROLES 8
+/* timeline samples a trial keeps: duration / interval may not exceed it */
+#define EXP_MAX_INTERVALS 4096
 #define EXP_NAMELEN 64
 #define EXP_CPUSETLEN 64  /* a role's cpus = value, with its NUL */
 

@@ -260,7 +260,14 @@ int plot_dir(const char *dir, bool quiet, _Atomic int *stop)
 			;
 		bool ok = pid > 0 && w == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 		if (!ok && stop != NULL && atomic_load(stop)) {
-			rc = EINTR; /* the signal reached gnuplot too (a terminal's ^C goes to the group) */
+			/* the signal reached gnuplot too (a terminal's ^C goes to
+			 * the group): what it left half drawn is not published */
+			static const char *const exts[] = {"png", "svg"};
+			char img[4608];
+			for (unsigned x = 0; x < 2; x++)
+				if (path_join_ext(img, sizeof(img), scratch, ps->ps_name, exts[x]) == 0)
+					unlink(img);
+			rc = EINTR;
 			break;
 		}
 		if (!ok) {

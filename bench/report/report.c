@@ -977,10 +977,9 @@ static void warnings(struct doc *d, struct report *r)
 	}
 	/* Holm's smallest adjusted p: the smallest raw p of T trials a side
 	 * times the comparisons against one strategy */
-	unsigned ncmp = r->nstrat > 1 ? r->nstrat - 1 : 0, need = r->T;
+	unsigned ncmp = r->nstrat > 1 ? r->nstrat - 1 : 0;
 	if (ncmp > 0 && samples_mwu_min_p(r->T, r->T) * ncmp >= ALPHA) {
-		while (need < 1000 && samples_mwu_min_p(need, need) * ncmp >= ALPHA)
-			need++;
+		unsigned need = samples_mwu_trials_needed(ALPHA, ncmp);
 		doc_item(d, "Few trials", "%u trial(s) a point: a U test cannot reach p < %.2f after Holm's correction over "
 		    "%u comparison(s) (its smallest p is %.3g); run %u or more to call differences significant", r->T,
 		    ALPHA, ncmp, fmin(1, samples_mwu_min_p(r->T, r->T) * ncmp), need);

@@ -26,7 +26,7 @@ struct metric {
 };
 
 #define TRIAL_MAX_METRICS 192
-#define TRIAL_MAX_INTERVALS 4096
+#define TRIAL_MAX_INTERVALS EXP_MAX_INTERVALS
 
 struct interval_sample {
 	double is_t;                             /* seconds since the measured window began */

@@ -509,8 +509,8 @@ void machine_dump_state(FILE *f)
 		}
 		fprintf(f, "  cpu%u: %lu interrupt points", i, (unsigned long)atomic_load(&ci->ci_progress));
 		if (w != NULL)
-			fprintf(f, ", none for %.1f%s s", (double)(w->w_tick - w->w_since[i]) * WD_TICK_NS / 1e9,
-			    engine_on ? " host" : "");
+			fprintf(f, engine_on ? ", none and no interrupt handled for %.1f host s" : ", none for %.1f s",
+			    (double)(w->w_tick - w->w_since[i]) * WD_TICK_NS / 1e9);
 		fprintf(f, "; IPIs pending:");
 		static const char *const tn[IPI_NTYPES] = {"shootdown", "kick"};
 		bool any = false;
