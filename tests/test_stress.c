@@ -397,7 +397,9 @@ static void hang_cpu(unsigned cpu, void *arg)
 /* The child: a machine whose CPU 1 never takes CPU 0's shootdown; under
  * virtual time too, where the two CPUs go on handing the baton to each
  * other (CPU 0's wait turns, CPU 1's delays) while the watchdog dumps. */
-static int hang_child(bool virtual_time)
+/* A child's machine: 2 CPUs, a watchdog of 1 s, a pmap and a frame in h,
+ * the frame mapped at 0x50000000 when map; NULL when it cannot boot */
+static struct machine *hang_boot(bool virtual_time, bool map, struct hang_run *h)
 {
 	struct machine_config cfg;
 	machine_config_init(&cfg);
@@ -407,15 +409,25 @@ static int hang_child(bool virtual_time)
 		machine_config_set(&cfg, "machine.engine", "virtual");
 	struct machine *m = machine_boot(&cfg);
 	if (m == NULL)
-		return 3;
+		return NULL;
+	cpu_attach(m, 0);
+	h->pm = pmap_create();
+	h->pg = uvm_pagealloc(NULL, 0, NULL, UVM_PGA_ZERO);
+	if (map) {
+		pmap_enter(h->pm, 0x50000000, VM_PAGE_TO_PHYS(h->pg), VM_PROT_READ, 0);
+		pmap_update(h->pm);
+	}
+	cpu_detach();
+	return m;
+}
+
+static int hang_child(bool virtual_time)
+{
 	struct hang_run h = {.lock_cycle = !virtual_time};
 	mutex_init(&h.lock, LC_POOL);
-	cpu_attach(m, 0);
-	h.pm = pmap_create();
-	h.pg = uvm_pagealloc(NULL, 0, NULL, UVM_PGA_ZERO);
-	pmap_enter(h.pm, 0x50000000, VM_PAGE_TO_PHYS(h.pg), VM_PROT_READ, 0);
-	pmap_update(h.pm);
-	cpu_detach();
+	struct machine *m = hang_boot(virtual_time, true, &h);
+	if (m == NULL)
+		return 3;
 	machine_run(m, 2, hang_cpu, &h);
 	return 0; /* not reached: the watchdog exits 1 */
 }
@@ -451,20 +463,9 @@ static void longwait_cpu(unsigned cpu, void *arg)
 
 static int longwait_child(void)
 {
-	struct machine_config cfg;
-	machine_config_init(&cfg);
-	machine_config_set(&cfg, "machine.cpus", "2");
-	machine_config_set(&cfg, "machine.engine", "virtual");
-	machine_config_set(&cfg, "watchdog.seconds", "1");
-	struct machine *m = machine_boot(&cfg);
-	if (m == NULL)
-		return 3;
 	struct hang_run h = {0};
-	cpu_attach(m, 0);
-	h.pm = pmap_create();
-	h.pg = uvm_pagealloc(NULL, 0, NULL, UVM_PGA_ZERO);
-	cpu_detach();
-	if (machine_run(m, 2, longwait_cpu, &h) != 0)
+	struct machine *m = hang_boot(true, false, &h);
+	if (m == NULL || machine_run(m, 2, longwait_cpu, &h) != 0)
 		return 3;
 	machine_halt(m);
 	return 0;
