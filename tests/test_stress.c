@@ -467,6 +467,11 @@ static int longwait_child(void)
 	struct machine *m = hang_boot(true, false, &h);
 	if (m == NULL || machine_run(m, 2, longwait_cpu, &h) != 0)
 		return 3;
+	/* everything back, for the leak checker of the sanitizer builds */
+	cpu_attach(m, 0);
+	pmap_destroy(h.pm);
+	uvm_pagefree(h.pg);
+	cpu_detach();
 	machine_halt(m);
 	return 0;
 }
