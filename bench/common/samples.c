@@ -330,10 +330,16 @@ out:
 	return p;
 }
 
+double samples_mwu_holm_min_p(unsigned na, unsigned nb, unsigned ncmp)
+{
+	double p = samples_mwu_min_p(na, nb) * (ncmp > 0 ? ncmp : 1);
+	return p < 1 ? p : 1;
+}
+
 unsigned samples_mwu_trials_needed(double alpha, unsigned ncmp)
 {
 	unsigned n = 2;
-	while (n < 1000 && samples_mwu_min_p(n, n) * (ncmp > 0 ? ncmp : 1) >= alpha)
+	while (n < 1000 && samples_mwu_holm_min_p(n, n, ncmp) >= alpha)
 		n++;
 	return n;
 }

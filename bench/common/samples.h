@@ -63,8 +63,10 @@ double samples_mann_whitney(const double *a, unsigned na, const double *b, unsig
  * 2 / C(na + nb, na): with 3 trials a side it is 0.1, so no difference is
  * ever significant at 0.05. */
 double samples_mwu_min_p(unsigned na, unsigned nb);
-/* The fewest trials a side (2 to 1000) with which the smallest p, times
- * ncmp comparisons (Holm's correction of its smallest p), is below alpha. */
+/* The smallest p one of ncmp comparisons can reach after Holm's
+ * correction: samples_mwu_min_p() times ncmp (at least 1), at most 1. */
+double samples_mwu_holm_min_p(unsigned na, unsigned nb, unsigned ncmp);
+/* The fewest trials a side (2 to 1000) with which that is below alpha. */
 unsigned samples_mwu_trials_needed(double alpha, unsigned ncmp);
 
 /* Holm's step-down correction (Holm 1979) of m p-values for many

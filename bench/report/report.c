@@ -726,13 +726,10 @@ static void answer_line(const struct report *r, unsigned g, char *buf, size_t le
 	if (n > 1)
 		append(buf, len, ", %s the next (%s)", lead_text(lead, sizeof(lead), prim, u, st[w].median,
 		    st[order[1]].median), r->strat[order[1]]);
-	/* Holm's smallest adjusted p is the smallest raw p times the number
-	 * of comparisons: with too few trials no order of them can pass */
+	/* with too few trials no order of them can pass Holm's correction */
 	double pmin = 1;
-	for (unsigned i = 1; i < n; i++) {
-		double p = samples_mwu_min_p(st[w].n, st[order[i]].n) * (n - 1);
-		pmin = p < pmin ? p : pmin;
-	}
+	for (unsigned i = 1; i < n; i++)
+		pmin = fmin(pmin, samples_mwu_holm_min_p(st[w].n, st[order[i]].n, n - 1));
 	if (ties[0] && !(pmin < ALPHA))
 		append(buf, len, "; too few trials for any difference to be significant (%u a point: the U test's "
 		    "smallest p after Holm's correction is %.3g; Warnings)", st[w].n, pmin);
@@ -975,14 +972,13 @@ static void warnings(struct doc *d, struct report *r)
 			r->nwarnings++;
 		}
 	}
-	/* Holm's smallest adjusted p: the smallest raw p of T trials a side
-	 * times the comparisons against one strategy */
+	/* T trials a side, compared against one strategy by every other */
 	unsigned ncmp = r->nstrat > 1 ? r->nstrat - 1 : 0;
-	if (ncmp > 0 && samples_mwu_min_p(r->T, r->T) * ncmp >= ALPHA) {
-		unsigned need = samples_mwu_trials_needed(ALPHA, ncmp);
+	double pmin = samples_mwu_holm_min_p(r->T, r->T, ncmp);
+	if (ncmp > 0 && pmin >= ALPHA) {
 		doc_item(d, "Few trials", "%u trial(s) a point: a U test cannot reach p < %.2f after Holm's correction over "
 		    "%u comparison(s) (its smallest p is %.3g); run %u or more to call differences significant", r->T,
-		    ALPHA, ncmp, fmin(1, samples_mwu_min_p(r->T, r->T) * ncmp), need);
+		    ALPHA, ncmp, pmin, samples_mwu_trials_needed(ALPHA, ncmp));
 		r->nwarnings++;
 	}
 	r->nwarnings += shard_items(d, r, SN_WARNING, NULL);
